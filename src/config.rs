@@ -1,0 +1,56 @@
+//! Issuer configuration, read once per request from the Worker's vars (or built by tests).
+
+use crate::error::OAuthError;
+
+/// Default access-token lifetime when an API does not set one (Auth0's default).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+
+/// What the issuer needs to know about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The `iss` value, exactly as configured (RFC 8414 §2, OIDC Discovery §3).
+    pub issuer: String,
+}
+
+impl Config {
+    /// Validates the issuer identifier: an absolute http(s) URL with no query or fragment.
+    /// Plain http is accepted so a local issuer on loopback works; production uses https.
+    pub fn new(issuer: &str) -> Result<Self, OAuthError> {
+        let ok_scheme = issuer.starts_with("https://") || issuer.starts_with("http://");
+        if !ok_scheme || issuer.contains('?') || issuer.contains('#') || issuer.len() < 9 {
+            return Err(OAuthError::server(format!(
+                "ISSUER must be an absolute http(s) URL without query or fragment, got {issuer:?}"
+            )));
+        }
+        Ok(Self {
+            issuer: issuer.to_string(),
+        })
+    }
+
+    /// An absolute URL on this issuer; joins without doubling or dropping a slash, so an
+    /// issuer with or without a trailing slash yields the same endpoint URLs.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_is_kept_exactly_and_urls_join_cleanly() {
+        for issuer in ["https://id.example.com", "https://id.example.com/"] {
+            let c = Config::new(issuer).unwrap();
+            assert_eq!(c.issuer, issuer);
+            assert_eq!(c.url("/oauth/token"), "https://id.example.com/oauth/token");
+        }
+    }
+
+    #[test]
+    fn issuer_with_query_fragment_or_other_scheme_is_refused() {
+        for issuer in ["https://a.example?x=1", "https://a.example#f", "ftp://a.example", ""] {
+            assert!(Config::new(issuer).is_err(), "{issuer}");
+        }
+    }
+}

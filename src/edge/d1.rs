@@ -1,0 +1,206 @@
+//! The storage ports on D1, the system of record (schema in `migrations/`, described in
+//! `docs/storage.md`).
+
+use crate::error::StoreError;
+use crate::store::{Api, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::D1Database;
+
+/// D1-backed store.
+pub struct D1Store {
+    db: D1Database,
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError(format!("d1: {e}"))
+}
+
+fn json_list(text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(err)
+}
+
+#[derive(Deserialize)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    grant_types: String,
+    default_audience: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiRow {
+    identifier: String,
+    name: String,
+    scopes: String,
+    token_lifetime: f64,
+}
+
+#[derive(Deserialize)]
+struct GrantRow {
+    client_id: String,
+    audience: String,
+    scopes: String,
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    kid: String,
+    alg: String,
+    public_jwk: String,
+    private_key_enc: String,
+    created_at: f64,
+}
+
+impl From<KeyRow> for StoredKey {
+    fn from(r: KeyRow) -> Self {
+        StoredKey {
+            kid: r.kid,
+            alg: r.alg,
+            public_jwk: r.public_jwk,
+            private_key_enc: r.private_key_enc,
+            created_at: r.created_at as u64,
+        }
+    }
+}
+
+const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at";
+
+impl D1Store {
+    pub fn new(db: D1Database) -> Self {
+        Self { db }
+    }
+
+    async fn first<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Option<T>, StoreError> {
+        self.db
+            .prepare(sql)
+            .bind(args)
+            .map_err(err)?
+            .first::<T>(None)
+            .await
+            .map_err(err)
+    }
+}
+
+impl ClientStore for D1Store {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let row: Option<ClientRow> = self
+            .first(
+                "SELECT client_id, name, secret_hash, grant_types, default_audience \
+                 FROM clients WHERE client_id = ?1",
+                &[client_id.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Client {
+                client_id: r.client_id,
+                name: r.name,
+                secret_hash: r.secret_hash,
+                grant_types: json_list(&r.grant_types)?,
+                default_audience: r.default_audience,
+            })
+        })
+        .transpose()
+    }
+
+    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let row: Option<ApiRow> = self
+            .first(
+                "SELECT identifier, name, scopes, token_lifetime FROM apis WHERE identifier = ?1",
+                &[identifier.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Api {
+                identifier: r.identifier,
+                name: r.name,
+                scopes: json_list(&r.scopes)?,
+                token_lifetime: r.token_lifetime as u64,
+            })
+        })
+        .transpose()
+    }
+
+    async fn client_grant(
+        &self,
+        client_id: &str,
+        audience: &str,
+    ) -> Result<Option<ClientGrant>, StoreError> {
+        let row: Option<GrantRow> = self
+            .first(
+                "SELECT client_id, audience, scopes FROM client_grants \
+                 WHERE client_id = ?1 AND audience = ?2",
+                &[client_id.into(), audience.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(ClientGrant {
+                client_id: r.client_id,
+                audience: r.audience,
+                scopes: json_list(&r.scopes)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl KeyStore for D1Store {
+    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE alg = ?1 AND status = 'active' \
+             ORDER BY created_at DESC LIMIT 1"
+        );
+        let row: Option<KeyRow> = self.first(&sql, &[alg.into()]).await?;
+        Ok(row.map(StoredKey::from))
+    }
+
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        // The partial unique index `signing_keys_one_active` makes this atomic: a second
+        // active key for the same alg conflicts and is not inserted.
+        let result = self
+            .db
+            .prepare(
+                "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at) \
+                 VALUES (?1, ?2, 'active', ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .bind(&[
+                key.kid.as_str().into(),
+                key.alg.as_str().into(),
+                key.public_jwk.as_str().into(),
+                key.private_key_enc.as_str().into(),
+                JsValue::from_f64(key.created_at as f64),
+            ])
+            .map_err(err)?
+            .run()
+            .await
+            .map_err(err)?;
+        let changes = result
+            .meta()
+            .map_err(err)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+        Ok(changes > 0)
+    }
+
+    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status = 'active' \
+             ORDER BY created_at DESC"
+        );
+        let rows: Vec<KeyRow> = self
+            .db
+            .prepare(sql)
+            .all()
+            .await
+            .map_err(err)?
+            .results()
+            .map_err(err)?;
+        Ok(rows.into_iter().map(StoredKey::from).collect())
+    }
+}

@@ -1,0 +1,122 @@
+//! The only code that knows Cloudflare: the fetch entry, `Env` → configuration, the D1 and
+//! KV stores, the WebCrypto signer and the clock.
+
+mod d1;
+mod kv_cache;
+mod webcrypto;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::OAuthError;
+use crate::http::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
+use crate::issuer::Issuer;
+use crate::random::OsRandom;
+use crate::token::keys::{KeyCache, Kek};
+use worker::{console_error, event, Context, Env, Request, Response, Result};
+
+thread_local! {
+    /// The active signing key, kept for the life of the isolate.
+    static KEY_CACHE: &'static KeyCache = Box::leak(Box::new(KeyCache::new()));
+}
+
+/// Wall-clock time from `Date.now()`.
+struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now(&self) -> u64 {
+        (js_sys::Date::now() / 1000.0) as u64
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let resp = match read_request(req).await {
+        Ok(core_req) => serve(&core_req, &env, &ctx).await,
+        Err(e) => HttpResponse::error(&e).no_store(),
+    };
+    to_worker_response(resp)
+}
+
+async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
+    let log = |line: &str| console_error!("{line}");
+    let config = match env
+        .var("ISSUER")
+        .map_err(|_| OAuthError::server("ISSUER var is not set"))
+        .and_then(|v| Config::new(&v.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            log(&e.to_string());
+            return HttpResponse::error(&e);
+        }
+    };
+    let db = match env.d1("DB") {
+        Ok(db) => db,
+        Err(e) => {
+            log(&format!("D1 binding DB: {e}"));
+            return HttpResponse::error(&OAuthError::server("no DB"));
+        }
+    };
+    let store = kv_cache::CachedStore::new(d1::D1Store::new(db), env.kv("CACHE").ok(), ctx);
+    let kek = match env.secret("KEY_ENCRYPTION_KEY") {
+        Ok(s) => Kek::from_base64(&s.to_string())
+            .map_err(|e| log(&e.to_string()))
+            .ok(),
+        Err(_) => None,
+    };
+    let issuer = Issuer {
+        config: &config,
+        store: &store,
+        signer: &webcrypto::WebCryptoSigner,
+        kek: kek.as_ref(),
+        clock: &WorkerClock,
+        random: &OsRandom,
+        key_cache: KEY_CACHE.with(|c| *c),
+        log: &log,
+    };
+    if req.path == webcrypto::BENCH_PATH && env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
+        return webcrypto::bench_sign(&issuer, req).await;
+    }
+    http::handle(&issuer, req).await
+}
+
+/// Reads the request into the core's form; a body over the limit is refused unread.
+async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAuthError> {
+    let too_large = || OAuthError::invalid_request("request body is too large").with_status(413);
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let url = req
+        .url()
+        .map_err(|e| OAuthError::server(format!("url: {e}")))?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|e| OAuthError::server(format!("body: {e}")))?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(HttpRequest {
+        method: req.method().to_string(),
+        path: url.path().to_string(),
+        query: url.query().unwrap_or("").to_string(),
+        headers: req.headers().entries().collect(),
+        body,
+    })
+}
+
+fn to_worker_response(resp: HttpResponse) -> Result<Response> {
+    let headers = worker::Headers::new();
+    for (name, value) in &resp.headers {
+        headers.append(name, value)?;
+    }
+    Ok(Response::from_bytes(resp.body)?
+        .with_status(resp.status)
+        .with_headers(headers))
+}

@@ -1,0 +1,34 @@
+//! OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 metadata. It lists only what exists: every
+//! endpoint, grant, auth method and algorithm named here is implemented.
+
+use super::paths;
+use crate::config::Config;
+use crate::grant::GrantType;
+use crate::http::HttpResponse;
+use crate::token::keys::ES256;
+use serde_json::json;
+
+/// The metadata document, served at both well-known paths (RFC 9068 §4: they must agree).
+pub fn metadata(config: &Config) -> serde_json::Value {
+    let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+    json!({
+        "issuer": config.issuer,
+        "token_endpoint": config.url(paths::TOKEN),
+        "jwks_uri": config.url(paths::JWKS),
+        "grant_types_supported": grants,
+        // No authorization endpoint exists yet, so no response type is supported.
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "subject_types_supported": ["public"],
+        "access_token_signing_alg_values_supported": [ES256],
+        // Published explicitly because OIDC Discovery §3 defaults it to true.
+        "request_uri_parameter_supported": false,
+    })
+}
+
+/// `GET` of either metadata path.
+pub fn discovery(config: &Config) -> HttpResponse {
+    HttpResponse::json(200, &metadata(config))
+        .with_header("cache-control", "public, max-age=300")
+        .with_header("access-control-allow-origin", "*")
+}

@@ -1,0 +1,172 @@
+//! One error type whose codes are the OAuth vocabulary (RFC 6749 §5.2, RFC 8707 §2) with
+//! fixed HTTP statuses. Anything unexpected is `server_error`; its detail goes to the log only.
+
+use std::fmt;
+
+/// Error codes of RFC 6749 §5.2 and RFC 8707 §2, plus the HTTP-level failures we answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    InvalidTarget,
+    ServerError,
+}
+
+impl ErrorCode {
+    /// The `error` value on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::ServerError => "server_error",
+        }
+    }
+
+    /// The fixed HTTP status of the code (RFC 6749 §5.2: 400, 401 for `invalid_client`).
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::ServerError => 500,
+            _ => 400,
+        }
+    }
+}
+
+/// An error answered to the client: RFC 6749 §5.2 JSON body, plus an optional status override
+/// (413 for an oversized body, 405 for a wrong method) and log-only detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Option<String>,
+    /// HTTP status when it differs from the code's default.
+    pub status: Option<u16>,
+    /// Internal detail for the log; never sent to the client.
+    pub log_detail: Option<String>,
+}
+
+impl OAuthError {
+    /// An error with a client-facing description.
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: Some(description.into()),
+            status: None,
+            log_detail: None,
+        }
+    }
+
+    /// `invalid_request` with a description.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// `server_error`: the client sees no detail, the log does.
+    pub fn server(detail: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::ServerError,
+            description: None,
+            status: None,
+            log_detail: Some(detail.into()),
+        }
+    }
+
+    /// The same error answered with another HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The HTTP status to answer with.
+    pub fn http_status(&self) -> u16 {
+        self.status.unwrap_or_else(|| self.code.status())
+    }
+
+    /// The RFC 6749 §5.2 JSON body.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "error": self.code.as_str() });
+        if let Some(d) = &self.description {
+            body["error_description"] = serde_json::Value::String(sanitize_description(d));
+        }
+        body
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code.as_str())?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        if let Some(d) = &self.log_detail {
+            write!(f, " ({d})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// RFC 6749 §5.2: `error_description` is limited to %x20-21 / %x23-5B / %x5D-7E; anything
+/// else (quotes, backslashes, non-ASCII) is replaced so the value is always legal.
+fn sanitize_description(d: &str) -> String {
+    d.chars()
+        .map(|c| match c {
+            '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e' => c,
+            _ => '\'',
+        })
+        .collect()
+}
+
+/// Failures of a storage port; always answered as `server_error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        OAuthError::server(format!("store: {}", e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_rfc6749_5_2() {
+        let table = [
+            (ErrorCode::InvalidRequest, 400),
+            (ErrorCode::InvalidClient, 401),
+            (ErrorCode::InvalidGrant, 400),
+            (ErrorCode::UnauthorizedClient, 400),
+            (ErrorCode::UnsupportedGrantType, 400),
+            (ErrorCode::InvalidScope, 400),
+            (ErrorCode::InvalidTarget, 400),
+            (ErrorCode::ServerError, 500),
+        ];
+        for (code, status) in table {
+            assert_eq!(code.status(), status, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn server_error_body_has_no_detail() {
+        let e = OAuthError::server("d1 exploded at row 7");
+        assert_eq!(e.body(), serde_json::json!({ "error": "server_error" }));
+        assert!(e.to_string().contains("row 7"));
+    }
+
+    #[test]
+    fn description_is_limited_to_the_allowed_characters() {
+        let e = OAuthError::invalid_request("bad \"x\" \\ é");
+        assert_eq!(e.body()["error_description"], "bad 'x' ' '");
+    }
+}

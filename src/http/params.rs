@@ -1,0 +1,180 @@
+//! Request parameters (RFC 6749 §3.2): form or JSON bodies and query strings, with
+//! duplicated parameters rejected and empty values treated as omitted.
+
+use super::{HttpRequest, MAX_BODY_BYTES};
+use crate::error::OAuthError;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+/// Parsed parameters: each name at most once, empty values dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The value of a parameter; `None` when absent or empty (RFC 6749 §3.1).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Builds from pairs, rejecting a repeated name and dropping empty values.
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, OAuthError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in pairs {
+            if seen.contains(&name) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} is repeated"
+                )));
+            }
+            seen.push(name.clone());
+            if !value.is_empty() {
+                out.push((name, value));
+            }
+        }
+        Ok(Self(out))
+    }
+
+    /// Parses `application/x-www-form-urlencoded` text.
+    pub fn from_form(raw: &[u8]) -> Result<Self, OAuthError> {
+        Self::from_pairs(
+            form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        )
+    }
+
+    /// Parses a JSON object whose members are strings (Auth0 accepts JSON token requests).
+    /// Numbers and booleans are taken as their text; nested values are `invalid_request`.
+    pub fn from_json(raw: &[u8]) -> Result<Self, OAuthError> {
+        let mut de = serde_json::Deserializer::from_slice(raw);
+        let pairs = de
+            .deserialize_map(PairsVisitor)
+            .and_then(|p| de.end().map(|()| p))
+            .map_err(|e| OAuthError::invalid_request(format!("body is not a JSON object of strings: {e}")))?;
+        Self::from_pairs(pairs)
+    }
+
+    /// Parses the body of a POST by its content type: form or JSON; any other type, a missing
+    /// one, or a body over [`MAX_BODY_BYTES`] (413) is refused.
+    pub fn from_body(req: &HttpRequest) -> Result<Self, OAuthError> {
+        if req.body.len() > MAX_BODY_BYTES {
+            return Err(OAuthError::invalid_request("request body is too large").with_status(413));
+        }
+        let content_type = req.header("content-type").unwrap_or("");
+        let media_type = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match media_type.as_str() {
+            "application/x-www-form-urlencoded" => Self::from_form(&req.body),
+            "application/json" => Self::from_json(&req.body),
+            _ => Err(OAuthError::invalid_request(
+                "content type must be application/x-www-form-urlencoded or application/json",
+            )),
+        }
+    }
+}
+
+/// Reads a JSON object as ordered (name, text) pairs, keeping repeats so they can be refused.
+struct PairsVisitor;
+
+impl<'de> Visitor<'de> for PairsVisitor {
+    type Value = Vec<(String, String)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object whose values are strings")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => {
+                    return Err(serde::de::Error::custom(format!(
+                        "member {name} is not a string"
+                    )))
+                }
+            };
+            pairs.push((name, text));
+        }
+        Ok(pairs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(content_type: &str, body: &str) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            path: "/oauth/token".into(),
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn form_is_decoded_and_empty_values_are_omitted() {
+        let p = Params::from_body(&req(
+            "application/x-www-form-urlencoded; charset=UTF-8",
+            "grant_type=client_credentials&scope=&audience=https%3A%2F%2Fapi.example.com",
+        ))
+        .unwrap();
+        assert_eq!(p.get("grant_type"), Some("client_credentials"));
+        assert_eq!(p.get("scope"), None);
+        assert_eq!(p.get("audience"), Some("https://api.example.com"));
+    }
+
+    #[test]
+    fn repeated_form_parameter_is_invalid_request() {
+        let e = Params::from_body(&req(
+            "application/x-www-form-urlencoded",
+            "scope=a&scope=b",
+        ))
+        .unwrap_err();
+        assert_eq!(e.body()["error"], "invalid_request");
+        assert!(e.description.unwrap().contains("scope"));
+    }
+
+    #[test]
+    fn json_body_is_accepted_and_repeats_refused() {
+        let p = Params::from_body(&req("application/json", r#"{"grant_type":"client_credentials"}"#)).unwrap();
+        assert_eq!(p.get("grant_type"), Some("client_credentials"));
+        let e = Params::from_body(&req("application/json", r#"{"a":"1","a":"2"}"#)).unwrap_err();
+        assert_eq!(e.body()["error"], "invalid_request");
+    }
+
+    #[test]
+    fn json_that_is_not_a_flat_object_is_invalid_request() {
+        for body in [r#"{"a":{"b":1}}"#, "[1]", "not json", r#"{"a":"1"} trailing"#] {
+            let e = Params::from_body(&req("application/json", body)).unwrap_err();
+            assert_eq!(e.body()["error"], "invalid_request", "{body}");
+        }
+    }
+
+    #[test]
+    fn other_or_missing_content_type_is_invalid_request() {
+        for ct in ["text/plain", "multipart/form-data", ""] {
+            let e = Params::from_body(&req(ct, "grant_type=client_credentials")).unwrap_err();
+            assert_eq!(e.body()["error"], "invalid_request", "{ct}");
+        }
+    }
+
+    #[test]
+    fn oversized_body_is_413() {
+        let big = format!("scope={}", "a".repeat(MAX_BODY_BYTES));
+        let e = Params::from_body(&req("application/x-www-form-urlencoded", &big)).unwrap_err();
+        assert_eq!(e.http_status(), 413);
+    }
+}

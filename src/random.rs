@@ -1,0 +1,28 @@
+//! Randomness comes in through a trait so tests can fix it.
+
+use crate::error::OAuthError;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+/// A source of cryptographically secure random bytes.
+pub trait Random {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]) -> Result<(), OAuthError>;
+
+    /// `n` random bytes, base64url-encoded: identifiers such as `jti` (RFC 6749 §10.10).
+    fn token(&self, n: usize) -> Result<String, OAuthError> {
+        let mut buf = vec![0u8; n];
+        self.fill(&mut buf)?;
+        Ok(URL_SAFE_NO_PAD.encode(buf))
+    }
+}
+
+/// The platform's CSPRNG: the OS natively, `crypto.getRandomValues` in the Worker.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), OAuthError> {
+        getrandom::getrandom(buf).map_err(|e| OAuthError::server(format!("getrandom: {e}")))
+    }
+}

@@ -1,0 +1,95 @@
+//! In-memory store for native tests, with the same semantics as the D1 store: exact-match
+//! lookups, one active key per alg enforced at insert.
+
+use super::{Api, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
+use crate::error::StoreError;
+use std::cell::RefCell;
+
+/// Everything in `RefCell`s: the core is single-threaded, like a Worker isolate.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    clients: RefCell<Vec<Client>>,
+    apis: RefCell<Vec<Api>>,
+    grants: RefCell<Vec<ClientGrant>>,
+    keys: RefCell<Vec<StoredKey>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts or replaces a client (upsert by `client_id`).
+    pub fn put_client(&self, client: Client) {
+        let mut clients = self.clients.borrow_mut();
+        clients.retain(|c| c.client_id != client.client_id);
+        clients.push(client);
+    }
+
+    /// Inserts or replaces an API (upsert by identifier).
+    pub fn put_api(&self, api: Api) {
+        let mut apis = self.apis.borrow_mut();
+        apis.retain(|a| a.identifier != api.identifier);
+        apis.push(api);
+    }
+
+    /// Inserts or replaces a client grant (upsert by client and audience).
+    pub fn put_grant(&self, grant: ClientGrant) {
+        let mut grants = self.grants.borrow_mut();
+        grants.retain(|g| !(g.client_id == grant.client_id && g.audience == grant.audience));
+        grants.push(grant);
+    }
+
+    /// How many keys are stored, active or not.
+    pub fn key_count(&self) -> usize {
+        self.keys.borrow().len()
+    }
+}
+
+impl ClientStore for MemoryStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let clients = self.clients.borrow();
+        Ok(clients.iter().find(|c| c.client_id == client_id).cloned())
+    }
+
+    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let apis = self.apis.borrow();
+        Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
+    }
+
+    async fn client_grant(
+        &self,
+        client_id: &str,
+        audience: &str,
+    ) -> Result<Option<ClientGrant>, StoreError> {
+        let grants = self.grants.borrow();
+        Ok(grants
+            .iter()
+            .find(|g| g.client_id == client_id && g.audience == audience)
+            .cloned())
+    }
+}
+
+impl KeyStore for MemoryStore {
+    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
+        // Every stored key is active until rotation exists; newest wins like D1's ORDER BY.
+        let keys = self.keys.borrow();
+        Ok(keys.iter().rev().find(|k| k.alg == alg).cloned())
+    }
+
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let mut keys = self.keys.borrow_mut();
+        if keys.iter().any(|k| k.alg == key.alg) {
+            return Ok(false);
+        }
+        keys.push(key.clone());
+        Ok(true)
+    }
+
+    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let mut keys = self.keys.borrow().clone();
+        keys.reverse();
+        Ok(keys)
+    }
+}
