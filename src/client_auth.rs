@@ -49,7 +49,9 @@ fn form_decode(s: &str) -> Option<String> {
 fn parse_basic(value: &str) -> Result<(String, String), OAuthError> {
     let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(invalid_client("unsupported authorization scheme at the token endpoint"));
+        return Err(invalid_client(
+            "unsupported authorization scheme at the token endpoint",
+        ));
     }
     let malformed = || invalid_client("malformed Basic credentials");
     let decoded = STANDARD.decode(rest.trim()).map_err(|_| malformed())?;
@@ -152,13 +154,21 @@ mod tests {
     #[test]
     fn basic_scheme_is_case_insensitive() {
         let value = basic("a:b").replacen("Basic", "bAsIc", 1);
-        assert_eq!(credentials(&req(Some(&value)), &params("")).unwrap().client_id, "a");
+        assert_eq!(
+            credentials(&req(Some(&value)), &params(""))
+                .unwrap()
+                .client_id,
+            "a"
+        );
     }
 
     #[test]
     fn post_credentials_are_read_from_the_body() {
         let c = credentials(&req(None), &params("client_id=a&client_secret=b")).unwrap();
-        assert_eq!((c.client_id.as_str(), c.method), ("a", AuthMethod::ClientSecretPost));
+        assert_eq!(
+            (c.client_id.as_str(), c.method),
+            ("a", AuthMethod::ClientSecretPost)
+        );
     }
 
     #[test]

@@ -49,7 +49,12 @@ mod tests {
 
     #[test]
     fn issuer_with_query_fragment_or_other_scheme_is_refused() {
-        for issuer in ["https://a.example?x=1", "https://a.example#f", "ftp://a.example", ""] {
+        for issuer in [
+            "https://a.example?x=1",
+            "https://a.example#f",
+            "ftp://a.example",
+            "",
+        ] {
             assert!(Config::new(issuer).is_err(), "{issuer}");
         }
     }

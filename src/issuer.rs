@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::OAuthError;
 use crate::random::Random;
 use crate::store::{ClientStore, KeyStore};
-use crate::token::keys::{active_signing_key, KeyCache, Kek};
+use crate::token::keys::{active_signing_key, Kek, KeyCache};
 use crate::token::{Signer, SigningKey};
 
 /// The issuer as one request sees it: configuration, ports and per-isolate caches.
@@ -38,6 +38,13 @@ impl<S: ClientStore + KeyStore, G: Signer> Issuer<'_, S, G> {
 
     /// The key to sign with now ([`active_signing_key`]).
     pub async fn signing_key(&self) -> Result<SigningKey, OAuthError> {
-        active_signing_key(self.store, self.kek()?, self.random, self.clock, self.key_cache).await
+        active_signing_key(
+            self.store,
+            self.kek()?,
+            self.random,
+            self.clock,
+            self.key_cache,
+        )
+        .await
     }
 }

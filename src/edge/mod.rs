@@ -11,7 +11,7 @@ use crate::error::OAuthError;
 use crate::http::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::issuer::Issuer;
 use crate::random::OsRandom;
-use crate::token::keys::{KeyCache, Kek};
+use crate::token::keys::{Kek, KeyCache};
 use worker::{console_error, event, Context, Env, Request, Response, Result};
 
 thread_local! {

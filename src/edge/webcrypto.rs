@@ -32,7 +32,8 @@ fn subtle() -> Result<SubtleCrypto, OAuthError> {
 fn algorithm(pairs: &[(&str, &str)]) -> Result<Object, OAuthError> {
     let obj = Object::new();
     for (k, v) in pairs {
-        Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_str(v)).map_err(js_err("param"))?;
+        Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_str(v))
+            .map_err(js_err("param"))?;
     }
     Ok(obj)
 }

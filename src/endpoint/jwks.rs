@@ -20,7 +20,13 @@ pub async fn jwks<S: ClientStore + KeyStore, G: Signer>(
     issuer: &Issuer<'_, S, G>,
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
-    ensure_active_key(issuer.store, issuer.kek()?, issuer.random, issuer.clock.now()).await?;
+    ensure_active_key(
+        issuer.store,
+        issuer.kek()?,
+        issuer.random,
+        issuer.clock.now(),
+    )
+    .await?;
     let keys = issuer.store.published_keys().await?;
     let body = jwk_set(&keys).to_string();
     let etag = format!(
@@ -28,9 +34,10 @@ pub async fn jwks<S: ClientStore + KeyStore, G: Signer>(
         &URL_SAFE_NO_PAD.encode(Sha256::digest(body.as_bytes()))[..27]
     );
     let cache_control = format!("public, max-age={JWKS_MAX_AGE}");
-    let not_modified = req
-        .header("if-none-match")
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    let not_modified = req.header("if-none-match").is_some_and(|v| {
+        v.split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == etag)
+    });
     let resp = if not_modified {
         HttpResponse::empty(304)
     } else {

@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn parse_knows_only_implemented_grants() {
-        assert_eq!(GrantType::parse("client_credentials").unwrap(), GrantType::ClientCredentials);
+        assert_eq!(
+            GrantType::parse("client_credentials").unwrap(),
+            GrantType::ClientCredentials
+        );
         for other in ["implicit", "CLIENT_CREDENTIALS", "urn:x", "password"] {
             let e = GrantType::parse(other).unwrap_err();
             assert_eq!(e.code, ErrorCode::UnsupportedGrantType, "{other}");

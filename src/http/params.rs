@@ -41,9 +41,7 @@ impl Params {
 
     /// Parses `application/x-www-form-urlencoded` text.
     pub fn from_form(raw: &[u8]) -> Result<Self, OAuthError> {
-        Self::from_pairs(
-            form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())),
-        )
+        Self::from_pairs(form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())))
     }
 
     /// Parses a JSON object whose members are strings (Auth0 accepts JSON token requests).
@@ -53,7 +51,9 @@ impl Params {
         let pairs = de
             .deserialize_map(PairsVisitor)
             .and_then(|p| de.end().map(|()| p))
-            .map_err(|e| OAuthError::invalid_request(format!("body is not a JSON object of strings: {e}")))?;
+            .map_err(|e| {
+                OAuthError::invalid_request(format!("body is not a JSON object of strings: {e}"))
+            })?;
         Self::from_pairs(pairs)
     }
 
@@ -138,18 +138,19 @@ mod tests {
 
     #[test]
     fn repeated_form_parameter_is_invalid_request() {
-        let e = Params::from_body(&req(
-            "application/x-www-form-urlencoded",
-            "scope=a&scope=b",
-        ))
-        .unwrap_err();
+        let e = Params::from_body(&req("application/x-www-form-urlencoded", "scope=a&scope=b"))
+            .unwrap_err();
         assert_eq!(e.body()["error"], "invalid_request");
         assert!(e.description.unwrap().contains("scope"));
     }
 
     #[test]
     fn json_body_is_accepted_and_repeats_refused() {
-        let p = Params::from_body(&req("application/json", r#"{"grant_type":"client_credentials"}"#)).unwrap();
+        let p = Params::from_body(&req(
+            "application/json",
+            r#"{"grant_type":"client_credentials"}"#,
+        ))
+        .unwrap();
         assert_eq!(p.get("grant_type"), Some("client_credentials"));
         let e = Params::from_body(&req("application/json", r#"{"a":"1","a":"2"}"#)).unwrap_err();
         assert_eq!(e.body()["error"], "invalid_request");
@@ -157,7 +158,12 @@ mod tests {
 
     #[test]
     fn json_that_is_not_a_flat_object_is_invalid_request() {
-        for body in [r#"{"a":{"b":1}}"#, "[1]", "not json", r#"{"a":"1"} trailing"#] {
+        for body in [
+            r#"{"a":{"b":1}}"#,
+            "[1]",
+            "not json",
+            r#"{"a":"1"} trailing"#,
+        ] {
             let e = Params::from_body(&req("application/json", body)).unwrap_err();
             assert_eq!(e.body()["error"], "invalid_request", "{body}");
         }

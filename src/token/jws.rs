@@ -50,7 +50,10 @@ pub async fn sign_compact<S: Signer>(
     );
     let sig = signer.sign_es256(key, input.as_bytes()).await?;
     if sig.len() != 64 {
-        return Err(OAuthError::server(format!("signature of {} bytes", sig.len())));
+        return Err(OAuthError::server(format!(
+            "signature of {} bytes",
+            sig.len()
+        )));
     }
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
 }

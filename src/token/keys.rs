@@ -50,9 +50,19 @@ impl Kek {
         rng.fill(&mut nonce)?;
         let ct = self
             .cipher()
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: kid.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: kid.as_bytes(),
+                },
+            )
             .map_err(|_| OAuthError::server("aes-gcm seal failed"))?;
-        Ok(format!("v1.{}.{}", STANDARD.encode(nonce), STANDARD.encode(ct)))
+        Ok(format!(
+            "v1.{}.{}",
+            STANDARD.encode(nonce),
+            STANDARD.encode(ct)
+        ))
     }
 
     /// Decrypts what [`Kek::seal`] produced for the same `kid`.
@@ -70,7 +80,13 @@ impl Kek {
             return Err(bad());
         }
         self.cipher()
-            .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: kid.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &ct,
+                    aad: kid.as_bytes(),
+                },
+            )
             .map_err(|_| bad())
     }
 }
@@ -91,7 +107,8 @@ pub fn generate_es256(rng: &dyn Random, kek: &Kek, now: u64) -> Result<StoredKey
             break sk;
         }
     };
-    let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
+    let point =
+        p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
     let (Some(x), Some(y)) = (point.x(), point.y()) else {
         return Err(OAuthError::server("public key has no coordinates"));
     };
@@ -207,9 +224,18 @@ mod tests {
         let y = jwk["y"].as_str().unwrap();
         assert_eq!(k.kid, thumbprint(x, y));
         assert_eq!(jwk["kid"], k.kid.as_str());
-        assert_eq!((jwk["kty"].as_str(), jwk["crv"].as_str()), (Some("EC"), Some("P-256")));
-        assert_eq!((jwk["alg"].as_str(), jwk["use"].as_str()), (Some("ES256"), Some("sig")));
-        assert!(jwk.get("d").is_none(), "private scalar must not be published");
+        assert_eq!(
+            (jwk["kty"].as_str(), jwk["crv"].as_str()),
+            (Some("EC"), Some("P-256"))
+        );
+        assert_eq!(
+            (jwk["alg"].as_str(), jwk["use"].as_str()),
+            (Some("ES256"), Some("sig"))
+        );
+        assert!(
+            jwk.get("d").is_none(),
+            "private scalar must not be published"
+        );
     }
 
     #[test]
