@@ -2,7 +2,7 @@
 //! `docs/storage.md`).
 
 use crate::error::StoreError;
-use crate::store::{Api, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
+use crate::store::{Api, Client, ClientStore, KeyStore, StoredKey};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -28,6 +28,8 @@ struct ClientRow {
     secret_hash: Option<String>,
     grant_types: String,
     default_audience: Option<String>,
+    /// JSON array of `ApiGrant`, aggregated in SQL.
+    grants: String,
 }
 
 #[derive(Deserialize)]
@@ -36,13 +38,6 @@ struct ApiRow {
     name: String,
     scopes: String,
     token_lifetime: f64,
-}
-
-#[derive(Deserialize)]
-struct GrantRow {
-    client_id: String,
-    audience: String,
-    scopes: String,
 }
 
 #[derive(Deserialize)]
@@ -92,8 +87,14 @@ impl ClientStore for D1Store {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = self
             .first(
-                "SELECT client_id, name, secret_hash, grant_types, default_audience \
-                 FROM clients WHERE client_id = ?1",
+                "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
+                   (SELECT json_group_array(json_object( \
+                      'api', json_object('identifier', a.identifier, 'name', a.name, \
+                                         'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime), \
+                      'scopes', json(g.scopes))) \
+                    FROM client_grants g JOIN apis a ON a.identifier = g.audience \
+                    WHERE g.client_id = c.client_id) AS grants \
+                 FROM clients c WHERE c.client_id = ?1",
                 &[client_id.into()],
             )
             .await?;
@@ -104,6 +105,7 @@ impl ClientStore for D1Store {
                 secret_hash: r.secret_hash,
                 grant_types: json_list(&r.grant_types)?,
                 default_audience: r.default_audience,
+                grants: serde_json::from_str(&r.grants).map_err(err)?,
             })
         })
         .transpose()
@@ -122,28 +124,6 @@ impl ClientStore for D1Store {
                 name: r.name,
                 scopes: json_list(&r.scopes)?,
                 token_lifetime: r.token_lifetime as u64,
-            })
-        })
-        .transpose()
-    }
-
-    async fn client_grant(
-        &self,
-        client_id: &str,
-        audience: &str,
-    ) -> Result<Option<ClientGrant>, StoreError> {
-        let row: Option<GrantRow> = self
-            .first(
-                "SELECT client_id, audience, scopes FROM client_grants \
-                 WHERE client_id = ?1 AND audience = ?2",
-                &[client_id.into(), audience.into()],
-            )
-            .await?;
-        row.map(|r| {
-            Ok(ClientGrant {
-                client_id: r.client_id,
-                audience: r.audience,
-                scopes: json_list(&r.scopes)?,
             })
         })
         .transpose()

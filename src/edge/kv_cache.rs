@@ -1,11 +1,11 @@
 //! KV as an edge read cache in front of D1 for what every token request reads and what
-//! rarely changes: clients, APIs and client grants. Entries live 60 s (KV's minimum TTL), so
+//! rarely changes: clients (with their API grants) and APIs. Entries live 60 s (KV's minimum TTL), so
 //! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v1:`) so a
 //! change of the cached shape never reads old entries. Signing keys are never cached here.
 
 use super::d1::D1Store;
 use crate::error::StoreError;
-use crate::store::{Api, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
+use crate::store::{Api, Client, ClientStore, KeyStore, StoredKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{console_error, Context, KvStore};
@@ -67,17 +67,6 @@ impl ClientStore for CachedStore<'_> {
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         self.read_through(format!("v1:api:{identifier}"), self.d1.api(identifier))
-            .await
-    }
-
-    async fn client_grant(
-        &self,
-        client_id: &str,
-        audience: &str,
-    ) -> Result<Option<ClientGrant>, StoreError> {
-        // Ids cannot contain a newline, so this separator keeps keys unambiguous.
-        let key = format!("v1:grant:{client_id}\n{audience}");
-        self.read_through(key, self.d1.client_grant(client_id, audience))
             .await
     }
 }

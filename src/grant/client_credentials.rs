@@ -34,46 +34,42 @@ pub async fn validate<S: ClientStore>(
 
     // Which API: `audience`, `resource` (RFC 8707 §2), or the client's default.
     let (audience, target) = requested_audience(params, client.default_audience.as_deref())?;
-    let api = store.api(&audience).await?;
-    let grant = store.client_grant(&client.client_id, &audience).await?;
-    let (api, grant) = match (api, grant, target) {
-        (Some(api), Some(grant), _) => (api, grant),
-        (_, _, Target::Resource) => {
-            return Err(OAuthError::new(
+    let Some(grant) = client.grant_for(&audience) else {
+        // Only on this error path is the API itself looked up, to name the right error.
+        return Err(match (target, store.api(&audience).await?) {
+            (Target::Resource, _) => OAuthError::new(
                 ErrorCode::InvalidTarget,
                 "resource is unknown or not granted to this client",
-            ))
-        }
-        (None, _, _) => {
-            return Err(OAuthError::invalid_request(format!(
-                "audience {audience} is not a registered API"
-            )))
-        }
-        (Some(_), None, _) => {
-            return Err(OAuthError::new(
+            ),
+            (_, None) => {
+                OAuthError::invalid_request(format!("audience {audience} is not a registered API"))
+            }
+            (_, Some(_)) => OAuthError::new(
                 ErrorCode::UnauthorizedClient,
                 format!("client is not authorized for audience {audience}"),
-            ))
-        }
+            ),
+        });
     };
+    let api = &grant.api;
 
     // Scope: what was asked, narrowed to what is granted and still defined by the API.
     let requested = params.get("scope").map(Scope::parse).transpose()?;
     let granted: Vec<String> = grant
         .scopes
-        .into_iter()
+        .iter()
         .filter(|s| api.scopes.contains(s))
+        .cloned()
         .collect();
     let scope = Scope::narrow(requested.as_ref(), &granted)?;
 
     Ok(issuance(client.client_id.clone(), api, scope))
 }
 
-fn issuance(client_id: String, api: Api, scope: Scope) -> Issuance {
+fn issuance(client_id: String, api: &Api, scope: Scope) -> Issuance {
     Issuance {
         subject: client_id.clone(),
         client_id,
-        audience: api.identifier,
+        audience: api.identifier.clone(),
         scope,
         gty: "client-credentials",
         lifetime: api.token_lifetime,

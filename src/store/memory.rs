@@ -1,7 +1,7 @@
 //! In-memory store for native tests, with the same semantics as the D1 store: exact-match
 //! lookups, one active key per alg enforced at insert.
 
-use super::{Api, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
+use super::{Api, ApiGrant, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
 use crate::error::StoreError;
 use std::cell::RefCell;
 
@@ -50,24 +50,29 @@ impl MemoryStore {
 impl ClientStore for MemoryStore {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let clients = self.clients.borrow();
-        Ok(clients.iter().find(|c| c.client_id == client_id).cloned())
+        let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
+            return Ok(None);
+        };
+        // Joined like D1's query: grants whose API exists, in API order.
+        let apis = self.apis.borrow();
+        let grants = self.grants.borrow();
+        client.grants = grants
+            .iter()
+            .filter(|g| g.client_id == client_id)
+            .filter_map(|g| {
+                let api = apis.iter().find(|a| a.identifier == g.audience)?;
+                Some(ApiGrant {
+                    api: api.clone(),
+                    scopes: g.scopes.clone(),
+                })
+            })
+            .collect();
+        Ok(Some(client))
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         let apis = self.apis.borrow();
         Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
-    }
-
-    async fn client_grant(
-        &self,
-        client_id: &str,
-        audience: &str,
-    ) -> Result<Option<ClientGrant>, StoreError> {
-        let grants = self.grants.borrow();
-        Ok(grants
-            .iter()
-            .find(|g| g.client_id == client_id && g.audience == audience)
-            .cloned())
     }
 }
 
@@ -91,5 +96,31 @@ impl KeyStore for MemoryStore {
         let mut keys = self.keys.borrow().clone();
         keys.reverse();
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str) -> StoredKey {
+        StoredKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            public_jwk: "{}".into(),
+            private_key_enc: "v1..".into(),
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_second_active_key_for_the_same_alg_is_not_inserted() {
+        let store = MemoryStore::new();
+        pollster::block_on(async {
+            assert!(store.insert_key_if_none_active(&key("a")).await.unwrap());
+            assert!(!store.insert_key_if_none_active(&key("b")).await.unwrap());
+            assert_eq!(store.active_key("ES256").await.unwrap().unwrap().kid, "a");
+        });
+        assert_eq!(store.key_count(), 1);
     }
 }

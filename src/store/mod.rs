@@ -22,6 +22,24 @@ pub struct Client {
     pub grant_types: Vec<String>,
     /// API identifier used when a token request names none (Auth0's default audience).
     pub default_audience: Option<String>,
+    /// The APIs this client may call as itself (client_credentials), read with the client
+    /// so the token endpoint needs one storage read.
+    #[serde(default)]
+    pub grants: Vec<ApiGrant>,
+}
+
+impl Client {
+    /// The client's grant on the API `audience`, if it has one.
+    pub fn grant_for(&self, audience: &str) -> Option<&ApiGrant> {
+        self.grants.iter().find(|g| g.api.identifier == audience)
+    }
+}
+
+/// One API a client was granted, with the scopes granted there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiGrant {
+    pub api: Api,
+    pub scopes: Vec<String>,
 }
 
 /// An API (resource server): what an access token's `aud` names.
@@ -36,7 +54,7 @@ pub struct Api {
     pub token_lifetime: u64,
 }
 
-/// The scopes a client was granted on one API (Auth0's "client grant").
+/// The scopes a client was granted on one API (Auth0's "client grant"), as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientGrant {
     pub client_id: String,
@@ -59,18 +77,13 @@ pub struct StoredKey {
     pub created_at: u64,
 }
 
-/// Read access to clients, APIs and client grants.
+/// Read access to clients and APIs.
 pub trait ClientStore {
-    /// The client with this id, if registered.
+    /// The client with this id (exact match), with its [`Client::grants`] joined to the APIs
+    /// they name; a grant on an API that no longer exists is left out.
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     /// The API with this identifier, if registered (exact string match).
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError>;
-    /// The scopes `client_id` was granted on `audience`; `None` when it has no grant there.
-    async fn client_grant(
-        &self,
-        client_id: &str,
-        audience: &str,
-    ) -> Result<Option<ClientGrant>, StoreError>;
 }
 
 /// Signing keys.

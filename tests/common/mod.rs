@@ -43,6 +43,7 @@ impl Tenant {
             secret_hash: Some(hash_client_secret(M2M_SECRET)),
             grant_types: vec!["client_credentials".into()],
             default_audience: Some(API.into()),
+            grants: vec![],
         });
         store.put_grant(ClientGrant {
             client_id: M2M_ID.into(),

@@ -10,9 +10,14 @@ export const ISSUER = 'http://issuer.test';
 export const DEV_SEED = JSON.parse(readFileSync(join(root, 'seed/dev.json'), 'utf8'));
 const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
 
-/** Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars. */
-export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true } = {}) {
+/**
+ * Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars;
+ * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin).
+ */
+export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port } = {}) {
+  const issuer = port ? `http://127.0.0.1:${port}` : ISSUER;
   const mf = new Miniflare({
+    ...(port ? { host: '127.0.0.1', port } : {}),
     modules: true,
     scriptPath: join(root, 'build/index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
@@ -21,7 +26,7 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
     kvNamespaces: { CACHE: 'edge-issuer-cache' },
     d1Persist: persistDir ? join(persistDir, 'd1') : false,
     kvPersist: persistDir ? join(persistDir, 'kv') : false,
-    bindings: { ISSUER, KEY_ENCRYPTION_KEY: TEST_KEK, ...bindings },
+    bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, ...bindings },
   });
   const db = await mf.getD1Database('DB');
   if (migrate) {
@@ -33,8 +38,8 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
     }
   }
   for (const stmt of seedStatements(seed)) await db.prepare(stmt).run();
-  const fetch = (path, init) => mf.dispatchFetch(new URL(path, ISSUER), init);
-  return { mf, db, fetch, kv: () => mf.getKVNamespace('CACHE') };
+  const fetch = (path, init) => mf.dispatchFetch(new URL(path, issuer), init);
+  return { mf, db, fetch, issuer, kv: () => mf.getKVNamespace('CACHE') };
 }
 
 export const M2M = { id: 'demo-m2m', secret: 'dev-only-demo-m2m-secret' };
