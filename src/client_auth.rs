@@ -15,13 +15,16 @@ use percent_encoding::percent_decode_str;
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A public client identified by `client_id` alone (token endpoint method `none`).
+    None,
 }
 
 /// Credentials as presented, before they are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub secret: Secret<String>,
+    /// `None` for a public client.
+    pub secret: Option<Secret<String>>,
     pub method: AuthMethod,
 }
 
@@ -84,35 +87,46 @@ pub fn credentials(req: &HttpRequest, params: &Params) -> Result<ClientCredentia
         }
         return Ok(ClientCredentials {
             client_id,
-            secret: Secret::new(secret),
+            secret: Some(Secret::new(secret)),
             method: AuthMethod::ClientSecretBasic,
         });
     }
     match (body_id, body_secret) {
         (Some(id), Some(secret)) => Ok(ClientCredentials {
             client_id: id.to_string(),
-            secret: Secret::new(secret.to_string()),
+            secret: Some(Secret::new(secret.to_string())),
             method: AuthMethod::ClientSecretPost,
+        }),
+        (Some(id), None) => Ok(ClientCredentials {
+            client_id: id.to_string(),
+            secret: None,
+            method: AuthMethod::None,
         }),
         _ => Err(invalid_client("client authentication is required")),
     }
 }
 
-/// Checks credentials against the store. An unknown client, a public client and a wrong
-/// secret all answer the same `invalid_client`, so the answer does not reveal which ids exist.
+/// Checks credentials against the store. An unknown client, a wrong secret, a confidential
+/// client without its secret and a public client with one all answer the same
+/// `invalid_client`, so the answer does not reveal which ids exist.
 pub async fn authenticate<S: ClientStore>(
     store: &S,
     creds: &ClientCredentials,
 ) -> Result<AuthenticatedClient, OAuthError> {
     let client = store.client(&creds.client_id).await?;
-    // A hash of a placeholder keeps the work the same when the client is unknown.
-    let stored = client
-        .as_ref()
-        .and_then(|c| c.secret_hash.clone())
-        .unwrap_or_else(|| "sha256:unknown-client".to_string());
-    let secret_ok = verify_client_secret(creds.secret.expose(), &stored);
+    let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
+    let ok = match (&creds.secret, stored) {
+        (Some(secret), Some(hash)) => verify_client_secret(secret.expose(), hash),
+        (Some(secret), None) => {
+            // Unknown or public client: the same hashing work, then refuse.
+            let _ = verify_client_secret(secret.expose(), "sha256:");
+            false
+        }
+        (None, None) => client.is_some(),
+        (None, Some(_)) => false,
+    };
     match client {
-        Some(client) if secret_ok && client.secret_hash.is_some() => Ok(AuthenticatedClient {
+        Some(client) if ok => Ok(AuthenticatedClient {
             client,
             method: creds.method,
         }),
@@ -147,7 +161,7 @@ mod tests {
     fn basic_credentials_are_url_decoded() {
         let c = credentials(&req(Some(&basic("my%3Aclient:p%40ss+word"))), &params("")).unwrap();
         assert_eq!(c.client_id, "my:client");
-        assert_eq!(c.secret.expose(), "p@ss word");
+        assert_eq!(c.secret.unwrap().expose(), "p@ss word");
         assert_eq!(c.method, AuthMethod::ClientSecretBasic);
     }
 
@@ -180,9 +194,16 @@ mod tests {
     }
 
     #[test]
+    fn client_id_alone_is_a_public_client() {
+        let c = credentials(&req(None), &params("client_id=spa")).unwrap();
+        assert_eq!((c.client_id.as_str(), c.method), ("spa", AuthMethod::None));
+        assert!(c.secret.is_none());
+    }
+
+    #[test]
     fn missing_or_malformed_credentials_are_invalid_client() {
         let cases = [
-            (None, "client_id=a"),
+            (None, "client_secret=a"),
             (Some("Basic !!!"), ""),
             (Some("Basic Og=="), ""), // ":" – empty id
             (Some("Bearer abc"), ""),

@@ -1,15 +1,26 @@
 //! Issuer configuration, read once per request from the Worker's vars (or built by tests).
 
 use crate::error::OAuthError;
+use crate::password::DEFAULT_ITERATIONS;
+use crate::store::LockoutPolicy;
 
 /// Default access-token lifetime when an API does not set one (Auth0's default).
 pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+
+/// The database connection users log in to when a request names no `realm` (Auth0's name).
+pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
 /// What the issuer needs to know about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// The `iss` value, exactly as configured (RFC 8414 §2, OIDC Discovery §3).
     pub issuer: String,
+    /// Connection used by the password grant when no `realm` is given.
+    pub default_connection: String,
+    /// PBKDF2 iterations for new password hashes; lower stored costs are upgraded at login.
+    pub password_iterations: u32,
+    /// Brute-force protection of the password grant.
+    pub lockout: LockoutPolicy,
 }
 
 impl Config {
@@ -24,6 +35,9 @@ impl Config {
         }
         Ok(Self {
             issuer: issuer.to_string(),
+            default_connection: DEFAULT_CONNECTION.to_string(),
+            password_iterations: DEFAULT_ITERATIONS,
+            lockout: LockoutPolicy::default(),
         })
     }
 

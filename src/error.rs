@@ -13,6 +13,10 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     InvalidScope,
     InvalidTarget,
+    /// RFC 6750 §3.1.
+    InvalidToken,
+    /// RFC 7009 §2.2.1: the revocation could not be done now; the token may still be valid.
+    TemporarilyUnavailable,
     ServerError,
 }
 
@@ -27,6 +31,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
         }
     }
@@ -34,7 +40,8 @@ impl ErrorCode {
     /// The fixed HTTP status of the code (RFC 6749 §5.2: 400, 401 for `invalid_client`).
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidClient => 401,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
+            ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::ServerError => 500,
             _ => 400,
         }
@@ -150,6 +157,8 @@ mod tests {
             (ErrorCode::UnsupportedGrantType, 400),
             (ErrorCode::InvalidScope, 400),
             (ErrorCode::InvalidTarget, 400),
+            (ErrorCode::InvalidToken, 401),
+            (ErrorCode::TemporarilyUnavailable, 503),
             (ErrorCode::ServerError, 500),
         ];
         for (code, status) in table {

@@ -2,17 +2,17 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::OAuthError;
+use crate::crypto::Crypto;
+use crate::error::{ErrorCode, OAuthError};
 use crate::random::Random;
-use crate::store::{ClientStore, KeyStore};
-use crate::token::keys::{active_signing_key, Kek, KeyCache};
-use crate::token::{Signer, SigningKey};
+use crate::store::Store;
+use crate::token::keys::{Kek, KeyCache, KeyRing};
 
 /// The issuer as one request sees it: configuration, ports and per-isolate caches.
-pub struct Issuer<'a, S, G> {
+pub struct Issuer<'a, S, C> {
     pub config: &'a Config,
     pub store: &'a S,
-    pub signer: &'a G,
+    pub crypto: &'a C,
     /// `None` when the `KEY_ENCRYPTION_KEY` secret is missing: signing then fails closed.
     pub kek: Option<&'a Kek>,
     pub clock: &'a dyn Clock,
@@ -20,31 +20,30 @@ pub struct Issuer<'a, S, G> {
     pub key_cache: &'a KeyCache,
     /// Where internal detail of `server_error`s goes (the Worker's console).
     pub log: &'a dyn Fn(&str),
+    /// The client's IP address as the platform reports it, for brute-force counting.
+    pub client_ip: Option<&'a str>,
 }
 
-impl<S: ClientStore + KeyStore, G: Signer> Issuer<'_, S, G> {
-    /// The key-encryption key, or `server_error` when it is not configured.
-    pub fn kek(&self) -> Result<&Kek, OAuthError> {
-        self.kek
-            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))
-    }
-
+impl<S: Store, C: Crypto> Issuer<'_, S, C> {
     /// Logs the internal detail of a failure; the client never sees it.
     pub fn log_error(&self, e: &OAuthError) {
-        if e.code == crate::error::ErrorCode::ServerError {
+        if e.code == ErrorCode::ServerError {
             (self.log)(&e.to_string());
         }
     }
 
-    /// The key to sign with now ([`active_signing_key`]).
-    pub async fn signing_key(&self) -> Result<SigningKey, OAuthError> {
-        active_signing_key(
-            self.store,
-            self.kek()?,
-            self.random,
-            self.clock,
-            self.key_cache,
-        )
-        .await
+    /// Key management, or `server_error` when the key-encryption key is not configured.
+    pub fn keys(&self) -> Result<KeyRing<'_, S, C>, OAuthError> {
+        let kek = self
+            .kek
+            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+        Ok(KeyRing {
+            store: self.store,
+            crypto: self.crypto,
+            kek,
+            rng: self.random,
+            clock: self.clock,
+            cache: self.key_cache,
+        })
     }
 }

@@ -5,23 +5,11 @@ mod common;
 
 use common::*;
 use jsonwebtoken::jwk::{JwkSet, ThumbprintHash};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{decode_header, Algorithm};
 use serde_json::{json, Value};
 
 fn verify(tenant: &Tenant, jwt: &str) -> Value {
-    let jwks: JwkSet = serde_json::from_slice(&tenant.get("/.well-known/jwks.json").body).unwrap();
-    let header = decode_header(jwt).unwrap();
-    let jwk = jwks
-        .find(header.kid.as_deref().unwrap())
-        .expect("kid in JWKS");
-    let mut v = Validation::new(Algorithm::ES256);
-    v.set_issuer(&[ISSUER]);
-    v.set_audience(&[API]);
-    // The fixed test clock is in the future; check exp against it below instead.
-    v.validate_exp = false;
-    decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).unwrap(), &v)
-        .unwrap()
-        .claims
+    verify_jwt(tenant, jwt, API)
 }
 
 fn ok_token(tenant: &Tenant, form: &str) -> Value {
@@ -95,7 +83,8 @@ fn error_table_matches_rfc6749_5_2() {
     type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, u16, &'a str);
     let cases: Vec<Case> = vec![
         ("", good, 400, "invalid_request"),
-        ("grant_type=password", good, 400, "unsupported_grant_type"),
+        ("grant_type=authorization_code", good, 400, "unsupported_grant_type"),
+        ("grant_type=password&username=a&password=b", good, 400, "unauthorized_client"),
         ("grant_type=client_credentials", None, 401, "invalid_client"),
         ("grant_type=client_credentials", Some((M2M_ID, "bad")), 401, "invalid_client"),
         ("grant_type=client_credentials", Some(("ghost", M2M_SECRET)), 401, "invalid_client"),
@@ -193,12 +182,14 @@ fn server_errors_hide_detail_from_the_client_and_log_it() {
 fn jwks_kid_is_the_rfc7638_thumbprint() {
     let t = Tenant::new();
     let jwks: JwkSet = serde_json::from_slice(&t.get("/.well-known/jwks.json").body).unwrap();
-    assert_eq!(jwks.keys.len(), 1);
-    let jwk = &jwks.keys[0];
-    assert_eq!(
-        jwk.common.key_id.as_deref(),
-        Some(jwk.thumbprint(ThumbprintHash::SHA256).unwrap().as_str())
-    );
+    // One ES256 key (access and ID tokens) and one RS256 key (ID tokens of clients that ask).
+    assert_eq!(jwks.keys.len(), 2);
+    for jwk in &jwks.keys {
+        assert_eq!(
+            jwk.common.key_id.as_deref(),
+            Some(jwk.thumbprint(ThumbprintHash::SHA256).unwrap().as_str())
+        );
+    }
 }
 
 #[test]
@@ -223,8 +214,10 @@ fn the_key_is_generated_once_and_reused() {
     let t = Tenant::new();
     ok_token(&t, "grant_type=client_credentials");
     ok_token(&t, "grant_type=client_credentials");
+    assert_eq!(t.store.key_count(), 1, "one ES256 key for access tokens");
     t.get("/.well-known/jwks.json");
-    assert_eq!(t.store.key_count(), 1);
+    t.get("/.well-known/jwks.json");
+    assert_eq!(t.store.key_count(), 2, "the JWKS adds the RS256 key once");
 }
 
 #[test]
@@ -240,26 +233,41 @@ fn discovery_lists_exactly_what_exists() {
         meta["jwks_uri"],
         "https://id.example.com/.well-known/jwks.json"
     );
-    assert_eq!(meta["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        meta["grant_types_supported"],
+        json!(["client_credentials", "password", "refresh_token"])
+    );
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        json!(["ES256", "RS256"])
     );
     assert_eq!(meta["request_uri_parameter_supported"], false);
-    assert!(meta.get("authorization_endpoint").is_none());
-    assert!(meta.get("userinfo_endpoint").is_none());
+    assert!(
+        meta.get("authorization_endpoint").is_none(),
+        "no /authorize yet"
+    );
     // Every advertised endpoint answers on this issuer.
-    for key in ["token_endpoint", "jwks_uri"] {
+    for key in [
+        "token_endpoint",
+        "jwks_uri",
+        "userinfo_endpoint",
+        "revocation_endpoint",
+    ] {
         let path = meta[key]
             .as_str()
             .unwrap()
             .trim_start_matches("https://id.example.com");
-        let resp = if key == "token_endpoint" {
-            t.token("", None)
-        } else {
-            t.get(path)
-        };
+        let resp = t.send(edge_issuer::http::HttpRequest {
+            method: if key == "jwks_uri" { "GET" } else { "POST" }.into(),
+            path: path.into(),
+            ..Default::default()
+        });
         assert_ne!(resp.status, 404, "{key}");
+        assert_ne!(resp.status, 405, "{key}");
     }
     assert_eq!(
         t.get("/.well-known/oauth-authorization-server").json_body(),

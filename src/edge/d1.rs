@@ -10,14 +10,14 @@ use worker::D1Database;
 
 /// D1-backed store.
 pub struct D1Store {
-    db: D1Database,
+    pub(super) db: D1Database,
 }
 
-fn err(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("d1: {e}"))
 }
 
-fn json_list(text: &str) -> Result<Vec<String>, StoreError> {
+pub(super) fn json_list(text: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(text).map_err(err)
 }
 
@@ -30,6 +30,10 @@ struct ClientRow {
     default_audience: Option<String>,
     /// JSON array of `ApiGrant`, aggregated in SQL.
     grants: String,
+    refresh_absolute_lifetime: f64,
+    refresh_idle_lifetime: f64,
+    refresh_reuse_interval: f64,
+    id_token_signed_response_alg: String,
 }
 
 #[derive(Deserialize)]
@@ -68,7 +72,24 @@ impl D1Store {
         Self { db }
     }
 
-    async fn first<T: DeserializeOwned>(
+    /// Runs a statement and returns how many rows it changed.
+    pub(super) async fn run(&self, sql: &str, args: &[JsValue]) -> Result<usize, StoreError> {
+        let result = self
+            .db
+            .prepare(sql)
+            .bind(args)
+            .map_err(err)?
+            .run()
+            .await
+            .map_err(err)?;
+        Ok(result
+            .meta()
+            .map_err(err)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0))
+    }
+
+    pub(super) async fn first<T: DeserializeOwned>(
         &self,
         sql: &str,
         args: &[JsValue],
@@ -88,6 +109,8 @@ impl ClientStore for D1Store {
         let row: Option<ClientRow> = self
             .first(
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
+                   c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
+                   c.id_token_signed_response_alg, \
                    (SELECT json_group_array(json_object( \
                       'api', json_object('identifier', a.identifier, 'name', a.name, \
                                          'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime), \
@@ -106,6 +129,10 @@ impl ClientStore for D1Store {
                 grant_types: json_list(&r.grant_types)?,
                 default_audience: r.default_audience,
                 grants: serde_json::from_str(&r.grants).map_err(err)?,
+                refresh_absolute_lifetime: r.refresh_absolute_lifetime as u64,
+                refresh_idle_lifetime: r.refresh_idle_lifetime as u64,
+                refresh_reuse_interval: r.refresh_reuse_interval as u64,
+                id_token_signed_response_alg: r.id_token_signed_response_alg,
             })
         })
         .transpose()
@@ -143,28 +170,19 @@ impl KeyStore for D1Store {
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
         // The partial unique index `signing_keys_one_active` makes this atomic: a second
         // active key for the same alg conflicts and is not inserted.
-        let result = self
-            .db
-            .prepare(
+        let changes = self
+            .run(
                 "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at) \
                  VALUES (?1, ?2, 'active', ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                &[
+                    key.kid.as_str().into(),
+                    key.alg.as_str().into(),
+                    key.public_jwk.as_str().into(),
+                    key.private_key_enc.as_str().into(),
+                    JsValue::from_f64(key.created_at as f64),
+                ],
             )
-            .bind(&[
-                key.kid.as_str().into(),
-                key.alg.as_str().into(),
-                key.public_jwk.as_str().into(),
-                key.private_key_enc.as_str().into(),
-                JsValue::from_f64(key.created_at as f64),
-            ])
-            .map_err(err)?
-            .run()
-            .await
-            .map_err(err)?;
-        let changes = result
-            .meta()
-            .map_err(err)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+            .await?;
         Ok(changes > 0)
     }
 

@@ -1,11 +1,15 @@
 //! KV as an edge read cache in front of D1 for what every token request reads and what
 //! rarely changes: clients (with their API grants) and APIs. Entries live 60 s (KV's minimum TTL), so
-//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v1:`) so a
-//! change of the cached shape never reads old entries. Signing keys are never cached here.
+//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v2:`) so a
+//! change of the cached shape never reads old entries. Signing keys, users, login counters and
+//! refresh tokens are never cached here: they go straight to D1.
 
 use super::d1::D1Store;
 use crate::error::StoreError;
-use crate::store::{Api, Client, ClientStore, KeyStore, StoredKey};
+use crate::store::{
+    Api, AttemptStore, Client, ClientStore, KeyStore, LockoutPolicy, RefreshRecord, RefreshStore,
+    StoredKey, User, UserStore,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{console_error, Context, KvStore};
@@ -61,12 +65,12 @@ impl<'a> CachedStore<'a> {
 
 impl ClientStore for CachedStore<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.read_through(format!("v1:client:{client_id}"), self.d1.client(client_id))
+        self.read_through(format!("v2:client:{client_id}"), self.d1.client(client_id))
             .await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.read_through(format!("v1:api:{identifier}"), self.d1.api(identifier))
+        self.read_through(format!("v2:api:{identifier}"), self.d1.api(identifier))
             .await
     }
 }
@@ -82,5 +86,70 @@ impl KeyStore for CachedStore<'_> {
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         self.d1.published_keys().await
+    }
+}
+
+impl UserStore for CachedStore<'_> {
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        self.d1.user(user_id).await
+    }
+
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email_lower: &str,
+    ) -> Result<Option<User>, StoreError> {
+        self.d1.user_by_email(connection, email_lower).await
+    }
+
+    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+        self.d1.record_login(user_id, now).await
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
+        self.d1.set_password_hash(user_id, hash).await
+    }
+}
+
+impl AttemptStore for CachedStore<'_> {
+    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
+        self.d1.locked_until(user_key, ip).await
+    }
+
+    async fn record_failure(
+        &self,
+        user_key: &str,
+        ip: &str,
+        now: u64,
+        policy: &LockoutPolicy,
+    ) -> Result<u32, StoreError> {
+        self.d1.record_failure(user_key, ip, now, policy).await
+    }
+
+    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
+        self.d1.clear_failures(user_key, ip).await
+    }
+}
+
+impl RefreshStore for CachedStore<'_> {
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError> {
+        self.d1.insert_refresh(record).await
+    }
+
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        self.d1.find_refresh(token_hash).await
+    }
+
+    async fn consume_refresh(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.d1.consume_refresh(token_hash, client_id, now).await
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        self.d1.revoke_family(family_id, now).await
     }
 }

@@ -1,7 +1,8 @@
 //! The only code that knows Cloudflare: the fetch entry, `Env` → configuration, the D1 and
-//! KV stores, the WebCrypto signer and the clock.
+//! KV stores, WebCrypto and the clock.
 
 mod d1;
+mod d1_users;
 mod kv_cache;
 mod webcrypto;
 
@@ -67,12 +68,14 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     let issuer = Issuer {
         config: &config,
         store: &store,
-        signer: &webcrypto::WebCryptoSigner,
+        crypto: &webcrypto::WebCrypto,
         kek: kek.as_ref(),
         clock: &WorkerClock,
         random: &OsRandom,
         key_cache: KEY_CACHE.with(|c| *c),
         log: &log,
+        // Set by Cloudflare's edge for every request; clients cannot forge it there.
+        client_ip: req.header("cf-connecting-ip"),
     };
     if req.path == webcrypto::BENCH_PATH && env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
         return webcrypto::bench_sign(&issuer, req).await;

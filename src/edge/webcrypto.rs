@@ -1,26 +1,28 @@
-//! ES256 signing with WebCrypto (`crypto.subtle`), the private key imported once per isolate.
+//! The crypto port on WebCrypto (`crypto.subtle`): ES256/RS256 signing with keys imported once
+//! per isolate, ES256 verification, RSA key generation and PBKDF2.
 
+use crate::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
 use crate::error::OAuthError;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
-use crate::store::{ClientStore, KeyStore};
-use crate::token::{Signer, SigningKey};
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use crate::secret::Secret;
+use crate::store::Store;
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
 thread_local! {
-    /// The imported private key and its kid; re-imported only when the kid changes.
-    static IMPORTED: RefCell<Option<(String, CryptoKey)>> = const { RefCell::new(None) };
+    /// Imported keys by `kid` (private keys for signing, public for verifying).
+    static IMPORTED: RefCell<HashMap<(String, &'static str), CryptoKey>> = RefCell::new(HashMap::new());
 }
 
-/// Signs with `crypto.subtle.sign({name: "ECDSA", hash: "SHA-256"}, ...)`, whose output is
-/// already the JWS `r || s` form.
-pub struct WebCryptoSigner;
+/// WebCrypto.
+pub struct WebCrypto;
 
-fn js_err(what: &str) -> impl Fn(JsValue) -> OAuthError + '_ {
+fn js_err(what: &'static str) -> impl Fn(JsValue) -> OAuthError {
     move |e| OAuthError::server(format!("webcrypto {what}: {e:?}"))
 }
 
@@ -29,49 +31,174 @@ fn subtle() -> Result<SubtleCrypto, OAuthError> {
     Ok(global.crypto().map_err(js_err("crypto"))?.subtle())
 }
 
-fn algorithm(pairs: &[(&str, &str)]) -> Result<Object, OAuthError> {
+/// A WebCrypto algorithm object from name/value pairs.
+fn object(pairs: &[(&str, JsValue)]) -> Result<Object, OAuthError> {
     let obj = Object::new();
     for (k, v) in pairs {
-        Reflect::set(&obj, &JsValue::from_str(k), &JsValue::from_str(v))
-            .map_err(js_err("param"))?;
+        Reflect::set(&obj, &JsValue::from_str(k), v).map_err(js_err("param"))?;
     }
     Ok(obj)
 }
 
-async fn import(subtle: &SubtleCrypto, key: &SigningKey) -> Result<CryptoKey, OAuthError> {
-    let der = Uint8Array::from(key.pkcs8.expose().as_slice());
-    let alg = algorithm(&[("name", "ECDSA"), ("namedCurve", "P-256")])?;
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let promise = subtle
-        .import_key_with_object("pkcs8", &der, &alg, false, &usages)
-        .map_err(js_err("importKey"))?;
-    let imported = JsFuture::from(promise).await.map_err(js_err("importKey"))?;
-    Ok(imported.unchecked_into())
+fn s(v: &str) -> JsValue {
+    JsValue::from_str(v)
 }
 
-impl Signer for WebCryptoSigner {
-    async fn sign_es256(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+fn import_params(alg: Alg) -> Result<Object, OAuthError> {
+    match alg {
+        Alg::ES256 => object(&[("name", s("ECDSA")), ("namedCurve", s("P-256"))]),
+        Alg::RS256 => object(&[("name", s("RSASSA-PKCS1-v1_5")), ("hash", s("SHA-256"))]),
+    }
+}
+
+fn sign_params(alg: Alg) -> Result<Object, OAuthError> {
+    match alg {
+        Alg::ES256 => object(&[("name", s("ECDSA")), ("hash", s("SHA-256"))]),
+        Alg::RS256 => object(&[("name", s("RSASSA-PKCS1-v1_5"))]),
+    }
+}
+
+async fn wait(
+    promise: Result<js_sys::Promise, JsValue>,
+    what: &'static str,
+) -> Result<JsValue, OAuthError> {
+    JsFuture::from(promise.map_err(js_err(what))?)
+        .await
+        .map_err(js_err(what))
+}
+
+/// The cached key for `(kid, use)`, or the one `import` produces, cached.
+async fn cached_key<F>(kid: &str, usage: &'static str, import: F) -> Result<CryptoKey, OAuthError>
+where
+    F: std::future::Future<Output = Result<CryptoKey, OAuthError>>,
+{
+    let id = (kid.to_string(), usage);
+    if let Some(k) = IMPORTED.with(|m| m.borrow().get(&id).cloned()) {
+        return Ok(k);
+    }
+    let key = import.await?;
+    IMPORTED.with(|m| m.borrow_mut().insert(id, key.clone()));
+    Ok(key)
+}
+
+impl Crypto for WebCrypto {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
         let subtle = subtle()?;
-        let cached = IMPORTED.with(|c| {
-            c.borrow()
-                .as_ref()
-                .filter(|(kid, _)| *kid == key.kid)
-                .map(|(_, k)| k.clone())
-        });
-        let crypto_key = match cached {
-            Some(k) => k,
-            None => {
-                let k = import(&subtle, key).await?;
-                IMPORTED.with(|c| *c.borrow_mut() = Some((key.kid.clone(), k.clone())));
-                k
-            }
+        let crypto_key = cached_key(&key.kid, "sign", async {
+            let der = Uint8Array::from(key.pkcs8.expose().as_slice());
+            let usages = Array::of1(&s("sign"));
+            let p = subtle.import_key_with_object(
+                "pkcs8",
+                &der,
+                &import_params(key.alg)?,
+                false,
+                &usages,
+            );
+            Ok(wait(p, "importKey").await?.unchecked_into())
+        })
+        .await?;
+        let p = subtle.sign_with_object_and_u8_array(&sign_params(key.alg)?, &crypto_key, input);
+        Ok(Uint8Array::new(&wait(p, "sign").await?).to_vec())
+    }
+
+    async fn verify_es256(
+        &self,
+        kid: &str,
+        public_jwk: &str,
+        input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, OAuthError> {
+        let subtle = subtle()?;
+        let crypto_key = cached_key(kid, "verify", async {
+            let jwk: Object = js_sys::JSON::parse(public_jwk)
+                .map_err(js_err("jwk"))?
+                .unchecked_into();
+            let usages = Array::of1(&s("verify"));
+            let p = subtle.import_key_with_object(
+                "jwk",
+                &jwk,
+                &import_params(Alg::ES256)?,
+                false,
+                &usages,
+            );
+            Ok(wait(p, "importKey").await?.unchecked_into())
+        })
+        .await?;
+        let p = subtle.verify_with_object_and_u8_array_and_u8_array(
+            &sign_params(Alg::ES256)?,
+            &crypto_key,
+            signature,
+            input,
+        );
+        Ok(wait(p, "verify").await?.as_bool().unwrap_or(false))
+    }
+
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+        let subtle = subtle()?;
+        let params = object(&[
+            ("name", s("RSASSA-PKCS1-v1_5")),
+            ("modulusLength", JsValue::from_f64(2048.0)),
+            ("publicExponent", Uint8Array::from(&[1u8, 0, 1][..]).into()),
+            ("hash", s("SHA-256")),
+        ])?;
+        let usages = Array::of2(&s("sign"), &s("verify"));
+        let pair = wait(
+            subtle.generate_key_with_object(&params, true, &usages),
+            "generateKey",
+        )
+        .await?;
+        let get = |name: &str| -> Result<CryptoKey, OAuthError> {
+            Ok(Reflect::get(&pair, &s(name))
+                .map_err(js_err("keypair"))?
+                .unchecked_into())
         };
-        let alg = algorithm(&[("name", "ECDSA"), ("hash", "SHA-256")])?;
-        let promise = subtle
-            .sign_with_object_and_u8_array(&alg, &crypto_key, input)
-            .map_err(js_err("sign"))?;
-        let sig = JsFuture::from(promise).await.map_err(js_err("sign"))?;
-        Ok(Uint8Array::new(&sig).to_vec())
+        let pkcs8 = wait(subtle.export_key("pkcs8", &get("privateKey")?), "exportKey").await?;
+        let jwk = wait(subtle.export_key("jwk", &get("publicKey")?), "exportKey").await?;
+        let member = |name: &str| -> Result<String, OAuthError> {
+            Reflect::get(&jwk, &s(name))
+                .ok()
+                .and_then(|v| v.as_string())
+                .ok_or_else(|| OAuthError::server(format!("exported JWK has no {name}")))
+        };
+        Ok(GeneratedRsaKey {
+            pkcs8: Secret::new(Uint8Array::new(&pkcs8.unchecked_into::<ArrayBuffer>()).to_vec()),
+            n: member("n")?,
+            e: member("e")?,
+        })
+    }
+
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], OAuthError> {
+        let subtle = subtle()?;
+        let raw = Uint8Array::from(password);
+        let usages = Array::of1(&s("deriveBits"));
+        let p = subtle.import_key_with_object(
+            "raw",
+            &raw,
+            &object(&[("name", s("PBKDF2"))])?,
+            false,
+            &usages,
+        );
+        let base: CryptoKey = wait(p, "importKey").await?.unchecked_into();
+        let params = object(&[
+            ("name", s("PBKDF2")),
+            ("hash", s("SHA-256")),
+            ("salt", Uint8Array::from(salt).into()),
+            ("iterations", JsValue::from_f64(f64::from(iterations))),
+        ])?;
+        let bits = wait(
+            subtle.derive_bits_with_object(&params, &base, 256),
+            "deriveBits",
+        )
+        .await?;
+        let bytes = Uint8Array::new(&bits).to_vec();
+        bytes
+            .try_into()
+            .map_err(|_| OAuthError::server("deriveBits returned the wrong length"))
     }
 }
 
@@ -81,8 +208,8 @@ impl Signer for WebCryptoSigner {
 pub const BENCH_PATH: &str = "/__bench/sign";
 
 /// `GET /__bench/sign?n=N` (N ≤ 10,000).
-pub async fn bench_sign<S: ClientStore + KeyStore>(
-    issuer: &Issuer<'_, S, WebCryptoSigner>,
+pub async fn bench_sign<S: Store>(
+    issuer: &Issuer<'_, S, WebCrypto>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let n: u32 = form_urlencoded::parse(req.query.as_bytes())
@@ -90,12 +217,16 @@ pub async fn bench_sign<S: ClientStore + KeyStore>(
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(1)
         .min(10_000);
-    let key = match issuer.signing_key().await {
+    let key = match issuer.keys() {
+        Ok(ring) => ring.signing_key(Alg::ES256).await,
+        Err(e) => Err(e),
+    };
+    let key = match key {
         Ok(k) => k,
         Err(e) => return HttpResponse::error(&e),
     };
     for _ in 0..n {
-        if let Err(e) = issuer.signer.sign_es256(&key, b"bench.input").await {
+        if let Err(e) = issuer.crypto.sign(&key, b"bench.input").await {
             return HttpResponse::error(&e);
         }
     }

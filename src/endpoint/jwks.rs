@@ -1,11 +1,11 @@
 //! The JWK Set (RFC 7517 §5) of the published signing keys, cacheable with an ETag.
 
+use crate::crypto::{Alg, Crypto};
 use crate::error::OAuthError;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
-use crate::store::{ClientStore, KeyStore};
-use crate::token::keys::{ensure_active_key, jwks as jwk_set};
-use crate::token::Signer;
+use crate::store::Store;
+use crate::token::keys::jwks as jwk_set;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -14,20 +14,20 @@ use sha2::{Digest, Sha256};
 /// signs anything, once rotation exists.
 pub const JWKS_MAX_AGE: u64 = 300;
 
-/// `GET /.well-known/jwks.json`. Creates the first key if none exists, so the set is never
-/// empty when a verifier first caches it.
-pub async fn jwks<S: ClientStore + KeyStore, G: Signer>(
-    issuer: &Issuer<'_, S, G>,
+/// `GET /.well-known/jwks.json`. Creates the first keys (ES256 and RS256) if they do not
+/// exist yet, so a verifier that caches the set early still finds every key we sign with.
+pub async fn jwks<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
-    ensure_active_key(
-        issuer.store,
-        issuer.kek()?,
-        issuer.random,
-        issuer.clock.now(),
-    )
-    .await?;
-    let keys = issuer.store.published_keys().await?;
+    let mut keys = issuer.store.published_keys().await?;
+    if keys.len() < 2 {
+        let ring = issuer.keys()?;
+        for alg in [Alg::ES256, Alg::RS256] {
+            ring.ensure_active(alg).await?;
+        }
+        keys = issuer.store.published_keys().await?;
+    }
     let body = jwk_set(&keys).to_string();
     let etag = format!(
         "\"{}\"",

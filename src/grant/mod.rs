@@ -2,24 +2,45 @@
 //! endpoint dispatches on.
 
 pub mod client_credentials;
+pub mod password;
+pub mod refresh_token;
 
 use crate::error::{ErrorCode, OAuthError};
 
-/// The grant types this issuer implements (RFC 6749 §4).
+/// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
     /// RFC 6749 §4.4.
     ClientCredentials,
+    /// RFC 6749 §4.3 (off unless the client enables it).
+    Password,
+    /// RFC 6749 §6.
+    RefreshToken,
 }
 
 impl GrantType {
     /// Every supported grant, as published in discovery.
-    pub const ALL: [GrantType; 1] = [GrantType::ClientCredentials];
+    pub const ALL: [GrantType; 3] = [
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::RefreshToken,
+    ];
 
     /// The `grant_type` value.
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// The `gty` claim of access tokens (Auth0's names).
+    pub fn gty(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client-credentials",
+            GrantType::Password => "password",
+            GrantType::RefreshToken => "refresh_token",
         }
     }
 
@@ -37,17 +58,68 @@ impl GrantType {
     }
 }
 
+/// §5.2 `unauthorized_client` unless the client may use `grant`.
+pub fn require_allowed(client: &crate::store::Client, grant: GrantType) -> Result<(), OAuthError> {
+    if client.allows(grant.as_str()) {
+        return Ok(());
+    }
+    Err(OAuthError::new(
+        ErrorCode::UnauthorizedClient,
+        format!("client is not allowed the {} grant", grant.as_str()),
+    ))
+}
+
+/// Which parameter named the API; it decides the error vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Auth0's `audience`.
+    Audience,
+    /// RFC 8707's `resource`.
+    Resource,
+    /// The client's default audience.
+    Default,
+}
+
+/// The API a token request names with `audience` or `resource` (RFC 8707 §2), if any.
+pub fn requested_audience(
+    params: &crate::http::params::Params,
+) -> Result<Option<(String, Target)>, OAuthError> {
+    let audience = params.get("audience");
+    let resource = params.get("resource");
+    if let Some(r) = resource {
+        // RFC 8707 §2: an absolute URI without a fragment.
+        if !r.contains("://") || r.contains('#') {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource must be an absolute URI without a fragment",
+            ));
+        }
+    }
+    match (audience, resource) {
+        (Some(a), Some(r)) if a != r => Err(OAuthError::invalid_request(
+            "audience and resource name different APIs",
+        )),
+        (Some(a), _) => Ok(Some((a.to_string(), Target::Audience))),
+        (None, Some(r)) => Ok(Some((r.to_string(), Target::Resource))),
+        (None, None) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parse_knows_only_implemented_grants() {
-        assert_eq!(
-            GrantType::parse("client_credentials").unwrap(),
-            GrantType::ClientCredentials
-        );
-        for other in ["implicit", "CLIENT_CREDENTIALS", "urn:x", "password"] {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::parse(g.as_str()).unwrap(), g);
+        }
+        for other in [
+            "implicit",
+            "CLIENT_CREDENTIALS",
+            "urn:x",
+            "authorization_code",
+        ] {
             let e = GrantType::parse(other).unwrap_err();
             assert_eq!(e.code, ErrorCode::UnsupportedGrantType, "{other}");
         }

@@ -1,31 +1,32 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
 use super::{HttpRequest, HttpResponse};
-use crate::endpoint::{discovery, jwks, paths, token};
+use crate::crypto::Crypto;
+use crate::endpoint::{discovery, jwks, paths, revoke, token, userinfo};
 use crate::error::OAuthError;
 use crate::issuer::Issuer;
-use crate::store::{ClientStore, KeyStore};
-use crate::token::Signer;
+use crate::store::Store;
 
 /// Answers one request.
-pub async fn handle<S: ClientStore + KeyStore, G: Signer>(
-    issuer: &Issuer<'_, S, G>,
+pub async fn handle<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
+    use paths::*;
     let method = req.method.as_str();
     match (method, req.path.as_str()) {
-        ("GET", paths::OPENID_CONFIGURATION | paths::OAUTH_METADATA) => {
-            discovery::discovery(issuer.config)
-        }
-        ("GET", paths::JWKS) => jwks::jwks(issuer, req).await.unwrap_or_else(|e| {
+        ("GET", OPENID_CONFIGURATION | OAUTH_METADATA) => discovery::discovery(issuer.config),
+        ("GET", JWKS) => jwks::jwks(issuer, req).await.unwrap_or_else(|e| {
             issuer.log_error(&e);
             HttpResponse::error(&e)
         }),
-        ("POST", paths::TOKEN) => token::token(issuer, req).await,
-        (_, paths::OPENID_CONFIGURATION | paths::OAUTH_METADATA | paths::JWKS) => {
-            method_not_allowed("GET")
-        }
-        (_, paths::TOKEN) => method_not_allowed("POST").no_store(),
+        ("POST", TOKEN) => token::token(issuer, req).await,
+        ("POST", REVOKE) => revoke::revoke(issuer, req).await,
+        ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
+        ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
+        (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
+        (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
+        (_, USERINFO) => method_not_allowed("GET, POST"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
     }
 }
@@ -35,4 +36,16 @@ fn method_not_allowed(allow: &str) -> HttpResponse {
         &OAuthError::invalid_request(format!("method not allowed; use {allow}")).with_status(405),
     )
     .with_header("allow", allow)
+}
+
+/// Browsers call /userinfo with a bearer token (no cookies), so any origin may.
+fn cors_preflight(methods: &str) -> HttpResponse {
+    HttpResponse::empty(204)
+        .with_header("access-control-allow-origin", "*")
+        .with_header("access-control-allow-methods", methods)
+        .with_header(
+            "access-control-allow-headers",
+            "authorization, content-type",
+        )
+        .with_header("access-control-max-age", "86400")
 }

@@ -1,9 +1,10 @@
 //! In-memory store for native tests, with the same semantics as the D1 store: exact-match
-//! lookups, one active key per alg enforced at insert.
+//! lookups, one active key per alg enforced at insert, single-use refresh tokens by
+//! compare-and-set, brute-force windows counted the same way.
 
-use super::{Api, ApiGrant, Client, ClientGrant, ClientStore, KeyStore, StoredKey};
-use crate::error::StoreError;
+use super::*;
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Everything in `RefCell`s: the core is single-threaded, like a Worker isolate.
 #[derive(Debug, Default)]
@@ -12,6 +13,10 @@ pub struct MemoryStore {
     apis: RefCell<Vec<Api>>,
     grants: RefCell<Vec<ClientGrant>>,
     keys: RefCell<Vec<StoredKey>>,
+    users: RefCell<Vec<User>>,
+    /// (user key, ip) → (window start, failures, locked until)
+    attempts: RefCell<HashMap<(String, String), (u64, u32, u64)>>,
+    refresh: RefCell<Vec<RefreshRecord>>,
 }
 
 impl MemoryStore {
@@ -41,9 +46,27 @@ impl MemoryStore {
         grants.push(grant);
     }
 
+    /// Inserts or replaces a user (upsert by `user_id`); email uniqueness per connection is
+    /// the caller's business here, a unique index in D1.
+    pub fn put_user(&self, user: User) {
+        let mut users = self.users.borrow_mut();
+        users.retain(|u| u.user_id != user.user_id);
+        users.push(user);
+    }
+
+    /// Deletes a user.
+    pub fn delete_user(&self, user_id: &str) {
+        self.users.borrow_mut().retain(|u| u.user_id != user_id);
+    }
+
     /// How many keys are stored, active or not.
     pub fn key_count(&self) -> usize {
         self.keys.borrow().len()
+    }
+
+    /// Every refresh record, for assertions.
+    pub fn refresh_records(&self) -> Vec<RefreshRecord> {
+        self.refresh.borrow().clone()
     }
 }
 
@@ -53,7 +76,7 @@ impl ClientStore for MemoryStore {
         let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
             return Ok(None);
         };
-        // Joined like D1's query: grants whose API exists, in API order.
+        // Joined like D1's query: grants whose API exists.
         let apis = self.apis.borrow();
         let grants = self.grants.borrow();
         client.grants = grants
@@ -78,7 +101,7 @@ impl ClientStore for MemoryStore {
 
 impl KeyStore for MemoryStore {
     async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        // Every stored key is active until rotation exists; newest wins like D1's ORDER BY.
+        // Every stored key is active until rotation exists.
         let keys = self.keys.borrow();
         Ok(keys.iter().rev().find(|k| k.alg == alg).cloned())
     }
@@ -96,6 +119,143 @@ impl KeyStore for MemoryStore {
         let mut keys = self.keys.borrow().clone();
         keys.reverse();
         Ok(keys)
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .borrow()
+            .iter()
+            .find(|u| u.user_id == user_id)
+            .cloned())
+    }
+
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email_lower: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let users = self.users.borrow();
+        Ok(users
+            .iter()
+            .find(|u| {
+                u.connection == connection
+                    && u.email.as_deref().map(str::to_ascii_lowercase).as_deref()
+                        == Some(email_lower)
+            })
+            .cloned())
+    }
+
+    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+        if let Some(u) = self
+            .users
+            .borrow_mut()
+            .iter_mut()
+            .find(|u| u.user_id == user_id)
+        {
+            u.last_login = Some(now);
+            u.logins_count += 1;
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
+        if let Some(u) = self
+            .users
+            .borrow_mut()
+            .iter_mut()
+            .find(|u| u.user_id == user_id)
+        {
+            u.password_hash = Some(hash.to_string());
+        }
+        Ok(())
+    }
+}
+
+impl AttemptStore for MemoryStore {
+    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
+        let attempts = self.attempts.borrow();
+        Ok(attempts
+            .get(&(user_key.to_string(), ip.to_string()))
+            .map(|(_, _, until)| *until)
+            .filter(|until| *until > 0))
+    }
+
+    async fn record_failure(
+        &self,
+        user_key: &str,
+        ip: &str,
+        now: u64,
+        policy: &LockoutPolicy,
+    ) -> Result<u32, StoreError> {
+        let mut attempts = self.attempts.borrow_mut();
+        let entry = attempts
+            .entry((user_key.to_string(), ip.to_string()))
+            .or_insert((now, 0, 0));
+        if entry.0 + policy.window_seconds <= now {
+            entry.0 = now;
+            entry.1 = 0;
+        }
+        entry.1 += 1;
+        if entry.1 >= policy.max_failures {
+            entry.2 = now + policy.lock_seconds;
+        }
+        Ok(entry.1)
+    }
+
+    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
+        self.attempts
+            .borrow_mut()
+            .remove(&(user_key.to_string(), ip.to_string()));
+        Ok(())
+    }
+}
+
+impl RefreshStore for MemoryStore {
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError> {
+        let mut all = self.refresh.borrow_mut();
+        if all.iter().any(|r| r.token_hash == record.token_hash) {
+            return Err(StoreError("refresh token hash collision".into()));
+        }
+        all.push(record.clone());
+        Ok(())
+    }
+
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let all = self.refresh.borrow();
+        Ok(all.iter().find(|r| r.token_hash == token_hash).cloned())
+    }
+
+    async fn consume_refresh(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut all = self.refresh.borrow_mut();
+        let Some(r) = all.iter_mut().find(|r| {
+            r.token_hash == token_hash
+                && r.client_id == client_id
+                && r.used_at.is_none()
+                && r.revoked_at.is_none()
+                && r.idle_expires_at > now
+                && r.absolute_expires_at > now
+        }) else {
+            return Ok(false);
+        };
+        r.used_at = Some(now);
+        Ok(true)
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        for r in self.refresh.borrow_mut().iter_mut() {
+            if r.family_id == family_id && r.revoked_at.is_none() {
+                r.revoked_at = Some(now);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -122,5 +282,35 @@ mod tests {
             assert_eq!(store.active_key("ES256").await.unwrap().unwrap().kid, "a");
         });
         assert_eq!(store.key_count(), 1);
+    }
+
+    #[test]
+    fn failures_lock_at_the_limit_and_the_window_restarts() {
+        let store = MemoryStore::new();
+        let policy = LockoutPolicy {
+            max_failures: 3,
+            window_seconds: 100,
+            lock_seconds: 50,
+        };
+        pollster::block_on(async {
+            for n in 1..=2 {
+                assert_eq!(
+                    store.record_failure("u", "ip", 10, &policy).await.unwrap(),
+                    n
+                );
+            }
+            assert_eq!(store.locked_until("u", "ip").await.unwrap(), None);
+            assert_eq!(
+                store.record_failure("u", "ip", 20, &policy).await.unwrap(),
+                3
+            );
+            assert_eq!(store.locked_until("u", "ip").await.unwrap(), Some(70));
+            assert_eq!(store.locked_until("u", "other-ip").await.unwrap(), None);
+            // A failure after the window starts a new count.
+            assert_eq!(
+                store.record_failure("u", "ip", 200, &policy).await.unwrap(),
+                1
+            );
+        });
     }
 }

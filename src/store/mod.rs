@@ -6,76 +6,11 @@
 #![allow(async_fn_in_trait)]
 
 pub mod memory;
+mod model;
+
+pub use model::*;
 
 use crate::error::StoreError;
-use serde::{Deserialize, Serialize};
-
-/// A registered client application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Client {
-    pub client_id: String,
-    pub name: String,
-    /// `sha256:` hash of the secret ([`crate::secret::hash_client_secret`]); `None` for a
-    /// public client, which cannot use client_credentials.
-    pub secret_hash: Option<String>,
-    /// Grant types this client may use (`client_credentials`, ...).
-    pub grant_types: Vec<String>,
-    /// API identifier used when a token request names none (Auth0's default audience).
-    pub default_audience: Option<String>,
-    /// The APIs this client may call as itself (client_credentials), read with the client
-    /// so the token endpoint needs one storage read.
-    #[serde(default)]
-    pub grants: Vec<ApiGrant>,
-}
-
-impl Client {
-    /// The client's grant on the API `audience`, if it has one.
-    pub fn grant_for(&self, audience: &str) -> Option<&ApiGrant> {
-        self.grants.iter().find(|g| g.api.identifier == audience)
-    }
-}
-
-/// One API a client was granted, with the scopes granted there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiGrant {
-    pub api: Api,
-    pub scopes: Vec<String>,
-}
-
-/// An API (resource server): what an access token's `aud` names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Api {
-    /// The `aud` value; an absolute URI by convention.
-    pub identifier: String,
-    pub name: String,
-    /// Scopes the API defines.
-    pub scopes: Vec<String>,
-    /// Access-token lifetime in seconds.
-    pub token_lifetime: u64,
-}
-
-/// The scopes a client was granted on one API (Auth0's "client grant"), as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientGrant {
-    pub client_id: String,
-    pub audience: String,
-    pub scopes: Vec<String>,
-}
-
-/// A signing key as stored: public JWK in clear, private key encrypted
-/// ([`crate::token::keys`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredKey {
-    /// RFC 7638 thumbprint of the public key.
-    pub kid: String,
-    /// `ES256`.
-    pub alg: String,
-    /// The public JWK, as JSON text.
-    pub public_jwk: String,
-    /// `v1.<nonce>.<ciphertext>`: the PKCS#8 private key under AES-256-GCM.
-    pub private_key_enc: String,
-    pub created_at: u64,
-}
 
 /// Read access to clients and APIs.
 pub trait ClientStore {
@@ -98,7 +33,69 @@ pub trait KeyStore {
     /// one active key; the loser must then read and use the winner's key.
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
 
-    /// Every key whose public half is published in the JWKS (active and not yet expired
-    /// retired keys), newest first.
+    /// Every key whose public half is published in the JWKS, newest first.
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
 }
+
+/// End users. Always read from the system of record, never a cache, so a changed role,
+/// metadata or block shows at the next token or userinfo request.
+pub trait UserStore {
+    /// The user with this id.
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError>;
+    /// The user of `connection` whose email, ASCII-lower-cased, equals `email_lower`
+    /// (emails compare case-insensitively; D1 indexes `lower(email)`).
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email_lower: &str,
+    ) -> Result<Option<User>, StoreError>;
+    /// Records a successful login: `last_login = now`, `logins_count + 1`.
+    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError>;
+    /// Replaces the password hash (upgrade to the current format or cost).
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError>;
+}
+
+/// Failed password attempts per (user key, IP) (RFC 6749 §4.3.2).
+pub trait AttemptStore {
+    /// Until when `(user_key, ip)` is locked; `None` or a past time when it is not.
+    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError>;
+    /// Counts one failure and returns the failures in the current window.
+    ///
+    /// Contract: atomic increment. A window older than `policy.window_seconds` restarts at
+    /// 1; reaching `policy.max_failures` sets the lock to `now + policy.lock_seconds`.
+    async fn record_failure(
+        &self,
+        user_key: &str,
+        ip: &str,
+        now: u64,
+        policy: &LockoutPolicy,
+    ) -> Result<u32, StoreError>;
+    /// Forgets the failures of `(user_key, ip)` after a successful login.
+    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError>;
+}
+
+/// Refresh tokens, stored by hash, grouped in families.
+pub trait RefreshStore {
+    /// Stores a new refresh token.
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError>;
+    /// The token with this hash, used or not.
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
+    /// Marks the token used if and only if it is unused, unrevoked, unexpired at `now` and
+    /// issued to `client_id`; reports whether this call did so.
+    ///
+    /// Contract: one atomic compare-and-set. Of any number of concurrent calls for one
+    /// token, at most one returns `true`.
+    async fn consume_refresh(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError>;
+    /// Revokes every token of the family (RFC 9700 §4.14.2 reuse detection, RFC 7009).
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
+}
+
+/// Everything the issuer stores.
+pub trait Store: ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore {}
+
+impl<T: ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore> Store for T {}

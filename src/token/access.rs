@@ -1,29 +1,32 @@
 //! RFC 9068 JWT access tokens.
 
-use super::jws::{sign_compact, Signer, SigningKey};
-use super::keys::ES256;
+use super::jws::sign_compact;
+use super::Issuance;
+use crate::config::{Config, DEFAULT_ACCESS_TOKEN_LIFETIME};
+use crate::crypto::{Crypto, SigningKey};
 use crate::error::OAuthError;
 use crate::random::Random;
-use crate::scope::Scope;
-use serde_json::json;
+use serde_json::{json, Value};
 
-/// A fully validated grant: who, for which client, API and scopes. Nothing reaches the
-/// minting step without being one of these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuance {
-    /// `sub`: the client id for client_credentials.
-    pub subject: String,
-    pub client_id: String,
-    /// `aud`: the API identifier.
-    pub audience: String,
-    pub scope: Scope,
-    /// `gty`, as Auth0 names grant types in tokens (`client-credentials`).
-    pub gty: &'static str,
-    /// Lifetime in seconds.
-    pub lifetime: u64,
+/// The audience of tokens good at /userinfo (Auth0's convention), next to any API audience.
+pub fn userinfo_audience(config: &Config) -> String {
+    config.url(crate::endpoint::paths::USERINFO)
 }
 
-/// A signed access token and what the token response says about it.
+/// The `aud` claim: the API; for a user, also the userinfo audience when `openid` was granted
+/// or no API was asked for. One value is a string, several an array (RFC 7519 §4.1.3).
+pub fn audience(config: &Config, issuance: &Issuance) -> Value {
+    let mut aud: Vec<String> = issuance.api.iter().map(|a| a.identifier.clone()).collect();
+    if issuance.user.is_some() && (issuance.has_scope("openid") || aud.is_empty()) {
+        aud.push(userinfo_audience(config));
+    }
+    match aud.len() {
+        1 => Value::String(aud.remove(0)),
+        _ => json!(aud),
+    }
+}
+
+/// A signed access token and its lifetime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintedToken {
     pub jwt: String,
@@ -32,29 +35,36 @@ pub struct MintedToken {
 
 /// Signs an RFC 9068 access token: header `typ: at+jwt` (§2.1), claims `iss exp aud sub
 /// client_id iat jti` (§2.2) plus `nbf`, `scope` and `gty`.
-pub async fn mint_access_token<S: Signer>(
-    signer: &S,
+pub async fn mint_access_token<C: Crypto>(
+    crypto: &C,
     key: &SigningKey,
     rng: &dyn Random,
-    issuer: &str,
+    config: &Config,
     now: u64,
     issuance: &Issuance,
 ) -> Result<MintedToken, OAuthError> {
-    let header = json!({ "alg": ES256, "typ": "at+jwt", "kid": key.kid });
+    let lifetime = issuance
+        .api
+        .as_ref()
+        .map_or(DEFAULT_ACCESS_TOKEN_LIFETIME, |a| a.token_lifetime);
+    let subject = match &issuance.user {
+        Some(u) => u.user_id.clone(),
+        None => issuance.client.client_id.clone(),
+    };
     let claims = json!({
-        "iss": issuer,
-        "sub": issuance.subject,
-        "aud": issuance.audience,
+        "iss": config.issuer,
+        "sub": subject,
+        "aud": audience(config, issuance),
         "iat": now,
         "nbf": now,
-        "exp": now + issuance.lifetime,
+        "exp": now + lifetime,
         "jti": rng.token(16)?,
-        "client_id": issuance.client_id,
+        "client_id": issuance.client.client_id,
         "scope": issuance.scope.to_wire(),
-        "gty": issuance.gty,
+        "gty": issuance.grant.gty(),
     });
     Ok(MintedToken {
-        jwt: sign_compact(signer, key, &header, &claims).await?,
-        expires_in: issuance.lifetime,
+        jwt: sign_compact(crypto, key, Some("at+jwt"), &claims).await?,
+        expires_in: lifetime,
     })
 }

@@ -1,8 +1,8 @@
 //! Signing keys: generation, RFC 7638 thumbprints, public JWKs, and encryption of the
 //! private half (AES-256-GCM under the key-encryption key) for storage.
 
-use super::jws::SigningKey;
 use crate::clock::Clock;
+use crate::crypto::{Alg, Crypto, SigningKey};
 use crate::error::OAuthError;
 use crate::random::Random;
 use crate::secret::Secret;
@@ -15,9 +15,6 @@ use p256::pkcs8::EncodePrivateKey;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
-
-/// The only signing algorithm in this version.
-pub const ES256: &str = "ES256";
 
 /// How long an isolate keeps the active key before reading the store again.
 pub const KEY_CACHE_SECONDS: u64 = 300;
@@ -97,6 +94,40 @@ pub fn thumbprint(x: &str, y: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
+/// RFC 7638 thumbprint of an RSA public key given its base64url modulus and exponent.
+pub fn thumbprint_rsa(n: &str, e: &str) -> String {
+    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// Generates a new key for `alg`, ready to store (private half sealed).
+pub async fn generate<C: Crypto>(
+    crypto: &C,
+    alg: Alg,
+    rng: &dyn Random,
+    kek: &Kek,
+    now: u64,
+) -> Result<StoredKey, OAuthError> {
+    match alg {
+        Alg::ES256 => generate_es256(rng, kek, now),
+        Alg::RS256 => {
+            let generated = crypto.generate_rs256().await?;
+            let kid = thumbprint_rsa(&generated.n, &generated.e);
+            let public_jwk = json!({
+                "kty": "RSA", "n": generated.n, "e": generated.e,
+                "kid": kid, "alg": "RS256", "use": "sig",
+            });
+            Ok(StoredKey {
+                private_key_enc: kek.seal(rng, &kid, generated.pkcs8.expose())?,
+                kid,
+                alg: "RS256".into(),
+                public_jwk: public_jwk.to_string(),
+                created_at: now,
+            })
+        }
+    }
+}
+
 /// Generates a new ES256 key and returns it ready to store (private half sealed).
 pub fn generate_es256(rng: &dyn Random, kek: &Kek, now: u64) -> Result<StoredKey, OAuthError> {
     let secret = loop {
@@ -116,7 +147,7 @@ pub fn generate_es256(rng: &dyn Random, kek: &Kek, now: u64) -> Result<StoredKey
     let kid = thumbprint(&x, &y);
     let public_jwk = json!({
         "kty": "EC", "crv": "P-256", "x": x, "y": y,
-        "kid": kid, "alg": ES256, "use": "sig",
+        "kid": kid, "alg": "ES256", "use": "sig",
     });
     let der = secret
         .to_pkcs8_der()
@@ -124,66 +155,81 @@ pub fn generate_es256(rng: &dyn Random, kek: &Kek, now: u64) -> Result<StoredKey
     let private_key_enc = kek.seal(rng, &kid, der.as_bytes())?;
     Ok(StoredKey {
         kid,
-        alg: ES256.to_string(),
+        alg: "ES256".to_string(),
         public_jwk: public_jwk.to_string(),
         private_key_enc,
         created_at: now,
     })
 }
 
-/// The active key kept per isolate so the hot path neither reads storage nor decrypts.
+/// The active keys kept per isolate so the hot path neither reads storage nor decrypts.
 #[derive(Debug, Default)]
-pub struct KeyCache(RefCell<Option<(u64, SigningKey)>>);
+pub struct KeyCache(RefCell<Vec<(u64, SigningKey)>>);
 
 impl KeyCache {
     /// An empty cache.
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn get(&self, alg: Alg, now: u64) -> Option<SigningKey> {
+        let entries = self.0.borrow();
+        entries
+            .iter()
+            .find(|(expires, k)| k.alg == alg && now < *expires)
+            .map(|(_, k)| k.clone())
+    }
+
+    fn put(&self, expires: u64, key: SigningKey) {
+        let mut entries = self.0.borrow_mut();
+        entries.retain(|(_, k)| k.alg != key.alg);
+        entries.push((expires, key));
+    }
 }
 
-/// The key to sign with now: cached, else read from the store, else generated and stored.
-///
-/// Two isolates generating at once is safe: the store keeps the first active key
-/// ([`KeyStore::insert_key_if_none_active`]) and the loser reads and uses it.
-pub async fn active_signing_key<S: KeyStore>(
-    store: &S,
-    kek: &Kek,
-    rng: &dyn Random,
-    clock: &dyn Clock,
-    cache: &KeyCache,
-) -> Result<SigningKey, OAuthError> {
-    let now = clock.now();
-    if let Some((expires, key)) = cache.0.borrow().as_ref() {
-        if now < *expires {
-            return Ok(key.clone());
+/// Everything key management needs, lent by the issuer.
+pub struct KeyRing<'a, S, C> {
+    pub store: &'a S,
+    pub crypto: &'a C,
+    pub kek: &'a Kek,
+    pub rng: &'a dyn Random,
+    pub clock: &'a dyn Clock,
+    pub cache: &'a KeyCache,
+}
+
+impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
+    /// The key to sign with now for `alg`: cached, else read from the store, else generated
+    /// and stored.
+    pub async fn signing_key(&self, alg: Alg) -> Result<SigningKey, OAuthError> {
+        let now = self.clock.now();
+        if let Some(key) = self.cache.get(alg, now) {
+            return Ok(key);
         }
+        let stored = self.ensure_active(alg).await?;
+        let key = SigningKey {
+            pkcs8: Secret::new(self.kek.open(&stored.kid, &stored.private_key_enc)?),
+            kid: stored.kid,
+            alg,
+        };
+        self.cache.put(now + KEY_CACHE_SECONDS, key.clone());
+        Ok(key)
     }
-    let stored = ensure_active_key(store, kek, rng, now).await?;
-    let key = SigningKey {
-        pkcs8: Secret::new(kek.open(&stored.kid, &stored.private_key_enc)?),
-        kid: stored.kid,
-    };
-    *cache.0.borrow_mut() = Some((now + KEY_CACHE_SECONDS, key.clone()));
-    Ok(key)
-}
 
-/// The stored active key, generating one when none exists yet.
-pub async fn ensure_active_key<S: KeyStore>(
-    store: &S,
-    kek: &Kek,
-    rng: &dyn Random,
-    now: u64,
-) -> Result<StoredKey, OAuthError> {
-    if let Some(k) = store.active_key(ES256).await? {
-        return Ok(k);
+    /// The stored active key for `alg`, generating one when none exists yet.
+    ///
+    /// Two isolates generating at once is safe: the store keeps the first active key
+    /// ([`KeyStore::insert_key_if_none_active`]) and the loser reads and uses it.
+    pub async fn ensure_active(&self, alg: Alg) -> Result<StoredKey, OAuthError> {
+        if let Some(k) = self.store.active_key(alg.as_str()).await? {
+            return Ok(k);
+        }
+        let fresh = generate(self.crypto, alg, self.rng, self.kek, self.clock.now()).await?;
+        self.store.insert_key_if_none_active(&fresh).await?;
+        self.store
+            .active_key(alg.as_str())
+            .await?
+            .ok_or_else(|| OAuthError::server("no active key after insert"))
     }
-    let fresh = generate_es256(rng, kek, now)?;
-    store.insert_key_if_none_active(&fresh).await?;
-    store
-        .active_key(ES256)
-        .await?
-        .ok_or_else(|| OAuthError::server("no active key after insert"))
 }
 
 /// The JWK Set document (RFC 7517 §5) of the published keys.

@@ -1,22 +1,29 @@
 //! A tenant in the in-memory store, and a way to call the issuer as the Worker does.
 #![allow(dead_code)]
 
-use edge_issuer::clock::FixedClock;
+use edge_issuer::clock::{Clock, FixedClock};
 use edge_issuer::config::Config;
+use edge_issuer::crypto::native::NativeCrypto;
 use edge_issuer::http::{handle, HttpRequest, HttpResponse};
 use edge_issuer::issuer::Issuer;
 use edge_issuer::random::OsRandom;
 use edge_issuer::secret::hash_client_secret;
 use edge_issuer::store::memory::MemoryStore;
-use edge_issuer::store::{Api, Client, ClientGrant};
+use edge_issuer::store::{Api, Client, ClientGrant, User};
 use edge_issuer::token::keys::{Kek, KeyCache};
-use edge_issuer::token::P256Signer;
 
 pub const ISSUER: &str = "https://id.example.com/";
 pub const API: &str = "https://api.example.com";
 pub const M2M_ID: &str = "demo-m2m";
 pub const M2M_SECRET: &str = "m2m-secret";
 pub const NOW: u64 = 1_800_000_000;
+pub const APP_ID: &str = "demo-app";
+pub const APP_SECRET: &str = "app-secret";
+pub const USER_ID: &str = "auth0|u1";
+pub const USER_EMAIL: &str = "Ada@Example.com";
+pub const USER_PASSWORD: &str = "correct horse battery staple";
+/// Low PBKDF2 cost so tests are fast; the default (100,000) is what production uses.
+pub const TEST_ITERATIONS: u32 = 1_000;
 
 pub struct Tenant {
     pub config: Config,
@@ -25,6 +32,8 @@ pub struct Tenant {
     pub clock: FixedClock,
     pub cache: KeyCache,
     pub log: std::cell::RefCell<Vec<String>>,
+    /// The client IP the platform reports.
+    pub ip: String,
 }
 
 impl Tenant {
@@ -44,19 +53,53 @@ impl Tenant {
             grant_types: vec!["client_credentials".into()],
             default_audience: Some(API.into()),
             grants: vec![],
+            ..client_defaults()
         });
         store.put_grant(ClientGrant {
             client_id: M2M_ID.into(),
             audience: API.into(),
             scopes: vec!["read:data".into()],
         });
+        store.put_client(Client {
+            client_id: APP_ID.into(),
+            name: "App".into(),
+            secret_hash: Some(hash_client_secret(APP_SECRET)),
+            grant_types: vec!["password".into(), "refresh_token".into()],
+            default_audience: None,
+            ..client_defaults()
+        });
+        let hash = pollster::block_on(edge_issuer::password::hash(
+            &NativeCrypto,
+            &OsRandom,
+            USER_PASSWORD,
+            TEST_ITERATIONS,
+        ))
+        .unwrap();
+        store.put_user(User {
+            user_id: USER_ID.into(),
+            connection: edge_issuer::config::DEFAULT_CONNECTION.into(),
+            email: Some(USER_EMAIL.into()),
+            email_verified: true,
+            name: Some("Ada Lovelace".into()),
+            given_name: Some("Ada".into()),
+            nickname: Some("ada".into()),
+            user_metadata: serde_json::json!({ "theme": "dark" }),
+            app_metadata: serde_json::json!({ "roles": ["editor"], "plan": "pro" }),
+            password_hash: Some(hash),
+            created_at: NOW - 100,
+            updated_at: NOW - 100,
+            ..Default::default()
+        });
+        let mut config = Config::new(ISSUER).unwrap();
+        config.password_iterations = TEST_ITERATIONS;
         Self {
-            config: Config::new(ISSUER).unwrap(),
+            config,
             store,
             kek: Kek::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap(),
             clock: FixedClock::at(NOW),
             cache: KeyCache::new(),
             log: Default::default(),
+            ip: "203.0.113.7".into(),
         }
     }
 
@@ -66,12 +109,13 @@ impl Tenant {
         let issuer = Issuer {
             config: &self.config,
             store: &self.store,
-            signer: &P256Signer,
+            crypto: &NativeCrypto,
             kek: Some(&self.kek),
             clock: &self.clock,
             random: &OsRandom,
             key_cache: &self.cache,
             log: &log,
+            client_ip: Some(self.ip.as_str()),
         };
         pollster::block_on(handle(&issuer, &req))
     }
@@ -103,10 +147,101 @@ impl Tenant {
     }
 }
 
+impl Tenant {
+    /// A password-grant request from `demo-app` with Basic authentication.
+    pub fn password(&self, extra: &str) -> HttpResponse {
+        let form = format!(
+            "grant_type=password&username={}&password={}{extra}",
+            enc(USER_EMAIL),
+            enc(USER_PASSWORD)
+        );
+        self.token(&form, Some((APP_ID, APP_SECRET)))
+    }
+
+    /// A refresh request from `demo-app`.
+    pub fn refresh(&self, token: &str, extra: &str) -> HttpResponse {
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}{extra}",
+            enc(token)
+        );
+        self.token(&form, Some((APP_ID, APP_SECRET)))
+    }
+
+    /// Replaces the user record through the store, as an admin would.
+    pub fn edit_user(&self, f: impl FnOnce(&mut User)) {
+        use edge_issuer::store::UserStore;
+        let mut user = pollster::block_on(self.store.user(USER_ID))
+            .unwrap()
+            .unwrap();
+        f(&mut user);
+        self.store.put_user(user);
+    }
+
+    /// Replaces a client through the store.
+    pub fn edit_client(&self, id: &str, f: impl FnOnce(&mut Client)) {
+        use edge_issuer::store::ClientStore;
+        let mut client = pollster::block_on(self.store.client(id)).unwrap().unwrap();
+        f(&mut client);
+        self.store.put_client(client);
+    }
+
+    /// A request to /userinfo with the given method, headers and form body.
+    pub fn userinfo(&self, method: &str, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        self.send(HttpRequest {
+            method: method.into(),
+            path: "/userinfo".into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        })
+    }
+}
+
+/// Form-urlencodes one value.
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 pub fn basic_header(id: &str, secret: &str) -> String {
     use base64::Engine;
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
     )
+}
+
+/// A client with the default token settings, to be completed with struct update syntax.
+pub fn client_defaults() -> Client {
+    serde_json::from_value(serde_json::json!({
+        "client_id": "", "name": "", "secret_hash": null, "grant_types": [], "default_audience": null
+    }))
+    .unwrap()
+}
+
+/// Verifies a JWT with `jsonwebtoken` (independent of the issuer's signer) against the
+/// published JWKS, for `audience`, and returns its claims. `exp` is checked against the
+/// tenant's fixed clock.
+pub fn verify_jwt(tenant: &Tenant, jwt: &str, audience: &str) -> serde_json::Value {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
+    let jwks: JwkSet = serde_json::from_slice(&tenant.get("/.well-known/jwks.json").body).unwrap();
+    let header = decode_header(jwt).unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("kid in JWKS");
+    let mut v = Validation::new(header.alg);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[audience]);
+    v.validate_exp = false;
+    let claims = decode::<serde_json::Value>(jwt, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+        .expect("token verifies")
+        .claims;
+    assert!(
+        claims["exp"].as_u64().unwrap() > tenant.clock.now(),
+        "not expired"
+    );
+    claims
 }

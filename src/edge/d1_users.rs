@@ -1,0 +1,265 @@
+//! Users, brute-force counters and refresh tokens on D1 (schema in
+//! `migrations/0002_users_refresh.sql`).
+
+use super::d1::{err, D1Store};
+use crate::error::StoreError;
+use crate::store::{AttemptStore, LockoutPolicy, RefreshRecord, RefreshStore, User, UserStore};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+fn num(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+fn opt(s: &Option<String>) -> JsValue {
+    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+}
+
+#[derive(Deserialize)]
+struct UserRow {
+    user_id: String,
+    connection: String,
+    email: Option<String>,
+    email_verified: f64,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    nickname: Option<String>,
+    picture: Option<String>,
+    user_metadata: String,
+    app_metadata: String,
+    blocked: f64,
+    password_hash: Option<String>,
+    created_at: f64,
+    updated_at: f64,
+    last_login: Option<f64>,
+    logins_count: f64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            user_id: r.user_id,
+            connection: r.connection,
+            email: r.email,
+            email_verified: r.email_verified != 0.0,
+            name: r.name,
+            given_name: r.given_name,
+            family_name: r.family_name,
+            nickname: r.nickname,
+            picture: r.picture,
+            user_metadata: serde_json::from_str(&r.user_metadata).map_err(err)?,
+            app_metadata: serde_json::from_str(&r.app_metadata).map_err(err)?,
+            blocked: r.blocked != 0.0,
+            password_hash: r.password_hash,
+            created_at: r.created_at as u64,
+            updated_at: r.updated_at as u64,
+            last_login: r.last_login.map(|t| t as u64),
+            logins_count: r.logins_count as u64,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "user_id, connection, email, email_verified, name, given_name, \
+    family_name, nickname, picture, user_metadata, app_metadata, blocked, password_hash, \
+    created_at, updated_at, last_login, logins_count";
+
+impl UserStore for D1Store {
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1");
+        let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email_lower: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE connection = ?1 AND lower(email) = ?2");
+        let row: Option<UserRow> = self
+            .first(&sql, &[connection.into(), email_lower.into()])
+            .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE users SET last_login = ?2, logins_count = logins_count + 1 WHERE user_id = ?1",
+            &[user_id.into(), num(now)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE users SET password_hash = ?2 WHERE user_id = ?1",
+            &[user_id.into(), hash.into()],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[derive(Deserialize)]
+struct Locked {
+    locked_until: f64,
+}
+
+#[derive(Deserialize)]
+struct Failures {
+    failures: f64,
+}
+
+impl AttemptStore for D1Store {
+    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
+        let row: Option<Locked> = self
+            .first(
+                "SELECT locked_until FROM login_failures WHERE user_key = ?1 AND ip = ?2",
+                &[user_key.into(), ip.into()],
+            )
+            .await?;
+        Ok(row.map(|r| r.locked_until as u64).filter(|t| *t > 0))
+    }
+
+    async fn record_failure(
+        &self,
+        user_key: &str,
+        ip: &str,
+        now: u64,
+        policy: &LockoutPolicy,
+    ) -> Result<u32, StoreError> {
+        // One statement: SQLite evaluates every SET expression against the old row, so the
+        // window restart, the count and the lock are decided together and atomically.
+        let row: Option<Failures> = self
+            .first(
+                "INSERT INTO login_failures (user_key, ip, window_start, failures, locked_until) \
+                 VALUES (?1, ?2, ?3, 1, CASE WHEN 1 >= ?4 THEN ?3 + ?6 ELSE 0 END) \
+                 ON CONFLICT (user_key, ip) DO UPDATE SET \
+                   failures = CASE WHEN window_start + ?5 <= ?3 THEN 1 ELSE failures + 1 END, \
+                   window_start = CASE WHEN window_start + ?5 <= ?3 THEN ?3 ELSE window_start END, \
+                   locked_until = CASE \
+                     WHEN (CASE WHEN window_start + ?5 <= ?3 THEN 1 ELSE failures + 1 END) >= ?4 \
+                     THEN ?3 + ?6 ELSE locked_until END \
+                 RETURNING failures",
+                &[
+                    user_key.into(),
+                    ip.into(),
+                    num(now),
+                    num(u64::from(policy.max_failures)),
+                    num(policy.window_seconds),
+                    num(policy.lock_seconds),
+                ],
+            )
+            .await?;
+        Ok(row.map_or(1, |r| r.failures as u32))
+    }
+
+    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
+        self.run(
+            "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2",
+            &[user_key.into(), ip.into()],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[derive(Deserialize)]
+struct RefreshRow {
+    token_hash: String,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    audience: Option<String>,
+    scope: String,
+    auth_time: f64,
+    created_at: f64,
+    idle_expires_at: f64,
+    absolute_expires_at: f64,
+    used_at: Option<f64>,
+    revoked_at: Option<f64>,
+}
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        RefreshRecord {
+            token_hash: r.token_hash,
+            family_id: r.family_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            audience: r.audience,
+            scope: r.scope,
+            auth_time: r.auth_time as u64,
+            created_at: r.created_at as u64,
+            idle_expires_at: r.idle_expires_at as u64,
+            absolute_expires_at: r.absolute_expires_at as u64,
+            used_at: r.used_at.map(|t| t as u64),
+            revoked_at: r.revoked_at.map(|t| t as u64),
+        }
+    }
+}
+
+impl RefreshStore for D1Store {
+    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, \
+             scope, auth_time, created_at, idle_expires_at, absolute_expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            &[
+                r.token_hash.as_str().into(),
+                r.family_id.as_str().into(),
+                r.client_id.as_str().into(),
+                r.user_id.as_str().into(),
+                opt(&r.audience),
+                r.scope.as_str().into(),
+                num(r.auth_time),
+                num(r.created_at),
+                num(r.idle_expires_at),
+                num(r.absolute_expires_at),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let row: Option<RefreshRow> = self
+            .first(
+                "SELECT * FROM refresh_tokens WHERE token_hash = ?1",
+                &[token_hash.into()],
+            )
+            .await?;
+        Ok(row.map(RefreshRecord::from))
+    }
+
+    async fn consume_refresh(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .run(
+                "UPDATE refresh_tokens SET used_at = ?3 \
+                 WHERE token_hash = ?1 AND client_id = ?2 AND used_at IS NULL \
+                   AND revoked_at IS NULL AND idle_expires_at > ?3 AND absolute_expires_at > ?3",
+                &[token_hash.into(), client_id.into(), num(now)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
+            &[family_id.into(), num(now)],
+        )
+        .await
+        .map(|_| ())
+    }
+}

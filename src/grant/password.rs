@@ -1,0 +1,166 @@
+//! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
+//! it, with brute-force protection (§4.3.2) per user and IP.
+
+use super::{requested_audience, require_allowed, GrantType, Target};
+use crate::claims::OIDC_SCOPES;
+use crate::client_auth::AuthenticatedClient;
+use crate::crypto::Crypto;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::params::Params;
+use crate::issuer::Issuer;
+use crate::password::{verify, verify_dummy, Verdict};
+use crate::scope::Scope;
+use crate::store::{Api, Client, Store, User};
+use crate::token::{Issuance, RefreshPlan};
+
+const WRONG: &str = "Wrong email or password.";
+const LOCKED: &str =
+    "Too many failed login attempts: this user is blocked from this IP address for now.";
+
+/// §4.3.2: validates a password request into an [`Issuance`].
+pub async fn validate<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<Issuance, OAuthError> {
+    let client = &client.client;
+    let store = issuer.store;
+    let config = issuer.config;
+    let now = issuer.clock.now();
+    require_allowed(client, GrantType::Password)?;
+
+    let username = params
+        .get("username")
+        .ok_or_else(|| OAuthError::invalid_request("username is required"))?;
+    let password = params
+        .get("password")
+        .ok_or_else(|| OAuthError::invalid_request("password is required"))?;
+    // Auth0's `realm` names the connection (the user directory).
+    let connection = params
+        .get("realm")
+        .unwrap_or(config.default_connection.as_str());
+    // Validate everything about the request before touching the user's counters.
+    let api = user_api(store, params, client).await?;
+    let requested = params.get("scope").map(Scope::parse).transpose()?;
+
+    // Locked for this IP? Answer before spending any hashing work.
+    let ip = issuer.client_ip.unwrap_or("unknown");
+    let email = username.to_ascii_lowercase();
+    let user_key = format!("{connection}\n{email}");
+    if store
+        .locked_until(&user_key, ip)
+        .await?
+        .is_some_and(|t| t > now)
+    {
+        return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
+    }
+
+    let user = store.user_by_email(connection, &email).await?;
+    let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => verify(issuer.crypto, password, hash, config.password_iterations).await?,
+        None => {
+            // An unknown user costs what a known one does.
+            verify_dummy(issuer.crypto, password, config.password_iterations).await?;
+            Verdict::Wrong
+        }
+    };
+    let user: User = match (user, verdict) {
+        (Some(user), Verdict::Right | Verdict::RightRehash) => user,
+        _ => {
+            let failures = store
+                .record_failure(&user_key, ip, now, &config.lockout)
+                .await?;
+            let msg = if failures >= config.lockout.max_failures {
+                LOCKED
+            } else {
+                WRONG
+            };
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, msg));
+        }
+    };
+    if user.blocked {
+        return Err(OAuthError::new(ErrorCode::InvalidGrant, "user is blocked"));
+    }
+
+    store.clear_failures(&user_key, ip).await?;
+    if verdict == Verdict::RightRehash {
+        let fresh = crate::password::hash(
+            issuer.crypto,
+            issuer.random,
+            password,
+            config.password_iterations,
+        )
+        .await?;
+        store.set_password_hash(&user.user_id, &fresh).await?;
+    }
+    store.record_login(&user.user_id, now).await?;
+
+    let (scope, refresh) = user_scope(requested.as_ref(), api.as_ref(), client);
+    Ok(Issuance {
+        grant: GrantType::Password,
+        client: Client {
+            grants: Vec::new(),
+            ..client.clone()
+        },
+        user: Some(user),
+        api,
+        scope,
+        auth_time: Some(now),
+        nonce: None,
+        refresh,
+    })
+}
+
+/// The API a user token is for: `audience`/`resource`, else the client's default, else none
+/// (a token good only at /userinfo). An unknown API is refused.
+pub async fn user_api<S: Store>(
+    store: &S,
+    params: &Params,
+    client: &Client,
+) -> Result<Option<Api>, OAuthError> {
+    let named = requested_audience(params)?.or_else(|| {
+        let d = client.default_audience.clone()?;
+        Some((d, Target::Default))
+    });
+    let Some((audience, target)) = named else {
+        return Ok(None);
+    };
+    match (store.api(&audience).await?, target) {
+        (Some(api), _) => Ok(Some(api)),
+        (None, Target::Resource) => Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not a registered API",
+        )),
+        (None, _) => Err(OAuthError::invalid_request(format!(
+            "audience {audience} is not a registered API"
+        ))),
+    }
+}
+
+/// What a user is granted of what was asked: OIDC scopes and the API's scopes; anything else
+/// is dropped, as Auth0 does (the response's `scope` says what was granted). `offline_access`
+/// stays, and yields a refresh token, only when the client may use the refresh_token grant.
+pub fn user_scope(
+    requested: Option<&Scope>,
+    api: Option<&Api>,
+    client: &Client,
+) -> (Scope, RefreshPlan) {
+    let allow_refresh = client.allows(GrantType::RefreshToken.as_str());
+    let kept: Vec<&str> = requested
+        .map(|s| s.tokens())
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .filter(|t| {
+            (OIDC_SCOPES.contains(t) && (*t != "offline_access" || allow_refresh))
+                || api.is_some_and(|a| a.scopes.iter().any(|s| s == t))
+        })
+        .collect();
+    let refresh = if kept.contains(&"offline_access") {
+        RefreshPlan::NewFamily
+    } else {
+        RefreshPlan::None
+    };
+    let scope = Scope::parse(&kept.join(" ")).unwrap_or_default();
+    (scope, refresh)
+}

@@ -1,0 +1,124 @@
+//! Refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
+//! every use consumes the token in one atomic step and issues the next of its family; a
+//! consumed token presented again revokes the whole family.
+
+use super::{require_allowed, GrantType};
+use crate::client_auth::AuthenticatedClient;
+use crate::crypto::Crypto;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::params::Params;
+use crate::issuer::Issuer;
+use crate::scope::Scope;
+use crate::store::{Client, RefreshRecord, Store};
+use crate::token::refresh::hash_refresh_token;
+use crate::token::{Issuance, RefreshPlan};
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// §6: validates a refresh request, rotates the token, and yields an [`Issuance`] whose data
+/// is read fresh (the user, their profile and metadata, the API).
+pub async fn validate<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<Issuance, OAuthError> {
+    let client = &client.client;
+    let store = issuer.store;
+    let now = issuer.clock.now();
+    require_allowed(client, GrantType::RefreshToken)?;
+
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let hash = hash_refresh_token(presented);
+    let record = store
+        .find_refresh(&hash)
+        .await?
+        .filter(|r| r.client_id == client.client_id)
+        .ok_or_else(|| invalid_grant("refresh token is invalid"))?;
+    if record.revoked_at.is_some() {
+        return Err(invalid_grant("refresh token was revoked"));
+    }
+    if record.idle_expires_at <= now || record.absolute_expires_at <= now {
+        return Err(invalid_grant("refresh token expired"));
+    }
+    // A used token is either a retry inside the reuse interval or a replay.
+    if let Some(used_at) = record.used_at {
+        reuse_or_replay(issuer, client, &record, used_at, now).await?;
+    }
+
+    // The scope may narrow, never widen (§6); nothing is consumed if this fails.
+    let granted = Scope::parse(&record.scope)?;
+    let scope = match params.get("scope").map(Scope::parse).transpose()? {
+        Some(requested) => Scope::narrow(Some(&requested), granted.tokens())?,
+        None => granted,
+    };
+
+    // Fresh data: a deleted or blocked user cannot refresh, and the family dies with them.
+    let user = match store.user(&record.user_id).await? {
+        Some(u) if !u.blocked => u,
+        _ => {
+            store.revoke_family(&record.family_id, now).await?;
+            return Err(invalid_grant("the user is blocked or no longer exists"));
+        }
+    };
+    let api = match &record.audience {
+        Some(aud) => Some(
+            store
+                .api(aud)
+                .await?
+                .ok_or_else(|| invalid_grant("the API of this grant no longer exists"))?,
+        ),
+        None => None,
+    };
+
+    // Rotate: exactly one concurrent use wins; a loser is treated like a reuse.
+    if record.used_at.is_none() && !store.consume_refresh(&hash, &client.client_id, now).await? {
+        let again = store.find_refresh(&hash).await?;
+        let used_at = again.as_ref().and_then(|r| r.used_at).unwrap_or(now);
+        reuse_or_replay(issuer, client, &record, used_at, now).await?;
+    }
+
+    let refresh = if scope.tokens().iter().any(|t| t == "offline_access") {
+        RefreshPlan::Continue {
+            family_id: record.family_id.clone(),
+            absolute_expires_at: record.absolute_expires_at,
+        }
+    } else {
+        RefreshPlan::None
+    };
+    Ok(Issuance {
+        grant: GrantType::RefreshToken,
+        client: Client {
+            grants: Vec::new(),
+            ..client.clone()
+        },
+        user: Some(user),
+        api,
+        scope,
+        auth_time: Some(record.auth_time),
+        nonce: None,
+        refresh,
+    })
+}
+
+/// A token already used at `used_at`: accepted as a retry within the client's reuse
+/// interval; otherwise the family is revoked and the request refused.
+async fn reuse_or_replay<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    record: &RefreshRecord,
+    used_at: u64,
+    now: u64,
+) -> Result<(), OAuthError> {
+    let interval = client.refresh_reuse_interval;
+    if interval > 0 && now.saturating_sub(used_at) <= interval {
+        return Ok(());
+    }
+    issuer.store.revoke_family(&record.family_id, now).await?;
+    Err(invalid_grant(
+        "refresh token was already used; every token of this grant is now revoked",
+    ))
+}
