@@ -43,14 +43,29 @@ impl Crypto for NativeCrypto {
         input: &[u8],
         signature: &[u8],
     ) -> Result<bool, OAuthError> {
-        let pk =
-            p256::PublicKey::from_jwk_str(public_jwk).map_err(|e| err("jwk")(e.to_string()))?;
+        let jwk: serde_json::Value =
+            serde_json::from_str(public_jwk).map_err(|e| err("jwk")(e.to_string()))?;
+        let coordinate = |name: &str| -> Result<Vec<u8>, OAuthError> {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(jwk[name].as_str().unwrap_or(""))
+                .map_err(|e| err("jwk")(e.to_string()))?;
+            if bytes.len() != 32 {
+                return Err(err("jwk")(format!("{name} is not 32 bytes")));
+            }
+            Ok(bytes)
+        };
+        let (x, y) = (coordinate("x")?, coordinate("y")?);
+        let point = p256::EncodedPoint::from_affine_coordinates(
+            x.as_slice().into(),
+            y.as_slice().into(),
+            false,
+        );
+        let vk = p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+            .map_err(|e| err("jwk")(e.to_string()))?;
         let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {
             return Ok(false);
         };
-        Ok(p256::ecdsa::VerifyingKey::from(pk)
-            .verify(input, &sig)
-            .is_ok())
+        Ok(vk.verify(input, &sig).is_ok())
     }
 
     async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
@@ -74,5 +89,31 @@ impl Crypto for NativeCrypto {
         pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, iterations, &mut out)
             .map_err(|e| err("pbkdf2")(e.to_string()))?;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::OsRandom;
+    use crate::token::keys::{generate_es256, Kek};
+    use pollster::block_on;
+
+    #[test]
+    fn es256_signature_verifies_against_the_published_jwk() {
+        let kek = Kek::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+        let stored = generate_es256(&OsRandom, &kek, 1).unwrap();
+        let key = SigningKey {
+            kid: stored.kid.clone(),
+            alg: Alg::ES256,
+            pkcs8: Secret::new(kek.open(&stored.kid, &stored.private_key_enc).unwrap()),
+        };
+        let sig = block_on(NativeCrypto.sign(&key, b"input")).unwrap();
+        let ok =
+            block_on(NativeCrypto.verify_es256(&stored.kid, &stored.public_jwk, b"input", &sig));
+        assert_eq!(ok, Ok(true));
+        let bad =
+            block_on(NativeCrypto.verify_es256(&stored.kid, &stored.public_jwk, b"other", &sig));
+        assert_eq!(bad, Ok(false));
     }
 }

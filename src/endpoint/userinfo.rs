@@ -11,7 +11,7 @@ use crate::issuer::Issuer;
 use crate::scope::Scope;
 use crate::store::Store;
 use crate::token::access::userinfo_audience;
-use crate::token::verify::verify_access_token;
+use crate::token::verify::{require_audience, verify_access_token};
 use serde_json::Value;
 
 /// Why a request has no usable token (RFC 6750 §3).
@@ -52,7 +52,6 @@ async fn claims<S: Store, C: Crypto>(
         config,
         issuer.clock.now(),
         &token,
-        &userinfo_audience(config),
     )
     .await?;
     let invalid = |d: &str| Failure::Error(OAuthError::new(ErrorCode::InvalidToken, d));
@@ -61,6 +60,7 @@ async fn claims<S: Store, C: Crypto>(
             "the access token has no end-user subject: it was issued to a client for itself (client_credentials)",
         ));
     }
+    require_audience(&claims, &userinfo_audience(config))?;
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
     let user = match issuer.store.user(sub).await.map_err(OAuthError::from)? {
         Some(u) if !u.blocked => u,

@@ -6,6 +6,9 @@ use super::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+/// Failures of one (user key, IP): (window start, failures, locked until).
+type Attempts = (u64, u32, u64);
+
 /// Everything in `RefCell`s: the core is single-threaded, like a Worker isolate.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -14,8 +17,7 @@ pub struct MemoryStore {
     grants: RefCell<Vec<ClientGrant>>,
     keys: RefCell<Vec<StoredKey>>,
     users: RefCell<Vec<User>>,
-    /// (user key, ip) → (window start, failures, locked until)
-    attempts: RefCell<HashMap<(String, String), (u64, u32, u64)>>,
+    attempts: RefCell<HashMap<(String, String), Attempts>>,
     refresh: RefCell<Vec<RefreshRecord>>,
 }
 

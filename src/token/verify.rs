@@ -1,6 +1,6 @@
 //! Verification of our own access tokens where we are the resource server (/userinfo), per
 //! RFC 9068 §4 and RFC 8725 §3.1: one algorithm, explicit type, key from our JWKS by `kid`,
-//! then issuer, expiry and audience.
+//! then issuer and expiry; the audience is checked by the caller with [`require_audience`].
 
 use super::jws::parse;
 use crate::config::Config;
@@ -16,14 +16,14 @@ fn invalid(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidToken, description)
 }
 
-/// Checks `token` and returns its claims, or `invalid_token`.
+/// Checks `token`'s signature, type, issuer and lifetime and returns its claims, or
+/// `invalid_token`.
 pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     store: &S,
     crypto: &C,
     config: &Config,
     now: u64,
     token: &str,
-    required_audience: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
     let jws = parse(token).ok_or_else(|| invalid("the access token is malformed"))?;
     let h = &jws.header;
@@ -65,13 +65,18 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     {
         return Err(invalid("the access token is not yet valid"));
     }
-    let aud_ok = match c.get("aud") {
-        Some(Value::String(a)) => a == required_audience,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(required_audience)),
+    Ok(jws.claims)
+}
+
+/// `invalid_token` unless the token's `aud` is or contains `required`.
+pub fn require_audience(claims: &Map<String, Value>, required: &str) -> Result<(), OAuthError> {
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => a == required,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(required)),
         _ => false,
     };
     if !aud_ok {
         return Err(invalid("the access token is not meant for this endpoint"));
     }
-    Ok(jws.claims)
+    Ok(())
 }

@@ -1,0 +1,251 @@
+//! Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): rotation, reuse detection, lifetimes, scope
+//! narrowing, fresh data, and revocation (RFC 7009), with the in-memory store.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const OFFLINE: &str = "&scope=openid%20profile%20email%20offline_access";
+
+fn login(t: &Tenant) -> Value {
+    let resp = t.password(OFFLINE);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    resp.json_body()
+}
+
+fn rt(body: &Value) -> String {
+    body["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_string()
+}
+
+fn revoke(t: &Tenant, token: &str, who: (&str, &str)) -> edge_issuer::http::HttpResponse {
+    t.send(edge_issuer::http::HttpRequest {
+        method: "POST".into(),
+        path: "/oauth/revoke".into(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("authorization".into(), basic_header(who.0, who.1)),
+        ],
+        body: format!("token={}", enc(token)).into_bytes(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn refresh_rotates_and_returns_a_new_pair() {
+    let t = Tenant::new();
+    let first = login(&t);
+    t.clock.advance(60);
+    let second = t.refresh(&rt(&first), "").json_body();
+    assert_ne!(rt(&second), rt(&first));
+    assert_eq!(second["scope"], "openid profile email offline_access");
+    let id = verify_jwt(&t, second["id_token"].as_str().unwrap(), APP_ID);
+    // OIDC Core §12.2: same sub and auth_time, new iat, no nonce.
+    assert_eq!(id["sub"], USER_ID);
+    assert_eq!(id["auth_time"], NOW);
+    assert_eq!(id["iat"], NOW + 60);
+    let at = verify_jwt(
+        &t,
+        second["access_token"].as_str().unwrap(),
+        "https://id.example.com/userinfo",
+    );
+    assert_eq!(at["gty"], "refresh_token");
+}
+
+#[test]
+fn the_old_token_is_rejected_and_its_reuse_revokes_the_whole_family() {
+    let t = Tenant::new();
+    let first = login(&t);
+    let second = t.refresh(&rt(&first), "").json_body();
+    let replay = t.refresh(&rt(&first), "");
+    assert_eq!(replay.status, 400);
+    assert_eq!(replay.json_body()["error"], "invalid_grant");
+    // The newer token of the same family is dead too.
+    let after = t.refresh(&rt(&second), "").json_body();
+    assert_eq!(after["error"], "invalid_grant");
+    assert!(t
+        .store
+        .refresh_records()
+        .iter()
+        .all(|r| r.revoked_at.is_some()));
+}
+
+#[test]
+fn other_families_survive_a_reuse() {
+    let t = Tenant::new();
+    let a = login(&t);
+    let b = login(&t);
+    t.refresh(&rt(&a), "");
+    t.refresh(&rt(&a), ""); // replay: family A dies
+    assert_eq!(t.refresh(&rt(&b), "").status, 200);
+}
+
+#[test]
+fn a_retry_within_the_reuse_interval_is_accepted_without_revoking() {
+    let t = Tenant::new();
+    t.edit_client(APP_ID, |c| c.refresh_reuse_interval = 30);
+    let first = login(&t);
+    let second = t.refresh(&rt(&first), "").json_body();
+    t.clock.advance(10);
+    let retry = t.refresh(&rt(&first), "");
+    assert_eq!(retry.status, 200, "retry inside 30 s");
+    assert_eq!(t.refresh(&rt(&second), "").status, 200, "family intact");
+    t.clock.advance(60);
+    assert_eq!(
+        t.refresh(&rt(&first), "").json_body()["error"],
+        "invalid_grant"
+    );
+}
+
+#[test]
+fn idle_and_absolute_lifetimes_end_the_token() {
+    let t = Tenant::new();
+    t.edit_client(APP_ID, |c| {
+        c.refresh_idle_lifetime = 100;
+        c.refresh_absolute_lifetime = 250;
+    });
+    let first = login(&t);
+    t.clock.advance(101);
+    assert_eq!(
+        t.refresh(&rt(&first), "").json_body()["error"],
+        "invalid_grant",
+        "idle"
+    );
+
+    let t = Tenant::new();
+    t.edit_client(APP_ID, |c| {
+        c.refresh_idle_lifetime = 100;
+        c.refresh_absolute_lifetime = 250;
+    });
+    let mut token = rt(&login(&t));
+    for _ in 0..2 {
+        t.clock.advance(90);
+        token = rt(&t.refresh(&token, "").json_body());
+    }
+    t.clock.advance(90); // 270 s after login: past the absolute lifetime
+    assert_eq!(
+        t.refresh(&token, "").json_body()["error"],
+        "invalid_grant",
+        "absolute"
+    );
+}
+
+#[test]
+fn scope_may_narrow_but_never_widen() {
+    let t = Tenant::new();
+    let first = login(&t);
+    let wide = t.refresh(&rt(&first), "&scope=openid%20offline_access%20read:data");
+    assert_eq!(wide.json_body()["error"], "invalid_scope");
+    // The refused request consumed nothing.
+    let narrow = t
+        .refresh(&rt(&first), "&scope=openid%20offline_access")
+        .json_body();
+    assert_eq!(narrow["scope"], "openid offline_access");
+    let id = verify_jwt(&t, narrow["id_token"].as_str().unwrap(), APP_ID);
+    assert!(id.get("email").is_none(), "email scope dropped");
+}
+
+#[test]
+fn refreshed_tokens_carry_fresh_user_data() {
+    let t = Tenant::new();
+    let first = login(&t);
+    t.edit_user(|u| u.name = Some("Countess of Lovelace".into()));
+    let second = t.refresh(&rt(&first), "").json_body();
+    let id = verify_jwt(&t, second["id_token"].as_str().unwrap(), APP_ID);
+    assert_eq!(id["name"], "Countess of Lovelace");
+}
+
+#[test]
+fn a_blocked_or_deleted_user_cannot_refresh() {
+    let t = Tenant::new();
+    let first = login(&t);
+    t.edit_user(|u| u.blocked = true);
+    assert_eq!(
+        t.refresh(&rt(&first), "").json_body()["error"],
+        "invalid_grant"
+    );
+
+    let t = Tenant::new();
+    let first = login(&t);
+    t.store.delete_user(USER_ID);
+    assert_eq!(
+        t.refresh(&rt(&first), "").json_body()["error"],
+        "invalid_grant"
+    );
+}
+
+#[test]
+fn a_refresh_token_only_works_for_its_own_client() {
+    let t = Tenant::new();
+    t.edit_client(M2M_ID, |c| c.grant_types.push("refresh_token".into()));
+    let first = login(&t);
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        enc(&rt(&first))
+    );
+    let other = t.token(&form, Some((M2M_ID, M2M_SECRET)));
+    assert_eq!(other.json_body()["error"], "invalid_grant");
+    assert_eq!(
+        t.refresh(&rt(&first), "").status,
+        200,
+        "still good for its owner"
+    );
+}
+
+#[test]
+fn unknown_or_missing_refresh_tokens_are_refused() {
+    let t = Tenant::new();
+    assert_eq!(
+        t.refresh("not-a-token", "").json_body()["error"],
+        "invalid_grant"
+    );
+    let missing = t.token("grant_type=refresh_token", Some((APP_ID, APP_SECRET)));
+    assert_eq!(missing.json_body()["error"], "invalid_request");
+}
+
+#[test]
+fn only_the_hash_of_a_refresh_token_is_stored() {
+    let t = Tenant::new();
+    let token = rt(&login(&t));
+    let records = t.store.refresh_records();
+    assert_eq!(records.len(), 1);
+    assert_ne!(records[0].token_hash, token);
+    assert!(!format!("{records:?}").contains(&token));
+}
+
+#[test]
+fn revoking_a_refresh_token_revokes_its_family() {
+    let t = Tenant::new();
+    let first = login(&t);
+    let second = t.refresh(&rt(&first), "").json_body();
+    let resp = revoke(&t, &rt(&second), (APP_ID, APP_SECRET));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        t.refresh(&rt(&second), "").json_body()["error"],
+        "invalid_grant"
+    );
+}
+
+#[test]
+fn revocation_answers_200_for_unknown_tokens_and_refuses_other_clients() {
+    let t = Tenant::new();
+    assert_eq!(revoke(&t, "unknown", (APP_ID, APP_SECRET)).status, 200);
+    let token = rt(&login(&t));
+    let other = revoke(&t, &token, (M2M_ID, M2M_SECRET));
+    assert_eq!(other.status, 400);
+    assert_eq!(other.json_body()["error"], "invalid_request");
+    assert_eq!(
+        t.refresh(&token, "").status,
+        200,
+        "not revoked by another client"
+    );
+    let bad_auth = revoke(&t, &token, (APP_ID, "wrong"));
+    assert_eq!(bad_auth.status, 401);
+}

@@ -1,0 +1,166 @@
+//! /userinfo (OIDC Core §5.3) as an RFC 6750 protected resource, with the in-memory store.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn user_token(t: &Tenant, scope: &str) -> String {
+    let body = t.password(&format!("&scope={}", enc(scope))).json_body();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn error_of(resp: &edge_issuer::http::HttpResponse) -> (u16, String) {
+    (
+        resp.status,
+        resp.header("www-authenticate").unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn claims_follow_the_token_scope_and_are_read_fresh() {
+    let t = Tenant::new();
+    let token = user_token(&t, "openid email");
+    let resp = t.userinfo("GET", &[("authorization", &bearer(&token))], "");
+    assert_eq!(resp.status, 200, "{:?}", t.log.borrow());
+    assert_eq!(resp.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        resp.json_body(),
+        json!({ "sub": USER_ID, "email": USER_EMAIL, "email_verified": true })
+    );
+    t.edit_user(|u| u.email = Some("ada@analytical.engine".into()));
+    let again = t
+        .userinfo("GET", &[("authorization", &bearer(&token))], "")
+        .json_body();
+    assert_eq!(again["email"], "ada@analytical.engine");
+}
+
+#[test]
+fn bearer_scheme_is_case_insensitive_and_post_form_works() {
+    let t = Tenant::new();
+    let token = user_token(&t, "openid profile");
+    let lower = t.userinfo("GET", &[("authorization", &format!("bearer {token}"))], "");
+    assert_eq!(lower.status, 200);
+    assert_eq!(lower.json_body()["name"], "Ada Lovelace");
+    let form = t.userinfo(
+        "POST",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!("access_token={token}"),
+    );
+    assert_eq!(form.status, 200);
+}
+
+#[test]
+fn error_table_follows_rfc6750() {
+    let t = Tenant::new();
+    let token = user_token(&t, "openid");
+    let m2m = t
+        .token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)))
+        .json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id_token = t.password("&scope=openid").json_body()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let api_only = t
+        .password("&scope=read:data&audience=https%3A%2F%2Fapi.example.com")
+        .json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut tampered = token.clone();
+    tampered.replace_range(
+        token.len() - 5..token.len() - 4,
+        if token.ends_with('A') { "B" } else { "A" },
+    );
+
+    // No token at all: 401, a challenge, no error code (§3.1).
+    let (status, challenge) = error_of(&t.userinfo("GET", &[], ""));
+    assert_eq!(status, 401);
+    assert_eq!(challenge, "Bearer realm=\"https://id.example.com/\"");
+
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("garbage", bearer("not.a.jwt"), "invalid_token"),
+        ("tampered signature", bearer(&tampered), "invalid_token"),
+        ("an ID token", bearer(&id_token), "invalid_token"),
+        (
+            "a token for another API only",
+            bearer(&api_only),
+            "invalid_token",
+        ),
+        ("a client_credentials token", bearer(&m2m), "invalid_token"),
+    ];
+    for (what, header, code) in cases {
+        let resp = t.userinfo("GET", &[("authorization", &header)], "");
+        let (status, challenge) = error_of(&resp);
+        assert_eq!(status, 401, "{what}");
+        assert!(
+            challenge.contains(&format!("error=\"{code}\"")),
+            "{what}: {challenge}"
+        );
+    }
+    let m2m_resp = t.userinfo("GET", &[("authorization", &bearer(&m2m))], "");
+    let description = m2m_resp.json_body()["error_description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(description.contains("no end-user subject"), "{description}");
+
+    // Both header and body: invalid_request, 400.
+    let both = t.userinfo(
+        "POST",
+        &[
+            ("authorization", &bearer(&token)),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        &format!("access_token={token}"),
+    );
+    assert_eq!(both.status, 400);
+    assert!(error_of(&both).1.contains("error=\"invalid_request\""));
+}
+
+#[test]
+fn expired_tokens_and_removed_users_are_invalid_token() {
+    let t = Tenant::new();
+    let token = user_token(&t, "openid");
+    t.clock.advance(86_400);
+    let (status, challenge) =
+        error_of(&t.userinfo("GET", &[("authorization", &bearer(&token))], ""));
+    assert_eq!(status, 401);
+    assert!(challenge.contains("expired"));
+
+    let t = Tenant::new();
+    let token = user_token(&t, "openid");
+    t.store.delete_user(USER_ID);
+    let (status, _) = error_of(&t.userinfo("GET", &[("authorization", &bearer(&token))], ""));
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn a_token_of_another_issuer_is_refused() {
+    let t = Tenant::new();
+    let token = user_token(&t, "openid");
+    let other = Tenant::new(); // its own keys
+    let (status, challenge) =
+        error_of(&other.userinfo("GET", &[("authorization", &bearer(&token))], ""));
+    assert_eq!(status, 401);
+    assert!(challenge.contains("invalid_token"));
+}
+
+#[test]
+fn cors_preflight_is_answered() {
+    let t = Tenant::new();
+    let resp = t.userinfo("OPTIONS", &[], "");
+    assert_eq!(resp.status, 204);
+    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
+    assert!(resp
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("authorization"));
+}
