@@ -31,8 +31,11 @@ test('discovery tells the truth about the token endpoint and JWKS', async () => 
   assert.equal(meta.issuer, ISSUER);
   assert.equal(meta.token_endpoint, `${ISSUER}/oauth/token`);
   assert.equal(meta.jwks_uri, `${ISSUER}/.well-known/jwks.json`);
-  assert.deepEqual(meta.grant_types_supported, ['client_credentials']);
-  assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
+  assert.deepEqual(meta.grant_types_supported, ['client_credentials', 'password', 'refresh_token']);
+  assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
+  assert.equal(meta.userinfo_endpoint, `${ISSUER}/userinfo`);
+  assert.equal(meta.revocation_endpoint, `${ISSUER}/oauth/revoke`);
+  assert.ok(meta.id_token_signing_alg_values_supported.includes('RS256'));
   const rfc8414 = await (await issuer.fetch('/.well-known/oauth-authorization-server')).json();
   assert.deepEqual(rfc8414, meta);
 });
@@ -152,12 +155,15 @@ test('the JWKS is cacheable and answers 304 to its own ETag', async () => {
   const etag = res.headers.get('etag');
   assert.ok(etag);
   const { keys } = await res.json();
-  assert.equal(keys.length, 1);
-  assert.deepEqual(
-    { kty: keys[0].kty, crv: keys[0].crv, alg: keys[0].alg, use: keys[0].use },
-    { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' },
-  );
-  assert.equal(keys[0].d, undefined);
+  assert.equal(keys.length, 2);
+  const ec = keys.find((k) => k.alg === 'ES256');
+  assert.deepEqual({ kty: ec.kty, crv: ec.crv, use: ec.use }, { kty: 'EC', crv: 'P-256', use: 'sig' });
+  const rsa = keys.find((k) => k.alg === 'RS256');
+  assert.deepEqual({ kty: rsa.kty, e: rsa.e, use: rsa.use }, { kty: 'RSA', e: 'AQAB', use: 'sig' });
+  for (const k of keys) {
+    assert.equal(k.d, undefined, 'no private part');
+    assert.equal(k.p, undefined, 'no private part');
+  }
   const again = await issuer.fetch('/.well-known/jwks.json', { headers: { 'if-none-match': etag } });
   assert.equal(again.status, 304);
   await again.arrayBuffer();
@@ -168,7 +174,7 @@ test('the client row is cached in KV after a token request', async () => {
   const kv = await issuer.kv();
   let cached = null;
   for (let i = 0; i < 20 && !cached; i++) {
-    cached = await kv.get(`v1:client:${M2M.id}`, 'json');
+    cached = await kv.get(`v2:client:${M2M.id}`, 'json');
     if (!cached) await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(cached?.client_id, M2M.id);
@@ -205,10 +211,10 @@ test('concurrent first requests create exactly one active key', async () => {
       Array.from({ length: 10 }, () => tokenRequest(fresh, { grant_type: 'client_credentials' })),
     );
     const tokens = await Promise.all(responses.map((r) => r.json()));
-    const jwks = await (await fresh.fetch('/.well-known/jwks.json')).json();
-    assert.equal(jwks.keys.length, 1);
-    const { results } = await fresh.db.prepare('SELECT count(*) AS n FROM signing_keys').all();
+    const { results } = await fresh.db.prepare("SELECT count(*) AS n FROM signing_keys WHERE alg = 'ES256'").all();
     assert.equal(results[0].n, 1);
+    const jwks = await (await fresh.fetch('/.well-known/jwks.json')).json();
+    assert.equal(jwks.keys.filter((k) => k.alg === 'ES256').length, 1);
     for (const t of tokens) {
       await jwtVerify(t.access_token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: API });
     }

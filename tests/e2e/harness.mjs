@@ -60,3 +60,28 @@ export function tokenRequest(issuer, form, { id = M2M.id, secret = M2M.secret } 
     body: new URLSearchParams(form).toString(),
   });
 }
+
+export const APP = { id: 'demo-app', secret: 'dev-only-demo-app-secret' };
+export const USER = { email: 'demo@example.com', password: 'dev-only-demo-password', id: 'auth0|6565a1b2c3d4e5f600000001' };
+
+/** A password-grant request from demo-app; `ip` sets the client address the issuer sees. */
+export function passwordRequest(issuer, form = {}, { ip = '192.0.2.10', client = APP } = {}) {
+  return issuer.fetch('/oauth/token', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(client.id, client.secret),
+      'cf-connecting-ip': ip,
+    },
+    body: new URLSearchParams({ grant_type: 'password', username: USER.email, password: USER.password, ...form }).toString(),
+  });
+}
+
+/** A refresh request from demo-app. */
+export function refreshRequest(issuer, refreshToken, form = {}) {
+  return issuer.fetch('/oauth/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(APP.id, APP.secret) },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...form }).toString(),
+  });
+}
