@@ -1,6 +1,7 @@
 // Benchmark of the built Worker under workerd (Miniflare serving on loopback), printing:
-//  - client_credentials: requests/s and p50/p99 latency over a fixed request count, and the
-//    workerd CPU time per request (utime+stime of the workerd process / requests);
+//  - client_credentials, password and refresh_token grants: requests/s and p50/p99 latency over
+//    a fixed request count, and the workerd CPU time per request (utime+stime of the workerd
+//    processes / requests);
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
 //    a measurement route that signs N times, minus the same route signing 0 times;
 //  - cold start: from starting workerd to the first token response;
@@ -11,11 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startIssuer, basic, M2M } from '../tests/e2e/harness.mjs';
+import { startIssuer, basic, M2M, APP, USER } from '../tests/e2e/harness.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
+const PASSWORD_REQUESTS = Number(process.env.BENCH_PASSWORD_REQUESTS ?? 400);
+const REFRESH_REQUESTS = Number(process.env.BENCH_REFRESH_REQUESTS ?? 2000);
 const SIGNATURES = 2000;
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -49,6 +52,36 @@ async function load(url, opts) {
   return result;
 }
 
+/** Runs one scenario and returns throughput, latency and workerd CPU per request. */
+async function scenario(url, opts) {
+  const cpu0 = workerdCpu();
+  const r = await load(url, opts);
+  const cpu = workerdCpu() - cpu0;
+  if (r.non2xx || r.errors) throw new Error(`${r.non2xx} non-2xx responses, ${r.errors} errors`);
+  return { rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, cpuUs: (cpu / r.requests.total) * 1e6 };
+}
+
+/** Runs one sequential chain per start value (`step` maps a value to the next), timing each. */
+async function chains(starts, perChain, step) {
+  const latencies = [];
+  const cpu0 = workerdCpu();
+  const t = performance.now();
+  await Promise.all(
+    starts.map(async (value) => {
+      for (let i = 0; i < perChain; i++) {
+        const s = performance.now();
+        value = await step(value);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const elapsed = performance.now() - t;
+  const cpu = workerdCpu() - cpu0;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]);
+  return { rps: (latencies.length / elapsed) * 1000, p50: pct(0.5), p99: pct(0.99), cpuUs: (cpu / latencies.length) * 1e6 };
+}
+
 const t0 = performance.now();
 const iss = await startIssuer({ port: PORT, bindings: { BENCH: '1' } });
 const tokenOpts = {
@@ -64,12 +97,39 @@ const coldMs = performance.now() - t0;
 if (first.status !== 200) throw new Error(`token request failed: ${first.status} ${await first.text()}`);
 
 try {
+  const tokenUrl = `${iss.issuer}/oauth/token`;
   // Warm up, then measure.
-  await load(`${iss.issuer}/oauth/token`, { ...tokenOpts, amount: 500 });
-  const cpu0 = workerdCpu();
-  const cc = await load(`${iss.issuer}/oauth/token`, tokenOpts);
-  const ccCpu = workerdCpu() - cpu0;
-  if (cc.non2xx) throw new Error(`${cc.non2xx} non-2xx responses`);
+  await load(tokenUrl, { ...tokenOpts, amount: 500 });
+  const cc = await scenario(tokenUrl, tokenOpts);
+
+  // Password grant: its cost is the PBKDF2 hash (100,000 iterations).
+  const passwordForm = new URLSearchParams({
+    grant_type: 'password', username: USER.email, password: USER.password, scope: 'openid offline_access',
+  }).toString();
+  const passwordOpts = {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(APP.id, APP.secret) },
+    body: passwordForm,
+  };
+  const pw = await scenario(tokenUrl, { ...passwordOpts, amount: PASSWORD_REQUESTS });
+
+  // Refresh grant: every connection follows its own rotation chain, one login each.
+  const pool = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const r = await fetch(tokenUrl, passwordOpts);
+    pool.push((await r.json()).refresh_token);
+  }
+  // autocannon cannot carry a response into the next request, so these chains are plain loops.
+  const rt = await chains(pool, REFRESH_REQUESTS / CONNECTIONS, async (token) => {
+    const r = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(APP.id, APP.secret) },
+      body: `grant_type=refresh_token&refresh_token=${token}`,
+    });
+    const body = await r.json();
+    if (r.status !== 200) throw new Error(`refresh failed: ${JSON.stringify(body)}`);
+    return body.refresh_token;
+  });
 
   // One signature: route cost at n=SIGNATURES minus at n=0, five requests each.
   const signRuns = async (n) => {
@@ -87,11 +147,17 @@ try {
   const raw = files.reduce((n, f) => n + statSync(join(bundleDir, f)).size, 0);
   const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(bundleDir, f)), { level: 9 }).length, 0);
 
-  const line = (k, v) => console.log(`${k.padEnd(44)} ${v}`);
+  const line = (k, v) => console.log(`${k.padEnd(50)} ${v}`);
   console.log(`edge-issuer bench: ${REQUESTS} requests, ${CONNECTIONS} connections, loopback, workerd via Miniflare`);
-  line('client_credentials requests/s', cc.rps.toFixed(0));
-  line('client_credentials latency p50 / p99 (ms)', `${cc.latency.p50} / ${cc.latency.p99}`);
-  line('client_credentials workerd CPU per request (µs)', ((ccCpu / REQUESTS) * 1e6).toFixed(0));
+  for (const [name, r, n] of [
+    ['client_credentials', cc, REQUESTS],
+    ['password', pw, PASSWORD_REQUESTS],
+    ['refresh_token', rt, REFRESH_REQUESTS],
+  ]) {
+    line(`${name} (${n} requests) requests/s`, r.rps.toFixed(0));
+    line(`${name} latency p50 / p99 (ms)`, `${r.p50} / ${r.p99}`);
+    line(`${name} workerd CPU per request (µs)`, r.cpuUs.toFixed(0));
+  }
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));
   line('cold start to first token (ms)', coldMs.toFixed(0));
   line('bundle raw / gzip (KiB)', `${(raw / 1024).toFixed(1)} / ${(gz / 1024).toFixed(1)}`);
