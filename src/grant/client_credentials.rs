@@ -6,7 +6,7 @@ use crate::client_auth::AuthenticatedClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::params::Params;
 use crate::scope::Scope;
-use crate::store::{Client, ClientStore};
+use crate::store::ClientStore;
 use crate::token::{Issuance, RefreshPlan};
 
 /// §4.4.2: validates a client_credentials request into an [`Issuance`].
@@ -68,10 +68,7 @@ pub async fn validate<S: ClientStore>(
     Ok(Issuance {
         grant: GrantType::ClientCredentials,
         api: Some(api.clone()),
-        client: Client {
-            grants: Vec::new(),
-            ..client.clone()
-        },
+        client: client.clone(),
         user: None,
         scope,
         auth_time: None,

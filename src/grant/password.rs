@@ -98,10 +98,7 @@ pub async fn validate<S: Store, C: Crypto>(
     let (scope, refresh) = user_scope(requested.as_ref(), api.as_ref(), client);
     Ok(Issuance {
         grant: GrantType::Password,
-        client: Client {
-            grants: Vec::new(),
-            ..client.clone()
-        },
+        client: client.clone(),
         user: Some(user),
         api,
         scope,

@@ -91,10 +91,7 @@ pub async fn validate<S: Store, C: Crypto>(
     };
     Ok(Issuance {
         grant: GrantType::RefreshToken,
-        client: Client {
-            grants: Vec::new(),
-            ..client.clone()
-        },
+        client: client.clone(),
         user: Some(user),
         api,
         scope,
