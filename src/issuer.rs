@@ -1,5 +1,6 @@
 //! Everything one request needs, lent by the edge (or by a test) to the endpoints.
 
+use crate::claims::hooks::HookTransport;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Crypto;
@@ -22,6 +23,10 @@ pub struct Issuer<'a, S, C> {
     pub log: &'a dyn Fn(&str),
     /// The client's IP address as the platform reports it, for brute-force counting.
     pub client_ip: Option<&'a str>,
+    /// The client's country as the platform reports it, for rules and hooks.
+    pub country: Option<&'a str>,
+    /// How hooks are reached.
+    pub hooks: &'a dyn HookTransport,
 }
 
 impl<S: Store, C: Crypto> Issuer<'_, S, C> {

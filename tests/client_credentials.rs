@@ -142,6 +142,8 @@ fn audience_without_a_client_grant_is_unauthorized_client() {
         name: "Billing".into(),
         scopes: vec![],
         token_lifetime: 60,
+        rbac_enabled: false,
+        token_permissions: false,
     });
     let resp = t.token(
         "grant_type=client_credentials&audience=https%3A%2F%2Fbilling.example.com",

@@ -34,6 +34,7 @@ struct ClientRow {
     refresh_idle_lifetime: f64,
     refresh_reuse_interval: f64,
     id_token_signed_response_alg: String,
+    client_metadata: String,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +43,8 @@ struct ApiRow {
     name: String,
     scopes: String,
     token_lifetime: f64,
+    rbac_enabled: f64,
+    token_permissions: f64,
 }
 
 #[derive(Deserialize)]
@@ -110,10 +113,12 @@ impl ClientStore for D1Store {
             .first(
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
                    c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
-                   c.id_token_signed_response_alg, \
+                   c.id_token_signed_response_alg, c.client_metadata, \
                    (SELECT json_group_array(json_object( \
                       'api', json_object('identifier', a.identifier, 'name', a.name, \
-                                         'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime), \
+                                         'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
+                                         'rbac_enabled', json(CASE a.rbac_enabled WHEN 0 THEN 'false' ELSE 'true' END), \
+                                         'token_permissions', json(CASE a.token_permissions WHEN 0 THEN 'false' ELSE 'true' END)), \
                       'scopes', json(g.scopes))) \
                     FROM client_grants g JOIN apis a ON a.identifier = g.audience \
                     WHERE g.client_id = c.client_id) AS grants \
@@ -133,6 +138,7 @@ impl ClientStore for D1Store {
                 refresh_idle_lifetime: r.refresh_idle_lifetime as u64,
                 refresh_reuse_interval: r.refresh_reuse_interval as u64,
                 id_token_signed_response_alg: r.id_token_signed_response_alg,
+                client_metadata: serde_json::from_str(&r.client_metadata).map_err(err)?,
             })
         })
         .transpose()
@@ -141,7 +147,8 @@ impl ClientStore for D1Store {
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         let row: Option<ApiRow> = self
             .first(
-                "SELECT identifier, name, scopes, token_lifetime FROM apis WHERE identifier = ?1",
+                "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions \
+                 FROM apis WHERE identifier = ?1",
                 &[identifier.into()],
             )
             .await?;
@@ -151,6 +158,8 @@ impl ClientStore for D1Store {
                 name: r.name,
                 scopes: json_list(&r.scopes)?,
                 token_lifetime: r.token_lifetime as u64,
+                rbac_enabled: r.rbac_enabled != 0.0,
+                token_permissions: r.token_permissions != 0.0,
             })
         })
         .transpose()

@@ -183,6 +183,7 @@ struct RefreshRow {
     absolute_expires_at: f64,
     used_at: Option<f64>,
     revoked_at: Option<f64>,
+    org_id: Option<String>,
 }
 
 impl From<RefreshRow> for RefreshRecord {
@@ -200,6 +201,7 @@ impl From<RefreshRow> for RefreshRecord {
             absolute_expires_at: r.absolute_expires_at as u64,
             used_at: r.used_at.map(|t| t as u64),
             revoked_at: r.revoked_at.map(|t| t as u64),
+            org_id: r.org_id,
         }
     }
 }
@@ -208,8 +210,8 @@ impl RefreshStore for D1Store {
     async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
         self.run(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, \
-             scope, auth_time, created_at, idle_expires_at, absolute_expires_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             scope, auth_time, created_at, idle_expires_at, absolute_expires_at, org_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 r.token_hash.as_str().into(),
                 r.family_id.as_str().into(),
@@ -221,6 +223,7 @@ impl RefreshStore for D1Store {
                 num(r.created_at),
                 num(r.idle_expires_at),
                 num(r.absolute_expires_at),
+                opt(&r.org_id),
             ],
         )
         .await

@@ -1,14 +1,15 @@
 //! KV as an edge read cache in front of D1 for what every token request reads and what
-//! rarely changes: clients (with their API grants) and APIs. Entries live 60 s (KV's minimum TTL), so
-//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v2:`) so a
+//! rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
+//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v3:`) so a
 //! change of the cached shape never reads old entries. Signing keys, users, login counters and
 //! refresh tokens are never cached here: they go straight to D1.
 
 use super::d1::D1Store;
+use crate::claims::rules::Rule;
 use crate::error::StoreError;
 use crate::store::{
-    Api, AttemptStore, Client, ClientStore, KeyStore, LockoutPolicy, RefreshRecord, RefreshStore,
-    StoredKey, User, UserStore,
+    Api, AttemptStore, ClaimsStore, Client, ClientStore, DirectoryStore, KeyStore, LockoutPolicy,
+    Organization, RefreshRecord, RefreshStore, StoredHook, StoredKey, User, UserAccess, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -65,12 +66,12 @@ impl<'a> CachedStore<'a> {
 
 impl ClientStore for CachedStore<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.read_through(format!("v2:client:{client_id}"), self.d1.client(client_id))
+        self.read_through(format!("v3:client:{client_id}"), self.d1.client(client_id))
             .await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.read_through(format!("v2:api:{identifier}"), self.d1.api(identifier))
+        self.read_through(format!("v3:api:{identifier}"), self.d1.api(identifier))
             .await
     }
 }
@@ -151,5 +152,46 @@ impl RefreshStore for CachedStore<'_> {
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
         self.d1.revoke_family(family_id, now).await
+    }
+}
+
+impl ClaimsStore for CachedStore<'_> {
+    async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
+        // Rules and hooks are read on every token request and change rarely: one KV entry.
+        self.read_through(format!("v3:pipeline:{trigger}"), async {
+            self.d1.pipeline(trigger).await.map(Some)
+        })
+        .await
+        .map(Option::unwrap_or_default)
+    }
+
+    async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        self.d1.put_rule(rule).await?;
+        // Write-through: drop the cached pipeline so the next request reads the new rule.
+        if let Some(kv) = &self.kv {
+            kv.delete(&format!("v3:pipeline:{}", rule.trigger.as_str()))
+                .await
+                .map_err(|e| StoreError(format!("kv delete: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl DirectoryStore for CachedStore<'_> {
+    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
+        self.d1.organization(id_or_name).await
+    }
+
+    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        self.d1.is_member(org_id, user_id).await
+    }
+
+    async fn user_access(
+        &self,
+        user_id: &str,
+        org_id: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<UserAccess, StoreError> {
+        self.d1.user_access(user_id, org_id, audience).await
     }
 }

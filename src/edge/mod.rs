@@ -2,7 +2,9 @@
 //! KV stores, WebCrypto and the clock.
 
 mod d1;
+mod d1_claims;
 mod d1_users;
+mod hooks;
 mod kv_cache;
 mod webcrypto;
 
@@ -76,6 +78,8 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         log: &log,
         // Set by Cloudflare's edge for every request; clients cannot forge it there.
         client_ip: req.header("cf-connecting-ip"),
+        country: req.header("cf-ipcountry"),
+        hooks: &hooks::EdgeHooks { env },
     };
     if req.path == webcrypto::BENCH_PATH && env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
         return webcrypto::bench_sign(&issuer, req).await;

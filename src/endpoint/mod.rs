@@ -2,6 +2,7 @@
 
 pub mod discovery;
 pub mod jwks;
+pub mod management;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2): parse, authenticate the client, validate the grant,
 //! then mint. Every answer carries `Cache-Control: no-store` (§5.1).
 
+use crate::claims::pipeline::enrich;
 use crate::client_auth::{authenticate, credentials};
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -35,13 +36,16 @@ async fn exchange<S: Store, C: Crypto>(
     let client = authenticate(issuer.store, &credentials(req, &params)?).await?;
 
     // Validate: each grant yields an Issuance or an error; nothing is signed before this.
-    let issuance = match grant_type {
+    let mut issuance = match grant_type {
         GrantType::ClientCredentials => {
             client_credentials::validate(issuer.store, &client, &params).await?
         }
         GrantType::Password => password::validate(issuer, &client, &params).await?,
         GrantType::RefreshToken => refresh_token::validate(issuer, &client, &params).await?,
     };
+
+    // Enrich: rules and hooks add custom claims, or deny.
+    issuance.custom = enrich(issuer, &mut issuance).await?.claims;
 
     // Mint.
     issue(issuer, &issuance).await

@@ -2,17 +2,21 @@
 //! access tokens whose audience includes `<issuer>/userinfo`; the claims are read fresh from
 //! the user record and released per the token's scope.
 
+use crate::claims::pipeline::enrich;
 use crate::claims::standard_claims;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
+use crate::grant::GrantType;
 use crate::http::params::Params;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::scope::Scope;
 use crate::store::Store;
+use crate::store::User;
 use crate::token::access::userinfo_audience;
 use crate::token::verify::{require_audience, verify_access_token};
-use serde_json::Value;
+use crate::token::{merge_custom, Issuance, RefreshPlan};
+use serde_json::{Map, Value};
 
 /// Why a request has no usable token (RFC 6750 §3).
 enum Failure {
@@ -73,8 +77,72 @@ async fn claims<S: Store, C: Crypto>(
     let scope =
         Scope::parse(claims.get("scope").and_then(Value::as_str).unwrap_or("")).unwrap_or_default();
     let mut body = standard_claims(&user, &scope);
-    body.insert("sub".into(), Value::String(user.user_id));
+    body.insert("sub".into(), Value::String(user.user_id.clone()));
+    let custom = fresh_custom_claims(issuer, &claims, user, scope).await?;
+    merge_custom(&mut body, &custom);
     Ok(Value::Object(body))
+}
+
+/// The `userinfo` claims of the claims pipeline, run now on fresh data: the token's client,
+/// API, organization and scope, and the user as stored today.
+async fn fresh_custom_claims<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    claims: &Map<String, Value>,
+    user: User,
+    scope: Scope,
+) -> Result<Map<String, Value>, OAuthError> {
+    let store = issuer.store;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let client = store
+        .client(text("client_id").unwrap_or(""))
+        .await?
+        .ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the client of this token no longer exists",
+            )
+        })?;
+    let userinfo_aud = userinfo_audience(issuer.config);
+    let api_id = match claims.get("aud") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|a| *a != userinfo_aud),
+        Some(Value::String(a)) if *a != userinfo_aud => Some(a.as_str()),
+        _ => None,
+    };
+    let api = match api_id {
+        Some(id) => store.api(id).await?,
+        None => None,
+    };
+    let organization = match text("org_id") {
+        Some(id) => store.organization(id).await?,
+        None => None,
+    };
+    let access = store
+        .user_access(
+            &user.user_id,
+            organization.as_ref().map(|o| o.org_id.as_str()),
+            api.as_ref().map(|a| a.identifier.as_str()),
+        )
+        .await?;
+    let mut issuance = Issuance {
+        grant: text("gty")
+            .and_then(GrantType::from_gty)
+            .unwrap_or(GrantType::Password),
+        client,
+        user: Some(user),
+        api,
+        scope,
+        auth_time: None,
+        nonce: None,
+        refresh: RefreshPlan::None,
+        organization,
+        roles: access.roles,
+        permissions: access.permissions,
+        custom: Default::default(),
+    };
+    Ok(enrich(issuer, &mut issuance).await?.claims.userinfo)
 }
 
 /// The token from `Authorization: Bearer` (scheme case-insensitive, §2.1) or, for a form POST,

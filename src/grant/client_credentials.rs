@@ -75,5 +75,9 @@ pub async fn validate<S: ClientStore>(
         nonce: None,
         // §4.4.3: no refresh token.
         refresh: RefreshPlan::None,
+        organization: None,
+        roles: Vec::new(),
+        permissions: Vec::new(),
+        custom: Default::default(),
     })
 }

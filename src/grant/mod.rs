@@ -44,6 +44,11 @@ impl GrantType {
         }
     }
 
+    /// The grant of a `gty` claim.
+    pub fn from_gty(gty: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.gty() == gty)
+    }
+
     /// Parses `grant_type`; anything else is `unsupported_grant_type` (RFC 6749 §5.2).
     pub fn parse(value: &str) -> Result<Self, OAuthError> {
         Self::ALL
@@ -67,6 +72,29 @@ pub fn require_allowed(client: &crate::store::Client, grant: GrantType) -> Resul
         ErrorCode::UnauthorizedClient,
         format!("client is not allowed the {} grant", grant.as_str()),
     ))
+}
+
+/// The organization a user grant is made in: the one the request names (by id or name), of
+/// which the user must be a member. A user in several organizations gets exactly the one asked
+/// for; none asked, none in the token.
+pub async fn select_organization<S: crate::store::DirectoryStore>(
+    store: &S,
+    requested: Option<&str>,
+    user_id: &str,
+) -> Result<Option<crate::store::Organization>, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(None);
+    };
+    let org = store.organization(requested).await?.ok_or_else(|| {
+        OAuthError::invalid_request(format!("organization {requested} does not exist"))
+    })?;
+    if !store.is_member(&org.org_id, user_id).await? {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            format!("the user is not a member of organization {}", org.name),
+        ));
+    }
+    Ok(Some(org))
 }
 
 /// Which parameter named the API; it decides the error vocabulary.

@@ -1,7 +1,7 @@
 //! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
-use super::{requested_audience, require_allowed, GrantType, Target};
+use super::{requested_audience, require_allowed, select_organization, GrantType, Target};
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
 use crate::crypto::Crypto;
@@ -95,7 +95,21 @@ pub async fn validate<S: Store, C: Crypto>(
     }
     store.record_login(&user.user_id, now).await?;
 
-    let (scope, refresh) = user_scope(requested.as_ref(), api.as_ref(), client);
+    let organization =
+        select_organization(store, params.get("organization"), &user.user_id).await?;
+    let access = store
+        .user_access(
+            &user.user_id,
+            organization.as_ref().map(|o| o.org_id.as_str()),
+            api.as_ref().map(|a| a.identifier.as_str()),
+        )
+        .await?;
+    let (scope, refresh) = user_scope(
+        requested.as_ref(),
+        api.as_ref(),
+        client,
+        &access.permissions,
+    );
     Ok(Issuance {
         grant: GrantType::Password,
         client: client.clone(),
@@ -105,6 +119,10 @@ pub async fn validate<S: Store, C: Crypto>(
         auth_time: Some(now),
         nonce: None,
         refresh,
+        organization,
+        roles: access.roles,
+        permissions: access.permissions,
+        custom: Default::default(),
     })
 }
 
@@ -134,13 +152,15 @@ pub async fn user_api<S: Store>(
     }
 }
 
-/// What a user is granted of what was asked: OIDC scopes and the API's scopes; anything else
-/// is dropped, as Auth0 does (the response's `scope` says what was granted). `offline_access`
-/// stays, and yields a refresh token, only when the client may use the refresh_token grant.
+/// What a user is granted of what was asked: OIDC scopes and the API's scopes (with RBAC on,
+/// only those the user's `permissions` allow); anything else is dropped, as Auth0 does (the
+/// response's `scope` says what was granted). `offline_access` stays, and yields a refresh
+/// token, only when the client may use the refresh_token grant.
 pub fn user_scope(
     requested: Option<&Scope>,
     api: Option<&Api>,
     client: &Client,
+    permissions: &[String],
 ) -> (Scope, RefreshPlan) {
     let allow_refresh = client.allows(GrantType::RefreshToken.as_str());
     let kept: Vec<&str> = requested
@@ -150,7 +170,10 @@ pub fn user_scope(
         .map(String::as_str)
         .filter(|t| {
             (OIDC_SCOPES.contains(t) && (*t != "offline_access" || allow_refresh))
-                || api.is_some_and(|a| a.scopes.iter().any(|s| s == t))
+                || api.is_some_and(|a| {
+                    a.scopes.iter().any(|s| s == t)
+                        && (!a.rbac_enabled || permissions.iter().any(|p| p == t))
+                })
         })
         .collect();
     let refresh = if kept.contains(&"offline_access") {

@@ -64,6 +64,19 @@ pub async fn validate<S: Store, C: Crypto>(
             return Err(invalid_grant("the user is blocked or no longer exists"));
         }
     };
+    // The organization must still exist and the user still be a member.
+    let organization = match &record.org_id {
+        Some(org_id) => {
+            match super::select_organization(store, Some(org_id), &user.user_id).await {
+                Ok(org) => org,
+                Err(e) => {
+                    store.revoke_family(&record.family_id, now).await?;
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
     let api = match &record.audience {
         Some(aud) => Some(
             store
@@ -80,6 +93,29 @@ pub async fn validate<S: Store, C: Crypto>(
         let used_at = again.as_ref().and_then(|r| r.used_at).unwrap_or(now);
         reuse_or_replay(issuer, client, &record, used_at, now).await?;
     }
+
+    // Fresh authorization: with RBAC on, API scopes the user lost permission for are dropped.
+    let access = store
+        .user_access(
+            &user.user_id,
+            organization.as_ref().map(|o| o.org_id.as_str()),
+            api.as_ref().map(|a| a.identifier.as_str()),
+        )
+        .await?;
+    let scope = match &api {
+        Some(api) if api.rbac_enabled => {
+            let kept: Vec<&str> = scope
+                .tokens()
+                .iter()
+                .map(String::as_str)
+                .filter(|t| {
+                    !api.scopes.iter().any(|s| s == t) || access.permissions.iter().any(|p| p == t)
+                })
+                .collect();
+            Scope::parse(&kept.join(" "))?
+        }
+        _ => scope,
+    };
 
     let refresh = if scope.tokens().iter().any(|t| t == "offline_access") {
         RefreshPlan::Continue {
@@ -98,6 +134,10 @@ pub async fn validate<S: Store, C: Crypto>(
         auth_time: Some(record.auth_time),
         nonce: None,
         refresh,
+        organization,
+        roles: access.roles,
+        permissions: access.permissions,
+        custom: Default::default(),
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::{HttpRequest, HttpResponse};
 use crate::crypto::Crypto;
-use crate::endpoint::{discovery, jwks, paths, revoke, token, userinfo};
+use crate::endpoint::{discovery, jwks, management, paths, revoke, token, userinfo};
 use crate::error::OAuthError;
 use crate::issuer::Issuer;
 use crate::store::Store;
@@ -24,6 +24,8 @@ pub async fn handle<S: Store, C: Crypto>(
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
         ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
+        ("POST", management::EXPLAIN) => management::explain(issuer, req).await,
+        ("PUT", p) if p.starts_with(management::RULES) => management::put_rule(issuer, req).await,
         (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
         (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
         (_, USERINFO) => method_not_allowed("GET, POST"),

@@ -19,7 +19,19 @@ pub struct MemoryStore {
     users: RefCell<Vec<User>>,
     attempts: RefCell<HashMap<(String, String), Attempts>>,
     refresh: RefCell<Vec<RefreshRecord>>,
+    rules: RefCell<Vec<Rule>>,
+    hooks: RefCell<Vec<StoredHook>>,
+    /// role id → (name, [(audience, permission)])
+    roles: RefCell<HashMap<String, Role>>,
+    /// (user id, role id, org id or "")
+    user_roles: RefCell<Vec<(String, String, String)>>,
+    orgs: RefCell<Vec<Organization>>,
+    /// (org id, user id)
+    members: RefCell<Vec<(String, String)>>,
 }
+
+/// A role: its name and its permissions as (audience, permission).
+type Role = (String, Vec<(String, String)>);
 
 impl MemoryStore {
     /// An empty store.
@@ -64,6 +76,52 @@ impl MemoryStore {
     /// How many keys are stored, active or not.
     pub fn key_count(&self) -> usize {
         self.keys.borrow().len()
+    }
+
+    /// Inserts or replaces a hook.
+    pub fn put_hook(&self, hook: StoredHook) {
+        let mut hooks = self.hooks.borrow_mut();
+        hooks.retain(|h| h.hook_id != hook.hook_id);
+        hooks.push(hook);
+    }
+
+    /// Defines a role with permissions given as (audience, permission).
+    pub fn put_role(&self, role_id: &str, name: &str, permissions: &[(&str, &str)]) {
+        let perms = permissions
+            .iter()
+            .map(|(a, p)| (a.to_string(), p.to_string()))
+            .collect();
+        self.roles
+            .borrow_mut()
+            .insert(role_id.to_string(), (name.to_string(), perms));
+    }
+
+    /// Gives a user a role, globally (`org_id` None) or within an organization.
+    pub fn assign_role(&self, user_id: &str, role_id: &str, org_id: Option<&str>) {
+        self.user_roles.borrow_mut().push((
+            user_id.to_string(),
+            role_id.to_string(),
+            org_id.unwrap_or("").to_string(),
+        ));
+    }
+
+    /// Takes a role away.
+    pub fn unassign_role(&self, user_id: &str, role_id: &str) {
+        self.user_roles
+            .borrow_mut()
+            .retain(|(u, r, _)| !(u == user_id && r == role_id));
+    }
+
+    /// Inserts an organization.
+    pub fn put_org(&self, org: Organization) {
+        self.orgs.borrow_mut().push(org);
+    }
+
+    /// Makes a user a member of an organization.
+    pub fn add_member(&self, org_id: &str, user_id: &str) {
+        self.members
+            .borrow_mut()
+            .push((org_id.to_string(), user_id.to_string()));
     }
 
     /// Every refresh record, for assertions.
@@ -258,6 +316,80 @@ impl RefreshStore for MemoryStore {
             }
         }
         Ok(())
+    }
+}
+
+impl ClaimsStore for MemoryStore {
+    async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
+        let mut rules: Vec<Rule> = self
+            .rules
+            .borrow()
+            .iter()
+            .filter(|r| r.trigger.as_str() == trigger && r.enabled)
+            .cloned()
+            .collect();
+        rules.sort_by(|a, b| (a.position, &a.rule_id).cmp(&(b.position, &b.rule_id)));
+        let mut hooks: Vec<StoredHook> = self
+            .hooks
+            .borrow()
+            .iter()
+            .filter(|h| h.trigger.as_str() == trigger && h.enabled)
+            .cloned()
+            .collect();
+        hooks.sort_by(|a, b| (a.position, &a.hook_id).cmp(&(b.position, &b.hook_id)));
+        Ok((rules, hooks))
+    }
+
+    async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        let mut rules = self.rules.borrow_mut();
+        rules.retain(|r| r.rule_id != rule.rule_id);
+        rules.push(rule.clone());
+        Ok(())
+    }
+}
+
+impl DirectoryStore for MemoryStore {
+    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
+        let orgs = self.orgs.borrow();
+        Ok(orgs
+            .iter()
+            .find(|o| o.org_id == id_or_name)
+            .or_else(|| orgs.iter().find(|o| o.name == id_or_name))
+            .cloned())
+    }
+
+    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        let members = self.members.borrow();
+        Ok(members.iter().any(|(o, u)| o == org_id && u == user_id))
+    }
+
+    async fn user_access(
+        &self,
+        user_id: &str,
+        org_id: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<UserAccess, StoreError> {
+        let roles = self.roles.borrow();
+        let mut access = UserAccess::default();
+        for (u, role_id, org) in self.user_roles.borrow().iter() {
+            if u != user_id || !(org.is_empty() || Some(org.as_str()) == org_id) {
+                continue;
+            }
+            let Some((name, perms)) = roles.get(role_id) else {
+                continue;
+            };
+            access.roles.push(name.clone());
+            for (aud, perm) in perms {
+                if Some(aud.as_str()) == audience {
+                    access.permissions.push(perm.clone());
+                }
+            }
+        }
+        access.roles.sort();
+        access.roles.dedup();
+        access.permissions.sort();
+        access.permissions.dedup();
+        Ok(access)
     }
 }
 

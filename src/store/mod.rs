@@ -10,6 +10,7 @@ mod model;
 
 pub use model::*;
 
+use crate::claims::rules::Rule;
 use crate::error::StoreError;
 
 /// Read access to clients and APIs.
@@ -95,7 +96,45 @@ pub trait RefreshStore {
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
 }
 
-/// Everything the issuer stores.
-pub trait Store: ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore {}
+/// Rules and hooks of the claims pipeline.
+pub trait ClaimsStore {
+    /// The enabled rules and hooks of `trigger` (`post-login`, `credentials-exchange`), each
+    /// in position order (ties by id).
+    async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError>;
+    /// Inserts or replaces a rule by `rule_id`. Callers validate it first
+    /// ([`Rule::validate`]); the new rule is in effect for the next request.
+    async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError>;
+}
 
-impl<T: ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore> Store for T {}
+/// Roles, permissions and organizations.
+pub trait DirectoryStore {
+    /// The organization with this id, or else with this name.
+    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError>;
+    /// Whether the user is a member of the organization.
+    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError>;
+    /// The user's role names and their permissions on `audience`: global roles, plus the
+    /// roles within `org_id` when one is given. Sorted, without duplicates.
+    async fn user_access(
+        &self,
+        user_id: &str,
+        org_id: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<UserAccess, StoreError>;
+}
+
+/// Everything the issuer stores.
+pub trait Store:
+    ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore + ClaimsStore + DirectoryStore
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore
+        + KeyStore
+        + UserStore
+        + AttemptStore
+        + RefreshStore
+        + ClaimsStore
+        + DirectoryStore
+{
+}

@@ -1,5 +1,7 @@
 //! The records the storage ports read and write.
 
+use crate::claims::hooks::OnFailure;
+use crate::claims::Trigger;
 use serde::{Deserialize, Serialize};
 
 fn default_absolute() -> u64 {
@@ -10,6 +12,9 @@ fn default_idle() -> u64 {
 }
 fn default_alg() -> String {
     "ES256".into()
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
 }
 
 /// A registered client application.
@@ -41,6 +46,9 @@ pub struct Client {
     /// `ES256` (default) or `RS256` (OIDC Registration's `id_token_signed_response_alg`).
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: String,
+    /// Tenant-defined data about the client (JSON object), visible to rules and hooks.
+    #[serde(default = "empty_object")]
+    pub client_metadata: serde_json::Value,
 }
 
 impl Client {
@@ -72,6 +80,12 @@ pub struct Api {
     pub scopes: Vec<String>,
     /// Access-token lifetime in seconds.
     pub token_lifetime: u64,
+    /// RBAC: a user's token carries only the requested scopes their permissions allow.
+    #[serde(default)]
+    pub rbac_enabled: bool,
+    /// RBAC: tokens for this API carry a `permissions` array claim.
+    #[serde(default)]
+    pub token_permissions: bool,
 }
 
 /// The scopes a client was granted on one API (Auth0's "client grant"), as stored.
@@ -144,6 +158,20 @@ pub struct RefreshRecord {
     pub absolute_expires_at: u64,
     pub used_at: Option<u64>,
     pub revoked_at: Option<u64>,
+    /// The organization the grant was made in, if any.
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+/// An organization: users are members, with roles per organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub org_id: String,
+    /// Unique; a token request may name the organization by id or by name.
+    pub name: String,
+    pub display_name: Option<String>,
+    /// Whether tokens carry `org_name` besides `org_id`.
+    pub token_org_name: bool,
 }
 
 /// Brute-force policy (RFC 6749 §4.3.2): failures per user and IP within a window.
@@ -162,4 +190,28 @@ impl Default for LockoutPolicy {
             lock_seconds: 900,
         }
     }
+}
+
+/// A hook as stored: its HMAC secret sealed under the key-encryption key (AAD = hook id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredHook {
+    pub hook_id: String,
+    pub name: String,
+    pub trigger: Trigger,
+    pub position: i64,
+    pub enabled: bool,
+    /// An https endpoint, or
+    pub url: Option<String>,
+    /// a service binding name.
+    pub service: Option<String>,
+    pub secret_enc: String,
+    pub timeout_ms: u64,
+    pub on_failure: OnFailure,
+}
+
+/// What a user may do: role names, and permissions on the API of the issuance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserAccess {
+    pub roles: Vec<String>,
+    pub permissions: Vec<String>,
 }

@@ -1,7 +1,7 @@
 //! RFC 9068 JWT access tokens.
 
 use super::jws::sign_compact;
-use super::Issuance;
+use super::{merge_custom, Issuance};
 use crate::config::{Config, DEFAULT_ACCESS_TOKEN_LIFETIME};
 use crate::crypto::{Crypto, SigningKey};
 use crate::error::OAuthError;
@@ -33,8 +33,45 @@ pub struct MintedToken {
     pub expires_in: u64,
 }
 
-/// Signs an RFC 9068 access token: header `typ: at+jwt` (§2.1), claims `iss exp aud sub
-/// client_id iat jti` (§2.2) plus `nbf`, `scope` and `gty`.
+/// The lifetime of the access token of `issuance`, seconds.
+pub fn lifetime(issuance: &Issuance) -> u64 {
+    issuance
+        .api
+        .as_ref()
+        .map_or(DEFAULT_ACCESS_TOKEN_LIFETIME, |a| a.token_lifetime)
+}
+
+/// The claims of an RFC 9068 access token (§2.2: `iss exp aud sub client_id iat jti`, plus
+/// `nbf`, `scope`, `gty`), RBAC `permissions` when the API asks, the organization, and the
+/// custom claims of the pipeline.
+pub fn access_claims(config: &Config, now: u64, jti: String, issuance: &Issuance) -> Value {
+    let subject = match &issuance.user {
+        Some(u) => u.user_id.clone(),
+        None => issuance.client.client_id.clone(),
+    };
+    let mut claims = json!({
+        "iss": config.issuer,
+        "sub": subject,
+        "aud": audience(config, issuance),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime(issuance),
+        "jti": jti,
+        "client_id": issuance.client.client_id,
+        "scope": issuance.scope.to_wire(),
+        "gty": issuance.grant.gty(),
+    });
+    if let Value::Object(map) = &mut claims {
+        if issuance.user.is_some() && issuance.api.as_ref().is_some_and(|a| a.token_permissions) {
+            map.insert("permissions".into(), json!(issuance.permissions));
+        }
+        map.extend(issuance.org_claims());
+        merge_custom(map, &issuance.custom.access_token);
+    }
+    claims
+}
+
+/// Signs the access token of `issuance` with header `typ: at+jwt` (RFC 9068 §2.1).
 pub async fn mint_access_token<C: Crypto>(
     crypto: &C,
     key: &SigningKey,
@@ -43,28 +80,9 @@ pub async fn mint_access_token<C: Crypto>(
     now: u64,
     issuance: &Issuance,
 ) -> Result<MintedToken, OAuthError> {
-    let lifetime = issuance
-        .api
-        .as_ref()
-        .map_or(DEFAULT_ACCESS_TOKEN_LIFETIME, |a| a.token_lifetime);
-    let subject = match &issuance.user {
-        Some(u) => u.user_id.clone(),
-        None => issuance.client.client_id.clone(),
-    };
-    let claims = json!({
-        "iss": config.issuer,
-        "sub": subject,
-        "aud": audience(config, issuance),
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime,
-        "jti": rng.token(16)?,
-        "client_id": issuance.client.client_id,
-        "scope": issuance.scope.to_wire(),
-        "gty": issuance.grant.gty(),
-    });
+    let claims = access_claims(config, now, rng.token(16)?, issuance);
     Ok(MintedToken {
         jwt: sign_compact(crypto, key, Some("at+jwt"), &claims).await?,
-        expires_in: lifetime,
+        expires_in: lifetime(issuance),
     })
 }

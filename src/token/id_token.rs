@@ -1,7 +1,7 @@
 //! OIDC Core ID tokens (§2), with `at_hash` (§3.1.3.6) and the standard claims of the scope.
 
 use super::jws::sign_compact;
-use super::Issuance;
+use super::{merge_custom, Issuance};
 use crate::claims::standard_claims;
 use crate::config::Config;
 use crate::crypto::{Crypto, SigningKey};
@@ -21,8 +21,44 @@ pub fn at_hash(access_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-/// Signs the ID token of a user issuance. `None` when the issuance has no user or `openid`
-/// was not granted.
+/// The claims of the ID token of a user issuance: `iss sub aud azp iat exp auth_time`,
+/// `at_hash` when there is an access token, `nonce`, the scope's standard claims, the
+/// organization and the pipeline's custom claims. `None` without a user or `openid`.
+pub fn id_claims(
+    config: &Config,
+    now: u64,
+    issuance: &Issuance,
+    access_token: Option<&str>,
+) -> Option<Value> {
+    let user = issuance
+        .user
+        .as_ref()
+        .filter(|_| issuance.has_scope("openid"))?;
+    let mut claims = standard_claims(user, &issuance.scope);
+    let client_id = &issuance.client.client_id;
+    if let Value::Object(base) = json!({
+        "iss": config.issuer,
+        "sub": user.user_id,
+        "aud": client_id,
+        "azp": client_id,
+        "iat": now,
+        "exp": now + ID_TOKEN_LIFETIME,
+        "auth_time": issuance.auth_time.unwrap_or(now),
+    }) {
+        claims.extend(base);
+    }
+    if let Some(token) = access_token {
+        claims.insert("at_hash".into(), Value::String(at_hash(token)));
+    }
+    if let Some(nonce) = &issuance.nonce {
+        claims.insert("nonce".into(), Value::String(nonce.clone()));
+    }
+    claims.extend(issuance.org_claims());
+    merge_custom(&mut claims, &issuance.custom.id_token);
+    Some(Value::Object(claims))
+}
+
+/// Signs the ID token of a user issuance; `None` when [`id_claims`] gives none.
 pub async fn mint_id_token<C: Crypto>(
     crypto: &C,
     key: &SigningKey,
@@ -31,34 +67,10 @@ pub async fn mint_id_token<C: Crypto>(
     issuance: &Issuance,
     access_token: &str,
 ) -> Result<Option<String>, OAuthError> {
-    let Some(user) = issuance
-        .user
-        .as_ref()
-        .filter(|_| issuance.has_scope("openid"))
-    else {
-        return Ok(None);
-    };
-    let mut claims = standard_claims(user, &issuance.scope);
-    let client_id = &issuance.client.client_id;
-    let base = json!({
-        "iss": config.issuer,
-        "sub": user.user_id,
-        "aud": client_id,
-        "azp": client_id,
-        "iat": now,
-        "exp": now + ID_TOKEN_LIFETIME,
-        "auth_time": issuance.auth_time.unwrap_or(now),
-        "at_hash": at_hash(access_token),
-    });
-    if let Value::Object(base) = base {
-        claims.extend(base);
+    match id_claims(config, now, issuance, Some(access_token)) {
+        Some(claims) => Ok(Some(sign_compact(crypto, key, None, &claims).await?)),
+        None => Ok(None),
     }
-    if let Some(nonce) = &issuance.nonce {
-        claims.insert("nonce".into(), Value::String(nonce.clone()));
-    }
-    Ok(Some(
-        sign_compact(crypto, key, None, &Value::Object(claims)).await?,
-    ))
 }
 
 #[cfg(test)]

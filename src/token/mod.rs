@@ -8,9 +8,10 @@ pub mod keys;
 pub mod refresh;
 pub mod verify;
 
+use crate::claims::CustomClaims;
 use crate::grant::GrantType;
 use crate::scope::Scope;
-use crate::store::{Api, Client, User};
+use crate::store::{Api, Client, Organization, User};
 
 pub use issue::issue;
 
@@ -42,11 +43,44 @@ pub struct Issuance {
     pub auth_time: Option<u64>,
     pub nonce: Option<String>,
     pub refresh: RefreshPlan,
+    /// The organization the user chose for this grant.
+    pub organization: Option<Organization>,
+    /// The user's role names (global, and within the organization).
+    pub roles: Vec<String>,
+    /// The user's permissions on the API (RBAC).
+    pub permissions: Vec<String>,
+    /// Custom claims from the claims pipeline; empty until it has run.
+    pub custom: CustomClaims,
 }
 
 impl Issuance {
     /// Whether the granted scope contains `s`.
     pub fn has_scope(&self, s: &str) -> bool {
         self.scope.tokens().iter().any(|t| t == s)
+    }
+
+    /// `org_id`, and `org_name` when the organization asks for it.
+    pub fn org_claims(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        if let Some(org) = &self.organization {
+            out.insert("org_id".into(), org.org_id.clone().into());
+            if org.token_org_name {
+                out.insert("org_name".into(), org.name.clone().into());
+            }
+        }
+        out
+    }
+}
+
+/// Adds custom claims to a token's claims without ever replacing one the issuer set, and
+/// never a reserved one (the pipeline already refuses them; this is the last line).
+pub fn merge_custom(
+    claims: &mut serde_json::Map<String, serde_json::Value>,
+    custom: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (name, value) in custom {
+        if !crate::claims::is_reserved(name) && !claims.contains_key(name) {
+            claims.insert(name.clone(), value.clone());
+        }
     }
 }

@@ -47,6 +47,7 @@ pub async fn issue_refresh_token<S: RefreshStore>(
         absolute_expires_at,
         used_at: None,
         revoked_at: None,
+        org_id: issuance.organization.as_ref().map(|o| o.org_id.clone()),
     };
     store.insert_refresh(&record).await?;
     Ok(Some(token))

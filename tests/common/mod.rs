@@ -34,6 +34,8 @@ pub struct Tenant {
     pub log: std::cell::RefCell<Vec<String>>,
     /// The client IP the platform reports.
     pub ip: String,
+    /// Hook deliveries, answered in-process.
+    pub hooks: FakeHooks,
 }
 
 impl Tenant {
@@ -45,6 +47,8 @@ impl Tenant {
             name: "Example API".into(),
             scopes: vec!["read:data".into(), "write:data".into()],
             token_lifetime: 3600,
+            rbac_enabled: false,
+            token_permissions: false,
         });
         store.put_client(Client {
             client_id: M2M_ID.into(),
@@ -100,6 +104,7 @@ impl Tenant {
             cache: KeyCache::new(),
             log: Default::default(),
             ip: "203.0.113.7".into(),
+            hooks: FakeHooks::default(),
         }
     }
 
@@ -116,6 +121,8 @@ impl Tenant {
             key_cache: &self.cache,
             log: &log,
             client_ip: Some(self.ip.as_str()),
+            country: Some("NZ"),
+            hooks: &self.hooks,
         };
         pollster::block_on(handle(&issuer, &req))
     }
@@ -244,4 +251,31 @@ pub fn verify_jwt(tenant: &Tenant, jwt: &str, audience: &str) -> serde_json::Val
         "not expired"
     );
     claims
+}
+
+/// Answers a hook request body.
+pub type Answerer = dyn Fn(&str) -> Result<Vec<u8>, String>;
+
+/// A hook receiver in the test process: records each delivery and answers with a function of
+/// the request body. It stands for the transport only; the pipeline around it is the real one.
+#[derive(Default)]
+pub struct FakeHooks {
+    pub answer: std::cell::RefCell<Option<Box<Answerer>>>,
+    pub seen: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl edge_issuer::claims::hooks::HookTransport for FakeHooks {
+    fn deliver<'a>(
+        &'a self,
+        _hook: &'a edge_issuer::claims::hooks::Hook,
+        body: String,
+        signature: String,
+    ) -> edge_issuer::claims::hooks::LocalBoxFuture<'a, Result<Vec<u8>, String>> {
+        let result = match self.answer.borrow().as_ref() {
+            Some(f) => f(&body),
+            None => Err("no answer configured".into()),
+        };
+        self.seen.borrow_mut().push((body, signature));
+        Box::pin(async move { result })
+    }
 }

@@ -1,0 +1,78 @@
+//! Hook delivery from the Worker: `fetch` to an https URL, or a service binding to another
+//! Worker, with the hook's timeout and the 64 KiB answer limit.
+
+use crate::claims::hooks::{Hook, HookEndpoint, HookTransport, LocalBoxFuture, MAX_ANSWER_BYTES};
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+
+/// Delivers hooks with the Worker's bindings.
+pub struct EdgeHooks<'a> {
+    pub env: &'a Env,
+}
+
+const SIGNATURE_HEADER: &str = "x-edge-issuer-signature";
+
+impl HookTransport for EdgeHooks<'_> {
+    fn deliver<'a>(
+        &'a self,
+        hook: &'a Hook,
+        body: String,
+        signature: String,
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, String>> {
+        Box::pin(async move {
+            let call = Box::pin(self.call(hook, body, signature));
+            let timeout = Box::pin(Delay::from(Duration::from_millis(hook.timeout_ms)));
+            match select(call, timeout).await {
+                Either::Left((result, _)) => result,
+                Either::Right(_) => Err(format!("no answer within {} ms", hook.timeout_ms)),
+            }
+        })
+    }
+}
+
+impl EdgeHooks<'_> {
+    async fn call(&self, hook: &Hook, body: String, signature: String) -> Result<Vec<u8>, String> {
+        let e = |what: &str| {
+            let what = what.to_string();
+            move |err: worker::Error| format!("{what}: {err}")
+        };
+        let headers = Headers::new();
+        headers
+            .set("content-type", "application/json")
+            .map_err(e("headers"))?;
+        headers
+            .set(SIGNATURE_HEADER, &signature)
+            .map_err(e("headers"))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(body.into()));
+        let mut response = match &hook.endpoint {
+            HookEndpoint::Url(url) => {
+                let req = Request::new_with_init(url, &init).map_err(e("request"))?;
+                Fetch::Request(req).send().await.map_err(e("fetch"))?
+            }
+            HookEndpoint::Service(name) => {
+                let fetcher = self.env.service(name).map_err(e("service binding"))?;
+                let req = Request::new_with_init("https://hook.internal/", &init)
+                    .map_err(e("request"))?;
+                fetcher.fetch_request(req).await.map_err(e("service"))?
+            }
+        };
+        let status = response.status_code();
+        if !(200..300).contains(&status) {
+            return Err(format!("answered HTTP {status}"));
+        }
+        let declared = response
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_ANSWER_BYTES) {
+            return Err(format!("answer is over {MAX_ANSWER_BYTES} bytes"));
+        }
+        response.bytes().await.map_err(e("body"))
+    }
+}

@@ -1,0 +1,273 @@
+//! The management API, Auth0-shaped: bearer access tokens issued by this issuer for the
+//! audience `<issuer>/api/v2/` (client_credentials, like any API), with scopes per operation.
+//! Errors use Auth0's shape: `{"statusCode", "error", "message"}`.
+//!
+//! - `PUT /api/v2/rules/{id}` (`update:rules`): saves a claims rule after validating it.
+//! - `POST /api/v2/claims/explain` (`read:claims`): runs the claims pipeline as a dry run and
+//!   returns the claims each token would carry, with a trace. Nothing is signed or stored.
+
+use crate::claims::pipeline::enrich;
+use crate::claims::rules::Rule;
+use crate::claims::standard_claims;
+use crate::crypto::Crypto;
+use crate::error::OAuthError;
+use crate::grant::password::user_scope;
+use crate::grant::{select_organization, GrantType};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::issuer::Issuer;
+use crate::scope::Scope;
+use crate::store::Store;
+use crate::token::access::access_claims;
+use crate::token::id_token::id_claims;
+use crate::token::merge_custom;
+use crate::token::verify::{require_audience, verify_access_token};
+use crate::token::{Issuance, RefreshPlan};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Path prefix of the management API; `<issuer>/api/v2/` is its audience.
+pub const PREFIX: &str = "/api/v2/";
+/// Rules live under this prefix, by id.
+pub const RULES: &str = "/api/v2/rules/";
+/// The dry run of the claims pipeline.
+pub const EXPLAIN: &str = "/api/v2/claims/explain";
+
+fn error(status: u16, message: &str) -> HttpResponse {
+    let name = match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        _ => "Internal Server Error",
+    };
+    HttpResponse::json(
+        status,
+        &json!({ "statusCode": status, "error": name, "message": message }),
+    )
+}
+
+fn from_oauth(e: &OAuthError) -> HttpResponse {
+    let status = if e.http_status() >= 500 { 500 } else { 400 };
+    error(status, e.description.as_deref().unwrap_or(e.code.as_str()))
+}
+
+/// Checks the bearer token: ours, for the management audience, with `scope`.
+async fn authorize<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    req: &HttpRequest,
+    scope: &str,
+) -> Result<(), HttpResponse> {
+    let token = req
+        .header("authorization")
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or_else(|| error(401, "Missing authentication"))?;
+    let claims = verify_access_token(
+        issuer.store,
+        issuer.crypto,
+        issuer.config,
+        issuer.clock.now(),
+        token,
+    )
+    .await
+    .and_then(|c| require_audience(&c, &issuer.config.url(PREFIX)).map(|()| c))
+    .map_err(|e| match e.http_status() {
+        500 => from_oauth(&e),
+        _ => error(401, e.description.as_deref().unwrap_or("Invalid token")),
+    })?;
+    let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    if !granted.split(' ').any(|s| s == scope) {
+        return Err(error(
+            403,
+            &format!("Insufficient scope, expected: {scope}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `PUT /api/v2/rules/{id}`.
+pub async fn put_rule<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    if let Err(resp) = authorize(issuer, req, "update:rules").await {
+        return resp;
+    }
+    let rule_id = req.path.trim_start_matches(RULES);
+    if rule_id.is_empty() || rule_id.contains('/') {
+        return error(404, "Not Found");
+    }
+    let mut rule: Rule = match serde_json::from_slice(&req.body) {
+        Ok(r) => r,
+        Err(e) => return error(400, &format!("Payload validation error: {e}")),
+    };
+    if !rule.rule_id.is_empty() && rule.rule_id != rule_id {
+        return error(400, "rule_id in the body differs from the path");
+    }
+    rule.rule_id = rule_id.to_string();
+    if let Err(why) = rule.validate() {
+        return error(400, &why);
+    }
+    match issuer.store.put_rule(&rule).await {
+        Ok(()) => HttpResponse::json(200, &json!(rule)),
+        Err(e) => {
+            let e = OAuthError::from(e);
+            issuer.log_error(&e);
+            from_oauth(&e)
+        }
+    }
+}
+
+/// The body of an explain request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainRequest {
+    client_id: String,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    grant_type: Option<String>,
+    #[serde(default)]
+    audience: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+}
+
+/// `POST /api/v2/claims/explain`.
+pub async fn explain<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    if let Err(resp) = authorize(issuer, req, "read:claims").await {
+        return resp;
+    }
+    let body: ExplainRequest = match serde_json::from_slice(&req.body) {
+        Ok(b) => b,
+        Err(e) => return error(400, &format!("Payload validation error: {e}")),
+    };
+    match dry_run(issuer, body).await {
+        Ok(v) => HttpResponse::json(200, &v),
+        Err(resp) => resp,
+    }
+}
+
+async fn dry_run<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    body: ExplainRequest,
+) -> Result<Value, HttpResponse> {
+    let store = issuer.store;
+    let oauth = |e: OAuthError| from_oauth(&e);
+    let client = store
+        .client(&body.client_id)
+        .await
+        .map_err(|e| oauth(e.into()))?
+        .ok_or_else(|| error(404, "client not found"))?;
+    let user = match &body.user_id {
+        Some(id) => Some(
+            store
+                .user(id)
+                .await
+                .map_err(|e| oauth(e.into()))?
+                .ok_or_else(|| error(404, "user not found"))?,
+        ),
+        None => None,
+    };
+    let audience = body
+        .audience
+        .clone()
+        .or_else(|| client.default_audience.clone());
+    let api = match &audience {
+        Some(aud) => Some(
+            store
+                .api(aud)
+                .await
+                .map_err(|e| oauth(e.into()))?
+                .ok_or_else(|| error(404, "audience is not a registered API"))?,
+        ),
+        None => None,
+    };
+    let default_grant = if user.is_some() {
+        GrantType::Password
+    } else {
+        GrantType::ClientCredentials
+    };
+    let grant = match body.grant_type.as_deref() {
+        Some(g) => GrantType::parse(g).map_err(oauth)?,
+        None => default_grant,
+    };
+    let (organization, access) = match &user {
+        Some(u) => {
+            let org = select_organization(store, body.organization.as_deref(), &u.user_id)
+                .await
+                .map_err(oauth)?;
+            let access = store
+                .user_access(
+                    &u.user_id,
+                    org.as_ref().map(|o| o.org_id.as_str()),
+                    api.as_ref().map(|a| a.identifier.as_str()),
+                )
+                .await
+                .map_err(|e| oauth(e.into()))?;
+            (org, access)
+        }
+        None => (None, Default::default()),
+    };
+    let requested = body
+        .scope
+        .as_deref()
+        .map(Scope::parse)
+        .transpose()
+        .map_err(oauth)?;
+    let scope = match &user {
+        Some(_) => {
+            user_scope(
+                requested.as_ref(),
+                api.as_ref(),
+                &client,
+                &access.permissions,
+            )
+            .0
+        }
+        None => requested.unwrap_or_default(),
+    };
+    let mut issuance = Issuance {
+        grant,
+        client,
+        user,
+        api,
+        scope,
+        auth_time: None,
+        nonce: None,
+        refresh: RefreshPlan::None,
+        organization,
+        roles: access.roles,
+        permissions: access.permissions,
+        custom: Default::default(),
+    };
+    let enrichment = match enrich(issuer, &mut issuance).await {
+        Ok(e) => e,
+        Err(e) => {
+            return Ok(json!({
+                "denied": { "error": e.code.as_str(), "error_description": e.description },
+            }))
+        }
+    };
+    issuance.custom = enrichment.claims;
+    let now = issuer.clock.now();
+    let userinfo = issuance.user.as_ref().map(|u| {
+        let mut claims = standard_claims(u, &issuance.scope);
+        claims.insert("sub".into(), Value::String(u.user_id.clone()));
+        merge_custom(&mut claims, &issuance.custom.userinfo);
+        Value::Object(claims)
+    });
+    Ok(json!({
+        "scope": issuance.scope.to_wire(),
+        "access_token": access_claims(issuer.config, now, "dry-run".into(), &issuance),
+        "id_token": id_claims(issuer.config, now, &issuance, None),
+        "userinfo": userinfo,
+        "trace": enrichment.trace,
+    }))
+}

@@ -1,0 +1,520 @@
+//! The claims pipeline through the public API: rules, hooks, RBAC, organizations, the
+//! management routes that save rules and explain the pipeline. Tokens are verified with
+//! `jsonwebtoken`; hooks are answered in-process by `FakeHooks` (the transport port only).
+
+mod common;
+
+use common::*;
+use edge_issuer::claims::hooks::OnFailure;
+use edge_issuer::claims::rules::Rule;
+use edge_issuer::claims::Trigger;
+use edge_issuer::http::{HttpRequest, HttpResponse};
+use edge_issuer::random::OsRandom;
+use edge_issuer::store::{ClaimsStore, Organization, StoredHook};
+use serde_json::{json, Value};
+
+const NS: &str = "https://example.com";
+const MGMT: &str = "https://id.example.com/api/v2/";
+
+fn rule(t: &Tenant, id: &str, body: Value) {
+    let mut r: Rule = serde_json::from_value(body).unwrap();
+    r.rule_id = id.into();
+    pollster::block_on(t.store.put_rule(&r)).unwrap();
+}
+
+fn hook(t: &Tenant, trigger: Trigger, on_failure: OnFailure) {
+    t.store.put_hook(StoredHook {
+        hook_id: "h1".into(),
+        name: "enrich".into(),
+        trigger,
+        position: 0,
+        enabled: true,
+        url: Some("https://hooks.example.com/enrich".into()),
+        service: None,
+        secret_enc: t.kek.seal(&OsRandom, "h1", b"hook-secret").unwrap(),
+        timeout_ms: 2000,
+        on_failure,
+    });
+}
+
+fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, String> + 'static) {
+    *t.hooks.answer.borrow_mut() = Some(Box::new(f));
+}
+
+fn access(t: &Tenant, body: &Value, aud: &str) -> Value {
+    verify_jwt(t, body["access_token"].as_str().expect("access token"), aud)
+}
+
+fn id(t: &Tenant, body: &Value) -> Value {
+    verify_jwt(t, body["id_token"].as_str().expect("id token"), APP_ID)
+}
+
+fn m2m(t: &Tenant) -> Value {
+    let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    resp.json_body()
+}
+
+/// A management token from an admin client granted `scopes` on the management API.
+fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
+    t.store.put_api(edge_issuer::store::Api {
+        identifier: MGMT.into(),
+        name: "Management API".into(),
+        scopes: vec!["read:claims".into(), "update:rules".into()],
+        token_lifetime: 600,
+        rbac_enabled: false,
+        token_permissions: false,
+    });
+    t.store.put_client(edge_issuer::store::Client {
+        client_id: "admin".into(),
+        name: "Admin".into(),
+        secret_hash: Some(edge_issuer::secret::hash_client_secret("admin-secret")),
+        grant_types: vec!["client_credentials".into()],
+        default_audience: Some(MGMT.into()),
+        ..client_defaults()
+    });
+    t.store.put_grant(edge_issuer::store::ClientGrant {
+        client_id: "admin".into(),
+        audience: MGMT.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    });
+    let body = t
+        .token(
+            "grant_type=client_credentials",
+            Some(("admin", "admin-secret")),
+        )
+        .json_body();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+fn management(t: &Tenant, method: &str, path: &str, token: &str, body: Value) -> HttpResponse {
+    t.send(HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: vec![
+            ("authorization".into(), format!("Bearer {token}")),
+            ("content-type".into(), "application/json".into()),
+        ],
+        body: body.to_string().into_bytes(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn case_1_app_metadata_in_the_id_token_and_at_userinfo() {
+    let t = Tenant::new();
+    rule(
+        &t,
+        "r1",
+        json!({
+            "name": "app_metadata", "trigger": "post-login",
+            "assignments": [
+                { "target": "id_token", "claim": format!("{NS}/app_metadata"), "path": "user.app_metadata" },
+                { "target": "userinfo", "claim": format!("{NS}/app_metadata"), "path": "user.app_metadata" },
+            ]
+        }),
+    );
+    let body = t.password("&scope=openid%20profile%20email").json_body();
+    let expected = json!({ "roles": ["editor"], "plan": "pro" });
+    assert_eq!(id(&t, &body)[format!("{NS}/app_metadata")], expected);
+    let at = body["access_token"].as_str().unwrap();
+    let info = t
+        .userinfo("GET", &[("authorization", &format!("Bearer {at}"))], "")
+        .json_body();
+    assert_eq!(info[format!("{NS}/app_metadata")], expected);
+    // Fresh at /userinfo: an admin edit shows without a new token.
+    t.edit_user(|u| u.app_metadata = json!({ "plan": "enterprise" }));
+    let info = t
+        .userinfo("GET", &[("authorization", &format!("Bearer {at}"))], "")
+        .json_body();
+    assert_eq!(
+        info[format!("{NS}/app_metadata")],
+        json!({ "plan": "enterprise" })
+    );
+}
+
+fn rbac_tenant() -> Tenant {
+    let t = Tenant::new();
+    t.store.put_api(edge_issuer::store::Api {
+        identifier: API.into(),
+        name: "Example API".into(),
+        scopes: vec!["read:data".into(), "write:data".into()],
+        token_lifetime: 3600,
+        rbac_enabled: true,
+        token_permissions: true,
+    });
+    t.store
+        .put_role("rol_editor", "editor", &[(API, "read:data")]);
+    t.store.put_role(
+        "rol_admin",
+        "admin",
+        &[(API, "read:data"), (API, "write:data")],
+    );
+    t.store.assign_role(USER_ID, "rol_editor", None);
+    rule(
+        &t,
+        "roles",
+        json!({
+            "name": "roles", "trigger": "post-login",
+            "assignments": [
+                { "target": "access_token", "claim": format!("{NS}/roles"), "path": "user.roles" },
+                { "target": "id_token", "claim": format!("{NS}/roles"), "path": "user.roles" },
+            ]
+        }),
+    );
+    t
+}
+
+#[test]
+fn case_2_rbac_roles_and_permissions_fresh_at_refresh() {
+    let t = rbac_tenant();
+    let form = "&scope=openid%20offline_access%20read:data%20write:data&audience=https%3A%2F%2Fapi.example.com";
+    let body = t.password(form).json_body();
+    assert_eq!(
+        body["scope"], "openid offline_access read:data",
+        "write:data needs admin"
+    );
+    let at = access(&t, &body, API);
+    assert_eq!(at["permissions"], json!(["read:data"]));
+    assert_eq!(at[format!("{NS}/roles")], json!(["editor"]));
+    assert_eq!(id(&t, &body)[format!("{NS}/roles")], json!(["editor"]));
+
+    // An admin changes the role; the next refresh carries it.
+    t.store.unassign_role(USER_ID, "rol_editor");
+    t.store.assign_role(USER_ID, "rol_admin", None);
+    let refreshed = t
+        .refresh(body["refresh_token"].as_str().unwrap(), "")
+        .json_body();
+    let at = access(&t, &refreshed, API);
+    assert_eq!(at[format!("{NS}/roles")], json!(["admin"]));
+    assert_eq!(at["permissions"], json!(["read:data", "write:data"]));
+    assert_eq!(id(&t, &refreshed)[format!("{NS}/roles")], json!(["admin"]));
+
+    // Losing the permission drops the scope at the next refresh.
+    t.store.unassign_role(USER_ID, "rol_admin");
+    let again = t
+        .refresh(refreshed["refresh_token"].as_str().unwrap(), "")
+        .json_body();
+    assert_eq!(again["scope"], "openid offline_access");
+    assert_eq!(access(&t, &again, API)["permissions"], json!([]));
+}
+
+#[test]
+fn case_3_client_metadata_by_rule_and_by_hook() {
+    let t = Tenant::new();
+    t.edit_client(M2M_ID, |c| {
+        c.client_metadata = json!({ "urn": "urn:example:tenant:42" })
+    });
+    rule(
+        &t,
+        "urn",
+        json!({
+            "name": "urn", "trigger": "credentials-exchange",
+            "assignments": [{ "target": "access_token", "claim": format!("{NS}/urn"), "path": "client.client_metadata.urn" }]
+        }),
+    );
+    let at = access(&t, &m2m(&t), API);
+    assert_eq!(at[format!("{NS}/urn")], "urn:example:tenant:42");
+
+    hook(&t, Trigger::CredentialsExchange, OnFailure::Deny);
+    answer(&t, |body| {
+        let ev: Value = serde_json::from_str(body).unwrap();
+        let urn = ev["event"]["client"]["client_metadata"]["urn"].clone();
+        Ok(
+            json!({ "access_token": { "https://example.com/hook_urn": urn } })
+                .to_string()
+                .into_bytes(),
+        )
+    });
+    let at = access(&t, &m2m(&t), API);
+    assert_eq!(at[format!("{NS}/hook_urn")], "urn:example:tenant:42");
+    // The request was signed: t=<now>, HMAC-SHA256 over "<t>.<body>".
+    let (body, sig) = t.hooks.seen.borrow().last().cloned().unwrap();
+    assert_eq!(
+        sig,
+        edge_issuer::claims::hooks::signature("hook-secret", NOW, &body)
+    );
+    assert!(sig.starts_with(&format!("t={NOW},v1=")));
+    let ev: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ev["event"]["trigger"], "credentials-exchange");
+    assert_eq!(ev["event"]["request"]["ip"], "203.0.113.7");
+}
+
+fn org_tenant() -> Tenant {
+    let t = Tenant::new();
+    t.store.put_org(Organization {
+        org_id: "org_acme".into(),
+        name: "acme".into(),
+        display_name: Some("Acme".into()),
+        token_org_name: true,
+    });
+    t.store.put_org(Organization {
+        org_id: "org_globex".into(),
+        name: "globex".into(),
+        display_name: None,
+        token_org_name: false,
+    });
+    t.store.add_member("org_acme", USER_ID);
+    t.store.add_member("org_globex", USER_ID);
+    t.store.put_role("rol_buyer", "buyer", &[]);
+    t.store.assign_role(USER_ID, "rol_buyer", Some("org_acme"));
+    rule(
+        &t,
+        "roles",
+        json!({
+            "name": "roles", "trigger": "post-login",
+            "assignments": [{ "target": "access_token", "claim": format!("{NS}/roles"), "path": "user.roles" }]
+        }),
+    );
+    t
+}
+
+#[test]
+fn case_4_password_user_with_role_and_organization() {
+    let t = org_tenant();
+    let body = t
+        .password("&audience=https%3A%2F%2Fapi.example.com&organization=acme")
+        .json_body();
+    let at = access(&t, &body, API);
+    assert_eq!(at["org_id"], "org_acme");
+    assert_eq!(at["org_name"], "acme");
+    assert_eq!(
+        at[format!("{NS}/roles")],
+        json!(["buyer"]),
+        "org role applies in acme"
+    );
+
+    // Exactly the organization asked for; org roles stay in their organization.
+    let body = t
+        .password("&audience=https%3A%2F%2Fapi.example.com&organization=org_globex")
+        .json_body();
+    let at = access(&t, &body, API);
+    assert_eq!(at["org_id"], "org_globex");
+    assert!(at.get("org_name").is_none());
+    assert_eq!(at[format!("{NS}/roles")], json!([]));
+}
+
+#[test]
+fn non_members_and_unknown_organizations_are_refused() {
+    let t = org_tenant();
+    t.store.put_org(Organization {
+        org_id: "org_initech".into(),
+        name: "initech".into(),
+        display_name: None,
+        token_org_name: false,
+    });
+    let resp = t.password("&organization=initech");
+    assert_eq!(resp.json_body()["error"], "invalid_grant");
+    assert!(resp.json_body()["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("not a member"));
+    assert_eq!(
+        t.password("&organization=nope").json_body()["error"],
+        "invalid_request"
+    );
+}
+
+#[test]
+fn a_failing_hook_denies_or_is_skipped_per_its_setting() {
+    let t = Tenant::new();
+    hook(&t, Trigger::CredentialsExchange, OnFailure::Deny);
+    answer(&t, |_| Err("no answer within 2000 ms".into()));
+    let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.json_body()["error"], "invalid_grant");
+    assert_eq!(resp.json_body()["error_description"], "hook enrich failed");
+
+    hook(&t, Trigger::CredentialsExchange, OnFailure::Skip);
+    assert_eq!(
+        t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)))
+            .status,
+        200
+    );
+}
+
+#[test]
+fn a_hook_can_deny_with_its_message_and_drop_scopes() {
+    let t = Tenant::new();
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    answer(&t, |_| {
+        Ok(br#"{"deny":"Logins are paused for maintenance."}"#.to_vec())
+    });
+    let resp = t.password("");
+    assert_eq!(resp.json_body()["error"], "invalid_grant");
+    assert_eq!(
+        resp.json_body()["error_description"],
+        "Logins are paused for maintenance."
+    );
+
+    answer(&t, |_| Ok(br#"{"drop_scopes":["email"]}"#.to_vec()));
+    let body = t.password("&scope=openid%20email%20profile").json_body();
+    assert_eq!(body["scope"], "openid profile");
+    assert!(id(&t, &body).get("email").is_none());
+}
+
+#[test]
+fn a_hook_answer_cannot_change_sub_or_other_reserved_claims() {
+    let t = Tenant::new();
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    answer(&t, |_| {
+        Ok(json!({
+            "access_token": { "sub": "auth0|attacker", "scope": "admin", "https://example.com/ok": 1 },
+            "id_token": { "iss": "https://evil.example", "org_id": "org_x" }
+        })
+        .to_string()
+        .into_bytes())
+    });
+    let body = t.password("&scope=openid").json_body();
+    let at = access(&t, &body, "https://id.example.com/userinfo");
+    assert_eq!(at["sub"], USER_ID);
+    assert_eq!(at["scope"], "openid");
+    assert_eq!(at["https://example.com/ok"], 1);
+    let idt = id(&t, &body);
+    assert_eq!(idt["iss"], ISSUER);
+    assert!(idt.get("org_id").is_none());
+}
+
+#[test]
+fn reserved_or_unflagged_rules_stored_anyway_are_dropped_when_applied() {
+    let t = Tenant::new();
+    // Written straight to storage, past validation (as a hand-edited row would be).
+    let mut r: Rule = serde_json::from_value(json!({
+        "name": "bad", "trigger": "post-login",
+        "assignments": [
+            { "target": "access_token", "claim": "sub", "value": "someone-else" },
+            { "target": "access_token", "claim": "https://x/theme", "path": "user.user_metadata.theme" }
+        ]
+    }))
+    .unwrap();
+    r.rule_id = "bad".into();
+    pollster::block_on(t.store.put_rule(&r)).unwrap();
+    let at = access(
+        &t,
+        &t.password("&scope=openid").json_body(),
+        "https://id.example.com/userinfo",
+    );
+    assert_eq!(at["sub"], USER_ID);
+    assert!(at.get("https://x/theme").is_none());
+}
+
+#[test]
+fn custom_claims_over_16_kib_fail_with_server_error_naming_the_rule() {
+    let t = Tenant::new();
+    rule(
+        &t,
+        "big",
+        json!({
+            "name": "big-blob", "trigger": "credentials-exchange",
+            "assignments": [{ "target": "access_token", "claim": "https://x/blob", "value": "x".repeat(17 * 1024) }]
+        }),
+    );
+    let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
+    assert_eq!(resp.status, 500);
+    assert_eq!(resp.json_body(), json!({ "error": "server_error" }));
+    assert!(
+        t.log.borrow().iter().any(|l| l.contains("rule:big-blob")),
+        "{:?}",
+        t.log.borrow()
+    );
+}
+
+#[test]
+fn a_later_rule_wins_and_the_trace_says_so() {
+    let t = Tenant::new();
+    let token = admin_token(&t, &["read:claims"]);
+    rule(
+        &t,
+        "a",
+        json!({ "name": "first", "trigger": "post-login", "position": 1,
+        "assignments": [{ "target": "id_token", "claim": "https://x/c", "value": 1 }] }),
+    );
+    rule(
+        &t,
+        "b",
+        json!({ "name": "second", "trigger": "post-login", "position": 2,
+        "assignments": [{ "target": "id_token", "claim": "https://x/c", "value": 2 }] }),
+    );
+    let resp = management(
+        &t,
+        "POST",
+        "/api/v2/claims/explain",
+        &token,
+        json!({ "client_id": APP_ID, "user_id": USER_ID, "scope": "openid" }),
+    );
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let out = resp.json_body();
+    assert_eq!(out["id_token"]["https://x/c"], 2);
+    assert_eq!(out["id_token"]["sub"], USER_ID);
+    let trace = out["trace"].as_array().unwrap();
+    assert!(trace
+        .iter()
+        .any(|e| e["source"] == "rule:second" && e["action"] == "overridden"));
+    // A dry run signs and stores nothing.
+    assert_eq!(t.store.key_count(), 1, "only the admin token's key");
+    assert!(t.store.refresh_records().is_empty());
+}
+
+#[test]
+fn saving_rules_through_the_management_api_validates_them() {
+    let t = Tenant::new();
+    let token = admin_token(&t, &["update:rules"]);
+    let unflagged = json!({
+        "name": "theme", "trigger": "post-login",
+        "assignments": [{ "target": "access_token", "claim": "https://x/theme", "path": "user.user_metadata.theme" }]
+    });
+    let resp = management(&t, "PUT", "/api/v2/rules/theme", &token, unflagged.clone());
+    assert_eq!(resp.status, 400);
+    let message = resp.json_body()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("user_metadata is editable by the user"),
+        "{message}"
+    );
+    assert!(
+        pollster::block_on(t.store.pipeline("post-login"))
+            .unwrap()
+            .0
+            .is_empty(),
+        "nothing saved"
+    );
+
+    let reserved = json!({ "name": "r", "trigger": "post-login",
+        "assignments": [{ "target": "access_token", "claim": "permissions", "value": ["all"] }] });
+    assert_eq!(
+        management(&t, "PUT", "/api/v2/rules/r", &token, reserved).status,
+        400
+    );
+
+    let mut flagged = unflagged;
+    flagged["allow_user_controlled"] = json!(true);
+    let resp = management(&t, "PUT", "/api/v2/rules/theme", &token, flagged);
+    assert_eq!(resp.status, 200);
+    let at = access(
+        &t,
+        &t.password("&scope=openid").json_body(),
+        "https://id.example.com/userinfo",
+    );
+    assert_eq!(at["https://x/theme"], "dark");
+}
+
+#[test]
+fn management_routes_need_a_management_token_with_the_scope() {
+    let t = Tenant::new();
+    let read_only = admin_token(&t, &["read:claims"]);
+    let body = json!({ "name": "n", "trigger": "post-login",
+        "assignments": [{ "target": "id_token", "claim": "c", "value": 1 }] });
+    assert_eq!(
+        management(&t, "PUT", "/api/v2/rules/x", &read_only, body.clone()).status,
+        403
+    );
+    assert_eq!(
+        management(&t, "PUT", "/api/v2/rules/x", "garbage", body.clone()).status,
+        401
+    );
+    // A token for another API is refused even with a matching scope name.
+    let api_token = m2m(&t)["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        management(&t, "PUT", "/api/v2/rules/x", &api_token, body).status,
+        401
+    );
+}
