@@ -18,7 +18,8 @@ fi
 
 npx wrangler d1 migrations apply DB --local
 mkdir -p .wrangler
-node scripts/seed.mjs seed/dev.json > .wrangler/seed.sql
+ISSUER="http://127.0.0.1:${PORT}" KEY_ENCRYPTION_KEY="$(sed -n 's/^KEY_ENCRYPTION_KEY=//p' .dev.vars)" \
+  node scripts/seed.mjs seed/dev.json > .wrangler/seed.sql
 npx wrangler d1 execute DB --local --file .wrangler/seed.sql
 
 echo "dev: serving on http://127.0.0.1:${PORT} (Ctrl-C stops)"

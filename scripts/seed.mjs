@@ -2,10 +2,14 @@
 // Client secrets and user passwords are hashed here exactly as the issuer hashes them
 // (src/secret.rs, src/password.rs): only hashes are stored.
 //
-//   node scripts/seed.mjs seed/dev.json > seed.sql     # then: wrangler d1 execute DB --file seed.sql
+//   ISSUER=https://id.example.com KEY_ENCRYPTION_KEY=… node scripts/seed.mjs seed/dev.json > seed.sql
+//   wrangler d1 execute DB --file seed.sql
 //
-// Tests import seedStatements() and run each statement against Miniflare's D1.
-import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+// `{{ISSUER}}` in the file is replaced by ISSUER (no trailing slash), so the management API's
+// identifier matches the issuer it is loaded into. KEY_ENCRYPTION_KEY seals hook secrets the
+// way the issuer does (AES-256-GCM, the hook id as associated data); it is needed only when the
+// file has hooks. Tests import seedStatements() and run each statement against Miniflare's D1.
+import { createCipheriv, createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -24,18 +28,35 @@ export function hashPassword(password, iterations = 100_000) {
   return `$pbkdf2-sha256$i=${iterations}$${b64(salt)}$${b64(dk)}`;
 }
 
+/** Seals a secret as the issuer's Kek::seal does: v1.<nonce>.<ciphertext+tag>, base64. */
+export function seal(kekBase64, aad, plaintext) {
+  const key = Buffer.from(kekBase64.trim(), 'base64');
+  if (key.length !== 32) throw new Error('KEY_ENCRYPTION_KEY must be 32 bytes of base64');
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `v1.${nonce.toString('base64')}.${ct.toString('base64')}`;
+}
+
 const int = (v, d) => Number(v ?? d);
 const bool = (v) => (v ? 1 : 0);
 
-/** SQL statements (one string each, no trailing semicolon) that upsert the seed's tenant. */
-export function seedStatements(seed, now = Math.floor(Date.now() / 1000)) {
+/**
+ * SQL statements (one string each, no trailing semicolon) that upsert the seed's tenant.
+ * `issuer` replaces `{{ISSUER}}`; `kek` seals hook secrets.
+ */
+export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, now = Math.floor(Date.now() / 1000) } = {}) {
+  seed = JSON.parse(JSON.stringify(seed).replaceAll('{{ISSUER}}', issuer.replace(/\/+$/, '')));
   const out = [];
   for (const api of seed.apis ?? []) {
     out.push(
-      `INSERT INTO apis (identifier, name, scopes, token_lifetime, created_at, updated_at) ` +
-        `VALUES (${q(api.identifier)}, ${q(api.name)}, ${json(api.scopes)}, ${Number(api.token_lifetime ?? 86400)}, ${now}, ${now}) ` +
+      `INSERT INTO apis (identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, created_at, updated_at) ` +
+        `VALUES (${q(api.identifier)}, ${q(api.name)}, ${json(api.scopes)}, ${Number(api.token_lifetime ?? 86400)}, ` +
+        `${bool(api.rbac_enabled)}, ${bool(api.token_permissions)}, ${now}, ${now}) ` +
         `ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, ` +
-        `token_lifetime = excluded.token_lifetime, updated_at = excluded.updated_at`,
+        `token_lifetime = excluded.token_lifetime, rbac_enabled = excluded.rbac_enabled, ` +
+        `token_permissions = excluded.token_permissions, updated_at = excluded.updated_at`,
     );
   }
   for (const c of seed.clients ?? []) {
@@ -43,15 +64,17 @@ export function seedStatements(seed, now = Math.floor(Date.now() / 1000)) {
     out.push(
       `INSERT INTO clients (client_id, name, secret_hash, grant_types, default_audience, ` +
         `refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, id_token_signed_response_alg, ` +
-        `created_at, updated_at) ` +
+        `client_metadata, created_at, updated_at) ` +
         `VALUES (${q(c.client_id)}, ${q(c.name)}, ${q(hash)}, ${json(c.grant_types)}, ${q(c.default_audience)}, ` +
         `${int(c.refresh_absolute_lifetime, 2592000)}, ${int(c.refresh_idle_lifetime, 1296000)}, ` +
-        `${int(c.refresh_reuse_interval, 0)}, ${q(c.id_token_signed_response_alg ?? 'ES256')}, ${now}, ${now}) ` +
+        `${int(c.refresh_reuse_interval, 0)}, ${q(c.id_token_signed_response_alg ?? 'ES256')}, ` +
+        `${q(JSON.stringify(c.client_metadata ?? {}))}, ${now}, ${now}) ` +
         `ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, ` +
         `grant_types = excluded.grant_types, default_audience = excluded.default_audience, ` +
         `refresh_absolute_lifetime = excluded.refresh_absolute_lifetime, refresh_idle_lifetime = excluded.refresh_idle_lifetime, ` +
         `refresh_reuse_interval = excluded.refresh_reuse_interval, ` +
-        `id_token_signed_response_alg = excluded.id_token_signed_response_alg, updated_at = excluded.updated_at`,
+        `id_token_signed_response_alg = excluded.id_token_signed_response_alg, ` +
+        `client_metadata = excluded.client_metadata, updated_at = excluded.updated_at`,
     );
     for (const g of c.grants ?? []) {
       out.push(
@@ -77,6 +100,61 @@ export function seedStatements(seed, now = Math.floor(Date.now() / 1000)) {
         `password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
     );
   }
+  for (const r of seed.roles ?? []) {
+    out.push(
+      `INSERT INTO roles (role_id, name, description) VALUES (${q(r.role_id)}, ${q(r.name)}, ${q(r.description)}) ` +
+        `ON CONFLICT (role_id) DO UPDATE SET name = excluded.name, description = excluded.description`,
+    );
+    for (const p of r.permissions ?? []) {
+      out.push(
+        `INSERT OR IGNORE INTO role_permissions (role_id, audience, permission) ` +
+          `VALUES (${q(r.role_id)}, ${q(p.audience)}, ${q(p.permission)})`,
+      );
+    }
+  }
+  for (const u of seed.users ?? []) {
+    for (const role of u.roles ?? []) {
+      out.push(`INSERT OR IGNORE INTO user_roles (user_id, role_id, org_id) VALUES (${q(u.user_id)}, ${q(role)}, '')`);
+    }
+  }
+  for (const o of seed.organizations ?? []) {
+    out.push(
+      `INSERT INTO organizations (org_id, name, display_name, token_org_name) ` +
+        `VALUES (${q(o.org_id)}, ${q(o.name)}, ${q(o.display_name)}, ${bool(o.token_org_name)}) ` +
+        `ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, ` +
+        `token_org_name = excluded.token_org_name`,
+    );
+    for (const m of o.members ?? []) {
+      out.push(`INSERT OR IGNORE INTO organization_members (org_id, user_id) VALUES (${q(o.org_id)}, ${q(m)})`);
+    }
+    for (const r of o.roles ?? []) {
+      out.push(
+        `INSERT OR IGNORE INTO user_roles (user_id, role_id, org_id) VALUES (${q(r.user_id)}, ${q(r.role_id)}, ${q(o.org_id)})`,
+      );
+    }
+  }
+  for (const r of seed.rules ?? []) {
+    out.push(
+      `INSERT INTO rules (rule_id, name, trigger, position, enabled, conditions, assignments, allow_user_controlled, created_at, updated_at) ` +
+        `VALUES (${q(r.rule_id)}, ${q(r.name)}, ${q(r.trigger)}, ${int(r.position, 0)}, ${bool(r.enabled ?? true)}, ` +
+        `${q(JSON.stringify(r.conditions ?? {}))}, ${q(JSON.stringify(r.assignments ?? []))}, ${bool(r.allow_user_controlled)}, ${now}, ${now}) ` +
+        `ON CONFLICT (rule_id) DO UPDATE SET name = excluded.name, trigger = excluded.trigger, position = excluded.position, ` +
+        `enabled = excluded.enabled, conditions = excluded.conditions, assignments = excluded.assignments, ` +
+        `allow_user_controlled = excluded.allow_user_controlled, updated_at = excluded.updated_at`,
+    );
+  }
+  for (const h of seed.hooks ?? []) {
+    if (!kek) throw new Error('seeding hooks needs KEY_ENCRYPTION_KEY to seal their secrets');
+    out.push(
+      `INSERT INTO hooks (hook_id, name, trigger, position, enabled, url, service, secret, timeout_ms, on_failure, created_at, updated_at) ` +
+        `VALUES (${q(h.hook_id)}, ${q(h.name)}, ${q(h.trigger)}, ${int(h.position, 0)}, ${bool(h.enabled ?? true)}, ` +
+        `${q(h.url)}, ${q(h.service)}, ${q(seal(kek, h.hook_id, h.secret))}, ${int(h.timeout_ms, 2000)}, ` +
+        `${q(h.on_failure ?? 'deny')}, ${now}, ${now}) ` +
+        `ON CONFLICT (hook_id) DO UPDATE SET name = excluded.name, trigger = excluded.trigger, position = excluded.position, ` +
+        `enabled = excluded.enabled, url = excluded.url, service = excluded.service, secret = excluded.secret, ` +
+        `timeout_ms = excluded.timeout_ms, on_failure = excluded.on_failure, updated_at = excluded.updated_at`,
+    );
+  }
   return out;
 }
 
@@ -98,5 +176,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   const seed = JSON.parse(readFileSync(file, 'utf8'));
-  process.stdout.write(seedStatements(seed).map((s) => `${s};\n`).join(''));
+  const opts = { issuer: process.env.ISSUER ?? 'http://127.0.0.1:8787', kek: process.env.KEY_ENCRYPTION_KEY };
+  process.stdout.write(seedStatements(seed, opts).map((s) => `${s};\n`).join(''));
 }

@@ -8,25 +8,34 @@ import { migrationStatements, seedStatements } from '../../scripts/seed.mjs';
 const root = new URL('../../', import.meta.url).pathname;
 export const ISSUER = 'http://issuer.test';
 export const DEV_SEED = JSON.parse(readFileSync(join(root, 'seed/dev.json'), 'utf8'));
-const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
+export const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
 
 /**
  * Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars;
  * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin).
  */
-export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port } = {}) {
+export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker } = {}) {
   const issuer = port ? `http://127.0.0.1:${port}` : ISSUER;
-  const mf = new Miniflare({
-    ...(port ? { host: '127.0.0.1', port } : {}),
+  const main = {
+    name: 'issuer',
     modules: true,
     scriptPath: join(root, 'build/index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'edge-issuer-test' },
     kvNamespaces: { CACHE: 'edge-issuer-cache' },
+    bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, ...bindings },
+    ...(hookWorker ? { serviceBindings: { HOOKS: 'hooks' } } : {}),
+  };
+  // A second Worker, reached over a service binding, answers hooks.
+  const workers = hookWorker
+    ? [main, { name: 'hooks', modules: true, scriptPath: hookWorker.scriptPath, compatibilityDate: '2026-07-01', bindings: hookWorker.bindings }]
+    : [main];
+  const mf = new Miniflare({
+    ...(port ? { host: '127.0.0.1', port } : {}),
+    workers,
     d1Persist: persistDir ? join(persistDir, 'd1') : false,
     kvPersist: persistDir ? join(persistDir, 'kv') : false,
-    bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, ...bindings },
   });
   const db = await mf.getD1Database('DB');
   if (migrate) {
@@ -37,7 +46,7 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
       }
     }
   }
-  for (const stmt of seedStatements(seed)) await db.prepare(stmt).run();
+  for (const stmt of seedStatements(seed, { issuer, kek: TEST_KEK })) await db.prepare(stmt).run();
   const fetch = (path, init) => mf.dispatchFetch(new URL(path, issuer), init);
   return { mf, db, fetch, issuer, kv: () => mf.getKVNamespace('CACHE') };
 }
