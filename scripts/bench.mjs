@@ -1,5 +1,6 @@
 // Benchmark of the built Worker under workerd (Miniflare serving on loopback), printing:
-//  - client_credentials, password and refresh_token grants: requests/s and p50/p99 latency over
+//  - client_credentials (with no rules, two rules, one service-binding hook whose Worker runs
+//    in the same workerd), password and refresh_token grants: requests/s and p50/p99 latency over
 //    a fixed request count, and the workerd CPU time per request (utime+stime of the workerd
 //    processes / requests);
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
@@ -12,7 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startIssuer, basic, M2M, APP, USER } from '../tests/e2e/harness.mjs';
+import { startIssuer, basic, M2M, APP, USER, DEV_SEED, TEST_KEK } from '../tests/e2e/harness.mjs';
+import { seedStatements } from './seed.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -83,7 +85,27 @@ async function chains(starts, perChain, step) {
 }
 
 const t0 = performance.now();
-const iss = await startIssuer({ port: PORT, bindings: { BENCH: '1' } });
+const HOOK_SECRET = 'bench-hook-secret';
+const iss = await startIssuer({
+  port: PORT,
+  bindings: { BENCH: '1' },
+  hookWorker: { scriptPath: new URL('../tests/e2e/hook-worker.mjs', import.meta.url).pathname, bindings: { HOOK_SECRET } },
+});
+
+/** Replaces the credentials-exchange rules and hooks, and drops their KV cache entry. */
+async function setPipeline({ rules = [], hooks = [] }) {
+  await iss.db.prepare("DELETE FROM rules WHERE trigger = 'credentials-exchange'").run();
+  await iss.db.prepare('DELETE FROM hooks').run();
+  for (const stmt of seedStatements({ rules, hooks }, { issuer: iss.issuer, kek: TEST_KEK })) await iss.db.prepare(stmt).run();
+  await (await iss.kv()).delete('v3:pipeline:credentials-exchange');
+}
+const ccRules = DEV_SEED.rules.filter((r) => r.trigger === 'credentials-exchange');
+const twoRules = [
+  ...ccRules,
+  { rule_id: 'rul_bench', name: 'tier', trigger: 'credentials-exchange', position: 20,
+    assignments: [{ target: 'access_token', claim: 'https://example.com/tier', value: 'gold' }] },
+];
+const hook = { hook_id: 'hk_bench', name: 'bench-hook', trigger: 'credentials-exchange', service: 'HOOKS', secret: HOOK_SECRET };
 const tokenOpts = {
   method: 'POST',
   headers: {
@@ -98,9 +120,17 @@ if (first.status !== 200) throw new Error(`token request failed: ${first.status}
 
 try {
   const tokenUrl = `${iss.issuer}/oauth/token`;
-  // Warm up, then measure.
+  // Warm up, then measure: no rules, two rules, and one service-binding hook.
+  await setPipeline({});
   await load(tokenUrl, { ...tokenOpts, amount: 500 });
   const cc = await scenario(tokenUrl, tokenOpts);
+  await setPipeline({ rules: twoRules });
+  await load(tokenUrl, { ...tokenOpts, amount: 200 });
+  const ccRules2 = await scenario(tokenUrl, tokenOpts);
+  await setPipeline({ hooks: [hook] });
+  await load(tokenUrl, { ...tokenOpts, amount: 200 });
+  const ccHook = await scenario(tokenUrl, tokenOpts);
+  await setPipeline({ rules: ccRules });
 
   // Password grant: its cost is the PBKDF2 hash (100,000 iterations).
   const passwordForm = new URLSearchParams({
@@ -147,17 +177,20 @@ try {
   const raw = files.reduce((n, f) => n + statSync(join(bundleDir, f)).size, 0);
   const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(bundleDir, f)), { level: 9 }).length, 0);
 
-  const line = (k, v) => console.log(`${k.padEnd(50)} ${v}`);
+  const line = (k, v) => console.log(`${k.padEnd(60)} ${v}`);
   console.log(`edge-issuer bench: ${REQUESTS} requests, ${CONNECTIONS} connections, loopback, workerd via Miniflare`);
   for (const [name, r, n] of [
     ['client_credentials', cc, REQUESTS],
+    ['client_credentials + 2 rules', ccRules2, REQUESTS],
+    ['client_credentials + 1 hook (service binding)', ccHook, REQUESTS],
     ['password', pw, PASSWORD_REQUESTS],
     ['refresh_token', rt, REFRESH_REQUESTS],
   ]) {
-    line(`${name} (${n} requests) requests/s`, r.rps.toFixed(0));
+    line(`${name} (${n}) requests/s`, r.rps.toFixed(0));
     line(`${name} latency p50 / p99 (ms)`, `${r.p50} / ${r.p99}`);
     line(`${name} workerd CPU per request (µs)`, r.cpuUs.toFixed(0));
   }
+  line('added CPU per request: 2 rules / 1 hook (µs)', `${(ccRules2.cpuUs - cc.cpuUs).toFixed(0)} / ${(ccHook.cpuUs - cc.cpuUs).toFixed(0)}`);
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));
   line('cold start to first token (ms)', coldMs.toFixed(0));
   line('bundle raw / gzip (KiB)', `${(raw / 1024).toFixed(1)} / ${(gz / 1024).toFixed(1)}`);
