@@ -518,3 +518,17 @@ fn management_routes_need_a_management_token_with_the_scope() {
         401
     );
 }
+
+#[test]
+fn a_hook_denial_at_userinfo_is_invalid_token() {
+    let t = Tenant::new();
+    let body = t.password("&scope=openid").json_body();
+    let at = body["access_token"].as_str().unwrap().to_string();
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    answer(&t, |_| Ok(br#"{"deny":"account suspended"}"#.to_vec()));
+    let resp = t.userinfo("GET", &[("authorization", &format!("Bearer {at}"))], "");
+    assert_eq!(resp.status, 401);
+    let challenge = resp.header("www-authenticate").unwrap();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(challenge.contains("account suspended"), "{challenge}");
+}

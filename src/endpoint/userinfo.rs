@@ -142,7 +142,15 @@ async fn fresh_custom_claims<S: Store, C: Crypto>(
         permissions: access.permissions,
         custom: Default::default(),
     };
-    Ok(enrich(issuer, &mut issuance).await?.claims.userinfo)
+    match enrich(issuer, &mut issuance).await {
+        Ok(enrichment) => Ok(enrichment.claims.userinfo),
+        Err(e) if e.code == ErrorCode::ServerError => Err(e),
+        // A hook's denial here means the token no longer grants this user's data.
+        Err(e) => Err(OAuthError {
+            code: ErrorCode::InvalidToken,
+            ..e
+        }),
+    }
 }
 
 /// The token from `Authorization: Bearer` (scheme case-insensitive, §2.1) or, for a form POST,
