@@ -6,7 +6,7 @@ use crate::claims::hooks::OnFailure;
 use crate::claims::rules::Rule;
 use crate::claims::Trigger;
 use crate::error::StoreError;
-use crate::store::{ClaimsStore, DirectoryStore, Organization, StoredHook, UserAccess};
+use crate::store::{Api, ClaimsStore, DirectoryStore, Organization, StoredHook, UserAccess};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -194,14 +194,12 @@ impl DirectoryStore for D1Store {
     async fn user_access(
         &self,
         user_id: &str,
-        org_id: Option<&str>,
-        audience: Option<&str>,
+        org: Option<&Organization>,
+        api: Option<&Api>,
     ) -> Result<UserAccess, StoreError> {
-        let args = [
-            user_id.into(),
-            org_id.unwrap_or("").into(),
-            audience.unwrap_or("").into(),
-        ];
+        let org_id = org.map_or("", |o| o.org_id.as_str());
+        let audience = api.map_or("", |a| a.identifier.as_str());
+        let args = [user_id.into(), org_id.into(), audience.into()];
         let roles = self
             .db
             .prepare(

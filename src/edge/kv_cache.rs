@@ -189,9 +189,9 @@ impl DirectoryStore for CachedStore<'_> {
     async fn user_access(
         &self,
         user_id: &str,
-        org_id: Option<&str>,
-        audience: Option<&str>,
+        org: Option<&Organization>,
+        api: Option<&Api>,
     ) -> Result<UserAccess, StoreError> {
-        self.d1.user_access(user_id, org_id, audience).await
+        self.d1.user_access(user_id, org, api).await
     }
 }

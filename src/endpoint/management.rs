@@ -204,11 +204,7 @@ async fn dry_run<S: Store, C: Crypto>(
                 .await
                 .map_err(oauth)?;
             let access = store
-                .user_access(
-                    &u.user_id,
-                    org.as_ref().map(|o| o.org_id.as_str()),
-                    api.as_ref().map(|a| a.identifier.as_str()),
-                )
+                .user_access(&u.user_id, org.as_ref(), api.as_ref())
                 .await
                 .map_err(|e| oauth(e.into()))?;
             (org, access)

@@ -120,11 +120,7 @@ async fn fresh_custom_claims<S: Store, C: Crypto>(
         None => None,
     };
     let access = store
-        .user_access(
-            &user.user_id,
-            organization.as_ref().map(|o| o.org_id.as_str()),
-            api.as_ref().map(|a| a.identifier.as_str()),
-        )
+        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let mut issuance = Issuance {
         grant: text("gty")

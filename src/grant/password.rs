@@ -98,11 +98,7 @@ pub async fn validate<S: Store, C: Crypto>(
     let organization =
         select_organization(store, params.get("organization"), &user.user_id).await?;
     let access = store
-        .user_access(
-            &user.user_id,
-            organization.as_ref().map(|o| o.org_id.as_str()),
-            api.as_ref().map(|a| a.identifier.as_str()),
-        )
+        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let (scope, refresh) = user_scope(
         requested.as_ref(),

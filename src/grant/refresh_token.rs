@@ -96,11 +96,7 @@ pub async fn validate<S: Store, C: Crypto>(
 
     // Fresh authorization: with RBAC on, API scopes the user lost permission for are dropped.
     let access = store
-        .user_access(
-            &user.user_id,
-            organization.as_ref().map(|o| o.org_id.as_str()),
-            api.as_ref().map(|a| a.identifier.as_str()),
-        )
+        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let scope = match &api {
         Some(api) if api.rbac_enabled => {

@@ -366,9 +366,11 @@ impl DirectoryStore for MemoryStore {
     async fn user_access(
         &self,
         user_id: &str,
-        org_id: Option<&str>,
-        audience: Option<&str>,
+        org: Option<&Organization>,
+        api: Option<&Api>,
     ) -> Result<UserAccess, StoreError> {
+        let org_id = org.map(|o| o.org_id.as_str());
+        let audience = api.map(|a| a.identifier.as_str());
         let roles = self.roles.borrow();
         let mut access = UserAccess::default();
         for (u, role_id, org) in self.user_roles.borrow().iter() {

@@ -112,13 +112,13 @@ pub trait DirectoryStore {
     async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError>;
     /// Whether the user is a member of the organization.
     async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError>;
-    /// The user's role names and their permissions on `audience`: global roles, plus the
-    /// roles within `org_id` when one is given. Sorted, without duplicates.
+    /// The user's role names and their permissions on `api`: global roles, plus the roles
+    /// within `org` when one is given. Sorted, without duplicates.
     async fn user_access(
         &self,
         user_id: &str,
-        org_id: Option<&str>,
-        audience: Option<&str>,
+        org: Option<&Organization>,
+        api: Option<&Api>,
     ) -> Result<UserAccess, StoreError>;
 }
 
