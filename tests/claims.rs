@@ -373,6 +373,11 @@ fn a_hook_answer_cannot_change_sub_or_other_reserved_claims() {
     let idt = id(&t, &body);
     assert_eq!(idt["iss"], ISSUER);
     assert!(idt.get("org_id").is_none());
+    let log = t.log.borrow();
+    assert!(
+        log.iter().any(|l| l.contains("reserved claim sub")),
+        "{log:?}"
+    );
 }
 
 #[test]

@@ -80,7 +80,15 @@ pub async fn enrich<S: Store, C: Crypto>(
                         return Err(OAuthError::new(ErrorCode::InvalidGrant, message));
                     }
                     drop_scopes(issuance, &answer.drop_scopes, &source, &mut out.trace);
+                    let before = out.trace.len();
                     answer.apply(&hook.name, &mut out.claims, &mut out.trace);
+                    for dropped in out.trace[before..].iter().filter(|t| t.action == "dropped") {
+                        (issuer.log)(&format!(
+                            "hook {} tried to set reserved claim {}; dropped",
+                            hook.name,
+                            dropped.claim.as_deref().unwrap_or("")
+                        ));
+                    }
                 }
                 Err(why) if hook.on_failure == OnFailure::Skip => out.trace.push(TraceEntry {
                     source,
