@@ -148,8 +148,14 @@ fn password_grant_is_off_unless_the_client_enables_it() {
 #[test]
 fn unknown_audience_is_refused_before_any_attempt_is_counted() {
     let t = Tenant::new();
-    let resp = t.password("&audience=https%3A%2F%2Fnope.example");
-    assert_eq!(resp.json_body()["error"], "invalid_request");
+    // Wrong password and an unknown audience, ten times: refused as a bad request each time,
+    // so none of them counts towards the lock.
+    let bad = "grant_type=password&username=ada%40example.com&password=nope&audience=https%3A%2F%2Fnope.example";
+    for _ in 0..10 {
+        let resp = t.token(bad, Some((APP_ID, APP_SECRET)));
+        assert_eq!(resp.json_body()["error"], "invalid_request");
+    }
+    assert_eq!(t.password("").status, 200, "not locked");
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub async fn enrich<S: Store, C: Crypto>(
 ) -> Result<Enrichment, OAuthError> {
     let trigger = trigger_of(issuance);
     let (rules, hooks) = issuer.store.pipeline(trigger.as_str()).await?;
+    if rules.is_empty() && hooks.is_empty() {
+        return Ok(Enrichment::default());
+    }
     let now = issuer.clock.now();
     let facts = RequestFacts {
         ip: issuer.client_ip,

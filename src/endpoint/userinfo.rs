@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::store::User;
 use crate::token::access::userinfo_audience;
 use crate::token::verify::{require_audience, verify_access_token};
-use crate::token::{merge_custom, Issuance, RefreshPlan};
+use crate::token::{merge_custom, Issuance};
 use serde_json::{Map, Value};
 
 /// Why a request has no usable token (RFC 6750 §3).
@@ -122,22 +122,10 @@ async fn fresh_custom_claims<S: Store, C: Crypto>(
     let access = store
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
-    let mut issuance = Issuance {
-        grant: text("gty")
-            .and_then(GrantType::from_gty)
-            .unwrap_or(GrantType::Password),
-        client,
-        user: Some(user),
-        api,
-        scope,
-        auth_time: None,
-        nonce: None,
-        refresh: RefreshPlan::None,
-        organization,
-        roles: access.roles,
-        permissions: access.permissions,
-        custom: Default::default(),
-    };
+    let grant = text("gty")
+        .and_then(GrantType::from_gty)
+        .unwrap_or(GrantType::Password);
+    let mut issuance = Issuance::for_user(grant, client, user, api, scope, organization, access);
     match enrich(issuer, &mut issuance).await {
         Ok(enrichment) => Ok(enrichment.claims.userinfo),
         Err(e) if e.code == ErrorCode::ServerError => Err(e),

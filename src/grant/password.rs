@@ -107,18 +107,17 @@ pub async fn validate<S: Store, C: Crypto>(
         &access.permissions,
     );
     Ok(Issuance {
-        grant: GrantType::Password,
-        client: client.clone(),
-        user: Some(user),
-        api,
-        scope,
         auth_time: Some(now),
-        nonce: None,
         refresh,
-        organization,
-        roles: access.roles,
-        permissions: access.permissions,
-        custom: Default::default(),
+        ..Issuance::for_user(
+            GrantType::Password,
+            client.clone(),
+            user,
+            api,
+            scope,
+            organization,
+            access,
+        )
     })
 }
 

@@ -122,18 +122,17 @@ pub async fn validate<S: Store, C: Crypto>(
         RefreshPlan::None
     };
     Ok(Issuance {
-        grant: GrantType::RefreshToken,
-        client: client.clone(),
-        user: Some(user),
-        api,
-        scope,
         auth_time: Some(record.auth_time),
-        nonce: None,
         refresh,
-        organization,
-        roles: access.roles,
-        permissions: access.permissions,
-        custom: Default::default(),
+        ..Issuance::for_user(
+            GrantType::RefreshToken,
+            client.clone(),
+            user,
+            api,
+            scope,
+            organization,
+            access,
+        )
     })
 }
 

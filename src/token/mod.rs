@@ -11,7 +11,7 @@ pub mod verify;
 use crate::claims::CustomClaims;
 use crate::grant::GrantType;
 use crate::scope::Scope;
-use crate::store::{Api, Client, Organization, User};
+use crate::store::{Api, Client, Organization, User, UserAccess};
 
 pub use issue::issue;
 
@@ -54,6 +54,33 @@ pub struct Issuance {
 }
 
 impl Issuance {
+    /// A user issuance with no `auth_time`, `nonce` or refresh token yet and no custom claims;
+    /// grants fill in what they know with struct update syntax.
+    pub fn for_user(
+        grant: GrantType,
+        client: Client,
+        user: User,
+        api: Option<Api>,
+        scope: Scope,
+        organization: Option<Organization>,
+        access: UserAccess,
+    ) -> Self {
+        Self {
+            grant,
+            client,
+            user: Some(user),
+            api,
+            scope,
+            auth_time: None,
+            nonce: None,
+            refresh: RefreshPlan::None,
+            organization,
+            roles: access.roles,
+            permissions: access.permissions,
+            custom: CustomClaims::default(),
+        }
+    }
+
     /// Whether the granted scope contains `s`.
     pub fn has_scope(&self, s: &str) -> bool {
         self.scope.tokens().iter().any(|t| t == s)
