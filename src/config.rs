@@ -10,6 +10,20 @@ pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
 /// The database connection users log in to when a request names no `realm` (Auth0's name).
 pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
+/// Path prefix of the management API; `<issuer>` + this is its audience.
+pub const MANAGEMENT_PATH: &str = "/api/v2/";
+
+/// The management API's scopes a user-delegated token may hold: the user's own profile and
+/// metadata, nothing else (Auth0's self-service scopes). Every other management scope is for
+/// machine clients with a client grant.
+pub const SELF_SERVICE_SCOPES: [&str; 5] = [
+    "read:current_user",
+    "update:current_user_metadata",
+    "create:current_user_metadata",
+    "delete:current_user_metadata",
+    "update:current_user_identities",
+];
+
 /// What the issuer needs to know about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -39,6 +53,11 @@ impl Config {
             password_iterations: DEFAULT_ITERATIONS,
             lockout: LockoutPolicy::default(),
         })
+    }
+
+    /// The audience of the management API (`<issuer>/api/v2/`, Auth0's shape).
+    pub fn management_audience(&self) -> String {
+        self.url(MANAGEMENT_PATH)
     }
 
     /// An absolute URL on this issuer; joins without doubling or dropping a slash, so an

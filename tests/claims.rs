@@ -64,6 +64,7 @@ fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
         token_lifetime: 600,
         rbac_enabled: false,
         token_permissions: false,
+        user_grantable_scopes: vec![],
     });
     t.store.put_client(edge_issuer::store::Client {
         client_id: "admin".into(),
@@ -142,6 +143,7 @@ fn rbac_tenant() -> Tenant {
         token_lifetime: 3600,
         rbac_enabled: true,
         token_permissions: true,
+        user_grantable_scopes: vec![],
     });
     t.store
         .put_role("rol_editor", "editor", &[(API, "read:data")]);

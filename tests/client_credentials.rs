@@ -144,6 +144,7 @@ fn audience_without_a_client_grant_is_unauthorized_client() {
         token_lifetime: 60,
         rbac_enabled: false,
         token_permissions: false,
+        user_grantable_scopes: vec![],
     });
     let resp = t.token(
         "grant_type=client_credentials&audience=https%3A%2F%2Fbilling.example.com",

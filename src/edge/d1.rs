@@ -45,6 +45,7 @@ struct ApiRow {
     token_lifetime: f64,
     rbac_enabled: f64,
     token_permissions: f64,
+    user_grantable_scopes: String,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +93,23 @@ impl D1Store {
             .unwrap_or(0))
     }
 
+    /// Runs statements as one batch (one transaction: all or none) and returns how many rows
+    /// each changed.
+    pub(super) async fn batch(
+        &self,
+        statements: &[(&str, &[JsValue])],
+    ) -> Result<Vec<usize>, StoreError> {
+        let prepared = statements
+            .iter()
+            .map(|(sql, args)| self.db.prepare(*sql).bind(args).map_err(err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = self.db.batch(prepared).await.map_err(err)?;
+        results
+            .iter()
+            .map(|r| Ok(r.meta().map_err(err)?.and_then(|m| m.changes).unwrap_or(0)))
+            .collect()
+    }
+
     pub(super) async fn first<T: DeserializeOwned>(
         &self,
         sql: &str,
@@ -118,7 +136,8 @@ impl ClientStore for D1Store {
                       'api', json_object('identifier', a.identifier, 'name', a.name, \
                                          'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
                                          'rbac_enabled', json(CASE a.rbac_enabled WHEN 0 THEN 'false' ELSE 'true' END), \
-                                         'token_permissions', json(CASE a.token_permissions WHEN 0 THEN 'false' ELSE 'true' END)), \
+                                         'token_permissions', json(CASE a.token_permissions WHEN 0 THEN 'false' ELSE 'true' END), \
+                                         'user_grantable_scopes', json(a.user_grantable_scopes)), \
                       'scopes', json(g.scopes))) \
                     FROM client_grants g JOIN apis a ON a.identifier = g.audience \
                     WHERE g.client_id = c.client_id) AS grants \
@@ -147,8 +166,8 @@ impl ClientStore for D1Store {
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         let row: Option<ApiRow> = self
             .first(
-                "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions \
-                 FROM apis WHERE identifier = ?1",
+                "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, \
+                   user_grantable_scopes FROM apis WHERE identifier = ?1",
                 &[identifier.into()],
             )
             .await?;
@@ -160,6 +179,7 @@ impl ClientStore for D1Store {
                 token_lifetime: r.token_lifetime as u64,
                 rbac_enabled: r.rbac_enabled != 0.0,
                 token_permissions: r.token_permissions != 0.0,
+                user_grantable_scopes: json_list(&r.user_grantable_scopes)?,
             })
         })
         .transpose()

@@ -106,27 +106,12 @@ impl UserStore for D1Store {
 }
 
 #[derive(Deserialize)]
-struct Locked {
-    locked_until: f64,
-}
-
-#[derive(Deserialize)]
 struct Failures {
     failures: f64,
 }
 
 impl AttemptStore for D1Store {
-    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
-        let row: Option<Locked> = self
-            .first(
-                "SELECT locked_until FROM login_failures WHERE user_key = ?1 AND ip = ?2",
-                &[user_key.into(), ip.into()],
-            )
-            .await?;
-        Ok(row.map(|r| r.locked_until as u64).filter(|t| *t > 0))
-    }
-
-    async fn record_failure(
+    async fn count_attempt(
         &self,
         user_key: &str,
         ip: &str,
@@ -134,17 +119,26 @@ impl AttemptStore for D1Store {
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
         // One statement: SQLite evaluates every SET expression against the old row, so the
-        // window restart, the count and the lock are decided together and atomically.
+        // lock check, the window restart, the count and the new lock are decided together
+        // and atomically. `fresh` is "the lock expired or the window is over".
         let row: Option<Failures> = self
             .first(
                 "INSERT INTO login_failures (user_key, ip, window_start, failures, locked_until) \
                  VALUES (?1, ?2, ?3, 1, CASE WHEN 1 >= ?4 THEN ?3 + ?6 ELSE 0 END) \
                  ON CONFLICT (user_key, ip) DO UPDATE SET \
-                   failures = CASE WHEN window_start + ?5 <= ?3 THEN 1 ELSE failures + 1 END, \
-                   window_start = CASE WHEN window_start + ?5 <= ?3 THEN ?3 ELSE window_start END, \
+                   failures = CASE \
+                     WHEN locked_until > ?3 THEN max(failures, ?4) + 1 \
+                     WHEN locked_until > 0 OR window_start + ?5 <= ?3 THEN 1 \
+                     ELSE failures + 1 END, \
+                   window_start = CASE \
+                     WHEN locked_until > ?3 THEN window_start \
+                     WHEN locked_until > 0 OR window_start + ?5 <= ?3 THEN ?3 \
+                     ELSE window_start END, \
                    locked_until = CASE \
-                     WHEN (CASE WHEN window_start + ?5 <= ?3 THEN 1 ELSE failures + 1 END) >= ?4 \
-                     THEN ?3 + ?6 ELSE locked_until END \
+                     WHEN locked_until > ?3 THEN locked_until \
+                     WHEN (CASE WHEN locked_until > 0 OR window_start + ?5 <= ?3 THEN 1 \
+                                ELSE failures + 1 END) >= ?4 THEN ?3 + ?6 \
+                     ELSE 0 END \
                  RETURNING failures",
                 &[
                     user_key.into(),
@@ -156,7 +150,8 @@ impl AttemptStore for D1Store {
                 ],
             )
             .await?;
-        Ok(row.map_or(1, |r| r.failures as u32))
+        row.map(|r| r.failures as u32)
+            .ok_or_else(|| err("login_failures upsert returned no row"))
     }
 
     async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
@@ -206,37 +201,61 @@ impl From<RefreshRow> for RefreshRecord {
     }
 }
 
+/// The columns of a refresh token, with its family's revocation time.
+const REFRESH_SELECT: &str = "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
+    t.audience, t.scope, t.auth_time, t.created_at, t.idle_expires_at, t.absolute_expires_at, \
+    t.used_at, f.revoked_at, t.org_id \
+    FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";
+
 impl RefreshStore for D1Store {
-    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<(), StoreError> {
-        self.run(
-            "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, \
-             scope, auth_time, created_at, idle_expires_at, absolute_expires_at, org_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            &[
-                r.token_hash.as_str().into(),
-                r.family_id.as_str().into(),
-                r.client_id.as_str().into(),
-                r.user_id.as_str().into(),
-                opt(&r.audience),
-                r.scope.as_str().into(),
-                num(r.auth_time),
-                num(r.created_at),
-                num(r.idle_expires_at),
-                num(r.absolute_expires_at),
-                opt(&r.org_id),
-            ],
-        )
-        .await
-        .map(|_| ())
+    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<bool, StoreError> {
+        // One batch (one transaction): create the family on its first token, then store the
+        // token only while the family is unrevoked. A revocation is a write to the family
+        // row, so it comes wholly before this batch (nothing stored) or after it (the new
+        // token is revoked with the rest).
+        let family: [JsValue; 4] = [
+            r.family_id.as_str().into(),
+            r.client_id.as_str().into(),
+            r.user_id.as_str().into(),
+            num(r.created_at),
+        ];
+        let token: [JsValue; 11] = [
+            r.token_hash.as_str().into(),
+            r.family_id.as_str().into(),
+            r.client_id.as_str().into(),
+            r.user_id.as_str().into(),
+            opt(&r.audience),
+            r.scope.as_str().into(),
+            num(r.auth_time),
+            num(r.created_at),
+            num(r.idle_expires_at),
+            num(r.absolute_expires_at),
+            opt(&r.org_id),
+        ];
+        let changes = self
+            .batch(&[
+                (
+                    "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING",
+                    &family,
+                ),
+                (
+                    "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
+                     audience, scope, auth_time, created_at, idle_expires_at, \
+                     absolute_expires_at, org_id) \
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+                     WHERE EXISTS (SELECT 1 FROM refresh_families \
+                                   WHERE family_id = ?2 AND revoked_at IS NULL)",
+                    &token,
+                ),
+            ])
+            .await?;
+        Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        let row: Option<RefreshRow> = self
-            .first(
-                "SELECT * FROM refresh_tokens WHERE token_hash = ?1",
-                &[token_hash.into()],
-            )
-            .await?;
+        let sql = format!("{REFRESH_SELECT} WHERE t.token_hash = ?1");
+        let row: Option<RefreshRow> = self.first(&sql, &[token_hash.into()]).await?;
         Ok(row.map(RefreshRecord::from))
     }
 
@@ -250,7 +269,10 @@ impl RefreshStore for D1Store {
             .run(
                 "UPDATE refresh_tokens SET used_at = ?3 \
                  WHERE token_hash = ?1 AND client_id = ?2 AND used_at IS NULL \
-                   AND revoked_at IS NULL AND idle_expires_at > ?3 AND absolute_expires_at > ?3",
+                   AND idle_expires_at > ?3 AND absolute_expires_at > ?3 \
+                   AND EXISTS (SELECT 1 FROM refresh_families f \
+                               WHERE f.family_id = refresh_tokens.family_id \
+                                 AND f.revoked_at IS NULL)",
                 &[token_hash.into(), client_id.into(), num(now)],
             )
             .await?;
@@ -259,7 +281,7 @@ impl RefreshStore for D1Store {
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
         self.run(
-            "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
             &[family_id.into(), num(now)],
         )
         .await

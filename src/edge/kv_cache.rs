@@ -1,6 +1,6 @@
 //! KV as an edge read cache in front of D1 for what every token request reads and what
 //! rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
-//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v3:`) so a
+//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v4:`) so a
 //! change of the cached shape never reads old entries. Signing keys, users, login counters and
 //! refresh tokens are never cached here: they go straight to D1.
 
@@ -66,12 +66,12 @@ impl<'a> CachedStore<'a> {
 
 impl ClientStore for CachedStore<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.read_through(format!("v3:client:{client_id}"), self.d1.client(client_id))
+        self.read_through(format!("v4:client:{client_id}"), self.d1.client(client_id))
             .await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.read_through(format!("v3:api:{identifier}"), self.d1.api(identifier))
+        self.read_through(format!("v4:api:{identifier}"), self.d1.api(identifier))
             .await
     }
 }
@@ -113,18 +113,14 @@ impl UserStore for CachedStore<'_> {
 }
 
 impl AttemptStore for CachedStore<'_> {
-    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
-        self.d1.locked_until(user_key, ip).await
-    }
-
-    async fn record_failure(
+    async fn count_attempt(
         &self,
         user_key: &str,
         ip: &str,
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
-        self.d1.record_failure(user_key, ip, now, policy).await
+        self.d1.count_attempt(user_key, ip, now, policy).await
     }
 
     async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
@@ -133,7 +129,7 @@ impl AttemptStore for CachedStore<'_> {
 }
 
 impl RefreshStore for CachedStore<'_> {
-    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError> {
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
         self.d1.insert_refresh(record).await
     }
 
@@ -158,7 +154,7 @@ impl RefreshStore for CachedStore<'_> {
 impl ClaimsStore for CachedStore<'_> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         // Rules and hooks are read on every token request and change rarely: one KV entry.
-        self.read_through(format!("v3:pipeline:{trigger}"), async {
+        self.read_through(format!("v4:pipeline:{trigger}"), async {
             self.d1.pipeline(trigger).await.map(Some)
         })
         .await
@@ -169,7 +165,7 @@ impl ClaimsStore for CachedStore<'_> {
         self.d1.put_rule(rule).await?;
         // Write-through: drop the cached pipeline so the next request reads the new rule.
         if let Some(kv) = &self.kv {
-            kv.delete(&format!("v3:pipeline:{}", rule.trigger.as_str()))
+            kv.delete(&format!("v4:pipeline:{}", rule.trigger.as_str()))
                 .await
                 .map_err(|e| StoreError(format!("kv delete: {e}")))?;
         }

@@ -25,8 +25,6 @@ use crate::token::{Issuance, RefreshPlan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Path prefix of the management API; `<issuer>/api/v2/` is its audience.
-pub const PREFIX: &str = "/api/v2/";
 /// Rules live under this prefix, by id.
 pub const RULES: &str = "/api/v2/rules/";
 /// The dry run of the claims pipeline.
@@ -51,7 +49,42 @@ fn from_oauth(e: &OAuthError) -> HttpResponse {
     error(status, e.description.as_deref().unwrap_or(e.code.as_str()))
 }
 
-/// Checks the bearer token: ours, for the management audience, with `scope`.
+/// A refusal of the bearer token, in Auth0's shape with an RFC 6750 §3 challenge: no error
+/// code when no token was sent (§3.1), else `invalid_token` (401) or `insufficient_scope`
+/// (403, naming the scope the route needs). RFC 9110 §15.5.2 requires the header on 401.
+fn refuse<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    status: u16,
+    code: Option<&str>,
+    message: &str,
+    scope: Option<&str>,
+) -> HttpResponse {
+    let quoted = |v: &str| v.replace(['"', '\\'], "");
+    let mut challenge = format!("Bearer realm=\"{}\"", quoted(&issuer.config.issuer));
+    if let Some(code) = code {
+        challenge.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{}\"",
+            quoted(message)
+        ));
+    }
+    if let Some(scope) = scope {
+        challenge.push_str(&format!(", scope=\"{scope}\""));
+    }
+    let mut body = json!({
+        "statusCode": status,
+        "error": if status == 401 { "Unauthorized" } else { "Forbidden" },
+        "message": message,
+    });
+    if let Some(code) = code {
+        body["errorCode"] = json!(code);
+    }
+    HttpResponse::json(status, &body).with_header("www-authenticate", &challenge)
+}
+
+/// Checks the bearer token: ours, for the management audience, issued to a machine client
+/// (client_credentials), with `scope`. A user-delegated token is refused with 403 whatever
+/// scopes it carries: these routes act on the whole tenant, and a user may act only on
+/// their own profile (the self-service routes, which say so themselves).
 async fn authorize<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     req: &HttpRequest,
@@ -62,7 +95,7 @@ async fn authorize<S: Store, C: Crypto>(
         .and_then(|v| v.trim().split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim())
-        .ok_or_else(|| error(401, "Missing authentication"))?;
+        .ok_or_else(|| refuse(issuer, 401, None, "Missing authentication", None))?;
     let claims = verify_access_token(
         issuer.store,
         issuer.crypto,
@@ -71,19 +104,92 @@ async fn authorize<S: Store, C: Crypto>(
         token,
     )
     .await
-    .and_then(|c| require_audience(&c, &issuer.config.url(PREFIX)).map(|()| c))
+    .and_then(|c| require_audience(&c, &issuer.config.management_audience()).map(|()| c))
     .map_err(|e| match e.http_status() {
         500 => from_oauth(&e),
-        _ => error(401, e.description.as_deref().unwrap_or("Invalid token")),
+        _ => {
+            let why = e.description.as_deref().unwrap_or("Invalid token");
+            refuse(issuer, 401, Some("invalid_token"), why, None)
+        }
     })?;
+    let gty = claims.get("gty").and_then(Value::as_str);
+    if gty != Some(GrantType::ClientCredentials.gty()) {
+        return Err(refuse(
+            issuer,
+            403,
+            Some("insufficient_scope"),
+            "This endpoint needs a token issued to a machine client (client_credentials); \
+             a user's token may only call the self-service endpoints",
+            Some(scope),
+        ));
+    }
     let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
     if !granted.split(' ').any(|s| s == scope) {
-        return Err(error(
+        return Err(refuse(
+            issuer,
             403,
+            Some("insufficient_scope"),
             &format!("Insufficient scope, expected: {scope}"),
+            Some(scope),
         ));
     }
     Ok(())
+}
+
+/// Reads a JSON body into `T`, or says what is wrong in the API's own terms: the field, and
+/// what was expected there (never a Rust type name).
+fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let what = plain_words(&e.into_inner());
+        let message = if path == "." || path.is_empty() {
+            format!("Payload validation error: {what}")
+        } else {
+            format!("Payload validation error at {path}: {what}")
+        };
+        error(400, &message)
+    })
+}
+
+/// A serde_json message in JSON's own vocabulary: `map` → object, `sequence` → array,
+/// `struct X` → an object, `i64`/`u64` → an integer; positions dropped.
+fn plain_words(e: &serde_json::Error) -> String {
+    if e.is_syntax() || e.is_eof() {
+        return "the body is not valid JSON".into();
+    }
+    let text = e.to_string();
+    let text = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |i| &text[..i]);
+    let mut out: Vec<String> = Vec::new();
+    let mut words = text.split(' ');
+    while let Some(word) = words.next() {
+        let core = word.trim_end_matches([',', ';', ':']);
+        let tail = &word[core.len()..];
+        let (plain, tail) = match core {
+            // `struct Rule,`: the type's name goes, its punctuation stays.
+            "struct" | "enum" => {
+                let name = words.next().unwrap_or("");
+                let kind = if core == "struct" { "object" } else { "value" };
+                (kind, &name[name.trim_end_matches([',', ';', ':']).len()..])
+            }
+            "map" => ("object", tail),
+            "sequence" => ("array", tail),
+            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => ("integer", tail),
+            "f32" | "f64" => ("number", tail),
+            _ => {
+                out.push(word.to_string());
+                continue;
+            }
+        };
+        let article = if plain == "value" { "a" } else { "an" };
+        if out.last().is_some_and(|w| w == "a") {
+            out.pop();
+        }
+        out.push(format!("{article} {plain}{tail}"));
+    }
+    out.join(" ")
 }
 
 /// `PUT /api/v2/rules/{id}`.
@@ -98,9 +204,9 @@ pub async fn put_rule<S: Store, C: Crypto>(
     if rule_id.is_empty() || rule_id.contains('/') {
         return error(404, "Not Found");
     }
-    let mut rule: Rule = match serde_json::from_slice(&req.body) {
+    let mut rule: Rule = match payload(&req.body) {
         Ok(r) => r,
-        Err(e) => return error(400, &format!("Payload validation error: {e}")),
+        Err(resp) => return resp,
     };
     if !rule.rule_id.is_empty() && rule.rule_id != rule_id {
         return error(400, "rule_id in the body differs from the path");
@@ -144,9 +250,9 @@ pub async fn explain<S: Store, C: Crypto>(
     if let Err(resp) = authorize(issuer, req, "read:claims").await {
         return resp;
     }
-    let body: ExplainRequest = match serde_json::from_slice(&req.body) {
+    let body: ExplainRequest = match payload(&req.body) {
         Ok(b) => b,
-        Err(e) => return error(400, &format!("Payload validation error: {e}")),
+        Err(resp) => return resp,
     };
     match dry_run(issuer, body).await {
         Ok(v) => HttpResponse::json(200, &v),
@@ -220,6 +326,7 @@ async fn dry_run<S: Store, C: Crypto>(
     let scope = match &user {
         Some(_) => {
             user_scope(
+                issuer.config,
                 requested.as_ref(),
                 api.as_ref(),
                 &client,

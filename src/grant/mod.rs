@@ -5,7 +5,9 @@ pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
 
+use crate::config::{Config, SELF_SERVICE_SCOPES};
 use crate::error::{ErrorCode, OAuthError};
+use crate::store::Api;
 
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,26 @@ pub fn require_allowed(client: &crate::store::Client, grant: GrantType) -> Resul
         ErrorCode::UnauthorizedClient,
         format!("client is not allowed the {} grant", grant.as_str()),
     ))
+}
+
+/// Who may hold an API scope in a user-delegated token (password, refresh_token, and the
+/// code flow to come): the scope must be one the API defines, and
+/// - on the management API, only a self-service scope ([`SELF_SERVICE_SCOPES`]), whatever
+///   RBAC or the API's settings say;
+/// - with RBAC on, only a scope among the user's permissions on the API;
+/// - with RBAC off, only a scope the API lists in `user_grantable_scopes`.
+///
+/// Machine clients get API scopes through client grants instead ([`client_credentials`]).
+pub fn user_may_hold(config: &Config, api: &Api, permissions: &[String], scope: &str) -> bool {
+    let defined = api.scopes.iter().any(|s| s == scope);
+    let management_ok =
+        api.identifier != config.management_audience() || SELF_SERVICE_SCOPES.contains(&scope);
+    let user_ok = if api.rbac_enabled {
+        permissions.iter().any(|p| p == scope)
+    } else {
+        api.user_grantable_scopes.iter().any(|s| s == scope)
+    };
+    defined && management_ok && user_ok
 }
 
 /// The organization a user grant is made in: the one the request names (by id or name), of

@@ -1,9 +1,12 @@
 //! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
-use super::{requested_audience, require_allowed, select_organization, GrantType, Target};
+use super::{
+    requested_audience, require_allowed, select_organization, user_may_hold, GrantType, Target,
+};
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
+use crate::config::Config;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::params::Params;
@@ -43,15 +46,14 @@ pub async fn validate<S: Store, C: Crypto>(
     let api = user_api(store, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;
 
-    // Locked for this IP? Answer before spending any hashing work.
+    // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
+    // so however many requests race, at most `max_failures` of them reach the hash.
     let ip = issuer.client_ip.unwrap_or("unknown");
     let email = username.to_ascii_lowercase();
     let user_key = format!("{connection}\n{email}");
-    if store
-        .locked_until(&user_key, ip)
-        .await?
-        .is_some_and(|t| t > now)
-    {
+    let policy = &config.lockout;
+    let attempt = store.count_attempt(&user_key, ip, now, policy).await?;
+    if attempt > policy.max_failures {
         return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
     }
 
@@ -67,10 +69,8 @@ pub async fn validate<S: Store, C: Crypto>(
     let user: User = match (user, verdict) {
         (Some(user), Verdict::Right | Verdict::RightRehash) => user,
         _ => {
-            let failures = store
-                .record_failure(&user_key, ip, now, &config.lockout)
-                .await?;
-            let msg = if failures >= config.lockout.max_failures {
+            // This attempt was the last one allowed: say so now.
+            let msg = if attempt >= policy.max_failures {
                 LOCKED
             } else {
                 WRONG
@@ -78,11 +78,11 @@ pub async fn validate<S: Store, C: Crypto>(
             return Err(OAuthError::new(ErrorCode::InvalidGrant, msg));
         }
     };
+    // The right password is no brute force: its attempts are forgotten, blocked user or not.
+    store.clear_failures(&user_key, ip).await?;
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::InvalidGrant, "user is blocked"));
     }
-
-    store.clear_failures(&user_key, ip).await?;
     if verdict == Verdict::RightRehash {
         let fresh = crate::password::hash(
             issuer.crypto,
@@ -101,6 +101,7 @@ pub async fn validate<S: Store, C: Crypto>(
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let (scope, refresh) = user_scope(
+        config,
         requested.as_ref(),
         api.as_ref(),
         client,
@@ -147,11 +148,12 @@ pub async fn user_api<S: Store>(
     }
 }
 
-/// What a user is granted of what was asked: OIDC scopes and the API's scopes (with RBAC on,
-/// only those the user's `permissions` allow); anything else is dropped, as Auth0 does (the
-/// response's `scope` says what was granted). `offline_access` stays, and yields a refresh
-/// token, only when the client may use the refresh_token grant.
+/// What a user is granted of what was asked: OIDC scopes, and the API's scopes the user may
+/// hold ([`user_may_hold`]); anything else is dropped, as Auth0 does (the response's `scope`
+/// says what was granted). `offline_access` stays, and yields a refresh token, only when the
+/// client may use the refresh_token grant.
 pub fn user_scope(
+    config: &Config,
     requested: Option<&Scope>,
     api: Option<&Api>,
     client: &Client,
@@ -165,10 +167,7 @@ pub fn user_scope(
         .map(String::as_str)
         .filter(|t| {
             (OIDC_SCOPES.contains(t) && (*t != "offline_access" || allow_refresh))
-                || api.is_some_and(|a| {
-                    a.scopes.iter().any(|s| s == t)
-                        && (!a.rbac_enabled || permissions.iter().any(|p| p == t))
-                })
+                || api.is_some_and(|a| user_may_hold(config, a, permissions, t))
         })
         .collect();
     let refresh = if kept.contains(&"offline_access") {

@@ -2,7 +2,8 @@
 //! every use consumes the token in one atomic step and issues the next of its family; a
 //! consumed token presented again revokes the whole family.
 
-use super::{require_allowed, GrantType};
+use super::{require_allowed, user_may_hold, GrantType};
+use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -49,7 +50,8 @@ pub async fn validate<S: Store, C: Crypto>(
         reuse_or_replay(issuer, client, &record, used_at, now).await?;
     }
 
-    // The scope may narrow, never widen (§6); nothing is consumed if this fails.
+    // §6: the grant's scope stays with the family; `scope` may narrow the access token's
+    // scope, never widen it. Nothing is consumed if this fails.
     let granted = Scope::parse(&record.scope)?;
     let scope = match params.get("scope").map(Scope::parse).transpose()? {
         Some(requested) => Scope::narrow(Some(&requested), granted.tokens())?,
@@ -94,32 +96,29 @@ pub async fn validate<S: Store, C: Crypto>(
         reuse_or_replay(issuer, client, &record, used_at, now).await?;
     }
 
-    // Fresh authorization: with RBAC on, API scopes the user lost permission for are dropped.
+    // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
+    // no longer user-grantable) leave the access token; the grant itself is kept.
     let access = store
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
-    let scope = match &api {
-        Some(api) if api.rbac_enabled => {
-            let kept: Vec<&str> = scope
-                .tokens()
-                .iter()
-                .map(String::as_str)
-                .filter(|t| {
-                    !api.scopes.iter().any(|s| s == t) || access.permissions.iter().any(|p| p == t)
-                })
-                .collect();
-            Scope::parse(&kept.join(" "))?
-        }
-        _ => scope,
-    };
+    let kept: Vec<&str> = scope
+        .tokens()
+        .iter()
+        .map(String::as_str)
+        .filter(|t| {
+            OIDC_SCOPES.contains(t)
+                || api
+                    .as_ref()
+                    .is_some_and(|a| user_may_hold(issuer.config, a, &access.permissions, t))
+        })
+        .collect();
+    let scope = Scope::parse(&kept.join(" "))?;
 
-    let refresh = if scope.tokens().iter().any(|t| t == "offline_access") {
-        RefreshPlan::Continue {
-            family_id: record.family_id.clone(),
-            absolute_expires_at: record.absolute_expires_at,
-        }
-    } else {
-        RefreshPlan::None
+    // Rotation always continues the family with the grant's scope, narrowed or not.
+    let refresh = RefreshPlan::Continue {
+        family_id: record.family_id.clone(),
+        absolute_expires_at: record.absolute_expires_at,
+        grant_scope: record.scope.clone(),
     };
     Ok(Issuance {
         auth_time: Some(record.auth_time),

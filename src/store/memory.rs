@@ -6,7 +6,7 @@ use super::*;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-/// Failures of one (user key, IP): (window start, failures, locked until).
+/// Attempts of one (user key, IP): (window start, attempts, locked until).
 type Attempts = (u64, u32, u64);
 
 /// Everything in `RefCell`s: the core is single-threaded, like a Worker isolate.
@@ -19,6 +19,8 @@ pub struct MemoryStore {
     users: RefCell<Vec<User>>,
     attempts: RefCell<HashMap<(String, String), Attempts>>,
     refresh: RefCell<Vec<RefreshRecord>>,
+    /// Refresh families: id → when revoked.
+    families: RefCell<HashMap<String, Option<u64>>>,
     rules: RefCell<Vec<Rule>>,
     hooks: RefCell<Vec<StoredHook>>,
     /// role id → (name, [(audience, permission)])
@@ -124,9 +126,22 @@ impl MemoryStore {
             .push((org_id.to_string(), user_id.to_string()));
     }
 
-    /// Every refresh record, for assertions.
+    /// Every refresh record, for assertions, as [`RefreshStore::find_refresh`] shows it.
     pub fn refresh_records(&self) -> Vec<RefreshRecord> {
-        self.refresh.borrow().clone()
+        self.refresh
+            .borrow()
+            .iter()
+            .map(|r| self.with_family(r))
+            .collect()
+    }
+
+    /// A stored token with its family's revocation time.
+    fn with_family(&self, r: &RefreshRecord) -> RefreshRecord {
+        let revoked_at = self.families.borrow().get(&r.family_id).copied().flatten();
+        RefreshRecord {
+            revoked_at,
+            ..r.clone()
+        }
     }
 }
 
@@ -235,33 +250,31 @@ impl UserStore for MemoryStore {
 }
 
 impl AttemptStore for MemoryStore {
-    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError> {
-        let attempts = self.attempts.borrow();
-        Ok(attempts
-            .get(&(user_key.to_string(), ip.to_string()))
-            .map(|(_, _, until)| *until)
-            .filter(|until| *until > 0))
-    }
-
-    async fn record_failure(
+    async fn count_attempt(
         &self,
         user_key: &str,
         ip: &str,
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
+        // The same decision as the D1 statement, taken while holding the borrow (atomic in a
+        // single-threaded isolate).
         let mut attempts = self.attempts.borrow_mut();
         let entry = attempts
             .entry((user_key.to_string(), ip.to_string()))
             .or_insert((now, 0, 0));
-        if entry.0 + policy.window_seconds <= now {
-            entry.0 = now;
-            entry.1 = 0;
-        }
-        entry.1 += 1;
-        if entry.1 >= policy.max_failures {
-            entry.2 = now + policy.lock_seconds;
-        }
+        let (window_start, count, locked_until) = *entry;
+        *entry = if locked_until > now {
+            (
+                window_start,
+                count.max(policy.max_failures) + 1,
+                locked_until,
+            )
+        } else if locked_until > 0 || window_start + policy.window_seconds <= now || count == 0 {
+            (now, 1, lock_at(1, now, policy))
+        } else {
+            (window_start, count + 1, lock_at(count + 1, now, policy))
+        };
         Ok(entry.1)
     }
 
@@ -273,19 +286,42 @@ impl AttemptStore for MemoryStore {
     }
 }
 
+/// The lock an attempt count sets: `now + lock_seconds` at the limit, else none.
+fn lock_at(count: u32, now: u64, policy: &LockoutPolicy) -> u64 {
+    if count >= policy.max_failures {
+        now + policy.lock_seconds
+    } else {
+        0
+    }
+}
+
 impl RefreshStore for MemoryStore {
-    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError> {
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
+        let mut families = self.families.borrow_mut();
+        let revoked = families
+            .entry(record.family_id.clone())
+            .or_insert(None)
+            .is_some();
+        if revoked {
+            return Ok(false);
+        }
         let mut all = self.refresh.borrow_mut();
         if all.iter().any(|r| r.token_hash == record.token_hash) {
             return Err(StoreError("refresh token hash collision".into()));
         }
-        all.push(record.clone());
-        Ok(())
+        all.push(RefreshRecord {
+            revoked_at: None,
+            ..record.clone()
+        });
+        Ok(true)
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
         let all = self.refresh.borrow();
-        Ok(all.iter().find(|r| r.token_hash == token_hash).cloned())
+        Ok(all
+            .iter()
+            .find(|r| r.token_hash == token_hash)
+            .map(|r| self.with_family(r)))
     }
 
     async fn consume_refresh(
@@ -294,12 +330,13 @@ impl RefreshStore for MemoryStore {
         client_id: &str,
         now: u64,
     ) -> Result<bool, StoreError> {
+        let families = self.families.borrow();
         let mut all = self.refresh.borrow_mut();
         let Some(r) = all.iter_mut().find(|r| {
             r.token_hash == token_hash
                 && r.client_id == client_id
                 && r.used_at.is_none()
-                && r.revoked_at.is_none()
+                && families.get(&r.family_id).is_some_and(Option::is_none)
                 && r.idle_expires_at > now
                 && r.absolute_expires_at > now
         }) else {
@@ -310,10 +347,8 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
-        for r in self.refresh.borrow_mut().iter_mut() {
-            if r.family_id == family_id && r.revoked_at.is_none() {
-                r.revoked_at = Some(now);
-            }
+        if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
+            revoked.get_or_insert(now);
         }
         Ok(())
     }
@@ -421,32 +456,69 @@ mod tests {
     }
 
     #[test]
-    fn failures_lock_at_the_limit_and_the_window_restarts() {
+    fn attempts_are_counted_before_verifying_and_the_lock_holds() {
         let store = MemoryStore::new();
         let policy = LockoutPolicy {
             max_failures: 3,
             window_seconds: 100,
             lock_seconds: 50,
         };
+        let count = |now| pollster::block_on(store.count_attempt("u", "ip", now, &policy)).unwrap();
+        assert_eq!([count(10), count(10), count(20)], [1, 2, 3]);
+        // Locked until 70: every further attempt is past the limit, however many.
+        assert_eq!([count(21), count(22), count(69)], [4, 5, 6]);
+        let other = pollster::block_on(store.count_attempt("u", "other-ip", 21, &policy));
+        assert_eq!(other.unwrap(), 1, "another IP counts apart");
+        // The lock expired: a new window.
+        assert_eq!(count(70), 1);
+        // A window older than 100 s restarts too.
+        assert_eq!([count(80), count(171)], [2, 1]);
+        pollster::block_on(store.clear_failures("u", "ip")).unwrap();
+        assert_eq!(count(172), 1);
+    }
+
+    fn refresh(hash: &str, family: &str) -> RefreshRecord {
+        RefreshRecord {
+            token_hash: hash.into(),
+            family_id: family.into(),
+            client_id: "c".into(),
+            user_id: "u".into(),
+            audience: None,
+            scope: "offline_access".into(),
+            auth_time: 1,
+            created_at: 1,
+            idle_expires_at: 100,
+            absolute_expires_at: 100,
+            used_at: None,
+            revoked_at: None,
+            org_id: None,
+        }
+    }
+
+    #[test]
+    fn a_revoked_family_takes_no_new_token_and_keeps_none_alive() {
+        let store = MemoryStore::new();
         pollster::block_on(async {
-            for n in 1..=2 {
-                assert_eq!(
-                    store.record_failure("u", "ip", 10, &policy).await.unwrap(),
-                    n
-                );
-            }
-            assert_eq!(store.locked_until("u", "ip").await.unwrap(), None);
+            assert!(store.insert_refresh(&refresh("a", "f")).await.unwrap());
+            assert!(store.insert_refresh(&refresh("x", "g")).await.unwrap());
+            store.revoke_family("f", 5).await.unwrap();
+            assert!(!store.insert_refresh(&refresh("b", "f")).await.unwrap());
+            assert!(!store.consume_refresh("a", "c", 6).await.unwrap());
             assert_eq!(
-                store.record_failure("u", "ip", 20, &policy).await.unwrap(),
-                3
+                store.find_refresh("a").await.unwrap().unwrap().revoked_at,
+                Some(5)
             );
-            assert_eq!(store.locked_until("u", "ip").await.unwrap(), Some(70));
-            assert_eq!(store.locked_until("u", "other-ip").await.unwrap(), None);
-            // A failure after the window starts a new count.
+            store.revoke_family("f", 9).await.unwrap();
             assert_eq!(
-                store.record_failure("u", "ip", 200, &policy).await.unwrap(),
-                1
+                store.find_refresh("a").await.unwrap().unwrap().revoked_at,
+                Some(5),
+                "the first revocation time stays"
+            );
+            assert!(
+                store.consume_refresh("x", "c", 6).await.unwrap(),
+                "other family"
             );
         });
+        assert_eq!(store.refresh_records().len(), 2);
     }
 }

@@ -56,33 +56,43 @@ pub trait UserStore {
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError>;
 }
 
-/// Failed password attempts per (user key, IP) (RFC 6749 §4.3.2).
+/// Password attempts per (user key, IP) (RFC 6749 §4.3.2).
 pub trait AttemptStore {
-    /// Until when `(user_key, ip)` is locked; `None` or a past time when it is not.
-    async fn locked_until(&self, user_key: &str, ip: &str) -> Result<Option<u64>, StoreError>;
-    /// Counts one failure and returns the failures in the current window.
+    /// Counts one password attempt of `(user_key, ip)` **before** the password is verified
+    /// and returns the attempts in the current window, this one included. The caller may
+    /// verify only when the count is at most `policy.max_failures`.
     ///
-    /// Contract: atomic increment. A window older than `policy.window_seconds` restarts at
-    /// 1; reaching `policy.max_failures` sets the lock to `now + policy.lock_seconds`.
-    async fn record_failure(
+    /// Contract: one atomic conditional increment, so of any number of concurrent attempts
+    /// at most `max_failures` get a count within the limit. While a lock is in force
+    /// (`locked_until > now`) the count only grows past the limit. A window older than
+    /// `policy.window_seconds`, or an expired lock, restarts the count at 1. Reaching
+    /// `max_failures` sets the lock to `now + policy.lock_seconds`; a success clears it
+    /// ([`AttemptStore::clear_failures`]).
+    async fn count_attempt(
         &self,
         user_key: &str,
         ip: &str,
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError>;
-    /// Forgets the failures of `(user_key, ip)` after a successful login.
+    /// Forgets the attempts of `(user_key, ip)` after a successful login.
     async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError>;
 }
 
-/// Refresh tokens, stored by hash, grouped in families.
+/// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
+/// a property of the family, not of single tokens.
 pub trait RefreshStore {
-    /// Stores a new refresh token.
-    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<(), StoreError>;
-    /// The token with this hash, used or not.
+    /// Stores a new refresh token, creating its family on the first token, **unless the
+    /// family is revoked**; reports whether it was stored.
+    ///
+    /// Contract: atomic with respect to [`RefreshStore::revoke_family`]: once a revocation
+    /// has happened no later call stores a token of that family, and a token stored before
+    /// it is revoked by it. No interleaving leaves a usable token in a revoked family.
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError>;
+    /// The token with this hash, used or not; `revoked_at` is its family's revocation time.
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
-    /// Marks the token used if and only if it is unused, unrevoked, unexpired at `now` and
-    /// issued to `client_id`; reports whether this call did so.
+    /// Marks the token used if and only if it is unused, unexpired at `now`, issued to
+    /// `client_id` and its family is not revoked; reports whether this call did so.
     ///
     /// Contract: one atomic compare-and-set. Of any number of concurrent calls for one
     /// token, at most one returns `true`.
@@ -92,7 +102,8 @@ pub trait RefreshStore {
         client_id: &str,
         now: u64,
     ) -> Result<bool, StoreError>;
-    /// Revokes every token of the family (RFC 9700 §4.14.2 reuse detection, RFC 7009).
+    /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
+    /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
 }
 

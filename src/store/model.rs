@@ -86,6 +86,10 @@ pub struct Api {
     /// RBAC: tokens for this API carry a `permissions` array claim.
     #[serde(default)]
     pub token_permissions: bool,
+    /// With RBAC off, the scopes a user-delegated token may carry; any other scope of the
+    /// API is for machine clients only (see [`crate::grant::user_may_hold`]).
+    #[serde(default)]
+    pub user_grantable_scopes: Vec<String>,
 }
 
 /// The scopes a client was granted on one API (Auth0's "client grant"), as stored.
@@ -149,7 +153,8 @@ pub struct RefreshRecord {
     pub user_id: String,
     /// The API the grant was for, if any.
     pub audience: Option<String>,
-    /// The granted scope (space-separated): a refresh may narrow it, never widen it.
+    /// The scope of the grant (space-separated): every token of the family carries the same
+    /// (RFC 6749 §6); a refresh may narrow the access token's scope, never widen it.
     pub scope: String,
     /// When the user authenticated (OIDC Core §12.2: kept across refreshes).
     pub auth_time: u64,
@@ -157,6 +162,7 @@ pub struct RefreshRecord {
     pub idle_expires_at: u64,
     pub absolute_expires_at: u64,
     pub used_at: Option<u64>,
+    /// When the token's family was revoked (a family row holds it; see [`super::RefreshStore`]).
     pub revoked_at: Option<u64>,
     /// The organization the grant was made in, if any.
     #[serde(default)]

@@ -19,12 +19,14 @@ pub use issue::issue;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshPlan {
     None,
-    /// A new family (first issue after a login).
+    /// A new family (first issue after a login), whose grant is the issuance's scope.
     NewFamily,
-    /// The next token of an existing family (rotation).
+    /// The next token of an existing family (rotation). It carries the family's grant scope
+    /// unchanged (RFC 6749 §6), however the access token's scope was narrowed.
     Continue {
         family_id: String,
         absolute_expires_at: u64,
+        grant_scope: String,
     },
 }
 

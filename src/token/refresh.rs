@@ -2,7 +2,7 @@
 //! RFC 9700 §4.14).
 
 use super::{Issuance, RefreshPlan};
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::random::Random;
 use crate::store::{RefreshRecord, RefreshStore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,7 +14,9 @@ pub fn hash_refresh_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates and stores the refresh token the plan asks for; returns its value.
+/// Creates and stores the refresh token the plan asks for; returns its value. A family
+/// revoked meanwhile (reuse detected by a concurrent request) takes no new token:
+/// `invalid_grant`.
 pub async fn issue_refresh_token<S: RefreshStore>(
     store: &S,
     rng: &dyn Random,
@@ -25,13 +27,18 @@ pub async fn issue_refresh_token<S: RefreshStore>(
         return Ok(None);
     };
     let client = &issuance.client;
-    let (family_id, absolute_expires_at) = match &issuance.refresh {
+    let (family_id, absolute_expires_at, scope) = match &issuance.refresh {
         RefreshPlan::None => return Ok(None),
-        RefreshPlan::NewFamily => (rng.token(16)?, now + client.refresh_absolute_lifetime),
+        RefreshPlan::NewFamily => (
+            rng.token(16)?,
+            now + client.refresh_absolute_lifetime,
+            issuance.scope.to_wire(),
+        ),
         RefreshPlan::Continue {
             family_id,
             absolute_expires_at,
-        } => (family_id.clone(), *absolute_expires_at),
+            grant_scope,
+        } => (family_id.clone(), *absolute_expires_at, grant_scope.clone()),
     };
     let token = rng.token(32)?;
     let record = RefreshRecord {
@@ -40,7 +47,7 @@ pub async fn issue_refresh_token<S: RefreshStore>(
         client_id: client.client_id.clone(),
         user_id: user.user_id.clone(),
         audience: issuance.api.as_ref().map(|a| a.identifier.clone()),
-        scope: issuance.scope.to_wire(),
+        scope,
         auth_time: issuance.auth_time.unwrap_or(now),
         created_at: now,
         idle_expires_at: (now + client.refresh_idle_lifetime).min(absolute_expires_at),
@@ -49,6 +56,11 @@ pub async fn issue_refresh_token<S: RefreshStore>(
         revoked_at: None,
         org_id: issuance.organization.as_ref().map(|o| o.org_id.clone()),
     };
-    store.insert_refresh(&record).await?;
+    if !store.insert_refresh(&record).await? {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "every token of this grant was revoked (a refresh token was used twice)",
+        ));
+    }
     Ok(Some(token))
 }

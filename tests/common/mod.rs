@@ -49,6 +49,7 @@ impl Tenant {
             token_lifetime: 3600,
             rbac_enabled: false,
             token_permissions: false,
+            user_grantable_scopes: vec!["read:data".into(), "write:data".into()],
         });
         store.put_client(Client {
             client_id: M2M_ID.into(),

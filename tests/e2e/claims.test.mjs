@@ -46,7 +46,7 @@ const verify = async (jwt, audience) => (await jwtVerify(jwt, jwks, { issuer: IS
 async function edit(sql, ...args) {
   await issuer.db.prepare(sql).bind(...args).run();
   const kv = await issuer.kv();
-  for (const key of [`v3:client:${M2M.id}`, `v3:client:${APP.id}`, 'v3:pipeline:credentials-exchange', 'v3:pipeline:post-login']) {
+  for (const key of [`v4:client:${M2M.id}`, `v4:client:${APP.id}`, 'v4:pipeline:credentials-exchange', 'v4:pipeline:post-login']) {
     await kv.delete(key);
   }
 }
