@@ -194,6 +194,50 @@ fn ten_failures_lock_the_user_for_that_ip_for_fifteen_minutes() {
 }
 
 #[test]
+fn a_burst_of_wrong_passwords_verifies_at_most_the_limit() {
+    let t = Tenant::new();
+    let crypto = YieldingCrypto::default();
+    let bad = "grant_type=password&username=ada%40example.com&password=nope";
+    let burst = (0..40)
+        .map(|_| token_request(bad, (APP_ID, APP_SECRET)))
+        .collect();
+    let answers = t.send_all(&crypto, burst);
+    assert!(answers
+        .iter()
+        .all(|r| r.json_body()["error"] == "invalid_grant"));
+    assert_eq!(
+        crypto.pbkdf2_runs.get(),
+        10,
+        "every request counted its attempt before any verified its password"
+    );
+    let wrong = answers
+        .iter()
+        .filter(|r| r.json_body()["error_description"] == "Wrong email or password.")
+        .count();
+    assert_eq!(
+        wrong, 9,
+        "the tenth verified attempt says the user is now locked"
+    );
+    // Locked: the right password is refused without being verified.
+    let right = t.send_all(
+        &crypto,
+        vec![token_request(
+            &format!(
+                "grant_type=password&username={}&password={}",
+                enc(USER_EMAIL),
+                enc(USER_PASSWORD)
+            ),
+            (APP_ID, APP_SECRET),
+        )],
+    );
+    assert!(right[0].json_body()["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("blocked"));
+    assert_eq!(crypto.pbkdf2_runs.get(), 10);
+}
+
+#[test]
 fn a_success_resets_the_failure_count() {
     let t = Tenant::new();
     let bad = "grant_type=password&username=ada%40example.com&password=nope";

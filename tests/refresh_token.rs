@@ -152,6 +152,75 @@ fn scope_may_narrow_but_never_widen() {
 }
 
 #[test]
+fn a_narrowed_refresh_narrows_the_access_token_only_and_keeps_the_grant() {
+    let t = Tenant::new();
+    let first = login(&t);
+    // RFC 6749 §6: narrowed to a scope without offline_access, the client still gets a new
+    // refresh token, and it carries the grant's scope, not the narrowed one.
+    let narrow = t.refresh(&rt(&first), "&scope=openid").json_body();
+    assert_eq!(narrow["scope"], "openid");
+    let at = verify_jwt(
+        &t,
+        narrow["access_token"].as_str().unwrap(),
+        "https://id.example.com/userinfo",
+    );
+    assert_eq!(at["scope"], "openid");
+    let next = rt(&narrow);
+    let stored: Vec<String> = t
+        .store
+        .refresh_records()
+        .iter()
+        .map(|r| r.scope.clone())
+        .collect();
+    assert_eq!(stored, vec!["openid profile email offline_access"; 2]);
+    // The next refresh, without `scope`, gets the whole grant back.
+    let full = t.refresh(&next, "").json_body();
+    assert_eq!(full["scope"], "openid profile email offline_access");
+    assert!(full["refresh_token"].is_string());
+}
+
+#[test]
+fn concurrent_refreshes_leave_no_live_token_in_the_family() {
+    let t = Tenant::new();
+    let crypto = YieldingCrypto::default();
+    for round in 0..5 {
+        let first = rt(&login(&t));
+        let form = format!("grant_type=refresh_token&refresh_token={}", enc(&first));
+        let burst = (0..20)
+            .map(|_| token_request(&form, (APP_ID, APP_SECRET)))
+            .collect();
+        let answers = t.send_all(&crypto, burst);
+        let won: Vec<String> = answers
+            .iter()
+            .filter(|r| r.status == 200)
+            .map(|r| rt(&r.json_body()))
+            .collect();
+        assert!(won.len() <= 1, "round {round}: {} successes", won.len());
+        // Then a replay of the first token.
+        assert_eq!(t.refresh(&first, "").json_body()["error"], "invalid_grant");
+        for token in &won {
+            let again = t.refresh(token, "").json_body();
+            assert_eq!(again["error"], "invalid_grant", "round {round}");
+        }
+        let family = &t
+            .store
+            .refresh_records()
+            .into_iter()
+            .find(|r| r.token_hash == edge_issuer::token::refresh::hash_refresh_token(&first))
+            .unwrap()
+            .family_id
+            .clone();
+        let live = t
+            .store
+            .refresh_records()
+            .into_iter()
+            .filter(|r| &r.family_id == family && r.revoked_at.is_none() && r.used_at.is_none())
+            .count();
+        assert_eq!(live, 0, "round {round}: a live token in a revoked family");
+    }
+}
+
+#[test]
 fn refreshed_tokens_carry_fresh_user_data() {
     let t = Tenant::new();
     let first = login(&t);

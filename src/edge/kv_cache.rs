@@ -66,8 +66,14 @@ impl<'a> CachedStore<'a> {
 
 impl ClientStore for CachedStore<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.read_through(format!("v4:client:{client_id}"), self.d1.client(client_id))
-            .await
+        // Absent clients are cached too (as `null`): an unknown client_id then takes the same
+        // path as a known one (one KV read), so response times do not tell which ids exist.
+        let cached = self
+            .read_through(format!("v4:client:{client_id}"), async {
+                self.d1.client(client_id).await.map(Some)
+            })
+            .await?;
+        Ok(cached.flatten())
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {

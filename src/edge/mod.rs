@@ -15,6 +15,7 @@ use crate::http::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::issuer::Issuer;
 use crate::random::OsRandom;
 use crate::token::keys::{Kek, KeyCache};
+use futures_util::StreamExt;
 use worker::{console_error, event, Context, Env, Request, Response, Result};
 
 thread_local! {
@@ -87,7 +88,10 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     http::handle(&issuer, req).await
 }
 
-/// Reads the request into the core's form; a body over the limit is refused unread.
+/// Reads the request into the core's form. A body over the limit is refused unread (by its
+/// `Content-Length`) or as soon as the bytes read pass it (a chunked body), without waiting
+/// for the rest. A body that cannot be read (a bad chunk, a connection closed before
+/// `Content-Length` bytes came) is the client's fault: 400 `invalid_request`.
 async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAuthError> {
     let too_large = || OAuthError::invalid_request("request body is too large").with_status(413);
     let declared = req
@@ -95,19 +99,30 @@ async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAut
         .get("content-length")
         .ok()
         .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
+        .and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }
     let url = req
         .url()
         .map_err(|e| OAuthError::server(format!("url: {e}")))?;
-    let body = req
-        .bytes()
-        .await
-        .map_err(|e| OAuthError::server(format!("body: {e}")))?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+    let mut body = Vec::new();
+    if req.inner().body().is_some() {
+        let unreadable = |e: worker::Error| {
+            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
+        };
+        let mut stream = req.stream().map_err(unreadable)?;
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk.map_err(unreadable)?);
+            if body.len() > MAX_BODY_BYTES {
+                return Err(too_large());
+            }
+        }
+    }
+    if declared.is_some_and(|n| n != body.len()) {
+        return Err(OAuthError::invalid_request(
+            "the request body is shorter than its Content-Length",
+        ));
     }
     Ok(HttpRequest {
         method: req.method().to_string(),

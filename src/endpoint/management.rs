@@ -25,6 +25,12 @@ use crate::token::{Issuance, RefreshPlan};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// Every management route: method, path (`{id}` a parameter) and the scope it needs. All of
+/// them act on the whole tenant, so all need a machine client's token.
+pub const ROUTES: [(&str, &str, &str); 2] = [
+    ("PUT", "/api/v2/rules/{id}", "update:rules"),
+    ("POST", EXPLAIN, "read:claims"),
+];
 /// Rules live under this prefix, by id.
 pub const RULES: &str = "/api/v2/rules/";
 /// The dry run of the claims pipeline.
@@ -142,8 +148,9 @@ fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpRespons
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let what = plain_words(&e.into_inner());
-        let message = if path == "." || path.is_empty() {
+        let inner = e.into_inner();
+        let what = plain_words(&inner);
+        let message = if path == "." || path == "?" || inner.is_syntax() || inner.is_eof() {
             format!("Payload validation error: {what}")
         } else {
             format!("Payload validation error at {path}: {what}")

@@ -4,7 +4,11 @@
 use super::{HttpRequest, MAX_BODY_BYTES};
 use crate::error::OAuthError;
 use serde::de::{Deserializer, MapAccess, Visitor};
+use std::collections::HashSet;
 use std::fmt;
+
+/// Most parameters one request may carry.
+pub const MAX_PARAMS: usize = 256;
 
 /// Parsed parameters: each name at most once, empty values dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,19 +23,25 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Builds from pairs, rejecting a repeated name and dropping empty values.
+    /// Builds from pairs, rejecting a repeated name and dropping empty values. Linear in the
+    /// number of pairs; more than [`MAX_PARAMS`] is `invalid_request` (no endpoint takes
+    /// nearly that many, and the cap bounds the work a body can cause).
     pub fn from_pairs(
         pairs: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for (name, value) in pairs {
-            if seen.contains(&name) {
+            if seen.len() == MAX_PARAMS {
+                return Err(OAuthError::invalid_request(format!(
+                    "too many parameters (at most {MAX_PARAMS})"
+                )));
+            }
+            if !seen.insert(name.clone()) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter {name} is repeated"
                 )));
             }
-            seen.push(name.clone());
             if !value.is_empty() {
                 out.push((name, value));
             }
@@ -175,6 +185,41 @@ mod tests {
             let e = Params::from_body(&req(ct, "grant_type=client_credentials")).unwrap_err();
             assert_eq!(e.body()["error"], "invalid_request", "{ct}");
         }
+    }
+
+    #[test]
+    fn too_many_parameters_are_refused_in_linear_time() {
+        let body = |n: usize| {
+            (0..n)
+                .map(|i| format!("p{i}=v"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        let form = "application/x-www-form-urlencoded";
+        assert!(Params::from_body(&req(form, &body(MAX_PARAMS))).is_ok());
+        let e = Params::from_body(&req(form, &body(MAX_PARAMS + 1))).unwrap_err();
+        assert_eq!(e.body()["error"], "invalid_request");
+        assert!(e.description.unwrap().contains("too many parameters"));
+        let e = Params::from_body(&req(
+            "application/json",
+            &format!(
+                "{{{}}}",
+                (0..300)
+                    .map(|i| format!("\"p{i}\":\"v\""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ))
+        .unwrap_err();
+        assert!(e.description.unwrap().contains("too many parameters"));
+        // ~9,300 distinct names inside 64 KiB: refused at the cap.
+        let big = (0..9_300)
+            .map(|i| format!("{i}="))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(big.len() < MAX_BODY_BYTES);
+        let e = Params::from_body(&req(form, &big)).unwrap_err();
+        assert!(e.description.unwrap().contains("too many parameters"));
     }
 
     #[test]

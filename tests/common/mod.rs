@@ -4,6 +4,8 @@
 use edge_issuer::clock::{Clock, FixedClock};
 use edge_issuer::config::Config;
 use edge_issuer::crypto::native::NativeCrypto;
+use edge_issuer::crypto::{Crypto, GeneratedRsaKey, SigningKey};
+use edge_issuer::error::OAuthError;
 use edge_issuer::http::{handle, HttpRequest, HttpResponse};
 use edge_issuer::issuer::Issuer;
 use edge_issuer::random::OsRandom;
@@ -111,21 +113,46 @@ impl Tenant {
 
     /// Sends one request through the route table.
     pub fn send(&self, req: HttpRequest) -> HttpResponse {
+        self.send_all(&NativeCrypto, vec![req]).remove(0)
+    }
+
+    /// Sends requests concurrently on one thread, as one Worker isolate serves them: each
+    /// runs until it awaits, then the next goes on. With [`YieldingCrypto`] every request
+    /// pauses at each cryptographic operation, where a Worker awaits WebCrypto.
+    pub fn send_all<C: Crypto>(&self, crypto: &C, reqs: Vec<HttpRequest>) -> Vec<HttpResponse> {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
-        let issuer = Issuer {
+        let issuer = self.issuer(crypto, &log);
+        let all = futures_util::future::join_all(reqs.iter().map(|r| handle(&issuer, r)));
+        pollster::block_on(all)
+    }
+
+    /// The issuer as the Worker lends it to a request, over this tenant.
+    pub fn issuer<'a, C: Crypto>(
+        &'a self,
+        crypto: &'a C,
+        log: &'a dyn Fn(&str),
+    ) -> Issuer<'a, MemoryStore, C> {
+        Issuer {
             config: &self.config,
             store: &self.store,
-            crypto: &NativeCrypto,
+            crypto,
             kek: Some(&self.kek),
             clock: &self.clock,
             random: &OsRandom,
             key_cache: &self.cache,
-            log: &log,
+            log,
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
             hooks: &self.hooks,
-        };
-        pollster::block_on(handle(&issuer, &req))
+        }
+    }
+
+    /// Signs the tokens of an issuance directly, skipping every grant's checks: how a test
+    /// holds a token that no grant would issue, to see what the routes do with it.
+    pub fn mint(&self, issuance: &edge_issuer::token::Issuance) -> serde_json::Value {
+        let log = |line: &str| self.log.borrow_mut().push(line.to_string());
+        let issuer = self.issuer(&NativeCrypto, &log);
+        pollster::block_on(edge_issuer::token::issue(&issuer, issuance)).unwrap()
     }
 
     pub fn get(&self, path: &str) -> HttpResponse {
@@ -278,5 +305,80 @@ impl edge_issuer::claims::hooks::HookTransport for FakeHooks {
         };
         self.seen.borrow_mut().push((body, signature));
         Box::pin(async move { result })
+    }
+}
+
+/// The native crypto, pausing once before each operation (as a Worker awaits WebCrypto) and
+/// counting PBKDF2 runs, i.e. password verifications.
+#[derive(Default)]
+pub struct YieldingCrypto {
+    pub pbkdf2_runs: std::cell::Cell<usize>,
+}
+
+/// Returns `Pending` once, so the executor polls the other requests first.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+impl Crypto for YieldingCrypto {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+        yield_now().await;
+        NativeCrypto.sign(key, input).await
+    }
+
+    async fn verify_es256(
+        &self,
+        kid: &str,
+        public_jwk: &str,
+        input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, OAuthError> {
+        yield_now().await;
+        NativeCrypto
+            .verify_es256(kid, public_jwk, input, signature)
+            .await
+    }
+
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+        yield_now().await;
+        NativeCrypto.generate_rs256().await
+    }
+
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], OAuthError> {
+        yield_now().await;
+        self.pbkdf2_runs.set(self.pbkdf2_runs.get() + 1);
+        NativeCrypto.pbkdf2_sha256(password, salt, iterations).await
+    }
+}
+
+/// A token-endpoint form request with Basic authentication.
+pub fn token_request(form: &str, (id, secret): (&str, &str)) -> HttpRequest {
+    HttpRequest {
+        method: "POST".into(),
+        path: "/oauth/token".into(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("authorization".into(), basic_header(id, secret)),
+        ],
+        body: form.as_bytes().to_vec(),
+        ..Default::default()
     }
 }

@@ -1,0 +1,317 @@
+//! Who may hold which scope, and who may call which management route: user-delegated tokens
+//! get only the API scopes a user may hold; the management routes take only machine tokens.
+
+mod common;
+
+use common::*;
+use edge_issuer::endpoint::management::ROUTES;
+use edge_issuer::grant::GrantType;
+use edge_issuer::http::{HttpRequest, HttpResponse};
+use edge_issuer::scope::Scope;
+use edge_issuer::store::{Api, ClientGrant, UserStore};
+use edge_issuer::token::{Issuance, RefreshPlan};
+use serde_json::Value;
+
+const MGMT: &str = "https://id.example.com/api/v2/";
+const MGMT_SCOPES: [&str; 3] = ["read:claims", "update:rules", "read:current_user"];
+
+/// The management API as a tenant would register it, carelessly: every scope marked
+/// user-grantable, RBAC off.
+fn with_management_api(t: &Tenant, rbac: bool) {
+    t.store.put_api(Api {
+        identifier: MGMT.into(),
+        name: "Management API".into(),
+        scopes: MGMT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        token_lifetime: 600,
+        rbac_enabled: rbac,
+        token_permissions: false,
+        user_grantable_scopes: MGMT_SCOPES.iter().map(|s| s.to_string()).collect(),
+    });
+}
+
+fn call(t: &Tenant, method: &str, path: &str, token: Option<&str>, body: &str) -> HttpResponse {
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    if let Some(token) = token {
+        headers.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    t.send(HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        headers,
+        body: body.as_bytes().to_vec(),
+        ..Default::default()
+    })
+}
+
+fn route_path((_, path, _): (&str, &str, &str)) -> String {
+    path.replace("{id}", "rul_probe")
+}
+
+fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
+    t.store.put_client(edge_issuer::store::Client {
+        client_id: "admin".into(),
+        name: "Admin".into(),
+        secret_hash: Some(edge_issuer::secret::hash_client_secret("admin-secret")),
+        grant_types: vec!["client_credentials".into()],
+        default_audience: Some(MGMT.into()),
+        ..client_defaults()
+    });
+    t.store.put_grant(ClientGrant {
+        client_id: "admin".into(),
+        audience: MGMT.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    });
+    let body = t
+        .token(
+            "grant_type=client_credentials",
+            Some(("admin", "admin-secret")),
+        )
+        .json_body();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_user_gets_only_self_service_scopes_on_the_management_api() {
+    for rbac in [false, true] {
+        let t = Tenant::new();
+        with_management_api(&t, rbac);
+        // Even a role granting every management scope as a permission does not help.
+        t.store
+            .put_role("rol_root", "root", &MGMT_SCOPES.map(|s| (MGMT, s)));
+        t.store.assign_role(USER_ID, "rol_root", None);
+        let body = t
+            .password(&format!(
+                "&audience={}&scope=openid%20read:claims%20update:rules%20read:current_user",
+                enc(MGMT)
+            ))
+            .json_body();
+        assert_eq!(body["scope"], "openid read:current_user", "rbac {rbac}");
+        let token = body["access_token"].as_str().unwrap();
+        for route in ROUTES {
+            let resp = call(&t, route.0, &route_path(route), Some(token), "{}");
+            assert_eq!(resp.status, 403, "{route:?}");
+        }
+    }
+}
+
+#[test]
+fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
+    let t = Tenant::new();
+    with_management_api(&t, false);
+    let user = pollster::block_on(t.store.user(USER_ID)).unwrap().unwrap();
+    let client = pollster::block_on(edge_issuer::store::ClientStore::client(&t.store, APP_ID))
+        .unwrap()
+        .unwrap();
+    let api = pollster::block_on(edge_issuer::store::ClientStore::api(&t.store, MGMT))
+        .unwrap()
+        .unwrap();
+    // A user token claiming every management scope, signed by the issuer itself.
+    let all = ROUTES.map(|r| r.2).join(" ");
+    let token = t.mint(&Issuance {
+        refresh: RefreshPlan::None,
+        ..Issuance::for_user(
+            GrantType::Password,
+            client,
+            user,
+            Some(api),
+            Scope::parse(&all).unwrap(),
+            None,
+            Default::default(),
+        )
+    })["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for route in ROUTES {
+        let resp = call(
+            &t,
+            route.0,
+            &route_path(route),
+            Some(&token),
+            r#"{"client_id":"demo-m2m"}"#,
+        );
+        assert_eq!(resp.status, 403, "{route:?}");
+        let challenge = resp.header("www-authenticate").unwrap();
+        assert!(challenge.starts_with("Bearer realm="), "{challenge}");
+        assert!(
+            challenge.contains("error=\"insufficient_scope\""),
+            "{challenge}"
+        );
+        assert!(resp.json_body()["message"]
+            .as_str()
+            .unwrap()
+            .contains("machine client"));
+    }
+    // Nothing was saved.
+    let rules = pollster::block_on(edge_issuer::store::ClaimsStore::pipeline(
+        &t.store,
+        "post-login",
+    ));
+    assert!(rules.unwrap().0.is_empty());
+    // The same routes with a machine token that has the scope: past authorization.
+    let machine = admin_token(&t, &ROUTES.map(|r| r.2));
+    let resp = call(
+        &t,
+        "POST",
+        ROUTES[1].1,
+        Some(&machine),
+        r#"{"client_id":"demo-m2m"}"#,
+    );
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+}
+
+#[test]
+fn with_rbac_off_a_user_gets_only_the_user_grantable_scopes() {
+    let t = Tenant::new();
+    t.store.put_api(Api {
+        identifier: API.into(),
+        name: "Example API".into(),
+        scopes: vec!["read:data".into(), "write:data".into()],
+        token_lifetime: 3600,
+        rbac_enabled: false,
+        token_permissions: false,
+        user_grantable_scopes: vec!["read:data".into()],
+    });
+    let body = t
+        .password(&format!(
+            "&audience={}&scope=openid%20offline_access%20read:data%20write:data",
+            enc(API)
+        ))
+        .json_body();
+    assert_eq!(body["scope"], "openid offline_access read:data");
+    // The tenant takes read:data away from users: the next refresh drops it from the
+    // access token (the grant itself stays with the refresh token).
+    t.store.put_api(Api {
+        identifier: API.into(),
+        name: "Example API".into(),
+        scopes: vec!["read:data".into(), "write:data".into()],
+        token_lifetime: 3600,
+        rbac_enabled: false,
+        token_permissions: false,
+        user_grantable_scopes: vec![],
+    });
+    let refreshed = t
+        .refresh(body["refresh_token"].as_str().unwrap(), "")
+        .json_body();
+    assert_eq!(refreshed["scope"], "openid offline_access");
+}
+
+#[test]
+fn with_rbac_on_a_user_gets_only_permitted_scopes() {
+    let t = Tenant::new();
+    t.store.put_api(Api {
+        identifier: API.into(),
+        name: "Example API".into(),
+        scopes: vec!["read:data".into(), "write:data".into()],
+        token_lifetime: 3600,
+        rbac_enabled: true,
+        token_permissions: false,
+        // Ignored with RBAC on: permissions decide.
+        user_grantable_scopes: vec!["write:data".into()],
+    });
+    t.store
+        .put_role("rol_reader", "reader", &[(API, "read:data")]);
+    t.store.assign_role(USER_ID, "rol_reader", None);
+    let body = t
+        .password(&format!(
+            "&audience={}&scope=read:data%20write:data",
+            enc(API)
+        ))
+        .json_body();
+    assert_eq!(body["scope"], "read:data");
+}
+
+#[test]
+fn management_refusals_carry_bearer_challenges() {
+    let t = Tenant::new();
+    with_management_api(&t, false);
+    let (method, _, scope) = ROUTES[0];
+    let path = route_path(ROUTES[0]);
+    // No token: a challenge without an error code (RFC 6750 §3.1).
+    let none = call(&t, method, &path, None, "{}");
+    assert_eq!(none.status, 401);
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some("Bearer realm=\"https://id.example.com/\"")
+    );
+    // A token that is not ours.
+    let bad = call(&t, method, &path, Some("not.a.jwt"), "{}");
+    assert_eq!(bad.status, 401);
+    let challenge = bad.header("www-authenticate").unwrap();
+    assert!(
+        challenge.starts_with("Bearer realm=\"https://id.example.com/\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert_eq!(bad.json_body()["errorCode"], "invalid_token");
+    // A machine token without the route's scope.
+    let token = admin_token(&t, &["read:claims"]);
+    let short = call(&t, method, &path, Some(&token), "{}");
+    assert_eq!(short.status, 403);
+    let challenge = short.header("www-authenticate").unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains(&format!("scope=\"{scope}\"")),
+        "{challenge}"
+    );
+}
+
+#[test]
+fn payload_errors_speak_json_not_rust() {
+    let t = Tenant::new();
+    with_management_api(&t, false);
+    let token = admin_token(&t, &["update:rules", "read:claims"]);
+    let cases: [(&str, &str, &str); 5] = [
+        (r#""x""#, "expected an object", ""),
+        ("{not json", "not valid JSON", ""),
+        (
+            r#"{"name":"n","trigger":"post-login","assignments":"x"}"#,
+            "expected an array",
+            "assignments",
+        ),
+        (
+            r#"{"name":"n","trigger":"post-login","assignments":[],"conditions":{"client_ids":1}}"#,
+            "expected an array",
+            "conditions.client_ids",
+        ),
+        (
+            r#"{"name":"n","trigger":"post-login","assignments":[],"colour":1}"#,
+            "unknown field",
+            "",
+        ),
+    ];
+    for (body, says, at) in cases {
+        let resp = call(&t, "PUT", "/api/v2/rules/r1", Some(&token), body);
+        assert_eq!(resp.status, 400, "{body}");
+        let message = resp.json_body()["message"].as_str().unwrap().to_string();
+        assert!(message.contains(says), "{body}: {message}");
+        assert!(message.contains(at), "{body}: {message}");
+        for rust in [
+            "struct",
+            "Rule",
+            "Conditions",
+            "line",
+            "column",
+            "sequence",
+            "map",
+        ] {
+            assert!(!message.contains(rust), "{body}: {message}");
+        }
+    }
+    let resp = call(
+        &t,
+        "POST",
+        "/api/v2/claims/explain",
+        Some(&token),
+        r#"{"client_id":5}"#,
+    );
+    let message: Value = resp.json_body()["message"].clone();
+    assert_eq!(resp.status, 400);
+    assert!(message.as_str().unwrap().contains("client_id"), "{message}");
+    assert!(
+        !message.as_str().unwrap().contains("ExplainRequest"),
+        "{message}"
+    );
+}
