@@ -82,8 +82,12 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         country: req.header("cf-ipcountry"),
         hooks: &hooks::EdgeHooks { env },
     };
-    if req.path == webcrypto::BENCH_PATH && env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
-        return webcrypto::bench_sign(&issuer, req).await;
+    if env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
+        match req.path.as_str() {
+            webcrypto::BENCH_PATH => return webcrypto::bench_sign(&issuer, req).await,
+            webcrypto::COUNTERS_PATH => return webcrypto::counters(),
+            _ => {}
+        }
     }
     http::handle(&issuer, req).await
 }

@@ -10,6 +10,7 @@ use crate::store::Store;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
@@ -173,6 +174,7 @@ impl Crypto for WebCrypto {
         salt: &[u8],
         iterations: u32,
     ) -> Result<[u8; 32], OAuthError> {
+        PBKDF2_RUNS.fetch_add(1, Ordering::Relaxed);
         let subtle = subtle()?;
         let raw = Uint8Array::from(password);
         let usages = Array::of1(&s("deriveBits"));
@@ -206,6 +208,21 @@ impl Crypto for WebCrypto {
 /// signs a fixed input `n` times so the benchmark can read the CPU cost of one signature from
 /// the runtime's CPU time.
 pub const BENCH_PATH: &str = "/__bench/sign";
+
+/// PBKDF2 derivations (password verifications and hashings) in this isolate.
+static PBKDF2_RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// A measurement route, served only when the `BENCH` var is `1`: the isolate's counters, so
+/// a test can tell how many passwords a burst of requests really verified.
+pub const COUNTERS_PATH: &str = "/__bench/counters";
+
+/// `GET /__bench/counters`.
+pub fn counters() -> HttpResponse {
+    HttpResponse::json(
+        200,
+        &serde_json::json!({ "pbkdf2": PBKDF2_RUNS.load(Ordering::Relaxed) }),
+    )
+}
 
 /// `GET /__bench/sign?n=N` (N ≤ 10,000).
 pub async fn bench_sign<S: Store>(
