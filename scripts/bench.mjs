@@ -161,6 +161,23 @@ try {
     return body.refresh_token;
   });
 
+  // invalid_client timing: an unknown client_id against a known one with a wrong secret,
+  // interleaved sequential requests, median latency of each (they should not differ).
+  const refusal = async (id) => {
+    const t = performance.now();
+    const r = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(id, 'wrong-secret') }, body: 'grant_type=client_credentials' });
+    await r.arrayBuffer();
+    if (r.status !== 401) throw new Error(`expected 401 for ${id}, got ${r.status}`);
+    return performance.now() - t;
+  };
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const unknownMs = [];
+  const knownMs = [];
+  for (let i = 0; i < 400; i++) {
+    unknownMs.push(await refusal('bench-no-such-client'));
+    knownMs.push(await refusal(M2M.id));
+  }
+
   // One signature: route cost at n=SIGNATURES minus at n=0, five requests each.
   const signRuns = async (n) => {
     const c = workerdCpu();
@@ -191,6 +208,7 @@ try {
     line(`${name} workerd CPU per request (µs)`, r.cpuUs.toFixed(0));
   }
   line('added CPU per request: 2 rules / 1 hook (µs)', `${(ccRules2.cpuUs - cc.cpuUs).toFixed(0)} / ${(ccHook.cpuUs - cc.cpuUs).toFixed(0)}`);
+  line('invalid_client median: unknown id / known id, wrong secret (ms)', `${median(unknownMs.slice(10)).toFixed(2)} / ${median(knownMs.slice(10)).toFixed(2)}`);
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));
   line('cold start to first token (ms)', coldMs.toFixed(0));
   line('bundle raw / gzip (KiB)', `${(raw / 1024).toFixed(1)} / ${(gz / 1024).toFixed(1)}`);
