@@ -286,3 +286,15 @@ fn wrong_method_is_405_and_unknown_path_404() {
     assert_eq!(get_token.header("allow"), Some("POST"));
     assert_eq!(t.get("/nope").status, 404);
 }
+
+#[test]
+fn an_unknown_client_id_and_a_wrong_secret_answer_identically() {
+    let t = Tenant::new();
+    let form = "grant_type=client_credentials";
+    let unknown = t.token(form, Some(("no-such-client", "whatever")));
+    let wrong = t.token(form, Some((M2M_ID, "whatever")));
+    let public_probe = t.token(&format!("{form}&client_id=no-such-client"), None);
+    assert_eq!(unknown, wrong, "status, headers and body alike");
+    assert_eq!(unknown.status, 401);
+    assert_eq!(public_probe.json_body(), wrong.json_body());
+}

@@ -315,3 +315,13 @@ fn payload_errors_speak_json_not_rust() {
         "{message}"
     );
 }
+
+#[test]
+fn the_route_list_names_real_routes() {
+    let t = Tenant::new();
+    for route in ROUTES {
+        let resp = call(&t, route.0, &route_path(route), None, "{}");
+        assert_eq!(resp.status, 401, "{route:?} is served and asks for a token");
+    }
+    assert_eq!(call(&t, "GET", "/api/v2/users", None, "").status, 404);
+}

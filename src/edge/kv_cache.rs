@@ -12,7 +12,7 @@ use crate::store::{
     Organization, RefreshRecord, RefreshStore, StoredHook, StoredKey, User, UserAccess, UserStore,
 };
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use worker::{console_error, Context, KvStore};
 
 /// Seconds a cached row lives.
@@ -64,16 +64,24 @@ impl<'a> CachedStore<'a> {
     }
 }
 
+/// The cached form of a client lookup, found or not.
+#[derive(Serialize, Deserialize)]
+struct ClientEntry {
+    client: Option<Client>,
+}
+
 impl ClientStore for CachedStore<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        // Absent clients are cached too (as `null`): an unknown client_id then takes the same
-        // path as a known one (one KV read), so response times do not tell which ids exist.
+        // Absent clients are cached too (`{"client":null}`; a bare `null` would read back as
+        // a miss): an unknown client_id then takes the same path as a known one, one KV
+        // read, so response times do not tell which ids exist.
         let cached = self
             .read_through(format!("v4:client:{client_id}"), async {
-                self.d1.client(client_id).await.map(Some)
+                let client = self.d1.client(client_id).await?;
+                Ok(Some(ClientEntry { client }))
             })
             .await?;
-        Ok(cached.flatten())
+        Ok(cached.and_then(|entry| entry.client))
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {

@@ -123,7 +123,7 @@ async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAut
             }
         }
     }
-    if declared.is_some_and(|n| n != body.len()) {
+    if declared.is_some_and(|n| body.len() < n) {
         return Err(OAuthError::invalid_request(
             "the request body is shorter than its Content-Length",
         ));

@@ -177,8 +177,8 @@ test('the client row is cached in KV after a token request', async () => {
     cached = await kv.get(`v4:client:${M2M.id}`, 'json');
     if (!cached) await new Promise((r) => setTimeout(r, 50));
   }
-  assert.equal(cached?.client_id, M2M.id);
-  assert.equal(cached?.secret_hash?.startsWith('sha256:'), true);
+  assert.equal(cached?.client?.client_id, M2M.id);
+  assert.equal(cached?.client?.secret_hash?.startsWith('sha256:'), true);
 });
 
 test('a restarted worker keeps its signing key (it lives in D1)', async () => {
