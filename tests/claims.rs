@@ -14,7 +14,6 @@ use edge_issuer::store::{ClaimsStore, Organization, StoredHook};
 use serde_json::{json, Value};
 
 const NS: &str = "https://example.com";
-const MGMT: &str = "https://id.example.com/api/v2/";
 
 fn rule(t: &Tenant, id: &str, body: Value) {
     let mut r: Rule = serde_json::from_value(body).unwrap();
@@ -57,35 +56,9 @@ fn m2m(t: &Tenant) -> Value {
 
 /// A management token from an admin client granted `scopes` on the management API.
 fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
-    t.store.put_api(edge_issuer::store::Api {
-        identifier: MGMT.into(),
-        name: "Management API".into(),
-        scopes: vec!["read:claims".into(), "update:rules".into()],
-        token_lifetime: 600,
-        rbac_enabled: false,
-        token_permissions: false,
-        user_grantable_scopes: vec![],
-    });
-    t.store.put_client(edge_issuer::store::Client {
-        client_id: "admin".into(),
-        name: "Admin".into(),
-        secret_hash: Some(edge_issuer::secret::hash_client_secret("admin-secret")),
-        grant_types: vec!["client_credentials".into()],
-        default_audience: Some(MGMT.into()),
-        ..client_defaults()
-    });
-    t.store.put_grant(edge_issuer::store::ClientGrant {
-        client_id: "admin".into(),
-        audience: MGMT.into(),
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-    });
-    let body = t
-        .token(
-            "grant_type=client_credentials",
-            Some(("admin", "admin-secret")),
-        )
-        .json_body();
-    body["access_token"].as_str().unwrap().to_string()
+    let all = ["read:claims", "update:rules"];
+    t.store.put_api(api(MGMT, &all, false, &[]));
+    common::admin_token(t, scopes)
 }
 
 fn management(t: &Tenant, method: &str, path: &str, token: &str, body: Value) -> HttpResponse {

@@ -8,25 +8,17 @@ use edge_issuer::endpoint::management::ROUTES;
 use edge_issuer::grant::GrantType;
 use edge_issuer::http::{HttpRequest, HttpResponse};
 use edge_issuer::scope::Scope;
-use edge_issuer::store::{Api, ClientGrant, UserStore};
+use edge_issuer::store::UserStore;
 use edge_issuer::token::{Issuance, RefreshPlan};
 use serde_json::Value;
 
-const MGMT: &str = "https://id.example.com/api/v2/";
+const DATA_SCOPES: [&str; 2] = ["read:data", "write:data"];
 const MGMT_SCOPES: [&str; 3] = ["read:claims", "update:rules", "read:current_user"];
 
 /// The management API as a tenant would register it, carelessly: every scope marked
-/// user-grantable, RBAC off.
+/// user-grantable.
 fn with_management_api(t: &Tenant, rbac: bool) {
-    t.store.put_api(Api {
-        identifier: MGMT.into(),
-        name: "Management API".into(),
-        scopes: MGMT_SCOPES.iter().map(|s| s.to_string()).collect(),
-        token_lifetime: 600,
-        rbac_enabled: rbac,
-        token_permissions: false,
-        user_grantable_scopes: MGMT_SCOPES.iter().map(|s| s.to_string()).collect(),
-    });
+    t.store.put_api(api(MGMT, &MGMT_SCOPES, rbac, &MGMT_SCOPES));
 }
 
 fn call(t: &Tenant, method: &str, path: &str, token: Option<&str>, body: &str) -> HttpResponse {
@@ -45,29 +37,6 @@ fn call(t: &Tenant, method: &str, path: &str, token: Option<&str>, body: &str) -
 
 fn route_path((_, path, _): (&str, &str, &str)) -> String {
     path.replace("{id}", "rul_probe")
-}
-
-fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
-    t.store.put_client(edge_issuer::store::Client {
-        client_id: "admin".into(),
-        name: "Admin".into(),
-        secret_hash: Some(edge_issuer::secret::hash_client_secret("admin-secret")),
-        grant_types: vec!["client_credentials".into()],
-        default_audience: Some(MGMT.into()),
-        ..client_defaults()
-    });
-    t.store.put_grant(ClientGrant {
-        client_id: "admin".into(),
-        audience: MGMT.into(),
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-    });
-    let body = t
-        .token(
-            "grant_type=client_credentials",
-            Some(("admin", "admin-secret")),
-        )
-        .json_body();
-    body["access_token"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -163,15 +132,8 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
 #[test]
 fn with_rbac_off_a_user_gets_only_the_user_grantable_scopes() {
     let t = Tenant::new();
-    t.store.put_api(Api {
-        identifier: API.into(),
-        name: "Example API".into(),
-        scopes: vec!["read:data".into(), "write:data".into()],
-        token_lifetime: 3600,
-        rbac_enabled: false,
-        token_permissions: false,
-        user_grantable_scopes: vec!["read:data".into()],
-    });
+    t.store
+        .put_api(api(API, &DATA_SCOPES, false, &["read:data"]));
     let body = t
         .password(&format!(
             "&audience={}&scope=openid%20offline_access%20read:data%20write:data",
@@ -181,15 +143,7 @@ fn with_rbac_off_a_user_gets_only_the_user_grantable_scopes() {
     assert_eq!(body["scope"], "openid offline_access read:data");
     // The tenant takes read:data away from users: the next refresh drops it from the
     // access token (the grant itself stays with the refresh token).
-    t.store.put_api(Api {
-        identifier: API.into(),
-        name: "Example API".into(),
-        scopes: vec!["read:data".into(), "write:data".into()],
-        token_lifetime: 3600,
-        rbac_enabled: false,
-        token_permissions: false,
-        user_grantable_scopes: vec![],
-    });
+    t.store.put_api(api(API, &DATA_SCOPES, false, &[]));
     let refreshed = t
         .refresh(body["refresh_token"].as_str().unwrap(), "")
         .json_body();
@@ -199,16 +153,9 @@ fn with_rbac_off_a_user_gets_only_the_user_grantable_scopes() {
 #[test]
 fn with_rbac_on_a_user_gets_only_permitted_scopes() {
     let t = Tenant::new();
-    t.store.put_api(Api {
-        identifier: API.into(),
-        name: "Example API".into(),
-        scopes: vec!["read:data".into(), "write:data".into()],
-        token_lifetime: 3600,
-        rbac_enabled: true,
-        token_permissions: false,
-        // Ignored with RBAC on: permissions decide.
-        user_grantable_scopes: vec!["write:data".into()],
-    });
+    // write:data is marked user-grantable, but with RBAC on only permissions count.
+    t.store
+        .put_api(api(API, &DATA_SCOPES, true, &["write:data"]));
     t.store
         .put_role("rol_reader", "reader", &[(API, "read:data")]);
     t.store.assign_role(USER_ID, "rol_reader", None);

@@ -235,6 +235,48 @@ impl Tenant {
     }
 }
 
+/// The management API's audience on the test issuer.
+pub const MGMT: &str = "https://id.example.com/api/v2/";
+
+/// An API with `scopes`, RBAC on or off, and the scopes users may hold with RBAC off.
+pub fn api(identifier: &str, scopes: &[&str], rbac: bool, user_grantable: &[&str]) -> Api {
+    let list = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+    Api {
+        identifier: identifier.into(),
+        name: identifier.into(),
+        scopes: list(scopes),
+        token_lifetime: 600,
+        rbac_enabled: rbac,
+        token_permissions: false,
+        user_grantable_scopes: list(user_grantable),
+    }
+}
+
+/// A machine client `admin` granted `scopes` on the management API, and its token (the API
+/// itself must be registered first).
+pub fn admin_token(t: &Tenant, scopes: &[&str]) -> String {
+    t.store.put_client(Client {
+        client_id: "admin".into(),
+        name: "Admin".into(),
+        secret_hash: Some(hash_client_secret("admin-secret")),
+        grant_types: vec!["client_credentials".into()],
+        default_audience: Some(MGMT.into()),
+        ..client_defaults()
+    });
+    t.store.put_grant(ClientGrant {
+        client_id: "admin".into(),
+        audience: MGMT.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    });
+    let body = t
+        .token(
+            "grant_type=client_credentials",
+            Some(("admin", "admin-secret")),
+        )
+        .json_body();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
 /// Form-urlencodes one value.
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
