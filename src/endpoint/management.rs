@@ -13,6 +13,7 @@ use crate::crypto::Crypto;
 use crate::error::OAuthError;
 use crate::grant::password::user_scope;
 use crate::grant::{select_organization, GrantType};
+use crate::http::params::json_error_words;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::scope::Scope;
@@ -149,7 +150,7 @@ fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpRespons
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let what = plain_words(&inner);
+        let what = json_error_words(&inner);
         let message = if path == "." || path == "?" || inner.is_syntax() || inner.is_eof() {
             format!("Payload validation error: {what}")
         } else {
@@ -157,46 +158,6 @@ fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpRespons
         };
         error(400, &message)
     })
-}
-
-/// A serde_json message in JSON's own vocabulary: `map` → object, `sequence` → array,
-/// `struct X` → an object, `i64`/`u64` → an integer; positions dropped.
-fn plain_words(e: &serde_json::Error) -> String {
-    if e.is_syntax() || e.is_eof() {
-        return "the body is not valid JSON".into();
-    }
-    let text = e.to_string();
-    let text = text
-        .rfind(" at line ")
-        .map_or(text.as_str(), |i| &text[..i]);
-    let mut out: Vec<String> = Vec::new();
-    let mut words = text.split(' ');
-    while let Some(word) = words.next() {
-        let core = word.trim_end_matches([',', ';', ':']);
-        let tail = &word[core.len()..];
-        let (plain, tail) = match core {
-            // `struct Rule,`: the type's name goes, its punctuation stays.
-            "struct" | "enum" => {
-                let name = words.next().unwrap_or("");
-                let kind = if core == "struct" { "object" } else { "value" };
-                (kind, &name[name.trim_end_matches([',', ';', ':']).len()..])
-            }
-            "map" => ("object", tail),
-            "sequence" => ("array", tail),
-            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => ("integer", tail),
-            "f32" | "f64" => ("number", tail),
-            _ => {
-                out.push(word.to_string());
-                continue;
-            }
-        };
-        let article = if plain == "value" { "a" } else { "an" };
-        if out.last().is_some_and(|w| w == "a") {
-            out.pop();
-        }
-        out.push(format!("{article} {plain}{tail}"));
-    }
-    out.join(" ")
 }
 
 /// `PUT /api/v2/rules/{id}`.

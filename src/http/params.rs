@@ -62,7 +62,10 @@ impl Params {
             .deserialize_map(PairsVisitor)
             .and_then(|p| de.end().map(|()| p))
             .map_err(|e| {
-                OAuthError::invalid_request(format!("body is not a JSON object of strings: {e}"))
+                OAuthError::invalid_request(format!(
+                    "body is not a JSON object of strings: {}",
+                    json_error_words(&e)
+                ))
             })?;
         Self::from_pairs(pairs)
     }
@@ -88,6 +91,46 @@ impl Params {
             )),
         }
     }
+}
+
+/// A serde_json message in JSON's own vocabulary: `map` → object, `sequence` → array,
+/// `struct X` → an object, `i64`/`u64` → an integer; positions dropped.
+pub fn json_error_words(e: &serde_json::Error) -> String {
+    if e.is_syntax() || e.is_eof() {
+        return "the body is not valid JSON".into();
+    }
+    let text = e.to_string();
+    let text = text
+        .rfind(" at line ")
+        .map_or(text.as_str(), |i| &text[..i]);
+    let mut out: Vec<String> = Vec::new();
+    let mut words = text.split(' ');
+    while let Some(word) = words.next() {
+        let core = word.trim_end_matches([',', ';', ':']);
+        let tail = &word[core.len()..];
+        let (plain, tail) = match core {
+            // `struct Rule,`: the type's name goes, its punctuation stays.
+            "struct" | "enum" => {
+                let name = words.next().unwrap_or("");
+                let kind = if core == "struct" { "object" } else { "value" };
+                (kind, &name[name.trim_end_matches([',', ';', ':']).len()..])
+            }
+            "map" => ("object", tail),
+            "sequence" => ("array", tail),
+            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => ("integer", tail),
+            "f32" | "f64" => ("number", tail),
+            _ => {
+                out.push(word.to_string());
+                continue;
+            }
+        };
+        let article = if plain == "value" { "a" } else { "an" };
+        if out.last().is_some_and(|w| w == "a") {
+            out.pop();
+        }
+        out.push(format!("{article} {plain}{tail}"));
+    }
+    out.join(" ")
 }
 
 /// Reads a JSON object as ordered (name, text) pairs, keeping repeats so they can be refused.
@@ -176,6 +219,26 @@ mod tests {
         ] {
             let e = Params::from_body(&req("application/json", body)).unwrap_err();
             assert_eq!(e.body()["error"], "invalid_request", "{body}");
+        }
+    }
+
+    #[test]
+    fn json_errors_are_told_in_json_terms() {
+        for (body, says) in [
+            (
+                "[1]",
+                "invalid type: an array, expected an object whose values are strings",
+            ),
+            ("{\"a\":", "the body is not valid JSON"),
+            ("{\"a\":[1]}", "member a is not a string"),
+        ] {
+            let e = Params::from_body(&req("application/json", body)).unwrap_err();
+            let d = e.description.unwrap();
+            assert!(d.ends_with(says), "{body}: {d}");
+            assert!(
+                !d.contains("line") && !d.contains("sequence"),
+                "{body}: {d}"
+            );
         }
     }
 
