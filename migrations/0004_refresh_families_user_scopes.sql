@@ -17,5 +17,9 @@ INSERT INTO refresh_families (family_id, client_id, user_id, created_at, revoked
 -- Revocation now lives on the family only.
 ALTER TABLE refresh_tokens DROP COLUMN revoked_at;
 
+-- The token that replaced this one at rotation (its hash): the rotation batch stores the new
+-- token only if its own compare-and-set named it here.
+ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT;
+
 -- With RBAC off, a user-delegated token gets only the API scopes listed here (JSON array).
 ALTER TABLE apis ADD COLUMN user_grantable_scopes TEXT NOT NULL DEFAULT '[]';

@@ -9,8 +9,7 @@ use edge_issuer::claims::hooks::OnFailure;
 use edge_issuer::claims::rules::Rule;
 use edge_issuer::claims::Trigger;
 use edge_issuer::http::{HttpRequest, HttpResponse};
-use edge_issuer::random::OsRandom;
-use edge_issuer::store::{ClaimsStore, Organization, StoredHook};
+use edge_issuer::store::{ClaimsStore, Organization};
 use serde_json::{json, Value};
 
 const NS: &str = "https://example.com";
@@ -19,25 +18,6 @@ fn rule(t: &Tenant, id: &str, body: Value) {
     let mut r: Rule = serde_json::from_value(body).unwrap();
     r.rule_id = id.into();
     pollster::block_on(t.store.put_rule(&r)).unwrap();
-}
-
-fn hook(t: &Tenant, trigger: Trigger, on_failure: OnFailure) {
-    t.store.put_hook(StoredHook {
-        hook_id: "h1".into(),
-        name: "enrich".into(),
-        trigger,
-        position: 0,
-        enabled: true,
-        url: Some("https://hooks.example.com/enrich".into()),
-        service: None,
-        secret_enc: t.kek.seal(&OsRandom, "h1", b"hook-secret").unwrap(),
-        timeout_ms: 2000,
-        on_failure,
-    });
-}
-
-fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, String> + 'static) {
-    *t.hooks.answer.borrow_mut() = Some(Box::new(f));
 }
 
 fn access(t: &Tenant, body: &Value, aud: &str) -> Value {

@@ -3,7 +3,9 @@
 
 use super::d1::{err, D1Store};
 use crate::error::StoreError;
-use crate::store::{AttemptStore, LockoutPolicy, RefreshRecord, RefreshStore, User, UserStore};
+use crate::store::{
+    AttemptStore, ExchangeStore, LockoutPolicy, Login, RefreshRecord, RefreshStore, User, UserStore,
+};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -85,24 +87,6 @@ impl UserStore for D1Store {
             .await?;
         row.map(User::try_from).transpose()
     }
-
-    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
-        self.run(
-            "UPDATE users SET last_login = ?2, logins_count = logins_count + 1 WHERE user_id = ?1",
-            &[user_id.into(), num(now)],
-        )
-        .await
-        .map(|_| ())
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
-        self.run(
-            "UPDATE users SET password_hash = ?2 WHERE user_id = ?1",
-            &[user_id.into(), hash.into()],
-        )
-        .await
-        .map(|_| ())
-    }
 }
 
 #[derive(Deserialize)]
@@ -153,15 +137,6 @@ impl AttemptStore for D1Store {
         row.map(|r| r.failures as u32)
             .ok_or_else(|| err("login_failures upsert returned no row"))
     }
-
-    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
-        self.run(
-            "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2",
-            &[user_key.into(), ip.into()],
-        )
-        .await
-        .map(|_| ())
-    }
 }
 
 #[derive(Deserialize)]
@@ -207,48 +182,55 @@ const REFRESH_SELECT: &str = "SELECT t.token_hash, t.family_id, t.client_id, t.u
     t.used_at, f.revoked_at, t.org_id \
     FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";
 
+/// Creates the family of `r` on its first token (a no-op for the next token of a family).
+const INSERT_FAMILY: &str =
+    "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING";
+
+/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?12`.
+fn insert_token(extra: &str) -> String {
+    format!(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, scope, \
+         auth_time, created_at, idle_expires_at, absolute_expires_at, org_id) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+         WHERE EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ?2 AND revoked_at IS NULL) {extra}"
+    )
+}
+
+fn family_args(r: &RefreshRecord) -> Vec<JsValue> {
+    vec![
+        r.family_id.as_str().into(),
+        r.client_id.as_str().into(),
+        r.user_id.as_str().into(),
+        num(r.created_at),
+    ]
+}
+
+fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
+    vec![
+        r.token_hash.as_str().into(),
+        r.family_id.as_str().into(),
+        r.client_id.as_str().into(),
+        r.user_id.as_str().into(),
+        opt(&r.audience),
+        r.scope.as_str().into(),
+        num(r.auth_time),
+        num(r.created_at),
+        num(r.idle_expires_at),
+        num(r.absolute_expires_at),
+        opt(&r.org_id),
+    ]
+}
+
 impl RefreshStore for D1Store {
     async fn insert_refresh(&self, r: &RefreshRecord) -> Result<bool, StoreError> {
         // One batch (one transaction): create the family on its first token, then store the
         // token only while the family is unrevoked. A revocation is a write to the family
         // row, so it comes wholly before this batch (nothing stored) or after it (the new
         // token is revoked with the rest).
-        let family: [JsValue; 4] = [
-            r.family_id.as_str().into(),
-            r.client_id.as_str().into(),
-            r.user_id.as_str().into(),
-            num(r.created_at),
-        ];
-        let token: [JsValue; 11] = [
-            r.token_hash.as_str().into(),
-            r.family_id.as_str().into(),
-            r.client_id.as_str().into(),
-            r.user_id.as_str().into(),
-            opt(&r.audience),
-            r.scope.as_str().into(),
-            num(r.auth_time),
-            num(r.created_at),
-            num(r.idle_expires_at),
-            num(r.absolute_expires_at),
-            opt(&r.org_id),
-        ];
+        let insert = insert_token("");
         let changes = self
-            .batch(&[
-                (
-                    "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING",
-                    &family,
-                ),
-                (
-                    "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, \
-                     audience, scope, auth_time, created_at, idle_expires_at, \
-                     absolute_expires_at, org_id) \
-                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
-                     WHERE EXISTS (SELECT 1 FROM refresh_families \
-                                   WHERE family_id = ?2 AND revoked_at IS NULL)",
-                    &token,
-                ),
-            ])
+            .batch(&[(INSERT_FAMILY, &family_args(r)), (&insert, &token_args(r))])
             .await?;
         Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
@@ -259,26 +241,6 @@ impl RefreshStore for D1Store {
         Ok(row.map(RefreshRecord::from))
     }
 
-    async fn consume_refresh(
-        &self,
-        token_hash: &str,
-        client_id: &str,
-        now: u64,
-    ) -> Result<bool, StoreError> {
-        let changed = self
-            .run(
-                "UPDATE refresh_tokens SET used_at = ?3 \
-                 WHERE token_hash = ?1 AND client_id = ?2 AND used_at IS NULL \
-                   AND idle_expires_at > ?3 AND absolute_expires_at > ?3 \
-                   AND EXISTS (SELECT 1 FROM refresh_families f \
-                               WHERE f.family_id = refresh_tokens.family_id \
-                                 AND f.revoked_at IS NULL)",
-                &[token_hash.into(), client_id.into(), num(now)],
-            )
-            .await?;
-        Ok(changed == 1)
-    }
-
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
         self.run(
             "UPDATE refresh_families SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
@@ -286,5 +248,76 @@ impl RefreshStore for D1Store {
         )
         .await
         .map(|_| ())
+    }
+}
+
+impl ExchangeStore for D1Store {
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError> {
+        let forget: [JsValue; 2] = [login.user_key.as_str().into(), login.ip.as_str().into()];
+        let record: [JsValue; 3] = [login.user_id.as_str().into(), num(now), opt(&login.rehash)];
+        let insert = insert_token("");
+        let (family, token) = match refresh {
+            Some(r) => (family_args(r), token_args(r)),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut statements: Vec<(&str, &[JsValue])> = vec![
+            (
+                "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2",
+                &forget,
+            ),
+            (
+                "UPDATE users SET last_login = ?2, logins_count = logins_count + 1, \
+                 password_hash = coalesce(?3, password_hash) WHERE user_id = ?1",
+                &record,
+            ),
+        ];
+        if refresh.is_some() {
+            statements.push((INSERT_FAMILY, &family));
+            statements.push((&insert, &token));
+        }
+        self.batch(&statements).await.map(|_| ())
+    }
+
+    async fn commit_rotation(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+        next: &RefreshRecord,
+    ) -> Result<bool, StoreError> {
+        // One batch: the compare-and-set marks the old token used and names its successor;
+        // the new token is stored only if this very batch did that, so a lost race stores
+        // nothing.
+        let consume: [JsValue; 4] = [
+            token_hash.into(),
+            client_id.into(),
+            num(now),
+            next.token_hash.as_str().into(),
+        ];
+        let mut token = token_args(next);
+        token.push(token_hash.into());
+        let insert = insert_token(
+            "AND EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?12 AND replaced_by = ?1)",
+        );
+        let changes = self
+            .batch(&[
+                (
+                    "UPDATE refresh_tokens SET used_at = ?3, replaced_by = ?4 \
+                     WHERE token_hash = ?1 AND client_id = ?2 AND used_at IS NULL \
+                       AND idle_expires_at > ?3 AND absolute_expires_at > ?3 \
+                       AND EXISTS (SELECT 1 FROM refresh_families f \
+                                   WHERE f.family_id = refresh_tokens.family_id \
+                                     AND f.revoked_at IS NULL)",
+                    &consume,
+                ),
+                (&insert, &token),
+            ])
+            .await?;
+        Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
 }

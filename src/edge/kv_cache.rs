@@ -8,8 +8,9 @@ use super::d1::D1Store;
 use crate::claims::rules::Rule;
 use crate::error::StoreError;
 use crate::store::{
-    Api, AttemptStore, ClaimsStore, Client, ClientStore, DirectoryStore, KeyStore, LockoutPolicy,
-    Organization, RefreshRecord, RefreshStore, StoredHook, StoredKey, User, UserAccess, UserStore,
+    Api, AttemptStore, ClaimsStore, Client, ClientStore, DirectoryStore, ExchangeStore, KeyStore,
+    LockoutPolicy, Login, Organization, RefreshRecord, RefreshStore, StoredHook, StoredKey, User,
+    UserAccess, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -116,14 +117,6 @@ impl UserStore for CachedStore<'_> {
     ) -> Result<Option<User>, StoreError> {
         self.d1.user_by_email(connection, email_lower).await
     }
-
-    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
-        self.d1.record_login(user_id, now).await
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
-        self.d1.set_password_hash(user_id, hash).await
-    }
 }
 
 impl AttemptStore for CachedStore<'_> {
@@ -136,10 +129,6 @@ impl AttemptStore for CachedStore<'_> {
     ) -> Result<u32, StoreError> {
         self.d1.count_attempt(user_key, ip, now, policy).await
     }
-
-    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
-        self.d1.clear_failures(user_key, ip).await
-    }
 }
 
 impl RefreshStore for CachedStore<'_> {
@@ -151,17 +140,31 @@ impl RefreshStore for CachedStore<'_> {
         self.d1.find_refresh(token_hash).await
     }
 
-    async fn consume_refresh(
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        self.d1.revoke_family(family_id, now).await
+    }
+}
+
+impl ExchangeStore for CachedStore<'_> {
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError> {
+        self.d1.commit_login(login, now, refresh).await
+    }
+
+    async fn commit_rotation(
         &self,
         token_hash: &str,
         client_id: &str,
         now: u64,
+        next: &RefreshRecord,
     ) -> Result<bool, StoreError> {
-        self.d1.consume_refresh(token_hash, client_id, now).await
-    }
-
-    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
-        self.d1.revoke_family(family_id, now).await
+        self.d1
+            .commit_rotation(token_hash, client_id, now, next)
+            .await
     }
 }
 

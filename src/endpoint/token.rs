@@ -1,11 +1,11 @@
-//! The token endpoint (RFC 6749 §3.2): parse, authenticate the client, validate the grant,
-//! then mint. Every answer carries `Cache-Control: no-store` (§5.1).
+//! The token endpoint (RFC 6749 §3.2): parse, authenticate the client, then check, enrich,
+//! sign and commit. Every answer carries `Cache-Control: no-store` (§5.1).
 
 use crate::claims::pipeline::enrich;
 use crate::client_auth::{authenticate, credentials};
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::grant::{client_credentials, password, refresh_token, GrantType};
+use crate::grant::{self, client_credentials, password, refresh_token, Checked, GrantType};
 use crate::http::params::Params;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
@@ -35,20 +35,25 @@ async fn exchange<S: Store, C: Crypto>(
     let grant_type = GrantType::parse(grant_type)?;
     let client = authenticate(issuer.store, &credentials(req, &params)?).await?;
 
-    // Validate: each grant yields an Issuance or an error; nothing is signed before this.
-    let mut issuance = match grant_type {
+    // Check: each grant yields an issuance and the writes it needs; nothing is stored yet.
+    let Checked {
+        mut issuance,
+        commit,
+    } = match grant_type {
         GrantType::ClientCredentials => {
-            client_credentials::validate(issuer.store, &client, &params).await?
+            client_credentials::check(issuer.store, &client, &params).await?
         }
-        GrantType::Password => password::validate(issuer, &client, &params).await?,
-        GrantType::RefreshToken => refresh_token::validate(issuer, &client, &params).await?,
+        GrantType::Password => password::check(issuer, &client, &params).await?,
+        GrantType::RefreshToken => refresh_token::check(issuer, &client, &params).await?,
     };
 
     // Enrich: rules and hooks add custom claims, or deny.
     issuance.custom = enrich(issuer, &mut issuance).await?.claims;
 
-    // Mint.
-    issue(issuer, &issuance).await
+    // Sign, then commit every write of the exchange at once.
+    let minted = issue(issuer, &issuance).await?;
+    grant::commit(issuer, &issuance, commit, minted.refresh.as_ref()).await?;
+    Ok(minted.body)
 }
 
 /// §5.2 error; `invalid_client` is 401 and, as RFC 9110 §15.5.2 requires of every 401,

@@ -1,7 +1,7 @@
 //! Client credentials grant (RFC 6749 §4.4), with the audience chosen by Auth0's `audience`
 //! or RFC 8707's `resource`.
 
-use super::{requested_audience, require_allowed, GrantType, Target};
+use super::{requested_audience, require_allowed, Checked, Commit, GrantType, Target};
 use crate::client_auth::AuthenticatedClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::params::Params;
@@ -9,12 +9,12 @@ use crate::scope::Scope;
 use crate::store::ClientStore;
 use crate::token::{Issuance, RefreshPlan};
 
-/// §4.4.2: validates a client_credentials request into an [`Issuance`].
-pub async fn validate<S: ClientStore>(
+/// §4.4.2: checks a client_credentials request; the exchange writes nothing.
+pub async fn check<S: ClientStore>(
     store: &S,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Issuance, OAuthError> {
+) -> Result<Checked, OAuthError> {
     let client = &client.client;
 
     // The client must be allowed this grant (§5.2) and be confidential (§4.4).
@@ -65,7 +65,7 @@ pub async fn validate<S: ClientStore>(
         .collect();
     let scope = Scope::narrow(requested.as_ref(), &granted)?;
 
-    Ok(Issuance {
+    let issuance = Issuance {
         grant: GrantType::ClientCredentials,
         api: Some(api.clone()),
         client: client.clone(),
@@ -79,5 +79,9 @@ pub async fn validate<S: ClientStore>(
         roles: Vec::new(),
         permissions: Vec::new(),
         custom: Default::default(),
+    };
+    Ok(Checked {
+        issuance,
+        commit: Commit::Nothing,
     })
 }

@@ -1,13 +1,24 @@
 //! The grants of the token endpoint, one file each; [`GrantType`] is the closed set the
 //! endpoint dispatches on.
+//!
+//! Every exchange runs check, enrich, sign, commit: a grant's `check` reads and yields a
+//! [`Checked`] issuance and the writes it will need; the claims pipeline runs on it (and may
+//! deny); the tokens are signed; then [`commit`] performs every write of the exchange in one
+//! atomic storage operation. A failure before the commit leaves storage as it was, so a
+//! client's retry is never mistaken for a replay. The only writes before the commit are the
+//! ones a refusal itself needs: the attempt counter of the password grant (counted before the
+//! password is verified) and the revocation of a family on reuse.
 
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
 
 use crate::config::{Config, SELF_SERVICE_SCOPES};
+use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::store::Api;
+use crate::issuer::Issuer;
+use crate::store::{Api, Login, RefreshRecord, Store};
+use crate::token::Issuance;
 
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +73,59 @@ impl GrantType {
                     format!("grant_type {value} is not supported"),
                 )
             })
+    }
+}
+
+/// The writes of an exchange, performed by [`commit`] after the issuance was allowed and
+/// signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commit {
+    /// Nothing to write (client_credentials).
+    Nothing,
+    /// A password login: forget the attempts, count the login, store a rehash.
+    Login(Login),
+    /// A rotation: consume the refresh token with this hash as the new one is stored.
+    Rotate { token_hash: String },
+    /// A retry of a just-rotated token within the client's reuse interval: only the new
+    /// token is stored.
+    Retry,
+}
+
+/// A checked token request: the issuance to enrich and sign, and the writes to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub issuance: Issuance,
+    pub commit: Commit,
+}
+
+/// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
+/// record of the refresh token the response carries, if any.
+pub async fn commit<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    issuance: &Issuance,
+    commit: Commit,
+    refresh: Option<&RefreshRecord>,
+) -> Result<(), OAuthError> {
+    let store = issuer.store;
+    let now = issuer.clock.now();
+    match (commit, refresh) {
+        (Commit::Nothing, None) => Ok(()),
+        (Commit::Login(login), refresh) => Ok(store.commit_login(&login, now, refresh).await?),
+        (Commit::Rotate { token_hash }, Some(next)) => {
+            let client_id = &issuance.client.client_id;
+            if store
+                .commit_rotation(&token_hash, client_id, now, next)
+                .await?
+            {
+                return Ok(());
+            }
+            refresh_token::lost_rotation(issuer, &issuance.client, &token_hash, next).await
+        }
+        (Commit::Retry, Some(next)) => refresh_token::store_retry(store, next).await,
+        (commit, refresh) => Err(OAuthError::server(format!(
+            "commit {commit:?} does not fit the minted refresh token (present: {})",
+            refresh.is_some()
+        ))),
     }
 }
 

@@ -2,7 +2,8 @@
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
 use super::{
-    requested_audience, require_allowed, select_organization, user_may_hold, GrantType, Target,
+    requested_audience, require_allowed, select_organization, user_may_hold, Checked, Commit,
+    GrantType, Target,
 };
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
@@ -13,19 +14,20 @@ use crate::http::params::Params;
 use crate::issuer::Issuer;
 use crate::password::{verify, verify_dummy, Verdict};
 use crate::scope::Scope;
-use crate::store::{Api, Client, Store, User};
+use crate::store::{Api, Client, Login, Store, User};
 use crate::token::{Issuance, RefreshPlan};
 
 const WRONG: &str = "Wrong email or password.";
 const LOCKED: &str =
     "Too many failed login attempts: this user is blocked from this IP address for now.";
 
-/// §4.3.2: validates a password request into an [`Issuance`].
-pub async fn validate<S: Store, C: Crypto>(
+/// §4.3.2: checks a password request. Only the attempt counter is written here (before the
+/// password is verified); the login is recorded by the commit.
+pub async fn check<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Issuance, OAuthError> {
+) -> Result<Checked, OAuthError> {
     let client = &client.client;
     let store = issuer.store;
     let config = issuer.config;
@@ -78,22 +80,27 @@ pub async fn validate<S: Store, C: Crypto>(
             return Err(OAuthError::new(ErrorCode::InvalidGrant, msg));
         }
     };
-    // The right password is no brute force: its attempts are forgotten, blocked user or not.
-    store.clear_failures(&user_key, ip).await?;
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::InvalidGrant, "user is blocked"));
     }
-    if verdict == Verdict::RightRehash {
-        let fresh = crate::password::hash(
-            issuer.crypto,
-            issuer.random,
-            password,
-            config.password_iterations,
-        )
-        .await?;
-        store.set_password_hash(&user.user_id, &fresh).await?;
-    }
-    store.record_login(&user.user_id, now).await?;
+    let rehash = match verdict {
+        Verdict::RightRehash => Some(
+            crate::password::hash(
+                issuer.crypto,
+                issuer.random,
+                password,
+                config.password_iterations,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    let login = Login {
+        user_id: user.user_id.clone(),
+        user_key,
+        ip: ip.to_string(),
+        rehash,
+    };
 
     let organization =
         select_organization(store, params.get("organization"), &user.user_id).await?;
@@ -107,7 +114,7 @@ pub async fn validate<S: Store, C: Crypto>(
         client,
         &access.permissions,
     );
-    Ok(Issuance {
+    let issuance = Issuance {
         auth_time: Some(now),
         refresh,
         ..Issuance::for_user(
@@ -119,6 +126,10 @@ pub async fn validate<S: Store, C: Crypto>(
             organization,
             access,
         )
+    };
+    Ok(Checked {
+        issuance,
+        commit: Commit::Login(login),
     })
 }
 

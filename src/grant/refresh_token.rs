@@ -2,7 +2,7 @@
 //! every use consumes the token in one atomic step and issues the next of its family; a
 //! consumed token presented again revokes the whole family.
 
-use super::{require_allowed, user_may_hold, GrantType};
+use super::{require_allowed, user_may_hold, Checked, Commit, GrantType};
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
 use crate::crypto::Crypto;
@@ -18,13 +18,14 @@ fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
 
-/// §6: validates a refresh request, rotates the token, and yields an [`Issuance`] whose data
-/// is read fresh (the user, their profile and metadata, the API).
-pub async fn validate<S: Store, C: Crypto>(
+/// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
+/// profile and metadata, the API). The token is consumed by the commit, after the pipeline
+/// allowed the issuance and the tokens were signed.
+pub async fn check<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Issuance, OAuthError> {
+) -> Result<Checked, OAuthError> {
     let client = &client.client;
     let store = issuer.store;
     let now = issuer.clock.now();
@@ -46,9 +47,15 @@ pub async fn validate<S: Store, C: Crypto>(
         return Err(invalid_grant("refresh token expired"));
     }
     // A used token is either a retry inside the reuse interval or a replay.
-    if let Some(used_at) = record.used_at {
-        reuse_or_replay(issuer, client, &record, used_at, now).await?;
-    }
+    let commit = match record.used_at {
+        Some(used_at) => {
+            reuse_or_replay(issuer, client, &record.family_id, used_at, now).await?;
+            Commit::Retry
+        }
+        None => Commit::Rotate {
+            token_hash: hash.clone(),
+        },
+    };
 
     // §6: the grant's scope stays with the family; `scope` may narrow the access token's
     // scope, never widen it. Nothing is consumed if this fails.
@@ -89,13 +96,6 @@ pub async fn validate<S: Store, C: Crypto>(
         None => None,
     };
 
-    // Rotate: exactly one concurrent use wins; a loser is treated like a reuse.
-    if record.used_at.is_none() && !store.consume_refresh(&hash, &client.client_id, now).await? {
-        let again = store.find_refresh(&hash).await?;
-        let used_at = again.as_ref().and_then(|r| r.used_at).unwrap_or(now);
-        reuse_or_replay(issuer, client, &record, used_at, now).await?;
-    }
-
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
     let access = store
@@ -120,7 +120,7 @@ pub async fn validate<S: Store, C: Crypto>(
         absolute_expires_at: record.absolute_expires_at,
         grant_scope: record.scope.clone(),
     };
-    Ok(Issuance {
+    let issuance = Issuance {
         auth_time: Some(record.auth_time),
         refresh,
         ..Issuance::for_user(
@@ -132,7 +132,39 @@ pub async fn validate<S: Store, C: Crypto>(
             organization,
             access,
         )
-    })
+    };
+    Ok(Checked { issuance, commit })
+}
+
+/// The commit's rotation found the token no longer usable: another request rotated it
+/// first (a concurrent use: a retry within the reuse interval, else a replay), or its family
+/// was revoked or it expired meanwhile. Nothing was stored.
+pub async fn lost_rotation<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    token_hash: &str,
+    next: &RefreshRecord,
+) -> Result<(), OAuthError> {
+    let now = issuer.clock.now();
+    let record = issuer.store.find_refresh(token_hash).await?;
+    match record.and_then(|r| r.used_at.filter(|_| r.revoked_at.is_none())) {
+        Some(used_at) => {
+            reuse_or_replay(issuer, client, &next.family_id, used_at, now).await?;
+            store_retry(issuer.store, next).await
+        }
+        None => Err(invalid_grant("refresh token is no longer valid")),
+    }
+}
+
+/// Stores the new token of a retry within the reuse interval, unless the family was revoked
+/// meanwhile.
+pub async fn store_retry<S: Store>(store: &S, next: &RefreshRecord) -> Result<(), OAuthError> {
+    if store.insert_refresh(next).await? {
+        return Ok(());
+    }
+    Err(invalid_grant(
+        "every token of this grant was revoked (a refresh token was used twice)",
+    ))
 }
 
 /// A token already used at `used_at`: accepted as a retry within the client's reuse
@@ -140,7 +172,7 @@ pub async fn validate<S: Store, C: Crypto>(
 async fn reuse_or_replay<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     client: &Client,
-    record: &RefreshRecord,
+    family_id: &str,
     used_at: u64,
     now: u64,
 ) -> Result<(), OAuthError> {
@@ -148,7 +180,7 @@ async fn reuse_or_replay<S: Store, C: Crypto>(
     if interval > 0 && now.saturating_sub(used_at) <= interval {
         return Ok(());
     }
-    issuer.store.revoke_family(&record.family_id, now).await?;
+    issuer.store.revoke_family(family_id, now).await?;
     Err(invalid_grant(
         "refresh token was already used; every token of this grant is now revoked",
     ))

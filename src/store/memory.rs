@@ -21,6 +21,8 @@ pub struct MemoryStore {
     refresh: RefCell<Vec<RefreshRecord>>,
     /// Refresh families: id → when revoked.
     families: RefCell<HashMap<String, Option<u64>>>,
+    /// Set by [`MemoryStore::fail_commits`].
+    failing_commits: std::cell::Cell<bool>,
     rules: RefCell<Vec<Rule>>,
     hooks: RefCell<Vec<StoredHook>>,
     /// role id → (name, [(audience, permission)])
@@ -126,6 +128,19 @@ impl MemoryStore {
             .push((org_id.to_string(), user_id.to_string()));
     }
 
+    /// Makes every later commit fail with a storage error (until turned off), as a D1
+    /// outage would.
+    pub fn fail_commits(&self, on: bool) {
+        self.failing_commits.set(on);
+    }
+
+    fn commit_allowed(&self) -> Result<(), StoreError> {
+        if self.failing_commits.get() {
+            return Err(StoreError("commit failed (test outage)".into()));
+        }
+        Ok(())
+    }
+
     /// Every refresh record, for assertions, as [`RefreshStore::find_refresh`] shows it.
     pub fn refresh_records(&self) -> Vec<RefreshRecord> {
         self.refresh
@@ -222,31 +237,6 @@ impl UserStore for MemoryStore {
             })
             .cloned())
     }
-
-    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
-        if let Some(u) = self
-            .users
-            .borrow_mut()
-            .iter_mut()
-            .find(|u| u.user_id == user_id)
-        {
-            u.last_login = Some(now);
-            u.logins_count += 1;
-        }
-        Ok(())
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError> {
-        if let Some(u) = self
-            .users
-            .borrow_mut()
-            .iter_mut()
-            .find(|u| u.user_id == user_id)
-        {
-            u.password_hash = Some(hash.to_string());
-        }
-        Ok(())
-    }
 }
 
 impl AttemptStore for MemoryStore {
@@ -276,13 +266,6 @@ impl AttemptStore for MemoryStore {
             (window_start, count + 1, lock_at(count + 1, now, policy))
         };
         Ok(entry.1)
-    }
-
-    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError> {
-        self.attempts
-            .borrow_mut()
-            .remove(&(user_key.to_string(), ip.to_string()));
-        Ok(())
     }
 }
 
@@ -324,33 +307,68 @@ impl RefreshStore for MemoryStore {
             .map(|r| self.with_family(r)))
     }
 
-    async fn consume_refresh(
-        &self,
-        token_hash: &str,
-        client_id: &str,
-        now: u64,
-    ) -> Result<bool, StoreError> {
-        let families = self.families.borrow();
-        let mut all = self.refresh.borrow_mut();
-        let Some(r) = all.iter_mut().find(|r| {
-            r.token_hash == token_hash
-                && r.client_id == client_id
-                && r.used_at.is_none()
-                && families.get(&r.family_id).is_some_and(Option::is_none)
-                && r.idle_expires_at > now
-                && r.absolute_expires_at > now
-        }) else {
-            return Ok(false);
-        };
-        r.used_at = Some(now);
-        Ok(true)
-    }
-
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
         if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
             revoked.get_or_insert(now);
         }
         Ok(())
+    }
+}
+
+impl ExchangeStore for MemoryStore {
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError> {
+        self.commit_allowed()?;
+        if let Some(r) = refresh {
+            // A new family: it cannot be revoked yet, so the insert cannot be refused.
+            self.insert_refresh(r).await?;
+        }
+        self.attempts
+            .borrow_mut()
+            .remove(&(login.user_key.clone(), login.ip.clone()));
+        if let Some(u) = self
+            .users
+            .borrow_mut()
+            .iter_mut()
+            .find(|u| u.user_id == login.user_id)
+        {
+            u.last_login = Some(now);
+            u.logins_count += 1;
+            if let Some(hash) = &login.rehash {
+                u.password_hash = Some(hash.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit_rotation(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+        next: &RefreshRecord,
+    ) -> Result<bool, StoreError> {
+        self.commit_allowed()?;
+        {
+            let families = self.families.borrow();
+            let mut all = self.refresh.borrow_mut();
+            let Some(r) = all.iter_mut().find(|r| {
+                r.token_hash == token_hash
+                    && r.client_id == client_id
+                    && r.used_at.is_none()
+                    && families.get(&r.family_id).is_some_and(Option::is_none)
+                    && r.idle_expires_at > now
+                    && r.absolute_expires_at > now
+            }) else {
+                return Ok(false);
+            };
+            r.used_at = Some(now);
+        }
+        self.insert_refresh(next).await
     }
 }
 
@@ -473,8 +491,14 @@ mod tests {
         assert_eq!(count(70), 1);
         // A window older than 100 s restarts too.
         assert_eq!([count(80), count(171)], [2, 1]);
-        pollster::block_on(store.clear_failures("u", "ip")).unwrap();
-        assert_eq!(count(172), 1);
+        let login = Login {
+            user_id: "nobody".into(),
+            user_key: "u".into(),
+            ip: "ip".into(),
+            rehash: None,
+        };
+        pollster::block_on(store.commit_login(&login, 172, None)).unwrap();
+        assert_eq!(count(172), 1, "a login forgets the attempts");
     }
 
     fn refresh(hash: &str, family: &str) -> RefreshRecord {
@@ -503,7 +527,10 @@ mod tests {
             assert!(store.insert_refresh(&refresh("x", "g")).await.unwrap());
             store.revoke_family("f", 5).await.unwrap();
             assert!(!store.insert_refresh(&refresh("b", "f")).await.unwrap());
-            assert!(!store.consume_refresh("a", "c", 6).await.unwrap());
+            assert!(!store
+                .commit_rotation("a", "c", 6, &refresh("c", "f"))
+                .await
+                .unwrap());
             assert_eq!(
                 store.find_refresh("a").await.unwrap().unwrap().revoked_at,
                 Some(5)
@@ -514,11 +541,16 @@ mod tests {
                 Some(5),
                 "the first revocation time stays"
             );
-            assert!(
-                store.consume_refresh("x", "c", 6).await.unwrap(),
-                "other family"
-            );
+            // Another family rotates, once.
+            assert!(store
+                .commit_rotation("x", "c", 6, &refresh("y", "g"))
+                .await
+                .unwrap());
+            assert!(!store
+                .commit_rotation("x", "c", 7, &refresh("z", "g"))
+                .await
+                .unwrap());
         });
-        assert_eq!(store.refresh_records().len(), 2);
+        assert_eq!(store.refresh_records().len(), 3);
     }
 }

@@ -50,10 +50,6 @@ pub trait UserStore {
         connection: &str,
         email_lower: &str,
     ) -> Result<Option<User>, StoreError>;
-    /// Records a successful login: `last_login = now`, `logins_count + 1`.
-    async fn record_login(&self, user_id: &str, now: u64) -> Result<(), StoreError>;
-    /// Replaces the password hash (upgrade to the current format or cost).
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), StoreError>;
 }
 
 /// Password attempts per (user key, IP) (RFC 6749 §4.3.2).
@@ -66,8 +62,8 @@ pub trait AttemptStore {
     /// at most `max_failures` get a count within the limit. While a lock is in force
     /// (`locked_until > now`) the count only grows past the limit. A window older than
     /// `policy.window_seconds`, or an expired lock, restarts the count at 1. Reaching
-    /// `max_failures` sets the lock to `now + policy.lock_seconds`; a success clears it
-    /// ([`AttemptStore::clear_failures`]).
+    /// `max_failures` sets the lock to `now + policy.lock_seconds`; a successful login clears
+    /// it ([`ExchangeStore::commit_login`]).
     async fn count_attempt(
         &self,
         user_key: &str,
@@ -75,8 +71,6 @@ pub trait AttemptStore {
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError>;
-    /// Forgets the attempts of `(user_key, ip)` after a successful login.
-    async fn clear_failures(&self, user_key: &str, ip: &str) -> Result<(), StoreError>;
 }
 
 /// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
@@ -91,20 +85,52 @@ pub trait RefreshStore {
     async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError>;
     /// The token with this hash, used or not; `revoked_at` is its family's revocation time.
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
-    /// Marks the token used if and only if it is unused, unexpired at `now`, issued to
-    /// `client_id` and its family is not revoked; reports whether this call did so.
+    /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
+    /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
+}
+
+/// A successful password login, as the commit records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user_id: String,
+    /// The attempt counter to forget: connection + email, and the client IP.
+    pub user_key: String,
+    pub ip: String,
+    /// A new password hash, when the stored one is of an older format or cost.
+    pub rehash: Option<String>,
+}
+
+/// The writes of a token exchange, done **after** the claims pipeline allowed the issuance
+/// and the tokens were signed, each exchange in one atomic storage operation (one D1 batch):
+/// a failure anywhere before leaves storage as it was, so a client's retry is never taken
+/// for a replay.
+pub trait ExchangeStore {
+    /// A password login: forgets the attempts of `(user_key, ip)`, sets `last_login = now`,
+    /// counts the login, stores the rehash if any, and stores `refresh` (the first token of
+    /// a new family) if any.
     ///
-    /// Contract: one atomic compare-and-set. Of any number of concurrent calls for one
-    /// token, at most one returns `true`.
-    async fn consume_refresh(
+    /// Contract: all of it or none of it.
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError>;
+
+    /// A rotation: marks the token `token_hash` used and stores `next` in its place, if and
+    /// only if that token is unused, unexpired at `now`, issued to `client_id` and its family
+    /// not revoked; reports whether it did.
+    ///
+    /// Contract: one atomic compare-and-set: of any number of concurrent calls for one token
+    /// at most one returns `true`, and a call that returns `false` stored nothing.
+    async fn commit_rotation(
         &self,
         token_hash: &str,
         client_id: &str,
         now: u64,
+        next: &RefreshRecord,
     ) -> Result<bool, StoreError>;
-    /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
-    /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
-    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
 }
 
 /// Rules and hooks of the claims pipeline.
@@ -135,7 +161,14 @@ pub trait DirectoryStore {
 
 /// Everything the issuer stores.
 pub trait Store:
-    ClientStore + KeyStore + UserStore + AttemptStore + RefreshStore + ClaimsStore + DirectoryStore
+    ClientStore
+    + KeyStore
+    + UserStore
+    + AttemptStore
+    + RefreshStore
+    + ExchangeStore
+    + ClaimsStore
+    + DirectoryStore
 {
 }
 
@@ -145,6 +178,7 @@ impl<T> Store for T where
         + UserStore
         + AttemptStore
         + RefreshStore
+        + ExchangeStore
         + ClaimsStore
         + DirectoryStore
 {

@@ -1,21 +1,31 @@
 //! From a validated [`Issuance`] to the token response (RFC 6749 §5.1): access token, ID token
-//! when `openid` was granted to a user, refresh token when the plan says so.
+//! when `openid` was granted to a user, refresh token when the plan says so. Signing only:
+//! nothing is stored here; the grant's commit stores the refresh token.
 
 use super::access::mint_access_token;
 use super::id_token::mint_id_token;
-use super::refresh::issue_refresh_token;
+use super::refresh::new_refresh_token;
 use super::Issuance;
 use crate::crypto::{Alg, Crypto};
 use crate::error::OAuthError;
 use crate::issuer::Issuer;
-use crate::store::Store;
+use crate::store::{RefreshRecord, Store};
 use serde_json::{json, Value};
 
-/// Mints and stores everything the issuance grants and returns the response body.
+/// The signed response, and the refresh token's record for the commit to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minted {
+    /// The token response body (RFC 6749 §5.1).
+    pub body: Value,
+    /// The record of the refresh token in `body`, if any.
+    pub refresh: Option<RefreshRecord>,
+}
+
+/// Signs everything the issuance grants; stores nothing.
 pub async fn issue<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     issuance: &Issuance,
-) -> Result<Value, OAuthError> {
+) -> Result<Minted, OAuthError> {
     let now = issuer.clock.now();
     let keys = issuer.keys()?;
     let at_key = keys.signing_key(Alg::ES256).await?;
@@ -51,8 +61,12 @@ pub async fn issue<S: Store, C: Crypto>(
             body["id_token"] = Value::String(id_token);
         }
     }
-    if let Some(refresh) = issue_refresh_token(issuer.store, issuer.random, now, issuance).await? {
-        body["refresh_token"] = Value::String(refresh);
-    }
-    Ok(body)
+    let refresh = match new_refresh_token(issuer.random, now, issuance)? {
+        Some((token, record)) => {
+            body["refresh_token"] = Value::String(token);
+            Some(record)
+        }
+        None => None,
+    };
+    Ok(Minted { body, refresh })
 }

@@ -13,7 +13,7 @@ use crate::grant::GrantType;
 use crate::scope::Scope;
 use crate::store::{Api, Client, Organization, User, UserAccess};
 
-pub use issue::issue;
+pub use issue::{issue, Minted};
 
 /// Whether and how to issue a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]

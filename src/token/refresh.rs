@@ -2,9 +2,9 @@
 //! RFC 9700 §4.14).
 
 use super::{Issuance, RefreshPlan};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::OAuthError;
 use crate::random::Random;
-use crate::store::{RefreshRecord, RefreshStore};
+use crate::store::RefreshRecord;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -14,15 +14,13 @@ pub fn hash_refresh_token(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates and stores the refresh token the plan asks for; returns its value. A family
-/// revoked meanwhile (reuse detected by a concurrent request) takes no new token:
-/// `invalid_grant`.
-pub async fn issue_refresh_token<S: RefreshStore>(
-    store: &S,
+/// The refresh token the plan asks for, and its record to store: the token's value goes to
+/// the client, only the record (with the value's hash) to storage, at the commit.
+pub fn new_refresh_token(
     rng: &dyn Random,
     now: u64,
     issuance: &Issuance,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<(String, RefreshRecord)>, OAuthError> {
     let Some(user) = &issuance.user else {
         return Ok(None);
     };
@@ -56,11 +54,5 @@ pub async fn issue_refresh_token<S: RefreshStore>(
         revoked_at: None,
         org_id: issuance.organization.as_ref().map(|o| o.org_id.clone()),
     };
-    if !store.insert_refresh(&record).await? {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidGrant,
-            "every token of this grant was revoked (a refresh token was used twice)",
-        ));
-    }
-    Ok(Some(token))
+    Ok(Some((token, record)))
 }

@@ -152,7 +152,9 @@ impl Tenant {
     pub fn mint(&self, issuance: &edge_issuer::token::Issuance) -> serde_json::Value {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
         let issuer = self.issuer(&NativeCrypto, &log);
-        pollster::block_on(edge_issuer::token::issue(&issuer, issuance)).unwrap()
+        pollster::block_on(edge_issuer::token::issue(&issuer, issuance))
+            .unwrap()
+            .body
     }
 
     pub fn get(&self, path: &str) -> HttpResponse {
@@ -423,4 +425,29 @@ pub fn token_request(form: &str, (id, secret): (&str, &str)) -> HttpRequest {
         body: form.as_bytes().to_vec(),
         ..Default::default()
     }
+}
+
+/// A hook `h1` on `trigger` at an https URL, answered by [`FakeHooks`] through [`answer`].
+pub fn hook(
+    t: &Tenant,
+    trigger: edge_issuer::claims::Trigger,
+    on_failure: edge_issuer::claims::hooks::OnFailure,
+) {
+    t.store.put_hook(edge_issuer::store::StoredHook {
+        hook_id: "h1".into(),
+        name: "enrich".into(),
+        trigger,
+        position: 0,
+        enabled: true,
+        url: Some("https://hooks.example.com/enrich".into()),
+        service: None,
+        secret_enc: t.kek.seal(&OsRandom, "h1", b"hook-secret").unwrap(),
+        timeout_ms: 2000,
+        on_failure,
+    });
+}
+
+/// How the tenant's hooks answer from now on: `Err` stands for a timeout or an outage.
+pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, String> + 'static) {
+    *t.hooks.answer.borrow_mut() = Some(Box::new(f));
 }
