@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
 import {
-  startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, DEV_SEED, ISSUER, APP, USER, M2M,
+  startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, DEV_SEED, ISSUER, APP, USER, M2M, TEST_KEK,
 } from './harness.mjs';
+import { seedStatements } from '../../scripts/seed.mjs';
 
 const API = 'https://api.example.com';
 const NS = 'https://example.com';
@@ -183,4 +184,30 @@ test('explain runs the pipeline as a dry run with a trace', async () => {
   });
   assert.equal(noScope.status, 401, 'a token for another API');
   await noScope.arrayBuffer();
+});
+
+test('a post-login hook timing out at refresh costs nothing: the same token works once it answers', async () => {
+  const hook = { ...HOOK, hook_id: 'hk_login', name: 'login-hook', trigger: 'post-login' };
+  const first = await ok(passwordRequest(issuer, { scope: 'openid offline_access' }));
+  for (const stmt of seedStatements({ hooks: [hook] }, { issuer: ISSUER, kek: TEST_KEK })) await issuer.db.prepare(stmt).run();
+  const mode = (m) => edit("UPDATE clients SET client_metadata = json_set(client_metadata, '$.hook_mode', ?1) WHERE client_id = ?2", m, APP.id);
+  await mode('slow');
+  try {
+    // Deny on failure: the refresh is refused...
+    const refused = await refreshRequest(issuer, first.refresh_token);
+    assert.equal(refused.status, 400);
+    assert.equal((await refused.json()).error, 'invalid_grant');
+    // ...and nothing was consumed: once the hook answers, the same token gets a fresh pair.
+    await mode('normal');
+    const second = await ok(refreshRequest(issuer, first.refresh_token));
+    await ok(refreshRequest(issuer, second.refresh_token));
+    const { results } = await issuer.db
+      .prepare('SELECT f.revoked_at FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.family_id WHERE t.token_hash = ?1')
+      .bind(Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(first.refresh_token))).toString('base64url'))
+      .all();
+    assert.equal(results[0].revoked_at, null, 'the family is intact');
+  } finally {
+    await edit('DELETE FROM hooks WHERE hook_id = ?1', hook.hook_id);
+    await edit("UPDATE clients SET client_metadata = json_remove(client_metadata, '$.hook_mode') WHERE client_id = ?1", APP.id);
+  }
 });
