@@ -9,11 +9,13 @@
 use crate::claims::pipeline::enrich;
 use crate::claims::rules::Rule;
 use crate::claims::standard_claims;
+use crate::client_auth::{AuthMethod, AuthenticatedClient};
 use crate::crypto::Crypto;
 use crate::error::OAuthError;
-use crate::grant::password::user_scope;
-use crate::grant::{select_organization, GrantType};
+use crate::grant::password::{user_api, user_issuance};
+use crate::grant::{client_credentials, require_allowed, GrantType};
 use crate::http::params::json_error_words;
+use crate::http::params::Params;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::scope::Scope;
@@ -22,7 +24,7 @@ use crate::token::access::access_claims;
 use crate::token::id_token::id_claims;
 use crate::token::merge_custom;
 use crate::token::verify::{require_audience, verify_access_token};
-use crate::token::{Issuance, RefreshPlan};
+use crate::token::Issuance;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -228,6 +230,9 @@ pub async fn explain<S: Store, C: Crypto>(
     }
 }
 
+/// The issuance the token endpoint would check for this request, by the grants' own steps:
+/// client_credentials' `check` for a client alone; for a user, the password grant's API
+/// choice and [`user_issuance`] (everything after the password), as at a login.
 async fn dry_run<S: Store, C: Crypto>(
     issuer: &Issuer<'_, S, C>,
     body: ExplainRequest,
@@ -249,74 +254,53 @@ async fn dry_run<S: Store, C: Crypto>(
         ),
         None => None,
     };
-    let audience = body
-        .audience
-        .clone()
-        .or_else(|| client.default_audience.clone());
-    let api = match &audience {
-        Some(aud) => Some(
-            store
-                .api(aud)
-                .await
-                .map_err(|e| oauth(e.into()))?
-                .ok_or_else(|| error(404, "audience is not a registered API"))?,
-        ),
+    // The request as the token endpoint would see it.
+    let pairs = [
+        ("audience", &body.audience),
+        ("scope", &body.scope),
+        ("organization", &body.organization),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)));
+    let params = Params::from_pairs(pairs).map_err(oauth)?;
+    let grant = match body.grant_type.as_deref() {
+        Some(g) => Some(GrantType::parse(g).map_err(oauth)?),
         None => None,
     };
-    let default_grant = if user.is_some() {
-        GrantType::Password
-    } else {
-        GrantType::ClientCredentials
-    };
-    let grant = match body.grant_type.as_deref() {
-        Some(g) => GrantType::parse(g).map_err(oauth)?,
-        None => default_grant,
-    };
-    let (organization, access) = match &user {
-        Some(u) => {
-            let org = select_organization(store, body.organization.as_deref(), &u.user_id)
+    let mut issuance = match (user, grant) {
+        (None, None | Some(GrantType::ClientCredentials)) => {
+            let client = AuthenticatedClient {
+                client,
+                method: AuthMethod::ClientSecretBasic,
+            };
+            client_credentials::check(store, &client, &params)
                 .await
+                .map_err(oauth)?
+                .issuance
+        }
+        (None, Some(_)) => return Err(error(400, "user_id is required for a user grant")),
+        (Some(_), Some(GrantType::ClientCredentials)) => {
+            return Err(error(
+                400,
+                "client_credentials has no user: leave out user_id",
+            ))
+        }
+        (Some(user), grant) => {
+            let grant = grant.unwrap_or(GrantType::Password);
+            require_allowed(&client, grant).map_err(oauth)?;
+            let api = user_api(store, &params, &client).await.map_err(oauth)?;
+            let requested = params
+                .get("scope")
+                .map(Scope::parse)
+                .transpose()
                 .map_err(oauth)?;
-            let access = store
-                .user_access(&u.user_id, org.as_ref(), api.as_ref())
-                .await
-                .map_err(|e| oauth(e.into()))?;
-            (org, access)
+            let organization = params.get("organization");
+            let issuance =
+                user_issuance(issuer, &client, user, api, requested.as_ref(), organization)
+                    .await
+                    .map_err(oauth)?;
+            Issuance { grant, ..issuance }
         }
-        None => (None, Default::default()),
-    };
-    let requested = body
-        .scope
-        .as_deref()
-        .map(Scope::parse)
-        .transpose()
-        .map_err(oauth)?;
-    let scope = match &user {
-        Some(_) => {
-            user_scope(
-                issuer.config,
-                requested.as_ref(),
-                api.as_ref(),
-                &client,
-                &access.permissions,
-            )
-            .0
-        }
-        None => requested.unwrap_or_default(),
-    };
-    let mut issuance = Issuance {
-        grant,
-        client,
-        user,
-        api,
-        scope,
-        auth_time: None,
-        nonce: None,
-        refresh: RefreshPlan::None,
-        organization,
-        roles: access.roles,
-        permissions: access.permissions,
-        custom: Default::default(),
     };
     let enrichment = match enrich(issuer, &mut issuance).await {
         Ok(e) => e,

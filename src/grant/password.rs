@@ -102,20 +102,46 @@ pub async fn check<S: Store, C: Crypto>(
         rehash,
     };
 
-    let organization =
-        select_organization(store, params.get("organization"), &user.user_id).await?;
+    let issuance = user_issuance(
+        issuer,
+        client,
+        user,
+        api,
+        requested.as_ref(),
+        params.get("organization"),
+    )
+    .await?;
+    Ok(Checked {
+        issuance,
+        commit: Commit::Login(login),
+    })
+}
+
+/// The issuance of an authenticated user (the password grant's last step, which the
+/// management API's explain shares): the organization asked for, the user's roles and
+/// permissions, and the scopes the user may hold of those requested.
+pub async fn user_issuance<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    user: User,
+    api: Option<Api>,
+    requested: Option<&Scope>,
+    organization: Option<&str>,
+) -> Result<Issuance, OAuthError> {
+    let store = issuer.store;
+    let organization = select_organization(store, organization, &user.user_id).await?;
     let access = store
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let (scope, refresh) = user_scope(
-        config,
-        requested.as_ref(),
+        issuer.config,
+        requested,
         api.as_ref(),
         client,
         &access.permissions,
     );
-    let issuance = Issuance {
-        auth_time: Some(now),
+    Ok(Issuance {
+        auth_time: Some(issuer.clock.now()),
         refresh,
         ..Issuance::for_user(
             GrantType::Password,
@@ -126,10 +152,6 @@ pub async fn check<S: Store, C: Crypto>(
             organization,
             access,
         )
-    };
-    Ok(Checked {
-        issuance,
-        commit: Commit::Login(login),
     })
 }
 
