@@ -86,10 +86,36 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         match req.path.as_str() {
             webcrypto::BENCH_PATH => return webcrypto::bench_sign(&issuer, req).await,
             webcrypto::COUNTERS_PATH => return webcrypto::counters(),
+            CONFORMANCE_PATH => return conformance(env, req, issuer.clock.now()).await,
             _ => {}
         }
     }
     http::handle(&issuer, req).await
+}
+
+/// The storage ports' conformance suite against D1, served only when the `BENCH` var is `1`:
+/// `GET /__bench/conformance?client_id=…&user_id=…&run=…` (an existing client and user).
+const CONFORMANCE_PATH: &str = "/__bench/conformance";
+
+async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
+    let param = |name: &str| {
+        form_urlencoded::parse(req.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let db = match env.d1("DB") {
+        Ok(db) => d1::D1Store::new(db),
+        Err(e) => return HttpResponse::error(&OAuthError::server(format!("DB: {e}"))),
+    };
+    let fixture = crate::store::conformance::Fixture {
+        client_id: param("client_id"),
+        user_id: param("user_id"),
+        run_id: param("run"),
+        now,
+    };
+    let outcomes = crate::store::conformance::run(&db, &fixture).await;
+    HttpResponse::json(200, &serde_json::json!({ "outcomes": outcomes }))
 }
 
 /// Reads the request into the core's form. A body over the limit is refused unread (by its

@@ -5,6 +5,7 @@
 // The traits use `async fn` without `Send` bounds on purpose: Worker futures are `!Send`.
 #![allow(async_fn_in_trait)]
 
+pub mod conformance;
 pub mod memory;
 mod model;
 

@@ -1,0 +1,21 @@
+//! The storage ports' conformance suite against the in-memory store (D1 runs the same suite
+//! under workerd: tests/e2e/conformance.test.mjs).
+
+use edge_issuer::store::conformance::{run, Fixture};
+use edge_issuer::store::memory::MemoryStore;
+
+#[test]
+fn the_memory_store_keeps_every_port_contract() {
+    let store = MemoryStore::new();
+    let fx = Fixture {
+        client_id: "c".into(),
+        user_id: "u".into(),
+        run_id: "native".into(),
+        now: 1_800_000_000,
+    };
+    let outcomes = pollster::block_on(run(&store, &fx));
+    assert_eq!(outcomes.len(), 5);
+    for o in outcomes {
+        assert_eq!(o.failure, None, "{}", o.case);
+    }
+}

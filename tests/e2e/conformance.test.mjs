@@ -1,0 +1,24 @@
+// The storage ports' conformance suite (src/store/conformance.rs) against D1 under workerd: the
+// same cases the in-memory store passes natively, with D1's real concurrency.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIssuer, APP, USER } from './harness.mjs';
+
+let issuer;
+
+before(async () => {
+  issuer = await startIssuer({ bindings: { BENCH: '1' } });
+});
+after(async () => {
+  await issuer?.mf.dispose();
+});
+
+test('D1 keeps every storage port contract, twice over on the same database', async () => {
+  for (const run of ['first', 'second']) {
+    const res = await issuer.fetch(`/__bench/conformance?client_id=${APP.id}&user_id=${encodeURIComponent(USER.id)}&run=${run}`);
+    assert.equal(res.status, 200);
+    const { outcomes } = await res.json();
+    assert.equal(outcomes.length, 5);
+    for (const o of outcomes) assert.equal(o.failure, null, `${run}: ${o.case}`);
+  }
+});
