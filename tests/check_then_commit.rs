@@ -35,11 +35,11 @@ fn a_hook_outage_at_refresh_does_not_cost_the_user_their_session() {
     hook(&t, Trigger::PostLogin, OnFailure::Deny);
     answer(&t, |_| Ok(b"{}".to_vec()));
     let first = login(&t);
-    // The hook times out; with deny-on-failure the refresh is refused...
+    // The hook times out; with deny-on-failure the refresh fails (our outage: server_error)...
     answer(&t, |_| Err("timed out after 2000 ms".into()));
     let refused = t.refresh(refresh_token(&first), "");
-    assert_eq!(refused.status, 400);
-    assert_eq!(refused.json_body()["error"], "invalid_grant");
+    assert_eq!(refused.status, 500);
+    assert_eq!(refused.json_body()["error"], "server_error");
     // ...and nothing was consumed: once the hook answers, the same token gets a fresh pair.
     answer(&t, |_| Ok(b"{}".to_vec()));
     let second = t.refresh(refresh_token(&first), "").json_body();
@@ -80,6 +80,8 @@ fn a_failed_or_denied_password_login_records_nothing() {
     t.store.fail_commits(false);
     hook(&t, Trigger::PostLogin, OnFailure::Deny);
     answer(&t, |_| Err("unreachable".into()));
+    assert_eq!(t.password(OFFLINE).json_body()["error"], "server_error");
+    answer(&t, |_| Ok(br#"{"deny":"not today"}"#.to_vec()));
     assert_eq!(t.password(OFFLINE).json_body()["error"], "invalid_grant");
     assert_eq!(logins(&t), before, "no login counted");
     assert!(

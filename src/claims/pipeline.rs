@@ -100,12 +100,13 @@ pub async fn enrich<S: Store, C: Crypto>(
                     claim: None,
                     reason: format!("hook failed and is set to skip: {why}"),
                 }),
+                // The hook did not answer (timeout, error, bad answer): our failure, not the
+                // client's; with check-then-commit nothing was written, so a retry is safe.
                 Err(why) => {
-                    (issuer.log)(&format!("hook {} failed: {why}", hook.name));
-                    return Err(OAuthError::new(
-                        ErrorCode::InvalidGrant,
-                        format!("hook {} failed", hook.name),
-                    ));
+                    return Err(OAuthError::server(format!(
+                        "hook {} failed and is set to deny: {why}",
+                        hook.name
+                    )));
                 }
             }
         }
