@@ -5,7 +5,8 @@ use crate::claims::pipeline::enrich;
 use crate::client_auth::{authenticate, credentials};
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::grant::{self, client_credentials, password, refresh_token, Checked, GrantType};
+use crate::grant::checked::Checked;
+use crate::grant::{self, client_credentials, password, refresh_token, GrantType};
 use crate::http::params::Params;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
@@ -52,7 +53,7 @@ async fn exchange<S: Store, C: Crypto>(
 
     // Sign, then commit every write of the exchange at once.
     let minted = issue(issuer, &issuance).await?;
-    grant::commit(issuer, &issuance, commit, minted.refresh.as_ref()).await?;
+    grant::commit::commit(issuer, &issuance, commit, minted.refresh.as_ref()).await?;
     Ok(minted.body)
 }
 

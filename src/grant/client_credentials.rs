@@ -1,7 +1,8 @@
 //! Client credentials grant (RFC 6749 §4.4), with the audience chosen by Auth0's `audience`
 //! or RFC 8707's `resource`.
 
-use super::{requested_audience, require_allowed, Checked, Commit, GrantType, Target};
+use super::checked::{Checked, Commit};
+use super::{requested_audience, require_allowed, GrantType, Target};
 use crate::client_auth::AuthenticatedClient;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::params::Params;

@@ -9,16 +9,15 @@
 //! ones a refusal itself needs: the attempt counter of the password grant (counted before the
 //! password is verified) and the revocation of a family on reuse.
 
+pub mod checked;
 pub mod client_credentials;
+pub mod commit;
 pub mod password;
 pub mod refresh_token;
 
 use crate::config::{Config, SELF_SERVICE_SCOPES};
-use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::issuer::Issuer;
-use crate::store::{Api, Login, RefreshRecord, Store};
-use crate::token::Issuance;
+use crate::store::Api;
 
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,59 +72,6 @@ impl GrantType {
                     format!("grant_type {value} is not supported"),
                 )
             })
-    }
-}
-
-/// The writes of an exchange, performed by [`commit`] after the issuance was allowed and
-/// signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Commit {
-    /// Nothing to write (client_credentials).
-    Nothing,
-    /// A password login: forget the attempts, count the login, store a rehash.
-    Login(Login),
-    /// A rotation: consume the refresh token with this hash as the new one is stored.
-    Rotate { token_hash: String },
-    /// A retry of a just-rotated token within the client's reuse interval: only the new
-    /// token is stored.
-    Retry,
-}
-
-/// A checked token request: the issuance to enrich and sign, and the writes to commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checked {
-    pub issuance: Issuance,
-    pub commit: Commit,
-}
-
-/// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
-/// record of the refresh token the response carries, if any.
-pub async fn commit<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
-    issuance: &Issuance,
-    commit: Commit,
-    refresh: Option<&RefreshRecord>,
-) -> Result<(), OAuthError> {
-    let store = issuer.store;
-    let now = issuer.clock.now();
-    match (commit, refresh) {
-        (Commit::Nothing, None) => Ok(()),
-        (Commit::Login(login), refresh) => Ok(store.commit_login(&login, now, refresh).await?),
-        (Commit::Rotate { token_hash }, Some(next)) => {
-            let client_id = &issuance.client.client_id;
-            if store
-                .commit_rotation(&token_hash, client_id, now, next)
-                .await?
-            {
-                return Ok(());
-            }
-            refresh_token::lost_rotation(issuer, &issuance.client, &token_hash, next).await
-        }
-        (Commit::Retry, Some(next)) => refresh_token::store_retry(store, next).await,
-        (commit, refresh) => Err(OAuthError::server(format!(
-            "commit {commit:?} does not fit the minted refresh token (present: {})",
-            refresh.is_some()
-        ))),
     }
 }
 

@@ -1,9 +1,9 @@
 //! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
+use super::checked::{Checked, Commit};
 use super::{
-    requested_audience, require_allowed, select_organization, user_may_hold, Checked, Commit,
-    GrantType, Target,
+    requested_audience, require_allowed, select_organization, user_may_hold, GrantType, Target,
 };
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;

@@ -2,7 +2,8 @@
 //! every use consumes the token in one atomic step and issues the next of its family; a
 //! consumed token presented again revokes the whole family.
 
-use super::{require_allowed, user_may_hold, Checked, Commit, GrantType};
+use super::checked::{Checked, Commit};
+use super::{require_allowed, user_may_hold, GrantType};
 use crate::claims::OIDC_SCOPES;
 use crate::client_auth::AuthenticatedClient;
 use crate::crypto::Crypto;
