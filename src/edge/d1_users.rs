@@ -103,8 +103,8 @@ impl AttemptStore for D1Store {
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
         // One statement: SQLite evaluates every SET expression against the old row, so the
-        // lock check, the window restart, the count and the new lock are decided together
-        // and atomically. `fresh` is "the lock expired or the window is over".
+        // lock check, the window restart (the lock expired or the window is over), the count
+        // and the new lock are decided together and atomically.
         let row: Option<Failures> = self
             .first(
                 "INSERT INTO login_failures (user_key, ip, window_start, failures, locked_until) \

@@ -16,7 +16,7 @@ use crate::grant::password::{user_api, user_issuance};
 use crate::grant::{client_credentials, require_allowed, GrantType};
 use crate::http::params::json_error_words;
 use crate::http::params::Params;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::http::{bearer_challenge, HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::scope::Scope;
 use crate::store::Store;
@@ -39,7 +39,8 @@ pub const RULES: &str = "/api/v2/rules/";
 /// The dry run of the claims pipeline.
 pub const EXPLAIN: &str = "/api/v2/claims/explain";
 
-fn error(status: u16, message: &str) -> HttpResponse {
+/// Auth0's error body: `{"statusCode", "error", "message"}`.
+fn error_body(status: u16, message: &str) -> Value {
     let name = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -47,10 +48,11 @@ fn error(status: u16, message: &str) -> HttpResponse {
         404 => "Not Found",
         _ => "Internal Server Error",
     };
-    HttpResponse::json(
-        status,
-        &json!({ "statusCode": status, "error": name, "message": message }),
-    )
+    json!({ "statusCode": status, "error": name, "message": message })
+}
+
+fn error(status: u16, message: &str) -> HttpResponse {
+    HttpResponse::json(status, &error_body(status, message))
 }
 
 fn from_oauth(e: &OAuthError) -> HttpResponse {
@@ -68,22 +70,12 @@ fn refuse<S: Store, C: Crypto>(
     message: &str,
     scope: Option<&str>,
 ) -> HttpResponse {
-    let quoted = |v: &str| v.replace(['"', '\\'], "");
-    let mut challenge = format!("Bearer realm=\"{}\"", quoted(&issuer.config.issuer));
-    if let Some(code) = code {
-        challenge.push_str(&format!(
-            ", error=\"{code}\", error_description=\"{}\"",
-            quoted(message)
-        ));
-    }
-    if let Some(scope) = scope {
-        challenge.push_str(&format!(", scope=\"{scope}\""));
-    }
-    let mut body = json!({
-        "statusCode": status,
-        "error": if status == 401 { "Unauthorized" } else { "Forbidden" },
-        "message": message,
-    });
+    let challenge = bearer_challenge(
+        &issuer.config.issuer,
+        code.map(|c| (c, Some(message))),
+        scope,
+    );
+    let mut body = error_body(status, message);
     if let Some(code) = code {
         body["errorCode"] = json!(code);
     }

@@ -8,7 +8,7 @@ use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::grant::GrantType;
 use crate::http::params::Params;
-use crate::http::{HttpRequest, HttpResponse};
+use crate::http::{bearer_challenge, HttpRequest, HttpResponse};
 use crate::issuer::Issuer;
 use crate::scope::Scope;
 use crate::store::Store;
@@ -176,20 +176,15 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Failure> {
 
 /// RFC 6750 §3: `WWW-Authenticate: Bearer` with the error, 401 (400 for `invalid_request`).
 fn challenge<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, failure: Failure) -> HttpResponse {
-    let realm = issuer.config.issuer.replace('"', "");
+    let realm = &issuer.config.issuer;
     match failure {
         Failure::Missing => HttpResponse::empty(401)
-            .with_header("www-authenticate", &format!("Bearer realm=\"{realm}\"")),
+            .with_header("www-authenticate", &bearer_challenge(realm, None, None)),
         Failure::Error(e) => {
             issuer.log_error(&e);
-            let description = e.body()["error_description"]
-                .as_str()
-                .map(|d| format!(", error_description=\"{d}\""))
-                .unwrap_or_default();
-            let value = format!(
-                "Bearer realm=\"{realm}\", error=\"{}\"{description}",
-                e.code.as_str()
-            );
+            let body = e.body();
+            let description = body["error_description"].as_str();
+            let value = bearer_challenge(realm, Some((e.code.as_str(), description)), None);
             HttpResponse::error(&e).with_header("www-authenticate", &value)
         }
     }

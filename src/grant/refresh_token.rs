@@ -3,8 +3,8 @@
 //! consumed token presented again revokes the whole family.
 
 use super::checked::{Checked, Commit};
-use super::{require_allowed, user_may_hold, GrantType};
-use crate::claims::OIDC_SCOPES;
+use super::password::user_scope;
+use super::{require_allowed, GrantType};
 use crate::client_auth::AuthenticatedClient;
 use crate::crypto::Crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -53,9 +53,7 @@ pub async fn check<S: Store, C: Crypto>(
             reuse_or_replay(issuer, client, &record.family_id, used_at, now).await?;
             Commit::Retry
         }
-        None => Commit::Rotate {
-            token_hash: hash.clone(),
-        },
+        None => Commit::Rotate { token_hash: hash },
     };
 
     // §6: the grant's scope stays with the family; `scope` may narrow the access token's
@@ -102,18 +100,13 @@ pub async fn check<S: Store, C: Crypto>(
     let access = store
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
-    let kept: Vec<&str> = scope
-        .tokens()
-        .iter()
-        .map(String::as_str)
-        .filter(|t| {
-            OIDC_SCOPES.contains(t)
-                || api
-                    .as_ref()
-                    .is_some_and(|a| user_may_hold(issuer.config, a, &access.permissions, t))
-        })
-        .collect();
-    let scope = Scope::parse(&kept.join(" "))?;
+    let (scope, _) = user_scope(
+        issuer.config,
+        Some(&scope),
+        api.as_ref(),
+        client,
+        &access.permissions,
+    );
 
     // Rotation always continues the family with the grant's scope, narrowed or not.
     let refresh = RefreshPlan::Continue {

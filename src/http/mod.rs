@@ -11,6 +11,29 @@ use crate::error::OAuthError;
 /// Largest request body we read (the token endpoint's limit); larger answers 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// An RFC 6750 §3 `WWW-Authenticate: Bearer` challenge: the realm, then the error code with
+/// its description if any (no error when no token was sent, §3.1), then the scope the
+/// resource needs. Quotes and backslashes are dropped from the quoted values.
+pub fn bearer_challenge(
+    realm: &str,
+    error: Option<(&str, Option<&str>)>,
+    scope: Option<&str>,
+) -> String {
+    let quoted = |v: &str| v.replace(['"', '\\'], "");
+    let mut challenge = format!("Bearer realm=\"{}\"", quoted(realm));
+    if let Some((code, description)) = error {
+        challenge.push_str(&format!(", error=\"{code}\""));
+        if let Some(description) = description {
+            let description = quoted(description);
+            challenge.push_str(&format!(", error_description=\"{description}\""));
+        }
+    }
+    if let Some(scope) = scope {
+        challenge.push_str(&format!(", scope=\"{}\"", quoted(scope)));
+    }
+    challenge
+}
+
 /// An incoming request, already read from the runtime.
 #[derive(Debug, Clone, Default)]
 pub struct HttpRequest {
