@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use edge_issuer::claims::hooks::OnFailure;
-use edge_issuer::claims::Trigger;
-use edge_issuer::store::UserStore;
+use edge_issuer::model::OnFailure;
+use edge_issuer::model::Trigger;
+use edge_issuer::port::UserStore;
 use serde_json::Value;
 
 const OFFLINE: &str = "&scope=openid%20offline_access";
@@ -98,9 +98,9 @@ fn a_failed_or_denied_password_login_records_nothing() {
 #[test]
 fn a_rehash_is_stored_only_with_the_login_it_belongs_to() {
     let t = Tenant::new();
-    let cheap = pollster::block_on(edge_issuer::password::hash(
-        &edge_issuer::crypto::native::NativeCrypto,
-        &edge_issuer::random::OsRandom,
+    let cheap = pollster::block_on(edge_issuer::oauth::password::hash(
+        &edge_issuer::port::native_crypto::NativeCrypto,
+        &edge_issuer::port::random::OsRandom,
         USER_PASSWORD,
         TEST_ITERATIONS / 2,
     ))

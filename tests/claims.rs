@@ -5,11 +5,12 @@
 mod common;
 
 use common::*;
-use edge_issuer::claims::hooks::OnFailure;
-use edge_issuer::claims::rules::Rule;
-use edge_issuer::claims::Trigger;
-use edge_issuer::http::{HttpRequest, HttpResponse};
-use edge_issuer::store::{ClaimsStore, Organization};
+use edge_issuer::model::OnFailure;
+use edge_issuer::model::Organization;
+use edge_issuer::model::Rule;
+use edge_issuer::model::Trigger;
+use edge_issuer::port::ClaimsStore;
+use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 const NS: &str = "https://example.com";
@@ -89,7 +90,7 @@ fn case_1_app_metadata_in_the_id_token_and_at_userinfo() {
 
 fn rbac_tenant() -> Tenant {
     let t = Tenant::new();
-    t.store.put_api(edge_issuer::store::Api {
+    t.store.put_api(edge_issuer::model::Api {
         identifier: API.into(),
         name: "Example API".into(),
         scopes: vec!["read:data".into(), "write:data".into()],
@@ -187,7 +188,7 @@ fn case_3_client_metadata_by_rule_and_by_hook() {
     let (body, sig) = t.hooks.seen.borrow().last().cloned().unwrap();
     assert_eq!(
         sig,
-        edge_issuer::claims::hooks::signature("hook-secret", NOW, &body)
+        edge_issuer::oauth::claims::hooks::signature("hook-secret", NOW, &body)
     );
     assert!(sig.starts_with(&format!("t={NOW},v1=")));
     let ev: Value = serde_json::from_str(&body).unwrap();

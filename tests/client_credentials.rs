@@ -125,7 +125,7 @@ fn error_table_matches_rfc6749_5_2() {
 fn client_not_allowed_the_grant_is_unauthorized_client() {
     let t = Tenant::new();
     let mut client = pollster::block_on(async {
-        use edge_issuer::store::ClientStore;
+        use edge_issuer::port::ClientStore;
         t.store.client(M2M_ID).await.unwrap().unwrap()
     });
     client.grant_types = vec!["authorization_code".into()];
@@ -137,7 +137,7 @@ fn client_not_allowed_the_grant_is_unauthorized_client() {
 #[test]
 fn audience_without_a_client_grant_is_unauthorized_client() {
     let t = Tenant::new();
-    t.store.put_api(edge_issuer::store::Api {
+    t.store.put_api(edge_issuer::model::Api {
         identifier: "https://billing.example.com".into(),
         name: "Billing".into(),
         scopes: vec![],
@@ -158,17 +158,17 @@ fn audience_without_a_client_grant_is_unauthorized_client() {
 fn server_errors_hide_detail_from_the_client_and_log_it() {
     let mut t = Tenant::new();
     t.kek =
-        edge_issuer::token::keys::Kek::from_base64("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc")
+        edge_issuer::oauth::keys::Kek::from_base64("BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc")
             .unwrap();
     // A key sealed under another KEK cannot be opened: the request fails closed.
     let other = Tenant::new();
     ok_token(&other, "grant_type=client_credentials");
     let stored = pollster::block_on(async {
-        use edge_issuer::store::KeyStore;
+        use edge_issuer::port::KeyStore;
         other.store.active_key("ES256").await.unwrap().unwrap()
     });
     pollster::block_on(async {
-        use edge_issuer::store::KeyStore;
+        use edge_issuer::port::KeyStore;
         t.store.insert_key_if_none_active(&stored).await.unwrap()
     });
     let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
@@ -201,7 +201,7 @@ fn jwks_is_cacheable_with_an_etag() {
     let first = t.get("/.well-known/jwks.json");
     assert_eq!(first.header("cache-control"), Some("public, max-age=300"));
     let etag = first.header("etag").unwrap().to_string();
-    let again = t.send(edge_issuer::http::HttpRequest {
+    let again = t.send(edge_issuer::web::HttpRequest {
         method: "GET".into(),
         path: "/.well-known/jwks.json".into(),
         headers: vec![("if-none-match".into(), etag.clone())],
@@ -264,7 +264,7 @@ fn discovery_lists_exactly_what_exists() {
             .as_str()
             .unwrap()
             .trim_start_matches("https://id.example.com");
-        let resp = t.send(edge_issuer::http::HttpRequest {
+        let resp = t.send(edge_issuer::web::HttpRequest {
             method: if key == "jwks_uri" { "GET" } else { "POST" }.into(),
             path: path.into(),
             ..Default::default()

@@ -1,8 +1,8 @@
 //! The storage ports' conformance suite against the in-memory store (D1 runs the same suite
 //! under workerd: tests/e2e/conformance.test.mjs).
 
-use edge_issuer::store::conformance::{run, Fixture};
-use edge_issuer::store::memory::MemoryStore;
+use edge_issuer::port::conformance::{run, Fixture};
+use edge_issuer::port::memory::MemoryStore;
 
 #[test]
 fn the_memory_store_keeps_every_port_contract() {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use edge_issuer::store::UserStore;
+use edge_issuer::port::UserStore;
 use serde_json::{json, Value};
 
 fn user_hash(t: &Tenant) -> String {

@@ -21,8 +21,8 @@ fn rt(body: &Value) -> String {
         .to_string()
 }
 
-fn revoke(t: &Tenant, token: &str, who: (&str, &str)) -> edge_issuer::http::HttpResponse {
-    t.send(edge_issuer::http::HttpRequest {
+fn revoke(t: &Tenant, token: &str, who: (&str, &str)) -> edge_issuer::web::HttpResponse {
+    t.send(edge_issuer::web::HttpRequest {
         method: "POST".into(),
         path: "/oauth/revoke".into(),
         headers: vec![
@@ -206,7 +206,9 @@ fn concurrent_refreshes_leave_no_live_token_in_the_family() {
             .store
             .refresh_records()
             .into_iter()
-            .find(|r| r.token_hash == edge_issuer::token::refresh::hash_refresh_token(&first))
+            .find(|r| {
+                r.token_hash == edge_issuer::oauth::token::refresh::hash_refresh_token(&first)
+            })
             .unwrap()
             .family_id
             .clone();

@@ -14,7 +14,7 @@ fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-fn error_of(resp: &edge_issuer::http::HttpResponse) -> (u16, String) {
+fn error_of(resp: &edge_issuer::web::HttpResponse) -> (u16, String) {
     (
         resp.status,
         resp.header("www-authenticate").unwrap_or("").to_string(),

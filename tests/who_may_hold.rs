@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use edge_issuer::endpoint::management::ROUTES;
-use edge_issuer::grant::GrantType;
-use edge_issuer::http::{HttpRequest, HttpResponse};
-use edge_issuer::scope::Scope;
-use edge_issuer::store::UserStore;
-use edge_issuer::token::{Issuance, RefreshPlan};
+use edge_issuer::admin::ROUTES;
+use edge_issuer::model::scope::Scope;
+use edge_issuer::model::GrantType;
+use edge_issuer::model::{Issuance, RefreshPlan};
+use edge_issuer::port::UserStore;
+use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 
 const DATA_SCOPES: [&str; 2] = ["read:data", "write:data"];
@@ -68,10 +68,10 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
     let t = Tenant::new();
     with_management_api(&t, false);
     let user = pollster::block_on(t.store.user(USER_ID)).unwrap().unwrap();
-    let client = pollster::block_on(edge_issuer::store::ClientStore::client(&t.store, APP_ID))
+    let client = pollster::block_on(edge_issuer::port::ClientStore::client(&t.store, APP_ID))
         .unwrap()
         .unwrap();
-    let api = pollster::block_on(edge_issuer::store::ClientStore::api(&t.store, MGMT))
+    let api = pollster::block_on(edge_issuer::port::ClientStore::api(&t.store, MGMT))
         .unwrap()
         .unwrap();
     // A user token claiming every management scope, signed by the issuer itself.
@@ -112,7 +112,7 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
             .contains("machine client"));
     }
     // Nothing was saved.
-    let rules = pollster::block_on(edge_issuer::store::ClaimsStore::pipeline(
+    let rules = pollster::block_on(edge_issuer::port::ClaimsStore::pipeline(
         &t.store,
         "post-login",
     ));

@@ -2,7 +2,8 @@
 //! `docs/storage.md`).
 
 use crate::error::StoreError;
-use crate::store::{Api, Client, ClientStore, KeyStore, StoredKey};
+use crate::model::{Api, Client, StoredKey};
+use crate::port::{ClientStore, KeyStore};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;

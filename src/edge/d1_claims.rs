@@ -2,11 +2,12 @@
 //! `migrations/0003_claims_rbac_orgs.sql`).
 
 use super::d1::{err, D1Store};
-use crate::claims::hooks::OnFailure;
-use crate::claims::rules::Rule;
-use crate::claims::Trigger;
 use crate::error::StoreError;
-use crate::store::{Api, ClaimsStore, DirectoryStore, Organization, StoredHook, UserAccess};
+use crate::model::OnFailure;
+use crate::model::Rule;
+use crate::model::Trigger;
+use crate::model::{Api, Organization, StoredHook, UserAccess};
+use crate::port::{ClaimsStore, DirectoryStore};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 

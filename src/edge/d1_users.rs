@@ -3,9 +3,8 @@
 
 use super::d1::{err, D1Store};
 use crate::error::StoreError;
-use crate::store::{
-    AttemptStore, ExchangeStore, LockoutPolicy, Login, RefreshRecord, RefreshStore, User, UserStore,
-};
+use crate::model::{LockoutPolicy, RefreshRecord, User};
+use crate::port::{AttemptStore, ExchangeStore, Login, RefreshStore, UserStore};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 

@@ -1,7 +1,9 @@
 //! Hook delivery from the Worker: `fetch` to an https URL, or a service binding to another
 //! Worker, with the hook's timeout and the 64 KiB answer limit.
 
-use crate::claims::hooks::{Hook, HookEndpoint, HookTransport, LocalBoxFuture, MAX_ANSWER_BYTES};
+use crate::model::{Hook, HookEndpoint};
+use crate::oauth::claims::hooks::MAX_ANSWER_BYTES;
+use crate::port::hooks::{HookTransport, LocalBoxFuture};
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};

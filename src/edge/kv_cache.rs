@@ -5,12 +5,15 @@
 //! refresh tokens are never cached here: they go straight to D1.
 
 use super::d1::D1Store;
-use crate::claims::rules::Rule;
 use crate::error::StoreError;
-use crate::store::{
-    Api, AttemptStore, ClaimsStore, Client, ClientStore, DirectoryStore, ExchangeStore, KeyStore,
-    LockoutPolicy, Login, Organization, RefreshRecord, RefreshStore, StoredHook, StoredKey, User,
-    UserAccess, UserStore,
+use crate::model::Rule;
+use crate::model::{
+    Api, Client, LockoutPolicy, Organization, RefreshRecord, StoredHook, StoredKey, User,
+    UserAccess,
+};
+use crate::port::{
+    AttemptStore, ClaimsStore, ClientStore, DirectoryStore, ExchangeStore, KeyStore, Login,
+    RefreshStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

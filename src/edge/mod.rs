@@ -8,13 +8,13 @@ mod hooks;
 mod kv_cache;
 mod webcrypto;
 
-use crate::clock::Clock;
-use crate::config::Config;
 use crate::error::OAuthError;
-use crate::http::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
-use crate::issuer::Issuer;
-use crate::random::OsRandom;
-use crate::token::keys::{Kek, KeyCache};
+use crate::model::config::Config;
+use crate::oauth::issuer::Issuer;
+use crate::oauth::keys::{Kek, KeyCache};
+use crate::port::clock::Clock;
+use crate::port::random::OsRandom;
+use crate::web::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use futures_util::StreamExt;
 use worker::{console_error, event, Context, Env, Request, Response, Result};
 
@@ -90,7 +90,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             _ => {}
         }
     }
-    http::handle(&issuer, req).await
+    web::handle(&issuer, req).await
 }
 
 /// The storage ports' conformance suite against D1, served only when the `BENCH` var is `1`:
@@ -108,13 +108,13 @@ async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
         Ok(db) => d1::D1Store::new(db),
         Err(e) => return HttpResponse::error(&OAuthError::server(format!("DB: {e}"))),
     };
-    let fixture = crate::store::conformance::Fixture {
+    let fixture = crate::port::conformance::Fixture {
         client_id: param("client_id"),
         user_id: param("user_id"),
         run_id: param("run"),
         now,
     };
-    let outcomes = crate::store::conformance::run(&db, &fixture).await;
+    let outcomes = crate::port::conformance::run(&db, &fixture).await;
     HttpResponse::json(200, &serde_json::json!({ "outcomes": outcomes }))
 }
 

@@ -1,12 +1,12 @@
 //! The crypto port on WebCrypto (`crypto.subtle`): ES256/RS256 signing with keys imported once
 //! per isolate, ES256 verification, RSA key generation and PBKDF2.
 
-use crate::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
 use crate::error::OAuthError;
-use crate::http::{HttpRequest, HttpResponse};
-use crate::issuer::Issuer;
-use crate::secret::Secret;
-use crate::store::Store;
+use crate::model::secret::Secret;
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
+use crate::port::Store;
+use crate::web::{HttpRequest, HttpResponse};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,18 +1,18 @@
 //! A tenant in the in-memory store, and a way to call the issuer as the Worker does.
 #![allow(dead_code)]
 
-use edge_issuer::clock::{Clock, FixedClock};
-use edge_issuer::config::Config;
-use edge_issuer::crypto::native::NativeCrypto;
-use edge_issuer::crypto::{Crypto, GeneratedRsaKey, SigningKey};
 use edge_issuer::error::OAuthError;
-use edge_issuer::http::{handle, HttpRequest, HttpResponse};
-use edge_issuer::issuer::Issuer;
-use edge_issuer::random::OsRandom;
-use edge_issuer::secret::hash_client_secret;
-use edge_issuer::store::memory::MemoryStore;
-use edge_issuer::store::{Api, Client, ClientGrant, User};
-use edge_issuer::token::keys::{Kek, KeyCache};
+use edge_issuer::model::config::Config;
+use edge_issuer::model::secret::hash_client_secret;
+use edge_issuer::model::{Api, Client, ClientGrant, User};
+use edge_issuer::oauth::issuer::Issuer;
+use edge_issuer::oauth::keys::{Kek, KeyCache};
+use edge_issuer::port::clock::{Clock, FixedClock};
+use edge_issuer::port::crypto::{Crypto, GeneratedRsaKey, SigningKey};
+use edge_issuer::port::memory::MemoryStore;
+use edge_issuer::port::native_crypto::NativeCrypto;
+use edge_issuer::port::random::OsRandom;
+use edge_issuer::web::{handle, HttpRequest, HttpResponse};
 
 pub const ISSUER: &str = "https://id.example.com/";
 pub const API: &str = "https://api.example.com";
@@ -75,7 +75,7 @@ impl Tenant {
             default_audience: None,
             ..client_defaults()
         });
-        let hash = pollster::block_on(edge_issuer::password::hash(
+        let hash = pollster::block_on(edge_issuer::oauth::password::hash(
             &NativeCrypto,
             &OsRandom,
             USER_PASSWORD,
@@ -84,7 +84,7 @@ impl Tenant {
         .unwrap();
         store.put_user(User {
             user_id: USER_ID.into(),
-            connection: edge_issuer::config::DEFAULT_CONNECTION.into(),
+            connection: edge_issuer::model::config::DEFAULT_CONNECTION.into(),
             email: Some(USER_EMAIL.into()),
             email_verified: true,
             name: Some("Ada Lovelace".into()),
@@ -149,10 +149,10 @@ impl Tenant {
 
     /// Signs the tokens of an issuance directly, skipping every grant's checks: how a test
     /// holds a token that no grant would issue, to see what the routes do with it.
-    pub fn mint(&self, issuance: &edge_issuer::token::Issuance) -> serde_json::Value {
+    pub fn mint(&self, issuance: &edge_issuer::model::Issuance) -> serde_json::Value {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
         let issuer = self.issuer(&NativeCrypto, &log);
-        pollster::block_on(edge_issuer::token::issue(&issuer, issuance))
+        pollster::block_on(edge_issuer::oauth::token::issue(&issuer, issuance))
             .unwrap()
             .body
     }
@@ -206,7 +206,7 @@ impl Tenant {
 
     /// Replaces the user record through the store, as an admin would.
     pub fn edit_user(&self, f: impl FnOnce(&mut User)) {
-        use edge_issuer::store::UserStore;
+        use edge_issuer::port::UserStore;
         let mut user = pollster::block_on(self.store.user(USER_ID))
             .unwrap()
             .unwrap();
@@ -216,7 +216,7 @@ impl Tenant {
 
     /// Replaces a client through the store.
     pub fn edit_client(&self, id: &str, f: impl FnOnce(&mut Client)) {
-        use edge_issuer::store::ClientStore;
+        use edge_issuer::port::ClientStore;
         let mut client = pollster::block_on(self.store.client(id)).unwrap().unwrap();
         f(&mut client);
         self.store.put_client(client);
@@ -336,13 +336,13 @@ pub struct FakeHooks {
     pub seen: std::cell::RefCell<Vec<(String, String)>>,
 }
 
-impl edge_issuer::claims::hooks::HookTransport for FakeHooks {
+impl edge_issuer::port::hooks::HookTransport for FakeHooks {
     fn deliver<'a>(
         &'a self,
-        _hook: &'a edge_issuer::claims::hooks::Hook,
+        _hook: &'a edge_issuer::model::Hook,
         body: String,
         signature: String,
-    ) -> edge_issuer::claims::hooks::LocalBoxFuture<'a, Result<Vec<u8>, String>> {
+    ) -> edge_issuer::port::hooks::LocalBoxFuture<'a, Result<Vec<u8>, String>> {
         let result = match self.answer.borrow().as_ref() {
             Some(f) => f(&body),
             None => Err("no answer configured".into()),
@@ -430,10 +430,10 @@ pub fn token_request(form: &str, (id, secret): (&str, &str)) -> HttpRequest {
 /// A hook `h1` on `trigger` at an https URL, answered by [`FakeHooks`] through [`answer`].
 pub fn hook(
     t: &Tenant,
-    trigger: edge_issuer::claims::Trigger,
-    on_failure: edge_issuer::claims::hooks::OnFailure,
+    trigger: edge_issuer::model::Trigger,
+    on_failure: edge_issuer::model::OnFailure,
 ) {
-    t.store.put_hook(edge_issuer::store::StoredHook {
+    t.store.put_hook(edge_issuer::model::StoredHook {
         hook_id: "h1".into(),
         name: "enrich".into(),
         trigger,

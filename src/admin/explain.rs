@@ -1,0 +1,150 @@
+//! `POST /api/v2/claims/explain`: the claims pipeline as a dry run, by the grants' own
+//! `check` steps and the same pipeline; nothing is signed or stored.
+
+use super::auth::authorize;
+use super::error::{error, from_oauth, payload, Reply};
+use super::Request;
+use crate::error::OAuthError;
+use crate::model::{merge_custom, GrantType, Issuance, Scope};
+use crate::oauth::claims::pipeline::enrich;
+use crate::oauth::claims::standard_claims;
+use crate::oauth::client_auth::{AuthMethod, AuthenticatedClient};
+use crate::oauth::grant::password::{user_api, user_issuance};
+use crate::oauth::grant::{client_credentials, require_allowed};
+use crate::oauth::issuer::Issuer;
+use crate::oauth::params::Params;
+use crate::oauth::token::access::access_claims;
+use crate::oauth::token::id_token::id_claims;
+use crate::port::crypto::Crypto;
+use crate::port::Store;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The body of an explain request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainRequest {
+    client_id: String,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    grant_type: Option<String>,
+    #[serde(default)]
+    audience: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    organization: Option<String>,
+}
+
+/// `POST /api/v2/claims/explain`.
+pub async fn explain<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, req: &Request<'_>) -> Reply {
+    if let Err(resp) = authorize(issuer, req, "read:claims").await {
+        return resp;
+    }
+    let body: ExplainRequest = match payload(req.body) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    match dry_run(issuer, body).await {
+        Ok(v) => Reply::json(200, &v),
+        Err(resp) => resp,
+    }
+}
+
+/// The issuance the token endpoint would check for this request, by the grants' own steps:
+/// client_credentials' `check` for a client alone; for a user, the password grant's API
+/// choice and [`user_issuance`] (everything after the password), as at a login.
+async fn dry_run<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    body: ExplainRequest,
+) -> Result<Value, Reply> {
+    let store = issuer.store;
+    let oauth = |e: OAuthError| from_oauth(&e);
+    let client = store
+        .client(&body.client_id)
+        .await
+        .map_err(|e| oauth(e.into()))?
+        .ok_or_else(|| error(404, "client not found"))?;
+    let user = match &body.user_id {
+        Some(id) => Some(
+            store
+                .user(id)
+                .await
+                .map_err(|e| oauth(e.into()))?
+                .ok_or_else(|| error(404, "user not found"))?,
+        ),
+        None => None,
+    };
+    // The request as the token endpoint would see it.
+    let pairs = [
+        ("audience", &body.audience),
+        ("scope", &body.scope),
+        ("organization", &body.organization),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)));
+    let params = Params::from_pairs(pairs).map_err(oauth)?;
+    let grant = match body.grant_type.as_deref() {
+        Some(g) => Some(GrantType::parse(g).map_err(oauth)?),
+        None => None,
+    };
+    let mut issuance = match (user, grant) {
+        (None, None | Some(GrantType::ClientCredentials)) => {
+            let client = AuthenticatedClient {
+                client,
+                method: AuthMethod::ClientSecretBasic,
+            };
+            client_credentials::check(store, &client, &params)
+                .await
+                .map_err(oauth)?
+                .issuance
+        }
+        (None, Some(_)) => return Err(error(400, "user_id is required for a user grant")),
+        (Some(_), Some(GrantType::ClientCredentials)) => {
+            return Err(error(
+                400,
+                "client_credentials has no user: leave out user_id",
+            ))
+        }
+        (Some(user), grant) => {
+            let grant = grant.unwrap_or(GrantType::Password);
+            require_allowed(&client, grant).map_err(oauth)?;
+            let api = user_api(store, &params, &client).await.map_err(oauth)?;
+            let requested = params
+                .get("scope")
+                .map(Scope::parse)
+                .transpose()
+                .map_err(oauth)?;
+            let organization = params.get("organization");
+            let issuance =
+                user_issuance(issuer, &client, user, api, requested.as_ref(), organization)
+                    .await
+                    .map_err(oauth)?;
+            Issuance { grant, ..issuance }
+        }
+    };
+    let enrichment = match enrich(issuer, &mut issuance).await {
+        Ok(e) => e,
+        Err(e) => {
+            return Ok(json!({
+                "denied": { "error": e.code.as_str(), "error_description": e.description },
+            }))
+        }
+    };
+    issuance.custom = enrichment.claims;
+    let now = issuer.clock.now();
+    let userinfo = issuance.user.as_ref().map(|u| {
+        let mut claims = standard_claims(u, &issuance.scope);
+        claims.insert("sub".into(), Value::String(u.user_id.clone()));
+        merge_custom(&mut claims, &issuance.custom.userinfo);
+        Value::Object(claims)
+    });
+    Ok(json!({
+        "scope": issuance.scope.to_wire(),
+        "access_token": access_claims(issuer.config, now, "dry-run".into(), &issuance),
+        "id_token": id_claims(issuer.config, now, &issuance, None),
+        "userinfo": userinfo,
+        "trace": enrichment.trace,
+    }))
+}

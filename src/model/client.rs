@@ -1,0 +1,99 @@
+//! Clients, the APIs they call, and what each was granted.
+
+use serde::{Deserialize, Serialize};
+
+fn default_absolute() -> u64 {
+    30 * 86_400
+}
+fn default_idle() -> u64 {
+    15 * 86_400
+}
+fn default_alg() -> String {
+    "ES256".into()
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+/// A registered client application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// `sha256:` hash of the secret ([`crate::model::secret::hash_client_secret`]); `None` for a
+    /// public client, which authenticates with its `client_id` alone and cannot use
+    /// client_credentials.
+    pub secret_hash: Option<String>,
+    /// Grant types this client may use (`client_credentials`, `password`, `refresh_token`).
+    pub grant_types: Vec<String>,
+    /// API identifier used when a token request names none (Auth0's default audience).
+    pub default_audience: Option<String>,
+    /// The APIs this client may call as itself (client_credentials), read with the client
+    /// so the token endpoint needs one storage read.
+    #[serde(default)]
+    pub grants: Vec<ApiGrant>,
+    /// Refresh-token family lifetime from first issue, seconds (default 30 days).
+    #[serde(default = "default_absolute")]
+    pub refresh_absolute_lifetime: u64,
+    /// Refresh-token lifetime without use, seconds (default 15 days).
+    #[serde(default = "default_idle")]
+    pub refresh_idle_lifetime: u64,
+    /// Seconds during which the just-rotated refresh token may be retried (default 0).
+    #[serde(default)]
+    pub refresh_reuse_interval: u64,
+    /// `ES256` (default) or `RS256` (OIDC Registration's `id_token_signed_response_alg`).
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: String,
+    /// Tenant-defined data about the client (JSON object), visible to rules and hooks.
+    #[serde(default = "empty_object")]
+    pub client_metadata: serde_json::Value,
+}
+
+impl Client {
+    /// The client's grant on the API `audience`, if it has one.
+    pub fn grant_for(&self, audience: &str) -> Option<&ApiGrant> {
+        self.grants.iter().find(|g| g.api.identifier == audience)
+    }
+
+    /// Whether the client may use `grant_type`.
+    pub fn allows(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}
+
+/// One API a client was granted, with the scopes granted there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiGrant {
+    pub api: Api,
+    pub scopes: Vec<String>,
+}
+
+/// An API (resource server): what an access token's `aud` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Api {
+    /// The `aud` value; an absolute URI by convention.
+    pub identifier: String,
+    pub name: String,
+    /// Scopes the API defines.
+    pub scopes: Vec<String>,
+    /// Access-token lifetime in seconds.
+    pub token_lifetime: u64,
+    /// RBAC: a user's token carries only the requested scopes their permissions allow.
+    #[serde(default)]
+    pub rbac_enabled: bool,
+    /// RBAC: tokens for this API carry a `permissions` array claim.
+    #[serde(default)]
+    pub token_permissions: bool,
+    /// With RBAC off, the scopes a user-delegated token may carry; any other scope of the
+    /// API is for machine clients only (see [`crate::oauth::grant::user_may_hold`]).
+    #[serde(default)]
+    pub user_grantable_scopes: Vec<String>,
+}
+
+/// The scopes a client was granted on one API (Auth0's "client grant"), as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientGrant {
+    pub client_id: String,
+    pub audience: String,
+    pub scopes: Vec<String>,
+}

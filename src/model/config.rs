@@ -1,0 +1,107 @@
+//! Issuer configuration, read once per request from the Worker's vars (or built by tests).
+
+use crate::error::OAuthError;
+use crate::model::LockoutPolicy;
+
+/// PBKDF2 iterations for new password hashes: the most workerd's WebCrypto accepts.
+pub const DEFAULT_ITERATIONS: u32 = 100_000;
+
+/// Default access-token lifetime when an API does not set one (Auth0's default).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
+
+/// The database connection users log in to when a request names no `realm` (Auth0's name).
+pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
+
+/// Path prefix of the management API; `<issuer>` + this is its audience.
+pub const MANAGEMENT_PATH: &str = "/api/v2/";
+
+/// The management API's scopes a user-delegated token may hold: the user's own profile and
+/// metadata, nothing else (Auth0's self-service scopes). Every other management scope is for
+/// machine clients with a client grant.
+pub const SELF_SERVICE_SCOPES: [&str; 5] = [
+    "read:current_user",
+    "update:current_user_metadata",
+    "create:current_user_metadata",
+    "delete:current_user_metadata",
+    "update:current_user_identities",
+];
+
+/// What the issuer needs to know about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The `iss` value, exactly as configured (RFC 8414 §2, OIDC Discovery §3).
+    pub issuer: String,
+    /// Connection used by the password grant when no `realm` is given.
+    pub default_connection: String,
+    /// PBKDF2 iterations for new password hashes; lower stored costs are upgraded at login.
+    pub password_iterations: u32,
+    /// Brute-force protection of the password grant.
+    pub lockout: LockoutPolicy,
+}
+
+impl Config {
+    /// Validates the issuer identifier: an absolute http(s) URL with no query or fragment.
+    /// Plain http is accepted so a local issuer on loopback works; production uses https.
+    pub fn new(issuer: &str) -> Result<Self, OAuthError> {
+        let ok_scheme = issuer.starts_with("https://") || issuer.starts_with("http://");
+        if !ok_scheme || issuer.contains('?') || issuer.contains('#') || issuer.len() < 9 {
+            return Err(OAuthError::server(format!(
+                "ISSUER must be an absolute http(s) URL without query or fragment, got {issuer:?}"
+            )));
+        }
+        Ok(Self {
+            issuer: issuer.to_string(),
+            default_connection: DEFAULT_CONNECTION.to_string(),
+            password_iterations: DEFAULT_ITERATIONS,
+            lockout: LockoutPolicy::default(),
+        })
+    }
+
+    /// The audience of the management API (`<issuer>/api/v2/`, Auth0's shape).
+    pub fn management_audience(&self) -> String {
+        self.url(MANAGEMENT_PATH)
+    }
+
+    /// An absolute URL on this issuer; joins without doubling or dropping a slash, so an
+    /// issuer with or without a trailing slash yields the same endpoint URLs.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer.trim_end_matches('/'), path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_is_kept_exactly_and_urls_join_cleanly() {
+        for issuer in ["https://id.example.com", "https://id.example.com/"] {
+            let c = Config::new(issuer).unwrap();
+            assert_eq!(c.issuer, issuer);
+            assert_eq!(c.url("/oauth/token"), "https://id.example.com/oauth/token");
+        }
+    }
+
+    #[test]
+    fn issuer_with_query_fragment_or_other_scheme_is_refused() {
+        for issuer in [
+            "https://a.example?x=1",
+            "https://a.example#f",
+            "ftp://a.example",
+            "",
+        ] {
+            assert!(Config::new(issuer).is_err(), "{issuer}");
+        }
+    }
+}
+
+/// Where the issuer serves each endpoint, in one place so discovery, the route table and the
+/// tokens cannot disagree.
+pub mod paths {
+    pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+    pub const JWKS: &str = "/.well-known/jwks.json";
+    pub const TOKEN: &str = "/oauth/token";
+    pub const REVOKE: &str = "/oauth/revoke";
+    pub const USERINFO: &str = "/userinfo";
+}

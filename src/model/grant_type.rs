@@ -1,0 +1,80 @@
+//! The grant types of the token endpoint.
+
+use crate::error::{ErrorCode, OAuthError};
+
+/// The grant types this issuer implements (RFC 6749 §4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §4.3 (off unless the client enables it).
+    Password,
+    /// RFC 6749 §6.
+    RefreshToken,
+}
+
+impl GrantType {
+    /// Every supported grant, as published in discovery.
+    pub const ALL: [GrantType; 3] = [
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::RefreshToken,
+    ];
+
+    /// The `grant_type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// The `gty` claim of access tokens (Auth0's names).
+    pub fn gty(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client-credentials",
+            GrantType::Password => "password",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// The grant of a `gty` claim.
+    pub fn from_gty(gty: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.gty() == gty)
+    }
+
+    /// Parses `grant_type`; anything else is `unsupported_grant_type` (RFC 6749 §5.2).
+    pub fn parse(value: &str) -> Result<Self, OAuthError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == value)
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    format!("grant_type {value} is not supported"),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_knows_only_implemented_grants() {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::parse(g.as_str()).unwrap(), g);
+        }
+        for other in [
+            "implicit",
+            "CLIENT_CREDENTIALS",
+            "urn:x",
+            "authorization_code",
+        ] {
+            let e = GrantType::parse(other).unwrap_err();
+            assert_eq!(e.code, ErrorCode::UnsupportedGrantType, "{other}");
+        }
+    }
+}

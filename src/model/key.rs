@@ -1,0 +1,18 @@
+//! Signing keys as stored.
+
+use serde::{Deserialize, Serialize};
+
+/// A signing key as stored: public JWK in clear, private key encrypted
+/// ([`crate::oauth::keys`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    /// `ES256` or `RS256`.
+    pub alg: String,
+    /// The public JWK, as JSON text.
+    pub public_jwk: String,
+    /// `v1.<nonce>.<ciphertext>`: the PKCS#8 private key under AES-256-GCM.
+    pub private_key_enc: String,
+    pub created_at: u64,
+}

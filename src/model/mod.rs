@@ -1,0 +1,34 @@
+//! The issuer's shared types: clients, users, APIs, organizations, keys, refresh tokens,
+//! rules, hooks, scopes, claims and what a grant decided. No I/O and no protocol flow: this
+//! layer imports only the error types, and every other layer may import it.
+
+pub mod claims;
+pub mod client;
+pub mod config;
+pub mod grant_type;
+pub mod hook;
+pub mod issuance;
+pub mod key;
+pub mod organization;
+pub mod refresh;
+pub mod rule;
+pub mod scope;
+pub mod secret;
+pub mod user;
+
+pub use claims::{
+    is_reserved, merge_custom, ClaimTarget, CustomClaims, TraceEntry, Trigger,
+    MAX_CUSTOM_CLAIM_BYTES, RESERVED_CLAIMS,
+};
+pub use client::{Api, ApiGrant, Client, ClientGrant};
+pub use config::Config;
+pub use grant_type::GrantType;
+pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
+pub use issuance::{Issuance, RefreshPlan};
+pub use key::StoredKey;
+pub use organization::Organization;
+pub use refresh::RefreshRecord;
+pub use rule::Rule;
+pub use scope::Scope;
+pub use secret::Secret;
+pub use user::{LockoutPolicy, User, UserAccess};

@@ -1,0 +1,42 @@
+//! The last step of every exchange: its writes, in one atomic storage operation, after the
+//! claims pipeline allowed the issuance and the tokens were signed.
+
+use super::checked::Commit;
+use super::refresh_token::{lost_rotation, store_retry};
+use crate::error::OAuthError;
+use crate::model::Issuance;
+use crate::model::RefreshRecord;
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::Crypto;
+use crate::port::Store;
+
+/// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
+/// record of the refresh token the response carries, if any.
+pub async fn commit<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    issuance: &Issuance,
+    commit: Commit,
+    refresh: Option<&RefreshRecord>,
+) -> Result<(), OAuthError> {
+    let store = issuer.store;
+    let now = issuer.clock.now();
+    match (commit, refresh) {
+        (Commit::Nothing, None) => Ok(()),
+        (Commit::Login(login), refresh) => Ok(store.commit_login(&login, now, refresh).await?),
+        (Commit::Rotate { token_hash }, Some(next)) => {
+            let client_id = &issuance.client.client_id;
+            if store
+                .commit_rotation(&token_hash, client_id, now, next)
+                .await?
+            {
+                return Ok(());
+            }
+            lost_rotation(issuer, &issuance.client, &token_hash, next).await
+        }
+        (Commit::Retry, Some(next)) => store_retry(store, next).await,
+        (commit, refresh) => Err(OAuthError::server(format!(
+            "commit {commit:?} does not fit the minted refresh token (present: {})",
+            refresh.is_some()
+        ))),
+    }
+}

@@ -1,0 +1,213 @@
+//! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
+//! it, with brute-force protection (§4.3.2) per user and IP.
+
+use super::checked::{Checked, Commit};
+use super::{requested_audience, require_allowed, select_organization, user_may_hold, Target};
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::config::Config;
+use crate::model::scope::Scope;
+use crate::model::GrantType;
+use crate::model::{Api, Client, User};
+use crate::model::{Issuance, RefreshPlan};
+use crate::oauth::claims::OIDC_SCOPES;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::issuer::Issuer;
+use crate::oauth::params::Params;
+use crate::oauth::password::{verify, verify_dummy, Verdict};
+use crate::port::crypto::Crypto;
+use crate::port::{Login, Store};
+
+const WRONG: &str = "Wrong email or password.";
+const LOCKED: &str =
+    "Too many failed login attempts: this user is blocked from this IP address for now.";
+
+/// §4.3.2: checks a password request. Only the attempt counter is written here (before the
+/// password is verified); the login is recorded by the commit.
+pub async fn check<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<Checked, OAuthError> {
+    let client = &client.client;
+    let store = issuer.store;
+    let config = issuer.config;
+    let now = issuer.clock.now();
+    require_allowed(client, GrantType::Password)?;
+
+    let username = params
+        .get("username")
+        .ok_or_else(|| OAuthError::invalid_request("username is required"))?;
+    let password = params
+        .get("password")
+        .ok_or_else(|| OAuthError::invalid_request("password is required"))?;
+    // Auth0's `realm` names the connection (the user directory).
+    let connection = params
+        .get("realm")
+        .unwrap_or(config.default_connection.as_str());
+    // Validate everything about the request before touching the user's counters.
+    let api = user_api(store, params, client).await?;
+    let requested = params.get("scope").map(Scope::parse).transpose()?;
+
+    // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
+    // so however many requests race, at most `max_failures` of them reach the hash.
+    let ip = issuer.client_ip.unwrap_or("unknown");
+    let email = username.to_ascii_lowercase();
+    let user_key = format!("{connection}\n{email}");
+    let policy = &config.lockout;
+    let attempt = store.count_attempt(&user_key, ip, now, policy).await?;
+    if attempt > policy.max_failures {
+        return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
+    }
+
+    let user = store.user_by_email(connection, &email).await?;
+    let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => verify(issuer.crypto, password, hash, config.password_iterations).await?,
+        None => {
+            // An unknown user costs what a known one does.
+            verify_dummy(issuer.crypto, password, config.password_iterations).await?;
+            Verdict::Wrong
+        }
+    };
+    let user: User = match (user, verdict) {
+        (Some(user), Verdict::Right | Verdict::RightRehash) => user,
+        _ => {
+            // This attempt was the last one allowed: say so now.
+            let msg = if attempt >= policy.max_failures {
+                LOCKED
+            } else {
+                WRONG
+            };
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, msg));
+        }
+    };
+    if user.blocked {
+        return Err(OAuthError::new(ErrorCode::InvalidGrant, "user is blocked"));
+    }
+    let rehash = match verdict {
+        Verdict::RightRehash => Some(
+            crate::oauth::password::hash(
+                issuer.crypto,
+                issuer.random,
+                password,
+                config.password_iterations,
+            )
+            .await?,
+        ),
+        _ => None,
+    };
+    let login = Login {
+        user_id: user.user_id.clone(),
+        user_key,
+        ip: ip.to_string(),
+        rehash,
+    };
+
+    let issuance = user_issuance(
+        issuer,
+        client,
+        user,
+        api,
+        requested.as_ref(),
+        params.get("organization"),
+    )
+    .await?;
+    Ok(Checked {
+        issuance,
+        commit: Commit::Login(login),
+    })
+}
+
+/// The issuance of an authenticated user (the password grant's last step, which the
+/// management API's explain shares): the organization asked for, the user's roles and
+/// permissions, and the scopes the user may hold of those requested.
+pub async fn user_issuance<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    user: User,
+    api: Option<Api>,
+    requested: Option<&Scope>,
+    organization: Option<&str>,
+) -> Result<Issuance, OAuthError> {
+    let store = issuer.store;
+    let organization = select_organization(store, organization, &user.user_id).await?;
+    let access = store
+        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
+        .await?;
+    let (scope, refresh) = user_scope(
+        issuer.config,
+        requested,
+        api.as_ref(),
+        client,
+        &access.permissions,
+    );
+    Ok(Issuance {
+        auth_time: Some(issuer.clock.now()),
+        refresh,
+        ..Issuance::for_user(
+            GrantType::Password,
+            client.clone(),
+            user,
+            api,
+            scope,
+            organization,
+            access,
+        )
+    })
+}
+
+/// The API a user token is for: `audience`/`resource`, else the client's default, else none
+/// (a token good only at /userinfo). An unknown API is refused.
+pub async fn user_api<S: Store>(
+    store: &S,
+    params: &Params,
+    client: &Client,
+) -> Result<Option<Api>, OAuthError> {
+    let named = requested_audience(params)?.or_else(|| {
+        let d = client.default_audience.clone()?;
+        Some((d, Target::Default))
+    });
+    let Some((audience, target)) = named else {
+        return Ok(None);
+    };
+    match (store.api(&audience).await?, target) {
+        (Some(api), _) => Ok(Some(api)),
+        (None, Target::Resource) => Err(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not a registered API",
+        )),
+        (None, _) => Err(OAuthError::invalid_request(format!(
+            "audience {audience} is not a registered API"
+        ))),
+    }
+}
+
+/// What a user is granted of what was asked: OIDC scopes, and the API's scopes the user may
+/// hold ([`user_may_hold`]); anything else is dropped, as Auth0 does (the response's `scope`
+/// says what was granted). `offline_access` stays, and yields a refresh token, only when the
+/// client may use the refresh_token grant.
+pub fn user_scope(
+    config: &Config,
+    requested: Option<&Scope>,
+    api: Option<&Api>,
+    client: &Client,
+    permissions: &[String],
+) -> (Scope, RefreshPlan) {
+    let allow_refresh = client.allows(GrantType::RefreshToken.as_str());
+    let kept: Vec<&str> = requested
+        .map(|s| s.tokens())
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .filter(|t| {
+            (OIDC_SCOPES.contains(t) && (*t != "offline_access" || allow_refresh))
+                || api.is_some_and(|a| user_may_hold(config, a, permissions, t))
+        })
+        .collect();
+    let refresh = if kept.contains(&"offline_access") {
+        RefreshPlan::NewFamily
+    } else {
+        RefreshPlan::None
+    };
+    let scope = Scope::parse(&kept.join(" ")).unwrap_or_default();
+    (scope, refresh)
+}

@@ -1,0 +1,183 @@
+//! Refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
+//! every use consumes the token in one atomic step and issues the next of its family; a
+//! consumed token presented again revokes the whole family.
+
+use super::checked::{Checked, Commit};
+use super::password::user_scope;
+use super::require_allowed;
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::scope::Scope;
+use crate::model::GrantType;
+use crate::model::{Client, RefreshRecord};
+use crate::model::{Issuance, RefreshPlan};
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::issuer::Issuer;
+use crate::oauth::params::Params;
+use crate::oauth::token::refresh::hash_refresh_token;
+use crate::port::crypto::Crypto;
+use crate::port::Store;
+
+fn invalid_grant(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+/// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
+/// profile and metadata, the API). The token is consumed by the commit, after the pipeline
+/// allowed the issuance and the tokens were signed.
+pub async fn check<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<Checked, OAuthError> {
+    let client = &client.client;
+    let store = issuer.store;
+    let now = issuer.clock.now();
+    require_allowed(client, GrantType::RefreshToken)?;
+
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let hash = hash_refresh_token(presented);
+    let record = store
+        .find_refresh(&hash)
+        .await?
+        .filter(|r| r.client_id == client.client_id)
+        .ok_or_else(|| invalid_grant("refresh token is invalid"))?;
+    if record.revoked_at.is_some() {
+        return Err(invalid_grant("refresh token was revoked"));
+    }
+    if record.idle_expires_at <= now || record.absolute_expires_at <= now {
+        return Err(invalid_grant("refresh token expired"));
+    }
+    // A used token is either a retry inside the reuse interval or a replay.
+    let commit = match record.used_at {
+        Some(used_at) => {
+            reuse_or_replay(issuer, client, &record.family_id, used_at, now).await?;
+            Commit::Retry
+        }
+        None => Commit::Rotate { token_hash: hash },
+    };
+
+    // §6: the grant's scope stays with the family; `scope` may narrow the access token's
+    // scope, never widen it. Nothing is consumed if this fails.
+    let granted = Scope::parse(&record.scope)?;
+    let scope = match params.get("scope").map(Scope::parse).transpose()? {
+        Some(requested) => Scope::narrow(Some(&requested), granted.tokens())?,
+        None => granted,
+    };
+
+    // Fresh data: a deleted or blocked user cannot refresh, and the family dies with them.
+    let user = match store.user(&record.user_id).await? {
+        Some(u) if !u.blocked => u,
+        _ => {
+            store.revoke_family(&record.family_id, now).await?;
+            return Err(invalid_grant("the user is blocked or no longer exists"));
+        }
+    };
+    // The organization must still exist and the user still be a member.
+    let organization = match &record.org_id {
+        Some(org_id) => {
+            match super::select_organization(store, Some(org_id), &user.user_id).await {
+                Ok(org) => org,
+                Err(e) => {
+                    store.revoke_family(&record.family_id, now).await?;
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
+    let api = match &record.audience {
+        Some(aud) => Some(
+            store
+                .api(aud)
+                .await?
+                .ok_or_else(|| invalid_grant("the API of this grant no longer exists"))?,
+        ),
+        None => None,
+    };
+
+    // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
+    // no longer user-grantable) leave the access token; the grant itself is kept.
+    let access = store
+        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
+        .await?;
+    let (scope, _) = user_scope(
+        issuer.config,
+        Some(&scope),
+        api.as_ref(),
+        client,
+        &access.permissions,
+    );
+
+    // Rotation always continues the family with the grant's scope, narrowed or not.
+    let refresh = RefreshPlan::Continue {
+        family_id: record.family_id.clone(),
+        absolute_expires_at: record.absolute_expires_at,
+        grant_scope: record.scope.clone(),
+    };
+    let issuance = Issuance {
+        auth_time: Some(record.auth_time),
+        refresh,
+        ..Issuance::for_user(
+            GrantType::RefreshToken,
+            client.clone(),
+            user,
+            api,
+            scope,
+            organization,
+            access,
+        )
+    };
+    Ok(Checked { issuance, commit })
+}
+
+/// The commit's rotation found the token no longer usable: another request rotated it
+/// first (a concurrent use: a retry within the reuse interval, else a replay), or its family
+/// was revoked or it expired meanwhile. Nothing was stored.
+pub async fn lost_rotation<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    token_hash: &str,
+    next: &RefreshRecord,
+) -> Result<(), OAuthError> {
+    let now = issuer.clock.now();
+    let record = issuer.store.find_refresh(token_hash).await?;
+    match record.and_then(|r| r.used_at.filter(|_| r.revoked_at.is_none())) {
+        Some(used_at) => {
+            reuse_or_replay(issuer, client, &next.family_id, used_at, now).await?;
+            store_retry(issuer.store, next).await
+        }
+        None => Err(invalid_grant("refresh token is no longer valid")),
+    }
+}
+
+/// Stores the new token of a retry within the reuse interval, unless the family was revoked
+/// meanwhile.
+pub async fn store_retry<S: Store>(store: &S, next: &RefreshRecord) -> Result<(), OAuthError> {
+    if store.insert_refresh(next).await? {
+        return Ok(());
+    }
+    Err(invalid_grant(
+        "every token of this grant was revoked (a refresh token was used twice)",
+    ))
+}
+
+/// A token already used at `used_at`: accepted as a retry within the client's reuse
+/// interval; otherwise the family is revoked and the request refused.
+async fn reuse_or_replay<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    client: &Client,
+    family_id: &str,
+    used_at: u64,
+    now: u64,
+) -> Result<(), OAuthError> {
+    let interval = client.refresh_reuse_interval;
+    if interval > 0 && now.saturating_sub(used_at) <= interval {
+        return Ok(());
+    }
+    issuer.store.revoke_family(family_id, now).await?;
+    Err(invalid_grant(
+        "refresh token was already used; every token of this grant is now revoked",
+    ))
+}

@@ -1,0 +1,12 @@
+//! The protocol core: the grants, tokens, keys, claims pipeline and client authentication,
+//! with no HTTP types. It reaches storage and the platform only through [`crate::port`].
+
+pub mod bearer;
+pub mod claims;
+pub mod client_auth;
+pub mod grant;
+pub mod issuer;
+pub mod keys;
+pub mod params;
+pub mod password;
+pub mod token;

@@ -1,0 +1,185 @@
+//! Password hashes. The native format is self-describing, PHC-style:
+//! `$pbkdf2-sha256$i=<iterations>$<salt>$<hash>` (standard base64 without padding), so the
+//! cost can be raised later and old hashes upgraded at the next successful login. bcrypt
+//! hashes (`$2a$`, `$2b$`, `$2y$`, as identity-vendor exports carry them) verify too and are
+//! always upgraded.
+
+use crate::error::OAuthError;
+use crate::port::crypto::Crypto;
+use crate::port::random::Random;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
+use subtle::ConstantTimeEq;
+
+pub use crate::model::config::DEFAULT_ITERATIONS;
+
+const PREFIX: &str = "$pbkdf2-sha256$i=";
+
+/// The outcome of checking a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Wrong,
+    /// Right, and the stored hash is current.
+    Right,
+    /// Right, but the stored hash should be replaced (older format or lower cost).
+    RightRehash,
+}
+
+/// Hashes `password` in the native format with a fresh 16-byte salt.
+pub async fn hash<C: Crypto>(
+    crypto: &C,
+    rng: &dyn Random,
+    password: &str,
+    iterations: u32,
+) -> Result<String, OAuthError> {
+    let mut salt = [0u8; 16];
+    rng.fill(&mut salt)?;
+    let dk = crypto
+        .pbkdf2_sha256(password.as_bytes(), &salt, iterations)
+        .await?;
+    Ok(format!(
+        "{PREFIX}{iterations}${}${}",
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(dk)
+    ))
+}
+
+/// Checks `password` against a stored hash of either format. A malformed stored hash is
+/// `Wrong`, never a panic.
+pub async fn verify<C: Crypto>(
+    crypto: &C,
+    password: &str,
+    stored: &str,
+    current_iterations: u32,
+) -> Result<Verdict, OAuthError> {
+    if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
+        // bcrypt truncates at 72 bytes; the crate reports longer input as an error: wrong.
+        let ok = bcrypt::verify(password, stored).unwrap_or(false);
+        return Ok(if ok {
+            Verdict::RightRehash
+        } else {
+            Verdict::Wrong
+        });
+    }
+    let Some((iterations, salt, expected)) = parse_pbkdf2(stored) else {
+        return Ok(Verdict::Wrong);
+    };
+    let dk = crypto
+        .pbkdf2_sha256(password.as_bytes(), &salt, iterations)
+        .await?;
+    if !bool::from(dk.as_slice().ct_eq(&expected)) {
+        return Ok(Verdict::Wrong);
+    }
+    Ok(if iterations < current_iterations {
+        Verdict::RightRehash
+    } else {
+        Verdict::Right
+    })
+}
+
+/// Spends the same work as verifying a real hash, so an unknown user costs what a known one
+/// does (no user enumeration by timing).
+pub async fn verify_dummy<C: Crypto>(
+    crypto: &C,
+    password: &str,
+    iterations: u32,
+) -> Result<(), OAuthError> {
+    crypto
+        .pbkdf2_sha256(password.as_bytes(), b"edge-issuer-dummy-salt", iterations)
+        .await?;
+    Ok(())
+}
+
+fn parse_pbkdf2(stored: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
+    let rest = stored.strip_prefix(PREFIX)?;
+    let mut parts = rest.split('$');
+    let iterations: u32 = parts.next()?.parse().ok()?;
+    let salt = STANDARD_NO_PAD.decode(parts.next()?).ok()?;
+    let hash = STANDARD_NO_PAD.decode(parts.next()?).ok()?;
+    if parts.next().is_some() || iterations == 0 || hash.len() != 32 || salt.is_empty() {
+        return None;
+    }
+    Some((iterations, salt, hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::native_crypto::NativeCrypto;
+    use crate::port::random::OsRandom;
+    use pollster::block_on;
+
+    const FAST: u32 = 1_000;
+
+    #[test]
+    fn hash_round_trips_and_rejects_other_passwords() {
+        let h = block_on(hash(&NativeCrypto, &OsRandom, "correct horse", FAST)).unwrap();
+        assert!(h.starts_with("$pbkdf2-sha256$i=1000$"));
+        let v = |p| block_on(verify(&NativeCrypto, p, &h, FAST)).unwrap();
+        assert_eq!(v("correct horse"), Verdict::Right);
+        assert_eq!(v("correct horsE"), Verdict::Wrong);
+        assert_eq!(v(""), Verdict::Wrong);
+    }
+
+    #[test]
+    fn two_hashes_of_one_password_differ_by_salt() {
+        let a = block_on(hash(&NativeCrypto, &OsRandom, "pw", FAST)).unwrap();
+        let b = block_on(hash(&NativeCrypto, &OsRandom, "pw", FAST)).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn lower_cost_hash_asks_for_an_upgrade() {
+        let old = block_on(hash(&NativeCrypto, &OsRandom, "pw", FAST)).unwrap();
+        let v = block_on(verify(&NativeCrypto, "pw", &old, FAST * 2)).unwrap();
+        assert_eq!(v, Verdict::RightRehash);
+    }
+
+    #[test]
+    fn known_pbkdf2_vector_verifies() {
+        // RFC 7914 §11 PBKDF2-HMAC-SHA256 test vector: P="passwd", S="salt", c=1, dkLen=32.
+        let dk = hex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc");
+        let stored = format!(
+            "{PREFIX}1${}${}",
+            STANDARD_NO_PAD.encode("salt"),
+            STANDARD_NO_PAD.encode(dk)
+        );
+        assert_eq!(
+            block_on(verify(&NativeCrypto, "passwd", &stored, 1)).unwrap(),
+            Verdict::Right
+        );
+    }
+
+    #[test]
+    fn bcrypt_hashes_verify_and_ask_for_an_upgrade() {
+        // Made with cost 4 so the test is fast; $2b$ and $2a$ prefixes both verify.
+        let b = bcrypt::hash("hunter2", 4).unwrap();
+        let a = b.replacen("$2b$", "$2a$", 1);
+        for stored in [&b, &a] {
+            let v = |p| block_on(verify(&NativeCrypto, p, stored, FAST)).unwrap();
+            assert_eq!(v("hunter2"), Verdict::RightRehash);
+            assert_eq!(v("hunter3"), Verdict::Wrong);
+        }
+    }
+
+    #[test]
+    fn malformed_stored_hashes_are_wrong_not_errors() {
+        for stored in [
+            "",
+            "plain",
+            "$pbkdf2-sha256$i=x$a$b",
+            "$pbkdf2-sha256$i=1$$",
+            "$2b$zz",
+        ] {
+            let v = block_on(verify(&NativeCrypto, "pw", stored, FAST)).unwrap();
+            assert_eq!(v, Verdict::Wrong, "{stored}");
+        }
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}

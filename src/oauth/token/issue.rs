@@ -1,0 +1,73 @@
+//! From a validated [`Issuance`] to the token response (RFC 6749 §5.1): access token, ID token
+//! when `openid` was granted to a user, refresh token when the plan says so. Signing only:
+//! nothing is stored here; the grant's commit stores the refresh token.
+
+use super::access::mint_access_token;
+use super::id_token::mint_id_token;
+use super::refresh::new_refresh_token;
+use crate::error::OAuthError;
+use crate::model::Issuance;
+use crate::model::RefreshRecord;
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::{Alg, Crypto};
+use crate::port::Store;
+use serde_json::{json, Value};
+
+/// The signed response, and the refresh token's record for the commit to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Minted {
+    /// The token response body (RFC 6749 §5.1).
+    pub body: Value,
+    /// The record of the refresh token in `body`, if any.
+    pub refresh: Option<RefreshRecord>,
+}
+
+/// Signs everything the issuance grants; stores nothing.
+pub async fn issue<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    issuance: &Issuance,
+) -> Result<Minted, OAuthError> {
+    let now = issuer.clock.now();
+    let keys = issuer.keys()?;
+    let at_key = keys.signing_key(Alg::ES256).await?;
+    let access = mint_access_token(
+        issuer.crypto,
+        &at_key,
+        issuer.random,
+        issuer.config,
+        now,
+        issuance,
+    )
+    .await?;
+
+    let mut body = json!({
+        "access_token": access.jwt,
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "scope": issuance.scope.to_wire(),
+    });
+    if issuance.user.is_some() && issuance.has_scope("openid") {
+        let alg = Alg::parse(&issuance.client.id_token_signed_response_alg).unwrap_or(Alg::ES256);
+        let id_key = keys.signing_key(alg).await?;
+        let id_token = mint_id_token(
+            issuer.crypto,
+            &id_key,
+            issuer.config,
+            now,
+            issuance,
+            &access.jwt,
+        )
+        .await?;
+        if let Some(id_token) = id_token {
+            body["id_token"] = Value::String(id_token);
+        }
+    }
+    let refresh = match new_refresh_token(issuer.random, now, issuance)? {
+        Some((token, record)) => {
+            body["refresh_token"] = Value::String(token);
+            Some(record)
+        }
+        None => None,
+    };
+    Ok(Minted { body, refresh })
+}

@@ -1,0 +1,286 @@
+//! One conformance suite for every backend of the storage ports: the in-memory store runs it
+//! natively (`tests/conformance.rs`), D1 runs it inside the Worker under workerd (the
+//! end-to-end test `tests/e2e/conformance.test.mjs`, through a route that exists only when the
+//! `BENCH` var is `1`). Each case checks one written contract, concurrency included: on
+//! workerd the concurrent calls really interleave at D1's I/O.
+
+use super::{AttemptStore, ClaimsStore, ExchangeStore, KeyStore, Login, RefreshStore};
+use crate::model::{LockoutPolicy, RefreshRecord, Rule, StoredKey};
+use futures_util::future::join_all;
+use serde::Serialize;
+
+/// Rows the suite needs to exist already (foreign keys): a client and a user.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub client_id: String,
+    pub user_id: String,
+    /// Makes this run's ids unique, so the suite can run again on the same database.
+    pub run_id: String,
+    /// The current time.
+    pub now: u64,
+}
+
+/// The outcome of one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub case: &'static str,
+    /// `None` when the contract held; else what was seen.
+    pub failure: Option<String>,
+}
+
+type Check = Result<(), String>;
+
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
+    if ok {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+/// Runs every case against `store`.
+pub async fn run<S>(store: &S, fx: &Fixture) -> Vec<Outcome>
+where
+    S: KeyStore + AttemptStore + RefreshStore + ExchangeStore + ClaimsStore,
+{
+    let mut out = Vec::new();
+    let mut record = |case: &'static str, result: Check| {
+        out.push(Outcome {
+            case,
+            failure: result.err(),
+        })
+    };
+    record(
+        "one of 20 concurrent rotations of a token wins",
+        concurrent_rotation(store, fx).await,
+    );
+    record(
+        "a revoked family takes no token and keeps none usable",
+        family_revocation(store, fx).await,
+    );
+    record(
+        "one of 10 concurrent key inserts becomes the active key",
+        key_insert_if_none_active(store, fx).await,
+    );
+    record(
+        "attempts are counted atomically and the lock holds",
+        lockout_counting(store, fx).await,
+    );
+    record(
+        "a saved rule is in the pipeline, once",
+        rule_save(store, fx).await,
+    );
+    out
+}
+
+fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
+    RefreshRecord {
+        token_hash: format!("conformance-{}-{name}", fx.run_id),
+        family_id: format!("conformance-{}-{family}", fx.run_id),
+        client_id: fx.client_id.clone(),
+        user_id: fx.user_id.clone(),
+        audience: None,
+        scope: "openid offline_access".into(),
+        auth_time: fx.now,
+        created_at: fx.now,
+        idle_expires_at: fx.now + 600,
+        absolute_expires_at: fx.now + 600,
+        used_at: None,
+        revoked_at: None,
+        org_id: None,
+    }
+}
+
+async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {
+    let first = token(fx, "rot-0", "rot");
+    ensure(store.insert_refresh(&first).await.map_err(|e| e.0)?, || {
+        "the first token of a new family was not stored".into()
+    })?;
+    let nexts: Vec<RefreshRecord> = (1..=20)
+        .map(|i| token(fx, &format!("rot-{i}"), "rot"))
+        .collect();
+    let results = join_all(
+        nexts
+            .iter()
+            .map(|next| store.commit_rotation(&first.token_hash, &fx.client_id, fx.now, next)),
+    )
+    .await;
+    let mut won = Vec::new();
+    for (next, result) in nexts.iter().zip(results) {
+        if result.map_err(|e| e.0)? {
+            won.push(next);
+        }
+    }
+    ensure(won.len() == 1, || format!("{} rotations won", won.len()))?;
+    for next in &nexts {
+        let stored = store
+            .find_refresh(&next.token_hash)
+            .await
+            .map_err(|e| e.0)?
+            .is_some();
+        let winner = won.iter().any(|w| w.token_hash == next.token_hash);
+        ensure(stored == winner, || {
+            format!("{}: stored {stored}, won {winner}", next.token_hash)
+        })?;
+    }
+    let old = store
+        .find_refresh(&first.token_hash)
+        .await
+        .map_err(|e| e.0)?;
+    ensure(old.and_then(|r| r.used_at) == Some(fx.now), || {
+        "the rotated token is not marked used".into()
+    })
+}
+
+async fn family_revocation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {
+    let a = token(fx, "rev-a", "rev");
+    store.insert_refresh(&a).await.map_err(|e| e.0)?;
+    let revoke = |at| store.revoke_family(&a.family_id, at);
+    // Revocations racing each other and an insert: whatever the order, nothing stays usable.
+    let late = token(fx, "rev-late", "rev");
+    let (r1, r2, inserted) = futures_util::join!(
+        revoke(fx.now + 1),
+        revoke(fx.now + 2),
+        store.insert_refresh(&late)
+    );
+    r1.map_err(|e| e.0)?;
+    r2.map_err(|e| e.0)?;
+    inserted.map_err(|e| e.0)?;
+    for t in [&a, &late] {
+        if let Some(found) = store.find_refresh(&t.token_hash).await.map_err(|e| e.0)? {
+            ensure(found.revoked_at.is_some(), || {
+                format!("{} is in a revoked family but not revoked", t.token_hash)
+            })?;
+        }
+    }
+    let first_time = store
+        .find_refresh(&a.token_hash)
+        .await
+        .map_err(|e| e.0)?
+        .and_then(|r| r.revoked_at);
+    revoke(fx.now + 9).await.map_err(|e| e.0)?;
+    let again = store
+        .find_refresh(&a.token_hash)
+        .await
+        .map_err(|e| e.0)?
+        .and_then(|r| r.revoked_at);
+    ensure(first_time == again, || {
+        format!("revocation time moved from {first_time:?} to {again:?}")
+    })?;
+    let after = token(fx, "rev-after", "rev");
+    ensure(
+        !store.insert_refresh(&after).await.map_err(|e| e.0)?,
+        || "a token was stored in a revoked family".into(),
+    )?;
+    let next = token(fx, "rev-next", "rev");
+    let rotated = store
+        .commit_rotation(&a.token_hash, &fx.client_id, fx.now, &next)
+        .await
+        .map_err(|e| e.0)?;
+    ensure(!rotated, || "a token of a revoked family rotated".into())
+}
+
+async fn key_insert_if_none_active<S: KeyStore>(store: &S, fx: &Fixture) -> Check {
+    // An algorithm of its own, so the issuer's real keys are untouched.
+    let alg = format!("conformance-{}", fx.run_id);
+    let keys: Vec<StoredKey> = (0..10)
+        .map(|i| StoredKey {
+            kid: format!("conformance-{}-{i}", fx.run_id),
+            alg: alg.clone(),
+            public_jwk: "{}".into(),
+            private_key_enc: "v1..".into(),
+            created_at: fx.now,
+        })
+        .collect();
+    let results = join_all(keys.iter().map(|k| store.insert_key_if_none_active(k))).await;
+    let mut stored = Vec::new();
+    for (k, r) in keys.iter().zip(results) {
+        if r.map_err(|e| e.0)? {
+            stored.push(k.kid.clone());
+        }
+    }
+    ensure(stored.len() == 1, || {
+        format!("{} keys stored", stored.len())
+    })?;
+    let active = store.active_key(&alg).await.map_err(|e| e.0)?;
+    ensure(active.map(|k| k.kid) == stored.first().cloned(), || {
+        "the active key is not the one stored".into()
+    })
+}
+
+async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {
+    let policy = LockoutPolicy {
+        max_failures: 5,
+        window_seconds: 100,
+        lock_seconds: 50,
+    };
+    let user_key = format!("conformance\n{}", fx.run_id);
+    let ip = "192.0.2.1";
+    let now = fx.now;
+    let counts = join_all((0..12).map(|_| store.count_attempt(&user_key, ip, now, &policy))).await;
+    let mut counts = counts
+        .into_iter()
+        .collect::<Result<Vec<u32>, _>>()
+        .map_err(|e| e.0)?;
+    counts.sort_unstable();
+    ensure(counts == (1..=12).collect::<Vec<u32>>(), || {
+        format!("concurrent counts {counts:?}")
+    })?;
+    let under = counts.iter().filter(|c| **c <= policy.max_failures).count();
+    ensure(under == 5, || format!("{under} attempts within the limit"))?;
+    let locked = store
+        .count_attempt(&user_key, ip, now + 49, &policy)
+        .await
+        .map_err(|e| e.0)?;
+    ensure(locked > policy.max_failures, || {
+        format!("inside the lock an attempt counted {locked}")
+    })?;
+    let after_lock = store
+        .count_attempt(&user_key, ip, now + 50, &policy)
+        .await
+        .map_err(|e| e.0)?;
+    ensure(after_lock == 1, || {
+        format!("after the lock the count is {after_lock}, not 1")
+    })?;
+    let login = Login {
+        user_id: fx.user_id.clone(),
+        user_key: user_key.clone(),
+        ip: ip.into(),
+        rehash: None,
+    };
+    store
+        .commit_login(&login, now + 51, None)
+        .await
+        .map_err(|e| e.0)?;
+    let fresh = store
+        .count_attempt(&user_key, ip, now + 52, &policy)
+        .await
+        .map_err(|e| e.0)?;
+    ensure(fresh == 1, || format!("after a login the count is {fresh}"))
+}
+
+async fn rule_save<S: ClaimsStore>(store: &S, fx: &Fixture) -> Check {
+    let rule = |value: &str| -> Result<Rule, String> {
+        serde_json::from_value(serde_json::json!({
+            "rule_id": format!("conformance-{}", fx.run_id),
+            "name": "conformance",
+            "trigger": "post-login",
+            "conditions": { "client_ids": ["conformance-no-such-client"] },
+            "assignments": [{ "target": "access_token", "claim": "https://conformance.example/x", "value": value }],
+        }))
+        .map_err(|e| e.to_string())
+    };
+    store.put_rule(&rule("one")?).await.map_err(|e| e.0)?;
+    store.put_rule(&rule("two")?).await.map_err(|e| e.0)?;
+    let (rules, _) = store.pipeline("post-login").await.map_err(|e| e.0)?;
+    let mine: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| r.rule_id == format!("conformance-{}", fx.run_id))
+        .collect();
+    ensure(mine.len() == 1, || {
+        format!("{} copies of the rule", mine.len())
+    })?;
+    ensure(mine[0] == &rule("two")?, || {
+        "the pipeline does not hold the rule as last saved".into()
+    })
+}

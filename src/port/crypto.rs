@@ -1,0 +1,79 @@
+//! The crypto port: what the core needs from the platform's cryptography. In the Worker it is
+//! WebCrypto (`edge::webcrypto`); natively, [`super::native_crypto::NativeCrypto`] (pure Rust).
+#![allow(async_fn_in_trait)]
+
+use crate::error::OAuthError;
+use crate::model::secret::Secret;
+
+/// JWS algorithms this issuer signs with (RFC 7518 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    /// ECDSA P-256 SHA-256: access tokens and, by default, ID tokens.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 SHA-256: ID tokens of clients that ask for it (OIDC Discovery §3
+    /// requires RS256 support).
+    RS256,
+}
+
+impl Alg {
+    /// The `alg` header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::ES256 => "ES256",
+            Alg::RS256 => "RS256",
+        }
+    }
+
+    /// Parses an `alg` value this issuer signs with.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ES256" => Some(Alg::ES256),
+            "RS256" => Some(Alg::RS256),
+            _ => None,
+        }
+    }
+}
+
+/// A decrypted private signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: Alg,
+    /// PKCS#8 DER of the private key.
+    pub pkcs8: Secret<Vec<u8>>,
+}
+
+/// A freshly generated RSA key: the private half as PKCS#8 DER, the public modulus and
+/// exponent as base64url (RFC 7518 §6.3.1).
+#[derive(Debug, Clone)]
+pub struct GeneratedRsaKey {
+    pub pkcs8: Secret<Vec<u8>>,
+    pub n: String,
+    pub e: String,
+}
+
+/// Platform cryptography.
+pub trait Crypto {
+    /// The JWS signature of `input` with `key` (RFC 7518 §3.3, §3.4: ES256 gives `r || s`).
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError>;
+
+    /// Checks an ES256 signature against a public JWK (JSON text) whose kid is `kid`.
+    async fn verify_es256(
+        &self,
+        kid: &str,
+        public_jwk: &str,
+        input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, OAuthError>;
+
+    /// A new 2048-bit RSA key with exponent 65537.
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError>;
+
+    /// PBKDF2-HMAC-SHA256 with a 32-byte output (RFC 8018 §5.2).
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], OAuthError>;
+}

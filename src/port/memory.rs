@@ -1,0 +1,558 @@
+//! In-memory store for native tests, with the same semantics as the D1 store: exact-match
+//! lookups, one active key per alg enforced at insert, single-use refresh tokens by
+//! compare-and-set, brute-force windows counted the same way.
+
+use super::*;
+use crate::error::StoreError;
+use crate::model::*;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Attempts of one (user key, IP): (window start, attempts, locked until).
+type Attempts = (u64, u32, u64);
+
+/// Everything in `RefCell`s: the core is single-threaded, like a Worker isolate.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    clients: RefCell<Vec<Client>>,
+    apis: RefCell<Vec<Api>>,
+    grants: RefCell<Vec<ClientGrant>>,
+    keys: RefCell<Vec<StoredKey>>,
+    users: RefCell<Vec<User>>,
+    attempts: RefCell<HashMap<(String, String), Attempts>>,
+    refresh: RefCell<Vec<RefreshRecord>>,
+    /// Refresh families: id → when revoked.
+    families: RefCell<HashMap<String, Option<u64>>>,
+    /// Set by [`MemoryStore::fail_commits`].
+    failing_commits: std::cell::Cell<bool>,
+    rules: RefCell<Vec<Rule>>,
+    hooks: RefCell<Vec<StoredHook>>,
+    /// role id → (name, [(audience, permission)])
+    roles: RefCell<HashMap<String, Role>>,
+    /// (user id, role id, org id or "")
+    user_roles: RefCell<Vec<(String, String, String)>>,
+    orgs: RefCell<Vec<Organization>>,
+    /// (org id, user id)
+    members: RefCell<Vec<(String, String)>>,
+}
+
+/// A role: its name and its permissions as (audience, permission).
+type Role = (String, Vec<(String, String)>);
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inserts or replaces a client (upsert by `client_id`).
+    pub fn put_client(&self, client: Client) {
+        let mut clients = self.clients.borrow_mut();
+        clients.retain(|c| c.client_id != client.client_id);
+        clients.push(client);
+    }
+
+    /// Inserts or replaces an API (upsert by identifier).
+    pub fn put_api(&self, api: Api) {
+        let mut apis = self.apis.borrow_mut();
+        apis.retain(|a| a.identifier != api.identifier);
+        apis.push(api);
+    }
+
+    /// Inserts or replaces a client grant (upsert by client and audience).
+    pub fn put_grant(&self, grant: ClientGrant) {
+        let mut grants = self.grants.borrow_mut();
+        grants.retain(|g| !(g.client_id == grant.client_id && g.audience == grant.audience));
+        grants.push(grant);
+    }
+
+    /// Inserts or replaces a user (upsert by `user_id`); email uniqueness per connection is
+    /// the caller's business here, a unique index in D1.
+    pub fn put_user(&self, user: User) {
+        let mut users = self.users.borrow_mut();
+        users.retain(|u| u.user_id != user.user_id);
+        users.push(user);
+    }
+
+    /// Deletes a user.
+    pub fn delete_user(&self, user_id: &str) {
+        self.users.borrow_mut().retain(|u| u.user_id != user_id);
+    }
+
+    /// How many keys are stored, active or not.
+    pub fn key_count(&self) -> usize {
+        self.keys.borrow().len()
+    }
+
+    /// Inserts or replaces a hook.
+    pub fn put_hook(&self, hook: StoredHook) {
+        let mut hooks = self.hooks.borrow_mut();
+        hooks.retain(|h| h.hook_id != hook.hook_id);
+        hooks.push(hook);
+    }
+
+    /// Defines a role with permissions given as (audience, permission).
+    pub fn put_role(&self, role_id: &str, name: &str, permissions: &[(&str, &str)]) {
+        let perms = permissions
+            .iter()
+            .map(|(a, p)| (a.to_string(), p.to_string()))
+            .collect();
+        self.roles
+            .borrow_mut()
+            .insert(role_id.to_string(), (name.to_string(), perms));
+    }
+
+    /// Gives a user a role, globally (`org_id` None) or within an organization.
+    pub fn assign_role(&self, user_id: &str, role_id: &str, org_id: Option<&str>) {
+        self.user_roles.borrow_mut().push((
+            user_id.to_string(),
+            role_id.to_string(),
+            org_id.unwrap_or("").to_string(),
+        ));
+    }
+
+    /// Takes a role away.
+    pub fn unassign_role(&self, user_id: &str, role_id: &str) {
+        self.user_roles
+            .borrow_mut()
+            .retain(|(u, r, _)| !(u == user_id && r == role_id));
+    }
+
+    /// Inserts an organization.
+    pub fn put_org(&self, org: Organization) {
+        self.orgs.borrow_mut().push(org);
+    }
+
+    /// Makes a user a member of an organization.
+    pub fn add_member(&self, org_id: &str, user_id: &str) {
+        self.members
+            .borrow_mut()
+            .push((org_id.to_string(), user_id.to_string()));
+    }
+
+    /// Makes every later commit fail with a storage error (until turned off), as a D1
+    /// outage would.
+    pub fn fail_commits(&self, on: bool) {
+        self.failing_commits.set(on);
+    }
+
+    fn commit_allowed(&self) -> Result<(), StoreError> {
+        if self.failing_commits.get() {
+            return Err(StoreError("commit failed (test outage)".into()));
+        }
+        Ok(())
+    }
+
+    /// Every refresh record, for assertions, as [`RefreshStore::find_refresh`] shows it.
+    pub fn refresh_records(&self) -> Vec<RefreshRecord> {
+        self.refresh
+            .borrow()
+            .iter()
+            .map(|r| self.with_family(r))
+            .collect()
+    }
+
+    /// A stored token with its family's revocation time.
+    fn with_family(&self, r: &RefreshRecord) -> RefreshRecord {
+        let revoked_at = self.families.borrow().get(&r.family_id).copied().flatten();
+        RefreshRecord {
+            revoked_at,
+            ..r.clone()
+        }
+    }
+}
+
+impl ClientStore for MemoryStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let clients = self.clients.borrow();
+        let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
+            return Ok(None);
+        };
+        // Joined like D1's query: grants whose API exists.
+        let apis = self.apis.borrow();
+        let grants = self.grants.borrow();
+        client.grants = grants
+            .iter()
+            .filter(|g| g.client_id == client_id)
+            .filter_map(|g| {
+                let api = apis.iter().find(|a| a.identifier == g.audience)?;
+                Some(ApiGrant {
+                    api: api.clone(),
+                    scopes: g.scopes.clone(),
+                })
+            })
+            .collect();
+        Ok(Some(client))
+    }
+
+    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let apis = self.apis.borrow();
+        Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
+    }
+}
+
+impl KeyStore for MemoryStore {
+    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
+        // Every stored key is active until rotation exists.
+        let keys = self.keys.borrow();
+        Ok(keys.iter().rev().find(|k| k.alg == alg).cloned())
+    }
+
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let mut keys = self.keys.borrow_mut();
+        if keys.iter().any(|k| k.alg == key.alg) {
+            return Ok(false);
+        }
+        keys.push(key.clone());
+        Ok(true)
+    }
+
+    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let mut keys = self.keys.borrow().clone();
+        keys.reverse();
+        Ok(keys)
+    }
+}
+
+impl UserStore for MemoryStore {
+    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .users
+            .borrow()
+            .iter()
+            .find(|u| u.user_id == user_id)
+            .cloned())
+    }
+
+    async fn user_by_email(
+        &self,
+        connection: &str,
+        email_lower: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let users = self.users.borrow();
+        Ok(users
+            .iter()
+            .find(|u| {
+                u.connection == connection
+                    && u.email.as_deref().map(str::to_ascii_lowercase).as_deref()
+                        == Some(email_lower)
+            })
+            .cloned())
+    }
+}
+
+impl AttemptStore for MemoryStore {
+    async fn count_attempt(
+        &self,
+        user_key: &str,
+        ip: &str,
+        now: u64,
+        policy: &LockoutPolicy,
+    ) -> Result<u32, StoreError> {
+        // The same decision as the D1 statement, taken while holding the borrow (atomic in a
+        // single-threaded isolate).
+        let mut attempts = self.attempts.borrow_mut();
+        let entry = attempts
+            .entry((user_key.to_string(), ip.to_string()))
+            .or_insert((now, 0, 0));
+        let (window_start, count, locked_until) = *entry;
+        *entry = if locked_until > now {
+            (
+                window_start,
+                count.max(policy.max_failures) + 1,
+                locked_until,
+            )
+        } else if locked_until > 0 || window_start + policy.window_seconds <= now || count == 0 {
+            (now, 1, lock_at(1, now, policy))
+        } else {
+            (window_start, count + 1, lock_at(count + 1, now, policy))
+        };
+        Ok(entry.1)
+    }
+}
+
+/// The lock an attempt count sets: `now + lock_seconds` at the limit, else none.
+fn lock_at(count: u32, now: u64, policy: &LockoutPolicy) -> u64 {
+    if count >= policy.max_failures {
+        now + policy.lock_seconds
+    } else {
+        0
+    }
+}
+
+impl RefreshStore for MemoryStore {
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
+        let mut families = self.families.borrow_mut();
+        let revoked = families
+            .entry(record.family_id.clone())
+            .or_insert(None)
+            .is_some();
+        if revoked {
+            return Ok(false);
+        }
+        let mut all = self.refresh.borrow_mut();
+        if all.iter().any(|r| r.token_hash == record.token_hash) {
+            return Err(StoreError("refresh token hash collision".into()));
+        }
+        all.push(RefreshRecord {
+            revoked_at: None,
+            ..record.clone()
+        });
+        Ok(true)
+    }
+
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let all = self.refresh.borrow();
+        Ok(all
+            .iter()
+            .find(|r| r.token_hash == token_hash)
+            .map(|r| self.with_family(r)))
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
+            revoked.get_or_insert(now);
+        }
+        Ok(())
+    }
+}
+
+impl ExchangeStore for MemoryStore {
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError> {
+        self.commit_allowed()?;
+        if let Some(r) = refresh {
+            // A new family: it cannot be revoked yet, so the insert cannot be refused.
+            self.insert_refresh(r).await?;
+        }
+        self.attempts
+            .borrow_mut()
+            .remove(&(login.user_key.clone(), login.ip.clone()));
+        if let Some(u) = self
+            .users
+            .borrow_mut()
+            .iter_mut()
+            .find(|u| u.user_id == login.user_id)
+        {
+            u.last_login = Some(now);
+            u.logins_count += 1;
+            if let Some(hash) = &login.rehash {
+                u.password_hash = Some(hash.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit_rotation(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+        next: &RefreshRecord,
+    ) -> Result<bool, StoreError> {
+        self.commit_allowed()?;
+        {
+            let families = self.families.borrow();
+            let mut all = self.refresh.borrow_mut();
+            let Some(r) = all.iter_mut().find(|r| {
+                r.token_hash == token_hash
+                    && r.client_id == client_id
+                    && r.used_at.is_none()
+                    && families.get(&r.family_id).is_some_and(Option::is_none)
+                    && r.idle_expires_at > now
+                    && r.absolute_expires_at > now
+            }) else {
+                return Ok(false);
+            };
+            r.used_at = Some(now);
+        }
+        self.insert_refresh(next).await
+    }
+}
+
+impl ClaimsStore for MemoryStore {
+    async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
+        let mut rules: Vec<Rule> = self
+            .rules
+            .borrow()
+            .iter()
+            .filter(|r| r.trigger.as_str() == trigger && r.enabled)
+            .cloned()
+            .collect();
+        rules.sort_by(|a, b| (a.position, &a.rule_id).cmp(&(b.position, &b.rule_id)));
+        let mut hooks: Vec<StoredHook> = self
+            .hooks
+            .borrow()
+            .iter()
+            .filter(|h| h.trigger.as_str() == trigger && h.enabled)
+            .cloned()
+            .collect();
+        hooks.sort_by(|a, b| (a.position, &a.hook_id).cmp(&(b.position, &b.hook_id)));
+        Ok((rules, hooks))
+    }
+
+    async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        let mut rules = self.rules.borrow_mut();
+        rules.retain(|r| r.rule_id != rule.rule_id);
+        rules.push(rule.clone());
+        Ok(())
+    }
+}
+
+impl DirectoryStore for MemoryStore {
+    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
+        let orgs = self.orgs.borrow();
+        Ok(orgs
+            .iter()
+            .find(|o| o.org_id == id_or_name)
+            .or_else(|| orgs.iter().find(|o| o.name == id_or_name))
+            .cloned())
+    }
+
+    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        let members = self.members.borrow();
+        Ok(members.iter().any(|(o, u)| o == org_id && u == user_id))
+    }
+
+    async fn user_access(
+        &self,
+        user_id: &str,
+        org: Option<&Organization>,
+        api: Option<&Api>,
+    ) -> Result<UserAccess, StoreError> {
+        let org_id = org.map(|o| o.org_id.as_str());
+        let audience = api.map(|a| a.identifier.as_str());
+        let roles = self.roles.borrow();
+        let mut access = UserAccess::default();
+        for (u, role_id, org) in self.user_roles.borrow().iter() {
+            if u != user_id || !(org.is_empty() || Some(org.as_str()) == org_id) {
+                continue;
+            }
+            let Some((name, perms)) = roles.get(role_id) else {
+                continue;
+            };
+            access.roles.push(name.clone());
+            for (aud, perm) in perms {
+                if Some(aud.as_str()) == audience {
+                    access.permissions.push(perm.clone());
+                }
+            }
+        }
+        access.roles.sort();
+        access.roles.dedup();
+        access.permissions.sort();
+        access.permissions.dedup();
+        Ok(access)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str) -> StoredKey {
+        StoredKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            public_jwk: "{}".into(),
+            private_key_enc: "v1..".into(),
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_second_active_key_for_the_same_alg_is_not_inserted() {
+        let store = MemoryStore::new();
+        pollster::block_on(async {
+            assert!(store.insert_key_if_none_active(&key("a")).await.unwrap());
+            assert!(!store.insert_key_if_none_active(&key("b")).await.unwrap());
+            assert_eq!(store.active_key("ES256").await.unwrap().unwrap().kid, "a");
+        });
+        assert_eq!(store.key_count(), 1);
+    }
+
+    #[test]
+    fn attempts_are_counted_before_verifying_and_the_lock_holds() {
+        let store = MemoryStore::new();
+        let policy = LockoutPolicy {
+            max_failures: 3,
+            window_seconds: 100,
+            lock_seconds: 50,
+        };
+        let count = |now| pollster::block_on(store.count_attempt("u", "ip", now, &policy)).unwrap();
+        assert_eq!([count(10), count(10), count(20)], [1, 2, 3]);
+        // Locked until 70: every further attempt is past the limit, however many.
+        assert_eq!([count(21), count(22), count(69)], [4, 5, 6]);
+        let other = pollster::block_on(store.count_attempt("u", "other-ip", 21, &policy));
+        assert_eq!(other.unwrap(), 1, "another IP counts apart");
+        // The lock expired: a new window.
+        assert_eq!(count(70), 1);
+        // A window older than 100 s restarts too.
+        assert_eq!([count(80), count(171)], [2, 1]);
+        let login = Login {
+            user_id: "nobody".into(),
+            user_key: "u".into(),
+            ip: "ip".into(),
+            rehash: None,
+        };
+        pollster::block_on(store.commit_login(&login, 172, None)).unwrap();
+        assert_eq!(count(172), 1, "a login forgets the attempts");
+    }
+
+    fn refresh(hash: &str, family: &str) -> RefreshRecord {
+        RefreshRecord {
+            token_hash: hash.into(),
+            family_id: family.into(),
+            client_id: "c".into(),
+            user_id: "u".into(),
+            audience: None,
+            scope: "offline_access".into(),
+            auth_time: 1,
+            created_at: 1,
+            idle_expires_at: 100,
+            absolute_expires_at: 100,
+            used_at: None,
+            revoked_at: None,
+            org_id: None,
+        }
+    }
+
+    #[test]
+    fn a_revoked_family_takes_no_new_token_and_keeps_none_alive() {
+        let store = MemoryStore::new();
+        pollster::block_on(async {
+            assert!(store.insert_refresh(&refresh("a", "f")).await.unwrap());
+            assert!(store.insert_refresh(&refresh("x", "g")).await.unwrap());
+            store.revoke_family("f", 5).await.unwrap();
+            assert!(!store.insert_refresh(&refresh("b", "f")).await.unwrap());
+            assert!(!store
+                .commit_rotation("a", "c", 6, &refresh("c", "f"))
+                .await
+                .unwrap());
+            assert_eq!(
+                store.find_refresh("a").await.unwrap().unwrap().revoked_at,
+                Some(5)
+            );
+            store.revoke_family("f", 9).await.unwrap();
+            assert_eq!(
+                store.find_refresh("a").await.unwrap().unwrap().revoked_at,
+                Some(5),
+                "the first revocation time stays"
+            );
+            // Another family rotates, once.
+            assert!(store
+                .commit_rotation("x", "c", 6, &refresh("y", "g"))
+                .await
+                .unwrap());
+            assert!(!store
+                .commit_rotation("x", "c", 7, &refresh("z", "g"))
+                .await
+                .unwrap());
+        });
+        assert_eq!(store.refresh_records().len(), 3);
+    }
+}

@@ -1,0 +1,93 @@
+//! Pure-Rust implementation of the crypto port, for native tests and tools.
+
+use super::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
+use crate::error::OAuthError;
+use crate::model::secret::Secret;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::traits::PublicKeyParts;
+
+/// `p256`, `rsa` and `pbkdf2` crates.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NativeCrypto;
+
+fn err(what: &str) -> impl Fn(String) -> OAuthError + '_ {
+    move |e| OAuthError::server(format!("{what}: {e}"))
+}
+
+impl Crypto for NativeCrypto {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+        match key.alg {
+            Alg::ES256 => {
+                let sk = p256::ecdsa::SigningKey::from_pkcs8_der(key.pkcs8.expose())
+                    .map_err(|e| err("pkcs8")(e.to_string()))?;
+                let sig: p256::ecdsa::Signature = sk.sign(input);
+                Ok(sig.to_bytes().to_vec())
+            }
+            Alg::RS256 => {
+                let sk = rsa::RsaPrivateKey::from_pkcs8_der(key.pkcs8.expose())
+                    .map_err(|e| err("pkcs8")(e.to_string()))?;
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(sk);
+                let sig: rsa::pkcs1v15::Signature = signer.sign(input);
+                Ok(Box::<[u8]>::from(sig).to_vec())
+            }
+        }
+    }
+
+    async fn verify_es256(
+        &self,
+        _kid: &str,
+        public_jwk: &str,
+        input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, OAuthError> {
+        let jwk: serde_json::Value =
+            serde_json::from_str(public_jwk).map_err(|e| err("jwk")(e.to_string()))?;
+        let coordinate = |name: &str| -> Result<Vec<u8>, OAuthError> {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(jwk[name].as_str().unwrap_or(""))
+                .map_err(|e| err("jwk")(e.to_string()))?;
+            if bytes.len() != 32 {
+                return Err(err("jwk")(format!("{name} is not 32 bytes")));
+            }
+            Ok(bytes)
+        };
+        let (x, y) = (coordinate("x")?, coordinate("y")?);
+        let point = p256::EncodedPoint::from_affine_coordinates(
+            x.as_slice().into(),
+            y.as_slice().into(),
+            false,
+        );
+        let vk = p256::ecdsa::VerifyingKey::from_encoded_point(&point)
+            .map_err(|e| err("jwk")(e.to_string()))?;
+        let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {
+            return Ok(false);
+        };
+        Ok(vk.verify(input, &sig).is_ok())
+    }
+
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+        let sk = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+            .map_err(|e| err("rsa keygen")(e.to_string()))?;
+        let der = sk.to_pkcs8_der().map_err(|e| err("pkcs8")(e.to_string()))?;
+        Ok(GeneratedRsaKey {
+            pkcs8: Secret::new(der.as_bytes().to_vec()),
+            n: URL_SAFE_NO_PAD.encode(sk.n().to_bytes_be()),
+            e: URL_SAFE_NO_PAD.encode(sk.e().to_bytes_be()),
+        })
+    }
+
+    async fn pbkdf2_sha256(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+        iterations: u32,
+    ) -> Result<[u8; 32], OAuthError> {
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, iterations, &mut out)
+            .map_err(|e| err("pbkdf2")(e.to_string()))?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,65 @@
+//! Refresh tokens, and the one atomic write of each exchange.
+#![allow(async_fn_in_trait)]
+
+use crate::error::StoreError;
+use crate::model::RefreshRecord;
+
+/// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
+/// a property of the family, not of single tokens.
+pub trait RefreshStore {
+    /// Stores a new refresh token, creating its family on the first token, **unless the
+    /// family is revoked**; reports whether it was stored.
+    ///
+    /// Contract: atomic with respect to [`RefreshStore::revoke_family`]: once a revocation
+    /// has happened no later call stores a token of that family, and a token stored before
+    /// it is revoked by it. No interleaving leaves a usable token in a revoked family.
+    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError>;
+    /// The token with this hash, used or not; `revoked_at` is its family's revocation time.
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
+    /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
+    /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
+}
+
+/// A successful password login, as the commit records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user_id: String,
+    /// The attempt counter to forget: connection + email, and the client IP.
+    pub user_key: String,
+    pub ip: String,
+    /// A new password hash, when the stored one is of an older format or cost.
+    pub rehash: Option<String>,
+}
+
+/// The writes of a token exchange, done **after** the claims pipeline allowed the issuance
+/// and the tokens were signed, each exchange in one atomic storage operation (one D1 batch):
+/// a failure anywhere before leaves storage as it was, so a client's retry is never taken
+/// for a replay.
+pub trait ExchangeStore {
+    /// A password login: forgets the attempts of `(user_key, ip)`, sets `last_login = now`,
+    /// counts the login, stores the rehash if any, and stores `refresh` (the first token of
+    /// a new family) if any.
+    ///
+    /// Contract: all of it or none of it.
+    async fn commit_login(
+        &self,
+        login: &Login,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError>;
+
+    /// A rotation: marks the token `token_hash` used and stores `next` in its place, if and
+    /// only if that token is unused, unexpired at `now`, issued to `client_id` and its family
+    /// not revoked; reports whether it did.
+    ///
+    /// Contract: one atomic compare-and-set: of any number of concurrent calls for one token
+    /// at most one returns `true`, and a call that returns `false` stored nothing.
+    async fn commit_rotation(
+        &self,
+        token_hash: &str,
+        client_id: &str,
+        now: u64,
+        next: &RefreshRecord,
+    ) -> Result<bool, StoreError>;
+}

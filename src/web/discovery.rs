@@ -1,0 +1,45 @@
+//! OpenID Connect Discovery 1.0 §3 / RFC 8414 §2 metadata. It lists only what exists: every
+//! endpoint, grant, auth method, algorithm and claim named here is implemented.
+
+use crate::model::config::paths;
+use crate::model::config::Config;
+use crate::model::GrantType;
+use crate::oauth::claims::OIDC_SCOPES;
+use crate::web::HttpResponse;
+use serde_json::json;
+
+/// The metadata document, served at both well-known paths (RFC 9068 §4: they must agree).
+pub fn metadata(config: &Config) -> serde_json::Value {
+    let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+    let client_auth = ["client_secret_basic", "client_secret_post", "none"];
+    json!({
+        "issuer": config.issuer,
+        "token_endpoint": config.url(paths::TOKEN),
+        "jwks_uri": config.url(paths::JWKS),
+        "userinfo_endpoint": config.url(paths::USERINFO),
+        "revocation_endpoint": config.url(paths::REVOKE),
+        "grant_types_supported": grants,
+        // No authorization endpoint exists yet, so no response type is supported.
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": client_auth,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        "access_token_signing_alg_values_supported": ["ES256"],
+        "scopes_supported": OIDC_SCOPES,
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "nonce",
+            "name", "given_name", "family_name", "nickname", "picture", "updated_at",
+            "email", "email_verified",
+        ],
+        // Published explicitly because OIDC Discovery §3 defaults it to true.
+        "request_uri_parameter_supported": false,
+    })
+}
+
+/// `GET` of either metadata path.
+pub fn discovery(config: &Config) -> HttpResponse {
+    HttpResponse::json(200, &metadata(config))
+        .with_header("cache-control", "public, max-age=300")
+        .with_header("access-control-allow-origin", "*")
+}

@@ -1,0 +1,103 @@
+//! HTTP in the core's own terms: a request and a response with no Cloudflare types, the
+//! route table and the endpoints. The only layer that knows paths and HTTP.
+
+pub mod discovery;
+pub mod jwks;
+pub mod revoke;
+mod routes;
+pub mod token;
+pub mod userinfo;
+
+pub use routes::handle;
+
+use crate::error::OAuthError;
+use crate::oauth::params::Params;
+
+pub use crate::oauth::params::MAX_BODY_BYTES;
+
+/// An incoming request, already read from the runtime.
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The parameters of a POST body, form or JSON by its content type
+    /// ([`Params::from_body`]).
+    pub fn body_params(&self) -> Result<Params, OAuthError> {
+        Params::from_body(self.header("content-type"), &self.body)
+    }
+}
+
+/// An outgoing response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// A JSON response.
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: value.to_string().into_bytes(),
+        }
+    }
+
+    /// An RFC 6749 §5.2 error response.
+    pub fn error(e: &OAuthError) -> Self {
+        Self::json(e.http_status(), &e.body())
+    }
+
+    /// An empty response.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// RFC 6749 §5.1: responses carrying tokens or credentials errors are never cached.
+    pub fn no_store(self) -> Self {
+        self.with_header("cache-control", "no-store")
+            .with_header("pragma", "no-cache")
+    }
+
+    /// The body parsed as JSON (tests and tools).
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}

@@ -1,0 +1,76 @@
+//! The route table: (method, path) → endpoint, on one screen.
+
+use super::{discovery, jwks, revoke, token, userinfo};
+use super::{HttpRequest, HttpResponse};
+use crate::admin::{self, Reply};
+use crate::error::OAuthError;
+use crate::model::config::paths;
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::Crypto;
+use crate::port::Store;
+
+/// Answers one request.
+pub async fn handle<S: Store, C: Crypto>(
+    issuer: &Issuer<'_, S, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    use paths::*;
+    let method = req.method.as_str();
+    match (method, req.path.as_str()) {
+        ("GET", OPENID_CONFIGURATION | OAUTH_METADATA) => discovery::discovery(issuer.config),
+        ("GET", JWKS) => jwks::jwks(issuer, req).await.unwrap_or_else(|e| {
+            issuer.log_error(&e);
+            HttpResponse::error(&e)
+        }),
+        ("POST", TOKEN) => token::token(issuer, req).await,
+        ("POST", REVOKE) => revoke::revoke(issuer, req).await,
+        ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
+        ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
+        ("POST", admin::EXPLAIN) => reply(admin::explain(issuer, &management(req)).await),
+        ("PUT", p) if p.starts_with(admin::RULES) => {
+            reply(admin::put_rule(issuer, &management(req)).await)
+        }
+        (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
+        (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
+        (_, USERINFO) => method_not_allowed("GET, POST"),
+        _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
+    }
+}
+
+/// A request as the management API takes it.
+fn management(req: &HttpRequest) -> admin::Request<'_> {
+    admin::Request {
+        method: &req.method,
+        path: &req.path,
+        authorization: req.header("authorization"),
+        body: &req.body,
+    }
+}
+
+/// A management reply over HTTP, its challenge in `WWW-Authenticate`.
+fn reply(reply: Reply) -> HttpResponse {
+    let response = HttpResponse::json(reply.status, &reply.body);
+    match &reply.challenge {
+        Some(challenge) => response.with_header("www-authenticate", challenge),
+        None => response,
+    }
+}
+
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    HttpResponse::error(
+        &OAuthError::invalid_request(format!("method not allowed; use {allow}")).with_status(405),
+    )
+    .with_header("allow", allow)
+}
+
+/// Browsers call /userinfo with a bearer token (no cookies), so any origin may.
+fn cors_preflight(methods: &str) -> HttpResponse {
+    HttpResponse::empty(204)
+        .with_header("access-control-allow-origin", "*")
+        .with_header("access-control-allow-methods", methods)
+        .with_header(
+            "access-control-allow-headers",
+            "authorization, content-type",
+        )
+        .with_header("access-control-max-age", "86400")
+}
