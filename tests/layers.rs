@@ -95,6 +95,28 @@ fn no_import_runs_against_the_layers() {
 }
 
 #[test]
+fn no_protocol_flow_takes_the_whole_issuer() {
+    // The composition root is for the endpoints; a flow takes the ports it uses.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for layer in ["model", "port", "oauth"] {
+        sources(&src.join(layer), &mut files);
+    }
+    let takers: Vec<String> = files
+        .iter()
+        .filter(|f| !f.ends_with("oauth/issuer.rs"))
+        .filter(|f| {
+            let text = fs::read_to_string(f).unwrap();
+            text.lines()
+                .any(|l| !l.trim_start().starts_with("//") && l.contains("Issuer<"))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(files.len() > 30, "only {} files read", files.len());
+    assert!(takers.is_empty(), "flows that take the Issuer: {takers:?}");
+}
+
+#[test]
 fn the_check_sees_upward_paths_and_only_those() {
     let text = "use crate::model::Client;\nuse crate::web::HttpRequest; // comment\n\
                 fn f() -> crate::oauth::X { todo!() }\n// crate::admin in a comment\n\

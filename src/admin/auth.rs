@@ -8,14 +8,14 @@ use crate::oauth::bearer::bearer_challenge;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::Stores;
 use serde_json::{json, Value};
 
 /// A refusal of the bearer token, in Auth0's shape with an RFC 6750 §3 challenge: no error
 /// code when no token was sent (§3.1), else `invalid_token` (401) or `insufficient_scope`
 /// (403, naming the scope the route needs). RFC 9110 §15.5.2 requires the header on 401.
-pub(crate) fn refuse<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub(crate) fn refuse<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     status: u16,
     code: Option<&str>,
     message: &str,
@@ -37,8 +37,8 @@ pub(crate) fn refuse<S: Store, C: Crypto>(
 /// (client_credentials), with `scope`. A user-delegated token is refused with 403 whatever
 /// scopes it carries: these routes act on the whole tenant, and a user may act only on
 /// their own profile (the self-service routes, which say so themselves).
-pub(crate) async fn authorize<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub(crate) async fn authorize<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &Request<'_>,
     scope: &str,
 ) -> Result<(), Reply> {
@@ -49,7 +49,7 @@ pub(crate) async fn authorize<S: Store, C: Crypto>(
         .map(|(_, t)| t.trim())
         .ok_or_else(|| refuse(issuer, 401, None, "Missing authentication", None))?;
     let claims = verify_access_token(
-        issuer.store,
+        issuer.stores.keys(),
         issuer.crypto,
         issuer.config,
         issuer.clock.now(),

@@ -16,7 +16,7 @@ use crate::oauth::params::Params;
 use crate::oauth::token::access::access_claims;
 use crate::oauth::token::id_token::id_claims;
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{ClientStore, Stores, UserStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -38,7 +38,7 @@ struct ExplainRequest {
 }
 
 /// `POST /api/v2/claims/explain`.
-pub async fn explain<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, req: &Request<'_>) -> Reply {
+pub async fn explain<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Request<'_>) -> Reply {
     if let Err(resp) = authorize(issuer, req, "read:claims").await {
         return resp;
     }
@@ -55,20 +55,22 @@ pub async fn explain<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, req: &Reque
 /// The issuance the token endpoint would check for this request, by the grants' own steps:
 /// client_credentials' `check` for a client alone; for a user, the password grant's API
 /// choice and [`user_issuance`] (everything after the password), as at a login.
-async fn dry_run<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn dry_run<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     body: ExplainRequest,
 ) -> Result<Value, Reply> {
-    let store = issuer.store;
+    let (ports, facts) = (issuer.stores, issuer.facts());
     let oauth = |e: OAuthError| from_oauth(&e);
-    let client = store
+    let client = ports
+        .clients()
         .client(&body.client_id)
         .await
         .map_err(|e| oauth(e.into()))?
         .ok_or_else(|| error(404, "client not found"))?;
     let user = match &body.user_id {
         Some(id) => Some(
-            store
+            ports
+                .users()
                 .user(id)
                 .await
                 .map_err(|e| oauth(e.into()))?
@@ -95,7 +97,7 @@ async fn dry_run<S: Store, C: Crypto>(
                 client,
                 method: AuthMethod::ClientSecretBasic,
             };
-            client_credentials::check(store, &client, &params)
+            client_credentials::check(ports.clients(), &client, &params)
                 .await
                 .map_err(oauth)?
                 .issuance
@@ -110,21 +112,22 @@ async fn dry_run<S: Store, C: Crypto>(
         (Some(user), grant) => {
             let grant = grant.unwrap_or(GrantType::Password);
             require_allowed(&client, grant).map_err(oauth)?;
-            let api = user_api(store, &params, &client).await.map_err(oauth)?;
+            let api = user_api(ports, &params, &client).await.map_err(oauth)?;
             let requested = params
                 .get("scope")
                 .map(Scope::parse)
                 .transpose()
                 .map_err(oauth)?;
             let organization = params.get("organization");
+            let requested = requested.as_ref();
             let issuance =
-                user_issuance(issuer, &client, user, api, requested.as_ref(), organization)
+                user_issuance(ports, &facts, &client, user, api, requested, organization)
                     .await
                     .map_err(oauth)?;
             Issuance { grant, ..issuance }
         }
     };
-    let enrichment = match enrich(issuer, &mut issuance).await {
+    let enrichment = match enrich(&issuer.pipeline(), &facts, &mut issuance).await {
         Ok(e) => e,
         Err(e) => {
             return Ok(json!({
@@ -133,7 +136,7 @@ async fn dry_run<S: Store, C: Crypto>(
         }
     };
     issuance.custom = enrichment.claims;
-    let now = issuer.clock.now();
+    let now = facts.now;
     let userinfo = issuance.user.as_ref().map(|u| {
         let mut claims = standard_claims(u, &issuance.scope);
         claims.insert("sub".into(), Value::String(u.user_id.clone()));

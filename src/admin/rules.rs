@@ -7,11 +7,11 @@ use crate::error::OAuthError;
 use crate::model::Rule;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{ClaimsStore, Stores};
 use serde_json::json;
 
 /// `PUT /api/v2/rules/{id}`.
-pub async fn put_rule<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, req: &Request<'_>) -> Reply {
+pub async fn put_rule<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Request<'_>) -> Reply {
     if let Err(resp) = authorize(issuer, req, "update:rules").await {
         return resp;
     }
@@ -30,7 +30,7 @@ pub async fn put_rule<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, req: &Requ
     if let Err(why) = rule.validate() {
         return error(400, &why);
     }
-    match issuer.store.put_rule(&rule).await {
+    match issuer.stores.claims().put_rule(&rule).await {
         Ok(()) => Reply::json(200, &json!(rule)),
         Err(e) => {
             let e = OAuthError::from(e);

@@ -2,7 +2,7 @@
 //! `docs/storage.md`).
 
 use crate::error::StoreError;
-use crate::model::{Api, Client, StoredKey};
+use crate::model::{Api, Client, KeyState, StoredKey};
 use crate::port::{ClientStore, KeyStore};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -56,21 +56,30 @@ struct KeyRow {
     public_jwk: String,
     private_key_enc: String,
     created_at: f64,
+    status: String,
+    retired_at: Option<f64>,
 }
 
 impl From<KeyRow> for StoredKey {
     fn from(r: KeyRow) -> Self {
+        let state = match (r.status.as_str(), r.retired_at) {
+            ("active", _) => KeyState::Active,
+            (_, since) => KeyState::Retired {
+                since: since.unwrap_or(r.created_at) as u64,
+            },
+        };
         StoredKey {
             kid: r.kid,
             alg: r.alg,
             public_jwk: r.public_jwk,
             private_key_enc: r.private_key_enc,
             created_at: r.created_at as u64,
+            state,
         }
     }
 }
 
-const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at";
+const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at, status, retired_at";
 
 impl D1Store {
     pub fn new(db: D1Database) -> Self {
@@ -218,7 +227,7 @@ impl KeyStore for D1Store {
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status = 'active' \
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status IN ('active', 'retired') \
              ORDER BY created_at DESC"
         );
         let rows: Vec<KeyRow> = self

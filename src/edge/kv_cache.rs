@@ -7,13 +7,11 @@
 use super::d1::D1Store;
 use crate::error::StoreError;
 use crate::model::Rule;
-use crate::model::{
-    Api, Client, LockoutPolicy, Organization, RefreshRecord, StoredHook, StoredKey, User,
-    UserAccess,
-};
+use crate::model::{Api, Client, StoredHook};
 use crate::port::{
-    AttemptStore, ClaimsStore, ClientStore, DirectoryStore, ExchangeStore, KeyStore, Login,
-    RefreshStore, UserStore,
+    AttemptStore, ClaimsStore, ClientStore, DirectoryStore, ExchangeStore, HasAttempts, HasClaims,
+    HasClients, HasDirectory, HasExchange, HasKeys, HasRefresh, HasUsers, KeyStore, RefreshStore,
+    UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,14 +22,15 @@ const TTL_SECONDS: u64 = 60;
 /// KV refuses keys over 512 bytes; longer lookups go straight to D1.
 const MAX_KEY_BYTES: usize = 512;
 
-/// D1 behind an optional KV read-through cache.
-pub struct CachedStore<'a> {
+/// The Worker's storage: D1, with an optional KV read-through cache in front of the two
+/// ports it caches (clients and APIs; the claims pipeline). Every other port is D1's own.
+pub struct EdgeStores<'a> {
     d1: D1Store,
     kv: Option<KvStore>,
     ctx: &'a Context,
 }
 
-impl<'a> CachedStore<'a> {
+impl<'a> EdgeStores<'a> {
     pub fn new(d1: D1Store, kv: Option<KvStore>, ctx: &'a Context) -> Self {
         Self { d1, kv, ctx }
     }
@@ -74,7 +73,7 @@ struct ClientEntry {
     client: Option<Client>,
 }
 
-impl ClientStore for CachedStore<'_> {
+impl ClientStore for EdgeStores<'_> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         // Absent clients are cached too (`{"client":null}`; a bare `null` would read back as
         // a miss): an unknown client_id then takes the same path as a known one, one KV
@@ -94,84 +93,7 @@ impl ClientStore for CachedStore<'_> {
     }
 }
 
-impl KeyStore for CachedStore<'_> {
-    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        self.d1.active_key(alg).await
-    }
-
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        self.d1.insert_key_if_none_active(key).await
-    }
-
-    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.d1.published_keys().await
-    }
-}
-
-impl UserStore for CachedStore<'_> {
-    async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        self.d1.user(user_id).await
-    }
-
-    async fn user_by_email(
-        &self,
-        connection: &str,
-        email_lower: &str,
-    ) -> Result<Option<User>, StoreError> {
-        self.d1.user_by_email(connection, email_lower).await
-    }
-}
-
-impl AttemptStore for CachedStore<'_> {
-    async fn count_attempt(
-        &self,
-        user_key: &str,
-        ip: &str,
-        now: u64,
-        policy: &LockoutPolicy,
-    ) -> Result<u32, StoreError> {
-        self.d1.count_attempt(user_key, ip, now, policy).await
-    }
-}
-
-impl RefreshStore for CachedStore<'_> {
-    async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
-        self.d1.insert_refresh(record).await
-    }
-
-    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        self.d1.find_refresh(token_hash).await
-    }
-
-    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
-        self.d1.revoke_family(family_id, now).await
-    }
-}
-
-impl ExchangeStore for CachedStore<'_> {
-    async fn commit_login(
-        &self,
-        login: &Login,
-        now: u64,
-        refresh: Option<&RefreshRecord>,
-    ) -> Result<(), StoreError> {
-        self.d1.commit_login(login, now, refresh).await
-    }
-
-    async fn commit_rotation(
-        &self,
-        token_hash: &str,
-        client_id: &str,
-        now: u64,
-        next: &RefreshRecord,
-    ) -> Result<bool, StoreError> {
-        self.d1
-            .commit_rotation(token_hash, client_id, now, next)
-            .await
-    }
-}
-
-impl ClaimsStore for CachedStore<'_> {
+impl ClaimsStore for EdgeStores<'_> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         // Rules and hooks are read on every token request and change rarely: one KV entry.
         self.read_through(format!("v4:pipeline:{trigger}"), async {
@@ -193,21 +115,51 @@ impl ClaimsStore for CachedStore<'_> {
     }
 }
 
-impl DirectoryStore for CachedStore<'_> {
-    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
-        self.d1.organization(id_or_name).await
+/// The cached ports are this type's; the others are D1's, unwrapped.
+impl HasClients for EdgeStores<'_> {
+    fn clients(&self) -> &impl ClientStore {
+        self
     }
+}
 
-    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
-        self.d1.is_member(org_id, user_id).await
+impl HasClaims for EdgeStores<'_> {
+    fn claims(&self) -> &impl ClaimsStore {
+        self
     }
+}
 
-    async fn user_access(
-        &self,
-        user_id: &str,
-        org: Option<&Organization>,
-        api: Option<&Api>,
-    ) -> Result<UserAccess, StoreError> {
-        self.d1.user_access(user_id, org, api).await
+impl HasKeys for EdgeStores<'_> {
+    fn keys(&self) -> &impl KeyStore {
+        &self.d1
+    }
+}
+
+impl HasUsers for EdgeStores<'_> {
+    fn users(&self) -> &impl UserStore {
+        &self.d1
+    }
+}
+
+impl HasAttempts for EdgeStores<'_> {
+    fn attempts(&self) -> &impl AttemptStore {
+        &self.d1
+    }
+}
+
+impl HasRefresh for EdgeStores<'_> {
+    fn refresh(&self) -> &impl RefreshStore {
+        &self.d1
+    }
+}
+
+impl HasExchange for EdgeStores<'_> {
+    fn exchange(&self) -> &impl ExchangeStore {
+        &self.d1
+    }
+}
+
+impl HasDirectory for EdgeStores<'_> {
+    fn directory(&self) -> &impl DirectoryStore {
+        &self.d1
     }
 }

@@ -61,7 +61,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             return HttpResponse::error(&OAuthError::server("no DB"));
         }
     };
-    let store = kv_cache::CachedStore::new(d1::D1Store::new(db), env.kv("CACHE").ok(), ctx);
+    let stores = kv_cache::EdgeStores::new(d1::D1Store::new(db), env.kv("CACHE").ok(), ctx);
     let kek = match env.secret("KEY_ENCRYPTION_KEY") {
         Ok(s) => Kek::from_base64(&s.to_string())
             .map_err(|e| log(&e.to_string()))
@@ -70,7 +70,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     };
     let issuer = Issuer {
         config: &config,
-        store: &store,
+        stores: &stores,
         crypto: &webcrypto::WebCrypto,
         kek: kek.as_ref(),
         clock: &WorkerClock,

@@ -5,7 +5,7 @@ use crate::error::OAuthError;
 use crate::model::secret::Secret;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
-use crate::port::Store;
+use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -225,8 +225,8 @@ pub fn counters() -> HttpResponse {
 }
 
 /// `GET /__bench/sign?n=N` (N ≤ 10,000).
-pub async fn bench_sign<S: Store>(
-    issuer: &Issuer<'_, S, WebCrypto>,
+pub async fn bench_sign<P: Stores>(
+    issuer: &Issuer<'_, P, WebCrypto>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let n: u32 = form_urlencoded::parse(req.query.as_bytes())

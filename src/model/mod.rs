@@ -25,7 +25,7 @@ pub use config::Config;
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
 pub use issuance::{Issuance, RefreshPlan};
-pub use key::StoredKey;
+pub use key::{KeyState, StoredKey};
 pub use organization::Organization;
 pub use refresh::RefreshRecord;
 pub use rule::Rule;

@@ -1,5 +1,9 @@
-//! Everything one request needs, lent by the edge (or by a test) to the endpoints.
+//! The composition root one request sees: configuration, ports and per-isolate caches, lent
+//! by the edge (or by a test) to the route table. The endpoints (`web`, `admin`) take from it
+//! what each flow uses; no flow of this layer takes it whole.
 
+use super::claims::pipeline::Pipeline;
+use super::facts::Facts;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
@@ -7,12 +11,13 @@ use crate::port::clock::Clock;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
-use crate::port::Store;
+use crate::port::{ClaimsStore, KeyStore, Stores};
 
-/// The issuer as one request sees it: configuration, ports and per-isolate caches.
-pub struct Issuer<'a, S, C> {
+/// The issuer as one request sees it.
+pub struct Issuer<'a, P, C> {
     pub config: &'a Config,
-    pub store: &'a S,
+    /// Every storage port.
+    pub stores: &'a P,
     pub crypto: &'a C,
     /// `None` when the `KEY_ENCRYPTION_KEY` secret is missing: signing then fails closed.
     pub kek: Option<&'a Kek>,
@@ -29,7 +34,17 @@ pub struct Issuer<'a, S, C> {
     pub hooks: &'a dyn HookTransport,
 }
 
-impl<S: Store, C: Crypto> Issuer<'_, S, C> {
+impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
+    /// The facts of this request, the time read now.
+    pub fn facts(&self) -> Facts<'a> {
+        Facts {
+            config: self.config,
+            now: self.clock.now(),
+            client_ip: self.client_ip,
+            country: self.country,
+        }
+    }
+
     /// Logs the internal detail of a failure; the client never sees it.
     pub fn log_error(&self, e: &OAuthError) {
         if e.code == ErrorCode::ServerError {
@@ -37,15 +52,28 @@ impl<S: Store, C: Crypto> Issuer<'_, S, C> {
         }
     }
 
-    /// Key management, or `server_error` when the key-encryption key is not configured.
-    pub fn keys(&self) -> Result<KeyRing<'_, S, C>, OAuthError> {
-        let kek = self
-            .kek
-            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+    /// The key-encryption key, or `server_error` when it is not configured.
+    pub fn kek(&self) -> Result<&'a Kek, OAuthError> {
+        self.kek
+            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))
+    }
+
+    /// The claims pipeline's ports.
+    pub fn pipeline(&self) -> Pipeline<'_, impl ClaimsStore + '_> {
+        Pipeline {
+            store: self.stores.claims(),
+            kek: self.kek,
+            hooks: self.hooks,
+            log: self.log,
+        }
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> Result<KeyRing<'_, impl KeyStore + '_, C>, OAuthError> {
         Ok(KeyRing {
-            store: self.store,
+            store: self.stores.keys(),
             crypto: self.crypto,
-            kek,
+            kek: self.kek()?,
             rng: self.random,
             clock: self.clock,
             cache: self.key_cache,

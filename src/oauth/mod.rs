@@ -4,6 +4,7 @@
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod facts;
 pub mod grant;
 pub mod issuer;
 pub mod keys;

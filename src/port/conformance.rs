@@ -5,7 +5,7 @@
 //! workerd the concurrent calls really interleave at D1's I/O.
 
 use super::{AttemptStore, ClaimsStore, ExchangeStore, KeyStore, Login, RefreshStore};
-use crate::model::{LockoutPolicy, RefreshRecord, Rule, StoredKey};
+use crate::model::{KeyState, LockoutPolicy, RefreshRecord, Rule, StoredKey};
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -190,6 +190,7 @@ async fn key_insert_if_none_active<S: KeyStore>(store: &S, fx: &Fixture) -> Chec
             public_jwk: "{}".into(),
             private_key_enc: "v1..".into(),
             created_at: fx.now,
+            state: KeyState::Active,
         })
         .collect();
     let results = join_all(keys.iter().map(|k| store.insert_key_if_none_active(k))).await;
@@ -205,6 +206,11 @@ async fn key_insert_if_none_active<S: KeyStore>(store: &S, fx: &Fixture) -> Chec
     let active = store.active_key(&alg).await.map_err(|e| e.0)?;
     ensure(active.map(|k| k.kid) == stored.first().cloned(), || {
         "the active key is not the one stored".into()
+    })?;
+    let published = store.published_keys().await.map_err(|e| e.0)?;
+    let ours: Vec<&StoredKey> = published.iter().filter(|k| k.alg == alg).collect();
+    ensure(ours.len() == 1 && ours[0].state == KeyState::Active, || {
+        format!("published for the alg: {ours:?}")
     })
 }
 

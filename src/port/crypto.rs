@@ -16,6 +16,9 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// Every algorithm this issuer signs with; the JWKS publishes an active key of each.
+    pub const ALL: [Alg; 2] = [Alg::ES256, Alg::RS256];
+
     /// The `alg` header value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,11 +29,7 @@ impl Alg {
 
     /// Parses an `alg` value this issuer signs with.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "ES256" => Some(Alg::ES256),
-            "RS256" => Some(Alg::RS256),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 

@@ -16,6 +16,7 @@ pub trait KeyStore {
     /// one active key; the loser must then read and use the winner's key.
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
 
-    /// Every key whose public half is published in the JWKS, newest first.
+    /// Every key whose public half is published in the JWKS: active and retired keys,
+    /// newest first.
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
 }

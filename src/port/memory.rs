@@ -79,6 +79,13 @@ impl MemoryStore {
         self.users.borrow_mut().retain(|u| u.user_id != user_id);
     }
 
+    /// Retires a key: it no longer signs and stays published (what rotation will do).
+    pub fn retire_key(&self, kid: &str, now: u64) {
+        for k in self.keys.borrow_mut().iter_mut().filter(|k| k.kid == kid) {
+            k.state = KeyState::Retired { since: now };
+        }
+    }
+
     /// How many keys are stored, active or not.
     pub fn key_count(&self) -> usize {
         self.keys.borrow().len()
@@ -193,17 +200,23 @@ impl ClientStore for MemoryStore {
 
 impl KeyStore for MemoryStore {
     async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        // Every stored key is active until rotation exists.
         let keys = self.keys.borrow();
-        Ok(keys.iter().rev().find(|k| k.alg == alg).cloned())
+        let active = |k: &&StoredKey| k.alg == alg && k.state == KeyState::Active;
+        Ok(keys.iter().rev().find(active).cloned())
     }
 
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
         let mut keys = self.keys.borrow_mut();
-        if keys.iter().any(|k| k.alg == key.alg) {
+        if keys
+            .iter()
+            .any(|k| k.alg == key.alg && k.state == KeyState::Active)
+        {
             return Ok(false);
         }
-        keys.push(key.clone());
+        keys.push(StoredKey {
+            state: KeyState::Active,
+            ..key.clone()
+        });
         Ok(true)
     }
 
@@ -450,9 +463,59 @@ impl DirectoryStore for MemoryStore {
     }
 }
 
+// The memory store is every port at once.
+impl HasClients for MemoryStore {
+    fn clients(&self) -> &impl ClientStore {
+        self
+    }
+}
+
+impl HasKeys for MemoryStore {
+    fn keys(&self) -> &impl KeyStore {
+        self
+    }
+}
+
+impl HasUsers for MemoryStore {
+    fn users(&self) -> &impl UserStore {
+        self
+    }
+}
+
+impl HasAttempts for MemoryStore {
+    fn attempts(&self) -> &impl AttemptStore {
+        self
+    }
+}
+
+impl HasRefresh for MemoryStore {
+    fn refresh(&self) -> &impl RefreshStore {
+        self
+    }
+}
+
+impl HasExchange for MemoryStore {
+    fn exchange(&self) -> &impl ExchangeStore {
+        self
+    }
+}
+
+impl HasClaims for MemoryStore {
+    fn claims(&self) -> &impl ClaimsStore {
+        self
+    }
+}
+
+impl HasDirectory for MemoryStore {
+    fn directory(&self) -> &impl DirectoryStore {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pollster::block_on;
 
     fn key(kid: &str) -> StoredKey {
         StoredKey {
@@ -461,7 +524,33 @@ mod tests {
             public_jwk: "{}".into(),
             private_key_enc: "v1..".into(),
             created_at: 1,
+            state: KeyState::Active,
         }
+    }
+
+    #[test]
+    fn a_retired_key_stays_published_and_makes_room_for_a_new_active_one() {
+        let store = MemoryStore::new();
+        assert!(block_on(store.insert_key_if_none_active(&key("old"))).unwrap());
+        store.retire_key("old", 5);
+        assert_eq!(block_on(store.active_key("ES256")).unwrap(), None);
+        assert!(block_on(store.insert_key_if_none_active(&key("new"))).unwrap());
+        assert_eq!(
+            block_on(store.active_key("ES256")).unwrap().map(|k| k.kid),
+            Some("new".to_string())
+        );
+        let published = block_on(store.published_keys()).unwrap();
+        let states: Vec<(&str, KeyState)> = published
+            .iter()
+            .map(|k| (k.kid.as_str(), k.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("new", KeyState::Active),
+                ("old", KeyState::Retired { since: 5 })
+            ]
+        );
     }
 
     #[test]

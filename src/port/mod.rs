@@ -29,27 +29,57 @@ pub use keys::KeyStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore};
 pub use users::{AttemptStore, UserStore};
 
-/// Everything the issuer stores.
-pub trait Store:
-    ClientStore
-    + KeyStore
-    + UserStore
-    + AttemptStore
-    + RefreshStore
-    + ExchangeStore
-    + ClaimsStore
-    + DirectoryStore
+/// Each storage port behind an accessor of its own, so a flow's bounds name exactly the ports
+/// it uses (`P: HasUsers + HasAttempts`) and a backend may put a cache in front of some ports
+/// and leave the others alone (the Worker caches clients and the claims pipeline in KV; users,
+/// keys and refresh tokens go straight to D1).
+pub trait HasClients {
+    fn clients(&self) -> &impl ClientStore;
+}
+/// See [`HasClients`].
+pub trait HasKeys {
+    fn keys(&self) -> &impl KeyStore;
+}
+/// See [`HasClients`].
+pub trait HasUsers {
+    fn users(&self) -> &impl UserStore;
+}
+/// See [`HasClients`].
+pub trait HasAttempts {
+    fn attempts(&self) -> &impl AttemptStore;
+}
+/// See [`HasClients`].
+pub trait HasRefresh {
+    fn refresh(&self) -> &impl RefreshStore;
+}
+/// See [`HasClients`].
+pub trait HasExchange {
+    fn exchange(&self) -> &impl ExchangeStore;
+}
+/// See [`HasClients`].
+pub trait HasClaims {
+    fn claims(&self) -> &impl ClaimsStore;
+}
+/// See [`HasClients`].
+pub trait HasDirectory {
+    fn directory(&self) -> &impl DirectoryStore;
+}
+
+/// Every storage port: what the route table holds and lends to each flow, which takes only
+/// the ports it uses.
+pub trait Stores:
+    HasClients + HasKeys + HasUsers + HasAttempts + HasRefresh + HasExchange + HasClaims + HasDirectory
 {
 }
 
-impl<T> Store for T where
-    T: ClientStore
-        + KeyStore
-        + UserStore
-        + AttemptStore
-        + RefreshStore
-        + ExchangeStore
-        + ClaimsStore
-        + DirectoryStore
+impl<T> Stores for T where
+    T: HasClients
+        + HasKeys
+        + HasUsers
+        + HasAttempts
+        + HasRefresh
+        + HasExchange
+        + HasClaims
+        + HasDirectory
 {
 }

@@ -1,10 +1,11 @@
 //! The JWK Set (RFC 7517 §5) of the published signing keys, cacheable with an ETag.
 
 use crate::error::OAuthError;
+use crate::model::{KeyState, StoredKey};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::keys::jwks as jwk_set;
 use crate::port::crypto::{Alg, Crypto};
-use crate::port::Store;
+use crate::port::{KeyStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,17 +17,22 @@ pub const JWKS_MAX_AGE: u64 = 300;
 
 /// `GET /.well-known/jwks.json`. Creates the first keys (ES256 and RS256) if they do not
 /// exist yet, so a verifier that caches the set early still finds every key we sign with.
-pub async fn jwks<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn jwks<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
-    let mut keys = issuer.store.published_keys().await?;
-    if keys.len() < 2 {
+    let store = issuer.stores.keys();
+    let mut keys = store.published_keys().await?;
+    let active = |keys: &[StoredKey], alg: Alg| {
+        keys.iter()
+            .any(|k| k.alg == alg.as_str() && k.state == KeyState::Active)
+    };
+    if !Alg::ALL.into_iter().all(|alg| active(&keys, alg)) {
         let ring = issuer.keys()?;
-        for alg in [Alg::ES256, Alg::RS256] {
+        for alg in Alg::ALL {
             ring.ensure_active(alg).await?;
         }
-        keys = issuer.store.published_keys().await?;
+        keys = store.published_keys().await?;
     }
     let body = jwk_set(&keys).to_string();
     let etag = format!(

@@ -8,12 +8,12 @@ use crate::oauth::client_auth::{authenticate, credentials};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::token::refresh::hash_refresh_token;
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{RefreshStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 
 /// `POST /oauth/revoke`.
-pub async fn revoke<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn revoke<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let resp = match revoke_token(issuer, req).await {
@@ -23,13 +23,13 @@ pub async fn revoke<S: Store, C: Crypto>(
     resp.no_store()
 }
 
-async fn revoke_token<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn revoke_token<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<(), OAuthError> {
     let params = req.body_params()?;
     let client = authenticate(
-        issuer.store,
+        issuer.stores.clients(),
         &credentials(req.header("authorization"), &params)?,
     )
     .await?;
@@ -48,8 +48,8 @@ async fn revoke_token<S: Store, C: Crypto>(
             )
         }
     };
-    let record = issuer
-        .store
+    let refresh = issuer.stores.refresh();
+    let record = refresh
         .find_refresh(&hash_refresh_token(token))
         .await
         .map_err(unavailable)?;
@@ -62,8 +62,7 @@ async fn revoke_token<S: Store, C: Crypto>(
             "the token was not issued to this client",
         ));
     }
-    issuer
-        .store
+    refresh
         .revoke_family(&record.family_id, issuer.clock.now())
         .await
         .map_err(unavailable)

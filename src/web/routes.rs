@@ -7,11 +7,11 @@ use crate::error::OAuthError;
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::Stores;
 
 /// Answers one request.
-pub async fn handle<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn handle<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
     use paths::*;

@@ -10,12 +10,12 @@ use crate::oauth::grant::{self, client_credentials, password, refresh_token};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::token::issue;
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 
 /// `POST /oauth/token`.
-pub async fn token<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn token<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let resp = match exchange(issuer, req).await {
@@ -25,8 +25,8 @@ pub async fn token<S: Store, C: Crypto>(
     resp.no_store()
 }
 
-async fn exchange<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn exchange<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<serde_json::Value, OAuthError> {
     let params = req.body_params()?;
@@ -34,8 +34,9 @@ async fn exchange<S: Store, C: Crypto>(
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     let grant_type = GrantType::parse(grant_type)?;
+    let (ports, facts) = (issuer.stores, issuer.facts());
     let client = authenticate(
-        issuer.store,
+        issuer.stores.clients(),
         &credentials(req.header("authorization"), &params)?,
     )
     .await?;
@@ -46,25 +47,31 @@ async fn exchange<S: Store, C: Crypto>(
         commit,
     } = match grant_type {
         GrantType::ClientCredentials => {
-            client_credentials::check(issuer.store, &client, &params).await?
+            client_credentials::check(ports.clients(), &client, &params).await?
         }
-        GrantType::Password => password::check(issuer, &client, &params).await?,
-        GrantType::RefreshToken => refresh_token::check(issuer, &client, &params).await?,
+        GrantType::Password => {
+            let (crypto, random) = (issuer.crypto, issuer.random);
+            password::check(ports, crypto, random, &facts, &client, &params).await?
+        }
+        GrantType::RefreshToken => refresh_token::check(ports, &facts, &client, &params).await?,
     };
 
     // Enrich: rules and hooks add custom claims, or deny.
-    issuance.custom = enrich(issuer, &mut issuance).await?.claims;
+    issuance.custom = enrich(&issuer.pipeline(), &facts, &mut issuance)
+        .await?
+        .claims;
 
     // Sign, then commit every write of the exchange at once.
-    let minted = issue(issuer, &issuance).await?;
-    grant::commit::commit(issuer, &issuance, commit, minted.refresh.as_ref()).await?;
+    let minted = issue(&issuer.keys()?, &facts, &issuance).await?;
+    let refresh = minted.refresh.as_ref();
+    grant::commit::commit(ports, facts.now, &issuance, commit, refresh).await?;
     Ok(minted.body)
 }
 
 /// §5.2 error; `invalid_client` is 401 and, as RFC 9110 §15.5.2 requires of every 401,
 /// carries a `WWW-Authenticate` challenge. Shared by the endpoints that authenticate clients.
-pub fn client_error_response<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub fn client_error_response<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     e: &OAuthError,
 ) -> HttpResponse {
     issuer.log_error(e);

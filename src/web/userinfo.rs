@@ -15,7 +15,7 @@ use crate::oauth::params::Params;
 use crate::oauth::token::access::userinfo_audience;
 use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{ClientStore, DirectoryStore, Stores, UserStore};
 use crate::web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
@@ -33,8 +33,8 @@ impl From<OAuthError> for Failure {
 }
 
 /// `GET` or `POST /userinfo`.
-pub async fn userinfo<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn userinfo<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let resp = match claims(issuer, req).await {
@@ -45,14 +45,14 @@ pub async fn userinfo<S: Store, C: Crypto>(
         .with_header("access-control-allow-origin", "*")
 }
 
-async fn claims<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn claims<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<Value, Failure> {
     let token = bearer_token(req)?;
     let config = issuer.config;
     let claims = verify_access_token(
-        issuer.store,
+        issuer.stores.keys(),
         issuer.crypto,
         config,
         issuer.clock.now(),
@@ -67,7 +67,13 @@ async fn claims<S: Store, C: Crypto>(
     }
     require_audience(&claims, &userinfo_audience(config))?;
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    let user = match issuer.store.user(sub).await.map_err(OAuthError::from)? {
+    let user = match issuer
+        .stores
+        .users()
+        .user(sub)
+        .await
+        .map_err(OAuthError::from)?
+    {
         Some(u) if !u.blocked => u,
         _ => {
             return Err(invalid(
@@ -86,15 +92,15 @@ async fn claims<S: Store, C: Crypto>(
 
 /// The `userinfo` claims of the claims pipeline, run now on fresh data: the token's client,
 /// API, organization and scope, and the user as stored today.
-async fn fresh_custom_claims<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn fresh_custom_claims<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
     claims: &Map<String, Value>,
     user: User,
     scope: Scope,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let store = issuer.store;
+    let (clients, directory) = (issuer.stores.clients(), issuer.stores.directory());
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let client = store
+    let client = clients
         .client(text("client_id").unwrap_or(""))
         .await?
         .ok_or_else(|| {
@@ -113,21 +119,21 @@ async fn fresh_custom_claims<S: Store, C: Crypto>(
         _ => None,
     };
     let api = match api_id {
-        Some(id) => store.api(id).await?,
+        Some(id) => clients.api(id).await?,
         None => None,
     };
     let organization = match text("org_id") {
-        Some(id) => store.organization(id).await?,
+        Some(id) => directory.organization(id).await?,
         None => None,
     };
-    let access = store
+    let access = directory
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let grant = text("gty")
         .and_then(GrantType::from_gty)
         .unwrap_or(GrantType::Password);
     let mut issuance = Issuance::for_user(grant, client, user, api, scope, organization, access);
-    match enrich(issuer, &mut issuance).await {
+    match enrich(&issuer.pipeline(), &issuer.facts(), &mut issuance).await {
         Ok(enrichment) => Ok(enrichment.claims.userinfo),
         Err(e) if e.code == ErrorCode::ServerError => Err(e),
         // A hook's denial here means the token no longer grants this user's data.
@@ -176,7 +182,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Failure> {
 }
 
 /// RFC 6750 §3: `WWW-Authenticate: Bearer` with the error, 401 (400 for `invalid_request`).
-fn challenge<S: Store, C: Crypto>(issuer: &Issuer<'_, S, C>, failure: Failure) -> HttpResponse {
+fn challenge<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, failure: Failure) -> HttpResponse {
     let realm = &issuer.config.issuer;
     match failure {
         Failure::Missing => HttpResponse::empty(401)

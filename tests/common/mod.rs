@@ -134,7 +134,7 @@ impl Tenant {
     ) -> Issuer<'a, MemoryStore, C> {
         Issuer {
             config: &self.config,
-            store: &self.store,
+            stores: &self.store,
             crypto,
             kek: Some(&self.kek),
             clock: &self.clock,
@@ -152,9 +152,14 @@ impl Tenant {
     pub fn mint(&self, issuance: &edge_issuer::model::Issuance) -> serde_json::Value {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
         let issuer = self.issuer(&NativeCrypto, &log);
-        pollster::block_on(edge_issuer::oauth::token::issue(&issuer, issuance))
-            .unwrap()
-            .body
+        let keys = issuer.keys().unwrap();
+        pollster::block_on(edge_issuer::oauth::token::issue(
+            &keys,
+            &issuer.facts(),
+            issuance,
+        ))
+        .unwrap()
+        .body
     }
 
     pub fn get(&self, path: &str) -> HttpResponse {

@@ -1,19 +1,12 @@
 //! The event rules and hooks see: the validated issuance, as JSON.
 
 use crate::model::{Issuance, Trigger};
+use crate::oauth::facts::Facts;
 use serde_json::{json, Value};
-
-/// Request facts the platform knows.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RequestFacts<'a> {
-    pub ip: Option<&'a str>,
-    pub country: Option<&'a str>,
-    pub now: u64,
-}
 
 /// Builds the event. Paths such as `user.app_metadata.roles`, `client.client_metadata.urn`,
 /// `organization.id` and `user.email` address it. The password hash never appears.
-pub fn event(trigger: Trigger, issuance: &Issuance, facts: RequestFacts<'_>) -> Value {
+pub fn event(trigger: Trigger, issuance: &Issuance, facts: &Facts<'_>) -> Value {
     let client = &issuance.client;
     let user = issuance.user.as_ref().map(|u| {
         json!({
@@ -49,7 +42,7 @@ pub fn event(trigger: Trigger, issuance: &Issuance, facts: RequestFacts<'_>) -> 
         "organization": issuance.organization.as_ref().map(|o| json!({
             "id": o.org_id, "name": o.name, "display_name": o.display_name,
         })),
-        "request": { "ip": facts.ip, "country": facts.country },
+        "request": { "ip": facts.client_ip, "country": facts.country },
         "time": facts.now,
     })
 }

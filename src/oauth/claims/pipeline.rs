@@ -1,7 +1,7 @@
 //! The enrichment pipeline: for one trigger, the enabled rules in order, then the hooks in
 //! order, on a validated issuance. Its output is custom claims per token and a trace.
 
-use super::event::{event, RequestFacts};
+use super::event::event;
 use super::hooks::{signature, Answer};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::scope::Scope;
@@ -11,10 +11,21 @@ use crate::model::StoredHook;
 use crate::model::{
     CustomClaims, Hook, HookEndpoint, OnFailure, TraceEntry, Trigger, MAX_CUSTOM_CLAIM_BYTES,
 };
-use crate::oauth::issuer::Issuer;
-use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::oauth::facts::Facts;
+use crate::oauth::keys::Kek;
+use crate::port::hooks::HookTransport;
+use crate::port::ClaimsStore;
 use serde_json::json;
+
+/// What the pipeline uses: the stored rules and hooks, the key-encryption key that opens the
+/// hooks' secrets (`None` when it is not configured: a hook then fails), how hooks are
+/// reached, and where a hook's misbehaviour is logged.
+pub struct Pipeline<'a, S> {
+    pub store: &'a S,
+    pub kek: Option<&'a Kek>,
+    pub hooks: &'a dyn HookTransport,
+    pub log: &'a dyn Fn(&str),
+}
 
 /// What the pipeline produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -34,21 +45,17 @@ pub fn trigger_of(issuance: &Issuance) -> Trigger {
 
 /// Runs rules and hooks for `issuance`. Hooks may drop scopes from it; a hook's denial, or the
 /// failure of a hook that denies on failure, refuses the grant with `invalid_grant`.
-pub async fn enrich<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn enrich(
+    pipeline: &Pipeline<'_, impl ClaimsStore>,
+    facts: &Facts<'_>,
     issuance: &mut Issuance,
 ) -> Result<Enrichment, OAuthError> {
     let trigger = trigger_of(issuance);
-    let (rules, hooks) = issuer.store.pipeline(trigger.as_str()).await?;
+    let (rules, hooks) = pipeline.store.pipeline(trigger.as_str()).await?;
     if rules.is_empty() && hooks.is_empty() {
         return Ok(Enrichment::default());
     }
-    let now = issuer.clock.now();
-    let facts = RequestFacts {
-        ip: issuer.client_ip,
-        country: issuer.country,
-        now,
-    };
+    let now = facts.now;
     let ev = event(trigger, issuance, facts);
     let mut out = Enrichment::default();
 
@@ -69,8 +76,8 @@ pub async fn enrich<S: Store, C: Crypto>(
     if !hooks.is_empty() {
         let body = json!({ "event": ev }).to_string();
         for stored in &hooks {
-            let hook = open_hook(issuer, stored)?;
-            let delivered = issuer
+            let hook = open_hook(pipeline.kek, stored)?;
+            let delivered = pipeline
                 .hooks
                 .deliver(
                     &hook,
@@ -89,7 +96,7 @@ pub async fn enrich<S: Store, C: Crypto>(
                     let before = out.trace.len();
                     answer.apply(&hook.name, &mut out.claims, &mut out.trace);
                     for dropped in out.trace[before..].iter().filter(|t| t.action == "dropped") {
-                        (issuer.log)(&format!(
+                        (pipeline.log)(&format!(
                             "hook {} tried to set reserved claim {}; dropped",
                             hook.name,
                             dropped.claim.as_deref().unwrap_or("")
@@ -119,11 +126,8 @@ pub async fn enrich<S: Store, C: Crypto>(
     Ok(out)
 }
 
-fn open_hook<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
-    stored: &StoredHook,
-) -> Result<Hook, OAuthError> {
-    let kek = issuer.keys()?.kek;
+fn open_hook(kek: Option<&Kek>, stored: &StoredHook) -> Result<Hook, OAuthError> {
+    let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
     let secret = kek.open(&stored.hook_id, &stored.secret_enc)?;
     let secret =
         String::from_utf8(secret).map_err(|_| OAuthError::server("hook secret is not UTF-8"))?;

@@ -6,20 +6,18 @@ use super::refresh_token::{lost_rotation, store_retry};
 use crate::error::OAuthError;
 use crate::model::Issuance;
 use crate::model::RefreshRecord;
-use crate::oauth::issuer::Issuer;
-use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{ExchangeStore, HasExchange, HasRefresh};
 
 /// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
 /// record of the refresh token the response carries, if any.
-pub async fn commit<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn commit<P: HasExchange + HasRefresh>(
+    ports: &P,
+    now: u64,
     issuance: &Issuance,
     commit: Commit,
     refresh: Option<&RefreshRecord>,
 ) -> Result<(), OAuthError> {
-    let store = issuer.store;
-    let now = issuer.clock.now();
+    let store = ports.exchange();
     match (commit, refresh) {
         (Commit::Nothing, None) => Ok(()),
         (Commit::Login(login), refresh) => Ok(store.commit_login(&login, now, refresh).await?),
@@ -31,9 +29,9 @@ pub async fn commit<S: Store, C: Crypto>(
             {
                 return Ok(());
             }
-            lost_rotation(issuer, &issuance.client, &token_hash, next).await
+            lost_rotation(ports.refresh(), now, &issuance.client, &token_hash, next).await
         }
-        (Commit::Retry, Some(next)) => store_retry(store, next).await,
+        (Commit::Retry, Some(next)) => store_retry(ports.refresh(), next).await,
         (commit, refresh) => Err(OAuthError::server(format!(
             "commit {commit:?} does not fit the minted refresh token (present: {})",
             refresh.is_some()

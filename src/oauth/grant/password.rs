@@ -11,11 +11,15 @@ use crate::model::{Api, Client, User};
 use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::client_auth::AuthenticatedClient;
-use crate::oauth::issuer::Issuer;
+use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::password::{verify, verify_dummy, Verdict};
 use crate::port::crypto::Crypto;
-use crate::port::{Login, Store};
+use crate::port::random::Random;
+use crate::port::{
+    AttemptStore, ClientStore, DirectoryStore, HasAttempts, HasClients, HasDirectory, HasUsers,
+    Login, UserStore,
+};
 
 const WRONG: &str = "Wrong email or password.";
 const LOCKED: &str =
@@ -23,15 +27,21 @@ const LOCKED: &str =
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit.
-pub async fn check<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn check<P, C>(
+    ports: &P,
+    crypto: &C,
+    random: &dyn Random,
+    facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Checked, OAuthError> {
+) -> Result<Checked, OAuthError>
+where
+    P: HasClients + HasUsers + HasAttempts + HasDirectory,
+    C: Crypto,
+{
     let client = &client.client;
-    let store = issuer.store;
-    let config = issuer.config;
-    let now = issuer.clock.now();
+    let config = facts.config;
+    let now = facts.now;
     require_allowed(client, GrantType::Password)?;
 
     let username = params
@@ -45,26 +55,29 @@ pub async fn check<S: Store, C: Crypto>(
         .get("realm")
         .unwrap_or(config.default_connection.as_str());
     // Validate everything about the request before touching the user's counters.
-    let api = user_api(store, params, client).await?;
+    let api = user_api(ports, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;
 
     // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
     // so however many requests race, at most `max_failures` of them reach the hash.
-    let ip = issuer.client_ip.unwrap_or("unknown");
+    let ip = facts.client_ip.unwrap_or("unknown");
     let email = username.to_ascii_lowercase();
     let user_key = format!("{connection}\n{email}");
     let policy = &config.lockout;
-    let attempt = store.count_attempt(&user_key, ip, now, policy).await?;
+    let attempt = ports
+        .attempts()
+        .count_attempt(&user_key, ip, now, policy)
+        .await?;
     if attempt > policy.max_failures {
         return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
     }
 
-    let user = store.user_by_email(connection, &email).await?;
+    let user = ports.users().user_by_email(connection, &email).await?;
     let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(hash) => verify(issuer.crypto, password, hash, config.password_iterations).await?,
+        Some(hash) => verify(crypto, password, hash, config.password_iterations).await?,
         None => {
             // An unknown user costs what a known one does.
-            verify_dummy(issuer.crypto, password, config.password_iterations).await?;
+            verify_dummy(crypto, password, config.password_iterations).await?;
             Verdict::Wrong
         }
     };
@@ -85,13 +98,8 @@ pub async fn check<S: Store, C: Crypto>(
     }
     let rehash = match verdict {
         Verdict::RightRehash => Some(
-            crate::oauth::password::hash(
-                issuer.crypto,
-                issuer.random,
-                password,
-                config.password_iterations,
-            )
-            .await?,
+            crate::oauth::password::hash(crypto, random, password, config.password_iterations)
+                .await?,
         ),
         _ => None,
     };
@@ -103,7 +111,8 @@ pub async fn check<S: Store, C: Crypto>(
     };
 
     let issuance = user_issuance(
-        issuer,
+        ports,
+        facts,
         client,
         user,
         api,
@@ -120,28 +129,29 @@ pub async fn check<S: Store, C: Crypto>(
 /// The issuance of an authenticated user (the password grant's last step, which the
 /// management API's explain shares): the organization asked for, the user's roles and
 /// permissions, and the scopes the user may hold of those requested.
-pub async fn user_issuance<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn user_issuance(
+    ports: &impl HasDirectory,
+    facts: &Facts<'_>,
     client: &Client,
     user: User,
     api: Option<Api>,
     requested: Option<&Scope>,
     organization: Option<&str>,
 ) -> Result<Issuance, OAuthError> {
-    let store = issuer.store;
-    let organization = select_organization(store, organization, &user.user_id).await?;
-    let access = store
+    let directory = ports.directory();
+    let organization = select_organization(directory, organization, &user.user_id).await?;
+    let access = directory
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let (scope, refresh) = user_scope(
-        issuer.config,
+        facts.config,
         requested,
         api.as_ref(),
         client,
         &access.permissions,
     );
     Ok(Issuance {
-        auth_time: Some(issuer.clock.now()),
+        auth_time: Some(facts.now),
         refresh,
         ..Issuance::for_user(
             GrantType::Password,
@@ -157,8 +167,8 @@ pub async fn user_issuance<S: Store, C: Crypto>(
 
 /// The API a user token is for: `audience`/`resource`, else the client's default, else none
 /// (a token good only at /userinfo). An unknown API is refused.
-pub async fn user_api<S: Store>(
-    store: &S,
+pub async fn user_api(
+    ports: &impl HasClients,
     params: &Params,
     client: &Client,
 ) -> Result<Option<Api>, OAuthError> {
@@ -169,7 +179,7 @@ pub async fn user_api<S: Store>(
     let Some((audience, target)) = named else {
         return Ok(None);
     };
-    match (store.api(&audience).await?, target) {
+    match (ports.clients().api(&audience).await?, target) {
         (Some(api), _) => Ok(Some(api)),
         (None, Target::Resource) => Err(OAuthError::new(
             ErrorCode::InvalidTarget,

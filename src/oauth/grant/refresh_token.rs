@@ -11,11 +11,13 @@ use crate::model::GrantType;
 use crate::model::{Client, RefreshRecord};
 use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::client_auth::AuthenticatedClient;
-use crate::oauth::issuer::Issuer;
+use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::token::refresh::hash_refresh_token;
-use crate::port::crypto::Crypto;
-use crate::port::Store;
+use crate::port::{
+    ClientStore, DirectoryStore, HasClients, HasDirectory, HasRefresh, HasUsers, RefreshStore,
+    UserStore,
+};
 
 fn invalid_grant(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
@@ -24,21 +26,26 @@ fn invalid_grant(description: &str) -> OAuthError {
 /// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
 /// profile and metadata, the API). The token is consumed by the commit, after the pipeline
 /// allowed the issuance and the tokens were signed.
-pub async fn check<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn check<P>(
+    ports: &P,
+    facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Checked, OAuthError> {
+) -> Result<Checked, OAuthError>
+where
+    P: HasRefresh + HasUsers + HasDirectory + HasClients,
+{
     let client = &client.client;
-    let store = issuer.store;
-    let now = issuer.clock.now();
+    let refresh = ports.refresh();
+    let directory = ports.directory();
+    let now = facts.now;
     require_allowed(client, GrantType::RefreshToken)?;
 
     let presented = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let hash = hash_refresh_token(presented);
-    let record = store
+    let record = refresh
         .find_refresh(&hash)
         .await?
         .filter(|r| r.client_id == client.client_id)
@@ -52,7 +59,7 @@ pub async fn check<S: Store, C: Crypto>(
     // A used token is either a retry inside the reuse interval or a replay.
     let commit = match record.used_at {
         Some(used_at) => {
-            reuse_or_replay(issuer, client, &record.family_id, used_at, now).await?;
+            reuse_or_replay(refresh, client, &record.family_id, used_at, now).await?;
             Commit::Retry
         }
         None => Commit::Rotate { token_hash: hash },
@@ -67,20 +74,20 @@ pub async fn check<S: Store, C: Crypto>(
     };
 
     // Fresh data: a deleted or blocked user cannot refresh, and the family dies with them.
-    let user = match store.user(&record.user_id).await? {
+    let user = match ports.users().user(&record.user_id).await? {
         Some(u) if !u.blocked => u,
         _ => {
-            store.revoke_family(&record.family_id, now).await?;
+            refresh.revoke_family(&record.family_id, now).await?;
             return Err(invalid_grant("the user is blocked or no longer exists"));
         }
     };
     // The organization must still exist and the user still be a member.
     let organization = match &record.org_id {
         Some(org_id) => {
-            match super::select_organization(store, Some(org_id), &user.user_id).await {
+            match super::select_organization(directory, Some(org_id), &user.user_id).await {
                 Ok(org) => org,
                 Err(e) => {
-                    store.revoke_family(&record.family_id, now).await?;
+                    refresh.revoke_family(&record.family_id, now).await?;
                     return Err(e);
                 }
             }
@@ -89,7 +96,8 @@ pub async fn check<S: Store, C: Crypto>(
     };
     let api = match &record.audience {
         Some(aud) => Some(
-            store
+            ports
+                .clients()
                 .api(aud)
                 .await?
                 .ok_or_else(|| invalid_grant("the API of this grant no longer exists"))?,
@@ -99,11 +107,11 @@ pub async fn check<S: Store, C: Crypto>(
 
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
-    let access = store
+    let access = directory
         .user_access(&user.user_id, organization.as_ref(), api.as_ref())
         .await?;
     let (scope, _) = user_scope(
-        issuer.config,
+        facts.config,
         Some(&scope),
         api.as_ref(),
         client,
@@ -111,14 +119,14 @@ pub async fn check<S: Store, C: Crypto>(
     );
 
     // Rotation always continues the family with the grant's scope, narrowed or not.
-    let refresh = RefreshPlan::Continue {
+    let plan = RefreshPlan::Continue {
         family_id: record.family_id.clone(),
         absolute_expires_at: record.absolute_expires_at,
         grant_scope: record.scope.clone(),
     };
     let issuance = Issuance {
         auth_time: Some(record.auth_time),
-        refresh,
+        refresh: plan,
         ..Issuance::for_user(
             GrantType::RefreshToken,
             client.clone(),
@@ -135,18 +143,18 @@ pub async fn check<S: Store, C: Crypto>(
 /// The commit's rotation found the token no longer usable: another request rotated it
 /// first (a concurrent use: a retry within the reuse interval, else a replay), or its family
 /// was revoked or it expired meanwhile. Nothing was stored.
-pub async fn lost_rotation<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn lost_rotation(
+    refresh: &impl RefreshStore,
+    now: u64,
     client: &Client,
     token_hash: &str,
     next: &RefreshRecord,
 ) -> Result<(), OAuthError> {
-    let now = issuer.clock.now();
-    let record = issuer.store.find_refresh(token_hash).await?;
+    let record = refresh.find_refresh(token_hash).await?;
     match record.and_then(|r| r.used_at.filter(|_| r.revoked_at.is_none())) {
         Some(used_at) => {
-            reuse_or_replay(issuer, client, &next.family_id, used_at, now).await?;
-            store_retry(issuer.store, next).await
+            reuse_or_replay(refresh, client, &next.family_id, used_at, now).await?;
+            store_retry(refresh, next).await
         }
         None => Err(invalid_grant("refresh token is no longer valid")),
     }
@@ -154,8 +162,11 @@ pub async fn lost_rotation<S: Store, C: Crypto>(
 
 /// Stores the new token of a retry within the reuse interval, unless the family was revoked
 /// meanwhile.
-pub async fn store_retry<S: Store>(store: &S, next: &RefreshRecord) -> Result<(), OAuthError> {
-    if store.insert_refresh(next).await? {
+pub async fn store_retry(
+    refresh: &impl RefreshStore,
+    next: &RefreshRecord,
+) -> Result<(), OAuthError> {
+    if refresh.insert_refresh(next).await? {
         return Ok(());
     }
     Err(invalid_grant(
@@ -165,8 +176,8 @@ pub async fn store_retry<S: Store>(store: &S, next: &RefreshRecord) -> Result<()
 
 /// A token already used at `used_at`: accepted as a retry within the client's reuse
 /// interval; otherwise the family is revoked and the request refused.
-async fn reuse_or_replay<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+async fn reuse_or_replay(
+    refresh: &impl RefreshStore,
     client: &Client,
     family_id: &str,
     used_at: u64,
@@ -176,7 +187,7 @@ async fn reuse_or_replay<S: Store, C: Crypto>(
     if interval > 0 && now.saturating_sub(used_at) <= interval {
         return Ok(());
     }
-    issuer.store.revoke_family(family_id, now).await?;
+    refresh.revoke_family(family_id, now).await?;
     Err(invalid_grant(
         "refresh token was already used; every token of this grant is now revoked",
     ))

@@ -8,9 +8,10 @@ use super::refresh::new_refresh_token;
 use crate::error::OAuthError;
 use crate::model::Issuance;
 use crate::model::RefreshRecord;
-use crate::oauth::issuer::Issuer;
+use crate::oauth::facts::Facts;
+use crate::oauth::keys::KeyRing;
 use crate::port::crypto::{Alg, Crypto};
-use crate::port::Store;
+use crate::port::KeyStore;
 use serde_json::{json, Value};
 
 /// The signed response, and the refresh token's record for the commit to store.
@@ -23,22 +24,14 @@ pub struct Minted {
 }
 
 /// Signs everything the issuance grants; stores nothing.
-pub async fn issue<S: Store, C: Crypto>(
-    issuer: &Issuer<'_, S, C>,
+pub async fn issue<K: KeyStore, C: Crypto>(
+    keys: &KeyRing<'_, K, C>,
+    facts: &Facts<'_>,
     issuance: &Issuance,
 ) -> Result<Minted, OAuthError> {
-    let now = issuer.clock.now();
-    let keys = issuer.keys()?;
+    let (crypto, random, config, now) = (keys.crypto, keys.rng, facts.config, facts.now);
     let at_key = keys.signing_key(Alg::ES256).await?;
-    let access = mint_access_token(
-        issuer.crypto,
-        &at_key,
-        issuer.random,
-        issuer.config,
-        now,
-        issuance,
-    )
-    .await?;
+    let access = mint_access_token(crypto, &at_key, random, config, now, issuance).await?;
 
     let mut body = json!({
         "access_token": access.jwt,
@@ -49,20 +42,12 @@ pub async fn issue<S: Store, C: Crypto>(
     if issuance.user.is_some() && issuance.has_scope("openid") {
         let alg = Alg::parse(&issuance.client.id_token_signed_response_alg).unwrap_or(Alg::ES256);
         let id_key = keys.signing_key(alg).await?;
-        let id_token = mint_id_token(
-            issuer.crypto,
-            &id_key,
-            issuer.config,
-            now,
-            issuance,
-            &access.jwt,
-        )
-        .await?;
+        let id_token = mint_id_token(crypto, &id_key, config, now, issuance, &access.jwt).await?;
         if let Some(id_token) = id_token {
             body["id_token"] = Value::String(id_token);
         }
     }
-    let refresh = match new_refresh_token(issuer.random, now, issuance)? {
+    let refresh = match new_refresh_token(random, now, issuance)? {
         Some((token, record)) => {
             body["refresh_token"] = Value::String(token);
             Some(record)
