@@ -1,5 +1,8 @@
-//! One error type whose codes are the OAuth vocabulary (RFC 6749 §5.2, RFC 8707 §2) with
-//! fixed HTTP statuses. Anything unexpected is `server_error`; its detail goes to the log only.
+//! The errors every layer shares. [`OAuthError`], whose codes are the OAuth vocabulary (RFC
+//! 6749 §5.2, RFC 8707 §2) with fixed HTTP statuses, is what clients see. The internal
+//! failures are typed by where they happen: [`StoreError`] (storage ports), [`CryptoError`]
+//! (crypto and random ports), [`HookError`] (hook delivery). Each becomes `server_error` at
+//! the protocol edge, its detail logged, never shown.
 
 use std::fmt;
 
@@ -133,15 +136,115 @@ fn sanitize_description(d: &str) -> String {
         .collect()
 }
 
-/// Failures of a storage port; always answered as `server_error`.
+/// Failures of a storage port; always answered as `server_error`, the detail only logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
+pub enum StoreError {
+    /// The backend failed or could not be reached (`backend` names it: `d1`, `kv`).
+    Backend {
+        backend: &'static str,
+        detail: String,
+    },
+    /// A stored value could not be read into its record.
+    Corrupt(String),
+    /// A write collided with a unique value the caller generated (a token hash, say).
+    Conflict(String),
+}
+
+impl StoreError {
+    /// A backend failure.
+    pub fn backend(backend: &'static str, detail: impl fmt::Display) -> Self {
+        StoreError::Backend {
+            backend,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Backend { backend, detail } => write!(f, "{backend}: {detail}"),
+            StoreError::Corrupt(detail) => write!(f, "corrupt stored value: {detail}"),
+            StoreError::Conflict(detail) => write!(f, "conflict: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
-        OAuthError::server(format!("store: {}", e.0))
+        OAuthError::server(format!("store: {e}"))
     }
 }
+
+/// A failure of the platform's cryptography or random source; always `server_error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CryptoError {
+    /// What was being done: `sign`, `importKey`, `getrandom`, ...
+    pub operation: &'static str,
+    pub detail: String,
+}
+
+impl CryptoError {
+    pub fn new(operation: &'static str, detail: impl fmt::Display) -> Self {
+        Self {
+            operation,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "crypto {}: {}", self.operation, self.detail)
+    }
+}
+
+impl std::error::Error for CryptoError {}
+
+impl From<CryptoError> for OAuthError {
+    fn from(e: CryptoError) -> Self {
+        OAuthError::server(e.to_string())
+    }
+}
+
+/// Why a hook gave no usable answer. What follows depends on the hook's `on_failure`:
+/// skipped, or the grant fails with `server_error` (the outage is the issuer's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookError {
+    /// No transport for hooks is configured.
+    NoTransport,
+    /// The hook did not answer within its timeout (milliseconds).
+    Timeout(u64),
+    /// The hook could not be reached.
+    Unreachable(String),
+    /// The hook answered with a non-2xx status.
+    Status(u16),
+    /// The answer was over the size limit (bytes).
+    TooLarge(usize),
+    /// The answer was not the expected JSON.
+    BadAnswer(String),
+    /// The hook's stored configuration cannot be used (no endpoint, a secret that does not
+    /// open).
+    Misconfigured(String),
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookError::NoTransport => write!(f, "no hook transport is configured"),
+            HookError::Timeout(ms) => write!(f, "no answer within {ms} ms"),
+            HookError::Unreachable(why) => write!(f, "unreachable: {why}"),
+            HookError::Status(status) => write!(f, "answered HTTP {status}"),
+            HookError::TooLarge(limit) => write!(f, "answer is over {limit} bytes"),
+            HookError::BadAnswer(why) => write!(f, "answer is not the expected JSON: {why}"),
+            HookError::Misconfigured(why) => write!(f, "misconfigured: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for HookError {}
 
 #[cfg(test)]
 mod tests {

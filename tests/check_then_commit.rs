@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use edge_issuer::error::HookError;
 use edge_issuer::model::OnFailure;
 use edge_issuer::model::Trigger;
 use edge_issuer::port::UserStore;
@@ -36,7 +37,7 @@ fn a_hook_outage_at_refresh_does_not_cost_the_user_their_session() {
     answer(&t, |_| Ok(b"{}".to_vec()));
     let first = login(&t);
     // The hook times out; with deny-on-failure the refresh fails (our outage: server_error)...
-    answer(&t, |_| Err("timed out after 2000 ms".into()));
+    answer(&t, |_| Err(HookError::Timeout(2000)));
     let refused = t.refresh(refresh_token(&first), "");
     assert_eq!(refused.status, 500);
     assert_eq!(refused.json_body()["error"], "server_error");
@@ -79,7 +80,9 @@ fn a_failed_or_denied_password_login_records_nothing() {
     assert_eq!(t.password(OFFLINE).status, 500);
     t.store.fail_commits(false);
     hook(&t, Trigger::PostLogin, OnFailure::Deny);
-    answer(&t, |_| Err("unreachable".into()));
+    answer(&t, |_| {
+        Err(HookError::Unreachable("connection refused".into()))
+    });
     assert_eq!(t.password(OFFLINE).json_body()["error"], "server_error");
     answer(&t, |_| Ok(br#"{"deny":"not today"}"#.to_vec()));
     assert_eq!(t.password(OFFLINE).json_body()["error"], "invalid_grant");

@@ -15,7 +15,7 @@ pub struct D1Store {
 }
 
 pub(super) fn err(e: impl std::fmt::Display) -> StoreError {
-    StoreError(format!("d1: {e}"))
+    StoreError::backend("d1", e)
 }
 
 pub(super) fn json_list(text: &str) -> Result<Vec<String>, StoreError> {

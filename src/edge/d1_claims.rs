@@ -101,7 +101,7 @@ impl ClaimsStore for D1Store {
             .map_err(err)?;
         let results = self.db.batch(vec![rules, hooks]).await.map_err(err)?;
         let (Some(r), Some(h)) = (results.first(), results.get(1)) else {
-            return Err(StoreError("d1: batch returned too few results".into()));
+            return Err(StoreError::backend("d1", "batch returned too few results"));
         };
         let rules = r
             .results::<RuleRow>()
@@ -221,7 +221,7 @@ impl DirectoryStore for D1Store {
             .map_err(err)?;
         let results = self.db.batch(vec![roles, permissions]).await.map_err(err)?;
         let (Some(r), Some(p)) = (results.first(), results.get(1)) else {
-            return Err(StoreError("d1: batch returned too few results".into()));
+            return Err(StoreError::backend("d1", "batch returned too few results"));
         };
         Ok(UserAccess {
             roles: r

@@ -1,6 +1,7 @@
 //! Hook delivery from the Worker: `fetch` to an https URL, or a service binding to another
 //! Worker, with the hook's timeout and the 64 KiB answer limit.
 
+use crate::error::HookError;
 use crate::model::{Hook, HookEndpoint};
 use crate::oauth::claims::hooks::MAX_ANSWER_BYTES;
 use crate::port::hooks::{HookTransport, LocalBoxFuture};
@@ -21,23 +22,28 @@ impl HookTransport for EdgeHooks<'_> {
         hook: &'a Hook,
         body: String,
         signature: String,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, String>> {
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, HookError>> {
         Box::pin(async move {
             let call = Box::pin(self.call(hook, body, signature));
             let timeout = Box::pin(Delay::from(Duration::from_millis(hook.timeout_ms)));
             match select(call, timeout).await {
                 Either::Left((result, _)) => result,
-                Either::Right(_) => Err(format!("no answer within {} ms", hook.timeout_ms)),
+                Either::Right(_) => Err(HookError::Timeout(hook.timeout_ms)),
             }
         })
     }
 }
 
 impl EdgeHooks<'_> {
-    async fn call(&self, hook: &Hook, body: String, signature: String) -> Result<Vec<u8>, String> {
+    async fn call(
+        &self,
+        hook: &Hook,
+        body: String,
+        signature: String,
+    ) -> Result<Vec<u8>, HookError> {
         let e = |what: &str| {
             let what = what.to_string();
-            move |err: worker::Error| format!("{what}: {err}")
+            move |err: worker::Error| HookError::Unreachable(format!("{what}: {err}"))
         };
         let headers = Headers::new();
         headers
@@ -64,7 +70,7 @@ impl EdgeHooks<'_> {
         };
         let status = response.status_code();
         if !(200..300).contains(&status) {
-            return Err(format!("answered HTTP {status}"));
+            return Err(HookError::Status(status));
         }
         let declared = response
             .headers()
@@ -73,7 +79,7 @@ impl EdgeHooks<'_> {
             .flatten()
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_ANSWER_BYTES) {
-            return Err(format!("answer is over {MAX_ANSWER_BYTES} bytes"));
+            return Err(HookError::TooLarge(MAX_ANSWER_BYTES));
         }
         response.bytes().await.map_err(e("body"))
     }

@@ -109,7 +109,7 @@ impl ClaimsStore for EdgeStores<'_> {
         if let Some(kv) = &self.kv {
             kv.delete(&format!("v4:pipeline:{}", rule.trigger.as_str()))
                 .await
-                .map_err(|e| StoreError(format!("kv delete: {e}")))?;
+                .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The crypto port on WebCrypto (`crypto.subtle`): ES256/RS256 signing with keys imported once
 //! per isolate, ES256 verification, RSA key generation and PBKDF2.
 
-use crate::error::OAuthError;
+use crate::error::CryptoError;
 use crate::model::secret::Secret;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
@@ -23,17 +23,17 @@ thread_local! {
 /// WebCrypto.
 pub struct WebCrypto;
 
-fn js_err(what: &'static str) -> impl Fn(JsValue) -> OAuthError {
-    move |e| OAuthError::server(format!("webcrypto {what}: {e:?}"))
+fn js_err(what: &'static str) -> impl Fn(JsValue) -> CryptoError {
+    move |e| CryptoError::new(what, format!("{e:?}"))
 }
 
-fn subtle() -> Result<SubtleCrypto, OAuthError> {
+fn subtle() -> Result<SubtleCrypto, CryptoError> {
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
     Ok(global.crypto().map_err(js_err("crypto"))?.subtle())
 }
 
 /// A WebCrypto algorithm object from name/value pairs.
-fn object(pairs: &[(&str, JsValue)]) -> Result<Object, OAuthError> {
+fn object(pairs: &[(&str, JsValue)]) -> Result<Object, CryptoError> {
     let obj = Object::new();
     for (k, v) in pairs {
         Reflect::set(&obj, &JsValue::from_str(k), v).map_err(js_err("param"))?;
@@ -45,14 +45,14 @@ fn s(v: &str) -> JsValue {
     JsValue::from_str(v)
 }
 
-fn import_params(alg: Alg) -> Result<Object, OAuthError> {
+fn import_params(alg: Alg) -> Result<Object, CryptoError> {
     match alg {
         Alg::ES256 => object(&[("name", s("ECDSA")), ("namedCurve", s("P-256"))]),
         Alg::RS256 => object(&[("name", s("RSASSA-PKCS1-v1_5")), ("hash", s("SHA-256"))]),
     }
 }
 
-fn sign_params(alg: Alg) -> Result<Object, OAuthError> {
+fn sign_params(alg: Alg) -> Result<Object, CryptoError> {
     match alg {
         Alg::ES256 => object(&[("name", s("ECDSA")), ("hash", s("SHA-256"))]),
         Alg::RS256 => object(&[("name", s("RSASSA-PKCS1-v1_5"))]),
@@ -62,16 +62,16 @@ fn sign_params(alg: Alg) -> Result<Object, OAuthError> {
 async fn wait(
     promise: Result<js_sys::Promise, JsValue>,
     what: &'static str,
-) -> Result<JsValue, OAuthError> {
+) -> Result<JsValue, CryptoError> {
     JsFuture::from(promise.map_err(js_err(what))?)
         .await
         .map_err(js_err(what))
 }
 
 /// The cached key for `(kid, use)`, or the one `import` produces, cached.
-async fn cached_key<F>(kid: &str, usage: &'static str, import: F) -> Result<CryptoKey, OAuthError>
+async fn cached_key<F>(kid: &str, usage: &'static str, import: F) -> Result<CryptoKey, CryptoError>
 where
-    F: std::future::Future<Output = Result<CryptoKey, OAuthError>>,
+    F: std::future::Future<Output = Result<CryptoKey, CryptoError>>,
 {
     let id = (kid.to_string(), usage);
     if let Some(k) = IMPORTED.with(|m| m.borrow().get(&id).cloned()) {
@@ -83,7 +83,7 @@ where
 }
 
 impl Crypto for WebCrypto {
-    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let subtle = subtle()?;
         let crypto_key = cached_key(&key.kid, "sign", async {
             let der = Uint8Array::from(key.pkcs8.expose().as_slice());
@@ -108,7 +108,7 @@ impl Crypto for WebCrypto {
         public_jwk: &str,
         input: &[u8],
         signature: &[u8],
-    ) -> Result<bool, OAuthError> {
+    ) -> Result<bool, CryptoError> {
         let subtle = subtle()?;
         let crypto_key = cached_key(kid, "verify", async {
             let jwk: Object = js_sys::JSON::parse(public_jwk)
@@ -134,7 +134,7 @@ impl Crypto for WebCrypto {
         Ok(wait(p, "verify").await?.as_bool().unwrap_or(false))
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
         let subtle = subtle()?;
         let params = object(&[
             ("name", s("RSASSA-PKCS1-v1_5")),
@@ -148,18 +148,18 @@ impl Crypto for WebCrypto {
             "generateKey",
         )
         .await?;
-        let get = |name: &str| -> Result<CryptoKey, OAuthError> {
+        let get = |name: &str| -> Result<CryptoKey, CryptoError> {
             Ok(Reflect::get(&pair, &s(name))
                 .map_err(js_err("keypair"))?
                 .unchecked_into())
         };
         let pkcs8 = wait(subtle.export_key("pkcs8", &get("privateKey")?), "exportKey").await?;
         let jwk = wait(subtle.export_key("jwk", &get("publicKey")?), "exportKey").await?;
-        let member = |name: &str| -> Result<String, OAuthError> {
+        let member = |name: &str| -> Result<String, CryptoError> {
             Reflect::get(&jwk, &s(name))
                 .ok()
                 .and_then(|v| v.as_string())
-                .ok_or_else(|| OAuthError::server(format!("exported JWK has no {name}")))
+                .ok_or_else(|| CryptoError::new("exportKey", format!("exported JWK has no {name}")))
         };
         Ok(GeneratedRsaKey {
             pkcs8: Secret::new(Uint8Array::new(&pkcs8.unchecked_into::<ArrayBuffer>()).to_vec()),
@@ -173,7 +173,7 @@ impl Crypto for WebCrypto {
         password: &[u8],
         salt: &[u8],
         iterations: u32,
-    ) -> Result<[u8; 32], OAuthError> {
+    ) -> Result<[u8; 32], CryptoError> {
         PBKDF2_RUNS.fetch_add(1, Ordering::Relaxed);
         let subtle = subtle()?;
         let raw = Uint8Array::from(password);
@@ -200,7 +200,7 @@ impl Crypto for WebCrypto {
         let bytes = Uint8Array::new(&bits).to_vec();
         bytes
             .try_into()
-            .map_err(|_| OAuthError::server("deriveBits returned the wrong length"))
+            .map_err(|_| CryptoError::new("deriveBits", "returned the wrong length"))
     }
 }
 
@@ -244,7 +244,7 @@ pub async fn bench_sign<P: Stores>(
     };
     for _ in 0..n {
         if let Err(e) = issuer.crypto.sign(&key, b"bench.input").await {
-            return HttpResponse::error(&e);
+            return HttpResponse::error(&e.into());
         }
     }
     HttpResponse::json(200, &serde_json::json!({ "signed": n }))

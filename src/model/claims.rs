@@ -85,13 +85,28 @@ impl CustomClaims {
     }
 }
 
+/// What a rule or hook did with a claim or scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceAction {
+    /// The claim was set.
+    Set,
+    /// The claim was set over an earlier value (a later rule, or a hook over a rule).
+    Overridden,
+    /// The claim was refused (reserved, or a rule that no longer validates).
+    Dropped,
+    /// Nothing was done: conditions not met, a path not in the event, a skipped hook.
+    Skipped,
+    /// A hook removed scopes from the grant.
+    ScopeDropped,
+}
+
 /// One line of the explanation of what the pipeline did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceEntry {
     /// `rule:<name>` or `hook:<name>`.
     pub source: String,
-    /// `set`, `dropped`, `skipped`, `overridden`, `denied`, `scope_dropped`.
-    pub action: &'static str,
+    pub action: TraceAction,
     pub target: Option<ClaimTarget>,
     pub claim: Option<String>,
     pub reason: String,

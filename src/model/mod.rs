@@ -17,7 +17,7 @@ pub mod secret;
 pub mod user;
 
 pub use claims::{
-    is_reserved, merge_custom, ClaimTarget, CustomClaims, TraceEntry, Trigger,
+    is_reserved, merge_custom, ClaimTarget, CustomClaims, TraceAction, TraceEntry, Trigger,
     MAX_CUSTOM_CLAIM_BYTES, RESERVED_CLAIMS,
 };
 pub use client::{Api, ApiGrant, Client, ClientGrant};

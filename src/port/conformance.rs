@@ -93,9 +93,13 @@ fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
 
 async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {
     let first = token(fx, "rot-0", "rot");
-    ensure(store.insert_refresh(&first).await.map_err(|e| e.0)?, || {
-        "the first token of a new family was not stored".into()
-    })?;
+    ensure(
+        store
+            .insert_refresh(&first)
+            .await
+            .map_err(|e| e.to_string())?,
+        || "the first token of a new family was not stored".into(),
+    )?;
     let nexts: Vec<RefreshRecord> = (1..=20)
         .map(|i| token(fx, &format!("rot-{i}"), "rot"))
         .collect();
@@ -107,7 +111,7 @@ async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fi
     .await;
     let mut won = Vec::new();
     for (next, result) in nexts.iter().zip(results) {
-        if result.map_err(|e| e.0)? {
+        if result.map_err(|e| e.to_string())? {
             won.push(next);
         }
     }
@@ -116,7 +120,7 @@ async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fi
         let stored = store
             .find_refresh(&next.token_hash)
             .await
-            .map_err(|e| e.0)?
+            .map_err(|e| e.to_string())?
             .is_some();
         let winner = won.iter().any(|w| w.token_hash == next.token_hash);
         ensure(stored == winner, || {
@@ -126,7 +130,7 @@ async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fi
     let old = store
         .find_refresh(&first.token_hash)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     ensure(old.and_then(|r| r.used_at) == Some(fx.now), || {
         "the rotated token is not marked used".into()
     })
@@ -134,7 +138,7 @@ async fn concurrent_rotation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fi
 
 async fn family_revocation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {
     let a = token(fx, "rev-a", "rev");
-    store.insert_refresh(&a).await.map_err(|e| e.0)?;
+    store.insert_refresh(&a).await.map_err(|e| e.to_string())?;
     let revoke = |at| store.revoke_family(&a.family_id, at);
     // Revocations racing each other and an insert: whatever the order, nothing stays usable.
     let late = token(fx, "rev-late", "rev");
@@ -143,11 +147,15 @@ async fn family_revocation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixt
         revoke(fx.now + 2),
         store.insert_refresh(&late)
     );
-    r1.map_err(|e| e.0)?;
-    r2.map_err(|e| e.0)?;
-    inserted.map_err(|e| e.0)?;
+    r1.map_err(|e| e.to_string())?;
+    r2.map_err(|e| e.to_string())?;
+    inserted.map_err(|e| e.to_string())?;
     for t in [&a, &late] {
-        if let Some(found) = store.find_refresh(&t.token_hash).await.map_err(|e| e.0)? {
+        if let Some(found) = store
+            .find_refresh(&t.token_hash)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             ensure(found.revoked_at.is_some(), || {
                 format!("{} is in a revoked family but not revoked", t.token_hash)
             })?;
@@ -156,27 +164,30 @@ async fn family_revocation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixt
     let first_time = store
         .find_refresh(&a.token_hash)
         .await
-        .map_err(|e| e.0)?
+        .map_err(|e| e.to_string())?
         .and_then(|r| r.revoked_at);
-    revoke(fx.now + 9).await.map_err(|e| e.0)?;
+    revoke(fx.now + 9).await.map_err(|e| e.to_string())?;
     let again = store
         .find_refresh(&a.token_hash)
         .await
-        .map_err(|e| e.0)?
+        .map_err(|e| e.to_string())?
         .and_then(|r| r.revoked_at);
     ensure(first_time == again, || {
         format!("revocation time moved from {first_time:?} to {again:?}")
     })?;
     let after = token(fx, "rev-after", "rev");
     ensure(
-        !store.insert_refresh(&after).await.map_err(|e| e.0)?,
+        !store
+            .insert_refresh(&after)
+            .await
+            .map_err(|e| e.to_string())?,
         || "a token was stored in a revoked family".into(),
     )?;
     let next = token(fx, "rev-next", "rev");
     let rotated = store
         .commit_rotation(&a.token_hash, &fx.client_id, fx.now, &next)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     ensure(!rotated, || "a token of a revoked family rotated".into())
 }
 
@@ -196,18 +207,18 @@ async fn key_insert_if_none_active<S: KeyStore>(store: &S, fx: &Fixture) -> Chec
     let results = join_all(keys.iter().map(|k| store.insert_key_if_none_active(k))).await;
     let mut stored = Vec::new();
     for (k, r) in keys.iter().zip(results) {
-        if r.map_err(|e| e.0)? {
+        if r.map_err(|e| e.to_string())? {
             stored.push(k.kid.clone());
         }
     }
     ensure(stored.len() == 1, || {
         format!("{} keys stored", stored.len())
     })?;
-    let active = store.active_key(&alg).await.map_err(|e| e.0)?;
+    let active = store.active_key(&alg).await.map_err(|e| e.to_string())?;
     ensure(active.map(|k| k.kid) == stored.first().cloned(), || {
         "the active key is not the one stored".into()
     })?;
-    let published = store.published_keys().await.map_err(|e| e.0)?;
+    let published = store.published_keys().await.map_err(|e| e.to_string())?;
     let ours: Vec<&StoredKey> = published.iter().filter(|k| k.alg == alg).collect();
     ensure(ours.len() == 1 && ours[0].state == KeyState::Active, || {
         format!("published for the alg: {ours:?}")
@@ -227,7 +238,7 @@ async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixtu
     let mut counts = counts
         .into_iter()
         .collect::<Result<Vec<u32>, _>>()
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     counts.sort_unstable();
     ensure(counts == (1..=12).collect::<Vec<u32>>(), || {
         format!("concurrent counts {counts:?}")
@@ -237,14 +248,14 @@ async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixtu
     let locked = store
         .count_attempt(&user_key, ip, now + 49, &policy)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     ensure(locked > policy.max_failures, || {
         format!("inside the lock an attempt counted {locked}")
     })?;
     let after_lock = store
         .count_attempt(&user_key, ip, now + 50, &policy)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     ensure(after_lock == 1, || {
         format!("after the lock the count is {after_lock}, not 1")
     })?;
@@ -257,11 +268,11 @@ async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixtu
     store
         .commit_login(&login, now + 51, None)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     let fresh = store
         .count_attempt(&user_key, ip, now + 52, &policy)
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     ensure(fresh == 1, || format!("after a login the count is {fresh}"))
 }
 
@@ -276,9 +287,18 @@ async fn rule_save<S: ClaimsStore>(store: &S, fx: &Fixture) -> Check {
         }))
         .map_err(|e| e.to_string())
     };
-    store.put_rule(&rule("one")?).await.map_err(|e| e.0)?;
-    store.put_rule(&rule("two")?).await.map_err(|e| e.0)?;
-    let (rules, _) = store.pipeline("post-login").await.map_err(|e| e.0)?;
+    store
+        .put_rule(&rule("one")?)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .put_rule(&rule("two")?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (rules, _) = store
+        .pipeline("post-login")
+        .await
+        .map_err(|e| e.to_string())?;
     let mine: Vec<&Rule> = rules
         .iter()
         .filter(|r| r.rule_id == format!("conformance-{}", fx.run_id))

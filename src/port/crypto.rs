@@ -2,7 +2,7 @@
 //! WebCrypto (`edge::webcrypto`); natively, [`super::native_crypto::NativeCrypto`] (pure Rust).
 #![allow(async_fn_in_trait)]
 
-use crate::error::OAuthError;
+use crate::error::CryptoError;
 use crate::model::secret::Secret;
 
 /// JWS algorithms this issuer signs with (RFC 7518 §3.1).
@@ -54,7 +54,7 @@ pub struct GeneratedRsaKey {
 /// Platform cryptography.
 pub trait Crypto {
     /// The JWS signature of `input` with `key` (RFC 7518 §3.3, §3.4: ES256 gives `r || s`).
-    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError>;
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, CryptoError>;
 
     /// Checks an ES256 signature against a public JWK (JSON text) whose kid is `kid`.
     async fn verify_es256(
@@ -63,10 +63,10 @@ pub trait Crypto {
         public_jwk: &str,
         input: &[u8],
         signature: &[u8],
-    ) -> Result<bool, OAuthError>;
+    ) -> Result<bool, CryptoError>;
 
     /// A new 2048-bit RSA key with exponent 65537.
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError>;
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError>;
 
     /// PBKDF2-HMAC-SHA256 with a 32-byte output (RFC 8018 §5.2).
     async fn pbkdf2_sha256(
@@ -74,5 +74,5 @@ pub trait Crypto {
         password: &[u8],
         salt: &[u8],
         iterations: u32,
-    ) -> Result<[u8; 32], OAuthError>;
+    ) -> Result<[u8; 32], CryptoError>;
 }

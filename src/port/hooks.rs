@@ -1,5 +1,6 @@
 //! How hooks are reached: the transport port.
 
+use crate::error::HookError;
 use crate::model::Hook;
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +17,7 @@ pub trait HookTransport {
         hook: &'a Hook,
         body: String,
         signature: String,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, String>>;
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, HookError>>;
 }
 
 /// A transport for deployments and tests with no hooks: every delivery fails.
@@ -28,7 +29,7 @@ impl HookTransport for NoHooks {
         _hook: &'a Hook,
         _body: String,
         _signature: String,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, String>> {
-        Box::pin(async { Err("no hook transport is configured".to_string()) })
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, HookError>> {
+        Box::pin(async { Err(HookError::NoTransport) })
     }
 }

@@ -145,7 +145,7 @@ impl MemoryStore {
 
     fn commit_allowed(&self) -> Result<(), StoreError> {
         if self.failing_commits.get() {
-            return Err(StoreError("commit failed (test outage)".into()));
+            return Err(StoreError::backend("memory", "commit failed (test outage)"));
         }
         Ok(())
     }
@@ -305,7 +305,7 @@ impl RefreshStore for MemoryStore {
         }
         let mut all = self.refresh.borrow_mut();
         if all.iter().any(|r| r.token_hash == record.token_hash) {
-            return Err(StoreError("refresh token hash collision".into()));
+            return Err(StoreError::Conflict("refresh token hash collision".into()));
         }
         all.push(RefreshRecord {
             revoked_at: None,

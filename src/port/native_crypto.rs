@@ -1,7 +1,7 @@
 //! Pure-Rust implementation of the crypto port, for native tests and tools.
 
 use super::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
-use crate::error::OAuthError;
+use crate::error::CryptoError;
 use crate::model::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -13,12 +13,12 @@ use rsa::traits::PublicKeyParts;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativeCrypto;
 
-fn err(what: &str) -> impl Fn(String) -> OAuthError + '_ {
-    move |e| OAuthError::server(format!("{what}: {e}"))
+fn err(what: &'static str) -> impl Fn(String) -> CryptoError {
+    move |e| CryptoError::new(what, e)
 }
 
 impl Crypto for NativeCrypto {
-    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, CryptoError> {
         match key.alg {
             Alg::ES256 => {
                 let sk = p256::ecdsa::SigningKey::from_pkcs8_der(key.pkcs8.expose())
@@ -42,10 +42,10 @@ impl Crypto for NativeCrypto {
         public_jwk: &str,
         input: &[u8],
         signature: &[u8],
-    ) -> Result<bool, OAuthError> {
+    ) -> Result<bool, CryptoError> {
         let jwk: serde_json::Value =
             serde_json::from_str(public_jwk).map_err(|e| err("jwk")(e.to_string()))?;
-        let coordinate = |name: &str| -> Result<Vec<u8>, OAuthError> {
+        let coordinate = |name: &str| -> Result<Vec<u8>, CryptoError> {
             let bytes = URL_SAFE_NO_PAD
                 .decode(jwk[name].as_str().unwrap_or(""))
                 .map_err(|e| err("jwk")(e.to_string()))?;
@@ -68,7 +68,7 @@ impl Crypto for NativeCrypto {
         Ok(vk.verify(input, &sig).is_ok())
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
         let sk = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
             .map_err(|e| err("rsa keygen")(e.to_string()))?;
         let der = sk.to_pkcs8_der().map_err(|e| err("pkcs8")(e.to_string()))?;
@@ -84,7 +84,7 @@ impl Crypto for NativeCrypto {
         password: &[u8],
         salt: &[u8],
         iterations: u32,
-    ) -> Result<[u8; 32], OAuthError> {
+    ) -> Result<[u8; 32], CryptoError> {
         let mut out = [0u8; 32];
         pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, iterations, &mut out)
             .map_err(|e| err("pbkdf2")(e.to_string()))?;

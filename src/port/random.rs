@@ -1,16 +1,16 @@
 //! Randomness comes in through a trait so tests can fix it.
 
-use crate::error::OAuthError;
+use crate::error::CryptoError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 /// A source of cryptographically secure random bytes.
 pub trait Random {
     /// Fills `buf` with random bytes.
-    fn fill(&self, buf: &mut [u8]) -> Result<(), OAuthError>;
+    fn fill(&self, buf: &mut [u8]) -> Result<(), CryptoError>;
 
     /// `n` random bytes, base64url-encoded: identifiers such as `jti` (RFC 6749 §10.10).
-    fn token(&self, n: usize) -> Result<String, OAuthError> {
+    fn token(&self, n: usize) -> Result<String, CryptoError> {
         let mut buf = vec![0u8; n];
         self.fill(&mut buf)?;
         Ok(URL_SAFE_NO_PAD.encode(buf))
@@ -22,7 +22,7 @@ pub trait Random {
 pub struct OsRandom;
 
 impl Random for OsRandom {
-    fn fill(&self, buf: &mut [u8]) -> Result<(), OAuthError> {
-        getrandom::getrandom(buf).map_err(|e| OAuthError::server(format!("getrandom: {e}")))
+    fn fill(&self, buf: &mut [u8]) -> Result<(), CryptoError> {
+        getrandom::getrandom(buf).map_err(|e| CryptoError::new("getrandom", e))
     }
 }

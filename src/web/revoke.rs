@@ -41,7 +41,7 @@ async fn revoke_token<P: Stores, C: Crypto>(
     let unavailable = |e: crate::error::StoreError| {
         // §2.2.1: the client must learn that the token may still be valid.
         OAuthError {
-            log_detail: Some(e.0),
+            log_detail: Some(e.to_string()),
             ..OAuthError::new(
                 ErrorCode::TemporarilyUnavailable,
                 "revocation failed; try again",

@@ -1,7 +1,7 @@
 //! A tenant in the in-memory store, and a way to call the issuer as the Worker does.
 #![allow(dead_code)]
 
-use edge_issuer::error::OAuthError;
+use edge_issuer::error::{CryptoError, HookError};
 use edge_issuer::model::config::Config;
 use edge_issuer::model::secret::hash_client_secret;
 use edge_issuer::model::{Api, Client, ClientGrant, User};
@@ -331,7 +331,7 @@ pub fn verify_jwt(tenant: &Tenant, jwt: &str, audience: &str) -> serde_json::Val
 }
 
 /// Answers a hook request body.
-pub type Answerer = dyn Fn(&str) -> Result<Vec<u8>, String>;
+pub type Answerer = dyn Fn(&str) -> Result<Vec<u8>, HookError>;
 
 /// A hook receiver in the test process: records each delivery and answers with a function of
 /// the request body. It stands for the transport only; the pipeline around it is the real one.
@@ -347,10 +347,10 @@ impl edge_issuer::port::hooks::HookTransport for FakeHooks {
         _hook: &'a edge_issuer::model::Hook,
         body: String,
         signature: String,
-    ) -> edge_issuer::port::hooks::LocalBoxFuture<'a, Result<Vec<u8>, String>> {
+    ) -> edge_issuer::port::hooks::LocalBoxFuture<'a, Result<Vec<u8>, HookError>> {
         let result = match self.answer.borrow().as_ref() {
             Some(f) => f(&body),
-            None => Err("no answer configured".into()),
+            None => Err(HookError::Unreachable("no answer configured".into())),
         };
         self.seen.borrow_mut().push((body, signature));
         Box::pin(async move { result })
@@ -380,7 +380,7 @@ async fn yield_now() {
 }
 
 impl Crypto for YieldingCrypto {
-    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, OAuthError> {
+    async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, CryptoError> {
         yield_now().await;
         NativeCrypto.sign(key, input).await
     }
@@ -391,14 +391,14 @@ impl Crypto for YieldingCrypto {
         public_jwk: &str,
         input: &[u8],
         signature: &[u8],
-    ) -> Result<bool, OAuthError> {
+    ) -> Result<bool, CryptoError> {
         yield_now().await;
         NativeCrypto
             .verify_es256(kid, public_jwk, input, signature)
             .await
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, OAuthError> {
+    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
         yield_now().await;
         NativeCrypto.generate_rs256().await
     }
@@ -408,7 +408,7 @@ impl Crypto for YieldingCrypto {
         password: &[u8],
         salt: &[u8],
         iterations: u32,
-    ) -> Result<[u8; 32], OAuthError> {
+    ) -> Result<[u8; 32], CryptoError> {
         yield_now().await;
         self.pbkdf2_runs.set(self.pbkdf2_runs.get() + 1);
         NativeCrypto.pbkdf2_sha256(password, salt, iterations).await
@@ -453,6 +453,6 @@ pub fn hook(
 }
 
 /// How the tenant's hooks answer from now on: `Err` stands for a timeout or an outage.
-pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, String> + 'static) {
+pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'static) {
     *t.hooks.answer.borrow_mut() = Some(Box::new(f));
 }

@@ -7,7 +7,8 @@
 //! `{"access_token": {…}, "id_token": {…}, "userinfo": {…}, "drop_scopes": […], "deny": "…"}`,
 //! every member optional.
 
-use crate::model::{is_reserved, ClaimTarget, CustomClaims, TraceEntry};
+use crate::error::HookError;
+use crate::model::{is_reserved, ClaimTarget, CustomClaims, TraceAction, TraceEntry};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -44,14 +45,14 @@ pub struct Answer {
 
 impl Answer {
     /// Parses an answer body.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, HookError> {
         if bytes.len() > MAX_ANSWER_BYTES {
-            return Err(format!("answer is over {MAX_ANSWER_BYTES} bytes"));
+            return Err(HookError::TooLarge(MAX_ANSWER_BYTES));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        serde_json::from_slice(bytes).map_err(|e| format!("answer is not the expected JSON: {e}"))
+        serde_json::from_slice(bytes).map_err(|e| HookError::BadAnswer(e.to_string()))
     }
 
     /// Merges the answer's claims into `out`; reserved claims are dropped and traced.
@@ -64,18 +65,21 @@ impl Answer {
         ] {
             for (claim, value) in claims {
                 let (action, reason) = if is_reserved(&claim) {
-                    ("dropped", "reserved claim: the issuer sets it".to_string())
+                    (
+                        TraceAction::Dropped,
+                        "reserved claim: the issuer sets it".to_string(),
+                    )
                 } else if out
                     .target_mut(target)
                     .insert(claim.clone(), value)
                     .is_some()
                 {
                     (
-                        "overridden",
+                        TraceAction::Overridden,
                         "the hook's value wins over a rule's".to_string(),
                     )
                 } else {
-                    ("set", String::new())
+                    (TraceAction::Set, String::new())
                 };
                 trace.push(TraceEntry {
                     source: source.clone(),
@@ -119,7 +123,7 @@ mod tests {
         assert_eq!(out.access_token["https://x/urn"], "urn:1");
         assert!(trace
             .iter()
-            .any(|t| t.action == "dropped" && t.claim.as_deref() == Some("sub")));
+            .any(|t| t.action == TraceAction::Dropped && t.claim.as_deref() == Some("sub")));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use crate::model::secret::Secret;
 use crate::model::Issuance;
 use crate::model::StoredHook;
 use crate::model::{
-    CustomClaims, Hook, HookEndpoint, OnFailure, TraceEntry, Trigger, MAX_CUSTOM_CLAIM_BYTES,
+    CustomClaims, Hook, HookEndpoint, OnFailure, TraceAction, TraceEntry, Trigger,
+    MAX_CUSTOM_CLAIM_BYTES,
 };
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
@@ -65,7 +66,7 @@ pub async fn enrich(
         } else {
             out.trace.push(TraceEntry {
                 source: format!("rule:{}", rule.name),
-                action: "skipped",
+                action: TraceAction::Skipped,
                 target: None,
                 claim: None,
                 reason: "conditions not met".into(),
@@ -95,7 +96,10 @@ pub async fn enrich(
                     drop_scopes(issuance, &answer.drop_scopes, &source, &mut out.trace);
                     let before = out.trace.len();
                     answer.apply(&hook.name, &mut out.claims, &mut out.trace);
-                    for dropped in out.trace[before..].iter().filter(|t| t.action == "dropped") {
+                    for dropped in out.trace[before..]
+                        .iter()
+                        .filter(|t| t.action == TraceAction::Dropped)
+                    {
                         (pipeline.log)(&format!(
                             "hook {} tried to set reserved claim {}; dropped",
                             hook.name,
@@ -105,7 +109,7 @@ pub async fn enrich(
                 }
                 Err(why) if hook.on_failure == OnFailure::Skip => out.trace.push(TraceEntry {
                     source,
-                    action: "skipped",
+                    action: TraceAction::Skipped,
                     target: None,
                     claim: None,
                     reason: format!("hook failed and is set to skip: {why}"),
@@ -171,7 +175,7 @@ fn drop_scopes(
     issuance.scope = Scope::parse(&kept.join(" ")).unwrap_or_default();
     trace.push(TraceEntry {
         source: source.to_string(),
-        action: "scope_dropped",
+        action: TraceAction::ScopeDropped,
         target: None,
         claim: None,
         reason: drop.join(" "),
@@ -192,7 +196,10 @@ fn check_size(out: &Enrichment) -> Result<(), OAuthError> {
             let mut sources: Vec<&str> = out
                 .trace
                 .iter()
-                .filter(|t| t.target == Some(target) && matches!(t.action, "set" | "overridden"))
+                .filter(|t| {
+                    t.target == Some(target)
+                        && matches!(t.action, TraceAction::Set | TraceAction::Overridden)
+                })
                 .map(|t| t.source.as_str())
                 .collect();
             sources.dedup();

@@ -1,7 +1,7 @@
 //! Applying a rule: its conditions against the event, its assignments into the claims.
 
 use crate::model::rule::resolve_path;
-use crate::model::{CustomClaims, Rule, TraceEntry};
+use crate::model::{CustomClaims, Rule, TraceAction, TraceEntry};
 use serde_json::Value;
 
 impl Rule {
@@ -31,7 +31,7 @@ impl Rule {
     pub fn apply(&self, event: &Value, out: &mut CustomClaims, trace: &mut Vec<TraceEntry>) {
         let source = format!("rule:{}", self.name);
         for a in &self.assignments {
-            let entry = |action: &'static str, reason: String| TraceEntry {
+            let entry = |action: TraceAction, reason: String| TraceEntry {
                 source: source.clone(),
                 action,
                 target: Some(a.target),
@@ -39,7 +39,7 @@ impl Rule {
                 reason,
             };
             if let Err(why) = self.validate() {
-                trace.push(entry("dropped", why));
+                trace.push(entry(TraceAction::Dropped, why));
                 continue;
             }
             let value = match (&a.value, &a.path) {
@@ -47,7 +47,10 @@ impl Rule {
                 (None, Some(path)) => match resolve_path(event, path) {
                     Some(v) => v.clone(),
                     None => {
-                        trace.push(entry("skipped", format!("path {path} is not in the event")));
+                        trace.push(entry(
+                            TraceAction::Skipped,
+                            format!("path {path} is not in the event"),
+                        ));
                         continue;
                     }
                 },
@@ -55,13 +58,13 @@ impl Rule {
             };
             let claims = out.target_mut(a.target);
             let action = if claims.contains_key(&a.claim) {
-                "overridden"
+                TraceAction::Overridden
             } else {
-                "set"
+                TraceAction::Set
             };
             claims.insert(a.claim.clone(), value);
             let reason = match action {
-                "overridden" => "a later rule wins over an earlier one".to_string(),
+                TraceAction::Overridden => "a later rule wins over an earlier one".to_string(),
                 _ => String::new(),
             };
             trace.push(entry(action, reason));
@@ -146,7 +149,7 @@ mod tests {
         assert_eq!(out.access_token["https://x/roles"], json!(["admin"]));
         assert!(!out.access_token.contains_key("https://x/missing"));
         assert_eq!(out.id_token["https://x/urn"], "urn:x");
-        assert_eq!(trace[1].action, "skipped");
+        assert_eq!(trace[1].action, TraceAction::Skipped);
     }
 
     #[test]
