@@ -2,8 +2,6 @@
 //! KV stores, WebCrypto and the clock.
 
 mod d1;
-mod d1_claims;
-mod d1_users;
 mod hooks;
 mod kv_cache;
 mod webcrypto;

@@ -1,0 +1,138 @@
+//! Rules and hooks of the claims pipeline (schema in
+//! `migrations/0003_claims_rbac_orgs.sql`).
+
+use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::{OnFailure, Rule, StoredHook};
+use crate::port::ClaimsStore;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+#[derive(Deserialize)]
+struct RuleRow {
+    rule_id: String,
+    name: String,
+    trigger: String,
+    position: f64,
+    enabled: f64,
+    conditions: String,
+    assignments: String,
+    allow_user_controlled: f64,
+}
+
+#[derive(Deserialize)]
+struct HookRow {
+    hook_id: String,
+    name: String,
+    trigger: String,
+    position: f64,
+    enabled: f64,
+    url: Option<String>,
+    service: Option<String>,
+    secret: String,
+    timeout_ms: f64,
+    on_failure: String,
+}
+
+impl TryFrom<RuleRow> for Rule {
+    type Error = StoreError;
+    fn try_from(r: RuleRow) -> Result<Self, StoreError> {
+        Ok(Rule {
+            rule_id: r.rule_id,
+            name: r.name,
+            trigger: text_enum("trigger", &r.trigger)?,
+            position: r.position as i64,
+            enabled: flag(r.enabled),
+            conditions: json("conditions", &r.conditions)?,
+            assignments: json("assignments", &r.assignments)?,
+            allow_user_controlled: flag(r.allow_user_controlled),
+        })
+    }
+}
+
+impl TryFrom<HookRow> for StoredHook {
+    type Error = StoreError;
+    fn try_from(r: HookRow) -> Result<Self, StoreError> {
+        Ok(StoredHook {
+            hook_id: r.hook_id,
+            name: r.name,
+            trigger: text_enum("trigger", &r.trigger)?,
+            position: r.position as i64,
+            enabled: flag(r.enabled),
+            url: r.url,
+            service: r.service,
+            secret_enc: r.secret,
+            timeout_ms: int(r.timeout_ms),
+            on_failure: text_enum::<OnFailure>("on_failure", &r.on_failure)?,
+        })
+    }
+}
+
+impl ClaimsStore for D1Store {
+    async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
+        let rules = self
+            .db
+            .prepare(
+                "SELECT rule_id, name, trigger, position, enabled, conditions, assignments, \
+                 allow_user_controlled FROM rules WHERE trigger = ?1 AND enabled = 1 \
+                 ORDER BY position, rule_id",
+            )
+            .bind(&[trigger.into()])
+            .map_err(backend)?;
+        let hooks = self
+            .db
+            .prepare(
+                "SELECT hook_id, name, trigger, position, enabled, url, service, secret, \
+                 timeout_ms, on_failure FROM hooks WHERE trigger = ?1 AND enabled = 1 \
+                 ORDER BY position, hook_id",
+            )
+            .bind(&[trigger.into()])
+            .map_err(backend)?;
+        let results = self.db.batch(vec![rules, hooks]).await.map_err(backend)?;
+        let (Some(r), Some(h)) = (results.first(), results.get(1)) else {
+            return Err(StoreError::backend("d1", "batch returned too few results"));
+        };
+        let rules = r
+            .results::<RuleRow>()
+            .map_err(backend)?
+            .into_iter()
+            .map(Rule::try_from)
+            .collect::<Result<_, _>>()?;
+        let hooks = h
+            .results::<HookRow>()
+            .map_err(backend)?
+            .into_iter()
+            .map(StoredHook::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((rules, hooks))
+    }
+
+    async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        let now = JsValue::from_f64((js_sys::Date::now() / 1000.0).floor());
+        let conditions = json_arg(&rule.conditions)?;
+        let assignments = json_arg(&rule.assignments)?;
+        self.run(
+            "INSERT INTO rules (rule_id, name, trigger, position, enabled, conditions, assignments, \
+             allow_user_controlled, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) \
+             ON CONFLICT (rule_id) DO UPDATE SET name = excluded.name, trigger = excluded.trigger, \
+             position = excluded.position, enabled = excluded.enabled, conditions = excluded.conditions, \
+             assignments = excluded.assignments, allow_user_controlled = excluded.allow_user_controlled, \
+             updated_at = excluded.updated_at",
+            &[
+                rule.rule_id.as_str().into(),
+                rule.name.as_str().into(),
+                rule.trigger.as_str().into(),
+                JsValue::from_f64(rule.position as f64),
+                flag_arg(rule.enabled),
+                conditions,
+                assignments,
+                flag_arg(rule.allow_user_controlled),
+                now,
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+}

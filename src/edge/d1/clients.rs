@@ -1,0 +1,99 @@
+//! Clients and APIs.
+
+use super::codec::{flag, int, json, json_list};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::{Api, Client};
+use crate::port::ClientStore;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    grant_types: String,
+    default_audience: Option<String>,
+    /// JSON array of `ApiGrant`, aggregated in SQL.
+    grants: String,
+    refresh_absolute_lifetime: f64,
+    refresh_idle_lifetime: f64,
+    refresh_reuse_interval: f64,
+    id_token_signed_response_alg: String,
+    client_metadata: String,
+}
+
+#[derive(Deserialize)]
+struct ApiRow {
+    identifier: String,
+    name: String,
+    scopes: String,
+    token_lifetime: f64,
+    rbac_enabled: f64,
+    token_permissions: f64,
+    user_grantable_scopes: String,
+}
+
+impl ClientStore for D1Store {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let row: Option<ClientRow> = self
+            .first(
+                "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
+                   c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
+                   c.id_token_signed_response_alg, c.client_metadata, \
+                   (SELECT json_group_array(json_object( \
+                      'api', json_object('identifier', a.identifier, 'name', a.name, \
+                                         'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
+                                         'rbac_enabled', json(CASE a.rbac_enabled WHEN 0 THEN 'false' ELSE 'true' END), \
+                                         'token_permissions', json(CASE a.token_permissions WHEN 0 THEN 'false' ELSE 'true' END), \
+                                         'user_grantable_scopes', json(a.user_grantable_scopes)), \
+                      'scopes', json(g.scopes))) \
+                    FROM client_grants g JOIN apis a ON a.identifier = g.audience \
+                    WHERE g.client_id = c.client_id) AS grants \
+                 FROM clients c WHERE c.client_id = ?1",
+                &[client_id.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Client {
+                client_id: r.client_id,
+                name: r.name,
+                secret_hash: r.secret_hash,
+                grant_types: json_list("grant_types", &r.grant_types)?,
+                default_audience: r.default_audience,
+                grants: json("grants", &r.grants)?,
+                refresh_absolute_lifetime: int(r.refresh_absolute_lifetime),
+                refresh_idle_lifetime: int(r.refresh_idle_lifetime),
+                refresh_reuse_interval: int(r.refresh_reuse_interval),
+                id_token_signed_response_alg: r.id_token_signed_response_alg,
+                client_metadata: json("client_metadata", &r.client_metadata)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let row: Option<ApiRow> = self
+            .first(
+                "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, \
+                   user_grantable_scopes FROM apis WHERE identifier = ?1",
+                &[identifier.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Api {
+                identifier: r.identifier,
+                name: r.name,
+                scopes: json_list("scopes", &r.scopes)?,
+                token_lifetime: int(r.token_lifetime),
+                rbac_enabled: flag(r.rbac_enabled),
+                token_permissions: flag(r.token_permissions),
+                user_grantable_scopes: json_list(
+                    "user_grantable_scopes",
+                    &r.user_grantable_scopes,
+                )?,
+            })
+        })
+        .transpose()
+    }
+}

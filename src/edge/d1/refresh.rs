@@ -1,0 +1,121 @@
+//! Refresh tokens and their families.
+
+use super::codec::{int, num, opt, opt_int};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::RefreshRecord;
+use crate::port::RefreshStore;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+#[derive(Deserialize)]
+struct RefreshRow {
+    token_hash: String,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    audience: Option<String>,
+    scope: String,
+    auth_time: f64,
+    created_at: f64,
+    idle_expires_at: f64,
+    absolute_expires_at: f64,
+    used_at: Option<f64>,
+    revoked_at: Option<f64>,
+    org_id: Option<String>,
+}
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        RefreshRecord {
+            token_hash: r.token_hash,
+            family_id: r.family_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            audience: r.audience,
+            scope: r.scope,
+            auth_time: int(r.auth_time),
+            created_at: int(r.created_at),
+            idle_expires_at: int(r.idle_expires_at),
+            absolute_expires_at: int(r.absolute_expires_at),
+            used_at: opt_int(r.used_at),
+            revoked_at: opt_int(r.revoked_at),
+            org_id: r.org_id,
+        }
+    }
+}
+
+/// The columns of a refresh token, with its family's revocation time.
+const REFRESH_SELECT: &str = "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
+    t.audience, t.scope, t.auth_time, t.created_at, t.idle_expires_at, t.absolute_expires_at, \
+    t.used_at, f.revoked_at, t.org_id \
+    FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";
+
+/// Creates the family of `r` on its first token (a no-op for the next token of a family).
+pub(super) const INSERT_FAMILY: &str =
+    "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING";
+
+/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?12`.
+pub(super) fn insert_token(extra: &str) -> String {
+    format!(
+        "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, scope, \
+         auth_time, created_at, idle_expires_at, absolute_expires_at, org_id) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+         WHERE EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ?2 AND revoked_at IS NULL) {extra}"
+    )
+}
+
+pub(super) fn family_args(r: &RefreshRecord) -> Vec<JsValue> {
+    vec![
+        r.family_id.as_str().into(),
+        r.client_id.as_str().into(),
+        r.user_id.as_str().into(),
+        num(r.created_at),
+    ]
+}
+
+pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
+    vec![
+        r.token_hash.as_str().into(),
+        r.family_id.as_str().into(),
+        r.client_id.as_str().into(),
+        r.user_id.as_str().into(),
+        opt(&r.audience),
+        r.scope.as_str().into(),
+        num(r.auth_time),
+        num(r.created_at),
+        num(r.idle_expires_at),
+        num(r.absolute_expires_at),
+        opt(&r.org_id),
+    ]
+}
+
+impl RefreshStore for D1Store {
+    async fn insert_refresh(&self, r: &RefreshRecord) -> Result<bool, StoreError> {
+        // One batch (one transaction): create the family on its first token, then store the
+        // token only while the family is unrevoked. A revocation is a write to the family
+        // row, so it comes wholly before this batch (nothing stored) or after it (the new
+        // token is revoked with the rest).
+        let insert = insert_token("");
+        let changes = self
+            .batch(&[(INSERT_FAMILY, &family_args(r)), (&insert, &token_args(r))])
+            .await?;
+        Ok(changes.get(1).copied().unwrap_or(0) == 1)
+    }
+
+    async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let sql = format!("{REFRESH_SELECT} WHERE t.token_hash = ?1");
+        let row: Option<RefreshRow> = self.first(&sql, &[token_hash.into()]).await?;
+        Ok(row.map(RefreshRecord::from))
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE refresh_families SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
+            &[family_id.into(), num(now)],
+        )
+        .await
+        .map(|_| ())
+    }
+}
