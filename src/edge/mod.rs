@@ -19,6 +19,39 @@ use worker::{console_error, event, Context, Env, Request, Response, Result};
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
     static KEY_CACHE: &'static KeyCache = Box::leak(Box::new(KeyCache::new()));
+    /// The configuration, read from the Worker's vars and secrets at the first request.
+    static SETTINGS: std::cell::OnceCell<&'static Settings> = const { std::cell::OnceCell::new() };
+}
+
+/// What the vars and secrets configure. Read once per isolate: they cannot change while an
+/// isolate lives (a new deployment or secret starts new isolates).
+struct Settings {
+    config: Config,
+    /// `None` when `KEY_ENCRYPTION_KEY` is missing or malformed: signing fails closed.
+    kek: Option<Kek>,
+    /// The `BENCH` var is `1`: the measurement routes exist.
+    bench: bool,
+}
+
+/// The isolate's settings, read from `env` at the first request. A missing or bad `ISSUER`
+/// is not kept: every request answers `server_error` until the deployment is fixed.
+fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Settings, OAuthError> {
+    if let Some(s) = SETTINGS.with(|c| c.get().copied()) {
+        return Ok(s);
+    }
+    let config = env
+        .var("ISSUER")
+        .map_err(|_| OAuthError::server("ISSUER var is not set"))
+        .and_then(|v| Config::new(&v.to_string()))?;
+    let kek = match env.secret("KEY_ENCRYPTION_KEY") {
+        Ok(s) => Kek::from_base64(&s.to_string())
+            .map_err(|e| log(&e.to_string()))
+            .ok(),
+        Err(_) => None,
+    };
+    let bench = env.var("BENCH").is_ok_and(|v| v.to_string() == "1");
+    let settings: &'static Settings = Box::leak(Box::new(Settings { config, kek, bench }));
+    Ok(SETTINGS.with(|c| *c.get_or_init(|| settings)))
 }
 
 /// Wall-clock time from `Date.now()`.
@@ -41,12 +74,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     let log = |line: &str| console_error!("{line}");
-    let config = match env
-        .var("ISSUER")
-        .map_err(|_| OAuthError::server("ISSUER var is not set"))
-        .and_then(|v| Config::new(&v.to_string()))
-    {
-        Ok(c) => c,
+    let settings = match settings(env, &log) {
+        Ok(s) => s,
         Err(e) => {
             log(&e.to_string());
             return HttpResponse::error(&e);
@@ -60,17 +89,11 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         }
     };
     let stores = kv_cache::EdgeStores::new(d1::D1Store::new(db), env.kv("CACHE").ok(), ctx);
-    let kek = match env.secret("KEY_ENCRYPTION_KEY") {
-        Ok(s) => Kek::from_base64(&s.to_string())
-            .map_err(|e| log(&e.to_string()))
-            .ok(),
-        Err(_) => None,
-    };
     let issuer = Issuer {
-        config: &config,
+        config: &settings.config,
         stores: &stores,
         crypto: &webcrypto::WebCrypto,
-        kek: kek.as_ref(),
+        kek: settings.kek.as_ref(),
         clock: &WorkerClock,
         random: &OsRandom,
         key_cache: KEY_CACHE.with(|c| *c),
@@ -80,7 +103,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         country: req.header("cf-ipcountry"),
         hooks: &hooks::EdgeHooks { env },
     };
-    if env.var("BENCH").is_ok_and(|v| v.to_string() == "1") {
+    if settings.bench {
         match req.path.as_str() {
             webcrypto::BENCH_PATH => return webcrypto::bench_sign(&issuer, req).await,
             webcrypto::COUNTERS_PATH => return webcrypto::counters(),
