@@ -234,11 +234,7 @@ pub async fn bench_sign<P: Stores>(
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(1)
         .min(10_000);
-    let key = match issuer.keys() {
-        Ok(ring) => ring.signing_key(Alg::ES256).await,
-        Err(e) => Err(e),
-    };
-    let key = match key {
+    let key = match issuer.keys().signing_key(Alg::ES256).await {
         Ok(k) => k,
         Err(e) => return HttpResponse::error(&e),
     };

@@ -3,6 +3,7 @@
 //! what each flow uses; no flow of this layer takes it whole.
 
 use super::claims::pipeline::Pipeline;
+use super::exchange::TokenExchange;
 use super::facts::Facts;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
@@ -52,12 +53,6 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
         }
     }
 
-    /// The key-encryption key, or `server_error` when it is not configured.
-    pub fn kek(&self) -> Result<&'a Kek, OAuthError> {
-        self.kek
-            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))
-    }
-
     /// The claims pipeline's ports.
     pub fn pipeline(&self) -> Pipeline<'_, impl ClaimsStore + '_> {
         Pipeline {
@@ -68,15 +63,29 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
         }
     }
 
+    /// The token endpoint's exchange.
+    pub fn token_exchange(
+        &self,
+    ) -> TokenExchange<'_, P, C, impl ClaimsStore + '_, impl KeyStore + '_> {
+        TokenExchange {
+            ports: self.stores,
+            crypto: self.crypto,
+            random: self.random,
+            pipeline: self.pipeline(),
+            keys: self.keys(),
+            facts: self.facts(),
+        }
+    }
+
     /// The signing keys.
-    pub fn keys(&self) -> Result<KeyRing<'_, impl KeyStore + '_, C>, OAuthError> {
-        Ok(KeyRing {
+    pub fn keys(&self) -> KeyRing<'_, impl KeyStore + '_, C> {
+        KeyRing {
             store: self.stores.keys(),
             crypto: self.crypto,
-            kek: self.kek()?,
+            kek: self.kek,
             rng: self.random,
             clock: self.clock,
             cache: self.key_cache,
-        })
+        }
     }
 }

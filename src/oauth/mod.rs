@@ -4,10 +4,13 @@
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod exchange;
 pub mod facts;
 pub mod grant;
 pub mod issuer;
 pub mod keys;
 pub mod params;
 pub mod password;
+pub mod revocation;
 pub mod token;
+pub mod userinfo;

@@ -1,14 +1,9 @@
-//! The token endpoint (RFC 6749 §3.2): parse, authenticate the client, then check, enrich,
-//! sign and commit. Every answer carries `Cache-Control: no-store` (§5.1).
+//! The token endpoint (RFC 6749 §3.2) over HTTP: the body's parameters in, the token response
+//! or error out, every answer with `Cache-Control: no-store` (§5.1). The exchange itself is
+//! [`crate::oauth::exchange`]'s.
 
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::GrantType;
-use crate::oauth::claims::pipeline::enrich;
-use crate::oauth::client_auth::{authenticate, credentials};
-use crate::oauth::grant::checked::Checked;
-use crate::oauth::grant::{self, client_credentials, password, refresh_token};
 use crate::oauth::issuer::Issuer;
-use crate::oauth::token::issue;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
@@ -30,42 +25,10 @@ async fn exchange<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> Result<serde_json::Value, OAuthError> {
     let params = req.body_params()?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    let grant_type = GrantType::parse(grant_type)?;
-    let (ports, facts) = (issuer.stores, issuer.facts());
-    let client = authenticate(
-        issuer.stores.clients(),
-        &credentials(req.header("authorization"), &params)?,
-    )
-    .await?;
-
-    // Check: each grant yields an issuance and the writes it needs; nothing is stored yet.
-    let Checked {
-        mut issuance,
-        commit,
-    } = match grant_type {
-        GrantType::ClientCredentials => {
-            client_credentials::check(ports.clients(), &client, &params).await?
-        }
-        GrantType::Password => {
-            let (crypto, random) = (issuer.crypto, issuer.random);
-            password::check(ports, crypto, random, &facts, &client, &params).await?
-        }
-        GrantType::RefreshToken => refresh_token::check(ports, &facts, &client, &params).await?,
-    };
-
-    // Enrich: rules and hooks add custom claims, or deny.
-    issuance.custom = enrich(&issuer.pipeline(), &facts, &mut issuance)
-        .await?
-        .claims;
-
-    // Sign, then commit every write of the exchange at once.
-    let minted = issue(&issuer.keys()?, &facts, &issuance).await?;
-    let refresh = minted.refresh.as_ref();
-    grant::commit::commit(ports, facts.now, &issuance, commit, refresh).await?;
-    Ok(minted.body)
+    issuer
+        .token_exchange()
+        .run(req.header("authorization"), &params)
+        .await
 }
 
 /// §5.2 error; `invalid_client` is 401 and, as RFC 9110 §15.5.2 requires of every 401,

@@ -152,7 +152,7 @@ impl Tenant {
     pub fn mint(&self, issuance: &edge_issuer::model::Issuance) -> serde_json::Value {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
         let issuer = self.issuer(&NativeCrypto, &log);
-        let keys = issuer.keys().unwrap();
+        let keys = issuer.keys();
         pollster::block_on(edge_issuer::oauth::token::issue(
             &keys,
             &issuer.facts(),
