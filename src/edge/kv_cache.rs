@@ -1,6 +1,6 @@
 //! KV as an edge read cache in front of D1 for what every token request reads and what
 //! rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
-//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v4:`) so a
+//! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v5:`) so a
 //! change of the cached shape never reads old entries. Signing keys, users, login counters and
 //! refresh tokens are never cached here: they go straight to D1.
 
@@ -9,9 +9,9 @@ use crate::error::StoreError;
 use crate::model::Rule;
 use crate::model::{Api, Client, StoredHook};
 use crate::port::{
-    AttemptStore, ClaimsStore, ClientStore, DirectoryStore, ExchangeStore, HasAttempts, HasClaims,
-    HasClients, HasDirectory, HasExchange, HasKeys, HasRefresh, HasUsers, KeyStore, RefreshStore,
-    UserStore,
+    AttemptStore, ClaimsStore, ClientStore, CodeStore, DirectoryStore, ExchangeStore, HasAttempts,
+    HasClaims, HasClients, HasCodes, HasDirectory, HasExchange, HasKeys, HasRefresh, HasSessions,
+    HasUsers, KeyStore, RefreshStore, SessionStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -79,7 +79,7 @@ impl ClientStore for EdgeStores<'_> {
         // a miss): an unknown client_id then takes the same path as a known one, one KV
         // read, so response times do not tell which ids exist.
         let cached = self
-            .read_through(format!("v4:client:{client_id}"), async {
+            .read_through(format!("v5:client:{client_id}"), async {
                 let client = self.d1.client(client_id).await?;
                 Ok(Some(ClientEntry { client }))
             })
@@ -88,7 +88,7 @@ impl ClientStore for EdgeStores<'_> {
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.read_through(format!("v4:api:{identifier}"), self.d1.api(identifier))
+        self.read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
             .await
     }
 }
@@ -96,7 +96,7 @@ impl ClientStore for EdgeStores<'_> {
 impl ClaimsStore for EdgeStores<'_> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         // Rules and hooks are read on every token request and change rarely: one KV entry.
-        self.read_through(format!("v4:pipeline:{trigger}"), async {
+        self.read_through(format!("v5:pipeline:{trigger}"), async {
             self.d1.pipeline(trigger).await.map(Some)
         })
         .await
@@ -107,7 +107,7 @@ impl ClaimsStore for EdgeStores<'_> {
         self.d1.put_rule(rule).await?;
         // Write-through: drop the cached pipeline so the next request reads the new rule.
         if let Some(kv) = &self.kv {
-            kv.delete(&format!("v4:pipeline:{}", rule.trigger.as_str()))
+            kv.delete(&format!("v5:pipeline:{}", rule.trigger.as_str()))
                 .await
                 .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
         }
@@ -154,6 +154,18 @@ impl HasRefresh for EdgeStores<'_> {
 
 impl HasExchange for EdgeStores<'_> {
     fn exchange(&self) -> &impl ExchangeStore {
+        &self.d1
+    }
+}
+
+impl HasCodes for EdgeStores<'_> {
+    fn codes(&self) -> &impl CodeStore {
+        &self.d1
+    }
+}
+
+impl HasSessions for EdgeStores<'_> {
+    fn sessions(&self) -> &impl SessionStore {
         &self.d1
     }
 }

@@ -47,12 +47,29 @@ pub struct Client {
     /// Tenant-defined data about the client (JSON object), visible to rules and hooks.
     #[serde(default = "empty_object")]
     pub client_metadata: serde_json::Value,
+    /// Where /authorize may send the user back, compared as exact strings (Auth0's
+    /// "callbacks"; RFC 9700 §4.1.3).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Origins whose browser code may call the issuer (CORS) and receive `web_message`
+    /// responses, as `scheme://host[:port]`.
+    #[serde(default)]
+    pub web_origins: Vec<String>,
+    /// Where logout may send the user, compared as exact strings.
+    #[serde(default)]
+    pub allowed_logout_urls: Vec<String>,
 }
 
 impl Client {
     /// The client's grant on the API `audience`, if it has one.
     pub fn grant_for(&self, audience: &str) -> Option<&ApiGrant> {
         self.grants.iter().find(|g| g.api.identifier == audience)
+    }
+
+    /// Whether the client is public: no secret, so it proves nothing at the token endpoint
+    /// but its `client_id` (and, for codes, the PKCE verifier).
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
     }
 
     /// Whether the client may use `grant_type`.

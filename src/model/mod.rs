@@ -4,6 +4,7 @@
 
 pub mod claims;
 pub mod client;
+pub mod code;
 pub mod config;
 pub mod grant_type;
 pub mod hook;
@@ -14,6 +15,7 @@ pub mod refresh;
 pub mod rule;
 pub mod scope;
 pub mod secret;
+pub mod session;
 pub mod user;
 
 pub use claims::{
@@ -21,6 +23,7 @@ pub use claims::{
     MAX_CUSTOM_CLAIM_BYTES, RESERVED_CLAIMS,
 };
 pub use client::{Api, ApiGrant, Client, ClientGrant};
+pub use code::AuthorizationCode;
 pub use config::Config;
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
@@ -31,4 +34,5 @@ pub use refresh::RefreshRecord;
 pub use rule::Rule;
 pub use scope::Scope;
 pub use secret::Secret;
+pub use session::Session;
 pub use user::{LockoutPolicy, User, UserAccess};

@@ -4,8 +4,13 @@
 //! `BENCH` var is `1`). Each case checks one written contract, concurrency included: on
 //! workerd the concurrent calls really interleave at D1's I/O.
 
-use super::{AttemptStore, ClaimsStore, ExchangeStore, KeyStore, Login, RefreshStore};
-use crate::model::{KeyState, LockoutPolicy, RefreshRecord, Rule, StoredKey};
+use super::{
+    AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, RefreshStore,
+    SessionStore,
+};
+use crate::model::{
+    AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
+};
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -41,7 +46,13 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
 /// Runs every case against `store`.
 pub async fn run<S>(store: &S, fx: &Fixture) -> Vec<Outcome>
 where
-    S: KeyStore + AttemptStore + RefreshStore + ExchangeStore + ClaimsStore,
+    S: KeyStore
+        + AttemptStore
+        + RefreshStore
+        + ExchangeStore
+        + ClaimsStore
+        + CodeStore
+        + SessionStore,
 {
     let mut out = Vec::new();
     let mut record = |case: &'static str, result: Check| {
@@ -70,7 +81,152 @@ where
         "a saved rule is in the pipeline, once",
         rule_save(store, fx).await,
     );
+    record(
+        "one of 20 concurrent redemptions of a code wins",
+        concurrent_redemption(store, fx).await,
+    );
+    record(
+        "a sign-in stores its session and code together; logout ends the session",
+        authorization_and_session(store, fx).await,
+    );
     out
+}
+
+fn code(fx: &Fixture, name: &str) -> AuthorizationCode {
+    AuthorizationCode {
+        code_hash: format!("conformance-{}-{name}", fx.run_id),
+        client_id: fx.client_id.clone(),
+        user_id: fx.user_id.clone(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: None,
+        nonce: None,
+        scope: "openid offline_access".into(),
+        audience: None,
+        org_id: None,
+        session_id: None,
+        auth_time: fx.now,
+        created_at: fx.now,
+        expires_at: fx.now + 60,
+        used_at: None,
+        family_id: None,
+    }
+}
+
+async fn concurrent_redemption<S: CodeStore + ExchangeStore + RefreshStore>(
+    store: &S,
+    fx: &Fixture,
+) -> Check {
+    let c = code(fx, "code-race");
+    store.insert_code(&c).await.map_err(|e| e.to_string())?;
+    let families: Vec<RefreshRecord> = (0..20)
+        .map(|i| token(fx, &format!("code-race-{i}"), &format!("code-race-{i}")))
+        .collect();
+    let results = join_all(
+        families
+            .iter()
+            .map(|r| store.commit_redemption(&c.code_hash, &fx.client_id, fx.now, Some(r))),
+    )
+    .await;
+    let mut winners = Vec::new();
+    for (r, won) in families.iter().zip(results) {
+        if won.map_err(|e| e.to_string())? {
+            winners.push(r);
+        }
+    }
+    ensure(winners.len() == 1, || {
+        format!("{} redemptions won", winners.len())
+    })?;
+    let stored = store
+        .find_code(&c.code_hash)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the code is gone")?;
+    ensure(
+        stored.used_at == Some(fx.now) && stored.family_id == Some(winners[0].family_id.clone()),
+        || {
+            format!(
+                "the code records {:?} / {:?}",
+                stored.used_at, stored.family_id
+            )
+        },
+    )?;
+    for r in &families {
+        let found = store
+            .find_refresh(&r.token_hash)
+            .await
+            .map_err(|e| e.to_string())?;
+        ensure(
+            found.is_some() == (r.family_id == winners[0].family_id),
+            || format!("token {} stored: {}", r.token_hash, found.is_some()),
+        )?;
+    }
+    // An expired code is not redeemed.
+    let old = AuthorizationCode {
+        expires_at: fx.now,
+        ..code(fx, "code-expired")
+    };
+    store.insert_code(&old).await.map_err(|e| e.to_string())?;
+    let redeemed = store
+        .commit_redemption(&old.code_hash, &fx.client_id, fx.now, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(!redeemed, || "an expired code was redeemed".into())
+}
+
+async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
+    store: &S,
+    fx: &Fixture,
+) -> Check {
+    let session = Session {
+        session_id: format!("conformance-{}-session", fx.run_id),
+        user_id: fx.user_id.clone(),
+        auth_time: fx.now,
+        created_at: fx.now,
+        idle_expires_at: fx.now + 100,
+        absolute_expires_at: fx.now + 200,
+    };
+    let c = AuthorizationCode {
+        session_id: Some(session.session_id.clone()),
+        ..code(fx, "code-session")
+    };
+    store
+        .commit_authorization(None, fx.now, Some(&session), &c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let read = |id: &str| {
+        let id = id.to_string();
+        async move { store.session(&id).await.map_err(|e| e.to_string()) }
+    };
+    ensure(
+        read(&session.session_id).await?.as_ref() == Some(&session),
+        || "the session was not stored as given".into(),
+    )?;
+    ensure(
+        store
+            .find_code(&c.code_hash)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some(),
+        || "the code was not stored".into(),
+    )?;
+    // Idle expiry moves, never past the absolute one.
+    store
+        .touch_session(&session.session_id, fx.now + 500)
+        .await
+        .map_err(|e| e.to_string())?;
+    let touched = read(&session.session_id)
+        .await?
+        .ok_or("the session is gone")?;
+    ensure(touched.idle_expires_at == fx.now + 200, || {
+        format!("idle expiry {}", touched.idle_expires_at)
+    })?;
+    store
+        .delete_session(&session.session_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    ensure(read(&session.session_id).await?.is_none(), || {
+        "the session outlived logout".into()
+    })
 }
 
 fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {

@@ -34,6 +34,8 @@ pub struct MemoryStore {
     orgs: RefCell<Vec<Organization>>,
     /// (org id, user id)
     members: RefCell<Vec<(String, String)>>,
+    codes: RefCell<Vec<AuthorizationCode>>,
+    sessions: RefCell<Vec<Session>>,
 }
 
 /// A role: its name and its permissions as (audience, permission).
@@ -83,6 +85,25 @@ impl MemoryStore {
     pub fn retire_key(&self, kid: &str, now: u64) {
         for k in self.keys.borrow_mut().iter_mut().filter(|k| k.kid == kid) {
             k.state = KeyState::Retired { since: now };
+        }
+    }
+
+    /// Records a successful login: forgets its attempts, counts it, stores a rehash.
+    fn record_login(&self, login: &Login, now: u64) {
+        self.attempts
+            .borrow_mut()
+            .remove(&(login.user_key.clone(), login.ip.clone()));
+        if let Some(u) = self
+            .users
+            .borrow_mut()
+            .iter_mut()
+            .find(|u| u.user_id == login.user_id)
+        {
+            u.last_login = Some(now);
+            u.logins_count += 1;
+            if let Some(hash) = &login.rehash {
+                u.password_hash = Some(hash.clone());
+            }
         }
     }
 
@@ -342,21 +363,7 @@ impl ExchangeStore for MemoryStore {
             // A new family: it cannot be revoked yet, so the insert cannot be refused.
             self.insert_refresh(r).await?;
         }
-        self.attempts
-            .borrow_mut()
-            .remove(&(login.user_key.clone(), login.ip.clone()));
-        if let Some(u) = self
-            .users
-            .borrow_mut()
-            .iter_mut()
-            .find(|u| u.user_id == login.user_id)
-        {
-            u.last_login = Some(now);
-            u.logins_count += 1;
-            if let Some(hash) = &login.rehash {
-                u.password_hash = Some(hash.clone());
-            }
-        }
+        self.record_login(login, now);
         Ok(())
     }
 
@@ -384,6 +391,99 @@ impl ExchangeStore for MemoryStore {
             r.used_at = Some(now);
         }
         self.insert_refresh(next).await
+    }
+
+    async fn commit_authorization(
+        &self,
+        login: Option<&Login>,
+        now: u64,
+        session: Option<&Session>,
+        code: &AuthorizationCode,
+    ) -> Result<(), StoreError> {
+        self.commit_allowed()?;
+        self.insert_code(code).await?;
+        if let Some(login) = login {
+            self.record_login(login, now);
+        }
+        if let Some(s) = session {
+            self.sessions.borrow_mut().push(s.clone());
+        }
+        Ok(())
+    }
+
+    async fn commit_redemption(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<bool, StoreError> {
+        self.commit_allowed()?;
+        {
+            let mut codes = self.codes.borrow_mut();
+            let Some(code) = codes.iter_mut().find(|c| {
+                c.code_hash == code_hash
+                    && c.client_id == client_id
+                    && c.used_at.is_none()
+                    && c.expires_at > now
+            }) else {
+                return Ok(false);
+            };
+            code.used_at = Some(now);
+            code.family_id = refresh.map(|r| r.family_id.clone());
+        }
+        if let Some(r) = refresh {
+            // A new family: it cannot be revoked yet, so the insert cannot be refused.
+            self.insert_refresh(r).await?;
+        }
+        Ok(true)
+    }
+}
+
+impl CodeStore for MemoryStore {
+    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        let mut codes = self.codes.borrow_mut();
+        if codes.iter().any(|c| c.code_hash == code.code_hash) {
+            return Err(StoreError::Conflict(
+                "authorization code hash collision".into(),
+            ));
+        }
+        codes.push(code.clone());
+        Ok(())
+    }
+
+    async fn find_code(&self, code_hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
+        let codes = self.codes.borrow();
+        Ok(codes.iter().find(|c| c.code_hash == code_hash).cloned())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
+        let sessions = self.sessions.borrow();
+        Ok(sessions
+            .iter()
+            .find(|s| s.session_id == session_id)
+            .cloned())
+    }
+
+    async fn touch_session(
+        &self,
+        session_id: &str,
+        idle_expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let mut sessions = self.sessions.borrow_mut();
+        for s in sessions.iter_mut().filter(|s| s.session_id == session_id) {
+            s.idle_expires_at = idle_expires_at.min(s.absolute_expires_at);
+        }
+        Ok(())
+    }
+
+    async fn delete_session(&self, session_id: &str) -> Result<(), StoreError> {
+        self.sessions
+            .borrow_mut()
+            .retain(|s| s.session_id != session_id);
+        Ok(())
     }
 }
 
@@ -464,6 +564,18 @@ impl DirectoryStore for MemoryStore {
 }
 
 // The memory store is every port at once.
+impl HasCodes for MemoryStore {
+    fn codes(&self) -> &impl CodeStore {
+        self
+    }
+}
+
+impl HasSessions for MemoryStore {
+    fn sessions(&self) -> &impl SessionStore {
+        self
+    }
+}
+
 impl HasClients for MemoryStore {
     fn clients(&self) -> &impl ClientStore {
         self

@@ -10,6 +10,7 @@
 pub mod claims;
 pub mod clients;
 pub mod clock;
+pub mod codes;
 pub mod conformance;
 pub mod crypto;
 pub mod directory;
@@ -20,13 +21,16 @@ pub mod memory;
 pub mod native_crypto;
 pub mod random;
 pub mod refresh;
+pub mod sessions;
 pub mod users;
 
 pub use claims::ClaimsStore;
 pub use clients::ClientStore;
+pub use codes::CodeStore;
 pub use directory::DirectoryStore;
 pub use keys::KeyStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore};
+pub use sessions::SessionStore;
 pub use users::{AttemptStore, UserStore};
 
 /// Each storage port behind an accessor of its own, so a flow's bounds name exactly the ports
@@ -64,11 +68,28 @@ pub trait HasClaims {
 pub trait HasDirectory {
     fn directory(&self) -> &impl DirectoryStore;
 }
+/// See [`HasClients`].
+pub trait HasCodes {
+    fn codes(&self) -> &impl CodeStore;
+}
+/// See [`HasClients`].
+pub trait HasSessions {
+    fn sessions(&self) -> &impl SessionStore;
+}
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
 pub trait Stores:
-    HasClients + HasKeys + HasUsers + HasAttempts + HasRefresh + HasExchange + HasClaims + HasDirectory
+    HasClients
+    + HasKeys
+    + HasUsers
+    + HasAttempts
+    + HasRefresh
+    + HasExchange
+    + HasClaims
+    + HasDirectory
+    + HasCodes
+    + HasSessions
 {
 }
 
@@ -81,5 +102,7 @@ impl<T> Stores for T where
         + HasExchange
         + HasClaims
         + HasDirectory
+        + HasCodes
+        + HasSessions
 {
 }

@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::RefreshRecord;
+use crate::model::{AuthorizationCode, RefreshRecord, Session};
 
 /// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
 /// a property of the family, not of single tokens.
@@ -61,5 +61,31 @@ pub trait ExchangeStore {
         client_id: &str,
         now: u64,
         next: &RefreshRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// A sign-in at /authorize: records `login` (as [`ExchangeStore::commit_login`] does)
+    /// when a password was entered, stores `session` when one starts, and stores `code`.
+    ///
+    /// Contract: all of it or none of it.
+    async fn commit_authorization(
+        &self,
+        login: Option<&Login>,
+        now: u64,
+        session: Option<&Session>,
+        code: &AuthorizationCode,
+    ) -> Result<(), StoreError>;
+
+    /// A code redemption: marks the code `code_hash` used, records `refresh`'s family on it
+    /// and stores `refresh` (the first token of a new family) if any, if and only if the code
+    /// is unused, unexpired at `now` and issued to `client_id`; reports whether it did.
+    ///
+    /// Contract: one atomic compare-and-set: of any number of concurrent calls for one code
+    /// at most one returns `true`, and a call that returns `false` stored nothing.
+    async fn commit_redemption(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError>;
 }

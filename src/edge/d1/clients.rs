@@ -21,6 +21,9 @@ struct ClientRow {
     refresh_reuse_interval: f64,
     id_token_signed_response_alg: String,
     client_metadata: String,
+    redirect_uris: String,
+    web_origins: String,
+    allowed_logout_urls: String,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +44,7 @@ impl ClientStore for D1Store {
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
                    c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
                    c.id_token_signed_response_alg, c.client_metadata, \
+                   c.redirect_uris, c.web_origins, c.allowed_logout_urls, \
                    (SELECT json_group_array(json_object( \
                       'api', json_object('identifier', a.identifier, 'name', a.name, \
                                          'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
@@ -67,6 +71,9 @@ impl ClientStore for D1Store {
                 refresh_reuse_interval: int(r.refresh_reuse_interval),
                 id_token_signed_response_alg: r.id_token_signed_response_alg,
                 client_metadata: json("client_metadata", &r.client_metadata)?,
+                redirect_uris: json_list("redirect_uris", &r.redirect_uris)?,
+                web_origins: json_list("web_origins", &r.web_origins)?,
+                allowed_logout_urls: json_list("allowed_logout_urls", &r.allowed_logout_urls)?,
             })
         })
         .transpose()

@@ -1,10 +1,12 @@
 //! The one atomic write of each token exchange.
 
 use super::codec::{num, opt};
+use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
+use super::sessions::{session_args, INSERT_SESSION};
 use super::D1Store;
 use crate::error::StoreError;
-use crate::model::RefreshRecord;
+use crate::model::{AuthorizationCode, RefreshRecord, Session};
 use crate::port::{ExchangeStore, Login};
 use wasm_bindgen::JsValue;
 
@@ -15,24 +17,13 @@ impl ExchangeStore for D1Store {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<(), StoreError> {
-        let forget: [JsValue; 2] = [login.user_key.as_str().into(), login.ip.as_str().into()];
-        let record: [JsValue; 3] = [login.user_id.as_str().into(), num(now), opt(&login.rehash)];
+        let [forget, record] = login_args(login, now);
         let insert = insert_token("");
         let (family, token) = match refresh {
             Some(r) => (family_args(r), token_args(r)),
             None => (Vec::new(), Vec::new()),
         };
-        let mut statements: Vec<(&str, &[JsValue])> = vec![
-            (
-                "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2",
-                &forget,
-            ),
-            (
-                "UPDATE users SET last_login = ?2, logins_count = logins_count + 1, \
-                 password_hash = coalesce(?3, password_hash) WHERE user_id = ?1",
-                &record,
-            ),
-        ];
+        let mut statements: Vec<(&str, &[JsValue])> = vec![(FORGET, &forget), (RECORD, &record)];
         if refresh.is_some() {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
@@ -77,4 +68,80 @@ impl ExchangeStore for D1Store {
             .await?;
         Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
+
+    async fn commit_authorization(
+        &self,
+        login: Option<&Login>,
+        now: u64,
+        session: Option<&Session>,
+        code: &AuthorizationCode,
+    ) -> Result<(), StoreError> {
+        let login = login.map(|l| login_args(l, now));
+        let session = session.map(session_args);
+        let code = code_args(code);
+        let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
+        if let Some([forget, record]) = &login {
+            statements.push((FORGET, forget));
+            statements.push((RECORD, record));
+        }
+        if let Some(session) = &session {
+            statements.push((INSERT_SESSION, session));
+        }
+        statements.push((INSERT_CODE, &code));
+        self.batch(&statements).await.map(|_| ())
+    }
+
+    async fn commit_redemption(
+        &self,
+        code_hash: &str,
+        client_id: &str,
+        now: u64,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<bool, StoreError> {
+        // One batch: the compare-and-set marks the code used and names the family issued
+        // from it; the family and its first token are stored only if this very batch did
+        // that, so a lost race stores nothing.
+        let family_id = refresh.map(|r| r.family_id.clone());
+        let redeem: [JsValue; 4] = [
+            code_hash.into(),
+            client_id.into(),
+            num(now),
+            opt(&family_id),
+        ];
+        let (mut family, token) = match refresh {
+            Some(r) => (family_args(r), token_args(r)),
+            None => (Vec::new(), Vec::new()),
+        };
+        family.push(code_hash.into());
+        let insert = insert_token("");
+        let mut statements: Vec<(&str, &[JsValue])> = vec![(
+            "UPDATE authorization_codes SET used_at = ?3, family_id = ?4 \
+             WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL AND expires_at > ?3",
+            &redeem,
+        )];
+        if refresh.is_some() {
+            statements.push((
+                "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM authorization_codes \
+                 WHERE code_hash = ?5 AND family_id = ?1)",
+                &family,
+            ));
+            statements.push((&insert, &token));
+        }
+        let changes = self.batch(&statements).await?;
+        Ok(changes.first().copied().unwrap_or(0) == 1)
+    }
+}
+
+/// Forgets the attempts of a login's (user key, IP).
+const FORGET: &str = "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2";
+/// Records a login on the user: when, how many, and a rehash if any.
+const RECORD: &str = "UPDATE users SET last_login = ?2, logins_count = logins_count + 1, \
+     password_hash = coalesce(?3, password_hash) WHERE user_id = ?1";
+
+fn login_args(login: &Login, now: u64) -> [Vec<JsValue>; 2] {
+    [
+        vec![login.user_key.as_str().into(), login.ip.as_str().into()],
+        vec![login.user_id.as_str().into(), num(now), opt(&login.rehash)],
+    ]
 }

@@ -6,10 +6,12 @@ mod attempts;
 mod claims;
 mod clients;
 pub mod codec;
+mod codes;
 mod directory;
 mod exchange;
 mod keys;
 mod refresh;
+mod sessions;
 mod users;
 
 use crate::error::StoreError;

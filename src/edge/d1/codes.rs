@@ -1,0 +1,89 @@
+//! Authorization codes.
+
+use super::codec::{int, num, opt, opt_int};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::AuthorizationCode;
+use crate::port::CodeStore;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+#[derive(Deserialize)]
+struct CodeRow {
+    code_hash: String,
+    client_id: String,
+    user_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    nonce: Option<String>,
+    scope: String,
+    audience: Option<String>,
+    org_id: Option<String>,
+    session_id: Option<String>,
+    auth_time: f64,
+    created_at: f64,
+    expires_at: f64,
+    used_at: Option<f64>,
+    family_id: Option<String>,
+}
+
+impl From<CodeRow> for AuthorizationCode {
+    fn from(r: CodeRow) -> Self {
+        AuthorizationCode {
+            code_hash: r.code_hash,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            redirect_uri: r.redirect_uri,
+            code_challenge: r.code_challenge,
+            nonce: r.nonce,
+            scope: r.scope,
+            audience: r.audience,
+            org_id: r.org_id,
+            session_id: r.session_id,
+            auth_time: int(r.auth_time),
+            created_at: int(r.created_at),
+            expires_at: int(r.expires_at),
+            used_at: opt_int(r.used_at),
+            family_id: r.family_id,
+        }
+    }
+}
+
+const COLUMNS: &str = "code_hash, client_id, user_id, redirect_uri, code_challenge, nonce, \
+    scope, audience, org_id, session_id, auth_time, created_at, expires_at, used_at, family_id";
+
+/// Stores a new code (unredeemed).
+pub(super) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, \
+    user_id, redirect_uri, code_challenge, nonce, scope, audience, org_id, session_id, \
+    auth_time, created_at, expires_at) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+pub(super) fn code_args(c: &AuthorizationCode) -> Vec<JsValue> {
+    vec![
+        c.code_hash.as_str().into(),
+        c.client_id.as_str().into(),
+        c.user_id.as_str().into(),
+        c.redirect_uri.as_str().into(),
+        opt(&c.code_challenge),
+        opt(&c.nonce),
+        c.scope.as_str().into(),
+        opt(&c.audience),
+        opt(&c.org_id),
+        opt(&c.session_id),
+        num(c.auth_time),
+        num(c.created_at),
+        num(c.expires_at),
+    ]
+}
+
+impl CodeStore for D1Store {
+    async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        self.run(INSERT_CODE, &code_args(code)).await.map(|_| ())
+    }
+
+    async fn find_code(&self, code_hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM authorization_codes WHERE code_hash = ?1");
+        let row: Option<CodeRow> = self.first(&sql, &[code_hash.into()]).await?;
+        Ok(row.map(AuthorizationCode::from))
+    }
+}

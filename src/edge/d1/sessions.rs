@@ -1,0 +1,78 @@
+//! Single sign-on sessions.
+
+use super::codec::{int, num};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::Session;
+use crate::port::SessionStore;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+#[derive(Deserialize)]
+struct SessionRow {
+    session_id: String,
+    user_id: String,
+    auth_time: f64,
+    created_at: f64,
+    idle_expires_at: f64,
+    absolute_expires_at: f64,
+}
+
+/// Stores a new session.
+pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (session_id, user_id, \
+    auth_time, created_at, idle_expires_at, absolute_expires_at) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+pub(super) fn session_args(s: &Session) -> Vec<JsValue> {
+    vec![
+        s.session_id.as_str().into(),
+        s.user_id.as_str().into(),
+        num(s.auth_time),
+        num(s.created_at),
+        num(s.idle_expires_at),
+        num(s.absolute_expires_at),
+    ]
+}
+
+impl SessionStore for D1Store {
+    async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
+        let row: Option<SessionRow> = self
+            .first(
+                "SELECT session_id, user_id, auth_time, created_at, idle_expires_at, \
+                 absolute_expires_at FROM sessions WHERE session_id = ?1",
+                &[session_id.into()],
+            )
+            .await?;
+        Ok(row.map(|r| Session {
+            session_id: r.session_id,
+            user_id: r.user_id,
+            auth_time: int(r.auth_time),
+            created_at: int(r.created_at),
+            idle_expires_at: int(r.idle_expires_at),
+            absolute_expires_at: int(r.absolute_expires_at),
+        }))
+    }
+
+    async fn touch_session(
+        &self,
+        session_id: &str,
+        idle_expires_at: u64,
+    ) -> Result<(), StoreError> {
+        self.run(
+            "UPDATE sessions SET idle_expires_at = min(?2, absolute_expires_at) \
+             WHERE session_id = ?1",
+            &[session_id.into(), num(idle_expires_at)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_session(&self, session_id: &str) -> Result<(), StoreError> {
+        self.run(
+            "DELETE FROM sessions WHERE session_id = ?1",
+            &[session_id.into()],
+        )
+        .await
+        .map(|_| ())
+    }
+}
