@@ -97,7 +97,7 @@ async function setPipeline({ rules = [], hooks = [] }) {
   await iss.db.prepare("DELETE FROM rules WHERE trigger = 'credentials-exchange'").run();
   await iss.db.prepare('DELETE FROM hooks').run();
   for (const stmt of seedStatements({ rules, hooks }, { issuer: iss.issuer, kek: TEST_KEK })) await iss.db.prepare(stmt).run();
-  await (await iss.kv()).delete('v4:pipeline:credentials-exchange');
+  await (await iss.kv()).delete('v5:pipeline:credentials-exchange');
 }
 const ccRules = DEV_SEED.rules.filter((r) => r.trigger === 'credentials-exchange');
 const twoRules = [

@@ -21,6 +21,12 @@ pub enum ErrorCode {
     /// RFC 7009 §2.2.1: the revocation could not be done now; the token may still be valid.
     TemporarilyUnavailable,
     ServerError,
+    /// RFC 6749 §4.1.2.1: the authorization endpoint serves only `code`.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1: the user or a rule refused.
+    AccessDenied,
+    /// OIDC Core §3.1.2.6: `prompt=none` and no usable session.
+    LoginRequired,
 }
 
 impl ErrorCode {
@@ -37,6 +43,9 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::LoginRequired => "login_required",
         }
     }
 
@@ -263,6 +272,9 @@ mod tests {
             (ErrorCode::InvalidToken, 401),
             (ErrorCode::TemporarilyUnavailable, 503),
             (ErrorCode::ServerError, 500),
+            (ErrorCode::UnsupportedResponseType, 400),
+            (ErrorCode::AccessDenied, 400),
+            (ErrorCode::LoginRequired, 400),
         ];
         for (code, status) in table {
             assert_eq!(code.status(), status, "{}", code.as_str());

@@ -83,7 +83,8 @@ fn error_table_matches_rfc6749_5_2() {
     type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, u16, &'a str);
     let cases: Vec<Case> = vec![
         ("", good, 400, "invalid_request"),
-        ("grant_type=authorization_code", good, 400, "unsupported_grant_type"),
+        ("grant_type=authorization_code", good, 400, "unauthorized_client"),
+        ("grant_type=implicit", good, 400, "unsupported_grant_type"),
         ("grant_type=password&username=a&password=b", good, 400, "unauthorized_client"),
         ("grant_type=client_credentials", None, 401, "invalid_client"),
         ("grant_type=client_credentials", Some((M2M_ID, "bad")), 401, "invalid_client"),
@@ -238,7 +239,12 @@ fn discovery_lists_exactly_what_exists() {
     );
     assert_eq!(
         meta["grant_types_supported"],
-        json!(["client_credentials", "password", "refresh_token"])
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "password",
+            "refresh_token"
+        ])
     );
     assert_eq!(
         meta["token_endpoint_auth_methods_supported"],
@@ -249,12 +255,13 @@ fn discovery_lists_exactly_what_exists() {
         json!(["ES256", "RS256"])
     );
     assert_eq!(meta["request_uri_parameter_supported"], false);
-    assert!(
-        meta.get("authorization_endpoint").is_none(),
-        "no /authorize yet"
+    assert_eq!(
+        meta["authorization_endpoint"],
+        "https://id.example.com/authorize"
     );
     // Every advertised endpoint answers on this issuer.
     for key in [
+        "authorization_endpoint",
         "token_endpoint",
         "jwks_uri",
         "userinfo_endpoint",

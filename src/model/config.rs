@@ -104,4 +104,7 @@ pub mod paths {
     pub const TOKEN: &str = "/oauth/token";
     pub const REVOKE: &str = "/oauth/revoke";
     pub const USERINFO: &str = "/userinfo";
+    pub const AUTHORIZE: &str = "/authorize";
+    /// Where the hosted login form posts.
+    pub const LOGIN: &str = "/u/login";
 }

@@ -5,6 +5,8 @@ use crate::error::{ErrorCode, OAuthError};
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
+    /// RFC 6749 §4.1, with PKCE (RFC 7636).
+    AuthorizationCode,
     /// RFC 6749 §4.4.
     ClientCredentials,
     /// RFC 6749 §4.3 (off unless the client enables it).
@@ -15,7 +17,8 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every supported grant, as published in discovery.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::RefreshToken,
@@ -24,6 +27,7 @@ impl GrantType {
     /// The `grant_type` value.
     pub fn as_str(self) -> &'static str {
         match self {
+            GrantType::AuthorizationCode => "authorization_code",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
@@ -33,6 +37,7 @@ impl GrantType {
     /// The `gty` claim of access tokens (Auth0's names).
     pub fn gty(self) -> &'static str {
         match self {
+            GrantType::AuthorizationCode => "authorization_code",
             GrantType::ClientCredentials => "client-credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
@@ -71,7 +76,7 @@ mod tests {
             "implicit",
             "CLIENT_CREDENTIALS",
             "urn:x",
-            "authorization_code",
+            "AUTHORIZATION_CODE",
         ] {
             let e = GrantType::parse(other).unwrap_err();
             assert_eq!(e.code, ErrorCode::UnsupportedGrantType, "{other}");

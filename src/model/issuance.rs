@@ -31,6 +31,8 @@ pub struct Issuance {
     /// When the user authenticated.
     pub auth_time: Option<u64>,
     pub nonce: Option<String>,
+    /// The browser session of a sign-in (the ID token's `sid`).
+    pub session_id: Option<String>,
     pub refresh: RefreshPlan,
     /// The organization the user chose for this grant.
     pub organization: Option<Organization>,
@@ -62,6 +64,7 @@ impl Issuance {
             scope,
             auth_time: None,
             nonce: None,
+            session_id: None,
             refresh: RefreshPlan::None,
             organization,
             roles: access.roles,

@@ -8,7 +8,7 @@ use super::client_auth::{authenticate, credentials};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
-use super::grant::{client_credentials, password, refresh_token};
+use super::grant::{authorization_code, client_credentials, password, refresh_token};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::token::issue;
@@ -50,6 +50,9 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             mut issuance,
             commit: writes,
         } = match grant_type {
+            GrantType::AuthorizationCode => {
+                authorization_code::check(ports, facts, &client, params).await?
+            }
             GrantType::ClientCredentials => {
                 client_credentials::check(ports.clients(), &client, params).await?
             }

@@ -1,6 +1,7 @@
 //! The protocol core: the grants, tokens, keys, claims pipeline and client authentication,
 //! with no HTTP types. It reaches storage and the platform only through [`crate::port`].
 
+pub mod authorize;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
@@ -11,6 +12,8 @@ pub mod issuer;
 pub mod keys;
 pub mod params;
 pub mod password;
+pub mod pkce;
 pub mod revocation;
+pub mod session;
 pub mod token;
 pub mod userinfo;

@@ -17,6 +17,11 @@ pub const MAX_PARAMS: usize = 256;
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// Every parameter with a value, in the order received.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// The value of a parameter; `None` when absent or empty (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0

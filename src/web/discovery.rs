@@ -14,13 +14,17 @@ pub fn metadata(config: &Config) -> serde_json::Value {
     let client_auth = ["client_secret_basic", "client_secret_post", "none"];
     json!({
         "issuer": config.issuer,
+        "authorization_endpoint": config.url(paths::AUTHORIZE),
         "token_endpoint": config.url(paths::TOKEN),
         "jwks_uri": config.url(paths::JWKS),
         "userinfo_endpoint": config.url(paths::USERINFO),
         "revocation_endpoint": config.url(paths::REVOKE),
         "grant_types_supported": grants,
-        // No authorization endpoint exists yet, so no response type is supported.
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "code_challenge_methods_supported": ["S256"],
+        // RFC 9207: every authorization response carries `iss`.
+        "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint_auth_methods_supported": client_auth,
         "subject_types_supported": ["public"],
@@ -28,7 +32,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "access_token_signing_alg_values_supported": ["ES256"],
         "scopes_supported": OIDC_SCOPES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "nonce",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "nonce", "sid",
             "name", "given_name", "family_name", "nickname", "picture", "updated_at",
             "email", "email_verified",
         ],

@@ -1,8 +1,10 @@
 //! HTTP in the core's own terms: a request and a response with no Cloudflare types, the
 //! route table and the endpoints. The only layer that knows paths and HTTP.
 
+pub mod authorize;
 pub mod discovery;
 pub mod jwks;
+mod pages;
 pub mod revoke;
 mod routes;
 pub mod token;
@@ -35,6 +37,15 @@ impl HttpRequest {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of the cookie `name` (RFC 6265 §5.4), if the request carries it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.header("cookie")?
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
     }
 
     /// The parameters of a POST body, form or JSON by its content type

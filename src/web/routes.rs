@@ -1,6 +1,6 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{discovery, jwks, revoke, token, userinfo};
+use super::{authorize, discovery, jwks, revoke, token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
 use crate::error::OAuthError;
@@ -23,6 +23,8 @@ pub async fn handle<P: Stores, C: Crypto>(
             HttpResponse::error(&e)
         }),
         ("POST", TOKEN) => token::token(issuer, req).await,
+        ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
+        ("POST", LOGIN) => authorize::login(issuer, req).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
         ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
@@ -32,7 +34,8 @@ pub async fn handle<P: Stores, C: Crypto>(
         }
         (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
         (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
-        (_, USERINFO) => method_not_allowed("GET, POST"),
+        (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
+        (_, LOGIN) => method_not_allowed("POST"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
     }
 }

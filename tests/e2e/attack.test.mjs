@@ -212,7 +212,7 @@ test('an unknown client_id is looked up the way a known one is (cached, absent)'
   // The write-back runs after the response.
   let entry = null;
   for (let i = 0; i < 50 && entry === null; i++) {
-    entry = await kv.get(`v4:client:${id}`, 'json');
+    entry = await kv.get(`v5:client:${id}`, 'json');
     if (entry === null) await new Promise((r) => setTimeout(r, 20));
   }
   assert.deepEqual(entry, { client: null });
@@ -225,7 +225,7 @@ test('an unknown client_id is looked up the way a known one is (cached, absent)'
     .run();
   const cachedAbsent = await json(tokenRequest(issuer, { grant_type: 'client_credentials' }, { id, secret: 'late-secret' }));
   assert.equal(cachedAbsent.status, 401);
-  await kv.delete(`v4:client:${id}`);
+  await kv.delete(`v5:client:${id}`);
   const found = await json(tokenRequest(issuer, { grant_type: 'client_credentials' }, { id, secret: 'late-secret' }));
   assert.notEqual(found.status, 401, JSON.stringify(found.body));
 });

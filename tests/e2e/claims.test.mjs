@@ -47,7 +47,7 @@ const verify = async (jwt, audience) => (await jwtVerify(jwt, jwks, { issuer: IS
 async function edit(sql, ...args) {
   await issuer.db.prepare(sql).bind(...args).run();
   const kv = await issuer.kv();
-  for (const key of [`v4:client:${M2M.id}`, `v4:client:${APP.id}`, 'v4:pipeline:credentials-exchange', 'v4:pipeline:post-login']) {
+  for (const key of [`v5:client:${M2M.id}`, `v5:client:${APP.id}`, 'v5:pipeline:credentials-exchange', 'v5:pipeline:post-login']) {
     await kv.delete(key);
   }
 }

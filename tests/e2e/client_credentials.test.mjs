@@ -174,7 +174,7 @@ test('the client row is cached in KV after a token request', async () => {
   const kv = await issuer.kv();
   let cached = null;
   for (let i = 0; i < 20 && !cached; i++) {
-    cached = await kv.get(`v4:client:${M2M.id}`, 'json');
+    cached = await kv.get(`v5:client:${M2M.id}`, 'json');
     if (!cached) await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(cached?.client?.client_id, M2M.id);

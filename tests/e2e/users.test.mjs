@@ -108,7 +108,7 @@ test('/userinfo answers a client_credentials token with 401 and a clear descript
 // management API will.
 async function setIdTokenAlg(alg) {
   await issuer.db.prepare('UPDATE clients SET id_token_signed_response_alg = ?1 WHERE client_id = ?2').bind(alg, APP.id).run();
-  await (await issuer.kv()).delete(`v4:client:${APP.id}`);
+  await (await issuer.kv()).delete(`v5:client:${APP.id}`);
 }
 
 test('an RS256 ID token for a client that asks for it verifies with jose', async () => {

@@ -10,6 +10,8 @@ use crate::port::Login;
 pub enum Commit {
     /// Nothing to write (client_credentials).
     Nothing,
+    /// A code redemption: consume the code with this hash as the new family is stored.
+    Redeem { code_hash: String },
     /// A password login: forget the attempts, count the login, store a rehash.
     Login(Login),
     /// A rotation: consume the refresh token with this hash as the new one is stored.

@@ -75,6 +75,7 @@ pub async fn check<S: ClientStore>(
         scope,
         auth_time: None,
         nonce: None,
+        session_id: None,
         // §4.4.3: no refresh token.
         refresh: RefreshPlan::None,
         organization: None,

@@ -1,16 +1,17 @@
 //! The last step of every exchange: its writes, in one atomic storage operation, after the
 //! claims pipeline allowed the issuance and the tokens were signed.
 
+use super::authorization_code::lost_redemption;
 use super::checked::Commit;
 use super::refresh_token::{lost_rotation, store_retry};
 use crate::error::OAuthError;
 use crate::model::Issuance;
 use crate::model::RefreshRecord;
-use crate::port::{ExchangeStore, HasExchange, HasRefresh};
+use crate::port::{ExchangeStore, HasCodes, HasExchange, HasRefresh};
 
 /// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
 /// record of the refresh token the response carries, if any.
-pub async fn commit<P: HasExchange + HasRefresh>(
+pub async fn commit<P: HasExchange + HasRefresh + HasCodes>(
     ports: &P,
     now: u64,
     issuance: &Issuance,
@@ -20,6 +21,16 @@ pub async fn commit<P: HasExchange + HasRefresh>(
     let store = ports.exchange();
     match (commit, refresh) {
         (Commit::Nothing, None) => Ok(()),
+        (Commit::Redeem { code_hash }, refresh) => {
+            let client_id = &issuance.client.client_id;
+            if store
+                .commit_redemption(&code_hash, client_id, now, refresh)
+                .await?
+            {
+                return Ok(());
+            }
+            Err(lost_redemption(ports, now, &code_hash).await)
+        }
         (Commit::Login(login), refresh) => Ok(store.commit_login(&login, now, refresh).await?),
         (Commit::Rotate { token_hash }, Some(next)) => {
             let client_id = &issuance.client.client_id;

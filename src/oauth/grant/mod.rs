@@ -9,6 +9,7 @@
 //! ones a refusal itself needs: the attempt counter of the password grant (counted before the
 //! password is verified) and the revocation of a family on reuse.
 
+pub mod authorization_code;
 pub mod checked;
 pub mod client_credentials;
 pub mod commit;

@@ -41,7 +41,6 @@ where
 {
     let client = &client.client;
     let config = facts.config;
-    let now = facts.now;
     require_allowed(client, GrantType::Password)?;
 
     let username = params
@@ -58,6 +57,44 @@ where
     let api = user_api(ports, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;
 
+    let (user, login) =
+        sign_in(ports, crypto, random, facts, connection, username, password).await?;
+
+    let issuance = user_issuance(
+        ports,
+        facts,
+        client,
+        user,
+        api,
+        requested.as_ref(),
+        params.get("organization"),
+    )
+    .await?;
+    Ok(Checked {
+        issuance,
+        commit: Commit::Login(login),
+    })
+}
+
+/// Checks a user's password, with brute-force protection (RFC 6749 §4.3.2) per user and IP:
+/// the password grant's and the hosted login's, sharing the same counters. Only the attempt
+/// counter is written here; the [`Login`] is for the commit to record. A wrong password, an
+/// unknown email and a lock all answer `invalid_grant` with a message that does not tell
+/// whether the email exists.
+pub async fn sign_in<P, C>(
+    ports: &P,
+    crypto: &C,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    connection: &str,
+    username: &str,
+    password: &str,
+) -> Result<(User, Login), OAuthError>
+where
+    P: HasUsers + HasAttempts,
+    C: Crypto,
+{
+    let (config, now) = (facts.config, facts.now);
     // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
     // so however many requests race, at most `max_failures` of them reach the hash.
     let ip = facts.client_ip.unwrap_or("unknown");
@@ -109,21 +146,7 @@ where
         ip: ip.to_string(),
         rehash,
     };
-
-    let issuance = user_issuance(
-        ports,
-        facts,
-        client,
-        user,
-        api,
-        requested.as_ref(),
-        params.get("organization"),
-    )
-    .await?;
-    Ok(Checked {
-        issuance,
-        commit: Commit::Login(login),
-    })
+    Ok((user, login))
 }
 
 /// The issuance of an authenticated user (the password grant's last step, which the

@@ -8,6 +8,8 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// The key-encryption key: 32 bytes from the `KEY_ENCRYPTION_KEY` secret.
 #[derive(Clone)]
@@ -25,6 +27,15 @@ impl Kek {
             .try_into()
             .map_err(|_| OAuthError::server("KEY_ENCRYPTION_KEY must be 32 bytes"))?;
         Ok(Self(Secret::new(arr)))
+    }
+
+    /// A key for `purpose`, derived from this one (HMAC-SHA256 of the purpose's name), so
+    /// that one secret serves several jobs without one job's key being another's.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.expose())
+            .expect("HMAC accepts keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     fn cipher(&self) -> Aes256Gcm {

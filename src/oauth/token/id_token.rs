@@ -53,6 +53,9 @@ pub fn id_claims(
     if let Some(nonce) = &issuance.nonce {
         claims.insert("nonce".into(), Value::String(nonce.clone()));
     }
+    if let Some(sid) = &issuance.session_id {
+        claims.insert("sid".into(), Value::String(sid.clone()));
+    }
     claims.extend(issuance.org_claims());
     merge_custom(&mut claims, &issuance.custom.id_token);
     Some(Value::Object(claims))

@@ -1,0 +1,458 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2): checks an authorization
+//! request, decides between a code now (a live session), the login form, or an error, and
+//! issues the code.
+//!
+//! The client and its `redirect_uri` are checked first, the URI by exact string match
+//! against the client's registered list (RFC 9700 §4.1.3). Until both pass, an error is shown
+//! on the issuer's own page and never sent to the URI ([`Refusal::Page`]); after, errors go
+//! back to the client ([`Refusal::Redirect`]) with `state` and `iss` (RFC 9207).
+
+use super::facts::Facts;
+use super::grant::authorization_code::{hash_code, CODE_LIFETIME};
+use super::params::Params;
+use super::pkce;
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session};
+use crate::port::random::Random;
+use crate::port::{ClientStore, DirectoryStore};
+
+/// How the response reaches the client (OAuth 2.0 Multiple Response Types §2.1, Form Post
+/// Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// Parameters in the redirect URI's query (the default for `code`).
+    Query,
+    /// An auto-submitting HTML form POSTs them to the redirect URI.
+    FormPost,
+}
+
+/// Where and how a response (or an error after the redirect URI was trusted) goes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyTo {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub state: Option<String>,
+}
+
+/// Why an authorization request is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The client or its redirect URI could not be trusted: shown on the issuer's error
+    /// page, never redirected.
+    Page(OAuthError),
+    /// Sent back to the client's redirect URI.
+    Redirect(OAuthError, ReplyTo),
+}
+
+/// `prompt` (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Prompt {
+    /// `none`: no form; a code now or `login_required`.
+    pub none: bool,
+    /// `login`: the form even with a live session.
+    pub login: bool,
+}
+
+/// A checked authorization request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizeRequest {
+    pub client: Client,
+    pub reply_to: ReplyTo,
+    /// The scope asked for; the user's grant is decided when the code is redeemed.
+    pub scope: Scope,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt: Prompt,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+    pub audience: Option<String>,
+    pub organization: Option<String>,
+    /// `screen_hint=signup`.
+    pub signup: bool,
+}
+
+/// Checks an authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
+pub async fn check(
+    clients: &impl ClientStore,
+    params: &Params,
+) -> Result<AuthorizeRequest, Refusal> {
+    let page = |e: OAuthError| Refusal::Page(e);
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| page(OAuthError::invalid_request("client_id is required")))?;
+    let client = clients
+        .client(client_id)
+        .await
+        .map_err(|e| page(e.into()))?
+        .ok_or_else(|| {
+            page(OAuthError::invalid_request(
+                "client_id is not a known client",
+            ))
+        })?;
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or_else(|| page(OAuthError::invalid_request("redirect_uri is required")))?;
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(page(OAuthError::invalid_request(
+            "redirect_uri is not registered for this client",
+        )));
+    }
+
+    // From here on, errors go back to the client.
+    let (mode, mode_error) = match params.get("response_mode") {
+        None | Some("query") => (ResponseMode::Query, None),
+        Some("form_post") => (ResponseMode::FormPost, None),
+        Some(other) => (
+            ResponseMode::Query,
+            Some(OAuthError::invalid_request(format!(
+                "response_mode {other} is not supported"
+            ))),
+        ),
+    };
+    let reply_to = ReplyTo {
+        redirect_uri: redirect_uri.to_string(),
+        mode,
+        state: params.get("state").map(str::to_string),
+    };
+    let back = |e: OAuthError| Refusal::Redirect(e, reply_to.clone());
+    if let Some(e) = mode_error {
+        return Err(back(e));
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        None => {
+            return Err(back(OAuthError::invalid_request(
+                "response_type is required",
+            )))
+        }
+        Some(other) => {
+            return Err(back(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type {other} is not supported; use code"),
+            )))
+        }
+    }
+    if !client.allows(GrantType::AuthorizationCode.as_str()) {
+        return Err(back(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "client is not allowed the authorization_code grant",
+        )));
+    }
+    let code_challenge = pkce::challenge(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    )
+    .map_err(back)?;
+    if code_challenge.is_none() && client.is_public() {
+        return Err(back(OAuthError::invalid_request(
+            "a public client must use PKCE: code_challenge and code_challenge_method=S256",
+        )));
+    }
+    let scope = params
+        .get("scope")
+        .map(Scope::parse)
+        .transpose()
+        .map_err(back)?
+        .unwrap_or_default();
+    let prompt = prompt(params.get("prompt")).map_err(back)?;
+    let max_age = params
+        .get("max_age")
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| OAuthError::invalid_request("max_age must be a number of seconds"))
+        })
+        .transpose()
+        .map_err(back)?;
+    let text = |name: &str| params.get(name).map(str::to_string);
+    Ok(AuthorizeRequest {
+        scope,
+        nonce: text("nonce"),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: text("login_hint"),
+        audience: text("audience"),
+        organization: text("organization"),
+        signup: params.get("screen_hint") == Some("signup"),
+        reply_to,
+        client,
+    })
+}
+
+fn prompt(value: Option<&str>) -> Result<Prompt, OAuthError> {
+    let mut prompt = Prompt::default();
+    let values: Vec<&str> = value
+        .unwrap_or("")
+        .split(' ')
+        .filter(|v| !v.is_empty())
+        .collect();
+    for v in &values {
+        match *v {
+            "none" => prompt.none = true,
+            "login" => prompt.login = true,
+            // First-party clients: there is no consent screen to show.
+            "consent" | "select_account" => {}
+            other => {
+                return Err(OAuthError::invalid_request(format!(
+                    "prompt {other} is not supported"
+                )))
+            }
+        }
+    }
+    if prompt.none && values.len() > 1 {
+        return Err(OAuthError::invalid_request(
+            "prompt=none cannot be combined with other values",
+        ));
+    }
+    Ok(prompt)
+}
+
+/// What to do with a checked request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Issue a code in this session now (single sign-on).
+    Code,
+    /// Show the login form.
+    Login,
+    /// `prompt=none` and no usable session.
+    LoginRequired,
+}
+
+/// OIDC Core §3.1.2.1 and §3.1.2.3: a live session answers at once, unless `prompt=login` or a
+/// `max_age` older than the session's authentication asks for a new login.
+pub fn decide(request: &AuthorizeRequest, session: Option<&Session>, now: u64) -> Next {
+    let fresh_enough = |s: &Session| {
+        request
+            .max_age
+            .is_none_or(|max| now.saturating_sub(s.auth_time) <= max)
+    };
+    let usable = session.filter(|s| s.is_live(now) && fresh_enough(s) && !request.prompt.login);
+    match (usable, request.prompt.none) {
+        (Some(_), _) => Next::Code,
+        (None, true) => Next::LoginRequired,
+        (None, false) => Next::Login,
+    }
+}
+
+/// The organization a sign-in is made in, checked at /authorize: it must exist and the user
+/// must be a member, else `access_denied` goes back to the client.
+pub async fn organization(
+    directory: &impl DirectoryStore,
+    request: &AuthorizeRequest,
+    user_id: &str,
+) -> Result<Option<String>, OAuthError> {
+    let Some(name) = &request.organization else {
+        return Ok(None);
+    };
+    let denied = || {
+        OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the user is not a member of the organization",
+        )
+    };
+    let org = directory.organization(name).await?.ok_or_else(denied)?;
+    if !directory.is_member(&org.org_id, user_id).await? {
+        return Err(denied());
+    }
+    Ok(Some(org.org_id))
+}
+
+/// A new code for `request`, signed in as `user_id` in `session`: the value for the client
+/// and the record to store (by hash).
+pub fn new_code(
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    request: &AuthorizeRequest,
+    user_id: &str,
+    session: &Session,
+    org_id: Option<String>,
+) -> Result<(String, AuthorizationCode), OAuthError> {
+    let value = random.token(32)?;
+    let record = AuthorizationCode {
+        code_hash: hash_code(&value),
+        client_id: request.client.client_id.clone(),
+        user_id: user_id.to_string(),
+        redirect_uri: request.reply_to.redirect_uri.clone(),
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        scope: request.scope.to_wire(),
+        audience: request
+            .audience
+            .clone()
+            .or_else(|| request.client.default_audience.clone()),
+        org_id,
+        session_id: Some(session.session_id.clone()),
+        auth_time: session.auth_time,
+        created_at: facts.now,
+        expires_at: facts.now + CODE_LIFETIME,
+        used_at: None,
+        family_id: None,
+    };
+    Ok((value, record))
+}
+
+/// The parameters of a successful response (§4.1.2, RFC 9207).
+pub fn success(code: &str, reply_to: &ReplyTo, issuer: &str) -> Vec<(String, String)> {
+    let mut out = vec![("code".to_string(), code.to_string())];
+    if let Some(state) = &reply_to.state {
+        out.push(("state".into(), state.clone()));
+    }
+    out.push(("iss".into(), issuer.to_string()));
+    out
+}
+
+/// The parameters of an error response (§4.1.2.1, RFC 9207).
+pub fn failure(e: &OAuthError, reply_to: &ReplyTo, issuer: &str) -> Vec<(String, String)> {
+    let body = e.body();
+    let mut out = vec![("error".to_string(), e.code.as_str().to_string())];
+    if let Some(d) = body["error_description"].as_str() {
+        out.push(("error_description".into(), d.to_string()));
+    }
+    if let Some(state) = &reply_to.state {
+        out.push(("state".into(), state.clone()));
+    }
+    out.push(("iss".into(), issuer.to_string()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::memory::MemoryStore;
+    use pollster::block_on;
+
+    const REGISTERED: &str = "https://app.example.com/callback";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn store(public: bool) -> MemoryStore {
+        let store = MemoryStore::new();
+        let client: Client = serde_json::from_value(serde_json::json!({
+            "client_id": "spa", "name": "SPA",
+            "secret_hash": if public { None } else { Some("sha256:x") },
+            "grant_types": ["authorization_code", "refresh_token"],
+            "default_audience": null,
+            "redirect_uris": [REGISTERED],
+        }))
+        .unwrap();
+        store.put_client(client);
+        store
+    }
+
+    fn params(extra: &[(&str, &str)]) -> Params {
+        let mut pairs = vec![
+            ("client_id", "spa"),
+            ("redirect_uri", REGISTERED),
+            ("response_type", "code"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("state", "s1"),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(n, _)| n != k);
+            pairs.push((k, v));
+        }
+        Params::from_pairs(pairs.into_iter().map(|(k, v)| (k.into(), v.into()))).unwrap()
+    }
+
+    #[test]
+    fn only_the_exact_registered_redirect_uri_is_trusted() {
+        let store = store(true);
+        assert!(block_on(check(&store, &params(&[]))).is_ok());
+        for near_miss in [
+            "https://app.example.com/callback/",
+            "https://APP.example.com/callback",
+            "https://app.example.com/Callback",
+            "https://app.example.com/callback?x=1",
+            "https://app.example.com/callback#f",
+            "https://evil@app.example.com/callback",
+            "https://app.example.com/x/../callback",
+            "https://app.example.com:8443/callback",
+            "http://app.example.com/callback",
+            "https://app.example.com.evil.example/callback",
+        ] {
+            let refused = block_on(check(&store, &params(&[("redirect_uri", near_miss)])));
+            assert!(
+                matches!(refused, Err(Refusal::Page(_))),
+                "{near_miss} must be refused on the issuer's page"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_client_is_refused_on_the_page_and_later_errors_go_back() {
+        let store = store(true);
+        let unknown = block_on(check(&store, &params(&[("client_id", "nope")])));
+        assert!(matches!(unknown, Err(Refusal::Page(_))));
+        let token = block_on(check(&store, &params(&[("response_type", "token")])));
+        match token {
+            Err(Refusal::Redirect(e, to)) => {
+                assert_eq!(e.code, ErrorCode::UnsupportedResponseType);
+                assert_eq!(to.state.as_deref(), Some("s1"));
+                assert_eq!(to.redirect_uri, REGISTERED);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn public_clients_need_s256_pkce() {
+        let public = store(true);
+        let without = params(&[("code_challenge", ""), ("code_challenge_method", "")]);
+        assert!(matches!(
+            block_on(check(&public, &without)),
+            Err(Refusal::Redirect(..))
+        ));
+        let plain = params(&[("code_challenge_method", "plain")]);
+        assert!(matches!(
+            block_on(check(&public, &plain)),
+            Err(Refusal::Redirect(..))
+        ));
+        let confidential = store(false);
+        let ok = block_on(check(&confidential, &without)).unwrap();
+        assert_eq!(ok.code_challenge, None);
+    }
+
+    fn session(auth_time: u64) -> Session {
+        Session {
+            session_id: "sid".into(),
+            user_id: "u".into(),
+            auth_time,
+            created_at: auth_time,
+            idle_expires_at: 1_000,
+            absolute_expires_at: 2_000,
+        }
+    }
+
+    #[test]
+    fn prompt_and_max_age_decide_between_a_code_the_form_and_login_required() {
+        let store = store(true);
+        let req = |extra: &[(&str, &str)]| block_on(check(&store, &params(extra))).unwrap();
+        let s = session(100);
+        assert_eq!(decide(&req(&[]), Some(&s), 500), Next::Code);
+        assert_eq!(decide(&req(&[]), None, 500), Next::Login);
+        assert_eq!(
+            decide(&req(&[("prompt", "login")]), Some(&s), 500),
+            Next::Login
+        );
+        assert_eq!(
+            decide(&req(&[("prompt", "none")]), Some(&s), 500),
+            Next::Code
+        );
+        assert_eq!(
+            decide(&req(&[("prompt", "none")]), None, 500),
+            Next::LoginRequired
+        );
+        // The session expired (idle), or authenticated longer ago than max_age.
+        assert_eq!(decide(&req(&[]), Some(&s), 1_000), Next::Login);
+        assert_eq!(
+            decide(&req(&[("max_age", "300")]), Some(&s), 500),
+            Next::Login
+        );
+        assert_eq!(
+            decide(&req(&[("max_age", "400")]), Some(&s), 500),
+            Next::Code
+        );
+        let bad = block_on(check(&store, &params(&[("prompt", "none login")])));
+        assert!(matches!(bad, Err(Refusal::Redirect(..))));
+    }
+}

@@ -1,0 +1,322 @@
+//! `/authorize` and the hosted login form over HTTP: the request's parameters in; a code, an
+//! error for the client, the login form or the issuer's error page out. What is checked and
+//! decided is [`crate::oauth::authorize`]'s; this file owns the cookies and the pages.
+//!
+//! Cookies, all `__Host-` (host-only, `Path=/`, `Secure`), `HttpOnly` and `SameSite=Lax`:
+//! `__Host-session` names the sign-in session with a MAC; `__Host-csrf` is the login form's
+//! double-submit token, which the form must repeat.
+
+use super::pages::{self, LoginForm};
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::config::paths;
+use crate::model::Session;
+use crate::oauth::authorize::{
+    self, decide, new_code, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
+};
+use crate::oauth::grant::password::sign_in;
+use crate::oauth::issuer::Issuer;
+use crate::oauth::params::Params;
+use crate::oauth::session;
+use crate::port::crypto::Crypto;
+use crate::port::{ExchangeStore, SessionStore, Stores};
+use crate::web::{HttpRequest, HttpResponse};
+use subtle::ConstantTimeEq;
+
+const SESSION_COOKIE: &str = "__Host-session";
+const CSRF_COOKIE: &str = "__Host-csrf";
+/// How long a login form stays usable.
+const CSRF_LIFETIME: u64 = 3_600;
+/// The login form's own fields, not part of the authorization request it carries.
+const FORM_FIELDS: [&str; 3] = ["email", "password", "csrf"];
+
+fn cookie(name: &str, value: &str, max_age: u64) -> String {
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+}
+
+/// `GET` or `POST /authorize`.
+pub async fn authorize<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let params = match req.method.as_str() {
+        "POST" => req.body_params(),
+        _ => Params::from_form(req.query.as_bytes()),
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let request = match authorize::check(issuer.stores.clients(), &params).await {
+        Ok(r) => r,
+        Err(refusal) => return refuse(issuer, refusal),
+    };
+    let session = match current_session(issuer, req).await {
+        Ok(s) => s,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let now = issuer.clock.now();
+    match (decide(&request, session.as_ref(), now), session) {
+        (Next::Code, Some(session)) => sign_in_done(issuer, &request, &session, None).await,
+        (Next::LoginRequired, _) | (Next::Code, None) => {
+            let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
+            reply_error(issuer, &e, &request.reply_to)
+        }
+        (Next::Login, _) => show_login(issuer, &request, &params, None, 200),
+    }
+}
+
+/// `POST /u/login`: the login form.
+pub async fn login<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let params = match req.body_params() {
+        Ok(p) => p,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let expected = req.cookie(CSRF_COOKIE).unwrap_or("");
+    let presented = params.get("csrf").unwrap_or("");
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+        let e = OAuthError::invalid_request(
+            "this sign-in form has expired: go back to the application and sign in again",
+        )
+        .with_status(403);
+        return error_page(issuer, &e);
+    }
+    let request = match authorize::check(issuer.stores.clients(), &params).await {
+        Ok(r) => r,
+        Err(refusal) => return refuse(issuer, refusal),
+    };
+    let (Some(email), Some(password)) = (params.get("email"), params.get("password")) else {
+        return show_login(
+            issuer,
+            &request,
+            &params,
+            Some("Enter your email and password."),
+            400,
+        );
+    };
+    let facts = issuer.facts();
+    let connection = issuer.config.default_connection.as_str();
+    let (crypto, random) = (issuer.crypto, issuer.random);
+    let signed_in = sign_in(
+        issuer.stores,
+        crypto,
+        random,
+        &facts,
+        connection,
+        email,
+        password,
+    );
+    let (user, login) = match signed_in.await {
+        Ok(ok) => ok,
+        Err(e) if e.code == ErrorCode::InvalidGrant => {
+            let message = e
+                .description
+                .as_deref()
+                .unwrap_or("Wrong email or password.");
+            return show_login(issuer, &request, &params, Some(message), 400);
+        }
+        Err(e) => return error_page(issuer, &e),
+    };
+    let session = match session::start(issuer.random, &user.user_id, facts.now) {
+        Ok(s) => s,
+        Err(e) => return error_page(issuer, &e),
+    };
+    sign_in_done(issuer, &request, &session, Some(login)).await
+}
+
+/// The session the request's cookie names, if its MAC holds and it is stored.
+async fn current_session<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> Result<Option<Session>, OAuthError> {
+    let (Some(kek), Some(value)) = (issuer.kek, req.cookie(SESSION_COOKIE)) else {
+        return Ok(None);
+    };
+    let Some(id) = session::session_id(kek, value) else {
+        return Ok(None);
+    };
+    Ok(issuer.stores.sessions().session(&id).await?)
+}
+
+/// A signed-in user: the organization is checked, the code issued and stored with the login
+/// and the new session (when `login` is a password just entered), and the client answered.
+async fn sign_in_done<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    request: &AuthorizeRequest,
+    session: &Session,
+    login: Option<crate::port::Login>,
+) -> HttpResponse {
+    let Some(kek) = issuer.kek else {
+        return error_page(
+            issuer,
+            &OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"),
+        );
+    };
+    let facts = issuer.facts();
+    let directory = issuer.stores.directory();
+    let org_id = match authorize::organization(directory, request, &session.user_id).await {
+        Ok(o) => o,
+        Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
+        Err(e) => return reply_error(issuer, &e, &request.reply_to),
+    };
+    let issued = new_code(
+        issuer.random,
+        &facts,
+        request,
+        &session.user_id,
+        session,
+        org_id,
+    );
+    let (code, record) = match issued {
+        Ok(c) => c,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let new_session = login.as_ref().map(|_| session);
+    let stored = issuer
+        .stores
+        .exchange()
+        .commit_authorization(login.as_ref(), facts.now, new_session, &record)
+        .await;
+    if let Err(e) = stored {
+        return error_page(issuer, &e.into());
+    }
+    let fields = authorize::success(&code, &request.reply_to, &issuer.config.issuer);
+    let resp = reply(&fields, &request.reply_to);
+    match new_session {
+        Some(s) => resp.with_header(
+            "set-cookie",
+            &cookie(
+                SESSION_COOKIE,
+                &session::cookie_value(kek, &s.session_id),
+                session::ABSOLUTE_LIFETIME,
+            ),
+        ),
+        None => resp,
+    }
+}
+
+/// The login form, carrying the authorization request, with a fresh CSRF token.
+fn show_login<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    request: &AuthorizeRequest,
+    params: &Params,
+    error: Option<&str>,
+    status: u16,
+) -> HttpResponse {
+    let csrf = match issuer.random.token(16) {
+        Ok(t) => t,
+        Err(e) => return error_page(issuer, &e.into()),
+    };
+    let carried: Vec<(String, String)> = params
+        .pairs()
+        .iter()
+        .filter(|(k, _)| !FORM_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let email = params.get("email").or(request.login_hint.as_deref());
+    let html = pages::login(&LoginForm {
+        client_name: &request.client.name,
+        action: paths::LOGIN,
+        request: &carried,
+        csrf: &csrf,
+        email,
+        error,
+    });
+    let origin = origin(&request.reply_to.redirect_uri);
+    html_response(status, html, &pages::csp(&[origin], false))
+        .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))
+}
+
+fn html_response(status: u16, html: String, csp: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+        body: html.into_bytes(),
+    }
+    .with_header("content-security-policy", csp)
+    .with_header("x-frame-options", "DENY")
+    .with_header("referrer-policy", "no-referrer")
+    .no_store()
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    &url[..end]
+}
+
+fn refuse<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::Page(e) => error_page(issuer, &e),
+        Refusal::Redirect(e, reply_to) => reply_error(issuer, &e, &reply_to),
+    }
+}
+
+fn reply_error<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    e: &OAuthError,
+    reply_to: &ReplyTo,
+) -> HttpResponse {
+    issuer.log_error(e);
+    reply(
+        &authorize::failure(e, reply_to, &issuer.config.issuer),
+        reply_to,
+    )
+}
+
+/// Sends `fields` back to the client by its response mode.
+fn reply(fields: &[(String, String)], reply_to: &ReplyTo) -> HttpResponse {
+    match reply_to.mode {
+        ResponseMode::Query => {
+            let mut url = reply_to.redirect_uri.clone();
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query);
+            HttpResponse::empty(302)
+                .with_header("location", &url)
+                .no_store()
+        }
+        ResponseMode::FormPost => {
+            let action = reply_to.redirect_uri.as_str();
+            let html = pages::form_post(action, fields);
+            html_response(200, html, &pages::csp(&[origin(action)], true))
+        }
+    }
+}
+
+/// The issuer's own error page: for a request whose client or redirect URI is not trusted,
+/// and for failures of the issuer itself.
+fn error_page<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, e: &OAuthError) -> HttpResponse {
+    issuer.log_error(e);
+    let message = match e.code {
+        ErrorCode::ServerError => "The sign-in service failed. Try again in a moment.",
+        _ => e.description.as_deref().unwrap_or(e.code.as_str()),
+    };
+    html_response(
+        e.http_status(),
+        pages::error(message),
+        &pages::csp(&[], false),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin;
+
+    #[test]
+    fn origin_is_scheme_host_and_port() {
+        assert_eq!(
+            origin("https://a.example:8443/cb?x=1"),
+            "https://a.example:8443"
+        );
+        assert_eq!(origin("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert_eq!(origin("com.example.app://cb#f"), "com.example.app://cb");
+    }
+}

@@ -1,0 +1,174 @@
+//! The issuer's own HTML: the hosted login form, the error page, and the auto-submitting form
+//! of `response_mode=form_post`. Plain HTML and one small inline style sheet, no third-party
+//! asset; every page carries a Content-Security-Policy that allows exactly its own style (and
+//! script, for form_post) by hash, and may not be framed.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1b1d21}\
+main{max-width:22rem;margin:3rem auto;padding:1.5rem;background:#fff;border-radius:.5rem;\
+box-shadow:0 1px 3px #0002}h1{font-size:1.25rem;margin:0 0 1rem}label{display:block;margin:.75rem 0 .25rem}\
+input{box-sizing:border-box;width:100%;padding:.6rem;font:inherit;border:1px solid #8a8f98;border-radius:.25rem}\
+button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;background:#2454c5;border:0;border-radius:.25rem}\
+:focus-visible{outline:3px solid #f5a623;outline-offset:2px}.error{color:#a01818;margin:.5rem 0}\
+@media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
+
+const SUBMIT: &str = "document.forms[0].submit();";
+
+fn hash(text: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(text.as_bytes()))
+    )
+}
+
+/// The Content-Security-Policy of a page; `form_action` lists where its form may go (and,
+/// since browsers apply it to the redirects that follow a submission, where those may lead).
+pub fn csp(form_action: &[&str], with_script: bool) -> String {
+    let mut actions = vec!["'self'".to_string()];
+    actions.extend(form_action.iter().map(|a| a.to_string()));
+    let script = if with_script {
+        format!("; script-src {}", hash(SUBMIT))
+    } else {
+        String::new()
+    };
+    format!(
+        "default-src 'none'; style-src {}{script}; form-action {}; frame-ancestors 'none'; \
+         base-uri 'none'",
+        hash(STYLE),
+        actions.join(" ")
+    )
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        escape(title)
+    )
+}
+
+fn hidden(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect()
+}
+
+/// What the login form shows.
+pub struct LoginForm<'a> {
+    pub client_name: &'a str,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The authorization request, carried through the form unchanged.
+    pub request: &'a [(String, String)],
+    pub csrf: &'a str,
+    pub email: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// The hosted login form.
+pub fn login(form: &LoginForm<'_>) -> String {
+    let error = form
+        .error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Sign in to {client}</h1>{error}\
+         <form method=\"post\" action=\"{action}\">{request}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\
+         <label for=\"password\">Password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">Continue</button></form>",
+        client = escape(form.client_name),
+        action = escape(form.action),
+        request = hidden(form.request),
+        csrf = escape(form.csrf),
+        email = escape(form.email.unwrap_or("")),
+    );
+    page(&format!("Sign in to {}", form.client_name), &body)
+}
+
+/// An error shown on the issuer's own page (never sent to an untrusted redirect URI).
+pub fn error(message: &str) -> String {
+    let body = format!(
+        "<h1>Something went wrong</h1><p class=\"error\" role=\"alert\">{}</p>\
+         <p>Go back to the application and try again.</p>",
+        escape(message)
+    );
+    page("Sign-in error", &body)
+}
+
+/// `response_mode=form_post`: a form that POSTs `fields` to `action` as soon as it loads.
+pub fn form_post(action: &str, fields: &[(String, String)]) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in…</title>\
+         <style>{STYLE}</style></head><body><main><form method=\"post\" action=\"{}\">{}\
+         <noscript><button type=\"submit\">Continue</button></noscript></form></main>\
+         <script>{SUBMIT}</script></body></html>",
+        escape(action),
+        hidden(fields)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_everywhere_it_lands() {
+        let form = LoginForm {
+            client_name: "<script>x</script>",
+            action: "/u/login",
+            request: &[("state".into(), "\"><img src=x>".into())],
+            csrf: "c",
+            email: Some("a\"b@example.com"),
+            error: Some("<b>"),
+        };
+        let html = login(&form);
+        assert!(!html.contains("<script>x"));
+        assert!(!html.contains("\"><img"));
+        assert!(html.contains("&lt;script&gt;x"));
+        assert!(html.contains("a&quot;b@example.com"));
+        assert!(html.contains("lang=\"en\""));
+        assert!(html.contains("<label for=\"password\">"));
+    }
+
+    #[test]
+    fn the_policy_allows_the_pages_own_style_and_nothing_inline_else() {
+        let policy = csp(&["https://app.example.com"], false);
+        assert!(policy.contains(&hash(STYLE)));
+        assert!(!policy.contains("unsafe-inline"));
+        assert!(!policy.contains("script-src"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.contains("form-action 'self' https://app.example.com"));
+        assert!(csp(&[], true).contains(&hash(SUBMIT)));
+    }
+}

@@ -1,0 +1,341 @@
+//! Browser sign-in through the route table: /authorize, the hosted login form, the code, and
+//! its redemption with PKCE, against the in-memory store.
+
+mod common;
+
+use common::*;
+use edge_issuer::model::Client;
+use edge_issuer::web::{HttpRequest, HttpResponse};
+use serde_json::Value;
+
+const SPA: &str = "spa";
+const CALLBACK: &str = "https://app.example.com/callback";
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn tenant() -> Tenant {
+    let t = Tenant::new();
+    t.store.put_client(Client {
+        client_id: SPA.into(),
+        name: "Single-page app".into(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        default_audience: Some(API.into()),
+        redirect_uris: vec![CALLBACK.into()],
+        ..client_defaults()
+    });
+    t
+}
+
+fn authorize_query(extra: &str) -> String {
+    format!(
+        "response_type=code&client_id={SPA}&redirect_uri={}&scope=openid%20profile%20offline_access%20read:data\
+         &state=st-1&nonce=n-1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(CALLBACK)
+    )
+}
+
+fn get(t: &Tenant, path_and_query: &str, cookies: &str) -> HttpResponse {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut headers = vec![];
+    if !cookies.is_empty() {
+        headers.push(("cookie".to_string(), cookies.to_string()));
+    }
+    t.send(HttpRequest {
+        method: "GET".into(),
+        path: path.into(),
+        query: query.into(),
+        headers,
+        body: vec![],
+    })
+}
+
+fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpResponse {
+    t.send(HttpRequest {
+        method: "POST".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("cookie".into(), cookies.into()),
+        ],
+        body: form.as_bytes().to_vec(),
+    })
+}
+
+/// `name=value` of a Set-Cookie header of the response.
+fn set_cookie(resp: &HttpResponse, name: &str) -> Option<String> {
+    resp.headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// The hidden fields of the login form, as a form body.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|chunk| {
+            let attr = |a: &str| {
+                let start = chunk.find(&format!("{a}=\"")).unwrap() + a.len() + 2;
+                let end = start + chunk[start..].find('"').unwrap();
+                chunk[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect()
+}
+
+/// Shows the login form, posts it as a browser would; returns the response and the cookies.
+fn sign_in(t: &Tenant, extra: &str, password: &str) -> (HttpResponse, String) {
+    let page = get(t, &format!("/authorize?{}", authorize_query(extra)), "");
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").expect("a CSRF cookie");
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", password);
+    let resp = post_form(t, "/u/login", &form.finish(), &csrf);
+    (resp, csrf)
+}
+
+fn location_params(resp: &HttpResponse) -> Vec<(String, String)> {
+    let location = resp.header("location").expect("a redirect");
+    let (base, query) = location.split_once('?').unwrap();
+    assert_eq!(base, CALLBACK);
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn redeem(t: &Tenant, code: &str, verifier: &str) -> HttpResponse {
+    let form = format!(
+        "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={verifier}",
+        enc(code),
+        enc(CALLBACK)
+    );
+    post_form(t, "/oauth/token", &form, "")
+}
+
+#[test]
+fn sign_in_then_redeem_the_code_with_pkce() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    assert_eq!(resp.status, 302);
+    let session = set_cookie(&resp, "__Host-session").expect("a session cookie");
+    let cookie_header = resp
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("__Host-session="))
+        .unwrap()
+        .1
+        .clone();
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(cookie_header.contains(attribute), "{cookie_header}");
+    }
+    let params = location_params(&resp);
+    assert_eq!(param(&params, "state"), Some("st-1"));
+    assert_eq!(param(&params, "iss"), Some(ISSUER));
+    let code = param(&params, "code").unwrap().to_string();
+
+    let tokens = redeem(&t, &code, VERIFIER);
+    assert_eq!(tokens.status, 200, "{:?}", tokens.json_body());
+    let body = tokens.json_body();
+    assert!(body["refresh_token"].is_string());
+    let id = verify_jwt(&t, body["id_token"].as_str().unwrap(), SPA);
+    assert_eq!(id["sub"], USER_ID);
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["auth_time"], NOW);
+    assert!(id["sid"].is_string());
+    assert!(id["at_hash"].is_string());
+    let at = verify_jwt(&t, body["access_token"].as_str().unwrap(), API);
+    assert_eq!(at["scope"], "openid profile offline_access read:data");
+
+    // Single sign-on: the session answers the next request with a code at once.
+    let again = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+    assert_eq!(again.status, 302);
+    assert!(param(&location_params(&again), "code").is_some());
+    // prompt=login shows the form even so.
+    let forced = get(
+        &t,
+        &format!("/authorize?{}", authorize_query("&prompt=login")),
+        &session,
+    );
+    assert_eq!(forced.status, 200);
+}
+
+#[test]
+fn a_code_is_redeemed_once_and_its_replay_revokes_what_it_gave() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let first = redeem(&t, &code, VERIFIER);
+    assert_eq!(first.status, 200);
+    let refresh = first.json_body()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let replay = redeem(&t, &code, VERIFIER);
+    assert_eq!(replay.status, 400);
+    assert_eq!(replay.json_body()["error"], "invalid_grant");
+    let form = format!("grant_type=refresh_token&client_id={SPA}&refresh_token={refresh}");
+    let after = post_form(&t, "/oauth/token", &form, "");
+    assert_eq!(
+        after.json_body()["error"],
+        "invalid_grant",
+        "the family died"
+    );
+}
+
+#[test]
+fn concurrent_redemptions_of_one_code_yield_one_token_response() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let form = format!(
+        "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code),
+        enc(CALLBACK)
+    );
+    let reqs = (0..20)
+        .map(|_| HttpRequest {
+            method: "POST".into(),
+            path: "/oauth/token".into(),
+            headers: vec![(
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            body: form.as_bytes().to_vec(),
+            ..Default::default()
+        })
+        .collect();
+    let answers = t.send_all(&YieldingCrypto::default(), reqs);
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn pkce_redirect_uri_and_client_must_match_at_redemption() {
+    let t = tenant();
+    let code = |t: &Tenant| {
+        let (resp, _) = sign_in(t, "", USER_PASSWORD);
+        param(&location_params(&resp), "code").unwrap().to_string()
+    };
+    let wrong_verifier = redeem(&t, &code(&t), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXl");
+    assert_eq!(wrong_verifier.json_body()["error"], "invalid_grant");
+    let no_verifier = post_form(
+        &t,
+        "/oauth/token",
+        &format!(
+            "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}",
+            enc(&code(&t)),
+            enc(CALLBACK)
+        ),
+        "",
+    );
+    assert_eq!(no_verifier.json_body()["error"], "invalid_grant");
+    let other_uri = post_form(
+        &t,
+        "/oauth/token",
+        &format!(
+            "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+            enc(&code(&t)),
+            enc("https://app.example.com/other")
+        ),
+        "",
+    );
+    assert_eq!(other_uri.json_body()["error"], "invalid_grant");
+}
+
+#[test]
+fn an_unregistered_redirect_uri_gets_the_error_page_never_a_redirect() {
+    let t = tenant();
+    let query = authorize_query("").replace(&enc(CALLBACK), &enc("https://evil.example/cb"));
+    let resp = get(&t, &format!("/authorize?{query}"), "");
+    assert_eq!(resp.status, 400);
+    assert!(resp.header("location").is_none());
+    let html = String::from_utf8_lossy(&resp.body);
+    assert!(html.contains("redirect_uri is not registered"), "{html}");
+    assert!(resp
+        .header("content-security-policy")
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+}
+
+#[test]
+fn prompt_none_without_a_session_is_login_required_at_the_client() {
+    let t = tenant();
+    let resp = get(
+        &t,
+        &format!("/authorize?{}", authorize_query("&prompt=none")),
+        "",
+    );
+    assert_eq!(resp.status, 302);
+    let params = location_params(&resp);
+    assert_eq!(param(&params, "error"), Some("login_required"));
+    assert_eq!(param(&params, "state"), Some("st-1"));
+    assert_eq!(param(&params, "iss"), Some(ISSUER));
+}
+
+#[test]
+fn a_wrong_password_shows_the_form_again_and_a_missing_csrf_token_is_refused() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", "wrong password");
+    assert_eq!(resp.status, 400);
+    let html = String::from_utf8_lossy(&resp.body);
+    assert!(html.contains("Wrong email or password."), "{html}");
+    assert!(resp.header("location").is_none());
+
+    // The same form without its cookie: refused, nothing signed in.
+    let page = get(&t, &format!("/authorize?{}", authorize_query("")), "");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", USER_PASSWORD);
+    let forged = post_form(&t, "/u/login", &form.finish(), "__Host-csrf=guess");
+    assert_eq!(forged.status, 403);
+    assert!(set_cookie(&forged, "__Host-session").is_none());
+}
+
+#[test]
+fn discovery_publishes_the_code_flow() {
+    let t = tenant();
+    let meta: Value = t.get("/.well-known/openid-configuration").json_body();
+    assert_eq!(
+        meta["authorization_endpoint"],
+        "https://id.example.com/authorize"
+    );
+    assert_eq!(
+        meta["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        meta["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
+}
