@@ -1,0 +1,179 @@
+// Browser sign-in end to end on workerd with real D1, driven by openid-client: discovery, an
+// authorization URL with PKCE and nonce, the hosted login form posted as a browser posts it,
+// the code exchanged (openid-client checks iss, state, nonce and the ID token's signature),
+// /userinfo and a refresh; then the attacks: code replay, parallel redemptions, an
+// unregistered redirect_uri, prompt=none.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { startIssuer, ISSUER, USER } from './harness.mjs';
+
+const SPA = 'demo-spa';
+const CALLBACK = 'http://127.0.0.1:3000/callback';
+const API = 'https://api.example.com';
+let issuer;
+let config;
+
+before(async () => {
+  issuer = await startIssuer();
+  config = await oidc.discovery(new URL(ISSUER), SPA, undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+    [oidc.customFetch]: (url, init) => issuer.mf.dispatchFetch(url, init),
+  });
+});
+after(async () => {
+  await issuer?.mf.dispose();
+});
+
+/** The cookies a response sets, as a Cookie header value. */
+function cookies(res) {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+}
+
+/** The hidden fields of the login form. */
+function hiddenFields(html) {
+  const out = new URLSearchParams();
+  const decode = (v) => v.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    out.append(decode(m[1]), decode(m[2]));
+  }
+  return out;
+}
+
+/** Opens the authorization URL, posts the login form as a browser does; returns the redirect. */
+async function signIn(url, { email = USER.email, password = USER.password, cookie = '' } = {}) {
+  const page = await issuer.mf.dispatchFetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  if (page.status === 302) return { res: page, session: cookie };
+  assert.equal(page.status, 200, await page.clone().text());
+  const html = await page.text();
+  const form = hiddenFields(html);
+  form.set('email', email);
+  form.set('password', password);
+  const res = await issuer.fetch('/u/login', {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(page) },
+    body: form.toString(),
+  });
+  return { res, session: cookies(res) };
+}
+
+async function authorizationUrl(extra = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const params = {
+    redirect_uri: CALLBACK,
+    scope: 'openid profile email offline_access read:data',
+    audience: API,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce: oidc.randomNonce(),
+    state: oidc.randomState(),
+    ...extra,
+  };
+  return { url: oidc.buildAuthorizationUrl(config, params), verifier, params };
+}
+
+function exchange(location, { verifier, params }) {
+  return oidc.authorizationCodeGrant(config, new URL(location), {
+    pkceCodeVerifier: verifier,
+    expectedNonce: params.nonce,
+    expectedState: params.state,
+    idTokenExpected: true,
+  });
+}
+
+test('discovery, login form, code with PKCE, tokens, userinfo and refresh through openid-client', async () => {
+  assert.equal(config.serverMetadata().authorization_endpoint, `${ISSUER}/authorize`);
+  const request = await authorizationUrl();
+  const { res, session } = await signIn(request.url);
+  assert.equal(res.status, 302, await res.text());
+  assert.match(session, /__Host-session=/);
+  const location = res.headers.get('location');
+  assert.ok(location.startsWith(`${CALLBACK}?`), location);
+
+  const tokens = await exchange(location, request);
+  const claims = tokens.claims();
+  assert.equal(claims.sub, USER.id);
+  assert.equal(claims.nonce, request.params.nonce);
+  assert.ok(claims.sid && claims.at_hash && claims.auth_time);
+  assert.ok(tokens.refresh_token);
+
+  const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.email, USER.email);
+
+  const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+  assert.ok(refreshed.access_token && refreshed.refresh_token !== tokens.refresh_token);
+
+  // Single sign-on: the session cookie answers the next authorization at once.
+  const second = await authorizationUrl();
+  const sso = await signIn(second.url, { cookie: session });
+  assert.equal(sso.res.status, 302);
+  const again = await exchange(sso.res.headers.get('location'), second);
+  assert.equal(again.claims().sid, claims.sid);
+});
+
+test('a replayed code is invalid_grant and the refresh token it gave stops working', async () => {
+  const request = await authorizationUrl();
+  const { res } = await signIn(request.url);
+  const location = res.headers.get('location');
+  const tokens = await exchange(location, request);
+  await assert.rejects(exchange(location, request), (e) => e.error === 'invalid_grant');
+  await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
+});
+
+test('20 parallel redemptions of one code: exactly one 200', async () => {
+  const request = await authorizationUrl();
+  const { res } = await signIn(request.url);
+  const code = new URL(res.headers.get('location')).searchParams.get('code');
+  const form = new URLSearchParams({
+    grant_type: 'authorization_code',
+    client_id: SPA,
+    code,
+    redirect_uri: CALLBACK,
+    code_verifier: request.verifier,
+  }).toString();
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      issuer.fetch('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form }),
+    ),
+  );
+  const statuses = answers.map((r) => r.status);
+  assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
+});
+
+test('an unregistered redirect_uri gets the error page, never a redirect', async () => {
+  const { url } = await authorizationUrl({ redirect_uri: 'http://127.0.0.1:3000/callback/' });
+  const res = await issuer.mf.dispatchFetch(url, { redirect: 'manual' });
+  assert.equal(res.status, 400);
+  assert.equal(res.headers.get('location'), null);
+  assert.match(await res.text(), /redirect_uri is not registered/);
+});
+
+test('prompt=none: login_required without a session, a code with one', async () => {
+  const none = await authorizationUrl({ prompt: 'none' });
+  const res = await issuer.mf.dispatchFetch(none.url, { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  const back = new URL(res.headers.get('location')).searchParams;
+  assert.equal(back.get('error'), 'login_required');
+  assert.equal(back.get('iss'), ISSUER);
+
+  const first = await authorizationUrl();
+  const { session } = await signIn(first.url);
+  const silent = await authorizationUrl({ prompt: 'none' });
+  const withSession = await issuer.mf.dispatchFetch(silent.url, { redirect: 'manual', headers: { cookie: session } });
+  assert.equal(withSession.status, 302);
+  const tokens = await exchange(withSession.headers.get('location'), silent);
+  assert.equal(tokens.claims().sub, USER.id);
+});
+
+test('a wrong password shows the form again with a message that names no account', async () => {
+  const request = await authorizationUrl();
+  const { res } = await signIn(request.url, { password: 'not the password' });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /Wrong email or password\./);
+  const unknown = await signIn((await authorizationUrl()).url, { email: 'nobody@example.com', password: 'x' });
+  assert.match(await unknown.res.text(), /Wrong email or password\./);
+});
