@@ -339,3 +339,29 @@ fn discovery_publishes_the_code_flow() {
     );
     assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
 }
+
+#[test]
+fn a_post_login_denial_goes_back_as_access_denied_before_any_code_exists() {
+    use edge_issuer::model::{OnFailure, Trigger};
+    let t = tenant();
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    answer(&t, |_| Ok(br#"{"deny":"Logins are paused."}"#.to_vec()));
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    assert_eq!(resp.status, 302);
+    let params = location_params(&resp);
+    assert_eq!(param(&params, "error"), Some("access_denied"));
+    assert_eq!(param(&params, "error_description"), Some("Logins are paused."));
+    assert_eq!(param(&params, "code"), None);
+    assert!(set_cookie(&resp, "__Host-session").is_none(), "no session either");
+}
+
+#[test]
+fn a_user_blocked_after_signing_in_gets_no_code_from_the_session() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    t.edit_user(|u| u.blocked = true);
+    let again = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+    assert_eq!(again.status, 302);
+    assert_eq!(param(&location_params(&again), "error"), Some("access_denied"));
+}

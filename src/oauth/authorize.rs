@@ -7,14 +7,16 @@
 //! on the issuer's own page and never sent to the URI ([`Refusal::Page`]); after, errors go
 //! back to the client ([`Refusal::Redirect`]) with `state` and `iss` (RFC 9207).
 
+use super::claims::pipeline::{enrich, Pipeline};
 use super::facts::Facts;
+use super::grant::password::user_issuance;
 use super::grant::authorization_code::{hash_code, CODE_LIFETIME};
 use super::params::Params;
 use super::pkce;
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session};
+use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session, User};
 use crate::port::random::Random;
-use crate::port::{ClientStore, DirectoryStore};
+use crate::port::{ClaimsStore, ClientStore, DirectoryStore, HasClients, HasDirectory};
 
 /// How the response reaches the client (OAuth 2.0 Multiple Response Types §2.1, Form Post
 /// Response Mode).
@@ -255,6 +257,48 @@ pub async fn organization(
         return Err(denied());
     }
     Ok(Some(org.org_id))
+}
+
+/// The `post-login` pipeline at sign-in time, on the issuance the code would give: a rule or
+/// hook that denies sends `access_denied` with its message back to the client, before any
+/// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise) and
+/// an `audience` that names no API. The pipeline runs again when the code is redeemed, so the
+/// tokens carry claims as fresh as the redemption.
+pub async fn approve<P>(
+    ports: &P,
+    pipeline: &Pipeline<'_, impl ClaimsStore>,
+    facts: &Facts<'_>,
+    request: &AuthorizeRequest,
+    user: User,
+    org_id: Option<&str>,
+) -> Result<(), OAuthError>
+where
+    P: HasClients + HasDirectory,
+{
+    if user.blocked {
+        return Err(OAuthError::new(ErrorCode::AccessDenied, "user is blocked"));
+    }
+    let audience = request
+        .audience
+        .as_deref()
+        .or(request.client.default_audience.as_deref());
+    let api = match audience {
+        Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
+            OAuthError::invalid_request(format!("audience {aud} is not a registered API"))
+        })?),
+        None => None,
+    };
+    let client = &request.client;
+    let mut issuance =
+        user_issuance(ports, facts, client, user, api, Some(&request.scope), org_id).await?;
+    match enrich(pipeline, facts, &mut issuance).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == ErrorCode::ServerError => Err(e),
+        Err(e) => Err(OAuthError {
+            code: ErrorCode::AccessDenied,
+            ..e
+        }),
+    }
 }
 
 /// A new code for `request`, signed in as `user_id` in `session`: the value for the client

@@ -9,7 +9,7 @@
 use super::pages::{self, LoginForm};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::paths;
-use crate::model::Session;
+use crate::model::{Session, User};
 use crate::oauth::authorize::{
     self, decide, new_code, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
 };
@@ -18,7 +18,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::port::crypto::Crypto;
-use crate::port::{ExchangeStore, SessionStore, Stores};
+use crate::port::{ExchangeStore, SessionStore, Stores, UserStore};
 use crate::web::{HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
@@ -56,7 +56,14 @@ pub async fn authorize<P: Stores, C: Crypto>(
     };
     let now = issuer.clock.now();
     match (decide(&request, session.as_ref(), now), session) {
-        (Next::Code, Some(session)) => sign_in_done(issuer, &request, &session, None).await,
+        (Next::Code, Some(session)) => {
+            let user = match issuer.stores.users().user(&session.user_id).await {
+                Ok(Some(u)) => u,
+                Ok(None) => return show_login(issuer, &request, &params, None, 200),
+                Err(e) => return error_page(issuer, &e.into()),
+            };
+            sign_in_done(issuer, &request, &session, user, None).await
+        }
         (Next::LoginRequired, _) | (Next::Code, None) => {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
             reply_error(issuer, &e, &request.reply_to)
@@ -123,7 +130,7 @@ pub async fn login<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
-    sign_in_done(issuer, &request, &session, Some(login)).await
+    sign_in_done(issuer, &request, &session, user, Some(login)).await
 }
 
 /// The session the request's cookie names, if its MAC holds and it is stored.
@@ -146,6 +153,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     request: &AuthorizeRequest,
     session: &Session,
+    user: User,
     login: Option<crate::port::Login>,
 ) -> HttpResponse {
     let Some(kek) = issuer.kek else {
@@ -161,6 +169,13 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
         Err(e) => return reply_error(issuer, &e, &request.reply_to),
     };
+    let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
+    let approved = authorize::approve(ports, &pipeline, &facts, request, user, org_id.as_deref());
+    match approved.await {
+        Ok(()) => {}
+        Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
+        Err(e) => return reply_error(issuer, &e, &request.reply_to),
+    }
     let issued = new_code(
         issuer.random,
         &facts,
