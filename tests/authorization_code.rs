@@ -23,6 +23,7 @@ fn tenant() -> Tenant {
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         default_audience: Some(API.into()),
         redirect_uris: vec![CALLBACK.into()],
+        allowed_logout_urls: vec!["https://app.example.com/".into()],
         ..client_defaults()
     });
     t
@@ -350,9 +351,15 @@ fn a_post_login_denial_goes_back_as_access_denied_before_any_code_exists() {
     assert_eq!(resp.status, 302);
     let params = location_params(&resp);
     assert_eq!(param(&params, "error"), Some("access_denied"));
-    assert_eq!(param(&params, "error_description"), Some("Logins are paused."));
+    assert_eq!(
+        param(&params, "error_description"),
+        Some("Logins are paused.")
+    );
     assert_eq!(param(&params, "code"), None);
-    assert!(set_cookie(&resp, "__Host-session").is_none(), "no session either");
+    assert!(
+        set_cookie(&resp, "__Host-session").is_none(),
+        "no session either"
+    );
 }
 
 #[test]
@@ -363,5 +370,66 @@ fn a_user_blocked_after_signing_in_gets_no_code_from_the_session() {
     t.edit_user(|u| u.blocked = true);
     let again = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
     assert_eq!(again.status, 302);
-    assert_eq!(param(&location_params(&again), "error"), Some("access_denied"));
+    assert_eq!(
+        param(&location_params(&again), "error"),
+        Some("access_denied")
+    );
+}
+
+#[test]
+fn logout_ends_the_session_and_returns_only_to_an_allowed_url() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+
+    // A return URL the client did not register: refused on the page, never followed.
+    let evil = get(
+        &t,
+        &format!(
+            "/oidc/logout?client_id={SPA}&post_logout_redirect_uri={}",
+            enc("https://evil.example/")
+        ),
+        &session,
+    );
+    assert_eq!(evil.status, 400);
+    assert!(evil.header("location").is_none());
+
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let out = get(
+        &t,
+        &format!(
+            "/oidc/logout?client_id={SPA}&post_logout_redirect_uri={}&state=bye",
+            enc("https://app.example.com/")
+        ),
+        &session,
+    );
+    assert_eq!(out.status, 302);
+    assert_eq!(
+        out.header("location"),
+        Some("https://app.example.com/?state=bye")
+    );
+    assert_eq!(
+        set_cookie(&out, "__Host-session").as_deref(),
+        Some("__Host-session=")
+    );
+    // The session is gone from storage: the old cookie no longer signs anyone in.
+    let after = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+    assert_eq!(after.status, 200, "the login form again");
+
+    // Auth0's /v2/logout with returnTo.
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let auth0 = get(
+        &t,
+        &format!(
+            "/v2/logout?client_id={SPA}&returnTo={}",
+            enc("https://app.example.com/")
+        ),
+        &session,
+    );
+    assert_eq!(auth0.status, 302);
+    assert_eq!(auth0.header("location"), Some("https://app.example.com/"));
+    let plain = get(&t, "/v2/logout", "");
+    assert_eq!(plain.status, 200);
 }

@@ -107,4 +107,8 @@ pub mod paths {
     pub const AUTHORIZE: &str = "/authorize";
     /// Where the hosted login form posts.
     pub const LOGIN: &str = "/u/login";
+    /// RP-Initiated Logout 1.0.
+    pub const END_SESSION: &str = "/oidc/logout";
+    /// Auth0's logout.
+    pub const AUTH0_LOGOUT: &str = "/v2/logout";
 }

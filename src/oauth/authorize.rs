@@ -9,8 +9,8 @@
 
 use super::claims::pipeline::{enrich, Pipeline};
 use super::facts::Facts;
-use super::grant::password::user_issuance;
 use super::grant::authorization_code::{hash_code, CODE_LIFETIME};
+use super::grant::password::user_issuance;
 use super::params::Params;
 use super::pkce;
 use crate::error::{ErrorCode, OAuthError};
@@ -289,8 +289,16 @@ where
         None => None,
     };
     let client = &request.client;
-    let mut issuance =
-        user_issuance(ports, facts, client, user, api, Some(&request.scope), org_id).await?;
+    let mut issuance = user_issuance(
+        ports,
+        facts,
+        client,
+        user,
+        api,
+        Some(&request.scope),
+        org_id,
+    )
+    .await?;
     match enrich(pipeline, facts, &mut issuance).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == ErrorCode::ServerError => Err(e),

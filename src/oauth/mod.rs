@@ -10,6 +10,7 @@ pub mod facts;
 pub mod grant;
 pub mod issuer;
 pub mod keys;
+pub mod logout;
 pub mod params;
 pub mod password;
 pub mod pkce;

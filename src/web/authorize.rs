@@ -15,6 +15,7 @@ use crate::oauth::authorize::{
 };
 use crate::oauth::grant::password::sign_in;
 use crate::oauth::issuer::Issuer;
+use crate::oauth::logout::{self, AfterLogout, Dialect};
 use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::port::crypto::Crypto;
@@ -131,6 +132,43 @@ pub async fn login<P: Stores, C: Crypto>(
         Err(e) => return error_page(issuer, &e),
     };
     sign_in_done(issuer, &request, &session, user, Some(login)).await
+}
+
+/// `GET /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in storage
+/// and in the browser), then sends the user to the checked return URL, or shows that they
+/// are signed out.
+pub async fn logout<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+    dialect: Dialect,
+) -> HttpResponse {
+    let params = match Params::from_form(req.query.as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let session = req
+        .cookie(SESSION_COOKIE)
+        .zip(issuer.kek)
+        .and_then(|(value, kek)| session::session_id(kek, value));
+    if let Some(id) = session {
+        if let Err(e) = issuer.stores.sessions().delete_session(&id).await {
+            return error_page(issuer, &e.into());
+        }
+    }
+    let cleared = cookie(SESSION_COOKIE, "", 0);
+    let after = logout::check(issuer.stores.clients(), &params, dialect).await;
+    let resp = match after {
+        Ok(AfterLogout {
+            redirect: Some(url),
+        }) => HttpResponse::empty(302)
+            .with_header("location", &url)
+            .no_store(),
+        Ok(AfterLogout { redirect: None }) => {
+            html_response(200, pages::signed_out(), &pages::csp(&[], false))
+        }
+        Err(e) => error_page(issuer, &e),
+    };
+    resp.with_header("set-cookie", &cleared)
 }
 
 /// The session the request's cookie names, if its MAC holds and it is stored.

@@ -16,6 +16,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "issuer": config.issuer,
         "authorization_endpoint": config.url(paths::AUTHORIZE),
         "token_endpoint": config.url(paths::TOKEN),
+        "end_session_endpoint": config.url(paths::END_SESSION),
         "jwks_uri": config.url(paths::JWKS),
         "userinfo_endpoint": config.url(paths::USERINFO),
         "revocation_endpoint": config.url(paths::REVOKE),

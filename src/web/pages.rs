@@ -126,6 +126,14 @@ pub fn error(message: &str) -> String {
     page("Sign-in error", &body)
 }
 
+/// After logout, when the client named no return URL.
+pub fn signed_out() -> String {
+    page(
+        "Signed out",
+        "<h1>You are signed out</h1><p>You can close this window.</p>",
+    )
+}
+
 /// `response_mode=form_post`: a form that POSTs `fields` to `action` as soon as it loads.
 pub fn form_post(action: &str, fields: &[(String, String)]) -> String {
     format!(

@@ -6,6 +6,7 @@ use crate::admin::{self, Reply};
 use crate::error::OAuthError;
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
+use crate::oauth::logout::Dialect;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 
@@ -25,6 +26,8 @@ pub async fn handle<P: Stores, C: Crypto>(
         ("POST", TOKEN) => token::token(issuer, req).await,
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
         ("POST", LOGIN) => authorize::login(issuer, req).await,
+        ("GET", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
+        ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
         ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
@@ -36,6 +39,7 @@ pub async fn handle<P: Stores, C: Crypto>(
         (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN) => method_not_allowed("POST"),
+        (_, END_SESSION | AUTH0_LOGOUT) => method_not_allowed("GET"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
     }
 }

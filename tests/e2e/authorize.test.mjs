@@ -177,3 +177,15 @@ test('a wrong password shows the form again with a message that names no account
   const unknown = await signIn((await authorizationUrl()).url, { email: 'nobody@example.com', password: 'x' });
   assert.match(await unknown.res.text(), /Wrong email or password\./);
 });
+
+test('logout ends the session in D1: the old cookie no longer signs anyone in', async () => {
+  const { session } = await signIn((await authorizationUrl()).url);
+  const url = oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: 'http://127.0.0.1:3000/', state: 'bye' });
+  const res = await issuer.mf.dispatchFetch(url, { redirect: 'manual', headers: { cookie: session } });
+  assert.equal(res.status, 302);
+  assert.equal(res.headers.get('location'), 'http://127.0.0.1:3000/?state=bye');
+  assert.match(res.headers.getSetCookie().join(), /__Host-session=;.*Max-Age=0/);
+  const none = await authorizationUrl({ prompt: 'none' });
+  const after = await issuer.mf.dispatchFetch(none.url, { redirect: 'manual', headers: { cookie: session } });
+  assert.equal(new URL(after.headers.get('location')).searchParams.get('error'), 'login_required');
+});
