@@ -154,13 +154,66 @@ fn a_token_of_another_issuer_is_refused() {
 }
 
 #[test]
-fn cors_preflight_is_answered() {
+fn cors_answers_registered_web_origins_only() {
     let t = Tenant::new();
-    let resp = t.userinfo("OPTIONS", &[], "");
-    assert_eq!(resp.status, 204);
-    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
-    assert!(resp
+    t.edit_client(APP_ID, |c| {
+        c.web_origins = vec!["https://app.example.com".into()]
+    });
+    fn origin(o: &str) -> [(&'static str, &str); 1] {
+        [("origin", o)]
+    }
+    let ok = t.userinfo("OPTIONS", &origin("https://app.example.com"), "");
+    assert_eq!(ok.status, 204);
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(ok
         .header("access-control-allow-headers")
         .unwrap()
         .contains("authorization"));
+    assert_eq!(ok.header("access-control-allow-credentials"), None);
+
+    // Another origin, a near miss, or none: no CORS headers at all.
+    for other in [
+        "https://evil.example",
+        "https://app.example.com:8443",
+        "null",
+    ] {
+        let refused = t.userinfo("OPTIONS", &origin(other), "");
+        assert_eq!(
+            refused.header("access-control-allow-origin"),
+            None,
+            "{other}"
+        );
+        assert_eq!(
+            refused.header("access-control-allow-methods"),
+            None,
+            "{other}"
+        );
+    }
+    assert_eq!(
+        t.userinfo("OPTIONS", &[], "")
+            .header("access-control-allow-origin"),
+        None
+    );
+
+    // The actual responses of the other browser-facing endpoints, for the same origin.
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/jwks.json",
+    ] {
+        let resp = t.send(edge_issuer::web::HttpRequest {
+            method: "GET".into(),
+            path: path.into(),
+            headers: vec![("origin".into(), "https://app.example.com".into())],
+            ..Default::default()
+        });
+        assert_eq!(
+            resp.header("access-control-allow-origin"),
+            Some("https://app.example.com"),
+            "{path}"
+        );
+        assert_eq!(resp.header("vary"), Some("Origin"));
+    }
 }

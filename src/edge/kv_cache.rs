@@ -91,6 +91,23 @@ impl ClientStore for EdgeStores<'_> {
         self.read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
             .await
     }
+
+    async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
+        // Every browser request with an Origin asks this: cached, found or not.
+        let cached = self
+            .read_through(format!("v5:origin:{origin}"), async {
+                let registered = self.d1.web_origin_registered(origin).await?;
+                Ok(Some(OriginEntry { registered }))
+            })
+            .await?;
+        Ok(cached.is_some_and(|entry| entry.registered))
+    }
+}
+
+/// The cached answer of an origin lookup.
+#[derive(Serialize, Deserialize)]
+struct OriginEntry {
+    registered: bool,
 }
 
 impl ClaimsStore for EdgeStores<'_> {

@@ -11,4 +11,7 @@ pub trait ClientStore {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     /// The API with this identifier, if registered (exact string match).
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError>;
+    /// Whether some client lists `origin` (exact string) among its `web_origins`: browsers
+    /// from it may call the issuer (CORS).
+    async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError>;
 }

@@ -217,6 +217,13 @@ impl ClientStore for MemoryStore {
         let apis = self.apis.borrow();
         Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
     }
+
+    async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
+        let clients = self.clients.borrow();
+        Ok(clients
+            .iter()
+            .any(|c| c.web_origins.iter().any(|o| o == origin)))
+    }
 }
 
 impl KeyStore for MemoryStore {

@@ -44,7 +44,5 @@ pub fn metadata(config: &Config) -> serde_json::Value {
 
 /// `GET` of either metadata path.
 pub fn discovery(config: &Config) -> HttpResponse {
-    HttpResponse::json(200, &metadata(config))
-        .with_header("cache-control", "public, max-age=300")
-        .with_header("access-control-allow-origin", "*")
+    HttpResponse::json(200, &metadata(config)).with_header("cache-control", "public, max-age=300")
 }

@@ -55,6 +55,5 @@ pub async fn jwks<P: Stores, C: Crypto>(
     };
     Ok(resp
         .with_header("etag", &etag)
-        .with_header("cache-control", &cache_control)
-        .with_header("access-control-allow-origin", "*"))
+        .with_header("cache-control", &cache_control))
 }

@@ -2,6 +2,7 @@
 //! route table and the endpoints. The only layer that knows paths and HTTP.
 
 pub mod authorize;
+mod cors;
 pub mod discovery;
 pub mod jwks;
 mod pages;

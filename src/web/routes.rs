@@ -1,6 +1,6 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{authorize, discovery, jwks, revoke, token, userinfo};
+use super::{authorize, cors, discovery, jwks, revoke, token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
 use crate::error::OAuthError;
@@ -10,11 +10,29 @@ use crate::oauth::logout::Dialect;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 
-/// Answers one request.
+/// Answers one request; the paths browser code may call cross-origin get their CORS headers
+/// here, for registered web origins only.
 pub async fn handle<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
+    let path = req.path.as_str();
+    if !cors::PATHS.contains(&path) {
+        return route(issuer, req).await;
+    }
+    let origin = cors::allowed_origin(issuer, req).await;
+    if req.method == "OPTIONS" {
+        let methods = match path {
+            paths::TOKEN | paths::REVOKE => "POST",
+            paths::USERINFO => "GET, POST",
+            _ => "GET",
+        };
+        return cors::preflight(origin.as_deref(), methods);
+    }
+    cors::decorate(route(issuer, req).await, origin.as_deref())
+}
+
+async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpRequest) -> HttpResponse {
     use paths::*;
     let method = req.method.as_str();
     match (method, req.path.as_str()) {
@@ -30,7 +48,6 @@ pub async fn handle<P: Stores, C: Crypto>(
         ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
-        ("OPTIONS", USERINFO) => cors_preflight("GET, POST"),
         ("POST", admin::EXPLAIN) => reply(admin::explain(issuer, &management(req)).await),
         ("PUT", p) if p.starts_with(admin::RULES) => {
             reply(admin::put_rule(issuer, &management(req)).await)
@@ -68,16 +85,4 @@ fn method_not_allowed(allow: &str) -> HttpResponse {
         &OAuthError::invalid_request(format!("method not allowed; use {allow}")).with_status(405),
     )
     .with_header("allow", allow)
-}
-
-/// Browsers call /userinfo with a bearer token (no cookies), so any origin may.
-fn cors_preflight(methods: &str) -> HttpResponse {
-    HttpResponse::empty(204)
-        .with_header("access-control-allow-origin", "*")
-        .with_header("access-control-allow-methods", methods)
-        .with_header(
-            "access-control-allow-headers",
-            "authorization, content-type",
-        )
-        .with_header("access-control-max-age", "86400")
 }

@@ -35,7 +35,6 @@ pub async fn userinfo<P: Stores, C: Crypto>(
         Err(failure) => challenge(issuer, failure),
     };
     resp.no_store()
-        .with_header("access-control-allow-origin", "*")
 }
 
 async fn claims<P: Stores, C: Crypto>(

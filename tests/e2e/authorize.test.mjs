@@ -189,3 +189,19 @@ test('logout ends the session in D1: the old cookie no longer signs anyone in', 
   const after = await issuer.mf.dispatchFetch(none.url, { redirect: 'manual', headers: { cookie: session } });
   assert.equal(new URL(after.headers.get('location')).searchParams.get('error'), 'login_required');
 });
+
+test('CORS: the token endpoint answers the SPA origin, preflight included, and no other', async () => {
+  const preflight = (origin) =>
+    issuer.fetch('/oauth/token', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+  const ok = await preflight('http://127.0.0.1:3000');
+  assert.equal(ok.status, 204);
+  assert.equal(ok.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
+  assert.match(ok.headers.get('access-control-allow-methods'), /POST/);
+  const other = await preflight('http://127.0.0.1:3001');
+  assert.equal(other.headers.get('access-control-allow-origin'), null);
+  const jwks = await issuer.fetch('/.well-known/jwks.json', { headers: { origin: 'http://127.0.0.1:3000' } });
+  assert.equal(jwks.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
+});

@@ -103,4 +103,19 @@ impl ClientStore for D1Store {
         })
         .transpose()
     }
+
+    async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
+        #[derive(Deserialize)]
+        struct Found {
+            found: f64,
+        }
+        let row: Option<Found> = self
+            .first(
+                "SELECT 1 AS found FROM clients, json_each(clients.web_origins) \
+                 WHERE json_each.value = ?1 LIMIT 1",
+                &[origin.into()],
+            )
+            .await?;
+        Ok(row.is_some_and(|r| r.found == 1.0))
+    }
 }

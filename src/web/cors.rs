@@ -1,0 +1,62 @@
+//! CORS (Fetch standard) for browser code: discovery, the JWKS, the token, userinfo and
+//! revocation endpoints answer the origins some client registered as a web origin, preflight
+//! included, without credentials (no cookie crosses origins). Any other origin gets no CORS
+//! headers, so the browser keeps the response from the page.
+
+use super::{HttpRequest, HttpResponse};
+use crate::model::config::paths::*;
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::Crypto;
+use crate::port::{ClientStore, Stores};
+
+/// The paths browser code may call across origins.
+pub const PATHS: [&str; 6] = [
+    OPENID_CONFIGURATION,
+    OAUTH_METADATA,
+    JWKS,
+    TOKEN,
+    USERINFO,
+    REVOKE,
+];
+
+/// Headers a browser may send: Auth0's SDKs add `auth0-client` (telemetry).
+const ALLOW_HEADERS: &str = "authorization, content-type, auth0-client";
+
+/// The request's `Origin`, when it is registered; `None` without one or for any other origin.
+pub async fn allowed_origin<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> Option<String> {
+    let origin = req.header("origin")?;
+    match issuer.stores.clients().web_origin_registered(origin).await {
+        Ok(true) => Some(origin.to_string()),
+        Ok(false) => None,
+        Err(e) => {
+            // No CORS headers: the browser refuses, the issuer goes on.
+            issuer.log_error(&e.into());
+            None
+        }
+    }
+}
+
+/// Adds the CORS headers for `origin`, if allowed. `Vary: Origin` always, so a cache never
+/// serves one origin's answer to another.
+pub fn decorate(resp: HttpResponse, origin: Option<&str>) -> HttpResponse {
+    let resp = resp.with_header("vary", "Origin");
+    match origin {
+        Some(origin) => resp.with_header("access-control-allow-origin", origin),
+        None => resp,
+    }
+}
+
+/// The answer to a preflight `OPTIONS` for a path that allows `methods`.
+pub fn preflight(origin: Option<&str>, methods: &str) -> HttpResponse {
+    let resp = decorate(HttpResponse::empty(204), origin);
+    match origin {
+        Some(_) => resp
+            .with_header("access-control-allow-methods", methods)
+            .with_header("access-control-allow-headers", ALLOW_HEADERS)
+            .with_header("access-control-max-age", "86400"),
+        None => resp,
+    }
+}
