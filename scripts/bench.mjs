@@ -1,6 +1,7 @@
 // Benchmark of the built Worker under workerd (Miniflare serving on loopback), printing:
 //  - client_credentials (with no rules, two rules, one service-binding hook whose Worker runs
-//    in the same workerd), password and refresh_token grants: requests/s and p50/p99 latency over
+//    in the same workerd), password, refresh_token and authorization_code grants (and /authorize
+//    answering from an SSO session): requests/s and p50/p99 latency over
 //    a fixed request count, and the workerd CPU time per request (utime+stime of the workerd
 //    processes / requests);
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
@@ -21,6 +22,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const PORT = Number(process.env.BENCH_PORT ?? 8799);
 const PASSWORD_REQUESTS = Number(process.env.BENCH_PASSWORD_REQUESTS ?? 400);
 const REFRESH_REQUESTS = Number(process.env.BENCH_REFRESH_REQUESTS ?? 2000);
+const CODE_REQUESTS = Number(process.env.BENCH_CODE_REQUESTS ?? 800);
 const SIGNATURES = 2000;
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
@@ -161,6 +163,56 @@ try {
     return body.refresh_token;
   });
 
+  // authorization_code: one browser sign-in (login form), then codes from its SSO session,
+  // each redeemed by the confidential demo-web. Codes live 60 s, so each chain asks for its
+  // next code and redeems it; /authorize and the exchange are timed apart.
+  const WEB = { id: 'demo-web', secret: 'dev-only-demo-web-secret', callback: 'http://127.0.0.1:3001/callback' };
+  const authorizeUrl = `${iss.issuer}/authorize?` + new URLSearchParams({
+    response_type: 'code', client_id: WEB.id, redirect_uri: WEB.callback, scope: 'openid profile offline_access read:data', state: 's',
+  });
+  const cookieOf = (res) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const formPage = await fetch(authorizeUrl, { redirect: 'manual' });
+  const hidden = new URLSearchParams();
+  for (const m of (await formPage.text()).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    hidden.append(m[1], m[2].replaceAll('&amp;', '&'));
+  }
+  hidden.set('email', USER.email);
+  hidden.set('password', USER.password);
+  const signedIn = await fetch(`${iss.issuer}/u/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieOf(formPage) },
+    body: hidden.toString(),
+  });
+  if (signedIn.status !== 302) throw new Error(`sign-in failed: ${signedIn.status}`);
+  const session = cookieOf(signedIn);
+  const nextCode = async () => {
+    const r = await fetch(authorizeUrl, { redirect: 'manual', headers: { cookie: session } });
+    const code = new URL(r.headers.get('location')).searchParams.get('code');
+    if (!code) throw new Error(`no code: ${r.headers.get('location')}`);
+    return code;
+  };
+  const redeem = async (code) => {
+    const r = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(WEB.id, WEB.secret) },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: WEB.callback }).toString(),
+    });
+    const body = await r.json();
+    if (r.status !== 200) throw new Error(`redemption failed: ${JSON.stringify(body)}`);
+  };
+  const perChain = CODE_REQUESTS / CONNECTIONS;
+  const codeStarts = await Promise.all(Array.from({ length: CONNECTIONS }, nextCode));
+  const authorizeSso = await chains(codeStarts, perChain, async () => nextCode());
+  const codes = await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    const list = [];
+    for (let i = 0; i < perChain; i++) list.push(await nextCode());
+    return list;
+  }));
+  const exchangeCode = await chains(codes.map((list) => ({ list, i: 0 })), perChain, async (c) => {
+    await redeem(c.list[c.i]);
+    return { list: c.list, i: c.i + 1 };
+  });
+
   // invalid_client timing: an unknown client_id against a known one with a wrong secret,
   // interleaved sequential requests, median latency of each (they should not differ).
   const refusal = async (id) => {
@@ -202,6 +254,8 @@ try {
     ['client_credentials + 1 hook (service binding)', ccHook, REQUESTS],
     ['password', pw, PASSWORD_REQUESTS],
     ['refresh_token', rt, REFRESH_REQUESTS],
+    ['authorize (SSO session: a code at once)', authorizeSso, CODE_REQUESTS],
+    ['authorization_code exchange', exchangeCode, CODE_REQUESTS],
   ]) {
     line(`${name} (${n}) requests/s`, r.rps.toFixed(0));
     line(`${name} latency p50 / p99 (ms)`, `${r.p50} / ${r.p99}`);

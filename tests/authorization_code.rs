@@ -24,6 +24,7 @@ fn tenant() -> Tenant {
         default_audience: Some(API.into()),
         redirect_uris: vec![CALLBACK.into()],
         allowed_logout_urls: vec!["https://app.example.com/".into()],
+        web_origins: vec!["https://app.example.com".into()],
         ..client_defaults()
     });
     t
@@ -432,4 +433,66 @@ fn logout_ends_the_session_and_returns_only_to_an_allowed_url() {
     assert_eq!(auth0.header("location"), Some("https://app.example.com/"));
     let plain = get(&t, "/v2/logout", "");
     assert_eq!(plain.status, 200);
+}
+
+#[test]
+fn web_message_posts_the_code_to_the_registered_origin_from_a_frameable_page() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let silent = get(
+        &t,
+        &format!(
+            "/authorize?{}",
+            authorize_query("&prompt=none&response_mode=web_message")
+                .replace("state=st-1", "state=%3C%2Fscript%3E")
+        ),
+        &session,
+    );
+    assert_eq!(silent.status, 200);
+    let html = String::from_utf8(silent.body.clone()).unwrap();
+    assert!(html.contains("type:\"authorization_response\""), "{html}");
+    assert!(
+        html.contains("\"origin\":\"https://app.example.com\""),
+        "{html}"
+    );
+    assert!(html.contains("\"code\":"), "{html}");
+    assert!(
+        !html.contains("</script>\"") && html.contains("\\u003c/script>"),
+        "{html}"
+    );
+    let csp = silent.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("frame-ancestors https://app.example.com"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"));
+
+    // Without a session: login_required, by the same channel.
+    let none = get(
+        &t,
+        &format!(
+            "/authorize?{}",
+            authorize_query("&prompt=none&response_mode=web_message")
+        ),
+        "",
+    );
+    let html = String::from_utf8(none.body.clone()).unwrap();
+    assert!(html.contains("login_required"), "{html}");
+
+    // A redirect URI whose origin is not a registered web origin cannot use web_message.
+    t.edit_client(SPA, |c| c.web_origins.clear());
+    let refused = get(
+        &t,
+        &format!(
+            "/authorize?{}",
+            authorize_query("&response_mode=web_message")
+        ),
+        &session,
+    );
+    assert_eq!(refused.status, 302);
+    assert_eq!(
+        param(&location_params(&refused), "error"),
+        Some("invalid_request")
+    );
 }

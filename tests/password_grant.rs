@@ -308,3 +308,27 @@ fn rs256_id_token_for_a_client_that_asks_for_it() {
         jsonwebtoken::Algorithm::ES256
     );
 }
+
+#[test]
+fn auth0_password_realm_grant_is_the_password_grant_in_the_named_connection() {
+    let t = Tenant::new();
+    let form = |realm: &str| {
+        format!(
+            "grant_type={}&username={}&password={}&realm={realm}&scope=openid",
+            enc("http://auth0.com/oauth/grant-type/password-realm"),
+            enc(USER_EMAIL),
+            enc(USER_PASSWORD)
+        )
+    };
+    let ok = t.token(
+        &form(edge_issuer::model::config::DEFAULT_CONNECTION),
+        Some((APP_ID, APP_SECRET)),
+    );
+    assert_eq!(ok.status, 200, "{:?}", ok.json_body());
+    let other = t.token(&form("another-db"), Some((APP_ID, APP_SECRET)));
+    assert_eq!(
+        other.json_body()["error"],
+        "invalid_grant",
+        "no such user there"
+    );
+}

@@ -2,6 +2,9 @@
 
 use crate::error::{ErrorCode, OAuthError};
 
+/// Auth0's extension grant for the password grant with a connection (`realm`).
+pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
+
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -50,7 +53,12 @@ impl GrantType {
     }
 
     /// Parses `grant_type`; anything else is `unsupported_grant_type` (RFC 6749 §5.2).
+    /// Auth0's `password-realm` grant is the password grant with `realm` naming the
+    /// connection (Auth0's SDKs send it when a realm is set).
     pub fn parse(value: &str) -> Result<Self, OAuthError> {
+        if value == PASSWORD_REALM {
+            return Ok(GrantType::Password);
+        }
         Self::ALL
             .into_iter()
             .find(|g| g.as_str() == value)
@@ -66,6 +74,14 @@ impl GrantType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth0_password_realm_is_the_password_grant() {
+        assert_eq!(
+            GrantType::parse(PASSWORD_REALM).unwrap(),
+            GrantType::Password
+        );
+    }
 
     #[test]
     fn parse_knows_only_implemented_grants() {

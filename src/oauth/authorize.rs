@@ -26,6 +26,9 @@ pub enum ResponseMode {
     Query,
     /// An auto-submitting HTML form POSTs them to the redirect URI.
     FormPost,
+    /// Auth0's `web_message`: a page in a hidden iframe posts them to the redirect URI's
+    /// origin (`window.postMessage`), which must be one of the client's web origins.
+    WebMessage,
 }
 
 /// Where and how a response (or an error after the redirect URI was trusted) goes back.
@@ -104,6 +107,15 @@ pub async fn check(
     let (mode, mode_error) = match params.get("response_mode") {
         None | Some("query") => (ResponseMode::Query, None),
         Some("form_post") => (ResponseMode::FormPost, None),
+        Some("web_message") if client.web_origins.iter().any(|o| o == origin(redirect_uri)) => {
+            (ResponseMode::WebMessage, None)
+        }
+        Some("web_message") => (
+            ResponseMode::Query,
+            Some(OAuthError::invalid_request(
+                "response_mode web_message needs the redirect_uri's origin among the client's web origins",
+            )),
+        ),
         Some(other) => (
             ResponseMode::Query,
             Some(OAuthError::invalid_request(format!(
@@ -179,6 +191,15 @@ pub async fn check(
         reply_to,
         client,
     })
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+pub fn origin(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    &url[..end]
 }
 
 fn prompt(value: Option<&str>) -> Result<Prompt, OAuthError> {

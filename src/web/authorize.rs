@@ -11,7 +11,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::paths;
 use crate::model::{Session, User};
 use crate::oauth::authorize::{
-    self, decide, new_code, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
+    self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
 };
 use crate::oauth::grant::password::sign_in;
 use crate::oauth::issuer::Issuer;
@@ -294,15 +294,6 @@ fn html_response(status: u16, html: String, csp: &str) -> HttpResponse {
     .no_store()
 }
 
-/// `scheme://host[:port]` of an absolute URL.
-fn origin(url: &str) -> &str {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
-    &url[..end]
-}
-
 fn refuse<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, refusal: Refusal) -> HttpResponse {
     match refusal {
         Refusal::Page(e) => error_page(issuer, &e),
@@ -341,6 +332,23 @@ fn reply(fields: &[(String, String)], reply_to: &ReplyTo) -> HttpResponse {
             let html = pages::form_post(action, fields);
             html_response(200, html, &pages::csp(&[origin(action)], true))
         }
+        ResponseMode::WebMessage => {
+            // Loaded in the client's hidden iframe: it may be framed by that origin only.
+            let target = origin(&reply_to.redirect_uri);
+            let html = pages::web_message(target, fields);
+            let csp = pages::csp(&[], true).replace(
+                "frame-ancestors 'none'",
+                &format!("frame-ancestors {target}"),
+            );
+            HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+                body: html.into_bytes(),
+            }
+            .with_header("content-security-policy", &csp)
+            .with_header("referrer-policy", "no-referrer")
+            .no_store()
+        }
     }
 }
 
@@ -361,7 +369,7 @@ fn error_page<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, e: &OAuthError) -
 
 #[cfg(test)]
 mod tests {
-    use super::origin;
+    use crate::oauth::authorize::origin;
 
     #[test]
     fn origin_is_scheme_host_and_port() {

@@ -17,6 +17,11 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;backg
 
 const SUBMIT: &str = "document.forms[0].submit();";
 
+/// Posts the response of the JSON data block `r` to its target origin: Auth0's web_message
+/// shape, `{type: "authorization_response", response: {…}}`.
+const POST_MESSAGE: &str = "var d=JSON.parse(document.getElementById(\"r\").textContent);\
+(window.opener||window.parent).postMessage({type:\"authorization_response\",response:d.response},d.origin);";
+
 fn hash(text: &str) -> String {
     format!(
         "'sha256-{}'",
@@ -30,7 +35,7 @@ pub fn csp(form_action: &[&str], with_script: bool) -> String {
     let mut actions = vec!["'self'".to_string()];
     actions.extend(form_action.iter().map(|a| a.to_string()));
     let script = if with_script {
-        format!("; script-src {}", hash(SUBMIT))
+        format!("; script-src {} {}", hash(SUBMIT), hash(POST_MESSAGE))
     } else {
         String::new()
     };
@@ -131,6 +136,24 @@ pub fn signed_out() -> String {
     page(
         "Signed out",
         "<h1>You are signed out</h1><p>You can close this window.</p>",
+    )
+}
+
+/// `response_mode=web_message`: posts `fields` to `origin` from the client's hidden iframe.
+/// The data travel in a JSON block (not executed, `<` escaped so it cannot close the element);
+/// the one script is constant, allowed by its hash.
+pub fn web_message(origin: &str, fields: &[(String, String)]) -> String {
+    let response: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let data = serde_json::json!({ "origin": origin, "response": response })
+        .to_string()
+        .replace('<', "\\u003c");
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signing in…</title>\
+         </head><body><script type=\"application/json\" id=\"r\">{data}</script>\
+         <script>{POST_MESSAGE}</script></body></html>"
     )
 }
 
