@@ -69,7 +69,7 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
         `client_metadata, redirect_uris, web_origins, allowed_logout_urls, created_at, updated_at) ` +
         `VALUES (${q(c.client_id)}, ${q(c.name)}, ${q(hash)}, ${json(c.grant_types)}, ${q(c.default_audience)}, ` +
         `${int(c.refresh_absolute_lifetime, 2592000)}, ${int(c.refresh_idle_lifetime, 1296000)}, ` +
-        `${int(c.refresh_reuse_interval, 0)}, ${q(c.id_token_signed_response_alg ?? 'ES256')}, ` +
+        `${int(c.refresh_reuse_interval, 0)}, ${q(c.id_token_signed_response_alg ?? 'RS256')}, ` +
         `${q(JSON.stringify(c.client_metadata ?? {}))}, ${json(c.redirect_uris)}, ${json(c.web_origins)}, ` +
         `${json(c.allowed_logout_urls)}, ${now}, ${now}) ` +
         `ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, ` +

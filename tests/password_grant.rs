@@ -332,3 +332,20 @@ fn auth0_password_realm_grant_is_the_password_grant_in_the_named_connection() {
         "no such user there"
     );
 }
+
+#[test]
+fn id_tokens_default_to_rs256_for_a_client_that_names_no_algorithm() {
+    let t = Tenant::new();
+    let client: edge_issuer::model::Client = serde_json::from_value(serde_json::json!({
+        "client_id": "x", "name": "x", "secret_hash": null, "grant_types": [],
+        "default_audience": null
+    }))
+    .unwrap();
+    assert_eq!(client.id_token_signed_response_alg, "RS256");
+    let body = t.password("&scope=openid").json_body();
+    let id_token = body["id_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(id_token).unwrap().alg,
+        jsonwebtoken::Algorithm::RS256
+    );
+}

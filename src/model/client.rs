@@ -9,7 +9,7 @@ fn default_idle() -> u64 {
     15 * 86_400
 }
 fn default_alg() -> String {
-    "ES256".into()
+    "RS256".into()
 }
 fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
@@ -41,7 +41,8 @@ pub struct Client {
     /// Seconds during which the just-rotated refresh token may be retried (default 0).
     #[serde(default)]
     pub refresh_reuse_interval: u64,
-    /// `ES256` (default) or `RS256` (OIDC Registration's `id_token_signed_response_alg`).
+    /// `RS256` (default: OIDC Discovery requires it, Auth0's SDKs accept nothing else) or
+    /// `ES256` (OIDC Registration's `id_token_signed_response_alg`).
     #[serde(default = "default_alg")]
     pub id_token_signed_response_alg: String,
     /// Tenant-defined data about the client (JSON object), visible to rules and hooks.
