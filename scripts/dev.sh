@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make dev`: the issuer on workerd at http://127.0.0.1:8787 with local D1 and KV and the demo
-# tenant of seed/dev.json. Safe to run again: migrations apply once, the seed is an upsert.
+# tenant of seed/dev.json, and the example SPA at http://127.0.0.1:3000. Safe to run again: migrations apply once, the seed is an upsert.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
@@ -22,5 +22,11 @@ ISSUER="http://127.0.0.1:${PORT}" KEY_ENCRYPTION_KEY="$(sed -n 's/^KEY_ENCRYPTIO
   node scripts/seed.mjs seed/dev.json > .wrangler/seed.sql
 npx wrangler d1 execute DB --local --file .wrangler/seed.sql
 
-echo "dev: serving on http://127.0.0.1:${PORT} (Ctrl-C stops)"
-exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --var "ISSUER:http://127.0.0.1:${PORT}"
+# The example SPA (examples/spa, Auth0's SPA SDK) on http://127.0.0.1:3000, as the seed's
+# demo-spa is registered there; it stops with this script.
+node scripts/spa-server.mjs --port 3000 --issuer "http://127.0.0.1:${PORT}" &
+spa=$!
+trap 'kill $spa 2>/dev/null' EXIT
+
+echo "dev: serving on http://127.0.0.1:${PORT}; the example SPA on http://127.0.0.1:3000 (Ctrl-C stops)"
+npx wrangler dev --ip 127.0.0.1 --port "$PORT" --var "ISSUER:http://127.0.0.1:${PORT}/"

@@ -1,0 +1,72 @@
+// The example SPA in a real browser: headless Chromium (Debian's package) driven by
+// playwright-core, Auth0's @auth0/auth0-spa-js unchanged against the issuer on workerd with D1.
+// Sign in through the hosted login form, show the user, get tokens silently both ways (refresh
+// token; hidden iframe with web_message), call /userinfo, log out. Screenshots of the login
+// page, desktop and 360 px wide, go to test-output/.
+//
+// The seed's demo-spa is registered for http://127.0.0.1:3000, so the SPA must be there; the
+// issuer runs on 127.0.0.1:8787 with the trailing-slash issuer the SDK expects.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startIssuer, USER } from './harness.mjs';
+import { startSpa } from '../../scripts/spa-server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SPA = 'http://127.0.0.1:3000/';
+const OUT = new URL('../../test-output/', import.meta.url).pathname;
+let issuer;
+let spa;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
+  issuer = await startIssuer({ port: 8787, trailingSlash: true });
+  spa = await startSpa({ port: 3000, issuer: 'http://127.0.0.1:8787' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  mkdirSync(OUT, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  spa?.close();
+  await issuer?.mf.dispose();
+});
+
+test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, calls /userinfo, logs out', async () => {
+  const page = await browser.newPage();
+  const text = (id) => page.locator(`#${id}`).textContent();
+  await page.goto(SPA);
+  await page.locator('#login:not([hidden])').click();
+  await page.waitForURL(/127\.0\.0\.1:8787\/authorize/);
+  await page.screenshot({ path: `${OUT}login-desktop.png` });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}login-360.png`, fullPage: true });
+
+  await page.fill('#email', USER.email);
+  await page.fill('#password', USER.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(SPA);
+  await page.locator('#status', { hasText: 'Signed in' }).waitFor();
+  assert.match(await text('profile'), new RegExp(USER.email));
+  const claims = JSON.parse(await text('claims'));
+  assert.equal(claims.sub, USER.id);
+  assert.equal(claims.iss, 'http://127.0.0.1:8787/');
+
+  await page.click('#silent-refresh');
+  await page.locator('#result', { hasText: 'refresh' }).waitFor();
+  assert.match(await text('result'), /"refreshed": true/, await text('result'));
+
+  await page.click('#silent-iframe');
+  await page.locator('#result', { hasText: 'iframe' }).waitFor();
+  assert.match(await text('result'), /"via": "web_message"/, await text('result'));
+
+  await page.click('#userinfo');
+  await page.locator('#result', { hasText: 'userinfo' }).waitFor();
+  assert.match(await text('result'), new RegExp(USER.email), await text('result'));
+
+  await page.click('#logout');
+  await page.waitForURL(SPA);
+  await page.locator('#status', { hasText: 'Signed out' }).waitFor();
+  await page.close();
+});
