@@ -496,3 +496,115 @@ fn web_message_posts_the_code_to_the_registered_origin_from_a_frameable_page() {
         Some("invalid_request")
     );
 }
+
+/// Opens the sign-up form (`screen_hint=signup`) and posts it.
+fn sign_up(t: &Tenant, email: &str, password: &str) -> HttpResponse {
+    let page = get(
+        t,
+        &format!("/authorize?{}", authorize_query("&screen_hint=signup")),
+        "",
+    );
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("Create your account"), "{html}");
+    assert!(html.contains("action=\"/u/signup\""));
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", email);
+    form.append_pair("password", password);
+    post_form(t, "/u/signup", &form.finish(), &csrf)
+}
+
+#[test]
+fn sign_up_creates_the_user_and_signs_them_in() {
+    let t = tenant();
+    let resp = sign_up(&t, "Grace@Example.com", "a long enough password");
+    assert_eq!(resp.status, 302, "{}", String::from_utf8_lossy(&resp.body));
+    assert!(set_cookie(&resp, "__Host-session").is_some());
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let tokens = redeem(&t, &code, VERIFIER).json_body();
+    let id = verify_jwt(&t, tokens["id_token"].as_str().unwrap(), SPA);
+    let sub = id["sub"].as_str().unwrap();
+    assert!(
+        sub.starts_with("auth0|") && sub.len() == "auth0|".len() + 24,
+        "{sub}"
+    );
+    let user = pollster::block_on(edge_issuer::port::UserStore::user(&t.store, sub))
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.email.as_deref(), Some("Grace@Example.com"));
+    assert!(!user.email_verified);
+    assert!(user.password_hash.unwrap().starts_with("$pbkdf2-sha256$"));
+
+    // The same email again, in any case: refused on the form, nothing created.
+    let again = sign_up(&t, "grace@example.COM", "another long password");
+    assert_eq!(again.status, 400);
+    assert!(String::from_utf8_lossy(&again.body).contains("already exists"));
+}
+
+#[test]
+fn sign_up_checks_the_password_policy_and_the_pipeline_before_creating_anyone() {
+    use edge_issuer::model::{OnFailure, Trigger};
+    let t = tenant();
+    let weak = sign_up(&t, "weak@example.com", "short");
+    assert_eq!(weak.status, 400);
+    assert!(String::from_utf8_lossy(&weak.body).contains("at least 8 characters"));
+    let exists = |email: &str| {
+        pollster::block_on(edge_issuer::port::UserStore::user_by_email(
+            &t.store,
+            edge_issuer::model::config::DEFAULT_CONNECTION,
+            email,
+        ))
+        .unwrap()
+        .is_some()
+    };
+    assert!(!exists("weak@example.com"));
+
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    answer(&t, |_| Ok(br#"{"deny":"Sign-ups are closed."}"#.to_vec()));
+    let denied = sign_up(&t, "denied@example.com", "a long enough password");
+    assert_eq!(
+        param(&location_params(&denied), "error"),
+        Some("access_denied")
+    );
+    assert!(
+        !exists("denied@example.com"),
+        "a denied sign-up creates no user"
+    );
+}
+
+#[test]
+fn with_sign_up_off_the_form_offers_no_link_and_the_endpoint_refuses() {
+    let mut t = tenant();
+    t.config.signup = false;
+    let page = get(
+        &t,
+        &format!("/authorize?{}", authorize_query("&screen_hint=signup")),
+        "",
+    );
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("Sign in to"), "the login form instead");
+    assert!(!html.contains("<a href"), "no link to sign-up");
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", "new@example.com");
+    form.append_pair("password", "a long enough password");
+    let resp = post_form(&t, "/u/signup", &form.finish(), &csrf);
+    assert_eq!(resp.status, 403);
+}
+
+#[test]
+fn the_login_form_links_to_sign_up_with_the_same_request() {
+    let t = tenant();
+    let page = get(&t, &format!("/authorize?{}", authorize_query("")), "");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let start = html.find("<a href=\"").unwrap() + "<a href=\"".len();
+    let href = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(href.starts_with("/authorize?"), "{href}");
+    assert!(href.contains("screen_hint=signup"));
+    assert!(href.contains(&format!("code_challenge={CHALLENGE}")));
+    let signup = get(&t, &href, "");
+    assert!(String::from_utf8_lossy(&signup.body).contains("Create your account"));
+}

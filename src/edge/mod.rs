@@ -50,6 +50,8 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
         Err(_) => None,
     };
     let bench = env.var("BENCH").is_ok_and(|v| v.to_string() == "1");
+    let mut config = config;
+    config.signup = !env.var("SIGNUP").is_ok_and(|v| v.to_string() == "off");
     let settings: &'static Settings = Box::leak(Box::new(Settings { config, kek, bench }));
     Ok(SETTINGS.with(|c| *c.get_or_init(|| settings)))
 }

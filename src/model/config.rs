@@ -37,6 +37,9 @@ pub struct Config {
     pub password_iterations: u32,
     /// Brute-force protection of the password grant.
     pub lockout: LockoutPolicy,
+    /// Whether the hosted login page offers sign-up into the default connection (on unless
+    /// the `SIGNUP` var is `off`).
+    pub signup: bool,
 }
 
 impl Config {
@@ -54,6 +57,7 @@ impl Config {
             default_connection: DEFAULT_CONNECTION.to_string(),
             password_iterations: DEFAULT_ITERATIONS,
             lockout: LockoutPolicy::default(),
+            signup: true,
         })
     }
 
@@ -107,6 +111,8 @@ pub mod paths {
     pub const AUTHORIZE: &str = "/authorize";
     /// Where the hosted login form posts.
     pub const LOGIN: &str = "/u/login";
+    /// Where the hosted sign-up form posts.
+    pub const SIGNUP: &str = "/u/signup";
     /// RP-Initiated Logout 1.0.
     pub const END_SESSION: &str = "/oidc/logout";
     /// Auth0's logout.

@@ -16,5 +16,6 @@ pub mod password;
 pub mod pkce;
 pub mod revocation;
 pub mod session;
+pub mod signup;
 pub mod token;
 pub mod userinfo;

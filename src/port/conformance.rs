@@ -6,7 +6,7 @@
 
 use super::{
     AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, RefreshStore,
-    SessionStore,
+    SessionStore, SignIn,
 };
 use crate::model::{
     AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
@@ -190,7 +190,15 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
         ..code(fx, "code-session")
     };
     store
-        .commit_authorization(None, fx.now, Some(&session), &c)
+        .commit_authorization(
+            &SignIn {
+                new_user: None,
+                login: None,
+                session: Some(&session),
+                code: &c,
+            },
+            fx.now,
+        )
         .await
         .map_err(|e| e.to_string())?;
     let read = |id: &str| {

@@ -400,19 +400,26 @@ impl ExchangeStore for MemoryStore {
         self.insert_refresh(next).await
     }
 
-    async fn commit_authorization(
-        &self,
-        login: Option<&Login>,
-        now: u64,
-        session: Option<&Session>,
-        code: &AuthorizationCode,
-    ) -> Result<(), StoreError> {
+    async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError> {
         self.commit_allowed()?;
-        self.insert_code(code).await?;
-        if let Some(login) = login {
+        if let Some(user) = sign_in.new_user {
+            let email = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
+            if self
+                .user_by_email(&user.connection, &email)
+                .await?
+                .is_some()
+            {
+                return Err(StoreError::Conflict("the email is taken".into()));
+            }
+        }
+        self.insert_code(sign_in.code).await?;
+        if let Some(user) = sign_in.new_user {
+            self.put_user(user.clone());
+        }
+        if let Some(login) = sign_in.login {
             self.record_login(login, now);
         }
-        if let Some(s) = session {
+        if let Some(s) = sign_in.session {
             self.sessions.borrow_mut().push(s.clone());
         }
         Ok(())

@@ -29,7 +29,7 @@ pub use clients::ClientStore;
 pub use codes::CodeStore;
 pub use directory::DirectoryStore;
 pub use keys::KeyStore;
-pub use refresh::{ExchangeStore, Login, RefreshStore};
+pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
 pub use sessions::SessionStore;
 pub use users::{AttemptStore, UserStore};
 

@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::{AuthorizationCode, RefreshRecord, Session};
+use crate::model::{AuthorizationCode, RefreshRecord, Session, User};
 
 /// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
 /// a property of the family, not of single tokens.
@@ -19,6 +19,18 @@ pub trait RefreshStore {
     /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
     /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
+}
+
+/// The writes of a sign-in at /authorize ([`ExchangeStore::commit_authorization`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    /// A user who just signed up, to create.
+    pub new_user: Option<&'a User>,
+    /// A password just entered: its bookkeeping.
+    pub login: Option<&'a Login>,
+    /// A session that starts now.
+    pub session: Option<&'a Session>,
+    pub code: &'a AuthorizationCode,
 }
 
 /// A successful password login, as the commit records it.
@@ -63,17 +75,13 @@ pub trait ExchangeStore {
         next: &RefreshRecord,
     ) -> Result<bool, StoreError>;
 
-    /// A sign-in at /authorize: records `login` (as [`ExchangeStore::commit_login`] does)
-    /// when a password was entered, stores `session` when one starts, and stores `code`.
+    /// A sign-in at /authorize: creates the user of a sign-up, records the login (as
+    /// [`ExchangeStore::commit_login`] does) when a password was entered, stores the session
+    /// when one starts, and stores the code.
     ///
-    /// Contract: all of it or none of it.
-    async fn commit_authorization(
-        &self,
-        login: Option<&Login>,
-        now: u64,
-        session: Option<&Session>,
-        code: &AuthorizationCode,
-    ) -> Result<(), StoreError>;
+    /// Contract: all of it or none of it. A new user whose email is taken in its connection
+    /// fails the whole operation with [`StoreError::Conflict`].
+    async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError>;
 
     /// A code redemption: marks the code `code_hash` used, records `refresh`'s family on it
     /// and stores `refresh` (the first token of a new family) if any, if and only if the code

@@ -17,9 +17,9 @@ use crate::oauth::grant::password::sign_in;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{self, AfterLogout, Dialect};
 use crate::oauth::params::Params;
-use crate::oauth::session;
+use crate::oauth::{session, signup};
 use crate::port::crypto::Crypto;
-use crate::port::{ExchangeStore, SessionStore, Stores, UserStore};
+use crate::port::{ExchangeStore, SessionStore, SignIn, Stores, UserStore};
 use crate::web::{HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
@@ -60,28 +60,25 @@ pub async fn authorize<P: Stores, C: Crypto>(
         (Next::Code, Some(session)) => {
             let user = match issuer.stores.users().user(&session.user_id).await {
                 Ok(Some(u)) => u,
-                Ok(None) => return show_login(issuer, &request, &params, None, 200),
+                Ok(None) => return show_form(issuer, &request, &params, None, 200),
                 Err(e) => return error_page(issuer, &e.into()),
             };
-            sign_in_done(issuer, &request, &session, user, None).await
+            sign_in_done(issuer, &request, &session, user, None, false).await
         }
         (Next::LoginRequired, _) | (Next::Code, None) => {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
             reply_error(issuer, &e, &request.reply_to)
         }
-        (Next::Login, _) => show_login(issuer, &request, &params, None, 200),
+        (Next::Login, _) => show_form(issuer, &request, &params, None, 200),
     }
 }
 
-/// `POST /u/login`: the login form.
-pub async fn login<P: Stores, C: Crypto>(
+/// The parameters of a posted form whose CSRF token matches its cookie; else the page to show.
+fn form_params<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
-) -> HttpResponse {
-    let params = match req.body_params() {
-        Ok(p) => p,
-        Err(e) => return error_page(issuer, &e),
-    };
+) -> Result<Params, HttpResponse> {
+    let params = req.body_params().map_err(|e| error_page(issuer, &e))?;
     let expected = req.cookie(CSRF_COOKIE).unwrap_or("");
     let presented = params.get("csrf").unwrap_or("");
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
@@ -89,14 +86,84 @@ pub async fn login<P: Stores, C: Crypto>(
             "this sign-in form has expired: go back to the application and sign in again",
         )
         .with_status(403);
+        return Err(error_page(issuer, &e));
+    }
+    Ok(params)
+}
+
+/// `POST /u/signup`: the sign-up form. The user is created with the session and the code, in
+/// one batch, and only if the `post-login` pipeline allows the sign-in.
+pub async fn signup<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let params = match form_params(issuer, req) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
+    let request = match authorize::check(issuer.stores.clients(), &params).await {
+        Ok(r) => AuthorizeRequest { signup: true, ..r },
+        Err(refusal) => return refuse(issuer, refusal),
+    };
+    if !issuer.config.signup {
+        let e = OAuthError::invalid_request("sign-up is not offered").with_status(403);
         return error_page(issuer, &e);
     }
+    let (email, password) = (params.get("email"), params.get("password"));
+    if let Some(message) = signup::refuse(email, password) {
+        return show_form(issuer, &request, &params, Some(message), 400);
+    }
+    let (email, password) = (email.unwrap_or(""), password.unwrap_or(""));
+    let connection = issuer.config.default_connection.as_str();
+    let lower = email.trim().to_ascii_lowercase();
+    match issuer
+        .stores
+        .users()
+        .user_by_email(connection, &lower)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            let message = "An account with this email already exists: sign in instead.";
+            return show_form(issuer, &request, &params, Some(message), 400);
+        }
+        Err(e) => return error_page(issuer, &e.into()),
+    }
+    let facts = issuer.facts();
+    let created = signup::new_user(
+        issuer.crypto,
+        issuer.random,
+        issuer.config,
+        facts.now,
+        email,
+        password,
+    );
+    let user = match created.await {
+        Ok(u) => u,
+        Err(e) => return error_page(issuer, &e),
+    };
+    let session = match session::start(issuer.random, &user.user_id, facts.now) {
+        Ok(s) => s,
+        Err(e) => return error_page(issuer, &e),
+    };
+    sign_in_done(issuer, &request, &session, user, None, true).await
+}
+
+/// `POST /u/login`: the login form.
+pub async fn login<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let params = match form_params(issuer, req) {
+        Ok(p) => p,
+        Err(page) => return page,
+    };
     let request = match authorize::check(issuer.stores.clients(), &params).await {
         Ok(r) => r,
         Err(refusal) => return refuse(issuer, refusal),
     };
     let (Some(email), Some(password)) = (params.get("email"), params.get("password")) else {
-        return show_login(
+        return show_form(
             issuer,
             &request,
             &params,
@@ -123,7 +190,7 @@ pub async fn login<P: Stores, C: Crypto>(
                 .description
                 .as_deref()
                 .unwrap_or("Wrong email or password.");
-            return show_login(issuer, &request, &params, Some(message), 400);
+            return show_form(issuer, &request, &params, Some(message), 400);
         }
         Err(e) => return error_page(issuer, &e),
     };
@@ -131,7 +198,7 @@ pub async fn login<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
-    sign_in_done(issuer, &request, &session, user, Some(login)).await
+    sign_in_done(issuer, &request, &session, user, Some(login), false).await
 }
 
 /// `GET /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in storage
@@ -193,6 +260,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     session: &Session,
     user: User,
     login: Option<crate::port::Login>,
+    signed_up: bool,
 ) -> HttpResponse {
     let Some(kek) = issuer.kek else {
         return error_page(
@@ -208,6 +276,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         Err(e) => return reply_error(issuer, &e, &request.reply_to),
     };
     let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
+    let new_user = signed_up.then(|| user.clone());
     let approved = authorize::approve(ports, &pipeline, &facts, request, user, org_id.as_deref());
     match approved.await {
         Ok(()) => {}
@@ -226,11 +295,19 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         Ok(c) => c,
         Err(e) => return error_page(issuer, &e),
     };
-    let new_session = login.as_ref().map(|_| session);
+    let new_session = (login.is_some() || signed_up).then_some(session);
     let stored = issuer
         .stores
         .exchange()
-        .commit_authorization(login.as_ref(), facts.now, new_session, &record)
+        .commit_authorization(
+            &SignIn {
+                new_user: new_user.as_ref(),
+                login: login.as_ref(),
+                session: new_session,
+                code: &record,
+            },
+            facts.now,
+        )
         .await;
     if let Err(e) = stored {
         return error_page(issuer, &e.into());
@@ -250,8 +327,9 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     }
 }
 
-/// The login form, carrying the authorization request, with a fresh CSRF token.
-fn show_login<P: Stores, C: Crypto>(
+/// The login form (or the sign-up form, for `screen_hint=signup` when sign-up is offered),
+/// carrying the authorization request, with a fresh CSRF token.
+fn show_form<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     request: &AuthorizeRequest,
     params: &Params,
@@ -269,14 +347,37 @@ fn show_login<P: Stores, C: Crypto>(
         .cloned()
         .collect();
     let email = params.get("email").or(request.login_hint.as_deref());
-    let html = pages::login(&LoginForm {
+    let signup = request.signup && issuer.config.signup;
+    // The link to the other form: the same authorization request, with or without the hint.
+    let mut other: Vec<(String, String)> = carried
+        .iter()
+        .filter(|(k, _)| k != "screen_hint")
+        .cloned()
+        .collect();
+    if !signup {
+        other.push(("screen_hint".into(), "signup".into()));
+    }
+    let other = format!(
+        "{}?{}",
+        paths::AUTHORIZE,
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&other)
+            .finish()
+    );
+    let form = LoginForm {
         client_name: &request.client.name,
-        action: paths::LOGIN,
+        action: if signup { paths::SIGNUP } else { paths::LOGIN },
         request: &carried,
         csrf: &csrf,
         email,
         error,
-    });
+        other: issuer.config.signup.then_some(other.as_str()),
+    };
+    let html = if signup {
+        pages::signup(&form)
+    } else {
+        pages::login(&form)
+    };
     let origin = origin(&request.reply_to.redirect_uri);
     html_response(status, html, &pages::csp(&[origin], false))
         .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))

@@ -95,30 +95,63 @@ pub struct LoginForm<'a> {
     pub csrf: &'a str,
     pub email: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// A link to the other form (sign-up from the login form, and back), if offered.
+    pub other: Option<&'a str>,
 }
 
 /// The hosted login form.
 pub fn login(form: &LoginForm<'_>) -> String {
+    credentials_form(
+        form,
+        "Sign in to",
+        "current-password",
+        "Continue",
+        "Create an account",
+    )
+}
+
+/// The hosted sign-up form: the same fields, a new password.
+pub fn signup(form: &LoginForm<'_>) -> String {
+    credentials_form(
+        form,
+        "Create your account for",
+        "new-password",
+        "Create account",
+        "Already have an account? Sign in",
+    )
+}
+
+fn credentials_form(
+    form: &LoginForm<'_>,
+    heading: &str,
+    password_autocomplete: &str,
+    submit: &str,
+    other_label: &str,
+) -> String {
     let error = form
         .error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
+    let other = form
+        .other
+        .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
+        .unwrap_or_default();
     let body = format!(
-        "<h1>Sign in to {client}</h1>{error}\
+        "<h1>{heading} {client}</h1>{error}\
          <form method=\"post\" action=\"{action}\">{request}\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\
          <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Continue</button></form>",
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required>\
+         <button type=\"submit\">{submit}</button></form>{other}",
         client = escape(form.client_name),
         action = escape(form.action),
         request = hidden(form.request),
         csrf = escape(form.csrf),
         email = escape(form.email.unwrap_or("")),
     );
-    page(&format!("Sign in to {}", form.client_name), &body)
+    page(&format!("{heading} {}", form.client_name), &body)
 }
 
 /// An error shown on the issuer's own page (never sent to an untrusted redirect URI).
@@ -182,6 +215,7 @@ mod tests {
             csrf: "c",
             email: Some("a\"b@example.com"),
             error: Some("<b>"),
+            other: Some("/authorize?a=1&b=\"2"),
         };
         let html = login(&form);
         assert!(!html.contains("<script>x"));
@@ -190,6 +224,7 @@ mod tests {
         assert!(html.contains("a&quot;b@example.com"));
         assert!(html.contains("lang=\"en\""));
         assert!(html.contains("<label for=\"password\">"));
+        assert!(html.contains("href=\"/authorize?a=1&amp;b=&quot;2\""));
     }
 
     #[test]

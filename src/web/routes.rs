@@ -44,6 +44,7 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("POST", TOKEN) => token::token(issuer, req).await,
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
         ("POST", LOGIN) => authorize::login(issuer, req).await,
+        ("POST", SIGNUP) => authorize::signup(issuer, req).await,
         ("GET", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
         ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
@@ -55,7 +56,7 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
         (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
-        (_, LOGIN) => method_not_allowed("POST"),
+        (_, LOGIN | SIGNUP) => method_not_allowed("POST"),
         (_, END_SESSION | AUTH0_LOGOUT) => method_not_allowed("GET"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
     }

@@ -205,3 +205,24 @@ test('CORS: the token endpoint answers the SPA origin, preflight included, and n
   const jwks = await issuer.fetch('/.well-known/jwks.json', { headers: { origin: 'http://127.0.0.1:3000' } });
   assert.equal(jwks.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
 });
+
+test('sign-up on the hosted page creates the user in D1 and signs them in', async () => {
+  const request = await authorizationUrl({ screen_hint: 'signup' });
+  const page = await issuer.mf.dispatchFetch(request.url, { redirect: 'manual' });
+  const html = await page.text();
+  assert.match(html, /action="\/u\/signup"/);
+  const form = hiddenFields(html);
+  form.set('email', 'new.user@example.com');
+  form.set('password', 'a long enough password');
+  const res = await issuer.fetch('/u/signup', {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(page) },
+    body: form.toString(),
+  });
+  assert.equal(res.status, 302, await res.clone().text());
+  const tokens = await exchange(res.headers.get('location'), request);
+  const { results } = await issuer.db.prepare('SELECT user_id, email FROM users WHERE lower(email) = ?1').bind('new.user@example.com').all();
+  assert.equal(results.length, 1);
+  assert.equal(tokens.claims().sub, results[0].user_id);
+});

@@ -4,10 +4,11 @@ use super::codec::{num, opt};
 use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, INSERT_SESSION};
+use super::users::{user_args, INSERT_USER};
 use super::D1Store;
 use crate::error::StoreError;
-use crate::model::{AuthorizationCode, RefreshRecord, Session};
-use crate::port::{ExchangeStore, Login};
+use crate::model::RefreshRecord;
+use crate::port::{ExchangeStore, Login, SignIn};
 use wasm_bindgen::JsValue;
 
 impl ExchangeStore for D1Store {
@@ -69,17 +70,17 @@ impl ExchangeStore for D1Store {
         Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
 
-    async fn commit_authorization(
-        &self,
-        login: Option<&Login>,
-        now: u64,
-        session: Option<&Session>,
-        code: &AuthorizationCode,
-    ) -> Result<(), StoreError> {
-        let login = login.map(|l| login_args(l, now));
-        let session = session.map(session_args);
-        let code = code_args(code);
+    async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError> {
+        let new_user = sign_in.new_user.map(user_args).transpose()?;
+        let login = sign_in.login.map(|l| login_args(l, now));
+        let session = sign_in.session.map(session_args);
+        let code = code_args(sign_in.code);
         let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
+        // The unique index on (connection, lower(email)) fails the whole batch when the email
+        // of a sign-up is taken.
+        if let Some(user) = &new_user {
+            statements.push((INSERT_USER, user));
+        }
         if let Some([forget, record]) = &login {
             statements.push((FORGET, forget));
             statements.push((RECORD, record));

@@ -1,11 +1,12 @@
 //! End users (schema in `migrations/0002_users_refresh.sql`).
 
-use super::codec::{flag, int, json, opt_int};
+use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
 use super::D1Store;
 use crate::error::StoreError;
 use crate::model::User;
 use crate::port::UserStore;
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
 struct UserRow {
@@ -52,6 +53,25 @@ impl TryFrom<UserRow> for User {
             logins_count: int(r.logins_count),
         })
     }
+}
+
+/// Creates a user (a sign-up).
+pub(super) const INSERT_USER: &str = "INSERT INTO users (user_id, connection, email, \
+    email_verified, name, user_metadata, app_metadata, blocked, password_hash, created_at, \
+    updated_at, logins_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9, 0)";
+
+pub(super) fn user_args(u: &User) -> Result<Vec<JsValue>, StoreError> {
+    Ok(vec![
+        u.user_id.as_str().into(),
+        u.connection.as_str().into(),
+        opt(&u.email),
+        flag_arg(u.email_verified),
+        opt(&u.name),
+        json_arg(&u.user_metadata)?,
+        json_arg(&u.app_metadata)?,
+        opt(&u.password_hash),
+        num(u.created_at),
+    ])
 }
 
 const USER_COLUMNS: &str = "user_id, connection, email, email_verified, name, given_name, \
