@@ -608,3 +608,34 @@ fn the_login_form_links_to_sign_up_with_the_same_request() {
     let signup = get(&t, &href, "");
     assert!(String::from_utf8_lossy(&signup.body).contains("Create your account"));
 }
+
+#[test]
+fn single_sign_on_keeps_the_session_alive_up_to_its_absolute_lifetime() {
+    use edge_issuer::oauth::session::{ABSOLUTE_LIFETIME, IDLE_LIFETIME};
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let sso = |t: &Tenant| get(t, &format!("/authorize?{}", authorize_query("")), &session);
+    // Used every two days, the session outlives its 3-day idle lifetime.
+    for _ in 0..3 {
+        t.clock.advance(IDLE_LIFETIME - 86_400);
+        assert_eq!(sso(&t).status, 302, "still signed in");
+    }
+    // Left idle past it, it is over: the login form again.
+    t.clock.advance(IDLE_LIFETIME + 1);
+    assert_eq!(sso(&t).status, 200);
+
+    // However often it is used, it ends at its absolute lifetime.
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let mut elapsed = 0;
+    while elapsed + 86_400 < ABSOLUTE_LIFETIME {
+        t.clock.advance(86_400);
+        elapsed += 86_400;
+        let r = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+        assert_eq!(r.status, 302, "day {}", elapsed / 86_400);
+    }
+    t.clock.advance(ABSOLUTE_LIFETIME - elapsed);
+    let r = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+    assert_eq!(r.status, 200, "past the absolute lifetime");
+}

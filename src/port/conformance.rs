@@ -195,6 +195,7 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
                 new_user: None,
                 login: None,
                 session: Some(&session),
+                touched: None,
                 code: &c,
             },
             fx.now,

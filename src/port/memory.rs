@@ -422,6 +422,9 @@ impl ExchangeStore for MemoryStore {
         if let Some(s) = sign_in.session {
             self.sessions.borrow_mut().push(s.clone());
         }
+        if let Some(s) = sign_in.touched {
+            self.touch_session(&s.session_id, s.idle_expires_at).await?;
+        }
         Ok(())
     }
 

@@ -30,6 +30,9 @@ pub struct SignIn<'a> {
     pub login: Option<&'a Login>,
     /// A session that starts now.
     pub session: Option<&'a Session>,
+    /// A live session used for single sign-on: its idle expiry moves to this session's
+    /// `idle_expires_at` (never past its absolute expiry).
+    pub touched: Option<&'a Session>,
     pub code: &'a AuthorizationCode,
 }
 

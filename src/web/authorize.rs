@@ -296,6 +296,12 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         Err(e) => return error_page(issuer, &e),
     };
     let new_session = (login.is_some() || signed_up).then_some(session);
+    // Single sign-on through a live session keeps it alive: its idle expiry moves on.
+    let touched = Session {
+        idle_expires_at: facts.now + session::IDLE_LIFETIME,
+        ..session.clone()
+    };
+    let touched = new_session.is_none().then_some(&touched);
     let stored = issuer
         .stores
         .exchange()
@@ -304,6 +310,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
                 new_user: new_user.as_ref(),
                 login: login.as_ref(),
                 session: new_session,
+                touched,
                 code: &record,
             },
             facts.now,

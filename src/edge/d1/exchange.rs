@@ -3,7 +3,7 @@
 use super::codec::{num, opt};
 use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
-use super::sessions::{session_args, INSERT_SESSION};
+use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::users::{user_args, INSERT_USER};
 use super::D1Store;
 use crate::error::StoreError;
@@ -74,6 +74,7 @@ impl ExchangeStore for D1Store {
         let new_user = sign_in.new_user.map(user_args).transpose()?;
         let login = sign_in.login.map(|l| login_args(l, now));
         let session = sign_in.session.map(session_args);
+        let touched = sign_in.touched.map(touch_args);
         let code = code_args(sign_in.code);
         let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
         // The unique index on (connection, lower(email)) fails the whole batch when the email
@@ -87,6 +88,9 @@ impl ExchangeStore for D1Store {
         }
         if let Some(session) = &session {
             statements.push((INSERT_SESSION, session));
+        }
+        if let Some(touched) = &touched {
+            statements.push((TOUCH_SESSION, touched));
         }
         statements.push((INSERT_CODE, &code));
         self.batch(&statements).await.map(|_| ())

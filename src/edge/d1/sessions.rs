@@ -34,6 +34,14 @@ pub(super) fn session_args(s: &Session) -> Vec<JsValue> {
     ]
 }
 
+/// Moves a session's idle expiry, never past its absolute one.
+pub(super) const TOUCH_SESSION: &str = "UPDATE sessions \
+    SET idle_expires_at = min(?2, absolute_expires_at) WHERE session_id = ?1";
+
+pub(super) fn touch_args(s: &Session) -> Vec<JsValue> {
+    vec![s.session_id.as_str().into(), num(s.idle_expires_at)]
+}
+
 impl SessionStore for D1Store {
     async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
         let row: Option<SessionRow> = self
@@ -58,13 +66,9 @@ impl SessionStore for D1Store {
         session_id: &str,
         idle_expires_at: u64,
     ) -> Result<(), StoreError> {
-        self.run(
-            "UPDATE sessions SET idle_expires_at = min(?2, absolute_expires_at) \
-             WHERE session_id = ?1",
-            &[session_id.into(), num(idle_expires_at)],
-        )
-        .await
-        .map(|_| ())
+        self.run(TOUCH_SESSION, &[session_id.into(), num(idle_expires_at)])
+            .await
+            .map(|_| ())
     }
 
     async fn delete_session(&self, session_id: &str) -> Result<(), StoreError> {
