@@ -33,3 +33,7 @@ CREATE TABLE authorization_codes (
   used_at        INTEGER,                              -- set once, by the redemption
   family_id      TEXT                                  -- the refresh family issued from it
 );
+
+-- The algorithm of each API's access tokens: ES256, or RS256 for verifiers that need RSA.
+ALTER TABLE apis ADD COLUMN signing_alg TEXT NOT NULL DEFAULT 'ES256'
+  CHECK (signing_alg IN ('ES256', 'RS256'));

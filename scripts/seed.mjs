@@ -52,13 +52,14 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
   for (const api of seed.apis ?? []) {
     out.push(
       `INSERT INTO apis (identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, ` +
-        `user_grantable_scopes, created_at, updated_at) ` +
+        `user_grantable_scopes, signing_alg, created_at, updated_at) ` +
         `VALUES (${q(api.identifier)}, ${q(api.name)}, ${json(api.scopes)}, ${Number(api.token_lifetime ?? 86400)}, ` +
-        `${bool(api.rbac_enabled)}, ${bool(api.token_permissions)}, ${json(api.user_grantable_scopes ?? [])}, ${now}, ${now}) ` +
+        `${bool(api.rbac_enabled)}, ${bool(api.token_permissions)}, ${json(api.user_grantable_scopes ?? [])}, ${q(api.signing_alg ?? 'ES256')}, ${now}, ${now}) ` +
         `ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, scopes = excluded.scopes, ` +
         `token_lifetime = excluded.token_lifetime, rbac_enabled = excluded.rbac_enabled, ` +
         `token_permissions = excluded.token_permissions, ` +
-        `user_grantable_scopes = excluded.user_grantable_scopes, updated_at = excluded.updated_at`,
+        `user_grantable_scopes = excluded.user_grantable_scopes, signing_alg = excluded.signing_alg, ` +
+        `updated_at = excluded.updated_at`,
     );
   }
   for (const c of seed.clients ?? []) {

@@ -99,6 +99,7 @@ fn rbac_tenant() -> Tenant {
         rbac_enabled: true,
         token_permissions: true,
         user_grantable_scopes: vec![],
+        signing_alg: "ES256".into(),
     });
     t.store
         .put_role("rol_editor", "editor", &[(API, "read:data")]);

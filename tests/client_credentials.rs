@@ -146,6 +146,7 @@ fn audience_without_a_client_grant_is_unauthorized_client() {
         rbac_enabled: false,
         token_permissions: false,
         user_grantable_scopes: vec![],
+        signing_alg: "ES256".into(),
     });
     let resp = t.token(
         "grant_type=client_credentials&audience=https%3A%2F%2Fbilling.example.com",

@@ -217,3 +217,46 @@ fn cors_answers_registered_web_origins_only() {
         assert_eq!(resp.header("vary"), Some("Origin"));
     }
 }
+
+#[test]
+fn an_api_that_asks_for_rs256_gets_rs256_access_tokens_which_userinfo_accepts() {
+    let t = Tenant::new();
+    t.store.put_api(edge_issuer::model::Api {
+        signing_alg: "RS256".into(),
+        ..api(API, &["read:data"], false, &["read:data"])
+    });
+    let body = t
+        .password(&format!("&audience={}&scope=openid%20read:data", enc(API)))
+        .json_body();
+    let at = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(at).unwrap().alg,
+        jsonwebtoken::Algorithm::RS256
+    );
+    let claims = verify_jwt(&t, at, API);
+    assert_eq!(claims["scope"], "openid read:data");
+    let info = t.userinfo("GET", &[("authorization", &format!("Bearer {at}"))], "");
+    assert_eq!(info.status, 200, "{:?}", info.json_body());
+    assert_eq!(info.json_body()["sub"], USER_ID);
+
+    // A token whose header names RS256 but that an ES256 key signed is refused.
+    let es = t.password("&scope=openid").json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut parts: Vec<String> = es.split('.').map(str::to_string).collect();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[0])
+            .unwrap(),
+    )
+    .unwrap();
+    let mut header = header.as_object().unwrap().clone();
+    header.insert("alg".into(), "RS256".into());
+    parts[0] = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        serde_json::to_vec(&header).unwrap(),
+    );
+    let forged = parts.join(".");
+    let refused = t.userinfo("GET", &[("authorization", &format!("Bearer {forged}"))], "");
+    assert_eq!(refused.status, 401);
+}

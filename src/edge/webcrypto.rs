@@ -102,8 +102,9 @@ impl Crypto for WebCrypto {
         Ok(Uint8Array::new(&wait(p, "sign").await?).to_vec())
     }
 
-    async fn verify_es256(
+    async fn verify(
         &self,
+        alg: Alg,
         kid: &str,
         public_jwk: &str,
         input: &[u8],
@@ -115,18 +116,13 @@ impl Crypto for WebCrypto {
                 .map_err(js_err("jwk"))?
                 .unchecked_into();
             let usages = Array::of1(&s("verify"));
-            let p = subtle.import_key_with_object(
-                "jwk",
-                &jwk,
-                &import_params(Alg::ES256)?,
-                false,
-                &usages,
-            );
+            let p =
+                subtle.import_key_with_object("jwk", &jwk, &import_params(alg)?, false, &usages);
             Ok(wait(p, "importKey").await?.unchecked_into())
         })
         .await?;
         let p = subtle.verify_with_object_and_u8_array_and_u8_array(
-            &sign_params(Alg::ES256)?,
+            &sign_params(alg)?,
             &crypto_key,
             signature,
             input,

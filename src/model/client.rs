@@ -11,6 +11,9 @@ fn default_idle() -> u64 {
 fn default_alg() -> String {
     "RS256".into()
 }
+fn default_access_alg() -> String {
+    "ES256".into()
+}
 fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
@@ -106,6 +109,10 @@ pub struct Api {
     /// API is for machine clients only (see [`crate::oauth::grant::user_may_hold`]).
     #[serde(default)]
     pub user_grantable_scopes: Vec<String>,
+    /// The algorithm of this API's access tokens: `ES256` (the default: small and fast) or
+    /// `RS256`, for verifiers (some API gateways) that accept only RSA.
+    #[serde(default = "default_access_alg")]
+    pub signing_alg: String,
 }
 
 /// The scopes a client was granted on one API (Auth0's "client grant"), as stored.

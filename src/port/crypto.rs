@@ -56,9 +56,10 @@ pub trait Crypto {
     /// The JWS signature of `input` with `key` (RFC 7518 §3.3, §3.4: ES256 gives `r || s`).
     async fn sign(&self, key: &SigningKey, input: &[u8]) -> Result<Vec<u8>, CryptoError>;
 
-    /// Checks an ES256 signature against a public JWK (JSON text) whose kid is `kid`.
-    async fn verify_es256(
+    /// Checks an `alg` signature against a public JWK (JSON text) whose kid is `kid`.
+    async fn verify(
         &self,
+        alg: Alg,
         kid: &str,
         public_jwk: &str,
         input: &[u8],

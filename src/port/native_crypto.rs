@@ -36,8 +36,9 @@ impl Crypto for NativeCrypto {
         }
     }
 
-    async fn verify_es256(
+    async fn verify(
         &self,
+        alg: Alg,
         _kid: &str,
         public_jwk: &str,
         input: &[u8],
@@ -45,6 +46,21 @@ impl Crypto for NativeCrypto {
     ) -> Result<bool, CryptoError> {
         let jwk: serde_json::Value =
             serde_json::from_str(public_jwk).map_err(|e| err("jwk")(e.to_string()))?;
+        if alg == Alg::RS256 {
+            let part = |name: &str| -> Result<rsa::BigUint, CryptoError> {
+                let bytes = URL_SAFE_NO_PAD
+                    .decode(jwk[name].as_str().unwrap_or(""))
+                    .map_err(|e| err("jwk")(e.to_string()))?;
+                Ok(rsa::BigUint::from_bytes_be(&bytes))
+            };
+            let pk = rsa::RsaPublicKey::new(part("n")?, part("e")?)
+                .map_err(|e| err("jwk")(e.to_string()))?;
+            let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk);
+            let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else {
+                return Ok(false);
+            };
+            return Ok(vk.verify(input, &sig).is_ok());
+        }
         let coordinate = |name: &str| -> Result<Vec<u8>, CryptoError> {
             let bytes = URL_SAFE_NO_PAD
                 .decode(jwk[name].as_str().unwrap_or(""))

@@ -30,7 +30,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "revocation_endpoint_auth_methods_supported": client_auth,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
-        "access_token_signing_alg_values_supported": ["ES256"],
+        "access_token_signing_alg_values_supported": ["ES256", "RS256"],
         "scopes_supported": OIDC_SCOPES,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "nonce", "sid",

@@ -8,7 +8,7 @@ use edge_issuer::model::{Api, Client, ClientGrant, User};
 use edge_issuer::oauth::issuer::Issuer;
 use edge_issuer::oauth::keys::{Kek, KeyCache};
 use edge_issuer::port::clock::{Clock, FixedClock};
-use edge_issuer::port::crypto::{Crypto, GeneratedRsaKey, SigningKey};
+use edge_issuer::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
 use edge_issuer::port::memory::MemoryStore;
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
@@ -52,6 +52,7 @@ impl Tenant {
             rbac_enabled: false,
             token_permissions: false,
             user_grantable_scopes: vec!["read:data".into(), "write:data".into()],
+            signing_alg: "ES256".into(),
         });
         store.put_client(Client {
             client_id: M2M_ID.into(),
@@ -256,6 +257,7 @@ pub fn api(identifier: &str, scopes: &[&str], rbac: bool, user_grantable: &[&str
         rbac_enabled: rbac,
         token_permissions: false,
         user_grantable_scopes: list(user_grantable),
+        signing_alg: "ES256".into(),
     }
 }
 
@@ -385,8 +387,9 @@ impl Crypto for YieldingCrypto {
         NativeCrypto.sign(key, input).await
     }
 
-    async fn verify_es256(
+    async fn verify(
         &self,
+        alg: Alg,
         kid: &str,
         public_jwk: &str,
         input: &[u8],
@@ -394,7 +397,7 @@ impl Crypto for YieldingCrypto {
     ) -> Result<bool, CryptoError> {
         yield_now().await;
         NativeCrypto
-            .verify_es256(kid, public_jwk, input, signature)
+            .verify(alg, kid, public_jwk, input, signature)
             .await
     }
 

@@ -157,3 +157,21 @@ test('an imported bcrypt hash logs in and is upgraded to PBKDF2 in D1', async ()
   assert.match(results[0].password_hash, /^\$pbkdf2-sha256\$i=100000\$/);
   await ok(passwordRequest(issuer, {}, { ip: '192.0.2.99' }));
 });
+
+test('an API that asks for RS256 gets RS256 access tokens: jose verifies them and /userinfo accepts them', async () => {
+  const setAlg = async (alg) => {
+    await issuer.db.prepare('UPDATE apis SET signing_alg = ?1 WHERE identifier = ?2').bind(alg, API).run();
+    await (await issuer.kv()).delete(`v5:api:${API}`);
+  };
+  await setAlg('RS256');
+  try {
+    const body = await ok(passwordRequest(issuer, { scope: 'openid read:data', audience: API }));
+    assert.equal(decodeProtectedHeader(body.access_token).alg, 'RS256');
+    const at = await jwtVerify(body.access_token, jwks, { issuer: ISSUER, audience: API, typ: 'at+jwt', algorithms: ['RS256'] });
+    assert.equal(at.payload.sub, USER.id);
+    const res = await userinfo(body.access_token);
+    assert.equal(res.status, 200);
+  } finally {
+    await setAlg('ES256');
+  }
+});

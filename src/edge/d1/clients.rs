@@ -35,6 +35,7 @@ struct ApiRow {
     rbac_enabled: f64,
     token_permissions: f64,
     user_grantable_scopes: String,
+    signing_alg: String,
 }
 
 impl ClientStore for D1Store {
@@ -50,7 +51,8 @@ impl ClientStore for D1Store {
                                          'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
                                          'rbac_enabled', json(CASE a.rbac_enabled WHEN 0 THEN 'false' ELSE 'true' END), \
                                          'token_permissions', json(CASE a.token_permissions WHEN 0 THEN 'false' ELSE 'true' END), \
-                                         'user_grantable_scopes', json(a.user_grantable_scopes)), \
+                                         'user_grantable_scopes', json(a.user_grantable_scopes), \
+                                         'signing_alg', a.signing_alg), \
                       'scopes', json(g.scopes))) \
                     FROM client_grants g JOIN apis a ON a.identifier = g.audience \
                     WHERE g.client_id = c.client_id) AS grants \
@@ -83,7 +85,7 @@ impl ClientStore for D1Store {
         let row: Option<ApiRow> = self
             .first(
                 "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, \
-                   user_grantable_scopes FROM apis WHERE identifier = ?1",
+                   user_grantable_scopes, signing_alg FROM apis WHERE identifier = ?1",
                 &[identifier.into()],
             )
             .await?;
@@ -95,6 +97,7 @@ impl ClientStore for D1Store {
                 token_lifetime: int(r.token_lifetime),
                 rbac_enabled: flag(r.rbac_enabled),
                 token_permissions: flag(r.token_permissions),
+                signing_alg: r.signing_alg,
                 user_grantable_scopes: json_list(
                     "user_grantable_scopes",
                     &r.user_grantable_scopes,

@@ -34,11 +34,21 @@ mod tests {
             pkcs8: Secret::new(kek.open(&stored.kid, &stored.private_key_enc).unwrap()),
         };
         let sig = block_on(NativeCrypto.sign(&key, b"input")).unwrap();
-        let ok =
-            block_on(NativeCrypto.verify_es256(&stored.kid, &stored.public_jwk, b"input", &sig));
+        let ok = block_on(NativeCrypto.verify(
+            Alg::ES256,
+            &stored.kid,
+            &stored.public_jwk,
+            b"input",
+            &sig,
+        ));
         assert_eq!(ok, Ok(true));
-        let bad =
-            block_on(NativeCrypto.verify_es256(&stored.kid, &stored.public_jwk, b"other", &sig));
+        let bad = block_on(NativeCrypto.verify(
+            Alg::ES256,
+            &stored.kid,
+            &stored.public_jwk,
+            b"other",
+            &sig,
+        ));
         assert_eq!(bad, Ok(false));
     }
 

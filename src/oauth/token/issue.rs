@@ -30,7 +30,14 @@ pub async fn issue<K: KeyStore, C: Crypto>(
     issuance: &Issuance,
 ) -> Result<Minted, OAuthError> {
     let (crypto, random, config, now) = (keys.crypto, keys.rng, facts.config, facts.now);
-    let at_key = keys.signing_key(Alg::ES256).await?;
+    // The API's algorithm (ES256 unless it asks for RS256); ES256 for a token only good at
+    // /userinfo.
+    let at_alg = issuance
+        .api
+        .as_ref()
+        .and_then(|api| Alg::parse(&api.signing_alg))
+        .unwrap_or(Alg::ES256);
+    let at_key = keys.signing_key(at_alg).await?;
     let access = mint_access_token(crypto, &at_key, random, config, now, issuance).await?;
 
     let mut body = json!({

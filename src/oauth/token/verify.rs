@@ -1,11 +1,12 @@
 //! Verification of our own access tokens where we are the resource server (/userinfo), per
-//! RFC 9068 §4 and RFC 8725 §3.1: one algorithm, explicit type, key from our JWKS by `kid`,
+//! RFC 9068 §4 and RFC 8725 §3.1: an algorithm we sign with (the key's own), explicit type,
+//! key from our JWKS by `kid`,
 //! then issuer and expiry; the audience is checked by the caller with [`require_audience`].
 
 use super::jws::parse;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
-use crate::port::crypto::Crypto;
+use crate::port::crypto::{Alg, Crypto};
 use crate::port::KeyStore;
 use serde_json::{Map, Value};
 
@@ -27,9 +28,13 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
 ) -> Result<Map<String, Value>, OAuthError> {
     let jws = parse(token).ok_or_else(|| invalid("the access token is malformed"))?;
     let h = &jws.header;
-    if h.get("alg").and_then(Value::as_str) != Some("ES256") || h.contains_key("crit") {
-        return Err(invalid("the access token's algorithm is not accepted"));
-    }
+    // The algorithms this issuer signs access tokens with, and no other (RFC 8725 §3.1).
+    let alg = h
+        .get("alg")
+        .and_then(Value::as_str)
+        .and_then(Alg::parse)
+        .filter(|_| !h.contains_key("crit"))
+        .ok_or_else(|| invalid("the access token's algorithm is not accepted"))?;
     let typ = h.get("typ").and_then(Value::as_str).unwrap_or("");
     if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
         return Err(invalid("the token is not an access token"));
@@ -38,10 +43,11 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     let keys = store.published_keys().await?;
     let key = keys
         .iter()
-        .find(|k| k.kid == kid && k.alg == "ES256")
+        .find(|k| k.kid == kid && k.alg == alg.as_str())
         .ok_or_else(|| invalid("the access token was not signed by a key of this issuer"))?;
     if !crypto
-        .verify_es256(
+        .verify(
+            alg,
             &key.kid,
             &key.public_jwk,
             jws.signing_input.as_bytes(),
