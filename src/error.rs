@@ -88,6 +88,11 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidRequest, description)
     }
 
+    /// `invalid_grant` (RFC 6749 §5.2): the code, refresh token or credentials are not good.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
     /// `server_error`: the client sees no detail, the log does.
     pub fn server(detail: impl Into<String>) -> Self {
         Self {

@@ -28,10 +28,6 @@ pub fn hash_code(code: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(code.as_bytes()))
 }
 
-fn invalid_grant(description: &str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, description)
-}
-
 /// §4.1.3: checks a code redemption into the issuance of the user who signed in, read fresh.
 /// The code is consumed by the commit, after the pipeline allowed the issuance and the tokens
 /// were signed. A code presented again revokes what was issued from it (§4.1.2).
@@ -58,20 +54,20 @@ where
         .find_code(&code_hash)
         .await?
         .filter(|c| c.client_id == client.client_id)
-        .ok_or_else(|| invalid_grant("authorization code is invalid"))?;
+        .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid"))?;
     if code.used_at.is_some() {
         if let Some(family) = &code.family_id {
             ports.refresh().revoke_family(family, facts.now).await?;
         }
-        return Err(invalid_grant(
+        return Err(OAuthError::invalid_grant(
             "authorization code was already used; the tokens issued from it are revoked",
         ));
     }
     if code.expires_at <= facts.now {
-        return Err(invalid_grant("authorization code expired"));
+        return Err(OAuthError::invalid_grant("authorization code expired"));
     }
     if code.redirect_uri != redirect_uri {
-        return Err(invalid_grant(
+        return Err(OAuthError::invalid_grant(
             "redirect_uri differs from the one of the authorization request",
         ));
     }
@@ -79,18 +75,19 @@ where
 
     let user = match ports.users().user(&code.user_id).await? {
         Some(u) if !u.blocked => u,
-        _ => return Err(invalid_grant("the user is blocked or no longer exists")),
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                "the user is blocked or no longer exists",
+            ))
+        }
     };
-    let api = match &code.audience {
-        Some(aud) => Some(
-            ports
-                .clients()
-                .api(aud)
-                .await?
-                .ok_or_else(|| invalid_grant("the API of this code no longer exists"))?,
-        ),
-        None => None,
-    };
+    let api =
+        match &code.audience {
+            Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
+                OAuthError::invalid_grant("the API of this code no longer exists")
+            })?),
+            None => None,
+        };
     let requested = Scope::parse(&code.scope)?;
     let issuance = user_issuance(
         ports,
@@ -140,6 +137,6 @@ pub async fn lost_redemption(
     };
     match revoked {
         Some(e) => e.into(),
-        None => invalid_grant("authorization code was already used"),
+        None => OAuthError::invalid_grant("authorization code was already used"),
     }
 }

@@ -5,7 +5,7 @@
 use super::checked::{Checked, Commit};
 use super::password::user_scope;
 use super::require_allowed;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::OAuthError;
 use crate::model::scope::Scope;
 use crate::model::GrantType;
 use crate::model::{Client, RefreshRecord};
@@ -18,10 +18,6 @@ use crate::port::{
     ClientStore, DirectoryStore, HasClients, HasDirectory, HasRefresh, HasUsers, RefreshStore,
     UserStore,
 };
-
-fn invalid_grant(description: &str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, description)
-}
 
 /// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
 /// profile and metadata, the API). The token is consumed by the commit, after the pipeline
@@ -49,12 +45,12 @@ where
         .find_refresh(&hash)
         .await?
         .filter(|r| r.client_id == client.client_id)
-        .ok_or_else(|| invalid_grant("refresh token is invalid"))?;
+        .ok_or_else(|| OAuthError::invalid_grant("refresh token is invalid"))?;
     if record.revoked_at.is_some() {
-        return Err(invalid_grant("refresh token was revoked"));
+        return Err(OAuthError::invalid_grant("refresh token was revoked"));
     }
     if record.idle_expires_at <= now || record.absolute_expires_at <= now {
-        return Err(invalid_grant("refresh token expired"));
+        return Err(OAuthError::invalid_grant("refresh token expired"));
     }
     // A used token is either a retry inside the reuse interval or a replay.
     let commit = match record.used_at {
@@ -78,7 +74,9 @@ where
         Some(u) if !u.blocked => u,
         _ => {
             refresh.revoke_family(&record.family_id, now).await?;
-            return Err(invalid_grant("the user is blocked or no longer exists"));
+            return Err(OAuthError::invalid_grant(
+                "the user is blocked or no longer exists",
+            ));
         }
     };
     // The organization must still exist and the user still be a member.
@@ -94,16 +92,13 @@ where
         }
         None => None,
     };
-    let api = match &record.audience {
-        Some(aud) => Some(
-            ports
-                .clients()
-                .api(aud)
-                .await?
-                .ok_or_else(|| invalid_grant("the API of this grant no longer exists"))?,
-        ),
-        None => None,
-    };
+    let api =
+        match &record.audience {
+            Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
+                OAuthError::invalid_grant("the API of this grant no longer exists")
+            })?),
+            None => None,
+        };
 
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
@@ -156,7 +151,9 @@ pub async fn lost_rotation(
             reuse_or_replay(refresh, client, &next.family_id, used_at, now).await?;
             store_retry(refresh, next).await
         }
-        None => Err(invalid_grant("refresh token is no longer valid")),
+        None => Err(OAuthError::invalid_grant(
+            "refresh token is no longer valid",
+        )),
     }
 }
 
@@ -169,7 +166,7 @@ pub async fn store_retry(
     if refresh.insert_refresh(next).await? {
         return Ok(());
     }
-    Err(invalid_grant(
+    Err(OAuthError::invalid_grant(
         "every token of this grant was revoked (a refresh token was used twice)",
     ))
 }
@@ -188,7 +185,7 @@ async fn reuse_or_replay(
         return Ok(());
     }
     refresh.revoke_family(family_id, now).await?;
-    Err(invalid_grant(
+    Err(OAuthError::invalid_grant(
         "refresh token was already used; every token of this grant is now revoked",
     ))
 }
