@@ -14,8 +14,8 @@ export const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
  * Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars;
  * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin).
  */
-export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, trailingSlash = false } = {}) {
-  const issuer = (port ? `http://127.0.0.1:${port}` : ISSUER) + (trailingSlash ? '/' : '');
+export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, trailingSlash = false, issuer: named } = {}) {
+  const issuer = named ?? (port ? `http://127.0.0.1:${port}` : ISSUER) + (trailingSlash ? '/' : '');
   const main = {
     name: 'issuer',
     modules: true,
