@@ -1,10 +1,11 @@
-//! KV as an edge read cache in front of D1 for what every token request reads and what
-//! rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
+//! The isolate's memory ([`super::isolate_cache`]) in front of KV, and KV as an edge read
+//! cache in front of D1, for what every token request reads and what rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
 //! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v5:`) so a
 //! change of the cached shape never reads old entries. Signing keys, users, login counters and
 //! refresh tokens are never cached here: they go straight to D1.
 
 use super::d1::D1Store;
+use super::isolate_cache::{IsolateCache, Shelf};
 use crate::error::StoreError;
 use crate::model::Rule;
 use crate::model::{Api, Client, StoredHook};
@@ -15,6 +16,7 @@ use crate::port::{
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU32, Ordering};
 use worker::{console_error, Context, KvStore};
 
 /// Seconds a cached row lives.
@@ -28,11 +30,49 @@ pub struct EdgeStores<'a> {
     d1: D1Store,
     kv: Option<KvStore>,
     ctx: &'a Context,
+    /// The isolate's memory, in front of KV.
+    memory: &'static IsolateCache,
+    /// How long a memory entry lives, milliseconds.
+    memory_ttl_ms: f64,
+}
+
+/// KV reads made by this isolate, for `/__bench/counters`.
+pub static KV_READS: AtomicU32 = AtomicU32::new(0);
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
 }
 
 impl<'a> EdgeStores<'a> {
-    pub fn new(d1: D1Store, kv: Option<KvStore>, ctx: &'a Context) -> Self {
-        Self { d1, kv, ctx }
+    pub fn new(
+        d1: D1Store,
+        kv: Option<KvStore>,
+        ctx: &'a Context,
+        memory: &'static IsolateCache,
+        memory_ttl_seconds: u64,
+    ) -> Self {
+        Self {
+            d1,
+            kv,
+            ctx,
+            memory,
+            memory_ttl_ms: memory_ttl_seconds as f64 * 1000.0,
+        }
+    }
+
+    /// Reads `key` from the isolate's `shelf`, else through KV (and D1), keeping the answer.
+    async fn remembered<T, F>(&self, shelf: &Shelf<T>, key: &str, load: F) -> Result<T, StoreError>
+    where
+        T: Clone,
+        F: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let now = now_ms();
+        if let Some(hit) = shelf.get(key, now) {
+            return Ok(hit);
+        }
+        let loaded = load.await?;
+        shelf.put(key, loaded.clone(), now, now + self.memory_ttl_ms);
+        Ok(loaded)
     }
 
     /// Reads `key` from KV, else loads it and writes it back after the response.
@@ -44,6 +84,7 @@ impl<'a> EdgeStores<'a> {
         let Some(kv) = self.kv.as_ref().filter(|_| key.len() <= MAX_KEY_BYTES) else {
             return load.await;
         };
+        KV_READS.fetch_add(1, Ordering::Relaxed);
         match kv.get(&key).json::<T>().await {
             Ok(Some(hit)) => return Ok(Some(hit)),
             Ok(None) => {}
@@ -78,29 +119,45 @@ impl ClientStore for EdgeStores<'_> {
         // Absent clients are cached too (`{"client":null}`; a bare `null` would read back as
         // a miss): an unknown client_id then takes the same path as a known one, one KV
         // read, so response times do not tell which ids exist.
-        let cached = self
-            .read_through(format!("v5:client:{client_id}"), async {
-                let client = self.d1.client(client_id).await?;
-                Ok(Some(ClientEntry { client }))
-            })
-            .await?;
-        Ok(cached.and_then(|entry| entry.client))
+        self.remembered(&self.memory.clients, client_id, async {
+            let cached = self
+                .read_through(format!("v5:client:{client_id}"), async {
+                    let client = self.d1.client(client_id).await?;
+                    Ok(Some(ClientEntry { client }))
+                })
+                .await?;
+            Ok(cached.and_then(|entry| entry.client))
+        })
+        .await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
-            .await
+        let now = now_ms();
+        if let Some(hit) = self.memory.apis.get(identifier, now) {
+            return Ok(Some(hit));
+        }
+        let api = self
+            .read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
+            .await?;
+        if let Some(api) = &api {
+            let expires = now + self.memory_ttl_ms;
+            self.memory.apis.put(identifier, api.clone(), now, expires);
+        }
+        Ok(api)
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
         // Every browser request with an Origin asks this: cached, found or not.
-        let cached = self
-            .read_through(format!("v5:origin:{origin}"), async {
-                let registered = self.d1.web_origin_registered(origin).await?;
-                Ok(Some(OriginEntry { registered }))
-            })
-            .await?;
-        Ok(cached.is_some_and(|entry| entry.registered))
+        self.remembered(&self.memory.origins, origin, async {
+            let cached = self
+                .read_through(format!("v5:origin:{origin}"), async {
+                    let registered = self.d1.web_origin_registered(origin).await?;
+                    Ok(Some(OriginEntry { registered }))
+                })
+                .await?;
+            Ok(cached.is_some_and(|entry| entry.registered))
+        })
+        .await
     }
 }
 
@@ -113,15 +170,19 @@ struct OriginEntry {
 impl ClaimsStore for EdgeStores<'_> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         // Rules and hooks are read on every token request and change rarely: one KV entry.
-        self.read_through(format!("v5:pipeline:{trigger}"), async {
-            self.d1.pipeline(trigger).await.map(Some)
+        self.remembered(&self.memory.pipelines, trigger, async {
+            self.read_through(format!("v5:pipeline:{trigger}"), async {
+                self.d1.pipeline(trigger).await.map(Some)
+            })
+            .await
+            .map(Option::unwrap_or_default)
         })
         .await
-        .map(Option::unwrap_or_default)
     }
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
         self.d1.put_rule(rule).await?;
+        self.memory.pipelines.forget(rule.trigger.as_str());
         // Write-through: drop the cached pipeline so the next request reads the new rule.
         if let Some(kv) = &self.kv {
             kv.delete(&format!("v5:pipeline:{}", rule.trigger.as_str()))

@@ -3,6 +3,7 @@
 
 mod d1;
 mod hooks;
+mod isolate_cache;
 mod kv_cache;
 mod webcrypto;
 
@@ -19,6 +20,9 @@ use worker::{console_error, event, Context, Env, Request, Response, Result};
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
     static KEY_CACHE: &'static KeyCache = Box::leak(Box::new(KeyCache::new()));
+    /// Clients, APIs, pipelines and origins, kept for `CACHE_TTL_SECONDS`.
+    static ISOLATE_CACHE: &'static isolate_cache::IsolateCache =
+        Box::leak(Box::new(isolate_cache::IsolateCache::new()));
     /// The configuration, read from the Worker's vars and secrets at the first request.
     static SETTINGS: std::cell::OnceCell<&'static Settings> = const { std::cell::OnceCell::new() };
 }
@@ -31,6 +35,9 @@ struct Settings {
     kek: Option<Kek>,
     /// The `BENCH` var is `1`: the measurement routes exist.
     bench: bool,
+    /// How long the isolate's memory keeps clients, APIs, rules and hooks (`CACHE_TTL_SECONDS`,
+    /// default 10).
+    cache_ttl_seconds: u64,
 }
 
 /// The isolate's settings, read from `env` at the first request. A missing or bad `ISSUER`
@@ -52,7 +59,17 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
     let bench = env.var("BENCH").is_ok_and(|v| v.to_string() == "1");
     let mut config = config;
     config.signup = !env.var("SIGNUP").is_ok_and(|v| v.to_string() == "off");
-    let settings: &'static Settings = Box::leak(Box::new(Settings { config, kek, bench }));
+    let cache_ttl_seconds = env
+        .var("CACHE_TTL_SECONDS")
+        .ok()
+        .and_then(|v| v.to_string().trim().parse().ok())
+        .unwrap_or(10);
+    let settings: &'static Settings = Box::leak(Box::new(Settings {
+        config,
+        kek,
+        bench,
+        cache_ttl_seconds,
+    }));
     Ok(SETTINGS.with(|c| *c.get_or_init(|| settings)))
 }
 
@@ -90,7 +107,13 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             return HttpResponse::error(&OAuthError::server("no DB"));
         }
     };
-    let stores = kv_cache::EdgeStores::new(d1::D1Store::new(db), env.kv("CACHE").ok(), ctx);
+    let stores = kv_cache::EdgeStores::new(
+        d1::D1Store::new(db),
+        env.kv("CACHE").ok(),
+        ctx,
+        ISOLATE_CACHE.with(|c| *c),
+        settings.cache_ttl_seconds,
+    );
     let issuer = Issuer {
         config: &settings.config,
         stores: &stores,

@@ -216,7 +216,11 @@ pub const COUNTERS_PATH: &str = "/__bench/counters";
 pub fn counters() -> HttpResponse {
     HttpResponse::json(
         200,
-        &serde_json::json!({ "pbkdf2": PBKDF2_RUNS.load(Ordering::Relaxed) }),
+        &serde_json::json!({
+            "pbkdf2": PBKDF2_RUNS.load(Ordering::Relaxed),
+            "d1_round_trips": super::d1::ROUND_TRIPS.load(Ordering::Relaxed),
+            "kv_reads": super::kv_cache::KV_READS.load(Ordering::Relaxed),
+        }),
     )
 }
 

@@ -24,7 +24,9 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'edge-issuer-test' },
     kvNamespaces: { CACHE: 'edge-issuer-cache' },
-    bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, ...bindings },
+    // The isolate's memory cache is off unless a test turns it on: tests edit D1 directly and
+    // expect the next request to see it (the round-trip test turns it on).
+    bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, CACHE_TTL_SECONDS: '0', ...bindings },
     ...(hookWorker ? { serviceBindings: { HOOKS: 'hooks' } } : {}),
   };
   // A second Worker, reached over a service binding, answers hooks.

@@ -89,6 +89,7 @@ impl ClaimsStore for D1Store {
             )
             .bind(&[trigger.into()])
             .map_err(backend)?;
+        super::trip();
         let results = self.db.batch(vec![rules, hooks]).await.map_err(backend)?;
         let (Some(r), Some(h)) = (results.first(), results.get(1)) else {
             return Err(StoreError::backend("d1", "batch returned too few results"));

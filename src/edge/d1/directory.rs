@@ -79,6 +79,7 @@ impl DirectoryStore for D1Store {
             )
             .bind(&args)
             .map_err(backend)?;
+        super::trip();
         let results = self
             .db
             .batch(vec![roles, permissions])

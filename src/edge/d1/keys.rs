@@ -73,6 +73,7 @@ impl KeyStore for D1Store {
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status IN ('active', 'retired') \
              ORDER BY created_at DESC"
         );
+        super::trip();
         let rows: Vec<KeyRow> = self
             .db
             .prepare(sql)

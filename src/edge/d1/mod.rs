@@ -17,8 +17,17 @@ mod users;
 use crate::error::StoreError;
 use codec::backend;
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsValue;
 use worker::D1Database;
+
+/// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
+pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
+
+/// Counts one D1 round trip.
+pub(super) fn trip() {
+    ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// D1-backed store.
 pub struct D1Store {
@@ -32,6 +41,7 @@ impl D1Store {
 
     /// Runs a statement and returns how many rows it changed.
     pub(super) async fn run(&self, sql: &str, args: &[JsValue]) -> Result<usize, StoreError> {
+        trip();
         let result = self
             .db
             .prepare(sql)
@@ -53,6 +63,7 @@ impl D1Store {
         &self,
         statements: &[(&str, &[JsValue])],
     ) -> Result<Vec<usize>, StoreError> {
+        trip();
         let prepared = statements
             .iter()
             .map(|(sql, args)| self.db.prepare(*sql).bind(args).map_err(backend))
@@ -74,6 +85,7 @@ impl D1Store {
         sql: &str,
         args: &[JsValue],
     ) -> Result<Option<T>, StoreError> {
+        trip();
         self.db
             .prepare(sql)
             .bind(args)

@@ -1,0 +1,59 @@
+// Storage round trips per request on workerd with D1 and KV, read from the isolate's counters
+// (`/__bench/counters`, BENCH=1): with the isolate's memory cache on, a warm client_credentials
+// token touches no storage at all, and neither does discovery.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIssuer, tokenRequest } from './harness.mjs';
+
+const API = 'https://api.example.com';
+let issuer;
+
+before(async () => {
+  issuer = await startIssuer({ bindings: { BENCH: '1', CACHE_TTL_SECONDS: '60' } });
+});
+after(async () => {
+  await issuer?.mf.dispose();
+});
+
+async function counters() {
+  return (await issuer.fetch('/__bench/counters')).json();
+}
+
+/** D1 round trips and KV reads that `run` makes. */
+async function cost(run) {
+  const before = await counters();
+  await run();
+  const after = await counters();
+  return { d1: after.d1_round_trips - before.d1_round_trips, kv: after.kv_reads - before.kv_reads };
+}
+
+test('a warm client_credentials token and discovery touch no storage', async (t) => {
+  const cc = () => tokenRequest(issuer, { grant_type: 'client_credentials', audience: API }).then((r) => r.arrayBuffer());
+  await cc(); // warms the key, the client and the pipeline
+  const five = await cost(async () => {
+    for (let i = 0; i < 5; i++) await cc();
+  });
+  t.diagnostic(`client_credentials x5: ${JSON.stringify(five)}`);
+  assert.deepEqual(five, { d1: 0, kv: 0 });
+  const discovery = await cost(() => issuer.fetch('/.well-known/openid-configuration').then((r) => r.arrayBuffer()));
+  assert.deepEqual(discovery, { d1: 0, kv: 0 });
+});
+
+test('a rule saved through this isolate shows at its next token, cache or not', async () => {
+  const admin = await (
+    await tokenRequest(issuer, { grant_type: 'client_credentials', audience: `${issuer.issuer}/api/v2/`, scope: 'update:rules' }, { id: 'demo-admin', secret: 'dev-only-demo-admin-secret' })
+  ).json();
+  const rule = {
+    name: 'tier', trigger: 'credentials-exchange', position: 99, enabled: true,
+    assignments: [{ target: 'access_token', claim: 'https://example.com/tier', value: 'gold' }],
+  };
+  const res = await issuer.fetch('/api/v2/rules/rul_tier', {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${admin.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
+  assert.equal(res.status, 200, await res.text());
+  const token = await (await tokenRequest(issuer, { grant_type: 'client_credentials', audience: API })).json();
+  const claims = JSON.parse(Buffer.from(token.access_token.split('.')[1], 'base64url'));
+  assert.equal(claims['https://example.com/tier'], 'gold');
+});
