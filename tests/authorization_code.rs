@@ -639,3 +639,28 @@ fn single_sign_on_keeps_the_session_alive_up_to_its_absolute_lifetime() {
     let r = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
     assert_eq!(r.status, 200, "past the absolute lifetime");
 }
+
+#[test]
+fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    // The first tokens create the signing keys (ES256, RS256): three calls each, once.
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let before = t.store.round_trips();
+    assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
+    // Client, code, user, API, roles and permissions, pipeline, the redemption (one batch).
+    assert_eq!(t.store.round_trips() - before, 7, "redemption");
+    let before = t.store.round_trips();
+    let sso = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
+    assert_eq!(sso.status, 302);
+    // Client, session, user, API, roles and permissions, pipeline, the sign-in (one batch).
+    assert_eq!(
+        t.store.round_trips() - before,
+        7,
+        "/authorize from a session"
+    );
+}

@@ -25,6 +25,11 @@ pub struct MemoryStore {
     families: RefCell<HashMap<String, Option<u64>>>,
     /// Set by [`MemoryStore::fail_commits`].
     failing_commits: std::cell::Cell<bool>,
+    /// Port calls made from outside, each standing for one storage round trip (one D1
+    /// statement or batch); see [`MemoryStore::round_trips`].
+    round_trips: std::cell::Cell<u32>,
+    /// Port calls in progress: a call made by another port method is part of it.
+    depth: std::rc::Rc<std::cell::Cell<u32>>,
     rules: RefCell<Vec<Rule>>,
     hooks: RefCell<Vec<StoredHook>>,
     /// role id → (name, [(audience, permission)])
@@ -36,6 +41,15 @@ pub struct MemoryStore {
     members: RefCell<Vec<(String, String)>>,
     codes: RefCell<Vec<AuthorizationCode>>,
     sessions: RefCell<Vec<Session>>,
+}
+
+/// A port call in progress; its end is when it is dropped.
+struct Depth(std::rc::Rc<std::cell::Cell<u32>>);
+
+impl Drop for Depth {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 /// A role: its name and its permissions as (audience, permission).
@@ -105,6 +119,21 @@ impl MemoryStore {
                 u.password_hash = Some(hash.clone());
             }
         }
+    }
+
+    /// Storage round trips so far: each port call from outside the store counts once (on D1
+    /// each is one statement or one batch). Tests pin the count of each flow with it.
+    pub fn round_trips(&self) -> u32 {
+        self.round_trips.get()
+    }
+
+    /// Counts a port call unless another port call of this store is making it.
+    fn round_trip(&self) -> Depth {
+        if self.depth.get() == 0 {
+            self.round_trips.set(self.round_trips.get() + 1);
+        }
+        self.depth.set(self.depth.get() + 1);
+        Depth(self.depth.clone())
     }
 
     /// How many keys are stored, active or not.
@@ -192,6 +221,7 @@ impl MemoryStore {
 
 impl ClientStore for MemoryStore {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let _trip = self.round_trip();
         let clients = self.clients.borrow();
         let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
             return Ok(None);
@@ -214,11 +244,13 @@ impl ClientStore for MemoryStore {
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let _trip = self.round_trip();
         let apis = self.apis.borrow();
         Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         let clients = self.clients.borrow();
         Ok(clients
             .iter()
@@ -228,12 +260,14 @@ impl ClientStore for MemoryStore {
 
 impl KeyStore for MemoryStore {
     async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
+        let _trip = self.round_trip();
         let keys = self.keys.borrow();
         let active = |k: &&StoredKey| k.alg == alg && k.state == KeyState::Active;
         Ok(keys.iter().rev().find(active).cloned())
     }
 
     async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         let mut keys = self.keys.borrow_mut();
         if keys
             .iter()
@@ -249,6 +283,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let _trip = self.round_trip();
         let mut keys = self.keys.borrow().clone();
         keys.reverse();
         Ok(keys)
@@ -257,6 +292,7 @@ impl KeyStore for MemoryStore {
 
 impl UserStore for MemoryStore {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
+        let _trip = self.round_trip();
         Ok(self
             .users
             .borrow()
@@ -270,6 +306,7 @@ impl UserStore for MemoryStore {
         connection: &str,
         email_lower: &str,
     ) -> Result<Option<User>, StoreError> {
+        let _trip = self.round_trip();
         let users = self.users.borrow();
         Ok(users
             .iter()
@@ -290,6 +327,7 @@ impl AttemptStore for MemoryStore {
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
+        let _trip = self.round_trip();
         // The same decision as the D1 statement, taken while holding the borrow (atomic in a
         // single-threaded isolate).
         let mut attempts = self.attempts.borrow_mut();
@@ -323,6 +361,7 @@ fn lock_at(count: u32, now: u64, policy: &LockoutPolicy) -> u64 {
 
 impl RefreshStore for MemoryStore {
     async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         let mut families = self.families.borrow_mut();
         let revoked = families
             .entry(record.family_id.clone())
@@ -343,6 +382,7 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        let _trip = self.round_trip();
         let all = self.refresh.borrow();
         Ok(all
             .iter()
@@ -351,6 +391,7 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
             revoked.get_or_insert(now);
         }
@@ -365,6 +406,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         self.commit_allowed()?;
         if let Some(r) = refresh {
             // A new family: it cannot be revoked yet, so the insert cannot be refused.
@@ -381,6 +423,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         next: &RefreshRecord,
     ) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         self.commit_allowed()?;
         {
             let families = self.families.borrow();
@@ -401,6 +444,7 @@ impl ExchangeStore for MemoryStore {
     }
 
     async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         self.commit_allowed()?;
         if let Some(user) = sign_in.new_user {
             let email = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -435,6 +479,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         self.commit_allowed()?;
         {
             let mut codes = self.codes.borrow_mut();
@@ -459,6 +504,7 @@ impl ExchangeStore for MemoryStore {
 
 impl CodeStore for MemoryStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         let mut codes = self.codes.borrow_mut();
         if codes.iter().any(|c| c.code_hash == code.code_hash) {
             return Err(StoreError::Conflict(
@@ -470,6 +516,7 @@ impl CodeStore for MemoryStore {
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
+        let _trip = self.round_trip();
         let codes = self.codes.borrow();
         Ok(codes.iter().find(|c| c.code_hash == code_hash).cloned())
     }
@@ -477,6 +524,7 @@ impl CodeStore for MemoryStore {
 
 impl SessionStore for MemoryStore {
     async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
+        let _trip = self.round_trip();
         let sessions = self.sessions.borrow();
         Ok(sessions
             .iter()
@@ -489,6 +537,7 @@ impl SessionStore for MemoryStore {
         session_id: &str,
         idle_expires_at: u64,
     ) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         let mut sessions = self.sessions.borrow_mut();
         for s in sessions.iter_mut().filter(|s| s.session_id == session_id) {
             s.idle_expires_at = idle_expires_at.min(s.absolute_expires_at);
@@ -497,6 +546,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete_session(&self, session_id: &str) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         self.sessions
             .borrow_mut()
             .retain(|s| s.session_id != session_id);
@@ -506,6 +556,7 @@ impl SessionStore for MemoryStore {
 
 impl ClaimsStore for MemoryStore {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
+        let _trip = self.round_trip();
         let mut rules: Vec<Rule> = self
             .rules
             .borrow()
@@ -526,6 +577,7 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
         let mut rules = self.rules.borrow_mut();
         rules.retain(|r| r.rule_id != rule.rule_id);
         rules.push(rule.clone());
@@ -535,6 +587,7 @@ impl ClaimsStore for MemoryStore {
 
 impl DirectoryStore for MemoryStore {
     async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
+        let _trip = self.round_trip();
         let orgs = self.orgs.borrow();
         Ok(orgs
             .iter()
@@ -544,6 +597,7 @@ impl DirectoryStore for MemoryStore {
     }
 
     async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
         let members = self.members.borrow();
         Ok(members.iter().any(|(o, u)| o == org_id && u == user_id))
     }
@@ -554,6 +608,7 @@ impl DirectoryStore for MemoryStore {
         org: Option<&Organization>,
         api: Option<&Api>,
     ) -> Result<UserAccess, StoreError> {
+        let _trip = self.round_trip();
         let org_id = org.map(|o| o.org_id.as_str());
         let audience = api.map(|a| a.identifier.as_str());
         let roles = self.roles.borrow();
