@@ -1,6 +1,6 @@
 // Turns a tenant seed file (seed/*.json) into SQL upserts for D1, so loading it twice is safe.
 // Client secrets and user passwords are hashed here exactly as the issuer hashes them
-// (src/secret.rs, src/password.rs): only hashes are stored.
+// (src/model/secret.rs, src/oauth/password.rs): only hashes are stored.
 //
 //   ISSUER=https://id.example.com KEY_ENCRYPTION_KEY=… node scripts/seed.mjs seed/dev.json > seed.sql
 //   wrangler d1 execute DB --file seed.sql

@@ -1,7 +1,7 @@
 //! The management API, Auth0-shaped: bearer access tokens issued by this issuer for the
 //! audience `<issuer>/api/v2/` (client_credentials, like any API), with scopes per operation.
 //! Errors use Auth0's shape: `{"statusCode", "error", "message"}` ([`error`]); who may call
-//! is checked in [`auth`]. One file per resource. The layer answers in its own terms
+//! is checked in `auth`. One file per resource. The layer answers in its own terms
 //! ([`Request`] in, [`Reply`] out); `web` carries them over HTTP.
 //!
 //! - `PUT /api/v2/rules/{id}` (`update:rules`): saves a claims rule after validating it.

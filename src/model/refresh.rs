@@ -22,7 +22,7 @@ pub struct RefreshRecord {
     pub idle_expires_at: u64,
     pub absolute_expires_at: u64,
     pub used_at: Option<u64>,
-    /// When the token's family was revoked (a family row holds it; see [`super::RefreshStore`]).
+    /// When the token's family was revoked (a family row holds it; see `port::RefreshStore`).
     pub revoked_at: Option<u64>,
     /// The organization the grant was made in, if any.
     #[serde(default)]

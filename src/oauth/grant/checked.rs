@@ -4,7 +4,7 @@
 use crate::model::Issuance;
 use crate::port::Login;
 
-/// The writes of an exchange, performed by [`commit::commit`] after the issuance was allowed
+/// The writes of an exchange, performed by [`super::commit::commit`] after the issuance was allowed
 /// and signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Commit {

@@ -2,7 +2,7 @@
 //! endpoint dispatches on.
 //!
 //! Every exchange runs check, enrich, sign, commit: a grant's `check` reads and yields a
-//! [`Checked`] issuance and the writes it will need; the claims pipeline runs on it (and may
+//! [`checked::Checked`] issuance and the writes it will need; the claims pipeline runs on it (and may
 //! deny); the tokens are signed; then [`commit`] performs every write of the exchange in one
 //! atomic storage operation. A failure before the commit leaves storage as it was, so a
 //! client's retry is never mistaken for a replay. The only writes before the commit are the

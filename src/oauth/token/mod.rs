@@ -1,4 +1,4 @@
-//! Minting: a validated [`Issuance`] becomes signed JWTs and, where granted, a refresh token.
+//! Minting: a validated [`crate::model::Issuance`] becomes signed JWTs and, where granted, a refresh token.
 
 pub mod access;
 pub mod id_token;
