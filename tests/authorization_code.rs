@@ -664,3 +664,31 @@ fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
         "/authorize from a session"
     );
 }
+
+#[test]
+fn an_organization_the_user_is_not_in_is_access_denied_and_one_they_are_in_is_in_the_tokens() {
+    use edge_issuer::model::Organization;
+    let t = tenant();
+    for (id, name) in [("org_acme", "acme"), ("org_globex", "globex")] {
+        t.store.put_org(Organization {
+            org_id: id.into(),
+            name: name.into(),
+            display_name: None,
+            token_org_name: true,
+        });
+    }
+    t.store.add_member("org_acme", USER_ID);
+    for other in ["globex", "no-such-org"] {
+        let (resp, _) = sign_in(&t, &format!("&organization={other}"), USER_PASSWORD);
+        assert_eq!(resp.status, 302, "{other}");
+        let params = location_params(&resp);
+        assert_eq!(param(&params, "error"), Some("access_denied"), "{other}");
+        assert_eq!(param(&params, "code"), None);
+    }
+    let (resp, _) = sign_in(&t, "&organization=acme", USER_PASSWORD);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let tokens = redeem(&t, &code, VERIFIER).json_body();
+    let id = verify_jwt(&t, tokens["id_token"].as_str().unwrap(), SPA);
+    assert_eq!(id["org_id"], "org_acme");
+    assert_eq!(id["org_name"], "acme");
+}

@@ -46,23 +46,20 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
     if let Some(s) = SETTINGS.with(|c| c.get().copied()) {
         return Ok(s);
     }
-    let config = env
-        .var("ISSUER")
-        .map_err(|_| OAuthError::server("ISSUER var is not set"))
-        .and_then(|v| Config::new(&v.to_string()))?;
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let mut config = var("ISSUER")
+        .ok_or_else(|| OAuthError::server("ISSUER var is not set"))
+        .and_then(|v| Config::new(&v))?;
+    config.signup = var("SIGNUP").as_deref() != Some("off");
     let kek = match env.secret("KEY_ENCRYPTION_KEY") {
         Ok(s) => Kek::from_base64(&s.to_string())
             .map_err(|e| log(&e.to_string()))
             .ok(),
         Err(_) => None,
     };
-    let bench = env.var("BENCH").is_ok_and(|v| v.to_string() == "1");
-    let mut config = config;
-    config.signup = !env.var("SIGNUP").is_ok_and(|v| v.to_string() == "off");
-    let cache_ttl_seconds = env
-        .var("CACHE_TTL_SECONDS")
-        .ok()
-        .and_then(|v| v.to_string().trim().parse().ok())
+    let bench = var("BENCH").as_deref() == Some("1");
+    let cache_ttl_seconds = var("CACHE_TTL_SECONDS")
+        .and_then(|v| v.trim().parse().ok())
         .unwrap_or(10);
     let settings: &'static Settings = Box::leak(Box::new(Settings {
         config,

@@ -106,7 +106,7 @@ pub struct Api {
     #[serde(default)]
     pub token_permissions: bool,
     /// With RBAC off, the scopes a user-delegated token may carry; any other scope of the
-    /// API is for machine clients only (see [`crate::oauth::grant::user_may_hold`]).
+    /// API is for machine clients only (the protocol layer's `user_may_hold` decides).
     #[serde(default)]
     pub user_grantable_scopes: Vec<String>,
     /// The algorithm of this API's access tokens: `ES256` (the default: small and fast) or

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A signing key as stored: public JWK in clear, private key encrypted
-/// ([`crate::oauth::keys`]).
+/// under the key-encryption key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
     /// RFC 7638 thumbprint of the public key.

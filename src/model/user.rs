@@ -21,7 +21,7 @@ pub struct User {
     /// Authorization data only the tenant writes (JSON object).
     pub app_metadata: serde_json::Value,
     pub blocked: bool,
-    /// Self-describing hash ([`crate::oauth::password`]); `None` when the user has no password.
+    /// Self-describing hash (`$pbkdf2-sha256$…`, or an imported bcrypt hash); `None` when the user has no password.
     pub password_hash: Option<String>,
     pub created_at: u64,
     pub updated_at: u64,

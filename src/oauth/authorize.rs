@@ -16,7 +16,7 @@ use super::pkce;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session, User};
 use crate::port::random::Random;
-use crate::port::{ClaimsStore, ClientStore, DirectoryStore, HasClients, HasDirectory};
+use crate::port::{ClaimsStore, ClientStore, HasClients, HasDirectory};
 
 /// How the response reaches the client (OAuth 2.0 Multiple Response Types §2.1, Form Post
 /// Response Mode).
@@ -257,42 +257,19 @@ pub fn decide(request: &AuthorizeRequest, session: Option<&Session>, now: u64) -
     }
 }
 
-/// The organization a sign-in is made in, checked at /authorize: it must exist and the user
-/// must be a member, else `access_denied` goes back to the client.
-pub async fn organization(
-    directory: &impl DirectoryStore,
-    request: &AuthorizeRequest,
-    user_id: &str,
-) -> Result<Option<String>, OAuthError> {
-    let Some(name) = &request.organization else {
-        return Ok(None);
-    };
-    let denied = || {
-        OAuthError::new(
-            ErrorCode::AccessDenied,
-            "the user is not a member of the organization",
-        )
-    };
-    let org = directory.organization(name).await?.ok_or_else(denied)?;
-    if !directory.is_member(&org.org_id, user_id).await? {
-        return Err(denied());
-    }
-    Ok(Some(org.org_id))
-}
-
 /// The `post-login` pipeline at sign-in time, on the issuance the code would give: a rule or
 /// hook that denies sends `access_denied` with its message back to the client, before any
-/// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise) and
-/// an `audience` that names no API. The pipeline runs again when the code is redeemed, so the
-/// tokens carry claims as fresh as the redemption.
+/// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise), an
+/// `organization` that does not exist or the user is not a member of (`access_denied`), and
+/// an `audience` that names no API. Returns the organization's id for the code. The pipeline
+/// runs again when the code is redeemed, so the tokens carry claims as fresh as the redemption.
 pub async fn approve<P>(
     ports: &P,
     pipeline: &Pipeline<'_, impl ClaimsStore>,
     facts: &Facts<'_>,
     request: &AuthorizeRequest,
     user: User,
-    org_id: Option<&str>,
-) -> Result<(), OAuthError>
+) -> Result<Option<String>, OAuthError>
 where
     P: HasClients + HasDirectory,
 {
@@ -310,18 +287,27 @@ where
         None => None,
     };
     let client = &request.client;
-    let mut issuance = user_issuance(
+    let organization = request.organization.as_deref();
+    let issued = user_issuance(
         ports,
         facts,
         client,
         user,
         api,
         Some(&request.scope),
-        org_id,
-    )
-    .await?;
+        organization,
+    );
+    let mut issuance = issued.await.map_err(|e| match e.code {
+        // The organization asked for is unknown, or the user is not a member of it.
+        ErrorCode::InvalidRequest | ErrorCode::InvalidGrant => OAuthError {
+            code: ErrorCode::AccessDenied,
+            ..e
+        },
+        _ => e,
+    })?;
+    let org_id = issuance.organization.as_ref().map(|o| o.org_id.clone());
     match enrich(pipeline, facts, &mut issuance).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(org_id),
         Err(e) if e.code == ErrorCode::ServerError => Err(e),
         Err(e) => Err(OAuthError {
             code: ErrorCode::AccessDenied,

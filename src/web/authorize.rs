@@ -91,19 +91,28 @@ fn form_params<P: Stores, C: Crypto>(
     Ok(params)
 }
 
+/// A posted login or sign-up form: its parameters, CSRF-checked, and the authorization request
+/// it carries, checked again; else the page or redirect that answers it.
+async fn posted_request<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> Result<(Params, AuthorizeRequest), HttpResponse> {
+    let params = form_params(issuer, req)?;
+    match authorize::check(issuer.stores.clients(), &params).await {
+        Ok(request) => Ok((params, request)),
+        Err(refusal) => Err(refuse(issuer, refusal)),
+    }
+}
+
 /// `POST /u/signup`: the sign-up form. The user is created with the session and the code, in
 /// one batch, and only if the `post-login` pipeline allows the sign-in.
 pub async fn signup<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let params = match form_params(issuer, req) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let request = match authorize::check(issuer.stores.clients(), &params).await {
-        Ok(r) => AuthorizeRequest { signup: true, ..r },
-        Err(refusal) => return refuse(issuer, refusal),
+    let (params, request) = match posted_request(issuer, req).await {
+        Ok((params, r)) => (params, AuthorizeRequest { signup: true, ..r }),
+        Err(answer) => return answer,
     };
     if !issuer.config.signup {
         let e = OAuthError::invalid_request("sign-up is not offered").with_status(403);
@@ -154,13 +163,9 @@ pub async fn login<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let params = match form_params(issuer, req) {
-        Ok(p) => p,
-        Err(page) => return page,
-    };
-    let request = match authorize::check(issuer.stores.clients(), &params).await {
-        Ok(r) => r,
-        Err(refusal) => return refuse(issuer, refusal),
+    let (params, request) = match posted_request(issuer, req).await {
+        Ok(posted) => posted,
+        Err(answer) => return answer,
     };
     let (Some(email), Some(password)) = (params.get("email"), params.get("password")) else {
         return show_form(
@@ -231,7 +236,7 @@ pub async fn logout<P: Stores, C: Crypto>(
             .with_header("location", &url)
             .no_store(),
         Ok(AfterLogout { redirect: None }) => {
-            html_response(200, pages::signed_out(), &pages::csp(&[], false))
+            html_response(200, pages::signed_out(), &pages::csp(&[], false, None))
         }
         Err(e) => error_page(issuer, &e),
     };
@@ -269,20 +274,13 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         );
     };
     let facts = issuer.facts();
-    let directory = issuer.stores.directory();
-    let org_id = match authorize::organization(directory, request, &session.user_id).await {
-        Ok(o) => o,
+    let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
+    let new_user = signed_up.then(|| user.clone());
+    let org_id = match authorize::approve(ports, &pipeline, &facts, request, user).await {
+        Ok(org_id) => org_id,
         Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
         Err(e) => return reply_error(issuer, &e, &request.reply_to),
     };
-    let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
-    let new_user = signed_up.then(|| user.clone());
-    let approved = authorize::approve(ports, &pipeline, &facts, request, user, org_id.as_deref());
-    match approved.await {
-        Ok(()) => {}
-        Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
-        Err(e) => return reply_error(issuer, &e, &request.reply_to),
-    }
     let issued = new_code(
         issuer.random,
         &facts,
@@ -386,18 +384,23 @@ fn show_form<P: Stores, C: Crypto>(
         pages::login(&form)
     };
     let origin = origin(&request.reply_to.redirect_uri);
-    html_response(status, html, &pages::csp(&[origin], false))
+    html_response(status, html, &pages::csp(&[origin], false, None))
         .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))
 }
 
+/// One of the issuer's pages, which no one may frame.
 fn html_response(status: u16, html: String, csp: &str) -> HttpResponse {
+    framable_html(status, html, csp).with_header("x-frame-options", "DENY")
+}
+
+/// A page whose framing `csp`'s `frame-ancestors` alone decides.
+fn framable_html(status: u16, html: String, csp: &str) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
         body: html.into_bytes(),
     }
     .with_header("content-security-policy", csp)
-    .with_header("x-frame-options", "DENY")
     .with_header("referrer-policy", "no-referrer")
     .no_store()
 }
@@ -438,24 +441,13 @@ fn reply(fields: &[(String, String)], reply_to: &ReplyTo) -> HttpResponse {
         ResponseMode::FormPost => {
             let action = reply_to.redirect_uri.as_str();
             let html = pages::form_post(action, fields);
-            html_response(200, html, &pages::csp(&[origin(action)], true))
+            html_response(200, html, &pages::csp(&[origin(action)], true, None))
         }
         ResponseMode::WebMessage => {
             // Loaded in the client's hidden iframe: it may be framed by that origin only.
             let target = origin(&reply_to.redirect_uri);
             let html = pages::web_message(target, fields);
-            let csp = pages::csp(&[], true).replace(
-                "frame-ancestors 'none'",
-                &format!("frame-ancestors {target}"),
-            );
-            HttpResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-                body: html.into_bytes(),
-            }
-            .with_header("content-security-policy", &csp)
-            .with_header("referrer-policy", "no-referrer")
-            .no_store()
+            framable_html(200, html, &pages::csp(&[], true, Some(target)))
         }
     }
 }
@@ -471,7 +463,7 @@ fn error_page<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, e: &OAuthError) -
     html_response(
         e.http_status(),
         pages::error(message),
-        &pages::csp(&[], false),
+        &pages::csp(&[], false, None),
     )
 }
 

@@ -30,8 +30,9 @@ fn hash(text: &str) -> String {
 }
 
 /// The Content-Security-Policy of a page; `form_action` lists where its form may go (and,
-/// since browsers apply it to the redirects that follow a submission, where those may lead).
-pub fn csp(form_action: &[&str], with_script: bool) -> String {
+/// since browsers apply it to the redirects that follow a submission, where those may lead);
+/// `framed_by` is the one origin that may frame it, else no one may.
+pub fn csp(form_action: &[&str], with_script: bool, framed_by: Option<&str>) -> String {
     let mut actions = vec!["'self'".to_string()];
     actions.extend(form_action.iter().map(|a| a.to_string()));
     let script = if with_script {
@@ -40,10 +41,11 @@ pub fn csp(form_action: &[&str], with_script: bool) -> String {
         String::new()
     };
     format!(
-        "default-src 'none'; style-src {}{script}; form-action {}; frame-ancestors 'none'; \
+        "default-src 'none'; style-src {}{script}; form-action {}; frame-ancestors {}; \
          base-uri 'none'",
         hash(STYLE),
-        actions.join(" ")
+        actions.join(" "),
+        framed_by.unwrap_or("'none'")
     )
 }
 
@@ -229,12 +231,14 @@ mod tests {
 
     #[test]
     fn the_policy_allows_the_pages_own_style_and_nothing_inline_else() {
-        let policy = csp(&["https://app.example.com"], false);
+        let policy = csp(&["https://app.example.com"], false, None);
         assert!(policy.contains(&hash(STYLE)));
         assert!(!policy.contains("unsafe-inline"));
         assert!(!policy.contains("script-src"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(policy.contains("form-action 'self' https://app.example.com"));
-        assert!(csp(&[], true).contains(&hash(SUBMIT)));
+        assert!(csp(&[], true, None).contains(&hash(SUBMIT)));
+        assert!(csp(&[], true, Some("https://app.example.com"))
+            .contains("frame-ancestors https://app.example.com;"));
     }
 }
