@@ -7,6 +7,12 @@ use edge_issuer::port::memory::MemoryStore;
 #[test]
 fn the_memory_store_keeps_every_port_contract() {
     let store = MemoryStore::new();
+    store.put_user(edge_issuer::model::User {
+        user_id: "u".into(),
+        connection: "Username-Password-Authentication".into(),
+        email: Some("U@Example.com".into()),
+        ..Default::default()
+    });
     let fx = Fixture {
         client_id: "c".into(),
         user_id: "u".into(),
@@ -14,7 +20,7 @@ fn the_memory_store_keeps_every_port_contract() {
         now: 1_800_000_000,
     };
     let outcomes = pollster::block_on(run(&store, &fx));
-    assert_eq!(outcomes.len(), 7);
+    assert_eq!(outcomes.len(), 8);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

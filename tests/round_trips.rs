@@ -7,12 +7,15 @@ mod common;
 
 use common::*;
 
-/// Round trips the request made.
-fn trips(t: &Tenant, send: impl FnOnce(&Tenant) -> edge_issuer::web::HttpResponse) -> u32 {
-    let before = t.store.round_trips();
+/// Storage round trips the request made, and reads a warm isolate answers from memory.
+fn trips(t: &Tenant, send: impl FnOnce(&Tenant) -> edge_issuer::web::HttpResponse) -> (u32, u32) {
+    let before = (t.store.round_trips(), t.store.cached_reads());
     let resp = send(t);
     assert!(resp.status < 300, "{} {:?}", resp.status, resp.json_body());
-    t.store.round_trips() - before
+    (
+        t.store.round_trips() - before.0,
+        t.store.cached_reads() - before.1,
+    )
 }
 
 #[test]
@@ -25,8 +28,8 @@ fn each_flow_makes_the_round_trips_it_needs_and_no_more() {
         )
     };
     cc(&t); // the first token creates the signing key
-            // The client (with its grants) and the trigger's rules and hooks.
-    assert_eq!(trips(&t, cc), 2, "client_credentials");
+            // Only the client (with its grants) and the trigger's rules and hooks: both in memory.
+    assert_eq!(trips(&t, cc), (0, 2), "client_credentials");
 
     let password = |t: &Tenant| {
         t.password(&format!(
@@ -35,18 +38,19 @@ fn each_flow_makes_the_round_trips_it_needs_and_no_more() {
         ))
     };
     password(&t);
-    // Client, API, attempt counter, user, roles and permissions (one batch), pipeline, and
-    // the commit (one batch).
-    assert_eq!(trips(&t, password), 7, "password");
+    // The attempt counter; the user with organization, roles and permissions (one batch);
+    // the commit (one batch). In memory: client, API, pipeline.
+    assert_eq!(trips(&t, password), (3, 3), "password");
 
     let refresh_token = password(&t).json_body()["refresh_token"]
         .as_str()
         .unwrap()
         .to_string();
-    // Client, the token, user, API, roles and permissions, pipeline, the rotation (one batch).
+    // The token with its user, organization, roles and permissions (one batch); the rotation
+    // (one batch). In memory: client, API, pipeline.
     assert_eq!(
         trips(&t, |t| t.refresh(&refresh_token, "")),
-        7,
+        (2, 3),
         "refresh_token"
     );
 
@@ -56,14 +60,55 @@ fn each_flow_makes_the_round_trips_it_needs_and_no_more() {
         .to_string();
     let userinfo =
         |t: &Tenant| t.userinfo("GET", &[("authorization", &format!("Bearer {access}"))], "");
-    // Published keys, user, client, API, roles and permissions, pipeline.
-    assert_eq!(trips(&t, userinfo), 6, "userinfo");
+    // The user with organization, roles and permissions (one batch). In memory: the published
+    // keys, client, API, pipeline.
+    assert_eq!(trips(&t, userinfo), (1, 4), "userinfo");
 
-    // The JWKS reads the published keys; discovery reads nothing.
-    assert_eq!(trips(&t, |t| t.get("/.well-known/jwks.json")), 1, "jwks");
+    // The JWKS shows the published keys, from memory; discovery reads nothing.
+    assert_eq!(
+        trips(&t, |t| t.get("/.well-known/jwks.json")),
+        (0, 1),
+        "jwks"
+    );
     assert_eq!(
         trips(&t, |t| t.get("/.well-known/openid-configuration")),
-        0,
+        (0, 0),
         "discovery"
     );
+}
+
+#[test]
+fn a_token_signed_by_a_key_the_kept_set_lacks_reads_the_store_once() {
+    let t = Tenant::new();
+    let access = t
+        .password(&format!("&audience={}&scope=openid", enc(API)))
+        .json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let userinfo =
+        |t: &Tenant| t.userinfo("GET", &[("authorization", &format!("Bearer {access}"))], "");
+    assert_eq!(trips(&t, userinfo).0, 1, "a known kid: the user batch only");
+    // A token naming a kid that is not published: the published set is read from the store
+    // (it may have changed since it was kept), and the token is refused.
+    let forged = forge_kid(&access, "no-such-key");
+    let before = t.store.round_trips();
+    let resp = t.userinfo("GET", &[("authorization", &format!("Bearer {forged}"))], "");
+    assert_eq!(resp.status, 401);
+    assert_eq!(
+        t.store.round_trips() - before,
+        1,
+        "one fresh read of the keys"
+    );
+}
+
+/// `token` with its header's `kid` replaced (its signature no longer matters: no key has it).
+fn forge_kid(token: &str, kid: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let (header, rest) = token.split_once('.').unwrap();
+    let mut h: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    h["kid"] = serde_json::Value::String(kid.into());
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(h.to_string()))
 }

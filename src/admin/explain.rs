@@ -16,7 +16,7 @@ use crate::oauth::params::Params;
 use crate::oauth::token::access::access_claims;
 use crate::oauth::token::id_token::id_claims;
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, Stores, UserStore};
+use crate::port::{ClientStore, Stores, SubjectStore, UserKey, UserStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -120,9 +120,14 @@ async fn dry_run<P: Stores, C: Crypto>(
                 .map_err(oauth)?;
             let organization = params.get("organization");
             let requested = requested.as_ref();
+            let audience = api.as_ref().map(|a| a.identifier.as_str());
+            let subject = ports
+                .subjects()
+                .subject(UserKey::Id(&user.user_id), organization, audience)
+                .await
+                .map_err(|e| oauth(e.into()))?;
             let issuance =
-                user_issuance(ports, &facts, &client, user, api, requested, organization)
-                    .await
+                user_issuance(&facts, &client, user, subject, api, requested, organization)
                     .map_err(oauth)?;
             Issuance { grant, ..issuance }
         }

@@ -1,12 +1,12 @@
 //! The per-isolate memory cache, in front of KV and D1, for what every token request reads and
-//! rarely changes: clients (found or not), APIs, each trigger's rules and hooks, and whether an
-//! origin is registered. Entries live `CACHE_TTL_SECONDS` (default 10 s), so an edit made
+//! rarely changes: clients (found or not), APIs, each trigger's rules and hooks, whether an
+//! origin is registered, and the published signing keys (read from D1: they are not in KV). Entries live `CACHE_TTL_SECONDS` (default 10 s), so an edit made
 //! elsewhere shows in this isolate within that bound plus KV's 60 s; a rule saved through this
 //! isolate drops its own entry at once. Each kind holds at most [`MAX_ENTRIES`] entries: past
 //! that, expired entries go, then all of them. Users, codes, sessions, refresh tokens and
 //! attempt counters are never cached: they must be fresh.
 
-use crate::model::{Api, Client, Rule, StoredHook};
+use crate::model::{Api, Client, Rule, StoredHook, StoredKey};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -54,6 +54,8 @@ pub struct IsolateCache {
     pub apis: Shelf<Api>,
     pub pipelines: Shelf<(Vec<Rule>, Vec<StoredHook>)>,
     pub origins: Shelf<bool>,
+    /// The published signing keys (public halves, private halves sealed), one entry.
+    pub published_keys: Shelf<Vec<StoredKey>>,
 }
 
 impl IsolateCache {
@@ -63,6 +65,7 @@ impl IsolateCache {
             apis: Shelf::new(),
             pipelines: Shelf::new(),
             origins: Shelf::new(),
+            published_keys: Shelf::new(),
         }
     }
 }

@@ -8,11 +8,11 @@ use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
 use crate::error::StoreError;
 use crate::model::Rule;
-use crate::model::{Api, Client, StoredHook};
+use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::port::{
-    AttemptStore, ClaimsStore, ClientStore, CodeStore, DirectoryStore, ExchangeStore, HasAttempts,
-    HasClaims, HasClients, HasCodes, HasDirectory, HasExchange, HasKeys, HasRefresh, HasSessions,
-    HasUsers, KeyStore, RefreshStore, SessionStore, UserStore,
+    AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
+    HasClients, HasCodes, HasExchange, HasKeys, HasRefresh, HasSessions, HasSubjects, HasUsers,
+    KeyStore, RefreshStore, SessionStore, SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -208,7 +208,46 @@ impl HasClaims for EdgeStores<'_> {
 
 impl HasKeys for EdgeStores<'_> {
     fn keys(&self) -> &impl KeyStore {
-        &self.d1
+        self
+    }
+}
+
+/// The one entry of [`IsolateCache::published_keys`].
+const PUBLISHED: &str = "";
+
+/// The published keys are kept in the isolate's memory (from D1; never in KV). A key this
+/// isolate reads to sign with, or stores, and that the kept set lacks drops the set, so this
+/// isolate never signs with a key its own JWKS does not show.
+impl KeyStore for EdgeStores<'_> {
+    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
+        let key = self.d1.active_key(alg).await?;
+        if let Some(k) = &key {
+            let kept = self.memory.published_keys.get(PUBLISHED, now_ms());
+            if kept.is_some_and(|keys| !keys.iter().any(|p| p.kid == k.kid)) {
+                self.memory.published_keys.forget(PUBLISHED);
+            }
+        }
+        Ok(key)
+    }
+
+    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let stored = self.d1.insert_key_if_none_active(key).await?;
+        self.memory.published_keys.forget(PUBLISHED);
+        Ok(stored)
+    }
+
+    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let shelf = &self.memory.published_keys;
+        self.remembered(shelf, PUBLISHED, self.d1.published_keys())
+            .await
+    }
+
+    async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let keys = self.d1.published_keys().await?;
+        let now = now_ms();
+        let shelf = &self.memory.published_keys;
+        shelf.put(PUBLISHED, keys.clone(), now, now + self.memory_ttl_ms);
+        Ok(keys)
     }
 }
 
@@ -248,8 +287,8 @@ impl HasSessions for EdgeStores<'_> {
     }
 }
 
-impl HasDirectory for EdgeStores<'_> {
-    fn directory(&self) -> &impl DirectoryStore {
+impl HasSubjects for EdgeStores<'_> {
+    fn subjects(&self) -> &impl SubjectStore {
         &self.d1
     }
 }

@@ -35,4 +35,4 @@ pub use rule::Rule;
 pub use scope::Scope;
 pub use secret::Secret;
 pub use session::Session;
-pub use user::{LockoutPolicy, User, UserAccess};
+pub use user::{LockoutPolicy, Subject, User, UserAccess};

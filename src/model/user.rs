@@ -1,5 +1,6 @@
 //! End users, their access, and the brute-force policy that guards their passwords.
 
+use super::Organization;
 use serde::{Deserialize, Serialize};
 
 /// An end user of a database connection.
@@ -52,4 +53,20 @@ impl Default for LockoutPolicy {
 pub struct UserAccess {
     pub roles: Vec<String>,
     pub permissions: Vec<String>,
+}
+
+/// What a user grant or `/userinfo` reads about its user, in one storage round trip: the
+/// user, the organization the request names and whether the user belongs to it, and the
+/// user's roles and permissions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Subject {
+    /// The user, if one matches.
+    pub user: Option<User>,
+    /// The organization asked for (by id, else by name), if it exists.
+    pub organization: Option<Organization>,
+    /// Whether the user is a member of `organization`.
+    pub member: bool,
+    /// Global roles plus the roles within `organization`, and their permissions on the API
+    /// asked for.
+    pub access: UserAccess,
 }

@@ -14,9 +14,9 @@ use super::grant::password::user_issuance;
 use super::params::Params;
 use super::pkce;
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session, User};
+use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session, Subject, User};
 use crate::port::random::Random;
-use crate::port::{ClaimsStore, ClientStore, HasClients, HasDirectory};
+use crate::port::{ClaimsStore, ClientStore, HasClients};
 
 /// How the response reaches the client (OAuth 2.0 Multiple Response Types §2.1, Form Post
 /// Response Mode).
@@ -74,6 +74,15 @@ pub struct AuthorizeRequest {
     pub organization: Option<String>,
     /// `screen_hint=signup`.
     pub signup: bool,
+}
+
+impl AuthorizeRequest {
+    /// The API the code's tokens are for: `audience`, else the client's default.
+    pub fn api_audience(&self) -> Option<&str> {
+        self.audience
+            .as_deref()
+            .or(self.client.default_audience.as_deref())
+    }
 }
 
 /// Checks an authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
@@ -261,7 +270,8 @@ pub fn decide(request: &AuthorizeRequest, session: Option<&Session>, now: u64) -
 /// hook that denies sends `access_denied` with its message back to the client, before any
 /// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise), an
 /// `organization` that does not exist or the user is not a member of (`access_denied`), and
-/// an `audience` that names no API. Returns the organization's id for the code. The pipeline
+/// an `audience` that names no API, as `subject` (read for the request's organization and
+/// [`AuthorizeRequest::api_audience`]) found them. Returns the organization's id for the code. The pipeline
 /// runs again when the code is redeemed, so the tokens carry claims as fresh as the redemption.
 pub async fn approve<P>(
     ports: &P,
@@ -269,18 +279,15 @@ pub async fn approve<P>(
     facts: &Facts<'_>,
     request: &AuthorizeRequest,
     user: User,
+    subject: Subject,
 ) -> Result<Option<String>, OAuthError>
 where
-    P: HasClients + HasDirectory,
+    P: HasClients,
 {
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::AccessDenied, "user is blocked"));
     }
-    let audience = request
-        .audience
-        .as_deref()
-        .or(request.client.default_audience.as_deref());
-    let api = match audience {
+    let api = match request.api_audience() {
         Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
             OAuthError::invalid_request(format!("audience {aud} is not a registered API"))
         })?),
@@ -289,15 +296,15 @@ where
     let client = &request.client;
     let organization = request.organization.as_deref();
     let issued = user_issuance(
-        ports,
         facts,
         client,
         user,
+        subject,
         api,
         Some(&request.scope),
         organization,
     );
-    let mut issuance = issued.await.map_err(|e| match e.code {
+    let mut issuance = issued.map_err(|e| match e.code {
         // The organization asked for is unknown, or the user is not a member of it.
         ErrorCode::InvalidRequest | ErrorCode::InvalidGrant => OAuthError {
             code: ErrorCode::AccessDenied,

@@ -8,11 +8,10 @@ use super::facts::Facts;
 use super::token::access::userinfo_audience;
 use super::token::verify::{require_audience, verify_access_token};
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{merge_custom, GrantType, Issuance, Scope, User};
+use crate::model::{merge_custom, GrantType, Issuance, Scope, Subject, User};
 use crate::port::crypto::Crypto;
 use crate::port::{
-    ClaimsStore, ClientStore, DirectoryStore, HasClients, HasDirectory, HasKeys, HasUsers,
-    UserStore,
+    ClaimsStore, ClientStore, HasClients, HasKeys, HasSubjects, SubjectStore, UserKey,
 };
 use serde_json::{Map, Value};
 
@@ -27,7 +26,7 @@ pub async fn userinfo_claims<P, C>(
     token: &str,
 ) -> Result<Value, OAuthError>
 where
-    P: HasKeys + HasUsers + HasClients + HasDirectory,
+    P: HasKeys + HasSubjects + HasClients,
     C: Crypto,
 {
     let config = facts.config;
@@ -38,9 +37,24 @@ where
             "the access token has no end-user subject: it was issued to a client for itself (client_credentials)",
         ));
     }
-    require_audience(&claims, &userinfo_audience(config))?;
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    let user = match ports.users().user(sub).await? {
+    let userinfo_aud = userinfo_audience(config);
+    require_audience(&claims, &userinfo_aud)?;
+    let text = |name: &str| claims.get(name).and_then(Value::as_str);
+    let api_id = match claims.get("aud") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|a| *a != userinfo_aud),
+        Some(Value::String(a)) if *a != userinfo_aud => Some(a.as_str()),
+        _ => None,
+    };
+    // The user, their organization, roles and permissions, read fresh: one round trip.
+    let key = UserKey::Id(text("sub").unwrap_or(""));
+    let mut subject = ports
+        .subjects()
+        .subject(key, text("org_id"), api_id)
+        .await?;
+    let user = match subject.user.take() {
         Some(u) if !u.blocked => u,
         _ => {
             return Err(invalid(
@@ -48,26 +62,39 @@ where
             ))
         }
     };
-    let scope =
-        Scope::parse(claims.get("scope").and_then(Value::as_str).unwrap_or("")).unwrap_or_default();
+    let scope = Scope::parse(text("scope").unwrap_or("")).unwrap_or_default();
     let mut body = standard_claims(&user, &scope);
     body.insert("sub".into(), Value::String(user.user_id.clone()));
-    let custom = fresh_custom_claims(ports, pipeline, facts, &claims, user, scope).await?;
+    let found = Found {
+        user,
+        subject,
+        api_id,
+        scope,
+    };
+    let custom = fresh_custom_claims(ports.clients(), pipeline, facts, &claims, found).await?;
     merge_custom(&mut body, &custom);
     Ok(Value::Object(body))
+}
+
+/// What `/userinfo` read about the token's user.
+struct Found<'a> {
+    user: User,
+    /// The organization (the token's `org_id`) and the access, read fresh.
+    subject: Subject,
+    /// The API the token is for, besides /userinfo.
+    api_id: Option<&'a str>,
+    scope: Scope,
 }
 
 /// The `userinfo` claims of the claims pipeline, run now on fresh data: the token's client,
 /// API, organization and scope, and the user as stored today.
 async fn fresh_custom_claims(
-    ports: &(impl HasClients + HasDirectory),
+    clients: &impl ClientStore,
     pipeline: &Pipeline<'_, impl ClaimsStore>,
     facts: &Facts<'_>,
     claims: &Map<String, Value>,
-    user: User,
-    scope: Scope,
+    found: Found<'_>,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let (clients, directory) = (ports.clients(), ports.directory());
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let client = clients
         .client(text("client_id").unwrap_or(""))
@@ -78,29 +105,21 @@ async fn fresh_custom_claims(
                 "the client of this token no longer exists",
             )
         })?;
-    let userinfo_aud = userinfo_audience(facts.config);
-    let api_id = match claims.get("aud") {
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|a| *a != userinfo_aud),
-        Some(Value::String(a)) if *a != userinfo_aud => Some(a.as_str()),
-        _ => None,
-    };
-    let api = match api_id {
+    let api = match found.api_id {
         Some(id) => clients.api(id).await?,
         None => None,
     };
-    let organization = match text("org_id") {
-        Some(id) => directory.organization(id).await?,
-        None => None,
-    };
-    let access = directory
-        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
-        .await?;
+    let Found {
+        user,
+        subject,
+        scope,
+        ..
+    } = found;
     let grant = text("gty")
         .and_then(GrantType::from_gty)
         .unwrap_or(GrantType::Password);
+    let organization = subject.organization;
+    let access = subject.access;
     let mut issuance = Issuance::for_user(grant, client, user, api, scope, organization, access);
     match enrich(pipeline, facts, &mut issuance).await {
         Ok(enrichment) => Ok(enrichment.claims.userinfo),

@@ -6,7 +6,7 @@
 
 use super::{
     AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, RefreshStore,
-    SessionStore, SignIn,
+    SessionStore, SignIn, SubjectStore, UserKey, UserStore,
 };
 use crate::model::{
     AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
@@ -52,7 +52,9 @@ where
         + ExchangeStore
         + ClaimsStore
         + CodeStore
-        + SessionStore,
+        + SessionStore
+        + SubjectStore
+        + UserStore,
 {
     let mut out = Vec::new();
     let mut record = |case: &'static str, result: Check| {
@@ -89,7 +91,73 @@ where
         "a sign-in stores its session and code together; logout ends the session",
         authorization_and_session(store, fx).await,
     );
+    record(
+        "a subject read finds what the single reads find",
+        subject_reads(store, fx).await,
+    );
     out
+}
+
+async fn subject_reads<S>(store: &S, fx: &Fixture) -> Check
+where
+    S: SubjectStore + UserStore + RefreshStore + CodeStore,
+{
+    let err = |e: crate::error::StoreError| e.to_string();
+    let user = store.user(&fx.user_id).await.map_err(err)?;
+    let by_id = store
+        .subject(
+            UserKey::Id(&fx.user_id),
+            Some("no-such-org"),
+            Some("no-such-api"),
+        )
+        .await
+        .map_err(err)?;
+    ensure(by_id.user == user && user.is_some(), || {
+        format!("by id: {:?}, alone: {user:?}", by_id.user)
+    })?;
+    ensure(by_id.organization.is_none() && !by_id.member, || {
+        format!("an unknown organization was found: {by_id:?}")
+    })?;
+    if let Some(email) = user.as_ref().and_then(|u| u.email.as_deref()) {
+        let lower = email.to_ascii_lowercase();
+        let connection = user.as_ref().map_or("", |u| u.connection.as_str());
+        let key = UserKey::Email {
+            connection,
+            email_lower: &lower,
+        };
+        let by_email = store.subject(key, None, None).await.map_err(err)?;
+        ensure(by_email.user == user, || {
+            format!("by email: {:?}", by_email.user)
+        })?;
+    }
+    let nobody = store
+        .subject(UserKey::Id("no-such-user"), None, None)
+        .await
+        .map_err(err)?;
+    ensure(nobody == Default::default(), || {
+        format!("nobody: {nobody:?}")
+    })?;
+
+    let t = token(fx, "subject", "subject");
+    store.insert_refresh(&t).await.map_err(err)?;
+    let found = store.refresh_subject(&t.token_hash).await.map_err(err)?;
+    let alone = store.find_refresh(&t.token_hash).await.map_err(err)?;
+    ensure(
+        found.as_ref().map(|(r, _)| r) == alone.as_ref()
+            && found.as_ref().is_some_and(|(_, s)| s.user == user),
+        || format!("refresh subject: {found:?}, alone: {alone:?}"),
+    )?;
+    let c = code(fx, "subject");
+    store.insert_code(&c).await.map_err(err)?;
+    let found = store.code_subject(&c.code_hash).await.map_err(err)?;
+    ensure(
+        found
+            .as_ref()
+            .is_some_and(|(code, s)| *code == c && s.user == user),
+        || format!("code subject: {found:?}"),
+    )?;
+    let missing = store.code_subject("no-such-code").await.map_err(err)?;
+    ensure(missing.is_none(), || format!("a missing code: {missing:?}"))
 }
 
 fn code(fx: &Fixture, name: &str) -> AuthorizationCode {

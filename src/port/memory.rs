@@ -28,6 +28,8 @@ pub struct MemoryStore {
     /// Port calls made from outside, each standing for one storage round trip (one D1
     /// statement or batch); see [`MemoryStore::round_trips`].
     round_trips: std::cell::Cell<u32>,
+    /// Reads a warm Worker isolate answers from its memory; see [`MemoryStore::cached_reads`].
+    cached_reads: std::cell::Cell<u32>,
     /// Port calls in progress: a call made by another port method is part of it.
     depth: std::rc::Rc<std::cell::Cell<u32>>,
     rules: RefCell<Vec<Rule>>,
@@ -121,16 +123,59 @@ impl MemoryStore {
         }
     }
 
-    /// Storage round trips so far: each port call from outside the store counts once (on D1
-    /// each is one statement or one batch). Tests pin the count of each flow with it.
+    /// The roles of `user_id` (global, plus within `org_id`) and their permissions on
+    /// `audience`, sorted and without duplicates.
+    fn access(&self, user_id: &str, org_id: Option<&str>, audience: Option<&str>) -> UserAccess {
+        let roles = self.roles.borrow();
+        let mut access = UserAccess::default();
+        for (u, role_id, org) in self.user_roles.borrow().iter() {
+            if u != user_id || !(org.is_empty() || Some(org.as_str()) == org_id) {
+                continue;
+            }
+            let Some((name, perms)) = roles.get(role_id) else {
+                continue;
+            };
+            access.roles.push(name.clone());
+            for (aud, perm) in perms {
+                if Some(aud.as_str()) == audience {
+                    access.permissions.push(perm.clone());
+                }
+            }
+        }
+        access.roles.sort();
+        access.roles.dedup();
+        access.permissions.sort();
+        access.permissions.dedup();
+        access
+    }
+
+    /// Storage round trips so far that a warm Worker makes too: each port call from outside
+    /// the store counts once (on D1 each is one statement or one batch), except the reads in
+    /// [`MemoryStore::cached_reads`]. Tests pin the count of each flow with it.
     pub fn round_trips(&self) -> u32 {
         self.round_trips.get()
     }
 
+    /// Reads so far that a warm Worker isolate answers from its memory (`edge::isolate_cache`)
+    /// without a storage call: clients, APIs, registered origins, each trigger's rules and
+    /// hooks, and the published keys.
+    pub fn cached_reads(&self) -> u32 {
+        self.cached_reads.get()
+    }
+
     /// Counts a port call unless another port call of this store is making it.
     fn round_trip(&self) -> Depth {
+        self.count(&self.round_trips)
+    }
+
+    /// Counts a read the Worker serves from memory when warm (see [`MemoryStore::round_trip`]).
+    fn cached_read(&self) -> Depth {
+        self.count(&self.cached_reads)
+    }
+
+    fn count(&self, counter: &std::cell::Cell<u32>) -> Depth {
         if self.depth.get() == 0 {
-            self.round_trips.set(self.round_trips.get() + 1);
+            counter.set(counter.get() + 1);
         }
         self.depth.set(self.depth.get() + 1);
         Depth(self.depth.clone())
@@ -221,7 +266,7 @@ impl MemoryStore {
 
 impl ClientStore for MemoryStore {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.cached_read();
         let clients = self.clients.borrow();
         let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
             return Ok(None);
@@ -244,13 +289,13 @@ impl ClientStore for MemoryStore {
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.cached_read();
         let apis = self.apis.borrow();
         Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.cached_read();
         let clients = self.clients.borrow();
         Ok(clients
             .iter()
@@ -283,6 +328,13 @@ impl KeyStore for MemoryStore {
     }
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let _trip = self.cached_read();
+        let mut keys = self.keys.borrow().clone();
+        keys.reverse();
+        Ok(keys)
+    }
+
+    async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
         let _trip = self.round_trip();
         let mut keys = self.keys.borrow().clone();
         keys.reverse();
@@ -298,23 +350,6 @@ impl UserStore for MemoryStore {
             .borrow()
             .iter()
             .find(|u| u.user_id == user_id)
-            .cloned())
-    }
-
-    async fn user_by_email(
-        &self,
-        connection: &str,
-        email_lower: &str,
-    ) -> Result<Option<User>, StoreError> {
-        let _trip = self.round_trip();
-        let users = self.users.borrow();
-        Ok(users
-            .iter()
-            .find(|u| {
-                u.connection == connection
-                    && u.email.as_deref().map(str::to_ascii_lowercase).as_deref()
-                        == Some(email_lower)
-            })
             .cloned())
     }
 }
@@ -448,11 +483,11 @@ impl ExchangeStore for MemoryStore {
         self.commit_allowed()?;
         if let Some(user) = sign_in.new_user {
             let email = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
-            if self
-                .user_by_email(&user.connection, &email)
-                .await?
-                .is_some()
-            {
+            let key = UserKey::Email {
+                connection: &user.connection,
+                email_lower: &email,
+            };
+            if self.subject(key, None, None).await?.user.is_some() {
                 return Err(StoreError::Conflict("the email is taken".into()));
             }
         }
@@ -556,7 +591,7 @@ impl SessionStore for MemoryStore {
 
 impl ClaimsStore for MemoryStore {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.cached_read();
         let mut rules: Vec<Rule> = self
             .rules
             .borrow()
@@ -585,57 +620,101 @@ impl ClaimsStore for MemoryStore {
     }
 }
 
-impl DirectoryStore for MemoryStore {
-    async fn organization(&self, id_or_name: &str) -> Result<Option<Organization>, StoreError> {
-        let _trip = self.round_trip();
-        let orgs = self.orgs.borrow();
-        Ok(orgs
-            .iter()
-            .find(|o| o.org_id == id_or_name)
-            .or_else(|| orgs.iter().find(|o| o.name == id_or_name))
-            .cloned())
-    }
-
-    async fn is_member(&self, org_id: &str, user_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
-        let members = self.members.borrow();
-        Ok(members.iter().any(|(o, u)| o == org_id && u == user_id))
-    }
-
-    async fn user_access(
+impl SubjectStore for MemoryStore {
+    async fn subject(
         &self,
-        user_id: &str,
-        org: Option<&Organization>,
-        api: Option<&Api>,
-    ) -> Result<UserAccess, StoreError> {
+        key: UserKey<'_>,
+        organization: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Subject, StoreError> {
         let _trip = self.round_trip();
-        let org_id = org.map(|o| o.org_id.as_str());
-        let audience = api.map(|a| a.identifier.as_str());
-        let roles = self.roles.borrow();
-        let mut access = UserAccess::default();
-        for (u, role_id, org) in self.user_roles.borrow().iter() {
-            if u != user_id || !(org.is_empty() || Some(org.as_str()) == org_id) {
-                continue;
-            }
-            let Some((name, perms)) = roles.get(role_id) else {
-                continue;
-            };
-            access.roles.push(name.clone());
-            for (aud, perm) in perms {
-                if Some(aud.as_str()) == audience {
-                    access.permissions.push(perm.clone());
+        let user = {
+            let users = self.users.borrow();
+            let found = users.iter().find(|u| match key {
+                UserKey::Id(id) => u.user_id == id,
+                UserKey::Email {
+                    connection,
+                    email_lower,
+                } => {
+                    u.connection == connection
+                        && u.email.as_deref().map(str::to_ascii_lowercase).as_deref()
+                            == Some(email_lower)
                 }
-            }
-        }
-        access.roles.sort();
-        access.roles.dedup();
-        access.permissions.sort();
-        access.permissions.dedup();
-        Ok(access)
+            });
+            found.cloned()
+        };
+        // By id, else by name, as D1 orders them.
+        let organization = organization.and_then(|o| {
+            let orgs = self.orgs.borrow();
+            orgs.iter()
+                .find(|g| g.org_id == o)
+                .or_else(|| orgs.iter().find(|g| g.name == o))
+                .cloned()
+        });
+        let Some(user_id) = user.as_ref().map(|u| u.user_id.clone()) else {
+            return Ok(Subject {
+                organization,
+                ..Subject::default()
+            });
+        };
+        let org_id = organization.as_ref().map(|o| o.org_id.as_str());
+        let member = org_id.is_some_and(|o| {
+            let members = self.members.borrow();
+            members.iter().any(|(m, u)| m == o && *u == user_id)
+        });
+        let access = self.access(&user_id, org_id, audience);
+        Ok(Subject {
+            user,
+            organization,
+            member,
+            access,
+        })
+    }
+
+    async fn refresh_subject(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshRecord, Subject)>, StoreError> {
+        let _trip = self.round_trip();
+        let Some(record) = self.find_refresh(token_hash).await? else {
+            return Ok(None);
+        };
+        let subject = self
+            .subject(
+                UserKey::Id(&record.user_id),
+                record.org_id.as_deref(),
+                record.audience.as_deref(),
+            )
+            .await?;
+        Ok(Some((record, subject)))
+    }
+
+    async fn code_subject(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(AuthorizationCode, Subject)>, StoreError> {
+        let _trip = self.round_trip();
+        let Some(code) = self.find_code(code_hash).await? else {
+            return Ok(None);
+        };
+        let subject = self
+            .subject(
+                UserKey::Id(&code.user_id),
+                code.org_id.as_deref(),
+                code.audience.as_deref(),
+            )
+            .await?;
+        Ok(Some((code, subject)))
     }
 }
 
 // The memory store is every port at once.
+impl HasSubjects for MemoryStore {
+    fn subjects(&self) -> &impl SubjectStore {
+        self
+    }
+}
+
 impl HasCodes for MemoryStore {
     fn codes(&self) -> &impl CodeStore {
         self
@@ -686,12 +765,6 @@ impl HasExchange for MemoryStore {
 
 impl HasClaims for MemoryStore {
     fn claims(&self) -> &impl ClaimsStore {
-        self
-    }
-}
-
-impl HasDirectory for MemoryStore {
-    fn directory(&self) -> &impl DirectoryStore {
         self
     }
 }

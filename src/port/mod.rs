@@ -13,7 +13,6 @@ pub mod clock;
 pub mod codes;
 pub mod conformance;
 pub mod crypto;
-pub mod directory;
 pub mod hooks;
 pub mod keys;
 pub mod memory;
@@ -22,15 +21,16 @@ pub mod native_crypto;
 pub mod random;
 pub mod refresh;
 pub mod sessions;
+pub mod subjects;
 pub mod users;
 
 pub use claims::ClaimsStore;
 pub use clients::ClientStore;
 pub use codes::CodeStore;
-pub use directory::DirectoryStore;
 pub use keys::KeyStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
 pub use sessions::SessionStore;
+pub use subjects::{SubjectStore, UserKey};
 pub use users::{AttemptStore, UserStore};
 
 /// Each storage port behind an accessor of its own, so a flow's bounds name exactly the ports
@@ -65,16 +65,16 @@ pub trait HasClaims {
     fn claims(&self) -> &impl ClaimsStore;
 }
 /// See [`HasClients`].
-pub trait HasDirectory {
-    fn directory(&self) -> &impl DirectoryStore;
-}
-/// See [`HasClients`].
 pub trait HasCodes {
     fn codes(&self) -> &impl CodeStore;
 }
 /// See [`HasClients`].
 pub trait HasSessions {
     fn sessions(&self) -> &impl SessionStore;
+}
+/// See [`HasClients`].
+pub trait HasSubjects {
+    fn subjects(&self) -> &impl SubjectStore;
 }
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
@@ -87,9 +87,9 @@ pub trait Stores:
     + HasRefresh
     + HasExchange
     + HasClaims
-    + HasDirectory
     + HasCodes
     + HasSessions
+    + HasSubjects
 {
 }
 
@@ -101,8 +101,8 @@ impl<T> Stores for T where
         + HasRefresh
         + HasExchange
         + HasClaims
-        + HasDirectory
         + HasCodes
         + HasSessions
+        + HasSubjects
 {
 }

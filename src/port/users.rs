@@ -9,13 +9,6 @@ use crate::model::{LockoutPolicy, User};
 pub trait UserStore {
     /// The user with this id.
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError>;
-    /// The user of `connection` whose email, ASCII-lower-cased, equals `email_lower`
-    /// (emails compare case-insensitively; D1 indexes `lower(email)`).
-    async fn user_by_email(
-        &self,
-        connection: &str,
-        email_lower: &str,
-    ) -> Result<Option<User>, StoreError>;
 }
 
 /// Password attempts per (user key, IP) (RFC 6749 §4.3.2).

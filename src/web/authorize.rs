@@ -9,17 +9,17 @@
 use super::pages::{self, LoginForm};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::paths;
-use crate::model::{Session, User};
+use crate::model::{Session, Subject, User};
 use crate::oauth::authorize::{
     self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
 };
-use crate::oauth::grant::password::sign_in;
+use crate::oauth::grant::password::{sign_in, Account};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{self, AfterLogout, Dialect};
 use crate::oauth::params::Params;
 use crate::oauth::{session, signup};
 use crate::port::crypto::Crypto;
-use crate::port::{ExchangeStore, SessionStore, SignIn, Stores, UserStore};
+use crate::port::{ExchangeStore, SessionStore, SignIn, Stores, SubjectStore, UserKey};
 use crate::web::{HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
@@ -58,12 +58,26 @@ pub async fn authorize<P: Stores, C: Crypto>(
     let now = issuer.clock.now();
     match (decide(&request, session.as_ref(), now), session) {
         (Next::Code, Some(session)) => {
-            let user = match issuer.stores.users().user(&session.user_id).await {
-                Ok(Some(u)) => u,
-                Ok(None) => return show_form(issuer, &request, &params, None, 200),
+            let read = issuer.stores.subjects().subject(
+                UserKey::Id(&session.user_id),
+                request.organization.as_deref(),
+                request.api_audience(),
+            );
+            let mut subject = match read.await {
+                Ok(s) => s,
                 Err(e) => return error_page(issuer, &e.into()),
             };
-            sign_in_done(issuer, &request, &session, user, None, false).await
+            let Some(user) = subject.user.take() else {
+                return show_form(issuer, &request, &params, None, 200);
+            };
+            let signed_in = SignedIn {
+                session: &session,
+                user,
+                subject,
+                login: None,
+                signed_up: false,
+            };
+            sign_in_done(issuer, &request, signed_in).await
         }
         (Next::LoginRequired, _) | (Next::Code, None) => {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
@@ -125,19 +139,23 @@ pub async fn signup<P: Stores, C: Crypto>(
     let (email, password) = (email.unwrap_or(""), password.unwrap_or(""));
     let connection = issuer.config.default_connection.as_str();
     let lower = email.trim().to_ascii_lowercase();
-    match issuer
-        .stores
-        .users()
-        .user_by_email(connection, &lower)
-        .await
-    {
-        Ok(None) => {}
-        Ok(Some(_)) => {
+    let key = UserKey::Email {
+        connection,
+        email_lower: &lower,
+    };
+    let read = issuer.stores.subjects().subject(
+        key,
+        request.organization.as_deref(),
+        request.api_audience(),
+    );
+    let subject = match read.await {
+        Ok(s) if s.user.is_none() => s,
+        Ok(_) => {
             let message = "An account with this email already exists: sign in instead.";
             return show_form(issuer, &request, &params, Some(message), 400);
         }
         Err(e) => return error_page(issuer, &e.into()),
-    }
+    };
     let facts = issuer.facts();
     let created = signup::new_user(
         issuer.crypto,
@@ -155,7 +173,14 @@ pub async fn signup<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
-    sign_in_done(issuer, &request, &session, user, None, true).await
+    let signed_in = SignedIn {
+        session: &session,
+        user,
+        subject,
+        login: None,
+        signed_up: true,
+    };
+    sign_in_done(issuer, &request, signed_in).await
 }
 
 /// `POST /u/login`: the login form.
@@ -179,16 +204,21 @@ pub async fn login<P: Stores, C: Crypto>(
     let facts = issuer.facts();
     let connection = issuer.config.default_connection.as_str();
     let (crypto, random) = (issuer.crypto, issuer.random);
+    let account = Account {
+        connection,
+        username: email,
+        password,
+    };
     let signed_in = sign_in(
         issuer.stores,
         crypto,
         random,
         &facts,
-        connection,
-        email,
-        password,
+        &account,
+        request.organization.as_deref(),
+        request.api_audience(),
     );
-    let (user, login) = match signed_in.await {
+    let (user, subject, login) = match signed_in.await {
         Ok(ok) => ok,
         Err(e) if e.code == ErrorCode::InvalidGrant => {
             let message = e
@@ -203,7 +233,14 @@ pub async fn login<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
-    sign_in_done(issuer, &request, &session, user, Some(login), false).await
+    let signed_in = SignedIn {
+        session: &session,
+        user,
+        subject,
+        login: Some(login),
+        signed_up: false,
+    };
+    sign_in_done(issuer, &request, signed_in).await
 }
 
 /// `GET /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in storage
@@ -257,16 +294,32 @@ async fn current_session<P: Stores, C: Crypto>(
     Ok(issuer.stores.sessions().session(&id).await?)
 }
 
+/// A user who just signed in, up, or through a live session.
+struct SignedIn<'a> {
+    session: &'a Session,
+    user: User,
+    /// The user's organization and access, read for the authorization request.
+    subject: Subject,
+    /// A password just entered: its bookkeeping.
+    login: Option<crate::port::Login>,
+    /// The user is new and still to be stored.
+    signed_up: bool,
+}
+
 /// A signed-in user: the organization is checked, the code issued and stored with the login
 /// and the new session (when `login` is a password just entered), and the client answered.
 async fn sign_in_done<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     request: &AuthorizeRequest,
-    session: &Session,
-    user: User,
-    login: Option<crate::port::Login>,
-    signed_up: bool,
+    signed_in: SignedIn<'_>,
 ) -> HttpResponse {
+    let SignedIn {
+        session,
+        user,
+        subject,
+        login,
+        signed_up,
+    } = signed_in;
     let Some(kek) = issuer.kek else {
         return error_page(
             issuer,
@@ -276,7 +329,8 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     let facts = issuer.facts();
     let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
     let new_user = signed_up.then(|| user.clone());
-    let org_id = match authorize::approve(ports, &pipeline, &facts, request, user).await {
+    let approved = authorize::approve(ports, &pipeline, &facts, request, user, subject);
+    let org_id = match approved.await {
         Ok(org_id) => org_id,
         Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
         Err(e) => return reply_error(issuer, &e, &request.reply_to),

@@ -32,7 +32,7 @@ pub async fn jwks<P: Stores, C: Crypto>(
         for alg in Alg::ALL {
             ring.ensure_active(alg).await?;
         }
-        keys = store.published_keys().await?;
+        keys = store.published_keys_now().await?;
     }
     let body = jwk_set(&keys).to_string();
     let etag = format!(

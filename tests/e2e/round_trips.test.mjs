@@ -1,9 +1,10 @@
 // Storage round trips per request on workerd with D1 and KV, read from the isolate's counters
 // (`/__bench/counters`, BENCH=1): with the isolate's memory cache on, a warm client_credentials
-// token touches no storage at all, and neither does discovery.
+// token touches no storage at all, nor do discovery and the JWKS; user grants make the D1
+// batches tests/round_trips.rs pins and nothing more.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIssuer, tokenRequest } from './harness.mjs';
+import { startIssuer, tokenRequest, passwordRequest, refreshRequest } from './harness.mjs';
 
 const API = 'https://api.example.com';
 let issuer;
@@ -37,6 +38,35 @@ test('a warm client_credentials token and discovery touch no storage', async (t)
   assert.deepEqual(five, { d1: 0, kv: 0 });
   const discovery = await cost(() => issuer.fetch('/.well-known/openid-configuration').then((r) => r.arrayBuffer()));
   assert.deepEqual(discovery, { d1: 0, kv: 0 });
+});
+
+test('user grants and /userinfo make one D1 batch to read and one to commit', async (t) => {
+  const form = { audience: API, scope: 'openid offline_access read:data' };
+  const password = () => passwordRequest(issuer, form).then((r) => r.json());
+  await password(); // warms the client, the API and the pipeline
+  let body;
+  const login = await cost(async () => { body = await password(); });
+  t.diagnostic(`password: ${JSON.stringify(login)}`);
+  // The attempt counter, the user batch, the commit batch.
+  assert.deepEqual(login, { d1: 3, kv: 0 });
+  assert.ok(body.refresh_token, JSON.stringify(body));
+
+  let next;
+  const refresh = await cost(async () => { next = await (await refreshRequest(issuer, body.refresh_token)).json(); });
+  t.diagnostic(`refresh_token: ${JSON.stringify(refresh)}`);
+  assert.deepEqual(refresh, { d1: 2, kv: 0 });
+  assert.ok(next.access_token, JSON.stringify(next));
+
+  const userinfo = () => issuer.fetch('/userinfo', { headers: { authorization: `Bearer ${next.access_token}` } });
+  (await userinfo()).arrayBuffer();
+  let status;
+  const info = await cost(async () => { status = (await userinfo()).status; });
+  assert.equal(status, 200);
+  assert.deepEqual(info, { d1: 1, kv: 0 }, 'userinfo');
+
+  const jwks = () => issuer.fetch('/.well-known/jwks.json').then((r) => r.arrayBuffer());
+  await jwks();
+  assert.deepEqual(await cost(jwks), { d1: 0, kv: 0 }, 'jwks');
 });
 
 test('a rule saved through this isolate shows at its next token, cache or not', async () => {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
-struct CodeRow {
+pub(super) struct CodeRow {
     code_hash: String,
     client_id: String,
     user_id: String,
@@ -49,7 +49,8 @@ impl From<CodeRow> for AuthorizationCode {
     }
 }
 
-const COLUMNS: &str = "code_hash, client_id, user_id, redirect_uri, code_challenge, nonce, \
+pub(super) const COLUMNS: &str =
+    "code_hash, client_id, user_id, redirect_uri, code_challenge, nonce, \
     scope, audience, org_id, session_id, auth_time, created_at, expires_at, used_at, family_id";
 
 /// Stores a new code (unredeemed).

@@ -7,11 +7,11 @@ mod claims;
 mod clients;
 pub mod codec;
 mod codes;
-mod directory;
 mod exchange;
 mod keys;
 mod refresh;
 mod sessions;
+mod subjects;
 mod users;
 
 use crate::error::StoreError;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
-struct RefreshRow {
+pub(super) struct RefreshRow {
     token_hash: String,
     family_id: String,
     client_id: String,
@@ -46,7 +46,8 @@ impl From<RefreshRow> for RefreshRecord {
 }
 
 /// The columns of a refresh token, with its family's revocation time.
-const REFRESH_SELECT: &str = "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
+pub(super) const REFRESH_SELECT: &str =
+    "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
     t.audience, t.scope, t.auth_time, t.created_at, t.idle_expires_at, t.absolute_expires_at, \
     t.used_at, f.revoked_at, t.org_id \
     FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
-struct UserRow {
+pub(super) struct UserRow {
     user_id: String,
     connection: String,
     email: Option<String>,
@@ -74,7 +74,8 @@ pub(super) fn user_args(u: &User) -> Result<Vec<JsValue>, StoreError> {
     ])
 }
 
-const USER_COLUMNS: &str = "user_id, connection, email, email_verified, name, given_name, \
+pub(super) const USER_COLUMNS: &str =
+    "user_id, connection, email, email_verified, name, given_name, \
     family_name, nickname, picture, user_metadata, app_metadata, blocked, password_hash, \
     created_at, updated_at, last_login, logins_count";
 
@@ -82,19 +83,6 @@ impl UserStore for D1Store {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1");
         let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
-        row.map(User::try_from).transpose()
-    }
-
-    async fn user_by_email(
-        &self,
-        connection: &str,
-        email_lower: &str,
-    ) -> Result<Option<User>, StoreError> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE connection = ?1 AND lower(email) = ?2");
-        let row: Option<UserRow> = self
-            .first(&sql, &[connection.into(), email_lower.into()])
-            .await?;
         row.map(User::try_from).transpose()
     }
 }

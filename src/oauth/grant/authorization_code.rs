@@ -12,8 +12,8 @@ use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::port::{
-    ClientStore, CodeStore, HasClients, HasCodes, HasDirectory, HasRefresh, HasUsers, RefreshStore,
-    UserStore,
+    ClientStore, CodeStore, HasClients, HasCodes, HasRefresh, HasSubjects, RefreshStore,
+    SubjectStore,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -38,7 +38,7 @@ pub async fn check<P>(
     params: &Params,
 ) -> Result<Checked, OAuthError>
 where
-    P: HasCodes + HasRefresh + HasUsers + HasDirectory + HasClients,
+    P: HasRefresh + HasSubjects + HasClients,
 {
     let client = &client.client;
     require_allowed(client, GrantType::AuthorizationCode)?;
@@ -49,11 +49,12 @@ where
         .get("redirect_uri")
         .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
     let code_hash = hash_code(presented);
-    let code = ports
-        .codes()
-        .find_code(&code_hash)
+    // The code, its user, organization, roles and permissions: one round trip.
+    let (code, mut subject) = ports
+        .subjects()
+        .code_subject(&code_hash)
         .await?
-        .filter(|c| c.client_id == client.client_id)
+        .filter(|(c, _)| c.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid"))?;
     if code.used_at.is_some() {
         if let Some(family) = &code.family_id {
@@ -73,7 +74,7 @@ where
     }
     pkce::verify(code.code_challenge.as_deref(), params.get("code_verifier"))?;
 
-    let user = match ports.users().user(&code.user_id).await? {
+    let user = match subject.user.take() {
         Some(u) if !u.blocked => u,
         _ => {
             return Err(OAuthError::invalid_grant(
@@ -90,15 +91,14 @@ where
         };
     let requested = Scope::parse(&code.scope)?;
     let issuance = user_issuance(
-        ports,
         facts,
         client,
         user,
+        subject,
         api,
         Some(&requested),
         code.org_id.as_deref(),
     )
-    .await
     .map_err(|e| match e.code {
         // The organization of the sign-in is gone or the user left it.
         ErrorCode::InvalidRequest => OAuthError {

@@ -18,8 +18,8 @@ pub mod refresh_token;
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::{Config, SELF_SERVICE_SCOPES};
-use crate::model::Api;
 use crate::model::GrantType;
+use crate::model::{Api, Organization, Subject};
 
 /// §5.2 `unauthorized_client` unless the client may use `grant`.
 pub fn require_allowed(client: &crate::model::Client, grant: GrantType) -> Result<(), OAuthError> {
@@ -53,20 +53,19 @@ pub fn user_may_hold(config: &Config, api: &Api, permissions: &[String], scope: 
 }
 
 /// The organization a user grant is made in: the one the request names (by id or name), of
-/// which the user must be a member. A user in several organizations gets exactly the one asked
-/// for; none asked, none in the token.
-pub async fn select_organization<S: crate::port::DirectoryStore>(
-    store: &S,
+/// which the user must be a member, as the [`Subject`] read found it. A user in several
+/// organizations gets exactly the one asked for; none asked, none in the token.
+pub fn organization_of(
+    subject: &Subject,
     requested: Option<&str>,
-    user_id: &str,
-) -> Result<Option<crate::model::Organization>, OAuthError> {
+) -> Result<Option<Organization>, OAuthError> {
     let Some(requested) = requested else {
         return Ok(None);
     };
-    let org = store.organization(requested).await?.ok_or_else(|| {
+    let org = subject.organization.clone().ok_or_else(|| {
         OAuthError::invalid_request(format!("organization {requested} does not exist"))
     })?;
-    if !store.is_member(&org.org_id, user_id).await? {
+    if !subject.member {
         return Err(OAuthError::new(
             ErrorCode::InvalidGrant,
             format!("the user is not a member of organization {}", org.name),

@@ -2,12 +2,12 @@
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
 use super::checked::{Checked, Commit};
-use super::{requested_audience, require_allowed, select_organization, user_may_hold, Target};
+use super::{organization_of, requested_audience, require_allowed, user_may_hold, Target};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::model::scope::Scope;
 use crate::model::GrantType;
-use crate::model::{Api, Client, User};
+use crate::model::{Api, Client, Subject, User};
 use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::client_auth::AuthenticatedClient;
@@ -17,8 +17,7 @@ use crate::oauth::password::{verify, verify_dummy, Verdict};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::{
-    AttemptStore, ClientStore, DirectoryStore, HasAttempts, HasClients, HasDirectory, HasUsers,
-    Login, UserStore,
+    AttemptStore, ClientStore, HasAttempts, HasClients, HasSubjects, Login, SubjectStore, UserKey,
 };
 
 const WRONG: &str = "Wrong email or password.";
@@ -36,7 +35,7 @@ pub async fn check<P, C>(
     params: &Params,
 ) -> Result<Checked, OAuthError>
 where
-    P: HasClients + HasUsers + HasAttempts + HasDirectory,
+    P: HasClients + HasSubjects + HasAttempts,
     C: Crypto,
 {
     let client = &client.client;
@@ -57,43 +56,69 @@ where
     let api = user_api(ports, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;
 
-    let (user, login) =
-        sign_in(ports, crypto, random, facts, connection, username, password).await?;
+    let organization = params.get("organization");
+    let audience = api.as_ref().map(|a| a.identifier.as_str());
+    let account = Account {
+        connection,
+        username,
+        password,
+    };
+    let (user, subject, login) = sign_in(
+        ports,
+        crypto,
+        random,
+        facts,
+        &account,
+        organization,
+        audience,
+    )
+    .await?;
 
     let issuance = user_issuance(
-        ports,
         facts,
         client,
         user,
+        subject,
         api,
         requested.as_ref(),
-        params.get("organization"),
-    )
-    .await?;
+        organization,
+    )?;
     Ok(Checked {
         issuance,
         commit: Commit::Login(login),
     })
 }
 
+/// The credentials a user signs in with.
+#[derive(Debug, Clone, Copy)]
+pub struct Account<'a> {
+    /// The connection (user directory).
+    pub connection: &'a str,
+    /// The email.
+    pub username: &'a str,
+    pub password: &'a str,
+}
+
 /// Checks a user's password, with brute-force protection (RFC 6749 §4.3.2) per user and IP:
 /// the password grant's and the hosted login's, sharing the same counters. Only the attempt
 /// counter is written here; the [`Login`] is for the commit to record. A wrong password, an
 /// unknown email and a lock all answer `invalid_grant` with a message that does not tell
-/// whether the email exists.
+/// whether the email exists. The user is read with the `organization` asked for and their
+/// roles and permissions on `audience`, in one round trip.
 pub async fn sign_in<P, C>(
     ports: &P,
     crypto: &C,
     random: &dyn Random,
     facts: &Facts<'_>,
-    connection: &str,
-    username: &str,
-    password: &str,
-) -> Result<(User, Login), OAuthError>
+    account: &Account<'_>,
+    organization: Option<&str>,
+    audience: Option<&str>,
+) -> Result<(User, Subject, Login), OAuthError>
 where
-    P: HasUsers + HasAttempts,
+    P: HasSubjects + HasAttempts,
     C: Crypto,
 {
+    let (connection, username, password) = (account.connection, account.username, account.password);
     let (config, now) = (facts.config, facts.now);
     // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
     // so however many requests race, at most `max_failures` of them reach the hash.
@@ -109,7 +134,15 @@ where
         return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
     }
 
-    let user = ports.users().user_by_email(connection, &email).await?;
+    let key = UserKey::Email {
+        connection,
+        email_lower: &email,
+    };
+    let mut subject = ports
+        .subjects()
+        .subject(key, organization, audience)
+        .await?;
+    let user = subject.user.take();
     let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
         Some(hash) => verify(crypto, password, hash, config.password_iterations).await?,
         None => {
@@ -146,26 +179,25 @@ where
         ip: ip.to_string(),
         rehash,
     };
-    Ok((user, login))
+    Ok((user, subject, login))
 }
 
-/// The issuance of an authenticated user (the password grant's last step, which the
-/// management API's explain shares): the organization asked for, the user's roles and
-/// permissions, and the scopes the user may hold of those requested.
-pub async fn user_issuance(
-    ports: &impl HasDirectory,
+/// The issuance of an authenticated user (the password grant's last step, which the code
+/// grant, the hosted login and the management API's explain share): the organization asked
+/// for, which the user must belong to, the user's roles and permissions, and the scopes the
+/// user may hold of those requested, all as `subject` (read for `organization` and `api`)
+/// found them.
+pub fn user_issuance(
     facts: &Facts<'_>,
     client: &Client,
     user: User,
+    subject: Subject,
     api: Option<Api>,
     requested: Option<&Scope>,
     organization: Option<&str>,
 ) -> Result<Issuance, OAuthError> {
-    let directory = ports.directory();
-    let organization = select_organization(directory, organization, &user.user_id).await?;
-    let access = directory
-        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
-        .await?;
+    let organization = organization_of(&subject, organization)?;
+    let access = subject.access;
     let (scope, refresh) = user_scope(
         facts.config,
         requested,

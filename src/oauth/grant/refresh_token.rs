@@ -4,7 +4,7 @@
 
 use super::checked::{Checked, Commit};
 use super::password::user_scope;
-use super::require_allowed;
+use super::{organization_of, require_allowed};
 use crate::error::OAuthError;
 use crate::model::scope::Scope;
 use crate::model::GrantType;
@@ -14,10 +14,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::token::refresh::hash_refresh_token;
-use crate::port::{
-    ClientStore, DirectoryStore, HasClients, HasDirectory, HasRefresh, HasUsers, RefreshStore,
-    UserStore,
-};
+use crate::port::{ClientStore, HasClients, HasRefresh, HasSubjects, RefreshStore, SubjectStore};
 
 /// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
 /// profile and metadata, the API). The token is consumed by the commit, after the pipeline
@@ -29,11 +26,10 @@ pub async fn check<P>(
     params: &Params,
 ) -> Result<Checked, OAuthError>
 where
-    P: HasRefresh + HasUsers + HasDirectory + HasClients,
+    P: HasRefresh + HasSubjects + HasClients,
 {
     let client = &client.client;
     let refresh = ports.refresh();
-    let directory = ports.directory();
     let now = facts.now;
     require_allowed(client, GrantType::RefreshToken)?;
 
@@ -41,10 +37,12 @@ where
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let hash = hash_refresh_token(presented);
-    let record = refresh
-        .find_refresh(&hash)
+    // The token, its user, organization, roles and permissions: one round trip.
+    let (record, mut subject) = ports
+        .subjects()
+        .refresh_subject(&hash)
         .await?
-        .filter(|r| r.client_id == client.client_id)
+        .filter(|(r, _)| r.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("refresh token is invalid"))?;
     if record.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("refresh token was revoked"));
@@ -70,7 +68,7 @@ where
     };
 
     // Fresh data: a deleted or blocked user cannot refresh, and the family dies with them.
-    let user = match ports.users().user(&record.user_id).await? {
+    let user = match subject.user.take() {
         Some(u) if !u.blocked => u,
         _ => {
             refresh.revoke_family(&record.family_id, now).await?;
@@ -80,17 +78,12 @@ where
         }
     };
     // The organization must still exist and the user still be a member.
-    let organization = match &record.org_id {
-        Some(org_id) => {
-            match super::select_organization(directory, Some(org_id), &user.user_id).await {
-                Ok(org) => org,
-                Err(e) => {
-                    refresh.revoke_family(&record.family_id, now).await?;
-                    return Err(e);
-                }
-            }
+    let organization = match organization_of(&subject, record.org_id.as_deref()) {
+        Ok(org) => org,
+        Err(e) => {
+            refresh.revoke_family(&record.family_id, now).await?;
+            return Err(e);
         }
-        None => None,
     };
     let api =
         match &record.audience {
@@ -102,9 +95,7 @@ where
 
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
-    let access = directory
-        .user_access(&user.user_id, organization.as_ref(), api.as_ref())
-        .await?;
+    let access = subject.access;
     let (scope, _) = user_scope(
         facts.config,
         Some(&scope),

@@ -6,6 +6,7 @@
 use super::jws::parse;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
+use crate::model::StoredKey;
 use crate::port::crypto::{Alg, Crypto};
 use crate::port::KeyStore;
 use serde_json::{Map, Value};
@@ -40,10 +41,15 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
         return Err(invalid("the token is not an access token"));
     }
     let kid = h.get("kid").and_then(Value::as_str).unwrap_or("");
-    let keys = store.published_keys().await?;
+    let ours = |k: &StoredKey| k.kid == kid && k.alg == alg.as_str();
+    let mut keys = store.published_keys().await?;
+    if !keys.iter().any(ours) {
+        // Maybe a key published since the set was cached: read the store itself.
+        keys = store.published_keys_now().await?;
+    }
     let key = keys
         .iter()
-        .find(|k| k.kid == kid && k.alg == alg.as_str())
+        .find(|k| ours(k))
         .ok_or_else(|| invalid("the access token was not signed by a key of this issuer"))?;
     if !crypto
         .verify(

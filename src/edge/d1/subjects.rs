@@ -1,0 +1,200 @@
+//! The reads of a user grant, each one batch: D1 runs a batch as one transaction and answers
+//! it in one round trip. Every statement starts from one anchor row, `a(user_id, org,
+//! audience)`: the key given, or the refresh token's or code's own user, organization and API.
+
+use super::codec::{backend, flag};
+use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
+use super::refresh::{RefreshRow, REFRESH_SELECT};
+use super::users::{UserRow, USER_COLUMNS};
+use super::D1Store;
+use crate::error::StoreError;
+use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
+use crate::port::{SubjectStore, UserKey};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::D1Result;
+
+#[derive(Deserialize)]
+struct Name {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Permission {
+    permission: String,
+}
+
+#[derive(Deserialize)]
+struct OrgMemberRow {
+    org_id: String,
+    name: String,
+    display_name: Option<String>,
+    token_org_name: f64,
+    member: f64,
+}
+
+/// The anchor row for a user named by id: `?1` the id, `?2` the organization, `?3` the API.
+const BY_ID: &str = "SELECT ?1, ?2, ?3";
+/// By email: `?1` the connection, `?2` the lower-cased email, `?3` organization, `?4` API.
+const BY_EMAIL: &str = "SELECT (SELECT user_id FROM users WHERE connection = ?1 AND \
+    lower(email) = ?2), ?3, ?4";
+/// A refresh token's user, organization and API: `?1` its hash.
+const BY_REFRESH: &str =
+    "SELECT user_id, org_id, audience FROM refresh_tokens WHERE token_hash = ?1";
+/// A code's user, organization and API: `?1` its hash.
+const BY_CODE: &str =
+    "SELECT user_id, org_id, audience FROM authorization_codes WHERE code_hash = ?1";
+
+/// The statements about the anchor's user, in this order: the user; the organization (by
+/// id, else by name) with whether the user is a member; the roles; the permissions.
+fn subject_statements(anchor: &str) -> [String; 4] {
+    let with = format!(
+        "WITH a(user_id, org, audience) AS ({anchor}), \
+         o(org_id) AS (SELECT x.org_id FROM organizations x, a \
+           WHERE x.org_id = a.org OR x.name = a.org ORDER BY (x.org_id = a.org) DESC LIMIT 1)"
+    );
+    [
+        format!("{with} SELECT {USER_COLUMNS} FROM users WHERE user_id = (SELECT user_id FROM a)"),
+        format!(
+            "{with} SELECT g.org_id, g.name, g.display_name, g.token_org_name, \
+             EXISTS (SELECT 1 FROM organization_members m, a \
+               WHERE m.org_id = g.org_id AND m.user_id = a.user_id) AS member \
+             FROM organizations g, o WHERE g.org_id = o.org_id"
+        ),
+        format!(
+            "{with} SELECT DISTINCT r.name AS name FROM user_roles ur \
+             JOIN roles r ON r.role_id = ur.role_id, a \
+             WHERE ur.user_id = a.user_id \
+               AND (ur.org_id = '' OR ur.org_id = (SELECT org_id FROM o)) ORDER BY r.name"
+        ),
+        format!(
+            "{with} SELECT DISTINCT rp.permission AS permission FROM user_roles ur \
+             JOIN role_permissions rp ON rp.role_id = ur.role_id, a \
+             WHERE ur.user_id = a.user_id \
+               AND (ur.org_id = '' OR ur.org_id = (SELECT org_id FROM o)) \
+               AND rp.audience = a.audience ORDER BY rp.permission"
+        ),
+    ]
+}
+
+/// Decodes the four results of [`subject_statements`].
+fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
+    let [user, org, roles, permissions] = results else {
+        return Err(StoreError::backend("d1", "batch returned too few results"));
+    };
+    let user = match user
+        .results::<UserRow>()
+        .map_err(backend)?
+        .into_iter()
+        .next()
+    {
+        Some(row) => Some(User::try_from(row)?),
+        None => None,
+    };
+    let org = org
+        .results::<OrgMemberRow>()
+        .map_err(backend)?
+        .into_iter()
+        .next();
+    let member = org.as_ref().is_some_and(|o| flag(o.member));
+    let organization = org.map(|r| Organization {
+        org_id: r.org_id,
+        name: r.name,
+        display_name: r.display_name,
+        token_org_name: flag(r.token_org_name),
+    });
+    let roles = roles.results::<Name>().map_err(backend)?;
+    let permissions = permissions.results::<Permission>().map_err(backend)?;
+    Ok(Subject {
+        member: member && user.is_some(),
+        user,
+        organization,
+        access: UserAccess {
+            roles: roles.into_iter().map(|n| n.name).collect(),
+            permissions: permissions.into_iter().map(|p| p.permission).collect(),
+        },
+    })
+}
+
+impl D1Store {
+    /// Runs `statements`, each with `args`, as one batch.
+    async fn read_batch(
+        &self,
+        statements: &[&str],
+        args: &[JsValue],
+    ) -> Result<Vec<D1Result>, StoreError> {
+        super::trip();
+        let prepared = statements
+            .iter()
+            .map(|sql| self.db.prepare(*sql).bind(args).map_err(backend))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.db.batch(prepared).await.map_err(backend)
+    }
+
+    /// A record (the batch's first statement, by `?1`) and the subject of its anchor.
+    async fn anchored<Row: serde::de::DeserializeOwned>(
+        &self,
+        record_sql: &str,
+        anchor: &str,
+        hash: &str,
+    ) -> Result<Option<(Row, Subject)>, StoreError> {
+        let [u, o, r, p] = subject_statements(anchor);
+        let results = self
+            .read_batch(&[record_sql, &u, &o, &r, &p], &[hash.into()])
+            .await?;
+        let Some((first, rest)) = results.split_first() else {
+            return Err(StoreError::backend("d1", "batch returned no results"));
+        };
+        match first.results::<Row>().map_err(backend)?.into_iter().next() {
+            Some(row) => Ok(Some((row, subject(rest)?))),
+            None => Ok(None),
+        }
+    }
+}
+
+fn text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from)
+}
+
+impl SubjectStore for D1Store {
+    async fn subject(
+        &self,
+        key: UserKey<'_>,
+        organization: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Subject, StoreError> {
+        let (anchor, mut args) = match key {
+            UserKey::Id(id) => (BY_ID, vec![id.into()]),
+            UserKey::Email {
+                connection,
+                email_lower,
+            } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
+        };
+        args.extend([text(organization), text(audience)]);
+        let [u, o, r, p] = subject_statements(anchor);
+        let results = self.read_batch(&[&u, &o, &r, &p], &args).await?;
+        subject(&results)
+    }
+
+    async fn refresh_subject(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshRecord, Subject)>, StoreError> {
+        let record = format!("{REFRESH_SELECT} WHERE t.token_hash = ?1");
+        let found = self
+            .anchored::<RefreshRow>(&record, BY_REFRESH, token_hash)
+            .await?;
+        Ok(found.map(|(row, s)| (RefreshRecord::from(row), s)))
+    }
+
+    async fn code_subject(
+        &self,
+        code_hash: &str,
+    ) -> Result<Option<(AuthorizationCode, Subject)>, StoreError> {
+        let record = format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE code_hash = ?1");
+        let found = self
+            .anchored::<CodeRow>(&record, BY_CODE, code_hash)
+            .await?;
+        Ok(found.map(|(row, s)| (AuthorizationCode::from(row), s)))
+    }
+}
