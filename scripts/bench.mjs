@@ -7,13 +7,19 @@
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
 //    a measurement route that signs N times, minus the same route signing 0 times;
 //  - cold start: from starting workerd to the first token response;
-//  - the deployable bundle's size, raw and gzip (from `wrangler deploy --dry-run`).
+//  - the deployable bundle's size, raw and gzip (from `wrangler deploy --dry-run`);
+//  - a baseline Worker (bench/baseline-worker.mjs: form parsing, a Basic secret checked by
+//    SHA-256, one ES256 WebCrypto signature) under the same workerd, measured the same way as
+//    client_credentials, with the issuer's ratios to it;
+//  - D1 round trips and KV reads per request of each grant, from `/__bench/counters`.
+//  - the Worker's startup CPU, profiled by `wrangler check startup`.
 // Run with `make bench`. It is a measurement, not a test: it asserts nothing.
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { Miniflare } from 'miniflare';
 import { startIssuer, basic, M2M, APP, USER, DEV_SEED, TEST_KEK } from '../tests/e2e/harness.mjs';
 import { seedStatements } from './seed.mjs';
 
@@ -87,6 +93,18 @@ async function chains(starts, perChain, step) {
   return { rps: (latencies.length / elapsed) * 1000, p50: pct(0.5), p99: pct(0.99), cpuUs: (cpu / latencies.length) * 1e6 };
 }
 
+/** The startup CPU `wrangler check startup` profiles for the deployable bundle ("Active"). */
+function startupMs() {
+  try {
+    const out = execFileSync('npx', ['wrangler', 'check', 'startup', '--worker', 'bench-results/worker.bundle', '--outfile', 'bench-results/startup.cpuprofile'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return out.match(/Active:\s*([\d.]+)\s*ms/)?.[1] ?? `not found in: ${out.slice(-200)}`;
+  } catch (e) {
+    return `wrangler check startup failed: ${String(e.stderr ?? e).slice(-200)}`;
+  }
+}
+
 const t0 = performance.now();
 const HOOK_SECRET = 'bench-hook-secret';
 const iss = await startIssuer({
@@ -120,6 +138,15 @@ const tokenOpts = {
   },
   body: 'grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.com',
 };
+/** D1 round trips and KV reads per request of `n` runs of `run`, from the isolate's counters. */
+async function storageCalls(run, n = 20) {
+  const counters = async () => (await fetch(`${iss.issuer}/__bench/counters`)).json();
+  await run();
+  const before = await counters();
+  for (let i = 0; i < n; i++) await run();
+  const after = await counters();
+  return `${((after.d1_round_trips - before.d1_round_trips) / n).toFixed(1)} / ${((after.kv_reads - before.kv_reads) / n).toFixed(1)}`;
+}
 const first = await fetch(`${iss.issuer}/oauth/token`, tokenOpts);
 const coldMs = performance.now() - t0;
 if (first.status !== 200) throw new Error(`token request failed: ${first.status} ${await first.text()}`);
@@ -217,6 +244,32 @@ try {
     return { list: c.list, i: c.i + 1 };
   });
 
+  // Storage calls per request of each grant, warm (within the isolate's cache lifetime).
+  const calls = {};
+  const post = (opts) => async () => {
+    const r = await fetch(tokenUrl, opts);
+    const body = await r.json();
+    if (r.status !== 200) throw new Error(JSON.stringify(body));
+    return body;
+  };
+  calls.client_credentials = await storageCalls(post(tokenOpts));
+  calls.password = await storageCalls(post(passwordOpts), 5);
+  let chainToken = (await post(passwordOpts)()).refresh_token;
+  calls.refresh_token = await storageCalls(async () => {
+    chainToken = (await post({ ...passwordOpts, body: `grant_type=refresh_token&refresh_token=${chainToken}` })()).refresh_token;
+  });
+  const access = (await post(passwordOpts)()).access_token;
+  calls['/userinfo'] = await storageCalls(async () => {
+    const r = await fetch(`${iss.issuer}/userinfo`, { headers: { authorization: `Bearer ${access}` } });
+    if (r.status !== 200) throw new Error(`userinfo: ${r.status}`);
+    await r.arrayBuffer();
+  });
+  calls['authorize (SSO session)'] = await storageCalls(nextCode);
+  const spare = [];
+  for (let i = 0; i < 21; i++) spare.push(await nextCode());
+  calls['authorization_code exchange'] = await storageCalls(() => redeem(spare.pop()));
+  calls.jwks = await storageCalls(() => fetch(`${iss.issuer}/.well-known/jwks.json`).then((r) => r.arrayBuffer()));
+
   // invalid_client timing: an unknown client_id against a known one with a wrong secret,
   // interleaved sequential requests, median latency of each (they should not differ).
   const refusal = async (id) => {
@@ -250,9 +303,26 @@ try {
   const raw = files.reduce((n, f) => n + statSync(join(bundleDir, f)).size, 0);
   const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(bundleDir, f)), { level: 9 }).length, 0);
 
+  // The baseline Worker, alone under its own workerd (the issuer's is idle meanwhile).
+  const BASELINE_PORT = PORT + 1;
+  const baselineMf = new Miniflare({
+    host: '127.0.0.1', port: BASELINE_PORT, modules: true, compatibilityDate: '2026-07-01',
+    scriptPath: new URL('../bench/baseline-worker.mjs', import.meta.url).pathname,
+  });
+  let baseline;
+  try {
+    const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}/oauth/token`;
+    const baselineOpts = { ...tokenOpts, headers: { ...tokenOpts.headers, authorization: basic('baseline-m2m', 'baseline-secret') } };
+    await load(baselineUrl, { ...baselineOpts, amount: 500 });
+    baseline = await scenario(baselineUrl, baselineOpts);
+  } finally {
+    await baselineMf.dispose();
+  }
+
   const line = (k, v) => console.log(`${k.padEnd(60)} ${v}`);
   console.log(`edge-issuer bench: ${REQUESTS} requests, ${CONNECTIONS} connections, loopback, workerd via Miniflare`);
   for (const [name, r, n] of [
+    ['baseline Worker (Basic + one ES256 JWT, no storage)', baseline, REQUESTS],
     ['client_credentials', cc, REQUESTS],
     ['client_credentials + 2 rules', ccRules2, REQUESTS],
     ['client_credentials + 1 hook (service binding)', ccHook, REQUESTS],
@@ -265,10 +335,16 @@ try {
     line(`${name} latency p50 / p99 (ms)`, `${r.p50} / ${r.p99}`);
     line(`${name} workerd CPU per request (µs)`, r.cpuUs.toFixed(0));
   }
+  line('client_credentials / baseline: CPU per token', `${(cc.cpuUs / baseline.cpuUs).toFixed(2)}x`);
+  line('client_credentials / baseline: requests/s', `${((cc.rps / baseline.rps) * 100).toFixed(0)}%`);
+  line('client_credentials / baseline: p99', `${(cc.p99 / Math.max(baseline.p99, 1)).toFixed(2)}x`);
+  line('refresh_token / client_credentials: CPU per request', `${(rt.cpuUs / cc.cpuUs).toFixed(2)}x`);
+  for (const [name, v] of Object.entries(calls)) line(`${name}: D1 round trips / KV reads per request`, v);
   line('added CPU per request: 2 rules / 1 hook (µs)', `${(ccRules2.cpuUs - cc.cpuUs).toFixed(0)} / ${(ccHook.cpuUs - cc.cpuUs).toFixed(0)}`);
   line('invalid_client median: unknown id / known id, wrong secret (ms)', `${median(unknownMs.slice(10)).toFixed(2)} / ${median(knownMs.slice(10)).toFixed(2)}`);
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));
   line('cold start to first token (ms)', coldMs.toFixed(0));
+  line('Worker startup CPU, `wrangler check startup` (ms)', startupMs());
   line('bundle raw / gzip (KiB)', `${(raw / 1024).toFixed(1)} / ${(gz / 1024).toFixed(1)}`);
 } finally {
   await iss.mf.dispose();

@@ -18,3 +18,10 @@ for bin in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
 done
 
 worker-build --release
+
+# The function names (the wasm `name` section, ~190 KB, ~50 KB gzip) and the producers section
+# only serve debuggers: drop them from what deploys. (Rust's own `strip = true` cannot do this:
+# it runs before wasm-bindgen, which needs the symbols.) `make bench` reads sizes per function
+# from the named copy kept in target/.
+cp build/index_bg.wasm target/edge-issuer.named.wasm
+"$WASM_OPT_BIN" build/index_bg.wasm --strip-debug --strip-producers -o build/index_bg.wasm

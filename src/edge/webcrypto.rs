@@ -4,7 +4,7 @@
 use crate::error::CryptoError;
 use crate::model::secret::Secret;
 use crate::oauth::issuer::Issuer;
-use crate::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
+use crate::port::crypto::{Alg, Crypto, GeneratedKey, PublicKey, SigningKey};
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
@@ -130,14 +130,17 @@ impl Crypto for WebCrypto {
         Ok(wait(p, "verify").await?.as_bool().unwrap_or(false))
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
+    async fn generate_key(&self, alg: Alg) -> Result<GeneratedKey, CryptoError> {
         let subtle = subtle()?;
-        let params = object(&[
-            ("name", s("RSASSA-PKCS1-v1_5")),
-            ("modulusLength", JsValue::from_f64(2048.0)),
-            ("publicExponent", Uint8Array::from(&[1u8, 0, 1][..]).into()),
-            ("hash", s("SHA-256")),
-        ])?;
+        let params = match alg {
+            Alg::ES256 => object(&[("name", s("ECDSA")), ("namedCurve", s("P-256"))])?,
+            Alg::RS256 => object(&[
+                ("name", s("RSASSA-PKCS1-v1_5")),
+                ("modulusLength", JsValue::from_f64(2048.0)),
+                ("publicExponent", Uint8Array::from(&[1u8, 0, 1][..]).into()),
+                ("hash", s("SHA-256")),
+            ])?,
+        };
         let usages = Array::of2(&s("sign"), &s("verify"));
         let pair = wait(
             subtle.generate_key_with_object(&params, true, &usages),
@@ -157,10 +160,19 @@ impl Crypto for WebCrypto {
                 .and_then(|v| v.as_string())
                 .ok_or_else(|| CryptoError::new("exportKey", format!("exported JWK has no {name}")))
         };
-        Ok(GeneratedRsaKey {
+        let public = match alg {
+            Alg::ES256 => PublicKey::Ec {
+                x: member("x")?,
+                y: member("y")?,
+            },
+            Alg::RS256 => PublicKey::Rsa {
+                n: member("n")?,
+                e: member("e")?,
+            },
+        };
+        Ok(GeneratedKey {
             pkcs8: Secret::new(Uint8Array::new(&pkcs8.unchecked_into::<ArrayBuffer>()).to_vec()),
-            n: member("n")?,
-            e: member("e")?,
+            public,
         })
     }
 

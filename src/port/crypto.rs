@@ -42,13 +42,20 @@ pub struct SigningKey {
     pub pkcs8: Secret<Vec<u8>>,
 }
 
-/// A freshly generated RSA key: the private half as PKCS#8 DER, the public modulus and
-/// exponent as base64url (RFC 7518 §6.3.1).
+/// The public half of a generated key, as the members of its JWK (base64url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// A P-256 point (RFC 7518 §6.2.1).
+    Ec { x: String, y: String },
+    /// An RSA modulus and exponent (RFC 7518 §6.3.1).
+    Rsa { n: String, e: String },
+}
+
+/// A freshly generated key: the private half as PKCS#8 DER, the public half as JWK members.
 #[derive(Debug, Clone)]
-pub struct GeneratedRsaKey {
+pub struct GeneratedKey {
     pub pkcs8: Secret<Vec<u8>>,
-    pub n: String,
-    pub e: String,
+    pub public: PublicKey,
 }
 
 /// Platform cryptography.
@@ -66,8 +73,9 @@ pub trait Crypto {
         signature: &[u8],
     ) -> Result<bool, CryptoError>;
 
-    /// A new 2048-bit RSA key with exponent 65537.
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError>;
+    /// A new key for `alg`: a P-256 key for ES256, a 2048-bit RSA key with exponent 65537
+    /// for RS256.
+    async fn generate_key(&self, alg: Alg) -> Result<GeneratedKey, CryptoError>;
 
     /// PBKDF2-HMAC-SHA256 with a 32-byte output (RFC 8018 §5.2).
     async fn pbkdf2_sha256(

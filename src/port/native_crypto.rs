@@ -1,6 +1,6 @@
 //! Pure-Rust implementation of the crypto port, for native tests and tools.
 
-use super::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
+use super::crypto::{Alg, Crypto, GeneratedKey, PublicKey, SigningKey};
 use crate::error::CryptoError;
 use crate::model::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -84,15 +84,39 @@ impl Crypto for NativeCrypto {
         Ok(vk.verify(input, &sig).is_ok())
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
-        let sk = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
-            .map_err(|e| err("rsa keygen")(e.to_string()))?;
-        let der = sk.to_pkcs8_der().map_err(|e| err("pkcs8")(e.to_string()))?;
-        Ok(GeneratedRsaKey {
-            pkcs8: Secret::new(der.as_bytes().to_vec()),
-            n: URL_SAFE_NO_PAD.encode(sk.n().to_bytes_be()),
-            e: URL_SAFE_NO_PAD.encode(sk.e().to_bytes_be()),
-        })
+    async fn generate_key(&self, alg: Alg) -> Result<GeneratedKey, CryptoError> {
+        match alg {
+            Alg::ES256 => {
+                let sk = p256::SecretKey::random(&mut rsa::rand_core::OsRng);
+                let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                    &sk.public_key(),
+                    false,
+                );
+                let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                    return Err(err("p256")("public key has no coordinates".into()));
+                };
+                let der = sk.to_pkcs8_der().map_err(|e| err("pkcs8")(e.to_string()))?;
+                Ok(GeneratedKey {
+                    pkcs8: Secret::new(der.as_bytes().to_vec()),
+                    public: PublicKey::Ec {
+                        x: URL_SAFE_NO_PAD.encode(x),
+                        y: URL_SAFE_NO_PAD.encode(y),
+                    },
+                })
+            }
+            Alg::RS256 => {
+                let sk = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                    .map_err(|e| err("rsa keygen")(e.to_string()))?;
+                let der = sk.to_pkcs8_der().map_err(|e| err("pkcs8")(e.to_string()))?;
+                Ok(GeneratedKey {
+                    pkcs8: Secret::new(der.as_bytes().to_vec()),
+                    public: PublicKey::Rsa {
+                        n: URL_SAFE_NO_PAD.encode(sk.n().to_bytes_be()),
+                        e: URL_SAFE_NO_PAD.encode(sk.e().to_bytes_be()),
+                    },
+                })
+            }
+        }
     }
 
     async fn pbkdf2_sha256(

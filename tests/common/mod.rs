@@ -8,7 +8,7 @@ use edge_issuer::model::{Api, Client, ClientGrant, User};
 use edge_issuer::oauth::issuer::Issuer;
 use edge_issuer::oauth::keys::{Kek, KeyCache};
 use edge_issuer::port::clock::{Clock, FixedClock};
-use edge_issuer::port::crypto::{Alg, Crypto, GeneratedRsaKey, SigningKey};
+use edge_issuer::port::crypto::{Alg, Crypto, GeneratedKey, SigningKey};
 use edge_issuer::port::memory::MemoryStore;
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
@@ -401,9 +401,9 @@ impl Crypto for YieldingCrypto {
             .await
     }
 
-    async fn generate_rs256(&self) -> Result<GeneratedRsaKey, CryptoError> {
+    async fn generate_key(&self, alg: Alg) -> Result<GeneratedKey, CryptoError> {
         yield_now().await;
-        NativeCrypto.generate_rs256().await
+        NativeCrypto.generate_key(alg).await
     }
 
     async fn pbkdf2_sha256(

@@ -8,7 +8,7 @@ pub mod ring;
 pub mod sealing;
 
 pub use cache::{KeyCache, KEY_CACHE_SECONDS};
-pub use jwk::{generate, generate_es256, jwks, thumbprint, thumbprint_rsa};
+pub use jwk::{generate, jwks, thumbprint, thumbprint_rsa};
 pub use ring::KeyRing;
 pub use sealing::Kek;
 
@@ -27,7 +27,7 @@ mod tests {
     #[test]
     fn es256_signature_verifies_against_the_published_jwk() {
         let kek = Kek::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
-        let stored = generate_es256(&OsRandom, &kek, 1).unwrap();
+        let stored = block_on(generate(&NativeCrypto, Alg::ES256, &OsRandom, &kek, 1)).unwrap();
         let key = SigningKey {
             kid: stored.kid.clone(),
             alg: Alg::ES256,
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn generated_key_kid_is_the_thumbprint_of_its_public_jwk() {
-        let k = generate_es256(&OsRandom, &kek(), 1).unwrap();
+        let k = block_on(generate(&NativeCrypto, Alg::ES256, &OsRandom, &kek(), 1)).unwrap();
         let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk).unwrap();
         let x = jwk["x"].as_str().unwrap();
         let y = jwk["y"].as_str().unwrap();
@@ -92,7 +92,7 @@ mod tests {
 
     #[test]
     fn sealed_key_opens_only_with_the_same_kek_and_kid() {
-        let k = generate_es256(&OsRandom, &kek(), 1).unwrap();
+        let k = block_on(generate(&NativeCrypto, Alg::ES256, &OsRandom, &kek(), 1)).unwrap();
         assert!(kek().open(&k.kid, &k.private_key_enc).is_ok());
         assert!(kek().open("other-kid", &k.private_key_enc).is_err());
         let other = Kek::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
