@@ -176,9 +176,9 @@ async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAut
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
         return Err(too_large());
     }
-    let url = req
-        .url()
-        .map_err(|e| OAuthError::server(format!("url: {e}")))?;
+    // The runtime hands over a parsed, serialized URL: its path and query are read off the
+    // string (parsing it again would link a URL parser and IDNA tables into the bundle).
+    let (path, query) = (req.path(), query_of(&req.inner().url()).to_string());
     let mut body = Vec::new();
     if req.inner().body().is_some() {
         let unreadable = |e: worker::Error| {
@@ -199,11 +199,19 @@ async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAut
     }
     Ok(HttpRequest {
         method: req.method().to_string(),
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
+        path,
+        query,
         headers: req.headers().entries().collect(),
         body,
     })
+}
+
+/// The query of a serialized URL: after the first `?`, before any `#`.
+fn query_of(url: &str) -> &str {
+    let without_fragment = url.split('#').next().unwrap_or("");
+    without_fragment
+        .split_once('?')
+        .map_or("", |(_, query)| query)
 }
 
 fn to_worker_response(resp: HttpResponse) -> Result<Response> {
