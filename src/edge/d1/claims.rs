@@ -2,7 +2,7 @@
 //! `migrations/0003_claims_rbac_orgs.sql`).
 
 use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
-use super::D1Store;
+use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
@@ -72,7 +72,7 @@ impl TryFrom<HookRow> for StoredHook {
 impl ClaimsStore for D1Store {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         let rules = self
-            .db
+            .session(Source::Replica)?
             .prepare(
                 "SELECT rule_id, name, trigger, position, enabled, conditions, assignments, \
                  allow_user_controlled FROM rules WHERE trigger = ?1 AND enabled = 1 \
@@ -81,7 +81,7 @@ impl ClaimsStore for D1Store {
             .bind(&[trigger.into()])
             .map_err(backend)?;
         let hooks = self
-            .db
+            .session(Source::Replica)?
             .prepare(
                 "SELECT hook_id, name, trigger, position, enabled, url, service, secret, \
                  timeout_ms, on_failure FROM hooks WHERE trigger = ?1 AND enabled = 1 \
@@ -90,7 +90,11 @@ impl ClaimsStore for D1Store {
             .bind(&[trigger.into()])
             .map_err(backend)?;
         super::trip();
-        let results = self.db.batch(vec![rules, hooks]).await.map_err(backend)?;
+        let results = self
+            .session(Source::Replica)?
+            .batch(vec![rules, hooks])
+            .await
+            .map_err(backend)?;
         let (Some(r), Some(h)) = (results.first(), results.get(1)) else {
             return Err(StoreError::backend("d1", "batch returned too few results"));
         };

@@ -1,7 +1,7 @@
 //! Clients and APIs.
 
 use super::codec::{flag, int, json, json_list};
-use super::D1Store;
+use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{Api, Client};
 use crate::port::ClientStore;
@@ -41,7 +41,8 @@ struct ApiRow {
 impl ClientStore for D1Store {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = self
-            .first(
+            .first_on(
+                Source::Replica,
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
                    c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
                    c.id_token_signed_response_alg, c.client_metadata, \
@@ -83,7 +84,8 @@ impl ClientStore for D1Store {
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         let row: Option<ApiRow> = self
-            .first(
+            .first_on(
+                Source::Replica,
                 "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, \
                    user_grantable_scopes, signing_alg FROM apis WHERE identifier = ?1",
                 &[identifier.into()],
@@ -113,7 +115,8 @@ impl ClientStore for D1Store {
             found: f64,
         }
         let row: Option<Found> = self
-            .first(
+            .first_on(
+                Source::Replica,
                 "SELECT 1 AS found FROM clients, json_each(clients.web_origins) \
                  WHERE json_each.value = ?1 LIMIT 1",
                 &[origin.into()],

@@ -1,7 +1,7 @@
 //! Signing keys.
 
 use super::codec::{backend, int, num};
-use super::D1Store;
+use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
@@ -75,7 +75,7 @@ impl KeyStore for D1Store {
         );
         super::trip();
         let rows: Vec<KeyRow> = self
-            .db
+            .session(Source::Replica)?
             .prepare(sql)
             .all()
             .await

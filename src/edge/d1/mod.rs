@@ -17,9 +17,10 @@ mod users;
 use crate::error::StoreError;
 use codec::backend;
 use serde::de::DeserializeOwned;
+use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1DatabaseSession, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
 pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
@@ -29,21 +30,57 @@ pub(super) fn trip() {
     ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// D1-backed store.
+/// Which copy of the database a read may be answered from (D1 read replication, through the
+/// Sessions API). With replication off, both are the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// The primary, then whatever the session saw (`first-primary`): every write, and every
+    /// read that must see the latest writes (users, refresh tokens, codes, sessions, attempt
+    /// counters, the active key).
+    Primary,
+    /// Any replica (`first-unconstrained`), possibly behind the primary by its replication
+    /// delay: reads of what the isolate and KV cache anyway, for longer than that delay
+    /// (clients, APIs, origins, rules and hooks, the published keys).
+    Replica,
+}
+
+/// D1-backed store. Each request gets its own, so each of its two sessions lives one request.
 pub struct D1Store {
-    pub(super) db: D1Database,
+    db: D1Database,
+    primary: OnceCell<D1DatabaseSession>,
+    replica: OnceCell<D1DatabaseSession>,
 }
 
 impl D1Store {
     pub fn new(db: D1Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            primary: OnceCell::new(),
+            replica: OnceCell::new(),
+        }
+    }
+
+    /// The request's session on `source`, started at its first use.
+    pub(super) fn session(&self, source: Source) -> Result<&D1DatabaseSession, StoreError> {
+        let (cell, constraint) = match source {
+            Source::Primary => (&self.primary, D1SessionConstraint::FirstPrimary),
+            Source::Replica => (&self.replica, D1SessionConstraint::FirstUnconstrained),
+        };
+        if let Some(session) = cell.get() {
+            return Ok(session);
+        }
+        let session = self
+            .db
+            .with_session_constraint(constraint)
+            .map_err(backend)?;
+        Ok(cell.get_or_init(|| session))
     }
 
     /// Runs a statement and returns how many rows it changed.
     pub(super) async fn run(&self, sql: &str, args: &[JsValue]) -> Result<usize, StoreError> {
         trip();
         let result = self
-            .db
+            .session(Source::Primary)?
             .prepare(sql)
             .bind(args)
             .map_err(backend)?
@@ -64,11 +101,12 @@ impl D1Store {
         statements: &[(&str, &[JsValue])],
     ) -> Result<Vec<usize>, StoreError> {
         trip();
+        let db = self.session(Source::Primary)?;
         let prepared = statements
             .iter()
-            .map(|(sql, args)| self.db.prepare(*sql).bind(args).map_err(backend))
+            .map(|(sql, args)| db.prepare(*sql).bind(args).map_err(backend))
             .collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(prepared).await.map_err(backend)?;
+        let results = db.batch(prepared).await.map_err(backend)?;
         results
             .iter()
             .map(|r| {
@@ -80,13 +118,24 @@ impl D1Store {
             .collect()
     }
 
+    /// The first row of a read on the primary.
     pub(super) async fn first<T: DeserializeOwned>(
         &self,
         sql: &str,
         args: &[JsValue],
     ) -> Result<Option<T>, StoreError> {
+        self.first_on(Source::Primary, sql, args).await
+    }
+
+    /// The first row of a read on `source`.
+    pub(super) async fn first_on<T: DeserializeOwned>(
+        &self,
+        source: Source,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Option<T>, StoreError> {
         trip();
-        self.db
+        self.session(source)?
             .prepare(sql)
             .bind(args)
             .map_err(backend)?

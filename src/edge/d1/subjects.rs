@@ -6,7 +6,7 @@ use super::codec::{backend, flag};
 use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
 use super::refresh::{RefreshRow, REFRESH_SELECT};
 use super::users::{UserRow, USER_COLUMNS};
-use super::D1Store;
+use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
 use crate::port::{SubjectStore, UserKey};
@@ -124,11 +124,12 @@ impl D1Store {
         args: &[JsValue],
     ) -> Result<Vec<D1Result>, StoreError> {
         super::trip();
+        let db = self.session(Source::Primary)?;
         let prepared = statements
             .iter()
-            .map(|sql| self.db.prepare(*sql).bind(args).map_err(backend))
+            .map(|sql| db.prepare(*sql).bind(args).map_err(backend))
             .collect::<Result<Vec<_>, _>>()?;
-        self.db.batch(prepared).await.map_err(backend)
+        db.batch(prepared).await.map_err(backend)
     }
 
     /// A record (the batch's first statement, by `?1`) and the subject of its anchor.
