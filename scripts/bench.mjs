@@ -153,10 +153,32 @@ if (first.status !== 200) throw new Error(`token request failed: ${first.status}
 
 try {
   const tokenUrl = `${iss.issuer}/oauth/token`;
-  // Warm up, then measure: no rules, two rules, and one service-binding hook.
-  await setPipeline({});
-  await load(tokenUrl, { ...tokenOpts, amount: 500 });
-  const cc = await scenario(tokenUrl, tokenOpts);
+  // The baseline Worker under its own workerd (the issuer's idle meanwhile), measured just
+  // before the issuer's client_credentials, alternating twice, so both see the same machine.
+  const BASELINE_PORT = PORT + 1;
+  const baselineMf = new Miniflare({
+    host: '127.0.0.1', port: BASELINE_PORT, modules: true, compatibilityDate: '2026-07-01',
+    scriptPath: new URL('../bench/baseline-worker.mjs', import.meta.url).pathname,
+  });
+  const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}/oauth/token`;
+  const baselineOpts = { ...tokenOpts, headers: { ...tokenOpts.headers, authorization: basic('baseline-m2m', 'baseline-secret') } };
+  const best = (a, b) => (a.cpuUs <= b.cpuUs ? a : b);
+  let baseline;
+  let cc;
+  try {
+    await load(baselineUrl, { ...baselineOpts, amount: 500 });
+    await setPipeline({});
+    await load(tokenUrl, { ...tokenOpts, amount: 500 });
+    for (let round = 0; round < 2; round++) {
+      const b = await scenario(baselineUrl, baselineOpts);
+      const c = await scenario(tokenUrl, tokenOpts);
+      baseline = baseline ? best(baseline, b) : b;
+      cc = cc ? best(cc, c) : c;
+    }
+  } finally {
+    await baselineMf.dispose();
+  }
+  // Then two rules, and one service-binding hook.
   await setPipeline({ rules: twoRules });
   await load(tokenUrl, { ...tokenOpts, amount: 200 });
   const ccRules2 = await scenario(tokenUrl, tokenOpts);
@@ -303,27 +325,11 @@ try {
   const raw = files.reduce((n, f) => n + statSync(join(bundleDir, f)).size, 0);
   const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(bundleDir, f)), { level: 9 }).length, 0);
 
-  // The baseline Worker, alone under its own workerd (the issuer's is idle meanwhile).
-  const BASELINE_PORT = PORT + 1;
-  const baselineMf = new Miniflare({
-    host: '127.0.0.1', port: BASELINE_PORT, modules: true, compatibilityDate: '2026-07-01',
-    scriptPath: new URL('../bench/baseline-worker.mjs', import.meta.url).pathname,
-  });
-  let baseline;
-  try {
-    const baselineUrl = `http://127.0.0.1:${BASELINE_PORT}/oauth/token`;
-    const baselineOpts = { ...tokenOpts, headers: { ...tokenOpts.headers, authorization: basic('baseline-m2m', 'baseline-secret') } };
-    await load(baselineUrl, { ...baselineOpts, amount: 500 });
-    baseline = await scenario(baselineUrl, baselineOpts);
-  } finally {
-    await baselineMf.dispose();
-  }
-
   const line = (k, v) => console.log(`${k.padEnd(60)} ${v}`);
   console.log(`edge-issuer bench: ${REQUESTS} requests, ${CONNECTIONS} connections, loopback, workerd via Miniflare`);
   for (const [name, r, n] of [
-    ['baseline Worker (Basic + one ES256 JWT, no storage)', baseline, REQUESTS],
-    ['client_credentials', cc, REQUESTS],
+    ['baseline Worker (Basic + one ES256 JWT, no storage), best of 2', baseline, REQUESTS],
+    ['client_credentials, best of 2', cc, REQUESTS],
     ['client_credentials + 2 rules', ccRules2, REQUESTS],
     ['client_credentials + 1 hook (service binding)', ccHook, REQUESTS],
     ['password', pw, PASSWORD_REQUESTS],

@@ -180,10 +180,14 @@ async fn read_request(mut req: Request) -> std::result::Result<HttpRequest, OAut
     // string (parsing it again would link a URL parser and IDNA tables into the bundle).
     let (path, query) = (req.path(), query_of(&req.inner().url()).to_string());
     let mut body = Vec::new();
-    if req.inner().body().is_some() {
-        let unreadable = |e: worker::Error| {
-            OAuthError::invalid_request(format!("the request body could not be read: {e}"))
-        };
+    let unreadable = |e: worker::Error| {
+        OAuthError::invalid_request(format!("the request body could not be read: {e}"))
+    };
+    if req.inner().body().is_some() && declared.is_some() {
+        // A declared length within the limit: one read (the runtime stops at that length).
+        body = req.bytes().await.map_err(unreadable)?;
+    } else if req.inner().body().is_some() {
+        // No declared length (chunked): read as it comes and stop past the limit.
         let mut stream = req.stream().map_err(unreadable)?;
         while let Some(chunk) = stream.next().await {
             body.extend_from_slice(&chunk.map_err(unreadable)?);
