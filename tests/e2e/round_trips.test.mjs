@@ -87,3 +87,43 @@ test('a rule saved through this isolate shows at its next token, cache or not', 
   const claims = JSON.parse(Buffer.from(token.access_token.split('.')[1], 'base64url'));
   assert.equal(claims['https://example.com/tier'], 'gold');
 });
+
+test('a key published after the isolate kept the set verifies at once; an unknown kid costs one read', async () => {
+  const { generateKeyPairSync, createHash } = await import('node:crypto');
+  const { SignJWT } = await import('jose');
+  const { seal } = await import('../../scripts/seed.mjs');
+  const { TEST_KEK } = await import('./harness.mjs');
+  const body = await (await passwordRequest(issuer, { scope: 'openid' })).json();
+  const userinfo = (token) => issuer.fetch('/userinfo', { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await userinfo(body.access_token)).status, 200); // the isolate keeps the set now
+
+  // Another isolate publishes a key (retired here, so it does not sign this isolate's tokens).
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const kid = createHash('sha256').update(JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y })).digest('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
+  await issuer.db
+    .prepare("INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at, retired_at) VALUES (?1, 'ES256', 'retired', ?2, ?3, ?4, ?4)")
+    .bind(kid, JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }), seal(TEST_KEK, kid, pkcs8), now)
+    .run();
+  const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));
+  const signWith = (headerKid) => new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: headerKid })
+    .sign(privateKey);
+
+  const fresh = await signWith(kid);
+  let status;
+  const known = await cost(async () => { status = (await userinfo(fresh)).status; });
+  assert.equal(status, 200, 'a token of the new key is accepted');
+  assert.deepEqual(known, { d1: 2, kv: 0 }, 'the published keys read again, then the user batch');
+  // The set kept now holds the new key: no extra read.
+  const again = await cost(async () => { status = (await userinfo(fresh)).status; });
+  assert.equal(status, 200);
+  assert.deepEqual(again, { d1: 1, kv: 0 });
+
+  const forged = await signWith('no-such-kid');
+  const unknown = await cost(async () => { status = (await userinfo(forged)).status; });
+  assert.equal(status, 401);
+  assert.deepEqual(unknown, { d1: 1, kv: 0 }, 'one read of the published keys, and refused');
+});
