@@ -156,7 +156,7 @@ if (first.status !== 200) throw new Error(`token request failed: ${first.status}
 try {
   const tokenUrl = `${iss.issuer}/oauth/token`;
   // The baseline Worker under its own workerd (the issuer's idle meanwhile), measured just
-  // before the issuer's client_credentials, alternating twice, so both see the same machine.
+  // before the issuer's client_credentials, alternating three times, so both see the same machine.
   const BASELINE_PORT = PORT + 1;
   const baselineMf = new Miniflare({
     host: '127.0.0.1', port: BASELINE_PORT, modules: true, compatibilityDate: '2026-07-01',
@@ -171,7 +171,7 @@ try {
     await load(baselineUrl, { ...baselineOpts, amount: 500 });
     await setPipeline({});
     await load(tokenUrl, { ...tokenOpts, amount: 500 });
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 3; round++) {
       const b = await scenario(baselineUrl, baselineOpts);
       const c = await scenario(tokenUrl, tokenOpts);
       baseline = baseline ? best(baseline, b) : b;
@@ -330,8 +330,8 @@ try {
   const line = (k, v) => console.log(`${k.padEnd(60)} ${v}`);
   console.log(`edge-issuer bench: ${REQUESTS} requests, ${CONNECTIONS} connections, loopback, workerd via Miniflare`);
   for (const [name, r, n] of [
-    ['baseline Worker (Basic + one ES256 JWT, no storage), best of 2', baseline, REQUESTS],
-    ['client_credentials, best of 2', cc, REQUESTS],
+    ['baseline Worker (Basic + one ES256 JWT, no storage), best of 3', baseline, REQUESTS],
+    ['client_credentials, best of 3', cc, REQUESTS],
     ['client_credentials + 2 rules', ccRules2, REQUESTS],
     ['client_credentials + 1 hook (service binding)', ccHook, REQUESTS],
     ['password', pw, PASSWORD_REQUESTS],
