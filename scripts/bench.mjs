@@ -5,7 +5,8 @@
 //    a fixed request count, and the workerd CPU time per request (utime+stime of the workerd
 //    processes / requests);
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
-//    a measurement route that signs N times, minus the same route signing 0 times;
+//    a measurement route that signs N times, minus the same route signing 0 times, and of one
+//    PBKDF2 at the password cost the same way (the password grant's floor);
 //  - cold start: from starting workerd to the first token response;
 //  - the deployable bundle's size, raw and gzip (from `wrangler deploy --dry-run`);
 //  - a baseline Worker (bench/baseline-worker.mjs: form parsing, a Basic secret checked by
@@ -321,6 +322,14 @@ try {
   const base = await signRuns(0);
   const signed = await signRuns(SIGNATURES);
   const perSignatureUs = ((signed - base) / (5 * SIGNATURES)) * 1e6;
+  // One PBKDF2 at the configured cost, the same way: the password grant's floor.
+  const DERIVATIONS = 20;
+  const pbkdf2Runs = async (n) => {
+    const c = workerdCpu();
+    for (let i = 0; i < 5; i++) await (await fetch(`${iss.issuer}/__bench/sign?op=pbkdf2&n=${n}`)).arrayBuffer();
+    return workerdCpu() - c;
+  };
+  const perPbkdf2Us = ((await pbkdf2Runs(DERIVATIONS)) - (await pbkdf2Runs(0))) / (5 * DERIVATIONS) * 1e6;
 
   const bundleDir = 'bench-results/bundle';
   const files = readdirSync(bundleDir).filter((f) => /\.(js|wasm)$/.test(f));
@@ -351,6 +360,7 @@ try {
   line('added CPU per request: 2 rules / 1 hook (µs)', `${(ccRules2.cpuUs - cc.cpuUs).toFixed(0)} / ${(ccHook.cpuUs - cc.cpuUs).toFixed(0)}`);
   line('invalid_client median: unknown id / known id, wrong secret (ms)', `${median(unknownMs.slice(10)).toFixed(2)} / ${median(knownMs.slice(10)).toFixed(2)}`);
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));
+  line('one PBKDF2 at the password cost / password grant beyond it (µs)', `${perPbkdf2Us.toFixed(0)} / ${(pw.cpuUs - perPbkdf2Us).toFixed(0)}`);
   line('cold start to first token (ms)', coldMs.toFixed(0));
   line('Worker startup CPU, `wrangler check startup` (ms)', startupMs());
   line('bundle raw / gzip (KiB)', `${(raw / 1024).toFixed(1)} / ${(gz / 1024).toFixed(1)}`);

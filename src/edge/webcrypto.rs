@@ -236,16 +236,34 @@ pub fn counters() -> HttpResponse {
     )
 }
 
-/// `GET /__bench/sign?n=N` (N ≤ 10,000).
+/// `GET /__bench/sign?n=N` (N ≤ 10,000): N ES256 signatures; with `op=pbkdf2`, N PBKDF2
+/// derivations at the configured password cost instead.
 pub async fn bench_sign<P: Stores>(
     issuer: &Issuer<'_, P, WebCrypto>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let n: u32 = form_urlencoded::parse(req.query.as_bytes())
-        .find(|(k, _)| k == "n")
-        .and_then(|(_, v)| v.parse().ok())
+    let param = |name: &str| {
+        form_urlencoded::parse(req.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let n: u32 = param("n")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(1)
         .min(10_000);
+    if param("op").as_deref() == Some("pbkdf2") {
+        let iterations = issuer.config.password_iterations;
+        for _ in 0..n {
+            let derived = issuer
+                .crypto
+                .pbkdf2_sha256(b"bench password", b"bench salt 16 by", iterations)
+                .await;
+            if let Err(e) = derived {
+                return HttpResponse::error(&e.into());
+            }
+        }
+        return HttpResponse::json(200, &serde_json::json!({ "derived": n }));
+    }
     let key = match issuer.keys().signing_key(Alg::ES256).await {
         Ok(k) => k,
         Err(e) => return HttpResponse::error(&e),
