@@ -7,7 +7,9 @@ use crate::oauth::claims::hooks::MAX_ANSWER_BYTES;
 use crate::port::hooks::{HookTransport, LocalBoxFuture};
 use futures_util::future::{select, Either};
 use std::time::Duration;
-use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Delay, Env};
 
 /// Delivers hooks with the Worker's bindings.
 pub struct EdgeHooks<'a> {
@@ -35,40 +37,59 @@ impl HookTransport for EdgeHooks<'_> {
 }
 
 impl EdgeHooks<'_> {
+    /// One POST of the hook's body, through the runtime's own `Request` and `fetch` (the
+    /// `worker` crate's request builder would convert its whole `RequestInit` each time).
     async fn call(
         &self,
         hook: &Hook,
         body: String,
         signature: String,
     ) -> Result<Vec<u8>, HookError> {
-        let e = |what: &str| {
-            let what = what.to_string();
-            move |err: worker::Error| HookError::Unreachable(format!("{what}: {err}"))
+        let e = |what: &'static str| {
+            move |err: JsValue| {
+                let detail = err
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .or_else(|| err.as_string())
+                    .unwrap_or_default();
+                HookError::Unreachable(format!("{what}: {detail}"))
+            }
         };
-        let headers = Headers::new();
+        let headers = web_sys::Headers::new().map_err(e("headers"))?;
         headers
             .set("content-type", "application/json")
             .map_err(e("headers"))?;
         headers
             .set(SIGNATURE_HEADER, &signature)
             .map_err(e("headers"))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.into()));
-        let mut response = match &hook.endpoint {
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&body));
+        let promise = match &hook.endpoint {
             HookEndpoint::Url(url) => {
-                let req = Request::new_with_init(url, &init).map_err(e("request"))?;
-                Fetch::Request(req).send().await.map_err(e("fetch"))?
+                let req =
+                    web_sys::Request::new_with_str_and_init(url, &init).map_err(e("request"))?;
+                js_sys::global()
+                    .unchecked_into::<web_sys::WorkerGlobalScope>()
+                    .fetch_with_request(&req)
             }
             HookEndpoint::Service(name) => {
-                let fetcher = self.env.service(name).map_err(e("service binding"))?;
-                let req = Request::new_with_init("https://hook.internal/", &init)
+                let fetcher: worker::worker_sys::Fetcher = self
+                    .env
+                    .service(name)
+                    .map_err(|err| HookError::Unreachable(format!("service binding: {err}")))?
+                    .into_rpc();
+                let req = web_sys::Request::new_with_str_and_init("https://hook.internal/", &init)
                     .map_err(e("request"))?;
-                fetcher.fetch_request(req).await.map_err(e("service"))?
+                fetcher.fetch(&req).map_err(e("service"))?
             }
         };
-        let status = response.status_code();
+        let response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(e("fetch"))?
+            .unchecked_into();
+        let status = response.status();
         if !(200..300).contains(&status) {
             return Err(HookError::Status(status));
         }
@@ -81,6 +102,9 @@ impl EdgeHooks<'_> {
         if declared.is_some_and(|n| n > MAX_ANSWER_BYTES) {
             return Err(HookError::TooLarge(MAX_ANSWER_BYTES));
         }
-        response.bytes().await.map_err(e("body"))
+        let buffer = JsFuture::from(response.array_buffer().map_err(e("body"))?)
+            .await
+            .map_err(e("body"))?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
     }
 }

@@ -12,9 +12,10 @@ export const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
 
 /**
  * Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars;
- * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin).
+ * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin); `outbound`
+ * answers the Worker's outbound `fetch`es (a function from Request to Response).
  */
-export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, trailingSlash = false, issuer: named } = {}) {
+export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, outbound, trailingSlash = false, issuer: named } = {}) {
   const issuer = named ?? (port ? `http://127.0.0.1:${port}` : ISSUER) + (trailingSlash ? '/' : '');
   const main = {
     name: 'issuer',
@@ -28,6 +29,8 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
     // expect the next request to see it (the round-trip test turns it on).
     bindings: { ISSUER: issuer, KEY_ENCRYPTION_KEY: TEST_KEK, CACHE_TTL_SECONDS: '0', ...bindings },
     ...(hookWorker ? { serviceBindings: { HOOKS: 'hooks' } } : {}),
+    // Answers the Worker's outbound fetches (hooks on https URLs) in this process.
+    ...(outbound ? { outboundService: outbound } : {}),
   };
   // A second Worker, reached over a service binding, answers hooks.
   const workers = hookWorker

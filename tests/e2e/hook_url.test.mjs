@@ -1,0 +1,42 @@
+// A hook on an https URL: the Worker POSTs the signed event with the runtime's fetch, and the
+// answer's claims land in the token. The receiver here answers the Worker's outbound fetches.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { startIssuer, tokenRequest, DEV_SEED } from './harness.mjs';
+
+const SECRET = 'dev-only-url-hook-secret';
+const HOOK = {
+  hook_id: 'hk_url', name: 'url-hook', trigger: 'credentials-exchange', url: 'https://hooks.example.test/urn',
+  secret: SECRET, timeout_ms: 2000, on_failure: 'deny',
+};
+const seen = [];
+let issuer;
+
+before(async () => {
+  issuer = await startIssuer({
+    seed: { ...DEV_SEED, hooks: [HOOK] },
+    outbound: async (request) => {
+      const body = await request.text();
+      const header = request.headers.get('x-edge-issuer-signature') ?? '';
+      const parts = Object.fromEntries(header.split(',').map((p) => p.split('=')));
+      const expected = createHmac('sha256', SECRET).update(`${parts.t}.${body}`).digest('hex');
+      seen.push({ url: request.url, method: request.method, type: request.headers.get('content-type'), signed: parts.v1 === expected });
+      if (parts.v1 !== expected) return new Response('bad signature', { status: 401 });
+      const { event } = JSON.parse(body);
+      return Response.json({ access_token: { 'https://example.com/via_url': event.client.client_id } });
+    },
+  });
+});
+after(async () => {
+  await issuer?.mf.dispose();
+});
+
+test('a hook on an https URL is delivered signed, and its claims are in the token', async () => {
+  const res = await tokenRequest(issuer, { grant_type: 'client_credentials', audience: 'https://api.example.com' });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));
+  assert.equal(claims['https://example.com/via_url'], 'demo-m2m');
+  assert.deepEqual(seen.at(-1), { url: HOOK.url, method: 'POST', type: 'application/json', signed: true });
+});
