@@ -2,10 +2,21 @@
 # Builds the Worker (build/index.js + wasm) offline with the pinned tools. Run by wrangler's
 # [build] command and by the Makefile. Exits early when the output is newer than the sources,
 # because `wrangler dev` runs the build twice at start-up.
+#
+# `build.sh conformance` builds the test variant into build-conformance/ instead: the same
+# Worker plus the storage conformance suite as a route (the `conformance` feature), which the
+# end-to-end test runs against D1. What deploys never has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -f build/index.js ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit)" ]; then
+out=build
+cargo_args=()
+if [ "${1:-}" = conformance ]; then
+  out=build-conformance
+  cargo_args=(--features conformance)
+fi
+
+if [ -f "$out/index.js" ] && [ -z "$(find src Cargo.toml Cargo.lock -newer "$out/index.js" -print -quit)" ]; then
   exit 0
 fi
 
@@ -17,11 +28,11 @@ for bin in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
   [ -x "$bin" ] || { echo "build.sh: $bin is missing; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 done
 
-worker-build --release
+worker-build --release --out-dir "$out" . "${cargo_args[@]}"
 
 # The function names (the wasm `name` section, ~190 KB, ~50 KB gzip) and the producers section
 # only serve debuggers: drop them from what deploys. (Rust's own `strip = true` cannot do this:
 # it runs before wasm-bindgen, which needs the symbols.) `make bench` reads sizes per function
 # from the named copy kept in target/.
-cp build/index_bg.wasm target/edge-issuer.named.wasm
-"$WASM_OPT_BIN" build/index_bg.wasm --strip-debug --strip-producers -o build/index_bg.wasm
+[ "$out" = build ] && cp build/index_bg.wasm target/edge-issuer.named.wasm
+"$WASM_OPT_BIN" "$out/index_bg.wasm" --strip-debug --strip-producers -o "$out/index_bg.wasm"

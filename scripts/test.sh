@@ -10,6 +10,8 @@ bash scripts/setup-browser.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --locked -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --locked --features conformance -- -D warnings
 cargo test --locked
 bash scripts/build.sh
+bash scripts/build.sh conformance
 npm run --silent test:e2e

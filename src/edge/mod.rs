@@ -130,6 +130,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         match req.path.as_str() {
             webcrypto::BENCH_PATH => return webcrypto::bench_sign(&issuer, req).await,
             webcrypto::COUNTERS_PATH => return webcrypto::counters(),
+            #[cfg(feature = "conformance")]
             CONFORMANCE_PATH => return conformance(env, req, issuer.clock.now()).await,
             _ => {}
         }
@@ -139,8 +140,12 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
 
 /// The storage ports' conformance suite against D1, served only when the `BENCH` var is `1`:
 /// `GET /__bench/conformance?client_id=…&user_id=…&run=…` (an existing client and user).
+/// Only in the test build (`conformance` feature, `scripts/build.sh conformance`): the suite
+/// is about a tenth of the bundle, and a deployed Worker never runs it.
+#[cfg(feature = "conformance")]
 const CONFORMANCE_PATH: &str = "/__bench/conformance";
 
+#[cfg(feature = "conformance")]
 async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
     let param = |name: &str| {
         form_urlencoded::parse(req.query.as_bytes())

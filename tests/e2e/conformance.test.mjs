@@ -1,5 +1,6 @@
-// The storage ports' conformance suite (src/store/conformance.rs) against D1 under workerd: the
-// same cases the in-memory store passes natively, with D1's real concurrency.
+// The storage ports' conformance suite (src/port/conformance.rs) against D1 under workerd: the
+// same cases the in-memory store passes natively, with D1's real concurrency. It runs on the
+// test build (build-conformance/, the `conformance` feature): the deployed Worker has no such route.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIssuer, APP, USER } from './harness.mjs';
@@ -7,7 +8,7 @@ import { startIssuer, APP, USER } from './harness.mjs';
 let issuer;
 
 before(async () => {
-  issuer = await startIssuer({ bindings: { BENCH: '1' } });
+  issuer = await startIssuer({ bindings: { BENCH: '1' }, build: 'build-conformance' });
 });
 after(async () => {
   await issuer?.mf.dispose();

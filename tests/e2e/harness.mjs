@@ -13,14 +13,15 @@ export const TEST_KEK = Buffer.alloc(32, 42).toString('base64');
 /**
  * Starts the worker. `persistDir` keeps D1 and KV across restarts; `bindings` adds vars;
  * `port` also serves it over HTTP on 127.0.0.1 (the issuer is then that origin); `outbound`
- * answers the Worker's outbound `fetch`es (a function from Request to Response).
+ * answers the Worker's outbound `fetch`es (a function from Request to Response); `build` names
+ * the build directory (`build-conformance` for the test variant with the conformance route).
  */
-export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, outbound, trailingSlash = false, issuer: named } = {}) {
+export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, migrate = true, port, hookWorker, outbound, trailingSlash = false, issuer: named, build = 'build' } = {}) {
   const issuer = named ?? (port ? `http://127.0.0.1:${port}` : ISSUER) + (trailingSlash ? '/' : '');
   const main = {
     name: 'issuer',
     modules: true,
-    scriptPath: join(root, 'build/index.js'),
+    scriptPath: join(root, build, 'index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'edge-issuer-test' },
