@@ -16,7 +16,7 @@ use crate::port::random::OsRandom;
 use crate::web::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
-use worker::{console_error, event, Context, Env, Response, Result};
+use worker::{console_error, event, Context, Env, Result};
 
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
@@ -81,7 +81,7 @@ impl Clock for WorkerClock {
 }
 
 #[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let resp = match read_request(req).await {
         Ok(core_req) => serve(&core_req, &env, &ctx).await,
         Err(e) => HttpResponse::error(&e).no_store(),
@@ -247,12 +247,18 @@ fn path_and_query(url: &str) -> (&str, &str) {
     (path, query)
 }
 
-fn to_worker_response(resp: HttpResponse) -> Result<Response> {
-    let headers = worker::Headers::new();
+/// The runtime's own `Response` (the `worker` crate's builder costs more and ships more): an
+/// empty body is no body, as 204 and 304 require.
+fn to_worker_response(mut resp: HttpResponse) -> Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &resp.headers {
         headers.append(name, value)?;
     }
-    Ok(Response::from_bytes(resp.body)?
-        .with_status(resp.status)
-        .with_headers(headers))
+    let init = web_sys::ResponseInit::new();
+    init.set_status(resp.status);
+    init.set_headers(&headers);
+    let body = (!resp.body.is_empty()).then_some(resp.body.as_mut_slice());
+    Ok(web_sys::Response::new_with_opt_u8_array_and_init(
+        body, &init,
+    )?)
 }
