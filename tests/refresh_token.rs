@@ -252,6 +252,20 @@ fn a_blocked_or_deleted_user_cannot_refresh() {
 }
 
 #[test]
+fn a_grant_whose_api_was_deleted_cannot_refresh() {
+    let t = Tenant::new();
+    let first = t.password(&format!("{OFFLINE}&audience={}", enc(API)));
+    assert_eq!(first.status, 200);
+    t.store.delete_api(API);
+    let refused = t.refresh(&rt(&first.json_body()), "").json_body();
+    assert_eq!(refused["error"], "invalid_grant");
+    assert_eq!(
+        refused["error_description"],
+        "the API of this grant no longer exists"
+    );
+}
+
+#[test]
 fn a_refresh_token_only_works_for_its_own_client() {
     let t = Tenant::new();
     t.edit_client(M2M_ID, |c| c.grant_types.push("refresh_token".into()));

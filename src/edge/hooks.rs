@@ -1,6 +1,7 @@
 //! Hook delivery from the Worker: `fetch` to an https URL, or a service binding to another
 //! Worker, with the hook's timeout and the 64 KiB answer limit.
 
+use super::js_message;
 use crate::error::HookError;
 use crate::model::{Hook, HookEndpoint};
 use crate::oauth::claims::hooks::MAX_ANSWER_BYTES;
@@ -46,14 +47,7 @@ impl EdgeHooks<'_> {
         signature: String,
     ) -> Result<Vec<u8>, HookError> {
         let e = |what: &'static str| {
-            move |err: JsValue| {
-                let detail = err
-                    .dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-                    .or_else(|| err.as_string())
-                    .unwrap_or_default();
-                HookError::Unreachable(format!("{what}: {detail}"))
-            }
+            move |err: JsValue| HookError::Unreachable(format!("{what}: {}", js_message(&err)))
         };
         let headers = web_sys::Headers::new().map_err(e("headers"))?;
         headers

@@ -1,8 +1,9 @@
 //! The isolate's memory ([`super::isolate_cache`]) in front of KV, and KV as an edge read
 //! cache in front of D1, for what every token request reads and what rarely changes: clients (with their API grants), APIs, and the rules and hooks of each trigger. Entries live 60 s (KV's minimum TTL), so
 //! an edit in D1 shows everywhere within a minute. Keys carry a schema version (`v5:`) so a
-//! change of the cached shape never reads old entries. Signing keys, users, login counters and
-//! refresh tokens are never cached here: they go straight to D1.
+//! change of the cached shape never reads old entries. Users, login counters and refresh
+//! tokens are never cached: they go straight to D1; the published signing keys are kept in the
+//! isolate's memory only, never in KV.
 
 use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
@@ -66,13 +67,18 @@ impl<'a> EdgeStores<'a> {
         T: Clone,
         F: std::future::Future<Output = Result<T, StoreError>>,
     {
-        let now = now_ms();
-        if let Some(hit) = shelf.get(key, now) {
+        if let Some(hit) = shelf.get(key, now_ms()) {
             return Ok(hit);
         }
         let loaded = load.await?;
-        shelf.put(key, loaded.clone(), now, now + self.memory_ttl_ms);
+        self.keep(shelf, key, loaded.clone());
         Ok(loaded)
+    }
+
+    /// Keeps `value` for `key` on the isolate's `shelf` for `CACHE_TTL_SECONDS`.
+    fn keep<T: Clone>(&self, shelf: &Shelf<T>, key: &str, value: T) {
+        let now = now_ms();
+        shelf.put(key, value, now, now + self.memory_ttl_ms);
     }
 
     /// Reads `key` from KV, else loads it and writes it back after the response.
@@ -132,16 +138,15 @@ impl ClientStore for EdgeStores<'_> {
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        let now = now_ms();
-        if let Some(hit) = self.memory.apis.get(identifier, now) {
+        // Kept only when found, like the KV entry.
+        if let Some(hit) = self.memory.apis.get(identifier, now_ms()) {
             return Ok(Some(hit));
         }
         let api = self
             .read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
             .await?;
         if let Some(api) = &api {
-            let expires = now + self.memory_ttl_ms;
-            self.memory.apis.put(identifier, api.clone(), now, expires);
+            self.keep(&self.memory.apis, identifier, api.clone());
         }
         Ok(api)
     }
@@ -244,9 +249,7 @@ impl KeyStore for EdgeStores<'_> {
 
     async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
         let keys = self.d1.published_keys().await?;
-        let now = now_ms();
-        let shelf = &self.memory.published_keys;
-        shelf.put(PUBLISHED, keys.clone(), now, now + self.memory_ttl_ms);
+        self.keep(&self.memory.published_keys, PUBLISHED, keys.clone());
         Ok(keys)
     }
 }

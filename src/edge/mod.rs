@@ -21,7 +21,7 @@ use worker::{console_error, event, Context, Env, Result};
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
     static KEY_CACHE: &'static KeyCache = Box::leak(Box::new(KeyCache::new()));
-    /// Clients, APIs, pipelines and origins, kept for `CACHE_TTL_SECONDS`.
+    /// Clients, APIs, pipelines, origins and the published keys, kept for `CACHE_TTL_SECONDS`.
     static ISOLATE_CACHE: &'static isolate_cache::IsolateCache =
         Box::leak(Box::new(isolate_cache::IsolateCache::new()));
     /// The configuration, read from the Worker's vars and secrets at the first request.
@@ -36,8 +36,8 @@ struct Settings {
     kek: Option<Kek>,
     /// The `BENCH` var is `1`: the measurement routes exist.
     bench: bool,
-    /// How long the isolate's memory keeps clients, APIs, rules and hooks (`CACHE_TTL_SECONDS`,
-    /// default 10).
+    /// How long the isolate's memory keeps clients, APIs, rules and hooks, origins and the
+    /// published keys (`CACHE_TTL_SECONDS`, default 10).
     cache_ttl_seconds: u64,
 }
 
@@ -193,20 +193,14 @@ async fn read_request(req: web_sys::Request) -> std::result::Result<HttpRequest,
     let mut body = Vec::new();
     let unreadable =
         |e: String| OAuthError::invalid_request(format!("the request body could not be read: {e}"));
-    let js_text = |e: wasm_bindgen::JsValue| {
-        e.dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| e.as_string())
-            .unwrap_or_else(|| "the stream failed".into())
-    };
     match (req.body(), declared) {
         (None, _) => {}
         (Some(_), Some(_)) => {
             // A declared length within the limit: one read (the runtime stops at that length).
-            let promise = req.array_buffer().map_err(|e| unreadable(js_text(e)))?;
+            let promise = req.array_buffer().map_err(|e| unreadable(js_message(&e)))?;
             let buffer = wasm_bindgen_futures::JsFuture::from(promise)
                 .await
-                .map_err(|e| unreadable(js_text(e)))?;
+                .map_err(|e| unreadable(js_message(&e)))?;
             body = js_sys::Uint8Array::new(&buffer).to_vec();
         }
         (Some(stream), None) => {
@@ -232,6 +226,14 @@ async fn read_request(req: web_sys::Request) -> std::result::Result<HttpRequest,
         headers: headers.entries().collect(),
         body,
     })
+}
+
+/// What a JavaScript exception says: an `Error`'s message, or a thrown string.
+fn js_message(e: &wasm_bindgen::JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "an exception without a message".into())
 }
 
 /// The path and the query of a serialized URL (`scheme://host[:port]/path?query#fragment`):

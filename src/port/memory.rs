@@ -92,6 +92,11 @@ impl MemoryStore {
         users.push(user);
     }
 
+    /// Deletes an API (its client grants stay, as D1's would until cleaned up).
+    pub fn delete_api(&self, identifier: &str) {
+        self.apis.borrow_mut().retain(|a| a.identifier != identifier);
+    }
+
     /// Deletes a user.
     pub fn delete_user(&self, user_id: &str) {
         self.users.borrow_mut().retain(|u| u.user_id != user_id);

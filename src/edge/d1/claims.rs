@@ -71,32 +71,28 @@ impl TryFrom<HookRow> for StoredHook {
 
 impl ClaimsStore for D1Store {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
-        let rules = self
-            .session(Source::Replica)?
-            .prepare(
-                "SELECT rule_id, name, trigger, position, enabled, conditions, assignments, \
-                 allow_user_controlled FROM rules WHERE trigger = ?1 AND enabled = 1 \
-                 ORDER BY position, rule_id",
-            )
-            .bind(&[trigger.into()])
-            .map_err(backend)?;
-        let hooks = self
-            .session(Source::Replica)?
-            .prepare(
-                "SELECT hook_id, name, trigger, position, enabled, url, service, secret, \
-                 timeout_ms, on_failure FROM hooks WHERE trigger = ?1 AND enabled = 1 \
-                 ORDER BY position, hook_id",
-            )
-            .bind(&[trigger.into()])
-            .map_err(backend)?;
-        super::trip();
+        let args = [trigger.into()];
         let results = self
-            .session(Source::Replica)?
-            .batch(vec![rules, hooks])
-            .await
-            .map_err(backend)?;
-        let (Some(r), Some(h)) = (results.first(), results.get(1)) else {
-            return Err(StoreError::backend("d1", "batch returned too few results"));
+            .batch_on(
+                Source::Replica,
+                &[
+                    (
+                        "SELECT rule_id, name, trigger, position, enabled, conditions, \
+                         assignments, allow_user_controlled FROM rules \
+                         WHERE trigger = ?1 AND enabled = 1 ORDER BY position, rule_id",
+                        &args,
+                    ),
+                    (
+                        "SELECT hook_id, name, trigger, position, enabled, url, service, secret, \
+                         timeout_ms, on_failure FROM hooks WHERE trigger = ?1 AND enabled = 1 \
+                         ORDER BY position, hook_id",
+                        &args,
+                    ),
+                ],
+            )
+            .await?;
+        let [r, h] = results.as_slice() else {
+            return Err(backend("batch returned too few results"));
         };
         let rules = r
             .results::<RuleRow>()

@@ -1,6 +1,6 @@
 //! Signing keys.
 
-use super::codec::{backend, int, num};
+use super::codec::{int, num};
 use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
@@ -73,15 +73,7 @@ impl KeyStore for D1Store {
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status IN ('active', 'retired') \
              ORDER BY created_at DESC"
         );
-        super::trip();
-        let rows: Vec<KeyRow> = self
-            .session(Source::Replica)?
-            .prepare(sql)
-            .all()
-            .await
-            .map_err(backend)?
-            .results()
-            .map_err(backend)?;
+        let rows: Vec<KeyRow> = self.all_on(Source::Replica, &sql, &[]).await?;
         Ok(rows.into_iter().map(StoredKey::from).collect())
     }
 }

@@ -20,13 +20,13 @@ use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1SessionConstraint};
+use worker::{D1Database, D1DatabaseSession, D1Result, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
 pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
 
 /// Counts one D1 round trip.
-pub(super) fn trip() {
+fn trip() {
     ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -94,20 +94,14 @@ impl D1Store {
             .unwrap_or(0))
     }
 
-    /// Runs statements as one batch (one transaction: all or none) and returns how many rows
-    /// each changed.
+    /// Runs statements on the primary as one batch (one transaction: all or none) and returns
+    /// how many rows each changed.
     pub(super) async fn batch(
         &self,
         statements: &[(&str, &[JsValue])],
     ) -> Result<Vec<usize>, StoreError> {
-        trip();
-        let db = self.session(Source::Primary)?;
-        let prepared = statements
-            .iter()
-            .map(|(sql, args)| db.prepare(*sql).bind(args).map_err(backend))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = db.batch(prepared).await.map_err(backend)?;
-        results
+        self.batch_on(Source::Primary, statements)
+            .await?
             .iter()
             .map(|r| {
                 Ok(r.meta()
@@ -116,6 +110,45 @@ impl D1Store {
                     .unwrap_or(0))
             })
             .collect()
+    }
+
+    /// Runs statements on `source` as one batch (one round trip, one transaction) and returns
+    /// their results, one per statement.
+    pub(super) async fn batch_on(
+        &self,
+        source: Source,
+        statements: &[(&str, &[JsValue])],
+    ) -> Result<Vec<D1Result>, StoreError> {
+        trip();
+        let db = self.session(source)?;
+        let prepared = statements
+            .iter()
+            .map(|(sql, args)| db.prepare(*sql).bind(args).map_err(backend))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = db.batch(prepared).await.map_err(backend)?;
+        if results.len() != statements.len() {
+            return Err(backend("batch returned too few results"));
+        }
+        Ok(results)
+    }
+
+    /// Every row of a read on `source`.
+    pub(super) async fn all_on<T: DeserializeOwned>(
+        &self,
+        source: Source,
+        sql: &str,
+        args: &[JsValue],
+    ) -> Result<Vec<T>, StoreError> {
+        trip();
+        self.session(source)?
+            .prepare(sql)
+            .bind(args)
+            .map_err(backend)?
+            .all()
+            .await
+            .map_err(backend)?
+            .results()
+            .map_err(backend)
     }
 
     /// The first row of a read on the primary.

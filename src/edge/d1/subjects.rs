@@ -80,7 +80,7 @@ fn subject_statements(anchor: &str) -> [String; 4] {
 /// Decodes the four results of [`subject_statements`].
 fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
     let [user, org, roles, permissions] = results else {
-        return Err(StoreError::backend("d1", "batch returned too few results"));
+        return Err(backend("batch returned too few results"));
     };
     let user = match user
         .results::<UserRow>()
@@ -117,19 +117,15 @@ fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
 }
 
 impl D1Store {
-    /// Runs `statements`, each with `args`, as one batch.
+    /// Runs `statements`, each with the same `args`, as one batch on the primary: these reads
+    /// decide on users, tokens and codes, which must be current.
     async fn read_batch(
         &self,
         statements: &[&str],
         args: &[JsValue],
     ) -> Result<Vec<D1Result>, StoreError> {
-        super::trip();
-        let db = self.session(Source::Primary)?;
-        let prepared = statements
-            .iter()
-            .map(|sql| db.prepare(*sql).bind(args).map_err(backend))
-            .collect::<Result<Vec<_>, _>>()?;
-        db.batch(prepared).await.map_err(backend)
+        let statements: Vec<(&str, &[JsValue])> = statements.iter().map(|s| (*s, args)).collect();
+        self.batch_on(Source::Primary, &statements).await
     }
 
     /// A record (the batch's first statement, by `?1`) and the subject of its anchor.
@@ -144,7 +140,7 @@ impl D1Store {
             .read_batch(&[record_sql, &u, &o, &r, &p], &[hash.into()])
             .await?;
         let Some((first, rest)) = results.split_first() else {
-            return Err(StoreError::backend("d1", "batch returned no results"));
+            return Err(backend("batch returned no results"));
         };
         match first.results::<Row>().map_err(backend)?.into_iter().next() {
             Some(row) => Ok(Some((row, subject(rest)?))),

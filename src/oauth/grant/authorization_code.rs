@@ -4,7 +4,7 @@
 
 use super::checked::{Checked, Commit};
 use super::password::user_issuance;
-use super::require_allowed;
+use super::{granted_api, require_allowed};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{GrantType, Issuance, Scope};
 use crate::oauth::client_auth::AuthenticatedClient;
@@ -12,8 +12,7 @@ use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::port::{
-    ClientStore, CodeStore, HasClients, HasCodes, HasRefresh, HasSubjects, RefreshStore,
-    SubjectStore,
+    CodeStore, HasClients, HasCodes, HasRefresh, HasSubjects, RefreshStore, SubjectStore,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -82,13 +81,7 @@ where
             ))
         }
     };
-    let api =
-        match &code.audience {
-            Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
-                OAuthError::invalid_grant("the API of this code no longer exists")
-            })?),
-            None => None,
-        };
+    let api = granted_api(ports.clients(), code.audience.as_deref(), "code").await?;
     let requested = Scope::parse(&code.scope)?;
     let issuance = user_issuance(
         facts,

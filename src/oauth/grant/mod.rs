@@ -74,6 +74,22 @@ pub fn organization_of(
     Ok(Some(org))
 }
 
+/// The API a stored grant was made for (a refresh token's family, a code), read again:
+/// `invalid_grant` naming `what` when it no longer exists.
+pub async fn granted_api(
+    clients: &impl crate::port::ClientStore,
+    audience: Option<&str>,
+    what: &str,
+) -> Result<Option<Api>, OAuthError> {
+    let Some(audience) = audience else {
+        return Ok(None);
+    };
+    let api = clients.api(audience).await?.ok_or_else(|| {
+        OAuthError::invalid_grant(format!("the API of this {what} no longer exists"))
+    })?;
+    Ok(Some(api))
+}
+
 /// Which parameter named the API; it decides the error vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {

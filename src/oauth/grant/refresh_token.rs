@@ -4,7 +4,7 @@
 
 use super::checked::{Checked, Commit};
 use super::password::user_scope;
-use super::{organization_of, require_allowed};
+use super::{granted_api, organization_of, require_allowed};
 use crate::error::OAuthError;
 use crate::model::scope::Scope;
 use crate::model::GrantType;
@@ -14,7 +14,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::token::refresh::hash_refresh_token;
-use crate::port::{ClientStore, HasClients, HasRefresh, HasSubjects, RefreshStore, SubjectStore};
+use crate::port::{HasClients, HasRefresh, HasSubjects, RefreshStore, SubjectStore};
 
 /// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
 /// profile and metadata, the API). The token is consumed by the commit, after the pipeline
@@ -85,13 +85,7 @@ where
             return Err(e);
         }
     };
-    let api =
-        match &record.audience {
-            Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
-                OAuthError::invalid_grant("the API of this grant no longer exists")
-            })?),
-            None => None,
-        };
+    let api = granted_api(ports.clients(), record.audience.as_deref(), "grant").await?;
 
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
