@@ -94,7 +94,9 @@ impl MemoryStore {
 
     /// Deletes an API (its client grants stay, as D1's would until cleaned up).
     pub fn delete_api(&self, identifier: &str) {
-        self.apis.borrow_mut().retain(|a| a.identifier != identifier);
+        self.apis
+            .borrow_mut()
+            .retain(|a| a.identifier != identifier);
     }
 
     /// Deletes a user.
