@@ -20,7 +20,7 @@ fn the_memory_store_keeps_every_port_contract() {
         now: 1_800_000_000,
     };
     let outcomes = pollster::block_on(run(&store, &fx));
-    assert_eq!(outcomes.len(), 8);
+    assert_eq!(outcomes.len(), 12);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

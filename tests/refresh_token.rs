@@ -244,7 +244,7 @@ fn a_blocked_or_deleted_user_cannot_refresh() {
 
     let t = Tenant::new();
     let first = login(&t);
-    t.store.delete_user(USER_ID);
+    t.store.drop_user(USER_ID);
     assert_eq!(
         t.refresh(&rt(&first), "").json_body()["error"],
         "invalid_grant"

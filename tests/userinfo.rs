@@ -137,7 +137,7 @@ fn expired_tokens_and_removed_users_are_invalid_token() {
 
     let t = Tenant::new();
     let token = user_token(&t, "openid");
-    t.store.delete_user(USER_ID);
+    t.store.drop_user(USER_ID);
     let (status, _) = error_of(&t.userinfo("GET", &[("authorization", &bearer(&token))], ""));
     assert_eq!(status, 401);
 }

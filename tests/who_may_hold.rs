@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use edge_issuer::admin::ROUTES;
+use edge_issuer::admin::{Op, Route, ROUTES};
 use edge_issuer::model::scope::Scope;
 use edge_issuer::model::GrantType;
 use edge_issuer::model::{Issuance, RefreshPlan};
@@ -35,8 +35,12 @@ fn call(t: &Tenant, method: &str, path: &str, token: Option<&str>, body: &str) -
     })
 }
 
-fn route_path((_, path, _): (&str, &str, &str)) -> String {
-    path.replace("{id}", "rul_probe")
+fn route_path(route: &Route) -> String {
+    route.path.replace("{id}", "rul_probe")
+}
+
+fn explain_route() -> &'static Route {
+    ROUTES.iter().find(|r| r.op == Op::ExplainClaims).unwrap()
 }
 
 #[test]
@@ -57,7 +61,7 @@ fn a_user_gets_only_self_service_scopes_on_the_management_api() {
         assert_eq!(body["scope"], "openid read:current_user", "rbac {rbac}");
         let token = body["access_token"].as_str().unwrap();
         for route in ROUTES {
-            let resp = call(&t, route.0, &route_path(route), Some(token), "{}");
+            let resp = call(&t, route.method, &route_path(route), Some(token), "{}");
             assert_eq!(resp.status, 403, "{route:?}");
         }
     }
@@ -75,7 +79,7 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
         .unwrap()
         .unwrap();
     // A user token claiming every management scope, signed by the issuer itself.
-    let all = ROUTES.map(|r| r.2).join(" ");
+    let all = ROUTES.iter().map(|r| r.scope).collect::<Vec<_>>().join(" ");
     let token = t.mint(&Issuance {
         refresh: RefreshPlan::None,
         ..Issuance::for_user(
@@ -94,7 +98,7 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
     for route in ROUTES {
         let resp = call(
             &t,
-            route.0,
+            route.method,
             &route_path(route),
             Some(&token),
             r#"{"client_id":"demo-m2m"}"#,
@@ -118,11 +122,11 @@ fn every_management_route_refuses_a_user_token_whatever_its_scopes() {
     ));
     assert!(rules.unwrap().0.is_empty());
     // The same routes with a machine token that has the scope: past authorization.
-    let machine = admin_token(&t, &ROUTES.map(|r| r.2));
+    let machine = admin_token(&t, &ROUTES.iter().map(|r| r.scope).collect::<Vec<_>>());
     let resp = call(
         &t,
         "POST",
-        ROUTES[1].1,
+        explain_route().path,
         Some(&machine),
         r#"{"client_id":"demo-m2m"}"#,
     );
@@ -172,8 +176,8 @@ fn with_rbac_on_a_user_gets_only_permitted_scopes() {
 fn management_refusals_carry_bearer_challenges() {
     let t = Tenant::new();
     with_management_api(&t, false);
-    let (method, _, scope) = ROUTES[0];
-    let path = route_path(ROUTES[0]);
+    let (method, scope) = (ROUTES[0].method, ROUTES[0].scope);
+    let path = route_path(&ROUTES[0]);
     // No token: a challenge without an error code (RFC 6750 §3.1).
     let none = call(&t, method, &path, None, "{}");
     assert_eq!(none.status, 401);
@@ -267,8 +271,16 @@ fn payload_errors_speak_json_not_rust() {
 fn the_route_list_names_real_routes() {
     let t = Tenant::new();
     for route in ROUTES {
-        let resp = call(&t, route.0, &route_path(route), None, "{}");
+        let resp = call(&t, route.method, &route_path(route), None, "{}");
         assert_eq!(resp.status, 401, "{route:?} is served and asks for a token");
     }
-    assert_eq!(call(&t, "GET", "/api/v2/users", None, "").status, 404);
+    // An unknown path is 404, a known one with another method 405 with Allow, both in
+    // Auth0's shape and before any token is asked for.
+    let unknown = call(&t, "GET", "/api/v2/nothing-here", None, "");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json_body()["statusCode"], 404);
+    let wrong = call(&t, "PUT", "/api/v2/users", None, "");
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("GET, POST"));
+    assert_eq!(wrong.json_body()["error"], "Method Not Allowed");
 }

@@ -1,7 +1,9 @@
 //! Who may call the management API: a bearer access token of this issuer, for the management
-//! audience, issued to a machine client, with the route's scope.
+//! audience, with the route's scope: a machine client's (client_credentials) for the tenant,
+//! or a user's for their own profile on the self-service routes.
 
 use super::error::{error_body, from_oauth, Reply};
+use super::routes::Route;
 use super::Request;
 use crate::model::GrantType;
 use crate::oauth::bearer::bearer_challenge;
@@ -10,6 +12,15 @@ use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 use serde_json::{json, Value};
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A machine client, acting on the whole tenant.
+    Machine { client_id: String },
+    /// A user, acting on their own profile only (self-service).
+    User { user_id: String },
+}
 
 /// A refusal of the bearer token, in Auth0's shape with an RFC 6750 §3 challenge: no error
 /// code when no token was sent (§3.1), else `invalid_token` (401) or `insufficient_scope`
@@ -30,18 +41,18 @@ pub(crate) fn refuse<P: Stores, C: Crypto>(
     if let Some(code) = code {
         body["errorCode"] = json!(code);
     }
-    Reply::json(status, &body).with_challenge(challenge)
+    Reply::json(status, &body).with_header("www-authenticate", challenge)
 }
 
-/// Checks the bearer token: ours, for the management audience, issued to a machine client
-/// (client_credentials), with `scope`. A user-delegated token is refused with 403 whatever
-/// scopes it carries: these routes act on the whole tenant, and a user may act only on
-/// their own profile (the self-service routes, which say so themselves).
+/// Checks the bearer token against `route`: ours, for the management audience, and either a
+/// machine client's (client_credentials) with `route.scope`, or, on a self-service route, a
+/// user's with `route.self_scope` whose `sub` is the user the path names (`id`).
 pub(crate) async fn authorize<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &Request<'_>,
-    scope: &str,
-) -> Result<(), Reply> {
+    route: &Route,
+    id: Option<&str>,
+) -> Result<Caller, Reply> {
     let token = req
         .authorization
         .and_then(|v| v.trim().split_once(' '))
@@ -64,26 +75,39 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
             refuse(issuer, 401, Some("invalid_token"), why, None)
         }
     })?;
-    let gty = claims.get("gty").and_then(Value::as_str);
-    if gty != Some(GrantType::ClientCredentials.gty()) {
-        return Err(refuse(
+    let str_claim = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("");
+    let granted = str_claim("scope");
+    let holds = |scope: &str| granted.split(' ').any(|s| s == scope);
+    let insufficient = |message: &str| {
+        Err(refuse(
             issuer,
             403,
             Some("insufficient_scope"),
+            message,
+            Some(route.scope),
+        ))
+    };
+    if str_claim("gty") == GrantType::ClientCredentials.gty() {
+        if !holds(route.scope) {
+            return insufficient(&format!("Insufficient scope, expected: {}", route.scope));
+        }
+        return Ok(Caller::Machine {
+            client_id: str_claim("client_id").to_string(),
+        });
+    }
+    let sub = str_claim("sub");
+    match route.self_scope {
+        Some(own) if holds(own) && !sub.is_empty() && id == Some(sub) => Ok(Caller::User {
+            user_id: sub.to_string(),
+        }),
+        Some(own) => insufficient(&format!(
+            "Insufficient scope, expected any of: {},{own}. A machine client (client_credentials) \
+             needs {}; a user's token may only act on its own user, with {own}",
+            route.scope, route.scope
+        )),
+        None => insufficient(
             "This endpoint needs a token issued to a machine client (client_credentials); \
              a user's token may only call the self-service endpoints",
-            Some(scope),
-        ));
+        ),
     }
-    let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
-    if !granted.split(' ').any(|s| s == scope) {
-        return Err(refuse(
-            issuer,
-            403,
-            Some("insufficient_scope"),
-            &format!("Insufficient scope, expected: {scope}"),
-            Some(scope),
-        ));
-    }
-    Ok(())
 }

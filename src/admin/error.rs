@@ -1,16 +1,16 @@
 //! Auth0's error shape, and the reply every management route gives.
 
-use crate::error::OAuthError;
+use crate::error::{OAuthError, StoreError};
 use crate::oauth::params::json_error_words;
 use serde_json::{json, Value};
 
-/// What a management route answers: a status, a JSON body and, on a refused token, the RFC
-/// 6750 challenge for `WWW-Authenticate`.
+/// What a management route answers: a status, a JSON body (none for 204) and headers
+/// (`WWW-Authenticate` on a refused token, `Allow` on 405, `Retry-After` on 429).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     pub status: u16,
     pub body: Value,
-    pub challenge: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -19,36 +19,100 @@ impl Reply {
         Self {
             status,
             body: body.clone(),
-            challenge: None,
+            headers: Vec::new(),
         }
     }
 
-    /// Adds the `WWW-Authenticate` challenge.
-    pub fn with_challenge(mut self, challenge: String) -> Self {
-        self.challenge = Some(challenge);
+    /// 204, no body.
+    pub fn no_content() -> Self {
+        Self::json(204, &Value::Null)
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
         self
+    }
+
+    /// The value of a header this reply carries.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
-/// Auth0's error body: `{"statusCode", "error", "message"}`.
+/// Auth0's error body: `{"statusCode", "error", "message"}`, plus `errorCode` when given.
 pub(crate) fn error_body(status: u16, message: &str) -> Value {
     let name = match status {
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
         _ => "Internal Server Error",
     };
     json!({ "statusCode": status, "error": name, "message": message })
 }
 
+/// An error reply in Auth0's shape.
 pub(crate) fn error(status: u16, message: &str) -> Reply {
     Reply::json(status, &error_body(status, message))
+}
+
+/// An error reply with Auth0's `errorCode`.
+pub(crate) fn error_code(status: u16, code: &str, message: &str) -> Reply {
+    let mut body = error_body(status, message);
+    body["errorCode"] = json!(code);
+    Reply::json(status, &body)
+}
+
+/// A refused payload (Auth0's `invalid_body`).
+pub(crate) fn invalid(message: &str) -> Reply {
+    error_code(
+        400,
+        "invalid_body",
+        &format!("Payload validation error: {message}"),
+    )
+}
+
+/// A refused query string (Auth0's `invalid_query_string`).
+pub(crate) fn invalid_query(message: &str) -> Reply {
+    error_code(
+        400,
+        "invalid_query_string",
+        &format!("Query validation error: {message}"),
+    )
+}
+
+/// 404 for a resource of `kind` (`user`, `role`, …) that does not exist.
+pub(crate) fn not_found(kind: &str) -> Reply {
+    error_code(
+        404,
+        "inexistent_entity",
+        &format!("The {kind} does not exist."),
+    )
 }
 
 pub(crate) fn from_oauth(e: &OAuthError) -> Reply {
     let status = if e.http_status() >= 500 { 500 } else { 400 };
     error(status, e.description.as_deref().unwrap_or(e.code.as_str()))
+}
+
+/// A storage failure: a unique value taken is 409 (`conflict_message` says which); anything
+/// else is a 500 whose detail only the log sees.
+pub(crate) fn from_store(e: StoreError, conflict_message: &str, log: &dyn Fn(&str)) -> Reply {
+    match e {
+        StoreError::Conflict(_) => error_code(409, "conflict", conflict_message),
+        other => {
+            log(&format!("store: {other}"));
+            error(500, "Internal error")
+        }
+    }
 }
 
 /// Reads a JSON body into `T`, or says what is wrong in the API's own terms: the field, and
@@ -59,11 +123,10 @@ pub(crate) fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, 
         let path = e.path().to_string();
         let inner = e.into_inner();
         let what = json_error_words(&inner);
-        let message = if path == "." || path == "?" || inner.is_syntax() || inner.is_eof() {
-            format!("Payload validation error: {what}")
+        if path == "." || path == "?" || inner.is_syntax() || inner.is_eof() {
+            invalid(&what)
         } else {
-            format!("Payload validation error at {path}: {what}")
-        };
-        error(400, &message)
+            invalid(&format!("at {path}: {what}"))
+        }
     })
 }

@@ -1,9 +1,8 @@
 //! `POST /api/v2/claims/explain`: the claims pipeline as a dry run, by the grants' own
 //! `check` steps and the same pipeline; nothing is signed or stored.
 
-use super::auth::authorize;
 use super::error::{error, from_oauth, payload, Reply};
-use super::Request;
+use super::routes::Call;
 use crate::error::OAuthError;
 use crate::model::{merge_custom, GrantType, Issuance, Scope};
 use crate::oauth::claims::pipeline::enrich;
@@ -38,11 +37,9 @@ struct ExplainRequest {
 }
 
 /// `POST /api/v2/claims/explain`.
-pub async fn explain<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Request<'_>) -> Reply {
-    if let Err(resp) = authorize(issuer, req, "read:claims").await {
-        return resp;
-    }
-    let body: ExplainRequest = match payload(req.body) {
+pub async fn explain<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let issuer = call.issuer;
+    let body: ExplainRequest = match payload(call.req.body) {
         Ok(b) => b,
         Err(resp) => return resp,
     };

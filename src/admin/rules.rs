@@ -1,25 +1,17 @@
 //! Rules: `PUT /api/v2/rules/{id}`.
 
-use super::auth::authorize;
 use super::error::{error, from_oauth, payload, Reply};
-use super::{Request, RULES};
+use super::routes::Call;
 use crate::error::OAuthError;
 use crate::model::Rule;
-use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::{ClaimsStore, Stores};
 use serde_json::json;
 
 /// `PUT /api/v2/rules/{id}`.
-pub async fn put_rule<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Request<'_>) -> Reply {
-    if let Err(resp) = authorize(issuer, req, "update:rules").await {
-        return resp;
-    }
-    let rule_id = req.path.trim_start_matches(RULES);
-    if rule_id.is_empty() || rule_id.contains('/') {
-        return error(404, "Not Found");
-    }
-    let mut rule: Rule = match payload(req.body) {
+pub async fn put_rule<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let (issuer, rule_id) = (call.issuer, call.id());
+    let mut rule: Rule = match payload(call.req.body) {
         Ok(r) => r,
         Err(resp) => return resp,
     };

@@ -52,6 +52,9 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
         .ok_or_else(|| OAuthError::server("ISSUER var is not set"))
         .and_then(|v| Config::new(&v))?;
     config.signup = var("SIGNUP").as_deref() != Some("off");
+    if let Some(n) = var("SELF_SERVICE_WRITES_PER_MINUTE").and_then(|v| v.trim().parse().ok()) {
+        config.self_service_writes_per_minute = n;
+    }
     let kek = match env.secret("KEY_ENCRYPTION_KEY") {
         Ok(s) => Kek::from_base64(&s.to_string())
             .map_err(|e| log(&e.to_string()))

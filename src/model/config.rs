@@ -40,6 +40,9 @@ pub struct Config {
     /// Whether the hosted login page offers sign-up into the default connection (on unless
     /// the `SIGNUP` var is `off`).
     pub signup: bool,
+    /// Self-service writes a user may make to their own profile per minute (the
+    /// `SELF_SERVICE_WRITES_PER_MINUTE` var, default 10); more answer 429.
+    pub self_service_writes_per_minute: u32,
 }
 
 impl Config {
@@ -58,6 +61,7 @@ impl Config {
             password_iterations: DEFAULT_ITERATIONS,
             lockout: LockoutPolicy::default(),
             signup: true,
+            self_service_writes_per_minute: 10,
         })
     }
 

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod client;
 pub mod code;
 pub mod config;
+pub mod directory;
 pub mod grant_type;
 pub mod hook;
 pub mod issuance;
@@ -25,6 +26,10 @@ pub use claims::{
 pub use client::{Api, ApiGrant, Client, ClientGrant};
 pub use code::AuthorizationCode;
 pub use config::Config;
+pub use directory::{
+    merge_metadata, Listed, Paging, UserChanges, UserFilter, UserQuery, UserSort,
+    MAX_METADATA_BYTES,
+};
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
 pub use issuance::{Issuance, RefreshPlan};

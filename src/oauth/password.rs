@@ -90,6 +90,57 @@ pub async fn verify_dummy<C: Crypto>(
     Ok(())
 }
 
+/// The stored form of a password hash brought from another system (Auth0's
+/// `custom_password_hash`): `bcrypt` (`$2a$`, `$2b$`, `$2y$`, kept as is, upgraded at the
+/// first login) or `pbkdf2` with SHA-256 in PHC form (`$pbkdf2-sha256$i=<n>[,l=32]$<salt>$<hash>`,
+/// standard base64 without padding), stored in the native form. The reason when refused.
+pub fn imported_hash(algorithm: &str, value: &str) -> Result<String, String> {
+    match algorithm {
+        "bcrypt" => {
+            let well_formed = ["$2a$", "$2b$", "$2y$"]
+                .iter()
+                .any(|p| value.starts_with(p))
+                && value.len() == 60
+                && value.is_ascii()
+                && value[4..6]
+                    .parse::<u32>()
+                    .is_ok_and(|cost| (4..=31).contains(&cost))
+                && &value[6..7] == "$";
+            if !well_formed {
+                return Err("not a bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters)".into());
+            }
+            Ok(value.to_string())
+        }
+        "pbkdf2" => {
+            let rest = value
+                .strip_prefix("$pbkdf2-sha256$")
+                .ok_or("only PBKDF2 with SHA-256 is supported ($pbkdf2-sha256$…)")?;
+            let (params, hashes) = rest.split_once('$').ok_or("missing salt and hash")?;
+            let mut iterations = None;
+            for param in params.split(',') {
+                match param.split_once('=') {
+                    Some(("i", n)) => iterations = n.parse::<u32>().ok(),
+                    Some(("l", "32")) => {}
+                    _ => {
+                        return Err(format!(
+                            "unsupported PBKDF2 parameter {param} (l must be 32)"
+                        ))
+                    }
+                }
+            }
+            let iterations = iterations.ok_or("missing i=<iterations>")?;
+            if !(1..=DEFAULT_ITERATIONS).contains(&iterations) {
+                return Err(format!("PBKDF2 iterations must be 1 to {DEFAULT_ITERATIONS}, the most the Worker's WebCrypto computes"));
+            }
+            let native = format!("{PREFIX}{iterations}${hashes}");
+            parse_pbkdf2(&native)
+                .ok_or("salt and hash must be base64 without padding, the hash 32 bytes")?;
+            Ok(native)
+        }
+        other => Err(format!("unsupported algorithm {other} (bcrypt or pbkdf2)")),
+    }
+}
+
 fn parse_pbkdf2(stored: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
     let rest = stored.strip_prefix(PREFIX)?;
     let mut parts = rest.split('$');
@@ -173,6 +224,35 @@ mod tests {
         ] {
             let v = block_on(verify(&NativeCrypto, "pw", stored, FAST)).unwrap();
             assert_eq!(v, Verdict::Wrong, "{stored}");
+        }
+    }
+
+    #[test]
+    fn imported_hashes_are_stored_in_a_form_that_verifies() {
+        let b = bcrypt::hash("hunter2", 4).unwrap();
+        let stored = imported_hash("bcrypt", &b).unwrap();
+        let v = block_on(verify(&NativeCrypto, "hunter2", &stored, FAST)).unwrap();
+        assert_eq!(v, Verdict::RightRehash);
+        // RFC 7914's vector again, in Auth0's PHC form with the length parameter.
+        let dk = hex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc");
+        let phc = format!(
+            "$pbkdf2-sha256$i=1,l=32${}${}",
+            STANDARD_NO_PAD.encode("salt"),
+            STANDARD_NO_PAD.encode(dk)
+        );
+        let stored = imported_hash("pbkdf2", &phc).unwrap();
+        let v = block_on(verify(&NativeCrypto, "passwd", &stored, 1)).unwrap();
+        assert_eq!(v, Verdict::Right);
+        for (alg, bad) in [
+            ("bcrypt", "$2b$10$short"),
+            ("bcrypt", "$pbkdf2-sha256$i=1$a$b"),
+            ("pbkdf2", "$pbkdf2-sha512$i=1$c2FsdA$aGFzaA"),
+            ("pbkdf2", "$pbkdf2-sha256$i=1,l=64$c2FsdA$aGFzaA"),
+            ("pbkdf2", "$pbkdf2-sha256$i=1$c2FsdA$aGFzaA"),
+            ("pbkdf2", "$pbkdf2-sha256$i=999999999$c2FsdA$aGFzaA"),
+            ("md5", "x"),
+        ] {
+            assert!(imported_hash(alg, bad).is_err(), "{alg} {bad}");
         }
     }
 

@@ -17,14 +17,23 @@ pub const MAX_PASSWORD_BYTES: usize = 128;
 pub fn refuse(email: Option<&str>, password: Option<&str>) -> Option<&'static str> {
     let email = email.map(str::trim).unwrap_or("");
     let password = password.unwrap_or("");
-    let well_formed = email.len() <= 254
+    if !valid_email(email) {
+        return Some("Enter a valid email address.");
+    }
+    weak_password(email, password)
+}
+
+/// Whether `email` is an address: one `@`, a local part, a dotted domain, no spaces.
+pub fn valid_email(email: &str) -> bool {
+    email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(email.split_once('@'), Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                && !domain.starts_with('.') && !domain.ends_with('.'));
-    if !well_formed {
-        return Some("Enter a valid email address.");
-    }
+                && !domain.starts_with('.') && !domain.ends_with('.'))
+}
+
+/// Why a password is refused for the user with `email`, if it is.
+pub fn weak_password(email: &str, password: &str) -> Option<&'static str> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Some("Use a password of at least 8 characters.");
     }
@@ -46,11 +55,8 @@ pub async fn new_user<C: Crypto>(
     email: &str,
     password: &str,
 ) -> Result<User, OAuthError> {
-    let mut id = [0u8; 12];
-    random.fill(&mut id)?;
-    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
     Ok(User {
-        user_id: format!("auth0|{hex}"),
+        user_id: new_user_id(random)?,
         connection: config.default_connection.clone(),
         email: Some(email.trim().to_string()),
         email_verified: false,
@@ -63,6 +69,14 @@ pub async fn new_user<C: Crypto>(
         updated_at: now,
         ..User::default()
     })
+}
+
+/// A fresh user id of the database provider: `auth0|` and 24 hex digits (96 random bits).
+pub fn new_user_id(random: &dyn Random) -> Result<String, OAuthError> {
+    let mut id = [0u8; 12];
+    random.fill(&mut id)?;
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("auth0|{hex}"))
 }
 
 #[cfg(test)]

@@ -99,9 +99,45 @@ impl MemoryStore {
             .retain(|a| a.identifier != identifier);
     }
 
-    /// Deletes a user.
-    pub fn delete_user(&self, user_id: &str) {
-        self.users.borrow_mut().retain(|u| u.user_id != user_id);
+    /// Deletes a user with what is theirs, as D1's foreign keys cascade; reports whether
+    /// there was one.
+    pub fn drop_user(&self, user_id: &str) -> bool {
+        let mut users = self.users.borrow_mut();
+        let before = users.len();
+        users.retain(|u| u.user_id != user_id);
+        if users.len() == before {
+            return false;
+        }
+        self.user_roles
+            .borrow_mut()
+            .retain(|(u, _, _)| u != user_id);
+        self.members.borrow_mut().retain(|(_, u)| u != user_id);
+        self.sessions.borrow_mut().retain(|s| s.user_id != user_id);
+        self.codes.borrow_mut().retain(|c| c.user_id != user_id);
+        let mut refresh = self.refresh.borrow_mut();
+        let families: Vec<String> = refresh
+            .iter()
+            .filter(|r| r.user_id == user_id)
+            .map(|r| r.family_id.clone())
+            .collect();
+        refresh.retain(|r| r.user_id != user_id);
+        let mut stored = self.families.borrow_mut();
+        for f in families {
+            stored.remove(&f);
+        }
+        true
+    }
+
+    /// Whether another user than `user_id` of `connection` has `email` (ASCII case ignored).
+    fn email_taken(&self, connection: &str, email: Option<&str>, user_id: &str) -> bool {
+        let Some(email) = email else { return false };
+        self.users.borrow().iter().any(|u| {
+            u.user_id != user_id
+                && u.connection == connection
+                && u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
     }
 
     /// Retires a key: it no longer signs and stays published (what rotation will do).
@@ -358,6 +394,101 @@ impl UserStore for MemoryStore {
             .iter()
             .find(|u| u.user_id == user_id)
             .cloned())
+    }
+
+    async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
+        let id_taken = self
+            .users
+            .borrow()
+            .iter()
+            .any(|u| u.user_id == user.user_id);
+        if id_taken || self.email_taken(&user.connection, user.email.as_deref(), "") {
+            return Err(StoreError::Conflict("the user already exists".into()));
+        }
+        self.users.borrow_mut().push(user.clone());
+        Ok(())
+    }
+
+    async fn update_user(
+        &self,
+        user_id: &str,
+        changes: &UserChanges,
+        now: u64,
+    ) -> Result<Option<User>, StoreError> {
+        let _trip = self.round_trip();
+        let Some(current) = self
+            .users
+            .borrow()
+            .iter()
+            .find(|u| u.user_id == user_id)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let changed = changes.apply(&current, now);
+        if changes.email.is_some()
+            && self.email_taken(&changed.connection, changed.email.as_deref(), user_id)
+        {
+            return Err(StoreError::Conflict("the email is taken".into()));
+        }
+        let too_big = |v: &serde_json::Value| directory::metadata_bytes(v) > MAX_METADATA_BYTES;
+        if too_big(&changed.user_metadata) || too_big(&changed.app_metadata) {
+            return Ok(None);
+        }
+        // In place: the list order (insertion order) does not move.
+        let mut users = self.users.borrow_mut();
+        if let Some(u) = users.iter_mut().find(|u| u.user_id == user_id) {
+            *u = changed.clone();
+        }
+        Ok(Some(changed))
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
+        Ok(self.drop_user(user_id))
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {
+        let _trip = self.round_trip();
+        let mut found: Vec<User> = self
+            .users
+            .borrow()
+            .iter()
+            .filter(|u| query.filters.iter().all(|f| f.matches(u)))
+            .cloned()
+            .collect();
+        if let Some((field, descending)) = query.sort {
+            // A stable sort: ties stay in insertion order, as D1's `rowid` tie-break keeps them.
+            found.sort_by(|a, b| {
+                let order = sort_key(a, field).cmp(&sort_key(b, field));
+                if descending {
+                    order.reverse()
+                } else {
+                    order
+                }
+            });
+        }
+        let total = found.len() as u64;
+        let items = found
+            .into_iter()
+            .skip(usize::try_from(query.paging.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.paging.limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Listed { items, total })
+    }
+}
+
+/// A user's value of a sort field, ordered as SQLite orders the column (NULL first).
+fn sort_key(u: &User, field: UserSort) -> (Option<String>, Option<u64>) {
+    match field {
+        UserSort::CreatedAt => (None, Some(u.created_at)),
+        UserSort::UpdatedAt => (None, Some(u.updated_at)),
+        UserSort::LastLogin => (None, u.last_login),
+        UserSort::LoginsCount => (None, Some(u.logins_count)),
+        UserSort::Email => (u.email.clone(), None),
+        UserSort::Name => (u.name.clone(), None),
+        UserSort::UserId => (Some(u.user_id.clone()), None),
     }
 }
 

@@ -2,16 +2,39 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::{LockoutPolicy, User};
+use crate::model::{Listed, LockoutPolicy, User, UserChanges, UserQuery};
 
 /// End users. Always read from the system of record, never a cache, so a changed role,
 /// metadata or block shows at the next token or userinfo request.
 pub trait UserStore {
     /// The user with this id.
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError>;
+    /// Stores a new user. An id already stored, or an email already used in the user's
+    /// connection (compared ignoring ASCII case), is [`StoreError::Conflict`] and stores
+    /// nothing.
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    /// Makes `changes` to the user in one atomic write, its metadata merged into what is
+    /// stored at that moment ([`crate::model::merge_metadata`]), so concurrent patches of
+    /// different properties both last; returns the user as changed, or `None` when there is
+    /// no such user, or when a merged metadata document would exceed
+    /// [`crate::model::MAX_METADATA_BYTES`] (nothing is then written). An email taken in the
+    /// connection is [`StoreError::Conflict`].
+    async fn update_user(
+        &self,
+        user_id: &str,
+        changes: &UserChanges,
+        now: u64,
+    ) -> Result<Option<User>, StoreError>;
+    /// Deletes the user with everything that is theirs (roles, memberships, sessions, codes,
+    /// refresh tokens); reports whether there was one.
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
+    /// One page of the users `query` selects, with how many it selects in all, read in one
+    /// round trip.
+    async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError>;
 }
 
-/// Password attempts per (user key, IP) (RFC 6749 §4.3.2).
+/// Password attempts per (user key, IP) (RFC 6749 §4.3.2), and the same counter for other
+/// per-user budgets (self-service writes).
 pub trait AttemptStore {
     /// Counts one password attempt of `(user_key, ip)` **before** the password is verified
     /// and returns the attempts in the current window, this one included. The caller may

@@ -49,9 +49,8 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
-        ("POST", admin::EXPLAIN) => reply(admin::explain(issuer, &management(req)).await),
-        ("PUT", p) if p.starts_with(admin::RULES) => {
-            reply(admin::put_rule(issuer, &management(req)).await)
+        (_, p) if p.starts_with(admin::PREFIX) => {
+            reply(admin::handle(issuer, &management(req)).await)
         }
         (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
         (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
@@ -67,18 +66,22 @@ fn management(req: &HttpRequest) -> admin::Request<'_> {
     admin::Request {
         method: &req.method,
         path: &req.path,
+        query: &req.query,
         authorization: req.header("authorization"),
         body: &req.body,
     }
 }
 
-/// A management reply over HTTP, its challenge in `WWW-Authenticate`.
+/// A management reply over HTTP, with its headers; 204 has no body.
 fn reply(reply: Reply) -> HttpResponse {
-    let response = HttpResponse::json(reply.status, &reply.body);
-    match &reply.challenge {
-        Some(challenge) => response.with_header("www-authenticate", challenge),
-        None => response,
-    }
+    let response = match reply.status {
+        204 => HttpResponse::empty(204),
+        status => HttpResponse::json(status, &reply.body),
+    };
+    reply
+        .headers
+        .iter()
+        .fold(response, |r, (name, value)| r.with_header(name, value))
 }
 
 fn method_not_allowed(allow: &str) -> HttpResponse {

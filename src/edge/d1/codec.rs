@@ -8,9 +8,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-/// A failure of D1 itself.
+/// A failure of D1 itself, or a write refused by a unique index or primary key, which is
+/// [`StoreError::Conflict`].
 pub fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::backend("d1", e)
+    let detail = e.to_string();
+    if detail.contains("UNIQUE constraint failed") {
+        return StoreError::Conflict(detail);
+    }
+    StoreError::backend("d1", detail)
 }
 
 /// An INTEGER column holding a time or a count.

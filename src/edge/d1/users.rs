@@ -1,9 +1,10 @@
 //! End users (schema in `migrations/0002_users_refresh.sql`).
 
-use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
+use super::codec::{backend, flag, flag_arg, int, json, json_arg, num, opt, opt_int};
 use super::D1Store;
+use super::Source;
 use crate::error::StoreError;
-use crate::model::User;
+use crate::model::{Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES};
 use crate::port::UserStore;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -85,4 +86,192 @@ impl UserStore for D1Store {
         let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
         row.map(User::try_from).transpose()
     }
+
+    async fn create_user(&self, u: &User) -> Result<(), StoreError> {
+        // The primary key and the unique index on (connection, lower(email)) refuse a taken
+        // id or email: a Conflict (codec::backend).
+        let sql = "INSERT INTO users (user_id, connection, email, email_verified, name, \
+            given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
+            password_hash, created_at, updated_at, logins_count) \
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0)";
+        let args = [
+            u.user_id.as_str().into(),
+            u.connection.as_str().into(),
+            opt(&u.email),
+            flag_arg(u.email_verified),
+            opt(&u.name),
+            opt(&u.given_name),
+            opt(&u.family_name),
+            opt(&u.nickname),
+            opt(&u.picture),
+            json_arg(&u.user_metadata)?,
+            json_arg(&u.app_metadata)?,
+            flag_arg(u.blocked),
+            opt(&u.password_hash),
+            num(u.created_at),
+        ];
+        self.run(sql, &args).await.map(|_| ())
+    }
+
+    async fn update_user(
+        &self,
+        user_id: &str,
+        changes: &UserChanges,
+        now: u64,
+    ) -> Result<Option<User>, StoreError> {
+        let (sets, guards, args) = update_clauses(user_id, changes, now)?;
+        let sql =
+            format!("UPDATE users SET {sets} WHERE user_id = ?1{guards} RETURNING {USER_COLUMNS}");
+        let row: Option<UserRow> = self.first(&sql, &args).await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        // Foreign keys cascade to roles, memberships, sessions, codes and refresh tokens.
+        let changed = self
+            .run("DELETE FROM users WHERE user_id = ?1", &[user_id.into()])
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {
+        let (conditions, mut args) = where_clause(&query.filters);
+        let order = match query.sort {
+            Some((field, desc)) => {
+                let dir = if desc { "DESC" } else { "ASC" };
+                format!("{} {dir}, rowid", field.column())
+            }
+            None => "rowid".into(),
+        };
+        let count = format!("SELECT count(*) AS total FROM users{conditions}");
+        let count_args = args.clone();
+        let n = args.len();
+        args.push(num(query.paging.limit));
+        args.push(num(query.paging.offset));
+        let page = format!(
+            "SELECT {USER_COLUMNS} FROM users{conditions} ORDER BY {order} \
+             LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        );
+        let results = self
+            .batch_on(Source::Primary, &[(&page, &args), (&count, &count_args)])
+            .await?;
+        let rows: Vec<UserRow> = results[0].results().map_err(backend)?;
+        let totals: Vec<Total> = results[1].results().map_err(backend)?;
+        Ok(Listed {
+            items: rows
+                .into_iter()
+                .map(User::try_from)
+                .collect::<Result<_, _>>()?,
+            total: totals.first().map_or(0, |t| int(t.total)),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Total {
+    total: f64,
+}
+
+/// The `SET` list, the guards the metadata size needs, and the arguments of an update.
+fn update_clauses(
+    user_id: &str,
+    c: &UserChanges,
+    now: u64,
+) -> Result<(String, String, Vec<JsValue>), StoreError> {
+    let mut args: Vec<JsValue> = vec![user_id.into(), num(now)];
+    let mut sets = vec!["updated_at = ?2".to_string()];
+    let mut guards = String::new();
+    let bind = |args: &mut Vec<JsValue>, value: JsValue| {
+        args.push(value);
+        args.len()
+    };
+    let texts = [
+        ("email", &c.email),
+        ("name", &c.name),
+        ("given_name", &c.given_name),
+        ("family_name", &c.family_name),
+        ("nickname", &c.nickname),
+        ("picture", &c.picture),
+    ];
+    for (column, change) in texts {
+        if let Some(value) = change {
+            let i = bind(&mut args, opt(value));
+            sets.push(format!("{column} = ?{i}"));
+        }
+    }
+    for (column, change) in [("email_verified", c.email_verified), ("blocked", c.blocked)] {
+        if let Some(value) = change {
+            let i = bind(&mut args, flag_arg(value));
+            sets.push(format!("{column} = ?{i}"));
+        }
+    }
+    if let Some(hash) = &c.password_hash {
+        let i = bind(&mut args, hash.as_str().into());
+        sets.push(format!("password_hash = ?{i}"));
+    }
+    for (column, patch) in [
+        ("user_metadata", &c.user_metadata),
+        ("app_metadata", &c.app_metadata),
+    ] {
+        let Some(patch) = patch else { continue };
+        // Every named property removed first, then the patch merged in: each top-level
+        // property is replaced whole, as model::merge_metadata does.
+        let removals: serde_json::Map<String, serde_json::Value> = patch
+            .keys()
+            .map(|k| (k.clone(), serde_json::Value::Null))
+            .collect();
+        let r = bind(&mut args, json_arg(&removals)?);
+        let p = bind(&mut args, json_arg(patch)?);
+        let merged = format!("json_patch(json_patch({column}, ?{r}), ?{p})");
+        guards.push_str(&format!(
+            " AND length(CAST({merged} AS BLOB)) <= {MAX_METADATA_BYTES}"
+        ));
+        sets.push(format!("{column} = {merged}"));
+    }
+    Ok((sets.join(", "), guards, args))
+}
+
+/// ` WHERE …` for the filters (empty for none), and its arguments from `?1`.
+fn where_clause(filters: &[UserFilter]) -> (String, Vec<JsValue>) {
+    let mut args: Vec<JsValue> = Vec::new();
+    let mut conditions = Vec::new();
+    for f in filters {
+        let mut bind = |value: JsValue| {
+            args.push(value);
+            args.len()
+        };
+        conditions.push(match f {
+            UserFilter::Email(v) => format!("lower(email) = lower(?{})", bind(v.as_str().into())),
+            UserFilter::UserId(v) => format!("user_id = ?{}", bind(v.as_str().into())),
+            UserFilter::Name(v) => format!("name = ?{}", bind(v.as_str().into())),
+            UserFilter::Connection(v) => format!("connection = ?{}", bind(v.as_str().into())),
+            UserFilter::Blocked(b) => format!("blocked = ?{}", bind(flag_arg(*b))),
+            UserFilter::EmailVerified(b) => format!("email_verified = ?{}", bind(flag_arg(*b))),
+            UserFilter::Metadata { app, path, value } => {
+                let column = if *app {
+                    "app_metadata"
+                } else {
+                    "user_metadata"
+                };
+                // Keys are limited to [A-Za-z0-9_-] by the query parser; quoted anyway.
+                let json_path: String = std::iter::once("$".to_string())
+                    .chain(path.iter().map(|k| format!(".\"{k}\"")))
+                    .collect();
+                let p = bind(json_path.as_str().into());
+                let v = bind(value.as_str().into());
+                let literal = crate::model::directory::scalar_literal(value);
+                let l = bind(opt(&literal));
+                format!(
+                    "((json_type({column}, ?{p}) = 'text' AND json_extract({column}, ?{p}) = ?{v}) \
+                     OR ({column} -> ?{p}) = ?{l})"
+                )
+            }
+        });
+    }
+    if conditions.is_empty() {
+        return (String::new(), args);
+    }
+    (format!(" WHERE {}", conditions.join(" AND ")), args)
 }

@@ -12,6 +12,8 @@ use crate::model::{
     AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
 };
 use futures_util::future::join_all;
+
+mod directory;
 use serde::Serialize;
 
 /// Rows the suite needs to exist already (foreign keys): a client and a user.
@@ -94,6 +96,22 @@ where
     record(
         "a subject read finds what the single reads find",
         subject_reads(store, fx).await,
+    );
+    record(
+        "a user id and an email are taken once",
+        directory::unique_users(store, fx).await,
+    );
+    record(
+        "concurrent metadata patches all last; an oversized one writes nothing",
+        directory::metadata_merges(store, fx).await,
+    );
+    record(
+        "user search filters, sorts and pages in insertion order",
+        directory::search_and_paging(store, fx).await,
+    );
+    record(
+        "deleting a user deletes their sessions",
+        directory::deletion(store, fx).await,
     );
     out
 }

@@ -1,0 +1,198 @@
+//! The management API's route table on one screen: method, path, the scope a machine client
+//! needs, the scope that lets a user act on their own profile instead, and what it does. A
+//! known path with another method is 405 with `Allow`; an unknown path is 404.
+
+use super::auth::{authorize, Caller};
+use super::error::{error_code, Reply};
+use super::{explain, rules, users, Request};
+use crate::oauth::issuer::Issuer;
+use crate::port::crypto::Crypto;
+use crate::port::Stores;
+use percent_encoding::percent_decode_str;
+
+/// What a route does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    ListUsers,
+    CreateUser,
+    GetUser,
+    UpdateUser,
+    DeleteUser,
+    UsersByEmail,
+    PutRule,
+    ExplainClaims,
+}
+
+/// One management route. `{id}` in the path stands for one segment, percent-decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The scope a machine client's token needs.
+    pub scope: &'static str,
+    /// The scope with which a user's own token may call the route for their own id.
+    pub self_scope: Option<&'static str>,
+    pub op: Op,
+}
+
+const fn route(method: &'static str, path: &'static str, scope: &'static str, op: Op) -> Route {
+    Route {
+        method,
+        path,
+        scope,
+        self_scope: None,
+        op,
+    }
+}
+
+/// Every management route.
+pub const ROUTES: &[Route] = &[
+    route("GET", "/api/v2/users", "read:users", Op::ListUsers),
+    route("POST", "/api/v2/users", "create:users", Op::CreateUser),
+    Route {
+        self_scope: Some("read:current_user"),
+        ..route("GET", "/api/v2/users/{id}", "read:users", Op::GetUser)
+    },
+    Route {
+        self_scope: Some("update:current_user_metadata"),
+        ..route(
+            "PATCH",
+            "/api/v2/users/{id}",
+            "update:users",
+            Op::UpdateUser,
+        )
+    },
+    route(
+        "DELETE",
+        "/api/v2/users/{id}",
+        "delete:users",
+        Op::DeleteUser,
+    ),
+    route(
+        "GET",
+        "/api/v2/users-by-email",
+        "read:users",
+        Op::UsersByEmail,
+    ),
+    route("PUT", "/api/v2/rules/{id}", "update:rules", Op::PutRule),
+    route(
+        "POST",
+        "/api/v2/claims/explain",
+        "read:claims",
+        Op::ExplainClaims,
+    ),
+];
+
+/// The path parameters of `path` if it has the shape of `pattern`.
+fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let mut params = Vec::new();
+    let (mut p, mut s) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), s.next()) {
+            (None, None) => return Some(params),
+            (Some("{id}"), Some(seg)) if !seg.is_empty() => {
+                params.push(percent_decode_str(seg).decode_utf8().ok()?.into_owned());
+            }
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Answers a request under `/api/v2/`.
+pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Request<'_>) -> Reply {
+    let path = req
+        .path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(req.path);
+    let mut allowed: Vec<&str> = Vec::new();
+    let mut found = None;
+    for r in ROUTES {
+        if let Some(params) = matches(r.path, path) {
+            if r.method == req.method {
+                found = Some((r, params));
+                break;
+            }
+            allowed.push(r.method);
+        }
+    }
+    let Some((route, params)) = found else {
+        if allowed.is_empty() {
+            return error_code(404, "not_found", "Not Found");
+        }
+        let allow = allowed.join(", ");
+        return error_code(
+            405,
+            "method_not_allowed",
+            &format!("Method not allowed; use {allow}"),
+        )
+        .with_header("allow", allow);
+    };
+    let id = params.first().map(String::as_str);
+    let caller = match authorize(issuer, req, route, id).await {
+        Ok(c) => c,
+        Err(reply) => return reply,
+    };
+    let call = Call {
+        issuer,
+        req,
+        caller,
+        params,
+    };
+    match route.op {
+        Op::ListUsers => users::list(&call).await,
+        Op::CreateUser => users::create(&call).await,
+        Op::GetUser => users::get(&call).await,
+        Op::UpdateUser => users::update(&call).await,
+        Op::DeleteUser => users::delete(&call).await,
+        Op::UsersByEmail => users::by_email(&call).await,
+        Op::PutRule => rules::put_rule(&call).await,
+        Op::ExplainClaims => explain::explain(&call).await,
+    }
+}
+
+/// One authorized call: what every route handler takes.
+pub struct Call<'c, 'a, P, C> {
+    pub issuer: &'c Issuer<'a, P, C>,
+    pub req: &'c Request<'c>,
+    pub caller: Caller,
+    /// The path's `{id}`s, decoded, in order.
+    pub params: Vec<String>,
+}
+
+impl<P, C> Call<'_, '_, P, C> {
+    /// The first path parameter.
+    pub fn id(&self) -> &str {
+        self.params.first().map_or("", String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_segments_and_decode_ids() {
+        assert_eq!(matches("/api/v2/users", "/api/v2/users"), Some(vec![]));
+        assert_eq!(
+            matches("/api/v2/users/{id}", "/api/v2/users/auth0%7Cabc"),
+            Some(vec!["auth0|abc".to_string()])
+        );
+        assert_eq!(matches("/api/v2/users/{id}", "/api/v2/users/"), None);
+        assert_eq!(matches("/api/v2/users/{id}", "/api/v2/users/a/b"), None);
+        assert_eq!(matches("/api/v2/users", "/api/v2/users-by-email"), None);
+        assert_eq!(matches("/api/v2/users/{id}", "/api/v2/users/%FF"), None);
+    }
+
+    #[test]
+    fn every_route_is_unique_and_scoped() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(a.path.starts_with("/api/v2/"), "{a:?}");
+            assert!(a.scope.contains(':'), "{a:?}");
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{a:?} twice");
+            }
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! The bodies of `POST /api/v2/users` and `PATCH /api/v2/users/{id}` (Auth0's fields; any
+//! other field is refused), their checks, and the user as the API shows it.
+
+use super::super::error::{invalid, Reply};
+use super::super::list::iso8601;
+use crate::model::directory::metadata_bytes;
+use crate::model::{User, MAX_METADATA_BYTES};
+use crate::oauth::signup::valid_email;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Map, Value};
+
+/// Longest name-like field accepted.
+const MAX_TEXT: usize = 300;
+
+/// Auth0's `custom_password_hash`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomHash {
+    pub algorithm: String,
+    pub hash: HashValue,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashValue {
+    pub value: String,
+    #[serde(default)]
+    pub encoding: Option<String>,
+}
+
+/// `POST /api/v2/users`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub connection: String,
+    pub email: String,
+    #[serde(default)]
+    pub email_verified: bool,
+    /// Accepted and ignored: this issuer sends no email.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub verify_email: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub custom_password_hash: Option<CustomHash>,
+    /// The id after `auth0|`; generated when absent.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+    #[serde(default)]
+    pub nickname: Option<String>,
+    #[serde(default)]
+    pub picture: Option<String>,
+    #[serde(default)]
+    pub user_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub app_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub blocked: bool,
+}
+
+/// `PATCH /api/v2/users/{id}`: each field given is changed; text fields may be `null`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    #[serde(default)]
+    pub email_verified: Option<bool>,
+    #[serde(default)]
+    pub verify_email: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub connection: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub given_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub family_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub nickname: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub picture: Option<Option<String>>,
+    #[serde(default)]
+    pub user_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub app_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub blocked: Option<bool>,
+}
+
+/// A field that is absent (`None`), `null` (`Some(None)`) or a string.
+fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl UserPatch {
+    /// Whether the patch changes anything but `user_metadata` (what a user may change about
+    /// themselves).
+    pub fn beyond_user_metadata(&self) -> bool {
+        let UserPatch {
+            email,
+            email_verified,
+            verify_email,
+            password,
+            connection,
+            name,
+            given_name,
+            family_name,
+            nickname,
+            picture,
+            user_metadata: _,
+            app_metadata,
+            blocked,
+        } = self;
+        email.is_some()
+            || email_verified.is_some()
+            || verify_email.is_some()
+            || password.is_some()
+            || connection.is_some()
+            || [name, given_name, family_name, nickname, picture]
+                .iter()
+                .any(|f| f.is_some())
+            || app_metadata.is_some()
+            || blocked.is_some()
+    }
+}
+
+/// Checks the fields both bodies share.
+pub fn check_profile(
+    email: Option<&str>,
+    texts: &[(&str, Option<&str>)],
+    picture: Option<&str>,
+) -> Result<(), Reply> {
+    if let Some(email) = email {
+        if !valid_email(email) {
+            return Err(invalid(&format!(
+                "Object didn't pass validation for format email: {email}"
+            )));
+        }
+    }
+    for (field, value) in texts {
+        if value.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_TEXT) {
+            return Err(invalid(&format!(
+                "{field} must be 1 to {MAX_TEXT} characters"
+            )));
+        }
+    }
+    if let Some(url) = picture {
+        let absolute = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() <= 2048
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !absolute {
+            return Err(invalid(&format!(
+                "Object didn't pass validation for format url: {url}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a metadata document or patch: keys without `.` or a leading `$` (Auth0's rule),
+/// and at most [`MAX_METADATA_BYTES`] serialized.
+pub fn check_metadata(field: &str, value: &Map<String, Value>) -> Result<(), Reply> {
+    if let Some(key) = value
+        .keys()
+        .find(|k| k.contains('.') || k.starts_with('$') || k.is_empty())
+    {
+        return Err(invalid(&format!(
+            "{field}: the property name {key:?} may not be empty, contain '.' or start with '$'"
+        )));
+    }
+    check_metadata_size(field, &Value::Object(value.clone()))
+}
+
+/// Checks the size of a whole metadata document.
+pub fn check_metadata_size(field: &str, value: &Value) -> Result<(), Reply> {
+    if metadata_bytes(value) > MAX_METADATA_BYTES {
+        return Err(invalid(&format!(
+            "{field} is larger than {MAX_METADATA_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The user as the API shows it (Auth0's shape): never the password hash.
+pub fn view(u: &User) -> Value {
+    let (provider, id) = u.user_id.split_once('|').unwrap_or(("auth0", &u.user_id));
+    let mut v = json!({
+        "user_id": u.user_id,
+        "email": u.email,
+        "email_verified": u.email_verified,
+        "user_metadata": u.user_metadata,
+        "app_metadata": u.app_metadata,
+        "blocked": u.blocked,
+        "created_at": iso8601(u.created_at),
+        "updated_at": iso8601(u.updated_at),
+        "logins_count": u.logins_count,
+        "identities": [{
+            "connection": u.connection,
+            "user_id": id,
+            "provider": provider,
+            "isSocial": false,
+        }],
+    });
+    let optional = [
+        ("name", &u.name),
+        ("given_name", &u.given_name),
+        ("family_name", &u.family_name),
+        ("nickname", &u.nickname),
+        ("picture", &u.picture),
+    ];
+    for (field, value) in optional {
+        if let Some(value) = value {
+            v[field] = json!(value);
+        }
+    }
+    if let Some(t) = u.last_login {
+        v["last_login"] = json!(iso8601(t));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::error::payload;
+    use super::*;
+
+    #[test]
+    fn unknown_fields_and_wrong_types_are_refused() {
+        for body in [
+            r#"{"connection":"c","email":"a@b.co","role":"admin"}"#,
+            r#"{"connection":"c","email":42}"#,
+            r#"{"connection":"c","email":"a@b.co","blocked":"yes"}"#,
+            r#"{"connection":"c","email":"a@b.co","user_metadata":[1]}"#,
+            r#"{"email":"a@b.co"}"#,
+        ] {
+            let r = payload::<NewUser>(body.as_bytes()).unwrap_err();
+            assert_eq!(r.status, 400, "{body}");
+            assert_eq!(r.body["errorCode"], "invalid_body", "{body}");
+        }
+        assert!(payload::<UserPatch>(br#"{"password_hash":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_patch_tells_absent_from_null() {
+        let p: UserPatch = payload(br#"{"name":null,"nickname":"n"}"#).unwrap();
+        assert_eq!(p.name, Some(None));
+        assert_eq!(p.nickname, Some(Some("n".into())));
+        assert_eq!(p.given_name, None);
+        assert!(p.beyond_user_metadata());
+        let p: UserPatch = payload(br#"{"user_metadata":{"a":1}}"#).unwrap();
+        assert!(!p.beyond_user_metadata());
+        let p: UserPatch = payload(br#"{"user_metadata":{},"app_metadata":{}}"#).unwrap();
+        assert!(p.beyond_user_metadata());
+    }
+
+    #[test]
+    fn bad_emails_urls_and_metadata_are_refused() {
+        assert!(check_profile(Some("nope"), &[], None).is_err());
+        assert!(check_profile(None, &[], Some("javascript:alert(1)")).is_err());
+        assert!(check_profile(None, &[], Some("https://x.example/a b")).is_err());
+        assert!(check_profile(None, &[("name", Some(""))], None).is_err());
+        assert!(check_profile(
+            Some("a@b.co"),
+            &[("name", Some("Ada"))],
+            Some("https://x.example/p.png")
+        )
+        .is_ok());
+        let m = |v: Value| v.as_object().cloned().unwrap();
+        assert!(check_metadata("user_metadata", &m(json!({"a.b": 1}))).is_err());
+        assert!(check_metadata("user_metadata", &m(json!({"$set": 1}))).is_err());
+        assert!(
+            check_metadata("user_metadata", &m(json!({"big": "x".repeat(16 * 1024)}))).is_err()
+        );
+        assert!(check_metadata("user_metadata", &m(json!({"ok": {"a.b": 1}}))).is_ok());
+    }
+
+    #[test]
+    fn the_view_never_shows_the_password_hash() {
+        let u = User {
+            user_id: "auth0|abc".into(),
+            connection: "db".into(),
+            password_hash: Some("$2b$secret".into()),
+            last_login: Some(0),
+            ..User::default()
+        };
+        let v = view(&u);
+        assert!(!v.to_string().contains("secret"));
+        assert_eq!(v["identities"][0]["user_id"], "abc");
+        assert_eq!(v["identities"][0]["provider"], "auth0");
+        assert_eq!(v["last_login"], "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,368 @@
+//! Users: `/api/v2/users` (list and search, create), `/api/v2/users/{id}` (get, update,
+//! delete) and `/api/v2/users-by-email`. A user's own token may get and change their own
+//! `user_metadata` (self-service), at most `self_service_writes_per_minute` times a minute.
+
+mod body;
+pub mod search;
+
+use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
+use super::list::Query;
+use super::routes::Call;
+use super::Caller;
+use crate::model::{LockoutPolicy, Paging, User, UserChanges, UserFilter, UserQuery};
+use crate::oauth::password;
+use crate::oauth::signup::{new_user_id, weak_password};
+use crate::port::crypto::Crypto;
+use crate::port::{AttemptStore, Stores, UserStore};
+use body::{check_metadata, check_metadata_size, check_profile, view, NewUser, UserPatch};
+use serde_json::{Map, Value};
+
+/// The message of a 409 for a taken email.
+const TAKEN: &str = "The user already exists.";
+
+/// `GET /api/v2/users`: `q`, `sort`, paging, `include_totals`, `fields`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &["q", "sort", "search_engine"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let filters = match query.get("q").map(search::parse_q).transpose() {
+        Ok(f) => f.unwrap_or_default(),
+        Err(why) => return invalid_query(&why),
+    };
+    let sort = match query.get("sort").map(search::parse_sort).transpose() {
+        Ok(s) => s,
+        Err(why) => return invalid_query(&why),
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let users = call.issuer.stores.users();
+    let listed = match users
+        .list_users(&UserQuery {
+            filters,
+            sort,
+            paging,
+        })
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return from_store(e, TAKEN, call.issuer.log),
+    };
+    let items = listed.items.iter().map(view).collect();
+    match query.page("users", items, listed.total) {
+        Ok(v) => Reply::json(200, &v),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/v2/users-by-email?email=…`: every user with that email (ASCII case ignored),
+/// in any connection.
+pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &["email"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let Some(email) = query.get("email").filter(|e| !e.is_empty()) else {
+        return invalid_query("Missing required property: email");
+    };
+    let filter = UserQuery {
+        filters: vec![UserFilter::Email(email.to_string())],
+        sort: None,
+        paging: Paging {
+            offset: 0,
+            limit: 100,
+        },
+    };
+    match call.issuer.stores.users().list_users(&filter).await {
+        Ok(listed) => {
+            let items: Result<Vec<Value>, Reply> =
+                listed.items.iter().map(|u| query.select(view(u))).collect();
+            items.map_or_else(|r| r, |items| Reply::json(200, &Value::Array(items)))
+        }
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/users/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &[]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.users().user(call.id()).await {
+        Ok(Some(u)) => query
+            .select(view(&u))
+            .map_or_else(|r| r, |v| Reply::json(200, &v)),
+        Ok(None) => not_found("user"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/users`: a user of the database connection, with a password (hashed here)
+/// or a `custom_password_hash` brought from another system.
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let issuer = call.issuer;
+    let new: NewUser = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if new.connection != issuer.config.default_connection {
+        return error_code(
+            400,
+            "inexistent_connection",
+            "The connection does not exist.",
+        );
+    }
+    let email = new.email.trim().to_string();
+    let texts = [
+        ("name", new.name.as_deref()),
+        ("given_name", new.given_name.as_deref()),
+        ("family_name", new.family_name.as_deref()),
+        ("nickname", new.nickname.as_deref()),
+    ];
+    if let Err(r) = check_profile(Some(&email), &texts, new.picture.as_deref()) {
+        return r;
+    }
+    for (field, meta) in [
+        ("user_metadata", &new.user_metadata),
+        ("app_metadata", &new.app_metadata),
+    ] {
+        if let Some(Err(r)) = meta.as_ref().map(|m| check_metadata(field, m)) {
+            return r;
+        }
+    }
+    let password_hash = match (&new.password, &new.custom_password_hash) {
+        (Some(_), Some(_)) => return invalid("give password or custom_password_hash, not both"),
+        (None, None) => return invalid("Missing required property: password"),
+        (None, Some(custom)) if custom.hash.encoding.as_deref().is_some_and(|e| e != "utf8") => {
+            return invalid("custom_password_hash: hash.encoding must be utf8");
+        }
+        (None, Some(custom)) => {
+            match password::imported_hash(&custom.algorithm, &custom.hash.value) {
+                Ok(h) => h,
+                Err(why) => return invalid(&format!("custom_password_hash: {why}")),
+            }
+        }
+        (Some(pw), None) => {
+            if let Some(why) = weak_password(&email, pw) {
+                return error_code(
+                    400,
+                    "invalid_body",
+                    &format!("PasswordStrengthError: {why}"),
+                );
+            }
+            let iterations = issuer.config.password_iterations;
+            match password::hash(issuer.crypto, issuer.random, pw, iterations).await {
+                Ok(h) => h,
+                Err(e) => return super::error::from_oauth(&e),
+            }
+        }
+    };
+    let user_id = match &new.user_id {
+        Some(id) if valid_id(id) => format!("auth0|{id}"),
+        Some(_) => return invalid("user_id is 1 to 64 letters, digits, '_' or '-'"),
+        None => match new_user_id(issuer.random) {
+            Ok(id) => id,
+            Err(e) => return super::error::from_oauth(&e),
+        },
+    };
+    let now = issuer.clock.now();
+    let object = |m: Option<Map<String, Value>>| Value::Object(m.unwrap_or_default());
+    let user = User {
+        user_id,
+        connection: new.connection,
+        email: Some(email),
+        email_verified: new.email_verified,
+        name: new.name,
+        given_name: new.given_name,
+        family_name: new.family_name,
+        nickname: new.nickname,
+        picture: new.picture,
+        user_metadata: object(new.user_metadata),
+        app_metadata: object(new.app_metadata),
+        blocked: new.blocked,
+        password_hash: Some(password_hash),
+        created_at: now,
+        updated_at: now,
+        last_login: None,
+        logins_count: 0,
+    };
+    match issuer.stores.users().create_user(&user).await {
+        Ok(()) => Reply::json(201, &view(&user)),
+        Err(e) => from_store(e, TAKEN, issuer.log),
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `PATCH /api/v2/users/{id}`: the fields given change; `user_metadata` and `app_metadata`
+/// merge ([`crate::model::merge_metadata`]). A user acting on themselves may send
+/// `user_metadata` only, within their write budget.
+pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let issuer = call.issuer;
+    let patch: UserPatch = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Caller::User { user_id } = &call.caller {
+        if patch.beyond_user_metadata() {
+            return error_code(
+                403,
+                "insufficient_scope",
+                "A user may change only their own user_metadata",
+            );
+        }
+        if let Some(reply) = over_budget(call, user_id).await {
+            return reply;
+        }
+    }
+    let users = issuer.stores.users();
+    let Some(current) = (match users.user(call.id()).await {
+        Ok(u) => u,
+        Err(e) => return from_store(e, TAKEN, issuer.log),
+    }) else {
+        return not_found("user");
+    };
+    let changes = match changes(call, &current, patch).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let now = issuer.clock.now();
+    match users.update_user(call.id(), &changes, now).await {
+        Ok(Some(u)) => Reply::json(200, &view(&u)),
+        // Deleted, or grown past the limit by a concurrent write, since it was read.
+        Ok(None) => error_code(
+            409,
+            "conflict",
+            "The user changed while it was updated; retry.",
+        ),
+        Err(e) => from_store(e, TAKEN, issuer.log),
+    }
+}
+
+/// The checked change a patch asks of `current`.
+async fn changes<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    current: &User,
+    patch: UserPatch,
+) -> Result<UserChanges, Reply> {
+    let issuer = call.issuer;
+    if patch
+        .connection
+        .as_ref()
+        .is_some_and(|c| *c != current.connection)
+    {
+        return Err(invalid("a user cannot move to another connection"));
+    }
+    let email = match &patch.email {
+        Some(None) => return Err(invalid("email cannot be removed from a database user")),
+        Some(Some(e)) => Some(Some(e.trim().to_string())),
+        None => None,
+    };
+    fn text(f: &Option<Option<String>>) -> Option<&str> {
+        f.as_ref().and_then(Option::as_deref)
+    }
+    let texts = [
+        ("name", text(&patch.name)),
+        ("given_name", text(&patch.given_name)),
+        ("family_name", text(&patch.family_name)),
+        ("nickname", text(&patch.nickname)),
+    ];
+    let new_email = email.as_ref().and_then(Option::as_deref);
+    check_profile(new_email, &texts, text(&patch.picture))?;
+    let mut changes = UserChanges {
+        email,
+        email_verified: patch.email_verified,
+        name: patch.name,
+        given_name: patch.given_name,
+        family_name: patch.family_name,
+        nickname: patch.nickname,
+        picture: patch.picture,
+        blocked: patch.blocked,
+        password_hash: None,
+        user_metadata: patch.user_metadata,
+        app_metadata: patch.app_metadata,
+    };
+    for (field, meta) in [
+        ("user_metadata", &changes.user_metadata),
+        ("app_metadata", &changes.app_metadata),
+    ] {
+        if let Some(m) = meta {
+            check_metadata(field, m)?;
+        }
+    }
+    // The whole document after the merge must fit too.
+    let merged = changes.apply(current, 0);
+    check_metadata_size("user_metadata", &merged.user_metadata)?;
+    check_metadata_size("app_metadata", &merged.app_metadata)?;
+    if let Some(pw) = &patch.password {
+        let email = merged.email.as_deref().unwrap_or("");
+        if let Some(why) = weak_password(email, pw) {
+            return Err(error_code(
+                400,
+                "invalid_body",
+                &format!("PasswordStrengthError: {why}"),
+            ));
+        }
+        let hash = password::hash(
+            issuer.crypto,
+            issuer.random,
+            pw,
+            issuer.config.password_iterations,
+        )
+        .await
+        .map_err(|e| super::error::from_oauth(&e))?;
+        changes.password_hash = Some(hash);
+    }
+    Ok(changes)
+}
+
+/// Counts one self-service write of `user_id`; a reply (429, with `Retry-After`) when the
+/// user is past their budget for the minute.
+async fn over_budget<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    user_id: &str,
+) -> Option<Reply> {
+    let issuer = call.issuer;
+    let policy = LockoutPolicy {
+        max_failures: issuer.config.self_service_writes_per_minute,
+        window_seconds: 60,
+        lock_seconds: 60,
+    };
+    let key = format!("self-service\n{user_id}");
+    let now = issuer.clock.now();
+    match issuer
+        .stores
+        .attempts()
+        .count_attempt(&key, "", now, &policy)
+        .await
+    {
+        Ok(n) if n <= policy.max_failures => None,
+        Ok(_) => Some(
+            error_code(
+                429,
+                "too_many_requests",
+                "Too many writes to this user; try again later.",
+            )
+            .with_header("retry-after", policy.lock_seconds.to_string()),
+        ),
+        Err(e) => Some(from_store(e, TAKEN, issuer.log)),
+    }
+}
+
+/// `DELETE /api/v2/users/{id}`: the user and everything that is theirs; 204 whether or not
+/// the user existed (Auth0 answers the same).
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.users().delete_user(call.id()).await {
+        Ok(_) => Reply::no_content(),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
