@@ -13,14 +13,25 @@ fn the_memory_store_keeps_every_port_contract() {
         email: Some("U@Example.com".into()),
         ..Default::default()
     });
+    store.put_api(edge_issuer::model::Api {
+        identifier: "https://api.example.com".into(),
+        name: "API".into(),
+        scopes: vec!["read:a".into(), "read:b".into()],
+        token_lifetime: 60,
+        rbac_enabled: true,
+        token_permissions: false,
+        user_grantable_scopes: vec![],
+        signing_alg: "ES256".into(),
+    });
     let fx = Fixture {
         client_id: "c".into(),
         user_id: "u".into(),
         run_id: "native".into(),
         now: 1_800_000_000,
+        audience: "https://api.example.com".into(),
     };
     let outcomes = pollster::block_on(run(&store, &fx));
-    assert_eq!(outcomes.len(), 12);
+    assert_eq!(outcomes.len(), 14);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

@@ -12,8 +12,9 @@ use crate::model::Rule;
 use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
-    HasClients, HasCodes, HasExchange, HasKeys, HasRefresh, HasSessions, HasSubjects, HasUsers,
-    KeyStore, RefreshStore, SessionStore, SubjectStore, UserStore,
+    HasClients, HasCodes, HasExchange, HasKeys, HasOrganizations, HasRefresh, HasRoles,
+    HasSessions, HasSubjects, HasUsers, KeyStore, OrganizationStore, RefreshStore, RoleStore,
+    SessionStore, SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -286,6 +287,18 @@ impl HasCodes for EdgeStores<'_> {
 
 impl HasSessions for EdgeStores<'_> {
     fn sessions(&self) -> &impl SessionStore {
+        &self.d1
+    }
+}
+
+impl HasRoles for EdgeStores<'_> {
+    fn roles(&self) -> &impl RoleStore {
+        &self.d1
+    }
+}
+
+impl HasOrganizations for EdgeStores<'_> {
+    fn organizations(&self) -> &impl OrganizationStore {
         &self.d1
     }
 }

@@ -142,7 +142,8 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
 }
 
 /// The storage ports' conformance suite against D1, served only when the `BENCH` var is `1`:
-/// `GET /__bench/conformance?client_id=…&user_id=…&run=…` (an existing client and user).
+/// `GET /__bench/conformance?client_id=…&user_id=…&audience=…&run=…` (an existing client,
+/// user and API).
 /// Only in the test build (`conformance` feature, `scripts/build.sh conformance`): the suite
 /// is about a tenth of the bundle, and a deployed Worker never runs it.
 #[cfg(feature = "conformance")]
@@ -165,6 +166,7 @@ async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
         user_id: param("user_id"),
         run_id: param("run"),
         now,
+        audience: param("audience"),
     };
     let outcomes = crate::port::conformance::run(&db, &fixture).await;
     HttpResponse::json(200, &serde_json::json!({ "outcomes": outcomes }))

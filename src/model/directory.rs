@@ -132,6 +132,16 @@ pub struct Listed<T> {
     pub total: u64,
 }
 
+impl<T> Listed<T> {
+    /// The same page with each item converted, or the first failure.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Listed<U>, E> {
+        Ok(Listed {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            total: self.total,
+        })
+    }
+}
+
 /// A change to one user: each field `Some` is set (`Some(None)` clears a text field); the
 /// metadata patches are merged by [`merge_metadata`].
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -18,8 +18,10 @@ pub mod keys;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
+pub mod organizations;
 pub mod random;
 pub mod refresh;
+pub mod roles;
 pub mod sessions;
 pub mod subjects;
 pub mod users;
@@ -28,7 +30,9 @@ pub use claims::ClaimsStore;
 pub use clients::ClientStore;
 pub use codes::CodeStore;
 pub use keys::KeyStore;
+pub use organizations::OrganizationStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
+pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use subjects::{SubjectStore, UserKey};
 pub use users::{AttemptStore, UserStore};
@@ -77,6 +81,15 @@ pub trait HasSubjects {
     fn subjects(&self) -> &impl SubjectStore;
 }
 
+/// See [`HasClients`].
+pub trait HasRoles {
+    fn roles(&self) -> &impl RoleStore;
+}
+/// See [`HasClients`].
+pub trait HasOrganizations {
+    fn organizations(&self) -> &impl OrganizationStore;
+}
+
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
 pub trait Stores:
@@ -90,6 +103,8 @@ pub trait Stores:
     + HasCodes
     + HasSessions
     + HasSubjects
+    + HasRoles
+    + HasOrganizations
 {
 }
 
@@ -104,5 +119,7 @@ impl<T> Stores for T where
         + HasCodes
         + HasSessions
         + HasSubjects
+        + HasRoles
+        + HasOrganizations
 {
 }

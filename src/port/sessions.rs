@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::Session;
+use crate::model::{Listed, Paging, Session};
 
 /// Browser sessions of the hosted login, in the system of record so they can be listed and
 /// revoked.
@@ -14,4 +14,12 @@ pub trait SessionStore {
         -> Result<(), StoreError>;
     /// Ends the session (logout). Deleting an absent session is not an error.
     async fn delete_session(&self, session_id: &str) -> Result<(), StoreError>;
+    /// A page of the user's sessions, live or not, oldest first.
+    async fn user_sessions(
+        &self,
+        user_id: &str,
+        paging: Paging,
+    ) -> Result<Listed<Session>, StoreError>;
+    /// Ends every session of the user.
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError>;
 }

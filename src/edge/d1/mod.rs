@@ -2,6 +2,7 @@
 //! `docs/storage.md`): one file per port, and one [`codec`] that every table's rows go
 //! through.
 
+mod access;
 mod attempts;
 mod claims;
 mod clients;
@@ -15,7 +16,8 @@ mod subjects;
 mod users;
 
 use crate::error::StoreError;
-use codec::backend;
+use crate::model::{Listed, Paging};
+use codec::{backend, int, num};
 use serde::de::DeserializeOwned;
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -176,4 +178,41 @@ impl D1Store {
             .await
             .map_err(backend)
     }
+
+    /// One page of `SELECT {columns} {from} ORDER BY {order}` on the primary, with the count
+    /// of every row it selects, in one batch. `from` takes `args` from `?1`.
+    pub(super) async fn page<T: DeserializeOwned>(
+        &self,
+        columns: &str,
+        from: &str,
+        order: &str,
+        args: &[JsValue],
+        paging: Paging,
+    ) -> Result<Listed<T>, StoreError> {
+        let n = args.len();
+        let select = format!(
+            "SELECT {columns} {from} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        );
+        let count = format!("SELECT count(*) AS total {from}");
+        let mut page_args = args.to_vec();
+        page_args.push(num(paging.limit));
+        page_args.push(num(paging.offset));
+        let results = self
+            .batch_on(Source::Primary, &[(&select, &page_args), (&count, args)])
+            .await?;
+        let items: Vec<T> = results[0].results().map_err(backend)?;
+        let totals: Vec<Total> = results[1].results().map_err(backend)?;
+        Ok(Listed {
+            items,
+            total: totals.first().map_or(0, |t| int(t.total)),
+        })
+    }
+}
+
+/// A `count(*) AS total` row.
+#[derive(serde::Deserialize)]
+struct Total {
+    total: f64,
 }

@@ -3,7 +3,7 @@
 use super::codec::{int, num};
 use super::D1Store;
 use crate::error::StoreError;
-use crate::model::Session;
+use crate::model::{Listed, Paging, Session};
 use crate::port::SessionStore;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -51,14 +51,7 @@ impl SessionStore for D1Store {
                 &[session_id.into()],
             )
             .await?;
-        Ok(row.map(|r| Session {
-            session_id: r.session_id,
-            user_id: r.user_id,
-            auth_time: int(r.auth_time),
-            created_at: int(r.created_at),
-            idle_expires_at: int(r.idle_expires_at),
-            absolute_expires_at: int(r.absolute_expires_at),
-        }))
+        Ok(row.map(Session::from))
     }
 
     async fn touch_session(
@@ -78,5 +71,41 @@ impl SessionStore for D1Store {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn user_sessions(
+        &self,
+        user_id: &str,
+        paging: Paging,
+    ) -> Result<Listed<Session>, StoreError> {
+        let rows: Listed<SessionRow> = self
+            .page(
+                "session_id, user_id, auth_time, created_at, idle_expires_at, absolute_expires_at",
+                "FROM sessions WHERE user_id = ?1",
+                "rowid",
+                &[user_id.into()],
+                paging,
+            )
+            .await?;
+        rows.try_map(|r| Ok(Session::from(r)))
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        self.run("DELETE FROM sessions WHERE user_id = ?1", &[user_id.into()])
+            .await
+            .map(|_| ())
+    }
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            session_id: r.session_id,
+            user_id: r.user_id,
+            auth_time: int(r.auth_time),
+            created_at: int(r.created_at),
+            idle_expires_at: int(r.idle_expires_at),
+            absolute_expires_at: int(r.absolute_expires_at),
+        }
     }
 }

@@ -1,8 +1,7 @@
 //! End users (schema in `migrations/0002_users_refresh.sql`).
 
-use super::codec::{backend, flag, flag_arg, int, json, json_arg, num, opt, opt_int};
+use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
 use super::D1Store;
-use super::Source;
 use crate::error::StoreError;
 use crate::model::{Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES};
 use crate::port::UserStore;
@@ -135,7 +134,7 @@ impl UserStore for D1Store {
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {
-        let (conditions, mut args) = where_clause(&query.filters);
+        let (conditions, args) = where_clause(&query.filters);
         let order = match query.sort {
             Some((field, desc)) => {
                 let dir = if desc { "DESC" } else { "ASC" };
@@ -143,35 +142,12 @@ impl UserStore for D1Store {
             }
             None => "rowid".into(),
         };
-        let count = format!("SELECT count(*) AS total FROM users{conditions}");
-        let count_args = args.clone();
-        let n = args.len();
-        args.push(num(query.paging.limit));
-        args.push(num(query.paging.offset));
-        let page = format!(
-            "SELECT {USER_COLUMNS} FROM users{conditions} ORDER BY {order} \
-             LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        );
-        let results = self
-            .batch_on(Source::Primary, &[(&page, &args), (&count, &count_args)])
+        let from = format!("FROM users{conditions}");
+        let rows: Listed<UserRow> = self
+            .page(USER_COLUMNS, &from, &order, &args, query.paging)
             .await?;
-        let rows: Vec<UserRow> = results[0].results().map_err(backend)?;
-        let totals: Vec<Total> = results[1].results().map_err(backend)?;
-        Ok(Listed {
-            items: rows
-                .into_iter()
-                .map(User::try_from)
-                .collect::<Result<_, _>>()?,
-            total: totals.first().map_or(0, |t| int(t.total)),
-        })
+        rows.try_map(User::try_from)
     }
-}
-
-#[derive(Deserialize)]
-struct Total {
-    total: f64,
 }
 
 /// The `SET` list, the guards the metadata size needs, and the arguments of an update.

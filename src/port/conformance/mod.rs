@@ -5,14 +5,15 @@
 //! workerd the concurrent calls really interleave at D1's I/O.
 
 use super::{
-    AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, RefreshStore,
-    SessionStore, SignIn, SubjectStore, UserKey, UserStore,
+    AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, OrganizationStore,
+    RefreshStore, RoleStore, SessionStore, SignIn, SubjectStore, UserKey, UserStore,
 };
 use crate::model::{
     AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
 };
 use futures_util::future::join_all;
 
+mod access;
 mod directory;
 use serde::Serialize;
 
@@ -25,6 +26,8 @@ pub struct Fixture {
     pub run_id: String,
     /// The current time.
     pub now: u64,
+    /// An API that exists (role permissions name one).
+    pub audience: String,
 }
 
 /// The outcome of one case.
@@ -56,7 +59,9 @@ where
         + CodeStore
         + SessionStore
         + SubjectStore
-        + UserStore,
+        + UserStore
+        + RoleStore
+        + OrganizationStore,
 {
     let mut out = Vec::new();
     let mut record = |case: &'static str, result: Check| {
@@ -112,6 +117,14 @@ where
     record(
         "deleting a user deletes their sessions",
         directory::deletion(store, fx).await,
+    );
+    record(
+        "roles: unique names, all-or-nothing assignments, deletes that cascade",
+        access::roles(store, fx).await,
+    );
+    record(
+        "organizations: members all or nothing, roles within need membership",
+        access::organizations(store, fx).await,
     );
     out
 }

@@ -34,8 +34,8 @@ pub struct MemoryStore {
     depth: std::rc::Rc<std::cell::Cell<u32>>,
     rules: RefCell<Vec<Rule>>,
     hooks: RefCell<Vec<StoredHook>>,
-    /// role id → (name, [(audience, permission)])
-    roles: RefCell<HashMap<String, Role>>,
+    /// Roles in insertion order, each with its permissions as (audience, permission).
+    roles: RefCell<Vec<RoleEntry>>,
     /// (user id, role id, org id or "")
     user_roles: RefCell<Vec<(String, String, String)>>,
     orgs: RefCell<Vec<Organization>>,
@@ -54,8 +54,21 @@ impl Drop for Depth {
     }
 }
 
-/// A role: its name and its permissions as (audience, permission).
-type Role = (String, Vec<(String, String)>);
+/// A role and its permissions as (audience, permission), in insertion order.
+type RoleEntry = (Role, Vec<(String, String)>);
+
+mod access;
+
+/// One page of `items` and their count.
+fn page<T>(items: Vec<T>, paging: Paging) -> Listed<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(usize::try_from(paging.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(paging.limit).unwrap_or(usize::MAX))
+        .collect();
+    Listed { items, total }
+}
 
 impl MemoryStore {
     /// An empty store.
@@ -175,10 +188,10 @@ impl MemoryStore {
             if u != user_id || !(org.is_empty() || Some(org.as_str()) == org_id) {
                 continue;
             }
-            let Some((name, perms)) = roles.get(role_id) else {
+            let Some((role, perms)) = roles.iter().find(|(r, _)| r.role_id == *role_id) else {
                 continue;
             };
-            access.roles.push(name.clone());
+            access.roles.push(role.name.clone());
             for (aud, perm) in perms {
                 if Some(aud.as_str()) == audience {
                     access.permissions.push(perm.clone());
@@ -242,9 +255,14 @@ impl MemoryStore {
             .iter()
             .map(|(a, p)| (a.to_string(), p.to_string()))
             .collect();
-        self.roles
-            .borrow_mut()
-            .insert(role_id.to_string(), (name.to_string(), perms));
+        let role = Role {
+            role_id: role_id.to_string(),
+            name: name.to_string(),
+            description: None,
+        };
+        let mut roles = self.roles.borrow_mut();
+        roles.retain(|(r, _)| r.role_id != role_id);
+        roles.push((role, perms));
     }
 
     /// Gives a user a role, globally (`org_id` None) or within an organization.
@@ -469,13 +487,7 @@ impl UserStore for MemoryStore {
                 }
             });
         }
-        let total = found.len() as u64;
-        let items = found
-            .into_iter()
-            .skip(usize::try_from(query.paging.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(query.paging.limit).unwrap_or(usize::MAX))
-            .collect();
-        Ok(Listed { items, total })
+        Ok(page(found, query.paging))
     }
 }
 
@@ -723,6 +735,23 @@ impl SessionStore for MemoryStore {
         self.sessions
             .borrow_mut()
             .retain(|s| s.session_id != session_id);
+        Ok(())
+    }
+
+    async fn user_sessions(
+        &self,
+        user_id: &str,
+        paging: Paging,
+    ) -> Result<Listed<Session>, StoreError> {
+        let _trip = self.round_trip();
+        let sessions = self.sessions.borrow();
+        let mine = sessions.iter().filter(|s| s.user_id == user_id).cloned();
+        Ok(page(mine.collect(), paging))
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
+        self.sessions.borrow_mut().retain(|s| s.user_id != user_id);
         Ok(())
     }
 }
