@@ -4,42 +4,17 @@
 mod common;
 
 use common::*;
-use edge_issuer::web::{HttpRequest, HttpResponse};
+use edge_issuer::web::HttpResponse;
 use serde_json::{json, Value};
 
-/// Every management scope the users routes need, plus the self-service ones.
-const SCOPES: [&str; 6] = [
-    "read:users",
-    "create:users",
-    "update:users",
-    "delete:users",
-    "read:current_user",
-    "update:current_user_metadata",
-];
+const SCOPES: [&str; 22] = MGMT_SCOPES;
 
 fn tenant() -> Tenant {
-    let t = Tenant::new();
-    t.store.put_api(api(
-        MGMT,
-        &SCOPES,
-        false,
-        &["read:current_user", "update:current_user_metadata"],
-    ));
-    t
+    management_tenant()
 }
 
 fn call(t: &Tenant, method: &str, path: &str, token: &str, body: Option<Value>) -> HttpResponse {
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    t.send(HttpRequest {
-        method: method.into(),
-        path: path.into(),
-        query: query.into(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("authorization".into(), format!("Bearer {token}")),
-        ],
-        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-    })
+    manage(t, method, path, token, body)
 }
 
 fn user_path(id: &str) -> String {

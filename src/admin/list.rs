@@ -108,6 +108,14 @@ impl Query {
         }))
     }
 
+    /// [`Query::page`] as a 200 reply (or the query's refusal).
+    pub fn reply(&self, key: &str, items: Vec<Value>, total: u64) -> Reply {
+        match self.page(key, items, total) {
+            Ok(v) => Reply::json(200, &v),
+            Err(r) => r,
+        }
+    }
+
     /// `item` with only the `fields` asked for (or all but them, with
     /// `include_fields=false`).
     pub fn select(&self, item: Value) -> Result<Value, Reply> {

@@ -9,6 +9,8 @@ mod auth;
 pub mod error;
 mod explain;
 pub mod list;
+mod organizations;
+mod roles;
 mod routes;
 mod rules;
 mod users;

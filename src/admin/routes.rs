@@ -4,7 +4,8 @@
 
 use super::auth::{authorize, Caller};
 use super::error::{error_code, Reply};
-use super::{explain, rules, users, Request};
+use super::users::links;
+use super::{explain, organizations as orgs, roles, rules, users, Request};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -19,6 +20,35 @@ pub enum Op {
     UpdateUser,
     DeleteUser,
     UsersByEmail,
+    UserRoles,
+    AssignUserRoles,
+    RemoveUserRoles,
+    UserPermissions,
+    UserOrganizations,
+    UserSessions,
+    DeleteUserSessions,
+    ListRoles,
+    CreateRole,
+    GetRole,
+    UpdateRole,
+    DeleteRole,
+    RolePermissions,
+    AddRolePermissions,
+    RemoveRolePermissions,
+    RoleUsers,
+    AssignRoleUsers,
+    ListOrganizations,
+    CreateOrganization,
+    GetOrganization,
+    GetOrganizationByName,
+    UpdateOrganization,
+    DeleteOrganization,
+    Members,
+    AddMembers,
+    RemoveMembers,
+    MemberRoles,
+    AssignMemberRoles,
+    RemoveMemberRoles,
     PutRule,
     ExplainClaims,
 }
@@ -45,42 +75,46 @@ const fn route(method: &'static str, path: &'static str, scope: &'static str, op
     }
 }
 
-/// Every management route.
+/// Every management route, one per line.
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/users", "read:users", Op::ListUsers),
     route("POST", "/api/v2/users", "create:users", Op::CreateUser),
-    Route {
-        self_scope: Some("read:current_user"),
-        ..route("GET", "/api/v2/users/{id}", "read:users", Op::GetUser)
-    },
-    Route {
-        self_scope: Some("update:current_user_metadata"),
-        ..route(
-            "PATCH",
-            "/api/v2/users/{id}",
-            "update:users",
-            Op::UpdateUser,
-        )
-    },
-    route(
-        "DELETE",
-        "/api/v2/users/{id}",
-        "delete:users",
-        Op::DeleteUser,
-    ),
-    route(
-        "GET",
-        "/api/v2/users-by-email",
-        "read:users",
-        Op::UsersByEmail,
-    ),
+    Route { self_scope: Some("read:current_user"), ..route("GET", "/api/v2/users/{id}", "read:users", Op::GetUser) },
+    Route { self_scope: Some("update:current_user_metadata"), ..route("PATCH", "/api/v2/users/{id}", "update:users", Op::UpdateUser) },
+    route("DELETE", "/api/v2/users/{id}", "delete:users", Op::DeleteUser),
+    route("GET", "/api/v2/users-by-email", "read:users", Op::UsersByEmail),
+    route("GET", "/api/v2/users/{id}/roles", "read:users", Op::UserRoles),
+    route("POST", "/api/v2/users/{id}/roles", "update:users", Op::AssignUserRoles),
+    route("DELETE", "/api/v2/users/{id}/roles", "update:users", Op::RemoveUserRoles),
+    route("GET", "/api/v2/users/{id}/permissions", "read:users", Op::UserPermissions),
+    route("GET", "/api/v2/users/{id}/organizations", "read:users", Op::UserOrganizations),
+    route("GET", "/api/v2/users/{id}/sessions", "read:sessions", Op::UserSessions),
+    route("DELETE", "/api/v2/users/{id}/sessions", "delete:sessions", Op::DeleteUserSessions),
+    route("GET", "/api/v2/roles", "read:roles", Op::ListRoles),
+    route("POST", "/api/v2/roles", "create:roles", Op::CreateRole),
+    route("GET", "/api/v2/roles/{id}", "read:roles", Op::GetRole),
+    route("PATCH", "/api/v2/roles/{id}", "update:roles", Op::UpdateRole),
+    route("DELETE", "/api/v2/roles/{id}", "delete:roles", Op::DeleteRole),
+    route("GET", "/api/v2/roles/{id}/permissions", "read:roles", Op::RolePermissions),
+    route("POST", "/api/v2/roles/{id}/permissions", "update:roles", Op::AddRolePermissions),
+    route("DELETE", "/api/v2/roles/{id}/permissions", "update:roles", Op::RemoveRolePermissions),
+    route("GET", "/api/v2/roles/{id}/users", "read:roles", Op::RoleUsers),
+    route("POST", "/api/v2/roles/{id}/users", "update:roles", Op::AssignRoleUsers),
+    route("GET", "/api/v2/organizations", "read:organizations", Op::ListOrganizations),
+    route("POST", "/api/v2/organizations", "create:organizations", Op::CreateOrganization),
+    route("GET", "/api/v2/organizations/name/{id}", "read:organizations", Op::GetOrganizationByName),
+    route("GET", "/api/v2/organizations/{id}", "read:organizations", Op::GetOrganization),
+    route("PATCH", "/api/v2/organizations/{id}", "update:organizations", Op::UpdateOrganization),
+    route("DELETE", "/api/v2/organizations/{id}", "delete:organizations", Op::DeleteOrganization),
+    route("GET", "/api/v2/organizations/{id}/members", "read:organization_members", Op::Members),
+    route("POST", "/api/v2/organizations/{id}/members", "create:organization_members", Op::AddMembers),
+    route("DELETE", "/api/v2/organizations/{id}/members", "delete:organization_members", Op::RemoveMembers),
+    route("GET", "/api/v2/organizations/{id}/members/{id}/roles", "read:organization_member_roles", Op::MemberRoles),
+    route("POST", "/api/v2/organizations/{id}/members/{id}/roles", "create:organization_member_roles", Op::AssignMemberRoles),
+    route("DELETE", "/api/v2/organizations/{id}/members/{id}/roles", "delete:organization_member_roles", Op::RemoveMemberRoles),
     route("PUT", "/api/v2/rules/{id}", "update:rules", Op::PutRule),
-    route(
-        "POST",
-        "/api/v2/claims/explain",
-        "read:claims",
-        Op::ExplainClaims,
-    ),
+    route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
 ];
 
 /// The path parameters of `path` if it has the shape of `pattern`.
@@ -147,6 +181,35 @@ pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Reque
         Op::UpdateUser => users::update(&call).await,
         Op::DeleteUser => users::delete(&call).await,
         Op::UsersByEmail => users::by_email(&call).await,
+        Op::UserRoles => links::roles(&call).await,
+        Op::AssignUserRoles => links::assign_roles(&call).await,
+        Op::RemoveUserRoles => links::remove_roles(&call).await,
+        Op::UserPermissions => links::permissions(&call).await,
+        Op::UserOrganizations => links::organizations(&call).await,
+        Op::UserSessions => links::sessions(&call).await,
+        Op::DeleteUserSessions => links::delete_sessions(&call).await,
+        Op::ListRoles => roles::list(&call).await,
+        Op::CreateRole => roles::create(&call).await,
+        Op::GetRole => roles::get(&call).await,
+        Op::UpdateRole => roles::update(&call).await,
+        Op::DeleteRole => roles::delete(&call).await,
+        Op::RolePermissions => roles::permissions(&call).await,
+        Op::AddRolePermissions => roles::add_permissions(&call).await,
+        Op::RemoveRolePermissions => roles::remove_permissions(&call).await,
+        Op::RoleUsers => roles::users(&call).await,
+        Op::AssignRoleUsers => roles::assign_users(&call).await,
+        Op::ListOrganizations => orgs::list(&call).await,
+        Op::CreateOrganization => orgs::create(&call).await,
+        Op::GetOrganization => orgs::get(&call).await,
+        Op::GetOrganizationByName => orgs::get_by_name(&call).await,
+        Op::UpdateOrganization => orgs::update(&call).await,
+        Op::DeleteOrganization => orgs::delete(&call).await,
+        Op::Members => orgs::members(&call).await,
+        Op::AddMembers => orgs::add_members(&call).await,
+        Op::RemoveMembers => orgs::remove_members(&call).await,
+        Op::MemberRoles => orgs::member_roles(&call).await,
+        Op::AssignMemberRoles => orgs::assign_member_roles(&call).await,
+        Op::RemoveMemberRoles => orgs::remove_member_roles(&call).await,
         Op::PutRule => rules::put_rule(&call).await,
         Op::ExplainClaims => explain::explain(&call).await,
     }
@@ -165,6 +228,22 @@ impl<P, C> Call<'_, '_, P, C> {
     /// The first path parameter.
     pub fn id(&self) -> &str {
         self.params.first().map_or("", String::as_str)
+    }
+
+    /// The second path parameter.
+    pub fn second_id(&self) -> &str {
+        self.params.get(1).map_or("", String::as_str)
+    }
+
+    /// A new id: `prefix` and 16 random bytes in hex (Auth0's `rol_…`, `org_…` shapes).
+    pub fn new_id(&self, prefix: &str) -> Result<String, Reply> {
+        let mut bytes = [0u8; 16];
+        self.issuer
+            .random
+            .fill(&mut bytes)
+            .map_err(|e| super::error::from_oauth(&e.into()))?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("{prefix}{hex}"))
     }
 }
 

@@ -20,4 +20,13 @@ impl Session {
     pub fn is_live(&self, now: u64) -> bool {
         now < self.idle_expires_at && now < self.absolute_expires_at
     }
+
+    /// What the management API may show for the session: a digest of its id (the id is the
+    /// cookie's secret; showing it would hand out the session).
+    pub fn session_id_hint(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.session_id.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+    }
 }

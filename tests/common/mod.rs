@@ -459,3 +459,62 @@ pub fn hook(
 pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'static) {
     *t.hooks.answer.borrow_mut() = Some(Box::new(f));
 }
+
+/// Every management scope the tests of the management API use.
+pub const MGMT_SCOPES: [&str; 22] = [
+    "read:users",
+    "create:users",
+    "update:users",
+    "delete:users",
+    "read:roles",
+    "create:roles",
+    "update:roles",
+    "delete:roles",
+    "read:organizations",
+    "create:organizations",
+    "update:organizations",
+    "delete:organizations",
+    "read:organization_members",
+    "create:organization_members",
+    "delete:organization_members",
+    "read:organization_member_roles",
+    "create:organization_member_roles",
+    "delete:organization_member_roles",
+    "read:sessions",
+    "delete:sessions",
+    "read:current_user",
+    "update:current_user_metadata",
+];
+
+/// A tenant whose management API defines [`MGMT_SCOPES`], users holding the self-service ones.
+pub fn management_tenant() -> Tenant {
+    let t = Tenant::new();
+    t.store.put_api(api(
+        MGMT,
+        &MGMT_SCOPES,
+        false,
+        &["read:current_user", "update:current_user_metadata"],
+    ));
+    t
+}
+
+/// Calls the management API with a bearer token and an optional JSON body.
+pub fn manage(
+    t: &Tenant,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> HttpResponse {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    t.send(HttpRequest {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("authorization".into(), format!("Bearer {token}")),
+        ],
+        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+    })
+}

@@ -3,6 +3,7 @@
 //! `user_metadata` (self-service), at most `self_service_writes_per_minute` times a minute.
 
 mod body;
+pub mod links;
 pub mod search;
 
 use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
@@ -16,6 +17,17 @@ use crate::port::crypto::Crypto;
 use crate::port::{AttemptStore, Stores, UserStore};
 use body::{check_metadata, check_metadata_size, check_profile, view, NewUser, UserPatch};
 use serde_json::{Map, Value};
+
+/// A user as lists of members and role holders show them (Auth0's short form).
+pub fn user_summary(u: &User) -> Value {
+    let mut v = serde_json::json!({ "user_id": u.user_id, "email": u.email });
+    for (field, value) in [("name", &u.name), ("picture", &u.picture)] {
+        if let Some(value) = value {
+            v[field] = Value::String(value.clone());
+        }
+    }
+    v
+}
 
 /// The message of a 409 for a taken email.
 const TAKEN: &str = "The user already exists.";

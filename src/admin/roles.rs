@@ -1,0 +1,334 @@
+//! Roles: `/api/v2/roles` (list by `name_filter`, create), `/api/v2/roles/{id}` (get,
+//! update, delete), its permissions and its users.
+
+use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::list::Query;
+use super::routes::Call;
+use super::users::user_summary;
+use crate::model::{Permission, Role};
+use crate::port::crypto::Crypto;
+use crate::port::{ClientStore, RoleStore, Stores, UserStore};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const TAKEN: &str = "A role with this name already exists.";
+/// Most ids or permissions one request may name.
+pub const MAX_BATCH: usize = 100;
+
+/// The role as the API shows it.
+pub fn view(r: &Role) -> Value {
+    json!({ "id": r.role_id, "name": r.name, "description": r.description })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+fn check_role(body: &RoleBody) -> Result<(), Reply> {
+    if body
+        .name
+        .as_ref()
+        .is_some_and(|n| n.trim().is_empty() || n.len() > 50)
+    {
+        return Err(invalid("name must be 1 to 50 characters"));
+    }
+    if body.description.as_ref().is_some_and(|d| d.len() > 255) {
+        return Err(invalid("description is at most 255 characters"));
+    }
+    Ok(())
+}
+
+/// `GET /api/v2/roles`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &["name_filter"]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let name = query.get("name_filter");
+    match call.issuer.stores.roles().list_roles(name, paging).await {
+        Ok(l) => query.reply("roles", l.items.iter().map(view).collect(), l.total),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/roles`.
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: RoleBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_role(&body) {
+        return r;
+    }
+    let Some(name) = body.name else {
+        return invalid("Missing required property: name");
+    };
+    let role_id = match call.new_id("rol_") {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let role = Role {
+        role_id,
+        name,
+        description: body.description,
+    };
+    match call.issuer.stores.roles().create_role(&role).await {
+        Ok(()) => Reply::json(200, &view(&role)),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/roles/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.roles().role(call.id()).await {
+        Ok(Some(r)) => Reply::json(200, &view(&r)),
+        Ok(None) => not_found("role"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `PATCH /api/v2/roles/{id}`.
+pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: RoleBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_role(&body) {
+        return r;
+    }
+    let roles = call.issuer.stores.roles();
+    let current = match roles.role(call.id()).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found("role"),
+        Err(e) => return from_store(e, TAKEN, call.issuer.log),
+    };
+    let role = Role {
+        role_id: current.role_id,
+        name: body.name.unwrap_or(current.name),
+        description: body.description.or(current.description),
+    };
+    match roles.update_role(&role).await {
+        Ok(Some(())) => Reply::json(200, &view(&role)),
+        Ok(None) => not_found("role"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/roles/{id}`: the role, its permissions and every assignment of it.
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.roles().delete_role(call.id()).await {
+        Ok(true) => Reply::no_content(),
+        Ok(false) => not_found("role"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/roles/{id}/permissions`.
+pub async fn permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &[]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let roles = call.issuer.stores.roles();
+    if let Some(reply) = require_role(call).await {
+        return reply;
+    }
+    match roles.role_permissions(call.id(), paging).await {
+        Ok(l) => {
+            let items = l.items.iter().map(|p| permission_view(p, None)).collect();
+            query.reply("permissions", items, l.total)
+        }
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// A permission as the API shows it.
+pub fn permission_view(p: &Permission, role: Option<&str>) -> Value {
+    let mut v = json!({
+        "permission_name": p.permission,
+        "resource_server_identifier": p.audience,
+    });
+    if let Some(role_id) = role {
+        v["sources"] = json!([{ "source_id": role_id, "source_type": "ROLE" }]);
+    }
+    v
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionsBody {
+    permissions: Vec<PermissionRef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionRef {
+    permission_name: String,
+    resource_server_identifier: String,
+}
+
+/// The permissions a body names, each a scope its API defines.
+async fn named_permissions<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+) -> Result<Vec<Permission>, Reply> {
+    let body: PermissionsBody = payload(call.req.body)?;
+    if body.permissions.is_empty() || body.permissions.len() > MAX_BATCH {
+        return Err(invalid(&format!("permissions must name 1 to {MAX_BATCH}")));
+    }
+    let mut out = Vec::new();
+    for p in body.permissions {
+        let api = call
+            .issuer
+            .stores
+            .clients()
+            .api(&p.resource_server_identifier)
+            .await
+            .map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
+        if !api.is_some_and(|a| a.scopes.contains(&p.permission_name)) {
+            return Err(error_code(
+                400,
+                "invalid_body",
+                &format!(
+                    "The permission {} is not defined by the resource server {}",
+                    p.permission_name, p.resource_server_identifier
+                ),
+            ));
+        }
+        out.push(Permission {
+            audience: p.resource_server_identifier,
+            permission: p.permission_name,
+        });
+    }
+    Ok(out)
+}
+
+/// `POST /api/v2/roles/{id}/permissions`.
+pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let add = match named_permissions(call).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match call
+        .issuer
+        .stores
+        .roles()
+        .add_permissions(call.id(), &add)
+        .await
+    {
+        Ok(true) => Reply::json(201, &json!({})),
+        Ok(false) => not_found("role"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/roles/{id}/permissions`.
+pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: PermissionsBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let remove: Vec<Permission> = body
+        .permissions
+        .into_iter()
+        .map(|p| Permission {
+            audience: p.resource_server_identifier,
+            permission: p.permission_name,
+        })
+        .collect();
+    if let Some(reply) = require_role(call).await {
+        return reply;
+    }
+    match call
+        .issuer
+        .stores
+        .roles()
+        .remove_permissions(call.id(), &remove)
+        .await
+    {
+        Ok(()) => Reply::no_content(),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/roles/{id}/users`.
+pub async fn users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &[]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    if let Some(reply) = require_role(call).await {
+        return reply;
+    }
+    match call
+        .issuer
+        .stores
+        .roles()
+        .role_users(call.id(), paging)
+        .await
+    {
+        Ok(l) => query.reply("users", l.items.iter().map(user_summary).collect(), l.total),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsersBody {
+    users: Vec<String>,
+}
+
+/// `POST /api/v2/roles/{id}/users`: gives the role to each user, globally.
+pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: UsersBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if body.users.is_empty() || body.users.len() > MAX_BATCH {
+        return invalid(&format!("users must name 1 to {MAX_BATCH}"));
+    }
+    // Every user is checked before any is given the role, so a missing one changes nothing
+    // (one assignment per user follows; each is all or nothing).
+    for user_id in &body.users {
+        match call.issuer.stores.users().user(user_id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return not_found("user"),
+            Err(e) => return from_store(e, TAKEN, call.issuer.log),
+        }
+    }
+    let roles = call.issuer.stores.roles();
+    let role = [call.id().to_string()];
+    for user_id in &body.users {
+        match roles.assign_roles(user_id, "", &role).await {
+            Ok(true) => {}
+            Ok(false) => return not_found("role or user"),
+            Err(e) => return from_store(e, TAKEN, call.issuer.log),
+        }
+    }
+    Reply::json(200, &json!({}))
+}
+
+/// 404 unless the path's role exists.
+async fn require_role<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<Reply> {
+    match call.issuer.stores.roles().role(call.id()).await {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(not_found("role")),
+        Err(e) => Some(from_store(e, TAKEN, call.issuer.log)),
+    }
+}
