@@ -6,10 +6,14 @@
 //! `web` carries them over HTTP.
 
 mod auth;
+mod check;
+mod client_grants;
+mod clients;
 pub mod error;
 mod explain;
 pub mod list;
 mod organizations;
+mod resource_servers;
 mod roles;
 mod routes;
 mod rules;

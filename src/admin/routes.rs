@@ -5,6 +5,7 @@
 use super::auth::{authorize, Caller};
 use super::error::{error_code, Reply};
 use super::users::links;
+use super::{client_grants as grants, clients, resource_servers as apis};
 use super::{explain, organizations as orgs, roles, rules, users, Request};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
@@ -49,6 +50,21 @@ pub enum Op {
     MemberRoles,
     AssignMemberRoles,
     RemoveMemberRoles,
+    ListClients,
+    CreateClient,
+    GetClient,
+    UpdateClient,
+    DeleteClient,
+    RotateSecret,
+    ListClientGrants,
+    CreateClientGrant,
+    UpdateClientGrant,
+    DeleteClientGrant,
+    ListResourceServers,
+    CreateResourceServer,
+    GetResourceServer,
+    UpdateResourceServer,
+    DeleteResourceServer,
     PutRule,
     ExplainClaims,
 }
@@ -113,6 +129,21 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/organizations/{id}/members/{id}/roles", "read:organization_member_roles", Op::MemberRoles),
     route("POST", "/api/v2/organizations/{id}/members/{id}/roles", "create:organization_member_roles", Op::AssignMemberRoles),
     route("DELETE", "/api/v2/organizations/{id}/members/{id}/roles", "delete:organization_member_roles", Op::RemoveMemberRoles),
+    route("GET", "/api/v2/clients", "read:clients", Op::ListClients),
+    route("POST", "/api/v2/clients", "create:clients", Op::CreateClient),
+    route("GET", "/api/v2/clients/{id}", "read:clients", Op::GetClient),
+    route("PATCH", "/api/v2/clients/{id}", "update:clients", Op::UpdateClient),
+    route("DELETE", "/api/v2/clients/{id}", "delete:clients", Op::DeleteClient),
+    route("POST", "/api/v2/clients/{id}/rotate-secret", "update:client_keys", Op::RotateSecret),
+    route("GET", "/api/v2/client-grants", "read:client_grants", Op::ListClientGrants),
+    route("POST", "/api/v2/client-grants", "create:client_grants", Op::CreateClientGrant),
+    route("PATCH", "/api/v2/client-grants/{id}", "update:client_grants", Op::UpdateClientGrant),
+    route("DELETE", "/api/v2/client-grants/{id}", "delete:client_grants", Op::DeleteClientGrant),
+    route("GET", "/api/v2/resource-servers", "read:resource_servers", Op::ListResourceServers),
+    route("POST", "/api/v2/resource-servers", "create:resource_servers", Op::CreateResourceServer),
+    route("GET", "/api/v2/resource-servers/{id}", "read:resource_servers", Op::GetResourceServer),
+    route("PATCH", "/api/v2/resource-servers/{id}", "update:resource_servers", Op::UpdateResourceServer),
+    route("DELETE", "/api/v2/resource-servers/{id}", "delete:resource_servers", Op::DeleteResourceServer),
     route("PUT", "/api/v2/rules/{id}", "update:rules", Op::PutRule),
     route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
 ];
@@ -210,6 +241,21 @@ pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Reque
         Op::MemberRoles => orgs::member_roles(&call).await,
         Op::AssignMemberRoles => orgs::assign_member_roles(&call).await,
         Op::RemoveMemberRoles => orgs::remove_member_roles(&call).await,
+        Op::ListClients => clients::list(&call).await,
+        Op::CreateClient => clients::create(&call).await,
+        Op::GetClient => clients::get(&call).await,
+        Op::UpdateClient => clients::update(&call).await,
+        Op::DeleteClient => clients::delete(&call).await,
+        Op::RotateSecret => clients::rotate_secret(&call).await,
+        Op::ListClientGrants => grants::list(&call).await,
+        Op::CreateClientGrant => grants::create(&call).await,
+        Op::UpdateClientGrant => grants::update(&call).await,
+        Op::DeleteClientGrant => grants::delete(&call).await,
+        Op::ListResourceServers => apis::list(&call).await,
+        Op::CreateResourceServer => apis::create(&call).await,
+        Op::GetResourceServer => apis::get(&call).await,
+        Op::UpdateResourceServer => apis::update(&call).await,
+        Op::DeleteResourceServer => apis::delete(&call).await,
         Op::PutRule => rules::put_rule(&call).await,
         Op::ExplainClaims => explain::explain(&call).await,
     }

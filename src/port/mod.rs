@@ -21,6 +21,7 @@ pub mod native_crypto;
 pub mod organizations;
 pub mod random;
 pub mod refresh;
+pub mod registry;
 pub mod roles;
 pub mod sessions;
 pub mod subjects;
@@ -32,6 +33,7 @@ pub use codes::CodeStore;
 pub use keys::KeyStore;
 pub use organizations::OrganizationStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
+pub use registry::RegistryStore;
 pub use roles::RoleStore;
 pub use sessions::SessionStore;
 pub use subjects::{SubjectStore, UserKey};
@@ -89,6 +91,10 @@ pub trait HasRoles {
 pub trait HasOrganizations {
     fn organizations(&self) -> &impl OrganizationStore;
 }
+/// See [`HasClients`].
+pub trait HasRegistry {
+    fn registry(&self) -> &impl RegistryStore;
+}
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
@@ -105,6 +111,7 @@ pub trait Stores:
     + HasSubjects
     + HasRoles
     + HasOrganizations
+    + HasRegistry
 {
 }
 
@@ -121,5 +128,6 @@ impl<T> Stores for T where
         + HasSubjects
         + HasRoles
         + HasOrganizations
+        + HasRegistry
 {
 }

@@ -461,7 +461,7 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'stat
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 22] = [
+pub const MGMT_SCOPES: [&str; 35] = [
     "read:users",
     "create:users",
     "update:users",
@@ -482,6 +482,19 @@ pub const MGMT_SCOPES: [&str; 22] = [
     "delete:organization_member_roles",
     "read:sessions",
     "delete:sessions",
+    "read:clients",
+    "create:clients",
+    "update:clients",
+    "delete:clients",
+    "update:client_keys",
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "delete:client_grants",
+    "read:resource_servers",
+    "create:resource_servers",
+    "update:resource_servers",
+    "delete:resource_servers",
     "read:current_user",
     "update:current_user_metadata",
 ];

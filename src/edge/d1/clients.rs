@@ -8,7 +8,7 @@ use crate::port::ClientStore;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
-struct ClientRow {
+pub(super) struct ClientRow {
     client_id: String,
     name: String,
     secret_hash: Option<String>,
@@ -27,7 +27,7 @@ struct ClientRow {
 }
 
 #[derive(Deserialize)]
-struct ApiRow {
+pub(super) struct ApiRow {
     identifier: String,
     name: String,
     scopes: String,
@@ -61,52 +61,18 @@ impl ClientStore for D1Store {
                 &[client_id.into()],
             )
             .await?;
-        row.map(|r| {
-            Ok(Client {
-                client_id: r.client_id,
-                name: r.name,
-                secret_hash: r.secret_hash,
-                grant_types: json_list("grant_types", &r.grant_types)?,
-                default_audience: r.default_audience,
-                grants: json("grants", &r.grants)?,
-                refresh_absolute_lifetime: int(r.refresh_absolute_lifetime),
-                refresh_idle_lifetime: int(r.refresh_idle_lifetime),
-                refresh_reuse_interval: int(r.refresh_reuse_interval),
-                id_token_signed_response_alg: r.id_token_signed_response_alg,
-                client_metadata: json("client_metadata", &r.client_metadata)?,
-                redirect_uris: json_list("redirect_uris", &r.redirect_uris)?,
-                web_origins: json_list("web_origins", &r.web_origins)?,
-                allowed_logout_urls: json_list("allowed_logout_urls", &r.allowed_logout_urls)?,
-            })
-        })
-        .transpose()
+        row.map(Client::try_from).transpose()
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
         let row: Option<ApiRow> = self
             .first_on(
                 Source::Replica,
-                "SELECT identifier, name, scopes, token_lifetime, rbac_enabled, token_permissions, \
-                   user_grantable_scopes, signing_alg FROM apis WHERE identifier = ?1",
+                &format!("SELECT {API_COLUMNS} FROM apis WHERE identifier = ?1"),
                 &[identifier.into()],
             )
             .await?;
-        row.map(|r| {
-            Ok(Api {
-                identifier: r.identifier,
-                name: r.name,
-                scopes: json_list("scopes", &r.scopes)?,
-                token_lifetime: int(r.token_lifetime),
-                rbac_enabled: flag(r.rbac_enabled),
-                token_permissions: flag(r.token_permissions),
-                signing_alg: r.signing_alg,
-                user_grantable_scopes: json_list(
-                    "user_grantable_scopes",
-                    &r.user_grantable_scopes,
-                )?,
-            })
-        })
-        .transpose()
+        row.map(Api::try_from).transpose()
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
@@ -123,5 +89,49 @@ impl ClientStore for D1Store {
             )
             .await?;
         Ok(row.is_some_and(|r| r.found == 1.0))
+    }
+}
+
+/// The columns of an API row.
+pub(super) const API_COLUMNS: &str = "identifier, name, scopes, token_lifetime, rbac_enabled, \
+    token_permissions, user_grantable_scopes, signing_alg";
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        Ok(Client {
+            client_id: r.client_id,
+            name: r.name,
+            secret_hash: r.secret_hash,
+            grant_types: json_list("grant_types", &r.grant_types)?,
+            default_audience: r.default_audience,
+            grants: json("grants", &r.grants)?,
+            refresh_absolute_lifetime: int(r.refresh_absolute_lifetime),
+            refresh_idle_lifetime: int(r.refresh_idle_lifetime),
+            refresh_reuse_interval: int(r.refresh_reuse_interval),
+            id_token_signed_response_alg: r.id_token_signed_response_alg,
+            client_metadata: json("client_metadata", &r.client_metadata)?,
+            redirect_uris: json_list("redirect_uris", &r.redirect_uris)?,
+            web_origins: json_list("web_origins", &r.web_origins)?,
+            allowed_logout_urls: json_list("allowed_logout_urls", &r.allowed_logout_urls)?,
+        })
+    }
+}
+
+impl TryFrom<ApiRow> for Api {
+    type Error = StoreError;
+
+    fn try_from(r: ApiRow) -> Result<Self, StoreError> {
+        Ok(Api {
+            identifier: r.identifier,
+            name: r.name,
+            scopes: json_list("scopes", &r.scopes)?,
+            token_lifetime: int(r.token_lifetime),
+            rbac_enabled: flag(r.rbac_enabled),
+            token_permissions: flag(r.token_permissions),
+            signing_alg: r.signing_alg,
+            user_grantable_scopes: json_list("user_grantable_scopes", &r.user_grantable_scopes)?,
+        })
     }
 }

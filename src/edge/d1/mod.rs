@@ -11,6 +11,7 @@ mod codes;
 mod exchange;
 mod keys;
 mod refresh;
+mod registry;
 mod sessions;
 mod subjects;
 mod users;

@@ -58,6 +58,7 @@ impl Drop for Depth {
 type RoleEntry = (Role, Vec<(String, String)>);
 
 mod access;
+mod registry;
 
 /// One page of `items` and their count.
 fn page<T>(items: Vec<T>, paging: Paging) -> Listed<T> {

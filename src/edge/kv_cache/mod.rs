@@ -5,6 +5,8 @@
 //! tokens are never cached: they go straight to D1; the published signing keys are kept in the
 //! isolate's memory only, never in KV.
 
+mod registry;
+
 use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
 use crate::error::StoreError;
@@ -12,9 +14,9 @@ use crate::model::Rule;
 use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
-    HasClients, HasCodes, HasExchange, HasKeys, HasOrganizations, HasRefresh, HasRoles,
-    HasSessions, HasSubjects, HasUsers, KeyStore, OrganizationStore, RefreshStore, RoleStore,
-    SessionStore, SubjectStore, UserStore,
+    HasClients, HasCodes, HasExchange, HasKeys, HasOrganizations, HasRefresh, HasRegistry,
+    HasRoles, HasSessions, HasSubjects, HasUsers, KeyStore, OrganizationStore, RefreshStore,
+    RegistryStore, RoleStore, SessionStore, SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -300,6 +302,12 @@ impl HasRoles for EdgeStores<'_> {
 impl HasOrganizations for EdgeStores<'_> {
     fn organizations(&self) -> &impl OrganizationStore {
         &self.d1
+    }
+}
+
+impl HasRegistry for EdgeStores<'_> {
+    fn registry(&self) -> &impl RegistryStore {
+        self
     }
 }
 

@@ -1,0 +1,372 @@
+//! Clients: `/api/v2/clients` (list, create), `/api/v2/clients/{id}` (get, update, delete)
+//! and `POST /api/v2/clients/{id}/rotate-secret`. A secret is shown once, when made; only
+//! its hash is stored.
+
+use super::check;
+use super::error::{from_store, invalid, not_found, payload, Reply};
+use super::list::Query;
+use super::routes::Call;
+use crate::model::secret::hash_client_secret;
+use crate::model::{Client, GrantType};
+use crate::port::crypto::Crypto;
+use crate::port::{ClientStore, RegistryStore, Stores};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+const TAKEN: &str = "A client with this id already exists.";
+
+/// The client as the API shows it (Auth0's fields; `default_audience` is this issuer's).
+pub fn view(c: &Client) -> Value {
+    json!({
+        "client_id": c.client_id,
+        "name": c.name,
+        "callbacks": c.redirect_uris,
+        "web_origins": c.web_origins,
+        "allowed_logout_urls": c.allowed_logout_urls,
+        "grant_types": c.grant_types,
+        "client_metadata": c.client_metadata,
+        "token_endpoint_auth_method": if c.is_public() { "none" } else { "client_secret_basic" },
+        "is_first_party": true,
+        "oidc_conformant": true,
+        "jwt_configuration": { "alg": c.id_token_signed_response_alg },
+        "refresh_token": {
+            "rotation_type": "rotating",
+            "expiration_type": "expiring",
+            "token_lifetime": c.refresh_absolute_lifetime,
+            "idle_token_lifetime": c.refresh_idle_lifetime,
+            "leeway": c.refresh_reuse_interval,
+            "infinite_token_lifetime": false,
+            "infinite_idle_token_lifetime": false,
+        },
+        "default_audience": c.default_audience,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JwtConfiguration {
+    alg: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshSettings {
+    #[serde(default)]
+    rotation_type: Option<String>,
+    #[serde(default)]
+    expiration_type: Option<String>,
+    #[serde(default)]
+    token_lifetime: Option<u64>,
+    #[serde(default)]
+    idle_token_lifetime: Option<u64>,
+    #[serde(default)]
+    leeway: Option<u64>,
+    #[serde(default)]
+    infinite_token_lifetime: Option<bool>,
+    #[serde(default)]
+    infinite_idle_token_lifetime: Option<bool>,
+}
+
+/// `POST` and `PATCH` bodies: every field optional on PATCH; `name` required on POST.
+/// `app_type`, `description`, `is_first_party` and `oidc_conformant` are accepted and
+/// not stored (every client here is first-party and OIDC-conformant).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    app_type: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    is_first_party: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    oidc_conformant: Option<bool>,
+    #[serde(default)]
+    callbacks: Option<Vec<String>>,
+    #[serde(default)]
+    web_origins: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_logout_urls: Option<Vec<String>>,
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    client_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    jwt_configuration: Option<JwtConfiguration>,
+    #[serde(default)]
+    refresh_token: Option<RefreshSettings>,
+    #[serde(default)]
+    default_audience: Option<String>,
+}
+
+/// `client` with the body's fields set, checked.
+fn apply(mut c: Client, b: ClientBody) -> Result<Client, Reply> {
+    if let Some(name) = b.name {
+        if name.trim().is_empty() || name.chars().count() > 255 {
+            return Err(invalid("name must be 1 to 255 characters"));
+        }
+        c.name = name;
+    }
+    if let Some(t) = &b.app_type {
+        if !["spa", "native", "regular_web", "non_interactive"].contains(&t.as_str()) {
+            return Err(invalid(
+                "app_type is spa, native, regular_web or non_interactive",
+            ));
+        }
+    }
+    if let Some(v) = b.callbacks {
+        check::list("callbacks", &v, check::url)?;
+        c.redirect_uris = v;
+    }
+    if let Some(v) = b.web_origins {
+        check::list("web_origins", &v, check::origin)?;
+        c.web_origins = v;
+    }
+    if let Some(v) = b.allowed_logout_urls {
+        check::list("allowed_logout_urls", &v, check::url)?;
+        c.allowed_logout_urls = v;
+    }
+    if let Some(v) = b.grant_types {
+        if let Some(g) = v.iter().find(|g| GrantType::parse(g).is_err()) {
+            return Err(invalid(&format!(
+                "grant_types: {g} is not a grant type this issuer serves"
+            )));
+        }
+        c.grant_types = v;
+    }
+    if let Some(m) = b.client_metadata {
+        check::client_metadata(&m)?;
+        c.client_metadata = Value::Object(m);
+    }
+    if let Some(j) = b.jwt_configuration {
+        if !["RS256", "ES256"].contains(&j.alg.as_str()) {
+            return Err(invalid("jwt_configuration.alg is RS256 or ES256"));
+        }
+        c.id_token_signed_response_alg = j.alg;
+    }
+    if let Some(r) = b.refresh_token {
+        if r.rotation_type.as_deref().is_some_and(|t| t != "rotating")
+            || r.expiration_type
+                .as_deref()
+                .is_some_and(|t| t != "expiring")
+            || r.infinite_token_lifetime == Some(true)
+            || r.infinite_idle_token_lifetime == Some(true)
+        {
+            return Err(invalid(
+                "refresh tokens here always rotate and expire (rotating, expiring, finite lifetimes)",
+            ));
+        }
+        c.refresh_absolute_lifetime = r.token_lifetime.unwrap_or(c.refresh_absolute_lifetime);
+        c.refresh_idle_lifetime = r.idle_token_lifetime.unwrap_or(c.refresh_idle_lifetime);
+        c.refresh_reuse_interval = r.leeway.unwrap_or(c.refresh_reuse_interval);
+        let year = 365 * 86_400;
+        if c.refresh_absolute_lifetime == 0
+            || c.refresh_absolute_lifetime > 5 * year
+            || c.refresh_idle_lifetime == 0
+            || c.refresh_idle_lifetime > c.refresh_absolute_lifetime
+            || c.refresh_reuse_interval > 60
+        {
+            return Err(invalid(
+                "refresh_token: lifetimes are 1 s to 5 years, idle at most the absolute one, leeway at most 60 s",
+            ));
+        }
+    }
+    if let Some(a) = b.default_audience {
+        c.default_audience = (!a.is_empty()).then_some(a);
+    }
+    match b.token_endpoint_auth_method.as_deref() {
+        None | Some("client_secret_basic" | "client_secret_post") => {}
+        Some("none") => c.secret_hash = None,
+        Some(other) => {
+            return Err(invalid(&format!(
+                "token_endpoint_auth_method {other} is not one of none, client_secret_basic, client_secret_post"
+            )))
+        }
+    }
+    if c.is_public() && c.allows(GrantType::ClientCredentials.as_str()) {
+        return Err(invalid(
+            "a public client (none) cannot use client_credentials",
+        ));
+    }
+    Ok(c)
+}
+
+/// A new secret (32 random bytes, base64url) and the client holding its hash.
+fn with_new_secret<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    mut c: Client,
+) -> Result<(Client, String), Reply> {
+    let secret = call
+        .issuer
+        .random
+        .token(32)
+        .map_err(|e| super::error::from_oauth(&e.into()))?;
+    c.secret_hash = Some(hash_client_secret(&secret));
+    Ok((c, secret))
+}
+
+/// `GET /api/v2/clients`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &[]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().list_clients(paging).await {
+        Ok(l) => query.reply("clients", l.items.iter().map(view).collect(), l.total),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/clients`: the answer carries `client_secret`, the only time it is shown
+/// (none for a public client, `token_endpoint_auth_method: none`).
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: ClientBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if body.name.is_none() {
+        return invalid("Missing required property: name");
+    }
+    let public = body.token_endpoint_auth_method.as_deref() == Some("none");
+    let client_id = match call.new_id("") {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let blank = Client {
+        client_id,
+        name: String::new(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        default_audience: None,
+        grants: Vec::new(),
+        refresh_absolute_lifetime: 30 * 86_400,
+        refresh_idle_lifetime: 15 * 86_400,
+        refresh_reuse_interval: 0,
+        id_token_signed_response_alg: "RS256".into(),
+        client_metadata: json!({}),
+        redirect_uris: Vec::new(),
+        web_origins: Vec::new(),
+        allowed_logout_urls: Vec::new(),
+    };
+    let (blank, secret) = if public {
+        (blank, None)
+    } else {
+        match with_new_secret(call, blank) {
+            Ok((c, s)) => (c, Some(s)),
+            Err(r) => return r,
+        }
+    };
+    let client = match apply(blank, body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().create_client(&client).await {
+        Ok(()) => {
+            let mut v = view(&client);
+            if let Some(secret) = secret {
+                v["client_secret"] = json!(secret);
+            }
+            Reply::json(201, &v)
+        }
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Client, Reply> {
+    match call.issuer.stores.clients().client(call.id()).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(not_found("client")),
+        Err(e) => Err(from_store(e, TAKEN, call.issuer.log)),
+    }
+}
+
+/// `GET /api/v2/clients/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    current(call)
+        .await
+        .map_or_else(|r| r, |c| Reply::json(200, &view(&c)))
+}
+
+/// `PATCH /api/v2/clients/{id}`.
+pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: ClientBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let before = match current(call).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let made_confidential = before.is_public()
+        && matches!(
+            body.token_endpoint_auth_method.as_deref(),
+            Some("client_secret_basic" | "client_secret_post")
+        );
+    let (before, secret) = if made_confidential {
+        match with_new_secret(call, before) {
+            Ok((c, s)) => (c, Some(s)),
+            Err(r) => return r,
+        }
+    } else {
+        (before, None)
+    };
+    let client = match apply(before, body) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().update_client(&client).await {
+        Ok(true) => {
+            let mut v = view(&client);
+            if let Some(secret) = secret {
+                v["client_secret"] = json!(secret);
+            }
+            Reply::json(200, &v)
+        }
+        Ok(false) => not_found("client"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/clients/{id}/rotate-secret`: a new secret at once; the old one stops
+/// working (refresh tokens stay valid: they are bound to the client, not its secret).
+pub async fn rotate_secret<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let before = match current(call).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if before.is_public() {
+        return invalid("a public client has no secret");
+    }
+    let (client, secret) = match with_new_secret(call, before) {
+        Ok(pair) => pair,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().update_client(&client).await {
+        Ok(true) => {
+            let mut v = view(&client);
+            v["client_secret"] = json!(secret);
+            Reply::json(200, &v)
+        }
+        Ok(false) => not_found("client"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/clients/{id}`: with its grants, codes and refresh tokens.
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.registry().delete_client(call.id()).await {
+        Ok(_) => Reply::no_content(),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}

@@ -1,0 +1,250 @@
+//! Resource servers (APIs): `/api/v2/resource-servers` (list, create) and
+//! `/api/v2/resource-servers/{id}` (get, update, delete), where `{id}` is the `id` this API
+//! shows (`rs_` and the identifier, encoded) or the identifier itself, as Auth0 accepts.
+
+use super::check;
+use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::list::Query;
+use super::routes::Call;
+use crate::model::config::DEFAULT_ACCESS_TOKEN_LIFETIME;
+use crate::model::Api;
+use crate::port::crypto::Crypto;
+use crate::port::{ClientStore, RegistryStore, Stores};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const TAKEN: &str = "A resource server with this identifier already exists.";
+
+fn rs_id(identifier: &str) -> String {
+    format!("rs_{}", URL_SAFE_NO_PAD.encode(identifier))
+}
+
+/// The identifier a path's `{id}` names.
+fn identifier(id: &str) -> String {
+    id.strip_prefix("rs_")
+        .and_then(|e| URL_SAFE_NO_PAD.decode(e).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The API as Auth0 shows a resource server (`user_grantable_scopes` is this issuer's).
+pub fn view<P, C>(call: &Call<'_, '_, P, C>, a: &Api) -> Value {
+    json!({
+        "id": rs_id(&a.identifier),
+        "identifier": a.identifier,
+        "name": a.name,
+        "scopes": a.scopes.iter().map(|s| json!({ "value": s, "description": "" })).collect::<Vec<_>>(),
+        "signing_alg": a.signing_alg,
+        "token_lifetime": a.token_lifetime,
+        "enforce_policies": a.rbac_enabled,
+        "token_dialect": if a.token_permissions { "access_token_authz" } else { "access_token" },
+        "user_grantable_scopes": a.user_grantable_scopes,
+        "is_system": a.identifier == call.issuer.config.management_audience(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScopeEntry {
+    value: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiBody {
+    #[serde(default)]
+    identifier: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<ScopeEntry>>,
+    #[serde(default)]
+    signing_alg: Option<String>,
+    #[serde(default)]
+    token_lifetime: Option<u64>,
+    #[serde(default)]
+    enforce_policies: Option<bool>,
+    #[serde(default)]
+    token_dialect: Option<String>,
+    #[serde(default)]
+    user_grantable_scopes: Option<Vec<String>>,
+    /// Accepted and ignored (Auth0 fields with no meaning here).
+    #[serde(default)]
+    #[allow(dead_code)]
+    allow_offline_access: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    skip_consent_for_verifiable_first_party_clients: Option<bool>,
+}
+
+fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
+    if let Some(name) = b.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(invalid("name must be 1 to 200 characters"));
+        }
+        a.name = name;
+    }
+    if let Some(scopes) = b.scopes {
+        let names: Vec<String> = scopes.into_iter().map(|s| s.value).collect();
+        check::list("scopes", &names, check::scope)?;
+        a.scopes = names;
+    }
+    if let Some(alg) = b.signing_alg {
+        if !["ES256", "RS256"].contains(&alg.as_str()) {
+            return Err(invalid("signing_alg is ES256 or RS256"));
+        }
+        a.signing_alg = alg;
+    }
+    if let Some(t) = b.token_lifetime {
+        if !(60..=2_592_000).contains(&t) {
+            return Err(invalid("token_lifetime is 60 to 2592000 seconds"));
+        }
+        a.token_lifetime = t;
+    }
+    a.rbac_enabled = b.enforce_policies.unwrap_or(a.rbac_enabled);
+    match b.token_dialect.as_deref() {
+        None => {}
+        Some("access_token") => a.token_permissions = false,
+        Some("access_token_authz") => a.token_permissions = true,
+        Some(other) => {
+            return Err(invalid(&format!(
+                "token_dialect {other} is not access_token or access_token_authz"
+            )))
+        }
+    }
+    if let Some(g) = b.user_grantable_scopes {
+        a.user_grantable_scopes = g;
+    }
+    if let Some(s) = a
+        .user_grantable_scopes
+        .iter()
+        .find(|s| !a.scopes.contains(s))
+    {
+        return Err(invalid(&format!(
+            "user_grantable_scopes: {s} is not a scope of this API"
+        )));
+    }
+    Ok(a)
+}
+
+/// `GET /api/v2/resource-servers`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = match Query::parse(call.req.query, &[]) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let paging = match query.paging() {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().list_apis(paging).await {
+        Ok(l) => {
+            let items = l.items.iter().map(|a| view(call, a)).collect();
+            query.reply("resource_servers", items, l.total)
+        }
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/resource-servers`.
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let mut body: ApiBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Some(identifier) = body.identifier.take() else {
+        return invalid("Missing required property: identifier");
+    };
+    if identifier.is_empty() || identifier.len() > 600 || identifier.chars().any(char::is_control) {
+        return invalid("identifier must be 1 to 600 characters, no control characters");
+    }
+    let blank = Api {
+        name: body.name.clone().unwrap_or_else(|| identifier.clone()),
+        identifier,
+        scopes: Vec::new(),
+        token_lifetime: DEFAULT_ACCESS_TOKEN_LIFETIME,
+        rbac_enabled: false,
+        token_permissions: false,
+        user_grantable_scopes: Vec::new(),
+        signing_alg: "ES256".into(),
+    };
+    let api = match apply(blank, body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().create_api(&api).await {
+        Ok(()) => Reply::json(201, &view(call, &api)),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Api, Reply> {
+    match call
+        .issuer
+        .stores
+        .clients()
+        .api(&identifier(call.id()))
+        .await
+    {
+        Ok(Some(a)) => Ok(a),
+        Ok(None) => Err(not_found("resource server")),
+        Err(e) => Err(from_store(e, TAKEN, call.issuer.log)),
+    }
+}
+
+/// `GET /api/v2/resource-servers/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    current(call)
+        .await
+        .map_or_else(|r| r, |a| Reply::json(200, &view(call, &a)))
+}
+
+/// `PATCH /api/v2/resource-servers/{id}`.
+pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: ApiBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let before = match current(call).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if body
+        .identifier
+        .as_ref()
+        .is_some_and(|i| *i != before.identifier)
+    {
+        return invalid("identifier cannot change");
+    }
+    let api = match apply(before, body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match call.issuer.stores.registry().update_api(&api).await {
+        Ok(true) => Reply::json(200, &view(call, &api)),
+        Ok(false) => not_found("resource server"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/resource-servers/{id}`: with its grants and role permissions. The
+/// management API itself cannot be deleted (every admin would be locked out).
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let identifier = identifier(call.id());
+    if identifier == call.issuer.config.management_audience() {
+        return error_code(
+            400,
+            "operation_not_supported",
+            "The management API cannot be deleted.",
+        );
+    }
+    match call.issuer.stores.registry().delete_api(&identifier).await {
+        Ok(_) => Reply::no_content(),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}

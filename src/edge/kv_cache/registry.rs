@@ -1,0 +1,152 @@
+//! Writes to clients, grants and APIs go to D1, then drop what the isolate's memory and KV
+//! hold of them, so the next read here sees the write; other isolates see it when their
+//! memory entry ends (`CACHE_TTL_SECONDS`), and KV's deletion reaches every location within
+//! its propagation delay (about 60 s).
+
+use super::EdgeStores;
+use crate::error::StoreError;
+use crate::model::{Api, Client, ClientGrant, Listed, Paging};
+use crate::port::{ClientStore, RegistryStore};
+
+/// Every grant on one API, for dropping the cached clients that embed it.
+const ALL: Paging = Paging {
+    offset: 0,
+    limit: 10_000,
+};
+
+impl EdgeStores<'_> {
+    /// Drops a KV entry; a failure is reported (the write is done; the entry would serve a
+    /// stale value until its TTL).
+    async fn forget_kv(&self, key: String) -> Result<(), StoreError> {
+        if let Some(kv) = &self.kv {
+            kv.delete(&key)
+                .await
+                .map_err(|e| StoreError::backend("kv", format!("delete {key}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    async fn forget_client(&self, client_id: &str) -> Result<(), StoreError> {
+        self.memory.clients.forget(client_id);
+        self.forget_kv(format!("v5:client:{client_id}")).await
+    }
+
+    async fn forget_origins(&self, origins: &[String]) -> Result<(), StoreError> {
+        for origin in origins {
+            self.memory.origins.forget(origin);
+            self.forget_kv(format!("v5:origin:{origin}")).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the API and every cached client that holds a grant on it (a client's entry
+    /// carries its grants' APIs).
+    async fn forget_api(&self, identifier: &str) -> Result<(), StoreError> {
+        self.memory.apis.forget(identifier);
+        self.forget_kv(format!("v5:api:{identifier}")).await?;
+        let grants = self
+            .d1
+            .list_client_grants(None, Some(identifier), ALL)
+            .await?;
+        for g in grants.items {
+            self.forget_client(&g.client_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The origins a client lists now, read from D1 (not the cache).
+    async fn origins_of(&self, client_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .d1
+            .client(client_id)
+            .await?
+            .map(|c| c.web_origins)
+            .unwrap_or_default())
+    }
+}
+
+impl RegistryStore for EdgeStores<'_> {
+    async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
+        self.d1.list_clients(paging).await
+    }
+
+    async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.d1.create_client(client).await?;
+        // An unknown id is cached as absent; so is an origin nobody listed.
+        self.forget_client(&client.client_id).await?;
+        self.forget_origins(&client.web_origins).await
+    }
+
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
+        let before = self.origins_of(&client.client_id).await?;
+        let updated = self.d1.update_client(client).await?;
+        self.forget_client(&client.client_id).await?;
+        self.forget_origins(&before).await?;
+        self.forget_origins(&client.web_origins).await?;
+        Ok(updated)
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let before = self.origins_of(client_id).await?;
+        let deleted = self.d1.delete_client(client_id).await?;
+        self.forget_client(client_id).await?;
+        self.forget_origins(&before).await?;
+        Ok(deleted)
+    }
+
+    async fn list_client_grants(
+        &self,
+        client_id: Option<&str>,
+        audience: Option<&str>,
+        paging: Paging,
+    ) -> Result<Listed<ClientGrant>, StoreError> {
+        self.d1
+            .list_client_grants(client_id, audience, paging)
+            .await
+    }
+
+    async fn create_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
+        let created = self.d1.create_client_grant(grant).await?;
+        self.forget_client(&grant.client_id).await?;
+        Ok(created)
+    }
+
+    async fn update_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
+        let updated = self.d1.update_client_grant(grant).await?;
+        self.forget_client(&grant.client_id).await?;
+        Ok(updated)
+    }
+
+    async fn delete_client_grant(
+        &self,
+        client_id: &str,
+        audience: &str,
+    ) -> Result<bool, StoreError> {
+        let deleted = self.d1.delete_client_grant(client_id, audience).await?;
+        self.forget_client(client_id).await?;
+        Ok(deleted)
+    }
+
+    async fn list_apis(&self, paging: Paging) -> Result<Listed<Api>, StoreError> {
+        self.d1.list_apis(paging).await
+    }
+
+    async fn create_api(&self, api: &Api) -> Result<(), StoreError> {
+        self.d1.create_api(api).await?;
+        self.forget_api(&api.identifier).await
+    }
+
+    async fn update_api(&self, api: &Api) -> Result<bool, StoreError> {
+        let updated = self.d1.update_api(api).await?;
+        self.forget_api(&api.identifier).await?;
+        Ok(updated)
+    }
+
+    async fn delete_api(&self, identifier: &str) -> Result<bool, StoreError> {
+        // The clients that held grants on it are found before the cascade removes them.
+        self.forget_api(identifier).await?;
+        let deleted = self.d1.delete_api(identifier).await?;
+        self.memory.apis.forget(identifier);
+        Ok(deleted)
+    }
+}
