@@ -11,6 +11,7 @@ mod client_grants;
 mod clients;
 pub mod error;
 mod explain;
+mod hooks;
 pub mod list;
 mod organizations;
 mod resource_servers;

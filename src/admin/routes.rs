@@ -6,7 +6,7 @@ use super::auth::{authorize, Caller};
 use super::error::{error_code, Reply};
 use super::users::links;
 use super::{client_grants as grants, clients, resource_servers as apis};
-use super::{explain, organizations as orgs, roles, rules, users, Request};
+use super::{explain, hooks, organizations as orgs, roles, rules, users, Request};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -65,7 +65,17 @@ pub enum Op {
     GetResourceServer,
     UpdateResourceServer,
     DeleteResourceServer,
+    ListRules,
+    CreateRule,
+    GetRule,
     PutRule,
+    PatchRule,
+    DeleteRule,
+    ListHooks,
+    CreateHook,
+    GetHook,
+    PatchHook,
+    DeleteHook,
     ExplainClaims,
 }
 
@@ -144,7 +154,17 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/resource-servers/{id}", "read:resource_servers", Op::GetResourceServer),
     route("PATCH", "/api/v2/resource-servers/{id}", "update:resource_servers", Op::UpdateResourceServer),
     route("DELETE", "/api/v2/resource-servers/{id}", "delete:resource_servers", Op::DeleteResourceServer),
+    route("GET", "/api/v2/rules", "read:rules", Op::ListRules),
+    route("POST", "/api/v2/rules", "create:rules", Op::CreateRule),
+    route("GET", "/api/v2/rules/{id}", "read:rules", Op::GetRule),
     route("PUT", "/api/v2/rules/{id}", "update:rules", Op::PutRule),
+    route("PATCH", "/api/v2/rules/{id}", "update:rules", Op::PatchRule),
+    route("DELETE", "/api/v2/rules/{id}", "delete:rules", Op::DeleteRule),
+    route("GET", "/api/v2/hooks", "read:hooks", Op::ListHooks),
+    route("POST", "/api/v2/hooks", "create:hooks", Op::CreateHook),
+    route("GET", "/api/v2/hooks/{id}", "read:hooks", Op::GetHook),
+    route("PATCH", "/api/v2/hooks/{id}", "update:hooks", Op::PatchHook),
+    route("DELETE", "/api/v2/hooks/{id}", "delete:hooks", Op::DeleteHook),
     route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
 ];
 
@@ -256,7 +276,17 @@ pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Reque
         Op::GetResourceServer => apis::get(&call).await,
         Op::UpdateResourceServer => apis::update(&call).await,
         Op::DeleteResourceServer => apis::delete(&call).await,
+        Op::ListRules => rules::list(&call).await,
+        Op::CreateRule => rules::create(&call).await,
+        Op::GetRule => rules::get(&call).await,
         Op::PutRule => rules::put_rule(&call).await,
+        Op::PatchRule => rules::patch(&call).await,
+        Op::DeleteRule => rules::delete(&call).await,
+        Op::ListHooks => hooks::list(&call).await,
+        Op::CreateHook => hooks::create(&call).await,
+        Op::GetHook => hooks::get(&call).await,
+        Op::PatchHook => hooks::patch(&call).await,
+        Op::DeleteHook => hooks::delete(&call).await,
         Op::ExplainClaims => explain::explain(&call).await,
     }
 }

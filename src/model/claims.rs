@@ -48,6 +48,9 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// Every trigger.
+    pub const ALL: [Trigger; 2] = [Trigger::PostLogin, Trigger::CredentialsExchange];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

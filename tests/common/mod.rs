@@ -461,7 +461,7 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'stat
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 35] = [
+pub const MGMT_SCOPES: [&str; 43] = [
     "read:users",
     "create:users",
     "update:users",
@@ -495,6 +495,14 @@ pub const MGMT_SCOPES: [&str; 35] = [
     "create:resource_servers",
     "update:resource_servers",
     "delete:resource_servers",
+    "read:rules",
+    "create:rules",
+    "update:rules",
+    "delete:rules",
+    "read:hooks",
+    "create:hooks",
+    "update:hooks",
+    "delete:hooks",
     "read:current_user",
     "update:current_user_metadata",
 ];

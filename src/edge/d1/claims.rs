@@ -136,4 +136,76 @@ impl ClaimsStore for D1Store {
         .await
         .map(|_| ())
     }
+
+    async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+        let rows: Vec<RuleRow> = self
+            .all_on(
+                Source::Primary,
+                "SELECT rule_id, name, trigger, position, enabled, conditions, assignments, \
+                 allow_user_controlled FROM rules ORDER BY trigger, position, rule_id",
+                &[],
+            )
+            .await?;
+        rows.into_iter().map(Rule::try_from).collect()
+    }
+
+    async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .run("DELETE FROM rules WHERE rule_id = ?1", &[rule_id.into()])
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
+        let rows: Vec<HookRow> = self
+            .all_on(
+                Source::Primary,
+                "SELECT hook_id, name, trigger, position, enabled, url, service, secret, \
+                 timeout_ms, on_failure FROM hooks ORDER BY trigger, position, hook_id",
+                &[],
+            )
+            .await?;
+        rows.into_iter().map(StoredHook::try_from).collect()
+    }
+
+    async fn put_hook(&self, h: &StoredHook) -> Result<(), StoreError> {
+        let now = JsValue::from_f64((js_sys::Date::now() / 1000.0).floor());
+        let on_failure = match h.on_failure {
+            OnFailure::Deny => "deny",
+            OnFailure::Skip => "skip",
+        };
+        let opt = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        self.run(
+            "INSERT INTO hooks (hook_id, name, trigger, position, enabled, url, service, secret, \
+             timeout_ms, on_failure, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) \
+             ON CONFLICT (hook_id) DO UPDATE SET name = excluded.name, trigger = excluded.trigger, \
+             position = excluded.position, enabled = excluded.enabled, url = excluded.url, \
+             service = excluded.service, secret = excluded.secret, \
+             timeout_ms = excluded.timeout_ms, on_failure = excluded.on_failure, \
+             updated_at = excluded.updated_at",
+            &[
+                h.hook_id.as_str().into(),
+                h.name.as_str().into(),
+                h.trigger.as_str().into(),
+                JsValue::from_f64(h.position as f64),
+                flag_arg(h.enabled),
+                opt(&h.url),
+                opt(&h.service),
+                h.secret_enc.as_str().into(),
+                JsValue::from_f64(h.timeout_ms as f64),
+                on_failure.into(),
+                now,
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .run("DELETE FROM hooks WHERE hook_id = ?1", &[hook_id.into()])
+            .await?;
+        Ok(changed > 0)
+    }
 }

@@ -10,8 +10,8 @@ mod registry;
 use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
 use crate::error::StoreError;
-use crate::model::Rule;
 use crate::model::{Api, Client, StoredHook, StoredKey};
+use crate::model::{Rule, Trigger};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
     HasClients, HasCodes, HasExchange, HasKeys, HasOrganizations, HasRefresh, HasRegistry,
@@ -190,12 +190,47 @@ impl ClaimsStore for EdgeStores<'_> {
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
         self.d1.put_rule(rule).await?;
-        self.memory.pipelines.forget(rule.trigger.as_str());
-        // Write-through: drop the cached pipeline so the next request reads the new rule.
-        if let Some(kv) = &self.kv {
-            kv.delete(&format!("v5:pipeline:{}", rule.trigger.as_str()))
-                .await
-                .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
+        self.forget_pipelines().await
+    }
+
+    async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+        self.d1.rules().await
+    }
+
+    async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
+        let deleted = self.d1.delete_rule(rule_id).await?;
+        self.forget_pipelines().await?;
+        Ok(deleted)
+    }
+
+    async fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
+        self.d1.hooks().await
+    }
+
+    async fn put_hook(&self, hook: &StoredHook) -> Result<(), StoreError> {
+        self.d1.put_hook(hook).await?;
+        self.forget_pipelines().await
+    }
+
+    async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
+        let deleted = self.d1.delete_hook(hook_id).await?;
+        self.forget_pipelines().await?;
+        Ok(deleted)
+    }
+}
+
+impl EdgeStores<'_> {
+    /// Write-through for the claims pipeline: drops both triggers' cached pipelines (a write
+    /// may move a rule or hook from one trigger to the other), so the next request here
+    /// reads the new one.
+    async fn forget_pipelines(&self) -> Result<(), StoreError> {
+        for trigger in Trigger::ALL {
+            self.memory.pipelines.forget(trigger.as_str());
+            if let Some(kv) = &self.kv {
+                kv.delete(&format!("v5:pipeline:{}", trigger.as_str()))
+                    .await
+                    .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
+            }
         }
         Ok(())
     }

@@ -786,6 +786,54 @@ impl ClaimsStore for MemoryStore {
         rules.push(rule.clone());
         Ok(())
     }
+
+    async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+        let _trip = self.round_trip();
+        let mut rules = self.rules.borrow().clone();
+        rules.sort_by(|a, b| {
+            (a.trigger.as_str(), a.position, &a.rule_id).cmp(&(
+                b.trigger.as_str(),
+                b.position,
+                &b.rule_id,
+            ))
+        });
+        Ok(rules)
+    }
+
+    async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
+        let mut rules = self.rules.borrow_mut();
+        let before = rules.len();
+        rules.retain(|r| r.rule_id != rule_id);
+        Ok(rules.len() < before)
+    }
+
+    async fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
+        let _trip = self.round_trip();
+        let mut hooks = self.hooks.borrow().clone();
+        hooks.sort_by(|a, b| {
+            (a.trigger.as_str(), a.position, &a.hook_id).cmp(&(
+                b.trigger.as_str(),
+                b.position,
+                &b.hook_id,
+            ))
+        });
+        Ok(hooks)
+    }
+
+    async fn put_hook(&self, hook: &StoredHook) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
+        MemoryStore::put_hook(self, hook.clone());
+        Ok(())
+    }
+
+    async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
+        let mut hooks = self.hooks.borrow_mut();
+        let before = hooks.len();
+        hooks.retain(|h| h.hook_id != hook_id);
+        Ok(hooks.len() < before)
+    }
 }
 
 impl SubjectStore for MemoryStore {

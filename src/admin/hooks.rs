@@ -1,0 +1,226 @@
+//! Hooks of the claims pipeline: `/api/v2/hooks` (list, create) and `/api/v2/hooks/{id}`
+//! (get, `PATCH`, delete). A hook's HMAC secret is sealed under the key-encryption key (the
+//! hook id as associated data) and shown once, when made or replaced.
+
+use super::check;
+use super::error::{error_code, from_oauth, from_store, invalid, not_found, payload, Reply};
+use super::routes::Call;
+use crate::model::{OnFailure, StoredHook, Trigger};
+use crate::port::crypto::Crypto;
+use crate::port::{ClaimsStore, Stores};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const CONFLICT: &str = "A hook with this id already exists.";
+
+/// The hook as the API shows it: never its secret.
+fn view(h: &StoredHook) -> Value {
+    json!({
+        "id": h.hook_id,
+        "name": h.name,
+        "trigger": h.trigger,
+        "position": h.position,
+        "enabled": h.enabled,
+        "url": h.url,
+        "service": h.service,
+        "timeout_ms": h.timeout_ms,
+        "on_failure": h.on_failure,
+    })
+}
+
+/// `POST` and `PATCH` bodies (`url` and `service`: exactly one, after the change).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HookBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    trigger: Option<Trigger>,
+    #[serde(default)]
+    position: Option<i64>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    service: Option<Option<String>>,
+    /// A new HMAC secret; on create one is made when absent.
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    on_failure: Option<OnFailure>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `hook` with the body's fields set and checked; the plain secret to seal, if any.
+fn apply(mut h: StoredHook, b: HookBody) -> Result<(StoredHook, Option<String>), Reply> {
+    if let Some(name) = b.name {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(invalid("name must be 1 to 100 characters"));
+        }
+        h.name = name;
+    }
+    h.trigger = b.trigger.unwrap_or(h.trigger);
+    h.position = b.position.unwrap_or(h.position);
+    h.enabled = b.enabled.unwrap_or(h.enabled);
+    if let Some(url) = b.url {
+        h.url = url;
+    }
+    if let Some(service) = b.service {
+        h.service = service;
+    }
+    if let Some(t) = b.timeout_ms {
+        if !(100..=10_000).contains(&t) {
+            return Err(invalid("timeout_ms is 100 to 10000"));
+        }
+        h.timeout_ms = t;
+    }
+    h.on_failure = b.on_failure.unwrap_or(h.on_failure);
+    match (&h.url, &h.service) {
+        (Some(url), None) => {
+            check::url("url", url)?;
+            if !url.starts_with("https://") {
+                return Err(invalid("url must be https: hook requests carry user data"));
+            }
+        }
+        (None, Some(service)) => {
+            let ok = !service.is_empty()
+                && service.len() <= 64
+                && service
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_');
+            if !ok {
+                return Err(invalid("service is a binding name: letters, digits and _"));
+            }
+        }
+        _ => return Err(invalid("give exactly one of url and service")),
+    }
+    if let Some(s) = &b.secret {
+        if s.len() < 32 || s.len() > 256 {
+            return Err(invalid("secret is 32 to 256 characters"));
+        }
+    }
+    Ok((h, b.secret))
+}
+
+/// Seals `secret` into the hook and stores it.
+async fn save<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    mut hook: StoredHook,
+    secret: Option<String>,
+    status: u16,
+) -> Reply {
+    if let Some(secret) = &secret {
+        let Some(kek) = call.issuer.kek else {
+            return error_code(500, "server_error", "KEY_ENCRYPTION_KEY is not set");
+        };
+        match kek.seal(call.issuer.random, &hook.hook_id, secret.as_bytes()) {
+            Ok(sealed) => hook.secret_enc = sealed,
+            Err(e) => return from_oauth(&e),
+        }
+    }
+    match call.issuer.stores.claims().put_hook(&hook).await {
+        Ok(()) => {
+            let mut v = view(&hook);
+            if let Some(secret) = secret {
+                v["secret"] = json!(secret);
+            }
+            Reply::json(status, &v)
+        }
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/hooks`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.claims().hooks().await {
+        Ok(hooks) => Reply::json(200, &Value::Array(hooks.iter().map(view).collect())),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+async fn find<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    id: &str,
+) -> Result<Option<StoredHook>, Reply> {
+    let hooks = call.issuer.stores.claims().hooks().await;
+    let hooks = hooks.map_err(|e| from_store(e, CONFLICT, call.issuer.log))?;
+    Ok(hooks.into_iter().find(|h| h.hook_id == id))
+}
+
+/// `GET /api/v2/hooks/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match find(call, call.id()).await {
+        Ok(Some(h)) => Reply::json(200, &view(&h)),
+        Ok(None) => not_found("hook"),
+        Err(r) => r,
+    }
+}
+
+/// `POST /api/v2/hooks`: the answer carries the secret, the only time it is shown.
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let mut body: HookBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if body.name.is_none() || body.trigger.is_none() {
+        return invalid("Missing required property: name and trigger");
+    }
+    let hook_id = match call.new_id("hook_") {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    if body.secret.is_none() {
+        match call.issuer.random.token(32) {
+            Ok(s) => body.secret = Some(s),
+            Err(e) => return from_oauth(&e.into()),
+        }
+    }
+    let blank = StoredHook {
+        hook_id,
+        name: String::new(),
+        trigger: Trigger::PostLogin,
+        position: 0,
+        enabled: true,
+        url: None,
+        service: None,
+        secret_enc: String::new(),
+        timeout_ms: 2000,
+        on_failure: OnFailure::Deny,
+    };
+    match apply(blank, body) {
+        Ok((hook, secret)) => save(call, hook, secret, 201).await,
+        Err(r) => r,
+    }
+}
+
+/// `PATCH /api/v2/hooks/{id}`.
+pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: HookBody = match payload(call.req.body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let before = match find(call, call.id()).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return not_found("hook"),
+        Err(r) => return r,
+    };
+    match apply(before, body) {
+        Ok((hook, secret)) => save(call, hook, secret, 200).await,
+        Err(r) => r,
+    }
+}
+
+/// `DELETE /api/v2/hooks/{id}`.
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.claims().delete_hook(call.id()).await {
+        Ok(true) => Reply::no_content(),
+        Ok(false) => not_found("hook"),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}

@@ -1,0 +1,149 @@
+//! Rules and hooks through the management API: made, changed in part (`PATCH`, as the
+//! `auth0` SDK's `rules.update` sends it), listed and deleted; each change shows in the next
+//! token.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn ok(resp: &edge_issuer::web::HttpResponse, status: u16) -> Value {
+    assert_eq!(resp.status, status, "{:?}", resp.json_body());
+    resp.json_body()
+}
+
+fn access_claims(t: &Tenant) -> Value {
+    let body = t.password(&format!("&audience={}", enc(API))).json_body();
+    verify_jwt(t, body["access_token"].as_str().unwrap(), API)
+}
+
+#[test]
+fn a_rule_is_made_patched_and_deleted() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let rule = ok(
+        &manage(
+            &t,
+            "POST",
+            "/api/v2/rules",
+            &admin,
+            Some(json!({
+                "name": "plan", "trigger": "post-login",
+                "assignments": [{"target": "access_token", "claim": "https://x/plan", "path": "user.app_metadata.plan"}],
+            })),
+        ),
+        201,
+    );
+    let id = rule["id"].as_str().unwrap().to_string();
+    assert_eq!(access_claims(&t)["https://x/plan"], "pro");
+    // PATCH with only `enabled`: the rest stays.
+    let patched = ok(
+        &manage(
+            &t,
+            "PATCH",
+            &format!("/api/v2/rules/{id}"),
+            &admin,
+            Some(json!({"enabled": false})),
+        ),
+        200,
+    );
+    assert_eq!(patched["name"], "plan");
+    assert!(access_claims(&t).get("https://x/plan").is_none());
+    // A PATCH that makes the rule invalid is refused and changes nothing.
+    let bad = json!({"enabled": true, "assignments": [{"target": "access_token", "claim": "sub", "value": "x"}]});
+    assert_eq!(
+        manage(
+            &t,
+            "PATCH",
+            &format!("/api/v2/rules/{id}"),
+            &admin,
+            Some(bad)
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        ok(
+            &manage(&t, "GET", &format!("/api/v2/rules/{id}"), &admin, None),
+            200
+        )["enabled"],
+        false
+    );
+    let all = ok(&manage(&t, "GET", "/api/v2/rules", &admin, None), 200);
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    ok(
+        &manage(&t, "DELETE", &format!("/api/v2/rules/{id}"), &admin, None),
+        204,
+    );
+    assert_eq!(
+        manage(&t, "GET", &format!("/api/v2/rules/{id}"), &admin, None).status,
+        404
+    );
+    assert_eq!(
+        manage(&t, "PATCH", "/api/v2/rules/nope", &admin, Some(json!({}))).status,
+        404
+    );
+}
+
+#[test]
+fn a_hook_made_through_the_api_is_called_with_its_sealed_secret() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    answer(&t, |_| {
+        Ok(br#"{"access_token": {"https://x/hooked": true}}"#.to_vec())
+    });
+    for bad in [
+        json!({"name": "h", "trigger": "post-login", "url": "http://plain.example/h"}),
+        json!({"name": "h", "trigger": "post-login"}),
+        json!({"name": "h", "trigger": "post-login", "url": "https://a.example", "service": "HOOKS"}),
+        json!({"name": "h", "trigger": "post-login", "url": "https://a.example", "secret": "short"}),
+        json!({"name": "h", "trigger": "sometimes", "url": "https://a.example"}),
+    ] {
+        assert_eq!(
+            manage(&t, "POST", "/api/v2/hooks", &admin, Some(bad.clone())).status,
+            400,
+            "{bad}"
+        );
+    }
+    let hook = ok(
+        &manage(
+            &t,
+            "POST",
+            "/api/v2/hooks",
+            &admin,
+            Some(json!({
+                "name": "enrich", "trigger": "post-login", "url": "https://hooks.example/enrich",
+            })),
+        ),
+        201,
+    );
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(secret.len() >= 43);
+    let id = hook["id"].as_str().unwrap().to_string();
+    assert_eq!(access_claims(&t)["https://x/hooked"], true);
+    let read = ok(
+        &manage(&t, "GET", &format!("/api/v2/hooks/{id}"), &admin, None),
+        200,
+    );
+    assert!(read.get("secret").is_none() && !read.to_string().contains(secret));
+    let patched = ok(
+        &manage(
+            &t,
+            "PATCH",
+            &format!("/api/v2/hooks/{id}"),
+            &admin,
+            Some(json!({"enabled": false})),
+        ),
+        200,
+    );
+    assert_eq!(patched["url"], "https://hooks.example/enrich");
+    assert!(access_claims(&t).get("https://x/hooked").is_none());
+    ok(
+        &manage(&t, "DELETE", &format!("/api/v2/hooks/{id}"), &admin, None),
+        204,
+    );
+    assert_eq!(
+        ok(&manage(&t, "GET", "/api/v2/hooks", &admin, None), 200),
+        json!([])
+    );
+}
