@@ -147,3 +147,77 @@ fn a_hook_made_through_the_api_is_called_with_its_sealed_secret() {
         json!([])
     );
 }
+
+#[test]
+fn logins_exchanges_and_management_writes_are_logged_without_secrets() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    t.password("");
+    let form = format!(
+        "grant_type=password&username={}&password=wrong",
+        enc(USER_EMAIL)
+    );
+    t.token(&form, Some((APP_ID, APP_SECRET)));
+    let created = manage(
+        &t,
+        "POST",
+        "/api/v2/roles",
+        &admin,
+        Some(json!({"name": "logged"})),
+    );
+    assert_eq!(created.status, 200);
+    manage(
+        &t,
+        "POST",
+        "/api/v2/roles",
+        &admin,
+        Some(json!({"name": ""})),
+    );
+
+    let logs = ok(
+        &manage(&t, "GET", "/api/v2/logs?include_totals=true", &admin, None),
+        200,
+    );
+    let kinds: Vec<&str> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    // Newest first: the failed write, the write, the wrong password, the login, and the
+    // admin's own client_credentials exchange.
+    assert_eq!(kinds, ["fapi", "sapi", "fp", "s", "seccft"], "{logs}");
+    let login = &logs["logs"][3];
+    assert_eq!(login["user_id"], USER_ID);
+    assert_eq!(login["user_name"], USER_EMAIL);
+    assert_eq!(login["client_id"], APP_ID);
+    assert_eq!(login["ip"], "203.0.113.7");
+    assert_eq!(logs["logs"][1]["description"], "POST /api/v2/roles");
+    let text = logs.to_string();
+    for secret in [USER_PASSWORD, "wrong", APP_SECRET, "admin-secret", &admin] {
+        assert!(!text.contains(secret), "a log holds {secret}");
+    }
+    let only = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!("/api/v2/logs?q={}", enc("type:\"fp\"")),
+            &admin,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(only.as_array().map(Vec::len), Some(1));
+    let id = only[0]["log_id"].as_str().unwrap();
+    assert_eq!(
+        ok(
+            &manage(&t, "GET", &format!("/api/v2/logs/{id}"), &admin, None),
+            200
+        )["type"],
+        "fp"
+    );
+    assert_eq!(
+        manage(&t, "GET", "/api/v2/logs?q=password:x", &admin, None).status,
+        400
+    );
+}

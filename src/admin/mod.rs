@@ -13,6 +13,7 @@ pub mod error;
 mod explain;
 mod hooks;
 pub mod list;
+mod logs;
 mod organizations;
 mod resource_servers;
 mod roles;

@@ -55,6 +55,9 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
     if let Some(n) = var("SELF_SERVICE_WRITES_PER_MINUTE").and_then(|v| v.trim().parse().ok()) {
         config.self_service_writes_per_minute = n;
     }
+    if let Some(n) = var("LOG_RETENTION_DAYS").and_then(|v| v.trim().parse().ok()) {
+        config.log_retention_days = n;
+    }
     let kek = match env.secret("KEY_ENCRYPTION_KEY") {
         Ok(s) => Kek::from_base64(&s.to_string())
             .map_err(|e| log(&e.to_string()))
@@ -108,6 +111,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             return HttpResponse::error(&OAuthError::server("no DB"));
         }
     };
+    let events = RequestEvents::default();
     let stores = kv_cache::EdgeStores::new(
         d1::D1Store::new(db),
         env.kv("CACHE").ok(),
@@ -128,6 +132,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         client_ip: req.header("cf-connecting-ip"),
         country: req.header("cf-ipcountry"),
         hooks: &hooks::EdgeHooks { env },
+        events: &events,
     };
     if settings.bench {
         match req.path.as_str() {
@@ -138,7 +143,37 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             _ => {}
         }
     }
-    web::handle(&issuer, req).await
+    let resp = web::handle(&issuer, req).await;
+    events.store_after_response(env, ctx, &settings.config, issuer.clock.now());
+    resp
+}
+
+/// A request's log events, kept until the response is on its way, then stored in one D1
+/// batch through `ctx.waitUntil`: logging adds no latency to the request.
+#[derive(Default)]
+struct RequestEvents(std::cell::RefCell<Vec<crate::model::LogEvent>>);
+
+impl crate::port::EventSink for RequestEvents {
+    fn record(&self, event: crate::model::LogEvent) {
+        self.0.borrow_mut().push(event);
+    }
+}
+
+impl RequestEvents {
+    fn store_after_response(&self, env: &Env, ctx: &Context, config: &Config, now: u64) {
+        let events = self.0.take();
+        if events.is_empty() {
+            return;
+        }
+        let Ok(db) = env.d1("DB") else { return };
+        let keep_after = now.saturating_sub(config.log_retention_days * 86_400);
+        ctx.wait_until(async move {
+            use crate::port::LogStore;
+            if let Err(e) = d1::D1Store::new(db).append_logs(&events, keep_after).await {
+                console_error!("logs: {e}");
+            }
+        });
+    }
 }
 
 /// The storage ports' conformance suite against D1, served only when the `BENCH` var is `1`:

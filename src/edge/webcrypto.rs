@@ -232,6 +232,7 @@ pub fn counters() -> HttpResponse {
             "pbkdf2": PBKDF2_RUNS.load(Ordering::Relaxed),
             "d1_round_trips": super::d1::ROUND_TRIPS.load(Ordering::Relaxed),
             "kv_reads": super::kv_cache::KV_READS.load(Ordering::Relaxed),
+            "d1_after_response": super::d1::AFTER_RESPONSE.load(Ordering::Relaxed),
         }),
     )
 }

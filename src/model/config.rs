@@ -43,6 +43,8 @@ pub struct Config {
     /// Self-service writes a user may make to their own profile per minute (the
     /// `SELF_SERVICE_WRITES_PER_MINUTE` var, default 10); more answer 429.
     pub self_service_writes_per_minute: u32,
+    /// Days log events are kept (the `LOG_RETENTION_DAYS` var, default 30).
+    pub log_retention_days: u64,
 }
 
 impl Config {
@@ -62,6 +64,7 @@ impl Config {
             lockout: LockoutPolicy::default(),
             signup: true,
             self_service_writes_per_minute: 10,
+            log_retention_days: 30,
         })
     }
 

@@ -9,6 +9,7 @@ use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
 use super::grant::{authorization_code, client_credentials, password, refresh_token};
+use super::issuer::{record, Subject};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::token::issue;
@@ -16,7 +17,7 @@ use crate::error::OAuthError;
 use crate::model::GrantType;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
-use crate::port::{ClaimsStore, KeyStore, Stores};
+use crate::port::{ClaimsStore, EventSink, KeyStore, Stores};
 use serde_json::Value;
 
 /// What an exchange uses. The token endpoint serves every grant, so it holds every storage
@@ -28,22 +29,92 @@ pub struct TokenExchange<'a, P, C, S, K> {
     pub pipeline: Pipeline<'a, S>,
     pub keys: KeyRing<'a, K, C>,
     pub facts: Facts<'a>,
+    /// Where the exchange's log event goes.
+    pub events: &'a dyn EventSink,
+}
+
+/// What an exchange learned before it ended, for its log event.
+#[derive(Debug, Default)]
+struct Seen {
+    grant: Option<GrantType>,
+    client_id: Option<String>,
+    user_id: Option<String>,
+    user_name: Option<String>,
 }
 
 impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, S, K> {
     /// Runs one token request: `authorization` is its `Authorization` header, if any, and
-    /// `params` its body. Returns the token response (§5.1).
+    /// `params` its body. Returns the token response (§5.1), and records its log event (a
+    /// success or failure of the grant, once a grant and an authenticated client are known).
     pub async fn run(
         &self,
         authorization: Option<&str>,
         params: &Params,
+    ) -> Result<Value, OAuthError> {
+        let mut seen = Seen::default();
+        let result = self.exchange(authorization, params, &mut seen).await;
+        self.record(&seen, params, result.as_ref().err());
+        result
+    }
+
+    fn record(&self, seen: &Seen, params: &Params, failure: Option<&OAuthError>) {
+        use crate::model::log::kinds::*;
+        let (Some(grant), Some(_)) = (seen.grant, seen.client_id.as_ref()) else {
+            return;
+        };
+        let kind = match (grant, failure) {
+            (GrantType::Password, None) => LOGIN,
+            (GrantType::Password, Some(e)) => password::failure_kind(e),
+            (GrantType::ClientCredentials, None) => CLIENT_CREDENTIALS,
+            (GrantType::ClientCredentials, Some(_)) => CLIENT_CREDENTIALS_FAILED,
+            (GrantType::RefreshToken, None) => REFRESH,
+            (GrantType::RefreshToken, Some(_)) => REFRESH_FAILED,
+            (GrantType::AuthorizationCode, None) => CODE,
+            (GrantType::AuthorizationCode, Some(_)) => CODE_FAILED,
+        };
+        let description = match failure {
+            None => format!("{} exchange", grant.as_str()),
+            Some(e) => e
+                .description
+                .clone()
+                .unwrap_or_else(|| e.code.as_str().to_string()),
+        };
+        let user_name = seen.user_name.as_deref().or_else(|| {
+            (grant == GrantType::Password)
+                .then(|| params.get("username"))
+                .flatten()
+        });
+        let subject = Subject {
+            client_id: seen.client_id.as_deref(),
+            user_id: seen.user_id.as_deref(),
+            user_name,
+        };
+        let details = serde_json::json!({ "grant_type": grant.as_str() });
+        record(
+            self.events,
+            self.random,
+            &self.facts,
+            kind,
+            &description,
+            subject,
+            details,
+        );
+    }
+
+    async fn exchange(
+        &self,
+        authorization: Option<&str>,
+        params: &Params,
+        seen: &mut Seen,
     ) -> Result<Value, OAuthError> {
         let (ports, facts) = (self.ports, &self.facts);
         let grant_type = params
             .get("grant_type")
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
         let grant_type = GrantType::parse(grant_type)?;
+        seen.grant = Some(grant_type);
         let client = authenticate(ports.clients(), &credentials(authorization, params)?).await?;
+        seen.client_id = Some(client.client.client_id.clone());
 
         // Check: each grant yields an issuance and the writes it needs; nothing is stored.
         let Checked {
@@ -62,6 +133,11 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
         };
+
+        if let Some(user) = &issuance.user {
+            seen.user_id = Some(user.user_id.clone());
+            seen.user_name.clone_from(&user.email);
+        }
 
         // Enrich: rules and hooks add custom claims, or deny.
         issuance.custom = enrich(&self.pipeline, facts, &mut issuance).await?.claims;

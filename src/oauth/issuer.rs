@@ -7,12 +7,14 @@ use super::exchange::TokenExchange;
 use super::facts::Facts;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
+use crate::model::LogEvent;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
-use crate::port::{ClaimsStore, KeyStore, Stores};
+use crate::port::{ClaimsStore, EventSink, KeyStore, Stores};
+use serde_json::Value;
 
 /// The issuer as one request sees it.
 pub struct Issuer<'a, P, C> {
@@ -33,6 +35,8 @@ pub struct Issuer<'a, P, C> {
     pub country: Option<&'a str>,
     /// How hooks are reached.
     pub hooks: &'a dyn HookTransport,
+    /// Where log events go.
+    pub events: &'a dyn EventSink,
 }
 
 impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
@@ -51,6 +55,19 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
         if e.code == ErrorCode::ServerError {
             (self.log)(&e.to_string());
         }
+    }
+
+    /// Records a log event of `kind` now, from this request's IP.
+    pub fn record(&self, kind: &str, description: &str, subject: Subject<'_>, details: Value) {
+        record(
+            self.events,
+            self.random,
+            &self.facts(),
+            kind,
+            description,
+            subject,
+            details,
+        );
     }
 
     /// The claims pipeline's ports.
@@ -74,6 +91,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             pipeline: self.pipeline(),
             keys: self.keys(),
             facts: self.facts(),
+            events: self.events,
         }
     }
 
@@ -88,4 +106,40 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             cache: self.key_cache,
         }
     }
+}
+
+/// Who an event is about: the client, the user's id and the name (email) given or held.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'s> {
+    pub client_id: Option<&'s str>,
+    pub user_id: Option<&'s str>,
+    pub user_name: Option<&'s str>,
+}
+
+/// Records a log event of `kind` at `facts.now`, from `facts.client_ip`.
+pub fn record(
+    events: &dyn EventSink,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    kind: &str,
+    description: &str,
+    subject: Subject<'_>,
+    details: Value,
+) {
+    let mut id = [0u8; 16];
+    if random.fill(&mut id).is_err() {
+        // No id, no event: logging never fails the request.
+        return;
+    }
+    events.record(LogEvent {
+        log_id: id.iter().map(|b| format!("{b:02x}")).collect(),
+        date: facts.now,
+        kind: kind.to_string(),
+        description: description.to_string(),
+        client_id: subject.client_id.map(str::to_string),
+        user_id: subject.user_id.map(str::to_string),
+        user_name: subject.user_name.map(str::to_string),
+        ip: facts.client_ip.map(str::to_string),
+        details,
+    });
 }

@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod crypto;
 pub mod hooks;
 pub mod keys;
+pub mod logs;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
@@ -31,6 +32,7 @@ pub use claims::ClaimsStore;
 pub use clients::ClientStore;
 pub use codes::CodeStore;
 pub use keys::KeyStore;
+pub use logs::{EventSink, LogStore};
 pub use organizations::OrganizationStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
 pub use registry::RegistryStore;
@@ -95,6 +97,10 @@ pub trait HasOrganizations {
 pub trait HasRegistry {
     fn registry(&self) -> &impl RegistryStore;
 }
+/// See [`HasClients`].
+pub trait HasLogs {
+    fn logs(&self) -> &impl LogStore;
+}
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
@@ -112,6 +118,7 @@ pub trait Stores:
     + HasRoles
     + HasOrganizations
     + HasRegistry
+    + HasLogs
 {
 }
 
@@ -129,5 +136,6 @@ impl<T> Stores for T where
         + HasRoles
         + HasOrganizations
         + HasRegistry
+        + HasLogs
 {
 }

@@ -145,6 +145,7 @@ impl Tenant {
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
             hooks: &self.hooks,
+            events: &self.store,
         }
     }
 
@@ -461,7 +462,7 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'stat
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 43] = [
+pub const MGMT_SCOPES: [&str; 44] = [
     "read:users",
     "create:users",
     "update:users",
@@ -503,6 +504,7 @@ pub const MGMT_SCOPES: [&str; 43] = [
     "create:hooks",
     "update:hooks",
     "delete:hooks",
+    "read:logs",
     "read:current_user",
     "update:current_user_metadata",
 ];

@@ -119,3 +119,34 @@ test('roles and organizations made through the API show in the next token', asyn
   assert.equal(sessions.status, 200);
   assert.ok(Array.isArray(sessions.body));
 });
+
+test('logins and management writes are logged in D1 after the response, without secrets', async () => {
+  const { passwordRequest, USER: user } = await import('./harness.mjs');
+  assert.equal((await passwordRequest(issuer, {}, { ip: '192.0.2.77' })).status, 200);
+  assert.equal((await passwordRequest(issuer, { password: 'not-the-password' }, { ip: '192.0.2.77' })).status, 400);
+  assert.equal((await admin('POST', '/api/v2/roles', { name: 'logged-role' })).status, 200);
+  // The events are stored through waitUntil: poll briefly.
+  let logs = [];
+  for (let i = 0; i < 50 && logs.length < 3; i++) {
+    const res = await admin('GET', `/api/v2/logs?per_page=100&q=${encodeURIComponent(`user_id:"${user.id}"`)}`);
+    logs = res.body.filter((e) => ['s', 'fp'].includes(e.type));
+    const writes = (await admin('GET', '/api/v2/logs?q=type:sapi')).body;
+    if (logs.length >= 1 && writes.some((e) => e.description === 'POST /api/v2/roles')) {
+      const fp = (await admin('GET', '/api/v2/logs?q=type:fp')).body;
+      if (fp.length) {
+        assert.equal(fp[0].user_name, user.email);
+        assert.equal(fp[0].ip, '192.0.2.77');
+        const all = JSON.stringify((await admin('GET', '/api/v2/logs?per_page=100')).body);
+        for (const secret of [user.password, 'not-the-password', 'dev-only-demo-admin-secret', 'dev-only-demo-app-secret']) {
+          assert.ok(!all.includes(secret), `a log holds ${secret}`);
+        }
+        const login = logs.find((e) => e.type === 's');
+        assert.equal(login.client_id, 'demo-app');
+        assert.match(login.date, /Z$/);
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`the events did not arrive: ${JSON.stringify(logs)}`);
+});

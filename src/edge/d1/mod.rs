@@ -10,6 +10,7 @@ pub mod codec;
 mod codes;
 mod exchange;
 mod keys;
+mod logs;
 mod refresh;
 mod registry;
 mod sessions;
@@ -27,6 +28,10 @@ use worker::{D1Database, D1DatabaseSession, D1Result, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
 pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
+
+/// D1 batches this isolate made after responses were sent (log events), for
+/// `/__bench/counters`: apart from [`ROUND_TRIPS`], which are on requests' paths.
+pub static AFTER_RESPONSE: AtomicU32 = AtomicU32::new(0);
 
 /// Counts one D1 round trip.
 fn trip() {
@@ -123,6 +128,25 @@ impl D1Store {
         statements: &[(&str, &[JsValue])],
     ) -> Result<Vec<D1Result>, StoreError> {
         trip();
+        self.batch_uncounted(source, statements).await
+    }
+
+    /// [`D1Store::batch_on`], counted in [`AFTER_RESPONSE`]: a write no request waits for.
+    pub(super) async fn batch_after_response(
+        &self,
+        statements: &[(&str, &[JsValue])],
+    ) -> Result<(), StoreError> {
+        AFTER_RESPONSE.fetch_add(1, Ordering::Relaxed);
+        self.batch_uncounted(Source::Primary, statements)
+            .await
+            .map(|_| ())
+    }
+
+    async fn batch_uncounted(
+        &self,
+        source: Source,
+        statements: &[(&str, &[JsValue])],
+    ) -> Result<Vec<D1Result>, StoreError> {
         let db = self.session(source)?;
         let prepared = statements
             .iter()

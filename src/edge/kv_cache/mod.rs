@@ -14,9 +14,9 @@ use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::model::{Rule, Trigger};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
-    HasClients, HasCodes, HasExchange, HasKeys, HasOrganizations, HasRefresh, HasRegistry,
-    HasRoles, HasSessions, HasSubjects, HasUsers, KeyStore, OrganizationStore, RefreshStore,
-    RegistryStore, RoleStore, SessionStore, SubjectStore, UserStore,
+    HasClients, HasCodes, HasExchange, HasKeys, HasLogs, HasOrganizations, HasRefresh, HasRegistry,
+    HasRoles, HasSessions, HasSubjects, HasUsers, KeyStore, LogStore, OrganizationStore,
+    RefreshStore, RegistryStore, RoleStore, SessionStore, SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -336,6 +336,12 @@ impl HasRoles for EdgeStores<'_> {
 
 impl HasOrganizations for EdgeStores<'_> {
     fn organizations(&self) -> &impl OrganizationStore {
+        &self.d1
+    }
+}
+
+impl HasLogs for EdgeStores<'_> {
+    fn logs(&self) -> &impl LogStore {
         &self.d1
     }
 }

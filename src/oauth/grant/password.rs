@@ -24,6 +24,17 @@ const WRONG: &str = "Wrong email or password.";
 const LOCKED: &str =
     "Too many failed login attempts: this user is blocked from this IP address for now.";
 
+/// The log event kind of a refused password grant: a wrong password (`fp`), brute-force
+/// protection (`limit_wc`), or another failure (`f`).
+pub fn failure_kind(e: &OAuthError) -> &'static str {
+    use crate::model::log::kinds::{BLOCKED, FAILED_LOGIN, WRONG_PASSWORD};
+    match e.description.as_deref() {
+        Some(WRONG) => WRONG_PASSWORD,
+        Some(LOCKED) => BLOCKED,
+        _ => FAILED_LOGIN,
+    }
+}
+
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit.
 pub async fn check<P, C>(

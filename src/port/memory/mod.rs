@@ -43,6 +43,7 @@ pub struct MemoryStore {
     members: RefCell<Vec<(String, String)>>,
     codes: RefCell<Vec<AuthorizationCode>>,
     sessions: RefCell<Vec<Session>>,
+    logs: RefCell<Vec<LogEvent>>,
 }
 
 /// A port call in progress; its end is when it is dropped.
@@ -58,6 +59,7 @@ impl Drop for Depth {
 type RoleEntry = (Role, Vec<(String, String)>);
 
 mod access;
+mod logs;
 mod registry;
 
 /// One page of `items` and their count.
