@@ -701,3 +701,31 @@ fn an_organization_the_user_is_not_in_is_access_denied_and_one_they_are_in_is_in
     assert_eq!(id["org_id"], "org_acme");
     assert_eq!(id["org_name"], "acme");
 }
+
+#[test]
+fn hosted_logins_are_logged_with_their_client_and_never_the_password() {
+    use edge_issuer::model::{LogQuery, Paging};
+    use edge_issuer::port::LogStore;
+    let t = tenant();
+    sign_in(&t, "", "not the password");
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    assert_eq!(resp.status, 302);
+    let query = LogQuery {
+        kind: None,
+        user_id: None,
+        client_id: None,
+        ascending: true,
+        paging: Paging {
+            offset: 0,
+            limit: 10,
+        },
+    };
+    let logs = pollster::block_on(t.store.list_logs(&query)).unwrap().items;
+    let kinds: Vec<&str> = logs.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["fp", "s"]);
+    assert_eq!(logs[1].user_id.as_deref(), Some(USER_ID));
+    assert_eq!(logs[0].user_name.as_deref(), Some(USER_EMAIL));
+    assert!(logs.iter().all(|e| e.client_id.is_some()));
+    let text = format!("{logs:?}");
+    assert!(!text.contains(USER_PASSWORD) && !text.contains("not the password"));
+}

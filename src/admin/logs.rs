@@ -9,7 +9,7 @@ use super::routes::{Call, Route};
 use super::Request;
 use crate::model::log::kinds::{API_WRITE, API_WRITE_FAILED};
 use crate::model::{LogEvent, LogQuery};
-use crate::oauth::issuer::{Issuer, Subject};
+use crate::oauth::issuer::{Actor, Issuer};
 use crate::port::crypto::Crypto;
 use crate::port::{LogStore, Stores};
 use serde_json::{json, Value};
@@ -105,17 +105,17 @@ pub fn record_write<P: Stores, C: Crypto>(
     } else {
         API_WRITE_FAILED
     };
-    let subject = match caller {
-        Caller::Machine { client_id } => Subject {
+    let actor = match caller {
+        Caller::Machine { client_id } => Actor {
             client_id: Some(client_id),
-            ..Subject::default()
+            ..Actor::default()
         },
-        Caller::User { user_id } => Subject {
+        Caller::User { user_id } => Actor {
             user_id: Some(user_id),
-            ..Subject::default()
+            ..Actor::default()
         },
     };
     let description = format!("{} {}", route.method, route.path);
     let details = json!({ "method": req.method, "path": req.path, "status": status });
-    issuer.record(kind, &description, subject, details);
+    issuer.record(kind, &description, actor, details);
 }

@@ -9,7 +9,7 @@ use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
 use super::grant::{authorization_code, client_credentials, password, refresh_token};
-use super::issuer::{record, Subject};
+use super::issuer::{record, Actor};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::token::issue;
@@ -84,7 +84,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 .then(|| params.get("username"))
                 .flatten()
         });
-        let subject = Subject {
+        let actor = Actor {
             client_id: seen.client_id.as_deref(),
             user_id: seen.user_id.as_deref(),
             user_name,
@@ -96,7 +96,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             &self.facts,
             kind,
             &description,
-            subject,
+            actor,
             details,
         );
     }

@@ -58,14 +58,14 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
     }
 
     /// Records a log event of `kind` now, from this request's IP.
-    pub fn record(&self, kind: &str, description: &str, subject: Subject<'_>, details: Value) {
+    pub fn record(&self, kind: &str, description: &str, actor: Actor<'_>, details: Value) {
         record(
             self.events,
             self.random,
             &self.facts(),
             kind,
             description,
-            subject,
+            actor,
             details,
         );
     }
@@ -110,7 +110,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
 
 /// Who an event is about: the client, the user's id and the name (email) given or held.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Subject<'s> {
+pub struct Actor<'s> {
     pub client_id: Option<&'s str>,
     pub user_id: Option<&'s str>,
     pub user_name: Option<&'s str>,
@@ -123,7 +123,7 @@ pub fn record(
     facts: &Facts<'_>,
     kind: &str,
     description: &str,
-    subject: Subject<'_>,
+    actor: Actor<'_>,
     details: Value,
 ) {
     let mut id = [0u8; 16];
@@ -136,9 +136,9 @@ pub fn record(
         date: facts.now,
         kind: kind.to_string(),
         description: description.to_string(),
-        client_id: subject.client_id.map(str::to_string),
-        user_id: subject.user_id.map(str::to_string),
-        user_name: subject.user_name.map(str::to_string),
+        client_id: actor.client_id.map(str::to_string),
+        user_id: actor.user_id.map(str::to_string),
+        user_name: actor.user_name.map(str::to_string),
         ip: facts.client_ip.map(str::to_string),
         details,
     });

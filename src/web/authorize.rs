@@ -9,11 +9,13 @@
 use super::pages::{self, LoginForm};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::paths;
+use crate::model::log::kinds;
 use crate::model::{Session, Subject, User};
 use crate::oauth::authorize::{
     self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
 };
-use crate::oauth::grant::password::{sign_in, Account};
+use crate::oauth::grant::password::{failure_kind, sign_in, Account};
+use crate::oauth::issuer::Actor;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{self, AfterLogout, Dialect};
 use crate::oauth::params::Params;
@@ -173,6 +175,7 @@ pub async fn signup<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
+    let (user_id, email) = (user.user_id.clone(), user.email.clone());
     let signed_in = SignedIn {
         session: &session,
         user,
@@ -180,7 +183,31 @@ pub async fn signup<P: Stores, C: Crypto>(
         login: None,
         signed_up: true,
     };
-    sign_in_done(issuer, &request, signed_in).await
+    let resp = sign_in_done(issuer, &request, signed_in).await;
+    if resp.status < 400 {
+        let who = (Some(user_id.as_str()), email.as_deref());
+        log_sign_in(issuer, &request, kinds::SIGNUP, "Sign-up", who);
+    }
+    resp
+}
+
+/// Records a sign-in event of the hosted login page: who (`user id`, email) and with which
+/// client.
+fn log_sign_in<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    request: &AuthorizeRequest,
+    kind: &str,
+    description: &str,
+    (user_id, user_name): (Option<&str>, Option<&str>),
+) {
+    let actor = Actor {
+        client_id: Some(&request.client.client_id),
+        user_id,
+        user_name,
+    };
+    let details =
+        serde_json::json!({ "prompt": "login", "connection": issuer.config.default_connection });
+    issuer.record(kind, description, actor, details);
 }
 
 /// `POST /u/login`: the login form.
@@ -225,6 +252,8 @@ pub async fn login<P: Stores, C: Crypto>(
                 .description
                 .as_deref()
                 .unwrap_or("Wrong email or password.");
+            let kind = failure_kind(&e);
+            log_sign_in(issuer, &request, kind, message, (None, Some(email)));
             return show_form(issuer, &request, &params, Some(message), 400);
         }
         Err(e) => return error_page(issuer, &e),
@@ -233,6 +262,7 @@ pub async fn login<P: Stores, C: Crypto>(
         Ok(s) => s,
         Err(e) => return error_page(issuer, &e),
     };
+    let (user_id, user_email) = (user.user_id.clone(), user.email.clone());
     let signed_in = SignedIn {
         session: &session,
         user,
@@ -240,7 +270,12 @@ pub async fn login<P: Stores, C: Crypto>(
         login: Some(login),
         signed_up: false,
     };
-    sign_in_done(issuer, &request, signed_in).await
+    let resp = sign_in_done(issuer, &request, signed_in).await;
+    if resp.status < 400 {
+        let who = (Some(user_id.as_str()), user_email.as_deref());
+        log_sign_in(issuer, &request, kinds::LOGIN, "Successful login", who);
+    }
+    resp
 }
 
 /// `GET /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in storage
