@@ -12,8 +12,10 @@ mod clients;
 pub mod error;
 mod explain;
 mod hooks;
+mod jobs;
 pub mod list;
 mod logs;
+mod multipart;
 mod organizations;
 mod resource_servers;
 mod roles;
@@ -37,5 +39,20 @@ pub struct Request<'a> {
     /// The raw query string, without `?`.
     pub query: &'a str,
     pub authorization: Option<&'a str>,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
     pub body: &'a [u8],
 }
+
+/// The largest body a request to `path` may carry: the user import takes a file, every
+/// other request [`crate::oauth::params::MAX_BODY_BYTES`].
+pub fn max_body_bytes(path: &str) -> usize {
+    if path == IMPORT_PATH {
+        jobs::MAX_IMPORT_BYTES
+    } else {
+        crate::oauth::params::MAX_BODY_BYTES
+    }
+}
+
+/// Where user import files are posted.
+pub const IMPORT_PATH: &str = "/api/v2/jobs/users-imports";

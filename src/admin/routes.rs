@@ -6,7 +6,7 @@ use super::auth::{authorize, Caller};
 use super::error::{error_code, Reply};
 use super::users::links;
 use super::{client_grants as grants, clients, resource_servers as apis};
-use super::{explain, hooks, logs, organizations as orgs, roles, rules, users, Request};
+use super::{explain, hooks, jobs, logs, organizations as orgs, roles, rules, users, Request};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -78,6 +78,9 @@ pub enum Op {
     DeleteHook,
     ListLogs,
     GetLog,
+    ImportUsers,
+    GetJob,
+    GetJobErrors,
     ExplainClaims,
 }
 
@@ -167,6 +170,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/hooks/{id}", "read:hooks", Op::GetHook),
     route("PATCH", "/api/v2/hooks/{id}", "update:hooks", Op::PatchHook),
     route("DELETE", "/api/v2/hooks/{id}", "delete:hooks", Op::DeleteHook),
+    route("POST", "/api/v2/jobs/users-imports", "create:users", Op::ImportUsers),
+    route("GET", "/api/v2/jobs/{id}", "read:users", Op::GetJob),
+    route("GET", "/api/v2/jobs/{id}/errors", "read:users", Op::GetJobErrors),
     route("GET", "/api/v2/logs", "read:logs", Op::ListLogs),
     route("GET", "/api/v2/logs/{id}", "read:logs", Op::GetLog),
     route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
@@ -300,6 +306,9 @@ async fn dispatch<P: Stores, C: Crypto>(op: Op, call: &Call<'_, '_, P, C>) -> Re
         Op::GetHook => hooks::get(call).await,
         Op::PatchHook => hooks::patch(call).await,
         Op::DeleteHook => hooks::delete(call).await,
+        Op::ImportUsers => jobs::import_users(call).await,
+        Op::GetJob => jobs::get(call).await,
+        Op::GetJobErrors => jobs::errors(call).await,
         Op::ListLogs => logs::list(call).await,
         Op::GetLog => logs::get(call).await,
         Op::ExplainClaims => explain::explain(call).await,

@@ -13,7 +13,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::keys::{Kek, KeyCache};
 use crate::port::clock::Clock;
 use crate::port::random::OsRandom;
-use crate::web::{self, HttpRequest, HttpResponse, MAX_BODY_BYTES};
+use crate::web::{self, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use worker::{console_error, event, Context, Env, Result};
@@ -223,13 +223,14 @@ async fn read_request(req: web_sys::Request) -> std::result::Result<HttpRequest,
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
-    }
     // The runtime hands over a parsed, serialized URL: its path and query are read off the
     // string (parsing it again would link a URL parser and IDNA tables into the bundle).
     let url = req.url();
     let (path, query) = path_and_query(&url);
+    let limit = web::max_body_bytes(path);
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
     let mut body = Vec::new();
     let unreadable =
         |e: String| OAuthError::invalid_request(format!("the request body could not be read: {e}"));
@@ -248,7 +249,7 @@ async fn read_request(req: web_sys::Request) -> std::result::Result<HttpRequest,
             let mut stream = worker::ByteStream::from(stream);
             while let Some(chunk) = stream.next().await {
                 body.extend_from_slice(&chunk.map_err(|e| unreadable(e.to_string()))?);
-                if body.len() > MAX_BODY_BYTES {
+                if body.len() > limit {
                     return Err(too_large());
                 }
             }

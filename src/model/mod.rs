@@ -10,6 +10,7 @@ pub mod directory;
 pub mod grant_type;
 pub mod hook;
 pub mod issuance;
+pub mod job;
 pub mod key;
 pub mod log;
 pub mod organization;
@@ -35,6 +36,7 @@ pub use directory::{
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
 pub use issuance::{Issuance, RefreshPlan};
+pub use job::{Imported, Job};
 pub use key::{KeyState, StoredKey};
 pub use log::{LogEvent, LogQuery};
 pub use organization::Organization;

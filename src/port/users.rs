@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::{Listed, LockoutPolicy, User, UserChanges, UserQuery};
+use crate::model::{Imported, Job, Listed, LockoutPolicy, User, UserChanges, UserQuery};
 
 /// End users. Always read from the system of record, never a cache, so a changed role,
 /// metadata or block shows at the next token or userinfo request.
@@ -31,7 +31,20 @@ pub trait UserStore {
     /// One page of the users `query` selects, with how many it selects in all, read in one
     /// round trip.
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError>;
+    /// Stores imported users (one atomic write per [`IMPORT_CHUNK`] users): each new user is
+    /// inserted; one whose email is taken in its connection is replaced when `upsert`
+    /// (keeping its id, creation time and login count), else left alone (`Duplicate`). The
+    /// outcome of each, in order.
+    async fn import_users(&self, users: &[User], upsert: bool)
+        -> Result<Vec<Imported>, StoreError>;
+    /// Stores a job's outcome.
+    async fn put_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// A job by id.
+    async fn job(&self, job_id: &str) -> Result<Option<Job>, StoreError>;
 }
+
+/// Users written per atomic batch of an import: 10,000 users are 20 batches.
+pub const IMPORT_CHUNK: usize = 500;
 
 /// Password attempts per (user key, IP) (RFC 6749 §4.3.2), and the same counter for other
 /// per-user budgets (self-service writes).

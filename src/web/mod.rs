@@ -18,6 +18,11 @@ use crate::oauth::params::Params;
 
 pub use crate::oauth::params::MAX_BODY_BYTES;
 
+/// The largest body a request to `path` may carry (the user import takes a file).
+pub fn max_body_bytes(path: &str) -> usize {
+    crate::admin::max_body_bytes(path)
+}
+
 /// An incoming request, already read from the runtime.
 #[derive(Debug, Clone, Default)]
 pub struct HttpRequest {

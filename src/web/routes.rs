@@ -68,6 +68,7 @@ fn management(req: &HttpRequest) -> admin::Request<'_> {
         path: &req.path,
         query: &req.query,
         authorization: req.header("authorization"),
+        content_type: req.header("content-type"),
         body: &req.body,
     }
 }

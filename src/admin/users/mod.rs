@@ -15,7 +15,8 @@ use crate::oauth::password;
 use crate::oauth::signup::{new_user_id, weak_password};
 use crate::port::crypto::Crypto;
 use crate::port::{AttemptStore, Stores, UserStore};
-use body::{check_metadata, check_metadata_size, check_profile, view, NewUser, UserPatch};
+pub(super) use body::{check_metadata, check_profile, CustomHash};
+use body::{check_metadata_size, view, NewUser, UserPatch};
 use serde_json::{Map, Value};
 
 /// A user as lists of members and role holders show them (Auth0's short form).
@@ -207,7 +208,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
 }
 
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id

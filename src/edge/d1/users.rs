@@ -3,7 +3,10 @@
 use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
 use super::D1Store;
 use crate::error::StoreError;
-use crate::model::{Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES};
+use crate::model::{
+    Imported, Job, Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES,
+};
+use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -133,6 +136,76 @@ impl UserStore for D1Store {
         Ok(changed > 0)
     }
 
+    async fn import_users(
+        &self,
+        users: &[User],
+        upsert: bool,
+    ) -> Result<Vec<Imported>, StoreError> {
+        let mut outcomes = Vec::with_capacity(users.len());
+        for chunk in users.chunks(IMPORT_CHUNK) {
+            outcomes.extend(self.import_chunk(chunk, upsert).await?);
+        }
+        Ok(outcomes)
+    }
+
+    async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
+        self.run(
+            "INSERT INTO jobs (job_id, type, status, connection, upsert, external_id, \
+             created_at, summary, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, \
+             summary = excluded.summary, errors = excluded.errors",
+            &[
+                job.job_id.as_str().into(),
+                job.kind.as_str().into(),
+                job.status.as_str().into(),
+                job.connection.as_str().into(),
+                flag_arg(job.upsert),
+                opt(&job.external_id),
+                num(job.created_at),
+                json_arg(&job.summary)?,
+                json_arg(&job.errors)?,
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
+        #[derive(Deserialize)]
+        struct JobRow {
+            job_id: String,
+            r#type: String,
+            status: String,
+            connection: String,
+            upsert: f64,
+            external_id: Option<String>,
+            created_at: f64,
+            summary: String,
+            errors: String,
+        }
+        let row: Option<JobRow> = self
+            .first(
+                "SELECT job_id, type, status, connection, upsert, external_id, created_at, \
+                 summary, errors FROM jobs WHERE job_id = ?1",
+                &[job_id.into()],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(Job {
+                job_id: r.job_id,
+                kind: r.r#type,
+                status: r.status,
+                connection: r.connection,
+                upsert: flag(r.upsert),
+                external_id: r.external_id,
+                created_at: int(r.created_at),
+                summary: json("summary", &r.summary)?,
+                errors: json("errors", &r.errors)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {
         let (conditions, args) = where_clause(&query.filters);
         let order = match query.sort {
@@ -250,4 +323,94 @@ fn where_clause(filters: &[UserFilter]) -> (String, Vec<JsValue>) {
         return (String::new(), args);
     }
     (format!(" WHERE {}", conditions.join(" AND ")), args)
+}
+
+/// An imported user as one element of the JSON array an import statement reads.
+fn import_row(u: &User) -> serde_json::Value {
+    serde_json::json!({
+        "user_id": u.user_id, "connection": u.connection, "email": u.email,
+        "email_verified": u.email_verified, "name": u.name, "given_name": u.given_name,
+        "family_name": u.family_name, "nickname": u.nickname, "picture": u.picture,
+        "user_metadata": u.user_metadata, "app_metadata": u.app_metadata,
+        "blocked": u.blocked, "password_hash": u.password_hash, "created_at": u.created_at,
+    })
+}
+
+/// Replaces the users of a chunk whose email is taken in their connection (upsert),
+/// keeping their id, creation time and login count; returns the emails it replaced.
+const IMPORT_UPDATE: &str = "UPDATE users SET email = j.value->>'email', \
+    email_verified = j.value->>'email_verified', name = j.value->>'name', \
+    given_name = j.value->>'given_name', family_name = j.value->>'family_name', \
+    nickname = j.value->>'nickname', picture = j.value->>'picture', \
+    user_metadata = json(j.value->'user_metadata'), app_metadata = json(j.value->'app_metadata'), \
+    blocked = j.value->>'blocked', password_hash = j.value->>'password_hash', \
+    updated_at = j.value->>'created_at' \
+    FROM (SELECT value FROM json_each(?1)) AS j \
+    WHERE users.connection = j.value->>'connection' \
+    AND lower(users.email) = lower(j.value->>'email') RETURNING lower(users.email) AS email";
+
+/// Inserts the users of a chunk whose id and email are free; returns their ids.
+const IMPORT_INSERT: &str = "INSERT INTO users (user_id, connection, email, email_verified, \
+    name, given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
+    password_hash, created_at, updated_at, logins_count) \
+    SELECT value->>'user_id', value->>'connection', value->>'email', value->>'email_verified', \
+    value->>'name', value->>'given_name', value->>'family_name', value->>'nickname', \
+    value->>'picture', json(value->'user_metadata'), json(value->'app_metadata'), \
+    value->>'blocked', value->>'password_hash', value->>'created_at', value->>'created_at', 0 \
+    FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING RETURNING user_id";
+
+#[derive(Deserialize)]
+struct Returned {
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+impl D1Store {
+    /// One chunk of an import: one batch (one transaction), the users passed as one JSON
+    /// argument (D1 allows 100 bound parameters a statement, and counts statements).
+    pub(super) async fn import_chunk(
+        &self,
+        users: &[User],
+        upsert: bool,
+    ) -> Result<Vec<crate::model::Imported>, StoreError> {
+        use crate::model::Imported;
+        let rows: Vec<serde_json::Value> = users.iter().map(import_row).collect();
+        let args = [json_arg(&rows)?];
+        let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
+        if upsert {
+            statements.push((IMPORT_UPDATE, &args));
+        }
+        statements.push((IMPORT_INSERT, &args));
+        let results = self.batch_on(super::Source::Primary, &statements).await?;
+        let mut updated = std::collections::HashSet::new();
+        let mut inserted = std::collections::HashSet::new();
+        for result in &results {
+            for r in result
+                .results::<Returned>()
+                .map_err(super::codec::backend)?
+            {
+                if let Some(e) = r.email {
+                    updated.insert(e);
+                }
+                if let Some(id) = r.user_id {
+                    inserted.insert(id);
+                }
+            }
+        }
+        Ok(users
+            .iter()
+            .map(|u| {
+                let email = u.email.as_deref().unwrap_or("").to_ascii_lowercase();
+                if inserted.contains(&u.user_id) {
+                    Imported::Inserted
+                } else if upsert && updated.contains(&email) {
+                    Imported::Updated
+                } else {
+                    Imported::Duplicate
+                }
+            })
+            .collect())
+    }
 }

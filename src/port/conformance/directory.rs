@@ -244,3 +244,53 @@ where
         "a second delete found the user".into()
     })
 }
+
+/// An import inserts new users, leaves taken emails alone (or replaces them, keeping the
+/// id, with upsert), and a job reads back as stored.
+pub async fn import<S: UserStore>(store: &S, fx: &Fixture) -> Check {
+    let a = user(fx, "import-a", "import-a", json!(0));
+    let taken = User {
+        user_id: format!("{}-other", a.user_id),
+        email: a.email.as_ref().map(|e| e.to_ascii_uppercase()),
+        ..a.clone()
+    };
+    let b = user(fx, "import-b", "import-b", json!(0));
+    let outcomes = store
+        .import_users(&[a.clone(), taken.clone(), b.clone()], false)
+        .await
+        .map_err(err)?;
+    use crate::model::Imported::*;
+    ensure(outcomes == [Inserted, Duplicate, Inserted], || {
+        format!("without upsert: {outcomes:?}")
+    })?;
+    let renamed = User {
+        name: Some("Renamed".into()),
+        password_hash: Some("$2b$04$replaced".into()),
+        ..taken
+    };
+    let outcomes = store.import_users(&[renamed], true).await.map_err(err)?;
+    ensure(outcomes == [Updated], || {
+        format!("with upsert: {outcomes:?}")
+    })?;
+    let stored = store.user(&a.user_id).await.map_err(err)?.ok_or("gone")?;
+    ensure(
+        stored.name.as_deref() == Some("Renamed")
+            && stored.password_hash.as_deref() == Some("$2b$04$replaced")
+            && stored.created_at == a.created_at,
+        || format!("after the upsert: {stored:?}"),
+    )?;
+    let job = crate::model::Job {
+        job_id: format!("job_conformance_{}", fx.run_id),
+        kind: "users_import".into(),
+        status: "completed".into(),
+        connection: "conformance".into(),
+        upsert: true,
+        external_id: Some("ext".into()),
+        created_at: fx.now,
+        summary: json!({"total": 1}),
+        errors: json!([{"user": {"email": "x"}}]),
+    };
+    store.put_job(&job).await.map_err(err)?;
+    let read = store.job(&job.job_id).await.map_err(err)?;
+    ensure(read.as_ref() == Some(&job), || format!("job {read:?}"))
+}

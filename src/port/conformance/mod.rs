@@ -119,6 +119,10 @@ where
         directory::deletion(store, fx).await,
     );
     record(
+        "an import inserts, skips taken emails, and upserts keeping the id",
+        directory::import(store, fx).await,
+    );
+    record(
         "roles: unique names, all-or-nothing assignments, deletes that cascade",
         access::roles(store, fx).await,
     );

@@ -44,6 +44,7 @@ pub struct MemoryStore {
     codes: RefCell<Vec<AuthorizationCode>>,
     sessions: RefCell<Vec<Session>>,
     logs: RefCell<Vec<LogEvent>>,
+    jobs: RefCell<Vec<Job>>,
 }
 
 /// A port call in progress; its end is when it is dropped.
@@ -468,6 +469,65 @@ impl UserStore for MemoryStore {
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
         let _trip = self.round_trip();
         Ok(self.drop_user(user_id))
+    }
+
+    async fn import_users(
+        &self,
+        users: &[User],
+        upsert: bool,
+    ) -> Result<Vec<Imported>, StoreError> {
+        let _trip = self.round_trip();
+        let mut outcomes = Vec::with_capacity(users.len());
+        for u in users {
+            let email = u.email.as_deref().unwrap_or("");
+            let existing = self.users.borrow().iter().position(|x| {
+                x.connection == u.connection
+                    && x.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            });
+            let id_taken = self.users.borrow().iter().any(|x| x.user_id == u.user_id);
+            outcomes.push(match existing {
+                Some(i) if upsert => {
+                    let mut all = self.users.borrow_mut();
+                    let old = &all[i];
+                    let replaced = User {
+                        user_id: old.user_id.clone(),
+                        created_at: old.created_at,
+                        last_login: old.last_login,
+                        logins_count: old.logins_count,
+                        ..u.clone()
+                    };
+                    all[i] = replaced;
+                    Imported::Updated
+                }
+                Some(_) => Imported::Duplicate,
+                None if id_taken => Imported::Duplicate,
+                None => {
+                    self.users.borrow_mut().push(u.clone());
+                    Imported::Inserted
+                }
+            });
+        }
+        Ok(outcomes)
+    }
+
+    async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
+        let _trip = self.round_trip();
+        let mut jobs = self.jobs.borrow_mut();
+        jobs.retain(|j| j.job_id != job.job_id);
+        jobs.push(job.clone());
+        Ok(())
+    }
+
+    async fn job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
+        let _trip = self.round_trip();
+        Ok(self
+            .jobs
+            .borrow()
+            .iter()
+            .find(|j| j.job_id == job_id)
+            .cloned())
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {

@@ -1,0 +1,324 @@
+//! Bulk user import: `POST /api/v2/jobs/users-imports` takes Auth0's user import file (a
+//! multipart upload with the parts `users`, `connection_id`, `upsert`, `external_id`,
+//! `send_completion_email`, as Auth0's API and SDK send it; or the same as one JSON body) and
+//! imports it at once, in chunked D1 batches; `GET /api/v2/jobs/{id}` and
+//! `/api/v2/jobs/{id}/errors` report what became of it. Password hashes come as
+//! `custom_password_hash` (bcrypt, PBKDF2-SHA256) or Auth0's older bcrypt `password_hash`.
+
+use super::error::{error_code, from_store, invalid, not_found, Reply};
+use super::list::iso8601;
+use super::multipart;
+use super::routes::Call;
+use super::users::{check_metadata, check_profile, CustomHash};
+use crate::model::{Imported, Job, User};
+use crate::oauth::password::imported_hash;
+use crate::oauth::signup::new_user_id;
+use crate::port::crypto::Crypto;
+use crate::port::{Stores, UserStore};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+/// Most users one job takes.
+pub const MAX_USERS: usize = 20_000;
+/// The largest import body (the file and its form).
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+/// One row of Auth0's import format (fields this issuer keeps; any other is a row error).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    email: String,
+    #[serde(default)]
+    email_verified: bool,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    given_name: Option<String>,
+    #[serde(default)]
+    family_name: Option<String>,
+    #[serde(default)]
+    nickname: Option<String>,
+    #[serde(default)]
+    picture: Option<String>,
+    #[serde(default)]
+    blocked: bool,
+    #[serde(default)]
+    user_metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    app_metadata: Option<Map<String, Value>>,
+    /// Auth0's older field: a bcrypt hash.
+    #[serde(default)]
+    password_hash: Option<String>,
+    #[serde(default)]
+    custom_password_hash: Option<CustomHash>,
+}
+
+/// What the request asks: the rows, the connection, upsert, the caller's id for the job.
+struct Upload {
+    users: Vec<Value>,
+    connection: String,
+    upsert: bool,
+    external_id: Option<String>,
+}
+
+fn flag(value: Option<&str>) -> Result<bool, Reply> {
+    match value.map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid(&format!("upsert is true or false, not {other}"))),
+    }
+}
+
+fn upload(content_type: Option<&str>, body: &[u8]) -> Result<Upload, Reply> {
+    if let Some(b) = content_type.and_then(multipart::boundary) {
+        let parts = multipart::parts(body, b).map_err(|why| invalid(&why))?;
+        let text = |name: &str| {
+            parts
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| std::str::from_utf8(p.body).ok())
+        };
+        let users = text("users").ok_or_else(|| invalid("Missing required property: users"))?;
+        let users: Vec<Value> = serde_json::from_str(users)
+            .map_err(|_| invalid("users must be a JSON array of user objects"))?;
+        let connection = text("connection_id")
+            .or_else(|| text("connection"))
+            .ok_or_else(|| invalid("Missing required property: connection_id"))?;
+        return Ok(Upload {
+            users,
+            connection: connection.trim().to_string(),
+            upsert: flag(text("upsert"))?,
+            external_id: text("external_id").map(str::to_string),
+        });
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct JsonUpload {
+        users: Vec<Value>,
+        #[serde(default)]
+        connection_id: Option<String>,
+        #[serde(default)]
+        connection: Option<String>,
+        #[serde(default)]
+        upsert: bool,
+        #[serde(default)]
+        external_id: Option<String>,
+        #[serde(default)]
+        #[allow(dead_code)]
+        send_completion_email: Option<bool>,
+    }
+    let j: JsonUpload = super::error::payload(body)?;
+    Ok(Upload {
+        users: j.users,
+        connection: j
+            .connection_id
+            .or(j.connection)
+            .ok_or_else(|| invalid("Missing required property: connection_id"))?,
+        upsert: j.upsert,
+        external_id: j.external_id,
+    })
+}
+
+/// An Auth0 row error.
+fn row_error(row: &Value, code: &str, message: &str, path: &str) -> Value {
+    json!({
+        "user": { "email": row.get("email"), "user_id": row.get("user_id") },
+        "errors": [{ "code": code, "message": message, "path": path }],
+    })
+}
+
+/// The user a row describes, or its error.
+fn user_of<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    raw: &Value,
+    connection: &str,
+    now: u64,
+) -> Result<User, Value> {
+    let row: Row = serde_json::from_value(raw.clone())
+        .map_err(|e| row_error(raw, "INVALID_FORMAT", &e.to_string(), ""))?;
+    let email = row.email.trim().to_string();
+    let texts = [
+        ("name", row.name.as_deref()),
+        ("given_name", row.given_name.as_deref()),
+        ("family_name", row.family_name.as_deref()),
+        ("nickname", row.nickname.as_deref()),
+    ];
+    let refused = |r: Reply| {
+        let message = r.body["message"].as_str().unwrap_or("invalid").to_string();
+        row_error(raw, "INVALID_FORMAT", &message, "")
+    };
+    check_profile(Some(&email), &texts, row.picture.as_deref()).map_err(refused)?;
+    for (field, meta) in [
+        ("user_metadata", &row.user_metadata),
+        ("app_metadata", &row.app_metadata),
+    ] {
+        if let Some(m) = meta {
+            check_metadata(field, m).map_err(refused)?;
+        }
+    }
+    let password_hash = match (&row.custom_password_hash, &row.password_hash) {
+        (Some(_), Some(_)) => {
+            let m = "give custom_password_hash or password_hash, not both";
+            return Err(row_error(raw, "INVALID_FORMAT", m, "password_hash"));
+        }
+        (Some(c), None) => Some(
+            imported_hash(&c.algorithm, &c.hash.value)
+                .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "custom_password_hash"))?,
+        ),
+        (None, Some(h)) => Some(
+            imported_hash("bcrypt", h)
+                .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "password_hash"))?,
+        ),
+        (None, None) => None,
+    };
+    let user_id = match &row.user_id {
+        Some(id) if super::users::valid_id(id.strip_prefix("auth0|").unwrap_or(id)) => {
+            format!("auth0|{}", id.strip_prefix("auth0|").unwrap_or(id))
+        }
+        Some(_) => {
+            let m = "user_id is 1 to 64 letters, digits, '_' or '-'";
+            return Err(row_error(raw, "INVALID_FORMAT", m, "user_id"));
+        }
+        None => new_user_id(call.issuer.random)
+            .map_err(|e| row_error(raw, "INTERNAL", &e.to_string(), ""))?,
+    };
+    let object = |m: Option<Map<String, Value>>| Value::Object(m.unwrap_or_default());
+    Ok(User {
+        user_id,
+        connection: connection.to_string(),
+        email: Some(email),
+        email_verified: row.email_verified,
+        name: row.name,
+        given_name: row.given_name,
+        family_name: row.family_name,
+        nickname: row.nickname,
+        picture: row.picture,
+        user_metadata: object(row.user_metadata),
+        app_metadata: object(row.app_metadata),
+        blocked: row.blocked,
+        password_hash,
+        created_at: now,
+        updated_at: now,
+        last_login: None,
+        logins_count: 0,
+    })
+}
+
+/// The job as Auth0 shows it.
+fn view(job: &Job) -> Value {
+    json!({
+        "id": job.job_id,
+        "type": job.kind,
+        "status": job.status,
+        "created_at": iso8601(job.created_at),
+        "connection_id": job.connection,
+        "connection": job.connection,
+        "upsert": job.upsert,
+        "external_id": job.external_id,
+        "summary": job.summary,
+    })
+}
+
+/// `POST /api/v2/jobs/users-imports`.
+pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let upload = match upload(call.req.content_type, call.req.body) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if upload.connection != call.issuer.config.default_connection {
+        return error_code(
+            400,
+            "inexistent_connection",
+            "The connection does not exist.",
+        );
+    }
+    if upload.users.is_empty() || upload.users.len() > MAX_USERS {
+        return invalid(&format!("users must hold 1 to {MAX_USERS} users"));
+    }
+    let now = call.issuer.clock.now();
+    let mut errors = Vec::new();
+    let mut users: Vec<User> = Vec::with_capacity(upload.users.len());
+    let mut seen = std::collections::HashSet::new();
+    for raw in &upload.users {
+        match user_of(call, raw, &upload.connection, now) {
+            Ok(u) => {
+                let email = u.email.as_deref().unwrap_or("").to_ascii_lowercase();
+                if seen.insert(email) {
+                    users.push(u);
+                } else {
+                    let m = "the file holds this email twice";
+                    errors.push(row_error(raw, "DUPLICATED_USER", m, "email"));
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    let outcomes = match call
+        .issuer
+        .stores
+        .users()
+        .import_users(&users, upload.upsert)
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return from_store(e, "Conflict.", call.issuer.log),
+    };
+    let count = |kind: Imported| outcomes.iter().filter(|o| **o == kind).count();
+    for (u, _) in users
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == Imported::Duplicate)
+    {
+        let row = json!({ "email": u.email, "user_id": u.user_id });
+        let m = "The user already exists (upsert is off).";
+        errors.push(row_error(&row, "DUPLICATED_USER", m, "email"));
+    }
+    let job_id = match call.new_id("job_") {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let job = Job {
+        job_id,
+        kind: "users_import".into(),
+        status: "completed".into(),
+        connection: upload.connection,
+        upsert: upload.upsert,
+        external_id: upload.external_id,
+        created_at: now,
+        summary: json!({
+            "total": upload.users.len(),
+            "inserted": count(Imported::Inserted),
+            "updated": count(Imported::Updated),
+            "failed": errors.len(),
+        }),
+        errors: Value::Array(errors),
+    };
+    match call.issuer.stores.users().put_job(&job).await {
+        Ok(()) => Reply::json(201, &view(&job)),
+        Err(e) => from_store(e, "Conflict.", call.issuer.log),
+    }
+}
+
+async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Job, Reply> {
+    match call.issuer.stores.users().job(call.id()).await {
+        Ok(Some(j)) => Ok(j),
+        Ok(None) => Err(not_found("job")),
+        Err(e) => Err(from_store(e, "Conflict.", call.issuer.log)),
+    }
+}
+
+/// `GET /api/v2/jobs/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    stored(call)
+        .await
+        .map_or_else(|r| r, |j| Reply::json(200, &view(&j)))
+}
+
+/// `GET /api/v2/jobs/{id}/errors`: the refused rows (never their password hashes).
+pub async fn errors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    stored(call)
+        .await
+        .map_or_else(|r| r, |j| Reply::json(200, &j.errors))
+}
