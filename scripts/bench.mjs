@@ -12,7 +12,8 @@
 //  - a baseline Worker (bench/baseline-worker.mjs: form parsing, a Basic secret checked by
 //    SHA-256, one ES256 WebCrypto signature) under the same workerd, measured the same way as
 //    client_credentials, with the issuer's ratios to it;
-//  - D1 round trips and KV reads per request of each grant, from `/__bench/counters`.
+//  - D1 round trips and KV reads per request of each grant, from `/__bench/counters`;
+//  - the management API listing and searching users out of 1,000 (p50/p99, CPU);
 //  - the Worker's startup CPU, profiled by `wrangler check startup`.
 // Run with `make bench`. It is a measurement, not a test: it asserts nothing.
 import autocannon from 'autocannon';
@@ -269,6 +270,23 @@ try {
     return { list: c.list, i: c.i + 1 };
   });
 
+  // Management API: list users out of 1,000 (imported in one job), a middle page of 50 with
+  // totals, and an app_metadata search.
+  const admin = await (await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('demo-admin', 'dev-only-demo-admin-secret') },
+    body: `grant_type=client_credentials&audience=${encodeURIComponent(`${iss.issuer}/api/v2/`)}`,
+  })).json();
+  const bearer = { authorization: `Bearer ${admin.access_token}` };
+  const bulk = Array.from({ length: 1000 }, (_, i) => ({ email: `bench-${i}@example.com`, name: `Bench ${i}`, app_metadata: { plan: i % 10 === 0 ? 'gold' : 'free' } }));
+  const imported = await fetch(`${iss.issuer}/api/v2/jobs/users-imports`, {
+    method: 'POST', headers: { ...bearer, 'content-type': 'application/json' },
+    body: JSON.stringify({ users: bulk, connection_id: 'Username-Password-Authentication' }),
+  });
+  if (imported.status !== 201) throw new Error(`import: ${await imported.text()}`);
+  const listUsers = await scenario(`${iss.issuer}/api/v2/users?per_page=50&page=10&include_totals=true`, { headers: bearer, amount: 1000 });
+  const searchUsers = await scenario(`${iss.issuer}/api/v2/users?q=${encodeURIComponent('app_metadata.plan:"gold"')}&per_page=50`, { headers: bearer, amount: 1000 });
+
   // Storage calls per request of each grant, warm (within the isolate's cache lifetime).
   const calls = {};
   const post = (opts) => async () => {
@@ -347,6 +365,8 @@ try {
     ['refresh_token', rt, REFRESH_REQUESTS],
     ['authorize (SSO session: a code at once)', authorizeSso, CODE_REQUESTS],
     ['authorization_code exchange', exchangeCode, CODE_REQUESTS],
+    ['management: list users, page 10 of 1,000 with totals', listUsers, 1000],
+    ['management: search users by app_metadata (100 of 1,000)', searchUsers, 1000],
   ]) {
     line(`${name} (${n}) requests/s`, r.rps.toFixed(0));
     line(`${name} latency p50 / p99 (ms)`, `${r.p50} / ${r.p99}`);

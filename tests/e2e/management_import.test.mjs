@@ -48,7 +48,7 @@ test('10,000 users import in one job, and an imported user signs in', async () =
   const job = await res.json();
   assert.equal(res.status, 201, JSON.stringify(job));
   assert.deepEqual(job.summary, { total: 10_001, inserted: 10_000, updated: 0, failed: 1 });
-  console.log(`# import of 10,000 users (${(body.length / 1024 / 1024).toFixed(1)} MiB): ${took.toFixed(0)} ms`);
+  console.log(`import of 10,000 users (${(body.length / 1024 / 1024).toFixed(1)} MiB): ${took.toFixed(0)} ms`);
 
   const admin = managementClient(issuer, token);
   const errors = await admin('GET', `/api/v2/jobs/${job.id}/errors`);
