@@ -148,8 +148,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     resp
 }
 
-/// A request's log events, kept until the response is on its way, then stored in one D1
-/// batch through `ctx.waitUntil`: logging adds no latency to the request.
+/// A request's log events, handed to the isolate's log buffer when the response is ready.
 #[derive(Default)]
 struct RequestEvents(std::cell::RefCell<Vec<crate::model::LogEvent>>);
 
@@ -159,17 +158,51 @@ impl crate::port::EventSink for RequestEvents {
     }
 }
 
+/// Successful token exchanges come by the hundred a second: their events wait in the
+/// isolate's buffer and are stored together, at most this long after the first of them
+/// (or at [`LOG_BUFFER_EVENTS`]); any other event (logins, refusals, management writes)
+/// flushes the buffer at once.
+const LOG_BUFFER_MS: f64 = 5_000.0;
+/// See [`LOG_BUFFER_MS`].
+const LOG_BUFFER_EVENTS: usize = 200;
+
+thread_local! {
+    /// Token-exchange events not yet stored, and when the oldest came.
+    static LOG_BUFFER: std::cell::RefCell<(Vec<crate::model::LogEvent>, f64)> =
+        const { std::cell::RefCell::new((Vec::new(), 0.0)) };
+}
+
 impl RequestEvents {
+    /// Adds the request's events to the isolate's buffer and, when it is due, stores the
+    /// buffer in one D1 batch through `ctx.waitUntil`, after the response: no request waits
+    /// for a log write, and a busy token endpoint writes its events a few times a minute per
+    /// isolate, not once per token. What an evicted isolate loses is at most
+    /// [`LOG_BUFFER_MS`] of successful token exchanges.
     fn store_after_response(&self, env: &Env, ctx: &Context, config: &Config, now: u64) {
+        use crate::model::log::kinds::{CLIENT_CREDENTIALS, CODE, REFRESH};
         let events = self.0.take();
         if events.is_empty() {
             return;
         }
+        let urgent = events
+            .iter()
+            .any(|e| ![CLIENT_CREDENTIALS, REFRESH, CODE].contains(&e.kind.as_str()));
+        let due = LOG_BUFFER.with(|b| {
+            let mut b = b.borrow_mut();
+            let now_ms = js_sys::Date::now();
+            if b.0.is_empty() {
+                b.1 = now_ms;
+            }
+            b.0.extend(events);
+            let due = urgent || b.0.len() >= LOG_BUFFER_EVENTS || now_ms - b.1 >= LOG_BUFFER_MS;
+            due.then(|| std::mem::take(&mut b.0))
+        });
+        let Some(due) = due else { return };
         let Ok(db) = env.d1("DB") else { return };
         let keep_after = now.saturating_sub(config.log_retention_days * 86_400);
         ctx.wait_until(async move {
             use crate::port::LogStore;
-            if let Err(e) = d1::D1Store::new(db).append_logs(&events, keep_after).await {
+            if let Err(e) = d1::D1Store::new(db).append_logs(&due, keep_after).await {
                 console_error!("logs: {e}");
             }
         });
