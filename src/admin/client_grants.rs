@@ -78,14 +78,8 @@ async fn check_scopes<P: Stores, C: Crypto>(
 
 /// `GET /api/v2/client-grants` (`client_id`, `audience` filters).
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &["client_id", "audience"]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &["client_id", "audience"]));
+    let paging = attempt!(query.paging());
     let registry = call.issuer.stores.registry();
     match registry
         .list_client_grants(query.get("client_id"), query.get("audience"), paging)
@@ -98,10 +92,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/client-grants`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: GrantBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: GrantBody = attempt!(payload(call.req.body));
     let (Some(client_id), Some(audience)) = (body.client_id, body.audience) else {
         return invalid("Missing required property: client_id and audience");
     };
@@ -131,10 +122,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let Some((client_id, audience)) = parse_id(call.id()) else {
         return not_found("client grant");
     };
-    let body: GrantBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: GrantBody = attempt!(payload(call.req.body));
     if body.client_id.is_some() || body.audience.is_some() {
         return invalid("only scope may change; make a new grant for another client or API");
     }

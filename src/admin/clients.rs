@@ -214,14 +214,8 @@ fn with_new_secret<P: Stores, C: Crypto>(
 
 /// `GET /api/v2/clients`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     match call.issuer.stores.registry().list_clients(paging).await {
         Ok(l) => query.reply("clients", l.items.iter().map(view).collect(), l.total),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -231,18 +225,12 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `POST /api/v2/clients`: the answer carries `client_secret`, the only time it is shown
 /// (none for a public client, `token_endpoint_auth_method: none`).
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ClientBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: ClientBody = attempt!(payload(call.req.body));
     if body.name.is_none() {
         return invalid("Missing required property: name");
     }
     let public = body.token_endpoint_auth_method.as_deref() == Some("none");
-    let client_id = match call.new_id("") {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let client_id = attempt!(call.new_id(""));
     let blank = Client {
         client_id,
         name: String::new(),
@@ -267,10 +255,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             Err(r) => return r,
         }
     };
-    let client = match apply(blank, body) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let client = attempt!(apply(blank, body));
     match call.issuer.stores.registry().create_client(&client).await {
         Ok(()) => {
             let mut v = view(&client);
@@ -300,14 +285,8 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/clients/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ClientBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let before = match current(call).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let body: ClientBody = attempt!(payload(call.req.body));
+    let before = attempt!(current(call).await);
     let made_confidential = before.is_public()
         && matches!(
             body.token_endpoint_auth_method.as_deref(),
@@ -321,10 +300,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     } else {
         (before, None)
     };
-    let client = match apply(before, body) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let client = attempt!(apply(before, body));
     match call.issuer.stores.registry().update_client(&client).await {
         Ok(true) => {
             let mut v = view(&client);
@@ -341,17 +317,11 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `POST /api/v2/clients/{id}/rotate-secret`: a new secret at once; the old one stops
 /// working (refresh tokens stay valid: they are bound to the client, not its secret).
 pub async fn rotate_secret<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let before = match current(call).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let before = attempt!(current(call).await);
     if before.is_public() {
         return invalid("a public client has no secret");
     }
-    let (client, secret) = match with_new_secret(call, before) {
-        Ok(pair) => pair,
-        Err(r) => return r,
-    };
+    let (client, secret) = attempt!(with_new_secret(call, before));
     match call.issuer.stores.registry().update_client(&client).await {
         Ok(true) => {
             let mut v = view(&client);

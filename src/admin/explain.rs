@@ -39,10 +39,7 @@ struct ExplainRequest {
 /// `POST /api/v2/claims/explain`.
 pub async fn explain<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let body: ExplainRequest = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
+    let body: ExplainRequest = attempt!(payload(call.req.body));
     match dry_run(issuer, body).await {
         Ok(v) => Reply::json(200, &v),
         Err(resp) => resp,

@@ -164,17 +164,11 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/hooks`: the answer carries the secret, the only time it is shown.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut body: HookBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut body: HookBody = attempt!(payload(call.req.body));
     if body.name.is_none() || body.trigger.is_none() {
         return invalid("Missing required property: name and trigger");
     }
-    let hook_id = match call.new_id("hook_") {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let hook_id = attempt!(call.new_id("hook_"));
     if body.secret.is_none() {
         match call.issuer.random.token(32) {
             Ok(s) => body.secret = Some(s),
@@ -201,10 +195,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/hooks/{id}`.
 pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: HookBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: HookBody = attempt!(payload(call.req.body));
     let before = match find(call, call.id()).await {
         Ok(Some(h)) => h,
         Ok(None) => return not_found("hook"),

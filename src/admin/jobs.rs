@@ -223,10 +223,7 @@ fn view(job: &Job) -> Value {
 
 /// `POST /api/v2/jobs/users-imports`.
 pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let upload = match upload(call.req.content_type, call.req.body) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let upload = attempt!(upload(call.req.content_type, call.req.body));
     if upload.connection != call.issuer.config.default_connection {
         return error_code(
             400,
@@ -275,10 +272,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         let m = "The user already exists (upsert is off).";
         errors.push(row_error(&row, "DUPLICATED_USER", m, "email"));
     }
-    let job_id = match call.new_id("job_") {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let job_id = attempt!(call.new_id("job_"));
     let job = Job {
         job_id,
         kind: "users_import".into(),

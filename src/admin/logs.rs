@@ -53,14 +53,8 @@ fn parse_q(q: &str, into: &mut LogQuery) -> Result<(), String> {
 
 /// `GET /api/v2/logs`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &["q", "sort"]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &["q", "sort"]));
+    let paging = attempt!(query.paging());
     let ascending = match query.get("sort") {
         None | Some("date:-1") => false,
         Some("date:1") => true,

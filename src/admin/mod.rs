@@ -5,6 +5,16 @@
 //! module per resource. The layer answers in its own terms ([`Request`] in, [`Reply`] out);
 //! `web` carries them over HTTP.
 
+/// The value of a `Result<T, Reply>`, or the reply returned from the handler.
+macro_rules! attempt {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(reply) => return reply,
+        }
+    };
+}
+
 mod auth;
 mod check;
 mod client_grants;

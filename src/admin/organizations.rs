@@ -63,14 +63,8 @@ fn check_org(body: &OrgBody) -> Result<(), Reply> {
 
 /// `GET /api/v2/organizations`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     match call
         .issuer
         .stores
@@ -85,20 +79,14 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/organizations`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: OrgBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: OrgBody = attempt!(payload(call.req.body));
     if let Err(r) = check_org(&body) {
         return r;
     }
     let Some(name) = body.name else {
         return invalid("Missing required property: name");
     };
-    let org_id = match call.new_id("org_") {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let org_id = attempt!(call.new_id("org_"));
     let org = Organization {
         org_id,
         name,
@@ -148,10 +136,7 @@ fn found<P, C>(
 
 /// `PATCH /api/v2/organizations/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: OrgBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: OrgBody = attempt!(payload(call.req.body));
     if let Err(r) = check_org(&body) {
         return r;
     }
@@ -190,14 +175,8 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `GET /api/v2/organizations/{id}/members`.
 pub async fn members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     let orgs = call.issuer.stores.organizations();
     if let Err(r) = require(call).await {
         return r;
@@ -231,10 +210,7 @@ pub fn ids(body: &[u8], field: &'static str) -> Result<Vec<String>, Reply> {
 
 /// `POST /api/v2/organizations/{id}/members`.
 pub async fn add_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let users = match ids(call.req.body, "members") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let users = attempt!(ids(call.req.body, "members"));
     match call
         .issuer
         .stores
@@ -250,10 +226,7 @@ pub async fn add_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
 
 /// `DELETE /api/v2/organizations/{id}/members`: the memberships and the roles held in it.
 pub async fn remove_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let users = match ids(call.req.body, "members") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+    let users = attempt!(ids(call.req.body, "members"));
     if let Err(r) = require(call).await {
         return r;
     }
@@ -271,14 +244,8 @@ pub async fn remove_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> 
 
 /// `GET /api/v2/organizations/{id}/members/{user_id}/roles`.
 pub async fn member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     if let Err(r) = require(call).await {
         return r;
     }
@@ -291,10 +258,7 @@ pub async fn member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 
 /// `POST /api/v2/organizations/{id}/members/{user_id}/roles`: the user must be a member.
 pub async fn assign_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = match ids(call.req.body, "roles") {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let roles = attempt!(ids(call.req.body, "roles"));
     let store = call.issuer.stores.roles();
     match store
         .assign_roles(call.second_id(), call.id(), &roles)
@@ -312,10 +276,7 @@ pub async fn assign_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>
 
 /// `DELETE /api/v2/organizations/{id}/members/{user_id}/roles`.
 pub async fn remove_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = match ids(call.req.body, "roles") {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let roles = attempt!(ids(call.req.body, "roles"));
     let store = call.issuer.stores.roles();
     match store
         .remove_roles(call.second_id(), call.id(), &roles)

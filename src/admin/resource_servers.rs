@@ -134,14 +134,8 @@ fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
 
 /// `GET /api/v2/resource-servers`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     match call.issuer.stores.registry().list_apis(paging).await {
         Ok(l) => {
             let items = l.items.iter().map(|a| view(call, a)).collect();
@@ -153,10 +147,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/resource-servers`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut body: ApiBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let mut body: ApiBody = attempt!(payload(call.req.body));
     let Some(identifier) = body.identifier.take() else {
         return invalid("Missing required property: identifier");
     };
@@ -173,10 +164,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         user_grantable_scopes: Vec::new(),
         signing_alg: "ES256".into(),
     };
-    let api = match apply(blank, body) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let api = attempt!(apply(blank, body));
     match call.issuer.stores.registry().create_api(&api).await {
         Ok(()) => Reply::json(201, &view(call, &api)),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -206,14 +194,8 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/resource-servers/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ApiBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let before = match current(call).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let body: ApiBody = attempt!(payload(call.req.body));
+    let before = attempt!(current(call).await);
     if body
         .identifier
         .as_ref()
@@ -221,10 +203,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     {
         return invalid("identifier cannot change");
     }
-    let api = match apply(before, body) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let api = attempt!(apply(before, body));
     match call.issuer.stores.registry().update_api(&api).await {
         Ok(true) => Reply::json(200, &view(call, &api)),
         Ok(false) => not_found("resource server"),

@@ -45,14 +45,8 @@ fn check_role(body: &RoleBody) -> Result<(), Reply> {
 
 /// `GET /api/v2/roles`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &["name_filter"]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &["name_filter"]));
+    let paging = attempt!(query.paging());
     let name = query.get("name_filter");
     match call.issuer.stores.roles().list_roles(name, paging).await {
         Ok(l) => query.reply("roles", l.items.iter().map(view).collect(), l.total),
@@ -62,20 +56,14 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/roles`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: RoleBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: RoleBody = attempt!(payload(call.req.body));
     if let Err(r) = check_role(&body) {
         return r;
     }
     let Some(name) = body.name else {
         return invalid("Missing required property: name");
     };
-    let role_id = match call.new_id("rol_") {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+    let role_id = attempt!(call.new_id("rol_"));
     let role = Role {
         role_id,
         name,
@@ -98,10 +86,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/roles/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: RoleBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: RoleBody = attempt!(payload(call.req.body));
     if let Err(r) = check_role(&body) {
         return r;
     }
@@ -134,14 +119,8 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `GET /api/v2/roles/{id}/permissions`.
 pub async fn permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     let roles = call.issuer.stores.roles();
     if let Some(reply) = require_role(call).await {
         return reply;
@@ -217,10 +196,7 @@ async fn named_permissions<P: Stores, C: Crypto>(
 
 /// `POST /api/v2/roles/{id}/permissions`.
 pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let add = match named_permissions(call).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let add = attempt!(named_permissions(call).await);
     match call
         .issuer
         .stores
@@ -236,10 +212,7 @@ pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) ->
 
 /// `DELETE /api/v2/roles/{id}/permissions`.
 pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: PermissionsBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: PermissionsBody = attempt!(payload(call.req.body));
     let remove: Vec<Permission> = body
         .permissions
         .into_iter()
@@ -265,14 +238,8 @@ pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
 
 /// `GET /api/v2/roles/{id}/users`.
 pub async fn users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     if let Some(reply) = require_role(call).await {
         return reply;
     }
@@ -296,10 +263,7 @@ struct UsersBody {
 
 /// `POST /api/v2/roles/{id}/users`: gives the role to each user, globally.
 pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: UsersBody = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let body: UsersBody = attempt!(payload(call.req.body));
     if body.users.is_empty() || body.users.len() > MAX_BATCH {
         return invalid(&format!("users must name 1 to {MAX_BATCH}"));
     }

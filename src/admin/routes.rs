@@ -225,10 +225,7 @@ pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Reque
         .with_header("allow", allow);
     };
     let id = params.first().map(String::as_str);
-    let caller = match authorize(issuer, req, route, id).await {
-        Ok(c) => c,
-        Err(reply) => return reply,
-    };
+    let caller = attempt!(authorize(issuer, req, route, id).await);
     let call = Call {
         issuer,
         req,

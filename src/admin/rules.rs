@@ -69,15 +69,9 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/rules`: a new rule (`rule_id` from the body, else made here).
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let rule: Rule = match payload(call.req.body) {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let rule: Rule = attempt!(payload(call.req.body));
     let rule_id = if rule.rule_id.is_empty() {
-        match call.new_id("rul_") {
-            Ok(id) => id,
-            Err(r) => return r,
-        }
+        attempt!(call.new_id("rul_"))
     } else {
         rule.rule_id.clone()
     };
@@ -103,14 +97,8 @@ pub async fn put_rule<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
 /// `PATCH /api/v2/rules/{id}`: the fields given replace the stored ones (as Auth0's
 /// `rules.update` sends them); the result is checked whole.
 pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let changes: serde_json::Map<String, Value> = match payload(call.req.body) {
-        Ok(c) => c,
-        Err(resp) => return resp,
-    };
-    let before = match current(call).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let changes: serde_json::Map<String, Value> = attempt!(payload(call.req.body));
+    let before = attempt!(current(call).await);
     let mut merged = json!(before);
     for (k, v) in changes {
         merged[k] = v;

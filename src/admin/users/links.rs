@@ -27,14 +27,8 @@ where
     C: Crypto,
     F: Future<Output = Result<Listed<T>, StoreError>>,
 {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
     if let Some(r) = require_user(call).await {
         return r;
     }
@@ -66,10 +60,7 @@ pub async fn roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/users/{id}/roles`: all the roles, or none when one does not exist.
 pub async fn assign_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = match ids(call.req.body, "roles") {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let roles = attempt!(ids(call.req.body, "roles"));
     match call
         .issuer
         .stores
@@ -85,10 +76,7 @@ pub async fn assign_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 
 /// `DELETE /api/v2/users/{id}/roles`.
 pub async fn remove_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = match ids(call.req.body, "roles") {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+    let roles = attempt!(ids(call.req.body, "roles"));
     if let Some(r) = require_user(call).await {
         return r;
     }

@@ -35,10 +35,10 @@ const TAKEN: &str = "The user already exists.";
 
 /// `GET /api/v2/users`: `q`, `sort`, paging, `include_totals`, `fields`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &["q", "sort", "search_engine"]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(
+        call.req.query,
+        &["q", "sort", "search_engine"]
+    ));
     let filters = match query.get("q").map(search::parse_q).transpose() {
         Ok(f) => f.unwrap_or_default(),
         Err(why) => return invalid_query(&why),
@@ -47,10 +47,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         Ok(s) => s,
         Err(why) => return invalid_query(&why),
     };
-    let paging = match query.paging() {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let paging = attempt!(query.paging());
     let users = call.issuer.stores.users();
     let listed = match users
         .list_users(&UserQuery {
@@ -73,10 +70,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `GET /api/v2/users-by-email?email=…`: every user with that email (ASCII case ignored),
 /// in any connection.
 pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &["email"]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &["email"]));
     let Some(email) = query.get("email").filter(|e| !e.is_empty()) else {
         return invalid_query("Missing required property: email");
     };
@@ -100,10 +94,7 @@ pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
 
 /// `GET /api/v2/users/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let query = match Query::parse(call.req.query, &[]) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
+    let query = attempt!(Query::parse(call.req.query, &[]));
     match call.issuer.stores.users().user(call.id()).await {
         Ok(Some(u)) => query
             .select(view(&u))
@@ -117,10 +108,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// or a `custom_password_hash` brought from another system.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let new: NewUser = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let new: NewUser = attempt!(payload(call.req.body));
     if new.connection != issuer.config.default_connection {
         return error_code(
             400,
@@ -221,10 +209,7 @@ pub(super) fn valid_id(id: &str) -> bool {
 /// `user_metadata` only, within their write budget.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let patch: UserPatch = match payload(call.req.body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let patch: UserPatch = attempt!(payload(call.req.body));
     if let Caller::User { user_id } = &call.caller {
         if patch.beyond_user_metadata() {
             return error_code(
@@ -244,10 +229,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }) else {
         return not_found("user");
     };
-    let changes = match changes(call, &current, patch).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let changes = attempt!(changes(call, &current, patch).await);
     let now = issuer.clock.now();
     match users.update_user(call.id(), &changes, now).await {
         Ok(Some(u)) => Reply::json(200, &view(&u)),
