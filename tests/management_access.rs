@@ -6,11 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn ok(resp: &edge_issuer::web::HttpResponse, status: u16) -> Value {
-    assert_eq!(resp.status, status, "{:?}", resp.json_body());
-    resp.json_body()
-}
-
 fn user_path(id: &str, rest: &str) -> String {
     format!("/api/v2/users/{}{rest}", enc(id))
 }

@@ -7,11 +7,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn ok(resp: &edge_issuer::web::HttpResponse, status: u16) -> Value {
-    assert_eq!(resp.status, status, "{:?}", resp.json_body());
-    resp.json_body()
-}
-
 fn access_claims(t: &Tenant) -> Value {
     let body = t.password(&format!("&audience={}", enc(API))).json_body();
     verify_jwt(t, body["access_token"].as_str().unwrap(), API)

@@ -6,11 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn ok(resp: &edge_issuer::web::HttpResponse, status: u16) -> Value {
-    assert_eq!(resp.status, status, "{:?}", resp.json_body());
-    resp.json_body()
-}
-
 fn cc(t: &Tenant, id: &str, secret: &str, audience: &str) -> edge_issuer::web::HttpResponse {
     t.token(
         &format!("grant_type=client_credentials&audience={}", enc(audience)),

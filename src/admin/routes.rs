@@ -334,13 +334,9 @@ impl<P, C> Call<'_, '_, P, C> {
 
     /// A new id: `prefix` and 16 random bytes in hex (Auth0's `rol_…`, `org_…` shapes).
     pub fn new_id(&self, prefix: &str) -> Result<String, Reply> {
-        let mut bytes = [0u8; 16];
-        self.issuer
-            .random
-            .fill(&mut bytes)
-            .map_err(|e| super::error::from_oauth(&e.into()))?;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(format!("{prefix}{hex}"))
+        let hex = self.issuer.random.hex(16);
+        hex.map(|h| format!("{prefix}{h}"))
+            .map_err(|e| super::error::from_oauth(&e.into()))
     }
 }
 

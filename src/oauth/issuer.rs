@@ -126,13 +126,10 @@ pub fn record(
     actor: Actor<'_>,
     details: Value,
 ) {
-    let mut id = [0u8; 16];
-    if random.fill(&mut id).is_err() {
-        // No id, no event: logging never fails the request.
-        return;
-    }
+    // No id, no event: logging never fails the request.
+    let Ok(log_id) = random.hex(16) else { return };
     events.record(LogEvent {
-        log_id: id.iter().map(|b| format!("{b:02x}")).collect(),
+        log_id,
         date: facts.now,
         kind: kind.to_string(),
         description: description.to_string(),

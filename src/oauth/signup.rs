@@ -73,10 +73,7 @@ pub async fn new_user<C: Crypto>(
 
 /// A fresh user id of the database provider: `auth0|` and 24 hex digits (96 random bits).
 pub fn new_user_id(random: &dyn Random) -> Result<String, OAuthError> {
-    let mut id = [0u8; 12];
-    random.fill(&mut id)?;
-    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("auth0|{hex}"))
+    Ok(format!("auth0|{}", random.hex(12)?))
 }
 
 #[cfg(test)]

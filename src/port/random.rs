@@ -15,6 +15,13 @@ pub trait Random {
         self.fill(&mut buf)?;
         Ok(URL_SAFE_NO_PAD.encode(buf))
     }
+
+    /// `n` random bytes in lower-case hex: record ids (`auth0|…`, `rol_…`, log ids).
+    fn hex(&self, n: usize) -> Result<String, CryptoError> {
+        let mut buf = vec![0u8; n];
+        self.fill(&mut buf)?;
+        Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    }
 }
 
 /// The platform's CSPRNG: the OS natively, `crypto.getRandomValues` in the Worker.

@@ -541,3 +541,9 @@ pub fn manage(
         body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
     })
 }
+
+/// The JSON body of `resp`, after checking its status.
+pub fn ok(resp: &HttpResponse, status: u16) -> serde_json::Value {
+    assert_eq!(resp.status, status, "{:?}", resp.json_body());
+    resp.json_body()
+}
