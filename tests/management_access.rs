@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn user_path(id: &str, rest: &str) -> String {
     format!("/api/v2/users/{}{rest}", enc(id))

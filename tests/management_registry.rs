@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn cc(t: &Tenant, id: &str, secret: &str, audience: &str) -> edge_issuer::web::HttpResponse {
     t.token(
