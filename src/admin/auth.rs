@@ -2,8 +2,8 @@
 //! audience, with the route's scope: a machine client's (client_credentials) for the tenant,
 //! or a user's for their own profile on the self-service routes.
 
+use super::call::{Caller, Route};
 use super::error::{error_body, from_oauth, Reply};
-use super::routes::Route;
 use super::Request;
 use crate::model::GrantType;
 use crate::oauth::bearer::bearer_challenge;
@@ -12,15 +12,6 @@ use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 use serde_json::{json, Value};
-
-/// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// A machine client, acting on the whole tenant.
-    Machine { client_id: String },
-    /// A user, acting on their own profile only (self-service).
-    User { user_id: String },
-}
 
 /// A refusal of the bearer token, in Auth0's shape with an RFC 6750 §3 challenge: no error
 /// code when no token was sent (§3.1), else `invalid_token` (401) or `insufficient_scope`

@@ -2,10 +2,10 @@
 //! itself (client_credentials). A grant's id is `cgr_` and its client and API, encoded, so
 //! it needs no column of its own.
 
+use super::call::Call;
 use super::check;
 use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
 use super::list::Query;
-use super::routes::Call;
 use crate::model::ClientGrant;
 use crate::port::crypto::Crypto;
 use crate::port::{ClientStore, RegistryStore, Stores};

@@ -2,10 +2,10 @@
 //! and `POST /api/v2/clients/{id}/rotate-secret`. A secret is shown once, when made; only
 //! its hash is stored.
 
+use super::call::Call;
 use super::check;
 use super::error::{from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
-use super::routes::Call;
 use crate::model::secret::hash_client_secret;
 use crate::model::{Client, GrantType};
 use crate::port::crypto::Crypto;

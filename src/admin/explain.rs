@@ -1,8 +1,8 @@
 //! `POST /api/v2/claims/explain`: the claims pipeline as a dry run, by the grants' own
 //! `check` steps and the same pipeline; nothing is signed or stored.
 
+use super::call::Call;
 use super::error::{error, from_oauth, payload, Reply};
-use super::routes::Call;
 use crate::error::OAuthError;
 use crate::model::{merge_custom, GrantType, Issuance, Scope};
 use crate::oauth::claims::pipeline::enrich;

@@ -2,9 +2,9 @@
 //! (get, `PATCH`, delete). A hook's HMAC secret is sealed under the key-encryption key (the
 //! hook id as associated data) and shown once, when made or replaced.
 
+use super::call::Call;
 use super::check;
 use super::error::{error_code, from_oauth, from_store, invalid, not_found, payload, Reply};
-use super::routes::Call;
 use crate::model::{OnFailure, StoredHook, Trigger};
 use crate::port::crypto::Crypto;
 use crate::port::{ClaimsStore, Stores};

@@ -5,10 +5,10 @@
 //! `/api/v2/jobs/{id}/errors` report what became of it. Password hashes come as
 //! `custom_password_hash` (bcrypt, PBKDF2-SHA256) or Auth0's older bcrypt `password_hash`.
 
+use super::call::Call;
 use super::error::{error_code, from_store, invalid, not_found, Reply};
 use super::list::iso8601;
 use super::multipart;
-use super::routes::Call;
 use super::users::{check_metadata, check_profile, CustomHash};
 use crate::model::{Imported, Job, User};
 use crate::oauth::password::imported_hash;

@@ -2,14 +2,14 @@
 //! `sort=date:1` for oldest first) and `GET /api/v2/logs/{id}`; and the `sapi`/`fapi` event
 //! every management write records.
 
-use super::auth::Caller;
+use super::call::{Call, Caller, Route};
 use super::error::{from_store, invalid_query, not_found, Reply};
 use super::list::{iso8601, Query};
-use super::routes::{Call, Route};
 use super::Request;
 use crate::model::log::kinds::{API_WRITE, API_WRITE_FAILED};
 use crate::model::{LogEvent, LogQuery};
-use crate::oauth::issuer::{Actor, Issuer};
+use crate::oauth::events::Actor;
+use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::{LogStore, Stores};
 use serde_json::{json, Value};

@@ -16,6 +16,7 @@ macro_rules! attempt {
 }
 
 mod auth;
+mod call;
 mod check;
 mod client_grants;
 mod clients;
@@ -33,9 +34,9 @@ mod routes;
 mod rules;
 mod users;
 
-pub use auth::Caller;
+pub use call::{Caller, Op, Route};
 pub use error::Reply;
-pub use routes::{handle, Op, Route, ROUTES};
+pub use routes::{handle, ROUTES};
 
 /// Every path under this prefix is the management API's.
 pub const PREFIX: &str = "/api/v2/";

@@ -1,10 +1,10 @@
 //! Organizations: `/api/v2/organizations` (list, create), by id (get, update, delete) and by
 //! name, their members, and the roles members hold within them.
 
+use super::call::Call;
 use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
 use super::roles::{view as role_view, MAX_BATCH};
-use super::routes::Call;
 use super::users::user_summary;
 use crate::model::Organization;
 use crate::port::crypto::Crypto;

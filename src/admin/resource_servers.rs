@@ -2,10 +2,10 @@
 //! `/api/v2/resource-servers/{id}` (get, update, delete), where `{id}` is the `id` this API
 //! shows (`rs_` and the identifier, encoded) or the identifier itself, as Auth0 accepts.
 
+use super::call::Call;
 use super::check;
 use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
-use super::routes::Call;
 use crate::model::config::DEFAULT_ACCESS_TOKEN_LIFETIME;
 use crate::model::Api;
 use crate::port::crypto::Crypto;

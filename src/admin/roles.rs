@@ -1,9 +1,9 @@
 //! Roles: `/api/v2/roles` (list by `name_filter`, create), `/api/v2/roles/{id}` (get,
 //! update, delete), its permissions and its users.
 
+use super::call::Call;
 use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
-use super::routes::Call;
 use super::users::user_summary;
 use crate::model::{Permission, Role};
 use crate::port::crypto::Crypto;

@@ -2,8 +2,8 @@
 //! (get, `PATCH` partial update, `PUT` whole replacement, delete), each checked by
 //! [`Rule::validate`] before it is stored.
 
+use super::call::Call;
 use super::error::{error, from_store, invalid, not_found, payload, Reply};
-use super::routes::Call;
 use crate::model::Rule;
 use crate::port::crypto::Crypto;
 use crate::port::{ClaimsStore, Stores};

@@ -5,11 +5,11 @@
 
 use super::claims::pipeline::{enrich, Pipeline};
 use super::client_auth::{authenticate, credentials};
+use super::events::{record, Actor};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
 use super::grant::{authorization_code, client_credentials, password, refresh_token};
-use super::issuer::{record, Actor};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::token::issue;

@@ -3,11 +3,11 @@
 //! what each flow uses; no flow of this layer takes it whole.
 
 use super::claims::pipeline::Pipeline;
+use super::events::{record, Actor};
 use super::exchange::TokenExchange;
 use super::facts::Facts;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
-use crate::model::LogEvent;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::crypto::Crypto;
@@ -106,37 +106,4 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             cache: self.key_cache,
         }
     }
-}
-
-/// Who an event is about: the client, the user's id and the name (email) given or held.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Actor<'s> {
-    pub client_id: Option<&'s str>,
-    pub user_id: Option<&'s str>,
-    pub user_name: Option<&'s str>,
-}
-
-/// Records a log event of `kind` at `facts.now`, from `facts.client_ip`.
-pub fn record(
-    events: &dyn EventSink,
-    random: &dyn Random,
-    facts: &Facts<'_>,
-    kind: &str,
-    description: &str,
-    actor: Actor<'_>,
-    details: Value,
-) {
-    // No id, no event: logging never fails the request.
-    let Ok(log_id) = random.hex(16) else { return };
-    events.record(LogEvent {
-        log_id,
-        date: facts.now,
-        kind: kind.to_string(),
-        description: description.to_string(),
-        client_id: actor.client_id.map(str::to_string),
-        user_id: actor.user_id.map(str::to_string),
-        user_name: actor.user_name.map(str::to_string),
-        ip: facts.client_ip.map(str::to_string),
-        details,
-    });
 }

@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod claims;
 pub mod client_auth;
+pub mod events;
 pub mod exchange;
 pub mod facts;
 pub mod grant;

@@ -14,8 +14,8 @@ use crate::model::{Session, Subject, User};
 use crate::oauth::authorize::{
     self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
 };
+use crate::oauth::events::Actor;
 use crate::oauth::grant::password::{failure_kind, sign_in, Account};
-use crate::oauth::issuer::Actor;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{self, AfterLogout, Dialect};
 use crate::oauth::params::Params;

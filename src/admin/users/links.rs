@@ -1,11 +1,11 @@
 //! What hangs off a user: `/api/v2/users/{id}/roles` (list, assign, remove),
 //! `/permissions`, `/organizations` and `/sessions` (list, delete all).
 
+use super::super::call::Call;
 use super::super::error::{from_store, not_found, Reply};
 use super::super::list::{iso8601, Query};
 use super::super::organizations::{ids, view as org_view};
 use super::super::roles::{permission_view, view as role_view};
-use super::super::routes::Call;
 use crate::error::StoreError;
 use crate::model::{Listed, Paging};
 use crate::port::crypto::Crypto;

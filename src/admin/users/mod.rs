@@ -6,9 +6,9 @@ mod body;
 pub mod links;
 pub mod search;
 
+use super::call::Call;
 use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
 use super::list::Query;
-use super::routes::Call;
 use super::Caller;
 use crate::model::{LockoutPolicy, Paging, User, UserChanges, UserFilter, UserQuery};
 use crate::oauth::password;

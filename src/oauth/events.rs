@@ -1,0 +1,40 @@
+//! Log events as the protocol records them: who, what, from where; never a secret.
+
+use super::facts::Facts;
+use crate::model::LogEvent;
+use crate::port::random::Random;
+use crate::port::EventSink;
+use serde_json::Value;
+
+/// Who an event is about: the client, the user's id and the name (email) given or held.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actor<'s> {
+    pub client_id: Option<&'s str>,
+    pub user_id: Option<&'s str>,
+    pub user_name: Option<&'s str>,
+}
+
+/// Records a log event of `kind` at `facts.now`, from `facts.client_ip`.
+pub fn record(
+    events: &dyn EventSink,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    kind: &str,
+    description: &str,
+    actor: Actor<'_>,
+    details: Value,
+) {
+    // No id, no event: logging never fails the request.
+    let Ok(log_id) = random.hex(16) else { return };
+    events.record(LogEvent {
+        log_id,
+        date: facts.now,
+        kind: kind.to_string(),
+        description: description.to_string(),
+        client_id: actor.client_id.map(str::to_string),
+        user_id: actor.user_id.map(str::to_string),
+        user_name: actor.user_name.map(str::to_string),
+        ip: facts.client_ip.map(str::to_string),
+        details,
+    });
+}
