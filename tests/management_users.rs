@@ -422,3 +422,54 @@ fn self_service_writes_are_limited_per_user_per_minute() {
     t.clock.advance(61);
     assert_eq!(write(11).status, 200);
 }
+
+#[test]
+fn an_spa_calls_the_self_service_routes_across_origins_and_nothing_else() {
+    let t = tenant();
+    t.edit_client(APP_ID, |c| {
+        c.web_origins = vec!["https://spa.example".into()]
+    });
+    let token = own_token(&t, "read:current_user update:current_user_metadata");
+    let send = |method: &str, path: &str, origin: &str| {
+        t.send(edge_issuer::web::HttpRequest {
+            method: method.into(),
+            path: path.into(),
+            headers: vec![
+                ("origin".into(), origin.into()),
+                ("authorization".into(), format!("Bearer {token}")),
+                ("access-control-request-method".into(), "PATCH".into()),
+            ],
+            ..Default::default()
+        })
+    };
+    let me = user_path(USER_ID);
+    let preflight = send("OPTIONS", &me, "https://spa.example");
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("https://spa.example")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("GET, PATCH")
+    );
+    assert!(preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("authorization"));
+    let read = send("GET", &me, "https://spa.example");
+    assert_eq!(read.status, 200);
+    assert_eq!(
+        read.header("access-control-allow-origin"),
+        Some("https://spa.example")
+    );
+    // Another origin, or any admin route: no CORS headers, so the browser keeps the answer.
+    assert_eq!(
+        send("GET", &me, "https://evil.example").header("access-control-allow-origin"),
+        None
+    );
+    for path in ["/api/v2/users", "/api/v2/clients"] {
+        let resp = send("GET", path, "https://spa.example");
+        assert_eq!(resp.header("access-control-allow-origin"), None, "{path}");
+    }
+}

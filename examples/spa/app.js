@@ -1,6 +1,8 @@
 // The example SPA: sign in with the hosted login, show the user and the ID token's claims,
 // get access tokens silently both ways (refresh token; hidden iframe with web_message), call
-// /userinfo, log out. Everything goes through @auth0/auth0-spa-js, unchanged.
+// /userinfo, edit the user's own user_metadata through the management API (no backend, no
+// management secret: the user's own token with the self-service scopes), log out.
+// Everything goes through @auth0/auth0-spa-js, unchanged.
 (async () => {
   const { domain, clientId, audience } = window.EXAMPLE_CONFIG;
   const $ = (id) => document.getElementById(id);
@@ -29,7 +31,7 @@
 
   const signedIn = await client.isAuthenticated();
   show('status', signedIn ? 'Signed in' : 'Signed out');
-  for (const id of ['silent-refresh', 'silent-iframe', 'userinfo', 'logout']) $(id).hidden = !signedIn;
+  for (const id of ['silent-refresh', 'silent-iframe', 'userinfo', 'metadata', 'logout']) $(id).hidden = !signedIn;
   $('login').hidden = signedIn;
   if (signedIn) {
     show('profile', await client.getUser());
@@ -52,6 +54,20 @@
       const token = await client.getTokenSilently();
       const res = await fetch(new URL('userinfo', domain.endsWith('/') ? domain : `${domain}/`), { headers: { authorization: `Bearer ${token}` } });
       return res.json();
+    });
+  // The user's own profile at the management API: a token for its audience with the
+  // self-service scopes (from the session, through the hidden iframe), then GET and PATCH.
+  $('metadata').onclick = () =>
+    run('user_metadata', async () => {
+      const base = domain.endsWith('/') ? domain : `${domain}/`;
+      const token = await iframeClient.getTokenSilently({
+        authorizationParams: { audience: `${base}api/v2/`, scope: 'read:current_user update:current_user_metadata' },
+      });
+      const me = new URL(`api/v2/users/${encodeURIComponent((await client.getUser()).sub)}`, base);
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const saved = await fetch(me, { method: 'PATCH', headers, body: JSON.stringify({ user_metadata: { theme: 'light', saved_at: new Date().toISOString() } }) });
+      if (!saved.ok) return { status: saved.status, body: await saved.json() };
+      return (await (await fetch(me, { headers })).json()).user_metadata;
     });
   $('logout').onclick = () => client.logout({ logoutParams: { returnTo: `${location.origin}/` } });
 })();

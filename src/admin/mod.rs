@@ -36,7 +36,7 @@ mod users;
 
 pub use call::{Caller, Op, Route};
 pub use error::Reply;
-pub use routes::{handle, ROUTES};
+pub use routes::{browser_methods, handle, ROUTES};
 
 /// Every path under this prefix is the management API's.
 pub const PREFIX: &str = "/api/v2/";

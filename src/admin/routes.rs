@@ -88,6 +88,18 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
 ];
 
+/// The methods browser code may call on `path` across origins: those of the self-service
+/// routes it matches (a user's own token from an SPA), none for every other management route
+/// (admin tokens belong on servers, never in a browser).
+pub fn browser_methods(path: &str) -> Option<String> {
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.self_scope.is_some() && matches(r.path, path).is_some())
+        .map(|r| r.method)
+        .collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
+
 /// The path parameters of `path` if it has the shape of `pattern`.
 fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
     let mut params = Vec::new();
@@ -241,6 +253,22 @@ mod tests {
         assert_eq!(matches("/api/v2/users/{id}", "/api/v2/users/a/b"), None);
         assert_eq!(matches("/api/v2/users", "/api/v2/users-by-email"), None);
         assert_eq!(matches("/api/v2/users/{id}", "/api/v2/users/%FF"), None);
+    }
+
+    #[test]
+    fn only_the_self_service_routes_are_open_to_browsers() {
+        assert_eq!(
+            browser_methods("/api/v2/users/auth0%7Cabc").as_deref(),
+            Some("GET, PATCH")
+        );
+        for path in [
+            "/api/v2/users",
+            "/api/v2/users/x/roles",
+            "/api/v2/clients/x",
+            "/api/v2/logs",
+        ] {
+            assert_eq!(browser_methods(path), None, "{path}");
+        }
     }
 
     #[test]

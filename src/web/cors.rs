@@ -1,6 +1,7 @@
 //! CORS (Fetch standard) for browser code: discovery, the JWKS, the token, userinfo and
-//! revocation endpoints answer the origins some client registered as a web origin, preflight
-//! included, without credentials (no cookie crosses origins). Any other origin gets no CORS
+//! revocation endpoints, and the management API's self-service routes (a user's own profile),
+//! answer the origins some client registered as a web origin, preflight included, without
+//! credentials (no cookie crosses origins; a bearer token does). Any other origin gets no CORS
 //! headers, so the browser keeps the response from the page.
 
 use super::{HttpRequest, HttpResponse};
@@ -9,15 +10,17 @@ use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::{ClientStore, Stores};
 
-/// The paths browser code may call across origins.
-pub const PATHS: [&str; 6] = [
-    OPENID_CONFIGURATION,
-    OAUTH_METADATA,
-    JWKS,
-    TOKEN,
-    USERINFO,
-    REVOKE,
-];
+/// The methods browser code may use across origins on `path`, if it may call it at all
+/// (the OAuth endpoints; the management API's self-service routes say theirs themselves).
+pub fn methods(path: &str) -> Option<String> {
+    let methods = match path {
+        TOKEN | REVOKE => "POST",
+        USERINFO => "GET, POST",
+        OPENID_CONFIGURATION | OAUTH_METADATA | JWKS => "GET",
+        _ => return None,
+    };
+    Some(methods.to_string())
+}
 
 /// Headers a browser may send: Auth0's SDKs add `auth0-client` (telemetry).
 const ALLOW_HEADERS: &str = "authorization, content-type, auth0-client";

@@ -10,24 +10,20 @@ use crate::oauth::logout::Dialect;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 
-/// Answers one request; the paths browser code may call cross-origin get their CORS headers
-/// here, for registered web origins only.
+/// Answers one request; the paths browser code may call cross-origin (the OAuth endpoints an
+/// SPA calls, and the management API's self-service routes) get their CORS headers here, for
+/// registered web origins only.
 pub async fn handle<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
     let path = req.path.as_str();
-    if !cors::PATHS.contains(&path) {
+    let Some(methods) = cors::methods(path).or_else(|| admin::browser_methods(path)) else {
         return route(issuer, req).await;
-    }
+    };
     let origin = cors::allowed_origin(issuer, req).await;
     if req.method == "OPTIONS" {
-        let methods = match path {
-            paths::TOKEN | paths::REVOKE => "POST",
-            paths::USERINFO => "GET, POST",
-            _ => "GET",
-        };
-        return cors::preflight(origin.as_deref(), methods);
+        return cors::preflight(origin.as_deref(), &methods);
     }
     cors::decorate(route(issuer, req).await, origin.as_deref())
 }

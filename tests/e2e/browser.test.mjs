@@ -1,7 +1,8 @@
 // The example SPA in a real browser: headless Chromium (Debian's package) driven by
 // playwright-core, Auth0's @auth0/auth0-spa-js unchanged against the issuer on workerd with D1.
 // Sign in through the hosted login form, show the user, get tokens silently both ways (refresh
-// token; hidden iframe with web_message), call /userinfo, log out. Screenshots of the login
+// token; hidden iframe with web_message), call /userinfo, save the user's own user_metadata
+// through the management API, log out. Screenshots of the login
 // page, desktop and 360 px wide, go to test-output/.
 //
 // The seed's demo-spa is registered for http://127.0.0.1:3000, so the SPA must be there; the
@@ -33,7 +34,7 @@ after(async () => {
   await issuer?.mf.dispose();
 });
 
-test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, calls /userinfo, logs out', async () => {
+test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, calls /userinfo, saves user_metadata, logs out', async () => {
   const page = await browser.newPage();
   const text = (id) => page.locator(`#${id}`).textContent();
   await page.goto(SPA);
@@ -64,6 +65,13 @@ test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, cal
   await page.click('#userinfo');
   await page.locator('#result', { hasText: 'userinfo' }).waitFor();
   assert.match(await text('result'), new RegExp(USER.email), await text('result'));
+
+  // The user edits their own user_metadata from the browser, cross-origin, with their own
+  // token for the management API.
+  await page.click('#metadata');
+  await page.locator('#result', { hasText: 'user_metadata' }).waitFor();
+  assert.match(await text('result'), /"theme": "light"/, await text('result'));
+  assert.match(await text('result'), /"saved_at"/, await text('result'));
 
   await page.click('#logout');
   await page.waitForURL(SPA);
