@@ -150,3 +150,30 @@ test('logins and management writes are logged in D1 after the response, without 
   }
   assert.fail(`the events did not arrive: ${JSON.stringify(logs)}`);
 });
+
+test('the link routes: role holders and permissions, member roles, sessions, each undone', async () => {
+  const role = (await admin('POST', '/api/v2/roles', { name: 'linker' })).body;
+  const perm = { permissions: [{ permission_name: 'read:data', resource_server_identifier: 'https://api.example.com' }] };
+  assert.equal((await admin('POST', `/api/v2/roles/${role.id}/permissions`, perm)).status, 201);
+  assert.deepEqual((await admin('GET', `/api/v2/roles/${role.id}/permissions`)).body.map((p) => p.permission_name), ['read:data']);
+  assert.equal((await admin('DELETE', `/api/v2/roles/${role.id}/permissions`, perm)).status, 204);
+  assert.deepEqual((await admin('GET', `/api/v2/roles/${role.id}/permissions`)).body, []);
+
+  assert.equal((await admin('POST', `/api/v2/roles/${role.id}/users`, { users: [USER.id] })).status, 200);
+  assert.deepEqual((await admin('GET', `/api/v2/roles/${role.id}/users`)).body.map((u) => u.user_id), [USER.id]);
+  assert.equal((await admin('DELETE', `${userPath(USER.id)}/roles`, { roles: [role.id] })).status, 204);
+  assert.deepEqual((await admin('GET', `/api/v2/roles/${role.id}/users`)).body, []);
+
+  const org = (await admin('POST', '/api/v2/organizations', { name: 'linked-org' })).body;
+  assert.equal((await admin('GET', '/api/v2/organizations/name/linked-org')).body.id, org.id);
+  await admin('POST', `/api/v2/organizations/${org.id}/members`, { members: [USER.id] });
+  const memberRoles = `/api/v2/organizations/${org.id}/members/${encodeURIComponent(USER.id)}/roles`;
+  await admin('POST', memberRoles, { roles: [role.id] });
+  assert.equal((await admin('DELETE', memberRoles, { roles: [role.id] })).status, 204);
+  assert.deepEqual((await admin('GET', memberRoles)).body, []);
+  assert.equal((await admin('DELETE', `/api/v2/organizations/${org.id}/members`, { members: [USER.id] })).status, 204);
+  assert.deepEqual((await admin('GET', `/api/v2/organizations/${org.id}/members`)).body, []);
+
+  assert.equal((await admin('DELETE', `${userPath(USER.id)}/sessions`)).status, 204);
+  assert.equal((await admin('GET', '/api/v2/users/auth0%7Cnobody/roles')).status, 404);
+});
