@@ -6,7 +6,6 @@ use crate::error::StoreError;
 use crate::model::{Listed, LogEvent, LogQuery};
 use crate::port::LogStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
 struct LogRow {
@@ -43,35 +42,34 @@ const COLUMNS: &str = "log_id, date, type, description, client_id, user_id, user
 
 impl LogStore for D1Store {
     async fn append_logs(&self, events: &[LogEvent], keep_after: u64) -> Result<(), StoreError> {
-        let insert = format!(
-            "INSERT INTO logs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-             ON CONFLICT (log_id) DO NOTHING"
-        );
-        let rows = events
+        // One statement for every event, which travel as one JSON argument (D1 caps bound
+        // parameters at 100 and counts statements), and the retention prune, in one batch.
+        let rows: Vec<serde_json::Value> = events
             .iter()
             .map(|e| {
-                Ok(vec![
-                    e.log_id.as_str().into(),
-                    num(e.date),
-                    e.kind.as_str().into(),
-                    e.description.as_str().into(),
-                    opt(&e.client_id),
-                    opt(&e.user_id),
-                    opt(&e.user_name),
-                    opt(&e.ip),
-                    json_arg(&e.details)?,
-                ])
+                serde_json::json!({
+                    "log_id": e.log_id, "date": e.date, "type": e.kind,
+                    "description": e.description, "client_id": e.client_id,
+                    "user_id": e.user_id, "user_name": e.user_name, "ip": e.ip,
+                    "details": e.details,
+                })
             })
-            .collect::<Result<Vec<Vec<JsValue>>, StoreError>>()?;
-        let prune = [num(keep_after)];
-        let mut statements: Vec<(&str, &[JsValue])> = rows
-            .iter()
-            .map(|r| (insert.as_str(), r.as_slice()))
             .collect();
-        statements.push(("DELETE FROM logs WHERE date < ?1", &prune));
+        let insert = format!(
+            "INSERT INTO logs ({COLUMNS}) SELECT value->>'log_id', value->>'date', \
+             value->>'type', value->>'description', value->>'client_id', value->>'user_id', \
+             value->>'user_name', value->>'ip', json(value->'details') FROM json_each(?1) \
+             WHERE true ON CONFLICT (log_id) DO NOTHING"
+        );
+        let rows = [json_arg(&rows)?];
+        let prune = [num(keep_after)];
         // Only ever written after the response (edge::RequestEvents): not a round trip of
         // any request.
-        self.batch_after_response(&statements).await
+        self.batch_after_response(&[
+            (insert.as_str(), &rows),
+            ("DELETE FROM logs WHERE date < ?1", &prune),
+        ])
+        .await
     }
 
     async fn list_logs(&self, q: &LogQuery) -> Result<Listed<LogEvent>, StoreError> {

@@ -294,3 +294,61 @@ pub async fn import<S: UserStore>(store: &S, fx: &Fixture) -> Check {
     let read = store.job(&job.job_id).await.map_err(err)?;
     ensure(read.as_ref() == Some(&job), || format!("job {read:?}"))
 }
+
+/// Log events: stored with retention applied in the same write, listed newest first (ties
+/// newest-inserted first) or oldest first, filtered, read by id.
+pub async fn logs<S: crate::port::LogStore>(store: &S, fx: &Fixture) -> Check {
+    use crate::model::{LogEvent, LogQuery};
+    let event = |n: u64, kind: &str, age: u64| LogEvent {
+        log_id: format!("conformance-{}-log-{n}", fx.run_id),
+        date: fx.now - age,
+        kind: kind.into(),
+        description: format!("event {n}"),
+        client_id: Some(format!("conformance-{}", fx.run_id)),
+        user_id: None,
+        user_name: None,
+        ip: Some("192.0.2.1".into()),
+        details: json!({ "n": n }),
+    };
+    let events = [
+        event(1, "s", 10),
+        event(2, "fp", 5),
+        event(3, "s", 5),
+        event(4, "s", 1_000_000),
+    ];
+    store
+        .append_logs(&events, fx.now - 100_000)
+        .await
+        .map_err(err)?;
+    let query = |kind: Option<&str>, ascending| LogQuery {
+        kind: kind.map(str::to_string),
+        user_id: None,
+        client_id: Some(format!("conformance-{}", fx.run_id)),
+        ascending,
+        paging: Paging {
+            offset: 0,
+            limit: 10,
+        },
+    };
+    let ns = |l: &crate::model::Listed<LogEvent>| -> Vec<u64> {
+        l.items
+            .iter()
+            .filter_map(|e| e.details["n"].as_u64())
+            .collect()
+    };
+    let newest = store.list_logs(&query(None, false)).await.map_err(err)?;
+    ensure(ns(&newest) == [3, 2, 1] && newest.total == 3, || {
+        format!("newest first, the old one pruned: {:?}", ns(&newest))
+    })?;
+    let oldest = store
+        .list_logs(&query(Some("s"), true))
+        .await
+        .map_err(err)?;
+    ensure(ns(&oldest) == [1, 3], || {
+        format!("logins oldest first: {:?}", ns(&oldest))
+    })?;
+    let one = store.log(&events[1].log_id).await.map_err(err)?;
+    ensure(one.as_ref() == Some(&events[1]), || {
+        format!("by id: {one:?}")
+    })
+}

@@ -5,8 +5,9 @@
 //! workerd the concurrent calls really interleave at D1's I/O.
 
 use super::{
-    AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, Login, OrganizationStore,
-    RefreshStore, RoleStore, SessionStore, SignIn, SubjectStore, UserKey, UserStore,
+    AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, LogStore, Login,
+    OrganizationStore, RefreshStore, RoleStore, SessionStore, SignIn, SubjectStore, UserKey,
+    UserStore,
 };
 use crate::model::{
     AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
@@ -61,7 +62,8 @@ where
         + SubjectStore
         + UserStore
         + RoleStore
-        + OrganizationStore,
+        + OrganizationStore
+        + LogStore,
 {
     let mut out = Vec::new();
     let mut record = |case: &'static str, result: Check| {
@@ -121,6 +123,10 @@ where
     record(
         "an import inserts, skips taken emails, and upserts keeping the id",
         directory::import(store, fx).await,
+    );
+    record(
+        "log events: retention, newest first, filters",
+        directory::logs(store, fx).await,
     );
     record(
         "roles: unique names, all-or-nothing assignments, deletes that cascade",
