@@ -318,17 +318,67 @@ fn organizations_members_and_member_roles() {
 
 #[test]
 fn sessions_are_listed_without_their_secret_and_deleted() {
+    use edge_issuer::model::{AuthorizationCode, Session};
+    use edge_issuer::port::{ExchangeStore, SessionStore, SignIn};
     let t = management_tenant();
     let admin = admin_token(&t, &MGMT_SCOPES);
+    // A sign-in at /authorize stores its session with its first code.
+    let session = Session {
+        session_id: "the-session-cookie-secret".into(),
+        user_id: USER_ID.into(),
+        auth_time: NOW,
+        created_at: NOW,
+        idle_expires_at: NOW + 3600,
+        absolute_expires_at: NOW + 7200,
+    };
+    let code = AuthorizationCode {
+        code_hash: "h".into(),
+        client_id: APP_ID.into(),
+        user_id: USER_ID.into(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: None,
+        nonce: None,
+        scope: "openid".into(),
+        audience: None,
+        org_id: None,
+        session_id: Some(session.session_id.clone()),
+        auth_time: NOW,
+        created_at: NOW,
+        expires_at: NOW + 60,
+        used_at: None,
+        family_id: None,
+    };
+    let sign_in = SignIn {
+        new_user: None,
+        login: None,
+        session: Some(&session),
+        touched: None,
+        code: &code,
+    };
+    pollster::block_on(t.store.commit_authorization(&sign_in, NOW)).unwrap();
+
+    let list = ok(
+        &manage(&t, "GET", &user_path(USER_ID, "/sessions"), &admin, None),
+        200,
+    );
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], session.session_id_hint().as_str());
+    assert_eq!(list[0]["expires_at"], "2027-01-15T10:00:00.000Z");
+    assert!(!list.to_string().contains("the-session-cookie-secret"));
+    ok(
+        &manage(&t, "DELETE", &user_path(USER_ID, "/sessions"), &admin, None),
+        204,
+    );
+    // The browser's session is gone: its cookie signs nobody in.
+    assert_eq!(
+        pollster::block_on(t.store.session(&session.session_id)).unwrap(),
+        None
+    );
     let list = ok(
         &manage(&t, "GET", &user_path(USER_ID, "/sessions"), &admin, None),
         200,
     );
     assert_eq!(list, json!([]));
-    ok(
-        &manage(&t, "DELETE", &user_path(USER_ID, "/sessions"), &admin, None),
-        204,
-    );
     assert_eq!(
         manage(
             &t,

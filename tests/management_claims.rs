@@ -216,3 +216,28 @@ fn logins_exchanges_and_management_writes_are_logged_without_secrets() {
         400
     );
 }
+
+#[test]
+fn a_failed_exchange_logs_its_error_code_never_internal_detail() {
+    use edge_issuer::model::{LogQuery, Paging};
+    use edge_issuer::port::LogStore;
+    let t = management_tenant();
+    t.store.fail_commits(true);
+    let resp = t.password("");
+    assert_eq!(resp.json_body()["error"], "server_error");
+    let query = LogQuery {
+        kind: None,
+        user_id: None,
+        client_id: Some(APP_ID.into()),
+        ascending: false,
+        paging: Paging {
+            offset: 0,
+            limit: 10,
+        },
+    };
+    let logs = pollster::block_on(t.store.list_logs(&query)).unwrap().items;
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].kind, "f");
+    assert_eq!(logs[0].description, "server_error");
+    assert!(!format!("{logs:?}").contains("commit failed"));
+}

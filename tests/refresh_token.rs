@@ -256,7 +256,9 @@ fn a_grant_whose_api_was_deleted_cannot_refresh() {
     let t = Tenant::new();
     let first = t.password(&format!("{OFFLINE}&audience={}", enc(API)));
     assert_eq!(first.status, 200);
-    t.store.delete_api(API);
+    // As the management API deletes it (its grants and role permissions go with it).
+    let deleted = pollster::block_on(edge_issuer::port::RegistryStore::delete_api(&t.store, API));
+    assert_eq!(deleted, Ok(true));
     let refused = t.refresh(&rt(&first.json_body()), "").json_body();
     assert_eq!(refused["error"], "invalid_grant");
     assert_eq!(

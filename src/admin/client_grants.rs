@@ -8,7 +8,7 @@ use super::error::{error_code, from_store, invalid, invalid_query, not_found, pa
 use super::list::Query;
 use crate::model::ClientGrant;
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, RegistryStore, Stores};
+use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
@@ -61,8 +61,8 @@ async fn check_scopes<P: Stores, C: Crypto>(
     let api = call
         .issuer
         .stores
-        .clients()
-        .api(audience)
+        .registry()
+        .registered_api(audience)
         .await
         .map_err(|e| from_store(e, TAKEN, call.issuer.log))?
         .ok_or_else(|| not_found("resource server"))?;
@@ -96,25 +96,12 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let (Some(client_id), Some(audience)) = (body.client_id, body.audience) else {
         return invalid("Missing required property: client_id and audience");
     };
-    if let Err(r) = check_scopes(call, &audience, &body.scope).await {
-        return r;
-    }
     let grant = ClientGrant {
         client_id,
         audience,
         scopes: body.scope,
     };
-    match call
-        .issuer
-        .stores
-        .registry()
-        .create_client_grant(&grant)
-        .await
-    {
-        Ok(true) => Reply::json(201, &view(&grant)),
-        Ok(false) => not_found("client or resource server"),
-        Err(e) => from_store(e, TAKEN, call.issuer.log),
-    }
+    save(call, grant, true).await
 }
 
 /// `PATCH /api/v2/client-grants/{id}`: the grant's scopes.
@@ -126,24 +113,35 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     if body.client_id.is_some() || body.audience.is_some() {
         return invalid("only scope may change; make a new grant for another client or API");
     }
-    if let Err(r) = check_scopes(call, &audience, &body.scope).await {
-        return r;
-    }
     let grant = ClientGrant {
         client_id,
         audience,
         scopes: body.scope,
     };
-    match call
-        .issuer
-        .stores
-        .registry()
-        .update_client_grant(&grant)
-        .await
-    {
-        Ok(true) => Reply::json(200, &view(&grant)),
-        Ok(false) => not_found("client grant"),
-        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    save(call, grant, false).await
+}
+
+/// Checks the grant's scopes and stores it, new (201) or in place of the one stored (200).
+async fn save<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    grant: ClientGrant,
+    new: bool,
+) -> Reply {
+    if let Err(r) = check_scopes(call, &grant.audience, &grant.scopes).await {
+        return r;
+    }
+    let registry = call.issuer.stores.registry();
+    let stored = if new {
+        registry.create_client_grant(&grant).await
+    } else {
+        registry.update_client_grant(&grant).await
+    };
+    match (stored, new) {
+        (Ok(true), true) => Reply::json(201, &view(&grant)),
+        (Ok(true), false) => Reply::json(200, &view(&grant)),
+        (Ok(false), true) => not_found("client or resource server"),
+        (Ok(false), false) => not_found("client grant"),
+        (Err(e), _) => from_store(e, TAKEN, call.issuer.log),
     }
 }
 

@@ -9,7 +9,7 @@ use super::list::Query;
 use crate::model::secret::hash_client_secret;
 use crate::model::{Client, GrantType};
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, RegistryStore, Stores};
+use crate::port::{RegistryStore, Stores};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -269,7 +269,13 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 }
 
 async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Client, Reply> {
-    match call.issuer.stores.clients().client(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .registered_client(call.id())
+        .await
+    {
         Ok(Some(c)) => Ok(c),
         Ok(None) => Err(not_found("client")),
         Err(e) => Err(from_store(e, TAKEN, call.issuer.log)),

@@ -9,7 +9,7 @@ use super::list::Query;
 use crate::model::config::DEFAULT_ACCESS_TOKEN_LIFETIME;
 use crate::model::Api;
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, RegistryStore, Stores};
+use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
@@ -175,8 +175,8 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Api,
     match call
         .issuer
         .stores
-        .clients()
-        .api(&identifier(call.id()))
+        .registry()
+        .registered_api(&identifier(call.id()))
         .await
     {
         Ok(Some(a)) => Ok(a),

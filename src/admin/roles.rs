@@ -7,7 +7,7 @@ use super::list::Query;
 use super::users::user_summary;
 use crate::model::{Permission, Role};
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, RoleStore, Stores, UserStore};
+use crate::port::{RegistryStore, RoleStore, Stores, UserStore};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -159,39 +159,47 @@ struct PermissionRef {
     resource_server_identifier: String,
 }
 
+/// The permissions a body names: 1 to [`MAX_BATCH`] of them.
+fn listed_permissions(body: &[u8]) -> Result<Vec<Permission>, Reply> {
+    let body: PermissionsBody = payload(body)?;
+    if body.permissions.is_empty() || body.permissions.len() > MAX_BATCH {
+        return Err(invalid(&format!("permissions must name 1 to {MAX_BATCH}")));
+    }
+    Ok(body
+        .permissions
+        .into_iter()
+        .map(|p| Permission {
+            audience: p.resource_server_identifier,
+            permission: p.permission_name,
+        })
+        .collect())
+}
+
 /// The permissions a body names, each a scope its API defines.
 async fn named_permissions<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
 ) -> Result<Vec<Permission>, Reply> {
-    let body: PermissionsBody = payload(call.req.body)?;
-    if body.permissions.is_empty() || body.permissions.len() > MAX_BATCH {
-        return Err(invalid(&format!("permissions must name 1 to {MAX_BATCH}")));
-    }
-    let mut out = Vec::new();
-    for p in body.permissions {
+    let permissions = listed_permissions(call.req.body)?;
+    for p in &permissions {
         let api = call
             .issuer
             .stores
-            .clients()
-            .api(&p.resource_server_identifier)
+            .registry()
+            .registered_api(&p.audience)
             .await
             .map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
-        if !api.is_some_and(|a| a.scopes.contains(&p.permission_name)) {
+        if !api.is_some_and(|a| a.scopes.contains(&p.permission)) {
             return Err(error_code(
                 400,
                 "invalid_body",
                 &format!(
                     "The permission {} is not defined by the resource server {}",
-                    p.permission_name, p.resource_server_identifier
+                    p.permission, p.audience
                 ),
             ));
         }
-        out.push(Permission {
-            audience: p.resource_server_identifier,
-            permission: p.permission_name,
-        });
     }
-    Ok(out)
+    Ok(permissions)
 }
 
 /// `POST /api/v2/roles/{id}/permissions`.
@@ -212,15 +220,7 @@ pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) ->
 
 /// `DELETE /api/v2/roles/{id}/permissions`.
 pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: PermissionsBody = attempt!(payload(call.req.body));
-    let remove: Vec<Permission> = body
-        .permissions
-        .into_iter()
-        .map(|p| Permission {
-            audience: p.resource_server_identifier,
-            permission: p.permission_name,
-        })
-        .collect();
+    let remove = attempt!(listed_permissions(call.req.body));
     if let Some(reply) = require_role(call).await {
         return reply;
     }

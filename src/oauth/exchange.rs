@@ -13,7 +13,7 @@ use super::grant::{authorization_code, client_credentials, password, refresh_tok
 use super::keys::KeyRing;
 use super::params::Params;
 use super::token::issue;
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::model::GrantType;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
@@ -72,8 +72,11 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             (GrantType::AuthorizationCode, None) => CODE,
             (GrantType::AuthorizationCode, Some(_)) => CODE_FAILED,
         };
+        // A server error's description is internal detail: the Worker's log has it, the
+        // tenant's log event only the code.
         let description = match failure {
             None => format!("{} exchange", grant.as_str()),
+            Some(e) if e.code == ErrorCode::ServerError => e.code.as_str().to_string(),
             Some(e) => e
                 .description
                 .clone()

@@ -8,8 +8,14 @@
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
 
-/// Registrations. Lists are in insertion order; every write is one atomic operation.
+/// Registrations. Lists are in insertion order; every write is one atomic operation. Reads
+/// here come from the system of record, never a cache: an edit starts from what is stored.
 pub trait RegistryStore {
+    /// The client with this id, as stored now (its grants joined as
+    /// [`crate::port::ClientStore::client`] joins them).
+    async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    /// The API with this identifier, as stored now.
+    async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError>;
     /// A page of clients (without their grants: [`RegistryStore::list_client_grants`]).
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError>;
     /// Stores a new client (its grants are not read). A taken id is

@@ -60,11 +60,11 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         Ok(l) => l,
         Err(e) => return from_store(e, TAKEN, call.issuer.log),
     };
-    let items = listed.items.iter().map(view).collect();
-    match query.page("users", items, listed.total) {
-        Ok(v) => Reply::json(200, &v),
-        Err(r) => r,
-    }
+    query.reply(
+        "users",
+        listed.items.iter().map(view).collect(),
+        listed.total,
+    )
 }
 
 /// `GET /api/v2/users-by-email?email=…`: every user with that email (ASCII case ignored),

@@ -38,11 +38,17 @@ pub(super) struct ApiRow {
     signing_alg: String,
 }
 
-impl ClientStore for D1Store {
-    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+impl D1Store {
+    /// The client, from `source` (a replica for the token endpoint, which caches it anyway;
+    /// the primary for an edit).
+    pub(super) async fn client_on(
+        &self,
+        source: Source,
+        client_id: &str,
+    ) -> Result<Option<Client>, StoreError> {
         let row: Option<ClientRow> = self
             .first_on(
-                Source::Replica,
+                source,
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
                    c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
                    c.id_token_signed_response_alg, c.client_metadata, \
@@ -64,15 +70,30 @@ impl ClientStore for D1Store {
         row.map(Client::try_from).transpose()
     }
 
-    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+    /// The API, from `source`.
+    pub(super) async fn api_on(
+        &self,
+        source: Source,
+        identifier: &str,
+    ) -> Result<Option<Api>, StoreError> {
         let row: Option<ApiRow> = self
             .first_on(
-                Source::Replica,
+                source,
                 &format!("SELECT {API_COLUMNS} FROM apis WHERE identifier = ?1"),
                 &[identifier.into()],
             )
             .await?;
         row.map(Api::try_from).transpose()
+    }
+}
+
+impl ClientStore for D1Store {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.client_on(Source::Replica, client_id).await
+    }
+
+    async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        self.api_on(Source::Replica, identifier).await
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {

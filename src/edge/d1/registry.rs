@@ -60,6 +60,14 @@ fn api_args(a: &Api) -> Result<Vec<JsValue>, StoreError> {
 }
 
 impl RegistryStore for D1Store {
+    async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.client_on(super::Source::Primary, client_id).await
+    }
+
+    async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        self.api_on(super::Source::Primary, identifier).await
+    }
+
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
         let rows: Listed<ClientRow> = self
             .page(CLIENT_COLUMNS, "FROM clients", "rowid", &[], paging)

@@ -6,7 +6,7 @@
 use super::EdgeStores;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
-use crate::port::{ClientStore, RegistryStore};
+use crate::port::RegistryStore;
 
 /// Every grant on one API, for dropping the cached clients that embed it.
 const ALL: Paging = Paging {
@@ -58,7 +58,7 @@ impl EdgeStores<'_> {
     async fn origins_of(&self, client_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(self
             .d1
-            .client(client_id)
+            .registered_client(client_id)
             .await?
             .map(|c| c.web_origins)
             .unwrap_or_default())
@@ -66,6 +66,14 @@ impl EdgeStores<'_> {
 }
 
 impl RegistryStore for EdgeStores<'_> {
+    async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.d1.registered_client(client_id).await
+    }
+
+    async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        self.d1.registered_api(identifier).await
+    }
+
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
         self.d1.list_clients(paging).await
     }

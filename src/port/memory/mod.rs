@@ -109,13 +109,6 @@ impl MemoryStore {
         users.push(user);
     }
 
-    /// Deletes an API (its client grants stay, as D1's would until cleaned up).
-    pub fn delete_api(&self, identifier: &str) {
-        self.apis
-            .borrow_mut()
-            .retain(|a| a.identifier != identifier);
-    }
-
     /// Deletes a user with what is theirs, as D1's foreign keys cascade; reports whether
     /// there was one.
     pub fn drop_user(&self, user_id: &str) -> bool {

@@ -4,9 +4,19 @@
 use super::{page, MemoryStore};
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
-use crate::port::{HasRegistry, RegistryStore};
+use crate::port::{ClientStore, HasRegistry, RegistryStore};
 
 impl RegistryStore for MemoryStore {
+    async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let _trip = self.round_trip();
+        ClientStore::client(self, client_id).await
+    }
+
+    async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
+        let _trip = self.round_trip();
+        ClientStore::api(self, identifier).await
+    }
+
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
         let _trip = self.round_trip();
         let clients = self.clients.borrow();
