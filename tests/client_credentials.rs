@@ -167,11 +167,12 @@ fn server_errors_hide_detail_from_the_client_and_log_it() {
     ok_token(&other, "grant_type=client_credentials");
     let stored = pollster::block_on(async {
         use edge_issuer::port::KeyStore;
-        other.store.active_key("ES256").await.unwrap().unwrap()
+        let keys = other.store.signing_keys("ES256").await.unwrap();
+        keys.into_iter().next().unwrap()
     });
     pollster::block_on(async {
         use edge_issuer::port::KeyStore;
-        t.store.insert_key_if_none_active(&stored).await.unwrap()
+        t.store.insert_key(&stored).await.unwrap()
     });
     let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
     assert_eq!(resp.status, 500);
@@ -187,8 +188,9 @@ fn server_errors_hide_detail_from_the_client_and_log_it() {
 fn jwks_kid_is_the_rfc7638_thumbprint() {
     let t = Tenant::new();
     let jwks: JwkSet = serde_json::from_slice(&t.get("/.well-known/jwks.json").body).unwrap();
-    // One ES256 key (access and ID tokens) and one RS256 key (ID tokens of clients that ask).
-    assert_eq!(jwks.keys.len(), 2);
+    // ES256 (access and ID tokens) and RS256 (ID tokens of clients that ask): for each, the
+    // current key and the next one, published ahead of the next rotation.
+    assert_eq!(jwks.keys.len(), 4);
     for jwk in &jwks.keys {
         assert_eq!(
             jwk.common.key_id.as_deref(),
@@ -222,7 +224,11 @@ fn the_key_is_generated_once_and_reused() {
     assert_eq!(t.store.key_count(), 1, "one ES256 key for access tokens");
     t.get("/.well-known/jwks.json");
     t.get("/.well-known/jwks.json");
-    assert_eq!(t.store.key_count(), 2, "the JWKS adds the RS256 key once");
+    assert_eq!(
+        t.store.key_count(),
+        4,
+        "the JWKS adds the next ES256 key and the RS256 keys once"
+    );
 }
 
 #[test]

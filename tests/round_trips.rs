@@ -64,7 +64,14 @@ fn each_flow_makes_the_round_trips_it_needs_and_no_more() {
     // keys, client, API, pipeline.
     assert_eq!(trips(&t, userinfo), (1, 4), "userinfo");
 
-    // The JWKS shows the published keys, from memory; discovery reads nothing.
+    // The first JWKS makes the keys still missing (the next ES256 and RS256 keys; the current
+    // ones signed the tokens above), one insert each, and reads the set back; after that it
+    // shows the published keys, from memory. Discovery reads nothing.
+    assert_eq!(
+        trips(&t, |t| t.get("/.well-known/jwks.json")),
+        (3, 1),
+        "first jwks"
+    );
     assert_eq!(
         trips(&t, |t| t.get("/.well-known/jwks.json")),
         (0, 1),

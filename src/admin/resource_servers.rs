@@ -6,7 +6,7 @@ use super::call::Call;
 use super::check;
 use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
-use crate::model::config::DEFAULT_ACCESS_TOKEN_LIFETIME;
+use crate::model::config::{DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
 use crate::model::Api;
 use crate::port::crypto::Crypto;
 use crate::port::{RegistryStore, Stores};
@@ -101,7 +101,7 @@ fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
         a.signing_alg = alg;
     }
     if let Some(t) = b.token_lifetime {
-        if !(60..=2_592_000).contains(&t) {
+        if !(60..=MAX_TOKEN_LIFETIME).contains(&t) {
             return Err(invalid("token_lifetime is 60 to 2592000 seconds"));
         }
         a.token_lifetime = t;

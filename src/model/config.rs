@@ -9,6 +9,10 @@ pub const DEFAULT_ITERATIONS: u32 = 100_000;
 /// Default access-token lifetime when an API does not set one (Auth0's default).
 pub const DEFAULT_ACCESS_TOKEN_LIFETIME: u64 = 86_400;
 
+/// The longest an access token may live (an API's `token_lifetime`; Auth0's bound too). A
+/// key that stopped signing stays published at least this long.
+pub const MAX_TOKEN_LIFETIME: u64 = 2_592_000;
+
 /// The database connection users log in to when a request names no `realm` (Auth0's name).
 pub const DEFAULT_CONNECTION: &str = "Username-Password-Authentication";
 
@@ -45,6 +49,12 @@ pub struct Config {
     pub self_service_writes_per_minute: u32,
     /// Days log events are kept (the `LOG_RETENTION_DAYS` var, default 30).
     pub log_retention_days: u64,
+    /// Days a signing key signs before the scheduled rotation replaces it (the
+    /// `SIGNING_KEY_ROTATION_DAYS` var, default 30; 0 rotates only when asked).
+    pub key_rotation_days: u64,
+    /// Seconds a new key is published before it signs (the `SIGNING_KEY_LEAD_SECONDS` var,
+    /// default 900; see `oauth::keys::lifecycle` for the least safe value).
+    pub key_publish_lead: u64,
 }
 
 impl Config {
@@ -65,6 +75,8 @@ impl Config {
             signup: true,
             self_service_writes_per_minute: 10,
             log_retention_days: 30,
+            key_rotation_days: 30,
+            key_publish_lead: 900,
         })
     }
 

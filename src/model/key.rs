@@ -1,4 +1,4 @@
-//! Signing keys as stored.
+//! Signing keys as stored, and where each is in its life.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,16 +14,58 @@ pub struct StoredKey {
     pub public_jwk: String,
     /// `v1.<nonce>.<ciphertext>`: the PKCS#8 private key under AES-256-GCM.
     pub private_key_enc: String,
+    /// When the key was made, and so first published.
     pub created_at: u64,
     pub state: KeyState,
+    /// When it became the current key.
+    pub current_since: Option<u64>,
+    /// When it stopped being the current key.
+    pub current_until: Option<u64>,
+    /// When it was revoked.
+    pub revoked_at: Option<u64>,
 }
 
-/// Where a key is in its life. Every state is published in the JWKS; only an active key signs.
+impl StoredKey {
+    /// Whether its public half is in the JWKS (every state but revoked).
+    pub fn published(&self) -> bool {
+        self.state != KeyState::Revoked
+    }
+}
+
+/// Where a key is in its life: `next` → `current` → `previous` → dropped, or `revoked` from
+/// `previous`. Per algorithm there is at most one `next` and one `current`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyState {
-    /// The key of its algorithm that signs now (at most one per algorithm).
-    Active,
-    /// No longer signs; published until removed, so tokens it signed still verify.
-    Retired { since: u64 },
+    /// Published ahead of use, so verifiers that cache the JWKS hold it before it signs.
+    Next,
+    /// Signs (once it has been published for the lead time; see `oauth::keys::lifecycle`).
+    Current,
+    /// No longer signs; published until every token it signed has expired, then dropped.
+    Previous,
+    /// Withdrawn from the JWKS at once: tokens it signed no longer verify.
+    Revoked,
+}
+
+impl KeyState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Next => "next",
+            Self::Current => "current",
+            Self::Previous => "previous",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// The state a stored name names.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "next" => Self::Next,
+            "current" => Self::Current,
+            "previous" => Self::Previous,
+            "revoked" => Self::Revoked,
+            _ => return None,
+        })
+    }
 }

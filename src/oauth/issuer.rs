@@ -104,6 +104,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             rng: self.random,
             clock: self.clock,
             cache: self.key_cache,
+            config: self.config,
         }
     }
 }

@@ -31,16 +31,15 @@ pub fn start(random: &dyn Random, user_id: &str, now: u64) -> Result<Session, OA
     })
 }
 
-fn mac(kek: &Kek, session_id: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&kek.derive(PURPOSE))
-        .expect("HMAC accepts keys of any length");
+fn mac(key: &[u8; 32], session_id: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(session_id.as_bytes());
     mac
 }
 
 /// The cookie value naming `session_id`: `<id>.<MAC>`.
 pub fn cookie_value(kek: &Kek, session_id: &str) -> String {
-    let tag = URL_SAFE_NO_PAD.encode(mac(kek, session_id).finalize().into_bytes());
+    let tag = URL_SAFE_NO_PAD.encode(mac(&kek.derive(PURPOSE), session_id).finalize().into_bytes());
     format!("{session_id}.{tag}")
 }
 
@@ -48,8 +47,13 @@ pub fn cookie_value(kek: &Kek, session_id: &str) -> String {
 pub fn session_id(kek: &Kek, value: &str) -> Option<String> {
     let (id, tag) = value.rsplit_once('.')?;
     let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-    mac(kek, id).verify_slice(&tag).ok()?;
-    Some(id.to_string())
+    // A cookie made before the key-encryption key was replaced checks against the previous
+    // key until that key is retired.
+    let keys = [Some(kek.derive(PURPOSE)), kek.derive_previous(PURPOSE)];
+    keys.iter()
+        .flatten()
+        .any(|key| mac(key, id).verify_slice(&tag).is_ok())
+        .then(|| id.to_string())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Signing keys.
+//! Signing keys and their lifecycle (`next` → `current` → `previous` → dropped or `revoked`).
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
@@ -6,17 +6,38 @@ use crate::model::StoredKey;
 
 /// Signing keys.
 pub trait KeyStore {
-    /// The active key for `alg`, if any.
-    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError>;
+    /// The keys of `alg` that may sign: the current key and the previous ones, the newest
+    /// first, read from the store itself (never a cache).
+    async fn signing_keys(&self, alg: &str) -> Result<Vec<StoredKey>, StoreError>;
 
-    /// Stores `key` as the active key for its alg **unless one is already active**, and
-    /// reports whether it was stored.
+    /// Stores `key` (in state `current` or `next`) **unless its algorithm already has a key in
+    /// that state**, and reports whether it was stored.
     ///
-    /// Contract: atomic. Two concurrent calls on a store with no active key leave exactly
-    /// one active key; the loser must then read and use the winner's key.
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError>;
+    /// Contract: atomic. Concurrent calls leave exactly one key per (algorithm, state); a
+    /// loser reads and uses the winner's key.
+    async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError>;
 
-    /// Every key whose public half is published in the JWKS: active and retired keys,
+    /// Rotates `new_next.alg` at `now` in one atomic step: its current key becomes previous,
+    /// its next key current, and `new_next` the next key. Reports whether a next key was
+    /// promoted; with none, nothing changes but `new_next` is stored as the next key.
+    async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError>;
+
+    /// Revokes `kid` at `now` if it is a previous key (only those may be revoked: the
+    /// current and next keys are rotated out first). Answers the key as it is afterwards, or
+    /// `None` if there is no such key.
+    async fn revoke_key(&self, kid: &str, now: u64) -> Result<Option<StoredKey>, StoreError>;
+
+    /// Deletes the previous keys that stopped being current before `before`; answers how many.
+    async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError>;
+
+    /// Every key, revoked ones too, the newest first, from the store itself.
+    async fn all_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Replaces `kid`'s sealed private key `old` with `new` (re-encryption under a new
+    /// key-encryption key). Does nothing, and answers `false`, if it is no longer `old`.
+    async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError>;
+
+    /// Every key whose public half is published in the JWKS (next, current and previous),
     /// newest first. A backend may answer from a cache that lags the store by a bounded time
     /// (the Worker's isolate memory: `CACHE_TTL_SECONDS`).
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError>;

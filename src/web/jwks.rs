@@ -1,37 +1,25 @@
 //! The JWK Set (RFC 7517 §5) of the published signing keys, cacheable with an ETag.
 
 use crate::error::OAuthError;
-use crate::model::{KeyState, StoredKey};
 use crate::oauth::issuer::Issuer;
-use crate::oauth::keys::jwks as jwk_set;
-use crate::port::crypto::{Alg, Crypto};
+use crate::oauth::keys::{jwks as jwk_set, JWKS_MAX_AGE};
+use crate::port::crypto::Crypto;
 use crate::port::{KeyStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-/// How long verifiers may cache the set. A new key is published at least this long before it
-/// signs anything, once rotation exists.
-pub const JWKS_MAX_AGE: u64 = 300;
-
-/// `GET /.well-known/jwks.json`. Creates the first keys (ES256 and RS256) if they do not
-/// exist yet, so a verifier that caches the set early still finds every key we sign with.
+/// `GET /.well-known/jwks.json`: the next, current and previous keys. Creates the current and
+/// next keys (ES256 and RS256) that do not exist yet, so a verifier that caches the set early
+/// still finds every key we sign with, and the one that signs after the next rotation.
 pub async fn jwks<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
     let store = issuer.stores.keys();
     let mut keys = store.published_keys().await?;
-    let active = |keys: &[StoredKey], alg: Alg| {
-        keys.iter()
-            .any(|k| k.alg == alg.as_str() && k.state == KeyState::Active)
-    };
-    if !Alg::ALL.into_iter().all(|alg| active(&keys, alg)) {
-        let ring = issuer.keys();
-        for alg in Alg::ALL {
-            ring.ensure_active(alg).await?;
-        }
+    if issuer.keys().complete(&keys).await? {
         keys = store.published_keys_now().await?;
     }
     let body = jwk_set(&keys).to_string();

@@ -1,11 +1,12 @@
-//! Signing keys.
+//! Signing keys and their lifecycle.
 
-use super::codec::{int, num};
+use super::codec::{int, num, opt_int};
 use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 
 #[derive(Deserialize)]
 struct KeyRow {
@@ -15,65 +16,138 @@ struct KeyRow {
     private_key_enc: String,
     created_at: f64,
     status: String,
-    retired_at: Option<f64>,
+    current_since: Option<f64>,
+    current_until: Option<f64>,
+    revoked_at: Option<f64>,
 }
 
-impl From<KeyRow> for StoredKey {
-    fn from(r: KeyRow) -> Self {
-        let state = match (r.status.as_str(), r.retired_at) {
-            ("active", _) => KeyState::Active,
-            (_, since) => KeyState::Retired {
-                since: int(since.unwrap_or(r.created_at)),
-            },
-        };
-        StoredKey {
+impl TryFrom<KeyRow> for StoredKey {
+    type Error = StoreError;
+
+    fn try_from(r: KeyRow) -> Result<Self, StoreError> {
+        let state = KeyState::parse(&r.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown value {}", r.status)))?;
+        Ok(StoredKey {
             kid: r.kid,
             alg: r.alg,
             public_jwk: r.public_jwk,
             private_key_enc: r.private_key_enc,
             created_at: int(r.created_at),
             state,
-        }
+            current_since: opt_int(r.current_since),
+            current_until: opt_int(r.current_until),
+            revoked_at: opt_int(r.revoked_at),
+        })
     }
 }
 
-const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at, status, retired_at";
+const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at, status, \
+                           current_since, current_until, revoked_at";
+
+/// Stores a key in its state unless its algorithm already has one in that state (the
+/// partial unique indexes `signing_keys_one_current` and `signing_keys_one_next`).
+const INSERT: &str = "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, \
+                      created_at, current_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                      ON CONFLICT DO NOTHING";
+
+fn insert_args(key: &StoredKey) -> Vec<JsValue> {
+    vec![
+        key.kid.as_str().into(),
+        key.alg.as_str().into(),
+        key.state.as_str().into(),
+        key.public_jwk.as_str().into(),
+        key.private_key_enc.as_str().into(),
+        num(key.created_at),
+        key.current_since.map_or(JsValue::NULL, num),
+    ]
+}
+
+fn keys(rows: Vec<KeyRow>) -> Result<Vec<StoredKey>, StoreError> {
+    rows.into_iter().map(StoredKey::try_from).collect()
+}
+
+impl D1Store {
+    async fn keys_where(&self, source: Source, filter: &str, args: &[JsValue]) -> KeysResult {
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE {filter} ORDER BY created_at DESC"
+        );
+        keys(self.all_on(source, &sql, args).await?)
+    }
+}
+
+type KeysResult = Result<Vec<StoredKey>, StoreError>;
 
 impl KeyStore for D1Store {
-    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE alg = ?1 AND status = 'active' \
-             ORDER BY created_at DESC LIMIT 1"
-        );
-        let row: Option<KeyRow> = self.first(&sql, &[alg.into()]).await?;
-        Ok(row.map(StoredKey::from))
+    async fn signing_keys(&self, alg: &str) -> KeysResult {
+        let filter = "alg = ?1 AND status IN ('current', 'previous')";
+        self.keys_where(Source::Primary, filter, &[alg.into()]).await
     }
 
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        // The partial unique index `signing_keys_one_active` makes this atomic: a second
-        // active key for the same alg conflicts and is not inserted.
+    async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        if !matches!(key.state, KeyState::Current | KeyState::Next) {
+            return Ok(false);
+        }
+        Ok(self.run(INSERT, &insert_args(key)).await? > 0)
+    }
+
+    async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError> {
+        // One batch, one transaction: the current key steps down only if a next key is there
+        // to take its place, the next key steps up only if no current key is left, and the
+        // new next key fills the place the promoted one left.
+        let demote = "UPDATE signing_keys SET status = 'previous', current_until = ?2 \
+                      WHERE alg = ?1 AND status = 'current' AND EXISTS \
+                      (SELECT 1 FROM signing_keys WHERE alg = ?1 AND status = 'next')";
+        let promote = "UPDATE signing_keys SET status = 'current', current_since = ?2 \
+                       WHERE alg = ?1 AND status = 'next' AND NOT EXISTS \
+                       (SELECT 1 FROM signing_keys WHERE alg = ?1 AND status = 'current')";
+        let at = [new_next.alg.as_str().into(), num(now)];
+        let next = StoredKey {
+            state: KeyState::Next,
+            current_since: None,
+            ..new_next.clone()
+        };
         let changes = self
-            .run(
-                "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at) \
-                 VALUES (?1, ?2, 'active', ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                &[
-                    key.kid.as_str().into(),
-                    key.alg.as_str().into(),
-                    key.public_jwk.as_str().into(),
-                    key.private_key_enc.as_str().into(),
-                    num(key.created_at),
-                ],
+            .batch(&[(demote, &at), (promote, &at), (INSERT, &insert_args(&next))])
+            .await?;
+        Ok(changes[1] > 0)
+    }
+
+    async fn revoke_key(&self, kid: &str, now: u64) -> Result<Option<StoredKey>, StoreError> {
+        let revoke = "UPDATE signing_keys SET status = 'revoked', revoked_at = ?2 \
+                      WHERE kid = ?1 AND status = 'previous'";
+        let read = format!("SELECT {KEY_COLUMNS} FROM signing_keys WHERE kid = ?1");
+        let results = self
+            .batch_on(
+                Source::Primary,
+                &[(revoke, &[kid.into(), num(now)]), (&read, &[kid.into()])],
             )
             .await?;
-        Ok(changes > 0)
+        let rows: Vec<KeyRow> = results[1].results().map_err(super::codec::backend)?;
+        Ok(keys(rows)?.into_iter().next())
     }
 
-    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE status IN ('active', 'retired') \
-             ORDER BY created_at DESC"
-        );
-        let rows: Vec<KeyRow> = self.all_on(Source::Replica, &sql, &[]).await?;
-        Ok(rows.into_iter().map(StoredKey::from).collect())
+    async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError> {
+        let sql = "DELETE FROM signing_keys WHERE status = 'previous' AND current_until < ?1";
+        Ok(self.run(sql, &[num(before)]).await? as u32)
+    }
+
+    async fn all_keys(&self) -> KeysResult {
+        self.keys_where(Source::Primary, "1", &[]).await
+    }
+
+    async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        let sql = "UPDATE signing_keys SET private_key_enc = ?3 \
+                   WHERE kid = ?1 AND private_key_enc = ?2";
+        Ok(self.run(sql, &[kid.into(), old.into(), new.into()]).await? > 0)
+    }
+
+    async fn published_keys(&self) -> KeysResult {
+        let filter = "status IN ('next', 'current', 'previous')";
+        self.keys_where(Source::Replica, filter, &[]).await
+    }
+
+    async fn published_keys_now(&self) -> KeysResult {
+        let filter = "status IN ('next', 'current', 'previous')";
+        self.keys_where(Source::Primary, filter, &[]).await
     }
 }

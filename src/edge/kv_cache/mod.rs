@@ -259,24 +259,48 @@ impl HasKeys for EdgeStores<'_> {
 const PUBLISHED: &str = "";
 
 /// The published keys are kept in the isolate's memory (from D1; never in KV). A key this
-/// isolate reads to sign with, or stores, and that the kept set lacks drops the set, so this
-/// isolate never signs with a key its own JWKS does not show.
+/// isolate reads to sign with, or a change it makes, that the kept set does not show drops the
+/// set, so this isolate never signs with a key its own JWKS does not show.
 impl KeyStore for EdgeStores<'_> {
-    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        let key = self.d1.active_key(alg).await?;
-        if let Some(k) = &key {
-            let kept = self.memory.published_keys.get(PUBLISHED, now_ms());
-            if kept.is_some_and(|keys| !keys.iter().any(|p| p.kid == k.kid)) {
-                self.memory.published_keys.forget(PUBLISHED);
-            }
+    async fn signing_keys(&self, alg: &str) -> Result<Vec<StoredKey>, StoreError> {
+        let keys = self.d1.signing_keys(alg).await?;
+        let kept = self.memory.published_keys.get(PUBLISHED, now_ms());
+        if kept.is_some_and(|set| keys.iter().any(|k| !set.iter().any(|p| p.kid == k.kid))) {
+            self.memory.published_keys.forget(PUBLISHED);
         }
+        Ok(keys)
+    }
+
+    async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let stored = self.d1.insert_key(key).await?;
+        self.memory.published_keys.forget(PUBLISHED);
+        Ok(stored)
+    }
+
+    async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError> {
+        let rotated = self.d1.rotate_keys(new_next, now).await?;
+        self.memory.published_keys.forget(PUBLISHED);
+        Ok(rotated)
+    }
+
+    async fn revoke_key(&self, kid: &str, now: u64) -> Result<Option<StoredKey>, StoreError> {
+        let key = self.d1.revoke_key(kid, now).await?;
+        self.memory.published_keys.forget(PUBLISHED);
         Ok(key)
     }
 
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let stored = self.d1.insert_key_if_none_active(key).await?;
+    async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError> {
+        let dropped = self.d1.drop_previous_keys(before).await?;
         self.memory.published_keys.forget(PUBLISHED);
-        Ok(stored)
+        Ok(dropped)
+    }
+
+    async fn all_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        self.d1.all_keys().await
+    }
+
+    async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        self.d1.reseal_key(kid, old, new).await
     }
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
@@ -286,7 +310,7 @@ impl KeyStore for EdgeStores<'_> {
     }
 
     async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let keys = self.d1.published_keys().await?;
+        let keys = self.d1.published_keys_now().await?;
         self.keep(&self.memory.published_keys, PUBLISHED, keys.clone());
         Ok(keys)
     }

@@ -24,6 +24,11 @@ impl KeyCache {
             .map(|(_, k)| k.clone())
     }
 
+    /// Forgets `alg`'s key: the next signing reads the store.
+    pub(super) fn forget(&self, alg: Alg) {
+        self.0.borrow_mut().retain(|(_, k)| k.alg != alg);
+    }
+
     pub(super) fn put(&self, expires: u64, key: SigningKey) {
         let mut entries = self.0.borrow_mut();
         entries.retain(|(_, k)| k.alg != key.alg);

@@ -58,7 +58,10 @@ pub async fn generate<C: Crypto>(
         alg: alg.as_str().into(),
         public_jwk: public_jwk.to_string(),
         created_at: now,
-        state: KeyState::Active,
+        state: KeyState::Next,
+        current_since: None,
+        current_until: None,
+        revoked_at: None,
     })
 }
 

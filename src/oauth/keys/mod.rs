@@ -1,15 +1,17 @@
 //! Signing keys: [`sealing`] of private halves under the key-encryption key, keys as [`jwk`]s
-//! (generation, thumbprints, the JWK Set), the [`ring`] that picks the signing key by state,
-//! and the per-isolate [`cache`].
+//! (generation, thumbprints, the JWK Set), the [`lifecycle`]'s timing rules, the [`ring`]
+//! that signs and moves keys through their states, and the per-isolate [`cache`].
 
 pub mod cache;
 pub mod jwk;
+pub mod lifecycle;
 pub mod ring;
 pub mod sealing;
 
 pub use cache::{KeyCache, KEY_CACHE_SECONDS};
 pub use jwk::{generate, jwks, thumbprint, thumbprint_rsa};
-pub use ring::KeyRing;
+pub use lifecycle::JWKS_MAX_AGE;
+pub use ring::{KeyRing, Maintenance};
 pub use sealing::Kek;
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
-//! The key ring: which key signs now. One key per algorithm is active (it signs); a retired
-//! key stays published, verifying what it signed, until it is removed. Rotation (a next key
-//! published ahead of use, then promoted) builds on these states.
+//! The key ring: which key signs now, and the steps of the lifecycle (first keys, rotation,
+//! revocation, dropping keys whose tokens have expired, re-encryption under a new KEK). The
+//! timing rules are [`super::lifecycle`]'s.
 
 use super::cache::{KeyCache, KEY_CACHE_SECONDS};
 use super::jwk::generate;
+use super::lifecycle::{previous_retention, rotation_due, signer};
 use super::sealing::Kek;
 use crate::error::OAuthError;
+use crate::model::config::Config;
 use crate::model::secret::Secret;
-use crate::model::StoredKey;
+use crate::model::{KeyState, StoredKey};
 use crate::port::clock::Clock;
 use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::random::Random;
@@ -23,6 +25,18 @@ pub struct KeyRing<'a, S, C> {
     pub rng: &'a dyn Random,
     pub clock: &'a dyn Clock,
     pub cache: &'a KeyCache,
+    pub config: &'a Config,
+}
+
+/// What one run of [`KeyRing::maintain`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Maintenance {
+    /// The algorithms rotated.
+    pub rotated: Vec<&'static str>,
+    /// Previous keys dropped because every token they signed has expired.
+    pub dropped: u32,
+    /// Keys moved from the previous key-encryption key to the current one.
+    pub resealed: u32,
 }
 
 impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
@@ -31,38 +45,132 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
             .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))
     }
 
-    /// The key to sign with now for `alg`: cached, else read from the store, else generated
-    /// and stored.
+    /// The key to sign with now for `alg`: cached, else chosen from the store by
+    /// [`signer`] (generating the first key of `alg` if there is none).
     pub async fn signing_key(&self, alg: Alg) -> Result<SigningKey, OAuthError> {
         let now = self.clock.now();
         let kek = self.kek()?;
         if let Some(key) = self.cache.get(alg, now) {
             return Ok(key);
         }
-        let stored = self.ensure_active(alg).await?;
+        let mut keys = self.store.signing_keys(alg.as_str()).await?;
+        if !keys.iter().any(|k| k.state == KeyState::Current) {
+            self.ensure(alg, KeyState::Current).await?;
+            keys = self.store.signing_keys(alg.as_str()).await?;
+        }
+        let lead = self.config.key_publish_lead;
+        let (stored, changes_at) =
+            signer(&keys, lead, now).ok_or_else(|| OAuthError::server("no signing key"))?;
         let key = SigningKey {
             pkcs8: Secret::new(kek.open(&stored.kid, &stored.private_key_enc)?),
-            kid: stored.kid,
+            kid: stored.kid.clone(),
             alg,
         };
-        self.cache.put(now + KEY_CACHE_SECONDS, key.clone());
+        let until = (now + KEY_CACHE_SECONDS).min(changes_at.unwrap_or(u64::MAX));
+        self.cache.put(until, key.clone());
         Ok(key)
     }
 
-    /// The stored active key for `alg`, generating one when none exists yet.
-    ///
-    /// Two isolates generating at once is safe: the store keeps the first active key
-    /// ([`KeyStore::insert_key_if_none_active`]) and the loser reads and uses it.
-    pub async fn ensure_active(&self, alg: Alg) -> Result<StoredKey, OAuthError> {
-        let kek = self.kek()?;
-        if let Some(k) = self.store.active_key(alg.as_str()).await? {
-            return Ok(k);
+    /// A new key of `alg` in `state` (current or next), made and sealed now.
+    async fn fresh(&self, alg: Alg, state: KeyState) -> Result<StoredKey, OAuthError> {
+        let now = self.clock.now();
+        let mut key = generate(self.crypto, alg, self.rng, self.kek()?, now).await?;
+        key.state = state;
+        key.current_since = (state == KeyState::Current).then_some(now);
+        Ok(key)
+    }
+
+    /// Makes `alg`'s key in `state` (current or next) if it has none. Two isolates doing it
+    /// at once is safe: the store keeps the first ([`KeyStore::insert_key`]).
+    pub async fn ensure(&self, alg: Alg, state: KeyState) -> Result<(), OAuthError> {
+        let fresh = self.fresh(alg, state).await?;
+        self.store.insert_key(&fresh).await?;
+        Ok(())
+    }
+
+    /// Makes whatever current and next keys are missing, for every algorithm, given the
+    /// published set; answers whether it made any.
+    pub async fn complete(&self, published: &[StoredKey]) -> Result<bool, OAuthError> {
+        let mut made = false;
+        for alg in Alg::ALL {
+            for state in [KeyState::Current, KeyState::Next] {
+                let has = |k: &StoredKey| k.alg == alg.as_str() && k.state == state;
+                if !published.iter().any(has) {
+                    self.ensure(alg, state).await?;
+                    made = true;
+                }
+            }
         }
-        let fresh = generate(self.crypto, alg, self.rng, kek, self.clock.now()).await?;
-        self.store.insert_key_if_none_active(&fresh).await?;
-        self.store
-            .active_key(alg.as_str())
-            .await?
-            .ok_or_else(|| OAuthError::server("no active key after insert"))
+        Ok(made)
+    }
+
+    /// Rotates `alg`: next → current, current → previous, and a new next key. The promoted
+    /// key signs once it has been published for the lead time ([`signer`]); until then the
+    /// key it replaced still signs, so a verifier caching the JWKS is never stranded.
+    pub async fn rotate(&self, alg: Alg) -> Result<(), OAuthError> {
+        let next = self.fresh(alg, KeyState::Next).await?;
+        if !self.store.rotate_keys(&next, self.clock.now()).await? {
+            // There was no next key (an issuer from before the lifecycle): the one just stored
+            // is it now, and this rotation promotes it.
+            let newer = self.fresh(alg, KeyState::Next).await?;
+            self.store.rotate_keys(&newer, self.clock.now()).await?;
+        }
+        self.cache.forget(alg);
+        Ok(())
+    }
+
+    /// Revokes a previous key: out of the JWKS at once. Answers the key as it is afterwards
+    /// (its state unchanged if it was not a previous key), or `None` if there is no such key.
+    pub async fn revoke(&self, kid: &str) -> Result<Option<StoredKey>, OAuthError> {
+        let key = self.store.revoke_key(kid, self.clock.now()).await?;
+        if let Some(k) = key.as_ref().filter(|k| k.state == KeyState::Revoked) {
+            if let Some(alg) = Alg::parse(&k.alg) {
+                self.cache.forget(alg);
+            }
+        }
+        Ok(key)
+    }
+
+    /// The scheduled work: first keys where missing, rotation where due, previous keys
+    /// dropped once every token they signed has expired, keys re-sealed under a new KEK.
+    pub async fn maintain(&self) -> Result<Maintenance, OAuthError> {
+        let mut done = Maintenance::default();
+        let keys = self.store.all_keys().await?;
+        if self.complete(&keys).await? {
+            // Keys made now cannot be due; the next run considers them.
+            return Ok(done);
+        }
+        let now = self.clock.now();
+        for alg in Alg::ALL {
+            let of = |state| {
+                keys.iter()
+                    .find(|k| k.alg == alg.as_str() && k.state == state)
+            };
+            if let (Some(current), Some(next)) = (of(KeyState::Current), of(KeyState::Next)) {
+                if rotation_due(current, next, self.config, now) {
+                    self.rotate(alg).await?;
+                    done.rotated.push(alg.as_str());
+                }
+            }
+        }
+        let retention = previous_retention(self.config, KEY_CACHE_SECONDS);
+        done.dropped = self
+            .store
+            .drop_previous_keys(now.saturating_sub(retention))
+            .await?;
+        done.resealed = self.reseal(&keys).await?;
+        Ok(done)
+    }
+
+    /// Re-seals under the current KEK every key only the previous KEK opens; answers how many.
+    pub async fn reseal(&self, keys: &[StoredKey]) -> Result<u32, OAuthError> {
+        let kek = self.kek()?;
+        let mut moved = 0;
+        for k in keys {
+            if let Some(sealed) = kek.reseal(self.rng, &k.kid, &k.private_key_enc)? {
+                moved += u32::from(self.store.reseal_key(&k.kid, &k.private_key_enc, &sealed).await?);
+            }
+        }
+        Ok(moved)
     }
 }

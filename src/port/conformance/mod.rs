@@ -10,12 +10,13 @@ use super::{
     UserStore,
 };
 use crate::model::{
-    AuthorizationCode, KeyState, LockoutPolicy, RefreshRecord, Rule, Session, StoredKey,
+    AuthorizationCode, LockoutPolicy, RefreshRecord, Rule, Session,
 };
 use futures_util::future::join_all;
 
 mod access;
 mod directory;
+mod keys;
 use serde::Serialize;
 
 /// Rows the suite needs to exist already (foreign keys): a client and a user.
@@ -81,8 +82,12 @@ where
         family_revocation(store, fx).await,
     );
     record(
-        "one of 10 concurrent key inserts becomes the active key",
-        key_insert_if_none_active(store, fx).await,
+        "one of 10 concurrent key inserts becomes the current key, one the next",
+        keys::concurrent_inserts(store, fx).await,
+    );
+    record(
+        "a rotation moves next to current and current to previous in one step",
+        keys::lifecycle(store, fx).await,
     );
     record(
         "attempts are counted atomically and the lock holds",
@@ -463,40 +468,6 @@ async fn family_revocation<S: RefreshStore + ExchangeStore>(store: &S, fx: &Fixt
         .await
         .map_err(|e| e.to_string())?;
     ensure(!rotated, || "a token of a revoked family rotated".into())
-}
-
-async fn key_insert_if_none_active<S: KeyStore>(store: &S, fx: &Fixture) -> Check {
-    // An algorithm of its own, so the issuer's real keys are untouched.
-    let alg = format!("conformance-{}", fx.run_id);
-    let keys: Vec<StoredKey> = (0..10)
-        .map(|i| StoredKey {
-            kid: format!("conformance-{}-{i}", fx.run_id),
-            alg: alg.clone(),
-            public_jwk: "{}".into(),
-            private_key_enc: "v1..".into(),
-            created_at: fx.now,
-            state: KeyState::Active,
-        })
-        .collect();
-    let results = join_all(keys.iter().map(|k| store.insert_key_if_none_active(k))).await;
-    let mut stored = Vec::new();
-    for (k, r) in keys.iter().zip(results) {
-        if r.map_err(|e| e.to_string())? {
-            stored.push(k.kid.clone());
-        }
-    }
-    ensure(stored.len() == 1, || {
-        format!("{} keys stored", stored.len())
-    })?;
-    let active = store.active_key(&alg).await.map_err(|e| e.to_string())?;
-    ensure(active.map(|k| k.kid) == stored.first().cloned(), || {
-        "the active key is not the one stored".into()
-    })?;
-    let published = store.published_keys().await.map_err(|e| e.to_string())?;
-    let ours: Vec<&StoredKey> = published.iter().filter(|k| k.alg == alg).collect();
-    ensure(ours.len() == 1 && ours[0].state == KeyState::Active, || {
-        format!("published for the alg: {ours:?}")
-    })
 }
 
 async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixture) -> Check {

@@ -1,5 +1,5 @@
 //! In-memory store for native tests, with the same semantics as the D1 store: exact-match
-//! lookups, one active key per alg enforced at insert, single-use refresh tokens by
+//! lookups, one current and one next key per alg enforced at insert, single-use refresh tokens by
 //! compare-and-set, brute-force windows counted the same way.
 
 use super::*;
@@ -61,6 +61,7 @@ type RoleEntry = (Role, Vec<(String, String)>);
 
 mod access;
 mod logs;
+mod keys;
 mod registry;
 
 /// One page of `items` and their count.
@@ -150,13 +151,6 @@ impl MemoryStore {
         })
     }
 
-    /// Retires a key: it no longer signs and stays published (what rotation will do).
-    pub fn retire_key(&self, kid: &str, now: u64) {
-        for k in self.keys.borrow_mut().iter_mut().filter(|k| k.kid == kid) {
-            k.state = KeyState::Retired { since: now };
-        }
-    }
-
     /// Records a successful login: forgets its attempts, counts it, stores a rehash.
     fn record_login(&self, login: &Login, now: u64) {
         self.attempts
@@ -232,11 +226,6 @@ impl MemoryStore {
         }
         self.depth.set(self.depth.get() + 1);
         Depth(self.depth.clone())
-    }
-
-    /// How many keys are stored, active or not.
-    pub fn key_count(&self) -> usize {
-        self.keys.borrow().len()
     }
 
     /// Inserts or replaces a hook.
@@ -358,45 +347,6 @@ impl ClientStore for MemoryStore {
         Ok(clients
             .iter()
             .any(|c| c.web_origins.iter().any(|o| o == origin)))
-    }
-}
-
-impl KeyStore for MemoryStore {
-    async fn active_key(&self, alg: &str) -> Result<Option<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
-        let keys = self.keys.borrow();
-        let active = |k: &&StoredKey| k.alg == alg && k.state == KeyState::Active;
-        Ok(keys.iter().rev().find(active).cloned())
-    }
-
-    async fn insert_key_if_none_active(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
-        let mut keys = self.keys.borrow_mut();
-        if keys
-            .iter()
-            .any(|k| k.alg == key.alg && k.state == KeyState::Active)
-        {
-            return Ok(false);
-        }
-        keys.push(StoredKey {
-            state: KeyState::Active,
-            ..key.clone()
-        });
-        Ok(true)
-    }
-
-    async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.cached_read();
-        let mut keys = self.keys.borrow().clone();
-        keys.reverse();
-        Ok(keys)
-    }
-
-    async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
-        let mut keys = self.keys.borrow().clone();
-        keys.reverse();
-        Ok(keys)
     }
 }
 
@@ -1043,54 +993,6 @@ impl HasClaims for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pollster::block_on;
-
-    fn key(kid: &str) -> StoredKey {
-        StoredKey {
-            kid: kid.into(),
-            alg: "ES256".into(),
-            public_jwk: "{}".into(),
-            private_key_enc: "v1..".into(),
-            created_at: 1,
-            state: KeyState::Active,
-        }
-    }
-
-    #[test]
-    fn a_retired_key_stays_published_and_makes_room_for_a_new_active_one() {
-        let store = MemoryStore::new();
-        assert!(block_on(store.insert_key_if_none_active(&key("old"))).unwrap());
-        store.retire_key("old", 5);
-        assert_eq!(block_on(store.active_key("ES256")).unwrap(), None);
-        assert!(block_on(store.insert_key_if_none_active(&key("new"))).unwrap());
-        assert_eq!(
-            block_on(store.active_key("ES256")).unwrap().map(|k| k.kid),
-            Some("new".to_string())
-        );
-        let published = block_on(store.published_keys()).unwrap();
-        let states: Vec<(&str, KeyState)> = published
-            .iter()
-            .map(|k| (k.kid.as_str(), k.state))
-            .collect();
-        assert_eq!(
-            states,
-            [
-                ("new", KeyState::Active),
-                ("old", KeyState::Retired { since: 5 })
-            ]
-        );
-    }
-
-    #[test]
-    fn a_second_active_key_for_the_same_alg_is_not_inserted() {
-        let store = MemoryStore::new();
-        pollster::block_on(async {
-            assert!(store.insert_key_if_none_active(&key("a")).await.unwrap());
-            assert!(!store.insert_key_if_none_active(&key("b")).await.unwrap());
-            assert_eq!(store.active_key("ES256").await.unwrap().unwrap().kid, "a");
-        });
-        assert_eq!(store.key_count(), 1);
-    }
 
     #[test]
     fn attempts_are_counted_before_verifying_and_the_lock_holds() {

@@ -1,0 +1,63 @@
+//! When keys change state, as pure rules over the stored keys and the time, so the timing
+//! argument (docs/storage.md, "Signing-key lifecycle") is checked with a fake clock.
+//!
+//! A key is published (in the JWKS) from the moment it is made, as `next`. Verifiers cache
+//! the JWKS for at most [`JWKS_MAX_AGE`] after fetching it, and a fetch may be answered from
+//! an isolate's memory (`CACHE_TTL_SECONDS`) or a shared HTTP cache that honoured the same
+//! max-age. So a key published for longer than two max-ages plus the isolate cache and a
+//! minute of clock skew is held by every verifier that follows `Cache-Control`: that is the
+//! least [`Config::key_publish_lead`] may be ([`minimum_lead`]). A key signs only once it has
+//! been published that long; until then the key it replaced keeps signing.
+
+use crate::model::config::{Config, MAX_TOKEN_LIFETIME};
+use crate::model::{KeyState, StoredKey};
+
+/// How long verifiers may cache the JWK Set (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE: u64 = 300;
+
+/// Clock skew allowed between this issuer and a verifier.
+const SKEW: u64 = 60;
+
+/// The least publication lead that keeps every cached JWKS ahead of signing, for an isolate
+/// cache of `cache_ttl` seconds.
+pub const fn minimum_lead(cache_ttl: u64) -> u64 {
+    2 * JWKS_MAX_AGE + cache_ttl + SKEW
+}
+
+/// Whether `key` has been published long enough to sign at `now`.
+pub fn may_sign(key: &StoredKey, lead: u64, now: u64) -> bool {
+    key.created_at.saturating_add(lead) <= now
+}
+
+/// Of an algorithm's current and previous keys, the one to sign with at `now`: the most
+/// recently promoted key that has been published for `lead`, else the current key (the
+/// first key of an issuer has nothing older to fall back on). Answers the key and until when
+/// that choice holds (when a newer key becomes eligible), if it can change.
+pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Option<u64>)> {
+    let mut by_promotion: Vec<&StoredKey> = keys
+        .iter()
+        .filter(|k| matches!(k.state, KeyState::Current | KeyState::Previous))
+        .collect();
+    by_promotion.sort_by_key(|k| std::cmp::Reverse(k.current_since.unwrap_or(k.created_at)));
+    let current = *by_promotion.first()?;
+    match by_promotion.iter().find(|k| may_sign(k, lead, now)) {
+        Some(k) if k.kid == current.kid => Some((k, None)),
+        Some(k) => Some((k, Some(current.created_at.saturating_add(lead)))),
+        None => Some((current, None)),
+    }
+}
+
+/// Whether the scheduled rotation is due for an algorithm at `now`: its current key has
+/// signed for the configured period and its next key may sign.
+pub fn rotation_due(current: &StoredKey, next: &StoredKey, config: &Config, now: u64) -> bool {
+    let period = config.key_rotation_days.saturating_mul(86_400);
+    let since = current.current_since.unwrap_or(current.created_at);
+    period > 0 && since.saturating_add(period) <= now && may_sign(next, config.key_publish_lead, now)
+}
+
+/// How long a previous key stays published after it stopped being current: it may sign for
+/// up to the lead (while its successor is too new), isolates keep a signing key for
+/// `key_cache` seconds, and the longest token it signed lives [`MAX_TOKEN_LIFETIME`].
+pub fn previous_retention(config: &Config, key_cache: u64) -> u64 {
+    config.key_publish_lead + key_cache + MAX_TOKEN_LIFETIME + SKEW
+}
