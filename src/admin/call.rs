@@ -84,6 +84,11 @@ pub enum Op {
     GetJob,
     GetJobErrors,
     ExplainClaims,
+    ListSigningKeys,
+    GetSigningKey,
+    RotateSigningKeys,
+    RevokeSigningKey,
+    Rekey,
 }
 
 /// One management route. `{id}` in the path stands for one segment, percent-decoded.

@@ -24,6 +24,7 @@ pub mod error;
 mod explain;
 mod hooks;
 mod jobs;
+mod keys;
 pub mod list;
 mod logs;
 mod multipart;

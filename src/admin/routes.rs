@@ -7,7 +7,9 @@ use super::call::{route, Call, Op, Route};
 use super::error::{error_code, Reply};
 use super::users::links;
 use super::{client_grants as grants, clients, resource_servers as apis};
-use super::{explain, hooks, jobs, logs, organizations as orgs, roles, rules, users, Request};
+use super::{
+    explain, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users, Request,
+};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -86,6 +88,11 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/logs", "read:logs", Op::ListLogs),
     route("GET", "/api/v2/logs/{id}", "read:logs", Op::GetLog),
     route("POST", "/api/v2/claims/explain", "read:claims", Op::ExplainClaims),
+    route("GET", "/api/v2/keys/signing", "read:signing_keys", Op::ListSigningKeys),
+    route("POST", "/api/v2/keys/signing/rotate", "create:signing_keys", Op::RotateSigningKeys),
+    route("GET", "/api/v2/keys/signing/{id}", "read:signing_keys", Op::GetSigningKey),
+    route("PUT", "/api/v2/keys/signing/{id}/revoke", "update:signing_keys", Op::RevokeSigningKey),
+    route("POST", "/api/v2/keys/encryption/rekey", "update:encryption_keys", Op::Rekey),
 ];
 
 /// The methods browser code may call on `path` across origins: those of the self-service
@@ -235,6 +242,11 @@ fn dispatch<'f, P: Stores, C: Crypto>(op: Op, call: &'f Call<'_, '_, P, C>) -> H
         Op::ListLogs => Box::pin(logs::list(call)),
         Op::GetLog => Box::pin(logs::get(call)),
         Op::ExplainClaims => Box::pin(explain::explain(call)),
+        Op::ListSigningKeys => Box::pin(keys::list(call)),
+        Op::GetSigningKey => Box::pin(keys::get(call)),
+        Op::RotateSigningKeys => Box::pin(keys::rotate(call)),
+        Op::RevokeSigningKey => Box::pin(keys::revoke(call)),
+        Op::Rekey => Box::pin(keys::rekey(call)),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod grant;
 pub mod issuer;
 pub mod keys;
 pub mod logout;
+pub mod maintenance;
 pub mod params;
 pub mod password;
 pub mod pkce;

@@ -39,7 +39,11 @@ fn mac(key: &[u8; 32], session_id: &str) -> Hmac<Sha256> {
 
 /// The cookie value naming `session_id`: `<id>.<MAC>`.
 pub fn cookie_value(kek: &Kek, session_id: &str) -> String {
-    let tag = URL_SAFE_NO_PAD.encode(mac(&kek.derive(PURPOSE), session_id).finalize().into_bytes());
+    let tag = URL_SAFE_NO_PAD.encode(
+        mac(&kek.derive(PURPOSE), session_id)
+            .finalize()
+            .into_bytes(),
+    );
     format!("{session_id}.{tag}")
 }
 

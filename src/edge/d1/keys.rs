@@ -80,7 +80,8 @@ type KeysResult = Result<Vec<StoredKey>, StoreError>;
 impl KeyStore for D1Store {
     async fn signing_keys(&self, alg: &str) -> KeysResult {
         let filter = "alg = ?1 AND status IN ('current', 'previous')";
-        self.keys_where(Source::Primary, filter, &[alg.into()]).await
+        self.keys_where(Source::Primary, filter, &[alg.into()])
+            .await
     }
 
     async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {

@@ -30,9 +30,10 @@ pub fn may_sign(key: &StoredKey, lead: u64, now: u64) -> bool {
 }
 
 /// Of an algorithm's current and previous keys, the one to sign with at `now`: the most
-/// recently promoted key that has been published for `lead`, else the current key (the
-/// first key of an issuer has nothing older to fall back on). Answers the key and until when
-/// that choice holds (when a newer key becomes eligible), if it can change.
+/// recently promoted key that has been published for `lead`; if none has, the earliest
+/// promoted (the key that has signed longest: an issuer's first key signs at once, having
+/// nothing older to fall back on). Answers the key and until when that choice holds (when a
+/// newer key becomes eligible), if it can change.
 pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Option<u64>)> {
     let mut by_promotion: Vec<&StoredKey> = keys
         .iter()
@@ -40,11 +41,20 @@ pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Op
         .collect();
     by_promotion.sort_by_key(|k| std::cmp::Reverse(k.current_since.unwrap_or(k.created_at)));
     let current = *by_promotion.first()?;
-    match by_promotion.iter().find(|k| may_sign(k, lead, now)) {
-        Some(k) if k.kid == current.kid => Some((k, None)),
-        Some(k) => Some((k, Some(current.created_at.saturating_add(lead)))),
-        None => Some((current, None)),
+    let chosen = by_promotion
+        .iter()
+        .find(|k| may_sign(k, lead, now))
+        .or(by_promotion.last())?;
+    if chosen.kid == current.kid {
+        return Some((chosen, None));
     }
+    // Until the newest key that is not yet eligible becomes so.
+    let changes_at = by_promotion
+        .iter()
+        .take_while(|k| k.kid != chosen.kid)
+        .map(|k| k.created_at.saturating_add(lead))
+        .min();
+    Some((chosen, changes_at))
 }
 
 /// Whether the scheduled rotation is due for an algorithm at `now`: its current key has
@@ -52,7 +62,9 @@ pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Op
 pub fn rotation_due(current: &StoredKey, next: &StoredKey, config: &Config, now: u64) -> bool {
     let period = config.key_rotation_days.saturating_mul(86_400);
     let since = current.current_since.unwrap_or(current.created_at);
-    period > 0 && since.saturating_add(period) <= now && may_sign(next, config.key_publish_lead, now)
+    period > 0
+        && since.saturating_add(period) <= now
+        && may_sign(next, config.key_publish_lead, now)
 }
 
 /// How long a previous key stays published after it stopped being current: it may sign for

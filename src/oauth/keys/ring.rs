@@ -168,7 +168,11 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
         let mut moved = 0;
         for k in keys {
             if let Some(sealed) = kek.reseal(self.rng, &k.kid, &k.private_key_enc)? {
-                moved += u32::from(self.store.reseal_key(&k.kid, &k.private_key_enc, &sealed).await?);
+                moved += u32::from(
+                    self.store
+                        .reseal_key(&k.kid, &k.private_key_enc, &sealed)
+                        .await?,
+                );
             }
         }
         Ok(moved)

@@ -128,5 +128,7 @@ pub async fn lifecycle<S: KeyStore>(store: &S, fx: &Fixture) -> Check {
         .reseal_key(&c.kid, &c.private_key_enc, "v1.new.")
         .await
         .map_err(failed)?;
-    ensure(!stale && fresh, || format!("reseal: stale {stale}, fresh {fresh}"))
+    ensure(!stale && fresh, || {
+        format!("reseal: stale {stale}, fresh {fresh}")
+    })
 }

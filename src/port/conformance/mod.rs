@@ -9,9 +9,7 @@ use super::{
     OrganizationStore, RefreshStore, RoleStore, SessionStore, SignIn, SubjectStore, UserKey,
     UserStore,
 };
-use crate::model::{
-    AuthorizationCode, LockoutPolicy, RefreshRecord, Rule, Session,
-};
+use crate::model::{AuthorizationCode, LockoutPolicy, RefreshRecord, Rule, Session};
 use futures_util::future::join_all;
 
 mod access;

@@ -46,7 +46,9 @@ impl KeyStore for MemoryStore {
         let _trip = self.round_trip();
         let mut keys = self.keys.borrow_mut();
         let alg = new_next.alg.as_str();
-        let has_next = keys.iter().any(|k| k.alg == alg && k.state == KeyState::Next);
+        let has_next = keys
+            .iter()
+            .any(|k| k.alg == alg && k.state == KeyState::Next);
         if has_next {
             for k in keys.iter_mut().filter(|k| k.alg == alg) {
                 match k.state {

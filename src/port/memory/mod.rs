@@ -60,8 +60,8 @@ impl Drop for Depth {
 type RoleEntry = (Role, Vec<(String, String)>);
 
 mod access;
-mod logs;
 mod keys;
+mod logs;
 mod registry;
 
 /// One page of `items` and their count.
