@@ -10,13 +10,16 @@ mod webcrypto;
 use crate::error::OAuthError;
 use crate::model::config::Config;
 use crate::oauth::issuer::Issuer;
-use crate::oauth::keys::{Kek, KeyCache};
+use crate::oauth::keys::lifecycle::minimum_lead;
+use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::random::OsRandom;
 use crate::web::{self, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
-use worker::{console_error, event, Context, Env, Result};
+use worker::{
+    console_error, console_log, event, Context, Env, Result, ScheduleContext, ScheduledEvent,
+};
 
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
@@ -58,16 +61,37 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
     if let Some(n) = var("LOG_RETENTION_DAYS").and_then(|v| v.trim().parse().ok()) {
         config.log_retention_days = n;
     }
-    let kek = match env.secret("KEY_ENCRYPTION_KEY") {
-        Ok(s) => Kek::from_base64(&s.to_string())
-            .map_err(|e| log(&e.to_string()))
-            .ok(),
-        Err(_) => None,
-    };
+    let secret = |name: &str| env.secret(name).ok().map(|v| v.to_string());
+    // While the key-encryption key is being replaced, the old one opens what it sealed.
+    let kek = secret("KEY_ENCRYPTION_KEY").and_then(|current| {
+        let kek = Kek::from_base64(&current);
+        let kek = match secret("KEY_ENCRYPTION_KEY_PREVIOUS") {
+            Some(previous) => kek.and_then(|k| k.with_previous(&previous)),
+            None => kek,
+        };
+        kek.map_err(|e| log(&e.to_string())).ok()
+    });
     let bench = var("BENCH").as_deref() == Some("1");
     let cache_ttl_seconds = var("CACHE_TTL_SECONDS")
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(10);
+    if let Some(days) = var("SIGNING_KEY_ROTATION_DAYS").and_then(|v| v.trim().parse().ok()) {
+        config.key_rotation_days = days;
+    }
+    // A lead below the least safe value may strand verifiers that cache the JWKS: allowed (a
+    // test shortens it), and said in the log.
+    let least = minimum_lead(cache_ttl_seconds);
+    config.key_publish_lead = match var("SIGNING_KEY_LEAD_SECONDS")
+        .and_then(|v| v.trim().parse().ok())
+    {
+        Some(lead) => {
+            if lead < least {
+                log(&format!("SIGNING_KEY_LEAD_SECONDS {lead} is below {least}: verifiers that cache the JWKS may meet a key they have not seen"));
+            }
+            lead
+        }
+        None => config.key_publish_lead.max(least),
+    };
     let settings: &'static Settings = Box::leak(Box::new(Settings {
         config,
         kek,
@@ -93,6 +117,37 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys:
         Err(e) => HttpResponse::error(&e).no_store(),
     };
     to_worker_response(resp)
+}
+
+/// The Cron Trigger (`[triggers]` in wrangler.toml): the signing keys' scheduled rotation,
+/// the dropping of keys whose tokens have all expired, and re-encryption under a new KEK.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let log = |line: &str| console_error!("{line}");
+    let settings = match settings(&env, &log) {
+        Ok(s) => s,
+        Err(e) => return log(&format!("scheduled: {e}")),
+    };
+    let db = match env.d1("DB") {
+        Ok(db) => d1::D1Store::new(db),
+        Err(e) => return log(&format!("scheduled: D1 binding DB: {e}")),
+    };
+    let ring = KeyRing {
+        store: &db,
+        crypto: &webcrypto::WebCrypto,
+        kek: settings.kek.as_ref(),
+        rng: &OsRandom,
+        clock: &WorkerClock,
+        cache: KEY_CACHE.with(|c| *c),
+        config: &settings.config,
+    };
+    match crate::oauth::maintenance::scheduled(&ring, &db).await {
+        Ok(done) => console_log!(
+            "scheduled: {}",
+            serde_json::to_string(&done).unwrap_or_default()
+        ),
+        Err(e) => log(&format!("scheduled: {e}")),
+    }
 }
 
 async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {

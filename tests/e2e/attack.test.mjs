@@ -45,7 +45,7 @@ const ROUTES = [
  * own ES256 key (opened from D1 with the key-encryption key): what no grant may issue. */
 async function forgedUserToken() {
   const { results } = await issuer.db
-    .prepare("SELECT kid, private_key_enc FROM signing_keys WHERE alg = 'ES256' AND status = 'active'")
+    .prepare("SELECT kid, private_key_enc FROM signing_keys WHERE alg = 'ES256' AND status = 'current'")
     .all();
   const [, nonce, sealed] = results[0].private_key_enc.split('.');
   const raw = Buffer.from(sealed, 'base64');

@@ -156,7 +156,8 @@ test('the JWKS is cacheable and answers 304 to its own ETag', async () => {
   const etag = res.headers.get('etag');
   assert.ok(etag);
   const { keys } = await res.json();
-  assert.equal(keys.length, 2);
+  // Per algorithm the current key and the next one.
+  assert.equal(keys.length, 4);
   const ec = keys.find((k) => k.alg === 'ES256');
   assert.deepEqual({ kty: ec.kty, crv: ec.crv, use: ec.use }, { kty: 'EC', crv: 'P-256', use: 'sig' });
   const rsa = keys.find((k) => k.alg === 'RS256');
@@ -205,7 +206,7 @@ test('a restarted worker keeps its signing key (it lives in D1)', async () => {
   }
 });
 
-test('concurrent first requests create exactly one active key', async () => {
+test('concurrent first requests create exactly one current key', async () => {
   const fresh = await startIssuer();
   try {
     const responses = await Promise.all(
@@ -214,8 +215,11 @@ test('concurrent first requests create exactly one active key', async () => {
     const tokens = await Promise.all(responses.map((r) => r.json()));
     const { results } = await fresh.db.prepare("SELECT count(*) AS n FROM signing_keys WHERE alg = 'ES256'").all();
     assert.equal(results[0].n, 1);
+    // The JWKS adds the next key, published ahead of the next rotation: current and next.
     const jwks = await (await fresh.fetch('/.well-known/jwks.json')).json();
-    assert.equal(jwks.keys.filter((k) => k.alg === 'ES256').length, 1);
+    assert.equal(jwks.keys.filter((k) => k.alg === 'ES256').length, 2);
+    const signer = decodeProtectedHeader(tokens[0].access_token).kid;
+    assert.ok(tokens.every((t) => decodeProtectedHeader(t.access_token).kid === signer));
     for (const t of tokens) {
       await jwtVerify(t.access_token, createLocalJWKSet(jwks), { issuer: ISSUER, audience: API });
     }

@@ -97,14 +97,14 @@ test('a key published after the isolate kept the set verifies at once; an unknow
   const userinfo = (token) => issuer.fetch('/userinfo', { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await userinfo(body.access_token)).status, 200); // the isolate keeps the set now
 
-  // Another isolate publishes a key (retired here, so it does not sign this isolate's tokens).
+  // Another isolate publishes a key (a previous key here, so it does not sign this isolate's tokens).
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const kid = createHash('sha256').update(JSON.stringify({ crv: 'P-256', kty: 'EC', x: jwk.x, y: jwk.y })).digest('base64url');
   const now = Math.floor(Date.now() / 1000);
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
   await issuer.db
-    .prepare("INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at, retired_at) VALUES (?1, 'ES256', 'retired', ?2, ?3, ?4, ?4)")
+    .prepare("INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, created_at, current_since, current_until) VALUES (?1, 'ES256', 'previous', ?2, ?3, ?4, ?4, ?4)")
     .bind(kid, JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }), seal(TEST_KEK, kid, pkcs8), now)
     .run();
   const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));

@@ -39,7 +39,16 @@ pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Op
         .iter()
         .filter(|k| matches!(k.state, KeyState::Current | KeyState::Previous))
         .collect();
-    by_promotion.sort_by_key(|k| std::cmp::Reverse(k.current_since.unwrap_or(k.created_at)));
+    // The current key first, then the previous keys, the most recently demoted first; times
+    // are in seconds, so a rotation in the second a key was made ties on every time but this.
+    by_promotion.sort_by_key(|k| {
+        std::cmp::Reverse((
+            k.state == KeyState::Current,
+            k.current_until.unwrap_or(u64::MAX),
+            k.current_since.unwrap_or(k.created_at),
+            k.created_at,
+        ))
+    });
     let current = *by_promotion.first()?;
     let chosen = by_promotion
         .iter()
@@ -72,4 +81,50 @@ pub fn rotation_due(current: &StoredKey, next: &StoredKey, config: &Config, now:
 /// `key_cache` seconds, and the longest token it signed lives [`MAX_TOKEN_LIFETIME`].
 pub fn previous_retention(config: &Config, key_cache: u64) -> u64 {
     config.key_publish_lead + key_cache + MAX_TOKEN_LIFETIME + SKEW
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str, state: KeyState, created: u64, since: u64, until: Option<u64>) -> StoredKey {
+        StoredKey {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            public_jwk: "{}".into(),
+            private_key_enc: String::new(),
+            created_at: created,
+            state,
+            current_since: Some(since),
+            current_until: until,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_rotation_in_the_second_the_keys_were_made_keeps_the_old_key_signing() {
+        // Both keys made at 100 and rotated at 100: every time ties. Listed either way round,
+        // the old key signs until the new one has been published for the lead.
+        let old = key("old", KeyState::Previous, 100, 100, Some(100));
+        let new = key("new", KeyState::Current, 100, 100, None);
+        for keys in [[old.clone(), new.clone()], [new.clone(), old.clone()]] {
+            let (k, until) = signer(&keys, 900, 100).unwrap();
+            assert_eq!((k.kid.as_str(), until), ("old", Some(1000)));
+            assert_eq!(signer(&keys, 900, 1000).unwrap().0.kid, "new");
+        }
+    }
+
+    #[test]
+    fn the_newest_eligible_key_signs_and_revoked_or_next_keys_never() {
+        let a = key("a", KeyState::Previous, 0, 0, Some(600));
+        let b = key("b", KeyState::Previous, 0, 600, Some(720));
+        let c = key("c", KeyState::Current, 600, 720, None);
+        let keys = [a, b, c];
+        assert_eq!(signer(&keys, 900, 720).unwrap().0.kid, "a");
+        assert_eq!(signer(&keys, 900, 900).unwrap(), (&keys[1], Some(1500)));
+        assert_eq!(signer(&keys, 900, 1500).unwrap(), (&keys[2], None));
+        let next = key("n", KeyState::Next, 0, 0, None);
+        let revoked = key("r", KeyState::Revoked, 0, 0, Some(1));
+        assert_eq!(signer(&[next, revoked], 900, 5000), None);
+    }
 }
