@@ -192,7 +192,12 @@ fn the_schedule_rotates_after_its_period_and_drops_keys_whose_tokens_expired() {
     let run = || {
         use edge_issuer::port::HasClaims;
         let ring = issuer.keys();
-        pollster::block_on(maintenance::scheduled(&ring, issuer.stores.claims())).unwrap()
+        pollster::block_on(maintenance::scheduled(
+            &ring,
+            issuer.stores.claims(),
+            &t.store,
+        ))
+        .unwrap()
     };
     // The first run makes the keys; then nothing is due for 30 days.
     assert_eq!(run().rotated, Vec::<&str>::new());

@@ -10,7 +10,7 @@ use crate::oauth::bearer::bearer_challenge;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
-use crate::port::Stores;
+use crate::port::{RefreshStore, Stores};
 use serde_json::{json, Value};
 
 /// A refusal of the bearer token, in Auth0's shape with an RFC 6750 §3 challenge: no error
@@ -88,9 +88,28 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
     }
     let sub = str_claim("sub");
     match route.self_scope {
-        Some(own) if holds(own) && !sub.is_empty() && id == Some(sub) => Ok(Caller::User {
-            user_id: sub.to_string(),
-        }),
+        Some(own) if holds(own) && !sub.is_empty() && id == Some(sub) => {
+            // A user's token may have been revoked with its refresh family (machine tokens
+            // never have one, so they are never listed): one read.
+            let revoked = issuer
+                .stores
+                .refresh()
+                .access_revoked(str_claim("jti"))
+                .await;
+            match revoked {
+                Ok(false) => Ok(Caller::User {
+                    user_id: sub.to_string(),
+                }),
+                Ok(true) => Err(refuse(
+                    issuer,
+                    401,
+                    Some("invalid_token"),
+                    "the access token was revoked",
+                    None,
+                )),
+                Err(e) => Err(from_oauth(&e.into())),
+            }
+        }
         Some(own) => insufficient(&format!(
             "Insufficient scope, expected any of: {},{own}. A machine client (client_credentials) \
              needs {}; a user's token may only act on its own user, with {own}",

@@ -126,6 +126,9 @@ pub mod paths {
     pub const JWKS: &str = "/.well-known/jwks.json";
     pub const TOKEN: &str = "/oauth/token";
     pub const REVOKE: &str = "/oauth/revoke";
+    pub const INTROSPECT: &str = "/oauth/introspect";
+    /// The unexpired revoked access tokens, for gateways that verify tokens offline.
+    pub const REVOKED_JTIS: &str = "/.well-known/revoked-jtis";
     pub const USERINFO: &str = "/userinfo";
     pub const AUTHORIZE: &str = "/authorize";
     /// Where the hosted login form posts.

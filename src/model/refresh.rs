@@ -27,4 +27,19 @@ pub struct RefreshRecord {
     /// The organization the grant was made in, if any.
     #[serde(default)]
     pub org_id: Option<String>,
+    /// The `jti` of the access token issued with this refresh token, and its `exp`: revoking
+    /// the family revokes that access token too.
+    #[serde(default)]
+    pub access_jti: Option<String>,
+    #[serde(default)]
+    pub access_expires_at: Option<u64>,
+}
+
+/// An access token revoked before its expiry (its refresh family was revoked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedToken {
+    pub jti: String,
+    /// The token's `exp`: the entry is kept until then.
+    pub expires_at: u64,
+    pub revoked_at: u64,
 }

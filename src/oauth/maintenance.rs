@@ -4,16 +4,21 @@
 use super::keys::{KeyRing, Maintenance};
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
-use crate::port::{ClaimsStore, KeyStore};
+use crate::port::{ClaimsStore, KeyStore, RefreshStore};
 
 /// One scheduled run: signing keys made where missing, rotated where due, dropped once every
-/// token they signed has expired; whatever the previous KEK sealed, sealed again.
-pub async fn scheduled<S: KeyStore, C: Crypto, H: ClaimsStore>(
+/// token they signed has expired; whatever the previous KEK sealed, sealed again; revoked
+/// access tokens forgotten once expired.
+pub async fn scheduled<S: KeyStore, C: Crypto, H: ClaimsStore, R: RefreshStore>(
     ring: &KeyRing<'_, S, C>,
     hooks: &H,
+    refresh: &R,
 ) -> Result<Maintenance, OAuthError> {
     let mut done = ring.maintain().await?;
     done.resealed += reseal_hooks(ring, hooks).await?;
+    done.revocations_pruned = refresh
+        .prune_revoked_access_tokens(ring.clock.now())
+        .await?;
     Ok(done)
 }
 

@@ -9,6 +9,7 @@ pub mod events;
 pub mod exchange;
 pub mod facts;
 pub mod grant;
+pub mod introspection;
 pub mod issuer;
 pub mod keys;
 pub mod logout;

@@ -16,8 +16,8 @@ use crate::port::{
 use serde_json::{Map, Value};
 
 /// The claims `/userinfo` answers for `token`, or why not: `invalid_token` for a token that
-/// is not ours, expired, not for /userinfo, issued to a client for itself, or whose user is
-/// blocked or gone; `server_error` when storage or a hook fails.
+/// is not ours, expired, revoked, not for /userinfo, issued to a client for itself, or whose
+/// user is blocked or gone; `server_error` when storage or a hook fails.
 pub async fn userinfo_claims<P, C>(
     ports: &P,
     crypto: &C,
@@ -48,12 +48,15 @@ where
         Some(Value::String(a)) if *a != userinfo_aud => Some(a.as_str()),
         _ => None,
     };
-    // The user, their organization, roles and permissions, read fresh: one round trip.
+    // The user, their organization, roles and permissions, read fresh, with whether the
+    // token was revoked (its refresh family was): one round trip.
     let key = UserKey::Id(text("sub").unwrap_or(""));
+    let jti = text("jti").unwrap_or("");
     let mut subject = ports
         .subjects()
-        .subject(key, text("org_id"), api_id)
-        .await?;
+        .bearer_subject(jti, key, text("org_id"), api_id)
+        .await?
+        .ok_or_else(|| invalid("the access token was revoked"))?;
     let user = match subject.user.take() {
         Some(u) if !u.blocked => u,
         _ => {

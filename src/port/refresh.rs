@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::{AuthorizationCode, RefreshRecord, Session, User};
+use crate::model::{AuthorizationCode, RefreshRecord, RevokedToken, Session, User};
 
 /// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
 /// a property of the family, not of single tokens.
@@ -17,8 +17,22 @@ pub trait RefreshStore {
     /// The token with this hash, used or not; `revoked_at` is its family's revocation time.
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
     /// Revokes the family: every token of it, stored now or later, is unusable (RFC 9700
-    /// §4.14.2 reuse detection, RFC 7009). Revoking a revoked family keeps the first time.
+    /// §4.14.2 reuse detection, RFC 7009), and the access tokens issued with its tokens that
+    /// have not expired at `now` join the revoked access tokens. Revoking a revoked family
+    /// keeps the first time.
+    ///
+    /// Contract: atomic: the family's revocation and its access tokens' listing happen
+    /// together or not at all.
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError>;
+
+    /// Whether the access token `jti` is revoked (a fresh read).
+    async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+
+    /// The revoked access tokens that have not expired at `now`, in `jti` order.
+    async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError>;
+
+    /// Forgets revoked access tokens that expired before `now`; answers how many.
+    async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError>;
 }
 
 /// The writes of a sign-in at /authorize ([`ExchangeStore::commit_authorization`]).

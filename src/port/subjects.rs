@@ -31,6 +31,16 @@ pub trait SubjectStore {
         audience: Option<&str>,
     ) -> Result<Subject, StoreError>;
 
+    /// The [`SubjectStore::subject`] of a bearer token's user, read in the same round trip as
+    /// whether the token's `jti` is revoked; `None` if it is.
+    async fn bearer_subject(
+        &self,
+        jti: &str,
+        key: UserKey<'_>,
+        organization: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError>;
+
     /// The refresh token with this hash (as [`crate::port::RefreshStore::find_refresh`]
     /// reads it) and the [`SubjectStore::subject`] of its user, its organization and its API.
     async fn refresh_subject(

@@ -20,6 +20,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "jwks_uri": config.url(paths::JWKS),
         "userinfo_endpoint": config.url(paths::USERINFO),
         "revocation_endpoint": config.url(paths::REVOKE),
+        "introspection_endpoint": config.url(paths::INTROSPECT),
         "grant_types_supported": grants,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
@@ -28,6 +29,8 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint_auth_methods_supported": client_auth,
+        // Confidential clients only: introspection answers about tokens of others.
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
         "access_token_signing_alg_values_supported": ["ES256", "RS256"],

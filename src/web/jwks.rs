@@ -22,12 +22,17 @@ pub async fn jwks<P: Stores, C: Crypto>(
     if issuer.keys().complete(&keys).await? {
         keys = store.published_keys_now().await?;
     }
-    let body = jwk_set(&keys).to_string();
+    Ok(cacheable(req, jwk_set(&keys).to_string(), JWKS_MAX_AGE))
+}
+
+/// A public JSON document with a strong ETag (a digest of `body`), `max-age` seconds of
+/// caching, and 304 for a request that already holds it.
+pub fn cacheable(req: &HttpRequest, body: String, max_age: u64) -> HttpResponse {
     let etag = format!(
         "\"{}\"",
         &URL_SAFE_NO_PAD.encode(Sha256::digest(body.as_bytes()))[..27]
     );
-    let cache_control = format!("public, max-age={JWKS_MAX_AGE}");
+    let cache_control = format!("public, max-age={max_age}");
     let not_modified = req.header("if-none-match").is_some_and(|v| {
         v.split(',')
             .any(|t| t.trim().trim_start_matches("W/") == etag)
@@ -41,7 +46,6 @@ pub async fn jwks<P: Stores, C: Crypto>(
             body: body.into_bytes(),
         }
     };
-    Ok(resp
-        .with_header("etag", &etag)
-        .with_header("cache-control", &cache_control))
+    resp.with_header("etag", &etag)
+        .with_header("cache-control", &cache_control)
 }

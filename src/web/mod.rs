@@ -4,6 +4,7 @@
 pub mod authorize;
 mod cors;
 pub mod discovery;
+pub mod introspect;
 pub mod jwks;
 mod pages;
 pub mod revoke;

@@ -1,6 +1,6 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{authorize, cors, discovery, jwks, revoke, token, userinfo};
+use super::{authorize, cors, discovery, introspect, jwks, revoke, token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
 use crate::error::OAuthError;
@@ -44,12 +44,21 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("GET", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
         ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
+        ("POST", INTROSPECT) => introspect::introspect(issuer, req).await,
+        ("GET", REVOKED_JTIS) => introspect::revoked_jtis(issuer, req)
+            .await
+            .unwrap_or_else(|e| {
+                issuer.log_error(&e);
+                HttpResponse::error(&e)
+            }),
         ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
         (_, p) if p.starts_with(admin::PREFIX) => {
             reply(admin::handle(issuer, &management(req)).await)
         }
-        (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS) => method_not_allowed("GET"),
-        (_, TOKEN | REVOKE) => method_not_allowed("POST").no_store(),
+        (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS | REVOKED_JTIS) => {
+            method_not_allowed("GET")
+        }
+        (_, TOKEN | REVOKE | INTROSPECT) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN | SIGNUP) => method_not_allowed("POST"),
         (_, END_SESSION | AUTH0_LOGOUT) => method_not_allowed("GET"),

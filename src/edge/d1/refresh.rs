@@ -1,9 +1,9 @@
 //! Refresh tokens and their families.
 
 use super::codec::{int, num, opt, opt_int};
-use super::D1Store;
+use super::{D1Store, Source};
 use crate::error::StoreError;
-use crate::model::RefreshRecord;
+use crate::model::{RefreshRecord, RevokedToken};
 use crate::port::RefreshStore;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -23,6 +23,8 @@ pub(super) struct RefreshRow {
     used_at: Option<f64>,
     revoked_at: Option<f64>,
     org_id: Option<String>,
+    access_jti: Option<String>,
+    access_expires_at: Option<f64>,
 }
 
 impl From<RefreshRow> for RefreshRecord {
@@ -41,6 +43,8 @@ impl From<RefreshRow> for RefreshRecord {
             used_at: opt_int(r.used_at),
             revoked_at: opt_int(r.revoked_at),
             org_id: r.org_id,
+            access_jti: r.access_jti,
+            access_expires_at: opt_int(r.access_expires_at),
         }
     }
 }
@@ -49,7 +53,7 @@ impl From<RefreshRow> for RefreshRecord {
 pub(super) const REFRESH_SELECT: &str =
     "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
     t.audience, t.scope, t.auth_time, t.created_at, t.idle_expires_at, t.absolute_expires_at, \
-    t.used_at, f.revoked_at, t.org_id \
+    t.used_at, f.revoked_at, t.org_id, t.access_jti, t.access_expires_at \
     FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";
 
 /// Creates the family of `r` on its first token (a no-op for the next token of a family).
@@ -57,12 +61,13 @@ pub(super) const INSERT_FAMILY: &str =
     "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
      VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING";
 
-/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?12`.
+/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?14`.
 pub(super) fn insert_token(extra: &str) -> String {
     format!(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, scope, \
-         auth_time, created_at, idle_expires_at, absolute_expires_at, org_id) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 \
+         auth_time, created_at, idle_expires_at, absolute_expires_at, org_id, access_jti, \
+         access_expires_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
          WHERE EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ?2 AND revoked_at IS NULL) {extra}"
     )
 }
@@ -89,7 +94,26 @@ pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
         num(r.idle_expires_at),
         num(r.absolute_expires_at),
         opt(&r.org_id),
+        opt(&r.access_jti),
+        r.access_expires_at.map_or(JsValue::NULL, num),
     ]
+}
+
+#[derive(Deserialize)]
+struct RevokedRow {
+    jti: String,
+    expires_at: f64,
+    revoked_at: f64,
+}
+
+impl From<RevokedRow> for RevokedToken {
+    fn from(r: RevokedRow) -> Self {
+        RevokedToken {
+            jti: r.jti,
+            expires_at: int(r.expires_at),
+            revoked_at: int(r.revoked_at),
+        }
+    }
 }
 
 impl RefreshStore for D1Store {
@@ -112,11 +136,41 @@ impl RefreshStore for D1Store {
     }
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
-        self.run(
-            "UPDATE refresh_families SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
-            &[family_id.into(), num(now)],
-        )
+        // One batch: the family and the unexpired access tokens issued with its tokens.
+        let args = [family_id.into(), num(now)];
+        self.batch(&[
+            (
+                "UPDATE refresh_families SET revoked_at = ?2 \
+                 WHERE family_id = ?1 AND revoked_at IS NULL",
+                &args,
+            ),
+            (
+                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+                 SELECT access_jti, access_expires_at, ?2 FROM refresh_tokens \
+                 WHERE family_id = ?1 AND access_jti IS NOT NULL AND access_expires_at > ?2 \
+                 ON CONFLICT (jti) DO NOTHING",
+                &args,
+            ),
+        ])
         .await
         .map(|_| ())
+    }
+
+    async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let sql = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
+        let row: Option<serde_json::Value> = self.first(sql, &[jti.into()]).await?;
+        Ok(row.is_some())
+    }
+
+    async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError> {
+        let sql = "SELECT jti, expires_at, revoked_at FROM revoked_tokens \
+                   WHERE expires_at > ?1 ORDER BY jti";
+        let rows: Vec<RevokedRow> = self.all_on(Source::Replica, sql, &[num(now)]).await?;
+        Ok(rows.into_iter().map(RevokedToken::from).collect())
+    }
+
+    async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError> {
+        let sql = "DELETE FROM revoked_tokens WHERE expires_at <= ?1";
+        Ok(self.run(sql, &[num(now)]).await? as u32)
     }
 }

@@ -173,6 +173,49 @@ impl SubjectStore for D1Store {
         subject(&results)
     }
 
+    async fn bearer_subject(
+        &self,
+        jti: &str,
+        key: UserKey<'_>,
+        organization: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError> {
+        let (anchor, mut args) = match key {
+            UserKey::Id(id) => (BY_ID, vec![id.into()]),
+            UserKey::Email {
+                connection,
+                email_lower,
+            } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
+        };
+        args.extend([text(organization), text(audience)]);
+        let [u, o, r, p] = subject_statements(anchor);
+        let revoked = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
+        let jti = [JsValue::from(jti)];
+        let results = self
+            .batch_on(
+                Source::Primary,
+                &[
+                    (revoked, &jti),
+                    (&u, &args),
+                    (&o, &args),
+                    (&r, &args),
+                    (&p, &args),
+                ],
+            )
+            .await?;
+        let Some((first, rest)) = results.split_first() else {
+            return Err(backend("batch returned no results"));
+        };
+        if !first
+            .results::<serde_json::Value>()
+            .map_err(backend)?
+            .is_empty()
+        {
+            return Ok(None);
+        }
+        subject(rest).map(Some)
+    }
+
     async fn refresh_subject(
         &self,
         token_hash: &str,

@@ -37,6 +37,8 @@ pub struct Maintenance {
     pub dropped: u32,
     /// Keys moved from the previous key-encryption key to the current one.
     pub resealed: u32,
+    /// Revoked access tokens forgotten because they have expired.
+    pub revocations_pruned: u32,
 }
 
 impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {

@@ -26,10 +26,11 @@ pub fn audience(config: &Config, issuance: &Issuance) -> Value {
     }
 }
 
-/// A signed access token and its lifetime.
+/// A signed access token, its `jti` and its lifetime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MintedToken {
     pub jwt: String,
+    pub jti: String,
     pub expires_in: u64,
 }
 
@@ -80,9 +81,11 @@ pub async fn mint_access_token<C: Crypto>(
     now: u64,
     issuance: &Issuance,
 ) -> Result<MintedToken, OAuthError> {
-    let claims = access_claims(config, now, rng.token(16)?, issuance);
+    let jti = rng.token(16)?;
+    let claims = access_claims(config, now, jti.clone(), issuance);
     Ok(MintedToken {
         jwt: sign_compact(crypto, key, Some("at+jwt"), &claims).await?,
+        jti,
         expires_in: lifetime(issuance),
     })
 }

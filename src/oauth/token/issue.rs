@@ -57,7 +57,12 @@ pub async fn issue<K: KeyStore, C: Crypto>(
     let refresh = match new_refresh_token(random, now, issuance)? {
         Some((token, record)) => {
             body["refresh_token"] = Value::String(token);
-            Some(record)
+            // Revoking the family revokes this access token too.
+            Some(RefreshRecord {
+                access_jti: Some(access.jti),
+                access_expires_at: Some(now + access.expires_in),
+                ..record
+            })
         }
         None => None,
     };

@@ -53,6 +53,9 @@ pub fn new_refresh_token(
         used_at: None,
         revoked_at: None,
         org_id: issuance.organization.as_ref().map(|o| o.org_id.clone()),
+        // Set by `issue`, which mints the access token it goes with.
+        access_jti: None,
+        access_expires_at: None,
     };
     Ok(Some((token, record)))
 }

@@ -15,6 +15,7 @@ use futures_util::future::join_all;
 mod access;
 mod directory;
 mod keys;
+mod revocation;
 use serde::Serialize;
 
 /// Rows the suite needs to exist already (foreign keys): a client and a user.
@@ -86,6 +87,10 @@ where
     record(
         "a rotation moves next to current and current to previous in one step",
         keys::lifecycle(store, fx).await,
+    );
+    record(
+        "revoking a family lists its unexpired access tokens, and a bearer read sees it",
+        revocation::family_access_tokens(store, fx).await,
     );
     record(
         "attempts are counted atomically and the lock holds",
@@ -350,7 +355,7 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
     })
 }
 
-fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
+pub(super) fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
     RefreshRecord {
         token_hash: format!("conformance-{}-{name}", fx.run_id),
         family_id: format!("conformance-{}-{family}", fx.run_id),
@@ -365,6 +370,8 @@ fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
         used_at: None,
         revoked_at: None,
         org_id: None,
+        access_jti: Some(format!("conformance-{}-{name}-at", fx.run_id)),
+        access_expires_at: Some(fx.now + 300),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct MemoryStore {
     refresh: RefCell<Vec<RefreshRecord>>,
     /// Refresh families: id → when revoked.
     families: RefCell<HashMap<String, Option<u64>>>,
+    /// Revoked access tokens by `jti`.
+    revoked_tokens: RefCell<std::collections::BTreeMap<String, RevokedToken>>,
     /// Set by [`MemoryStore::fail_commits`].
     failing_commits: std::cell::Cell<bool>,
     /// Port calls made from outside, each standing for one storage round trip (one D1
@@ -586,7 +588,48 @@ impl RefreshStore for MemoryStore {
         if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
             revoked.get_or_insert(now);
         }
+        let mut listed = self.revoked_tokens.borrow_mut();
+        for r in self
+            .refresh
+            .borrow()
+            .iter()
+            .filter(|r| r.family_id == family_id)
+        {
+            if let (Some(jti), Some(exp)) = (&r.access_jti, r.access_expires_at) {
+                if exp > now && !listed.contains_key(jti) {
+                    let entry = RevokedToken {
+                        jti: jti.clone(),
+                        expires_at: exp,
+                        revoked_at: now,
+                    };
+                    listed.insert(jti.clone(), entry);
+                }
+            }
+        }
         Ok(())
+    }
+
+    async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        let _trip = self.round_trip();
+        Ok(self.revoked_tokens.borrow().contains_key(jti))
+    }
+
+    async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError> {
+        let _trip = self.round_trip();
+        let listed = self.revoked_tokens.borrow();
+        Ok(listed
+            .values()
+            .filter(|r| r.expires_at > now)
+            .cloned()
+            .collect())
+    }
+
+    async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError> {
+        let _trip = self.round_trip();
+        let mut listed = self.revoked_tokens.borrow_mut();
+        let before = listed.len();
+        listed.retain(|_, r| r.expires_at > now);
+        Ok((before - listed.len()) as u32)
     }
 }
 
@@ -842,6 +885,20 @@ impl ClaimsStore for MemoryStore {
 }
 
 impl SubjectStore for MemoryStore {
+    async fn bearer_subject(
+        &self,
+        jti: &str,
+        key: UserKey<'_>,
+        organization: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError> {
+        let _trip = self.round_trip();
+        if self.revoked_tokens.borrow().contains_key(jti) {
+            return Ok(None);
+        }
+        self.subject(key, organization, audience).await.map(Some)
+    }
+
     async fn subject(
         &self,
         key: UserKey<'_>,
@@ -1037,7 +1094,22 @@ mod tests {
             used_at: None,
             revoked_at: None,
             org_id: None,
+            access_jti: Some(format!("{hash}-at")),
+            access_expires_at: Some(100),
         }
+    }
+
+    #[test]
+    fn revoked_access_tokens_are_pruned_once_expired() {
+        let store = MemoryStore::new();
+        pollster::block_on(async {
+            store.insert_refresh(&refresh("a", "f")).await.unwrap();
+            store.revoke_family("f", 50).await.unwrap();
+            assert!(store.access_revoked("a-at").await.unwrap());
+            assert_eq!(store.prune_revoked_access_tokens(99).await.unwrap(), 0);
+            assert_eq!(store.prune_revoked_access_tokens(100).await.unwrap(), 1);
+            assert!(!store.access_revoked("a-at").await.unwrap());
+        });
     }
 
     #[test]
