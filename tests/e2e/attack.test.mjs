@@ -3,10 +3,9 @@
 // over a raw socket, and the smaller defects. Tokens are verified or made with `jose`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDecipheriv, createPrivateKey } from 'node:crypto';
 import net from 'node:net';
 import { SignJWT, decodeJwt } from 'jose';
-import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, APP, USER, TEST_KEK } from './harness.mjs';
+import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, currentSigningKey, APP, USER } from './harness.mjs';
 
 const PORT = 18800 + Math.floor(Math.random() * 100);
 const FULL = { scope: 'openid profile email offline_access read:data' };
@@ -44,18 +43,9 @@ const ROUTES = [
 /** A user access token for the management API claiming every scope, signed with the issuer's
  * own ES256 key (opened from D1 with the key-encryption key): what no grant may issue. */
 async function forgedUserToken() {
-  const { results } = await issuer.db
-    .prepare("SELECT kid, private_key_enc FROM signing_keys WHERE alg = 'ES256' AND status = 'current'")
-    .all();
-  const [, nonce, sealed] = results[0].private_key_enc.split('.');
-  const raw = Buffer.from(sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(TEST_KEK, 'base64'), Buffer.from(nonce, 'base64'));
-  decipher.setAAD(Buffer.from(results[0].kid));
-  decipher.setAuthTag(raw.subarray(raw.length - 16));
-  const der = Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]);
-  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const { kid, key } = await currentSigningKey(issuer);
   return new SignJWT({ client_id: APP.id, scope: ROUTES.map((r) => r[2]).join(' '), gty: 'password' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: results[0].kid })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
     .setIssuer(issuer.issuer)
     .setSubject(USER.id)
     .setAudience(mgmt)

@@ -1,6 +1,7 @@
 // Runs the built worker (build/index.js + wasm) under workerd through the Miniflare API, with
 // D1 and KV simulation, migrations applied and a tenant seeded: the same artefact that deploys.
 import { Miniflare } from 'miniflare';
+import { createDecipheriv, createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrationStatements, seedStatements } from '../../scripts/seed.mjs';
@@ -99,4 +100,23 @@ export function refreshRequest(issuer, refreshToken, form = {}) {
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(APP.id, APP.secret) },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...form }).toString(),
   });
+}
+
+/**
+ * The issuer's current ES256 signing key, opened from D1 with the test KEK: how a test signs
+ * a token no grant would issue (expired, claiming too much) with a key the issuer trusts.
+ */
+export async function currentSigningKey(issuer) {
+  await issuer.fetch('/.well-known/jwks.json'); // makes the keys if there are none yet
+  const { results } = await issuer.db
+    .prepare("SELECT kid, private_key_enc FROM signing_keys WHERE alg = 'ES256' AND status = 'current'")
+    .all();
+  const [{ kid, private_key_enc: sealed }] = results;
+  const [, nonce, body] = sealed.split('.');
+  const raw = Buffer.from(body, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(TEST_KEK, 'base64'), Buffer.from(nonce, 'base64'));
+  decipher.setAAD(Buffer.from(kid));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  const der = Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]);
+  return { kid, key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
 }
