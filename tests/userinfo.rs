@@ -262,3 +262,54 @@ fn an_api_that_asks_for_rs256_gets_rs256_access_tokens_which_userinfo_accepts() 
     let refused = t.userinfo("GET", &[("authorization", &format!("Bearer {forged}"))], "");
     assert_eq!(refused.status, 401);
 }
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let t = Tenant::new();
+    let token = t.password("&scope=openid").json_body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let responses = [
+        ("discovery", t.get("/.well-known/openid-configuration")),
+        ("jwks", t.get("/.well-known/jwks.json")),
+        ("an unknown path", t.get("/nope")),
+        ("a login page", t.get("/authorize?client_id=demo-app")),
+        ("a token error", t.token("grant_type=nope", None)),
+        (
+            "userinfo",
+            t.userinfo("GET", &[("authorization", &format!("Bearer {token}"))], ""),
+        ),
+        ("a refused userinfo", t.userinfo("GET", &[], "")),
+        ("the management API", t.get("/api/v2/users")),
+    ];
+    for (what, resp) in responses {
+        assert_eq!(
+            resp.header("x-content-type-options"),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(
+            resp.header("referrer-policy"),
+            Some("no-referrer"),
+            "{what}"
+        );
+        // The test issuer is https.
+        assert_eq!(
+            resp.header("strict-transport-security"),
+            Some("max-age=31536000"),
+            "{what}"
+        );
+        let named = |n: &str| resp.headers.iter().filter(|(h, _)| h == n).count();
+        assert_eq!(named("referrer-policy"), 1, "{what}: once");
+    }
+    let mut plain = Tenant::new();
+    plain.config = edge_issuer::model::config::Config::new("http://127.0.0.1:8787/").unwrap();
+    let resp = plain.get("/.well-known/openid-configuration");
+    assert_eq!(resp.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        resp.header("strict-transport-security"),
+        None,
+        "no HSTS over http"
+    );
+}

@@ -114,7 +114,8 @@ impl Clock for WorkerClock {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let resp = match read_request(req).await {
         Ok(core_req) => serve(&core_req, &env, &ctx).await,
-        Err(e) => HttpResponse::error(&e).no_store(),
+        // Refused before the issuer is known: the headers that need no configuration.
+        Err(e) => HttpResponse::error(&e).no_store().secured(false),
     };
     to_worker_response(resp)
 }
@@ -156,14 +157,15 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         Ok(s) => s,
         Err(e) => {
             log(&e.to_string());
-            return HttpResponse::error(&e);
+            return HttpResponse::error(&e).secured(false);
         }
     };
     let db = match env.d1("DB") {
         Ok(db) => db,
         Err(e) => {
             log(&format!("D1 binding DB: {e}"));
-            return HttpResponse::error(&OAuthError::server("no DB"));
+            let https = settings.config.issuer.starts_with("https://");
+            return HttpResponse::error(&OAuthError::server("no DB")).secured(https);
         }
     };
     let events = RequestEvents::default();

@@ -490,7 +490,6 @@ fn framable_html(status: u16, html: String, csp: &str) -> HttpResponse {
         body: html.into_bytes(),
     }
     .with_header("content-security-policy", csp)
-    .with_header("referrer-policy", "no-referrer")
     .no_store()
 }
 

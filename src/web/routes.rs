@@ -17,15 +17,16 @@ pub async fn handle<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
+    let https = issuer.config.issuer.starts_with("https://");
     let path = req.path.as_str();
     let Some(methods) = cors::methods(path).or_else(|| admin::browser_methods(path)) else {
-        return route(issuer, req).await;
+        return route(issuer, req).await.secured(https);
     };
     let origin = cors::allowed_origin(issuer, req).await;
     if req.method == "OPTIONS" {
-        return cors::preflight(origin.as_deref(), &methods);
+        return cors::preflight(origin.as_deref(), &methods).secured(https);
     }
-    cors::decorate(route(issuer, req).await, origin.as_deref())
+    cors::decorate(route(issuer, req).await, origin.as_deref()).secured(https)
 }
 
 async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpRequest) -> HttpResponse {

@@ -32,8 +32,12 @@ async function machineToken() {
   return (await (await tokenRequest(issuer, { grant_type: 'client_credentials', audience: API })).json()).access_token;
 }
 
-test('discovery names the introspection endpoint', async () => {
-  const meta = await (await issuer.fetch('/.well-known/openid-configuration')).json();
+test('discovery names the introspection endpoint; responses carry the security headers', async () => {
+  const res = await issuer.fetch('/.well-known/openid-configuration');
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(res.headers.get('strict-transport-security'), null, 'the test issuer is http');
+  const meta = await res.json();
   assert.equal(meta.introspection_endpoint, `${ISSUER}/oauth/introspect`);
   assert.deepEqual(meta.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post']);
 });
