@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Worker (build/index.js + wasm) offline with the pinned tools. Run by wrangler's
+# Builds the Worker (build/entry.mjs wrapping build/index.js + wasm) offline with the pinned tools. Run by wrangler's
 # [build] command and by the Makefile. Exits early when the output is newer than the sources,
 # because `wrangler dev` runs the build twice at start-up.
 #
@@ -16,7 +16,7 @@ if [ "${1:-}" = conformance ]; then
   cargo_args=(--features conformance)
 fi
 
-if [ -f "$out/index.js" ] && [ -z "$(find src Cargo.toml Cargo.lock -newer "$out/index.js" -print -quit)" ]; then
+if [ -f "$out/entry.mjs" ] && [ -z "$(find src Cargo.toml Cargo.lock -newer "$out/entry.mjs" -print -quit)" ]; then
   exit 0
 fi
 
@@ -36,3 +36,6 @@ worker-build --release --out-dir "$out" . "${cargo_args[@]}"
 # from the named copy kept in target/.
 [ "$out" = build ] && cp build/index_bg.wasm target/edge-issuer.named.wasm
 "$WASM_OPT_BIN" "$out/index_bg.wasm" --strip-debug --strip-producers -o "$out/index_bg.wasm"
+
+# The entry point: the Rust Worker, with a panic answered as the issuer's 500 (src/entry.mjs).
+cp src/entry.mjs "$out/entry.mjs"

@@ -197,6 +197,8 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             webcrypto::COUNTERS_PATH => return webcrypto::counters(),
             #[cfg(feature = "conformance")]
             CONFORMANCE_PATH => return conformance(env, req, issuer.clock.now()).await,
+            #[cfg(feature = "conformance")]
+            PANIC_PATH => return panic_on_purpose(&issuer, req).await,
             _ => {}
         }
     }
@@ -295,6 +297,28 @@ async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
     };
     let outcomes = crate::port::conformance::run(&db, &fixture).await;
     HttpResponse::json(200, &serde_json::json!({ "outcomes": outcomes }))
+}
+
+/// A route that panics, in the test build only: `?after=read` panics after a storage read
+/// (when the request is already waiting on the runtime), anything else at once. The end-to-end
+/// test checks the panic is that request's 500 `server_error` and the next request works.
+#[cfg(feature = "conformance")]
+const PANIC_PATH: &str = "/__bench/panic";
+
+#[cfg(feature = "conformance")]
+async fn panic_on_purpose<P: crate::port::Stores, C: crate::port::crypto::Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    use crate::port::KeyStore;
+    if req.query.contains("after=read") {
+        let keys = issuer.stores.keys().published_keys_now().await;
+        panic!(
+            "a panic on purpose, after reading {} keys",
+            keys.map_or(0, |k| k.len())
+        );
+    }
+    panic!("a panic on purpose")
 }
 
 /// Reads the request into the core's form. A body over the limit is refused unread (by its

@@ -1,4 +1,4 @@
-// Runs the built worker (build/index.js + wasm) under workerd through the Miniflare API, with
+// Runs the built worker (build/entry.mjs, index.js + wasm) under workerd through the Miniflare API, with
 // D1 and KV simulation, migrations applied and a tenant seeded: the same artefact that deploys.
 import { Miniflare } from 'miniflare';
 import { createDecipheriv, createPrivateKey } from 'node:crypto';
@@ -22,8 +22,8 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
   const main = {
     name: 'issuer',
     modules: true,
-    scriptPath: join(root, build, 'index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    scriptPath: join(root, build, 'entry.mjs'),
+    modulesRules: [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-07-01',
     d1Databases: { DB: 'edge-issuer-test' },
     kvNamespaces: { CACHE: 'edge-issuer-cache' },
