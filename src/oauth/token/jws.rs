@@ -25,14 +25,55 @@ pub async fn sign_compact<C: Crypto>(
         URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let sig = crypto.sign(key, input.as_bytes()).await?;
-    if key.alg == Alg::ES256 && sig.len() != 64 {
-        return Err(OAuthError::server(format!(
-            "ES256 signature of {} bytes",
-            sig.len()
-        )));
+    let mut sig = crypto.sign(key, input.as_bytes()).await?;
+    if key.alg == Alg::ES256 {
+        if sig.len() != 64 {
+            return Err(OAuthError::server(format!(
+                "ES256 signature of {} bytes",
+                sig.len()
+            )));
+        }
+        // WebCrypto may answer either of the two valid `s`; we publish only the low one, so
+        // a token has one signature and verifiers may refuse the other (see `canonical_es256`).
+        low_s(&mut sig[32..]);
     }
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+}
+
+/// The order `n` of the P-256 group, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// `n / 2` (rounded down): an `s` above it is "high".
+const P256_HALF_N: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+];
+
+/// Replaces a high `s` (32 bytes, big-endian, below `n`) with `n - s`: the same signature's
+/// other valid form (ECDSA signatures are malleable in `s`).
+fn low_s(s: &mut [u8]) {
+    if s[..] > P256_HALF_N[..] {
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = i16::from(P256_N[i]) - i16::from(s[i]) - borrow;
+            borrow = i16::from(d < 0);
+            s[i] = (d + (borrow << 8)) as u8;
+        }
+    }
+}
+
+/// Whether an ES256 signature is in the one form we issue: 64 bytes, `r` and `s` non-zero
+/// and below `n`, `s` low (at most `n / 2`). A token with the high-`s` twin of our signature,
+/// or a zero signature, is refused before any key is tried.
+pub fn canonical_es256(sig: &[u8]) -> bool {
+    let Some((r, s)) = sig.split_at_checked(32).filter(|(_, s)| s.len() == 32) else {
+        return false;
+    };
+    let nonzero = |x: &[u8]| x.iter().any(|b| *b != 0);
+    nonzero(r) && nonzero(s) && r < &P256_N[..] && s <= &P256_HALF_N[..]
 }
 
 /// A compact JWS split and decoded, signature not yet checked.
@@ -85,5 +126,34 @@ mod tests {
         let ok = parse("e30.eyJhIjoxfQ.AAEC").unwrap();
         assert_eq!(ok.claims["a"], 1);
         assert_eq!(ok.signature, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_high_s_becomes_n_minus_s_and_only_low_s_is_canonical() {
+        // s = n - 1 (high) becomes 1; s = n/2 + 1 becomes n/2.
+        let mut s = P256_N;
+        s[31] -= 1;
+        low_s(&mut s);
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        assert_eq!(s, one);
+        let mut above_half = P256_HALF_N;
+        above_half[31] += 1;
+        low_s(&mut above_half);
+        assert_eq!(above_half, P256_HALF_N);
+        let mut low = one;
+        low_s(&mut low);
+        assert_eq!(low, one, "a low s is kept");
+
+        let sig = |r: [u8; 32], s: [u8; 32]| [r, s].concat();
+        assert!(canonical_es256(&sig(one, P256_HALF_N)));
+        let mut high = P256_HALF_N;
+        high[31] += 1;
+        assert!(!canonical_es256(&sig(one, high)), "high s");
+        assert!(!canonical_es256(&sig([0; 32], one)), "zero r");
+        assert!(!canonical_es256(&sig(one, [0; 32])), "zero s");
+        assert!(!canonical_es256(&sig(P256_N, one)), "r not below n");
+        assert!(!canonical_es256(&[0u8; 63]), "short");
+        assert!(!canonical_es256(&[1u8; 65]), "long");
     }
 }

@@ -3,7 +3,7 @@
 //! key from our JWKS by `kid`,
 //! then issuer and expiry; the audience is checked by the caller with [`require_audience`].
 
-use super::jws::parse;
+use super::jws::{canonical_es256, parse};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::model::StoredKey;
@@ -34,8 +34,20 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
         .get("alg")
         .and_then(Value::as_str)
         .and_then(Alg::parse)
-        .filter(|_| !h.contains_key("crit"))
         .ok_or_else(|| invalid("the access token's algorithm is not accepted"))?;
+    // We never send a key or a key's location in a header, nor extensions a verifier must
+    // understand: a token that does was not made here (RFC 8725 §3.10; `crit`, RFC 7515 §4.1.11).
+    if ["jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit"]
+        .iter()
+        .any(|name| h.contains_key(*name))
+    {
+        return Err(invalid(
+            "the access token's header names a key or an extension",
+        ));
+    }
+    if alg == Alg::ES256 && !canonical_es256(&jws.signature) {
+        return Err(invalid("the access token's signature is invalid"));
+    }
     let typ = h.get("typ").and_then(Value::as_str).unwrap_or("");
     if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
         return Err(invalid("the token is not an access token"));
