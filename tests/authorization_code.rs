@@ -729,3 +729,41 @@ fn hosted_logins_are_logged_with_their_client_and_never_the_password() {
     let text = format!("{logs:?}");
     assert!(!text.contains(USER_PASSWORD) && !text.contains("not the password"));
 }
+
+/// A tenant with its keys made, signed in: the code and the verifier to redeem it.
+fn signed_in() -> (Tenant, String) {
+    let t = tenant();
+    t.get("/.well-known/jwks.json");
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    assert_eq!(resp.status, 302);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    (t, code)
+}
+
+#[test]
+fn a_code_redemption_fails_closed_at_every_store_call() {
+    let walked = walk_faults(signed_in, |t, code| redeem(t, code, VERIFIER));
+    assert!(walked >= 3, "{walked}");
+}
+
+#[test]
+fn a_sign_in_fails_closed_at_every_store_call() {
+    // The form as the browser got it, posted: each store call of the sign-in failing leaves
+    // no session, code or login recorded, and the same post then signs in.
+    let walked = walk_faults(
+        || {
+            let t = tenant();
+            t.get("/.well-known/jwks.json");
+            let page = get(&t, &format!("/authorize?{}", authorize_query("")), "");
+            let html = String::from_utf8(page.body.clone()).unwrap();
+            let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(form_fields(&html));
+            form.append_pair("email", USER_EMAIL);
+            form.append_pair("password", USER_PASSWORD);
+            (t, (form.finish(), csrf))
+        },
+        |t, (form, csrf)| post_form(t, "/u/login", form, csrf),
+    );
+    assert!(walked >= 3, "{walked}");
+}

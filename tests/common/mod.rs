@@ -547,3 +547,49 @@ pub fn ok(resp: &HttpResponse, status: u16) -> serde_json::Value {
     assert_eq!(resp.status, status, "{:?}", resp.json_body());
     resp.json_body()
 }
+
+/// Fault injection across one request. `prepare` makes a fresh tenant ready and returns what
+/// the request needs; `send` makes the request. A clean run counts the store calls the
+/// request makes; then for each call N, on a fresh tenant, call N fails: the request must
+/// answer a 5xx, leave every durable table as it was, and succeed when sent again. Answers
+/// how many calls were walked.
+pub fn walk_faults<T>(
+    prepare: impl Fn() -> (Tenant, T),
+    send: impl Fn(&Tenant, &T) -> HttpResponse,
+) -> u32 {
+    let (t, ready) = prepare();
+    let before = t.store.calls();
+    let clean = send(&t, &ready);
+    assert!(
+        clean.status < 400,
+        "the clean run failed: {:?}",
+        clean.json_body()
+    );
+    let calls = t.store.calls() - before;
+    assert!(calls > 0, "the request made no store call");
+    for n in 1..=calls {
+        let (t, ready) = prepare();
+        let state = t.store.durable_state();
+        t.store.fail_call(Some(t.store.calls() + n));
+        let failed = send(&t, &ready);
+        t.store.fail_call(None);
+        assert!(
+            failed.status >= 500,
+            "call {n} of {calls} failed but the request answered {}: {:?}",
+            failed.status,
+            failed.json_body()
+        );
+        assert!(
+            t.store.durable_state() == state,
+            "call {n} of {calls} failed and left something written"
+        );
+        let again = send(&t, &ready);
+        assert!(
+            again.status < 400,
+            "after call {n} of {calls} failed, the retry answered {}: {:?}",
+            again.status,
+            again.json_body()
+        );
+    }
+    calls
+}

@@ -35,7 +35,7 @@ impl MemoryStore {
 
 impl RoleStore for MemoryStore {
     async fn create_role(&self, role: &Role) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut roles = self.roles.borrow_mut();
         if roles
             .iter()
@@ -48,7 +48,7 @@ impl RoleStore for MemoryStore {
     }
 
     async fn role(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let roles = self.roles.borrow();
         Ok(roles
             .iter()
@@ -61,7 +61,7 @@ impl RoleStore for MemoryStore {
         name: Option<&str>,
         paging: Paging,
     ) -> Result<Listed<Role>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let roles = self.roles.borrow();
         let found = roles
             .iter()
@@ -71,7 +71,7 @@ impl RoleStore for MemoryStore {
     }
 
     async fn update_role(&self, role: &Role) -> Result<Option<()>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut roles = self.roles.borrow_mut();
         if roles
             .iter()
@@ -87,7 +87,7 @@ impl RoleStore for MemoryStore {
     }
 
     async fn delete_role(&self, role_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut roles = self.roles.borrow_mut();
         let before = roles.len();
         roles.retain(|(r, _)| r.role_id != role_id);
@@ -102,7 +102,7 @@ impl RoleStore for MemoryStore {
         role_id: &str,
         paging: Paging,
     ) -> Result<Listed<Permission>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let roles = self.roles.borrow();
         let perms = roles
             .iter()
@@ -116,7 +116,7 @@ impl RoleStore for MemoryStore {
     }
 
     async fn add_permissions(&self, role_id: &str, add: &[Permission]) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let apis = self.apis.borrow();
         let mut roles = self.roles.borrow_mut();
         let Some((_, perms)) = roles.iter_mut().find(|(r, _)| r.role_id == role_id) else {
@@ -146,7 +146,7 @@ impl RoleStore for MemoryStore {
         role_id: &str,
         remove: &[Permission],
     ) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut roles = self.roles.borrow_mut();
         for (_, perms) in roles.iter_mut().filter(|(r, _)| r.role_id == role_id) {
             perms.retain(|(a, p)| {
@@ -159,7 +159,7 @@ impl RoleStore for MemoryStore {
     }
 
     async fn role_users(&self, role_id: &str, paging: Paging) -> Result<Listed<User>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let holders: Vec<String> = self
             .user_roles
             .borrow()
@@ -176,7 +176,7 @@ impl RoleStore for MemoryStore {
         org_id: &str,
         role_ids: &[String],
     ) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let ok = self.user_exists(user_id)
             && role_ids.iter().all(|r| self.role_exists(r))
             && (org_id.is_empty() || self.is_member(org_id, user_id));
@@ -199,7 +199,7 @@ impl RoleStore for MemoryStore {
         org_id: &str,
         role_ids: &[String],
     ) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.user_roles
             .borrow_mut()
             .retain(|(u, r, o)| !(u == user_id && o == org_id && role_ids.contains(r)));
@@ -212,7 +212,7 @@ impl RoleStore for MemoryStore {
         org_id: &str,
         paging: Paging,
     ) -> Result<Listed<Role>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let roles = self.roles.borrow();
         let held: Vec<Role> = self
             .user_roles
@@ -230,7 +230,7 @@ impl RoleStore for MemoryStore {
         user_id: &str,
         paging: Paging,
     ) -> Result<Listed<HeldPermission>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let roles = self.roles.borrow();
         let mut held: Vec<HeldPermission> = Vec::new();
         for (u, r, o) in self.user_roles.borrow().iter() {
@@ -257,7 +257,7 @@ impl RoleStore for MemoryStore {
 
 impl OrganizationStore for MemoryStore {
     async fn create_organization(&self, org: &Organization) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut orgs = self.orgs.borrow_mut();
         if orgs
             .iter()
@@ -270,7 +270,7 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self
             .orgs
             .borrow()
@@ -280,17 +280,17 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self.orgs.borrow().iter().find(|o| o.name == name).cloned())
     }
 
     async fn list_organizations(&self, paging: Paging) -> Result<Listed<Organization>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(page(self.orgs.borrow().clone(), paging))
     }
 
     async fn update_organization(&self, org: &Organization) -> Result<Option<()>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut orgs = self.orgs.borrow_mut();
         if orgs
             .iter()
@@ -308,7 +308,7 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn delete_organization(&self, org_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut orgs = self.orgs.borrow_mut();
         let before = orgs.len();
         orgs.retain(|o| o.org_id != org_id);
@@ -318,7 +318,7 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn add_members(&self, org_id: &str, user_ids: &[String]) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let org_exists = self.orgs.borrow().iter().any(|o| o.org_id == org_id);
         if !org_exists || !user_ids.iter().all(|u| self.user_exists(u)) {
             return Ok(false);
@@ -334,7 +334,7 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn remove_members(&self, org_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.members
             .borrow_mut()
             .retain(|(o, u)| !(o == org_id && user_ids.contains(u)));
@@ -345,7 +345,7 @@ impl OrganizationStore for MemoryStore {
     }
 
     async fn members(&self, org_id: &str, paging: Paging) -> Result<Listed<User>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let ids: Vec<String> = self
             .members
             .borrow()
@@ -361,7 +361,7 @@ impl OrganizationStore for MemoryStore {
         user_id: &str,
         paging: Paging,
     ) -> Result<Listed<Organization>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let orgs = self.orgs.borrow();
         let mine: Vec<Organization> = self
             .members

@@ -20,7 +20,7 @@ impl MemoryStore {
 
 impl KeyStore for MemoryStore {
     async fn signing_keys(&self, alg: &str) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let signs = |k: &StoredKey| {
             k.alg == alg && matches!(k.state, KeyState::Current | KeyState::Previous)
         };
@@ -28,7 +28,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut keys = self.keys.borrow_mut();
         if keys.iter().any(|k| k.kid == key.kid)
             || !matches!(key.state, KeyState::Current | KeyState::Next)
@@ -43,7 +43,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut keys = self.keys.borrow_mut();
         let alg = new_next.alg.as_str();
         let has_next = keys
@@ -74,7 +74,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn revoke_key(&self, kid: &str, now: u64) -> Result<Option<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut keys = self.keys.borrow_mut();
         let Some(k) = keys.iter_mut().find(|k| k.kid == kid) else {
             return Ok(None);
@@ -87,7 +87,7 @@ impl KeyStore for MemoryStore {
     }
 
     async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut keys = self.keys.borrow_mut();
         let n = keys.len();
         keys.retain(|k| {
@@ -97,12 +97,12 @@ impl KeyStore for MemoryStore {
     }
 
     async fn all_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self.newest_first(|_| true))
     }
 
     async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut keys = self.keys.borrow_mut();
         match keys
             .iter_mut()
@@ -117,12 +117,12 @@ impl KeyStore for MemoryStore {
     }
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.cached_read();
+        let _trip = self.cached_read()?;
         Ok(self.newest_first(StoredKey::published))
     }
 
     async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self.newest_first(StoredKey::published))
     }
 }

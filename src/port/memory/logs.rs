@@ -7,7 +7,7 @@ use crate::port::{EventSink, HasLogs, LogStore};
 
 impl LogStore for MemoryStore {
     async fn append_logs(&self, events: &[LogEvent], keep_after: u64) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut logs = self.logs.borrow_mut();
         logs.extend(events.iter().cloned());
         logs.retain(|e| e.date >= keep_after);
@@ -15,7 +15,7 @@ impl LogStore for MemoryStore {
     }
 
     async fn list_logs(&self, query: &LogQuery) -> Result<Listed<LogEvent>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let logs = self.logs.borrow();
         let mut found: Vec<LogEvent> = logs.iter().filter(|e| query.matches(e)).cloned().collect();
         // Stable: insertion order breaks ties, newest first reverses both, as D1's
@@ -30,7 +30,7 @@ impl LogStore for MemoryStore {
     }
 
     async fn log(&self, log_id: &str) -> Result<Option<LogEvent>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self
             .logs
             .borrow()

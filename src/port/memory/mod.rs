@@ -27,6 +27,8 @@ pub struct MemoryStore {
     revoked_tokens: RefCell<std::collections::BTreeMap<String, RevokedToken>>,
     /// Set by [`MemoryStore::fail_commits`].
     failing_commits: std::cell::Cell<bool>,
+    /// Set by [`MemoryStore::fail_call`].
+    fail_at: std::cell::Cell<Option<u32>>,
     /// Port calls made from outside, each standing for one storage round trip (one D1
     /// statement or batch); see [`MemoryStore::round_trips`].
     round_trips: std::cell::Cell<u32>,
@@ -213,21 +215,63 @@ impl MemoryStore {
     }
 
     /// Counts a port call unless another port call of this store is making it.
-    fn round_trip(&self) -> Depth {
+    fn round_trip(&self) -> Result<Depth, StoreError> {
         self.count(&self.round_trips)
     }
 
     /// Counts a read the Worker serves from memory when warm (see [`MemoryStore::round_trip`]).
-    fn cached_read(&self) -> Depth {
+    fn cached_read(&self) -> Result<Depth, StoreError> {
         self.count(&self.cached_reads)
     }
 
-    fn count(&self, counter: &std::cell::Cell<u32>) -> Depth {
+    /// Port calls from outside so far, of every kind: what [`MemoryStore::fail_call`] counts.
+    pub fn calls(&self) -> u32 {
+        self.round_trips.get() + self.cached_reads.get()
+    }
+
+    /// Fault injection: the port call from outside numbered `n` (as [`MemoryStore::calls`]
+    /// counts them, from 1) fails with a backend error before it reads or writes anything,
+    /// as a D1 statement or batch that fails does. `None` stops failing.
+    pub fn fail_call(&self, n: Option<u32>) {
+        self.fail_at.set(n);
+    }
+
+    fn count(&self, counter: &std::cell::Cell<u32>) -> Result<Depth, StoreError> {
         if self.depth.get() == 0 {
             counter.set(counter.get() + 1);
+            if self.fail_at.get() == Some(self.calls()) {
+                return Err(StoreError::backend("memory", "injected failure"));
+            }
         }
         self.depth.set(self.depth.get() + 1);
-        Depth(self.depth.clone())
+        Ok(Depth(self.depth.clone()))
+    }
+
+    /// The durable state a request may change, for comparing before and after one: every
+    /// table except log events and the password attempt counters (which are counted before a
+    /// password is checked, on purpose).
+    pub fn durable_state(&self) -> String {
+        let mut families: Vec<_> = self.families.borrow().clone().into_iter().collect();
+        families.sort();
+        format!(
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.clients.borrow(),
+            self.apis.borrow(),
+            self.grants.borrow(),
+            self.keys.borrow(),
+            self.users.borrow(),
+            self.refresh.borrow(),
+            families,
+            self.revoked_tokens.borrow(),
+            self.rules.borrow(),
+            self.hooks.borrow(),
+            self.roles.borrow(),
+            self.user_roles.borrow(),
+            self.orgs.borrow(),
+            self.members.borrow(),
+            self.codes.borrow(),
+            self.sessions.borrow(),
+        )
     }
 
     /// Inserts or replaces a hook.
@@ -315,7 +359,7 @@ impl MemoryStore {
 
 impl ClientStore for MemoryStore {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let _trip = self.cached_read();
+        let _trip = self.cached_read()?;
         let clients = self.clients.borrow();
         let Some(mut client) = clients.iter().find(|c| c.client_id == client_id).cloned() else {
             return Ok(None);
@@ -338,13 +382,13 @@ impl ClientStore for MemoryStore {
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        let _trip = self.cached_read();
+        let _trip = self.cached_read()?;
         let apis = self.apis.borrow();
         Ok(apis.iter().find(|a| a.identifier == identifier).cloned())
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
-        let _trip = self.cached_read();
+        let _trip = self.cached_read()?;
         let clients = self.clients.borrow();
         Ok(clients
             .iter()
@@ -354,7 +398,7 @@ impl ClientStore for MemoryStore {
 
 impl UserStore for MemoryStore {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self
             .users
             .borrow()
@@ -364,7 +408,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn create_user(&self, user: &User) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let id_taken = self
             .users
             .borrow()
@@ -383,7 +427,7 @@ impl UserStore for MemoryStore {
         changes: &UserChanges,
         now: u64,
     ) -> Result<Option<User>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let Some(current) = self
             .users
             .borrow()
@@ -412,7 +456,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self.drop_user(user_id))
     }
 
@@ -421,7 +465,7 @@ impl UserStore for MemoryStore {
         users: &[User],
         upsert: bool,
     ) -> Result<Vec<Imported>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut outcomes = Vec::with_capacity(users.len());
         for u in users {
             let email = u.email.as_deref().unwrap_or("");
@@ -458,7 +502,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn put_job(&self, job: &Job) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut jobs = self.jobs.borrow_mut();
         jobs.retain(|j| j.job_id != job.job_id);
         jobs.push(job.clone());
@@ -466,7 +510,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self
             .jobs
             .borrow()
@@ -476,7 +520,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn list_users(&self, query: &UserQuery) -> Result<Listed<User>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut found: Vec<User> = self
             .users
             .borrow()
@@ -520,7 +564,7 @@ impl AttemptStore for MemoryStore {
         now: u64,
         policy: &LockoutPolicy,
     ) -> Result<u32, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         // The same decision as the D1 statement, taken while holding the borrow (atomic in a
         // single-threaded isolate).
         let mut attempts = self.attempts.borrow_mut();
@@ -554,7 +598,7 @@ fn lock_at(count: u32, now: u64, policy: &LockoutPolicy) -> u64 {
 
 impl RefreshStore for MemoryStore {
     async fn insert_refresh(&self, record: &RefreshRecord) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut families = self.families.borrow_mut();
         let revoked = families
             .entry(record.family_id.clone())
@@ -575,7 +619,7 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let all = self.refresh.borrow();
         Ok(all
             .iter()
@@ -584,7 +628,7 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         if let Some(revoked) = self.families.borrow_mut().get_mut(family_id) {
             revoked.get_or_insert(now);
         }
@@ -610,12 +654,12 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(self.revoked_tokens.borrow().contains_key(jti))
     }
 
     async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let listed = self.revoked_tokens.borrow();
         Ok(listed
             .values()
@@ -625,7 +669,7 @@ impl RefreshStore for MemoryStore {
     }
 
     async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut listed = self.revoked_tokens.borrow_mut();
         let before = listed.len();
         listed.retain(|_, r| r.expires_at > now);
@@ -640,7 +684,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.commit_allowed()?;
         if let Some(r) = refresh {
             // A new family: it cannot be revoked yet, so the insert cannot be refused.
@@ -657,7 +701,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         next: &RefreshRecord,
     ) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.commit_allowed()?;
         {
             let families = self.families.borrow();
@@ -678,7 +722,7 @@ impl ExchangeStore for MemoryStore {
     }
 
     async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.commit_allowed()?;
         if let Some(user) = sign_in.new_user {
             let email = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
@@ -713,7 +757,7 @@ impl ExchangeStore for MemoryStore {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.commit_allowed()?;
         {
             let mut codes = self.codes.borrow_mut();
@@ -738,7 +782,7 @@ impl ExchangeStore for MemoryStore {
 
 impl CodeStore for MemoryStore {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut codes = self.codes.borrow_mut();
         if codes.iter().any(|c| c.code_hash == code.code_hash) {
             return Err(StoreError::Conflict(
@@ -750,7 +794,7 @@ impl CodeStore for MemoryStore {
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let codes = self.codes.borrow();
         Ok(codes.iter().find(|c| c.code_hash == code_hash).cloned())
     }
@@ -758,7 +802,7 @@ impl CodeStore for MemoryStore {
 
 impl SessionStore for MemoryStore {
     async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let sessions = self.sessions.borrow();
         Ok(sessions
             .iter()
@@ -771,7 +815,7 @@ impl SessionStore for MemoryStore {
         session_id: &str,
         idle_expires_at: u64,
     ) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut sessions = self.sessions.borrow_mut();
         for s in sessions.iter_mut().filter(|s| s.session_id == session_id) {
             s.idle_expires_at = idle_expires_at.min(s.absolute_expires_at);
@@ -780,7 +824,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete_session(&self, session_id: &str) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.sessions
             .borrow_mut()
             .retain(|s| s.session_id != session_id);
@@ -792,14 +836,14 @@ impl SessionStore for MemoryStore {
         user_id: &str,
         paging: Paging,
     ) -> Result<Listed<Session>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let sessions = self.sessions.borrow();
         let mine = sessions.iter().filter(|s| s.user_id == user_id).cloned();
         Ok(page(mine.collect(), paging))
     }
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         self.sessions.borrow_mut().retain(|s| s.user_id != user_id);
         Ok(())
     }
@@ -807,7 +851,7 @@ impl SessionStore for MemoryStore {
 
 impl ClaimsStore for MemoryStore {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
-        let _trip = self.cached_read();
+        let _trip = self.cached_read()?;
         let mut rules: Vec<Rule> = self
             .rules
             .borrow()
@@ -828,7 +872,7 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut rules = self.rules.borrow_mut();
         rules.retain(|r| r.rule_id != rule.rule_id);
         rules.push(rule.clone());
@@ -836,7 +880,7 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut rules = self.rules.borrow().clone();
         rules.sort_by(|a, b| {
             (a.trigger.as_str(), a.position, &a.rule_id).cmp(&(
@@ -849,7 +893,7 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut rules = self.rules.borrow_mut();
         let before = rules.len();
         rules.retain(|r| r.rule_id != rule_id);
@@ -857,7 +901,7 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut hooks = self.hooks.borrow().clone();
         hooks.sort_by(|a, b| {
             (a.trigger.as_str(), a.position, &a.hook_id).cmp(&(
@@ -870,13 +914,13 @@ impl ClaimsStore for MemoryStore {
     }
 
     async fn put_hook(&self, hook: &StoredHook) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         MemoryStore::put_hook(self, hook.clone());
         Ok(())
     }
 
     async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut hooks = self.hooks.borrow_mut();
         let before = hooks.len();
         hooks.retain(|h| h.hook_id != hook_id);
@@ -892,7 +936,7 @@ impl SubjectStore for MemoryStore {
         organization: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Option<Subject>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         if self.revoked_tokens.borrow().contains_key(jti) {
             return Ok(None);
         }
@@ -905,7 +949,7 @@ impl SubjectStore for MemoryStore {
         organization: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Subject, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let user = {
             let users = self.users.borrow();
             let found = users.iter().find(|u| match key {
@@ -953,7 +997,7 @@ impl SubjectStore for MemoryStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<(RefreshRecord, Subject)>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let Some(record) = self.find_refresh(token_hash).await? else {
             return Ok(None);
         };
@@ -971,7 +1015,7 @@ impl SubjectStore for MemoryStore {
         &self,
         code_hash: &str,
     ) -> Result<Option<(AuthorizationCode, Subject)>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let Some(code) = self.find_code(code_hash).await? else {
             return Ok(None);
         };

@@ -8,17 +8,17 @@ use crate::port::{ClientStore, HasRegistry, RegistryStore};
 
 impl RegistryStore for MemoryStore {
     async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         ClientStore::client(self, client_id).await
     }
 
     async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         ClientStore::api(self, identifier).await
     }
 
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let clients = self.clients.borrow();
         let listed = clients.iter().map(|c| Client {
             grants: Vec::new(),
@@ -28,7 +28,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut clients = self.clients.borrow_mut();
         if clients.iter().any(|c| c.client_id == client.client_id) {
             return Err(StoreError::Conflict("the client exists".into()));
@@ -41,7 +41,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut clients = self.clients.borrow_mut();
         let Some(stored) = clients.iter_mut().find(|c| c.client_id == client.client_id) else {
             return Ok(false);
@@ -54,7 +54,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut clients = self.clients.borrow_mut();
         let before = clients.len();
         clients.retain(|c| c.client_id != client_id);
@@ -74,7 +74,7 @@ impl RegistryStore for MemoryStore {
         audience: Option<&str>,
         paging: Paging,
     ) -> Result<Listed<ClientGrant>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let grants = self.grants.borrow();
         let found = grants.iter().filter(|g| {
             client_id.is_none_or(|c| g.client_id == c) && audience.is_none_or(|a| g.audience == a)
@@ -83,7 +83,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn create_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let client = self
             .clients
             .borrow()
@@ -109,7 +109,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn update_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut grants = self.grants.borrow_mut();
         let stored = grants
             .iter_mut()
@@ -122,7 +122,7 @@ impl RegistryStore for MemoryStore {
         client_id: &str,
         audience: &str,
     ) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut grants = self.grants.borrow_mut();
         let before = grants.len();
         grants.retain(|g| !(g.client_id == client_id && g.audience == audience));
@@ -130,12 +130,12 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn list_apis(&self, paging: Paging) -> Result<Listed<Api>, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         Ok(page(self.apis.borrow().clone(), paging))
     }
 
     async fn create_api(&self, api: &Api) -> Result<(), StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut apis = self.apis.borrow_mut();
         if apis.iter().any(|a| a.identifier == api.identifier) {
             return Err(StoreError::Conflict("the API exists".into()));
@@ -145,7 +145,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn update_api(&self, api: &Api) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut apis = self.apis.borrow_mut();
         let Some(stored) = apis.iter_mut().find(|a| a.identifier == api.identifier) else {
             return Ok(false);
@@ -155,7 +155,7 @@ impl RegistryStore for MemoryStore {
     }
 
     async fn delete_api(&self, identifier: &str) -> Result<bool, StoreError> {
-        let _trip = self.round_trip();
+        let _trip = self.round_trip()?;
         let mut apis = self.apis.borrow_mut();
         let before = apis.len();
         apis.retain(|a| a.identifier != identifier);
