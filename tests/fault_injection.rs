@@ -63,21 +63,7 @@ fn a_revocation_fails_closed_at_every_call() {
             let rt = refresh_token_of(&t);
             (t, rt)
         },
-        |t, rt| {
-            t.send(edge_issuer::web::HttpRequest {
-                method: "POST".into(),
-                path: "/oauth/revoke".into(),
-                headers: vec![
-                    (
-                        "content-type".into(),
-                        "application/x-www-form-urlencoded".into(),
-                    ),
-                    ("authorization".into(), basic_header(APP_ID, APP_SECRET)),
-                ],
-                body: format!("token={}", enc(rt)).into_bytes(),
-                ..Default::default()
-            })
-        },
+        |t, rt| revoke_request(t, rt, (APP_ID, APP_SECRET)),
     );
     assert!(walked >= 2, "{walked}");
 }

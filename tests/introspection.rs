@@ -5,27 +5,9 @@ mod common;
 
 use common::*;
 use edge_issuer::model::Client;
-use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 const OFFLINE: &str = "&scope=openid%20offline_access";
-
-fn form_post(t: &Tenant, path: &str, form: &str, who: Option<(&str, &str)>) -> HttpResponse {
-    let mut headers = vec![(
-        "content-type".to_string(),
-        "application/x-www-form-urlencoded".to_string(),
-    )];
-    if let Some((id, secret)) = who {
-        headers.push(("authorization".into(), basic_header(id, secret)));
-    }
-    t.send(HttpRequest {
-        method: "POST".into(),
-        path: path.into(),
-        headers,
-        body: form.as_bytes().to_vec(),
-        ..Default::default()
-    })
-}
 
 fn introspect(t: &Tenant, token: &str, who: (&str, &str)) -> Value {
     let resp = form_post(
@@ -40,13 +22,7 @@ fn introspect(t: &Tenant, token: &str, who: (&str, &str)) -> Value {
 }
 
 fn revoke(t: &Tenant, token: &str) {
-    let resp = form_post(
-        t,
-        "/oauth/revoke",
-        &format!("token={}", enc(token)),
-        Some((APP_ID, APP_SECRET)),
-    );
-    assert_eq!(resp.status, 200);
+    assert_eq!(revoke_request(t, token, (APP_ID, APP_SECRET)).status, 200);
 }
 
 fn text(v: &Value, name: &str) -> String {

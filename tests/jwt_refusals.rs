@@ -11,7 +11,6 @@ use edge_issuer::model::secret::Secret;
 use edge_issuer::port::crypto::{Alg, Crypto, SigningKey};
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::KeyStore;
-use edge_issuer::web::HttpRequest;
 use hmac::{Hmac, Mac};
 use p256::ecdsa::Signature;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -81,19 +80,8 @@ fn verdicts(t: &Tenant, jwt: &str) -> (bool, bool, bool) {
     let userinfo = t.userinfo("GET", &[("authorization", &bearer)], "");
     let path = format!("/api/v2/users/{}", enc(USER_ID));
     let management = manage(t, "GET", &path, jwt, None);
-    let introspection = t.send(HttpRequest {
-        method: "POST".into(),
-        path: "/oauth/introspect".into(),
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("authorization".into(), basic_header(M2M_ID, M2M_SECRET)),
-        ],
-        body: format!("token={}", enc(jwt)).into_bytes(),
-        ..Default::default()
-    });
+    let form = format!("token={}", enc(jwt));
+    let introspection = form_post(t, "/oauth/introspect", &form, Some((M2M_ID, M2M_SECRET)));
     for (status, what) in [
         (userinfo.status, "userinfo"),
         (management.status, "management"),

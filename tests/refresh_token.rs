@@ -22,19 +22,7 @@ fn rt(body: &Value) -> String {
 }
 
 fn revoke(t: &Tenant, token: &str, who: (&str, &str)) -> edge_issuer::web::HttpResponse {
-    t.send(edge_issuer::web::HttpRequest {
-        method: "POST".into(),
-        path: "/oauth/revoke".into(),
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("authorization".into(), basic_header(who.0, who.1)),
-        ],
-        body: format!("token={}", enc(token)).into_bytes(),
-        ..Default::default()
-    })
+    revoke_request(t, token, who)
 }
 
 #[test]

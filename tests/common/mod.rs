@@ -593,3 +593,31 @@ pub fn walk_faults<T>(
     }
     calls
 }
+
+/// A form `POST` to `path`, with Basic authentication as `who` if given.
+pub fn form_post(t: &Tenant, path: &str, form: &str, who: Option<(&str, &str)>) -> HttpResponse {
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    if let Some((id, secret)) = who {
+        headers.push(("authorization".into(), basic_header(id, secret)));
+    }
+    t.send(HttpRequest {
+        method: "POST".into(),
+        path: path.into(),
+        headers,
+        body: form.as_bytes().to_vec(),
+        ..Default::default()
+    })
+}
+
+/// `POST /oauth/revoke` of `token` by the client `who` (Basic authentication).
+pub fn revoke_request(t: &Tenant, token: &str, who: (&str, &str)) -> HttpResponse {
+    form_post(
+        t,
+        "/oauth/revoke",
+        &format!("token={}", enc(token)),
+        Some(who),
+    )
+}

@@ -153,6 +153,23 @@ fn text(value: Option<&str>) -> JsValue {
     value.map_or(JsValue::NULL, JsValue::from)
 }
 
+/// The anchor for a user `key`, and its arguments.
+fn anchor(
+    key: UserKey<'_>,
+    organization: Option<&str>,
+    audience: Option<&str>,
+) -> (&'static str, Vec<JsValue>) {
+    let (anchor, mut args) = match key {
+        UserKey::Id(id) => (BY_ID, vec![id.into()]),
+        UserKey::Email {
+            connection,
+            email_lower,
+        } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
+    };
+    args.extend([text(organization), text(audience)]);
+    (anchor, args)
+}
+
 impl SubjectStore for D1Store {
     async fn subject(
         &self,
@@ -160,14 +177,7 @@ impl SubjectStore for D1Store {
         organization: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Subject, StoreError> {
-        let (anchor, mut args) = match key {
-            UserKey::Id(id) => (BY_ID, vec![id.into()]),
-            UserKey::Email {
-                connection,
-                email_lower,
-            } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
-        };
-        args.extend([text(organization), text(audience)]);
+        let (anchor, args) = anchor(key, organization, audience);
         let [u, o, r, p] = subject_statements(anchor);
         let results = self.read_batch(&[&u, &o, &r, &p], &args).await?;
         subject(&results)
@@ -180,14 +190,7 @@ impl SubjectStore for D1Store {
         organization: Option<&str>,
         audience: Option<&str>,
     ) -> Result<Option<Subject>, StoreError> {
-        let (anchor, mut args) = match key {
-            UserKey::Id(id) => (BY_ID, vec![id.into()]),
-            UserKey::Email {
-                connection,
-                email_lower,
-            } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
-        };
-        args.extend([text(organization), text(audience)]);
+        let (anchor, args) = anchor(key, organization, audience);
         let [u, o, r, p] = subject_statements(anchor);
         let revoked = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
         let jti = [JsValue::from(jti)];
