@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { SignJWT, decodeJwt } from 'jose';
-import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, currentSigningKey, APP, USER } from './harness.mjs';
+import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, currentSigningKey, lowS, APP, USER } from './harness.mjs';
 
 const PORT = 18800 + Math.floor(Math.random() * 100);
 const FULL = { scope: 'openid profile email offline_access read:data' };
@@ -44,7 +44,7 @@ const ROUTES = [
  * own ES256 key (opened from D1 with the key-encryption key): what no grant may issue. */
 async function forgedUserToken() {
   const { kid, key } = await currentSigningKey(issuer);
-  return new SignJWT({ client_id: APP.id, scope: ROUTES.map((r) => r[2]).join(' '), gty: 'password' })
+  return lowS(await new SignJWT({ client_id: APP.id, scope: ROUTES.map((r) => r[2]).join(' '), gty: 'password' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
     .setIssuer(issuer.issuer)
     .setSubject(USER.id)
@@ -52,7 +52,7 @@ async function forgedUserToken() {
     .setIssuedAt()
     .setExpirationTime('10m')
     .setJti('forged')
-    .sign(key);
+    .sign(key));
 }
 
 test('a user asking for management scopes gets only self-service ones, and no management route', async () => {

@@ -120,3 +120,18 @@ export async function currentSigningKey(issuer) {
   const der = Buffer.concat([decipher.update(raw.subarray(0, raw.length - 16)), decipher.final()]);
   return { kid, key: createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }) };
 }
+
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * An ES256 JWT with its signature's `s` made low (`n - s` when above `n / 2`): the form the
+ * issuer signs and the only one it verifies. Node's WebCrypto, under `jose`, returns either.
+ */
+export function lowS(jwt) {
+  const [input1, input2, sig] = jwt.split('.');
+  const raw = Buffer.from(sig, 'base64url');
+  const s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
+  if (s <= P256_N / 2n) return jwt;
+  const low = Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex');
+  return `${input1}.${input2}.${Buffer.concat([raw.subarray(0, 32), low]).toString('base64url')}`;
+}

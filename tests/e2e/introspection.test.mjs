@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT, generateKeyPair, createLocalJWKSet, jwtVerify, decodeJwt } from 'jose';
-import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, currentSigningKey, APP, M2M, ISSUER } from './harness.mjs';
+import { startIssuer, tokenRequest, passwordRequest, refreshRequest, basic, currentSigningKey, lowS, APP, M2M, ISSUER } from './harness.mjs';
 
 const API = 'https://api.example.com';
 let issuer;
@@ -53,20 +53,20 @@ test('an active token is described; expired and foreign tokens are inactive', as
 
   // Signed with the issuer's own key, but expired an hour ago.
   const { kid, key } = await currentSigningKey(issuer);
-  const expired = await new SignJWT({ client_id: M2M.id, scope: 'read:data' })
+  const expired = lowS(await new SignJWT({ client_id: M2M.id, scope: 'read:data' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid })
     .setIssuer(ISSUER).setSubject(M2M.id).setAudience(API).setJti('expired-one')
     .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
     .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
-    .sign(key);
+    .sign(key));
   assert.deepEqual(await introspect(expired), { active: false });
 
   // Same claims, a key of someone else's (same kid claimed, and a kid of its own).
   const { privateKey } = await generateKeyPair('ES256');
   for (const headerKid of [kid, 'someone-elses']) {
-    const foreign = await new SignJWT(claims)
+    const foreign = lowS(await new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: headerKid })
-      .sign(privateKey);
+      .sign(privateKey));
     assert.deepEqual(await introspect(foreign), { active: false });
   }
   assert.deepEqual(await introspect('not-a-token'), { active: false });

@@ -4,7 +4,7 @@
 // batches tests/round_trips.rs pins and nothing more.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIssuer, tokenRequest, passwordRequest, refreshRequest } from './harness.mjs';
+import { startIssuer, tokenRequest, passwordRequest, refreshRequest, lowS } from './harness.mjs';
 
 const API = 'https://api.example.com';
 let issuer;
@@ -108,9 +108,9 @@ test('a key published after the isolate kept the set verifies at once; an unknow
     .bind(kid, JSON.stringify({ ...jwk, kid, alg: 'ES256', use: 'sig' }), seal(TEST_KEK, kid, pkcs8), now)
     .run();
   const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));
-  const signWith = (headerKid) => new SignJWT(claims)
+  const signWith = async (headerKid) => lowS(await new SignJWT(claims)
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: headerKid })
-    .sign(privateKey);
+    .sign(privateKey));
 
   const fresh = await signWith(kid);
   let status;
