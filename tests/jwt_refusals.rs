@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 use edge_issuer::model::secret::Secret;
+use edge_issuer::port::clock::Clock;
 use edge_issuer::port::crypto::{Alg, Crypto, SigningKey};
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::KeyStore;
@@ -54,23 +55,12 @@ fn header(kid: &str) -> Value {
 
 /// A user's token good at /userinfo and for the user's own profile on the management API.
 fn claims(t: &Tenant, jti: &str) -> Value {
-    let now = t.clock_now();
+    let now = t.clock.now();
     json!({
         "iss": ISSUER, "sub": USER_ID, "aud": [MGMT, USERINFO], "client_id": APP_ID,
         "scope": "openid read:current_user", "gty": "password",
         "iat": now, "nbf": now, "exp": now + 600, "jti": jti,
     })
-}
-
-trait Now {
-    fn clock_now(&self) -> u64;
-}
-
-impl Now for Tenant {
-    fn clock_now(&self) -> u64 {
-        use edge_issuer::port::clock::Clock;
-        self.clock.now()
-    }
 }
 
 /// What each endpoint says about `jwt`: accepted at /userinfo, accepted by the management
@@ -111,7 +101,7 @@ fn every_endpoint_refuses_each_hostile_token() {
         "the well-formed token"
     );
 
-    let now = t.clock_now();
+    let now = t.clock.now();
     let with = |changes: Value| {
         let mut c = claims(&t, "x");
         for (k, v) in changes.as_object().unwrap() {

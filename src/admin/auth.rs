@@ -3,7 +3,7 @@
 //! or a user's for their own profile on the self-service routes.
 
 use super::call::{Caller, Route};
-use super::error::{error_body, from_oauth, Reply};
+use super::error::{error_body, from_oauth, from_store, Reply};
 use super::Request;
 use crate::model::GrantType;
 use crate::oauth::bearer::bearer_challenge;
@@ -107,7 +107,7 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
                     "the access token was revoked",
                     None,
                 )),
-                Err(e) => Err(from_oauth(&e.into())),
+                Err(e) => Err(from_store(e, "", issuer.log)),
             }
         }
         Some(own) => insufficient(&format!(

@@ -4,7 +4,7 @@
 //! and `thumbprint` is its RFC 7638 thumbprint (also its `kid`).
 
 use super::call::Call;
-use super::error::{error_code, from_oauth, not_found, Reply};
+use super::error::{error, error_code, from_oauth, from_store, not_found, Reply};
 use super::list::iso8601;
 use crate::model::{KeyState, StoredKey};
 use crate::oauth::maintenance;
@@ -43,10 +43,8 @@ async fn all_keys<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
 ) -> Result<Vec<StoredKey>, Reply> {
     let store = call.issuer.stores.keys();
-    let keys = store.all_keys().await.map_err(|e| {
-        (call.issuer.log)(&format!("store: {e}"));
-        super::error::error(500, "Internal error")
-    })?;
+    let failed = |e| from_store(e, "", call.issuer.log);
+    let keys = store.all_keys().await.map_err(failed)?;
     // An issuer that has not signed yet has no keys: make them, as the JWKS would.
     if call
         .issuer
@@ -55,10 +53,7 @@ async fn all_keys<P: Stores, C: Crypto>(
         .await
         .map_err(|e| from_oauth(&e))?
     {
-        return store.all_keys().await.map_err(|e| {
-            (call.issuer.log)(&format!("store: {e}"));
-            super::error::error(500, "Internal error")
-        });
+        return store.all_keys().await.map_err(failed);
     }
     Ok(keys)
 }
@@ -95,7 +90,7 @@ pub async fn rotate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .find(|k| k.alg == Alg::ES256.as_str() && k.state == KeyState::Current);
     match current {
         Some(k) => Reply::json(201, &view(k)),
-        None => super::error::error(500, "Internal error"),
+        None => error(500, "Internal error"),
     }
 }
 

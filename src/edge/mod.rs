@@ -164,8 +164,8 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         Ok(db) => db,
         Err(e) => {
             log(&format!("D1 binding DB: {e}"));
-            let https = settings.config.issuer.starts_with("https://");
-            return HttpResponse::error(&OAuthError::server("no DB")).secured(https);
+            return HttpResponse::error(&OAuthError::server("no DB"))
+                .secured(settings.config.https());
         }
     };
     let events = RequestEvents::default();

@@ -80,6 +80,11 @@ impl Config {
         })
     }
 
+    /// Whether the issuer is served over https (HSTS is sent only then).
+    pub fn https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
     /// The audience of the management API (`<issuer>/api/v2/`, Auth0's shape).
     pub fn management_audience(&self) -> String {
         self.url(MANAGEMENT_PATH)

@@ -57,15 +57,4 @@ impl KeyState {
             Self::Revoked => "revoked",
         }
     }
-
-    /// The state a stored name names.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "next" => Self::Next,
-            "current" => Self::Current,
-            "previous" => Self::Previous,
-            "revoked" => Self::Revoked,
-            _ => return None,
-        })
-    }
 }

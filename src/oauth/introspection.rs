@@ -20,7 +20,7 @@ use crate::port::{HasClients, HasKeys, HasRefresh, RefreshStore};
 use serde_json::{json, Map, Value};
 
 /// The answer for a token that is not active.
-pub fn inactive() -> Value {
+fn inactive() -> Value {
     json!({ "active": false })
 }
 

@@ -17,7 +17,7 @@ pub async fn handle<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let https = issuer.config.issuer.starts_with("https://");
+    let https = issuer.config.https();
     let path = req.path.as_str();
     let Some(methods) = cors::methods(path).or_else(|| admin::browser_methods(path)) else {
         return route(issuer, req).await.secured(https);

@@ -1,6 +1,6 @@
 //! Signing keys and their lifecycle.
 
-use super::codec::{int, num, opt_int};
+use super::codec::{int, num, opt_int, text_enum};
 use super::{D1Store, Source};
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
@@ -25,15 +25,13 @@ impl TryFrom<KeyRow> for StoredKey {
     type Error = StoreError;
 
     fn try_from(r: KeyRow) -> Result<Self, StoreError> {
-        let state = KeyState::parse(&r.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("status: unknown value {}", r.status)))?;
         Ok(StoredKey {
             kid: r.kid,
             alg: r.alg,
             public_jwk: r.public_jwk,
             private_key_enc: r.private_key_enc,
             created_at: int(r.created_at),
-            state,
+            state: text_enum("status", &r.status)?,
             current_since: opt_int(r.current_since),
             current_until: opt_int(r.current_until),
             revoked_at: opt_int(r.revoked_at),
@@ -49,6 +47,9 @@ const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at, st
 const INSERT: &str = "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, \
                       created_at, current_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
                       ON CONFLICT DO NOTHING";
+
+/// The keys the JWKS shows.
+const PUBLISHED: &str = "status IN ('next', 'current', 'previous')";
 
 fn insert_args(key: &StoredKey) -> Vec<JsValue> {
     vec![
@@ -143,12 +144,10 @@ impl KeyStore for D1Store {
     }
 
     async fn published_keys(&self) -> KeysResult {
-        let filter = "status IN ('next', 'current', 'previous')";
-        self.keys_where(Source::Replica, filter, &[]).await
+        self.keys_where(Source::Replica, PUBLISHED, &[]).await
     }
 
     async fn published_keys_now(&self) -> KeysResult {
-        let filter = "status IN ('next', 'current', 'previous')";
-        self.keys_where(Source::Primary, filter, &[]).await
+        self.keys_where(Source::Primary, PUBLISHED, &[]).await
     }
 }

@@ -99,6 +99,9 @@ pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
     ]
 }
 
+/// A row if the access token `?1` (its `jti`) is revoked.
+pub(super) const IS_REVOKED: &str = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
+
 #[derive(Deserialize)]
 struct RevokedRow {
     jti: String,
@@ -157,8 +160,7 @@ impl RefreshStore for D1Store {
     }
 
     async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let sql = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
-        let row: Option<serde_json::Value> = self.first(sql, &[jti.into()]).await?;
+        let row: Option<serde_json::Value> = self.first(IS_REVOKED, &[jti.into()]).await?;
         Ok(row.is_some())
     }
 

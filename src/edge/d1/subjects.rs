@@ -4,7 +4,7 @@
 
 use super::codec::{backend, flag};
 use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
-use super::refresh::{RefreshRow, REFRESH_SELECT};
+use super::refresh::{RefreshRow, IS_REVOKED, REFRESH_SELECT};
 use super::users::{UserRow, USER_COLUMNS};
 use super::{D1Store, Source};
 use crate::error::StoreError;
@@ -192,13 +192,12 @@ impl SubjectStore for D1Store {
     ) -> Result<Option<Subject>, StoreError> {
         let (anchor, args) = anchor(key, organization, audience);
         let [u, o, r, p] = subject_statements(anchor);
-        let revoked = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
         let jti = [JsValue::from(jti)];
         let results = self
             .batch_on(
                 Source::Primary,
                 &[
-                    (revoked, &jti),
+                    (IS_REVOKED, &jti),
                     (&u, &args),
                     (&o, &args),
                     (&r, &args),
