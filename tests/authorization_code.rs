@@ -140,7 +140,7 @@ fn redeem(t: &Tenant, code: &str, verifier: &str) -> HttpResponse {
 fn sign_in_then_redeem_the_code_with_pkce() {
     let t = tenant();
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    assert_eq!(resp.status, 302);
+    assert_eq!(resp.status, 303);
     let session = set_cookie(&resp, "__Host-session").expect("a session cookie");
     let cookie_header = resp
         .headers
@@ -205,6 +205,79 @@ fn a_code_is_redeemed_once_and_its_replay_revokes_what_it_gave() {
         "invalid_grant",
         "the family died"
     );
+}
+
+#[test]
+fn a_replayed_code_revokes_its_access_token_when_no_refresh_token_was_issued() {
+    let t = tenant();
+    // No offline_access: the code gives an access token and an ID token only.
+    let scope = "&scope=openid%20profile%20read:data";
+    let query = authorize_query("").replace(
+        "&scope=openid%20profile%20offline_access%20read:data",
+        scope,
+    );
+    let page = get(&t, &format!("/authorize?{query}"), "");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", USER_PASSWORD);
+    let resp = post_form(&t, "/u/login", &form.finish(), &csrf);
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let first = redeem(&t, &code, VERIFIER).json_body();
+    assert!(first.get("refresh_token").is_none(), "{first}");
+    let access = first["access_token"].as_str().unwrap().to_string();
+    let bearer = format!("Bearer {access}");
+    let userinfo = |t: &Tenant| t.userinfo("GET", &[("authorization", &bearer)], "").status;
+    assert_eq!(userinfo(&t), 200);
+
+    let replay = redeem(&t, &code, VERIFIER);
+    assert_eq!(replay.json_body()["error"], "invalid_grant");
+    assert_eq!(
+        userinfo(&t),
+        401,
+        "the access token the code gave is revoked"
+    );
+    let listed = t.get("/.well-known/revoked-jtis").json_body();
+    let jti = verify_jwt(&t, &access, API)["jti"].clone();
+    assert!(
+        listed.to_string().contains(jti.as_str().unwrap()),
+        "{listed}"
+    );
+}
+
+#[test]
+fn request_objects_are_refused_at_the_redirect_uri_once_it_is_trusted() {
+    let t = tenant();
+    for (param_name, error) in [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+    ] {
+        let resp = get(
+            &t,
+            &format!(
+                "/authorize?{}&{param_name}=eyJhbGciOiJub25lIn0.e30.",
+                authorize_query("")
+            ),
+            "",
+        );
+        assert_eq!(resp.status, 302, "{param_name}");
+        let params = location_params(&resp);
+        assert_eq!(param(&params, "error"), Some(error));
+        assert_eq!(param(&params, "state"), Some("st-1"));
+    }
+    // Before the client and redirect URI are trusted, the issuer's own page.
+    let resp = get(
+        &t,
+        &format!("/authorize?client_id={SPA}&redirect_uri=https://evil.example/&request=x"),
+        "",
+    );
+    assert_eq!(resp.status, 400);
+    assert!(resp.header("location").is_none());
+    let discovery = t.get("/.well-known/openid-configuration").json_body();
+    assert_eq!(discovery["request_parameter_supported"], false);
+    assert_eq!(discovery["request_uri_parameter_supported"], false);
 }
 
 #[test]
@@ -349,7 +422,7 @@ fn a_post_login_denial_goes_back_as_access_denied_before_any_code_exists() {
     hook(&t, Trigger::PostLogin, OnFailure::Deny);
     answer(&t, |_| Ok(br#"{"deny":"Logins are paused."}"#.to_vec()));
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    assert_eq!(resp.status, 302);
+    assert_eq!(resp.status, 303);
     let params = location_params(&resp);
     assert_eq!(param(&params, "error"), Some("access_denied"));
     assert_eq!(
@@ -377,35 +450,55 @@ fn a_user_blocked_after_signing_in_gets_no_code_from_the_session() {
     );
 }
 
-#[test]
-fn logout_ends_the_session_and_returns_only_to_an_allowed_url() {
-    let t = tenant();
-    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+/// A signed-in browser's session cookie and an ID token issued to it.
+fn signed_in_with_id_token(t: &Tenant) -> (String, String) {
+    let (resp, _) = sign_in(t, "", USER_PASSWORD);
     let session = set_cookie(&resp, "__Host-session").unwrap();
+    let code = param(&location_params(&resp), "code").unwrap().to_string();
+    let tokens = redeem(t, &code, VERIFIER).json_body();
+    (session, tokens["id_token"].as_str().unwrap().to_string())
+}
 
-    // A return URL the client did not register: refused on the page, never followed.
-    let evil = get(
+/// Whether the session cookie still signs the user in (a code without the form).
+fn session_alive(t: &Tenant, session: &str) -> bool {
+    get(t, &format!("/authorize?{}", authorize_query("")), session).status == 302
+}
+
+fn oidc_logout(t: &Tenant, query: &str, session: &str) -> HttpResponse {
+    get(t, &format!("/oidc/logout?{query}"), session)
+}
+
+#[test]
+fn logout_with_a_verified_hint_ends_the_session_and_returns_only_to_an_allowed_url() {
+    let t = tenant();
+    let (session, id_token) = signed_in_with_id_token(&t);
+    // A return URL the client did not register: refused on the page, never followed, and
+    // the session stays.
+    let evil = oidc_logout(
         &t,
         &format!(
-            "/oidc/logout?client_id={SPA}&post_logout_redirect_uri={}",
+            "id_token_hint={id_token}&post_logout_redirect_uri={}",
             enc("https://evil.example/")
         ),
         &session,
     );
     assert_eq!(evil.status, 400);
     assert!(evil.header("location").is_none());
+    assert!(session_alive(&t, &session));
 
-    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    let session = set_cookie(&resp, "__Host-session").unwrap();
-    let out = get(
+    // The hint names the client; an expired hint is still a hint (§2).
+    t.clock.advance(11 * 3600);
+    let (session, id_token) = signed_in_with_id_token(&t);
+    t.clock.advance(11 * 3600);
+    let out = oidc_logout(
         &t,
         &format!(
-            "/oidc/logout?client_id={SPA}&post_logout_redirect_uri={}&state=bye",
+            "id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
             enc("https://app.example.com/")
         ),
         &session,
     );
-    assert_eq!(out.status, 302);
+    assert_eq!(out.status, 302, "{}", String::from_utf8_lossy(&out.body));
     assert_eq!(
         out.header("location"),
         Some("https://app.example.com/?state=bye")
@@ -415,10 +508,9 @@ fn logout_ends_the_session_and_returns_only_to_an_allowed_url() {
         Some("__Host-session=")
     );
     // The session is gone from storage: the old cookie no longer signs anyone in.
-    let after = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
-    assert_eq!(after.status, 200, "the login form again");
+    assert!(!session_alive(&t, &session));
 
-    // Auth0's /v2/logout with returnTo.
+    // Auth0's /v2/logout: client_id and an exact returnTo, no prompt.
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
     let session = set_cookie(&resp, "__Host-session").unwrap();
     let auth0 = get(
@@ -431,8 +523,109 @@ fn logout_ends_the_session_and_returns_only_to_an_allowed_url() {
     );
     assert_eq!(auth0.status, 302);
     assert_eq!(auth0.header("location"), Some("https://app.example.com/"));
+    assert!(!session_alive(&t, &session));
     let plain = get(&t, "/v2/logout", "");
     assert_eq!(plain.status, 200);
+}
+
+#[test]
+fn logout_without_a_hint_asks_first_and_a_cross_site_link_signs_no_one_out() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    let query = format!(
+        "client_id={SPA}&post_logout_redirect_uri={}&state=bye",
+        enc("https://app.example.com/")
+    );
+    let ask = oidc_logout(&t, &query, &session);
+    assert_eq!(ask.status, 200);
+    let html = String::from_utf8(ask.body.clone()).unwrap();
+    assert!(html.contains("Sign out?"), "{html}");
+    assert!(set_cookie(&ask, "__Host-session").is_none());
+    assert!(
+        session_alive(&t, &session),
+        "nothing ended before the user said so"
+    );
+    // The redirect after the confirmation may go to the return URL (CSP form-action).
+    assert!(ask
+        .header("content-security-policy")
+        .unwrap()
+        .contains("form-action 'self' https://app.example.com"));
+
+    // Without the page's CSRF token (a forged cross-site POST): refused, nothing ends.
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html).into_iter().filter(|(k, _)| k != "csrf"));
+    let forged = post_form(&t, "/oidc/logout", &form.finish(), &session);
+    assert_eq!(forged.status, 403);
+    assert!(session_alive(&t, &session));
+
+    // The user confirms: signed out, then sent to the registered URL with the state.
+    let csrf = set_cookie(&ask, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    let done = post_form(
+        &t,
+        "/oidc/logout",
+        &form.finish(),
+        &format!("{session}; {csrf}"),
+    );
+    assert_eq!(done.status, 303, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(
+        done.header("location"),
+        Some("https://app.example.com/?state=bye")
+    );
+    assert!(!session_alive(&t, &session));
+}
+
+#[test]
+fn a_forged_or_foreign_id_token_hint_is_an_error_and_ends_nothing() {
+    let t = tenant();
+    let (session, id_token) = signed_in_with_id_token(&t);
+    let b64 = |v: &Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let payload = id_token.split('.').nth(1).unwrap();
+    let unsigned = format!("{}.{payload}.", b64(&serde_json::json!({"alg": "none"})));
+    let mut tampered = id_token.clone();
+    tampered.truncate(id_token.len() - 4);
+    tampered.push_str("AAAA");
+    let return_to = enc("https://app.example.com/");
+    for (why, hint) in [
+        ("alg none", unsigned.as_str()),
+        ("a changed signature", tampered.as_str()),
+        ("not a JWT", "hello"),
+    ] {
+        let resp = oidc_logout(
+            &t,
+            &format!(
+                "id_token_hint={}&post_logout_redirect_uri={return_to}",
+                enc(hint)
+            ),
+            &session,
+        );
+        assert_eq!(resp.status, 400, "{why}");
+        assert!(resp.header("location").is_none(), "{why}");
+        assert!(set_cookie(&resp, "__Host-session").is_none(), "{why}");
+    }
+    // A client_id other than the hint's audience.
+    let other = oidc_logout(
+        &t,
+        &format!(
+            "id_token_hint={id_token}&client_id={APP_ID}&post_logout_redirect_uri={return_to}"
+        ),
+        &session,
+    );
+    assert_eq!(other.status, 400);
+    assert!(session_alive(&t, &session));
+
+    // A genuine hint of another user than the one this browser signed in: the user is asked.
+    let grace = sign_up(&t, "grace@example.com", "a long enough passphrase");
+    let graces = set_cookie(&grace, "__Host-session").unwrap();
+    let ask = oidc_logout(&t, &format!("id_token_hint={id_token}"), &graces);
+    assert_eq!(ask.status, 200);
+    assert!(String::from_utf8_lossy(&ask.body).contains("Sign out?"));
+    assert!(session_alive(&t, &graces));
 }
 
 #[test]
@@ -520,7 +713,7 @@ fn sign_up(t: &Tenant, email: &str, password: &str) -> HttpResponse {
 fn sign_up_creates_the_user_and_signs_them_in() {
     let t = tenant();
     let resp = sign_up(&t, "Grace@Example.com", "a long enough password");
-    assert_eq!(resp.status, 302, "{}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(resp.status, 303, "{}", String::from_utf8_lossy(&resp.body));
     assert!(set_cookie(&resp, "__Host-session").is_some());
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     let tokens = redeem(&t, &code, VERIFIER).json_body();
@@ -689,7 +882,7 @@ fn an_organization_the_user_is_not_in_is_access_denied_and_one_they_are_in_is_in
     t.store.add_member("org_acme", USER_ID);
     for other in ["globex", "no-such-org"] {
         let (resp, _) = sign_in(&t, &format!("&organization={other}"), USER_PASSWORD);
-        assert_eq!(resp.status, 302, "{other}");
+        assert_eq!(resp.status, 303, "{other}");
         let params = location_params(&resp);
         assert_eq!(param(&params, "error"), Some("access_denied"), "{other}");
         assert_eq!(param(&params, "code"), None);
@@ -709,7 +902,7 @@ fn hosted_logins_are_logged_with_their_client_and_never_the_password() {
     let t = tenant();
     sign_in(&t, "", "not the password");
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    assert_eq!(resp.status, 302);
+    assert_eq!(resp.status, 303);
     let query = LogQuery {
         kind: None,
         user_id: None,
@@ -735,7 +928,7 @@ fn signed_in() -> (Tenant, String) {
     let t = tenant();
     t.get("/.well-known/jwks.json");
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    assert_eq!(resp.status, 302);
+    assert_eq!(resp.status, 303);
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     (t, code)
 }

@@ -31,7 +31,7 @@ fn the_memory_store_keeps_every_port_contract() {
         audience: "https://api.example.com".into(),
     };
     let outcomes = pollster::block_on(run(&store, &fx));
-    assert_eq!(outcomes.len(), 18);
+    assert_eq!(outcomes.len(), 19);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

@@ -185,6 +185,28 @@ fn a_promoted_key_signs_once_published_for_the_lead_and_the_old_one_until_then()
 }
 
 #[test]
+fn rotations_in_the_second_the_first_key_was_made_keep_it_signing_until_the_lead() {
+    // The clock stands still: the first key, then three rotations, all in one second.
+    let t = tenant();
+    let first = kid(&access_token(&t, API));
+    let mut verifier = CachingVerifier::new();
+    verifier.refresh_if_stale(&t);
+    let mut promoted = Vec::new();
+    for _ in 0..3 {
+        promoted.push(rotate(&t)["kid"].as_str().unwrap().to_string());
+    }
+    let token = access_token(&t, API);
+    assert_eq!(
+        kid(&token),
+        first,
+        "a key made this second must not sign yet"
+    );
+    assert!(verifier.verifies(&t, &token, API));
+    t.clock.advance(t.config.key_publish_lead);
+    assert_eq!(kid(&access_token(&t, API)), promoted[2]);
+}
+
+#[test]
 fn the_schedule_rotates_after_its_period_and_drops_keys_whose_tokens_expired() {
     let t = tenant();
     let log = |_: &str| {};

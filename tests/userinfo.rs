@@ -199,25 +199,41 @@ fn cors_answers_registered_web_origins_only() {
             .header("access-control-allow-origin"),
         None
     );
+}
 
-    // The actual responses of the other browser-facing endpoints, for the same origin.
+#[test]
+fn discovery_and_the_jwks_are_public_documents_any_origin_may_read() {
+    let t = Tenant::new();
     for path in [
         "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
         "/.well-known/jwks.json",
     ] {
-        let resp = t.send(edge_issuer::web::HttpRequest {
-            method: "GET".into(),
-            path: path.into(),
-            headers: vec![("origin".into(), "https://app.example.com".into())],
-            ..Default::default()
-        });
-        assert_eq!(
-            resp.header("access-control-allow-origin"),
-            Some("https://app.example.com"),
-            "{path}"
-        );
-        assert_eq!(resp.header("vary"), Some("Origin"));
+        for origin in ["https://verifier.elsewhere.example", "null"] {
+            for method in ["GET", "OPTIONS"] {
+                let resp = t.send(edge_issuer::web::HttpRequest {
+                    method: method.into(),
+                    path: path.into(),
+                    headers: vec![("origin".into(), origin.into())],
+                    ..Default::default()
+                });
+                assert_eq!(
+                    resp.header("access-control-allow-origin"),
+                    Some("*"),
+                    "{method} {path} from {origin}"
+                );
+                assert_eq!(resp.header("access-control-allow-credentials"), None);
+            }
+        }
     }
+    // The revoked list is for gateways, not browsers: no CORS for an unregistered origin.
+    let listed = t.send(edge_issuer::web::HttpRequest {
+        method: "GET".into(),
+        path: "/.well-known/revoked-jtis".into(),
+        headers: vec![("origin".into(), "https://verifier.elsewhere.example".into())],
+        ..Default::default()
+    });
+    assert_eq!(listed.header("access-control-allow-origin"), None);
 }
 
 #[test]

@@ -28,6 +28,7 @@ mod keys;
 pub mod list;
 mod logs;
 mod multipart;
+mod objects;
 mod organizations;
 mod resource_servers;
 mod roles;

@@ -23,6 +23,10 @@ pub struct StoredKey {
     pub current_until: Option<u64>,
     /// When it was revoked.
     pub revoked_at: Option<u64>,
+    /// The order in which its algorithm's keys became current (1 for the first); `None`
+    /// while it is a next key. Times are in seconds and tie; this does not.
+    #[serde(default)]
+    pub promotion: Option<u64>,
 }
 
 impl StoredKey {

@@ -40,7 +40,7 @@ pub use job::{Imported, Job};
 pub use key::{KeyState, StoredKey};
 pub use log::{LogEvent, LogQuery};
 pub use organization::Organization;
-pub use refresh::{RefreshRecord, RevokedToken};
+pub use refresh::{IssuedAccess, RefreshRecord, RevokedToken};
 pub use role::{HeldPermission, Permission, Role};
 pub use rule::Rule;
 pub use scope::Scope;

@@ -35,6 +35,14 @@ pub struct RefreshRecord {
     pub access_expires_at: Option<u64>,
 }
 
+/// An access token as issued: its `jti` and `exp`, recorded with what issued it (a code, a
+/// refresh token) so revoking that revokes the access token too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedAccess {
+    pub jti: String,
+    pub expires_at: u64,
+}
+
 /// An access token revoked before its expiry (its refresh family was revoked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevokedToken {

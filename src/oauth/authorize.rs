@@ -141,6 +141,19 @@ pub async fn check(
     if let Some(e) = mode_error {
         return Err(back(e));
     }
+    // OIDC Core §6: request objects are not supported (discovery says so); a request that
+    // sends one is refused rather than served without what the object asked for.
+    for (name, code) in [
+        ("request", ErrorCode::RequestNotSupported),
+        ("request_uri", ErrorCode::RequestUriNotSupported),
+    ] {
+        if params.get(name).is_some() {
+            let why = format!(
+                "the {name} parameter is not supported: send the request's parameters in the URL"
+            );
+            return Err(back(OAuthError::new(code, why)));
+        }
+    }
     match params.get("response_type") {
         Some("code") => {}
         None => {

@@ -147,8 +147,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
 
         // Sign, then commit every write of the exchange at once.
         let minted = issue(&self.keys, facts, &issuance).await?;
-        let refresh = minted.refresh.as_ref();
-        commit(ports, facts.now, &issuance, writes, refresh).await?;
+        commit(ports, facts.now, &issuance, writes, &minted).await?;
         Ok(minted.body)
     }
 }

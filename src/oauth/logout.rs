@@ -1,13 +1,20 @@
 //! Logout: OpenID Connect RP-Initiated Logout 1.0 (`/oidc/logout`) and Auth0's `/v2/logout`.
 //! Where the user goes afterwards is an exact match against the client's
 //! `allowed_logout_urls`; anything else is refused on the issuer's page, never followed.
+//!
+//! `/oidc/logout` ends the session at once only for an `id_token_hint` this issuer signed
+//! (expired or not, §2) whose `sub` is the signed-in user (or when no one is signed in);
+//! without one, or for another user, the user is asked first (§2: "the OP MUST ask"), so a
+//! cross-site link cannot sign anyone out. A hint that does not verify is an error. Auth0's
+//! `/v2/logout` keeps Auth0's behaviour: no prompt, `client_id` plus an exact `returnTo`.
 
 use crate::error::OAuthError;
+use crate::model::config::Config;
 use crate::model::Client;
 use crate::oauth::params::Params;
-use crate::port::ClientStore;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::oauth::token::verify::verify_id_token_hint;
+use crate::port::crypto::Crypto;
+use crate::port::{ClientStore, KeyStore};
 use serde_json::Value;
 
 /// Which logout endpoint was called: their parameters differ.
@@ -20,64 +27,106 @@ pub enum Dialect {
     Auth0,
 }
 
-/// Where to send the user once signed out, if anywhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a logout request leads to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AfterLogout {
-    /// The checked URL, with `state` appended (OIDC).
+    /// The user must confirm before the session ends (no verified hint for them).
+    pub confirm: bool,
+    /// The checked URL to go to once signed out, with `state` appended (OIDC).
     pub redirect: Option<String>,
 }
 
-/// The client an ID token was issued to, read from the token without verifying it: it is
-/// only a hint, and what it names must still match the client's registered URLs.
-fn hinted_client(id_token: &str) -> Option<String> {
-    let payload = id_token.split('.').nth(1)?;
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+/// What checking a logout needs.
+pub struct LogoutCheck<'a, S, K, C> {
+    pub clients: &'a S,
+    pub keys: &'a K,
+    pub crypto: &'a C,
+    pub config: &'a Config,
+}
+
+/// The `aud` of a verified ID token, as one client id (its first audience).
+fn audience(claims: &serde_json::Map<String, Value>) -> Option<&str> {
     match claims.get("aud")? {
-        Value::String(aud) => Some(aud.clone()),
-        Value::Array(list) => list.first()?.as_str().map(str::to_string),
+        Value::String(aud) => Some(aud),
+        Value::Array(list) => list.first()?.as_str(),
         _ => None,
     }
 }
 
-/// Checks a logout request. The session is ended whatever this answers; an error here only
-/// means the user is not sent anywhere.
-pub async fn check(
-    clients: &impl ClientStore,
-    params: &Params,
-    dialect: Dialect,
-) -> Result<AfterLogout, OAuthError> {
-    let (target, state) = match dialect {
-        Dialect::Oidc => (params.get("post_logout_redirect_uri"), params.get("state")),
-        Dialect::Auth0 => (params.get("returnTo"), None),
-    };
-    let Some(target) = target else {
-        return Ok(AfterLogout { redirect: None });
-    };
-    let client_id = params
-        .get("client_id")
-        .map(str::to_string)
-        .or_else(|| params.get("id_token_hint").and_then(hinted_client))
-        .ok_or_else(|| {
+impl<S: ClientStore, K: KeyStore, C: Crypto> LogoutCheck<'_, S, K, C> {
+    /// Checks a logout request; `signed_in` is the user of the browser's session, if any.
+    /// `confirmed` is a logout the user just confirmed on our page (CSRF-checked by the caller).
+    pub async fn check(
+        &self,
+        params: &Params,
+        dialect: Dialect,
+        signed_in: Option<&str>,
+        confirmed: bool,
+    ) -> Result<AfterLogout, OAuthError> {
+        let (target, state) = match dialect {
+            Dialect::Oidc => (params.get("post_logout_redirect_uri"), params.get("state")),
+            Dialect::Auth0 => (params.get("returnTo"), None),
+        };
+        let hint = match (dialect, params.get("id_token_hint")) {
+            (Dialect::Oidc, Some(token)) if !confirmed => Some(
+                verify_id_token_hint(self.keys, self.crypto, self.config, token)
+                    .await
+                    .map_err(|e| {
+                        OAuthError::invalid_request(format!(
+                            "id_token_hint is not an ID token of this issuer: {}",
+                            e.description.unwrap_or_default()
+                        ))
+                    })?,
+            ),
+            _ => None,
+        };
+        let hinted = hint.as_ref().and_then(audience);
+        if let (Some(given), Some(hinted)) = (params.get("client_id"), hinted) {
+            if given != hinted {
+                return Err(OAuthError::invalid_request(
+                    "client_id is not the audience of id_token_hint",
+                ));
+            }
+        }
+        let confirm = dialect == Dialect::Oidc
+            && !confirmed
+            && match &hint {
+                None => true,
+                Some(claims) => {
+                    let sub = claims.get("sub").and_then(Value::as_str);
+                    signed_in.is_some_and(|user| Some(user) != sub)
+                }
+            };
+        let Some(target) = target else {
+            return Ok(AfterLogout {
+                confirm,
+                redirect: None,
+            });
+        };
+        let client_id = params.get("client_id").or(hinted).ok_or_else(|| {
             OAuthError::invalid_request("client_id is required to return after logout")
         })?;
-    let client: Client = clients
-        .client(&client_id)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_request("client_id is not a known client"))?;
-    if !client.allowed_logout_urls.iter().any(|u| u == target) {
-        return Err(OAuthError::invalid_request(
-            "the return URL is not an allowed logout URL of this client",
-        ));
+        let client: Client = self
+            .clients
+            .client(client_id)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_request("client_id is not a known client"))?;
+        if !client.allowed_logout_urls.iter().any(|u| u == target) {
+            return Err(OAuthError::invalid_request(
+                "the return URL is not an allowed logout URL of this client",
+            ));
+        }
+        let mut redirect = target.to_string();
+        if let Some(state) = state {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("state", state)
+                .finish();
+            redirect.push(if redirect.contains('?') { '&' } else { '?' });
+            redirect.push_str(&query);
+        }
+        Ok(AfterLogout {
+            confirm,
+            redirect: Some(redirect),
+        })
     }
-    let mut redirect = target.to_string();
-    if let Some(state) = state {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("state", state)
-            .finish();
-        redirect.push(if redirect.contains('?') { '&' } else { '?' });
-        redirect.push_str(&query);
-    }
-    Ok(AfterLogout {
-        redirect: Some(redirect),
-    })
 }

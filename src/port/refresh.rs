@@ -2,7 +2,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::StoreError;
-use crate::model::{AuthorizationCode, RefreshRecord, RevokedToken, Session, User};
+use crate::model::{AuthorizationCode, IssuedAccess, RefreshRecord, RevokedToken, Session, User};
 
 /// Refresh tokens, stored by hash, grouped in families (one family per login). Revocation is
 /// a property of the family, not of single tokens.
@@ -100,9 +100,11 @@ pub trait ExchangeStore {
     /// fails the whole operation with [`StoreError::Conflict`].
     async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError>;
 
-    /// A code redemption: marks the code `code_hash` used, records `refresh`'s family on it
-    /// and stores `refresh` (the first token of a new family) if any, if and only if the code
-    /// is unused, unexpired at `now` and issued to `client_id`; reports whether it did.
+    /// A code redemption: marks the code `code_hash` used, records on it the access token
+    /// issued from it and `refresh`'s family, and stores `refresh` (the first token of a new
+    /// family) if any, if and only if the code is unused, unexpired at `now` and issued to
+    /// `client_id`; reports whether it did. [`crate::port::CodeStore::revoke_code`] later
+    /// revokes what was recorded.
     ///
     /// Contract: one atomic compare-and-set: of any number of concurrent calls for one code
     /// at most one returns `true`, and a call that returns `false` stored nothing.
@@ -111,6 +113,7 @@ pub trait ExchangeStore {
         code_hash: &str,
         client_id: &str,
         now: u64,
+        access: &IssuedAccess,
         refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError>;
 }

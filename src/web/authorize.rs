@@ -17,7 +17,7 @@ use crate::oauth::authorize::{
 use crate::oauth::events::Actor;
 use crate::oauth::grant::password::{failure_kind, sign_in, Account};
 use crate::oauth::issuer::Issuer;
-use crate::oauth::logout::{self, AfterLogout, Dialect};
+use crate::oauth::logout::{AfterLogout, Dialect, LogoutCheck};
 use crate::oauth::params::Params;
 use crate::oauth::{session, signup};
 use crate::port::crypto::Crypto;
@@ -278,41 +278,99 @@ pub async fn login<P: Stores, C: Crypto>(
     resp
 }
 
-/// `GET /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in storage
-/// and in the browser), then sends the user to the checked return URL, or shows that they
-/// are signed out.
+/// `GET`/`POST /oidc/logout` and `GET /v2/logout`: ends the session the cookie names (in
+/// storage and in the browser), then sends the user to the checked return URL, or shows that
+/// they are signed out. `/oidc/logout` without a verified hint for the signed-in user first
+/// shows a confirmation page, whose form (CSRF-checked) POSTs back here.
 pub async fn logout<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
     dialect: Dialect,
 ) -> HttpResponse {
-    let params = match Params::from_form(req.query.as_bytes()) {
+    let params = match req.method.as_str() {
+        "POST" => req.body_params(),
+        _ => Params::from_form(req.query.as_bytes()),
+    };
+    let params = match params {
         Ok(p) => p,
         Err(e) => return error_page(issuer, &e),
     };
+    // Our own confirmation form, posted back: only with its CSRF token.
+    let confirmed = req.method == "POST" && params.get("confirm").is_some();
+    if confirmed {
+        if let Err(page) = form_params(issuer, req) {
+            return page;
+        }
+    }
     let session = req
         .cookie(SESSION_COOKIE)
         .zip(issuer.kek)
         .and_then(|(value, kek)| session::session_id(kek, value));
+    // Whose session it is matters only against a hint's `sub`.
+    let signed_in = match (&session, params.get("id_token_hint")) {
+        (Some(id), Some(_)) if !confirmed => match issuer.stores.sessions().session(id).await {
+            Ok(s) => s.map(|s| s.user_id),
+            Err(e) => return error_page(issuer, &e.into()),
+        },
+        _ => None,
+    };
+    let check = LogoutCheck {
+        clients: issuer.stores.clients(),
+        keys: issuer.stores.keys(),
+        crypto: issuer.crypto,
+        config: issuer.config,
+    };
+    let after = check
+        .check(&params, dialect, signed_in.as_deref(), confirmed)
+        .await;
+    let (after, refused) = match (after, dialect) {
+        (Ok(after), _) => (after, None),
+        // Auth0's logout ends the session whatever; RP-Initiated Logout keeps it on an
+        // invalid request (§4), so a forged request changes nothing.
+        (Err(e), Dialect::Auth0) => (AfterLogout::default(), Some(e)),
+        (Err(e), Dialect::Oidc) => return error_page(issuer, &e),
+    };
+    if after.confirm {
+        return confirm_logout(issuer, &params, after.redirect.as_deref());
+    }
     if let Some(id) = session {
         if let Err(e) = issuer.stores.sessions().delete_session(&id).await {
             return error_page(issuer, &e.into());
         }
     }
     let cleared = cookie(SESSION_COOKIE, "", 0);
-    let after = logout::check(issuer.stores.clients(), &params, dialect).await;
-    let resp = match after {
-        Ok(AfterLogout {
-            redirect: Some(url),
-        }) => HttpResponse::empty(302)
+    let resp = match (refused, after.redirect) {
+        (Some(e), _) => error_page(issuer, &e),
+        (None, Some(url)) => HttpResponse::empty(302)
             .with_header("location", &url)
             .no_store(),
-        Ok(AfterLogout { redirect: None }) => {
-            html_response(200, pages::signed_out(), &pages::csp(&[], false, None))
-        }
-        Err(e) => error_page(issuer, &e),
+        (None, None) => html_response(200, pages::signed_out(), &pages::csp(&[], false, None)),
     };
     resp.with_header("set-cookie", &cleared)
+}
+
+/// The logout confirmation page: the request's parameters (but the hint) carried in a form
+/// that POSTs back with a fresh CSRF token; its CSP lets the redirect after it reach the
+/// return URL.
+fn confirm_logout<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    params: &Params,
+    redirect: Option<&str>,
+) -> HttpResponse {
+    let csrf = match issuer.random.token(16) {
+        Ok(t) => t,
+        Err(e) => return error_page(issuer, &e.into()),
+    };
+    let carried: Vec<(String, String)> = params
+        .pairs()
+        .iter()
+        .filter(|(k, _)| !["id_token_hint", "csrf", "confirm"].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let html = pages::confirm_logout(paths::END_SESSION, &carried, &csrf);
+    let to: Vec<&str> = redirect.map(origin).into_iter().collect();
+    html_response(200, html, &pages::csp(&to, false, None))
+        .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))
 }
 
 /// The session the request's cookie names, if its MAC holds and it is stored.

@@ -1,8 +1,9 @@
-//! CORS (Fetch standard) for browser code: discovery, the JWKS, the token, userinfo and
-//! revocation endpoints, and the management API's self-service routes (a user's own profile),
-//! answer the origins some client registered as a web origin, preflight included, without
-//! credentials (no cookie crosses origins; a bearer token does). Any other origin gets no CORS
-//! headers, so the browser keeps the response from the page.
+//! CORS (Fetch standard) for browser code. Discovery and the JWKS are public documents and
+//! answer any origin (`*`). The token, userinfo and revocation endpoints, and the management
+//! API's self-service routes (a user's own profile), answer the origins some client registered
+//! as a web origin, preflight included. Never with credentials (no cookie crosses origins; a
+//! bearer token does). Any other origin gets no CORS headers, so the browser keeps the
+//! response from the page.
 
 use super::{HttpRequest, HttpResponse};
 use crate::model::config::paths::*;
@@ -25,11 +26,20 @@ pub fn methods(path: &str) -> Option<String> {
 /// Headers a browser may send: Auth0's SDKs add `auth0-client` (telemetry).
 const ALLOW_HEADERS: &str = "authorization, content-type, auth0-client";
 
-/// The request's `Origin`, when it is registered; `None` without one or for any other origin.
+/// Whether `path` is a public document any origin may read (no storage read decides it).
+fn public(path: &str) -> bool {
+    matches!(path, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS)
+}
+
+/// The `Access-Control-Allow-Origin` for the request: `*` for a public document, else the
+/// request's `Origin` when it is registered; `None` without one or for any other origin.
 pub async fn allowed_origin<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Option<String> {
+    if public(&req.path) {
+        return Some("*".to_string());
+    }
     let origin = req.header("origin")?;
     match issuer.stores.clients().web_origin_registered(origin).await {
         Ok(true) => Some(origin.to_string()),

@@ -40,7 +40,9 @@ pub fn metadata(config: &Config) -> serde_json::Value {
             "name", "given_name", "family_name", "nickname", "picture", "updated_at",
             "email", "email_verified",
         ],
-        // Published explicitly because OIDC Discovery §3 defaults it to true.
+        // Request objects are refused (OIDC Core §6); `request_uri_parameter_supported` is
+        // published because OIDC Discovery §3 defaults it to true.
+        "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     })
 }

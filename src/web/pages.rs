@@ -166,6 +166,23 @@ pub fn error(message: &str) -> String {
     page("Sign-in error", &body)
 }
 
+/// RP-Initiated Logout §2: asks the user before signing out (no verified hint for them).
+/// `request` carries the logout request's parameters through the form.
+pub fn confirm_logout(action: &str, request: &[(String, String)], csrf: &str) -> String {
+    let body = format!(
+        "<h1>Sign out?</h1><p>An application asked to sign you out of this sign-in service.</p>\
+         <form method=\"post\" action=\"{}\">{}\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"confirm\" value=\"yes\">\
+         <button type=\"submit\" autofocus>Sign out</button></form>\
+         <p>To stay signed in, close this page.</p>",
+        escape(action),
+        hidden(request),
+        escape(csrf)
+    );
+    page("Sign out?", &body)
+}
+
 /// After logout, when the client named no return URL.
 pub fn signed_out() -> String {
     page(

@@ -20,13 +20,25 @@ pub async fn handle<P: Stores, C: Crypto>(
     let https = issuer.config.https();
     let path = req.path.as_str();
     let Some(methods) = cors::methods(path).or_else(|| admin::browser_methods(path)) else {
-        return route(issuer, req).await.secured(https);
+        return see_other(req, route(issuer, req).await).secured(https);
     };
     let origin = cors::allowed_origin(issuer, req).await;
     if req.method == "OPTIONS" {
         return cors::preflight(origin.as_deref(), &methods).secured(https);
     }
     cors::decorate(route(issuer, req).await, origin.as_deref()).secured(https)
+}
+
+/// A redirect answering a POST is `303 See Other` (RFC 9110 §15.4.4): the browser follows it
+/// with a GET and never re-sends the form, credentials included (RFC 9700 §4.12).
+fn see_other(req: &HttpRequest, resp: HttpResponse) -> HttpResponse {
+    match (req.method.as_str(), resp.status) {
+        ("POST", 302 | 307) => HttpResponse {
+            status: 303,
+            ..resp
+        },
+        _ => resp,
+    }
 }
 
 async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpRequest) -> HttpResponse {
@@ -42,7 +54,7 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
         ("POST", LOGIN) => authorize::login(issuer, req).await,
         ("POST", SIGNUP) => authorize::signup(issuer, req).await,
-        ("GET", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
+        ("GET" | "POST", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
         ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("POST", INTROSPECT) => introspect::introspect(issuer, req).await,
@@ -62,7 +74,8 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         (_, TOKEN | REVOKE | INTROSPECT) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN | SIGNUP) => method_not_allowed("POST"),
-        (_, END_SESSION | AUTH0_LOGOUT) => method_not_allowed("GET"),
+        (_, END_SESSION) => method_not_allowed("GET, POST"),
+        (_, AUTH0_LOGOUT) => method_not_allowed("GET"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),
     }
 }

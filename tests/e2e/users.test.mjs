@@ -41,7 +41,7 @@ test('password grant returns access, ID and refresh tokens that jose verifies', 
   assert.equal(at.payload.sub, USER.id);
   assert.deepEqual(at.payload.aud, [API, USERINFO]);
   assert.equal(at.payload.gty, 'password');
-  const id = await jwtVerify(body.id_token, jwks, { issuer: ISSUER, audience: APP.id, algorithms: ['ES256'] });
+  const id = await jwtVerify(body.id_token, jwks, { issuer: ISSUER, audience: APP.id, algorithms: ['RS256'] });
   assert.equal(id.payload.sub, USER.id);
   assert.equal(id.payload.email, USER.email);
   assert.equal(id.payload.name, 'Demo User');

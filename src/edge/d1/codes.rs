@@ -87,4 +87,36 @@ impl CodeStore for D1Store {
         let row: Option<CodeRow> = self.first(&sql, &[code_hash.into()]).await?;
         Ok(row.map(AuthorizationCode::from))
     }
+
+    async fn revoke_code(&self, code_hash: &str, now: u64) -> Result<(), StoreError> {
+        // One batch: the code's own access token, then its family and the family's access
+        // tokens (as revoke_family does), all found through the redeemed code row.
+        let args = [code_hash.into(), num(now)];
+        let family = "(SELECT family_id FROM authorization_codes \
+                      WHERE code_hash = ?1 AND used_at IS NOT NULL)";
+        let revoke_family = format!(
+            "UPDATE refresh_families SET revoked_at = ?2 \
+             WHERE family_id = {family} AND revoked_at IS NULL"
+        );
+        let list_family = format!(
+            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+             SELECT access_jti, access_expires_at, ?2 FROM refresh_tokens \
+             WHERE family_id = {family} AND access_jti IS NOT NULL AND access_expires_at > ?2 \
+             ON CONFLICT (jti) DO NOTHING"
+        );
+        self.batch(&[
+            (
+                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+                 SELECT access_jti, access_expires_at, ?2 FROM authorization_codes \
+                 WHERE code_hash = ?1 AND used_at IS NOT NULL AND access_jti IS NOT NULL \
+                   AND access_expires_at > ?2 \
+                 ON CONFLICT (jti) DO NOTHING",
+                &args,
+            ),
+            (&revoke_family, &args),
+            (&list_family, &args),
+        ])
+        .await
+        .map(|_| ())
+    }
 }

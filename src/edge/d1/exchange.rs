@@ -7,7 +7,7 @@ use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::users::{user_args, INSERT_USER};
 use super::D1Store;
 use crate::error::StoreError;
-use crate::model::RefreshRecord;
+use crate::model::{IssuedAccess, RefreshRecord};
 use crate::port::{ExchangeStore, Login, SignIn};
 use wasm_bindgen::JsValue;
 
@@ -101,17 +101,20 @@ impl ExchangeStore for D1Store {
         code_hash: &str,
         client_id: &str,
         now: u64,
+        access: &IssuedAccess,
         refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError> {
-        // One batch: the compare-and-set marks the code used and names the family issued
-        // from it; the family and its first token are stored only if this very batch did
-        // that, so a lost race stores nothing.
+        // One batch: the compare-and-set marks the code used and names the access token and
+        // the family issued from it; the family and its first token are stored only if this
+        // very batch did that, so a lost race stores nothing.
         let family_id = refresh.map(|r| r.family_id.clone());
-        let redeem: [JsValue; 4] = [
+        let redeem: [JsValue; 6] = [
             code_hash.into(),
             client_id.into(),
             num(now),
             opt(&family_id),
+            access.jti.as_str().into(),
+            num(access.expires_at),
         ];
         let (mut family, token) = match refresh {
             Some(r) => (family_args(r), token_args(r)),
@@ -120,8 +123,8 @@ impl ExchangeStore for D1Store {
         family.push(code_hash.into());
         let insert = insert_token("");
         let mut statements: Vec<(&str, &[JsValue])> = vec![(
-            "UPDATE authorization_codes SET used_at = ?3, family_id = ?4 \
-             WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL AND expires_at > ?3",
+            "UPDATE authorization_codes SET used_at = ?3, family_id = ?4, access_jti = ?5, \
+             access_expires_at = ?6 WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL AND expires_at > ?3",
             &redeem,
         )];
         if refresh.is_some() {

@@ -19,6 +19,7 @@ struct KeyRow {
     current_since: Option<f64>,
     current_until: Option<f64>,
     revoked_at: Option<f64>,
+    promotion: Option<f64>,
 }
 
 impl TryFrom<KeyRow> for StoredKey {
@@ -35,17 +36,21 @@ impl TryFrom<KeyRow> for StoredKey {
             current_since: opt_int(r.current_since),
             current_until: opt_int(r.current_until),
             revoked_at: opt_int(r.revoked_at),
+            promotion: opt_int(r.promotion),
         })
     }
 }
 
 const KEY_COLUMNS: &str = "kid, alg, public_jwk, private_key_enc, created_at, status, \
-                           current_since, current_until, revoked_at";
+                           current_since, current_until, revoked_at, promotion";
 
 /// Stores a key in its state unless its algorithm already has one in that state (the
-/// partial unique indexes `signing_keys_one_current` and `signing_keys_one_next`).
+/// partial unique indexes `signing_keys_one_current` and `signing_keys_one_next`); a current
+/// key takes the algorithm's next promotion number.
 const INSERT: &str = "INSERT INTO signing_keys (kid, alg, status, public_jwk, private_key_enc, \
-                      created_at, current_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                      created_at, current_since, promotion) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+                      CASE ?3 WHEN 'current' THEN (SELECT coalesce(max(promotion), 0) + 1 \
+                      FROM signing_keys WHERE alg = ?2) END) \
                       ON CONFLICT DO NOTHING";
 
 /// The keys the JWKS shows.
@@ -99,8 +104,9 @@ impl KeyStore for D1Store {
         let demote = "UPDATE signing_keys SET status = 'previous', current_until = ?2 \
                       WHERE alg = ?1 AND status = 'current' AND EXISTS \
                       (SELECT 1 FROM signing_keys WHERE alg = ?1 AND status = 'next')";
-        let promote = "UPDATE signing_keys SET status = 'current', current_since = ?2 \
-                       WHERE alg = ?1 AND status = 'next' AND NOT EXISTS \
+        let promote = "UPDATE signing_keys SET status = 'current', current_since = ?2, \
+                       promotion = (SELECT coalesce(max(promotion), 0) + 1 FROM signing_keys \
+                       WHERE alg = ?1) WHERE alg = ?1 AND status = 'next' AND NOT EXISTS \
                        (SELECT 1 FROM signing_keys WHERE alg = ?1 AND status = 'current')";
         let at = [new_next.alg.as_str().into(), num(now)];
         let next = StoredKey {

@@ -11,9 +11,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
-use crate::port::{
-    CodeStore, HasClients, HasCodes, HasRefresh, HasSubjects, RefreshStore, SubjectStore,
-};
+use crate::port::{CodeStore, HasClients, HasCodes, HasSubjects, SubjectStore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -37,7 +35,7 @@ pub async fn check<P>(
     params: &Params,
 ) -> Result<Checked, OAuthError>
 where
-    P: HasRefresh + HasSubjects + HasClients,
+    P: HasCodes + HasSubjects + HasClients,
 {
     let client = &client.client;
     require_allowed(client, GrantType::AuthorizationCode)?;
@@ -56,9 +54,7 @@ where
         .filter(|(c, _)| c.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid"))?;
     if code.used_at.is_some() {
-        if let Some(family) = &code.family_id {
-            ports.refresh().revoke_family(family, facts.now).await?;
-        }
+        ports.codes().revoke_code(&code_hash, facts.now).await?;
         return Err(OAuthError::invalid_grant(
             "authorization code was already used; the tokens issued from it are revoked",
         ));
@@ -115,21 +111,10 @@ where
 
 /// The commit's redemption found the code no longer redeemable: another request redeemed it
 /// first (the code was used twice: what it yielded is revoked), or it expired meanwhile.
-pub async fn lost_redemption(
-    ports: &(impl HasCodes + HasRefresh),
-    now: u64,
-    code_hash: &str,
-) -> OAuthError {
-    let revoked = match ports.codes().find_code(code_hash).await {
-        Ok(Some(code)) => match &code.family_id {
-            Some(family) => ports.refresh().revoke_family(family, now).await.err(),
-            None => None,
-        },
-        Ok(None) => None,
-        Err(e) => Some(e),
-    };
-    match revoked {
-        Some(e) => e.into(),
-        None => OAuthError::invalid_grant("authorization code was already used"),
+pub async fn lost_redemption(ports: &impl HasCodes, now: u64, code_hash: &str) -> OAuthError {
+    // An expired or unknown code changes nothing; a redeemed one has its tokens revoked.
+    match ports.codes().revoke_code(code_hash, now).await {
+        Ok(()) => OAuthError::invalid_grant("authorization code was already used"),
+        Err(e) => e.into(),
     }
 }

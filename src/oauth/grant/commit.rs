@@ -6,25 +6,26 @@ use super::checked::Commit;
 use super::refresh_token::{lost_rotation, store_retry};
 use crate::error::OAuthError;
 use crate::model::Issuance;
-use crate::model::RefreshRecord;
+use crate::oauth::token::issue::Minted;
 use crate::port::{ExchangeStore, HasCodes, HasExchange, HasRefresh};
 
-/// Performs the writes of an exchange in one atomic storage operation; `refresh` is the
-/// record of the refresh token the response carries, if any.
+/// Performs the writes of an exchange in one atomic storage operation; `minted` is what the
+/// response carries (the refresh token's record, if any, and the access token's `jti`).
 pub async fn commit<P: HasExchange + HasRefresh + HasCodes>(
     ports: &P,
     now: u64,
     issuance: &Issuance,
     commit: Commit,
-    refresh: Option<&RefreshRecord>,
+    minted: &Minted,
 ) -> Result<(), OAuthError> {
     let store = ports.exchange();
+    let refresh = minted.refresh.as_ref();
     match (commit, refresh) {
         (Commit::Nothing, None) => Ok(()),
         (Commit::Redeem { code_hash }, refresh) => {
             let client_id = &issuance.client.client_id;
             if store
-                .commit_redemption(&code_hash, client_id, now, refresh)
+                .commit_redemption(&code_hash, client_id, now, &minted.access, refresh)
                 .await?
             {
                 return Ok(());

@@ -62,6 +62,7 @@ pub async fn generate<C: Crypto>(
         current_since: None,
         current_until: None,
         revoked_at: None,
+        promotion: None,
     })
 }
 

@@ -39,15 +39,10 @@ pub fn signer(keys: &[StoredKey], lead: u64, now: u64) -> Option<(&StoredKey, Op
         .iter()
         .filter(|k| matches!(k.state, KeyState::Current | KeyState::Previous))
         .collect();
-    // The current key first, then the previous keys, the most recently demoted first; times
-    // are in seconds, so a rotation in the second a key was made ties on every time but this.
+    // The most recently promoted first (the current key), by promotion number: times are in
+    // seconds, so rotations in one second tie on every time.
     by_promotion.sort_by_key(|k| {
-        std::cmp::Reverse((
-            k.state == KeyState::Current,
-            k.current_until.unwrap_or(u64::MAX),
-            k.current_since.unwrap_or(k.created_at),
-            k.created_at,
-        ))
+        std::cmp::Reverse((k.promotion.unwrap_or(0), k.state == KeyState::Current))
     });
     let current = *by_promotion.first()?;
     let chosen = by_promotion
@@ -87,7 +82,14 @@ pub fn previous_retention(config: &Config, key_cache: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn key(kid: &str, state: KeyState, created: u64, since: u64, until: Option<u64>) -> StoredKey {
+    /// A key made at `created`, promoted `promotion`-th (0: never) at `since`.
+    fn key(
+        kid: &str,
+        state: KeyState,
+        created: u64,
+        promotion: u64,
+        until: Option<u64>,
+    ) -> StoredKey {
         StoredKey {
             kid: kid.into(),
             alg: "ES256".into(),
@@ -95,9 +97,10 @@ mod tests {
             private_key_enc: String::new(),
             created_at: created,
             state,
-            current_since: Some(since),
+            current_since: (promotion > 0).then_some(created),
             current_until: until,
             revoked_at: None,
+            promotion: (promotion > 0).then_some(promotion),
         }
     }
 
@@ -105,8 +108,8 @@ mod tests {
     fn a_rotation_in_the_second_the_keys_were_made_keeps_the_old_key_signing() {
         // Both keys made at 100 and rotated at 100: every time ties. Listed either way round,
         // the old key signs until the new one has been published for the lead.
-        let old = key("old", KeyState::Previous, 100, 100, Some(100));
-        let new = key("new", KeyState::Current, 100, 100, None);
+        let old = key("old", KeyState::Previous, 100, 1, Some(100));
+        let new = key("new", KeyState::Current, 100, 2, None);
         for keys in [[old.clone(), new.clone()], [new.clone(), old.clone()]] {
             let (k, until) = signer(&keys, 900, 100).unwrap();
             assert_eq!((k.kid.as_str(), until), ("old", Some(1000)));
@@ -115,16 +118,35 @@ mod tests {
     }
 
     #[test]
+    fn three_rotations_in_one_second_keep_the_first_promoted_key_signing() {
+        // Every time is 100 on every key; in any listed order the first key signs until the
+        // lead has passed, then the last promoted.
+        let a = key("a", KeyState::Previous, 100, 1, Some(100));
+        let b = key("b", KeyState::Previous, 100, 2, Some(100));
+        let c = key("c", KeyState::Previous, 100, 3, Some(100));
+        let d = key("d", KeyState::Current, 100, 4, None);
+        for keys in [
+            [a.clone(), b.clone(), c.clone(), d.clone()],
+            [d.clone(), c.clone(), b.clone(), a.clone()],
+            [b.clone(), d.clone(), a.clone(), c.clone()],
+        ] {
+            assert_eq!(signer(&keys, 900, 100).unwrap().0.kid, "a");
+            assert_eq!(signer(&keys, 900, 999).unwrap().0.kid, "a");
+            assert_eq!(signer(&keys, 900, 1000).unwrap().0.kid, "d");
+        }
+    }
+
+    #[test]
     fn the_newest_eligible_key_signs_and_revoked_or_next_keys_never() {
-        let a = key("a", KeyState::Previous, 0, 0, Some(600));
-        let b = key("b", KeyState::Previous, 0, 600, Some(720));
-        let c = key("c", KeyState::Current, 600, 720, None);
+        let a = key("a", KeyState::Previous, 0, 1, Some(600));
+        let b = key("b", KeyState::Previous, 0, 2, Some(720));
+        let c = key("c", KeyState::Current, 600, 3, None);
         let keys = [a, b, c];
         assert_eq!(signer(&keys, 900, 720).unwrap().0.kid, "a");
         assert_eq!(signer(&keys, 900, 900).unwrap(), (&keys[1], Some(1500)));
         assert_eq!(signer(&keys, 900, 1500).unwrap(), (&keys[2], None));
         let next = key("n", KeyState::Next, 0, 0, None);
-        let revoked = key("r", KeyState::Revoked, 0, 0, Some(1));
+        let revoked = key("r", KeyState::Revoked, 0, 1, Some(1));
         assert_eq!(signer(&[next, revoked], 900, 5000), None);
     }
 }

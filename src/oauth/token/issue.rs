@@ -7,7 +7,7 @@ use super::id_token::mint_id_token;
 use super::refresh::new_refresh_token;
 use crate::error::OAuthError;
 use crate::model::Issuance;
-use crate::model::RefreshRecord;
+use crate::model::{IssuedAccess, RefreshRecord};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::KeyRing;
 use crate::port::crypto::{Alg, Crypto};
@@ -21,6 +21,8 @@ pub struct Minted {
     pub body: Value,
     /// The record of the refresh token in `body`, if any.
     pub refresh: Option<RefreshRecord>,
+    /// The access token in `body`.
+    pub access: IssuedAccess,
 }
 
 /// Signs everything the issuance grants; stores nothing.
@@ -54,17 +56,25 @@ pub async fn issue<K: KeyStore, C: Crypto>(
             body["id_token"] = Value::String(id_token);
         }
     }
+    let issued = IssuedAccess {
+        jti: access.jti,
+        expires_at: now + access.expires_in,
+    };
     let refresh = match new_refresh_token(random, now, issuance)? {
         Some((token, record)) => {
             body["refresh_token"] = Value::String(token);
             // Revoking the family revokes this access token too.
             Some(RefreshRecord {
-                access_jti: Some(access.jti),
-                access_expires_at: Some(now + access.expires_in),
+                access_jti: Some(issued.jti.clone()),
+                access_expires_at: Some(issued.expires_at),
                 ..record
             })
         }
         None => None,
     };
-    Ok(Minted { body, refresh })
+    Ok(Minted {
+        body,
+        refresh,
+        access: issued,
+    })
 }

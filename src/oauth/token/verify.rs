@@ -1,7 +1,7 @@
-//! Verification of our own access tokens where we are the resource server (/userinfo), per
-//! RFC 9068 §4 and RFC 8725 §3.1: an algorithm we sign with (the key's own), explicit type,
-//! key from our JWKS by `kid`,
-//! then issuer and expiry; the audience is checked by the caller with [`require_audience`].
+//! Verification of our own tokens: access tokens where we are the resource server (/userinfo,
+//! the management API), per RFC 9068 §4 and RFC 8725 §3.1: an algorithm we sign with (the
+//! key's own), explicit type, key from our JWKS by `kid`, then issuer and expiry (the audience
+//! is checked by the caller with [`require_audience`]); and ID tokens sent back as hints.
 
 use super::jws::{canonical_es256, parse};
 use crate::error::{ErrorCode, OAuthError};
@@ -27,30 +27,77 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     now: u64,
     token: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let jws = parse(token).ok_or_else(|| invalid("the access token is malformed"))?;
+    let (header, claims) = verify_ours(store, crypto, config, token, "access token").await?;
+    let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
+        return Err(invalid("the token is not an access token"));
+    }
+    let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+    if exp <= now {
+        return Err(invalid("the access token expired"));
+    }
+    if claims
+        .get("nbf")
+        .and_then(Value::as_u64)
+        .is_some_and(|nbf| nbf > now + LEEWAY)
+    {
+        return Err(invalid("the access token is not yet valid"));
+    }
+    Ok(claims)
+}
+
+/// Checks an `id_token_hint` (RP-Initiated Logout 1.0 §2, OIDC Core §3.1.2.1): an ID token
+/// this issuer signed, with our `iss`, a `sub` and an `aud`; expired hints are accepted, as
+/// §2 asks. Returns its claims, or `invalid_token`.
+pub async fn verify_id_token_hint<S: KeyStore, C: Crypto>(
+    store: &S,
+    crypto: &C,
+    config: &Config,
+    token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
+    let (header, claims) = verify_ours(store, crypto, config, token, "ID token").await?;
+    // Our ID tokens carry no `typ`; an access token (at+jwt) is no ID token.
+    if header
+        .get("typ")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
+        return Err(invalid("the token is not an ID token"));
+    }
+    if claims.get("sub").and_then(Value::as_str).is_none() || claims.get("aud").is_none() {
+        return Err(invalid("the ID token has no sub or aud"));
+    }
+    Ok(claims)
+}
+
+/// What every token of ours passes: an algorithm we sign with (the key's own, RFC 8725
+/// §3.1), no key or extension in the header, a low-S ES256 signature, a published key of
+/// ours by `kid`, a valid signature and our `iss`. Returns the header and the claims.
+async fn verify_ours<S: KeyStore, C: Crypto>(
+    store: &S,
+    crypto: &C,
+    config: &Config,
+    token: &str,
+    kind: &str,
+) -> Result<(Map<String, Value>, Map<String, Value>), OAuthError> {
+    let fail = |what: &str| invalid(&format!("the {kind} {what}"));
+    let jws = parse(token).ok_or_else(|| fail("is malformed"))?;
     let h = &jws.header;
-    // The algorithms this issuer signs access tokens with, and no other (RFC 8725 §3.1).
     let alg = h
         .get("alg")
         .and_then(Value::as_str)
         .and_then(Alg::parse)
-        .ok_or_else(|| invalid("the access token's algorithm is not accepted"))?;
+        .ok_or_else(|| fail("has an algorithm that is not accepted"))?;
     // We never send a key or a key's location in a header, nor extensions a verifier must
     // understand: a token that does was not made here (RFC 8725 §3.10; `crit`, RFC 7515 §4.1.11).
     if ["jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit"]
         .iter()
         .any(|name| h.contains_key(*name))
     {
-        return Err(invalid(
-            "the access token's header names a key or an extension",
-        ));
+        return Err(fail("names a key or an extension in its header"));
     }
     if alg == Alg::ES256 && !canonical_es256(&jws.signature) {
-        return Err(invalid("the access token's signature is invalid"));
-    }
-    let typ = h.get("typ").and_then(Value::as_str).unwrap_or("");
-    if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
-        return Err(invalid("the token is not an access token"));
+        return Err(fail("has an invalid signature"));
     }
     let kid = h.get("kid").and_then(Value::as_str).unwrap_or("");
     let ours = |k: &StoredKey| k.kid == kid && k.alg == alg.as_str();
@@ -62,8 +109,8 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     let key = keys
         .iter()
         .find(|k| ours(k))
-        .ok_or_else(|| invalid("the access token was not signed by a key of this issuer"))?;
-    if !crypto
+        .ok_or_else(|| fail("was not signed by a key of this issuer"))?;
+    let signed = crypto
         .verify(
             alg,
             &key.kid,
@@ -71,25 +118,14 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
             jws.signing_input.as_bytes(),
             &jws.signature,
         )
-        .await?
-    {
-        return Err(invalid("the access token's signature is invalid"));
+        .await?;
+    if !signed {
+        return Err(fail("has an invalid signature"));
     }
-    let c = &jws.claims;
-    if c.get("iss").and_then(Value::as_str) != Some(config.issuer.as_str()) {
-        return Err(invalid("the access token was issued by another issuer"));
+    if jws.claims.get("iss").and_then(Value::as_str) != Some(config.issuer.as_str()) {
+        return Err(fail("was issued by another issuer"));
     }
-    let exp = c.get("exp").and_then(Value::as_u64).unwrap_or(0);
-    if exp <= now {
-        return Err(invalid("the access token expired"));
-    }
-    if c.get("nbf")
-        .and_then(Value::as_u64)
-        .is_some_and(|nbf| nbf > now + LEEWAY)
-    {
-        return Err(invalid("the access token is not yet valid"));
-    }
-    Ok(jws.claims)
+    Ok((jws.header, jws.claims))
 }
 
 /// `invalid_token` unless the token's `aud` is or contains `required`.

@@ -19,6 +19,7 @@ fn key(fx: &Fixture, alg: &str, name: &str, state: KeyState, at: u64) -> StoredK
         current_since: (state == KeyState::Current).then_some(at),
         current_until: None,
         revoked_at: None,
+        promotion: None,
     }
 }
 

@@ -93,6 +93,10 @@ where
         revocation::family_access_tokens(store, fx).await,
     );
     record(
+        "a redeemed code presented again revokes its access token and family",
+        revocation::code_access_tokens(store, fx).await,
+    );
+    record(
         "attempts are counted atomically and the lock holds",
         lockout_counting(store, fx).await,
     );
@@ -209,7 +213,7 @@ where
     ensure(missing.is_none(), || format!("a missing code: {missing:?}"))
 }
 
-fn code(fx: &Fixture, name: &str) -> AuthorizationCode {
+pub(super) fn code(fx: &Fixture, name: &str) -> AuthorizationCode {
     AuthorizationCode {
         code_hash: format!("conformance-{}-{name}", fx.run_id),
         client_id: fx.client_id.clone(),
@@ -238,10 +242,14 @@ async fn concurrent_redemption<S: CodeStore + ExchangeStore + RefreshStore>(
     let families: Vec<RefreshRecord> = (0..20)
         .map(|i| token(fx, &format!("code-race-{i}"), &format!("code-race-{i}")))
         .collect();
+    let at = crate::model::IssuedAccess {
+        jti: format!("conformance-{}-code-race-at", fx.run_id),
+        expires_at: fx.now + 60,
+    };
     let results = join_all(
         families
             .iter()
-            .map(|r| store.commit_redemption(&c.code_hash, &fx.client_id, fx.now, Some(r))),
+            .map(|r| store.commit_redemption(&c.code_hash, &fx.client_id, fx.now, &at, Some(r))),
     )
     .await;
     let mut winners = Vec::new();
@@ -284,7 +292,7 @@ async fn concurrent_redemption<S: CodeStore + ExchangeStore + RefreshStore>(
     };
     store.insert_code(&old).await.map_err(|e| e.to_string())?;
     let redeemed = store
-        .commit_redemption(&old.code_hash, &fx.client_id, fx.now, None)
+        .commit_redemption(&old.code_hash, &fx.client_id, fx.now, &at, None)
         .await
         .map_err(|e| e.to_string())?;
     ensure(!redeemed, || "an expired code was redeemed".into())

@@ -1,9 +1,9 @@
 //! Revoking a refresh family revokes the access tokens issued with its tokens: listed until
 //! they expire, seen by the bearer read in the same round trip as the user.
 
-use super::{ensure, token, Check, Fixture};
-use crate::model::RefreshRecord;
-use crate::port::{ExchangeStore, RefreshStore, SubjectStore, UserKey};
+use super::{code, ensure, token, Check, Fixture};
+use crate::model::{IssuedAccess, RefreshRecord};
+use crate::port::{CodeStore, ExchangeStore, RefreshStore, SubjectStore, UserKey};
 
 fn failed(e: impl ToString) -> String {
     e.to_string()
@@ -102,5 +102,63 @@ pub async fn family_access_tokens<S: RefreshStore + ExchangeStore + SubjectStore
     );
     ensure(later.is_empty(), || {
         format!("listed after expiry: {later:?}")
+    })
+}
+
+/// A redeemed code presented again revokes its access token, with or without a refresh
+/// family; an unredeemed code revokes nothing.
+pub async fn code_access_tokens<S: RefreshStore + ExchangeStore + CodeStore>(
+    store: &S,
+    fx: &Fixture,
+) -> Check {
+    let issued = |name: &str| IssuedAccess {
+        jti: format!("conformance-{}-{name}", fx.run_id),
+        expires_at: fx.now + 300,
+    };
+    // A code redeemed without a refresh token, one with, and one never redeemed.
+    let alone = code(fx, "code-alone");
+    let with_family = code(fx, "code-family");
+    let unused = code(fx, "code-unused");
+    for c in [&alone, &with_family, &unused] {
+        store.insert_code(c).await.map_err(failed)?;
+    }
+    let (alone_at, family_at) = (issued("code-alone-at"), issued("code-family-at"));
+    let family = RefreshRecord {
+        access_jti: Some(family_at.jti.clone()),
+        ..token(fx, "code-family-rt", "code-family")
+    };
+    for (c, at, rt) in [
+        (&alone, &alone_at, None),
+        (&with_family, &family_at, Some(&family)),
+    ] {
+        let won = store
+            .commit_redemption(&c.code_hash, &fx.client_id, fx.now, at, rt)
+            .await
+            .map_err(failed)?;
+        ensure(won, || format!("{} not redeemed", c.code_hash))?;
+    }
+    for c in [&alone, &with_family, &unused] {
+        store
+            .revoke_code(&c.code_hash, fx.now)
+            .await
+            .map_err(failed)?;
+    }
+    for (jti, listed) in [
+        (alone_at.jti.as_str(), true),
+        (family_at.jti.as_str(), true),
+    ] {
+        let revoked = store.access_revoked(jti).await.map_err(failed)?;
+        ensure(revoked == listed, || format!("{jti}: revoked {revoked}"))?;
+    }
+    let rt = store
+        .find_refresh(&family.token_hash)
+        .await
+        .map_err(failed)?;
+    ensure(rt.is_some_and(|r| r.revoked_at == Some(fx.now)), || {
+        "the code's refresh family was not revoked".into()
+    })?;
+    let still = store.find_code(&unused.code_hash).await.map_err(failed)?;
+    ensure(still.is_some_and(|c| c.used_at.is_none()), || {
+        "an unredeemed code changed".into()
     })
 }

@@ -18,6 +18,15 @@ impl MemoryStore {
     }
 }
 
+/// The promotion number the next key of `alg` to become current takes.
+fn next_promotion(keys: &[StoredKey], alg: &str) -> u64 {
+    let last = keys
+        .iter()
+        .filter(|k| k.alg == alg)
+        .filter_map(|k| k.promotion);
+    last.max().unwrap_or(0) + 1
+}
+
 impl KeyStore for MemoryStore {
     async fn signing_keys(&self, alg: &str) -> Result<Vec<StoredKey>, StoreError> {
         let _trip = self.round_trip()?;
@@ -38,7 +47,11 @@ impl KeyStore for MemoryStore {
         {
             return Ok(false);
         }
-        keys.push(key.clone());
+        let promotion = (key.state == KeyState::Current).then(|| next_promotion(&keys, &key.alg));
+        keys.push(StoredKey {
+            promotion,
+            ..key.clone()
+        });
         Ok(true)
     }
 
@@ -50,6 +63,7 @@ impl KeyStore for MemoryStore {
             .iter()
             .any(|k| k.alg == alg && k.state == KeyState::Next);
         if has_next {
+            let promotion = next_promotion(&keys, alg);
             for k in keys.iter_mut().filter(|k| k.alg == alg) {
                 match k.state {
                     KeyState::Current => {
@@ -59,6 +73,7 @@ impl KeyStore for MemoryStore {
                     KeyState::Next => {
                         k.state = KeyState::Current;
                         k.current_since = Some(now);
+                        k.promotion = Some(promotion);
                     }
                     _ => {}
                 }

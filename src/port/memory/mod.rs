@@ -46,6 +46,8 @@ pub struct MemoryStore {
     /// (org id, user id)
     members: RefCell<Vec<(String, String)>>,
     codes: RefCell<Vec<AuthorizationCode>>,
+    /// The access token issued at each redeemed code's redemption, by code hash.
+    code_access: RefCell<HashMap<String, IssuedAccess>>,
     sessions: RefCell<Vec<Session>>,
     logs: RefCell<Vec<LogEvent>>,
     jobs: RefCell<Vec<Job>>,
@@ -755,6 +757,7 @@ impl ExchangeStore for MemoryStore {
         code_hash: &str,
         client_id: &str,
         now: u64,
+        access: &IssuedAccess,
         refresh: Option<&RefreshRecord>,
     ) -> Result<bool, StoreError> {
         let _trip = self.round_trip()?;
@@ -772,6 +775,10 @@ impl ExchangeStore for MemoryStore {
             code.used_at = Some(now);
             code.family_id = refresh.map(|r| r.family_id.clone());
         }
+        let access = access.clone();
+        self.code_access
+            .borrow_mut()
+            .insert(code_hash.to_string(), access);
         if let Some(r) = refresh {
             // A new family: it cannot be revoked yet, so the insert cannot be refused.
             self.insert_refresh(r).await?;
@@ -797,6 +804,35 @@ impl CodeStore for MemoryStore {
         let _trip = self.round_trip()?;
         let codes = self.codes.borrow();
         Ok(codes.iter().find(|c| c.code_hash == code_hash).cloned())
+    }
+
+    async fn revoke_code(&self, code_hash: &str, now: u64) -> Result<(), StoreError> {
+        let _trip = self.round_trip()?;
+        let family = {
+            let codes = self.codes.borrow();
+            match codes
+                .iter()
+                .find(|c| c.code_hash == code_hash && c.used_at.is_some())
+            {
+                Some(code) => code.family_id.clone(),
+                None => return Ok(()),
+            }
+        };
+        if let Some(access) = self.code_access.borrow().get(code_hash) {
+            if access.expires_at > now {
+                let entry = RevokedToken {
+                    jti: access.jti.clone(),
+                    expires_at: access.expires_at,
+                    revoked_at: now,
+                };
+                let mut listed = self.revoked_tokens.borrow_mut();
+                listed.entry(access.jti.clone()).or_insert(entry);
+            }
+        }
+        match family {
+            Some(family) => self.revoke_family(&family, now).await,
+            None => Ok(()),
+        }
     }
 }
 
