@@ -15,6 +15,23 @@ pub use crate::model::config::DEFAULT_ITERATIONS;
 
 const PREFIX: &str = "$pbkdf2-sha256$i=";
 
+/// The highest bcrypt cost imported or verified: 2^12 rounds. Auth0's exports use 10; 12 is
+/// the common ceiling of frameworks' defaults, a fraction of a second of CPU per login,
+/// inside the Paid plan's budget. Each step up doubles the work, so without a cap one login
+/// for an imported `$2b$31$` hash would burn 2^31 rounds.
+pub const MAX_BCRYPT_COST: u32 = 12;
+
+/// The cost of a bcrypt hash (`$2b$10$…`), if it is one.
+fn bcrypt_cost(stored: &str) -> Option<u32> {
+    let well_formed = ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
+        && stored.len() == 60
+        && stored.is_ascii()
+        && stored.get(6..7) == Some("$");
+    well_formed.then(|| stored[4..6].parse().ok()).flatten()
+}
+
 /// The outcome of checking a password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -53,6 +70,10 @@ pub async fn verify<C: Crypto>(
     current_iterations: u32,
 ) -> Result<Verdict, OAuthError> {
     if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
+        // Never above the cap, whatever got stored: the cost is the attacker's lever.
+        if !bcrypt_cost(stored).is_some_and(|cost| cost <= MAX_BCRYPT_COST) {
+            return Ok(Verdict::Wrong);
+        }
         // bcrypt truncates at 72 bytes; the crate reports longer input as an error: wrong.
         let ok = bcrypt::verify(password, stored).unwrap_or(false);
         return Ok(if ok {
@@ -96,21 +117,14 @@ pub async fn verify_dummy<C: Crypto>(
 /// standard base64 without padding), stored in the native form. The reason when refused.
 pub fn imported_hash(algorithm: &str, value: &str) -> Result<String, String> {
     match algorithm {
-        "bcrypt" => {
-            let well_formed = ["$2a$", "$2b$", "$2y$"]
-                .iter()
-                .any(|p| value.starts_with(p))
-                && value.len() == 60
-                && value.is_ascii()
-                && value[4..6]
-                    .parse::<u32>()
-                    .is_ok_and(|cost| (4..=31).contains(&cost))
-                && &value[6..7] == "$";
-            if !well_formed {
-                return Err("not a bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters)".into());
-            }
-            Ok(value.to_string())
-        }
+        "bcrypt" => match bcrypt_cost(value) {
+            Some(cost) if (4..=MAX_BCRYPT_COST).contains(&cost) => Ok(value.to_string()),
+            Some(cost) => Err(format!(
+                "bcrypt cost {cost} is above {MAX_BCRYPT_COST}, the most a login here affords; \
+                 import it with a lower cost or as a password reset"
+            )),
+            None => Err("not a bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters)".into()),
+        },
         "pbkdf2" => {
             let rest = value
                 .strip_prefix("$pbkdf2-sha256$")
@@ -214,6 +228,20 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_bcrypt_hash_above_the_cost_cap_is_never_verified() {
+        // A real cost-4 hash with its cost raised: verifying it would take 2^31 rounds (this
+        // test would not end); it is refused at once, the right password included.
+        let b = bcrypt::hash("hunter2", 4).unwrap();
+        for cost in ["13", "31"] {
+            let stored = format!("{}{cost}{}", &b[..4], &b[6..]);
+            let v = block_on(verify(&NativeCrypto, "hunter2", &stored, FAST)).unwrap();
+            assert_eq!(v, Verdict::Wrong, "cost {cost}");
+        }
+        let at_cap = format!("{}{MAX_BCRYPT_COST}{}", &b[..4], &b[6..]);
+        assert_eq!(bcrypt_cost(&at_cap), Some(MAX_BCRYPT_COST));
+    }
+
+    #[test]
     fn malformed_stored_hashes_are_wrong_not_errors() {
         for stored in [
             "",
@@ -245,6 +273,15 @@ mod tests {
         assert_eq!(v, Verdict::Right);
         for (alg, bad) in [
             ("bcrypt", "$2b$10$short"),
+            // A cost above the cap (the hash is well formed otherwise).
+            (
+                "bcrypt",
+                "$2b$13$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+            ),
+            (
+                "bcrypt",
+                "$2b$31$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+            ),
             ("bcrypt", "$pbkdf2-sha256$i=1$a$b"),
             ("pbkdf2", "$pbkdf2-sha512$i=1$c2FsdA$aGFzaA"),
             ("pbkdf2", "$pbkdf2-sha256$i=1,l=64$c2FsdA$aGFzaA"),
