@@ -81,6 +81,50 @@ fn a_rule_is_made_patched_and_deleted() {
 }
 
 #[test]
+fn a_hook_url_may_not_reach_link_local_metadata_private_or_loopback_addresses() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let made = ok(
+        &manage(
+            &t,
+            "POST",
+            "/api/v2/hooks",
+            &admin,
+            Some(json!({"name": "ok", "trigger": "post-login", "url": "https://hooks.example/h"})),
+        ),
+        201,
+    );
+    let id = made["id"].as_str().unwrap();
+    for url in [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fe80::1]/",
+        "https://[::ffff:169.254.169.254]/",
+        "https://169.254.170.2/v2/credentials",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://2852039166/",
+        "https://10.0.0.8/hook",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+    ] {
+        let body = json!({"name": "h", "trigger": "post-login", "url": url});
+        let created = manage(&t, "POST", "/api/v2/hooks", &admin, Some(body));
+        assert_eq!(created.status, 400, "{url}: {:?}", created.json_body());
+        let patch = json!({"url": url});
+        let path = format!("/api/v2/hooks/{id}");
+        assert_eq!(
+            manage(&t, "PATCH", &path, &admin, Some(patch)).status,
+            400,
+            "{url}"
+        );
+    }
+    let read = ok(
+        &manage(&t, "GET", &format!("/api/v2/hooks/{id}"), &admin, None),
+        200,
+    );
+    assert_eq!(read["url"], "https://hooks.example/h", "nothing changed");
+}
+
+#[test]
 fn a_hook_made_through_the_api_is_called_with_its_sealed_secret() {
     let t = management_tenant();
     let admin = admin_token(&t, &MGMT_SCOPES);

@@ -87,6 +87,10 @@ fn apply(mut h: StoredHook, b: HookBody) -> Result<(StoredHook, Option<String>),
             if !url.starts_with("https://") {
                 return Err(invalid("url must be https: hook requests carry user data"));
             }
+            // The Worker's outbound rule (checked again at each call).
+            if let Some(why) = crate::port::outbound::refusal(url, false) {
+                return Err(invalid(&format!("url is not callable: {why}")));
+            }
         }
         (None, Some(service)) => {
             let ok = !service.is_empty()

@@ -1,11 +1,13 @@
-//! Hook delivery from the Worker: `fetch` to an https URL, or a service binding to another
-//! Worker, with the hook's timeout and the 64 KiB answer limit.
+//! Hook delivery from the Worker: `fetch` to an https URL (the outbound rule of
+//! [`crate::port::outbound`] checked first, redirects never followed), or a service binding to
+//! another Worker, with the hook's timeout and the 64 KiB answer limit.
 
 use super::js_message;
 use crate::error::HookError;
 use crate::model::{Hook, HookEndpoint};
 use crate::oauth::claims::hooks::MAX_ANSWER_BYTES;
 use crate::port::hooks::{HookTransport, LocalBoxFuture};
+use crate::port::outbound::refusal;
 use futures_util::future::{select, Either};
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
@@ -60,8 +62,16 @@ impl EdgeHooks<'_> {
         init.set_method("POST");
         init.set_headers(&headers);
         init.set_body(&JsValue::from_str(&body));
+        // A redirect is answered as the 3xx it is (not 2xx: a failure), never followed to
+        // another host.
+        init.set_redirect(web_sys::RequestRedirect::Manual);
         let promise = match &hook.endpoint {
             HookEndpoint::Url(url) => {
+                // Saved URLs were checked; a row written before the rule, or by hand, is
+                // checked here too.
+                if let Some(why) = refusal(url, false) {
+                    return Err(HookError::Unreachable(format!("refused URL: {why}")));
+                }
                 let req =
                     web_sys::Request::new_with_str_and_init(url, &init).map_err(e("request"))?;
                 js_sys::global()

@@ -71,7 +71,7 @@ pub async fn verify<C: Crypto>(
 ) -> Result<Verdict, OAuthError> {
     if stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$") {
         // Never above the cap, whatever got stored: the cost is the attacker's lever.
-        if !bcrypt_cost(stored).is_some_and(|cost| cost <= MAX_BCRYPT_COST) {
+        if bcrypt_cost(stored).is_none_or(|cost| cost > MAX_BCRYPT_COST) {
             return Ok(Verdict::Wrong);
         }
         // bcrypt truncates at 72 bytes; the crate reports longer input as an error: wrong.

@@ -20,6 +20,7 @@ pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
 pub mod organizations;
+pub mod outbound;
 pub mod random;
 pub mod refresh;
 pub mod registry;

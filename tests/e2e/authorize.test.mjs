@@ -89,7 +89,7 @@ test('discovery, login form, code with PKCE, tokens, userinfo and refresh throug
   assert.equal(config.serverMetadata().authorization_endpoint, `${ISSUER}/authorize`);
   const request = await authorizationUrl();
   const { res, session } = await signIn(request.url);
-  assert.equal(res.status, 302, await res.text());
+  assert.equal(res.status, 303, await res.text());
   assert.match(session, /__Host-session=/);
   const location = res.headers.get('location');
   assert.ok(location.startsWith(`${CALLBACK}?`), location);
@@ -178,9 +178,22 @@ test('a wrong password shows the form again with a message that names no account
   assert.match(await unknown.res.text(), /Wrong email or password\./);
 });
 
-test('logout ends the session in D1: the old cookie no longer signs anyone in', async () => {
-  const { session } = await signIn((await authorizationUrl()).url);
-  const url = oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: 'http://127.0.0.1:3000/', state: 'bye' });
+test('logout with the ID token as hint ends the session in D1: the old cookie no longer signs anyone in', async () => {
+  const request = await authorizationUrl();
+  const { res: signedIn, session } = await signIn(request.url);
+  const tokens = await exchange(signedIn.headers.get('location'), request);
+  // Without a hint the user is asked first: nothing ends on a bare link.
+  const bare = oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: 'http://127.0.0.1:3000/', state: 'bye' });
+  const asked = await issuer.mf.dispatchFetch(bare, { redirect: 'manual', headers: { cookie: session } });
+  assert.equal(asked.status, 200);
+  assert.match(await asked.text(), /Sign out\?/);
+  assert.doesNotMatch(asked.headers.getSetCookie().join(), /__Host-session/);
+
+  const url = oidc.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: 'http://127.0.0.1:3000/',
+    state: 'bye',
+  });
   const res = await issuer.mf.dispatchFetch(url, { redirect: 'manual', headers: { cookie: session } });
   assert.equal(res.status, 302);
   assert.equal(res.headers.get('location'), 'http://127.0.0.1:3000/?state=bye');
@@ -202,8 +215,11 @@ test('CORS: the token endpoint answers the SPA origin, preflight included, and n
   assert.match(ok.headers.get('access-control-allow-methods'), /POST/);
   const other = await preflight('http://127.0.0.1:3001');
   assert.equal(other.headers.get('access-control-allow-origin'), null);
-  const jwks = await issuer.fetch('/.well-known/jwks.json', { headers: { origin: 'http://127.0.0.1:3000' } });
-  assert.equal(jwks.headers.get('access-control-allow-origin'), 'http://127.0.0.1:3000');
+  // Discovery and the JWKS are public documents: any origin reads them.
+  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration']) {
+    const doc = await issuer.fetch(path, { headers: { origin: 'https://any.example' } });
+    assert.equal(doc.headers.get('access-control-allow-origin'), '*', path);
+  }
 });
 
 test('sign-up on the hosted page creates the user in D1 and signs them in', async () => {
@@ -220,7 +236,7 @@ test('sign-up on the hosted page creates the user in D1 and signs them in', asyn
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookies(page) },
     body: form.toString(),
   });
-  assert.equal(res.status, 302, await res.clone().text());
+  assert.equal(res.status, 303, await res.clone().text());
   const tokens = await exchange(res.headers.get('location'), request);
   const { results } = await issuer.db.prepare('SELECT user_id, email FROM users WHERE lower(email) = ?1').bind('new.user@example.com').all();
   assert.equal(results.length, 1);

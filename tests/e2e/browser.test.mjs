@@ -5,26 +5,45 @@
 // through the management API, log out. Screenshots of the login
 // page, desktop and 360 px wide, go to test-output/.
 //
-// The seed's demo-spa is registered for http://127.0.0.1:3000, so the SPA must be there; the
-// issuer runs on 127.0.0.1:8787 with the trailing-slash issuer the SDK expects.
+// The issuer and the SPA take free ports (so `make dev` may run meanwhile); the seed's demo-spa
+// is registered at the SPA's; the issuer has the trailing-slash issuer the SDK expects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { startIssuer, USER } from './harness.mjs';
+import { createServer } from 'node:net';
+import { DEV_SEED, startIssuer, USER } from './harness.mjs';
 import { startSpa } from '../../scripts/spa-server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SPA = 'http://127.0.0.1:3000/';
 const OUT = new URL('../../test-output/', import.meta.url).pathname;
 let issuer;
 let spa;
 let browser;
+let SPA;
+let ISSUER_ORIGIN;
+
+/** A port nothing listens on now, so the test runs beside `make dev` (8787 and 3000). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
-  issuer = await startIssuer({ port: 8787, trailingSlash: true });
-  spa = await startSpa({ port: 3000, issuer: 'http://127.0.0.1:8787' });
+  const issuerPort = await freePort();
+  ISSUER_ORIGIN = `http://127.0.0.1:${issuerPort}`;
+  spa = await startSpa({ port: 0, issuer: ISSUER_ORIGIN });
+  SPA = `http://127.0.0.1:${spa.address().port}/`;
+  // The seed's demo-spa, registered at the port the SPA got.
+  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', SPA.slice(0, -1)));
+  issuer = await startIssuer({ port: issuerPort, trailingSlash: true, seed });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(OUT, { recursive: true });
 });
@@ -39,7 +58,7 @@ test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, cal
   const text = (id) => page.locator(`#${id}`).textContent();
   await page.goto(SPA);
   await page.locator('#login:not([hidden])').click();
-  await page.waitForURL(/127\.0\.0\.1:8787\/authorize/);
+  await page.waitForURL((url) => url.origin === ISSUER_ORIGIN && url.pathname === '/authorize');
   await page.screenshot({ path: `${OUT}login-desktop.png` });
   await page.setViewportSize({ width: 360, height: 740 });
   await page.screenshot({ path: `${OUT}login-360.png`, fullPage: true });
@@ -52,7 +71,7 @@ test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, cal
   assert.match(await text('profile'), new RegExp(USER.email));
   const claims = JSON.parse(await text('claims'));
   assert.equal(claims.sub, USER.id);
-  assert.equal(claims.iss, 'http://127.0.0.1:8787/');
+  assert.equal(claims.iss, `${ISSUER_ORIGIN}/`);
 
   await page.click('#silent-refresh');
   await page.locator('#result', { hasText: 'refresh' }).waitFor();
