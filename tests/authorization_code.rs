@@ -99,7 +99,12 @@ fn form_fields(html: &str) -> Vec<(String, String)> {
 
 /// Shows the login form, posts it as a browser would; returns the response and the cookies.
 fn sign_in(t: &Tenant, extra: &str, password: &str) -> (HttpResponse, String) {
-    let page = get(t, &format!("/authorize?{}", authorize_query(extra)), "");
+    sign_in_to(t, &authorize_query(extra), password)
+}
+
+/// [`sign_in`] with the whole authorization request's query.
+fn sign_in_to(t: &Tenant, query: &str, password: &str) -> (HttpResponse, String) {
+    let page = get(t, &format!("/authorize?{query}"), "");
     assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
     let html = String::from_utf8(page.body.clone()).unwrap();
     let csrf = set_cookie(&page, "__Host-csrf").expect("a CSRF cookie");
@@ -216,14 +221,7 @@ fn a_replayed_code_revokes_its_access_token_when_no_refresh_token_was_issued() {
         "&scope=openid%20profile%20offline_access%20read:data",
         scope,
     );
-    let page = get(&t, &format!("/authorize?{query}"), "");
-    let html = String::from_utf8(page.body.clone()).unwrap();
-    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
-    let mut form = form_urlencoded::Serializer::new(String::new());
-    form.extend_pairs(form_fields(&html));
-    form.append_pair("email", USER_EMAIL);
-    form.append_pair("password", USER_PASSWORD);
-    let resp = post_form(&t, "/u/login", &form.finish(), &csrf);
+    let (resp, _) = sign_in_to(&t, &query, USER_PASSWORD);
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     let first = redeem(&t, &code, VERIFIER).json_body();
     assert!(first.get("refresh_token").is_none(), "{first}");

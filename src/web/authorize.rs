@@ -357,16 +357,10 @@ fn confirm_logout<P: Stores, C: Crypto>(
     params: &Params,
     redirect: Option<&str>,
 ) -> HttpResponse {
-    let csrf = match issuer.random.token(16) {
-        Ok(t) => t,
-        Err(e) => return error_page(issuer, &e.into()),
+    let (csrf, carried) = match form_state(issuer, params, &["id_token_hint", "csrf", "confirm"]) {
+        Ok(state) => state,
+        Err(page) => return page,
     };
-    let carried: Vec<(String, String)> = params
-        .pairs()
-        .iter()
-        .filter(|(k, _)| !["id_token_hint", "csrf", "confirm"].contains(&k.as_str()))
-        .cloned()
-        .collect();
     let html = pages::confirm_logout(paths::END_SESSION, &carried, &csrf);
     let to: Vec<&str> = redirect.map(origin).into_iter().collect();
     html_response(200, html, &pages::csp(&to, false, None))
@@ -488,16 +482,10 @@ fn show_form<P: Stores, C: Crypto>(
     error: Option<&str>,
     status: u16,
 ) -> HttpResponse {
-    let csrf = match issuer.random.token(16) {
-        Ok(t) => t,
-        Err(e) => return error_page(issuer, &e.into()),
+    let (csrf, carried) = match form_state(issuer, params, &FORM_FIELDS) {
+        Ok(state) => state,
+        Err(page) => return page,
     };
-    let carried: Vec<(String, String)> = params
-        .pairs()
-        .iter()
-        .filter(|(k, _)| !FORM_FIELDS.contains(&k.as_str()))
-        .cloned()
-        .collect();
     let email = params.get("email").or(request.login_hint.as_deref());
     let signup = request.signup && issuer.config.signup;
     // The link to the other form: the same authorization request, with or without the hint.
@@ -533,6 +521,26 @@ fn show_form<P: Stores, C: Crypto>(
     let origin = origin(&request.reply_to.redirect_uri);
     html_response(status, html, &pages::csp(&[origin], false, None))
         .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))
+}
+
+/// What a form that posts back carries: a fresh CSRF token, and the request's parameters but
+/// the form's own fields (`leave`).
+fn form_state<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    params: &Params,
+    leave: &[&str],
+) -> Result<(String, Vec<(String, String)>), HttpResponse> {
+    let csrf = issuer
+        .random
+        .token(16)
+        .map_err(|e| error_page(issuer, &e.into()))?;
+    let carried = params
+        .pairs()
+        .iter()
+        .filter(|(k, _)| !leave.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    Ok((csrf, carried))
 }
 
 /// One of the issuer's pages, which no one may frame.
