@@ -1,6 +1,11 @@
 //! What every management route shares: its query string read once (repeats and unknown
-//! names refused), Auth0's paging (`page`, `per_page`, `include_totals`), field selection
-//! (`fields`, `include_fields`) and its timestamps (ISO 8601).
+//! names refused), Auth0's paging (`page`, `per_page`, `include_totals`, or checkpoint paging
+//! with `from` and `take`), field selection (`fields`, `include_fields`) and its timestamps
+//! (ISO 8601).
+//!
+//! A checkpoint (`next`, given back as `from`) is opaque to callers; it names the position
+//! after the last row answered. Lists are in insertion order, so rows added meanwhile come
+//! after it and a walk sees every row once; a row deleted meanwhile shifts the rest by one.
 
 use super::error::{invalid_query, Reply};
 use crate::model::Paging;
@@ -18,13 +23,30 @@ pub struct Query {
 }
 
 /// Names any list accepts besides its own.
-const COMMON: [&str; 5] = [
+const COMMON: [&str; 7] = [
     "page",
     "per_page",
     "include_totals",
     "fields",
     "include_fields",
+    "from",
+    "take",
 ];
+
+/// A checkpoint as answered in `next`: the offset of the next row, base64url.
+fn checkpoint(offset: u64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(offset.to_string())
+}
+
+/// The offset a checkpoint names, if it is one of ours.
+fn from_checkpoint(text: &str) -> Option<u64> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    std::str::from_utf8(&bytes).ok()?.parse().ok()
+}
 
 impl Query {
     /// Reads `raw` (without `?`). Names outside `allowed` and the common ones are refused,
@@ -75,8 +97,37 @@ impl Query {
         }
     }
 
-    /// The page asked for: `page` (from 0) of `per_page` rows (1 to 100, default 50).
+    /// Whether the request pages by checkpoint (`from` or `take`).
+    fn checkpointed(&self) -> bool {
+        self.get("from").is_some() || self.get("take").is_some()
+    }
+
+    /// The page asked for: `page` (from 0) of `per_page` rows (1 to 100, default 50), or
+    /// `take` rows (1 to 100, default 50) from the checkpoint `from` (the start without it).
     pub fn paging(&self) -> Result<Paging, Reply> {
+        if self.checkpointed() {
+            if ["page", "per_page", "include_totals"]
+                .iter()
+                .any(|n| self.get(n).is_some())
+            {
+                return Err(invalid_query(
+                    "from and take (checkpoint paging) cannot be combined with page, per_page or include_totals",
+                ));
+            }
+            let take = self.number("take", DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+            if take == 0 {
+                return Err(invalid_query("take must be at least 1"));
+            }
+            let offset = match self.get("from") {
+                None | Some("") => 0,
+                Some(from) => from_checkpoint(from)
+                    .ok_or_else(|| invalid_query("from is not a checkpoint this API gave"))?,
+            };
+            return Ok(Paging {
+                offset,
+                limit: take,
+            });
+        }
         let per_page = self.number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
         if per_page == 0 {
             return Err(invalid_query("per_page must be at least 1"));
@@ -89,13 +140,23 @@ impl Query {
     }
 
     /// What a list answers: the bare array, or with `include_totals=true` Auth0's envelope
-    /// `{start, limit, length, total, <key>: [...]}`; each item cut to the `fields` asked for.
+    /// `{start, limit, length, total, <key>: [...]}`, or with checkpoint paging
+    /// `{<key>: [...], next}` (`next` only while rows remain); each item cut to the `fields`
+    /// asked for.
     pub fn page(&self, key: &str, items: Vec<Value>, total: u64) -> Result<Value, Reply> {
         let paging = self.paging()?;
         let items: Vec<Value> = items
             .into_iter()
             .map(|v| self.select(v))
             .collect::<Result<_, _>>()?;
+        if self.checkpointed() {
+            let after = paging.offset + items.len() as u64;
+            let mut answer = json!({ key: items });
+            if after < total {
+                answer["next"] = Value::String(checkpoint(after));
+            }
+            return Ok(answer);
+        }
         if !self.flag("include_totals", false)? {
             return Ok(Value::Array(items));
         }
@@ -198,6 +259,39 @@ mod tests {
             "page=-1",
             "page=x",
             "per_page=1.5",
+        ] {
+            let q = Query::parse(bad, &[]).unwrap();
+            assert_eq!(q.paging().unwrap_err().status, 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn checkpoint_paging_walks_every_row_once_and_refuses_mixing() {
+        let rows: Vec<Value> = (0..5).map(|i| json!({ "id": i })).collect();
+        let mut from: Option<String> = None;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            let raw = match &from {
+                Some(f) => format!("take=2&from={f}"),
+                None => "take=2".into(),
+            };
+            let q = Query::parse(&raw, &[]).unwrap();
+            let p = q.paging().unwrap();
+            let slice = rows[p.offset as usize..(p.offset + p.limit).min(5) as usize].to_vec();
+            let page = q.page("members", slice, 5).unwrap();
+            seen.extend(page["members"].as_array().unwrap().iter().cloned());
+            match page.get("next").and_then(Value::as_str) {
+                Some(next) => from = Some(next.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen, rows);
+        for bad in [
+            "take=0",
+            "take=101",
+            "from=%21%21",
+            "take=2&page=1",
+            "from=&include_totals=true",
         ] {
             let q = Query::parse(bad, &[]).unwrap();
             assert_eq!(q.paging().unwrap_err().status, 400, "{bad}");

@@ -54,6 +54,10 @@ fn parse_q(q: &str, into: &mut LogQuery) -> Result<(), String> {
 /// `GET /api/v2/logs`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &["q", "sort"]));
+    // Auth0's `from` on logs is a log id, not a checkpoint: not offered rather than misread.
+    if query.get("from").is_some() || query.get("take").is_some() {
+        return invalid_query("from and take are not supported on logs: use page and per_page");
+    }
     let paging = attempt!(query.paging());
     let ascending = match query.get("sort") {
         None | Some("date:-1") => false,

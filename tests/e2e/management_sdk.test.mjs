@@ -66,3 +66,29 @@ test('the auth0 SDK manages users, roles, organizations and client secrets', asy
   await assert.rejects(management.users.get({ id: 'auth0|nobody' }), (e) => e.statusCode === 404 && e.errorCode === 'inexistent_entity');
   await assert.rejects(management.users.create({ connection: 'Username-Password-Authentication', email: 'nope' }), (e) => e.statusCode === 400);
 });
+
+test('checkpoint paging (from, take, next) walks organization members and organizations through the SDK', async () => {
+  const { data: org } = await management.organizations.create({ name: 'paged-org', display_name: 'Paged' });
+  const ids = [];
+  for (let i = 0; i < 5; i++) {
+    const { data: u } = await management.users.create({
+      connection: 'Username-Password-Authentication',
+      email: `paged${i}@example.com`,
+      password: 'a paged user password',
+    });
+    ids.push(u.user_id);
+  }
+  await management.organizations.addMembers({ id: org.id }, { members: ids });
+  const walked = [];
+  let from;
+  for (let round = 0; round < 10; round++) {
+    const { data } = await management.organizations.getMembers({ id: org.id, take: 2, ...(from ? { from } : {}) });
+    walked.push(...data.members.map((m) => m.user_id));
+    if (!data.next) break;
+    from = data.next;
+  }
+  assert.deepEqual(walked, ids, 'every member once, in order');
+  const { data: orgs } = await management.organizations.getAll({ take: 1 });
+  assert.equal(orgs.organizations.length, 1);
+  assert.ok(orgs.next, 'a checkpoint while organizations remain');
+});
