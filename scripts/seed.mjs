@@ -67,12 +67,12 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
     out.push(
       `INSERT INTO clients (client_id, name, secret_hash, grant_types, default_audience, ` +
         `refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, id_token_signed_response_alg, ` +
-        `client_metadata, redirect_uris, web_origins, allowed_logout_urls, created_at, updated_at) ` +
+        `client_metadata, redirect_uris, web_origins, allowed_logout_urls, initiate_login_uri, created_at, updated_at) ` +
         `VALUES (${q(c.client_id)}, ${q(c.name)}, ${q(hash)}, ${json(c.grant_types)}, ${q(c.default_audience)}, ` +
         `${int(c.refresh_absolute_lifetime, 2592000)}, ${int(c.refresh_idle_lifetime, 1296000)}, ` +
         `${int(c.refresh_reuse_interval, 0)}, ${q(c.id_token_signed_response_alg ?? 'RS256')}, ` +
         `${q(JSON.stringify(c.client_metadata ?? {}))}, ${json(c.redirect_uris)}, ${json(c.web_origins)}, ` +
-        `${json(c.allowed_logout_urls)}, ${now}, ${now}) ` +
+        `${json(c.allowed_logout_urls)}, ${q(c.initiate_login_uri)}, ${now}, ${now}) ` +
         `ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, ` +
         `grant_types = excluded.grant_types, default_audience = excluded.default_audience, ` +
         `refresh_absolute_lifetime = excluded.refresh_absolute_lifetime, refresh_idle_lifetime = excluded.refresh_idle_lifetime, ` +
@@ -80,6 +80,7 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
         `id_token_signed_response_alg = excluded.id_token_signed_response_alg, ` +
         `client_metadata = excluded.client_metadata, redirect_uris = excluded.redirect_uris, ` +
         `web_origins = excluded.web_origins, allowed_logout_urls = excluded.allowed_logout_urls, ` +
+        `initiate_login_uri = excluded.initiate_login_uri, ` +
         `updated_at = excluded.updated_at`,
     );
     for (const g of c.grants ?? []) {

@@ -389,9 +389,76 @@ fn a_wrong_password_shows_the_form_again_and_a_missing_csrf_token_is_refused() {
     form.extend_pairs(form_fields(&html));
     form.append_pair("email", USER_EMAIL);
     form.append_pair("password", USER_PASSWORD);
-    let forged = post_form(&t, "/u/login", &form.finish(), "__Host-csrf=guess");
+    let body = form.finish();
+    let forged = post_form(&t, "/u/login", &body, "__Host-csrf=guess");
     assert_eq!(forged.status, 403);
     assert!(set_cookie(&forged, "__Host-session").is_none());
+    assert!(String::from_utf8_lossy(&forged.body).contains("expired or was opened in another tab"));
+    // No cookie at all (blocked, or plain http): the page says so.
+    let blocked = post_form(&t, "/u/login", &body, "");
+    assert_eq!(blocked.status, 403);
+    let html = String::from_utf8_lossy(&blocked.body);
+    assert!(
+        html.contains("did not send back this page&#39;s cookie"),
+        "{html}"
+    );
+}
+
+#[test]
+fn after_a_refusal_focus_lands_on_the_message_and_the_fields_are_marked_invalid() {
+    let t = tenant();
+    let (resp, _) = sign_in(&t, "", "wrong password");
+    let html = String::from_utf8_lossy(&resp.body);
+    assert!(
+        html.contains("id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus"),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("aria-invalid=\"true\" aria-describedby=\"form-error\"")
+            .count(),
+        2
+    );
+    // The first form has no message and no invalid fields.
+    let page = get(&t, &format!("/authorize?{}", authorize_query("")), "");
+    let first = String::from_utf8_lossy(&page.body);
+    assert!(!first.contains("aria-invalid") && !first.contains("autofocus"));
+    // Sign-up states the password rule before anything is submitted.
+    let signup = get(
+        &t,
+        &format!("/authorize?{}", authorize_query("&screen_hint=signup")),
+        "",
+    );
+    let html = String::from_utf8_lossy(&signup.body);
+    assert!(html.contains("id=\"password-rule\""), "{html}");
+    assert!(html.contains("At least 8 characters"));
+    assert!(html.contains("aria-describedby=\"password-rule\""));
+}
+
+#[test]
+fn error_pages_say_what_to_do_and_link_the_clients_login_when_registered() {
+    let t = tenant();
+    let bad =
+        format!("/authorize?client_id={SPA}&redirect_uri=https://evil.example/&response_type=code");
+    let without = get(&t, &bad, "");
+    let html = String::from_utf8_lossy(&without.body);
+    assert!(html.contains("start signing in again"), "{html}");
+    assert!(!html.contains("Back to"));
+    t.edit_client(SPA, |c| {
+        c.initiate_login_uri = Some("https://app.example.com/login".into())
+    });
+    let with = get(&t, &bad, "");
+    let html = String::from_utf8_lossy(&with.body);
+    assert!(
+        html.contains("href=\"https://app.example.com/login\">Back to Single-page app</a>"),
+        "{html}"
+    );
+    // An unknown client has no way back to offer.
+    let unknown = get(
+        &t,
+        "/authorize?client_id=nobody&redirect_uri=https://app.example.com/login",
+        "",
+    );
+    assert!(!String::from_utf8_lossy(&unknown.body).contains("Back to"));
 }
 
 #[test]

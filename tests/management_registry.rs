@@ -171,6 +171,8 @@ fn client_and_api_bodies_are_checked() {
         json!({"name": "x", "refresh_token": {"rotation_type": "non-rotating"}}),
         json!({"name": "x", "client_metadata": {"n": 1}}),
         json!({"name": "x", "colour": "red"}),
+        json!({"name": "x", "initiate_login_uri": "http://app.example/login"}),
+        json!({"name": "x", "initiate_login_uri": "https://app.example/login#x"}),
     ] {
         let resp = manage(&t, "POST", "/api/v2/clients", &admin, Some(body.clone()));
         assert_eq!(resp.status, 400, "{body}");
@@ -191,6 +193,19 @@ fn client_and_api_bodies_are_checked() {
     assert!(public.get("client_secret").is_none());
     assert_eq!(public["token_endpoint_auth_method"], "none");
     let id = public["client_id"].as_str().unwrap();
+    // Auth0's initiate_login_uri: https, kept, and removed by an empty string.
+    let path = format!("/api/v2/clients/{id}");
+    let login = json!({"initiate_login_uri": "https://spa.example/login"});
+    let set = ok(&manage(&t, "PATCH", &path, &admin, Some(login)), 200);
+    assert_eq!(set["initiate_login_uri"], "https://spa.example/login");
+    assert_eq!(
+        ok(&manage(&t, "GET", &path, &admin, None), 200)["initiate_login_uri"],
+        "https://spa.example/login"
+    );
+    let cleared = json!({"initiate_login_uri": ""});
+    assert!(
+        ok(&manage(&t, "PATCH", &path, &admin, Some(cleared)), 200)["initiate_login_uri"].is_null()
+    );
     assert_eq!(
         manage(
             &t,

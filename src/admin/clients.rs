@@ -23,6 +23,7 @@ pub fn view(c: &Client) -> Value {
         "callbacks": c.redirect_uris,
         "web_origins": c.web_origins,
         "allowed_logout_urls": c.allowed_logout_urls,
+        "initiate_login_uri": c.initiate_login_uri,
         "grant_types": c.grant_types,
         "client_metadata": c.client_metadata,
         "token_endpoint_auth_method": if c.is_public() { "none" } else { "client_secret_basic" },
@@ -93,6 +94,8 @@ struct ClientBody {
     #[serde(default)]
     allowed_logout_urls: Option<Vec<String>>,
     #[serde(default)]
+    initiate_login_uri: Option<String>,
+    #[serde(default)]
     grant_types: Option<Vec<String>>,
     #[serde(default)]
     client_metadata: Option<Map<String, Value>>,
@@ -132,6 +135,16 @@ fn apply(mut c: Client, b: ClientBody) -> Result<Client, Reply> {
     if let Some(v) = b.allowed_logout_urls {
         check::list("allowed_logout_urls", &v, check::url)?;
         c.allowed_logout_urls = v;
+    }
+    // Auth0's rule: https; an empty string removes it.
+    if let Some(v) = b.initiate_login_uri {
+        if !v.is_empty() {
+            check::url("initiate_login_uri", &v)?;
+            if !v.starts_with("https://") {
+                return Err(invalid("initiate_login_uri must be https"));
+            }
+        }
+        c.initiate_login_uri = (!v.is_empty()).then_some(v);
     }
     if let Some(v) = b.grant_types {
         if let Some(g) = v.iter().find(|g| GrantType::parse(g).is_err()) {
@@ -246,6 +259,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         redirect_uris: Vec::new(),
         web_origins: Vec::new(),
         allowed_logout_urls: Vec::new(),
+        initiate_login_uri: None,
     };
     let (blank, secret) = if public {
         (blank, None)

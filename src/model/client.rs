@@ -62,6 +62,10 @@ pub struct Client {
     /// Where logout may send the user, compared as exact strings.
     #[serde(default)]
     pub allowed_logout_urls: Vec<String>,
+    /// Where a sign-in of this client starts (Auth0's `initiate_login_uri`, https): the
+    /// hosted pages offer it as the way back when a sign-in cannot go on.
+    #[serde(default)]
+    pub initiate_login_uri: Option<String>,
 }
 
 impl Client {

@@ -39,12 +39,31 @@ pub struct ReplyTo {
     pub state: Option<String>,
 }
 
+/// Where a person stuck on the issuer's error page can start again: the client's registered
+/// `initiate_login_uri` (the tenant registered it, so linking it redirects nowhere new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WayBack {
+    pub client_name: String,
+    pub url: String,
+}
+
+impl WayBack {
+    /// The client's way back, if it registered one.
+    pub fn of(client: &Client) -> Option<Self> {
+        let url = client.initiate_login_uri.clone()?;
+        Some(Self {
+            client_name: client.name.clone(),
+            url,
+        })
+    }
+}
+
 /// Why an authorization request is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
     /// The client or its redirect URI could not be trusted: shown on the issuer's error
-    /// page, never redirected.
-    Page(OAuthError),
+    /// page, never redirected; with the client's way back when the client is known.
+    Page(OAuthError, Option<WayBack>),
     /// Sent back to the client's redirect URI.
     Redirect(OAuthError, ReplyTo),
 }
@@ -90,7 +109,7 @@ pub async fn check(
     clients: &impl ClientStore,
     params: &Params,
 ) -> Result<AuthorizeRequest, Refusal> {
-    let page = |e: OAuthError| Refusal::Page(e);
+    let page = |e: OAuthError| Refusal::Page(e, None);
     let client_id = params
         .get("client_id")
         .ok_or_else(|| page(OAuthError::invalid_request("client_id is required")))?;
@@ -107,9 +126,10 @@ pub async fn check(
         .get("redirect_uri")
         .ok_or_else(|| page(OAuthError::invalid_request("redirect_uri is required")))?;
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
-        return Err(page(OAuthError::invalid_request(
-            "redirect_uri is not registered for this client",
-        )));
+        return Err(Refusal::Page(
+            OAuthError::invalid_request("redirect_uri is not registered for this client"),
+            WayBack::of(&client),
+        ));
     }
 
     // From here on, errors go back to the client.
@@ -451,7 +471,7 @@ mod tests {
         ] {
             let refused = block_on(check(&store, &params(&[("redirect_uri", near_miss)])));
             assert!(
-                matches!(refused, Err(Refusal::Page(_))),
+                matches!(refused, Err(Refusal::Page(..))),
                 "{near_miss} must be refused on the issuer's page"
             );
         }
@@ -461,7 +481,7 @@ mod tests {
     fn an_unknown_client_is_refused_on_the_page_and_later_errors_go_back() {
         let store = store(true);
         let unknown = block_on(check(&store, &params(&[("client_id", "nope")])));
-        assert!(matches!(unknown, Err(Refusal::Page(_))));
+        assert!(matches!(unknown, Err(Refusal::Page(..))));
         let token = block_on(check(&store, &params(&[("response_type", "token")])));
         match token {
             Err(Refusal::Redirect(e, to)) => {

@@ -12,16 +12,19 @@ use crate::model::config::paths;
 use crate::model::log::kinds;
 use crate::model::{Session, Subject, User};
 use crate::oauth::authorize::{
-    self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode,
+    self, decide, new_code, origin, AuthorizeRequest, Next, Refusal, ReplyTo, ResponseMode, WayBack,
 };
 use crate::oauth::events::Actor;
 use crate::oauth::grant::password::{failure_kind, sign_in, Account};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{AfterLogout, Dialect, LogoutCheck};
 use crate::oauth::params::Params;
+use crate::oauth::signup::MIN_PASSWORD_CHARS;
 use crate::oauth::{session, signup};
 use crate::port::crypto::Crypto;
-use crate::port::{ExchangeStore, SessionStore, SignIn, Stores, SubjectStore, UserKey};
+use crate::port::{
+    ClientStore, ExchangeStore, SessionStore, SignIn, Stores, SubjectStore, UserKey,
+};
 use crate::web::{HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
@@ -67,7 +70,7 @@ pub async fn authorize<P: Stores, C: Crypto>(
             );
             let mut subject = match read.await {
                 Ok(s) => s,
-                Err(e) => return error_page(issuer, &e.into()),
+                Err(e) => return failed(issuer, &request, &e.into()),
             };
             let Some(user) = subject.user.take() else {
                 return show_form(issuer, &request, &params, None, 200);
@@ -89,20 +92,39 @@ pub async fn authorize<P: Stores, C: Crypto>(
     }
 }
 
+/// The way back of the client a form names, if it is known and registered one.
+async fn way_back<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    params: &Params,
+) -> Option<WayBack> {
+    let client_id = params.get("client_id")?;
+    let client = issuer.stores.clients().client(client_id).await.ok()??;
+    WayBack::of(&client)
+}
+
 /// The parameters of a posted form whose CSRF token matches its cookie; else the page to show.
-fn form_params<P: Stores, C: Crypto>(
+async fn form_params<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<Params, HttpResponse> {
     let params = req.body_params().map_err(|e| error_page(issuer, &e))?;
-    let expected = req.cookie(CSRF_COOKIE).unwrap_or("");
     let presented = params.get("csrf").unwrap_or("");
-    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
-        let e = OAuthError::invalid_request(
-            "this sign-in form has expired: go back to the application and sign in again",
-        )
-        .with_status(403);
-        return Err(error_page(issuer, &e));
+    let refusal = match req.cookie(CSRF_COOKIE).filter(|c| !c.is_empty()) {
+        // The cookie never came back: cookies are blocked, or the page was not served over
+        // https (the cookie is `Secure`), or the client is no browser.
+        None => Some(
+            "Your browser did not send back this page's cookie, so the form cannot be trusted. \
+             Allow cookies for this site (over https), then sign in again.",
+        ),
+        Some(expected) if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) => {
+            Some("This sign-in form has expired or was opened in another tab.")
+        }
+        Some(_) => None,
+    };
+    if let Some(message) = refusal {
+        let e = OAuthError::invalid_request(message).with_status(403);
+        let back = way_back(issuer, &params).await;
+        return Err(error_page_for(issuer, &e, back.as_ref()));
     }
     Ok(params)
 }
@@ -113,7 +135,7 @@ async fn posted_request<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<(Params, AuthorizeRequest), HttpResponse> {
-    let params = form_params(issuer, req)?;
+    let params = form_params(issuer, req).await?;
     match authorize::check(issuer.stores.clients(), &params).await {
         Ok(request) => Ok((params, request)),
         Err(refusal) => Err(refuse(issuer, refusal)),
@@ -132,7 +154,7 @@ pub async fn signup<P: Stores, C: Crypto>(
     };
     if !issuer.config.signup {
         let e = OAuthError::invalid_request("sign-up is not offered").with_status(403);
-        return error_page(issuer, &e);
+        return failed(issuer, &request, &e);
     }
     let (email, password) = (params.get("email"), params.get("password"));
     if let Some(message) = signup::refuse(email, password) {
@@ -156,7 +178,7 @@ pub async fn signup<P: Stores, C: Crypto>(
             let message = "An account with this email already exists: sign in instead.";
             return show_form(issuer, &request, &params, Some(message), 400);
         }
-        Err(e) => return error_page(issuer, &e.into()),
+        Err(e) => return failed(issuer, &request, &e.into()),
     };
     let facts = issuer.facts();
     let created = signup::new_user(
@@ -169,11 +191,11 @@ pub async fn signup<P: Stores, C: Crypto>(
     );
     let user = match created.await {
         Ok(u) => u,
-        Err(e) => return error_page(issuer, &e),
+        Err(e) => return failed(issuer, &request, &e),
     };
     let session = match session::start(issuer.random, &user.user_id, facts.now) {
         Ok(s) => s,
-        Err(e) => return error_page(issuer, &e),
+        Err(e) => return failed(issuer, &request, &e),
     };
     let (user_id, email) = (user.user_id.clone(), user.email.clone());
     let signed_in = SignedIn {
@@ -256,11 +278,11 @@ pub async fn login<P: Stores, C: Crypto>(
             log_sign_in(issuer, &request, kind, message, (None, Some(email)));
             return show_form(issuer, &request, &params, Some(message), 400);
         }
-        Err(e) => return error_page(issuer, &e),
+        Err(e) => return failed(issuer, &request, &e),
     };
     let session = match session::start(issuer.random, &user.user_id, facts.now) {
         Ok(s) => s,
-        Err(e) => return error_page(issuer, &e),
+        Err(e) => return failed(issuer, &request, &e),
     };
     let (user_id, user_email) = (user.user_id.clone(), user.email.clone());
     let signed_in = SignedIn {
@@ -298,7 +320,7 @@ pub async fn logout<P: Stores, C: Crypto>(
     // Our own confirmation form, posted back: only with its CSRF token.
     let confirmed = req.method == "POST" && params.get("confirm").is_some();
     if confirmed {
-        if let Err(page) = form_params(issuer, req) {
+        if let Err(page) = form_params(issuer, req).await {
             return page;
         }
     }
@@ -419,7 +441,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     let approved = authorize::approve(ports, &pipeline, &facts, request, user, subject);
     let org_id = match approved.await {
         Ok(org_id) => org_id,
-        Err(e) if e.code == ErrorCode::ServerError => return error_page(issuer, &e),
+        Err(e) if e.code == ErrorCode::ServerError => return failed(issuer, request, &e),
         Err(e) => return reply_error(issuer, &e, &request.reply_to),
     };
     let issued = new_code(
@@ -432,7 +454,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     );
     let (code, record) = match issued {
         Ok(c) => c,
-        Err(e) => return error_page(issuer, &e),
+        Err(e) => return failed(issuer, request, &e),
     };
     let new_session = (login.is_some() || signed_up).then_some(session);
     // Single sign-on through a live session keeps it alive: its idle expiry moves on.
@@ -456,7 +478,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         )
         .await;
     if let Err(e) = stored {
-        return error_page(issuer, &e.into());
+        return failed(issuer, request, &e.into());
     }
     let fields = authorize::success(&code, &request.reply_to, &issuer.config.issuer);
     let resp = reply(&fields, &request.reply_to);
@@ -504,7 +526,9 @@ fn show_form<P: Stores, C: Crypto>(
             .extend_pairs(&other)
             .finish()
     );
+    let rule = format!("At least {MIN_PASSWORD_CHARS} characters, and not your email address.");
     let form = LoginForm {
+        password_rule: signup.then_some(rule.as_str()),
         client_name: &request.client.name,
         action: if signup { paths::SIGNUP } else { paths::LOGIN },
         request: &carried,
@@ -561,7 +585,7 @@ fn framable_html(status: u16, html: String, csp: &str) -> HttpResponse {
 
 fn refuse<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, refusal: Refusal) -> HttpResponse {
     match refusal {
-        Refusal::Page(e) => error_page(issuer, &e),
+        Refusal::Page(e, back) => error_page_for(issuer, &e, back.as_ref()),
         Refusal::Redirect(e, reply_to) => reply_error(issuer, &e, &reply_to),
     }
 }
@@ -609,14 +633,40 @@ fn reply(fields: &[(String, String)], reply_to: &ReplyTo) -> HttpResponse {
 /// The issuer's own error page: for a request whose client or redirect URI is not trusted,
 /// and for failures of the issuer itself.
 fn error_page<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, e: &OAuthError) -> HttpResponse {
+    error_page_for(issuer, e, None)
+}
+
+/// The error page of a checked authorization request: it offers the client's way back.
+fn failed<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    request: &AuthorizeRequest,
+    e: &OAuthError,
+) -> HttpResponse {
+    error_page_for(issuer, e, WayBack::of(&request.client).as_ref())
+}
+
+/// The error page, saying what happened and what the person can do, with a link back to the
+/// client's `initiate_login_uri` when it is known.
+fn error_page_for<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    e: &OAuthError,
+    back: Option<&WayBack>,
+) -> HttpResponse {
     issuer.log_error(e);
-    let message = match e.code {
-        ErrorCode::ServerError => "The sign-in service failed. Try again in a moment.",
-        _ => e.description.as_deref().unwrap_or(e.code.as_str()),
+    let (message, advice) = match e.code {
+        ErrorCode::ServerError => (
+            "The sign-in service failed.",
+            "Try again in a moment. If it keeps failing, tell the application's support.",
+        ),
+        _ => (
+            e.description.as_deref().unwrap_or(e.code.as_str()),
+            "Go back to the application and start signing in again.",
+        ),
     };
+    let back = back.map(|b| (b.client_name.as_str(), b.url.as_str()));
     html_response(
         e.http_status(),
-        pages::error(message),
+        pages::error(message, advice, back),
         &pages::csp(&[], false, None),
     )
 }

@@ -13,6 +13,8 @@ box-shadow:0 1px 3px #0002}h1{font-size:1.25rem;margin:0 0 1rem}label{display:bl
 input{box-sizing:border-box;width:100%;padding:.6rem;font:inherit;border:1px solid #8a8f98;border-radius:.25rem}\
 button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;background:#2454c5;border:0;border-radius:.25rem}\
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}.error{color:#a01818;margin:.5rem 0}\
+.hint{color:#4a505a;font-size:.875rem;margin:.25rem 0 0}\
+a.button{display:block;margin-top:1.25rem;padding:.7rem;text-align:center;color:#fff;background:#2454c5;border-radius:.25rem;text-decoration:none}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
 const SUBMIT: &str = "document.forms[0].submit();";
@@ -89,6 +91,8 @@ fn hidden(fields: &[(String, String)]) -> String {
 
 /// What the login form shows.
 pub struct LoginForm<'a> {
+    /// The sign-up form states its password rule before the user submits.
+    pub password_rule: Option<&'a str>,
     pub client_name: &'a str,
     /// Where the form posts.
     pub action: &'a str,
@@ -130,10 +134,39 @@ fn credentials_form(
     submit: &str,
     other_label: &str,
 ) -> String {
+    // After a refusal, focus lands on the message (read out as an alert) and both fields
+    // are marked invalid and described by it.
     let error = form
         .error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .map(|e| {
+            format!(
+                "<p id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus>{}</p>",
+                escape(e)
+            )
+        })
         .unwrap_or_default();
+    let invalid = if form.error.is_some() {
+        " aria-invalid=\"true\" aria-describedby=\"form-error\""
+    } else {
+        ""
+    };
+    let (rule, password_described) = match (form.password_rule, form.error) {
+        (Some(rule), Some(_)) => (
+            format!(
+                "<p id=\"password-rule\" class=\"hint\">{}</p>",
+                escape(rule)
+            ),
+            " aria-invalid=\"true\" aria-describedby=\"form-error password-rule\"".to_string(),
+        ),
+        (Some(rule), None) => (
+            format!(
+                "<p id=\"password-rule\" class=\"hint\">{}</p>",
+                escape(rule)
+            ),
+            " aria-describedby=\"password-rule\"".to_string(),
+        ),
+        (None, _) => (String::new(), invalid.to_string()),
+    };
     let other = form
         .other
         .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
@@ -143,9 +176,9 @@ fn credentials_form(
          <form method=\"post\" action=\"{action}\">{request}\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"email\">Email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\">\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}\
          <button type=\"submit\">{submit}</button></form>{other}",
         client = escape(form.client_name),
         action = escape(form.action),
@@ -156,12 +189,24 @@ fn credentials_form(
     page(&format!("{heading} {}", form.client_name), &body)
 }
 
-/// An error shown on the issuer's own page (never sent to an untrusted redirect URI).
-pub fn error(message: &str) -> String {
+/// An error shown on the issuer's own page (never sent to an untrusted redirect URI): what
+/// happened, what the person can do, and the client's way back (its registered
+/// `initiate_login_uri`) when there is one.
+pub fn error(message: &str, advice: &str, back: Option<(&str, &str)>) -> String {
+    let back = back
+        .map(|(name, url)| {
+            format!(
+                "<p><a class=\"button\" href=\"{}\">Back to {}</a></p>",
+                escape(url),
+                escape(name)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
-        "<h1>Something went wrong</h1><p class=\"error\" role=\"alert\">{}</p>\
-         <p>Go back to the application and try again.</p>",
-        escape(message)
+        "<h1>We could not sign you in</h1><p class=\"error\" role=\"alert\">{}</p>\
+         <p>{}</p>{back}",
+        escape(message),
+        escape(advice)
     );
     page("Sign-in error", &body)
 }
@@ -235,6 +280,7 @@ mod tests {
             email: Some("a\"b@example.com"),
             error: Some("<b>"),
             other: Some("/authorize?a=1&b=\"2"),
+            password_rule: Some("<rule>"),
         };
         let html = login(&form);
         assert!(!html.contains("<script>x"));
@@ -244,6 +290,10 @@ mod tests {
         assert!(html.contains("lang=\"en\""));
         assert!(html.contains("<label for=\"password\">"));
         assert!(html.contains("href=\"/authorize?a=1&amp;b=&quot;2\""));
+        assert!(html.contains("&lt;rule&gt;") && !html.contains("<rule>"));
+        let page = error("<m>", "<a>", Some(("<n>", "https://x/?a=\"1")));
+        assert!(!page.contains("<m>") && !page.contains("<n>") && !page.contains("<a>"));
+        assert!(page.contains("href=\"https://x/?a=&quot;1\""));
     }
 
     #[test]

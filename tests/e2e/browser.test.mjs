@@ -97,3 +97,46 @@ test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, cal
   await page.locator('#status', { hasText: 'Signed out' }).waitFor();
   await page.close();
 });
+
+/** Desktop and 360 px screenshots of the page as it is, kept under test-output/. */
+async function shots(page, name) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: `${OUT}${name}-desktop.png` });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}${name}-360.png`, fullPage: true });
+}
+
+test('the hosted pages as a person meets them: a refused password, sign-up, an error, the logout question', async () => {
+  const page = await browser.newPage();
+  const authorize = (extra = '') =>
+    `${ISSUER_ORIGIN}/authorize?response_type=code&client_id=demo-spa&redirect_uri=${encodeURIComponent(SPA)}` +
+    `&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256${extra}`;
+
+  await page.goto(authorize());
+  await page.fill('#email', USER.email);
+  await page.fill('#password', 'not the password');
+  await page.click('button[type=submit]');
+  await page.locator('#form-error').waitFor();
+  // Focus is on the message, which names the problem; the fields say they are invalid.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'form-error');
+  assert.equal(await page.locator('#password').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.locator('#email').getAttribute('aria-describedby'), 'form-error');
+  await shots(page, 'login-refused');
+
+  await page.goto(authorize('&screen_hint=signup'));
+  assert.match(await page.locator('#password-rule').textContent(), /At least 8 characters/);
+  await shots(page, 'signup');
+
+  await page.goto(`${ISSUER_ORIGIN}/authorize?response_type=code&client_id=demo-spa&redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+  assert.match(await page.locator('h1').textContent(), /could not sign you in/);
+  assert.match(await page.locator('main').textContent(), /start signing in again/);
+  await shots(page, 'error');
+
+  await page.goto(`${ISSUER_ORIGIN}/oidc/logout`);
+  assert.match(await page.locator('h1').textContent(), /Sign out\?/);
+  await shots(page, 'logout-confirm');
+  await page.click('button[type=submit]');
+  await page.locator('h1', { hasText: 'You are signed out' }).waitFor();
+  await shots(page, 'signed-out');
+  await page.close();
+});

@@ -24,6 +24,7 @@ pub(super) struct ClientRow {
     redirect_uris: String,
     web_origins: String,
     allowed_logout_urls: String,
+    initiate_login_uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,7 +53,7 @@ impl D1Store {
                 "SELECT c.client_id, c.name, c.secret_hash, c.grant_types, c.default_audience, \
                    c.refresh_absolute_lifetime, c.refresh_idle_lifetime, c.refresh_reuse_interval, \
                    c.id_token_signed_response_alg, c.client_metadata, \
-                   c.redirect_uris, c.web_origins, c.allowed_logout_urls, \
+                   c.redirect_uris, c.web_origins, c.allowed_logout_urls, c.initiate_login_uri, \
                    (SELECT json_group_array(json_object( \
                       'api', json_object('identifier', a.identifier, 'name', a.name, \
                                          'scopes', json(a.scopes), 'token_lifetime', a.token_lifetime, \
@@ -136,6 +137,7 @@ impl TryFrom<ClientRow> for Client {
             redirect_uris: json_list("redirect_uris", &r.redirect_uris)?,
             web_origins: json_list("web_origins", &r.web_origins)?,
             allowed_logout_urls: json_list("allowed_logout_urls", &r.allowed_logout_urls)?,
+            initiate_login_uri: r.initiate_login_uri,
         })
     }
 }

@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, grant_types, default_audience, \
     refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
     id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
-    allowed_logout_urls, '[]' AS grants";
+    allowed_logout_urls, initiate_login_uri, '[]' AS grants";
 
 #[derive(Deserialize)]
 struct GrantRow {
@@ -22,7 +22,7 @@ struct GrantRow {
     scopes: String,
 }
 
-/// The arguments of a client row, `?1` the id and `?14` the time.
+/// The arguments of a client row, `?1` the id, `?14` the time, `?15` the login URI.
 fn client_args(c: &Client) -> Result<Vec<JsValue>, StoreError> {
     let now = (js_sys::Date::now() / 1000.0).floor();
     Ok(vec![
@@ -40,6 +40,7 @@ fn client_args(c: &Client) -> Result<Vec<JsValue>, StoreError> {
         json_arg(&c.web_origins)?,
         json_arg(&c.allowed_logout_urls)?,
         JsValue::from_f64(now),
+        opt(&c.initiate_login_uri),
     ])
 }
 
@@ -80,8 +81,8 @@ impl RegistryStore for D1Store {
             "INSERT INTO clients (client_id, name, secret_hash, grant_types, default_audience, \
              refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
              id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
-             allowed_logout_urls, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+             allowed_logout_urls, created_at, updated_at, initiate_login_uri) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
             &client_args(c)?,
         )
         .await
@@ -95,7 +96,8 @@ impl RegistryStore for D1Store {
                  default_audience = ?5, refresh_absolute_lifetime = ?6, \
                  refresh_idle_lifetime = ?7, refresh_reuse_interval = ?8, \
                  id_token_signed_response_alg = ?9, client_metadata = ?10, redirect_uris = ?11, \
-                 web_origins = ?12, allowed_logout_urls = ?13, updated_at = ?14 \
+                 web_origins = ?12, allowed_logout_urls = ?13, updated_at = ?14, \
+                 initiate_login_uri = ?15 \
                  WHERE client_id = ?1",
                 &client_args(c)?,
             )
