@@ -471,8 +471,23 @@ fn discovery_publishes_the_code_flow() {
     );
     assert_eq!(
         meta["response_types_supported"],
-        serde_json::json!(["code"])
+        serde_json::json!([
+            "code",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token"
+        ])
     );
+    assert_eq!(
+        meta["response_modes_supported"],
+        serde_json::json!(["query", "fragment", "form_post"])
+    );
+    assert!(meta["grant_types_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"implicit".into()));
     assert_eq!(
         meta["code_challenge_methods_supported"],
         serde_json::json!(["S256"])
@@ -1024,4 +1039,198 @@ fn a_sign_in_fails_closed_at_every_store_call() {
         |t, (form, csrf)| post_form(t, "/u/login", form, csrf),
     );
     assert!(walked >= 3, "{walked}");
+}
+
+// Implicit and hybrid response types (OIDC Core §3.2, §3.3), for clients allowed `implicit`.
+
+const WEB: &str = "web";
+const WEB_SECRET: &str = "web-secret";
+
+/// A confidential web app allowed the implicit grant besides the code flow.
+fn implicit_tenant() -> Tenant {
+    let t = tenant();
+    t.store.put_client(Client {
+        client_id: WEB.into(),
+        name: "Web app".into(),
+        secret_hash: Some(edge_issuer::model::secret::hash_client_secret(WEB_SECRET)),
+        grant_types: vec![
+            "implicit".into(),
+            "authorization_code".into(),
+            "refresh_token".into(),
+        ],
+        default_audience: Some(API.into()),
+        redirect_uris: vec![CALLBACK.into()],
+        ..client_defaults()
+    });
+    t
+}
+
+fn implicit_query(client: &str, response_type: &str, extra: &str) -> String {
+    format!(
+        "response_type={}&client_id={client}&redirect_uri={}&scope=openid%20profile%20read:data&state=st-2{extra}",
+        enc(response_type),
+        enc(CALLBACK)
+    )
+}
+
+/// The parameters of a redirect's fragment (and that its query carries none of them).
+fn fragment_params(resp: &HttpResponse) -> Vec<(String, String)> {
+    let location = resp.header("location").expect("a redirect");
+    let (base, fragment) = location.split_once('#').expect("a fragment");
+    assert_eq!(base, CALLBACK, "nothing in the query");
+    form_urlencoded::parse(fragment.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[test]
+fn id_token_token_without_a_nonce_is_an_error_in_the_fragment() {
+    let t = implicit_tenant();
+    let resp = get(
+        &t,
+        &format!("/authorize?{}", implicit_query(WEB, "id_token token", "")),
+        "",
+    );
+    assert_eq!(resp.status, 302);
+    let params = fragment_params(&resp);
+    assert_eq!(param(&params, "error"), Some("invalid_request"));
+    assert!(param(&params, "error_description")
+        .unwrap()
+        .contains("nonce"));
+    assert_eq!(param(&params, "state"), Some("st-2"));
+    // response_mode=query would put tokens in a query: refused, in the fragment.
+    let query = implicit_query(WEB, "id_token", "&nonce=n&response_mode=query");
+    let resp = get(&t, &format!("/authorize?{query}"), "");
+    assert!(param(&fragment_params(&resp), "error_description")
+        .unwrap()
+        .contains("cannot carry tokens"));
+}
+
+#[test]
+fn a_client_without_the_implicit_grant_gets_no_tokens_through_the_browser() {
+    let t = implicit_tenant();
+    for response_type in ["id_token", "id_token token", "code id_token", "code token"] {
+        let query = format!(
+            "{}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            implicit_query(SPA, response_type, "&nonce=n")
+        );
+        let resp = get(&t, &format!("/authorize?{query}"), "");
+        let params = fragment_params(&resp);
+        assert_eq!(
+            param(&params, "error"),
+            Some("unauthorized_client"),
+            "{response_type}"
+        );
+    }
+    let resp = get(
+        &t,
+        &format!("/authorize?{}", implicit_query(WEB, "token", "")),
+        "",
+    );
+    assert_eq!(
+        param(&location_params(&resp), "error"),
+        Some("unsupported_response_type")
+    );
+    // And the token endpoint never takes `implicit` as a grant.
+    let form = format!("grant_type=implicit&client_id={WEB}&client_secret={WEB_SECRET}");
+    let refused = post_form(&t, "/oauth/token", &form, "");
+    assert_eq!(refused.json_body()["error"], "unsupported_grant_type");
+}
+
+#[test]
+fn id_token_token_answers_in_the_fragment_with_at_hash_nonce_and_a_verifiable_access_token() {
+    let t = implicit_tenant();
+    let query = implicit_query(WEB, "id_token token", "&nonce=n-9");
+    let (resp, _) = sign_in_to(&t, &query, USER_PASSWORD);
+    assert_eq!(resp.status, 303);
+    let params = fragment_params(&resp);
+    assert!(param(&params, "code").is_none() && param(&params, "refresh_token").is_none());
+    let access = param(&params, "access_token").unwrap();
+    assert_eq!(param(&params, "token_type"), Some("Bearer"));
+    assert_eq!(param(&params, "state"), Some("st-2"));
+    let at = verify_jwt(&t, access, API);
+    assert_eq!(
+        (at["sub"].as_str(), at["gty"].as_str()),
+        (Some(USER_ID), Some("implicit"))
+    );
+    let id = verify_jwt(&t, param(&params, "id_token").unwrap(), WEB);
+    assert_eq!(id["nonce"], "n-9");
+    assert!(id["sid"].is_string() && id["auth_time"].is_u64());
+    let digest = sha2::Sha256::digest(access.as_bytes());
+    use base64::Engine;
+    use sha2::Digest;
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+    assert_eq!(id["at_hash"], expected.as_str());
+    // The access token works at /userinfo.
+    let bearer = format!("Bearer {access}");
+    assert_eq!(
+        t.userinfo("GET", &[("authorization", &bearer)], "").status,
+        200
+    );
+}
+
+#[test]
+fn hybrid_code_id_token_binds_the_code_by_c_hash_and_the_code_redeems_once() {
+    use base64::Engine;
+    use sha2::Digest;
+    let t = implicit_tenant();
+    let query = implicit_query(WEB, "code id_token", "&nonce=n-3&response_mode=form_post");
+    let (resp, _) = sign_in_to(&t, &query, USER_PASSWORD);
+    assert_eq!(resp.status, 200, "form_post answers a page");
+    let html = String::from_utf8(resp.body.clone()).unwrap();
+    let fields = form_fields(&html);
+    let code = param(&fields, "code").unwrap();
+    let id = verify_jwt(&t, param(&fields, "id_token").unwrap(), WEB);
+    let digest = sha2::Sha256::digest(code.as_bytes());
+    let c_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+    assert_eq!(id["c_hash"], c_hash.as_str());
+    assert!(id.get("at_hash").is_none());
+    let form = format!(
+        "grant_type=authorization_code&client_id={WEB}&client_secret={WEB_SECRET}&code={}&redirect_uri={}",
+        enc(code),
+        enc(CALLBACK)
+    );
+    let tokens = post_form(&t, "/oauth/token", &form, "").json_body();
+    assert!(tokens["access_token"].is_string(), "{tokens}");
+    let back = verify_jwt(&t, tokens["id_token"].as_str().unwrap(), WEB);
+    assert_eq!(back["sub"], id["sub"]);
+    assert_eq!(back["nonce"], "n-3");
+    let again = post_form(&t, "/oauth/token", &form, "").json_body();
+    assert_eq!(again["error"], "invalid_grant");
+}
+
+#[test]
+fn clients_created_without_grant_types_get_auth0s_defaults_for_their_app_type() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let create = |body: serde_json::Value| {
+        ok(
+            &manage(&t, "POST", "/api/v2/clients", &admin, Some(body)),
+            201,
+        )["grant_types"]
+            .clone()
+    };
+    let browser = serde_json::json!(["implicit", "authorization_code", "refresh_token"]);
+    let spa =
+        serde_json::json!({"name": "s", "app_type": "spa", "token_endpoint_auth_method": "none"});
+    assert_eq!(create(spa), browser);
+    assert_eq!(
+        create(serde_json::json!({"name": "n", "app_type": "native"})),
+        browser
+    );
+    assert_eq!(
+        create(serde_json::json!({"name": "w", "app_type": "regular_web"})),
+        serde_json::json!([
+            "implicit",
+            "authorization_code",
+            "refresh_token",
+            "client_credentials"
+        ])
+    );
+    assert_eq!(
+        create(serde_json::json!({"name": "m", "app_type": "non_interactive"})),
+        serde_json::json!(["client_credentials"])
+    );
+    let chosen = serde_json::json!({"name": "c", "grant_types": ["authorization_code"]});
+    assert_eq!(create(chosen), serde_json::json!(["authorization_code"]));
 }

@@ -250,7 +250,8 @@ fn discovery_lists_exactly_what_exists() {
             "authorization_code",
             "client_credentials",
             "password",
-            "refresh_token"
+            "refresh_token",
+            "implicit"
         ])
     );
     assert_eq!(

@@ -353,7 +353,7 @@ fn sessions_are_listed_without_their_secret_and_deleted() {
         login: None,
         session: Some(&session),
         touched: None,
-        code: &code,
+        code: Some(&code),
     };
     pollster::block_on(t.store.commit_authorization(&sign_in, NOW)).unwrap();
 

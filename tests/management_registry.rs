@@ -165,7 +165,7 @@ fn client_and_api_bodies_are_checked() {
         json!({"name": "x", "callbacks": ["https://app.example/cb#frag"]}),
         json!({"name": "x", "callbacks": ["not a url"]}),
         json!({"name": "x", "web_origins": ["https://app.example/path"]}),
-        json!({"name": "x", "grant_types": ["implicit"]}),
+        json!({"name": "x", "grant_types": ["device_code"]}),
         json!({"name": "x", "jwt_configuration": {"alg": "HS256"}}),
         json!({"name": "x", "token_endpoint_auth_method": "none", "grant_types": ["client_credentials"]}),
         json!({"name": "x", "refresh_token": {"rotation_type": "non-rotating"}}),

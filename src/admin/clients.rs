@@ -147,7 +147,7 @@ fn apply(mut c: Client, b: ClientBody) -> Result<Client, Reply> {
         c.initiate_login_uri = (!v.is_empty()).then_some(v);
     }
     if let Some(v) = b.grant_types {
-        if let Some(g) = v.iter().find(|g| GrantType::parse(g).is_err()) {
+        if let Some(g) = v.iter().find(|g| !GrantType::client_may_hold(g)) {
             return Err(invalid(&format!(
                 "grant_types: {g} is not a grant type this issuer serves"
             )));
@@ -235,6 +235,26 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
 }
 
+/// The grant types of a client created without `grant_types`: Auth0's defaults for its
+/// `app_type` (the implicit grant among them, as Auth0 has it, for clients that use
+/// `response_type=id_token`; code with PKCE is the better choice, RFC 9700 §2.1.2), never
+/// `client_credentials` for a public client.
+fn default_grant_types(app_type: Option<&str>, public: bool) -> Vec<String> {
+    let browser = ["implicit", "authorization_code", "refresh_token"];
+    let list: &[&str] = match app_type {
+        Some("non_interactive") => &["client_credentials"],
+        Some("spa" | "native") => &browser,
+        Some("regular_web") | None if !public => &[
+            "implicit",
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+        ],
+        _ => &browser,
+    };
+    list.iter().map(|g| g.to_string()).collect()
+}
+
 /// `POST /api/v2/clients`: the answer carries `client_secret`, the only time it is shown
 /// (none for a public client, `token_endpoint_auth_method: none`).
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
@@ -243,12 +263,13 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return invalid("Missing required property: name");
     }
     let public = body.token_endpoint_auth_method.as_deref() == Some("none");
+    let grant_types = default_grant_types(body.app_type.as_deref(), public);
     let client_id = attempt!(call.new_id(""));
     let blank = Client {
         client_id,
         name: String::new(),
         secret_hash: None,
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        grant_types,
         default_audience: None,
         grants: Vec::new(),
         refresh_absolute_lifetime: 30 * 86_400,

@@ -16,6 +16,10 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §6.
     RefreshToken,
+    /// OIDC Core §3.2 (and the hybrid flow's front-channel tokens): tokens from the
+    /// authorization endpoint. A client grant type, never a token endpoint's `grant_type`:
+    /// not in [`GrantType::ALL`], so [`GrantType::parse`] refuses it.
+    Implicit,
 }
 
 impl GrantType {
@@ -34,7 +38,14 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::Implicit => "implicit",
         }
+    }
+
+    /// Whether `value` names a grant a client may be allowed: the token endpoint's, and
+    /// `implicit`.
+    pub fn client_may_hold(value: &str) -> bool {
+        value == GrantType::Implicit.as_str() || Self::parse(value).is_ok()
     }
 
     /// The `gty` claim of access tokens (Auth0's names).
@@ -44,12 +55,16 @@ impl GrantType {
             GrantType::ClientCredentials => "client-credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::Implicit => "implicit",
         }
     }
 
     /// The grant of a `gty` claim.
     pub fn from_gty(gty: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.gty() == gty)
+        Self::ALL
+            .into_iter()
+            .chain([GrantType::Implicit])
+            .find(|g| g.gty() == gty)
     }
 
     /// Parses `grant_type`; anything else is `unsupported_grant_type` (RFC 6749 §5.2).

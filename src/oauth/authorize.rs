@@ -13,8 +13,11 @@ use super::grant::authorization_code::{hash_code, CODE_LIFETIME};
 use super::grant::password::user_issuance;
 use super::params::Params;
 use super::pkce;
+use super::response_type::ResponseType;
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{AuthorizationCode, Client, GrantType, Scope, Session, Subject, User};
+use crate::model::{
+    AuthorizationCode, Client, GrantType, Issuance, RefreshPlan, Scope, Session, Subject, User,
+};
 use crate::port::random::Random;
 use crate::port::{ClaimsStore, ClientStore, HasClients};
 
@@ -24,6 +27,9 @@ use crate::port::{ClaimsStore, ClientStore, HasClients};
 pub enum ResponseMode {
     /// Parameters in the redirect URI's query (the default for `code`).
     Query,
+    /// Parameters in the redirect URI's fragment (the default, and the only redirect, for
+    /// types that carry tokens: a fragment never reaches a server or a Referer).
+    Fragment,
     /// An auto-submitting HTML form POSTs them to the redirect URI.
     FormPost,
     /// Auth0's `web_message`: a page in a hidden iframe posts them to the redirect URI's
@@ -81,6 +87,8 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthorizeRequest {
     pub client: Client,
+    /// What the response carries: a code, tokens, or both.
+    pub response_type: ResponseType,
     pub reply_to: ReplyTo,
     /// The scope asked for; the user's grant is decided when the code is redeemed.
     pub scope: Scope,
@@ -132,21 +140,37 @@ pub async fn check(
         ));
     }
 
-    // From here on, errors go back to the client.
+    // From here on, errors go back to the client, in the fragment for types that carry
+    // tokens (MRTE §5; OIDC Core §3.2.2.6).
+    let response_type = params.get("response_type").and_then(ResponseType::parse);
+    let front = response_type.is_some_and(ResponseType::front_channel);
+    let default_mode = if front {
+        ResponseMode::Fragment
+    } else {
+        ResponseMode::Query
+    };
     let (mode, mode_error) = match params.get("response_mode") {
-        None | Some("query") => (ResponseMode::Query, None),
+        None => (default_mode, None),
+        Some("query") if front => (
+            default_mode,
+            Some(OAuthError::invalid_request(
+                "response_mode query cannot carry tokens: use fragment or form_post",
+            )),
+        ),
+        Some("query") => (ResponseMode::Query, None),
+        Some("fragment") => (ResponseMode::Fragment, None),
         Some("form_post") => (ResponseMode::FormPost, None),
         Some("web_message") if client.web_origins.iter().any(|o| o == origin(redirect_uri)) => {
             (ResponseMode::WebMessage, None)
         }
         Some("web_message") => (
-            ResponseMode::Query,
+            default_mode,
             Some(OAuthError::invalid_request(
                 "response_mode web_message needs the redirect_uri's origin among the client's web origins",
             )),
         ),
         Some(other) => (
-            ResponseMode::Query,
+            default_mode,
             Some(OAuthError::invalid_request(format!(
                 "response_mode {other} is not supported"
             ))),
@@ -174,32 +198,42 @@ pub async fn check(
             return Err(back(OAuthError::new(code, why)));
         }
     }
-    match params.get("response_type") {
-        Some("code") => {}
-        None => {
+    let response_type = match (params.get("response_type"), response_type) {
+        (_, Some(t)) => t,
+        (None, None) => {
             return Err(back(OAuthError::invalid_request(
                 "response_type is required",
             )))
         }
-        Some(other) => {
+        (Some(other), None) => {
             return Err(back(OAuthError::new(
                 ErrorCode::UnsupportedResponseType,
-                format!("response_type {other} is not supported; use code"),
+                format!(
+                    "response_type {other} is not supported; use code (or, for a client allowed \
+                     the implicit grant, id_token, id_token token, code id_token, code token or \
+                     code id_token token)"
+                ),
             )))
         }
-    }
-    if !client.allows(GrantType::AuthorizationCode.as_str()) {
-        return Err(back(OAuthError::new(
+    };
+    let unauthorized = |grant: &str| {
+        back(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "client is not allowed the authorization_code grant",
-        )));
+            format!("client is not allowed the {grant} grant"),
+        ))
+    };
+    if response_type.code && !client.allows(GrantType::AuthorizationCode.as_str()) {
+        return Err(unauthorized(GrantType::AuthorizationCode.as_str()));
+    }
+    if front && !client.allows(GrantType::Implicit.as_str()) {
+        return Err(unauthorized(GrantType::Implicit.as_str()));
     }
     let code_challenge = pkce::challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
     )
     .map_err(back)?;
-    if code_challenge.is_none() && client.is_public() {
+    if response_type.code && code_challenge.is_none() && client.is_public() {
         return Err(back(OAuthError::invalid_request(
             "a public client must use PKCE: code_challenge and code_challenge_method=S256",
         )));
@@ -210,6 +244,20 @@ pub async fn check(
         .transpose()
         .map_err(back)?
         .unwrap_or_default();
+    // OIDC Core §3.2.2.1, §3.3.2.11: an ID token in the response needs `openid` and a nonce.
+    if response_type.id_token {
+        if !scope.tokens().iter().any(|t| t == "openid") {
+            return Err(back(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "response_type id_token needs the openid scope",
+            )));
+        }
+        if params.get("nonce").is_none_or(str::is_empty) {
+            return Err(back(OAuthError::invalid_request(
+                "nonce is required when the response carries an ID token",
+            )));
+        }
+    }
     let prompt = prompt(params.get("prompt")).map_err(back)?;
     let max_age = params
         .get("max_age")
@@ -221,6 +269,7 @@ pub async fn check(
         .map_err(back)?;
     let text = |name: &str| params.get(name).map(str::to_string);
     Ok(AuthorizeRequest {
+        response_type,
         scope,
         nonce: text("nonce"),
         code_challenge,
@@ -304,16 +353,19 @@ pub fn decide(request: &AuthorizeRequest, session: Option<&Session>, now: u64) -
 /// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise), an
 /// `organization` that does not exist or the user is not a member of (`access_denied`), and
 /// an `audience` that names no API, as `subject` (read for the request's organization and
-/// [`AuthorizeRequest::api_audience`]) found them. Returns the organization's id for the code. The pipeline
-/// runs again when the code is redeemed, so the tokens carry claims as fresh as the redemption.
+/// [`AuthorizeRequest::api_audience`]) found them. Returns the enriched issuance, as the
+/// response's tokens carry it (implicit and hybrid), for `session`: its `auth_time` and `sid`,
+/// the request's `nonce`. The pipeline runs again when a code is redeemed, so the code's tokens
+/// carry claims as fresh as the redemption.
 pub async fn approve<P>(
     ports: &P,
     pipeline: &Pipeline<'_, impl ClaimsStore>,
     facts: &Facts<'_>,
     request: &AuthorizeRequest,
+    session: &Session,
     user: User,
     subject: Subject,
-) -> Result<Option<String>, OAuthError>
+) -> Result<Issuance, OAuthError>
 where
     P: HasClients,
 {
@@ -345,9 +397,20 @@ where
         },
         _ => e,
     })?;
-    let org_id = issuance.organization.as_ref().map(|o| o.org_id.clone());
+    // Tokens in the response are the implicit grant's (the event says so); a code's issuance
+    // keeps what the pipeline saw before (the sign-in core will name the code flow).
+    if request.response_type.front_channel() {
+        issuance.grant = GrantType::Implicit;
+    }
+    issuance.auth_time = Some(session.auth_time);
+    issuance.nonce.clone_from(&request.nonce);
+    issuance.session_id = Some(session.session_id.clone());
+    issuance.refresh = RefreshPlan::None;
     match enrich(pipeline, facts, &mut issuance).await {
-        Ok(_) => Ok(org_id),
+        Ok(enrichment) => {
+            issuance.custom = enrichment.claims;
+            Ok(issuance)
+        }
         Err(e) if e.code == ErrorCode::ServerError => Err(e),
         Err(e) => Err(OAuthError {
             code: ErrorCode::AccessDenied,
@@ -390,9 +453,19 @@ pub fn new_code(
     Ok((value, record))
 }
 
-/// The parameters of a successful response (§4.1.2, RFC 9207).
-pub fn success(code: &str, reply_to: &ReplyTo, issuer: &str) -> Vec<(String, String)> {
-    let mut out = vec![("code".to_string(), code.to_string())];
+/// The parameters of a successful response (§4.1.2, OIDC Core §3.2.2.5, RFC 9207): the code
+/// if any, the front-channel `tokens` if any, `state`, `iss`.
+pub fn success(
+    code: Option<&str>,
+    tokens: Vec<(String, String)>,
+    reply_to: &ReplyTo,
+    issuer: &str,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = code
+        .map(|c| ("code".to_string(), c.to_string()))
+        .into_iter()
+        .chain(tokens)
+        .collect();
     if let Some(state) = &reply_to.state {
         out.push(("state".into(), state.clone()));
     }

@@ -71,6 +71,8 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             (GrantType::RefreshToken, Some(_)) => REFRESH_FAILED,
             (GrantType::AuthorizationCode, None) => CODE,
             (GrantType::AuthorizationCode, Some(_)) => CODE_FAILED,
+            // Never a token request's grant (`GrantType::parse` refuses it).
+            (GrantType::Implicit, _) => return,
         };
         // A server error's description is internal detail: the Worker's log has it, the
         // tenant's log event only the code.
@@ -135,6 +137,12 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 password::check(ports, crypto, random, facts, &client, params).await?
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
+            GrantType::Implicit => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    "grant_type implicit is not a token request",
+                ))
+            }
         };
 
         if let Some(user) = &issuance.user {

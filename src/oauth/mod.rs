@@ -17,6 +17,7 @@ pub mod maintenance;
 pub mod params;
 pub mod password;
 pub mod pkce;
+pub mod response_type;
 pub mod revocation;
 pub mod session;
 pub mod signup;

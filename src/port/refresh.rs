@@ -47,7 +47,8 @@ pub struct SignIn<'a> {
     /// A live session used for single sign-on: its idle expiry moves to this session's
     /// `idle_expires_at` (never past its absolute expiry).
     pub touched: Option<&'a Session>,
-    pub code: &'a AuthorizationCode,
+    /// The code issued, if the response carries one (not for an implicit response).
+    pub code: Option<&'a AuthorizationCode>,
 }
 
 /// A successful password login, as the commit records it.
@@ -94,7 +95,7 @@ pub trait ExchangeStore {
 
     /// A sign-in at /authorize: creates the user of a sign-up, records the login (as
     /// [`ExchangeStore::commit_login`] does) when a password was entered, stores the session
-    /// when one starts, and stores the code.
+    /// when one starts, and stores the code if there is one.
     ///
     /// Contract: all of it or none of it. A new user whose email is taken in its connection
     /// fails the whole operation with [`StoreError::Conflict`].

@@ -20,6 +20,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::{AfterLogout, Dialect, LogoutCheck};
 use crate::oauth::params::Params;
 use crate::oauth::signup::MIN_PASSWORD_CHARS;
+use crate::oauth::token::front::front_channel;
 use crate::oauth::{session, signup};
 use crate::port::crypto::Crypto;
 use crate::port::{
@@ -438,22 +439,42 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     let facts = issuer.facts();
     let (pipeline, ports) = (issuer.pipeline(), issuer.stores);
     let new_user = signed_up.then(|| user.clone());
-    let approved = authorize::approve(ports, &pipeline, &facts, request, user, subject);
-    let org_id = match approved.await {
-        Ok(org_id) => org_id,
+    let approved = authorize::approve(ports, &pipeline, &facts, request, session, user, subject);
+    let issuance = match approved.await {
+        Ok(issuance) => issuance,
         Err(e) if e.code == ErrorCode::ServerError => return failed(issuer, request, &e),
         Err(e) => return reply_error(issuer, &e, &request.reply_to),
     };
-    let issued = new_code(
-        issuer.random,
-        &facts,
-        request,
-        &session.user_id,
-        session,
-        org_id,
-    );
+    let org_id = issuance.organization.as_ref().map(|o| o.org_id.clone());
+    let issued = request
+        .response_type
+        .code
+        .then(|| {
+            new_code(
+                issuer.random,
+                &facts,
+                request,
+                &session.user_id,
+                session,
+                org_id,
+            )
+        })
+        .transpose();
     let (code, record) = match issued {
-        Ok(c) => c,
+        Ok(c) => c.unzip(),
+        Err(e) => return failed(issuer, request, &e),
+    };
+    // Tokens in the response (implicit, hybrid) are signed before anything is stored.
+    let keys = issuer.keys();
+    let minted = front_channel(
+        &keys,
+        &facts,
+        &issuance,
+        request.response_type,
+        code.as_deref(),
+    );
+    let tokens = match minted.await {
+        Ok(t) => t,
         Err(e) => return failed(issuer, request, &e),
     };
     let new_session = (login.is_some() || signed_up).then_some(session);
@@ -472,7 +493,7 @@ async fn sign_in_done<P: Stores, C: Crypto>(
                 login: login.as_ref(),
                 session: new_session,
                 touched,
-                code: &record,
+                code: record.as_ref(),
             },
             facts.now,
         )
@@ -480,7 +501,12 @@ async fn sign_in_done<P: Stores, C: Crypto>(
     if let Err(e) = stored {
         return failed(issuer, request, &e.into());
     }
-    let fields = authorize::success(&code, &request.reply_to, &issuer.config.issuer);
+    let fields = authorize::success(
+        code.as_deref(),
+        tokens,
+        &request.reply_to,
+        &issuer.config.issuer,
+    );
     let resp = reply(&fields, &request.reply_to);
     match new_session {
         Some(s) => resp.with_header(
@@ -605,13 +631,18 @@ fn reply_error<P: Stores, C: Crypto>(
 /// Sends `fields` back to the client by its response mode.
 fn reply(fields: &[(String, String)], reply_to: &ReplyTo) -> HttpResponse {
     match reply_to.mode {
-        ResponseMode::Query => {
+        ResponseMode::Query | ResponseMode::Fragment => {
             let mut url = reply_to.redirect_uri.clone();
-            let query = form_urlencoded::Serializer::new(String::new())
+            let encoded = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(fields)
                 .finish();
-            url.push(if url.contains('?') { '&' } else { '?' });
-            url.push_str(&query);
+            let separator = match reply_to.mode {
+                ResponseMode::Fragment => '#',
+                _ if url.contains('?') => '&',
+                _ => '?',
+            };
+            url.push(separator);
+            url.push_str(&encoded);
             HttpResponse::empty(302)
                 .with_header("location", &url)
                 .no_store()

@@ -5,12 +5,17 @@ use crate::model::config::paths;
 use crate::model::config::Config;
 use crate::model::GrantType;
 use crate::oauth::claims::OIDC_SCOPES;
+use crate::oauth::response_type::ResponseType;
 use crate::web::HttpResponse;
 use serde_json::json;
 
 /// The metadata document, served at both well-known paths (RFC 9068 §4: they must agree).
 pub fn metadata(config: &Config) -> serde_json::Value {
-    let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+    let grants: Vec<&str> = GrantType::ALL
+        .iter()
+        .chain([&GrantType::Implicit])
+        .map(|g| g.as_str())
+        .collect();
     let client_auth = ["client_secret_basic", "client_secret_post", "none"];
     json!({
         "issuer": config.issuer,
@@ -22,8 +27,8 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "revocation_endpoint": config.url(paths::REVOKE),
         "introspection_endpoint": config.url(paths::INTROSPECT),
         "grant_types_supported": grants,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
+        "response_types_supported": ResponseType::SUPPORTED,
+        "response_modes_supported": ["query", "fragment", "form_post"],
         "code_challenge_methods_supported": ["S256"],
         // RFC 9207: every authorization response carries `iss`.
         "authorization_response_iss_parameter_supported": true,
@@ -36,7 +41,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "access_token_signing_alg_values_supported": ["ES256", "RS256"],
         "scopes_supported": OIDC_SCOPES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "nonce", "sid",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "c_hash", "nonce", "sid",
             "name", "given_name", "family_name", "nickname", "picture", "updated_at",
             "email", "email_verified",
         ],

@@ -75,7 +75,7 @@ impl ExchangeStore for D1Store {
         let login = sign_in.login.map(|l| login_args(l, now));
         let session = sign_in.session.map(session_args);
         let touched = sign_in.touched.map(touch_args);
-        let code = code_args(sign_in.code);
+        let code = sign_in.code.map(code_args);
         let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
         // The unique index on (connection, lower(email)) fails the whole batch when the email
         // of a sign-up is taken.
@@ -92,7 +92,9 @@ impl ExchangeStore for D1Store {
         if let Some(touched) = &touched {
             statements.push((TOUCH_SESSION, touched));
         }
-        statements.push((INSERT_CODE, &code));
+        if let Some(code) = &code {
+            statements.push((INSERT_CODE, code));
+        }
         self.batch(&statements).await.map(|_| ())
     }
 

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 /// ID-token lifetime (Auth0's default, 10 hours).
 pub const ID_TOKEN_LIFETIME: u64 = 36_000;
 
-/// OIDC Core §3.1.3.6: base64url of the left half of the hash of the access token's ASCII.
-/// ES256 and RS256 both use SHA-256.
+/// OIDC Core §3.1.3.6 (`at_hash`) and §3.3.2.11 (`c_hash`, the same over the code): base64url
+/// of the left half of the hash of the token's ASCII. ES256 and RS256 both use SHA-256.
 pub fn at_hash(access_token: &str) -> String {
     let digest = Sha256::digest(access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&digest[..16])

@@ -1,6 +1,7 @@
 //! Minting: a validated [`crate::model::Issuance`] becomes signed JWTs and, where granted, a refresh token.
 
 pub mod access;
+pub mod front;
 pub mod id_token;
 pub mod issue;
 pub mod jws;

@@ -220,7 +220,7 @@ where
                 login: None,
                 session: Some(&session),
                 touched: None,
-                code: &code,
+                code: Some(&code),
             },
             fx.now,
         )

@@ -321,7 +321,7 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
                 login: None,
                 session: Some(&session),
                 touched: None,
-                code: &c,
+                code: Some(&c),
             },
             fx.now,
         )

@@ -736,7 +736,9 @@ impl ExchangeStore for MemoryStore {
                 return Err(StoreError::Conflict("the email is taken".into()));
             }
         }
-        self.insert_code(sign_in.code).await?;
+        if let Some(code) = sign_in.code {
+            self.insert_code(code).await?;
+        }
         if let Some(user) = sign_in.new_user {
             self.put_user(user.clone());
         }
