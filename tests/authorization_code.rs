@@ -1234,3 +1234,20 @@ fn clients_created_without_grant_types_get_auth0s_defaults_for_their_app_type() 
     let chosen = serde_json::json!({"name": "c", "grant_types": ["authorization_code"]});
     assert_eq!(create(chosen), serde_json::json!(["authorization_code"]));
 }
+
+#[test]
+fn sign_up_refuses_an_invisible_character_and_a_look_alike_of_an_existing_address() {
+    let t = tenant();
+    let before = t.store.durable_state();
+    // USER_EMAIL is Ada@Example.com.
+    let hidden = sign_up(&t, "ada\u{200B}@example.com", "a long enough password");
+    assert_eq!(hidden.status, 400);
+    assert!(String::from_utf8_lossy(&hidden.body).contains("invisible character"));
+    for look_alike in ["ａｄａ@ｅｘａｍｐｌｅ.com", "\u{0430}da@example.com"] {
+        let resp = sign_up(&t, look_alike, "a long enough password");
+        assert_eq!(resp.status, 409, "{look_alike}");
+        assert!(String::from_utf8_lossy(&resp.body).contains("looks the same"));
+        assert!(set_cookie(&resp, "__Host-session").is_none());
+    }
+    assert_eq!(t.store.durable_state(), before, "nobody was created");
+}

@@ -218,6 +218,7 @@ fn the_schedule_rotates_after_its_period_and_drops_keys_whose_tokens_expired() {
             &ring,
             issuer.stores.claims(),
             &t.store,
+            &t.store,
         ))
         .unwrap()
     };

@@ -157,3 +157,41 @@ fn an_import_needs_create_users_and_a_known_connection() {
         404
     );
 }
+
+#[test]
+fn look_alike_addresses_are_refused_everywhere_a_user_is_made() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    // USER_EMAIL is Ada@Example.com. A Cyrillic а, fullwidth letters, a zero-width space.
+    let create = |email: &str| {
+        let body = json!({"connection": "Username-Password-Authentication", "email": email, "password": "a long enough password"});
+        manage(&t, "POST", "/api/v2/users", &admin, Some(body))
+    };
+    for (email, status) in [
+        ("\u{0430}da@example.com", 409),
+        ("ａｄａ@ｅｘａｍｐｌｅ.com", 409),
+        ("ada@examp1e.com", 409),
+        ("ada\u{200B}@example.com", 400),
+        ("\u{FEFF}grace@example.com", 400),
+    ] {
+        let resp = create(email);
+        assert_eq!(resp.status, status, "{email:?}: {:?}", resp.json_body());
+    }
+    // A different address is fine, and then its own look-alike is taken.
+    assert_eq!(create("grace@example.com").status, 201);
+    assert_eq!(create("gr\u{0430}ce@example.com").status, 409);
+    // An email changed to a look-alike is refused too.
+    let path = format!("/api/v2/users/{}", enc(USER_ID));
+    let patch = json!({"email": "grace@ex\u{0430}mple.com"});
+    assert_eq!(manage(&t, "PATCH", &path, &admin, Some(patch)).status, 409);
+
+    // An import: the look-alike row is a duplicate, the rest go in.
+    let users = json!([
+        {"email": "\u{0430}da@example.com", "user_id": "imp-1"},
+        {"email": "new.person@example.com", "user_id": "imp-2"},
+        {"email": "new.persоn@example.com", "user_id": "imp-3"},
+    ]);
+    let job = upload(&t, &admin, &users, false).json_body();
+    assert_eq!(job["summary"]["inserted"], 1, "{job}");
+    assert_eq!(job["summary"]["failed"], 2, "{job}");
+}

@@ -241,7 +241,8 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     for raw in &upload.users {
         match user_of(call, raw, &upload.connection, now) {
             Ok(u) => {
-                let email = u.email.as_deref().unwrap_or("").to_ascii_lowercase();
+                // Look-alike addresses are one address (model::email::key).
+                let email = crate::model::email::key(u.email.as_deref().unwrap_or(""));
                 if seen.insert(email) {
                     users.push(u);
                 } else {

@@ -142,7 +142,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         cache: KEY_CACHE.with(|c| *c),
         config: &settings.config,
     };
-    match crate::oauth::maintenance::scheduled(&ring, &db, &db).await {
+    match crate::oauth::maintenance::scheduled(&ring, &db, &db, &db).await {
         Ok(done) => console_log!(
             "scheduled: {}",
             serde_json::to_string(&done).unwrap_or_default()

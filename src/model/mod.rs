@@ -7,6 +7,7 @@ pub mod client;
 pub mod code;
 pub mod config;
 pub mod directory;
+pub mod email;
 pub mod grant_type;
 pub mod hook;
 pub mod issuance;

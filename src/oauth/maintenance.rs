@@ -4,21 +4,33 @@
 use super::keys::{KeyRing, Maintenance};
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
-use crate::port::{ClaimsStore, KeyStore, RefreshStore};
+use crate::port::{ClaimsStore, KeyStore, RefreshStore, UserStore};
+
+/// Users given their email key per scheduled run (one D1 batch of updates).
+pub const EMAIL_KEYS_PER_RUN: u32 = 500;
 
 /// One scheduled run: signing keys made where missing, rotated where due, dropped once every
 /// token they signed has expired; whatever the previous KEK sealed, sealed again; revoked
-/// access tokens forgotten once expired.
-pub async fn scheduled<S: KeyStore, C: Crypto, H: ClaimsStore, R: RefreshStore>(
+/// access tokens forgotten once expired; users from before email keys given theirs.
+pub async fn scheduled<S, C, H, R, U>(
     ring: &KeyRing<'_, S, C>,
     hooks: &H,
     refresh: &R,
-) -> Result<Maintenance, OAuthError> {
+    users: &U,
+) -> Result<Maintenance, OAuthError>
+where
+    S: KeyStore,
+    C: Crypto,
+    H: ClaimsStore,
+    R: RefreshStore,
+    U: UserStore,
+{
     let mut done = ring.maintain().await?;
     done.resealed += reseal_hooks(ring, hooks).await?;
     done.revocations_pruned = refresh
         .prune_revoked_access_tokens(ring.clock.now())
         .await?;
+    done.email_keys = users.backfill_email_keys(EMAIL_KEYS_PER_RUN).await?;
     Ok(done)
 }
 

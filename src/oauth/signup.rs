@@ -17,15 +17,20 @@ pub const MAX_PASSWORD_BYTES: usize = 128;
 pub fn refuse(email: Option<&str>, password: Option<&str>) -> Option<&'static str> {
     let email = email.map(str::trim).unwrap_or("");
     let password = password.unwrap_or("");
+    if crate::model::email::refusal(email).is_some() {
+        return Some("Remove the invisible character from the email address.");
+    }
     if !valid_email(email) {
         return Some("Enter a valid email address.");
     }
     weak_password(email, password)
 }
 
-/// Whether `email` is an address: one `@`, a local part, a dotted domain, no spaces.
+/// Whether `email` is an address: one `@`, a local part, a dotted domain, no spaces and no
+/// invisible or format characters ([`crate::model::email::refusal`]).
 pub fn valid_email(email: &str) -> bool {
     email.len() <= 254
+        && crate::model::email::refusal(email).is_none()
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && matches!(email.split_once('@'), Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !domain.contains('@')

@@ -35,6 +35,12 @@ pub trait UserStore {
     /// inserted; one whose email is taken in its connection is replaced when `upsert`
     /// (keeping its id, creation time and login count), else left alone (`Duplicate`). The
     /// outcome of each, in order.
+    /// Gives up to `limit` users stored before email keys their
+    /// [`crate::model::email::key`]; answers how many it keyed (0 once all have one). A user
+    /// whose key another user of the connection holds already (a look-alike pair from before
+    /// the rule) gets a key of its own that matches no address: both keep signing in, and no
+    /// third look-alike can be made.
+    async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError>;
     async fn import_users(&self, users: &[User], upsert: bool)
         -> Result<Vec<Imported>, StoreError>;
     /// Stores a job's outcome.

@@ -7,7 +7,7 @@
 //! double-submit token, which the form must repeat.
 
 use super::pages::{self, LoginForm};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{ErrorCode, OAuthError, StoreError};
 use crate::model::config::paths;
 use crate::model::log::kinds;
 use crate::model::{Session, Subject, User};
@@ -499,6 +499,14 @@ async fn sign_in_done<P: Stores, C: Crypto>(
         )
         .await;
     if let Err(e) = stored {
+        // A sign-up whose address is taken by a look-alike the form's exact check missed.
+        if signed_up && matches!(e, StoreError::Conflict(_)) {
+            let taken = OAuthError::invalid_request(
+                "An account with this email, or one that looks the same, already exists: sign in instead.",
+            )
+            .with_status(409);
+            return failed(issuer, request, &taken);
+        }
         return failed(issuer, request, &e.into());
     }
     let fields = authorize::success(

@@ -154,3 +154,32 @@ test('self-service writes are limited per user: the 11th in a minute is 429', as
     await limited.mf.dispose();
   }
 });
+
+test('look-alike addresses: D1 refuses a new one; the scheduled run keys users from before the rule', async () => {
+  const make = (email) => admin('POST', '/api/v2/users', { connection: CONNECTION, email, password: 'a long enough password' });
+  assert.equal((await make('lookalike.test@example.com')).status, 201);
+  for (const fake of ['lookalike.tеst@example.com', 'ｌｏｏｋａｌｉｋｅ.test@example.com', 'lookalike.test@examp1e.com']) {
+    const refused = await make(fake);
+    assert.equal(refused.status, 409, `${fake}: ${JSON.stringify(refused.body)}`);
+  }
+  assert.equal((await make('lookalike\u200b.other@example.com')).status, 400);
+
+  // Two users from before the rule, one a look-alike of the other, with no key yet.
+  const insert = (id, email) =>
+    issuer.db
+      .prepare("INSERT INTO users (user_id, connection, email, created_at, updated_at) VALUES (?1, ?2, ?3, 0, 0)")
+      .bind(id, CONNECTION, email)
+      .run();
+  await insert('auth0|legacy1', 'legacy.user@example.com');
+  await insert('auth0|legacy2', 'legacy.usеr@example.com');
+  const worker = await issuer.mf.getWorker();
+  await worker.scheduled({ cron: '17 3 * * *', scheduledTime: new Date() });
+  const { results } = await issuer.db.prepare("SELECT user_id, email_key FROM users WHERE user_id LIKE 'auth0|legacy%' ORDER BY user_id").all();
+  assert.deepEqual(results, [
+    { user_id: 'auth0|legacy1', email_key: 'legacy.user@exarnple.corn' },
+    { user_id: 'auth0|legacy2', email_key: 'look-alike:auth0|legacy2' },
+  ]);
+  assert.equal((await make('legacy.user@example.com')).status, 409, 'a third one is refused');
+  const { results: unkeyed } = await issuer.db.prepare('SELECT count(*) AS n FROM users WHERE email_key IS NULL AND email IS NOT NULL').all();
+  assert.equal(unkeyed[0].n, 0, 'the seed users are keyed too');
+});

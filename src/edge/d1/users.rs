@@ -61,7 +61,18 @@ impl TryFrom<UserRow> for User {
 /// Creates a user (a sign-up).
 pub(super) const INSERT_USER: &str = "INSERT INTO users (user_id, connection, email, \
     email_verified, name, user_metadata, app_metadata, blocked, password_hash, created_at, \
-    updated_at, logins_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9, 0)";
+    updated_at, logins_count, email_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9, 0, ?10)";
+
+/// Keys a user from before email keys (`?2` its key), or, when a look-alike of the connection
+/// holds that key already, gives it a key that matches no address.
+const SET_EMAIL_KEY: &str = "UPDATE users SET email_key = CASE WHEN EXISTS \
+    (SELECT 1 FROM users o WHERE o.connection = users.connection AND o.email_key = ?2) \
+    THEN 'look-alike:' || user_id ELSE ?2 END WHERE user_id = ?1 AND email_key IS NULL";
+
+/// The look-alike key of an email to store beside it (NULL without one).
+fn email_key(email: &Option<String>) -> JsValue {
+    opt(&email.as_deref().map(crate::model::email::key))
+}
 
 pub(super) fn user_args(u: &User) -> Result<Vec<JsValue>, StoreError> {
     Ok(vec![
@@ -74,6 +85,7 @@ pub(super) fn user_args(u: &User) -> Result<Vec<JsValue>, StoreError> {
         json_arg(&u.app_metadata)?,
         opt(&u.password_hash),
         num(u.created_at),
+        email_key(&u.email),
     ])
 }
 
@@ -94,8 +106,8 @@ impl UserStore for D1Store {
         // id or email: a Conflict (codec::backend).
         let sql = "INSERT INTO users (user_id, connection, email, email_verified, name, \
             given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
-            password_hash, created_at, updated_at, logins_count) \
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0)";
+            password_hash, created_at, updated_at, logins_count, email_key) \
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, 0, ?15)";
         let args = [
             u.user_id.as_str().into(),
             u.connection.as_str().into(),
@@ -111,6 +123,7 @@ impl UserStore for D1Store {
             flag_arg(u.blocked),
             opt(&u.password_hash),
             num(u.created_at),
+            email_key(&u.email),
         ];
         self.run(sql, &args).await.map(|_| ())
     }
@@ -134,6 +147,33 @@ impl UserStore for D1Store {
             .run("DELETE FROM users WHERE user_id = ?1", &[user_id.into()])
             .await?;
         Ok(changed > 0)
+    }
+
+    async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError> {
+        #[derive(Deserialize)]
+        struct Unkeyed {
+            user_id: String,
+            email: String,
+        }
+        let sql = "SELECT user_id, email FROM users \
+                   WHERE email_key IS NULL AND email IS NOT NULL LIMIT ?1";
+        let rows: Vec<Unkeyed> = self
+            .all_on(super::Source::Primary, sql, &[num(u64::from(limit))])
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let args: Vec<[JsValue; 2]> = rows
+            .iter()
+            .map(|r| {
+                let key = crate::model::email::key(&r.email);
+                [r.user_id.as_str().into(), key.into()]
+            })
+            .collect();
+        let statements: Vec<(&str, &[JsValue])> =
+            args.iter().map(|a| (SET_EMAIL_KEY, &a[..])).collect();
+        self.batch(&statements).await?;
+        Ok(rows.len() as u32)
     }
 
     async fn import_users(
@@ -250,6 +290,10 @@ fn update_clauses(
             sets.push(format!("{column} = ?{i}"));
         }
     }
+    if let Some(email) = &c.email {
+        let i = bind(&mut args, email_key(email));
+        sets.push(format!("email_key = ?{i}"));
+    }
     for (column, change) in [("email_verified", c.email_verified), ("blocked", c.blocked)] {
         if let Some(value) = change {
             let i = bind(&mut args, flag_arg(value));
@@ -333,6 +377,7 @@ fn import_row(u: &User) -> serde_json::Value {
         "family_name": u.family_name, "nickname": u.nickname, "picture": u.picture,
         "user_metadata": u.user_metadata, "app_metadata": u.app_metadata,
         "blocked": u.blocked, "password_hash": u.password_hash, "created_at": u.created_at,
+        "email_key": u.email.as_deref().map(crate::model::email::key),
     })
 }
 
@@ -344,7 +389,7 @@ const IMPORT_UPDATE: &str = "UPDATE users SET email = j.value->>'email', \
     nickname = j.value->>'nickname', picture = j.value->>'picture', \
     user_metadata = json(j.value->'user_metadata'), app_metadata = json(j.value->'app_metadata'), \
     blocked = j.value->>'blocked', password_hash = j.value->>'password_hash', \
-    updated_at = j.value->>'created_at' \
+    updated_at = j.value->>'created_at', email_key = j.value->>'email_key' \
     FROM (SELECT value FROM json_each(?1)) AS j \
     WHERE users.connection = j.value->>'connection' \
     AND lower(users.email) = lower(j.value->>'email') RETURNING lower(users.email) AS email";
@@ -352,11 +397,12 @@ const IMPORT_UPDATE: &str = "UPDATE users SET email = j.value->>'email', \
 /// Inserts the users of a chunk whose id and email are free; returns their ids.
 const IMPORT_INSERT: &str = "INSERT INTO users (user_id, connection, email, email_verified, \
     name, given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
-    password_hash, created_at, updated_at, logins_count) \
+    password_hash, created_at, updated_at, logins_count, email_key) \
     SELECT value->>'user_id', value->>'connection', value->>'email', value->>'email_verified', \
     value->>'name', value->>'given_name', value->>'family_name', value->>'nickname', \
     value->>'picture', json(value->'user_metadata'), json(value->'app_metadata'), \
-    value->>'blocked', value->>'password_hash', value->>'created_at', value->>'created_at', 0 \
+    value->>'blocked', value->>'password_hash', value->>'created_at', value->>'created_at', 0, \
+    value->>'email_key' \
     FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING RETURNING user_id";
 
 #[derive(Deserialize)]

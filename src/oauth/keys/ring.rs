@@ -39,6 +39,8 @@ pub struct Maintenance {
     pub resealed: u32,
     /// Revoked access tokens forgotten because they have expired.
     pub revocations_pruned: u32,
+    /// Users from before email keys given theirs.
+    pub email_keys: u32,
 }
 
 impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {

@@ -1,0 +1,116 @@
+//! Email addresses as users give them: what may not be in one, and the key that makes
+//! look-alike addresses equal (Unicode TR39 §4, confusable detection).
+//!
+//! Emails are compared ignoring ASCII case, as before. On top of that, every path that creates
+//! a user (sign-up, the management API, imports) refuses invisible and format characters
+//! (Unicode general category `Cf`: zero-width spaces and joiners, bidi controls, the BOM, …),
+//! and the store refuses a new address whose [`key`] equals an existing one's in the same
+//! connection: `<existing email>` in fullwidth letters, or with a Cyrillic `ѕ`, is the same
+//! account to a person, so it is refused as taken.
+
+include!(concat!(env!("OUT_DIR"), "/confusables.rs"));
+
+/// The `Cf` (format) code points of Unicode 15.1, as ranges.
+const FORMAT: [(u32, u32); 21] = [
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// Whether `c` is an invisible or format character (`Cf`), or a control character.
+pub fn invisible(c: char) -> bool {
+    let n = c as u32;
+    c.is_control() || FORMAT.iter().any(|(lo, hi)| (*lo..=*hi).contains(&n))
+}
+
+/// Why `email` may not be given to a new user, if it may not: it holds an invisible, format or
+/// control character.
+pub fn refusal(email: &str) -> Option<&'static str> {
+    email
+        .chars()
+        .any(invisible)
+        .then_some("the email holds an invisible or formatting character")
+}
+
+/// The address as a person sees it: ASCII case ignored, and each character that TR39 lists
+/// as confusable with an ASCII prototype replaced by it (fullwidth `Ａ` and Cyrillic `А` are
+/// `a`; `0` is `o`; `m` is `rn`). Two addresses with one key look the same.
+pub fn key(email: &str) -> String {
+    let mut out = String::with_capacity(email.len());
+    for c in email.chars() {
+        let c = c.to_ascii_lowercase();
+        match ASCII_PROTOTYPES.binary_search_by_key(&c, |(from, _)| *from) {
+            Ok(i) => out.extend(
+                ASCII_PROTOTYPES[i]
+                    .1
+                    .chars()
+                    .map(|p| p.to_ascii_lowercase()),
+            ),
+            Err(_) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn look_alikes_share_the_key_of_the_address_they_imitate() {
+        let real = key("Scott@Example.com");
+        for fake in [
+            "scott@example.com",
+            "ѕcott@example.com",                 // Cyrillic dze
+            "ｓｃｏｔｔ@ｅｘａｍｐｌｅ．ｃｏｍ", // fullwidth
+            "sc0tt@example.com",                 // digit zero
+            "SCOTT@EXAMPLE.COM",
+        ] {
+            assert_eq!(key(fake), real, "{fake}");
+        }
+        assert_ne!(key("scot@example.com"), real);
+        assert_ne!(
+            key("josé@example.com"),
+            key("jose@example.com"),
+            "a real accent is no look-alike"
+        );
+        assert!(ASCII_PROTOTYPES.len() > 1000);
+        assert!(
+            ASCII_PROTOTYPES.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted"
+        );
+    }
+
+    #[test]
+    fn invisible_and_format_characters_are_refused() {
+        for bad in [
+            "a\u{200B}@example.com",
+            "\u{FEFF}a@example.com",
+            "a\u{202E}@example.com",
+            "a\u{00AD}b@x.com",
+            "a\u{0007}@x.com",
+        ] {
+            assert!(refusal(bad).is_some(), "{bad:?}");
+        }
+        assert_eq!(refusal("ada.lovelace+tag@example.com"), None);
+        assert_eq!(refusal("josé@exämple.com"), None);
+    }
+}
