@@ -119,3 +119,27 @@ test('the cron trigger rotates keys due, drops expired previous keys, and revoca
   const refused = await admin('PUT', `/api/v2/keys/signing/${encodeURIComponent(next[0])}/revoke`);
   assert.equal(refused.status, 409, 'the current key cannot be revoked');
 });
+
+test('rotations in the second the first key was made leave the first key signing until the lead has passed (D1)', async () => {
+  // A fresh issuer with the production lead: its first key signs at once; three rotations
+  // right after must not let a key made milliseconds ago sign.
+  const fresh = await startIssuer();
+  try {
+    const token = async () => {
+      const body = await (await tokenRequest(fresh, { grant_type: 'client_credentials', audience: API })).json();
+      return decodeProtectedHeader(body.access_token).kid;
+    };
+    const first = await token();
+    const admin = managementClient(fresh, await adminToken(fresh));
+    for (let i = 0; i < 3; i++) {
+      const rotated = await admin('POST', '/api/v2/keys/signing/rotate');
+      assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
+    }
+    assert.equal(await token(), first, 'the first-promoted key still signs');
+    const { results } = await fresh.db.prepare("SELECT kid, promotion FROM signing_keys WHERE alg = 'ES256' AND promotion IS NOT NULL ORDER BY promotion").all();
+    assert.deepEqual(results.map((r) => r.promotion), [1, 2, 3, 4]);
+    assert.equal(results[0].kid, first);
+  } finally {
+    await fresh.mf.dispose();
+  }
+});
