@@ -240,7 +240,7 @@ try {
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieOf(formPage) },
     body: hidden.toString(),
   });
-  if (signedIn.status !== 302) throw new Error(`sign-in failed: ${signedIn.status}`);
+  if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`);
   const session = cookieOf(signedIn);
   const nextCode = async () => {
     const r = await fetch(authorizeUrl, { redirect: 'manual', headers: { cookie: session } });
