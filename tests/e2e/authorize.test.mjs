@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIssuer, ISSUER, USER } from './harness.mjs';
+import { hiddenFields, startIssuer, ISSUER, USER } from './harness.mjs';
 
 const SPA = 'demo-spa';
 const CALLBACK = 'http://127.0.0.1:3000/callback';
@@ -31,16 +31,6 @@ function cookies(res) {
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
-}
-
-/** The hidden fields of the login form. */
-function hiddenFields(html) {
-  const out = new URLSearchParams();
-  const decode = (v) => v.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    out.append(decode(m[1]), decode(m[2]));
-  }
-  return out;
 }
 
 /** Opens the authorization URL, posts the login form as a browser does; returns the redirect. */

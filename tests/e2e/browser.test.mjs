@@ -11,8 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { createServer } from 'node:net';
-import { DEV_SEED, startIssuer, USER } from './harness.mjs';
+import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
 import { startSpa } from '../../scripts/spa-server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,18 +21,6 @@ let spa;
 let browser;
 let SPA;
 let ISSUER_ORIGIN;
-
-/** A port nothing listens on now, so the test runs beside `make dev` (8787 and 3000). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);

@@ -4,10 +4,9 @@
 // gets. The user agent is this test (a cookie jar over fetch); the issuer runs on workerd.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import express from 'express';
 import { auth } from 'express-openid-connect';
-import { DEV_SEED, startIssuer, USER } from './harness.mjs';
+import { DEV_SEED, freePort, hiddenFields, startIssuer, USER } from './harness.mjs';
 
 const CLIENT = 'express-web';
 let issuer;
@@ -15,19 +14,10 @@ let app;
 let appOrigin;
 let issuerOrigin;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 before(async () => {
-  const [issuerPort, appPort] = [await freePort(), await freePort()];
+  const issuerPort = await freePort();
+  let appPort = await freePort();
+  while (appPort === issuerPort) appPort = await freePort();
   issuerOrigin = `http://127.0.0.1:${issuerPort}`;
   appOrigin = `http://127.0.0.1:${appPort}`;
   const client = {
@@ -78,13 +68,6 @@ class Jar {
   }
 }
 
-function hidden(html) {
-  const out = new URLSearchParams();
-  const decode = (v) => v.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) out.append(decode(m[1]), decode(m[2]));
-  return out;
-}
-
 test('express-openid-connect signs a user in with id_token and form_post, then logs out of the app and of the issuer', async () => {
   const browser = new Jar();
   const login = await browser.fetch(`${appOrigin}/login`);
@@ -97,7 +80,7 @@ test('express-openid-connect signs a user in with id_token and form_post, then l
 
   const page = await browser.fetch(authorize.href);
   assert.equal(page.status, 200, await page.clone().text());
-  const form = hidden(await page.text());
+  const form = hiddenFields(await page.text());
   form.set('email', USER.email);
   form.set('password', USER.password);
   const posted = await browser.fetch(`${issuerOrigin}/u/login`, {
@@ -108,7 +91,7 @@ test('express-openid-connect signs a user in with id_token and form_post, then l
   assert.equal(posted.status, 200, 'form_post answers a page that posts to the app');
   const html = await posted.text();
   assert.match(html, new RegExp(`action="${appOrigin}/callback"`));
-  const response = hidden(html);
+  const response = hiddenFields(html);
   assert.ok(response.get('id_token'));
   assert.equal(response.get('code'), null);
 

@@ -5,6 +5,7 @@ import { createDecipheriv, createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrationStatements, seedStatements } from '../../scripts/seed.mjs';
+import { createServer as createNetServer } from 'node:net';
 
 const root = new URL('../../', import.meta.url).pathname;
 export const ISSUER = 'http://issuer.test';
@@ -134,4 +135,26 @@ export function lowS(jwt) {
   if (s <= P256_N / 2n) return jwt;
   const low = Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex');
   return `${input1}.${input2}.${Buffer.concat([raw.subarray(0, 32), low]).toString('base64url')}`;
+}
+
+/** A port nothing listens on now on 127.0.0.1, so tests run beside `make dev` (8787, 3000). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The hidden fields of one of the issuer's pages (a login form, a form_post), decoded. */
+export function hiddenFields(html) {
+  const out = new URLSearchParams();
+  const decode = (v) => v.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
+    out.append(decode(m[1]), decode(m[2]));
+  }
+  return out;
 }

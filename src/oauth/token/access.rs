@@ -4,7 +4,7 @@ use super::jws::sign_compact;
 use crate::error::OAuthError;
 use crate::model::config::{Config, DEFAULT_ACCESS_TOKEN_LIFETIME};
 use crate::model::{merge_custom, Issuance};
-use crate::port::crypto::{Crypto, SigningKey};
+use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::random::Random;
 use serde_json::{json, Value};
 
@@ -32,6 +32,16 @@ pub struct MintedToken {
     pub jwt: String,
     pub jti: String,
     pub expires_in: u64,
+}
+
+/// The algorithm of the access token of `issuance`: its API's (ES256 unless the API asks for
+/// RS256); ES256 for a token only good at /userinfo.
+pub fn access_alg(issuance: &Issuance) -> Alg {
+    issuance
+        .api
+        .as_ref()
+        .and_then(|api| Alg::parse(&api.signing_alg))
+        .unwrap_or(Alg::ES256)
 }
 
 /// The lifetime of the access token of `issuance`, seconds.

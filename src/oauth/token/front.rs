@@ -3,15 +3,15 @@
 //! token travels with it and `c_hash` when a code does (§3.3.2.11). Signing only: nothing is
 //! stored for them (no refresh token is ever sent through the browser).
 
-use super::access::mint_access_token;
-use super::id_token::{at_hash, id_claims};
+use super::access::{access_alg, mint_access_token};
+use super::id_token::{at_hash, id_claims, id_token_alg};
 use super::jws::sign_compact;
 use crate::error::OAuthError;
 use crate::model::Issuance;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::KeyRing;
 use crate::oauth::response_type::ResponseType;
-use crate::port::crypto::{Alg, Crypto};
+use crate::port::crypto::Crypto;
 use crate::port::KeyStore;
 use serde_json::Value;
 
@@ -28,12 +28,7 @@ pub async fn front_channel<K: KeyStore, C: Crypto>(
     let mut out = Vec::new();
     let mut access_token = None;
     if response_type.token {
-        let alg = issuance
-            .api
-            .as_ref()
-            .and_then(|api| Alg::parse(&api.signing_alg))
-            .unwrap_or(Alg::ES256);
-        let key = keys.signing_key(alg).await?;
+        let key = keys.signing_key(access_alg(issuance)).await?;
         let minted = mint_access_token(crypto, &key, keys.rng, config, now, issuance).await?;
         out.push(("access_token".to_string(), minted.jwt.clone()));
         out.push(("token_type".into(), "Bearer".into()));
@@ -50,8 +45,7 @@ pub async fn front_channel<K: KeyStore, C: Crypto>(
         if let (Some(code), Value::Object(map)) = (code, &mut claims) {
             map.insert("c_hash".into(), Value::String(at_hash(code)));
         }
-        let alg = Alg::parse(&issuance.client.id_token_signed_response_alg).unwrap_or(Alg::RS256);
-        let key = keys.signing_key(alg).await?;
+        let key = keys.signing_key(id_token_alg(issuance)).await?;
         out.push((
             "id_token".into(),
             sign_compact(crypto, &key, None, &claims).await?,

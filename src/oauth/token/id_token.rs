@@ -5,7 +5,7 @@ use crate::error::OAuthError;
 use crate::model::config::Config;
 use crate::model::{merge_custom, Issuance};
 use crate::oauth::claims::standard_claims;
-use crate::port::crypto::{Crypto, SigningKey};
+use crate::port::crypto::{Alg, Crypto, SigningKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -59,6 +59,11 @@ pub fn id_claims(
     claims.extend(issuance.org_claims());
     merge_custom(&mut claims, &issuance.custom.id_token);
     Some(Value::Object(claims))
+}
+
+/// The algorithm of the client's ID tokens: RS256 unless it asked for ES256.
+pub fn id_token_alg(issuance: &Issuance) -> Alg {
+    Alg::parse(&issuance.client.id_token_signed_response_alg).unwrap_or(Alg::RS256)
 }
 
 /// Signs the ID token of a user issuance; `None` when [`id_claims`] gives none.

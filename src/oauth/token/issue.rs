@@ -2,15 +2,15 @@
 //! when `openid` was granted to a user, refresh token when the plan says so. Signing only:
 //! nothing is stored here; the grant's commit stores the refresh token.
 
-use super::access::mint_access_token;
-use super::id_token::mint_id_token;
+use super::access::{access_alg, mint_access_token};
+use super::id_token::{id_token_alg, mint_id_token};
 use super::refresh::new_refresh_token;
 use crate::error::OAuthError;
 use crate::model::Issuance;
 use crate::model::{IssuedAccess, RefreshRecord};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::KeyRing;
-use crate::port::crypto::{Alg, Crypto};
+use crate::port::crypto::Crypto;
 use crate::port::KeyStore;
 use serde_json::{json, Value};
 
@@ -32,14 +32,7 @@ pub async fn issue<K: KeyStore, C: Crypto>(
     issuance: &Issuance,
 ) -> Result<Minted, OAuthError> {
     let (crypto, random, config, now) = (keys.crypto, keys.rng, facts.config, facts.now);
-    // The API's algorithm (ES256 unless it asks for RS256); ES256 for a token only good at
-    // /userinfo.
-    let at_alg = issuance
-        .api
-        .as_ref()
-        .and_then(|api| Alg::parse(&api.signing_alg))
-        .unwrap_or(Alg::ES256);
-    let at_key = keys.signing_key(at_alg).await?;
+    let at_key = keys.signing_key(access_alg(issuance)).await?;
     let access = mint_access_token(crypto, &at_key, random, config, now, issuance).await?;
 
     let mut body = json!({
@@ -49,8 +42,7 @@ pub async fn issue<K: KeyStore, C: Crypto>(
         "scope": issuance.scope.to_wire(),
     });
     if issuance.user.is_some() && issuance.has_scope("openid") {
-        let alg = Alg::parse(&issuance.client.id_token_signed_response_alg).unwrap_or(Alg::ES256);
-        let id_key = keys.signing_key(alg).await?;
+        let id_key = keys.signing_key(id_token_alg(issuance)).await?;
         let id_token = mint_id_token(crypto, &id_key, config, now, issuance, &access.jwt).await?;
         if let Some(id_token) = id_token {
             body["id_token"] = Value::String(id_token);
