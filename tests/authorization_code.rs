@@ -702,10 +702,28 @@ fn a_forged_or_foreign_id_token_hint_is_an_error_and_ends_nothing() {
     // A genuine hint of another user than the one this browser signed in: the user is asked.
     let grace = sign_up(&t, "grace@example.com", "a long enough passphrase");
     let graces = set_cookie(&grace, "__Host-session").unwrap();
-    let ask = oidc_logout(&t, &format!("id_token_hint={id_token}"), &graces);
+    let query = format!("id_token_hint={id_token}&post_logout_redirect_uri={return_to}");
+    let ask = oidc_logout(&t, &query, &graces);
     assert_eq!(ask.status, 200);
-    assert!(String::from_utf8_lossy(&ask.body).contains("Sign out?"));
+    let html = String::from_utf8(ask.body.clone()).unwrap();
+    assert!(html.contains("Sign out?"));
     assert!(session_alive(&t, &graces));
+    // Confirmed, the return URL still works: the form carried the hint's client, not the hint.
+    let fields = form_fields(&html);
+    assert!(!fields.iter().any(|(k, _)| k == "id_token_hint"));
+    assert_eq!(param(&fields, "client_id"), Some(SPA));
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(fields);
+    let csrf = set_cookie(&ask, "__Host-csrf").unwrap();
+    let done = post_form(
+        &t,
+        "/oidc/logout",
+        &form.finish(),
+        &format!("{graces}; {csrf}"),
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(done.header("location"), Some("https://app.example.com/"));
+    assert!(!session_alive(&t, &graces));
 }
 
 #[test]

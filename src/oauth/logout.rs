@@ -34,6 +34,9 @@ pub struct AfterLogout {
     pub confirm: bool,
     /// The checked URL to go to once signed out, with `state` appended (OIDC).
     pub redirect: Option<String>,
+    /// The client that URL is registered for (named by `client_id` or the hint's audience),
+    /// which a confirmation form carries on when the hint is not.
+    pub client_id: Option<String>,
 }
 
 /// What checking a logout needs.
@@ -100,7 +103,7 @@ impl<S: ClientStore, K: KeyStore, C: Crypto> LogoutCheck<'_, S, K, C> {
         let Some(target) = target else {
             return Ok(AfterLogout {
                 confirm,
-                redirect: None,
+                ..AfterLogout::default()
             });
         };
         let client_id = params.get("client_id").or(hinted).ok_or_else(|| {
@@ -127,6 +130,7 @@ impl<S: ClientStore, K: KeyStore, C: Crypto> LogoutCheck<'_, S, K, C> {
         Ok(AfterLogout {
             confirm,
             redirect: Some(redirect),
+            client_id: Some(client.client_id),
         })
     }
 }

@@ -354,7 +354,7 @@ pub async fn logout<P: Stores, C: Crypto>(
         (Err(e), Dialect::Oidc) => return error_page(issuer, &e),
     };
     if after.confirm {
-        return confirm_logout(issuer, &params, after.redirect.as_deref());
+        return confirm_logout(issuer, &params, &after);
     }
     if let Some(id) = session {
         if let Err(e) = issuer.stores.sessions().delete_session(&id).await {
@@ -378,14 +378,19 @@ pub async fn logout<P: Stores, C: Crypto>(
 fn confirm_logout<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     params: &Params,
-    redirect: Option<&str>,
+    after: &AfterLogout,
 ) -> HttpResponse {
-    let (csrf, carried) = match form_state(issuer, params, &["id_token_hint", "csrf", "confirm"]) {
-        Ok(state) => state,
-        Err(page) => return page,
-    };
+    let (csrf, mut carried) =
+        match form_state(issuer, params, &["id_token_hint", "csrf", "confirm"]) {
+            Ok(state) => state,
+            Err(page) => return page,
+        };
+    // The hint named the client; the form carries it on without the hint.
+    if let (None, Some(client_id)) = (params.get("client_id"), &after.client_id) {
+        carried.push(("client_id".into(), client_id.clone()));
+    }
     let html = pages::confirm_logout(paths::END_SESSION, &carried, &csrf);
-    let to: Vec<&str> = redirect.map(origin).into_iter().collect();
+    let to: Vec<&str> = after.redirect.as_deref().map(origin).into_iter().collect();
     html_response(200, html, &pages::csp(&to, false, None))
         .with_header("set-cookie", &cookie(CSRF_COOKIE, &csrf, CSRF_LIFETIME))
 }
