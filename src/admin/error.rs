@@ -117,11 +117,12 @@ pub(crate) fn from_store(e: StoreError, conflict_message: &str, log: &dyn Fn(&st
 
 /// Reads a JSON body into `T`, or says what is wrong in the API's own terms: the field, and
 /// what was expected there (never a Rust type name).
-/// An object is read only from a JSON object ([`super::objects::Strict`]), and a member named
+/// An object is read only from a JSON object ([`crate::model::strict_json::Strict`]), and a member named
 /// twice is refused.
 pub(crate) fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
-    let value = super::objects::parse(body).map_err(|e| invalid(&json_error_words(&e)))?;
-    serde_path_to_error::deserialize(super::objects::Strict(&value)).map_err(|e| {
+    let value =
+        crate::model::strict_json::parse(body).map_err(|e| invalid(&json_error_words(&e)))?;
+    serde_path_to_error::deserialize(crate::model::strict_json::Strict(&value)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let what = json_error_words(&inner);

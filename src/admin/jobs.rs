@@ -136,7 +136,7 @@ fn user_of<P: Stores, C: Crypto>(
     connection: &str,
     now: u64,
 ) -> Result<User, Value> {
-    let row = Row::deserialize(super::objects::Strict(raw))
+    let row = Row::deserialize(crate::model::strict_json::Strict(raw))
         .map_err(|e| row_error(raw, "INVALID_FORMAT", &e.to_string(), ""))?;
     let email = row.email.trim().to_string();
     let texts = [

@@ -28,7 +28,6 @@ mod keys;
 pub mod list;
 mod logs;
 mod multipart;
-mod objects;
 mod organizations;
 mod resource_servers;
 mod roles;

@@ -21,6 +21,7 @@ pub mod rule;
 pub mod scope;
 pub mod secret;
 pub mod session;
+pub mod strict_json;
 pub mod user;
 
 pub use claims::{

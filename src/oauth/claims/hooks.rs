@@ -52,7 +52,10 @@ impl Answer {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        serde_json::from_slice(bytes).map_err(|e| HookError::BadAnswer(e.to_string()))
+        // An object only: an array would fill the answer's fields by position.
+        use crate::model::strict_json::{parse, Strict};
+        let value = parse(bytes).map_err(|e| HookError::BadAnswer(e.to_string()))?;
+        Self::deserialize(Strict(&value)).map_err(|e| HookError::BadAnswer(e.to_string()))
     }
 
     /// Merges the answer's claims into `out`; reserved claims are dropped and traced.
@@ -130,6 +133,9 @@ mod tests {
     fn oversized_or_malformed_answers_are_errors() {
         assert!(Answer::parse(&vec![b' '; MAX_ANSWER_BYTES + 1]).is_err());
         assert!(Answer::parse(b"[1,2]").is_err());
+        // Positionally, this would be the access token's claims.
+        assert!(Answer::parse(br#"[{"https://x/y": 1}]"#).is_err());
+        assert!(Answer::parse(br#"{"deny": "a", "deny": "b"}"#).is_err());
         assert!(Answer::parse(b"").is_ok());
     }
 }

@@ -1,7 +1,7 @@
-//! JSON bodies read into typed structs with objects only where objects are expected. serde's
-//! derived structs also accept a JSON array, member by member in declaration order
-//! (`["renamed"]` would set a client's first field); every management body goes through
-//! [`Strict`], which refuses that, at any depth, with JSON's own words.
+//! JSON read into typed structs with objects only where objects are expected. serde's derived
+//! structs also accept a JSON array, member by member in declaration order (`["renamed"]`
+//! would set a client's first field); every management body, import row and hook answer goes
+//! through [`Strict`], which refuses that, at any depth, with JSON's own words.
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
