@@ -195,3 +195,37 @@ fn look_alike_addresses_are_refused_everywhere_a_user_is_made() {
     assert_eq!(job["summary"]["inserted"], 1, "{job}");
     assert_eq!(job["summary"]["failed"], 2, "{job}");
 }
+
+#[test]
+fn addresses_are_stored_and_found_in_their_nfkc_form() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    // A new address typed in fullwidth letters is stored folded.
+    let body = json!({"connection": "Username-Password-Authentication", "email": "ｍａｒｙ@ｅｘａｍｐｌｅ.com", "password": "a long enough password"});
+    let made = ok(
+        &manage(&t, "POST", "/api/v2/users", &admin, Some(body)),
+        201,
+    );
+    assert_eq!(made["email"], "mary@example.com");
+    // Signing in with either form finds the account.
+    assert_eq!(login(&t, "mary@example.com", "a long enough password"), 200);
+    assert_eq!(
+        login(&t, "ｍａｒｙ@example.com", "a long enough password"),
+        200
+    );
+    // users-by-email folds the query too.
+    let found = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!(
+                "/api/v2/users-by-email?email={}",
+                enc("ｍａｒｙ@example.com")
+            ),
+            &admin,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+}

@@ -138,7 +138,7 @@ fn user_of<P: Stores, C: Crypto>(
 ) -> Result<User, Value> {
     let row = Row::deserialize(crate::model::strict_json::Strict(raw))
         .map_err(|e| row_error(raw, "INVALID_FORMAT", &e.to_string(), ""))?;
-    let email = row.email.trim().to_string();
+    let email = crate::model::email::normalize(&row.email);
     let texts = [
         ("name", row.name.as_deref()),
         ("given_name", row.given_name.as_deref()),

@@ -35,6 +35,21 @@ const FORMAT: [(u32, u32); 21] = [
     (0xE0020, 0xE007F),
 ];
 
+/// The address as it is stored and looked up: trimmed, and every character whose NFKC form
+/// is ASCII replaced by that form (`ａｄａ＠ｅｘａｍｐｌｅ．ｃｏｍ` is `ada@example.com`, `ﬁ` is `fi`).
+/// Other characters are kept as given (this is NFKC for the characters that fold to ASCII,
+/// not a full normalization).
+pub fn normalize(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.trim().chars() {
+        match ASCII_NFKC.binary_search_by_key(&c, |(from, _)| *from) {
+            Ok(i) => out.push_str(ASCII_NFKC[i].1),
+            Err(_) => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
 /// Whether `c` is an invisible or format character (`Cf`), or a control character.
 pub fn invisible(c: char) -> bool {
     let n = c as u32;
@@ -97,6 +112,23 @@ mod tests {
             ASCII_PROTOTYPES.windows(2).all(|w| w[0].0 < w[1].0),
             "sorted"
         );
+    }
+
+    #[test]
+    fn characters_whose_nfkc_form_is_ascii_fold_to_it() {
+        assert_eq!(
+            normalize(" ａｄａ＠ｅｘａｍｐｌｅ．ｃｏｍ "),
+            "ada@example.com"
+        );
+        assert_eq!(normalize("\u{1D41A}da@example.com"), "ada@example.com"); // bold a
+        assert_eq!(normalize("\u{FB01}nn@example.com"), "finn@example.com"); // fi ligature
+        assert_eq!(normalize("josé@exämple.com"), "josé@exämple.com");
+        assert_eq!(
+            normalize("\u{0430}da@example.com"),
+            "\u{0430}da@example.com",
+            "Cyrillic stays: the key catches it"
+        );
+        assert!(ASCII_NFKC.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
     }
 
     #[test]

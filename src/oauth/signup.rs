@@ -15,7 +15,8 @@ pub const MAX_PASSWORD_BYTES: usize = 128;
 
 /// Why a sign-up form is refused, in words for the person filling it in.
 pub fn refuse(email: Option<&str>, password: Option<&str>) -> Option<&'static str> {
-    let email = email.map(str::trim).unwrap_or("");
+    let email = crate::model::email::normalize(email.unwrap_or(""));
+    let email = email.as_str();
     let password = password.unwrap_or("");
     if crate::model::email::refusal(email).is_some() {
         return Some("Remove the invisible character from the email address.");
@@ -63,7 +64,7 @@ pub async fn new_user<C: Crypto>(
     Ok(User {
         user_id: new_user_id(random)?,
         connection: config.default_connection.clone(),
-        email: Some(email.trim().to_string()),
+        email: Some(crate::model::email::normalize(email)),
         email_verified: false,
         user_metadata: serde_json::json!({}),
         app_metadata: serde_json::json!({}),

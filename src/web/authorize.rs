@@ -163,7 +163,7 @@ pub async fn signup<P: Stores, C: Crypto>(
     }
     let (email, password) = (email.unwrap_or(""), password.unwrap_or(""));
     let connection = issuer.config.default_connection.as_str();
-    let lower = email.trim().to_ascii_lowercase();
+    let lower = crate::model::email::normalize(email).to_ascii_lowercase();
     let key = UserKey::Email {
         connection,
         email_lower: &lower,

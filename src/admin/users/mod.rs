@@ -75,7 +75,7 @@ pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
         return invalid_query("Missing required property: email");
     };
     let filter = UserQuery {
-        filters: vec![UserFilter::Email(email.to_string())],
+        filters: vec![UserFilter::Email(crate::model::email::normalize(email))],
         sort: None,
         paging: Paging {
             offset: 0,
@@ -116,7 +116,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "The connection does not exist.",
         );
     }
-    let email = new.email.trim().to_string();
+    let email = crate::model::email::normalize(&new.email);
     let texts = [
         ("name", new.name.as_deref()),
         ("given_name", new.given_name.as_deref()),
@@ -259,7 +259,7 @@ async fn changes<P: Stores, C: Crypto>(
     }
     let email = match &patch.email {
         Some(None) => return Err(invalid("email cannot be removed from a database user")),
-        Some(Some(e)) => Some(Some(e.trim().to_string())),
+        Some(Some(e)) => Some(Some(crate::model::email::normalize(e))),
         None => None,
     };
     fn text(f: &Option<Option<String>>) -> Option<&str> {

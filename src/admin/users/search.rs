@@ -75,7 +75,7 @@ fn filter(field: &str, value: String) -> Result<UserFilter, String> {
         _ => Err(format!("{field} is true or false")),
     };
     Ok(match field {
-        "email" => UserFilter::Email(value),
+        "email" => UserFilter::Email(crate::model::email::normalize(&value)),
         "user_id" => UserFilter::UserId(value),
         "name" => UserFilter::Name(value),
         "connection" | "identities.connection" => UserFilter::Connection(value),

@@ -134,7 +134,8 @@ where
     // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
     // so however many requests race, at most `max_failures` of them reach the hash.
     let ip = facts.client_ip.unwrap_or("unknown");
-    let email = username.to_ascii_lowercase();
+    // The address as stored: fullwidth and other forms whose NFKC is ASCII fold to it.
+    let email = crate::model::email::normalize(username).to_ascii_lowercase();
     let user_key = format!("{connection}\n{email}");
     let policy = &config.lockout;
     let attempt = ports
