@@ -2,9 +2,6 @@
 //! the Worker (the full tables would add about 160 KiB gzip to it):
 //! - the characters whose NFKC form is ASCII (fullwidth letters, mathematical alphanumerics,
 //!   ligatures, …), from `unicode-normalization`: emails are folded with it;
-//! - the canonical decompositions (NFD) of precomposed characters, Hangul syllables aside,
-//!   from `unicode-normalization`: the email key starts from NFD, as TR39's skeleton does, so
-//!   `é` typed precomposed or as `e` + U+0301 is one key;
 //! - the Unicode TR39 confusables whose prototype is ASCII, from `unicode-security`: the email
 //!   key maps each to its prototype, so an address made to look like an existing one has its
 //!   key.
@@ -23,21 +20,6 @@ fn main() {
         let prototype: String = unicode_security::skeleton(text).collect();
         if prototype != text && !prototype.is_empty() && prototype.is_ascii() {
             writeln!(table, "    ({:?}, {:?}),", c, prototype).unwrap();
-        }
-    }
-    table.push_str("];\n");
-    table.push_str(
-        "/// (character, its NFD form), sorted by character: the characters that decompose,\n\
-         /// Hangul syllables aside.\npub static NFD: &[(char, &str)] = &[\n",
-    );
-    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-        if ('\u{AC00}'..='\u{D7A3}').contains(&c) {
-            continue;
-        }
-        let decomposed: String = std::iter::once(c).nfd().collect();
-        let mut one = [0u8; 4];
-        if decomposed != *c.encode_utf8(&mut one) {
-            writeln!(table, "    ({:?}, {:?}),", c, decomposed).unwrap();
         }
     }
     table.push_str("];\n");
