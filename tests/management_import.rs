@@ -173,6 +173,8 @@ fn look_alike_addresses_are_refused_everywhere_a_user_is_made() {
         ("ada@examp1e.com", 409),
         ("ada\u{200B}@example.com", 400),
         ("\u{FEFF}grace@example.com", 400),
+        // Spelled with a separate accent, it would look like a precomposed address.
+        ("jose\u{301}@example.com", 400),
     ] {
         let resp = create(email);
         assert_eq!(resp.status, status, "{email:?}: {:?}", resp.json_body());

@@ -56,13 +56,35 @@ pub fn invisible(c: char) -> bool {
     c.is_control() || FORMAT.iter().any(|(lo, hi)| (*lo..=*hi).contains(&n))
 }
 
+/// The blocks of combining diacritical marks that follow Latin, Greek and Cyrillic letters.
+/// A letter spelled as base + mark looks exactly like its precomposed form, and the key does
+/// not decompose (the decomposition data would cost the Worker 16 KiB gzip), so such a
+/// spelling is refused: `jose` + U+0301 may not sit beside `josé`. Marks of other scripts
+/// (Devanagari vowel signs, …) are parts of their letters and stay allowed.
+const COMBINING: [(u32, u32); 5] = [
+    (0x0300, 0x036F),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+];
+
+/// Whether `c` is a combining diacritical mark of [`COMBINING`].
+fn combining(c: char) -> bool {
+    let n = c as u32;
+    COMBINING.iter().any(|(lo, hi)| (*lo..=*hi).contains(&n))
+}
+
 /// Why `email` may not be given to a new user, if it may not: it holds an invisible, format or
-/// control character.
+/// control character, or a separate combining accent.
 pub fn refusal(email: &str) -> Option<&'static str> {
-    email
-        .chars()
-        .any(invisible)
-        .then_some("the email holds an invisible or formatting character")
+    if email.chars().any(invisible) {
+        return Some("the email holds an invisible or formatting character");
+    }
+    email.chars().any(combining).then_some(
+        "the email spells an accented letter as a letter and a separate accent: \
+         type the accented letter itself",
+    )
 }
 
 /// The address as a person sees it: ASCII case ignored, and each character that TR39 lists
@@ -144,5 +166,13 @@ mod tests {
         }
         assert_eq!(refusal("ada.lovelace+tag@example.com"), None);
         assert_eq!(refusal("josé@exämple.com"), None);
+        // The same letters spelled with separate accents would look identical: refused.
+        assert!(refusal("jose\u{301}@example.com").is_some());
+        let hindi = "\u{0930}\u{093E}m@example.in";
+        assert_eq!(
+            refusal(hindi),
+            None,
+            "a Devanagari vowel sign is part of its letter"
+        );
     }
 }

@@ -19,7 +19,9 @@ pub fn refuse(email: Option<&str>, password: Option<&str>) -> Option<&'static st
     let email = email.as_str();
     let password = password.unwrap_or("");
     if crate::model::email::refusal(email).is_some() {
-        return Some("Remove the invisible character from the email address.");
+        return Some(
+            "Remove the invisible character, or the separate accent, from the email address.",
+        );
     }
     if !valid_email(email) {
         return Some("Enter a valid email address.");
