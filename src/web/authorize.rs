@@ -103,12 +103,24 @@ async fn way_back<P: Stores, C: Crypto>(
     WayBack::of(&client)
 }
 
-/// The parameters of a posted form whose CSRF token matches its cookie; else the page to show.
+/// The parameters of a posted form whose CSRF token matches its cookie ([`same_form`]); else
+/// the page to show.
 async fn form_params<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> Result<Params, HttpResponse> {
     let params = req.body_params().map_err(|e| error_page(issuer, &e))?;
+    same_form(issuer, req, &params).await?;
+    Ok(params)
+}
+
+/// Whether the posted `params` carry the CSRF token of the cookie their page set; else the
+/// page that says why not.
+async fn same_form<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+    params: &Params,
+) -> Result<(), HttpResponse> {
     let presented = params.get("csrf").unwrap_or("");
     let refusal = match req.cookie(CSRF_COOKIE).filter(|c| !c.is_empty()) {
         // The cookie never came back: cookies are blocked, or the page was not served over
@@ -124,10 +136,10 @@ async fn form_params<P: Stores, C: Crypto>(
     };
     if let Some(message) = refusal {
         let e = OAuthError::invalid_request(message).with_status(403);
-        let back = way_back(issuer, &params).await;
+        let back = way_back(issuer, params).await;
         return Err(error_page_for(issuer, &e, back.as_ref()));
     }
-    Ok(params)
+    Ok(())
 }
 
 /// A posted login or sign-up form: its parameters, CSRF-checked, and the authorization request
@@ -321,7 +333,7 @@ pub async fn logout<P: Stores, C: Crypto>(
     // Our own confirmation form, posted back: only with its CSRF token.
     let confirmed = req.method == "POST" && params.get("confirm").is_some();
     if confirmed {
-        if let Err(page) = form_params(issuer, req).await {
+        if let Err(page) = same_form(issuer, req, &params).await {
             return page;
         }
     }

@@ -1,6 +1,7 @@
 //! Authorization codes.
 
 use super::codec::{int, num, opt, opt_int};
+use super::refresh::revoke_family_statements;
 use super::D1Store;
 use crate::error::StoreError;
 use crate::model::AuthorizationCode;
@@ -92,17 +93,8 @@ impl CodeStore for D1Store {
         // One batch: the code's own access token, then its family and the family's access
         // tokens (as revoke_family does), all found through the redeemed code row.
         let args = [code_hash.into(), num(now)];
-        let family = "(SELECT family_id FROM authorization_codes \
-                      WHERE code_hash = ?1 AND used_at IS NOT NULL)";
-        let revoke_family = format!(
-            "UPDATE refresh_families SET revoked_at = ?2 \
-             WHERE family_id = {family} AND revoked_at IS NULL"
-        );
-        let list_family = format!(
-            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-             SELECT access_jti, access_expires_at, ?2 FROM refresh_tokens \
-             WHERE family_id = {family} AND access_jti IS NOT NULL AND access_expires_at > ?2 \
-             ON CONFLICT (jti) DO NOTHING"
+        let [revoke_family, list_family] = revoke_family_statements(
+            "(SELECT family_id FROM authorization_codes WHERE code_hash = ?1 AND used_at IS NOT NULL)",
         );
         self.batch(&[
             (

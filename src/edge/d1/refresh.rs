@@ -99,6 +99,23 @@ pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
     ]
 }
 
+/// The two statements that revoke the refresh family `family` names (an SQL expression; `?2`
+/// is the time): the family row, then its unexpired access tokens into `revoked_tokens`.
+pub(super) fn revoke_family_statements(family: &str) -> [String; 2] {
+    [
+        format!(
+            "UPDATE refresh_families SET revoked_at = ?2 \
+             WHERE family_id = {family} AND revoked_at IS NULL"
+        ),
+        format!(
+            "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
+             SELECT access_jti, access_expires_at, ?2 FROM refresh_tokens \
+             WHERE family_id = {family} AND access_jti IS NOT NULL AND access_expires_at > ?2 \
+             ON CONFLICT (jti) DO NOTHING"
+        ),
+    ]
+}
+
 /// A row if the access token `?1` (its `jti`) is revoked.
 pub(super) const IS_REVOKED: &str = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
 
@@ -141,22 +158,10 @@ impl RefreshStore for D1Store {
     async fn revoke_family(&self, family_id: &str, now: u64) -> Result<(), StoreError> {
         // One batch: the family and the unexpired access tokens issued with its tokens.
         let args = [family_id.into(), num(now)];
-        self.batch(&[
-            (
-                "UPDATE refresh_families SET revoked_at = ?2 \
-                 WHERE family_id = ?1 AND revoked_at IS NULL",
-                &args,
-            ),
-            (
-                "INSERT INTO revoked_tokens (jti, expires_at, revoked_at) \
-                 SELECT access_jti, access_expires_at, ?2 FROM refresh_tokens \
-                 WHERE family_id = ?1 AND access_jti IS NOT NULL AND access_expires_at > ?2 \
-                 ON CONFLICT (jti) DO NOTHING",
-                &args,
-            ),
-        ])
-        .await
-        .map(|_| ())
+        let [revoke, list] = revoke_family_statements("?1");
+        self.batch(&[(&revoke, &args), (&list, &args)])
+            .await
+            .map(|_| ())
     }
 
     async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
