@@ -145,28 +145,14 @@ fn credentials_form(
             )
         })
         .unwrap_or_default();
-    let invalid = if form.error.is_some() {
-        " aria-invalid=\"true\" aria-describedby=\"form-error\""
-    } else {
-        ""
-    };
-    let (rule, password_described) = match (form.password_rule, form.error) {
-        (Some(rule), Some(_)) => (
-            format!(
-                "<p id=\"password-rule\" class=\"hint\">{}</p>",
-                escape(rule)
-            ),
-            " aria-invalid=\"true\" aria-describedby=\"form-error password-rule\"".to_string(),
-        ),
-        (Some(rule), None) => (
-            format!(
-                "<p id=\"password-rule\" class=\"hint\">{}</p>",
-                escape(rule)
-            ),
-            " aria-describedby=\"password-rule\"".to_string(),
-        ),
-        (None, _) => (String::new(), invalid.to_string()),
-    };
+    let error_id = form.error.map(|_| "form-error");
+    let rule_id = form.password_rule.map(|_| "password-rule");
+    let rule = form
+        .password_rule
+        .map(|r| format!("<p id=\"password-rule\" class=\"hint\">{}</p>", escape(r)))
+        .unwrap_or_default();
+    let invalid = field_state(form.error.is_some(), &[error_id]);
+    let password_described = field_state(form.error.is_some(), &[error_id, rule_id]);
     let other = form
         .other
         .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
@@ -187,6 +173,19 @@ fn credentials_form(
         email = escape(form.email.unwrap_or("")),
     );
     page(&format!("{heading} {}", form.client_name), &body)
+}
+
+/// A field's `aria-invalid` and `aria-describedby` attributes (none when nothing applies).
+fn field_state(invalid: bool, described_by: &[Option<&str>]) -> String {
+    let ids: Vec<&str> = described_by.iter().flatten().copied().collect();
+    let mut out = String::new();
+    if invalid {
+        out.push_str(" aria-invalid=\"true\"");
+    }
+    if !ids.is_empty() {
+        out.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
+    }
+    out
 }
 
 /// An error shown on the issuer's own page (never sent to an untrusted redirect URI): what
