@@ -20,6 +20,7 @@ pub mod error;
 pub mod model;
 pub mod oauth;
 pub mod port;
+pub mod store;
 pub mod web;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,12 +1,15 @@
-//! The storage ports' conformance suite against the in-memory store (D1 runs the same suite
-//! under workerd: tests/e2e/conformance.test.mjs).
+//! The storage ports' conformance suite on SQLite with the real migrations (D1 runs the same
+//! suite under workerd: tests/e2e/conformance.test.mjs).
 
+mod common;
+
+use common::{new_store, Seed};
 use edge_issuer::port::conformance::{run, Fixture};
-use edge_issuer::port::memory::MemoryStore;
 
 #[test]
-fn the_memory_store_keeps_every_port_contract() {
-    let store = MemoryStore::new();
+fn the_sql_stores_keep_every_port_contract_on_sqlite() {
+    let store = new_store();
+    store.put_client(common::client_defaults_with("c"));
     store.put_user(edge_issuer::model::User {
         user_id: "u".into(),
         connection: "Username-Password-Authentication".into(),

@@ -130,7 +130,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(e) => return log(&format!("scheduled: {e}")),
     };
     let db = match env.d1("DB") {
-        Ok(db) => d1::D1Store::new(db),
+        Ok(db) => d1::store(db),
         Err(e) => return log(&format!("scheduled: D1 binding DB: {e}")),
     };
     let ring = KeyRing {
@@ -170,7 +170,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     };
     let events = RequestEvents::default();
     let stores = kv_cache::EdgeStores::new(
-        d1::D1Store::new(db),
+        d1::store(db),
         env.kv("CACHE").ok(),
         ctx,
         ISOLATE_CACHE.with(|c| *c),
@@ -261,7 +261,7 @@ impl RequestEvents {
         let keep_after = now.saturating_sub(config.log_retention_days * 86_400);
         ctx.wait_until(async move {
             use crate::port::LogStore;
-            if let Err(e) = d1::D1Store::new(db).append_logs(&due, keep_after).await {
+            if let Err(e) = d1::store(db).append_logs(&due, keep_after).await {
                 console_error!("logs: {e}");
             }
         });
@@ -285,7 +285,7 @@ async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
             .unwrap_or_default()
     };
     let db = match env.d1("DB") {
-        Ok(db) => d1::D1Store::new(db),
+        Ok(db) => d1::store(db),
         Err(e) => return HttpResponse::error(&OAuthError::server(format!("DB: {e}"))),
     };
     let fixture = crate::port::conformance::Fixture {

@@ -490,14 +490,16 @@ pub fn failure(e: &OAuthError, reply_to: &ReplyTo, issuer: &str) -> Vec<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::port::memory::MemoryStore;
+    use crate::port::RegistryStore;
+    use crate::store::sqlite::{wall_clock, Sqlite};
+    use crate::store::SqlStore;
     use pollster::block_on;
 
     const REGISTERED: &str = "https://app.example.com/callback";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-    fn store(public: bool) -> MemoryStore {
-        let store = MemoryStore::new();
+    fn store(public: bool) -> SqlStore<Sqlite> {
+        let store = SqlStore::new(Sqlite::migrated().unwrap(), wall_clock);
         let client: Client = serde_json::from_value(serde_json::json!({
             "client_id": "spa", "name": "SPA",
             "secret_hash": if public { None } else { Some("sha256:x") },
@@ -506,7 +508,7 @@ mod tests {
             "redirect_uris": [REGISTERED],
         }))
         .unwrap();
-        store.put_client(client);
+        block_on(store.create_client(&client)).unwrap();
         store
     }
 

@@ -1,8 +1,8 @@
 //! Ports: what the protocol core needs from outside, one trait per aggregate, each operation
-//! with its contract written on it. Storage: D1 implements the storage ports in the Worker
-//! (`edge::d1`), [`memory`] implements them for native tests and behaves the same way, and
-//! [`conformance`] is the one suite both must pass. Platform: [`clock`], [`random`],
-//! [`crypto`] and the [`hooks`] transport.
+//! with its contract written on it. Storage: `crate::store` implements every storage port
+//! once, in SQL, on D1 in the Worker and on SQLite natively, and [`conformance`] is the suite
+//! both backends must pass. Platform: [`clock`], [`random`], [`crypto`] and the [`hooks`]
+//! transport.
 //
 // The traits use `async fn` without `Send` bounds on purpose: Worker futures are `!Send`.
 #![allow(async_fn_in_trait)]
@@ -16,7 +16,6 @@ pub mod crypto;
 pub mod hooks;
 pub mod keys;
 pub mod logs;
-pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
 pub mod organizations;

@@ -1,4 +1,5 @@
-//! A tenant in the in-memory store, and a way to call the issuer as the Worker does.
+//! A tenant on SQLite with the real migrations, and a way to call the issuer as the Worker
+//! does.
 #![allow(dead_code)]
 
 use edge_issuer::error::{CryptoError, HookError};
@@ -9,7 +10,8 @@ use edge_issuer::oauth::issuer::Issuer;
 use edge_issuer::oauth::keys::{Kek, KeyCache};
 use edge_issuer::port::clock::{Clock, FixedClock};
 use edge_issuer::port::crypto::{Alg, Crypto, GeneratedKey, SigningKey};
-use edge_issuer::port::memory::MemoryStore;
+use edge_issuer::store::sqlite::{wall_clock, Sqlite};
+use edge_issuer::store::SqlStore;
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
 use edge_issuer::web::{handle, HttpRequest, HttpResponse};
@@ -27,9 +29,19 @@ pub const USER_PASSWORD: &str = "correct horse battery staple";
 /// Low PBKDF2 cost so tests are fast; the default (100,000) is what production uses.
 pub const TEST_ITERATIONS: u32 = 1_000;
 
+/// The stores of a tenant: the SQL ones, on SQLite.
+pub type Store = SqlStore<Sqlite>;
+
+/// A fresh store on a migrated database.
+pub fn new_store() -> Store {
+    SqlStore::new(Sqlite::migrated().expect("the migrations run"), wall_clock)
+}
+
 pub struct Tenant {
     pub config: Config,
-    pub store: MemoryStore,
+    pub store: Store,
+    /// Log events of the requests in progress, stored when they are answered.
+    pub events: Events,
     pub kek: Kek,
     pub clock: FixedClock,
     pub cache: KeyCache,
@@ -43,7 +55,7 @@ pub struct Tenant {
 impl Tenant {
     /// One API with two scopes; `demo-m2m` granted `read:data` on it.
     pub fn new() -> Self {
-        let store = MemoryStore::new();
+        let store = new_store();
         store.put_api(Api {
             identifier: API.into(),
             name: "Example API".into(),
@@ -103,6 +115,7 @@ impl Tenant {
         Self {
             config,
             store,
+            events: Events::default(),
             kek: Kek::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap(),
             clock: FixedClock::at(NOW),
             cache: KeyCache::new(),
@@ -124,7 +137,18 @@ impl Tenant {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
         let issuer = self.issuer(crypto, &log);
         let all = futures_util::future::join_all(reqs.iter().map(|r| handle(&issuer, r)));
-        pollster::block_on(all)
+        let answers = pollster::block_on(all);
+        self.store_events();
+        answers
+    }
+
+    /// Stores the log events recorded so far, as the Worker does after its responses.
+    pub fn store_events(&self) {
+        use edge_issuer::port::LogStore;
+        let events = self.events.0.take();
+        if !events.is_empty() {
+            pollster::block_on(self.store.append_logs(&events, 0)).expect("log events stored");
+        }
     }
 
     /// The issuer as the Worker lends it to a request, over this tenant.
@@ -132,7 +156,7 @@ impl Tenant {
         &'a self,
         crypto: &'a C,
         log: &'a dyn Fn(&str),
-    ) -> Issuer<'a, MemoryStore, C> {
+    ) -> Issuer<'a, Store, C> {
         Issuer {
             config: &self.config,
             stores: &self.store,
@@ -145,7 +169,7 @@ impl Tenant {
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
             hooks: &self.hooks,
-            events: &self.store,
+            events: &self.events,
         }
     }
 
@@ -211,7 +235,7 @@ impl Tenant {
         self.token(&form, Some((APP_ID, APP_SECRET)))
     }
 
-    /// Replaces the user record through the store, as an admin would.
+    /// Edits the user record through the store, as an admin would.
     pub fn edit_user(&self, f: impl FnOnce(&mut User)) {
         use edge_issuer::port::UserStore;
         let mut user = pollster::block_on(self.store.user(USER_ID))
@@ -306,6 +330,15 @@ pub fn client_defaults() -> Client {
         "client_id": "", "name": "", "secret_hash": null, "grant_types": [], "default_audience": null
     }))
     .unwrap()
+}
+
+/// A client `client_id` with the default settings.
+pub fn client_defaults_with(client_id: &str) -> Client {
+    Client {
+        client_id: client_id.into(),
+        name: client_id.into(),
+        ..client_defaults()
+    }
 }
 
 /// Verifies a JWT with `jsonwebtoken` (independent of the issuer's signer) against the
@@ -620,4 +653,199 @@ pub fn revoke_request(t: &Tenant, token: &str, who: (&str, &str)) -> HttpRespons
         &format!("token={}", enc(token)),
         Some(who),
     )
+}
+
+/// Log events recorded during requests, stored once they are answered ([`Tenant::store_events`]).
+#[derive(Default)]
+pub struct Events(pub std::cell::RefCell<Vec<edge_issuer::model::LogEvent>>);
+
+impl edge_issuer::port::EventSink for Events {
+    fn record(&self, event: edge_issuer::model::LogEvent) {
+        self.0.borrow_mut().push(event);
+    }
+}
+
+/// How a test sets up its tenant and looks at the database: each setter is made of the store's
+/// own port operations (as the management API calls them), so the rows are the ones the
+/// Worker writes; the measures are the SQLite backend's.
+pub trait Seed {
+    fn put_client(&self, client: Client);
+    fn put_api(&self, api: Api);
+    fn put_grant(&self, grant: ClientGrant);
+    fn put_user(&self, user: User);
+    fn drop_user(&self, user_id: &str) -> bool;
+    fn put_hook(&self, hook: edge_issuer::model::StoredHook);
+    fn put_role(&self, role_id: &str, name: &str, permissions: &[(&str, &str)]);
+    fn assign_role(&self, user_id: &str, role_id: &str, org_id: Option<&str>);
+    fn unassign_role(&self, user_id: &str, role_id: &str);
+    fn put_org(&self, org: edge_issuer::model::Organization);
+    fn add_member(&self, org_id: &str, user_id: &str);
+    fn round_trips(&self) -> u32;
+    fn cached_reads(&self) -> u32;
+    fn calls(&self) -> u32;
+    fn fail_call(&self, n: Option<u32>);
+    fn fail_commits(&self, on: bool);
+    fn durable_state(&self) -> String;
+    fn refresh_records(&self) -> Vec<edge_issuer::model::RefreshRecord>;
+    fn key_count(&self) -> usize;
+}
+
+impl Seed for Store {
+    fn put_client(&self, client: Client) {
+        use edge_issuer::port::RegistryStore;
+        if !pollster::block_on(self.update_client(&client)).unwrap() {
+            pollster::block_on(self.create_client(&client)).unwrap();
+        }
+    }
+
+    fn put_api(&self, api: Api) {
+        use edge_issuer::port::RegistryStore;
+        if !pollster::block_on(self.update_api(&api)).unwrap() {
+            pollster::block_on(self.create_api(&api)).unwrap();
+        }
+    }
+
+    fn put_grant(&self, grant: ClientGrant) {
+        use edge_issuer::port::RegistryStore;
+        if !pollster::block_on(self.update_client_grant(&grant)).unwrap() {
+            assert!(
+                pollster::block_on(self.create_client_grant(&grant)).unwrap(),
+                "the grant's client and API exist"
+            );
+        }
+    }
+
+    /// Creates the user, or makes the stored one equal to `user` (metadata replaced whole).
+    fn put_user(&self, user: User) {
+        use edge_issuer::model::UserChanges;
+        use edge_issuer::port::UserStore;
+        let Some(old) = pollster::block_on(self.user(&user.user_id)).unwrap() else {
+            pollster::block_on(self.create_user(&user)).unwrap();
+            return;
+        };
+        // A merge patch that leaves exactly the new members: the old ones it lacks set to null.
+        let replace = |old: &serde_json::Value, new: &serde_json::Value| {
+            let mut patch = new.as_object().cloned().unwrap_or_default();
+            for key in old.as_object().into_iter().flat_map(|o| o.keys()) {
+                patch
+                    .entry(key.clone())
+                    .or_insert(serde_json::Value::Null);
+            }
+            patch
+        };
+        let changes = UserChanges {
+            email: Some(user.email.clone()),
+            email_verified: Some(user.email_verified),
+            name: Some(user.name.clone()),
+            given_name: Some(user.given_name.clone()),
+            family_name: Some(user.family_name.clone()),
+            nickname: Some(user.nickname.clone()),
+            picture: Some(user.picture.clone()),
+            blocked: Some(user.blocked),
+            password_hash: user.password_hash.clone().filter(|h| old.password_hash.as_ref() != Some(h)),
+            user_metadata: Some(replace(&old.user_metadata, &user.user_metadata)),
+            app_metadata: Some(replace(&old.app_metadata, &user.app_metadata)),
+        };
+        pollster::block_on(self.update_user(&user.user_id, &changes, user.updated_at))
+            .unwrap()
+            .expect("the user is there");
+    }
+
+    fn drop_user(&self, user_id: &str) -> bool {
+        use edge_issuer::port::UserStore;
+        pollster::block_on(self.delete_user(user_id)).unwrap()
+    }
+
+    fn put_hook(&self, hook: edge_issuer::model::StoredHook) {
+        use edge_issuer::port::ClaimsStore;
+        pollster::block_on(ClaimsStore::put_hook(self, &hook)).unwrap();
+    }
+
+    fn put_role(&self, role_id: &str, name: &str, permissions: &[(&str, &str)]) {
+        use edge_issuer::model::{Permission, Role};
+        use edge_issuer::port::RoleStore;
+        let role = Role {
+            role_id: role_id.into(),
+            name: name.into(),
+            description: None,
+        };
+        pollster::block_on(self.create_role(&role)).unwrap();
+        let permissions: Vec<Permission> = permissions
+            .iter()
+            .map(|(audience, permission)| Permission {
+                audience: audience.to_string(),
+                permission: permission.to_string(),
+            })
+            .collect();
+        if !permissions.is_empty() {
+            assert!(pollster::block_on(self.add_permissions(role_id, &permissions)).unwrap());
+        }
+    }
+
+    fn assign_role(&self, user_id: &str, role_id: &str, org_id: Option<&str>) {
+        use edge_issuer::port::RoleStore;
+        let assigned =
+            pollster::block_on(self.assign_roles(user_id, org_id.unwrap_or(""), &[role_id.into()]))
+                .unwrap();
+        assert!(assigned, "the user and the role exist");
+    }
+
+    fn unassign_role(&self, user_id: &str, role_id: &str) {
+        use edge_issuer::port::RoleStore;
+        pollster::block_on(self.remove_roles(user_id, "", &[role_id.into()])).unwrap();
+    }
+
+    fn put_org(&self, org: edge_issuer::model::Organization) {
+        use edge_issuer::port::OrganizationStore;
+        pollster::block_on(self.create_organization(&org)).unwrap();
+    }
+
+    fn add_member(&self, org_id: &str, user_id: &str) {
+        use edge_issuer::port::OrganizationStore;
+        assert!(pollster::block_on(self.add_members(org_id, &[user_id.into()])).unwrap());
+    }
+
+    fn round_trips(&self) -> u32 {
+        self.db().round_trips()
+    }
+
+    fn cached_reads(&self) -> u32 {
+        self.db().cached_reads()
+    }
+
+    fn calls(&self) -> u32 {
+        self.db().calls()
+    }
+
+    fn fail_call(&self, n: Option<u32>) {
+        self.db().fail_call(n);
+    }
+
+    fn fail_commits(&self, on: bool) {
+        self.db().fail_commits(on);
+    }
+
+    fn durable_state(&self) -> String {
+        self.db().durable_state().unwrap()
+    }
+
+    fn key_count(&self) -> usize {
+        self.db().peek("SELECT kid FROM signing_keys").unwrap().len()
+    }
+
+    /// Every refresh token, oldest first, as the refresh port finds it.
+    fn refresh_records(&self) -> Vec<edge_issuer::model::RefreshRecord> {
+        use edge_issuer::port::RefreshStore;
+        let hashes = self
+            .db()
+            .peek("SELECT token_hash FROM refresh_tokens ORDER BY rowid")
+            .unwrap();
+        hashes
+            .iter()
+            .map(|row| {
+                let hash = row["token_hash"].as_str().unwrap();
+                pollster::block_on(self.find_refresh(hash)).unwrap().unwrap()
+            })
+            .collect()
+    }
 }

@@ -1,30 +1,14 @@
-//! The storage ports on D1, the system of record (schema in `migrations/`, described in
-//! `docs/storage.md`): one file per port, and one [`codec`] that every table's rows go
-//! through.
-
-mod access;
-mod attempts;
-mod claims;
-mod clients;
-pub mod codec;
-mod codes;
-mod exchange;
-mod keys;
-mod logs;
-mod refresh;
-mod registry;
-mod sessions;
-mod subjects;
-mod users;
+//! D1, the system of record, as the backend of the SQL port (`store::sql`): the stores in
+//! `src/store/` run on it in the Worker. Reads that may lag go to a replica through the
+//! Sessions API; every call is counted for `/__bench/counters`.
 
 use crate::error::StoreError;
-use crate::model::{Listed, Paging};
-use codec::{backend, int, num};
-use serde::de::DeserializeOwned;
+use crate::store::sql::{backend, Outcome, Row, Source, Sql, Statement, Value};
+use crate::store::SqlStore;
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1DatabaseSession, D1Result, D1SessionConstraint};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
 pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
@@ -33,33 +17,28 @@ pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
 /// `/__bench/counters`: apart from [`ROUND_TRIPS`], which are on requests' paths.
 pub static AFTER_RESPONSE: AtomicU32 = AtomicU32::new(0);
 
-/// Counts one D1 round trip.
-fn trip() {
-    ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+/// The stores of one request, on D1.
+pub type D1Store = SqlStore<D1>;
+
+/// A store over `db` for one request.
+pub fn store(db: D1Database) -> D1Store {
+    SqlStore::new(D1::new(db), wall_clock)
 }
 
-/// Which copy of the database a read may be answered from (D1 read replication, through the
-/// Sessions API). With replication off, both are the primary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Source {
-    /// The primary, then whatever the session saw (`first-primary`): every write, and every
-    /// read that must see the latest writes (users, refresh tokens, codes, sessions, attempt
-    /// counters, the active key).
-    Primary,
-    /// Any replica (`first-unconstrained`), possibly behind the primary by its replication
-    /// delay: reads of what the isolate and KV cache anyway, for longer than that delay
-    /// (clients, APIs, origins, rules and hooks, the published keys).
-    Replica,
+/// The wall clock in Unix seconds.
+fn wall_clock() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
 }
 
-/// D1-backed store. Each request gets its own, so each of its two sessions lives one request.
-pub struct D1Store {
+/// One request's use of D1. Each request gets its own, so each of its two sessions lives one
+/// request.
+pub struct D1 {
     db: D1Database,
     primary: OnceCell<D1DatabaseSession>,
     replica: OnceCell<D1DatabaseSession>,
 }
 
-impl D1Store {
+impl D1 {
     pub fn new(db: D1Database) -> Self {
         Self {
             db,
@@ -68,11 +47,16 @@ impl D1Store {
         }
     }
 
-    /// The request's session on `source`, started at its first use.
-    pub(super) fn session(&self, source: Source) -> Result<&D1DatabaseSession, StoreError> {
+    /// The request's session for `source`, started at its first use: `first-unconstrained`
+    /// (any replica) for the reads that may lag, `first-primary` for the rest.
+    fn session(&self, source: Source) -> Result<&D1DatabaseSession, StoreError> {
         let (cell, constraint) = match source {
-            Source::Primary => (&self.primary, D1SessionConstraint::FirstPrimary),
-            Source::Replica => (&self.replica, D1SessionConstraint::FirstUnconstrained),
+            Source::Primary | Source::Background => {
+                (&self.primary, D1SessionConstraint::FirstPrimary)
+            }
+            Source::Replica | Source::Cached => {
+                (&self.replica, D1SessionConstraint::FirstUnconstrained)
+            }
         };
         if let Some(session) = cell.get() {
             return Ok(session);
@@ -80,164 +64,81 @@ impl D1Store {
         let session = self
             .db
             .with_session_constraint(constraint)
-            .map_err(backend)?;
+            .map_err(fail)?;
         Ok(cell.get_or_init(|| session))
     }
 
-    /// Runs a statement and returns how many rows it changed.
-    pub(super) async fn run(&self, sql: &str, args: &[JsValue]) -> Result<usize, StoreError> {
-        trip();
-        let result = self
-            .session(Source::Primary)?
-            .prepare(sql)
-            .bind(args)
-            .map_err(backend)?
-            .run()
-            .await
-            .map_err(backend)?;
-        Ok(result
-            .meta()
-            .map_err(backend)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0))
-    }
-
-    /// Runs statements on the primary as one batch (one transaction: all or none) and returns
-    /// how many rows each changed.
-    pub(super) async fn batch(
-        &self,
-        statements: &[(&str, &[JsValue])],
-    ) -> Result<Vec<usize>, StoreError> {
-        self.batch_on(Source::Primary, statements)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(r.meta()
-                    .map_err(backend)?
-                    .and_then(|m| m.changes)
-                    .unwrap_or(0))
-            })
-            .collect()
-    }
-
-    /// Runs statements on `source` as one batch (one round trip, one transaction) and returns
-    /// their results, one per statement.
-    pub(super) async fn batch_on(
-        &self,
-        source: Source,
-        statements: &[(&str, &[JsValue])],
-    ) -> Result<Vec<D1Result>, StoreError> {
-        trip();
-        self.batch_uncounted(source, statements).await
-    }
-
-    /// [`D1Store::batch_on`], counted in [`AFTER_RESPONSE`]: a write no request waits for.
-    pub(super) async fn batch_after_response(
-        &self,
-        statements: &[(&str, &[JsValue])],
-    ) -> Result<(), StoreError> {
-        AFTER_RESPONSE.fetch_add(1, Ordering::Relaxed);
-        self.batch_uncounted(Source::Primary, statements)
-            .await
-            .map(|_| ())
-    }
-
-    async fn batch_uncounted(
-        &self,
-        source: Source,
-        statements: &[(&str, &[JsValue])],
-    ) -> Result<Vec<D1Result>, StoreError> {
-        let db = self.session(source)?;
-        let prepared = statements
-            .iter()
-            .map(|(sql, args)| db.prepare(*sql).bind(args).map_err(backend))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = db.batch(prepared).await.map_err(backend)?;
-        if results.len() != statements.len() {
-            return Err(backend("batch returned too few results"));
-        }
-        Ok(results)
-    }
-
-    /// Every row of a read on `source`.
-    pub(super) async fn all_on<T: DeserializeOwned>(
-        &self,
-        source: Source,
+    fn prepare(
+        session: &D1DatabaseSession,
         sql: &str,
-        args: &[JsValue],
-    ) -> Result<Vec<T>, StoreError> {
-        trip();
-        self.session(source)?
-            .prepare(sql)
-            .bind(args)
-            .map_err(backend)?
-            .all()
-            .await
-            .map_err(backend)?
-            .results()
-            .map_err(backend)
-    }
-
-    /// The first row of a read on the primary.
-    pub(super) async fn first<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        args: &[JsValue],
-    ) -> Result<Option<T>, StoreError> {
-        self.first_on(Source::Primary, sql, args).await
-    }
-
-    /// The first row of a read on `source`.
-    pub(super) async fn first_on<T: DeserializeOwned>(
-        &self,
-        source: Source,
-        sql: &str,
-        args: &[JsValue],
-    ) -> Result<Option<T>, StoreError> {
-        trip();
-        self.session(source)?
-            .prepare(sql)
-            .bind(args)
-            .map_err(backend)?
-            .first::<T>(None)
-            .await
-            .map_err(backend)
-    }
-
-    /// One page of `SELECT {columns} {from} ORDER BY {order}` on the primary, with the count
-    /// of every row it selects, in one batch. `from` takes `args` from `?1`.
-    pub(super) async fn page<T: DeserializeOwned>(
-        &self,
-        columns: &str,
-        from: &str,
-        order: &str,
-        args: &[JsValue],
-        paging: Paging,
-    ) -> Result<Listed<T>, StoreError> {
-        let n = args.len();
-        let select = format!(
-            "SELECT {columns} {from} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        );
-        let count = format!("SELECT count(*) AS total {from}");
-        let mut page_args = args.to_vec();
-        page_args.push(num(paging.limit));
-        page_args.push(num(paging.offset));
-        let results = self
-            .batch_on(Source::Primary, &[(&select, &page_args), (&count, args)])
-            .await?;
-        let items: Vec<T> = results[0].results().map_err(backend)?;
-        let totals: Vec<Total> = results[1].results().map_err(backend)?;
-        Ok(Listed {
-            items,
-            total: totals.first().map_or(0, |t| int(t.total)),
-        })
+        args: &[Value],
+    ) -> Result<D1PreparedStatement, StoreError> {
+        let args: Vec<JsValue> = args.iter().map(js).collect();
+        session.prepare(sql).bind(&args).map_err(fail)
     }
 }
 
-/// A `count(*) AS total` row.
-#[derive(serde::Deserialize)]
-struct Total {
-    total: f64,
+/// Counts a call on a request's path, or after the response.
+fn count(source: Source) {
+    let counter = match source {
+        Source::Background => &AFTER_RESPONSE,
+        _ => &ROUND_TRIPS,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A bound value as D1 takes it: numbers are JavaScript numbers.
+fn js(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Int(n) => JsValue::from_f64(*n as f64),
+        Value::Real(x) => JsValue::from_f64(*x),
+        Value::Text(s) => JsValue::from_str(s),
+    }
+}
+
+/// A statement's rows and changes.
+fn outcome(result: &D1Result) -> Result<Outcome, StoreError> {
+    let rows: Vec<Row> = result.results().map_err(fail)?;
+    let changes = result
+        .meta()
+        .map_err(fail)?
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    Ok(Outcome { rows, changes })
+}
+
+fn fail(e: impl std::fmt::Display) -> StoreError {
+    backend("d1", e)
+}
+
+impl Sql for D1 {
+    async fn execute(
+        &self,
+        source: Source,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Outcome, StoreError> {
+        count(source);
+        let result = Self::prepare(self.session(source)?, sql, args)?
+            .all()
+            .await
+            .map_err(fail)?;
+        outcome(&result)
+    }
+
+    async fn batch(
+        &self,
+        source: Source,
+        statements: &[Statement<'_>],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        count(source);
+        let session = self.session(source)?;
+        let prepared = statements
+            .iter()
+            .map(|(sql, args)| Self::prepare(session, sql, args))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results = session.batch(prepared).await.map_err(fail)?;
+        results.iter().map(outcome).collect()
+    }
 }

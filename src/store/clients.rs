@@ -1,7 +1,8 @@
 //! Clients and APIs.
 
 use super::codec::{flag, int, json, json_list};
-use super::{D1Store, Source};
+use super::sql::{Source, Sql};
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client};
 use crate::port::ClientStore;
@@ -39,7 +40,7 @@ pub(super) struct ApiRow {
     signing_alg: String,
 }
 
-impl D1Store {
+impl<B: Sql> SqlStore<B> {
     /// The client, from `source` (a replica for the token endpoint, which caches it anyway;
     /// the primary for an edit).
     pub(super) async fn client_on(
@@ -88,13 +89,13 @@ impl D1Store {
     }
 }
 
-impl ClientStore for D1Store {
+impl<B: Sql> ClientStore for SqlStore<B> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.client_on(Source::Replica, client_id).await
+        self.client_on(Source::Cached, client_id).await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.api_on(Source::Replica, identifier).await
+        self.api_on(Source::Cached, identifier).await
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
@@ -104,7 +105,7 @@ impl ClientStore for D1Store {
         }
         let row: Option<Found> = self
             .first_on(
-                Source::Replica,
+                Source::Cached,
                 "SELECT 1 AS found FROM clients, json_each(clients.web_origins) \
                  WHERE json_each.value = ?1 LIMIT 1",
                 &[origin.into()],

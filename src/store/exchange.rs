@@ -5,13 +5,13 @@ use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::users::{user_args, INSERT_USER};
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
 use crate::port::{ExchangeStore, Login, SignIn};
-use wasm_bindgen::JsValue;
+use super::sql::{Sql, Value};
 
-impl ExchangeStore for D1Store {
+impl<B: Sql> ExchangeStore for SqlStore<B> {
     async fn commit_login(
         &self,
         login: &Login,
@@ -24,7 +24,7 @@ impl ExchangeStore for D1Store {
             Some(r) => (family_args(r), token_args(r)),
             None => (Vec::new(), Vec::new()),
         };
-        let mut statements: Vec<(&str, &[JsValue])> = vec![(FORGET, &forget), (RECORD, &record)];
+        let mut statements: Vec<(&str, &[Value])> = vec![(FORGET, &forget), (RECORD, &record)];
         if refresh.is_some() {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
@@ -42,7 +42,7 @@ impl ExchangeStore for D1Store {
         // One batch: the compare-and-set marks the old token used and names its successor;
         // the new token is stored only if this very batch did that, so a lost race stores
         // nothing.
-        let consume: [JsValue; 4] = [
+        let consume: [Value; 4] = [
             token_hash.into(),
             client_id.into(),
             num(now),
@@ -76,7 +76,7 @@ impl ExchangeStore for D1Store {
         let session = sign_in.session.map(session_args);
         let touched = sign_in.touched.map(touch_args);
         let code = sign_in.code.map(code_args);
-        let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
+        let mut statements: Vec<(&str, &[Value])> = Vec::new();
         // The unique index on (connection, lower(email)) fails the whole batch when the email
         // of a sign-up is taken.
         if let Some(user) = &new_user {
@@ -110,7 +110,7 @@ impl ExchangeStore for D1Store {
         // the family issued from it; the family and its first token are stored only if this
         // very batch did that, so a lost race stores nothing.
         let family_id = refresh.map(|r| r.family_id.clone());
-        let redeem: [JsValue; 6] = [
+        let redeem: [Value; 6] = [
             code_hash.into(),
             client_id.into(),
             num(now),
@@ -124,7 +124,7 @@ impl ExchangeStore for D1Store {
         };
         family.push(code_hash.into());
         let insert = insert_token("");
-        let mut statements: Vec<(&str, &[JsValue])> = vec![(
+        let mut statements: Vec<(&str, &[Value])> = vec![(
             "UPDATE authorization_codes SET used_at = ?3, family_id = ?4, access_jti = ?5, \
              access_expires_at = ?6 WHERE code_hash = ?1 AND client_id = ?2 AND used_at IS NULL AND expires_at > ?3",
             &redeem,
@@ -149,7 +149,7 @@ const FORGET: &str = "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2
 const RECORD: &str = "UPDATE users SET last_login = ?2, logins_count = logins_count + 1, \
      password_hash = coalesce(?3, password_hash) WHERE user_id = ?1";
 
-fn login_args(login: &Login, now: u64) -> [Vec<JsValue>; 2] {
+fn login_args(login: &Login, now: u64) -> [Vec<Value>; 2] {
     [
         vec![login.user_key.as_str().into(), login.ip.as_str().into()],
         vec![login.user_id.as_str().into(), num(now), opt(&login.rehash)],

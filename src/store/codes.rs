@@ -2,12 +2,12 @@
 
 use super::codec::{int, num, opt, opt_int};
 use super::refresh::revoke_family_statements;
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::AuthorizationCode;
 use crate::port::CodeStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct CodeRow {
@@ -60,7 +60,7 @@ pub(super) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash
     auth_time, created_at, expires_at) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
-pub(super) fn code_args(c: &AuthorizationCode) -> Vec<JsValue> {
+pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
     vec![
         c.code_hash.as_str().into(),
         c.client_id.as_str().into(),
@@ -78,7 +78,7 @@ pub(super) fn code_args(c: &AuthorizationCode) -> Vec<JsValue> {
     ]
 }
 
-impl CodeStore for D1Store {
+impl<B: Sql> CodeStore for SqlStore<B> {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
         self.run(INSERT_CODE, &code_args(code)).await.map(|_| ())
     }

@@ -1,7 +1,8 @@
 //! Log events (schema in `migrations/0006_logs.sql`).
 
 use super::codec::{int, json, json_arg, num, opt};
-use super::D1Store;
+use super::sql::Sql;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, LogEvent, LogQuery};
 use crate::port::LogStore;
@@ -40,7 +41,7 @@ impl TryFrom<LogRow> for LogEvent {
 
 const COLUMNS: &str = "log_id, date, type, description, client_id, user_id, user_name, ip, details";
 
-impl LogStore for D1Store {
+impl<B: Sql> LogStore for SqlStore<B> {
     async fn append_logs(&self, events: &[LogEvent], keep_after: u64) -> Result<(), StoreError> {
         // One statement for every event, which travel as one JSON argument (D1 caps bound
         // parameters at 100 and counts statements), and the retention prune, in one batch.

@@ -3,12 +3,12 @@
 
 use super::clients::{ApiRow, ClientRow, API_COLUMNS};
 use super::codec::{flag_arg, json_arg, json_list, num, opt};
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
 use crate::port::RegistryStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, grant_types, default_audience, \
     refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
@@ -23,8 +23,7 @@ struct GrantRow {
 }
 
 /// The arguments of a client row, `?1` the id, `?14` the time, `?15` the login URI.
-fn client_args(c: &Client) -> Result<Vec<JsValue>, StoreError> {
-    let now = (js_sys::Date::now() / 1000.0).floor();
+fn client_args(c: &Client, now: Value) -> Result<Vec<Value>, StoreError> {
     Ok(vec![
         c.client_id.as_str().into(),
         c.name.as_str().into(),
@@ -39,14 +38,13 @@ fn client_args(c: &Client) -> Result<Vec<JsValue>, StoreError> {
         json_arg(&c.redirect_uris)?,
         json_arg(&c.web_origins)?,
         json_arg(&c.allowed_logout_urls)?,
-        JsValue::from_f64(now),
+        now,
         opt(&c.initiate_login_uri),
     ])
 }
 
 /// The arguments of an API row, `?1` the identifier and `?9` the time.
-fn api_args(a: &Api) -> Result<Vec<JsValue>, StoreError> {
-    let now = (js_sys::Date::now() / 1000.0).floor();
+fn api_args(a: &Api, now: Value) -> Result<Vec<Value>, StoreError> {
     Ok(vec![
         a.identifier.as_str().into(),
         a.name.as_str().into(),
@@ -56,17 +54,17 @@ fn api_args(a: &Api) -> Result<Vec<JsValue>, StoreError> {
         flag_arg(a.token_permissions),
         json_arg(&a.user_grantable_scopes)?,
         a.signing_alg.as_str().into(),
-        JsValue::from_f64(now),
+        now,
     ])
 }
 
-impl RegistryStore for D1Store {
+impl<B: Sql> RegistryStore for SqlStore<B> {
     async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.client_on(super::Source::Primary, client_id).await
+        self.client_on(Source::Primary, client_id).await
     }
 
     async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.api_on(super::Source::Primary, identifier).await
+        self.api_on(Source::Primary, identifier).await
     }
 
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
@@ -83,7 +81,7 @@ impl RegistryStore for D1Store {
              id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
              allowed_logout_urls, created_at, updated_at, initiate_login_uri) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
-            &client_args(c)?,
+            &client_args(c, self.now())?,
         )
         .await
         .map(|_| ())
@@ -99,7 +97,7 @@ impl RegistryStore for D1Store {
                  web_origins = ?12, allowed_logout_urls = ?13, updated_at = ?14, \
                  initiate_login_uri = ?15 \
                  WHERE client_id = ?1",
-                &client_args(c)?,
+                &client_args(c, self.now())?,
             )
             .await?;
         Ok(changed > 0)
@@ -121,7 +119,7 @@ impl RegistryStore for D1Store {
         audience: Option<&str>,
         paging: Paging,
     ) -> Result<Listed<ClientGrant>, StoreError> {
-        let arg = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
+        let arg = |v: Option<&str>| Value::from(v);
         let rows: Listed<GrantRow> = self
             .page(
                 "client_id, audience, scopes",
@@ -142,7 +140,7 @@ impl RegistryStore for D1Store {
     }
 
     async fn create_client_grant(&self, g: &ClientGrant) -> Result<bool, StoreError> {
-        let now = (js_sys::Date::now() / 1000.0).floor();
+        let now = self.now();
         let changed = self
             .run(
                 "INSERT INTO client_grants (client_id, audience, scopes, created_at) \
@@ -152,7 +150,7 @@ impl RegistryStore for D1Store {
                     g.client_id.as_str().into(),
                     g.audience.as_str().into(),
                     json_arg(&g.scopes)?,
-                    JsValue::from_f64(now),
+                    now,
                 ],
             )
             .await?;
@@ -199,7 +197,7 @@ impl RegistryStore for D1Store {
             "INSERT INTO apis (identifier, name, scopes, token_lifetime, rbac_enabled, \
              token_permissions, user_grantable_scopes, signing_alg, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            &api_args(a)?,
+            &api_args(a, self.now())?,
         )
         .await
         .map(|_| ())
@@ -211,7 +209,7 @@ impl RegistryStore for D1Store {
                 "UPDATE apis SET name = ?2, scopes = ?3, token_lifetime = ?4, rbac_enabled = ?5, \
                  token_permissions = ?6, user_grantable_scopes = ?7, signing_alg = ?8, \
                  updated_at = ?9 WHERE identifier = ?1",
-                &api_args(a)?,
+                &api_args(a, self.now())?,
             )
             .await?;
         Ok(changed > 0)

@@ -1,7 +1,8 @@
 //! Password attempts per user and IP.
 
 use super::codec::{backend, num};
-use super::D1Store;
+use super::sql::Sql;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::LockoutPolicy;
 use crate::port::AttemptStore;
@@ -12,7 +13,7 @@ struct Failures {
     failures: f64,
 }
 
-impl AttemptStore for D1Store {
+impl<B: Sql> AttemptStore for SqlStore<B> {
     async fn count_attempt(
         &self,
         user_key: &str,

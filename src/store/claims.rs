@@ -2,12 +2,12 @@
 //! `migrations/0003_claims_rbac_orgs.sql`).
 
 use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
-use super::{D1Store, Source};
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct RuleRow {
@@ -69,12 +69,12 @@ impl TryFrom<HookRow> for StoredHook {
     }
 }
 
-impl ClaimsStore for D1Store {
+impl<B: Sql> ClaimsStore for SqlStore<B> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         let args = [trigger.into()];
         let results = self
             .batch_on(
-                Source::Replica,
+                Source::Cached,
                 &[
                     (
                         "SELECT rule_id, name, trigger, position, enabled, conditions, \
@@ -95,14 +95,12 @@ impl ClaimsStore for D1Store {
             return Err(backend("batch returned too few results"));
         };
         let rules = r
-            .results::<RuleRow>()
-            .map_err(backend)?
+            .all::<RuleRow>()?
             .into_iter()
             .map(Rule::try_from)
             .collect::<Result<_, _>>()?;
         let hooks = h
-            .results::<HookRow>()
-            .map_err(backend)?
+            .all::<HookRow>()?
             .into_iter()
             .map(StoredHook::try_from)
             .collect::<Result<_, _>>()?;
@@ -110,7 +108,7 @@ impl ClaimsStore for D1Store {
     }
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
-        let now = JsValue::from_f64((js_sys::Date::now() / 1000.0).floor());
+        let now = self.now();
         let conditions = json_arg(&rule.conditions)?;
         let assignments = json_arg(&rule.assignments)?;
         self.run(
@@ -125,7 +123,7 @@ impl ClaimsStore for D1Store {
                 rule.rule_id.as_str().into(),
                 rule.name.as_str().into(),
                 rule.trigger.as_str().into(),
-                JsValue::from_f64(rule.position as f64),
+                Value::from(rule.position),
                 flag_arg(rule.enabled),
                 conditions,
                 assignments,
@@ -169,12 +167,12 @@ impl ClaimsStore for D1Store {
     }
 
     async fn put_hook(&self, h: &StoredHook) -> Result<(), StoreError> {
-        let now = JsValue::from_f64((js_sys::Date::now() / 1000.0).floor());
+        let now = self.now();
         let on_failure = match h.on_failure {
             OnFailure::Deny => "deny",
             OnFailure::Skip => "skip",
         };
-        let opt = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        let opt = |v: &Option<String>| Value::from(v.as_deref());
         self.run(
             "INSERT INTO hooks (hook_id, name, trigger, position, enabled, url, service, secret, \
              timeout_ms, on_failure, created_at, updated_at) \
@@ -188,12 +186,12 @@ impl ClaimsStore for D1Store {
                 h.hook_id.as_str().into(),
                 h.name.as_str().into(),
                 h.trigger.as_str().into(),
-                JsValue::from_f64(h.position as f64),
+                Value::from(h.position),
                 flag_arg(h.enabled),
                 opt(&h.url),
                 opt(&h.service),
                 h.secret_enc.as_str().into(),
-                JsValue::from_f64(h.timeout_ms as f64),
+                Value::from(u64::from(h.timeout_ms)),
                 on_failure.into(),
                 now,
             ],

@@ -1,12 +1,12 @@
 //! Signing keys and their lifecycle.
 
 use super::codec::{int, num, opt_int, text_enum};
-use super::{D1Store, Source};
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct KeyRow {
@@ -56,7 +56,7 @@ const INSERT: &str = "INSERT INTO signing_keys (kid, alg, status, public_jwk, pr
 /// The keys the JWKS shows.
 const PUBLISHED: &str = "status IN ('next', 'current', 'previous')";
 
-fn insert_args(key: &StoredKey) -> Vec<JsValue> {
+fn insert_args(key: &StoredKey) -> Vec<Value> {
     vec![
         key.kid.as_str().into(),
         key.alg.as_str().into(),
@@ -64,7 +64,7 @@ fn insert_args(key: &StoredKey) -> Vec<JsValue> {
         key.public_jwk.as_str().into(),
         key.private_key_enc.as_str().into(),
         num(key.created_at),
-        key.current_since.map_or(JsValue::NULL, num),
+        key.current_since.map_or(Value::Null, num),
     ]
 }
 
@@ -72,8 +72,8 @@ fn keys(rows: Vec<KeyRow>) -> Result<Vec<StoredKey>, StoreError> {
     rows.into_iter().map(StoredKey::try_from).collect()
 }
 
-impl D1Store {
-    async fn keys_where(&self, source: Source, filter: &str, args: &[JsValue]) -> KeysResult {
+impl<B: Sql> SqlStore<B> {
+    async fn keys_where(&self, source: Source, filter: &str, args: &[Value]) -> KeysResult {
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE {filter} ORDER BY created_at DESC"
         );
@@ -83,7 +83,7 @@ impl D1Store {
 
 type KeysResult = Result<Vec<StoredKey>, StoreError>;
 
-impl KeyStore for D1Store {
+impl<B: Sql> KeyStore for SqlStore<B> {
     async fn signing_keys(&self, alg: &str) -> KeysResult {
         let filter = "alg = ?1 AND status IN ('current', 'previous')";
         self.keys_where(Source::Primary, filter, &[alg.into()])
@@ -130,7 +130,7 @@ impl KeyStore for D1Store {
                 &[(revoke, &[kid.into(), num(now)]), (&read, &[kid.into()])],
             )
             .await?;
-        let rows: Vec<KeyRow> = results[1].results().map_err(super::codec::backend)?;
+        let rows: Vec<KeyRow> = results[1].all()?;
         Ok(keys(rows)?.into_iter().next())
     }
 
@@ -150,7 +150,7 @@ impl KeyStore for D1Store {
     }
 
     async fn published_keys(&self) -> KeysResult {
-        self.keys_where(Source::Replica, PUBLISHED, &[]).await
+        self.keys_where(Source::Cached, PUBLISHED, &[]).await
     }
 
     async fn published_keys_now(&self) -> KeysResult {

@@ -1,21 +1,17 @@
-//! The row codec every D1 table goes through. D1 hands numbers back as JSON numbers (read as
-//! `f64`), booleans as 0/1, and JSON documents and lists as TEXT; statements take `JsValue`
-//! arguments. A value that does not decode is [`StoreError::Corrupt`] naming its column; a
-//! failure of D1 itself is [`StoreError::Backend`].
+//! The value codec every table goes through. Rows hand numbers back as JSON numbers (read as
+//! `f64`: D1 gives every number as a JavaScript one), booleans as 0/1, and JSON documents and
+//! lists as TEXT; statements take [`Value`] arguments. A value that does not decode is
+//! [`StoreError::Corrupt`] naming its column; a failure of the database itself is
+//! [`StoreError::Backend`].
 
 use crate::error::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use super::sql::Value;
 
-/// A failure of D1 itself, or a write refused by a unique index or primary key, which is
-/// [`StoreError::Conflict`].
+/// A failure of the database or of a batch's shape.
 pub fn backend(e: impl std::fmt::Display) -> StoreError {
-    let detail = e.to_string();
-    if detail.contains("UNIQUE constraint failed") {
-        return StoreError::Conflict(detail);
-    }
-    StoreError::backend("d1", detail)
+    super::sql::backend("sql", e)
 }
 
 /// An INTEGER column holding a time or a count.
@@ -51,23 +47,23 @@ pub fn text_enum<T: DeserializeOwned>(column: &'static str, text: &str) -> Resul
 }
 
 /// An INTEGER argument.
-pub fn num(n: u64) -> JsValue {
-    JsValue::from_f64(n as f64)
+pub fn num(n: u64) -> Value {
+    Value::from(n)
 }
 
 /// A 0/1 INTEGER argument.
-pub fn flag_arg(b: bool) -> JsValue {
-    JsValue::from_f64(f64::from(u8::from(b)))
+pub fn flag_arg(b: bool) -> Value {
+    Value::from(b)
 }
 
 /// A nullable TEXT argument.
-pub fn opt(s: &Option<String>) -> JsValue {
-    s.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+pub fn opt(s: &Option<String>) -> Value {
+    Value::from(s.as_deref())
 }
 
 /// A JSON document argument, stored as TEXT.
-pub fn json_arg<T: Serialize>(value: &T) -> Result<JsValue, StoreError> {
+pub fn json_arg<T: Serialize>(value: &T) -> Result<Value, StoreError> {
     serde_json::to_string(value)
-        .map(|text| JsValue::from_str(&text))
+        .map(Value::Text)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }

@@ -1,12 +1,12 @@
 //! Refresh tokens and their families.
 
 use super::codec::{int, num, opt, opt_int};
-use super::{D1Store, Source};
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{RefreshRecord, RevokedToken};
 use crate::port::RefreshStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct RefreshRow {
@@ -72,7 +72,7 @@ pub(super) fn insert_token(extra: &str) -> String {
     )
 }
 
-pub(super) fn family_args(r: &RefreshRecord) -> Vec<JsValue> {
+pub(super) fn family_args(r: &RefreshRecord) -> Vec<Value> {
     vec![
         r.family_id.as_str().into(),
         r.client_id.as_str().into(),
@@ -81,7 +81,7 @@ pub(super) fn family_args(r: &RefreshRecord) -> Vec<JsValue> {
     ]
 }
 
-pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
+pub(super) fn token_args(r: &RefreshRecord) -> Vec<Value> {
     vec![
         r.token_hash.as_str().into(),
         r.family_id.as_str().into(),
@@ -95,7 +95,7 @@ pub(super) fn token_args(r: &RefreshRecord) -> Vec<JsValue> {
         num(r.absolute_expires_at),
         opt(&r.org_id),
         opt(&r.access_jti),
-        r.access_expires_at.map_or(JsValue::NULL, num),
+        r.access_expires_at.map_or(Value::Null, num),
     ]
 }
 
@@ -136,7 +136,7 @@ impl From<RevokedRow> for RevokedToken {
     }
 }
 
-impl RefreshStore for D1Store {
+impl<B: Sql> RefreshStore for SqlStore<B> {
     async fn insert_refresh(&self, r: &RefreshRecord) -> Result<bool, StoreError> {
         // One batch (one transaction): create the family on its first token, then store the
         // token only while the family is unrevoked. A revocation is a write to the family

@@ -1,7 +1,7 @@
 //! End users (schema in `migrations/0002_users_refresh.sql`).
 
 use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{
     Imported, Job, Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES,
@@ -9,7 +9,7 @@ use crate::model::{
 use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct UserRow {
@@ -70,11 +70,11 @@ const SET_EMAIL_KEY: &str = "UPDATE users SET email_key = CASE WHEN EXISTS \
     THEN 'look-alike:' || user_id ELSE ?2 END WHERE user_id = ?1 AND email_key IS NULL";
 
 /// The look-alike key of an email to store beside it (NULL without one).
-fn email_key(email: &Option<String>) -> JsValue {
+fn email_key(email: &Option<String>) -> Value {
     opt(&email.as_deref().map(crate::model::email::key))
 }
 
-pub(super) fn user_args(u: &User) -> Result<Vec<JsValue>, StoreError> {
+pub(super) fn user_args(u: &User) -> Result<Vec<Value>, StoreError> {
     Ok(vec![
         u.user_id.as_str().into(),
         u.connection.as_str().into(),
@@ -94,7 +94,7 @@ pub(super) const USER_COLUMNS: &str =
     family_name, nickname, picture, user_metadata, app_metadata, blocked, password_hash, \
     created_at, updated_at, last_login, logins_count";
 
-impl UserStore for D1Store {
+impl<B: Sql> UserStore for SqlStore<B> {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1");
         let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
@@ -158,19 +158,19 @@ impl UserStore for D1Store {
         let sql = "SELECT user_id, email FROM users \
                    WHERE email_key IS NULL AND email IS NOT NULL LIMIT ?1";
         let rows: Vec<Unkeyed> = self
-            .all_on(super::Source::Primary, sql, &[num(u64::from(limit))])
+            .all_on(Source::Primary, sql, &[num(u64::from(limit))])
             .await?;
         if rows.is_empty() {
             return Ok(0);
         }
-        let args: Vec<[JsValue; 2]> = rows
+        let args: Vec<[Value; 2]> = rows
             .iter()
             .map(|r| {
                 let key = crate::model::email::key(&r.email);
                 [r.user_id.as_str().into(), key.into()]
             })
             .collect();
-        let statements: Vec<(&str, &[JsValue])> =
+        let statements: Vec<(&str, &[Value])> =
             args.iter().map(|a| (SET_EMAIL_KEY, &a[..])).collect();
         self.batch(&statements).await?;
         Ok(rows.len() as u32)
@@ -268,11 +268,11 @@ fn update_clauses(
     user_id: &str,
     c: &UserChanges,
     now: u64,
-) -> Result<(String, String, Vec<JsValue>), StoreError> {
-    let mut args: Vec<JsValue> = vec![user_id.into(), num(now)];
+) -> Result<(String, String, Vec<Value>), StoreError> {
+    let mut args: Vec<Value> = vec![user_id.into(), num(now)];
     let mut sets = vec!["updated_at = ?2".to_string()];
     let mut guards = String::new();
-    let bind = |args: &mut Vec<JsValue>, value: JsValue| {
+    let bind = |args: &mut Vec<Value>, value: Value| {
         args.push(value);
         args.len()
     };
@@ -327,11 +327,11 @@ fn update_clauses(
 }
 
 /// ` WHERE …` for the filters (empty for none), and its arguments from `?1`.
-fn where_clause(filters: &[UserFilter]) -> (String, Vec<JsValue>) {
-    let mut args: Vec<JsValue> = Vec::new();
+fn where_clause(filters: &[UserFilter]) -> (String, Vec<Value>) {
+    let mut args: Vec<Value> = Vec::new();
     let mut conditions = Vec::new();
     for f in filters {
-        let mut bind = |value: JsValue| {
+        let mut bind = |value: Value| {
             args.push(value);
             args.len()
         };
@@ -413,7 +413,7 @@ struct Returned {
     email: Option<String>,
 }
 
-impl D1Store {
+impl<B: Sql> SqlStore<B> {
     /// One chunk of an import: one batch (one transaction), the users passed as one JSON
     /// argument (D1 allows 100 bound parameters a statement, and counts statements).
     pub(super) async fn import_chunk(
@@ -424,19 +424,16 @@ impl D1Store {
         use crate::model::Imported;
         let rows: Vec<serde_json::Value> = users.iter().map(import_row).collect();
         let args = [json_arg(&rows)?];
-        let mut statements: Vec<(&str, &[JsValue])> = Vec::new();
+        let mut statements: Vec<(&str, &[Value])> = Vec::new();
         if upsert {
             statements.push((IMPORT_UPDATE, &args));
         }
         statements.push((IMPORT_INSERT, &args));
-        let results = self.batch_on(super::Source::Primary, &statements).await?;
+        let results = self.batch_on(Source::Primary, &statements).await?;
         let mut updated = std::collections::HashSet::new();
         let mut inserted = std::collections::HashSet::new();
         for result in &results {
-            for r in result
-                .results::<Returned>()
-                .map_err(super::codec::backend)?
-            {
+            for r in result.all::<Returned>()? {
                 if let Some(e) = r.email {
                     updated.insert(e);
                 }

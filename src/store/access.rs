@@ -4,12 +4,12 @@
 
 use super::codec::{flag, flag_arg, opt};
 use super::users::{UserRow, USER_COLUMNS};
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{HeldPermission, Listed, Organization, Paging, Permission, Role, User};
 use crate::port::{OrganizationStore, RoleStore};
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct RoleRow {
@@ -73,7 +73,7 @@ fn user_columns() -> String {
 }
 
 /// A list of ids as one JSON argument, read in SQL with `json_each`.
-fn id_list(ids: &[String]) -> Result<JsValue, StoreError> {
+fn id_list(ids: &[String]) -> Result<Value, StoreError> {
     super::codec::json_arg(&ids)
 }
 
@@ -89,25 +89,25 @@ fn all_exist(table: &str, column: &str, list: usize) -> String {
     )
 }
 
-impl D1Store {
+impl<B: Sql> SqlStore<B> {
     /// Runs `check` (a condition on `check_args`) and, in the same batch, `write` (on `args`,
     /// guarded by the same condition); whether the check held.
     async fn guarded(
         &self,
         check: &str,
-        check_args: &[JsValue],
+        check_args: &[Value],
         write: &str,
-        args: &[JsValue],
+        args: &[Value],
     ) -> Result<bool, StoreError> {
         let probe = format!("SELECT ({check}) AS ok");
-        let statements: [(&str, &[JsValue]); 2] = [(&probe, check_args), (write, args)];
-        let results = self.batch_on(super::Source::Primary, &statements).await?;
-        let found: Vec<Found> = results[0].results().map_err(super::codec::backend)?;
+        let statements: [(&str, &[Value]); 2] = [(&probe, check_args), (write, args)];
+        let results = self.batch_on(Source::Primary, &statements).await?;
+        let found: Vec<Found> = results[0].all()?;
         Ok(found.first().is_some_and(|f| flag(f.ok)))
     }
 }
 
-impl RoleStore for D1Store {
+impl<B: Sql> RoleStore for SqlStore<B> {
     async fn create_role(&self, role: &Role) -> Result<(), StoreError> {
         let args = [
             role.role_id.as_str().into(),
@@ -134,7 +134,7 @@ impl RoleStore for D1Store {
         paging: Paging,
     ) -> Result<Listed<Role>, StoreError> {
         let from = "FROM roles r WHERE ?1 IS NULL OR r.name = ?1";
-        let name = name.map_or(JsValue::NULL, JsValue::from_str);
+        let name = Value::from(name);
         let rows: Listed<RoleRow> = self
             .page(ROLE_COLUMNS, from, "r.rowid", &[name], paging)
             .await?;
@@ -311,7 +311,7 @@ impl RoleStore for D1Store {
     }
 }
 
-fn org_args(org: &Organization) -> [JsValue; 4] {
+fn org_args(org: &Organization) -> [Value; 4] {
     [
         org.org_id.as_str().into(),
         org.name.as_str().into(),
@@ -320,7 +320,7 @@ fn org_args(org: &Organization) -> [JsValue; 4] {
     ]
 }
 
-impl OrganizationStore for D1Store {
+impl<B: Sql> OrganizationStore for SqlStore<B> {
     async fn create_organization(&self, org: &Organization) -> Result<(), StoreError> {
         self.run(
             "INSERT INTO organizations (org_id, name, display_name, token_org_name) \

@@ -1,12 +1,12 @@
 //! Single sign-on sessions.
 
 use super::codec::{int, num};
-use super::D1Store;
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, Paging, Session};
 use crate::port::SessionStore;
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
+use super::sql::{Sql, Value};
 
 #[derive(Deserialize)]
 struct SessionRow {
@@ -23,7 +23,7 @@ pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (session_id, user_
     auth_time, created_at, idle_expires_at, absolute_expires_at) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-pub(super) fn session_args(s: &Session) -> Vec<JsValue> {
+pub(super) fn session_args(s: &Session) -> Vec<Value> {
     vec![
         s.session_id.as_str().into(),
         s.user_id.as_str().into(),
@@ -38,11 +38,11 @@ pub(super) fn session_args(s: &Session) -> Vec<JsValue> {
 pub(super) const TOUCH_SESSION: &str = "UPDATE sessions \
     SET idle_expires_at = min(?2, absolute_expires_at) WHERE session_id = ?1";
 
-pub(super) fn touch_args(s: &Session) -> Vec<JsValue> {
+pub(super) fn touch_args(s: &Session) -> Vec<Value> {
     vec![s.session_id.as_str().into(), num(s.idle_expires_at)]
 }
 
-impl SessionStore for D1Store {
+impl<B: Sql> SessionStore for SqlStore<B> {
     async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
         let row: Option<SessionRow> = self
             .first(

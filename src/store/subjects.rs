@@ -6,13 +6,12 @@ use super::codec::{backend, flag};
 use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
 use super::refresh::{RefreshRow, IS_REVOKED, REFRESH_SELECT};
 use super::users::{UserRow, USER_COLUMNS};
-use super::{D1Store, Source};
+use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
 use crate::port::{SubjectStore, UserKey};
 use serde::Deserialize;
-use wasm_bindgen::JsValue;
-use worker::D1Result;
+use super::sql::{Outcome, Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct Name {
@@ -78,13 +77,12 @@ fn subject_statements(anchor: &str) -> [String; 4] {
 }
 
 /// Decodes the four results of [`subject_statements`].
-fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
+fn subject(results: &[Outcome]) -> Result<Subject, StoreError> {
     let [user, org, roles, permissions] = results else {
         return Err(backend("batch returned too few results"));
     };
     let user = match user
-        .results::<UserRow>()
-        .map_err(backend)?
+        .all::<UserRow>()?
         .into_iter()
         .next()
     {
@@ -92,8 +90,7 @@ fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
         None => None,
     };
     let org = org
-        .results::<OrgMemberRow>()
-        .map_err(backend)?
+        .all::<OrgMemberRow>()?
         .into_iter()
         .next();
     let member = org.as_ref().is_some_and(|o| flag(o.member));
@@ -103,8 +100,8 @@ fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
         display_name: r.display_name,
         token_org_name: flag(r.token_org_name),
     });
-    let roles = roles.results::<Name>().map_err(backend)?;
-    let permissions = permissions.results::<Permission>().map_err(backend)?;
+    let roles = roles.all::<Name>()?;
+    let permissions = permissions.all::<Permission>()?;
     Ok(Subject {
         member: member && user.is_some(),
         user,
@@ -116,15 +113,15 @@ fn subject(results: &[D1Result]) -> Result<Subject, StoreError> {
     })
 }
 
-impl D1Store {
+impl<B: Sql> SqlStore<B> {
     /// Runs `statements`, each with the same `args`, as one batch on the primary: these reads
     /// decide on users, tokens and codes, which must be current.
     async fn read_batch(
         &self,
         statements: &[&str],
-        args: &[JsValue],
-    ) -> Result<Vec<D1Result>, StoreError> {
-        let statements: Vec<(&str, &[JsValue])> = statements.iter().map(|s| (*s, args)).collect();
+        args: &[Value],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let statements: Vec<(&str, &[Value])> = statements.iter().map(|s| (*s, args)).collect();
         self.batch_on(Source::Primary, &statements).await
     }
 
@@ -142,15 +139,15 @@ impl D1Store {
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
         };
-        match first.results::<Row>().map_err(backend)?.into_iter().next() {
+        match first.all::<Row>()?.into_iter().next() {
             Some(row) => Ok(Some((row, subject(rest)?))),
             None => Ok(None),
         }
     }
 }
 
-fn text(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::NULL, JsValue::from)
+fn text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, Value::from)
 }
 
 /// The anchor for a user `key`, and its arguments.
@@ -158,7 +155,7 @@ fn anchor(
     key: UserKey<'_>,
     organization: Option<&str>,
     audience: Option<&str>,
-) -> (&'static str, Vec<JsValue>) {
+) -> (&'static str, Vec<Value>) {
     let (anchor, mut args) = match key {
         UserKey::Id(id) => (BY_ID, vec![id.into()]),
         UserKey::Email {
@@ -170,7 +167,7 @@ fn anchor(
     (anchor, args)
 }
 
-impl SubjectStore for D1Store {
+impl<B: Sql> SubjectStore for SqlStore<B> {
     async fn subject(
         &self,
         key: UserKey<'_>,
@@ -192,7 +189,7 @@ impl SubjectStore for D1Store {
     ) -> Result<Option<Subject>, StoreError> {
         let (anchor, args) = anchor(key, organization, audience);
         let [u, o, r, p] = subject_statements(anchor);
-        let jti = [JsValue::from(jti)];
+        let jti = [Value::from(jti)];
         let results = self
             .batch_on(
                 Source::Primary,
@@ -209,8 +206,7 @@ impl SubjectStore for D1Store {
             return Err(backend("batch returned no results"));
         };
         if !first
-            .results::<serde_json::Value>()
-            .map_err(backend)?
+            .all::<serde_json::Value>()?
             .is_empty()
         {
             return Ok(None);
