@@ -3,13 +3,13 @@
 //! writes that must find their rows check them in the same batch (one transaction).
 
 use super::codec::{flag, flag_arg, opt};
+use super::sql::{Source, Sql, Value};
 use super::users::{UserRow, USER_COLUMNS};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{HeldPermission, Listed, Organization, Paging, Permission, Role, User};
 use crate::port::{OrganizationStore, RoleStore};
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct RoleRow {

@@ -2,12 +2,12 @@
 //! `migrations/0003_claims_rbac_orgs.sql`).
 
 use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
+use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct RuleRow {
@@ -191,7 +191,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 opt(&h.url),
                 opt(&h.service),
                 h.secret_enc.as_str().into(),
-                Value::from(u64::from(h.timeout_ms)),
+                Value::from(h.timeout_ms),
                 on_failure.into(),
                 now,
             ],

@@ -4,10 +4,10 @@
 //! [`StoreError::Corrupt`] naming its column; a failure of the database itself is
 //! [`StoreError::Backend`].
 
+use super::sql::Value;
 use crate::error::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use super::sql::Value;
 
 /// A failure of the database or of a batch's shape.
 pub fn backend(e: impl std::fmt::Display) -> StoreError {

@@ -2,12 +2,12 @@
 
 use super::codec::{int, num, opt, opt_int};
 use super::refresh::revoke_family_statements;
+use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::AuthorizationCode;
 use crate::port::CodeStore;
 use serde::Deserialize;
-use super::sql::{Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct CodeRow {

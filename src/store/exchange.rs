@@ -4,12 +4,12 @@ use super::codec::{num, opt};
 use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
+use super::sql::{Sql, Value};
 use super::users::{user_args, INSERT_USER};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
 use crate::port::{ExchangeStore, Login, SignIn};
-use super::sql::{Sql, Value};
 
 impl<B: Sql> ExchangeStore for SqlStore<B> {
     async fn commit_login(

@@ -1,12 +1,12 @@
 //! Signing keys and their lifecycle.
 
 use super::codec::{int, num, opt_int, text_enum};
+use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct KeyRow {

@@ -15,9 +15,9 @@ mod logs;
 mod refresh;
 mod registry;
 mod sessions;
+pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
-pub mod sql;
 mod subjects;
 mod users;
 

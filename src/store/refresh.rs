@@ -1,12 +1,12 @@
 //! Refresh tokens and their families.
 
 use super::codec::{int, num, opt, opt_int};
+use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{RefreshRecord, RevokedToken};
 use crate::port::RefreshStore;
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct RefreshRow {

@@ -3,12 +3,12 @@
 
 use super::clients::{ApiRow, ClientRow, API_COLUMNS};
 use super::codec::{flag_arg, json_arg, json_list, num, opt};
+use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
 use crate::port::RegistryStore;
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, grant_types, default_audience, \
     refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \

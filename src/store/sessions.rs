@@ -1,12 +1,12 @@
 //! Single sign-on sessions.
 
 use super::codec::{int, num};
+use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, Paging, Session};
 use crate::port::SessionStore;
 use serde::Deserialize;
-use super::sql::{Sql, Value};
 
 #[derive(Deserialize)]
 struct SessionRow {

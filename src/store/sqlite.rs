@@ -198,7 +198,11 @@ impl Sql for Sqlite {
             .iter()
             .map(|(sql, args)| self.statement(sql, args))
             .collect();
-        let end = if outcomes.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let end = if outcomes.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         self.conn.execute_batch(end).map_err(fail)?;
         outcomes
     }

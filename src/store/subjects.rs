@@ -5,13 +5,13 @@
 use super::codec::{backend, flag};
 use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
 use super::refresh::{RefreshRow, IS_REVOKED, REFRESH_SELECT};
+use super::sql::{Outcome, Source, Sql, Value};
 use super::users::{UserRow, USER_COLUMNS};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
 use crate::port::{SubjectStore, UserKey};
 use serde::Deserialize;
-use super::sql::{Outcome, Source, Sql, Value};
 
 #[derive(Deserialize)]
 struct Name {
@@ -81,18 +81,11 @@ fn subject(results: &[Outcome]) -> Result<Subject, StoreError> {
     let [user, org, roles, permissions] = results else {
         return Err(backend("batch returned too few results"));
     };
-    let user = match user
-        .all::<UserRow>()?
-        .into_iter()
-        .next()
-    {
+    let user = match user.all::<UserRow>()?.into_iter().next() {
         Some(row) => Some(User::try_from(row)?),
         None => None,
     };
-    let org = org
-        .all::<OrgMemberRow>()?
-        .into_iter()
-        .next();
+    let org = org.all::<OrgMemberRow>()?.into_iter().next();
     let member = org.as_ref().is_some_and(|o| flag(o.member));
     let organization = org.map(|r| Organization {
         org_id: r.org_id,
@@ -205,10 +198,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
         };
-        if !first
-            .all::<serde_json::Value>()?
-            .is_empty()
-        {
+        if !first.all::<serde_json::Value>()?.is_empty() {
             return Ok(None);
         }
         subject(rest).map(Some)

@@ -1,6 +1,7 @@
 //! End users (schema in `migrations/0002_users_refresh.sql`).
 
 use super::codec::{flag, flag_arg, int, json, json_arg, num, opt, opt_int};
+use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{
@@ -9,7 +10,6 @@ use crate::model::{
 use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
 use serde::Deserialize;
-use super::sql::{Source, Sql, Value};
 
 #[derive(Deserialize)]
 pub(super) struct UserRow {

@@ -10,10 +10,10 @@ use edge_issuer::oauth::issuer::Issuer;
 use edge_issuer::oauth::keys::{Kek, KeyCache};
 use edge_issuer::port::clock::{Clock, FixedClock};
 use edge_issuer::port::crypto::{Alg, Crypto, GeneratedKey, SigningKey};
-use edge_issuer::store::sqlite::{wall_clock, Sqlite};
-use edge_issuer::store::SqlStore;
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
+use edge_issuer::store::sqlite::{wall_clock, Sqlite};
+use edge_issuer::store::SqlStore;
 use edge_issuer::web::{handle, HttpRequest, HttpResponse};
 
 pub const ISSUER: &str = "https://id.example.com/";
@@ -727,9 +727,7 @@ impl Seed for Store {
         let replace = |old: &serde_json::Value, new: &serde_json::Value| {
             let mut patch = new.as_object().cloned().unwrap_or_default();
             for key in old.as_object().into_iter().flat_map(|o| o.keys()) {
-                patch
-                    .entry(key.clone())
-                    .or_insert(serde_json::Value::Null);
+                patch.entry(key.clone()).or_insert(serde_json::Value::Null);
             }
             patch
         };
@@ -742,7 +740,10 @@ impl Seed for Store {
             nickname: Some(user.nickname.clone()),
             picture: Some(user.picture.clone()),
             blocked: Some(user.blocked),
-            password_hash: user.password_hash.clone().filter(|h| old.password_hash.as_ref() != Some(h)),
+            password_hash: user
+                .password_hash
+                .clone()
+                .filter(|h| old.password_hash.as_ref() != Some(h)),
             user_metadata: Some(replace(&old.user_metadata, &user.user_metadata)),
             app_metadata: Some(replace(&old.app_metadata, &user.app_metadata)),
         };
@@ -830,7 +831,10 @@ impl Seed for Store {
     }
 
     fn key_count(&self) -> usize {
-        self.db().peek("SELECT kid FROM signing_keys").unwrap().len()
+        self.db()
+            .peek("SELECT kid FROM signing_keys")
+            .unwrap()
+            .len()
     }
 
     /// Every refresh token, oldest first, as the refresh port finds it.
@@ -844,7 +848,9 @@ impl Seed for Store {
             .iter()
             .map(|row| {
                 let hash = row["token_hash"].as_str().unwrap();
-                pollster::block_on(self.find_refresh(hash)).unwrap().unwrap()
+                pollster::block_on(self.find_refresh(hash))
+                    .unwrap()
+                    .unwrap()
             })
             .collect()
     }

@@ -61,10 +61,7 @@ impl D1 {
         if let Some(session) = cell.get() {
             return Ok(session);
         }
-        let session = self
-            .db
-            .with_session_constraint(constraint)
-            .map_err(fail)?;
+        let session = self.db.with_session_constraint(constraint).map_err(fail)?;
         Ok(cell.get_or_init(|| session))
     }
 
