@@ -33,8 +33,8 @@ fn the_sql_stores_keep_every_port_contract_on_sqlite() {
         now: 1_800_000_000,
         audience: "https://api.example.com".into(),
     };
-    let outcomes = pollster::block_on(run(&store, &fx));
-    assert_eq!(outcomes.len(), 19);
+    let outcomes = pollster::block_on(run(&store, &store, &fx));
+    assert_eq!(outcomes.len(), 21);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

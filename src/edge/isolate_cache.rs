@@ -13,12 +13,25 @@ use std::collections::HashMap;
 /// Most entries of one kind.
 pub const MAX_ENTRIES: usize = 1_000;
 
-/// Entries of one kind, by key, each with its expiry (Unix milliseconds).
-pub struct Shelf<T>(RefCell<HashMap<String, (f64, T)>>);
+/// Entries of one kind, by key, each with its expiry (Unix milliseconds), and a generation
+/// that every [`Shelf::forget`] moves on.
+pub struct Shelf<T>(RefCell<HashMap<String, (f64, T)>>, std::cell::Cell<u64>);
 
 impl<T: Clone> Shelf<T> {
     fn new() -> Self {
-        Self(RefCell::new(HashMap::new()))
+        Self(RefCell::new(HashMap::new()), std::cell::Cell::new(0))
+    }
+
+    /// The generation now: a load started now may keep its answer only while it is unchanged
+    /// ([`Shelf::unchanged_since`]), so a read that raced a write never puts back what the
+    /// write's [`Shelf::forget`] removed.
+    pub fn generation(&self) -> u64 {
+        self.1.get()
+    }
+
+    /// Whether nothing was forgotten since `generation`.
+    pub fn unchanged_since(&self, generation: u64) -> bool {
+        self.1.get() == generation
     }
 
     /// The entry for `key`, unless it expired by `now`.
@@ -42,9 +55,10 @@ impl<T: Clone> Shelf<T> {
         entries.insert(key.to_string(), (expires, value));
     }
 
-    /// Drops the entry for `key`.
+    /// Drops the entry for `key`, and makes every load in flight forget its answer.
     pub fn forget(&self, key: &str) {
         self.0.borrow_mut().remove(key);
+        self.1.set(self.1.get() + 1);
     }
 }
 

@@ -196,7 +196,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             webcrypto::BENCH_PATH => return webcrypto::bench_sign(&issuer, req).await,
             webcrypto::COUNTERS_PATH => return webcrypto::counters(),
             #[cfg(feature = "conformance")]
-            CONFORMANCE_PATH => return conformance(env, req, issuer.clock.now()).await,
+            CONFORMANCE_PATH => return conformance(env, &stores, req, issuer.clock.now()).await,
             #[cfg(feature = "conformance")]
             PANIC_PATH => return panic_on_purpose(&issuer, req).await,
             _ => {}
@@ -277,7 +277,12 @@ impl RequestEvents {
 const CONFORMANCE_PATH: &str = "/__bench/conformance";
 
 #[cfg(feature = "conformance")]
-async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
+async fn conformance(
+    env: &Env,
+    cached: &kv_cache::EdgeStores<'_>,
+    req: &HttpRequest,
+    now: u64,
+) -> HttpResponse {
     let param = |name: &str| {
         form_urlencoded::parse(req.query.as_bytes())
             .find(|(k, _)| k == name)
@@ -295,7 +300,7 @@ async fn conformance(env: &Env, req: &HttpRequest, now: u64) -> HttpResponse {
         now,
         audience: param("audience"),
     };
-    let outcomes = crate::port::conformance::run(&db, &fixture).await;
+    let outcomes = crate::port::conformance::run(cached, &db, &fixture).await;
     HttpResponse::json(200, &serde_json::json!({ "outcomes": outcomes }))
 }
 

@@ -64,7 +64,8 @@ impl<'a> EdgeStores<'a> {
         }
     }
 
-    /// Reads `key` from the isolate's `shelf`, else through KV (and D1), keeping the answer.
+    /// Reads `key` from the isolate's `shelf`, else through KV (and D1), keeping the answer
+    /// unless a write in this isolate forgot an entry of the shelf meanwhile.
     async fn remembered<T, F>(&self, shelf: &Shelf<T>, key: &str, load: F) -> Result<T, StoreError>
     where
         T: Clone,
@@ -73,8 +74,11 @@ impl<'a> EdgeStores<'a> {
         if let Some(hit) = shelf.get(key, now_ms()) {
             return Ok(hit);
         }
+        let generation = shelf.generation();
         let loaded = load.await?;
-        self.keep(shelf, key, loaded.clone());
+        if shelf.unchanged_since(generation) {
+            self.keep(shelf, key, loaded.clone());
+        }
         Ok(loaded)
     }
 
@@ -84,12 +88,20 @@ impl<'a> EdgeStores<'a> {
         shelf.put(key, value, now, now + self.memory_ttl_ms);
     }
 
-    /// Reads `key` from KV, else loads it and writes it back after the response.
-    async fn read_through<T, F>(&self, key: String, load: F) -> Result<Option<T>, StoreError>
+    /// Reads `key` from KV, else loads it and writes it back after the response, unless a
+    /// write in this isolate forgot an entry of `shelf` (the same kind's) meanwhile.
+    async fn read_through<T, F, K>(
+        &self,
+        shelf: &Shelf<K>,
+        key: String,
+        load: F,
+    ) -> Result<Option<T>, StoreError>
     where
         T: Serialize + DeserializeOwned,
         F: std::future::Future<Output = Result<Option<T>, StoreError>>,
+        K: Clone,
     {
+        let generation = shelf.generation();
         let Some(kv) = self.kv.as_ref().filter(|_| key.len() <= MAX_KEY_BYTES) else {
             return load.await;
         };
@@ -100,7 +112,10 @@ impl<'a> EdgeStores<'a> {
             Err(e) => console_error!("kv get {key}: {e}"),
         }
         let loaded = load.await?;
-        if let Some(value) = &loaded {
+        if let Some(value) = loaded
+            .as_ref()
+            .filter(|_| shelf.unchanged_since(generation))
+        {
             if let Ok(text) = serde_json::to_string(value) {
                 let kv = kv.clone();
                 self.ctx.wait_until(async move {
@@ -130,10 +145,14 @@ impl ClientStore for EdgeStores<'_> {
         // read, so response times do not tell which ids exist.
         self.remembered(&self.memory.clients, client_id, async {
             let cached = self
-                .read_through(format!("v5:client:{client_id}"), async {
-                    let client = self.d1.client(client_id).await?;
-                    Ok(Some(ClientEntry { client }))
-                })
+                .read_through(
+                    &self.memory.clients,
+                    format!("v5:client:{client_id}"),
+                    async {
+                        let client = self.d1.client(client_id).await?;
+                        Ok(Some(ClientEntry { client }))
+                    },
+                )
                 .await?;
             Ok(cached.and_then(|entry| entry.client))
         })
@@ -145,10 +164,18 @@ impl ClientStore for EdgeStores<'_> {
         if let Some(hit) = self.memory.apis.get(identifier, now_ms()) {
             return Ok(Some(hit));
         }
+        let generation = self.memory.apis.generation();
         let api = self
-            .read_through(format!("v5:api:{identifier}"), self.d1.api(identifier))
+            .read_through(
+                &self.memory.apis,
+                format!("v5:api:{identifier}"),
+                self.d1.api(identifier),
+            )
             .await?;
-        if let Some(api) = &api {
+        if let Some(api) = api
+            .as_ref()
+            .filter(|_| self.memory.apis.unchanged_since(generation))
+        {
             self.keep(&self.memory.apis, identifier, api.clone());
         }
         Ok(api)
@@ -158,7 +185,7 @@ impl ClientStore for EdgeStores<'_> {
         // Every browser request with an Origin asks this: cached, found or not.
         self.remembered(&self.memory.origins, origin, async {
             let cached = self
-                .read_through(format!("v5:origin:{origin}"), async {
+                .read_through(&self.memory.origins, format!("v5:origin:{origin}"), async {
                     let registered = self.d1.web_origin_registered(origin).await?;
                     Ok(Some(OriginEntry { registered }))
                 })
@@ -179,9 +206,11 @@ impl ClaimsStore for EdgeStores<'_> {
     async fn pipeline(&self, trigger: &str) -> Result<(Vec<Rule>, Vec<StoredHook>), StoreError> {
         // Rules and hooks are read on every token request and change rarely: one KV entry.
         self.remembered(&self.memory.pipelines, trigger, async {
-            self.read_through(format!("v5:pipeline:{trigger}"), async {
-                self.d1.pipeline(trigger).await.map(Some)
-            })
+            self.read_through(
+                &self.memory.pipelines,
+                format!("v5:pipeline:{trigger}"),
+                async { self.d1.pipeline(trigger).await.map(Some) },
+            )
             .await
             .map(Option::unwrap_or_default)
         })

@@ -1,5 +1,6 @@
-//! Writes to clients, grants and APIs go to D1, then drop what the isolate's memory and KV
-//! hold of them, so the next read here sees the write; other isolates see it when their
+//! Writes to clients, grants and APIs go to D1, then, once the write has committed, drop what
+//! the isolate's memory and KV hold of them (never before: a read in between would cache the
+//! old row again), so the next read here sees the write; other isolates see it when their
 //! memory entry ends (`CACHE_TTL_SECONDS`), and KV's deletion reaches every location within
 //! its propagation delay (about 60 s).
 
@@ -39,17 +40,22 @@ impl EdgeStores<'_> {
         Ok(())
     }
 
-    /// Drops the API and every cached client that holds a grant on it (a client's entry
-    /// carries its grants' APIs).
-    async fn forget_api(&self, identifier: &str) -> Result<(), StoreError> {
-        self.memory.apis.forget(identifier);
-        self.forget_kv(format!("v5:api:{identifier}")).await?;
+    /// The clients holding a grant on an API, read from D1 (a client's cached entry carries
+    /// its grants' APIs).
+    async fn grant_holders(&self, identifier: &str) -> Result<Vec<String>, StoreError> {
         let grants = self
             .d1
             .list_client_grants(None, Some(identifier), ALL)
             .await?;
-        for g in grants.items {
-            self.forget_client(&g.client_id).await?;
+        Ok(grants.items.into_iter().map(|g| g.client_id).collect())
+    }
+
+    /// Drops the API and the cached clients in `holders`.
+    async fn forget_api(&self, identifier: &str, holders: &[String]) -> Result<(), StoreError> {
+        self.memory.apis.forget(identifier);
+        self.forget_kv(format!("v5:api:{identifier}")).await?;
+        for client_id in holders {
+            self.forget_client(client_id).await?;
         }
         Ok(())
     }
@@ -141,20 +147,24 @@ impl RegistryStore for EdgeStores<'_> {
 
     async fn create_api(&self, api: &Api) -> Result<(), StoreError> {
         self.d1.create_api(api).await?;
-        self.forget_api(&api.identifier).await
+        let holders = self.grant_holders(&api.identifier).await?;
+        self.forget_api(&api.identifier, &holders).await
     }
 
     async fn update_api(&self, api: &Api) -> Result<bool, StoreError> {
         let updated = self.d1.update_api(api).await?;
-        self.forget_api(&api.identifier).await?;
+        let holders = self.grant_holders(&api.identifier).await?;
+        self.forget_api(&api.identifier, &holders).await?;
         Ok(updated)
     }
 
     async fn delete_api(&self, identifier: &str) -> Result<bool, StoreError> {
-        // The clients that held grants on it are found before the cascade removes them.
-        self.forget_api(identifier).await?;
+        // The clients that hold grants on it are found before the cascade removes them, and
+        // nothing is forgotten before the delete commits: a read in between would cache the
+        // API again, until the entry's TTL.
+        let holders = self.grant_holders(identifier).await?;
         let deleted = self.d1.delete_api(identifier).await?;
-        self.memory.apis.forget(identifier);
+        self.forget_api(identifier, &holders).await?;
         Ok(deleted)
     }
 }

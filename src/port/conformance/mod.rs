@@ -1,8 +1,9 @@
-//! One conformance suite for every backend of the storage ports: the in-memory store runs it
-//! natively (`tests/conformance.rs`), D1 runs it inside the Worker under workerd (the
+//! One conformance suite for every backend of the storage ports: the SQL stores run it
+//! natively on SQLite with the real migrations (`tests/conformance.rs`), and inside the Worker
+//! on D1 under workerd, with the Worker's caches in front of the ports it caches (the
 //! end-to-end test `tests/e2e/conformance.test.mjs`, through a route that exists only when the
 //! `BENCH` var is `1`). Each case checks one written contract, concurrency included: on
-//! workerd the concurrent calls really interleave at D1's I/O.
+//! workerd the concurrent calls really interleave at D1's I/O; natively at every round trip.
 
 use super::{
     AttemptStore, ClaimsStore, CodeStore, ExchangeStore, KeyStore, LogStore, Login,
@@ -15,6 +16,7 @@ use futures_util::future::join_all;
 mod access;
 mod directory;
 mod keys;
+mod registry;
 mod revocation;
 use serde::Serialize;
 
@@ -49,9 +51,11 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
     }
 }
 
-/// Runs every case against `store`.
-pub async fn run<S>(store: &S, fx: &Fixture) -> Vec<Outcome>
+/// Runs every case against `store`, and the registry's through `cached` (the ports the token
+/// endpoint reads through a cache, where the backend has one).
+pub async fn run<C, S>(cached: &C, store: &S, fx: &Fixture) -> Vec<Outcome>
 where
+    C: super::ClientStore + super::RegistryStore,
     S: KeyStore
         + AttemptStore
         + RefreshStore
@@ -147,6 +151,14 @@ where
     record(
         "organizations: members all or nothing, roles within need membership",
         access::organizations(store, fx).await,
+    );
+    record(
+        "a client is created, updated, rotated and deleted with its grants and tokens",
+        registry::client_lifecycle(cached, store, fx).await,
+    );
+    record(
+        "a deleted API leaves no grant, permission or cached copy, raced or not",
+        registry::api_deletion(cached, store, fx).await,
     );
     out
 }
