@@ -301,13 +301,26 @@ fn concurrent_redemptions_of_one_code_yield_one_token_response() {
         })
         .collect();
     let answers = t.send_all(&YieldingCrypto::default(), reqs);
-    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let won: Vec<&HttpResponse> = answers.iter().filter(|r| r.status == 200).collect();
     assert_eq!(
-        ok,
+        won.len(),
         1,
         "{:?}",
         answers.iter().map(|r| r.status).collect::<Vec<_>>()
     );
+    for lost in answers.iter().filter(|r| r.status != 200) {
+        assert_eq!(lost.status, 400);
+        assert_eq!(lost.json_body()["error"], "invalid_grant");
+    }
+    // A lost redemption counts as a replay: the winner's refresh token is dead.
+    let refresh = won[0].json_body()["refresh_token"]
+        .as_str()
+        .expect("offline_access gave a refresh token")
+        .to_string();
+    let form = format!("grant_type=refresh_token&client_id={SPA}&refresh_token={refresh}");
+    let after = post_form(&t, "/oauth/token", &form, "");
+    assert_eq!(after.status, 400);
+    assert_eq!(after.json_body()["error"], "invalid_grant");
 }
 
 #[test]
@@ -341,6 +354,45 @@ fn pkce_redirect_uri_and_client_must_match_at_redemption() {
         "",
     );
     assert_eq!(other_uri.json_body()["error"], "invalid_grant");
+
+    // Another client, authenticated and allowed the code grant, cannot redeem SPA's code.
+    t.edit_client(APP_ID, |c| c.grant_types.push("authorization_code".into()));
+    let stolen = t.token(
+        &format!(
+            "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+            enc(&code(&t)),
+            enc(CALLBACK)
+        ),
+        Some((APP_ID, APP_SECRET)),
+    );
+    assert_eq!(stolen.status, 400);
+    assert_eq!(stolen.json_body()["error"], "invalid_grant");
+}
+
+#[test]
+fn a_public_client_cannot_downgrade_pkce_at_the_authorization_endpoint() {
+    let t = tenant();
+    for (case, query) in [
+        (
+            "no challenge",
+            authorize_query("").replace(
+                &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256"),
+                "",
+            ),
+        ),
+        (
+            "plain",
+            authorize_query("")
+                .replace("code_challenge_method=S256", "code_challenge_method=plain"),
+        ),
+    ] {
+        let resp = get(&t, &format!("/authorize?{query}"), "");
+        assert_eq!(resp.status, 302, "{case}");
+        let params = location_params(&resp);
+        assert_eq!(param(&params, "error"), Some("invalid_request"), "{case}");
+        assert_eq!(param(&params, "state"), Some("st-1"), "{case}");
+        assert_eq!(param(&params, "code"), None, "{case}");
+    }
 }
 
 #[test]
@@ -1041,7 +1093,7 @@ fn a_code_redemption_fails_closed_at_every_store_call() {
 fn a_sign_in_fails_closed_at_every_store_call() {
     // The form as the browser got it, posted: each store call of the sign-in failing leaves
     // no session, code or login recorded, and the same post then signs in.
-    let walked = walk_faults(
+    let walked = walk_faults_answering(
         || {
             let t = tenant();
             t.get("/.well-known/jwks.json");
@@ -1055,6 +1107,8 @@ fn a_sign_in_fails_closed_at_every_store_call() {
             (t, (form.finish(), csrf))
         },
         |t, (form, csrf)| post_form(t, "/u/login", form, csrf),
+        // The hosted page's error page, not JSON.
+        |_| (500, None),
     );
     assert!(walked >= 3, "{walked}");
 }

@@ -72,14 +72,25 @@ fn verdicts(t: &Tenant, jwt: &str) -> (bool, bool, bool) {
     let management = manage(t, "GET", &path, jwt, None);
     let form = format!("token={}", enc(jwt));
     let introspection = form_post(t, "/oauth/introspect", &form, Some((M2M_ID, M2M_SECRET)));
-    for (status, what) in [
-        (userinfo.status, "userinfo"),
-        (management.status, "management"),
-    ] {
+    for (resp, what) in [(&userinfo, "userinfo"), (&management, "management")] {
+        if resp.status == 200 {
+            continue;
+        }
+        // A refusal is exactly RFC 6750's: 401 with an `invalid_token` challenge.
+        assert_eq!(resp.status, 401, "{what}: {:?}", resp.json_body());
+        let challenge = resp.header("www-authenticate").unwrap_or_default();
         assert!(
-            status == 200 || status == 401,
-            "{what} answered {status}: a refusal is 401"
+            challenge.starts_with(&format!("Bearer realm=\"{}", ISSUER.trim_end_matches('/')))
+                && challenge.contains("error=\"invalid_token\""),
+            "{what}: {challenge}"
         );
+    }
+    if userinfo.status == 401 {
+        assert_eq!(userinfo.json_body()["error"], "invalid_token");
+    }
+    if management.status == 401 {
+        assert_eq!(management.json_body()["statusCode"], 401);
+        assert_eq!(management.json_body()["error"], "Unauthorized");
     }
     assert_eq!(introspection.status, 200);
     (

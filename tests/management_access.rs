@@ -41,7 +41,10 @@ fn roles_made_through_the_api_show_in_the_next_token() {
     let bad =
         json!({"permissions": [{"permission_name": "fly", "resource_server_identifier": API}]});
     let path = format!("/api/v2/roles/{id}/permissions");
-    assert_eq!(manage(&t, "POST", &path, &admin, Some(bad)).status, 400);
+    invalid_body(
+        &manage(&t, "POST", &path, &admin, Some(bad)),
+        "a permission the API lacks",
+    );
     let good = json!({"permissions": [{"permission_name": "write:data", "resource_server_identifier": API}]});
     ok(&manage(&t, "POST", &path, &admin, Some(good)), 201);
 

@@ -175,7 +175,7 @@ fn client_and_api_bodies_are_checked() {
         json!({"name": "x", "initiate_login_uri": "https://app.example/login#x"}),
     ] {
         let resp = manage(&t, "POST", "/api/v2/clients", &admin, Some(body.clone()));
-        assert_eq!(resp.status, 400, "{body}");
+        invalid_body(&resp, &body.to_string());
     }
     let public = ok(
         &manage(
@@ -231,7 +231,7 @@ fn client_and_api_bodies_are_checked() {
             &admin,
             Some(body.clone()),
         );
-        assert_eq!(resp.status, 400, "{body}");
+        invalid_body(&resp, &body.to_string());
     }
     let taken = json!({"identifier": API});
     assert_eq!(

@@ -257,26 +257,60 @@ fn an_api_that_asks_for_rs256_gets_rs256_access_tokens_which_userinfo_accepts() 
     assert_eq!(info.status, 200, "{:?}", info.json_body());
     assert_eq!(info.json_body()["sub"], USER_ID);
 
-    // A token whose header names RS256 but that an ES256 key signed is refused.
+    // A token whose header names RS256, signed (over that very header) by the ES256 key its
+    // `kid` names: the signature is good, so only the check of the alg against the key's can
+    // refuse it. The same token with its header left at ES256 is accepted.
     let es = t.password("&scope=openid").json_body()["access_token"]
         .as_str()
         .unwrap()
         .to_string();
-    let mut parts: Vec<String> = es.split('.').map(str::to_string).collect();
-    let header: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &parts[0])
-            .unwrap(),
-    )
-    .unwrap();
-    let mut header = header.as_object().unwrap().clone();
-    header.insert("alg".into(), "RS256".into());
-    parts[0] = base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        serde_json::to_vec(&header).unwrap(),
+    let resign = |alg: &str| {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        use edge_issuer::port::crypto::{Alg, Crypto, SigningKey};
+        use edge_issuer::port::KeyStore;
+        let parts: Vec<&str> = es.split('.').collect();
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let kid = header["kid"].as_str().unwrap().to_string();
+        let stored = pollster::block_on(t.store.all_keys())
+            .unwrap()
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .unwrap();
+        let key = SigningKey {
+            kid: kid.clone(),
+            alg: Alg::ES256,
+            pkcs8: edge_issuer::model::secret::Secret::new(
+                t.kek.open(&kid, &stored.private_key_enc).unwrap(),
+            ),
+        };
+        header["alg"] = alg.into();
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            parts[1]
+        );
+        let signature = pollster::block_on(
+            edge_issuer::port::native_crypto::NativeCrypto.sign(&key, input.as_bytes()),
+        )
+        .unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    };
+    let call = |token: String| t.userinfo("GET", &[("authorization", &bearer(&token))], "");
+    assert_eq!(
+        call(resign("ES256")).status,
+        200,
+        "the re-signed token as it was"
     );
-    let forged = parts.join(".");
-    let refused = t.userinfo("GET", &[("authorization", &format!("Bearer {forged}"))], "");
-    assert_eq!(refused.status, 401);
+    // The key `kid` names is an ES256 key: no key of this issuer is both that kid and RS256.
+    let (status, challenge) = error_of(&call(resign("RS256")));
+    assert_eq!(status, 401);
+    assert!(
+        challenge.contains("error=\"invalid_token\"")
+            && challenge.contains("not signed by a key of this issuer"),
+        "{challenge}"
+    );
 }
 
 #[test]

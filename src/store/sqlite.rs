@@ -23,6 +23,8 @@ pub struct Sqlite {
     round_trips: Cell<u32>,
     cached_reads: Cell<u32>,
     fail_at: Cell<Option<u32>>,
+    /// What kind of call the injected failure hit.
+    failed: Cell<Option<Source>>,
     failing_commits: Cell<bool>,
 }
 
@@ -45,6 +47,7 @@ impl Sqlite {
             round_trips: Cell::new(0),
             cached_reads: Cell::new(0),
             fail_at: Cell::new(None),
+            failed: Cell::new(None),
             failing_commits: Cell::new(false),
         })
     }
@@ -70,6 +73,12 @@ impl Sqlite {
     /// batch that fails does. `None` stops failing.
     pub fn fail_call(&self, n: Option<u32>) {
         self.fail_at.set(n);
+        self.failed.set(None);
+    }
+
+    /// The kind of call [`Sqlite::fail_call`]'s failure hit, once it has.
+    pub fn injected_failure(&self) -> Option<Source> {
+        self.failed.get()
     }
 
     /// While on, every batch on the primary that writes fails and writes nothing, as a D1
@@ -112,6 +121,7 @@ impl Sqlite {
         };
         counter.set(counter.get() + 1);
         if self.fail_at.get() == Some(self.calls()) {
+            self.failed.set(Some(source));
             return Err(StoreError::backend("sqlite", "injected failure"));
         }
         Ok(())

@@ -12,6 +12,7 @@ use edge_issuer::port::clock::{Clock, FixedClock};
 use edge_issuer::port::crypto::{Alg, Crypto, GeneratedKey, SigningKey};
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
+pub use edge_issuer::store::sql::Source;
 use edge_issuer::store::sqlite::{wall_clock, Sqlite};
 use edge_issuer::store::SqlStore;
 use edge_issuer::web::{handle, HttpRequest, HttpResponse};
@@ -584,11 +585,21 @@ pub fn ok(resp: &HttpResponse, status: u16) -> serde_json::Value {
 /// Fault injection across one request. `prepare` makes a fresh tenant ready and returns what
 /// the request needs; `send` makes the request. A clean run counts the store calls the
 /// request makes; then for each call N, on a fresh tenant, call N fails: the request must
-/// answer a 5xx, leave every durable table as it was, and succeed when sent again. Answers
-/// how many calls were walked.
+/// answer 500 `server_error`, leave every durable table as it was, and succeed when sent
+/// again. Answers how many calls were walked.
 pub fn walk_faults<T>(
     prepare: impl Fn() -> (Tenant, T),
     send: impl Fn(&Tenant, &T) -> HttpResponse,
+) -> u32 {
+    walk_faults_answering(prepare, send, |_| (500, Some("server_error")))
+}
+
+/// [`walk_faults`], where a failure of a call of each kind must answer `expect(kind)`: a
+/// status and, for a JSON answer, its `error` code (an HTML page gives `None`).
+pub fn walk_faults_answering<T>(
+    prepare: impl Fn() -> (Tenant, T),
+    send: impl Fn(&Tenant, &T) -> HttpResponse,
+    expect: impl Fn(Source) -> (u16, Option<&'static str>),
 ) -> u32 {
     let (t, ready) = prepare();
     let before = t.store.calls();
@@ -605,13 +616,23 @@ pub fn walk_faults<T>(
         let state = t.store.durable_state();
         t.store.fail_call(Some(t.store.calls() + n));
         let failed = send(&t, &ready);
+        let kind = t
+            .store
+            .db()
+            .injected_failure()
+            .expect("the failure was injected");
         t.store.fail_call(None);
-        assert!(
-            failed.status >= 500,
-            "call {n} of {calls} failed but the request answered {}: {:?}",
+        let (status, error) = expect(kind);
+        assert_eq!(
+            failed.status,
+            status,
+            "call {n} of {calls} ({kind:?}) failed but the request answered {}: {:?}",
             failed.status,
             failed.json_body()
         );
+        if let Some(error) = error {
+            assert_eq!(failed.json_body()["error"], error, "call {n} of {calls}");
+        }
         assert!(
             t.store.durable_state() == state,
             "call {n} of {calls} failed and left something written"
@@ -854,4 +875,18 @@ impl Seed for Store {
             })
             .collect()
     }
+}
+
+/// Asserts the management API's refusal of a body: 400 in Auth0's shape, `errorCode`
+/// `invalid_body`, and a message.
+pub fn invalid_body(resp: &HttpResponse, what: &str) {
+    assert_eq!(resp.status, 400, "{what}: {:?}", resp.json_body());
+    let body = resp.json_body();
+    assert_eq!(body["statusCode"], 400, "{what}");
+    assert_eq!(body["error"], "Bad Request", "{what}");
+    assert_eq!(body["errorCode"], "invalid_body", "{what}: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}"
+    );
 }

@@ -114,7 +114,7 @@ test('a replayed code is invalid_grant and the refresh token it gave stops worki
   await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
 });
 
-test('20 parallel redemptions of one code: exactly one 200', async () => {
+test('20 parallel redemptions of one code: exactly one 200, the others invalid_grant, and the family dies', async () => {
   const request = await authorizationUrl();
   const { res } = await signIn(request.url);
   const code = new URL(res.headers.get('location')).searchParams.get('code');
@@ -132,6 +132,14 @@ test('20 parallel redemptions of one code: exactly one 200', async () => {
   );
   const statuses = answers.map((r) => r.status);
   assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
+  const bodies = await Promise.all(answers.map((r) => r.json()));
+  for (const [i, body] of bodies.entries()) {
+    if (statuses[i] !== 200) assert.equal(body.error, 'invalid_grant', JSON.stringify(body));
+  }
+  // A lost redemption counts as a replay: the winner's refresh token is dead.
+  const winner = bodies[statuses.indexOf(200)];
+  assert.ok(winner.refresh_token, 'offline_access gave a refresh token');
+  await assert.rejects(oidc.refreshTokenGrant(config, winner.refresh_token), (e) => e.error === 'invalid_grant');
 });
 
 test('an unregistered redirect_uri gets the error page, never a redirect', async () => {

@@ -58,7 +58,8 @@ test('a stored hook URL that reaches a metadata address is refused before any fe
 
   await setUrl('https://hooks.example.test/moved');
   const moved = await tokenRequest(issuer, { grant_type: 'client_credentials', audience: 'https://api.example.com' });
-  assert.notEqual(moved.status, 200, 'a redirect is a failed hook (on_failure deny)');
+  assert.equal(moved.status, 500, 'a redirect is a failed hook (on_failure deny)');
+  assert.equal((await moved.json()).error, 'server_error');
   assert.deepEqual(seen.slice(before).map((s) => new URL(s.url).pathname), ['/moved'], 'the redirect was not followed');
   await setUrl(HOOK.url);
 });
