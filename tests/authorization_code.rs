@@ -71,32 +71,6 @@ fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpResponse 
     })
 }
 
-/// `name=value` of a Set-Cookie header of the response.
-fn set_cookie(resp: &HttpResponse, name: &str) -> Option<String> {
-    resp.headers
-        .iter()
-        .filter(|(n, _)| n == "set-cookie")
-        .map(|(_, v)| v.split(';').next().unwrap().to_string())
-        .find(|c| c.starts_with(&format!("{name}=")))
-}
-
-/// The hidden fields of the login form, as a form body.
-fn form_fields(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .map(|chunk| {
-            let attr = |a: &str| {
-                let start = chunk.find(&format!("{a}=\"")).unwrap() + a.len() + 2;
-                let end = start + chunk[start..].find('"').unwrap();
-                chunk[start..end]
-                    .replace("&amp;", "&")
-                    .replace("&quot;", "\"")
-            };
-            (attr("name"), attr("value"))
-        })
-        .collect()
-}
-
 /// Shows the login form, posts it as a browser would; returns the response and the cookies.
 fn sign_in(t: &Tenant, extra: &str, password: &str) -> (HttpResponse, String) {
     sign_in_to(t, &authorize_query(extra), password)

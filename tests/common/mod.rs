@@ -890,3 +890,29 @@ pub fn invalid_body(resp: &HttpResponse, what: &str) {
         "{what}"
     );
 }
+
+/// `name=value` of a Set-Cookie header of the response.
+pub fn set_cookie(resp: &HttpResponse, name: &str) -> Option<String> {
+    resp.headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// The hidden fields of the login form, as a form body.
+pub fn form_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|chunk| {
+            let attr = |a: &str| {
+                let start = chunk.find(&format!("{a}=\"")).unwrap() + a.len() + 2;
+                let end = start + chunk[start..].find('"').unwrap();
+                chunk[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect()
+}

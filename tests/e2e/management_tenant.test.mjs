@@ -102,6 +102,14 @@ test('a rotated secret stops working at once, though the client was cached', asy
 });
 
 test('roles and organizations made through the API show in the next token', async () => {
+  const { passwordRequest } = await import('./harness.mjs');
+  const claimsOf = async (form) => {
+    const res = await passwordRequest(issuer, { audience: 'https://api.example.com', scope: 'openid write:data', ...form });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    return JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url').toString());
+  };
+  assert.ok(!(await claimsOf({})).permissions.includes('write:data'), 'not held before');
   const role = (await admin('POST', '/api/v2/roles', { name: 'writer' })).body;
   const perms = await admin('POST', `/api/v2/roles/${role.id}/permissions`, { permissions: [{ permission_name: 'write:data', resource_server_identifier: 'https://api.example.com' }] });
   assert.equal(perms.status, 201, JSON.stringify(perms.body));
@@ -118,6 +126,12 @@ test('roles and organizations made through the API show in the next token', asyn
   const sessions = await admin('GET', `${userPath(USER.id)}/sessions`);
   assert.equal(sessions.status, 200);
   assert.ok(Array.isArray(sessions.body));
+  // The next token: within the organization, the role's permission (the API has RBAC on and
+  // lists permissions in its tokens).
+  const claims = await claimsOf({ organization: 'tokens-org' });
+  assert.equal(claims.org_id, org.id);
+  assert.ok(claims.permissions.includes('write:data'), JSON.stringify(claims));
+  assert.ok(claims.scope.split(' ').includes('write:data'), claims.scope);
 });
 
 test('logins and management writes are logged in D1 after the response, without secrets', async () => {
