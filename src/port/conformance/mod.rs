@@ -15,6 +15,7 @@ use futures_util::future::join_all;
 
 mod access;
 mod directory;
+mod edits;
 mod keys;
 mod registry;
 mod revocation;
@@ -55,7 +56,7 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
 /// endpoint reads through a cache, where the backend has one).
 pub async fn run<C, S>(cached: &C, store: &S, fx: &Fixture) -> Vec<Outcome>
 where
-    C: super::ClientStore + super::RegistryStore,
+    C: super::ClientStore + super::RegistryStore + ClaimsStore + KeyStore,
     S: KeyStore
         + AttemptStore
         + RefreshStore
@@ -106,7 +107,7 @@ where
     );
     record(
         "a saved rule is in the pipeline, once",
-        rule_save(store, fx).await,
+        rule_save(cached, fx).await,
     );
     record(
         "one of 20 concurrent redemptions of a code wins",
@@ -159,6 +160,22 @@ where
     record(
         "a deleted API leaves no grant, permission or cached copy, raced or not",
         registry::api_deletion(cached, store, fx).await,
+    );
+    record(
+        "roles and organizations are read, renamed and trimmed",
+        edits::renames(store, fx).await,
+    );
+    record(
+        "hooks and rules are saved, listed and deleted, and the pipeline follows",
+        edits::hooks_and_rules(cached, fx).await,
+    );
+    record(
+        "a user's sessions are listed and ended together",
+        edits::user_sessions(store, fx).await,
+    );
+    record(
+        "the published keys read through the cache are the fresh ones",
+        edits::published_keys(cached).await,
     );
     out
 }

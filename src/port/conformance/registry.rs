@@ -12,6 +12,12 @@ const ALL: Paging = Paging {
     limit: 100,
 };
 
+/// Lists long enough to hold what every run of the suite made.
+const ALL_CLIENTS: Paging = Paging {
+    offset: 0,
+    limit: 1_000,
+};
+
 fn api(fx: &Fixture, name: &str) -> Api {
     Api {
         identifier: format!("https://conformance-{}.example/{name}", fx.run_id),
@@ -67,6 +73,18 @@ where
         || "the grant was not made".into(),
     )?;
     let origin = &c.web_origins[0].clone();
+    let registered = cached.registered_client(&c.client_id).await.map_err(err)?;
+    ensure(
+        registered.as_ref().map(|r| &r.name) == Some(&c.name),
+        || format!("the registered client: {registered:?}"),
+    )?;
+    let clients = cached.list_clients(ALL_CLIENTS).await.map_err(err)?;
+    ensure(
+        clients.items.iter().any(|r| r.client_id == c.client_id),
+        || "the client is not listed".into(),
+    )?;
+    let apis = cached.list_apis(ALL_CLIENTS).await.map_err(err)?;
+    ensure(apis.items.contains(&a), || "the API is not listed".into())?;
     let read = cached.client(&c.client_id).await.map_err(err)?;
     ensure(
         read.as_ref().is_some_and(|r| {
@@ -113,6 +131,40 @@ where
             .is_some_and(|r| r.grants.first().map(|g| &g.scopes) == Some(&narrowed.scopes)),
         || format!("the grant's new scopes: {read:?}"),
     )?;
+
+    // An API's new lifetime shows in the next read of it and of the client's grant.
+    let longer = Api {
+        token_lifetime: 7_200,
+        ..a.clone()
+    };
+    ensure(cached.update_api(&longer).await.map_err(err)?, || {
+        "the API update found no API".into()
+    })?;
+    let read = cached.api(&a.identifier).await.map_err(err)?;
+    let registered = cached.registered_api(&a.identifier).await.map_err(err)?;
+    ensure(read.as_ref() == Some(&longer) && registered == read, || {
+        format!("the updated API: {read:?}, registered {registered:?}")
+    })?;
+    let read = cached.client(&c.client_id).await.map_err(err)?;
+    ensure(
+        read.as_ref()
+            .is_some_and(|r| r.grants.first().map(|g| &g.api) == Some(&longer)),
+        || format!("the grant's API after the update: {read:?}"),
+    )?;
+
+    // A grant removed is gone from the next read; put back for the delete below.
+    ensure(
+        cached
+            .delete_client_grant(&c.client_id, &a.identifier)
+            .await
+            .map_err(err)?,
+        || "the grant delete found no grant".into(),
+    )?;
+    let read = cached.client(&c.client_id).await.map_err(err)?;
+    ensure(read.as_ref().is_some_and(|r| r.grants.is_empty()), || {
+        format!("a removed grant is still read: {read:?}")
+    })?;
+    cached.create_client_grant(&grant).await.map_err(err)?;
 
     // A delete takes the grants and the refresh tokens with it.
     let t = crate::model::RefreshRecord {
