@@ -2,18 +2,19 @@
 //!
 //! Layers, each importing only the ones below it (a test, `tests/layers.rs`, holds them to it):
 //!
-//! - [`web`]: HTTP requests and responses, the route table, the endpoints; the only layer that
-//!   knows paths.
-//! - [`admin`]: the management API.
+//! - [`web`]: HTTP requests and responses, the route table, the endpoints.
+//! - [`admin`]: the management API, with its own route table.
 //! - [`oauth`]: the protocol core: grants (check, then commit), tokens, keys, claims pipeline,
 //!   client authentication. No HTTP types.
-//! - [`port`]: what the core needs from outside, one trait per aggregate, plus the in-memory
-//!   store and its conformance suite.
+//! - [`store`]: every storage port written once, in SQL, over the SQL port; the native SQLite
+//!   backend.
+//! - [`port`]: what the core needs from outside, one trait per aggregate, plus the conformance
+//!   suite every storage backend passes.
 //! - [`model`]: the shared types, no I/O.
 //! - [`error`]: the error types every layer shares.
 //!
-//! `edge` (Worker only) implements the ports on Cloudflare (D1, KV, WebCrypto, fetch) and
-//! calls [`web`].
+//! `edge` (Worker only) backs the SQL port with D1, caches some ports in isolate memory and KV,
+//! implements the platform ports on Cloudflare (WebCrypto, fetch) and calls [`web`].
 
 pub mod admin;
 pub mod error;

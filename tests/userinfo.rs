@@ -295,7 +295,10 @@ fn an_api_that_asks_for_rs256_gets_rs256_access_tokens_which_userinfo_accepts() 
             edge_issuer::port::native_crypto::NativeCrypto.sign(&key, input.as_bytes()),
         )
         .unwrap();
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+        // The low-s form, as the issuer's verifier requires (a high s is a second encoding).
+        let signature = p256::ecdsa::Signature::from_slice(&signature).unwrap();
+        let signature = signature.normalize_s().unwrap_or(signature);
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     };
     let call = |token: String| t.userinfo("GET", &[("authorization", &bearer(&token))], "");
     assert_eq!(

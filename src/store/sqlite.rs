@@ -254,3 +254,90 @@ pub fn wall_clock() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollster::block_on;
+
+    fn turns() -> Sqlite {
+        let db = Sqlite::migrated().unwrap();
+        db.conn
+            .execute_batch("CREATE TABLE turns (n INTEGER PRIMARY KEY, who TEXT UNIQUE)")
+            .unwrap();
+        db
+    }
+
+    fn whos(db: &Sqlite) -> Vec<String> {
+        db.peek("SELECT who FROM turns ORDER BY n")
+            .unwrap()
+            .iter()
+            .map(|r| r["who"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_migration_runs_and_foreign_keys_hold() {
+        let db = Sqlite::migrated().unwrap();
+        let tables = db
+            .peek("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'signing_keys'")
+            .unwrap();
+        assert_eq!(tables.len(), 1);
+        let orphan = block_on(db.execute(
+            Source::Primary,
+            "INSERT INTO client_grants (client_id, audience, scopes, created_at) \
+             VALUES ('nobody', 'nothing', '[]', 0)",
+            &[],
+        ));
+        assert!(orphan.is_err(), "a grant of no client was stored");
+    }
+
+    #[test]
+    fn calls_made_together_take_turns_at_each_round_trip() {
+        let db = turns();
+        let writer = |who: &'static str| {
+            let db = &db;
+            async move {
+                for i in 0..2 {
+                    let sql = "INSERT INTO turns (who) VALUES (?1)";
+                    let args = [Value::from(format!("{who}{i}"))];
+                    db.execute(Source::Primary, sql, &args).await.unwrap();
+                }
+            }
+        };
+        block_on(futures_util::future::join(writer("a"), writer("b")));
+        assert_eq!(whos(&db), ["a0", "b0", "a1", "b1"]);
+    }
+
+    #[test]
+    fn a_batch_is_all_or_nothing_and_a_failed_call_writes_nothing() {
+        let db = turns();
+        let insert = "INSERT INTO turns (who) VALUES (?1)";
+        let (x, y) = ([Value::from("x")], [Value::from("y")]);
+        let twice =
+            block_on(db.batch(Source::Primary, &[(insert, &x), (insert, &y), (insert, &x)]));
+        assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+        assert!(whos(&db).is_empty(), "a failed batch left rows");
+        let done = block_on(db.batch(Source::Primary, &[(insert, &x), (insert, &y)])).unwrap();
+        assert_eq!(done.iter().map(|o| o.changes).collect::<Vec<_>>(), [1, 1]);
+
+        db.fail_call(Some(db.calls() + 1));
+        let z = [Value::from("z")];
+        assert!(block_on(db.execute(Source::Primary, insert, &z)).is_err());
+        assert_eq!(db.injected_failure(), Some(Source::Primary));
+        assert_eq!(whos(&db), ["x", "y"]);
+        db.fail_call(None);
+        block_on(db.execute(Source::Primary, insert, &z)).unwrap();
+        assert_eq!(whos(&db), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn reads_kept_in_memory_and_writes_after_the_response_are_counted_apart() {
+        let db = turns();
+        block_on(db.execute(Source::Cached, "SELECT 1", &[])).unwrap();
+        block_on(db.execute(Source::Primary, "SELECT 1", &[])).unwrap();
+        block_on(db.batch(Source::Replica, &[("SELECT 1", &[]), ("SELECT 2", &[])])).unwrap();
+        block_on(db.batch(Source::Background, &[("SELECT 1", &[])])).unwrap();
+        assert_eq!((db.round_trips(), db.cached_reads(), db.calls()), (2, 1, 3));
+    }
+}

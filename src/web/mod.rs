@@ -1,5 +1,7 @@
 //! HTTP in the core's own terms: a request and a response with no Cloudflare types, the
-//! route table and the endpoints. The only layer that knows paths and HTTP.
+//! route table and the endpoints: requests are matched to paths here and in the management
+//! API's table (`admin::routes`) only; the endpoint URLs the issuer publishes are built from
+//! `model::config`'s names.
 
 pub mod authorize;
 mod cors;
