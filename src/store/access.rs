@@ -9,13 +9,13 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{HeldPermission, Listed, Organization, Paging, Permission, Role, User};
 use crate::port::{OrganizationStore, RoleStore};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct RoleRow {
-    role_id: String,
-    name: String,
-    description: Option<String>,
+crate::row! {
+    struct RoleRow {
+        role_id: String,
+        name: String,
+        description: Option<String>,
+    }
 }
 
 impl From<RoleRow> for Role {
@@ -28,20 +28,21 @@ impl From<RoleRow> for Role {
     }
 }
 
-#[derive(Deserialize)]
-struct PermissionRow {
-    audience: String,
-    permission: String,
-    #[serde(default)]
-    role_id: Option<String>,
+crate::row! {
+    struct PermissionRow {
+        audience: String,
+        permission: String,
+        role_id: Option<String>,
+    }
 }
 
-#[derive(Deserialize)]
-struct OrgRow {
-    org_id: String,
-    name: String,
-    display_name: Option<String>,
-    token_org_name: f64,
+crate::row! {
+    struct OrgRow {
+        org_id: String,
+        name: String,
+        display_name: Option<String>,
+        token_org_name: f64,
+    }
 }
 
 impl From<OrgRow> for Organization {
@@ -55,9 +56,10 @@ impl From<OrgRow> for Organization {
     }
 }
 
-#[derive(Deserialize)]
-struct Found {
-    ok: f64,
+crate::row! {
+    struct Found {
+        ok: f64,
+    }
 }
 
 const ROLE_COLUMNS: &str = "r.role_id, r.name, r.description";

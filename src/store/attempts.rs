@@ -6,11 +6,11 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::LockoutPolicy;
 use crate::port::AttemptStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Failures {
-    failures: f64,
+crate::row! {
+    struct Failures {
+        failures: f64,
+    }
 }
 
 impl<B: Sql> AttemptStore for SqlStore<B> {

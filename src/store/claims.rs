@@ -7,32 +7,33 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct RuleRow {
-    rule_id: String,
-    name: String,
-    trigger: String,
-    position: f64,
-    enabled: f64,
-    conditions: String,
-    assignments: String,
-    allow_user_controlled: f64,
+crate::row! {
+    struct RuleRow {
+        rule_id: String,
+        name: String,
+        trigger: String,
+        position: f64,
+        enabled: f64,
+        conditions: String,
+        assignments: String,
+        allow_user_controlled: f64,
+    }
 }
 
-#[derive(Deserialize)]
-struct HookRow {
-    hook_id: String,
-    name: String,
-    trigger: String,
-    position: f64,
-    enabled: f64,
-    url: Option<String>,
-    service: Option<String>,
-    secret: String,
-    timeout_ms: f64,
-    on_failure: String,
+crate::row! {
+    struct HookRow {
+        hook_id: String,
+        name: String,
+        trigger: String,
+        position: f64,
+        enabled: f64,
+        url: Option<String>,
+        service: Option<String>,
+        secret: String,
+        timeout_ms: f64,
+        on_failure: String,
+    }
 }
 
 impl TryFrom<RuleRow> for Rule {

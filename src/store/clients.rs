@@ -6,38 +6,39 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client};
 use crate::port::ClientStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub(super) struct ClientRow {
-    client_id: String,
-    name: String,
-    secret_hash: Option<String>,
-    grant_types: String,
-    default_audience: Option<String>,
-    /// JSON array of `ApiGrant`, aggregated in SQL.
-    grants: String,
-    refresh_absolute_lifetime: f64,
-    refresh_idle_lifetime: f64,
-    refresh_reuse_interval: f64,
-    id_token_signed_response_alg: String,
-    client_metadata: String,
-    redirect_uris: String,
-    web_origins: String,
-    allowed_logout_urls: String,
-    initiate_login_uri: Option<String>,
+crate::row! {
+    pub(super) struct ClientRow {
+        client_id: String,
+        name: String,
+        secret_hash: Option<String>,
+        grant_types: String,
+        default_audience: Option<String>,
+        /// JSON array of `ApiGrant`, aggregated in SQL.
+        grants: String,
+        refresh_absolute_lifetime: f64,
+        refresh_idle_lifetime: f64,
+        refresh_reuse_interval: f64,
+        id_token_signed_response_alg: String,
+        client_metadata: String,
+        redirect_uris: String,
+        web_origins: String,
+        allowed_logout_urls: String,
+        initiate_login_uri: Option<String>,
+    }
 }
 
-#[derive(Deserialize)]
-pub(super) struct ApiRow {
-    identifier: String,
-    name: String,
-    scopes: String,
-    token_lifetime: f64,
-    rbac_enabled: f64,
-    token_permissions: f64,
-    user_grantable_scopes: String,
-    signing_alg: String,
+crate::row! {
+    pub(super) struct ApiRow {
+        identifier: String,
+        name: String,
+        scopes: String,
+        token_lifetime: f64,
+        rbac_enabled: f64,
+        token_permissions: f64,
+        user_grantable_scopes: String,
+        signing_alg: String,
+    }
 }
 
 impl<B: Sql> SqlStore<B> {
@@ -99,9 +100,10 @@ impl<B: Sql> ClientStore for SqlStore<B> {
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
-        #[derive(Deserialize)]
-        struct Found {
-            found: f64,
+        crate::row! {
+            struct Found {
+                found: f64,
+            }
         }
         let row: Option<Found> = self
             .first_on(

@@ -7,25 +7,25 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::AuthorizationCode;
 use crate::port::CodeStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub(super) struct CodeRow {
-    code_hash: String,
-    client_id: String,
-    user_id: String,
-    redirect_uri: String,
-    code_challenge: Option<String>,
-    nonce: Option<String>,
-    scope: String,
-    audience: Option<String>,
-    org_id: Option<String>,
-    session_id: Option<String>,
-    auth_time: f64,
-    created_at: f64,
-    expires_at: f64,
-    used_at: Option<f64>,
-    family_id: Option<String>,
+crate::row! {
+    pub(super) struct CodeRow {
+        code_hash: String,
+        client_id: String,
+        user_id: String,
+        redirect_uri: String,
+        code_challenge: Option<String>,
+        nonce: Option<String>,
+        scope: String,
+        audience: Option<String>,
+        org_id: Option<String>,
+        session_id: Option<String>,
+        auth_time: f64,
+        created_at: f64,
+        expires_at: f64,
+        used_at: Option<f64>,
+        family_id: Option<String>,
+    }
 }
 
 impl From<CodeRow> for AuthorizationCode {

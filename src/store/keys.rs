@@ -6,20 +6,20 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct KeyRow {
-    kid: String,
-    alg: String,
-    public_jwk: String,
-    private_key_enc: String,
-    created_at: f64,
-    status: String,
-    current_since: Option<f64>,
-    current_until: Option<f64>,
-    revoked_at: Option<f64>,
-    promotion: Option<f64>,
+crate::row! {
+    struct KeyRow {
+        kid: String,
+        alg: String,
+        public_jwk: String,
+        private_key_enc: String,
+        created_at: f64,
+        status: String,
+        current_since: Option<f64>,
+        current_until: Option<f64>,
+        revoked_at: Option<f64>,
+        promotion: Option<f64>,
+    }
 }
 
 impl TryFrom<KeyRow> for StoredKey {

@@ -6,19 +6,19 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, LogEvent, LogQuery};
 use crate::port::LogStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct LogRow {
-    log_id: String,
-    date: f64,
-    r#type: String,
-    description: String,
-    client_id: Option<String>,
-    user_id: Option<String>,
-    user_name: Option<String>,
-    ip: Option<String>,
-    details: String,
+crate::row! {
+    struct LogRow {
+        log_id: String,
+        date: f64,
+        r#type: String,
+        description: String,
+        client_id: Option<String>,
+        user_id: Option<String>,
+        user_name: Option<String>,
+        ip: Option<String>,
+        details: String,
+    }
 }
 
 impl TryFrom<LogRow> for LogEvent {

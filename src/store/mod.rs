@@ -25,8 +25,7 @@ use crate::error::StoreError;
 use crate::model::{Listed, Paging};
 use crate::port::*;
 use codec::{backend, int, num};
-use serde::de::DeserializeOwned;
-use sql::{Outcome, Source, Sql, Statement, Value};
+use sql::{FromRow, Outcome, Source, Sql, Statement, Value};
 
 /// The storage ports over one database. The Worker makes one per request (each request has
 /// its own D1 sessions); native tests one per tenant.
@@ -90,7 +89,7 @@ impl<B: Sql> SqlStore<B> {
     }
 
     /// Every row of a read on `source`.
-    async fn all_on<T: DeserializeOwned>(
+    async fn all_on<T: FromRow>(
         &self,
         source: Source,
         sql: &str,
@@ -100,16 +99,12 @@ impl<B: Sql> SqlStore<B> {
     }
 
     /// The first row of a read (or a write's `RETURNING`) on the primary.
-    async fn first<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        args: &[Value],
-    ) -> Result<Option<T>, StoreError> {
+    async fn first<T: FromRow>(&self, sql: &str, args: &[Value]) -> Result<Option<T>, StoreError> {
         self.first_on(Source::Primary, sql, args).await
     }
 
     /// The first row of a read on `source`.
-    async fn first_on<T: DeserializeOwned>(
+    async fn first_on<T: FromRow>(
         &self,
         source: Source,
         sql: &str,
@@ -120,7 +115,7 @@ impl<B: Sql> SqlStore<B> {
 
     /// One page of `SELECT {columns} {from} ORDER BY {order}` on the primary, with the count
     /// of every row it selects, in one batch. `from` takes `args` from `?1`.
-    async fn page<T: DeserializeOwned>(
+    async fn page<T: FromRow>(
         &self,
         columns: &str,
         from: &str,
@@ -151,10 +146,11 @@ impl<B: Sql> SqlStore<B> {
     }
 }
 
-/// A `count(*) AS total` row.
-#[derive(serde::Deserialize)]
-struct Total {
-    total: f64,
+crate::row! {
+    /// A `count(*) AS total` row.
+    struct Total {
+        total: f64,
+    }
 }
 
 /// Every port is this store's own; a backend that caches some (the Worker's) wraps it.

@@ -6,25 +6,25 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{RefreshRecord, RevokedToken};
 use crate::port::RefreshStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub(super) struct RefreshRow {
-    token_hash: String,
-    family_id: String,
-    client_id: String,
-    user_id: String,
-    audience: Option<String>,
-    scope: String,
-    auth_time: f64,
-    created_at: f64,
-    idle_expires_at: f64,
-    absolute_expires_at: f64,
-    used_at: Option<f64>,
-    revoked_at: Option<f64>,
-    org_id: Option<String>,
-    access_jti: Option<String>,
-    access_expires_at: Option<f64>,
+crate::row! {
+    pub(super) struct RefreshRow {
+        token_hash: String,
+        family_id: String,
+        client_id: String,
+        user_id: String,
+        audience: Option<String>,
+        scope: String,
+        auth_time: f64,
+        created_at: f64,
+        idle_expires_at: f64,
+        absolute_expires_at: f64,
+        used_at: Option<f64>,
+        revoked_at: Option<f64>,
+        org_id: Option<String>,
+        access_jti: Option<String>,
+        access_expires_at: Option<f64>,
+    }
 }
 
 impl From<RefreshRow> for RefreshRecord {
@@ -119,11 +119,12 @@ pub(super) fn revoke_family_statements(family: &str) -> [String; 2] {
 /// A row if the access token `?1` (its `jti`) is revoked.
 pub(super) const IS_REVOKED: &str = "SELECT 1 AS revoked FROM revoked_tokens WHERE jti = ?1";
 
-#[derive(Deserialize)]
-struct RevokedRow {
-    jti: String,
-    expires_at: f64,
-    revoked_at: f64,
+crate::row! {
+    struct RevokedRow {
+        jti: String,
+        expires_at: f64,
+        revoked_at: f64,
+    }
 }
 
 impl From<RevokedRow> for RevokedToken {
@@ -165,8 +166,11 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
     }
 
     async fn access_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let row: Option<serde_json::Value> = self.first(IS_REVOKED, &[jti.into()]).await?;
-        Ok(row.is_some())
+        let found = self
+            .db
+            .execute(Source::Primary, IS_REVOKED, &[jti.into()])
+            .await?;
+        Ok(!found.rows.is_empty())
     }
 
     async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError> {

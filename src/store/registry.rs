@@ -8,18 +8,18 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
 use crate::port::RegistryStore;
-use serde::Deserialize;
 
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, grant_types, default_audience, \
     refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
     id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
     allowed_logout_urls, initiate_login_uri, '[]' AS grants";
 
-#[derive(Deserialize)]
-struct GrantRow {
-    client_id: String,
-    audience: String,
-    scopes: String,
+crate::row! {
+    struct GrantRow {
+        client_id: String,
+        audience: String,
+        scopes: String,
+    }
 }
 
 /// The arguments of a client row, `?1` the id, `?14` the time, `?15` the login URI.

@@ -6,16 +6,16 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, Paging, Session};
 use crate::port::SessionStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct SessionRow {
-    session_id: String,
-    user_id: String,
-    auth_time: f64,
-    created_at: f64,
-    idle_expires_at: f64,
-    absolute_expires_at: f64,
+crate::row! {
+    struct SessionRow {
+        session_id: String,
+        user_id: String,
+        auth_time: f64,
+        created_at: f64,
+        idle_expires_at: f64,
+        absolute_expires_at: f64,
+    }
 }
 
 /// Stores a new session.

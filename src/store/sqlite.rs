@@ -88,9 +88,11 @@ impl Sqlite {
         self.failing_commits.set(on);
     }
 
-    /// Rows of a read made by a test to look at the database: not counted, never failed.
-    pub fn peek(&self, sql: &str) -> Result<Vec<Row>, StoreError> {
-        self.statement(sql, &[]).map(|o| o.rows)
+    /// Rows of a read made by a test to look at the database, as JSON objects: not counted,
+    /// never failed.
+    pub fn peek(&self, sql: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        let rows = self.statement(sql, &[])?.rows;
+        Ok(rows.iter().map(json).collect())
     }
 
     /// Every durable row, for comparing the database before and after a request: every table
@@ -144,22 +146,21 @@ impl Sqlite {
             .map_err(fail)?;
         }
         let writes = !stmt.readonly();
-        let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let columns: std::rc::Rc<[String]> = stmt.column_names().map(str::to_string).collect();
         let mut rows = Vec::new();
         let mut raw = stmt.raw_query();
         while let Some(row) = raw.next().map_err(fail)? {
-            let mut object = serde_json::Map::new();
-            for (i, name) in names.iter().enumerate() {
-                let value = match row.get_ref(i).map_err(fail)? {
-                    ValueRef::Null => serde_json::Value::Null,
-                    ValueRef::Integer(n) => n.into(),
-                    ValueRef::Real(x) => x.into(),
-                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, name) in columns.iter().enumerate() {
+                values.push(match row.get_ref(i).map_err(fail)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Int(n),
+                    ValueRef::Real(x) => Value::Real(x),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
                     ValueRef::Blob(_) => return Err(fail(format!("{name}: a BLOB"))),
-                };
-                object.insert(name.clone(), value);
+                });
             }
-            rows.push(serde_json::Value::Object(object));
+            rows.push(Row::new(columns.clone(), values));
         }
         drop(raw);
         let changes = if writes {
@@ -216,6 +217,23 @@ impl Sql for Sqlite {
         self.conn.execute_batch(end).map_err(fail)?;
         outcomes
     }
+}
+
+/// A row as a JSON object, for a test to look at.
+fn json(row: &Row) -> serde_json::Value {
+    let object = row
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::Null => serde_json::Value::Null,
+                Value::Int(n) => (*n).into(),
+                Value::Real(x) => (*x).into(),
+                Value::Text(t) => t.as_str().into(),
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    serde_json::Value::Object(object)
 }
 
 /// The `.sql` files of `dir`, in name order.

@@ -11,25 +11,27 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
 use crate::port::{SubjectStore, UserKey};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Name {
-    name: String,
+crate::row! {
+    struct Name {
+        name: String,
+    }
 }
 
-#[derive(Deserialize)]
-struct Permission {
-    permission: String,
+crate::row! {
+    struct Permission {
+        permission: String,
+    }
 }
 
-#[derive(Deserialize)]
-struct OrgMemberRow {
-    org_id: String,
-    name: String,
-    display_name: Option<String>,
-    token_org_name: f64,
-    member: f64,
+crate::row! {
+    struct OrgMemberRow {
+        org_id: String,
+        name: String,
+        display_name: Option<String>,
+        token_org_name: f64,
+        member: f64,
+    }
 }
 
 /// The anchor row for a user named by id: `?1` the id, `?2` the organization, `?3` the API.
@@ -119,12 +121,12 @@ impl<B: Sql> SqlStore<B> {
     }
 
     /// A record (the batch's first statement, by `?1`) and the subject of its anchor.
-    async fn anchored<Row: serde::de::DeserializeOwned>(
+    async fn anchored<R: super::sql::FromRow>(
         &self,
         record_sql: &str,
         anchor: &str,
         hash: &str,
-    ) -> Result<Option<(Row, Subject)>, StoreError> {
+    ) -> Result<Option<(R, Subject)>, StoreError> {
         let [u, o, r, p] = subject_statements(anchor);
         let results = self
             .read_batch(&[record_sql, &u, &o, &r, &p], &[hash.into()])
@@ -132,7 +134,7 @@ impl<B: Sql> SqlStore<B> {
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
         };
-        match first.all::<Row>()?.into_iter().next() {
+        match first.first::<R>()? {
             Some(row) => Ok(Some((row, subject(rest)?))),
             None => Ok(None),
         }
@@ -198,7 +200,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
         };
-        if !first.all::<serde_json::Value>()?.is_empty() {
+        if !first.rows.is_empty() {
             return Ok(None);
         }
         subject(rest).map(Some)

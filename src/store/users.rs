@@ -9,27 +9,27 @@ use crate::model::{
 };
 use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-pub(super) struct UserRow {
-    user_id: String,
-    connection: String,
-    email: Option<String>,
-    email_verified: f64,
-    name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    nickname: Option<String>,
-    picture: Option<String>,
-    user_metadata: String,
-    app_metadata: String,
-    blocked: f64,
-    password_hash: Option<String>,
-    created_at: f64,
-    updated_at: f64,
-    last_login: Option<f64>,
-    logins_count: f64,
+crate::row! {
+    pub(super) struct UserRow {
+        user_id: String,
+        connection: String,
+        email: Option<String>,
+        email_verified: f64,
+        name: Option<String>,
+        given_name: Option<String>,
+        family_name: Option<String>,
+        nickname: Option<String>,
+        picture: Option<String>,
+        user_metadata: String,
+        app_metadata: String,
+        blocked: f64,
+        password_hash: Option<String>,
+        created_at: f64,
+        updated_at: f64,
+        last_login: Option<f64>,
+        logins_count: f64,
+    }
 }
 
 impl TryFrom<UserRow> for User {
@@ -150,10 +150,11 @@ impl<B: Sql> UserStore for SqlStore<B> {
     }
 
     async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError> {
-        #[derive(Deserialize)]
-        struct Unkeyed {
-            user_id: String,
-            email: String,
+        crate::row! {
+            struct Unkeyed {
+                user_id: String,
+                email: String,
+            }
         }
         let sql = "SELECT user_id, email FROM users \
                    WHERE email_key IS NULL AND email IS NOT NULL LIMIT ?1";
@@ -211,17 +212,18 @@ impl<B: Sql> UserStore for SqlStore<B> {
     }
 
     async fn job(&self, job_id: &str) -> Result<Option<Job>, StoreError> {
-        #[derive(Deserialize)]
-        struct JobRow {
-            job_id: String,
-            r#type: String,
-            status: String,
-            connection: String,
-            upsert: f64,
-            external_id: Option<String>,
-            created_at: f64,
-            summary: String,
-            errors: String,
+        crate::row! {
+            struct JobRow {
+                job_id: String,
+                r#type: String,
+                status: String,
+                connection: String,
+                upsert: f64,
+                external_id: Option<String>,
+                created_at: f64,
+                summary: String,
+                errors: String,
+            }
         }
         let row: Option<JobRow> = self
             .first(
@@ -405,12 +407,11 @@ const IMPORT_INSERT: &str = "INSERT INTO users (user_id, connection, email, emai
     value->>'email_key' \
     FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING RETURNING user_id";
 
-#[derive(Deserialize)]
-struct Returned {
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
+crate::row! {
+    struct Returned {
+        user_id: Option<String>,
+        email: Option<String>,
+    }
 }
 
 impl<B: Sql> SqlStore<B> {

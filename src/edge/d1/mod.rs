@@ -7,7 +7,7 @@ use crate::store::sql::{backend, Outcome, Row, Source, Sql, Statement, Value};
 use crate::store::SqlStore;
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
@@ -94,15 +94,68 @@ fn js(value: &Value) -> JsValue {
     }
 }
 
+/// A row object as D1 hands it over, not decoded.
+#[derive(serde::Deserialize)]
+struct AsIs(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+
 /// A statement's rows and changes.
 fn outcome(result: &D1Result) -> Result<Outcome, StoreError> {
-    let rows: Vec<Row> = result.results().map_err(fail)?;
+    let rows: Vec<JsValue> = result
+        .results::<AsIs>()
+        .map_err(fail)?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
     let changes = result
         .meta()
         .map_err(fail)?
         .and_then(|m| m.changes)
         .unwrap_or(0);
+    let Some(first) = rows.first() else {
+        return Ok(Outcome {
+            rows: Vec::new(),
+            changes,
+        });
+    };
+    // Every row of a statement has its columns, in the same order.
+    let names = js_sys::Object::keys(first.unchecked_ref::<js_sys::Object>());
+    let columns: std::rc::Rc<[String]> = names.iter().filter_map(|n| n.as_string()).collect();
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let values = names
+                .iter()
+                .map(|name| value(js_sys::Reflect::get(row, &name).unwrap_or(JsValue::NULL)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Row::new(columns.clone(), values))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Outcome { rows, changes })
+}
+
+/// A value as D1 hands it back: numbers are JavaScript numbers (an integer column's values
+/// are whole), text is a string, NULL is null.
+fn value(js: JsValue) -> Result<Value, StoreError> {
+    if js.is_null() || js.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(text) = js.as_string() {
+        return Ok(Value::Text(text));
+    }
+    if let Some(x) = js.as_f64() {
+        let whole = x.fract() == 0.0 && x.abs() <= 9_007_199_254_740_991.0;
+        return Ok(if whole {
+            Value::Int(x as i64)
+        } else {
+            Value::Real(x)
+        });
+    }
+    if let Some(b) = js.as_bool() {
+        return Ok(Value::from(b));
+    }
+    Err(StoreError::Corrupt(
+        "a value of no SQL type (a BLOB?)".into(),
+    ))
 }
 
 fn fail(e: impl std::fmt::Display) -> StoreError {
