@@ -1,6 +1,6 @@
-//! The value codec every table goes through. Rows hand numbers back as JSON numbers (read as
-//! `f64`: D1 gives every number as a JavaScript one), booleans as 0/1, and JSON documents and
-//! lists as TEXT; statements take [`Value`] arguments. A value that does not decode is
+//! The column conventions every table follows: numbers are read as `f64` (D1 gives every
+//! number as a JavaScript one) and converted here, booleans are 0/1, JSON documents and lists
+//! are TEXT; statements take [`Value`] arguments. A value that does not decode is
 //! [`StoreError::Corrupt`] naming its column; a failure of the database itself is
 //! [`StoreError::Backend`].
 
