@@ -252,7 +252,7 @@ fn fail(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Returns `Pending` once, so the executor polls the thread's other futures first.
-async fn yield_now() {
+pub async fn yield_now() {
     let mut yielded = false;
     std::future::poll_fn(|cx| {
         if yielded {

@@ -13,7 +13,7 @@ use edge_issuer::port::crypto::{Alg, Crypto, GeneratedKey, SigningKey};
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::random::OsRandom;
 pub use edge_issuer::store::sql::Source;
-use edge_issuer::store::sqlite::{wall_clock, Sqlite};
+use edge_issuer::store::sqlite::{wall_clock, yield_now, Sqlite};
 use edge_issuer::store::SqlStore;
 use edge_issuer::web::{handle, HttpRequest, HttpResponse};
 
@@ -399,21 +399,6 @@ impl edge_issuer::port::hooks::HookTransport for FakeHooks {
 #[derive(Default)]
 pub struct YieldingCrypto {
     pub pbkdf2_runs: std::cell::Cell<usize>,
-}
-
-/// Returns `Pending` once, so the executor polls the other requests first.
-async fn yield_now() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            std::task::Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            std::task::Poll::Pending
-        }
-    })
-    .await
 }
 
 impl Crypto for YieldingCrypto {

@@ -1,19 +1,14 @@
 //! Roles and organizations: unique names, all-or-nothing assignments, memberships that roles
 //! within an organization need, and deletes that take what hangs off them.
 
-use super::{ensure, Check, Fixture};
+use super::{ensure, Check, Fixture, ALL};
 use crate::error::StoreError;
-use crate::model::{Organization, Paging, Permission, Role, User};
+use crate::model::{Organization, Permission, Role, User};
 use crate::port::{OrganizationStore, RoleStore, UserStore};
 
 fn err(e: StoreError) -> String {
     e.to_string()
 }
-
-const ALL: Paging = Paging {
-    offset: 0,
-    limit: 100,
-};
 
 fn role(fx: &Fixture, name: &str) -> Role {
     Role {

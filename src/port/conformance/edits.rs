@@ -3,17 +3,10 @@
 //! pipeline where the backend caches it), a user's sessions listed and ended together, and the
 //! published keys as the cached read and the fresh one see them.
 
-use super::{ensure, Check, Fixture};
+use super::{ensure, Check, Fixture, ALL};
 use crate::error::StoreError;
-use crate::model::{
-    OnFailure, Organization, Paging, Permission, Role, Session, StoredHook, Trigger,
-};
+use crate::model::{OnFailure, Organization, Permission, Role, Session, StoredHook, Trigger};
 use crate::port::{ClaimsStore, KeyStore, OrganizationStore, RoleStore, SessionStore};
-
-const ALL: Paging = Paging {
-    offset: 0,
-    limit: 1_000,
-};
 
 fn err(e: StoreError) -> String {
     e.to_string()

@@ -3,20 +3,9 @@
 //! memory and KV in front of D1); `store` the rest. Every write must show in the next read of
 //! `cached`, and a read racing a write must never put back what the write removed.
 
-use super::{ensure, token, Check, Fixture};
-use crate::model::{Api, Client, ClientGrant, Paging, Permission, Role};
+use super::{ensure, token, Check, Fixture, ALL};
+use crate::model::{Api, Client, ClientGrant, Permission, Role};
 use crate::port::{ClientStore, RefreshStore, RegistryStore, RoleStore};
-
-const ALL: Paging = Paging {
-    offset: 0,
-    limit: 100,
-};
-
-/// Lists long enough to hold what every run of the suite made.
-const ALL_CLIENTS: Paging = Paging {
-    offset: 0,
-    limit: 1_000,
-};
 
 fn api(fx: &Fixture, name: &str) -> Api {
     Api {
@@ -78,12 +67,12 @@ where
         registered.as_ref().map(|r| &r.name) == Some(&c.name),
         || format!("the registered client: {registered:?}"),
     )?;
-    let clients = cached.list_clients(ALL_CLIENTS).await.map_err(err)?;
+    let clients = cached.list_clients(ALL).await.map_err(err)?;
     ensure(
         clients.items.iter().any(|r| r.client_id == c.client_id),
         || "the client is not listed".into(),
     )?;
-    let apis = cached.list_apis(ALL_CLIENTS).await.map_err(err)?;
+    let apis = cached.list_apis(ALL).await.map_err(err)?;
     ensure(apis.items.contains(&a), || "the API is not listed".into())?;
     let read = cached.client(&c.client_id).await.map_err(err)?;
     ensure(
