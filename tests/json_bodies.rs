@@ -50,16 +50,11 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
             .replacen("/client-grants/{id}", &format!("/client-grants/{grant}"), 1)
             .replace("{id}", "x")
     };
-    let before = ok(
-        &manage(
-            &t,
-            "GET",
-            &format!("/api/v2/clients/{APP_ID}"),
-            &token,
-            None,
-        ),
-        200,
-    );
+    let app = || {
+        let path = format!("/api/v2/clients/{APP_ID}");
+        ok(&manage(&t, "GET", &path, &token, None), 200)
+    };
+    let before = app();
     let mut walked = 0;
     for route in ROUTES {
         if !matches!(route.method, "POST" | "PATCH" | "PUT") || NO_JSON.contains(&route.path) {
@@ -106,17 +101,7 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
             .unwrap()
             .contains("expected an object"));
     }
-    let after = ok(
-        &manage(
-            &t,
-            "GET",
-            &format!("/api/v2/clients/{APP_ID}"),
-            &token,
-            None,
-        ),
-        200,
-    );
-    assert_eq!(before, after, "nothing changed");
+    assert_eq!(before, app(), "nothing changed");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Ports: what the protocol core needs from outside, one trait per aggregate, each operation
-//! with its contract written on it. Storage: `crate::store` implements every storage port
-//! once, in SQL, on D1 in the Worker and on SQLite natively, and [`conformance`] is the suite
-//! both backends must pass. Platform: [`clock`], [`random`], [`crypto`] and the [`hooks`]
-//! transport.
+//! with its contract written on it. Storage: the store layer (above this one) implements every
+//! storage port once, in SQL, on D1 in the Worker and on SQLite natively, and [`conformance`]
+//! is the suite both backends must pass. Platform: [`clock`], [`random`], [`crypto`] and the
+//! [`hooks`] transport.
 //
 // The traits use `async fn` without `Send` bounds on purpose: Worker futures are `!Send`.
 #![allow(async_fn_in_trait)]

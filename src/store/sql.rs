@@ -194,7 +194,7 @@ pub enum Source {
 }
 
 /// What one statement gave: its rows, and how many rows it changed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Outcome {
     pub rows: Vec<Row>,
     pub changes: usize,
