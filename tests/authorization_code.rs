@@ -1300,3 +1300,66 @@ fn sign_up_refuses_an_invisible_character_and_a_look_alike_of_an_existing_addres
     assert!(set_cookie(&cyrillic, "__Host-session").is_none());
     assert_eq!(t.store.durable_state(), before, "nobody was created");
 }
+
+/// The `post-login` events the tenant's hook received, in order.
+fn hook_events(t: &Tenant) -> std::rc::Rc<std::cell::RefCell<Vec<Value>>> {
+    use edge_issuer::model::{OnFailure, Trigger};
+    hook(t, Trigger::PostLogin, OnFailure::Deny);
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let kept = seen.clone();
+    answer(t, move |body| {
+        let event: Value = serde_json::from_str(body).unwrap();
+        let refuse_ropg = event["event"]["grant_type"] == "password";
+        kept.borrow_mut().push(event["event"].clone());
+        // The common hook that turns the resource-owner password grant away.
+        Ok(if refuse_ropg {
+            br#"{"deny":"Use the hosted login."}"#.to_vec()
+        } else {
+            b"{}".to_vec()
+        })
+    });
+    seen
+}
+
+#[test]
+fn a_browser_sign_in_is_the_code_flow_to_the_pipeline_not_the_password_grant() {
+    let t = tenant();
+    let events = hook_events(&t);
+    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    assert_eq!(resp.status, 303, "a hook refusing the password grant lets browsers in");
+    let params = location_params(&resp);
+    assert_eq!(param(&params, "error"), None, "{params:?}");
+    let code = param(&params, "code").unwrap().to_string();
+    let at_sign_in = events.borrow()[0].clone();
+    assert_eq!(at_sign_in["grant_type"], "authorization_code");
+    assert_eq!(at_sign_in["transaction"]["protocol"], "oidc-basic-profile");
+    assert_eq!(at_sign_in["transaction"]["redirect_uri"], CALLBACK);
+    assert_eq!(at_sign_in["transaction"]["response_type"], serde_json::json!(["code"]));
+    assert_eq!(at_sign_in["transaction"]["state"], "st-1");
+    assert_eq!(
+        at_sign_in["transaction"]["requested_scopes"],
+        serde_json::json!(["openid", "profile", "offline_access", "read:data"])
+    );
+    assert_eq!(at_sign_in["connection"]["name"], "Username-Password-Authentication");
+    assert_eq!(at_sign_in["connection"]["strategy"], "auth0");
+    assert_eq!(at_sign_in["authentication"]["methods"][0]["name"], "pwd");
+    assert_eq!(at_sign_in["client"]["client_id"], SPA);
+    assert_eq!(at_sign_in["user"]["user_id"], USER_ID);
+    assert!(at_sign_in["session"]["id"].is_string());
+
+    // The redemption is the code flow too, with the same connection and methods.
+    assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
+    let at_redemption = events.borrow()[1].clone();
+    assert_eq!(at_redemption["grant_type"], "authorization_code");
+    assert_eq!(at_redemption["transaction"]["protocol"], "oidc-basic-profile");
+    assert_eq!(at_redemption["authentication"]["methods"][0]["name"], "pwd");
+    assert_eq!(at_redemption["connection"]["name"], "Username-Password-Authentication");
+
+    // The password grant is still refused by the same hook.
+    let resp = t.password("");
+    assert_eq!(resp.status, 403, "{}", String::from_utf8_lossy(&resp.body));
+    let ropg = events.borrow()[2].clone();
+    assert_eq!(ropg["grant_type"], "password");
+    assert_eq!(ropg["transaction"]["protocol"], "oauth2-password");
+    assert_eq!(ropg["authentication"]["methods"][0]["name"], "pwd");
+}
