@@ -964,7 +964,26 @@ fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
     // The first tokens create the signing keys (ES256, RS256): three calls each, once.
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
-    let (resp, _) = sign_in(&t, "", USER_PASSWORD);
+    // The login page: no storage at all (the transaction is sealed into the form).
+    let before = (t.store.round_trips(), t.store.cached_reads());
+    let page = get(&t, &format!("/authorize?{}", authorize_query("")), "");
+    assert_eq!(page.status, 200);
+    let after = (t.store.round_trips(), t.store.cached_reads());
+    assert_eq!(after.0 - before.0, 0, "login page: storage round trips");
+    // The login POST: the attempt count, the user with organization, roles and permissions,
+    // and the sign-in batch; the client, API and pipeline from memory.
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", USER_PASSWORD);
+    let before = (t.store.round_trips(), t.store.cached_reads());
+    let resp = post_form(&t, "/u/login", &form.finish(), &csrf);
+    assert_eq!(resp.status, 303);
+    let after = (t.store.round_trips(), t.store.cached_reads());
+    assert_eq!(after.0 - before.0, 3, "login POST: round trips");
+    assert_eq!(after.1 - before.1, 3, "login POST: reads kept in memory");
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     let before = (t.store.round_trips(), t.store.cached_reads());
     assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
@@ -1326,7 +1345,10 @@ fn a_browser_sign_in_is_the_code_flow_to_the_pipeline_not_the_password_grant() {
     let t = tenant();
     let events = hook_events(&t);
     let (resp, _) = sign_in(&t, "", USER_PASSWORD);
-    assert_eq!(resp.status, 303, "a hook refusing the password grant lets browsers in");
+    assert_eq!(
+        resp.status, 303,
+        "a hook refusing the password grant lets browsers in"
+    );
     let params = location_params(&resp);
     assert_eq!(param(&params, "error"), None, "{params:?}");
     let code = param(&params, "code").unwrap().to_string();
@@ -1334,31 +1356,64 @@ fn a_browser_sign_in_is_the_code_flow_to_the_pipeline_not_the_password_grant() {
     assert_eq!(at_sign_in["grant_type"], "authorization_code");
     assert_eq!(at_sign_in["transaction"]["protocol"], "oidc-basic-profile");
     assert_eq!(at_sign_in["transaction"]["redirect_uri"], CALLBACK);
-    assert_eq!(at_sign_in["transaction"]["response_type"], serde_json::json!(["code"]));
+    assert_eq!(
+        at_sign_in["transaction"]["response_type"],
+        serde_json::json!(["code"])
+    );
     assert_eq!(at_sign_in["transaction"]["state"], "st-1");
     assert_eq!(
         at_sign_in["transaction"]["requested_scopes"],
         serde_json::json!(["openid", "profile", "offline_access", "read:data"])
     );
-    assert_eq!(at_sign_in["connection"]["name"], "Username-Password-Authentication");
+    assert_eq!(
+        at_sign_in["connection"]["name"],
+        "Username-Password-Authentication"
+    );
     assert_eq!(at_sign_in["connection"]["strategy"], "auth0");
     assert_eq!(at_sign_in["authentication"]["methods"][0]["name"], "pwd");
     assert_eq!(at_sign_in["client"]["client_id"], SPA);
     assert_eq!(at_sign_in["user"]["user_id"], USER_ID);
     assert!(at_sign_in["session"]["id"].is_string());
 
-    // The redemption is the code flow too, with the same connection and methods.
-    assert_eq!(redeem(&t, &code, VERIFIER).status, 200);
+    // The redemption is the code flow too, with the same connection and methods; the ID
+    // token says how the user signed in (RFC 8176), and so does a refreshed one.
+    let tokens = redeem(&t, &code, VERIFIER).json_body();
+    let id = verify_jwt(&t, tokens["id_token"].as_str().unwrap(), SPA);
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    let form = format!(
+        "grant_type=refresh_token&client_id={SPA}&refresh_token={}",
+        enc(tokens["refresh_token"].as_str().unwrap())
+    );
+    let refreshed = post_form(&t, "/oauth/token", &form, "").json_body();
+    let id = verify_jwt(&t, refreshed["id_token"].as_str().unwrap(), SPA);
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
     let at_redemption = events.borrow()[1].clone();
     assert_eq!(at_redemption["grant_type"], "authorization_code");
-    assert_eq!(at_redemption["transaction"]["protocol"], "oidc-basic-profile");
+    assert_eq!(
+        at_redemption["transaction"]["protocol"],
+        "oidc-basic-profile"
+    );
     assert_eq!(at_redemption["authentication"]["methods"][0]["name"], "pwd");
-    assert_eq!(at_redemption["connection"]["name"], "Username-Password-Authentication");
+    assert_eq!(
+        at_redemption["connection"]["name"],
+        "Username-Password-Authentication"
+    );
 
     // The password grant is still refused by the same hook.
     let resp = t.password("");
-    assert_eq!(resp.status, 403, "{}", String::from_utf8_lossy(&resp.body));
-    let ropg = events.borrow()[2].clone();
+    assert_eq!(resp.status, 400);
+    assert_eq!(
+        resp.json_body()["error_description"],
+        "Use the hosted login."
+    );
+    let at_refresh = events.borrow()[2].clone();
+    assert_eq!(at_refresh["grant_type"], "refresh_token");
+    assert_eq!(
+        at_refresh["transaction"]["protocol"],
+        "oauth2-refresh-token"
+    );
+    assert_eq!(at_refresh["authentication"]["methods"][0]["name"], "pwd");
+    let ropg = events.borrow()[3].clone();
     assert_eq!(ropg["grant_type"], "password");
     assert_eq!(ropg["transaction"]["protocol"], "oauth2-password");
     assert_eq!(ropg["authentication"]["methods"][0]["name"], "pwd");

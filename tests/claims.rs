@@ -508,3 +508,53 @@ fn a_hook_denial_at_userinfo_is_invalid_token() {
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert!(challenge.contains("account suspended"), "{challenge}");
 }
+
+#[test]
+fn explain_shows_the_event_a_code_flow_sign_in_sends_and_rules_limited_to_it_apply() {
+    let t = Tenant::new();
+    t.edit_client(APP_ID, |c| {
+        c.grant_types.push("authorization_code".into());
+    });
+    let token = admin_token(&t, &["read:claims"]);
+    rule(
+        &t,
+        "code-only",
+        json!({ "name": "code-only", "trigger": "post-login",
+        "conditions": { "grant_types": ["authorization_code"] },
+        "assignments": [{ "target": "id_token", "claim": "https://x/via", "path": "connection.name" }] }),
+    );
+    let explain = |grant: &str| {
+        let resp = management(
+            &t,
+            "POST",
+            "/api/v2/claims/explain",
+            &token,
+            json!({ "client_id": APP_ID, "user_id": USER_ID, "scope": "openid", "grant_type": grant }),
+        );
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        resp.json_body()
+    };
+    let code = explain("authorization_code");
+    let event = &code["event"];
+    assert_eq!(event["grant_type"], "authorization_code");
+    assert_eq!(event["transaction"]["protocol"], "oidc-basic-profile");
+    assert_eq!(
+        event["connection"]["name"],
+        "Username-Password-Authentication"
+    );
+    assert_eq!(event["authentication"]["methods"][0]["name"], "pwd");
+    assert_eq!(event["user"]["user_id"], USER_ID);
+    assert_eq!(
+        code["id_token"]["https://x/via"],
+        "Username-Password-Authentication"
+    );
+    assert_eq!(code["id_token"]["amr"], json!(["pwd"]));
+    // The password grant's event says so, and the code-flow rule stays out.
+    let password = explain("password");
+    assert_eq!(password["event"]["grant_type"], "password");
+    assert_eq!(
+        password["event"]["transaction"]["protocol"],
+        "oauth2-password"
+    );
+    assert_eq!(password["id_token"]["https://x/via"], Value::Null);
+}

@@ -333,6 +333,7 @@ fn sessions_are_listed_without_their_secret_and_deleted() {
         created_at: NOW,
         idle_expires_at: NOW + 3600,
         absolute_expires_at: NOW + 7200,
+        authenticated: None,
     };
     let code = AuthorizationCode {
         code_hash: "h".into(),
@@ -350,6 +351,7 @@ fn sessions_are_listed_without_their_secret_and_deleted() {
         expires_at: NOW + 60,
         used_at: None,
         family_id: None,
+        authenticated: None,
     };
     let sign_in = SignIn {
         new_user: None,

@@ -4,8 +4,9 @@
 use super::call::Call;
 use super::error::{error, from_oauth, payload, Reply};
 use crate::error::OAuthError;
-use crate::model::{merge_custom, GrantType, Issuance, Scope};
-use crate::oauth::claims::pipeline::enrich;
+use crate::model::{merge_custom, Authenticated, GrantType, Issuance, Scope};
+use crate::oauth::claims::event::event;
+use crate::oauth::claims::pipeline::{enrich, trigger_of};
 use crate::oauth::claims::standard_claims;
 use crate::oauth::client_auth::{AuthMethod, AuthenticatedClient};
 use crate::oauth::grant::password::{user_api, user_issuance};
@@ -120,17 +121,33 @@ async fn dry_run<P: Stores, C: Crypto>(
                 .subject(UserKey::Id(&user.user_id), organization, audience)
                 .await
                 .map_err(|e| oauth(e.into()))?;
-            let issuance =
-                user_issuance(&facts, &client, user, subject, api, requested, organization)
-                    .map_err(oauth)?;
-            Issuance { grant, ..issuance }
+            // As after a password sign-in: the user's connection, `pwd`.
+            let authenticated = Some(Authenticated::password(&user.connection));
+            let issuance = user_issuance(
+                grant,
+                &facts,
+                &client,
+                user,
+                subject,
+                api,
+                requested,
+                organization,
+            )
+            .map_err(oauth)?;
+            Issuance {
+                authenticated,
+                ..issuance
+            }
         }
     };
+    // The event the rules and hooks receive, as the grant would build it.
+    let event = event(trigger_of(&issuance), &issuance, &facts);
     let enrichment = match enrich(&issuer.pipeline(), &facts, &mut issuance).await {
         Ok(e) => e,
         Err(e) => {
             return Ok(json!({
                 "denied": { "error": e.code.as_str(), "error_description": e.description },
+                "event": event,
             }))
         }
     };
@@ -148,5 +165,6 @@ async fn dry_run<P: Stores, C: Crypto>(
         "id_token": id_claims(issuer.config, now, &issuance, None),
         "userinfo": userinfo,
         "trace": enrichment.trace,
+        "event": event,
     }))
 }

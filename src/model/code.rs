@@ -29,4 +29,7 @@ pub struct AuthorizationCode {
     pub used_at: Option<u64>,
     /// The refresh family issued at redemption, revoked if the code is presented again.
     pub family_id: Option<String>,
+    /// How the user signed in (`None` for codes stored before this was kept).
+    #[serde(default)]
+    pub authenticated: Option<super::Authenticated>,
 }

@@ -1,6 +1,8 @@
 //! What a grant decided: who, for which client, API and scopes, and how to refresh.
 
-use super::{Api, Client, CustomClaims, GrantType, Organization, Scope, User, UserAccess};
+use super::{
+    Api, Authenticated, Client, CustomClaims, GrantType, Organization, Scope, User, UserAccess,
+};
 
 /// Whether and how to issue a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,29 @@ pub struct Issuance {
     pub permissions: Vec<String>,
     /// Custom claims from the claims pipeline; empty until it has run.
     pub custom: CustomClaims,
+    /// How the user signed in: the ID token's `amr`, the pipeline event's `connection` and
+    /// `authentication`. `None` for client_credentials, and for grants from before it was kept.
+    pub authenticated: Option<Authenticated>,
+    /// The browser request of a sign-in at /authorize, as the pipeline event shows it; `None`
+    /// at the token endpoint.
+    pub transaction: Option<Transaction>,
+}
+
+/// An authorization request as the `post-login` event shows it (Auth0's `event.transaction`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transaction {
+    /// Auth0's protocol name: `oidc-basic-profile` (code), `oidc-implicit-profile`,
+    /// `oidc-hybrid-profile`.
+    pub protocol: &'static str,
+    pub requested_scopes: Vec<String>,
+    pub redirect_uri: String,
+    pub response_type: Vec<String>,
+    pub response_mode: &'static str,
+    pub state: Option<String>,
+    pub prompt: Vec<String>,
+    pub acr_values: Vec<String>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Vec<String>,
 }
 
 impl Issuance {
@@ -70,6 +95,8 @@ impl Issuance {
             roles: access.roles,
             permissions: access.permissions,
             custom: CustomClaims::default(),
+            authenticated: None,
+            transaction: None,
         }
     }
 

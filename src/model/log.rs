@@ -33,6 +33,8 @@ pub mod kinds {
     pub const BLOCKED: &str = "limit_wc";
     /// A sign-up on the hosted page.
     pub const SIGNUP: &str = "ss";
+    /// A refused sign-up.
+    pub const FAILED_SIGNUP: &str = "fs";
     /// client_credentials exchanged for an access token, or refused.
     pub const CLIENT_CREDENTIALS: &str = "seccft";
     pub const CLIENT_CREDENTIALS_FAILED: &str = "feccft";
@@ -68,4 +70,33 @@ impl LogQuery {
             && eq(&self.user_id, &e.user_id)
             && eq(&self.client_id, &e.client_id)
     }
+}
+
+/// Seconds since the epoch as ISO 8601 UTC with milliseconds, as Auth0 writes timestamps
+/// (`2026-11-30T23:05:00.000Z`).
+pub fn iso8601(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (the era algorithm:
+/// 400-year cycles of 146,097 days).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }

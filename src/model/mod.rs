@@ -2,6 +2,7 @@
 //! rules, hooks, scopes, claims and what a grant decided. No I/O and no protocol flow: this
 //! layer imports only the error types, and every other layer may import it.
 
+pub mod authentication;
 pub mod claims;
 pub mod client;
 pub mod code;
@@ -24,6 +25,7 @@ pub mod session;
 pub mod strict_json;
 pub mod user;
 
+pub use authentication::{Authenticated, Method};
 pub use claims::{
     is_reserved, merge_custom, ClaimTarget, CustomClaims, TraceAction, TraceEntry, Trigger,
     MAX_CUSTOM_CLAIM_BYTES, RESERVED_CLAIMS,
@@ -37,7 +39,7 @@ pub use directory::{
 };
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
-pub use issuance::{Issuance, RefreshPlan};
+pub use issuance::{Issuance, RefreshPlan, Transaction};
 pub use job::{Imported, Job};
 pub use key::{KeyState, StoredKey};
 pub use log::{LogEvent, LogQuery};

@@ -33,6 +33,10 @@ pub struct RefreshRecord {
     pub access_jti: Option<String>,
     #[serde(default)]
     pub access_expires_at: Option<u64>,
+    /// How the user signed in for the grant, kept across refreshes (`None` for tokens stored
+    /// before this was kept).
+    #[serde(default)]
+    pub authenticated: Option<super::Authenticated>,
 }
 
 /// An access token as issued: its `jti` and `exp`, recorded with what issued it (a code, a

@@ -13,6 +13,9 @@ pub struct Session {
     pub created_at: u64,
     pub idle_expires_at: u64,
     pub absolute_expires_at: u64,
+    /// How the user signed in (`None` for sessions stored before this was kept).
+    #[serde(default)]
+    pub authenticated: Option<super::Authenticated>,
 }
 
 impl Session {

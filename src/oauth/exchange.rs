@@ -37,6 +37,8 @@ pub struct TokenExchange<'a, P, C, S, K> {
 #[derive(Debug, Default)]
 struct Seen {
     grant: Option<GrantType>,
+    /// The log kind of a refused sign-in (a wrong password, a lock).
+    failure_kind: Option<&'static str>,
     client_id: Option<String>,
     user_id: Option<String>,
     user_name: Option<String>,
@@ -64,7 +66,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
         };
         let kind = match (grant, failure) {
             (GrantType::Password, None) => LOGIN,
-            (GrantType::Password, Some(e)) => password::failure_kind(e),
+            (GrantType::Password, Some(_)) => seen.failure_kind.unwrap_or(FAILED_LOGIN),
             (GrantType::ClientCredentials, None) => CLIENT_CREDENTIALS,
             (GrantType::ClientCredentials, Some(_)) => CLIENT_CREDENTIALS_FAILED,
             (GrantType::RefreshToken, None) => REFRESH,
@@ -134,7 +136,11 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             }
             GrantType::Password => {
                 let (crypto, random) = (self.crypto, self.random);
-                password::check(ports, crypto, random, facts, &client, params).await?
+                let checked = password::check(ports, crypto, random, facts, &client, params);
+                checked.await.map_err(|e| {
+                    seen.failure_kind = Some(e.log_kind());
+                    e.into_grant_error()
+                })?
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
             GrantType::Implicit => {

@@ -6,6 +6,7 @@ use super::claims::pipeline::Pipeline;
 use super::events::{record, Actor};
 use super::exchange::TokenExchange;
 use super::facts::Facts;
+use super::signin::SignInFlow;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
@@ -92,6 +93,21 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             keys: self.keys(),
             facts: self.facts(),
             events: self.events,
+        }
+    }
+
+    /// What a sign-in at /authorize uses.
+    pub fn sign_in(&self) -> SignInFlow<'_, P, C, impl ClaimsStore + '_, impl KeyStore + '_> {
+        SignInFlow {
+            ports: self.stores,
+            crypto: self.crypto,
+            random: self.random,
+            kek: self.kek,
+            pipeline: self.pipeline(),
+            keys: self.keys(),
+            facts: self.facts(),
+            events: self.events,
+            log: self.log,
         }
     }
 

@@ -11,11 +11,76 @@
 use crate::error::OAuthError;
 use crate::model::config::Config;
 use crate::model::Client;
+use crate::oauth::keys::Kek;
 use crate::oauth::params::Params;
+use crate::oauth::session;
 use crate::oauth::token::verify::verify_id_token_hint;
 use crate::port::crypto::Crypto;
-use crate::port::{ClientStore, KeyStore};
+use crate::port::{ClientStore, KeyStore, SessionStore};
 use serde_json::Value;
+
+/// What a logout request came to.
+#[derive(Debug)]
+pub enum Logout {
+    /// Ask the user first: show the confirmation page.
+    Confirm(AfterLogout),
+    /// The session (if any) is ended: clear the cookie, then go to `redirect` or say so;
+    /// or show `refused` (Auth0's logout ends the session even for a request it refuses).
+    Ended {
+        redirect: Option<String>,
+        refused: Option<OAuthError>,
+    },
+    /// Refused; nothing ended (RP-Initiated Logout §4: a forged request changes nothing).
+    Refused(OAuthError),
+}
+
+/// A logout request: `params` (of the query or the form), `session_cookie` the browser's,
+/// `confirmed` when it is the issuer's own confirmation form posted back (its CSRF token
+/// already checked). `check` checks it; the session, named by the cookie under `kek`'s MAC,
+/// is ended in `sessions` when the request says so.
+pub async fn logout<S: ClientStore, K: KeyStore, C: Crypto>(
+    check: &LogoutCheck<'_, S, K, C>,
+    sessions: &impl SessionStore,
+    kek: Option<&Kek>,
+    request: (&Params, Dialect),
+    session_cookie: Option<&str>,
+    confirmed: bool,
+) -> Logout {
+    let (params, dialect) = request;
+    let session = session_cookie
+        .zip(kek)
+        .and_then(|(value, kek)| session::session_id(kek, value));
+    // Whose session it is matters only against a hint's `sub`.
+    let signed_in = match (&session, params.get("id_token_hint")) {
+        (Some(id), Some(_)) if !confirmed => match sessions.session(id).await {
+            Ok(s) => s.map(|s| s.user_id),
+            Err(e) => return Logout::Refused(e.into()),
+        },
+        _ => None,
+    };
+    let after = check
+        .check(params, dialect, signed_in.as_deref(), confirmed)
+        .await;
+    let (after, refused) = match (after, dialect) {
+        (Ok(after), _) => (after, None),
+        // Auth0's logout ends the session whatever; RP-Initiated Logout keeps it on an
+        // invalid request (§4), so a forged request changes nothing.
+        (Err(e), Dialect::Auth0) => (AfterLogout::default(), Some(e)),
+        (Err(e), Dialect::Oidc) => return Logout::Refused(e),
+    };
+    if after.confirm {
+        return Logout::Confirm(after);
+    }
+    if let Some(id) = session {
+        if let Err(e) = sessions.delete_session(&id).await {
+            return Logout::Refused(e.into());
+        }
+    }
+    Logout::Ended {
+        redirect: after.redirect,
+        refused,
+    }
+}
 
 /// Which logout endpoint was called: their parameters differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub mod pkce;
 pub mod response_type;
 pub mod revocation;
 pub mod session;
+pub mod signin;
 pub mod signup;
 pub mod token;
 pub mod userinfo;

@@ -44,6 +44,18 @@ impl ResponseType {
         (out != Self::default() && !token_alone).then_some(out)
     }
 
+    /// Its values, in the canonical order (`code`, `id_token`, `token`).
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.code, "code"),
+            (self.id_token, "id_token"),
+            (self.token, "token"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+
     /// Whether tokens travel in the authorization response (implicit and hybrid).
     pub fn front_channel(self) -> bool {
         self.id_token || self.token

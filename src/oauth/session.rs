@@ -5,7 +5,7 @@
 
 use super::keys::Kek;
 use crate::error::OAuthError;
-use crate::model::Session;
+use crate::model::{Authenticated, Session};
 use crate::port::random::Random;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -19,8 +19,13 @@ pub const ABSOLUTE_LIFETIME: u64 = 30 * 86_400;
 
 const PURPOSE: &str = "edge-issuer session cookie v1";
 
-/// A new session for `user_id`, authenticated now.
-pub fn start(random: &dyn Random, user_id: &str, now: u64) -> Result<Session, OAuthError> {
+/// A new session for `user_id`, who authenticated at `now` as `authenticated` says.
+pub fn start(
+    random: &dyn Random,
+    user_id: &str,
+    now: u64,
+    authenticated: &Authenticated,
+) -> Result<Session, OAuthError> {
     Ok(Session {
         session_id: random.token(32)?,
         user_id: user_id.to_string(),
@@ -28,6 +33,7 @@ pub fn start(random: &dyn Random, user_id: &str, now: u64) -> Result<Session, OA
         created_at: now,
         idle_expires_at: now + IDLE_LIFETIME,
         absolute_expires_at: now + ABSOLUTE_LIFETIME,
+        authenticated: Some(authenticated.clone()),
     })
 }
 
@@ -69,7 +75,7 @@ mod tests {
     fn a_cookie_names_its_session_and_a_forged_one_nothing() {
         let kek = Kek::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
         let other = Kek::from_base64("HwECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
-        let s = start(&OsRandom, "u", 100).unwrap();
+        let s = start(&OsRandom, "u", 100, &Authenticated::password("db")).unwrap();
         let value = cookie_value(&kek, &s.session_id);
         assert_eq!(session_id(&kek, &value), Some(s.session_id.clone()));
         assert_eq!(session_id(&other, &value), None, "another key");

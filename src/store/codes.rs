@@ -5,7 +5,7 @@ use super::refresh::revoke_family_statements;
 use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
-use crate::model::AuthorizationCode;
+use crate::model::{Authenticated, AuthorizationCode};
 use crate::port::CodeStore;
 
 crate::row! {
@@ -25,6 +25,8 @@ crate::row! {
         expires_at: f64,
         used_at: Option<f64>,
         family_id: Option<String>,
+        connection: Option<String>,
+        amr: Option<String>,
     }
 }
 
@@ -46,21 +48,24 @@ impl From<CodeRow> for AuthorizationCode {
             expires_at: int(r.expires_at),
             used_at: opt_int(r.used_at),
             family_id: r.family_id,
+            authenticated: Authenticated::from_columns(r.connection, r.amr),
         }
     }
 }
 
 pub(super) const COLUMNS: &str =
     "code_hash, client_id, user_id, redirect_uri, code_challenge, nonce, \
-    scope, audience, org_id, session_id, auth_time, created_at, expires_at, used_at, family_id";
+    scope, audience, org_id, session_id, auth_time, created_at, expires_at, used_at, family_id, \
+    connection, amr";
 
 /// Stores a new code (unredeemed).
 pub(super) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, \
     user_id, redirect_uri, code_challenge, nonce, scope, audience, org_id, session_id, \
-    auth_time, created_at, expires_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    auth_time, created_at, expires_at, connection, amr) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
+    let (connection, amr) = Authenticated::columns(c.authenticated.as_ref());
     vec![
         c.code_hash.as_str().into(),
         c.client_id.as_str().into(),
@@ -75,6 +80,8 @@ pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
         num(c.auth_time),
         num(c.created_at),
         num(c.expires_at),
+        opt(&connection),
+        opt(&amr),
     ]
 }
 

@@ -1,10 +1,10 @@
 //! Single sign-on sessions.
 
-use super::codec::{int, num};
+use super::codec::{int, num, opt};
 use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
-use crate::model::{Listed, Paging, Session};
+use crate::model::{Authenticated, Listed, Paging, Session};
 use crate::port::SessionStore;
 
 crate::row! {
@@ -15,15 +15,21 @@ crate::row! {
         created_at: f64,
         idle_expires_at: f64,
         absolute_expires_at: f64,
+        connection: Option<String>,
+        amr: Option<String>,
     }
 }
 
+const SESSION_COLUMNS: &str = "session_id, user_id, auth_time, created_at, idle_expires_at, \
+    absolute_expires_at, connection, amr";
+
 /// Stores a new session.
 pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (session_id, user_id, \
-    auth_time, created_at, idle_expires_at, absolute_expires_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    auth_time, created_at, idle_expires_at, absolute_expires_at, connection, amr) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 pub(super) fn session_args(s: &Session) -> Vec<Value> {
+    let (connection, amr) = Authenticated::columns(s.authenticated.as_ref());
     vec![
         s.session_id.as_str().into(),
         s.user_id.as_str().into(),
@@ -31,6 +37,8 @@ pub(super) fn session_args(s: &Session) -> Vec<Value> {
         num(s.created_at),
         num(s.idle_expires_at),
         num(s.absolute_expires_at),
+        opt(&connection),
+        opt(&amr),
     ]
 }
 
@@ -46,8 +54,7 @@ impl<B: Sql> SessionStore for SqlStore<B> {
     async fn session(&self, session_id: &str) -> Result<Option<Session>, StoreError> {
         let row: Option<SessionRow> = self
             .first(
-                "SELECT session_id, user_id, auth_time, created_at, idle_expires_at, \
-                 absolute_expires_at FROM sessions WHERE session_id = ?1",
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE session_id = ?1"),
                 &[session_id.into()],
             )
             .await?;
@@ -80,7 +87,7 @@ impl<B: Sql> SessionStore for SqlStore<B> {
     ) -> Result<Listed<Session>, StoreError> {
         let rows: Listed<SessionRow> = self
             .page(
-                "session_id, user_id, auth_time, created_at, idle_expires_at, absolute_expires_at",
+                SESSION_COLUMNS,
                 "FROM sessions WHERE user_id = ?1",
                 "rowid",
                 &[user_id.into()],
@@ -106,6 +113,7 @@ impl From<SessionRow> for Session {
             created_at: int(r.created_at),
             idle_expires_at: int(r.idle_expires_at),
             absolute_expires_at: int(r.absolute_expires_at),
+            authenticated: Authenticated::from_columns(r.connection, r.amr),
         }
     }
 }

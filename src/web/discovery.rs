@@ -41,7 +41,7 @@ pub fn metadata(config: &Config) -> serde_json::Value {
         "access_token_signing_alg_values_supported": ["ES256", "RS256"],
         "scopes_supported": OIDC_SCOPES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "azp", "at_hash", "c_hash", "nonce", "sid",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "azp", "at_hash", "c_hash", "nonce", "sid",
             "name", "given_name", "family_name", "nickname", "picture", "updated_at",
             "email", "email_verified",
         ],

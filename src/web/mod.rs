@@ -8,6 +8,8 @@ mod cors;
 pub mod discovery;
 pub mod introspect;
 pub mod jwks;
+pub mod login;
+pub mod logout;
 mod pages;
 pub mod revoke;
 mod routes;

@@ -96,9 +96,8 @@ pub struct LoginForm<'a> {
     pub client_name: &'a str,
     /// Where the form posts.
     pub action: &'a str,
-    /// The authorization request, carried through the form unchanged.
+    /// The hidden fields the form posts back: the sealed login transaction.
     pub request: &'a [(String, String)],
-    pub csrf: &'a str,
     pub email: Option<&'a str>,
     pub error: Option<&'a str>,
     /// A link to the other form (sign-up from the login form, and back), if offered.
@@ -160,7 +159,6 @@ fn credentials_form(
     let body = format!(
         "<h1>{heading} {client}</h1>{error}\
          <form method=\"post\" action=\"{action}\">{request}\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
@@ -169,7 +167,6 @@ fn credentials_form(
         client = escape(form.client_name),
         action = escape(form.action),
         request = hidden(form.request),
-        csrf = escape(form.csrf),
         email = escape(form.email.unwrap_or("")),
     );
     page(&format!("{heading} {}", form.client_name), &body)
@@ -275,7 +272,6 @@ mod tests {
             client_name: "<script>x</script>",
             action: "/u/login",
             request: &[("state".into(), "\"><img src=x>".into())],
-            csrf: "c",
             email: Some("a\"b@example.com"),
             error: Some("<b>"),
             other: Some("/authorize?a=1&b=\"2"),

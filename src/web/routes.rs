@@ -1,6 +1,6 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{authorize, cors, discovery, introspect, jwks, revoke, token, userinfo};
+use super::{authorize, cors, discovery, introspect, jwks, login, logout, revoke, token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
 use crate::error::OAuthError;
@@ -52,10 +52,10 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         }),
         ("POST", TOKEN) => token::token(issuer, req).await,
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
-        ("POST", LOGIN) => authorize::login(issuer, req).await,
-        ("POST", SIGNUP) => authorize::signup(issuer, req).await,
-        ("GET" | "POST", END_SESSION) => authorize::logout(issuer, req, Dialect::Oidc).await,
-        ("GET", AUTH0_LOGOUT) => authorize::logout(issuer, req, Dialect::Auth0).await,
+        ("POST", LOGIN) => login::login(issuer, req).await,
+        ("POST", SIGNUP) => login::signup(issuer, req).await,
+        ("GET" | "POST", END_SESSION) => logout::logout(issuer, req, Dialect::Oidc).await,
+        ("GET", AUTH0_LOGOUT) => logout::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
         ("POST", INTROSPECT) => introspect::introspect(issuer, req).await,
         ("GET", REVOKED_JTIS) => introspect::revoked_jtis(issuer, req)

@@ -1,11 +1,27 @@
-//! The event rules and hooks see: the validated issuance, as JSON.
+//! The event rules and hooks see: the validated issuance, as JSON, shaped as Auth0's
+//! `post-login` and `credentials-exchange` events where they have the same thing.
 
-use crate::model::{Issuance, Trigger};
+use crate::model::{GrantType, Issuance, Trigger};
 use crate::oauth::facts::Facts;
 use serde_json::{json, Value};
 
+/// Auth0's protocol name of a token-endpoint grant (`event.transaction.protocol`).
+fn protocol(grant: GrantType) -> &'static str {
+    match grant {
+        GrantType::AuthorizationCode => "oidc-basic-profile",
+        GrantType::Implicit => "oidc-implicit-profile",
+        GrantType::Password => "oauth2-password",
+        GrantType::RefreshToken => "oauth2-refresh-token",
+        GrantType::ClientCredentials => "oauth2-client-credentials",
+    }
+}
+
 /// Builds the event. Paths such as `user.app_metadata.roles`, `client.client_metadata.urn`,
-/// `organization.id` and `user.email` address it. The password hash never appears.
+/// `organization.id`, `user.email`, `grant_type`, `transaction.protocol`, `connection.name`
+/// and `authentication.methods` address it. `grant_type` is the flow the tokens come from:
+/// `authorization_code` for a browser sign-in with a code (at /authorize and at the code's
+/// redemption), `implicit` for tokens in the authorization response. The password hash
+/// never appears.
 pub fn event(trigger: Trigger, issuance: &Issuance, facts: &Facts<'_>) -> Value {
     let client = &issuance.client;
     let user = issuance.user.as_ref().map(|u| {
@@ -28,8 +44,46 @@ pub fn event(trigger: Trigger, issuance: &Issuance, facts: &Facts<'_>) -> Value 
             "logins_count": u.logins_count,
         })
     });
+    let transaction = match &issuance.transaction {
+        Some(t) => json!({
+            "protocol": t.protocol,
+            "requested_scopes": t.requested_scopes,
+            "redirect_uri": t.redirect_uri,
+            "response_type": t.response_type,
+            "response_mode": t.response_mode,
+            "state": t.state,
+            "prompt": t.prompt,
+            "acr_values": t.acr_values,
+            "login_hint": t.login_hint,
+            "ui_locales": t.ui_locales,
+        }),
+        None => json!({
+            "protocol": protocol(issuance.grant),
+            "requested_scopes": issuance.scope.tokens(),
+        }),
+    };
+    let signed_in = issuance.authenticated.as_ref();
+    let connection = match (signed_in, &issuance.user) {
+        (Some(a), _) => json!({ "name": a.connection, "strategy": "auth0" }),
+        (None, Some(u)) => json!({ "name": u.connection, "strategy": "auth0" }),
+        (None, None) => Value::Null,
+    };
+    let authentication = signed_in.map(|a| {
+        let at = issuance.auth_time.map(crate::model::log::iso8601);
+        let methods: Vec<Value> = a
+            .methods
+            .iter()
+            .map(|m| json!({ "name": m, "timestamp": at }))
+            .collect();
+        json!({ "methods": methods })
+    });
     json!({
         "trigger": trigger.as_str(),
+        "transaction": transaction,
+        "connection": connection,
+        "authentication": authentication,
+        "session": issuance.session_id.as_ref().map(|id| json!({ "id": id })),
+        "stats": issuance.user.as_ref().map(|u| json!({ "logins_count": u.logins_count })),
         "grant_type": issuance.grant.as_str(),
         "client": {
             "client_id": client.client_id,

@@ -80,6 +80,7 @@ where
     let api = granted_api(ports.clients(), code.audience.as_deref(), "code").await?;
     let requested = Scope::parse(&code.scope)?;
     let issuance = user_issuance(
+        GrantType::AuthorizationCode,
         facts,
         client,
         user,
@@ -97,7 +98,7 @@ where
         _ => e,
     })?;
     let issuance = Issuance {
-        grant: GrantType::AuthorizationCode,
+        authenticated: code.authenticated.clone(),
         auth_time: Some(code.auth_time),
         nonce: code.nonce.clone(),
         session_id: code.session_id.clone(),

@@ -78,6 +78,8 @@ pub async fn check<S: ClientStore>(
         session_id: None,
         // §4.4.3: no refresh token.
         refresh: RefreshPlan::None,
+        authenticated: None,
+        transaction: None,
         organization: None,
         roles: Vec::new(),
         permissions: Vec::new(),

@@ -13,30 +13,15 @@ use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
-use crate::oauth::password::{verify, verify_dummy, Verdict};
+use crate::oauth::signin::password::{authenticate, Account};
+use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
-use crate::port::{
-    AttemptStore, ClientStore, HasAttempts, HasClients, HasSubjects, Login, SubjectStore, UserKey,
-};
-
-const WRONG: &str = "Wrong email or password.";
-const LOCKED: &str =
-    "Too many failed login attempts: this user is blocked from this IP address for now.";
-
-/// The log event kind of a refused password grant: a wrong password (`fp`), brute-force
-/// protection (`limit_wc`), or another failure (`f`).
-pub fn failure_kind(e: &OAuthError) -> &'static str {
-    use crate::model::log::kinds::{BLOCKED, FAILED_LOGIN, WRONG_PASSWORD};
-    match e.description.as_deref() {
-        Some(WRONG) => WRONG_PASSWORD,
-        Some(LOCKED) => BLOCKED,
-        _ => FAILED_LOGIN,
-    }
-}
+use crate::port::{ClientStore, HasAttempts, HasClients, HasSubjects};
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
-/// password is verified); the login is recorded by the commit.
+/// password is verified); the login is recorded by the commit. A refusal is typed, so the
+/// exchange logs its kind and answers its [`SignInError::into_grant_error`].
 pub async fn check<P, C>(
     ports: &P,
     crypto: &C,
@@ -44,7 +29,7 @@ pub async fn check<P, C>(
     facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
-) -> Result<Checked, OAuthError>
+) -> Result<Checked, SignInError>
 where
     P: HasClients + HasSubjects + HasAttempts,
     C: Crypto,
@@ -74,7 +59,7 @@ where
         username,
         password,
     };
-    let (user, subject, login) = sign_in(
+    let signed_in = authenticate(
         ports,
         crypto,
         random,
@@ -82,10 +67,17 @@ where
         &account,
         organization,
         audience,
-    )
-    .await?;
-
+    );
+    let Authentication {
+        user,
+        subject,
+        authenticated,
+        login,
+        ..
+    } = signed_in.await?;
+    let login = login.ok_or_else(|| OAuthError::server("a password login has its bookkeeping"))?;
     let issuance = user_issuance(
+        GrantType::Password,
         facts,
         client,
         user,
@@ -95,111 +87,22 @@ where
         organization,
     )?;
     Ok(Checked {
-        issuance,
+        issuance: Issuance {
+            authenticated: Some(authenticated),
+            ..issuance
+        },
         commit: Commit::Login(login),
     })
 }
 
-/// The credentials a user signs in with.
-#[derive(Debug, Clone, Copy)]
-pub struct Account<'a> {
-    /// The connection (user directory).
-    pub connection: &'a str,
-    /// The email.
-    pub username: &'a str,
-    pub password: &'a str,
-}
-
-/// Checks a user's password, with brute-force protection (RFC 6749 §4.3.2) per user and IP:
-/// the password grant's and the hosted login's, sharing the same counters. Only the attempt
-/// counter is written here; the [`Login`] is for the commit to record. A wrong password, an
-/// unknown email and a lock all answer `invalid_grant` with a message that does not tell
-/// whether the email exists. The user is read with the `organization` asked for and their
-/// roles and permissions on `audience`, in one round trip.
-pub async fn sign_in<P, C>(
-    ports: &P,
-    crypto: &C,
-    random: &dyn Random,
-    facts: &Facts<'_>,
-    account: &Account<'_>,
-    organization: Option<&str>,
-    audience: Option<&str>,
-) -> Result<(User, Subject, Login), OAuthError>
-where
-    P: HasSubjects + HasAttempts,
-    C: Crypto,
-{
-    let (connection, username, password) = (account.connection, account.username, account.password);
-    let (config, now) = (facts.config, facts.now);
-    // Count the attempt before verifying anything (RFC 6749 §4.3.2): one atomic increment,
-    // so however many requests race, at most `max_failures` of them reach the hash.
-    let ip = facts.client_ip.unwrap_or("unknown");
-    // The address as stored: fullwidth and other forms whose NFKC is ASCII fold to it.
-    let email = crate::model::email::normalize(username).to_ascii_lowercase();
-    let user_key = format!("{connection}\n{email}");
-    let policy = &config.lockout;
-    let attempt = ports
-        .attempts()
-        .count_attempt(&user_key, ip, now, policy)
-        .await?;
-    if attempt > policy.max_failures {
-        return Err(OAuthError::new(ErrorCode::InvalidGrant, LOCKED));
-    }
-
-    let key = UserKey::Email {
-        connection,
-        email_lower: &email,
-    };
-    let mut subject = ports
-        .subjects()
-        .subject(key, organization, audience)
-        .await?;
-    let user = subject.user.take();
-    let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(hash) => verify(crypto, password, hash, config.password_iterations).await?,
-        None => {
-            // An unknown user costs what a known one does.
-            verify_dummy(crypto, password, config.password_iterations).await?;
-            Verdict::Wrong
-        }
-    };
-    let user: User = match (user, verdict) {
-        (Some(user), Verdict::Right | Verdict::RightRehash) => user,
-        _ => {
-            // This attempt was the last one allowed: say so now.
-            let msg = if attempt >= policy.max_failures {
-                LOCKED
-            } else {
-                WRONG
-            };
-            return Err(OAuthError::new(ErrorCode::InvalidGrant, msg));
-        }
-    };
-    if user.blocked {
-        return Err(OAuthError::new(ErrorCode::InvalidGrant, "user is blocked"));
-    }
-    let rehash = match verdict {
-        Verdict::RightRehash => Some(
-            crate::oauth::password::hash(crypto, random, password, config.password_iterations)
-                .await?,
-        ),
-        _ => None,
-    };
-    let login = Login {
-        user_id: user.user_id.clone(),
-        user_key,
-        ip: ip.to_string(),
-        rehash,
-    };
-    Ok((user, subject, login))
-}
-
-/// The issuance of an authenticated user (the password grant's last step, which the code
-/// grant, the hosted login and the management API's explain share): the organization asked
-/// for, which the user must belong to, the user's roles and permissions, and the scopes the
-/// user may hold of those requested, all as `subject` (read for `organization` and `api`)
+/// The `grant` issuance of an authenticated user (the password grant's last step, which the
+/// code grant, the hosted login and the management API's explain share): the organization
+/// asked for, which the user must belong to, the user's roles and permissions, and the scopes
+/// the user may hold of those requested, all as `subject` (read for `organization` and `api`)
 /// found them.
+#[allow(clippy::too_many_arguments)]
 pub fn user_issuance(
+    grant: GrantType,
     facts: &Facts<'_>,
     client: &Client,
     user: User,
@@ -221,7 +124,7 @@ pub fn user_issuance(
         auth_time: Some(facts.now),
         refresh,
         ..Issuance::for_user(
-            GrantType::Password,
+            grant,
             client.clone(),
             user,
             api,

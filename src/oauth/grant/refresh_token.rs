@@ -106,6 +106,7 @@ where
     };
     let issuance = Issuance {
         auth_time: Some(record.auth_time),
+        authenticated: record.authenticated.clone(),
         refresh: plan,
         ..Issuance::for_user(
             GrantType::RefreshToken,

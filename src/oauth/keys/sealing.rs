@@ -121,6 +121,44 @@ impl Kek {
         self.seal(rng, kid, plain.expose()).map(Some)
     }
 
+    /// Seals `plain` under a key derived for `purpose` (so nothing sealed for one purpose
+    /// opens as another): `nonce.ciphertext`, base64url, safe in a form, a URL or a cookie.
+    pub fn seal_for(
+        &self,
+        rng: &dyn Random,
+        purpose: &str,
+        plain: &[u8],
+    ) -> Result<String, OAuthError> {
+        let mut nonce = [0u8; 12];
+        rng.fill(&mut nonce)?;
+        let key = Secret::new(self.derive(purpose));
+        let ct = Self::cipher(&key)
+            .encrypt(Nonce::from_slice(&nonce), plain)
+            .map_err(|_| OAuthError::server("aes-gcm seal failed"))?;
+        Ok(format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(nonce),
+            URL_SAFE_NO_PAD.encode(ct)
+        ))
+    }
+
+    /// What [`Kek::seal_for`] sealed for `purpose`, under the current key or the previous
+    /// one; `None` for anything else (altered, another purpose, a retired key).
+    pub fn open_for(&self, purpose: &str, sealed: &str) -> Option<Vec<u8>> {
+        let (nonce, ct) = sealed.split_once('.')?;
+        let nonce = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        let ct = URL_SAFE_NO_PAD.decode(ct).ok()?;
+        if nonce.len() != 12 {
+            return None;
+        }
+        let keys = [Some(self.derive(purpose)), self.derive_previous(purpose)];
+        keys.into_iter().flatten().find_map(|key| {
+            Self::cipher(&Secret::new(key))
+                .decrypt(Nonce::from_slice(&nonce), ct.as_slice())
+                .ok()
+        })
+    }
+
     fn open_with(key: &Secret<[u8; 32]>, kid: &str, sealed: &str) -> Result<Vec<u8>, OAuthError> {
         let bad = || OAuthError::server(format!("signing key {kid} cannot be decrypted"));
         let mut parts = sealed.split('.');

@@ -22,6 +22,7 @@ pub fn at_hash(access_token: &str) -> String {
 }
 
 /// The claims of the ID token of a user issuance: `iss sub aud azp iat exp auth_time`,
+/// `amr` when it is known,
 /// `at_hash` when there is an access token, `nonce`, the scope's standard claims, the
 /// organization and the pipeline's custom claims. `None` without a user or `openid`.
 pub fn id_claims(
@@ -52,6 +53,14 @@ pub fn id_claims(
     }
     if let Some(nonce) = &issuance.nonce {
         claims.insert("nonce".into(), Value::String(nonce.clone()));
+    }
+    // RFC 8176: how the user authenticated, as kept with the session, code or refresh token.
+    if let Some(a) = issuance
+        .authenticated
+        .as_ref()
+        .filter(|a| !a.methods.is_empty())
+    {
+        claims.insert("amr".into(), json!(a.methods));
     }
     if let Some(sid) = &issuance.session_id {
         claims.insert("sid".into(), Value::String(sid.clone()));

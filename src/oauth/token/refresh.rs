@@ -56,6 +56,7 @@ pub fn new_refresh_token(
         // Set by `issue`, which mints the access token it goes with.
         access_jti: None,
         access_expires_at: None,
+        authenticated: issuance.authenticated.clone(),
     };
     Ok(Some((token, record)))
 }

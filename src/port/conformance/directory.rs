@@ -207,6 +207,7 @@ where
         created_at: fx.now,
         idle_expires_at: fx.now + 100,
         absolute_expires_at: fx.now + 100,
+        authenticated: None,
     };
     let code = super::code(fx, "deleted-user");
     let code = crate::model::AuthorizationCode {

@@ -195,6 +195,7 @@ pub async fn user_sessions<S: SessionStore + crate::port::ExchangeStore>(
         created_at: fx.now + n,
         idle_expires_at: fx.now + 100,
         absolute_expires_at: fx.now + 200,
+        authenticated: None,
     };
     for n in [1, 2] {
         let s = session(n);

@@ -265,6 +265,9 @@ pub(super) fn code(fx: &Fixture, name: &str) -> AuthorizationCode {
         expires_at: fx.now + 60,
         used_at: None,
         family_id: None,
+        authenticated: Some(crate::model::Authenticated::password(
+            "Username-Password-Authentication",
+        )),
     }
 }
 
@@ -344,6 +347,9 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
         created_at: fx.now,
         idle_expires_at: fx.now + 100,
         absolute_expires_at: fx.now + 200,
+        authenticated: Some(crate::model::Authenticated::password(
+            "Username-Password-Authentication",
+        )),
     };
     let c = AuthorizationCode {
         session_id: Some(session.session_id.clone()),
@@ -415,6 +421,9 @@ pub(super) fn token(fx: &Fixture, name: &str, family: &str) -> RefreshRecord {
         org_id: None,
         access_jti: Some(format!("conformance-{}-{name}-at", fx.run_id)),
         access_expires_at: Some(fx.now + 300),
+        authenticated: Some(crate::model::Authenticated::password(
+            "Username-Password-Authentication",
+        )),
     }
 }
 

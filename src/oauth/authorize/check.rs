@@ -1,116 +1,14 @@
-//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2): checks an authorization
-//! request, decides between a code now (a live session), the login form, or an error, and
-//! issues the code.
-//!
-//! The client and its `redirect_uri` are checked first, the URI by exact string match
-//! against the client's registered list (RFC 9700 §4.1.3). Until both pass, an error is shown
-//! on the issuer's own page and never sent to the URI ([`Refusal::Page`]); after, errors go
-//! back to the client ([`Refusal::Redirect`]) with `state` and `iss` (RFC 9207).
+//! Checking an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3): the
+//! client and its exact redirect URI first, then everything else, whose errors go back to the
+//! client.
 
-use super::claims::pipeline::{enrich, Pipeline};
-use super::facts::Facts;
-use super::grant::authorization_code::{hash_code, CODE_LIFETIME};
-use super::grant::password::user_issuance;
-use super::params::Params;
-use super::pkce;
-use super::response_type::ResponseType;
+use super::{origin, AuthorizeRequest, Prompt, Refusal, ReplyTo, ResponseMode, WayBack};
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{
-    AuthorizationCode, Client, GrantType, Issuance, RefreshPlan, Scope, Session, Subject, User,
-};
-use crate::port::random::Random;
-use crate::port::{ClaimsStore, ClientStore, HasClients};
-
-/// How the response reaches the client (OAuth 2.0 Multiple Response Types §2.1, Form Post
-/// Response Mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseMode {
-    /// Parameters in the redirect URI's query (the default for `code`).
-    Query,
-    /// Parameters in the redirect URI's fragment (the default, and the only redirect, for
-    /// types that carry tokens: a fragment never reaches a server or a Referer).
-    Fragment,
-    /// An auto-submitting HTML form POSTs them to the redirect URI.
-    FormPost,
-    /// Auth0's `web_message`: a page in a hidden iframe posts them to the redirect URI's
-    /// origin (`window.postMessage`), which must be one of the client's web origins.
-    WebMessage,
-}
-
-/// Where and how a response (or an error after the redirect URI was trusted) goes back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyTo {
-    pub redirect_uri: String,
-    pub mode: ResponseMode,
-    pub state: Option<String>,
-}
-
-/// Where a person stuck on the issuer's error page can start again: the client's registered
-/// `initiate_login_uri` (the tenant registered it, so linking it redirects nowhere new).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WayBack {
-    pub client_name: String,
-    pub url: String,
-}
-
-impl WayBack {
-    /// The client's way back, if it registered one.
-    pub fn of(client: &Client) -> Option<Self> {
-        let url = client.initiate_login_uri.clone()?;
-        Some(Self {
-            client_name: client.name.clone(),
-            url,
-        })
-    }
-}
-
-/// Why an authorization request is refused.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
-    /// The client or its redirect URI could not be trusted: shown on the issuer's error
-    /// page, never redirected; with the client's way back when the client is known.
-    Page(OAuthError, Option<WayBack>),
-    /// Sent back to the client's redirect URI.
-    Redirect(OAuthError, ReplyTo),
-}
-
-/// `prompt` (OIDC Core §3.1.2.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Prompt {
-    /// `none`: no form; a code now or `login_required`.
-    pub none: bool,
-    /// `login`: the form even with a live session.
-    pub login: bool,
-}
-
-/// A checked authorization request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuthorizeRequest {
-    pub client: Client,
-    /// What the response carries: a code, tokens, or both.
-    pub response_type: ResponseType,
-    pub reply_to: ReplyTo,
-    /// The scope asked for; the user's grant is decided when the code is redeemed.
-    pub scope: Scope,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub prompt: Prompt,
-    pub max_age: Option<u64>,
-    pub login_hint: Option<String>,
-    pub audience: Option<String>,
-    pub organization: Option<String>,
-    /// `screen_hint=signup`.
-    pub signup: bool,
-}
-
-impl AuthorizeRequest {
-    /// The API the code's tokens are for: `audience`, else the client's default.
-    pub fn api_audience(&self) -> Option<&str> {
-        self.audience
-            .as_deref()
-            .or(self.client.default_audience.as_deref())
-    }
-}
+use crate::model::{GrantType, Scope};
+use crate::oauth::params::Params;
+use crate::oauth::pkce;
+use crate::oauth::response_type::ResponseType;
+use crate::port::ClientStore;
 
 /// Checks an authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
 pub async fn check(
@@ -268,6 +166,15 @@ pub async fn check(
         .transpose()
         .map_err(back)?;
     let text = |name: &str| params.get(name).map(str::to_string);
+    let words = |name: &str| {
+        params
+            .get(name)
+            .unwrap_or("")
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     Ok(AuthorizeRequest {
         response_type,
         scope,
@@ -279,18 +186,12 @@ pub async fn check(
         audience: text("audience"),
         organization: text("organization"),
         signup: params.get("screen_hint") == Some("signup"),
+        acr_values: words("acr_values"),
+        ui_locales: words("ui_locales"),
+        connection: text("connection"),
         reply_to,
         client,
     })
-}
-
-/// `scheme://host[:port]` of an absolute URL.
-pub fn origin(url: &str) -> &str {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
-    &url[..end]
 }
 
 fn prompt(value: Option<&str>) -> Result<Prompt, OAuthError> {
@@ -321,175 +222,11 @@ fn prompt(value: Option<&str>) -> Result<Prompt, OAuthError> {
     Ok(prompt)
 }
 
-/// What to do with a checked request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
-    /// Issue a code in this session now (single sign-on).
-    Code,
-    /// Show the login form.
-    Login,
-    /// `prompt=none` and no usable session.
-    LoginRequired,
-}
-
-/// OIDC Core §3.1.2.1 and §3.1.2.3: a live session answers at once, unless `prompt=login` or a
-/// `max_age` older than the session's authentication asks for a new login.
-pub fn decide(request: &AuthorizeRequest, session: Option<&Session>, now: u64) -> Next {
-    let fresh_enough = |s: &Session| {
-        request
-            .max_age
-            .is_none_or(|max| now.saturating_sub(s.auth_time) <= max)
-    };
-    let usable = session.filter(|s| s.is_live(now) && fresh_enough(s) && !request.prompt.login);
-    match (usable, request.prompt.none) {
-        (Some(_), _) => Next::Code,
-        (None, true) => Next::LoginRequired,
-        (None, false) => Next::Login,
-    }
-}
-
-/// The `post-login` pipeline at sign-in time, on the issuance the code would give: a rule or
-/// hook that denies sends `access_denied` with its message back to the client, before any
-/// code exists. Also refuses a blocked user (an SSO session outlives a block otherwise), an
-/// `organization` that does not exist or the user is not a member of (`access_denied`), and
-/// an `audience` that names no API, as `subject` (read for the request's organization and
-/// [`AuthorizeRequest::api_audience`]) found them. Returns the enriched issuance, as the
-/// response's tokens carry it (implicit and hybrid), for `session`: its `auth_time` and `sid`,
-/// the request's `nonce`. The pipeline runs again when a code is redeemed, so the code's tokens
-/// carry claims as fresh as the redemption.
-pub async fn approve<P>(
-    ports: &P,
-    pipeline: &Pipeline<'_, impl ClaimsStore>,
-    facts: &Facts<'_>,
-    request: &AuthorizeRequest,
-    session: &Session,
-    user: User,
-    subject: Subject,
-) -> Result<Issuance, OAuthError>
-where
-    P: HasClients,
-{
-    if user.blocked {
-        return Err(OAuthError::new(ErrorCode::AccessDenied, "user is blocked"));
-    }
-    let api = match request.api_audience() {
-        Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
-            OAuthError::invalid_request(format!("audience {aud} is not a registered API"))
-        })?),
-        None => None,
-    };
-    let client = &request.client;
-    let organization = request.organization.as_deref();
-    let issued = user_issuance(
-        facts,
-        client,
-        user,
-        subject,
-        api,
-        Some(&request.scope),
-        organization,
-    );
-    let mut issuance = issued.map_err(|e| match e.code {
-        // The organization asked for is unknown, or the user is not a member of it.
-        ErrorCode::InvalidRequest | ErrorCode::InvalidGrant => OAuthError {
-            code: ErrorCode::AccessDenied,
-            ..e
-        },
-        _ => e,
-    })?;
-    // Tokens in the response are the implicit grant's (the event says so); a code's issuance
-    // keeps what the pipeline saw before (the sign-in core will name the code flow).
-    if request.response_type.front_channel() {
-        issuance.grant = GrantType::Implicit;
-    }
-    issuance.auth_time = Some(session.auth_time);
-    issuance.nonce.clone_from(&request.nonce);
-    issuance.session_id = Some(session.session_id.clone());
-    issuance.refresh = RefreshPlan::None;
-    match enrich(pipeline, facts, &mut issuance).await {
-        Ok(enrichment) => {
-            issuance.custom = enrichment.claims;
-            Ok(issuance)
-        }
-        Err(e) if e.code == ErrorCode::ServerError => Err(e),
-        Err(e) => Err(OAuthError {
-            code: ErrorCode::AccessDenied,
-            ..e
-        }),
-    }
-}
-
-/// A new code for `request`, signed in as `user_id` in `session`: the value for the client
-/// and the record to store (by hash).
-pub fn new_code(
-    random: &dyn Random,
-    facts: &Facts<'_>,
-    request: &AuthorizeRequest,
-    user_id: &str,
-    session: &Session,
-    org_id: Option<String>,
-) -> Result<(String, AuthorizationCode), OAuthError> {
-    let value = random.token(32)?;
-    let record = AuthorizationCode {
-        code_hash: hash_code(&value),
-        client_id: request.client.client_id.clone(),
-        user_id: user_id.to_string(),
-        redirect_uri: request.reply_to.redirect_uri.clone(),
-        code_challenge: request.code_challenge.clone(),
-        nonce: request.nonce.clone(),
-        scope: request.scope.to_wire(),
-        audience: request
-            .audience
-            .clone()
-            .or_else(|| request.client.default_audience.clone()),
-        org_id,
-        session_id: Some(session.session_id.clone()),
-        auth_time: session.auth_time,
-        created_at: facts.now,
-        expires_at: facts.now + CODE_LIFETIME,
-        used_at: None,
-        family_id: None,
-    };
-    Ok((value, record))
-}
-
-/// The parameters of a successful response (§4.1.2, OIDC Core §3.2.2.5, RFC 9207): the code
-/// if any, the front-channel `tokens` if any, `state`, `iss`.
-pub fn success(
-    code: Option<&str>,
-    tokens: Vec<(String, String)>,
-    reply_to: &ReplyTo,
-    issuer: &str,
-) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = code
-        .map(|c| ("code".to_string(), c.to_string()))
-        .into_iter()
-        .chain(tokens)
-        .collect();
-    if let Some(state) = &reply_to.state {
-        out.push(("state".into(), state.clone()));
-    }
-    out.push(("iss".into(), issuer.to_string()));
-    out
-}
-
-/// The parameters of an error response (§4.1.2.1, RFC 9207).
-pub fn failure(e: &OAuthError, reply_to: &ReplyTo, issuer: &str) -> Vec<(String, String)> {
-    let body = e.body();
-    let mut out = vec![("error".to_string(), e.code.as_str().to_string())];
-    if let Some(d) = body["error_description"].as_str() {
-        out.push(("error_description".into(), d.to_string()));
-    }
-    if let Some(state) = &reply_to.state {
-        out.push(("state".into(), state.clone()));
-    }
-    out.push(("iss".into(), issuer.to_string()));
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::{decide, Next};
     use super::*;
+    use crate::model::{Client, Session};
     use crate::port::RegistryStore;
     use crate::store::sqlite::{wall_clock, Sqlite};
     use crate::store::SqlStore;
@@ -594,6 +331,7 @@ mod tests {
             created_at: auth_time,
             idle_expires_at: 1_000,
             absolute_expires_at: 2_000,
+            authenticated: None,
         }
     }
 

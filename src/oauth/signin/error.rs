@@ -1,0 +1,93 @@
+//! Why a sign-in did not go on, as types: the hosted pages word each one in one place
+//! (`web::login`), the password grant gives each its `error_description`, and the log its
+//! event kind.
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::log::kinds;
+
+/// What stopped a sign-in step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInError {
+    /// The form lacks the email or the password.
+    MissingCredentials,
+    /// A wrong password, or an email no user of the connection has (answered the same, so
+    /// the answer does not tell whether an account exists).
+    WrongCredentials,
+    /// Brute-force protection (RFC 6749 §4.3.2): too many failures for this user from this IP.
+    Locked,
+    /// The user is blocked.
+    Blocked,
+    /// Sign-up is not offered here.
+    SignupDisabled,
+    /// The sign-up's email or password does not meet the policy: why, for the person.
+    SignupRefused(&'static str),
+    /// The email (or an address that looks the same) already has an account.
+    EmailTaken,
+    /// The form cannot be trusted: it is expired or altered, was opened in another tab, or
+    /// the browser sent no cookie back.
+    Form(FormProblem),
+    /// The authorization request is malformed or not allowed (before its redirect URI is
+    /// trusted, so it is shown, never redirected).
+    Request(OAuthError),
+    /// The issuer failed (storage, a missing secret, a hook set to deny on failure).
+    Failed(OAuthError),
+}
+
+/// Why a posted form is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    /// No CSRF cookie came back: cookies are blocked, the page was not served over https,
+    /// or the client is no browser.
+    NoCookie,
+    /// The cookie is another page's (a newer form in another tab).
+    OtherTab,
+    /// The transaction is altered, sealed under a retired key, or older than its lifetime.
+    Expired,
+}
+
+impl SignInError {
+    /// The log event kind of a refused sign-in: a wrong password (`fp`), brute-force
+    /// protection (`limit_wc`), a refused sign-up (`fs`), or another failure (`f`).
+    pub fn log_kind(&self) -> &'static str {
+        match self {
+            Self::WrongCredentials => kinds::WRONG_PASSWORD,
+            Self::Locked => kinds::BLOCKED,
+            Self::SignupDisabled | Self::SignupRefused(_) | Self::EmailTaken => {
+                kinds::FAILED_SIGNUP
+            }
+            _ => kinds::FAILED_LOGIN,
+        }
+    }
+
+    /// The error of the password grant (RFC 6749 §5.2): a refused credential is
+    /// `invalid_grant`, worded so it does not tell whether the email exists.
+    pub fn into_grant_error(self) -> OAuthError {
+        match self {
+            Self::WrongCredentials => OAuthError::invalid_grant("Wrong email or password."),
+            Self::Locked => OAuthError::invalid_grant(
+                "Too many failed login attempts: this user is blocked from this IP address for now.",
+            ),
+            Self::Blocked => OAuthError::invalid_grant("user is blocked"),
+            Self::Request(e) | Self::Failed(e) => e,
+            Self::MissingCredentials => {
+                OAuthError::invalid_request("username and password are required")
+            }
+            other => OAuthError::new(ErrorCode::InvalidRequest, format!("{other:?}")),
+        }
+    }
+}
+
+impl From<OAuthError> for SignInError {
+    fn from(e: OAuthError) -> Self {
+        match e.code {
+            ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable => Self::Failed(e),
+            _ => Self::Request(e),
+        }
+    }
+}
+
+impl From<crate::error::StoreError> for SignInError {
+    fn from(e: crate::error::StoreError) -> Self {
+        Self::Failed(e.into())
+    }
+}

@@ -1,0 +1,401 @@
+//! Signing in at the authorization endpoint: the login transaction, the authenticators that
+//! prove who the user is, and the one step that completes every sign-in.
+//!
+//! A sign-in goes down into this module once per HTTP request and comes back once, as a
+//! [`Screen`]: the answer to the client, a login page, or the issuer's error page. The web
+//! layer renders it and sets its cookies; it decides nothing and stores nothing.
+//!
+//! - [`authorize`]: `/authorize`. A live session answers at once ([`complete`] through
+//!   single sign-on); else the login page starts a [`LoginTransaction`].
+//! - [`login`], [`signup`]: a posted page of a transaction. The authenticator of the page (the
+//!   password form, [`password::authenticate`], is the first) yields an [`Authentication`],
+//!   and [`complete`] ends the sign-in.
+
+pub mod complete;
+mod error;
+pub mod password;
+pub mod transaction;
+
+pub use complete::{complete, Arrival};
+pub use error::{FormProblem, SignInError};
+pub use transaction::LoginTransaction;
+
+use crate::error::{ErrorCode, OAuthError};
+use crate::model::{Authenticated, Session, Subject, User};
+use crate::oauth::authorize::{check, decide, AuthorizeRequest, Next, Refusal, ReplyTo, WayBack};
+use crate::oauth::claims::pipeline::Pipeline;
+use crate::oauth::events::{record, Actor};
+use crate::oauth::facts::Facts;
+use crate::oauth::keys::{Kek, KeyRing};
+use crate::oauth::params::Params;
+use crate::oauth::{session, signup};
+use crate::port::crypto::Crypto;
+use crate::port::random::Random;
+use crate::port::{ClaimsStore, EventSink, KeyStore};
+use crate::port::{SessionStore, Stores, SubjectStore, UserKey};
+use complete::{log_sign_in, reply_error};
+use password::Account;
+
+/// What a sign-in uses: the storage ports, the platform, the key-encryption key (sessions'
+/// MACs, sealed transactions), the claims pipeline, the signing keys (tokens in the
+/// response), the request's facts, and where log events and internal failures go.
+pub struct SignInFlow<'a, P, C, S, K> {
+    pub ports: &'a P,
+    pub crypto: &'a C,
+    pub random: &'a dyn Random,
+    /// `None` when the `KEY_ENCRYPTION_KEY` secret is missing: sign-in then fails closed.
+    pub kek: Option<&'a Kek>,
+    pub pipeline: Pipeline<'a, S>,
+    pub keys: KeyRing<'a, K, C>,
+    pub facts: Facts<'a>,
+    pub events: &'a dyn EventSink,
+    pub log: &'a dyn Fn(&str),
+}
+
+impl<P, C, S, K> SignInFlow<'_, P, C, S, K> {
+    /// Logs the internal detail of a failure; the browser never sees it.
+    fn log_error(&self, e: &OAuthError) {
+        if e.code == ErrorCode::ServerError {
+            (self.log)(&e.to_string());
+        }
+    }
+
+    /// Records a log event of `kind`.
+    fn record(&self, kind: &str, description: &str, actor: Actor<'_>, details: serde_json::Value) {
+        record(
+            self.events,
+            self.random,
+            &self.facts,
+            kind,
+            description,
+            actor,
+            details,
+        );
+    }
+}
+
+/// What an authenticator proved: the user (with their organization and access as the
+/// authorization request needs them), how, and when; the bookkeeping the commit writes.
+#[derive(Debug, Clone)]
+pub struct Authentication {
+    pub user: User,
+    pub subject: Subject,
+    pub authenticated: Authenticated,
+    /// When the user authenticated (the ID token's `auth_time`).
+    pub auth_time: u64,
+    /// A password just entered: its attempt counter to clear and its rehash.
+    pub login: Option<crate::port::Login>,
+    /// The user signed up in this step and is stored with the sign-in.
+    pub new_user: bool,
+}
+
+/// What the browser gets next.
+#[derive(Debug)]
+pub enum Screen {
+    /// The response (or an error) for the client, by its response mode.
+    Reply(Reply),
+    /// A login or sign-up page of a transaction.
+    Form(Box<LoginPage>),
+    /// The issuer's own error page: the request cannot be answered to the client (its
+    /// redirect URI is not trusted) or the issuer failed; with the client's way back if known.
+    Error(SignInError, Option<WayBack>),
+}
+
+/// The response for the client.
+#[derive(Debug)]
+pub struct Reply {
+    pub fields: Vec<(String, String)>,
+    pub reply_to: ReplyTo,
+    /// The value of the session cookie, when a session started.
+    pub session: Option<String>,
+}
+
+/// A login or sign-up page.
+#[derive(Debug)]
+pub struct LoginPage {
+    /// The sign-up page (else the login page).
+    pub signup: bool,
+    /// Whether sign-up is offered (the page links to the other one).
+    pub signup_offered: bool,
+    pub client_name: String,
+    /// The sealed transaction the form posts back.
+    pub state: String,
+    /// The transaction's CSRF token: the page's cookie.
+    pub csrf: String,
+    /// The email to fill in: the one posted, else the request's `login_hint`.
+    pub email: Option<String>,
+    /// Why the page is shown again.
+    pub error: Option<SignInError>,
+    /// The authorization request's parameters, for the link to the other page.
+    pub params: Vec<(String, String)>,
+    /// The client's redirect URI (the page may send the browser there).
+    pub redirect_uri: String,
+}
+
+/// `/authorize`: the checked request answered from a live session (single sign-on), by the
+/// login page, or with an error. `session_cookie` is the browser's session cookie, if any.
+pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    params: &Params,
+    session_cookie: Option<&str>,
+) -> Screen {
+    let request = match check(flow.ports.clients(), params).await {
+        Ok(r) => r,
+        Err(refusal) => return refused(flow, refusal),
+    };
+    let back = || WayBack::of(&request.client);
+    let session = match current_session(flow, session_cookie).await {
+        Ok(s) => s,
+        Err(e) => return Screen::Error(e.into(), back()),
+    };
+    let now = flow.facts.now;
+    match (decide(&request, session.as_ref(), now), session) {
+        (Next::Code, Some(session)) => {
+            let read = flow.ports.subjects().subject(
+                UserKey::Id(&session.user_id),
+                request.organization.as_deref(),
+                request.api_audience(),
+            );
+            let mut subject = match read.await {
+                Ok(s) => s,
+                Err(e) => return Screen::Error(e.into(), back()),
+            };
+            let Some(user) = subject.user.take() else {
+                // The session's user was deleted: sign in again.
+                return new_page(flow, &request, params);
+            };
+            let arrival = Arrival::Sso {
+                session,
+                user,
+                subject,
+            };
+            complete(flow, &request, arrival).await
+        }
+        (Next::LoginRequired, _) | (Next::Code, None) => {
+            let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
+            reply_error(flow, &request, &e)
+        }
+        (Next::Login, _) => new_page(flow, &request, params),
+    }
+}
+
+/// `POST /u/login`: the password page of a transaction (`form`), posted with the browser's
+/// CSRF `cookie`.
+pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    form: &Params,
+    cookie: Option<&str>,
+) -> Screen {
+    let (tx, request) = match resume(flow, form, cookie).await {
+        Ok(resumed) => resumed,
+        Err(screen) => return screen,
+    };
+    let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
+        return page_again(flow, &tx, &request, form, SignInError::MissingCredentials);
+    };
+    let facts = flow.facts;
+    let account = Account {
+        connection: &flow.facts.config.default_connection,
+        username: email,
+        password,
+    };
+    let proven = password::authenticate(
+        flow.ports,
+        flow.crypto,
+        flow.random,
+        &facts,
+        &account,
+        request.organization.as_deref(),
+        request.api_audience(),
+    );
+    match proven.await {
+        Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
+        Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
+        Err(e) => {
+            let description = match &e {
+                SignInError::WrongCredentials => "Wrong email or password.",
+                SignInError::Locked => "Too many failed login attempts",
+                SignInError::Blocked => "user is blocked",
+                _ => "Failed login",
+            };
+            log_sign_in(
+                flow,
+                &request,
+                e.log_kind(),
+                description,
+                (None, Some(email)),
+                None,
+            );
+            page_again(flow, &tx, &request, form, e)
+        }
+    }
+}
+
+/// `POST /u/signup`: the sign-up page of a transaction. The user is created with the
+/// session and the code, in one batch, and only if the `post-login` pipeline allows the
+/// sign-in.
+pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    form: &Params,
+    cookie: Option<&str>,
+) -> Screen {
+    let (tx, request) = match resume(flow, form, cookie).await {
+        Ok((tx, r)) => (tx, AuthorizeRequest { signup: true, ..r }),
+        Err(screen) => return screen,
+    };
+    if !flow.facts.config.signup {
+        return Screen::Error(SignInError::SignupDisabled, WayBack::of(&request.client));
+    }
+    let (email, password) = (form.get("email"), form.get("password"));
+    if let Some(why) = signup::refuse(email, password) {
+        return page_again(flow, &tx, &request, form, SignInError::SignupRefused(why));
+    }
+    let (email, password) = (email.unwrap_or(""), password.unwrap_or(""));
+    let connection = flow.facts.config.default_connection.as_str();
+    let lower = crate::model::email::normalize(email).to_ascii_lowercase();
+    let key = UserKey::Email {
+        connection,
+        email_lower: &lower,
+    };
+    let read =
+        flow.ports
+            .subjects()
+            .subject(key, request.organization.as_deref(), request.api_audience());
+    let subject = match read.await {
+        Ok(s) if s.user.is_none() => s,
+        Ok(_) => return page_again(flow, &tx, &request, form, SignInError::EmailTaken),
+        Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
+    };
+    let now = flow.facts.now;
+    let created = signup::new_user(
+        flow.crypto,
+        flow.random,
+        flow.facts.config,
+        now,
+        email,
+        password,
+    );
+    let user = match created.await {
+        Ok(u) => u,
+        Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
+    };
+    let authentication = Authentication {
+        user,
+        subject,
+        authenticated: Authenticated::password(connection),
+        auth_time: now,
+        login: None,
+        new_user: true,
+    };
+    complete(flow, &request, Arrival::Fresh(authentication)).await
+}
+
+/// The transaction a posted page carries, bound to this browser, and its authorization
+/// request checked again; else the screen that answers.
+async fn resume<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    form: &Params,
+    cookie: Option<&str>,
+) -> Result<(LoginTransaction, AuthorizeRequest), Screen> {
+    let kek = flow.kek.ok_or_else(|| Screen::Error(no_kek(), None))?;
+    let state = form.get("state").unwrap_or("");
+    let now = flow.facts.now;
+    let tx = LoginTransaction::open(kek, state, now).map_err(|e| Screen::Error(e, None))?;
+    let params = tx.params().map_err(|e| Screen::Error(e.into(), None))?;
+    let request = check(flow.ports.clients(), &params)
+        .await
+        .map_err(|refusal| refused(flow, refusal))?;
+    tx.bound_to(cookie)
+        .map_err(|e| Screen::Error(e, WayBack::of(&request.client)))?;
+    Ok((tx, request))
+}
+
+/// The login page of a new transaction for `request` (the sign-up page for
+/// `screen_hint=signup` when sign-up is offered).
+fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    request: &AuthorizeRequest,
+    params: &Params,
+) -> Screen {
+    let tx = LoginTransaction::new(flow.random, params, flow.facts.now);
+    match tx {
+        Ok(tx) => page(flow, &tx, request, None, None),
+        Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
+    }
+}
+
+/// The page of `tx` again, after `error`, with a fresh CSRF token.
+fn page_again<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    request: &AuthorizeRequest,
+    form: &Params,
+    error: SignInError,
+) -> Screen {
+    match tx.renewed(flow.random, flow.facts.now) {
+        Ok(tx) => page(flow, &tx, request, form.get("email"), Some(error)),
+        Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
+    }
+}
+
+fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    request: &AuthorizeRequest,
+    email: Option<&str>,
+    error: Option<SignInError>,
+) -> Screen {
+    let Some(kek) = flow.kek else {
+        return Screen::Error(no_kek(), WayBack::of(&request.client));
+    };
+    let state = match tx.seal(kek, flow.random) {
+        Ok(s) => s,
+        Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
+    };
+    Screen::Form(Box::new(LoginPage {
+        signup: request.signup && flow.facts.config.signup,
+        signup_offered: flow.facts.config.signup,
+        client_name: request.client.name.clone(),
+        state,
+        csrf: tx.csrf.clone(),
+        email: email.or(request.login_hint.as_deref()).map(str::to_string),
+        error,
+        params: tx.params.clone(),
+        redirect_uri: request.reply_to.redirect_uri.clone(),
+    }))
+}
+
+fn refused<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    refusal: Refusal,
+) -> Screen {
+    match refusal {
+        Refusal::Page(e, back) => Screen::Error(e.into(), back),
+        Refusal::Redirect(e, reply_to) => {
+            flow.log_error(&e);
+            Screen::Reply(Reply {
+                fields: crate::oauth::authorize::failure(&e, &reply_to, &flow.facts.config.issuer),
+                reply_to,
+                session: None,
+            })
+        }
+    }
+}
+
+fn no_kek() -> SignInError {
+    SignInError::Failed(OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))
+}
+
+/// The session the browser's cookie names, if its MAC holds and it is stored.
+async fn current_session<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    cookie: Option<&str>,
+) -> Result<Option<Session>, OAuthError> {
+    let (Some(kek), Some(value)) = (flow.kek, cookie) else {
+        return Ok(None);
+    };
+    let Some(id) = session::session_id(kek, value) else {
+        return Ok(None);
+    };
+    Ok(flow.ports.sessions().session(&id).await?)
+}
