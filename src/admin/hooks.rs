@@ -5,6 +5,7 @@
 use super::call::Call;
 use super::check;
 use super::error::{error_code, from_oauth, from_store, invalid, not_found, payload, Reply};
+use crate::model::config::Config;
 use crate::model::{OnFailure, StoredHook, Trigger};
 use crate::port::crypto::Crypto;
 use crate::port::{ClaimsStore, Stores};
@@ -57,8 +58,12 @@ fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Stri
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// `hook` with the body's fields set and checked; the plain secret to seal, if any.
-fn apply(mut h: StoredHook, b: HookBody) -> Result<(StoredHook, Option<String>), Reply> {
+/// `hook` with the body's fields set and checked (a URL against `config`'s issuer); the plain secret to seal, if any.
+fn apply(
+    config: &Config,
+    mut h: StoredHook,
+    b: HookBody,
+) -> Result<(StoredHook, Option<String>), Reply> {
     if let Some(name) = b.name {
         if name.trim().is_empty() || name.len() > 100 {
             return Err(invalid("name must be 1 to 100 characters"));
@@ -84,11 +89,14 @@ fn apply(mut h: StoredHook, b: HookBody) -> Result<(StoredHook, Option<String>),
     match (&h.url, &h.service) {
         (Some(url), None) => {
             check::url("url", url)?;
-            if !url.starts_with("https://") {
+            // https, as hook requests carry user data; plain-http loopback too when the
+            // issuer itself is on plain http (local development against `make dev`).
+            let local = config.is_local();
+            if !url.starts_with("https://") && !local {
                 return Err(invalid("url must be https: hook requests carry user data"));
             }
             // The Worker's outbound rule (checked again at each call).
-            if let Some(why) = crate::port::outbound::refusal(url, false) {
+            if let Some(why) = crate::port::outbound::refusal(url, local) {
                 return Err(invalid(&format!("url is not callable: {why}")));
             }
         }
@@ -191,7 +199,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         timeout_ms: 2000,
         on_failure: OnFailure::Deny,
     };
-    match apply(blank, body) {
+    match apply(call.issuer.config, blank, body) {
         Ok((hook, secret)) => save(call, hook, secret, 201).await,
         Err(r) => r,
     }
@@ -205,7 +213,7 @@ pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         Ok(None) => return not_found("hook"),
         Err(r) => return r,
     };
-    match apply(before, body) {
+    match apply(call.issuer.config, before, body) {
         Ok((hook, secret)) => save(call, hook, secret, 200).await,
         Err(r) => r,
     }
@@ -217,5 +225,49 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("hook"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(issuer: &str, url: &str) -> Result<(), u16> {
+        let config = Config::new(issuer).unwrap();
+        let body: HookBody = serde_json::from_value(serde_json::json!({
+            "name": "h", "trigger": "post-login", "url": url,
+        }))
+        .unwrap();
+        let blank = StoredHook {
+            hook_id: "h1".into(),
+            name: String::new(),
+            trigger: Trigger::PostLogin,
+            position: 0,
+            enabled: true,
+            url: None,
+            service: None,
+            secret_enc: String::new(),
+            timeout_ms: 2000,
+            on_failure: OnFailure::Deny,
+        };
+        apply(&config, blank, body).map(|_| ()).map_err(|r| r.status)
+    }
+
+    #[test]
+    fn plain_http_hooks_only_to_this_machine_and_only_for_a_local_issuer() {
+        let local = "http://127.0.0.1:8787/";
+        for url in [
+            "http://127.0.0.1:9000/hook",
+            "http://localhost:9000/hook",
+            "https://hooks.example.com/h",
+        ] {
+            assert_eq!(saved(local, url), Ok(()), "{url}");
+        }
+        assert_eq!(saved(local, "http://hooks.example.com/h"), Err(400));
+        assert_eq!(saved(local, "http://10.0.0.1/h"), Err(400));
+        let public = "https://id.example.com/";
+        assert_eq!(saved(public, "http://127.0.0.1:9000/hook"), Err(400));
+        assert_eq!(saved(public, "https://localhost/hook"), Err(400));
+        assert_eq!(saved(public, "https://hooks.example.com/h"), Ok(()));
     }
 }

@@ -17,6 +17,9 @@ use worker::{Delay, Env};
 /// Delivers hooks with the Worker's bindings.
 pub struct EdgeHooks<'a> {
     pub env: &'a Env,
+    /// The issuer is on plain http: loopback hook URLs may be called
+    /// ([`crate::model::Config::is_local`]).
+    pub local: bool,
 }
 
 const SIGNATURE_HEADER: &str = "x-edge-issuer-signature";
@@ -69,7 +72,7 @@ impl EdgeHooks<'_> {
             HookEndpoint::Url(url) => {
                 // Saved URLs were checked; a row written before the rule, or by hand, is
                 // checked here too.
-                if let Some(why) = refusal(url, false) {
+                if let Some(why) = refusal(url, self.local) {
                     return Err(HookError::Unreachable(format!("refused URL: {why}")));
                 }
                 let req =

@@ -188,7 +188,10 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         // Set by Cloudflare's edge for every request; clients cannot forge it there.
         client_ip: req.header("cf-connecting-ip"),
         country: req.header("cf-ipcountry"),
-        hooks: &hooks::EdgeHooks { env },
+        hooks: &hooks::EdgeHooks {
+            env,
+            local: settings.config.is_local(),
+        },
         events: &events,
     };
     if settings.bench {

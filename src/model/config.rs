@@ -58,6 +58,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether the issuer itself is served over plain http (local development): the URLs it
+    /// calls (hooks) may then be plain-http loopback (`127.0.0.1`, `localhost`) too.
+    pub fn is_local(&self) -> bool {
+        self.issuer.starts_with("http://")
+    }
+
     /// Validates the issuer identifier: an absolute http(s) URL with no query or fragment.
     /// Plain http is accepted so a local issuer on loopback works; production uses https.
     pub fn new(issuer: &str) -> Result<Self, OAuthError> {

@@ -5,7 +5,7 @@
 //! parser accepts (decimal, hex or octal IPv4, IPv4-mapped and NAT64 IPv6); never a metadata
 //! host name (`metadata.google.internal`, `*.internal`, `instance-data`); loopback
 //! (`127.0.0.0/8`, `::1`, `localhost`) only when `local` (an issuer on plain http, local
-//! development). Callers also never follow a redirect. A name that resolves to a private
+//! development), and plain http then only to loopback. Callers also never follow a redirect. A name that resolves to a private
 //! address cannot be checked here (the Worker has no DNS); Cloudflare's `fetch` does not
 //! reach private networks.
 
@@ -23,13 +23,27 @@ pub fn refusal(url: &str, local: bool) -> Option<String> {
     let Some(rest) = rest else {
         return Some("the URL must be https".into());
     };
+    // Plain http reaches this machine only (local development), never the network.
+    let plain = !url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    let only_loopback =
+        || Some("plain http is for this machine only (127.0.0.1, localhost)".to_string());
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
     if authority.contains('@') || authority.contains('%') {
         return Some("the URL may not carry credentials or escapes in its host".into());
     }
     let host = if let Some(v6) = authority.strip_prefix('[') {
         match v6.split_once(']') {
-            Some((inner, _)) => return v6_refusal(inner, local),
+            Some((inner, _)) => {
+                let loopback = inner.parse::<Ipv6Addr>().is_ok_and(|ip| {
+                    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                });
+                return match v6_refusal(inner, local) {
+                    None if plain && !loopback => only_loopback(),
+                    other => other,
+                };
+            }
             None => return Some("the URL's host is malformed".into()),
         }
     } else {
@@ -40,6 +54,7 @@ pub fn refusal(url: &str, local: bool) -> Option<String> {
         return Some("the URL has no host".into());
     }
     match whatwg_ipv4(&host) {
+        Some(Some(ip)) if plain && !ip.is_loopback() => return only_loopback(),
         Some(Some(ip)) => return v4_refusal(ip, local),
         Some(None) => return Some(format!("{host} is not a valid address")),
         None => {}
@@ -47,6 +62,9 @@ pub fn refusal(url: &str, local: bool) -> Option<String> {
     let loopback_name = host == "localhost" || host.ends_with(".localhost");
     if loopback_name && !local {
         return Some("the URL names this machine (localhost)".into());
+    }
+    if plain && !loopback_name {
+        return only_loopback();
     }
     let metadata = ["metadata", "metadata.goog", "instance-data"].contains(&host.as_str())
         || host.ends_with(".internal");
@@ -184,5 +202,14 @@ mod tests {
             assert_eq!(refusal(url, true), None, "{url}");
         }
         assert!(refusal("http://169.254.169.254/", true).is_some());
+        // Plain http only to this machine, even in local development.
+        for url in [
+            "http://example.com/",
+            "http://8.8.8.8/",
+            "http://[2606:4700::1111]/",
+        ] {
+            assert!(refusal(url, true).is_some(), "{url}");
+        }
+        assert_eq!(refusal("https://hooks.example.com/", true), None);
     }
 }
