@@ -83,6 +83,11 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
         `initiate_login_uri = excluded.initiate_login_uri, ` +
         `updated_at = excluded.updated_at`,
     );
+    // A client signs in through every connection, as one made through the management API.
+    out.push(
+      `INSERT OR IGNORE INTO connection_clients (connection_id, client_id) ` +
+        `SELECT connection_id, ${q(c.client_id)} FROM connections`,
+    );
     for (const g of c.grants ?? []) {
       out.push(
         `INSERT INTO client_grants (client_id, audience, scopes, created_at) ` +
@@ -105,6 +110,12 @@ export function seedStatements(seed, { issuer = 'http://127.0.0.1:8787', kek, no
         `family_name = excluded.family_name, nickname = excluded.nickname, picture = excluded.picture, ` +
         `user_metadata = excluded.user_metadata, app_metadata = excluded.app_metadata, blocked = excluded.blocked, ` +
         `password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
+    );
+    // The identity the user was created with: provider and id from the user_id.
+    const [provider, id] = u.user_id.includes('|') ? u.user_id.split(/\|(.*)/s) : ['auth0', u.user_id];
+    out.push(
+      `INSERT OR IGNORE INTO identities (provider, identity_id, user_id, connection, created_at) ` +
+        `VALUES (${q(provider)}, ${q(id)}, ${q(u.user_id)}, ${q(u.connection ?? 'Username-Password-Authentication')}, ${now})`,
     );
   }
   for (const r of seed.roles ?? []) {

@@ -325,9 +325,31 @@ fn auth0_password_realm_grant_is_the_password_grant_in_the_named_connection() {
         Some((APP_ID, APP_SECRET)),
     );
     assert_eq!(ok.status, 200, "{:?}", ok.json_body());
-    let other = t.token(&form("another-db"), Some((APP_ID, APP_SECRET)));
+    // A realm that is no connection, or one not enabled for the client, is named.
+    let unknown = t.token(&form("another-db"), Some((APP_ID, APP_SECRET)));
+    assert_eq!(unknown.status, 400);
+    let body = unknown.json_body();
+    assert_eq!(body["error"], "invalid_request");
     assert_eq!(
-        other.json_body()["error"],
+        body["error_description"],
+        "the connection another-db does not exist or is not enabled for this client"
+    );
+    // Another database connection enabled for the client: the user is not there.
+    use edge_issuer::port::ConnectionStore;
+    let other = edge_issuer::model::Connection {
+        id: "con_another".into(),
+        name: "another-db".into(),
+        strategy: "auth0".into(),
+        display_name: None,
+        options: Default::default(),
+        metadata: Default::default(),
+        enabled_clients: vec![APP_ID.into()],
+        created_at: NOW,
+    };
+    pollster::block_on(t.store.create_connection(&other)).unwrap();
+    let elsewhere = t.token(&form("another-db"), Some((APP_ID, APP_SECRET)));
+    assert_eq!(
+        elsewhere.json_body()["error"],
         "invalid_grant",
         "no such user there"
     );

@@ -17,6 +17,13 @@ pub enum Caller {
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    ListConnections,
+    CreateConnection,
+    GetConnection,
+    UpdateConnection,
+    DeleteConnection,
+    ConnectionClients,
+    SetConnectionClients,
     ListUsers,
     CreateUser,
     GetUser,

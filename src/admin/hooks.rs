@@ -250,7 +250,9 @@ mod tests {
             timeout_ms: 2000,
             on_failure: OnFailure::Deny,
         };
-        apply(&config, blank, body).map(|_| ()).map_err(|r| r.status)
+        apply(&config, blank, body)
+            .map(|_| ())
+            .map_err(|r| r.status)
     }
 
     #[test]

@@ -6,13 +6,13 @@
 //! `custom_password_hash` (bcrypt, PBKDF2-SHA256) or Auth0's older bcrypt `password_hash`.
 
 use super::call::Call;
-use super::error::{error_code, from_store, invalid, not_found, Reply};
+use super::error::{from_store, invalid, not_found, Reply};
 use super::list::iso8601;
 use super::multipart;
-use super::users::{check_metadata, check_profile, CustomHash};
-use crate::model::{Imported, Job, User};
+use super::users::CustomHash;
+use crate::model::{Connection, Imported, Job, User};
 use crate::oauth::password::imported_hash;
-use crate::oauth::signup::new_user_id;
+use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
 use crate::port::{Stores, UserStore};
 use serde::Deserialize;
@@ -129,80 +129,62 @@ fn row_error(row: &Value, code: &str, message: &str, path: &str) -> Value {
     })
 }
 
-/// The user a row describes, or its error.
-fn user_of<P: Stores, C: Crypto>(
+/// The user a row describes (through the one provisioning path), or its error.
+async fn user_of<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
     raw: &Value,
-    connection: &str,
+    connection: &Connection,
     now: u64,
 ) -> Result<User, Value> {
     let row = Row::deserialize(crate::model::strict_json::Strict(raw))
         .map_err(|e| row_error(raw, "INVALID_FORMAT", &e.to_string(), ""))?;
-    let email = crate::model::email::normalize(&row.email);
-    let texts = [
-        ("name", row.name.as_deref()),
-        ("given_name", row.given_name.as_deref()),
-        ("family_name", row.family_name.as_deref()),
-        ("nickname", row.nickname.as_deref()),
-    ];
-    let refused = |r: Reply| {
-        let message = r.body["message"].as_str().unwrap_or("invalid").to_string();
-        row_error(raw, "INVALID_FORMAT", &message, "")
-    };
-    check_profile(Some(&email), &texts, row.picture.as_deref()).map_err(refused)?;
-    for (field, meta) in [
-        ("user_metadata", &row.user_metadata),
-        ("app_metadata", &row.app_metadata),
-    ] {
-        if let Some(m) = meta {
-            check_metadata(field, m).map_err(refused)?;
-        }
-    }
-    let password_hash = match (&row.custom_password_hash, &row.password_hash) {
+    let credential = match (&row.custom_password_hash, &row.password_hash) {
         (Some(_), Some(_)) => {
             let m = "give custom_password_hash or password_hash, not both";
             return Err(row_error(raw, "INVALID_FORMAT", m, "password_hash"));
         }
-        (Some(c), None) => Some(
+        (Some(c), None) => Credential::Hash(
             imported_hash(&c.algorithm, &c.hash.value)
                 .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "custom_password_hash"))?,
         ),
-        (None, Some(h)) => Some(
+        (None, Some(h)) => Credential::Hash(
             imported_hash("bcrypt", h)
                 .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "password_hash"))?,
         ),
-        (None, None) => None,
+        (None, None) => Credential::None,
     };
-    let user_id = match &row.user_id {
-        Some(id) if super::users::valid_id(id.strip_prefix("auth0|").unwrap_or(id)) => {
-            format!("auth0|{}", id.strip_prefix("auth0|").unwrap_or(id))
-        }
-        Some(_) => {
-            let m = "user_id is 1 to 64 letters, digits, '_' or '-'";
-            return Err(row_error(raw, "INVALID_FORMAT", m, "user_id"));
-        }
-        None => new_user_id(call.issuer.random)
-            .map_err(|e| row_error(raw, "INTERNAL", &e.to_string(), ""))?,
-    };
-    let object = |m: Option<Map<String, Value>>| Value::Object(m.unwrap_or_default());
-    Ok(User {
-        user_id,
-        connection: connection.to_string(),
-        email: Some(email),
+    let draft = Draft {
+        id: row
+            .user_id
+            .map(|id| id.strip_prefix("auth0|").unwrap_or(&id).to_string()),
+        email: row.email,
         email_verified: row.email_verified,
         name: row.name,
         given_name: row.given_name,
         family_name: row.family_name,
         nickname: row.nickname,
         picture: row.picture,
-        user_metadata: object(row.user_metadata),
-        app_metadata: object(row.app_metadata),
+        user_metadata: row.user_metadata,
+        app_metadata: row.app_metadata,
         blocked: row.blocked,
-        password_hash,
-        created_at: now,
-        updated_at: now,
-        last_login: None,
-        logins_count: 0,
+        credential,
+    };
+    let issuer = call.issuer;
+    let made = provision(
+        issuer.crypto,
+        issuer.random,
+        issuer.config,
+        now,
+        connection,
+        draft,
+    );
+    made.await.map_err(|refused| match refused {
+        Refused::Field(field, why) => {
+            let path = if field == "user_id" { "user_id" } else { "" };
+            row_error(raw, "INVALID_FORMAT", &why, path)
+        }
+        Refused::Password(why) => row_error(raw, "INVALID_FORMAT", &why.message(), "password"),
+        Refused::Failed(e) => row_error(raw, "INTERNAL", &e.to_string(), ""),
     })
 }
 
@@ -224,13 +206,8 @@ fn view(job: &Job) -> Value {
 /// `POST /api/v2/jobs/users-imports`.
 pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let upload = attempt!(upload(call.req.content_type, call.req.body));
-    if upload.connection != call.issuer.config.default_connection {
-        return error_code(
-            400,
-            "inexistent_connection",
-            "The connection does not exist.",
-        );
-    }
+    // `connection_id` is the connection's id, as Auth0 takes it (its name is accepted too).
+    let connection = attempt!(super::users::database_connection(call, &upload.connection).await);
     if upload.users.is_empty() || upload.users.len() > MAX_USERS {
         return invalid(&format!("users must hold 1 to {MAX_USERS} users"));
     }
@@ -239,7 +216,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     let mut users: Vec<User> = Vec::with_capacity(upload.users.len());
     let mut seen = std::collections::HashSet::new();
     for raw in &upload.users {
-        match user_of(call, raw, &upload.connection, now) {
+        match user_of(call, raw, &connection, now).await {
             Ok(u) => {
                 // Look-alike addresses are one address (model::email::key).
                 let email = crate::model::email::key(u.email.as_deref().unwrap_or(""));

@@ -20,6 +20,7 @@ mod call;
 mod check;
 mod client_grants;
 mod clients;
+mod connections;
 pub mod error;
 mod explain;
 mod hooks;

@@ -6,7 +6,7 @@ use super::auth::authorize;
 use super::call::{route, Call, Op, Route};
 use super::error::{error_code, Reply};
 use super::users::links;
-use super::{client_grants as grants, clients, resource_servers as apis};
+use super::{client_grants as grants, clients, connections, resource_servers as apis};
 use super::{
     explain, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users, Request,
 };
@@ -71,6 +71,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/resource-servers/{id}", "read:resource_servers", Op::GetResourceServer),
     route("PATCH", "/api/v2/resource-servers/{id}", "update:resource_servers", Op::UpdateResourceServer),
     route("DELETE", "/api/v2/resource-servers/{id}", "delete:resource_servers", Op::DeleteResourceServer),
+    route("GET", "/api/v2/connections", "read:connections", Op::ListConnections),
+    route("POST", "/api/v2/connections", "create:connections", Op::CreateConnection),
+    route("GET", "/api/v2/connections/{id}", "read:connections", Op::GetConnection),
+    route("PATCH", "/api/v2/connections/{id}", "update:connections", Op::UpdateConnection),
+    route("DELETE", "/api/v2/connections/{id}", "delete:connections", Op::DeleteConnection),
+    route("GET", "/api/v2/connections/{id}/clients", "read:connections", Op::ConnectionClients),
+    route("PATCH", "/api/v2/connections/{id}/clients", "update:connections", Op::SetConnectionClients),
     route("GET", "/api/v2/rules", "read:rules", Op::ListRules),
     route("POST", "/api/v2/rules", "create:rules", Op::CreateRule),
     route("GET", "/api/v2/rules/{id}", "read:rules", Op::GetRule),
@@ -188,6 +195,13 @@ fn dispatch<'f, P: Stores, C: Crypto>(op: Op, call: &'f Call<'_, '_, P, C>) -> H
         Op::UserOrganizations => Box::pin(links::organizations(call)),
         Op::UserSessions => Box::pin(links::sessions(call)),
         Op::DeleteUserSessions => Box::pin(links::delete_sessions(call)),
+        Op::ListConnections => Box::pin(connections::list(call)),
+        Op::CreateConnection => Box::pin(connections::create(call)),
+        Op::GetConnection => Box::pin(connections::get(call)),
+        Op::UpdateConnection => Box::pin(connections::update(call)),
+        Op::DeleteConnection => Box::pin(connections::delete(call)),
+        Op::ConnectionClients => Box::pin(connections::clients(call)),
+        Op::SetConnectionClients => Box::pin(connections::set_clients(call)),
         Op::ListRoles => Box::pin(roles::list(call)),
         Op::CreateRole => Box::pin(roles::create(call)),
         Op::GetRole => Box::pin(roles::get(call)),

@@ -6,7 +6,7 @@
 //! that, expired entries go, then all of them. Users, codes, sessions, refresh tokens and
 //! attempt counters are never cached: they must be fresh.
 
-use crate::model::{Api, Client, Rule, StoredHook, StoredKey};
+use crate::model::{Api, Client, Connection, Rule, StoredHook, StoredKey};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -68,6 +68,8 @@ pub struct IsolateCache {
     pub apis: Shelf<Api>,
     pub pipelines: Shelf<(Vec<Rule>, Vec<StoredHook>)>,
     pub origins: Shelf<bool>,
+    /// Every connection with its enabled clients, one entry.
+    pub connections: Shelf<Vec<Connection>>,
     /// The published signing keys (public halves, private halves sealed), one entry.
     pub published_keys: Shelf<Vec<StoredKey>>,
 }
@@ -79,6 +81,7 @@ impl IsolateCache {
             apis: Shelf::new(),
             pipelines: Shelf::new(),
             origins: Shelf::new(),
+            connections: Shelf::new(),
             published_keys: Shelf::new(),
         }
     }

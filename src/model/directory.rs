@@ -222,6 +222,22 @@ fn without_nulls(value: &Value) -> Value {
     }
 }
 
+/// Why a metadata document or patch (`field`) cannot be stored, if it cannot: a key empty,
+/// with `.` or starting with `$` (Auth0's rule), or more than [`MAX_METADATA_BYTES`]
+/// serialized.
+pub fn metadata_refusal(field: &str, value: &serde_json::Map<String, Value>) -> Option<String> {
+    if let Some(key) = value
+        .keys()
+        .find(|k| k.contains('.') || k.starts_with('$') || k.is_empty())
+    {
+        return Some(format!(
+            "{field}: the property name {key:?} may not be empty, contain '.' or start with '$'"
+        ));
+    }
+    (metadata_bytes(&Value::Object(value.clone())) > MAX_METADATA_BYTES)
+        .then(|| format!("{field} is larger than {MAX_METADATA_BYTES} bytes"))
+}
+
 /// The serialized size of a metadata document, bytes.
 pub fn metadata_bytes(value: &Value) -> usize {
     value.to_string().len()

@@ -7,15 +7,18 @@ pub mod claims;
 pub mod client;
 pub mod code;
 pub mod config;
+pub mod connection;
 pub mod directory;
 pub mod email;
 pub mod grant_type;
 pub mod hook;
+pub mod identity;
 pub mod issuance;
 pub mod job;
 pub mod key;
 pub mod log;
 pub mod organization;
+pub mod password_policy;
 pub mod refresh;
 pub mod role;
 pub mod rule;
@@ -33,12 +36,14 @@ pub use claims::{
 pub use client::{Api, ApiGrant, Client, ClientGrant};
 pub use code::AuthorizationCode;
 pub use config::Config;
+pub use connection::Connection;
 pub use directory::{
     merge_metadata, Listed, Paging, UserChanges, UserFilter, UserQuery, UserSort,
     MAX_METADATA_BYTES,
 };
 pub use grant_type::GrantType;
 pub use hook::{Hook, HookEndpoint, OnFailure, StoredHook};
+pub use identity::Identity;
 pub use issuance::{Issuance, RefreshPlan, Transaction};
 pub use job::{Imported, Job};
 pub use key::{KeyState, StoredKey};

@@ -28,6 +28,10 @@ pub struct User {
     pub updated_at: u64,
     pub last_login: Option<u64>,
     pub logins_count: u64,
+    /// The user's identities as stored: the one they were created with first, then those
+    /// linked to them. Written by the store, never from this field.
+    #[serde(default)]
+    pub identities: Vec<super::Identity>,
 }
 
 /// Brute-force policy (RFC 6749 §4.3.2): failures per user and IP within a window.

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod clock;
 pub mod codes;
 pub mod conformance;
+pub mod connections;
 pub mod crypto;
 pub mod hooks;
 pub mod keys;
@@ -31,6 +32,7 @@ pub mod users;
 pub use claims::ClaimsStore;
 pub use clients::ClientStore;
 pub use codes::CodeStore;
+pub use connections::ConnectionStore;
 pub use keys::KeyStore;
 pub use logs::{EventSink, LogStore};
 pub use organizations::OrganizationStore;
@@ -47,6 +49,10 @@ pub use users::{AttemptStore, UserStore};
 /// keys and refresh tokens go straight to D1).
 pub trait HasClients {
     fn clients(&self) -> &impl ClientStore;
+}
+/// See [`HasClients`].
+pub trait HasConnections {
+    fn connections(&self) -> &impl ConnectionStore;
 }
 /// See [`HasClients`].
 pub trait HasKeys {
@@ -106,6 +112,7 @@ pub trait HasLogs {
 /// the ports it uses.
 pub trait Stores:
     HasClients
+    + HasConnections
     + HasKeys
     + HasUsers
     + HasAttempts
@@ -124,6 +131,7 @@ pub trait Stores:
 
 impl<T> Stores for T where
     T: HasClients
+        + HasConnections
         + HasKeys
         + HasUsers
         + HasAttempts

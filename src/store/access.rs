@@ -4,7 +4,7 @@
 
 use super::codec::{flag, flag_arg, opt};
 use super::sql::{Source, Sql, Value};
-use super::users::{UserRow, USER_COLUMNS};
+use super::users::{user_select, UserRow};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{HeldPermission, Listed, Organization, Paging, Permission, Role, User};
@@ -67,11 +67,7 @@ const ORG_COLUMNS: &str = "o.org_id, o.name, o.display_name, o.token_org_name";
 
 /// The user columns, of the table aliased `u`.
 fn user_columns() -> String {
-    USER_COLUMNS
-        .split(',')
-        .map(|c| format!("u.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    user_select("u")
 }
 
 /// A list of ids as one JSON argument, read in SQL with `json_each`.

@@ -5,7 +5,7 @@ use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::sql::{Sql, Value};
-use super::users::{user_args, INSERT_USER};
+use super::users::{primary_identity, user_args, INSERT_USER};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
@@ -79,8 +79,10 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         let mut statements: Vec<(&str, &[Value])> = Vec::new();
         // The unique index on (connection, lower(email)) fails the whole batch when the email
         // of a sign-up is taken.
+        let identity = primary_identity("?1", "?2", "?9");
         if let Some(user) = &new_user {
             statements.push((INSERT_USER, user));
+            statements.push((&identity, user));
         }
         if let Some([forget, record]) = &login {
             statements.push((FORGET, forget));

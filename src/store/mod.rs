@@ -9,6 +9,7 @@ mod claims;
 mod clients;
 pub mod codec;
 mod codes;
+mod connections;
 mod exchange;
 mod keys;
 mod logs;
@@ -166,6 +167,7 @@ macro_rules! every_port {
 
 every_port! {
     HasClients::clients -> ClientStore,
+    HasConnections::connections -> ConnectionStore,
     HasKeys::keys -> KeyStore,
     HasUsers::users -> UserStore,
     HasAttempts::attempts -> AttemptStore,

@@ -22,6 +22,14 @@ crate::row! {
     }
 }
 
+/// Stores a new client row (`client_args`).
+const INSERT_CLIENT: &str =
+    "INSERT INTO clients (client_id, name, secret_hash, grant_types, default_audience, \
+     refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
+     id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
+     allowed_logout_urls, created_at, updated_at, initiate_login_uri) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)";
+
 /// The arguments of a client row, `?1` the id, `?14` the time, `?15` the login URI.
 fn client_args(c: &Client, now: Value) -> Result<Vec<Value>, StoreError> {
     Ok(vec![
@@ -75,14 +83,18 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
     }
 
     async fn create_client(&self, c: &Client) -> Result<(), StoreError> {
-        self.run(
-            "INSERT INTO clients (client_id, name, secret_hash, grant_types, default_audience, \
-             refresh_absolute_lifetime, refresh_idle_lifetime, refresh_reuse_interval, \
-             id_token_signed_response_alg, client_metadata, redirect_uris, web_origins, \
-             allowed_logout_urls, created_at, updated_at, initiate_login_uri) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
-            &client_args(c, self.now())?,
-        )
+        // A new client signs in through every connection (as a new application does in
+        // Auth0's dashboard); `PATCH /connections/{id}/clients` narrows it.
+        let args = client_args(c, self.now())?;
+        let id = [c.client_id.as_str().into()];
+        self.batch(&[
+            (INSERT_CLIENT, &args),
+            (
+                "INSERT INTO connection_clients (connection_id, client_id) \
+                 SELECT connection_id, ?1 FROM connections",
+                &id,
+            ),
+        ])
         .await
         .map(|_| ())
     }

@@ -6,7 +6,7 @@ use super::codec::{backend, flag};
 use super::codes::{CodeRow, COLUMNS as CODE_COLUMNS};
 use super::refresh::{RefreshRow, IS_REVOKED, REFRESH_SELECT};
 use super::sql::{Outcome, Source, Sql, Value};
-use super::users::{UserRow, USER_COLUMNS};
+use super::users::{user_select, UserRow};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
@@ -55,7 +55,10 @@ fn subject_statements(anchor: &str) -> [String; 4] {
            WHERE x.org_id = a.org OR x.name = a.org ORDER BY (x.org_id = a.org) DESC LIMIT 1)"
     );
     [
-        format!("{with} SELECT {USER_COLUMNS} FROM users WHERE user_id = (SELECT user_id FROM a)"),
+        format!(
+            "{with} SELECT {} FROM users WHERE user_id = (SELECT user_id FROM a)",
+            user_select("users")
+        ),
         format!(
             "{with} SELECT g.org_id, g.name, g.display_name, g.token_org_name, \
              EXISTS (SELECT 1 FROM organization_members m, a \

@@ -29,6 +29,7 @@ crate::row! {
         updated_at: f64,
         last_login: Option<f64>,
         logins_count: f64,
+        identities: String,
     }
 }
 
@@ -54,6 +55,7 @@ impl TryFrom<UserRow> for User {
             updated_at: int(r.updated_at),
             last_login: opt_int(r.last_login),
             logins_count: int(r.logins_count),
+            identities: json("identities", &r.identities)?,
         })
     }
 }
@@ -62,6 +64,18 @@ impl TryFrom<UserRow> for User {
 pub(super) const INSERT_USER: &str = "INSERT INTO users (user_id, connection, email, \
     email_verified, name, user_metadata, app_metadata, blocked, password_hash, created_at, \
     updated_at, logins_count, email_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?9, 0, ?10)";
+
+/// The identity a user is created with, from `user_id` (`provider|id`; a bare id is a
+/// database user's), `connection` and `created_at` (SQL expressions). One already linked to
+/// another user stays with that user.
+pub(super) fn primary_identity(user_id: &str, connection: &str, created_at: &str) -> String {
+    format!(
+        "INSERT OR IGNORE INTO identities (provider, identity_id, user_id, connection, created_at) \
+         SELECT CASE WHEN instr(u, '|') > 0 THEN substr(u, 1, instr(u, '|') - 1) ELSE 'auth0' END, \
+         CASE WHEN instr(u, '|') > 0 THEN substr(u, instr(u, '|') + 1) ELSE u END, \
+         u, c, t FROM (SELECT {user_id} AS u, {connection} AS c, {created_at} AS t)"
+    )
+}
 
 /// Keys a user from before email keys (`?2` its key), or, when a look-alike of the connection
 /// holds that key already, gives it a key that matches no address.
@@ -89,14 +103,38 @@ pub(super) fn user_args(u: &User) -> Result<Vec<Value>, StoreError> {
     ])
 }
 
-pub(super) const USER_COLUMNS: &str =
-    "user_id, connection, email, email_verified, name, given_name, \
-    family_name, nickname, picture, user_metadata, app_metadata, blocked, password_hash, \
-    created_at, updated_at, last_login, logins_count";
+/// A user's own columns.
+pub(super) const USER_FIELDS: &str = "user_id, connection, email, email_verified, name, \
+    given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
+    password_hash, created_at, updated_at, last_login, logins_count";
+
+/// The user's identities as a JSON list, primary first, of the user row of `table`.
+fn identities_of(table: &str) -> String {
+    format!(
+        "(SELECT json_group_array(json_object('connection', i.connection, 'provider', \
+         i.provider, 'user_id', i.identity_id, 'isSocial', json(CASE i.is_social WHEN 1 \
+         THEN 'true' ELSE 'false' END), 'profileData', json(i.profile_data))) FROM \
+         (SELECT * FROM identities WHERE user_id = {table}.user_id ORDER BY \
+         provider || '|' || identity_id <> {table}.user_id, created_at, rowid) i) AS identities"
+    )
+}
+
+/// A user's columns and identities, of the user row of `table`.
+pub(super) fn user_select(table: &str) -> String {
+    let fields = USER_FIELDS
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{fields}, {}", identities_of(table))
+}
 
 impl<B: Sql> UserStore for SqlStore<B> {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = ?1");
+        let sql = format!(
+            "SELECT {} FROM users WHERE user_id = ?1",
+            user_select("users")
+        );
         let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
         row.map(User::try_from).transpose()
     }
@@ -125,7 +163,10 @@ impl<B: Sql> UserStore for SqlStore<B> {
             num(u.created_at),
             email_key(&u.email),
         ];
-        self.run(sql, &args).await.map(|_| ())
+        let identity = primary_identity("?1", "?2", "?14");
+        self.batch(&[(sql, &args), (&identity, &args)])
+            .await
+            .map(|_| ())
     }
 
     async fn update_user(
@@ -135,8 +176,10 @@ impl<B: Sql> UserStore for SqlStore<B> {
         now: u64,
     ) -> Result<Option<User>, StoreError> {
         let (sets, guards, args) = update_clauses(user_id, changes, now)?;
-        let sql =
-            format!("UPDATE users SET {sets} WHERE user_id = ?1{guards} RETURNING {USER_COLUMNS}");
+        let sql = format!(
+            "UPDATE users SET {sets} WHERE user_id = ?1{guards} RETURNING {}",
+            user_select("users")
+        );
         let row: Option<UserRow> = self.first(&sql, &args).await?;
         row.map(User::try_from).transpose()
     }
@@ -259,7 +302,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
         };
         let from = format!("FROM users{conditions}");
         let rows: Listed<UserRow> = self
-            .page(USER_COLUMNS, &from, &order, &args, query.paging)
+            .page(&user_select("users"), &from, &order, &args, query.paging)
             .await?;
         rows.try_map(User::try_from)
     }
@@ -430,6 +473,16 @@ impl<B: Sql> SqlStore<B> {
             statements.push((IMPORT_UPDATE, &args));
         }
         statements.push((IMPORT_INSERT, &args));
+        // The identities of the users the insert stored (one whose id was stored before
+        // has its identity already).
+        let identities = primary_identity("value->>'user_id'", "value->>'connection'", "value->>'created_at'")
+            .replace(
+                "FROM (SELECT value->>'user_id' AS u, value->>'connection' AS c, value->>'created_at' AS t)",
+                "FROM (SELECT value->>'user_id' AS u, value->>'connection' AS c, \
+                 value->>'created_at' AS t FROM json_each(?1)) \
+                 WHERE u IN (SELECT user_id FROM users)",
+            );
+        statements.push((&identities, &args));
         let results = self.batch_on(Source::Primary, &statements).await?;
         let mut updated = std::collections::HashSet::new();
         let mut inserted = std::collections::HashSet::new();

@@ -9,7 +9,6 @@ use crate::oauth::authorize::origin;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::signin::transaction::LIFETIME;
 use crate::oauth::signin::{self, FormProblem, LoginPage, Screen, SignInError};
-use crate::oauth::signup::MIN_PASSWORD_CHARS;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
@@ -50,7 +49,7 @@ pub(super) fn say(e: &SignInError) -> (u16, String) {
         ),
         SignInError::Blocked => (400, text("This account is blocked.")),
         SignInError::SignupDisabled => (403, text("Sign-up is not offered here.")),
-        SignInError::SignupRefused(why) => (400, text(why)),
+        SignInError::SignupRefused(why) => (400, why.clone()),
         SignInError::EmailTaken => (
             409,
             text("An account with this email, or one that looks the same, already exists: sign in instead."),
@@ -99,11 +98,10 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
             .extend_pairs(&other)
             .finish()
     );
-    let rule = format!("At least {MIN_PASSWORD_CHARS} characters, and not your email address.");
     let said = page.error.as_ref().map(say);
     let state = [("state".to_string(), page.state.clone())];
     let form = LoginForm {
-        password_rule: page.signup.then_some(rule.as_str()),
+        password_rule: page.signup.then_some(page.password_rule.as_str()),
         client_name: &page.client_name,
         action: if page.signup {
             paths::SIGNUP

@@ -481,8 +481,12 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'stat
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 44] = [
+pub const MGMT_SCOPES: [&str; 48] = [
     "read:users",
+    "read:connections",
+    "create:connections",
+    "update:connections",
+    "delete:connections",
     "create:users",
     "update:users",
     "delete:users",

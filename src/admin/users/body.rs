@@ -3,14 +3,11 @@
 
 use super::super::error::{invalid, Reply};
 use super::super::list::iso8601;
-use crate::model::directory::metadata_bytes;
+use crate::model::directory::{metadata_bytes, metadata_refusal};
 use crate::model::{User, MAX_METADATA_BYTES};
-use crate::oauth::signup::valid_email;
+use crate::oauth::provision::{self, valid_email};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Map, Value};
-
-/// Longest name-like field accepted.
-const MAX_TEXT: usize = 300;
 
 /// Auth0's `custom_password_hash`.
 #[derive(Debug, Deserialize)]
@@ -134,10 +131,10 @@ impl UserPatch {
     }
 }
 
-/// Checks the fields both bodies share.
+/// Checks the fields both bodies share (the provisioning path's checks, in the API's words).
 pub fn check_profile(
     email: Option<&str>,
-    texts: &[(&str, Option<&str>)],
+    texts: &[(&'static str, Option<&str>)],
     picture: Option<&str>,
 ) -> Result<(), Reply> {
     if let Some(email) = email {
@@ -147,38 +144,18 @@ pub fn check_profile(
             )));
         }
     }
-    for (field, value) in texts {
-        if value.is_some_and(|v| v.is_empty() || v.chars().count() > MAX_TEXT) {
-            return Err(invalid(&format!(
-                "{field} must be 1 to {MAX_TEXT} characters"
-            )));
-        }
-    }
-    if let Some(url) = picture {
-        let absolute = (url.starts_with("https://") || url.starts_with("http://"))
-            && url.len() <= 2048
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !absolute {
-            return Err(invalid(&format!(
-                "Object didn't pass validation for format url: {url}"
-            )));
-        }
-    }
-    Ok(())
+    provision::check_profile(texts, picture).map_err(|r| match r {
+        provision::Refused::Field(_, why) => invalid(&why),
+        other => invalid(&format!("{other:?}")),
+    })
 }
 
-/// Checks a metadata document or patch: keys without `.` or a leading `$` (Auth0's rule),
-/// and at most [`MAX_METADATA_BYTES`] serialized.
+/// Checks a metadata document or patch ([`crate::model::directory::metadata_refusal`]).
 pub fn check_metadata(field: &str, value: &Map<String, Value>) -> Result<(), Reply> {
-    if let Some(key) = value
-        .keys()
-        .find(|k| k.contains('.') || k.starts_with('$') || k.is_empty())
-    {
-        return Err(invalid(&format!(
-            "{field}: the property name {key:?} may not be empty, contain '.' or start with '$'"
-        )));
+    match metadata_refusal(field, value) {
+        Some(why) => Err(invalid(&why)),
+        None => Ok(()),
     }
-    check_metadata_size(field, &Value::Object(value.clone()))
 }
 
 /// Checks the size of a whole metadata document.
@@ -193,7 +170,6 @@ pub fn check_metadata_size(field: &str, value: &Value) -> Result<(), Reply> {
 
 /// The user as the API shows it (Auth0's shape): never the password hash.
 pub fn view(u: &User) -> Value {
-    let (provider, id) = u.user_id.split_once('|').unwrap_or(("auth0", &u.user_id));
     let mut v = json!({
         "user_id": u.user_id,
         "email": u.email,
@@ -204,12 +180,7 @@ pub fn view(u: &User) -> Value {
         "created_at": iso8601(u.created_at),
         "updated_at": iso8601(u.updated_at),
         "logins_count": u.logins_count,
-        "identities": [{
-            "connection": u.connection,
-            "user_id": id,
-            "provider": provider,
-            "isSocial": false,
-        }],
+        "identities": u.identities,
     });
     let optional = [
         ("name", &u.name),
@@ -291,12 +262,21 @@ mod tests {
             connection: "db".into(),
             password_hash: Some("$2b$secret".into()),
             last_login: Some(0),
+            identities: vec![crate::model::Identity {
+                connection: "db".into(),
+                provider: "auth0".into(),
+                user_id: "abc".into(),
+                is_social: false,
+                profile_data: Default::default(),
+            }],
             ..User::default()
         };
         let v = view(&u);
         assert!(!v.to_string().contains("secret"));
         assert_eq!(v["identities"][0]["user_id"], "abc");
         assert_eq!(v["identities"][0]["provider"], "auth0");
+        assert_eq!(v["identities"][0]["isSocial"], false);
+        assert!(v["identities"][0].get("profileData").is_none());
         assert_eq!(v["last_login"], "1970-01-01T00:00:00.000Z");
     }
 }

@@ -10,14 +10,14 @@ use super::call::Call;
 use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
 use super::list::Query;
 use super::Caller;
-use crate::model::{LockoutPolicy, Paging, User, UserChanges, UserFilter, UserQuery};
+use crate::model::{Connection, LockoutPolicy, Paging, User, UserChanges, UserFilter, UserQuery};
 use crate::oauth::password;
-use crate::oauth::signup::{new_user_id, weak_password};
+use crate::oauth::provision::{check_password, provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
-use crate::port::{AttemptStore, Stores, UserStore};
+use crate::port::{AttemptStore, ConnectionStore, Stores, UserStore};
 pub(super) use body::{check_metadata, check_profile, CustomHash};
 use body::{check_metadata_size, view, NewUser, UserPatch};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A user as lists of members and role holders show them (Auth0's short form).
 pub fn user_summary(u: &User) -> Value {
@@ -104,37 +104,14 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
 }
 
-/// `POST /api/v2/users`: a user of the database connection, with a password (hashed here)
-/// or a `custom_password_hash` brought from another system.
+/// `POST /api/v2/users`: a user of a database connection (by name, as Auth0), with a
+/// password (checked against the connection's policy and hashed here) or a
+/// `custom_password_hash` brought from another system; through the one provisioning path.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
     let new: NewUser = attempt!(payload(call.req.body));
-    if new.connection != issuer.config.default_connection {
-        return error_code(
-            400,
-            "inexistent_connection",
-            "The connection does not exist.",
-        );
-    }
-    let email = crate::model::email::normalize(&new.email);
-    let texts = [
-        ("name", new.name.as_deref()),
-        ("given_name", new.given_name.as_deref()),
-        ("family_name", new.family_name.as_deref()),
-        ("nickname", new.nickname.as_deref()),
-    ];
-    if let Err(r) = check_profile(Some(&email), &texts, new.picture.as_deref()) {
-        return r;
-    }
-    for (field, meta) in [
-        ("user_metadata", &new.user_metadata),
-        ("app_metadata", &new.app_metadata),
-    ] {
-        if let Some(Err(r)) = meta.as_ref().map(|m| check_metadata(field, m)) {
-            return r;
-        }
-    }
-    let password_hash = match (&new.password, &new.custom_password_hash) {
+    let connection = attempt!(database_connection(call, &new.connection).await);
+    let credential = match (new.password, &new.custom_password_hash) {
         (Some(_), Some(_)) => return invalid("give password or custom_password_hash, not both"),
         (None, None) => return invalid("Missing required property: password"),
         (None, Some(custom)) if custom.hash.encoding.as_deref().is_some_and(|e| e != "utf8") => {
@@ -142,66 +119,80 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         }
         (None, Some(custom)) => {
             match password::imported_hash(&custom.algorithm, &custom.hash.value) {
-                Ok(h) => h,
+                Ok(h) => Credential::Hash(h),
                 Err(why) => return invalid(&format!("custom_password_hash: {why}")),
             }
         }
-        (Some(pw), None) => {
-            if let Some(why) = weak_password(&email, pw) {
-                return error_code(
-                    400,
-                    "invalid_body",
-                    &format!("PasswordStrengthError: {why}"),
-                );
-            }
-            let iterations = issuer.config.password_iterations;
-            match password::hash(issuer.crypto, issuer.random, pw, iterations).await {
-                Ok(h) => h,
-                Err(e) => return super::error::from_oauth(&e),
-            }
-        }
+        (Some(pw), None) => Credential::Password(pw),
     };
-    let user_id = match &new.user_id {
-        Some(id) if valid_id(id) => format!("auth0|{id}"),
-        Some(_) => return invalid("user_id is 1 to 64 letters, digits, '_' or '-'"),
-        None => match new_user_id(issuer.random) {
-            Ok(id) => id,
-            Err(e) => return super::error::from_oauth(&e),
-        },
-    };
-    let now = issuer.clock.now();
-    let object = |m: Option<Map<String, Value>>| Value::Object(m.unwrap_or_default());
-    let user = User {
-        user_id,
-        connection: new.connection,
-        email: Some(email),
+    let draft = Draft {
+        id: new.user_id,
+        email: new.email,
         email_verified: new.email_verified,
         name: new.name,
         given_name: new.given_name,
         family_name: new.family_name,
         nickname: new.nickname,
         picture: new.picture,
-        user_metadata: object(new.user_metadata),
-        app_metadata: object(new.app_metadata),
+        user_metadata: new.user_metadata,
+        app_metadata: new.app_metadata,
         blocked: new.blocked,
-        password_hash: Some(password_hash),
-        created_at: now,
-        updated_at: now,
-        last_login: None,
-        logins_count: 0,
+        credential,
     };
-    match issuer.stores.users().create_user(&user).await {
-        Ok(()) => Reply::json(201, &view(&user)),
+    let (crypto, random, config) = (issuer.crypto, issuer.random, issuer.config);
+    let made = provision(
+        crypto,
+        random,
+        config,
+        issuer.clock.now(),
+        &connection,
+        draft,
+    );
+    let user = match made.await {
+        Ok(u) => u,
+        Err(refused) => return refusal(refused),
+    };
+    let users = issuer.stores.users();
+    match users.create_user(&user).await {
+        // As stored, with its identity.
+        Ok(()) => match users.user(&user.user_id).await {
+            Ok(Some(stored)) => Reply::json(201, &view(&stored)),
+            Ok(None) => not_found("user"),
+            Err(e) => from_store(e, TAKEN, issuer.log),
+        },
         Err(e) => from_store(e, TAKEN, issuer.log),
     }
 }
 
-pub(super) fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+/// The database connection named `name`, or Auth0's 400 `inexistent_connection`.
+pub(super) async fn database_connection<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    name: &str,
+) -> Result<Connection, Reply> {
+    let all = call.issuer.stores.connections().all_connections().await;
+    let all = all.map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
+    all.into_iter()
+        .find(|c| (c.name == name || c.id == name) && c.is_database())
+        .ok_or_else(|| {
+            error_code(
+                400,
+                "inexistent_connection",
+                "The connection does not exist.",
+            )
+        })
+}
+
+/// A refused draft, in the API's words.
+pub(super) fn refusal(refused: Refused) -> Reply {
+    match refused {
+        Refused::Field(_, why) => invalid(&why),
+        Refused::Password(why) => error_code(
+            400,
+            "invalid_body",
+            &format!("PasswordStrengthError: {}", why.message()),
+        ),
+        Refused::Failed(e) => super::error::from_oauth(&e),
+    }
 }
 
 /// `PATCH /api/v2/users/{id}`: the fields given change; `user_metadata` and `app_metadata`
@@ -300,13 +291,13 @@ async fn changes<P: Stores, C: Crypto>(
     check_metadata_size("app_metadata", &merged.app_metadata)?;
     if let Some(pw) = &patch.password {
         let email = merged.email.as_deref().unwrap_or("");
-        if let Some(why) = weak_password(email, pw) {
-            return Err(error_code(
-                400,
-                "invalid_body",
-                &format!("PasswordStrengthError: {why}"),
-            ));
-        }
+        let names: Vec<&str> = [&merged.name, &merged.given_name, &merged.family_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        let connection = database_connection(call, &current.connection).await?;
+        check_password(&connection, pw, email, &names).map_err(refusal)?;
         let hash = password::hash(
             issuer.crypto,
             issuer.random,

@@ -5,6 +5,7 @@
 //! tokens are never cached: they go straight to D1; the published signing keys are kept in the
 //! isolate's memory only, never in KV.
 
+mod connections;
 mod registry;
 
 use super::d1::D1Store;
@@ -13,10 +14,11 @@ use crate::error::StoreError;
 use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::model::{Rule, Trigger};
 use crate::port::{
-    AttemptStore, ClaimsStore, ClientStore, CodeStore, ExchangeStore, HasAttempts, HasClaims,
-    HasClients, HasCodes, HasExchange, HasKeys, HasLogs, HasOrganizations, HasRefresh, HasRegistry,
-    HasRoles, HasSessions, HasSubjects, HasUsers, KeyStore, LogStore, OrganizationStore,
-    RefreshStore, RegistryStore, RoleStore, SessionStore, SubjectStore, UserStore,
+    AttemptStore, ClaimsStore, ClientStore, CodeStore, ConnectionStore, ExchangeStore, HasAttempts,
+    HasClaims, HasClients, HasCodes, HasConnections, HasExchange, HasKeys, HasLogs,
+    HasOrganizations, HasRefresh, HasRegistry, HasRoles, HasSessions, HasSubjects, HasUsers,
+    KeyStore, LogStore, OrganizationStore, RefreshStore, RegistryStore, RoleStore, SessionStore,
+    SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -274,6 +276,12 @@ impl HasClients for EdgeStores<'_> {
 
 impl HasClaims for EdgeStores<'_> {
     fn claims(&self) -> &impl ClaimsStore {
+        self
+    }
+}
+
+impl HasConnections for EdgeStores<'_> {
+    fn connections(&self) -> &impl ConnectionStore {
         self
     }
 }

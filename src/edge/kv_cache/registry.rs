@@ -88,6 +88,8 @@ impl RegistryStore for EdgeStores<'_> {
         self.d1.create_client(client).await?;
         // An unknown id is cached as absent; so is an origin nobody listed.
         self.forget_client(&client.client_id).await?;
+        // It is enabled on every connection.
+        self.forget_connections().await?;
         self.forget_origins(&client.web_origins).await
     }
 

@@ -13,11 +13,14 @@ use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
+use crate::oauth::signin::connection::choose;
 use crate::oauth::signin::password::{authenticate, Account};
 use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
-use crate::port::{ClientStore, HasAttempts, HasClients, HasSubjects};
+use crate::port::{
+    ClientStore, ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects,
+};
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit. A refusal is typed, so the
@@ -31,7 +34,7 @@ pub async fn check<P, C>(
     params: &Params,
 ) -> Result<Checked, SignInError>
 where
-    P: HasClients + HasSubjects + HasAttempts,
+    P: HasClients + HasConnections + HasSubjects + HasAttempts,
     C: Crypto,
 {
     let client = &client.client;
@@ -44,10 +47,15 @@ where
     let password = params
         .get("password")
         .ok_or_else(|| OAuthError::invalid_request("password is required"))?;
-    // Auth0's `realm` names the connection (the user directory).
-    let connection = params
-        .get("realm")
-        .unwrap_or(config.default_connection.as_str());
+    // Auth0's `realm` names the connection (the user directory); without one, the tenant's
+    // default connection. Either must be enabled for the client.
+    let connections = ports.connections().all_connections().await?;
+    let connection = choose(
+        &connections,
+        &client.client_id,
+        Some(params.get("realm").unwrap_or(&config.default_connection)),
+        &config.default_connection,
+    )?;
     // Validate everything about the request before touching the user's counters.
     let api = user_api(ports, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;
@@ -55,9 +63,10 @@ where
     let organization = params.get("organization");
     let audience = api.as_ref().map(|a| a.identifier.as_str());
     let account = Account {
-        connection,
+        connection: &connection.name,
         username,
         password,
+        brute_force_protection: connection.brute_force_protection(),
     };
     let signed_in = authenticate(
         ports,

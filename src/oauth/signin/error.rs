@@ -20,7 +20,7 @@ pub enum SignInError {
     /// Sign-up is not offered here.
     SignupDisabled,
     /// The sign-up's email or password does not meet the policy: why, for the person.
-    SignupRefused(&'static str),
+    SignupRefused(String),
     /// The email (or an address that looks the same) already has an account.
     EmailTaken,
     /// The form cannot be trusted: it is expired or altered, was opened in another tab, or

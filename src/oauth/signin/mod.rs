@@ -12,6 +12,7 @@
 //!   and [`complete`] ends the sign-in.
 
 pub mod complete;
+pub mod connection;
 mod error;
 pub mod password;
 pub mod transaction;
@@ -21,18 +22,19 @@ pub use error::{FormProblem, SignInError};
 pub use transaction::LoginTransaction;
 
 use crate::error::{ErrorCode, OAuthError};
-use crate::model::{Authenticated, Session, Subject, User};
+use crate::model::{Authenticated, Connection, Session, Subject, User};
 use crate::oauth::authorize::{check, decide, AuthorizeRequest, Next, Refusal, ReplyTo, WayBack};
 use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::events::{record, Actor};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::{Kek, KeyRing};
 use crate::oauth::params::Params;
-use crate::oauth::{session, signup};
+use crate::oauth::provision::{provision, Credential, Draft, Refused};
+use crate::oauth::session;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::{ClaimsStore, EventSink, KeyStore};
-use crate::port::{SessionStore, Stores, SubjectStore, UserKey};
+use crate::port::{ConnectionStore, SessionStore, Stores, SubjectStore, UserKey};
 use complete::{log_sign_in, reply_error};
 use password::Account;
 
@@ -118,6 +120,10 @@ pub struct LoginPage {
     /// Whether sign-up is offered (the page links to the other one).
     pub signup_offered: bool,
     pub client_name: String,
+    /// The connection the page signs in through (its display name).
+    pub connection: String,
+    /// The connection's password policy, in words (the sign-up page shows it).
+    pub password_rule: String,
     /// The sealed transaction the form posts back.
     pub state: String,
     /// The transaction's CSRF token: the page's cookie.
@@ -150,6 +156,14 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     let now = flow.facts.now;
     match (decide(&request, session.as_ref(), now), session) {
+        // A session of another connection than the one asked for signs in again.
+        (Next::Code, Some(session))
+            if request.connection.as_ref().is_some_and(|named| {
+                session.authenticated.as_ref().map(|a| &a.connection) != Some(named)
+            }) =>
+        {
+            new_page(flow, &request, params).await
+        }
         (Next::Code, Some(session)) => {
             let read = flow.ports.subjects().subject(
                 UserKey::Id(&session.user_id),
@@ -162,7 +176,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             };
             let Some(user) = subject.user.take() else {
                 // The session's user was deleted: sign in again.
-                return new_page(flow, &request, params);
+                return new_page(flow, &request, params).await;
             };
             let arrival = Arrival::Sso {
                 session,
@@ -175,7 +189,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
             reply_error(flow, &request, &e)
         }
-        (Next::Login, _) => new_page(flow, &request, params),
+        (Next::Login, _) => new_page(flow, &request, params).await,
     }
 }
 
@@ -190,14 +204,20 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(resumed) => resumed,
         Err(screen) => return screen,
     };
+    let connection = match connection_of(flow, &request).await {
+        Ok(c) => c,
+        Err(screen) => return *screen,
+    };
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
-        return page_again(flow, &tx, &request, form, SignInError::MissingCredentials);
+        let e = SignInError::MissingCredentials;
+        return page_again(flow, &tx, &request, &connection, form, e);
     };
     let facts = flow.facts;
     let account = Account {
-        connection: &flow.facts.config.default_connection,
+        connection: &connection.name,
         username: email,
         password,
+        brute_force_protection: connection.brute_force_protection(),
     };
     let proven = password::authenticate(
         flow.ports,
@@ -218,15 +238,16 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 SignInError::Blocked => "user is blocked",
                 _ => "Failed login",
             };
+            let who = (None, Some(email));
             log_sign_in(
                 flow,
                 &request,
                 e.log_kind(),
                 description,
-                (None, Some(email)),
-                None,
+                who,
+                Some(&connection.name),
             );
-            page_again(flow, &tx, &request, form, e)
+            page_again(flow, &tx, &request, &connection, form, e)
         }
     }
 }
@@ -243,18 +264,40 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok((tx, r)) => (tx, AuthorizeRequest { signup: true, ..r }),
         Err(screen) => return screen,
     };
-    if !flow.facts.config.signup {
+    let connection = match connection_of(flow, &request).await {
+        Ok(c) => c,
+        Err(screen) => return *screen,
+    };
+    if !signup_offered(flow, &connection) {
         return Screen::Error(SignInError::SignupDisabled, WayBack::of(&request.client));
     }
-    let (email, password) = (form.get("email"), form.get("password"));
-    if let Some(why) = signup::refuse(email, password) {
-        return page_again(flow, &tx, &request, form, SignInError::SignupRefused(why));
-    }
-    let (email, password) = (email.unwrap_or(""), password.unwrap_or(""));
-    let connection = flow.facts.config.default_connection.as_str();
-    let lower = crate::model::email::normalize(email).to_ascii_lowercase();
+    let again = |e| page_again(flow, &tx, &request, &connection, form, e);
+    let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
+        return again(SignInError::MissingCredentials);
+    };
+    let draft = Draft {
+        email: email.to_string(),
+        credential: Credential::Password(password.to_string()),
+        ..Draft::default()
+    };
+    let now = flow.facts.now;
+    let made = provision(
+        flow.crypto,
+        flow.random,
+        flow.facts.config,
+        now,
+        &connection,
+        draft,
+    );
+    let user = match made.await {
+        Ok(u) => u,
+        Err(Refused::Failed(e)) => return Screen::Error(e.into(), WayBack::of(&request.client)),
+        Err(Refused::Field(_, why)) => return again(SignInError::SignupRefused(why)),
+        Err(Refused::Password(why)) => return again(SignInError::SignupRefused(why.message())),
+    };
+    let lower = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
     let key = UserKey::Email {
-        connection,
+        connection: &connection.name,
         email_lower: &lower,
     };
     let read =
@@ -263,26 +306,13 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             .subject(key, request.organization.as_deref(), request.api_audience());
     let subject = match read.await {
         Ok(s) if s.user.is_none() => s,
-        Ok(_) => return page_again(flow, &tx, &request, form, SignInError::EmailTaken),
-        Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
-    };
-    let now = flow.facts.now;
-    let created = signup::new_user(
-        flow.crypto,
-        flow.random,
-        flow.facts.config,
-        now,
-        email,
-        password,
-    );
-    let user = match created.await {
-        Ok(u) => u,
+        Ok(_) => return again(SignInError::EmailTaken),
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
     };
     let authentication = Authentication {
         user,
         subject,
-        authenticated: Authenticated::password(connection),
+        authenticated: Authenticated::password(&connection.name),
         auth_time: now,
         login: None,
         new_user: true,
@@ -310,16 +340,46 @@ async fn resume<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     Ok((tx, request))
 }
 
+/// The connection the sign-in of `request` goes through ([`connection::choose`]); else the
+/// client's error.
+async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    request: &AuthorizeRequest,
+) -> Result<Connection, Box<Screen>> {
+    let all = match flow.ports.connections().all_connections().await {
+        Ok(all) => all,
+        Err(e) => {
+            let screen = Screen::Error(e.into(), WayBack::of(&request.client));
+            return Err(Box::new(screen));
+        }
+    };
+    let default = &flow.facts.config.default_connection;
+    let client_id = &request.client.client_id;
+    match connection::choose(&all, client_id, request.connection.as_deref(), default) {
+        Ok(c) => Ok(c.clone()),
+        Err(e) => Err(Box::new(reply_error(flow, request, &e))),
+    }
+}
+
+/// Whether sign-up is offered through `connection`: the tenant offers it and the connection
+/// does not turn it off (`disable_signup`).
+fn signup_offered<P, C, S, K>(flow: &SignInFlow<'_, P, C, S, K>, connection: &Connection) -> bool {
+    flow.facts.config.signup && !connection.signup_disabled()
+}
+
 /// The login page of a new transaction for `request` (the sign-up page for
 /// `screen_hint=signup` when sign-up is offered).
-fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+async fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     request: &AuthorizeRequest,
     params: &Params,
 ) -> Screen {
-    let tx = LoginTransaction::new(flow.random, params, flow.facts.now);
-    match tx {
-        Ok(tx) => page(flow, &tx, request, None, None),
+    let connection = match connection_of(flow, request).await {
+        Ok(c) => c,
+        Err(screen) => return *screen,
+    };
+    match LoginTransaction::new(flow.random, params, flow.facts.now) {
+        Ok(tx) => page(flow, &tx, request, &connection, None, None),
         Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
     }
 }
@@ -329,11 +389,19 @@ fn page_again<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,
+    connection: &Connection,
     form: &Params,
     error: SignInError,
 ) -> Screen {
     match tx.renewed(flow.random, flow.facts.now) {
-        Ok(tx) => page(flow, &tx, request, form.get("email"), Some(error)),
+        Ok(tx) => page(
+            flow,
+            &tx,
+            request,
+            connection,
+            form.get("email"),
+            Some(error),
+        ),
         Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
     }
 }
@@ -342,6 +410,7 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,
+    connection: &Connection,
     email: Option<&str>,
     error: Option<SignInError>,
 ) -> Screen {
@@ -352,10 +421,14 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(s) => s,
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
     };
+    let offered = signup_offered(flow, connection);
+    let shown = connection.display_name.as_ref().unwrap_or(&connection.name);
     Screen::Form(Box::new(LoginPage {
-        signup: request.signup && flow.facts.config.signup,
-        signup_offered: flow.facts.config.signup,
+        signup: request.signup && offered,
+        signup_offered: offered,
         client_name: request.client.name.clone(),
+        connection: shown.clone(),
+        password_rule: connection.password_policy().describe(),
         state,
         csrf: tx.csrf.clone(),
         email: email.or(request.login_hint.as_deref()).map(str::to_string),

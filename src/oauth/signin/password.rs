@@ -19,6 +19,9 @@ pub struct Account<'a> {
     /// The email.
     pub username: &'a str,
     pub password: &'a str,
+    /// Whether the connection counts and locks failed passwords
+    /// ([`crate::model::Connection::brute_force_protection`]).
+    pub brute_force_protection: bool,
 }
 
 /// Checks a user's password. Only the attempt counter is written here; the [`Login`] in the
@@ -47,10 +50,15 @@ where
     let email = crate::model::email::normalize(account.username).to_ascii_lowercase();
     let user_key = format!("{connection}\n{email}");
     let policy = &config.lockout;
-    let attempt = ports
-        .attempts()
-        .count_attempt(&user_key, ip, now, policy)
-        .await?;
+    let attempt = match account.brute_force_protection {
+        true => {
+            ports
+                .attempts()
+                .count_attempt(&user_key, ip, now, policy)
+                .await?
+        }
+        false => 0,
+    };
     if attempt > policy.max_failures {
         return Err(SignInError::Locked);
     }
@@ -76,7 +84,9 @@ where
     let user = match (user, verdict) {
         (Some(user), Verdict::Right | Verdict::RightRehash) => user,
         // This attempt was the last one allowed: say so now.
-        _ if attempt >= policy.max_failures => return Err(SignInError::Locked),
+        _ if account.brute_force_protection && attempt >= policy.max_failures => {
+            return Err(SignInError::Locked)
+        }
         _ => return Err(SignInError::WrongCredentials),
     };
     if user.blocked {

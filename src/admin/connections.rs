@@ -1,0 +1,298 @@
+//! Connections: `/api/v2/connections` (list, create), `/api/v2/connections/{id}` (get,
+//! update, delete) and `/api/v2/connections/{id}/clients` (read, change), shaped as Auth0's.
+//! The database strategy (`auth0`) is the one built; other strategies are refused with a
+//! clear 400 until they are.
+
+use super::call::Call;
+use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::list::Query;
+use crate::model::connection::{ConnectionOptions, DATABASE};
+use crate::model::Connection;
+use crate::port::crypto::Crypto;
+use crate::port::{ConnectionStore, Stores};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+const TAKEN: &str = "A connection with the same name already exists";
+
+/// The connection as Auth0 shows it.
+pub fn view(c: &Connection) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "display_name": c.display_name.clone().unwrap_or_else(|| c.name.clone()),
+        "strategy": c.strategy,
+        "options": c.options,
+        "enabled_clients": c.enabled_clients,
+        "realms": [c.name],
+        "is_domain_connection": false,
+        "metadata": c.metadata,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    strategy: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    options: Option<Map<String, Value>>,
+    #[serde(default)]
+    enabled_clients: Option<Vec<String>>,
+    #[serde(default)]
+    metadata: Option<Map<String, Value>>,
+    /// Accepted with Auth0's meaning for a database connection: one realm, its name.
+    #[serde(default)]
+    realms: Option<Vec<String>>,
+    /// Accepted when false (home realm discovery is for enterprise connections).
+    #[serde(default)]
+    is_domain_connection: Option<bool>,
+}
+
+/// Auth0's rule for a connection name: letters, digits and single inner hyphens, 1 to 128.
+fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (1..=128).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
+    if let Some(display) = b.display_name {
+        if display.trim().is_empty() || display.chars().count() > 128 {
+            return Err(invalid("display_name must be 1 to 128 characters"));
+        }
+        c.display_name = Some(display);
+    }
+    if let Some(options) = b.options {
+        if let Some(why) = ConnectionOptions::check(&options) {
+            return Err(invalid(&why));
+        }
+        // Auth0 replaces the whole options object.
+        c.options = options;
+    }
+    if let Some(metadata) = b.metadata {
+        let strings = metadata
+            .iter()
+            .all(|(k, v)| k.len() <= 255 && v.as_str().is_some_and(|s| s.len() <= 255));
+        if metadata.len() > 10 || !strings {
+            return Err(invalid(
+                "metadata holds up to 10 string values of up to 255 characters",
+            ));
+        }
+        c.metadata = metadata;
+    }
+    if let Some(mut clients) = b.enabled_clients {
+        clients.sort();
+        clients.dedup();
+        c.enabled_clients = clients;
+    }
+    if b.realms.is_some_and(|r| r != [c.name.clone()]) {
+        return Err(invalid("realms of a database connection is [its name]"));
+    }
+    if b.is_domain_connection == Some(true) {
+        return Err(invalid(
+            "is_domain_connection is for enterprise connections, not supported yet",
+        ));
+    }
+    Ok(c)
+}
+
+/// `GET /api/v2/connections`, optionally of one `strategy` or `name`.
+pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = attempt!(Query::parse(call.req.query, &["strategy", "name"]));
+    let paging = attempt!(query.paging());
+    let store = call.issuer.stores.connections();
+    match store
+        .list_connections(query.get("strategy"), query.get("name"), paging)
+        .await
+    {
+        Ok(l) => {
+            let items = l.items.iter().map(view).collect();
+            query.reply("connections", items, l.total)
+        }
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/connections`.
+pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let mut body: ConnectionBody = attempt!(payload(call.req.body));
+    let (Some(name), Some(strategy)) = (body.name.take(), body.strategy.take()) else {
+        return invalid("Missing required properties: name and strategy");
+    };
+    if !valid_name(&name) {
+        return invalid(
+            "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
+        );
+    }
+    if strategy != DATABASE {
+        return invalid(&format!(
+            "strategy {strategy} is not supported yet: only the database strategy ({DATABASE})"
+        ));
+    }
+    let id = attempt!(call.new_id("con_"));
+    let blank = Connection {
+        // Auth0's shape: `con_` and 16 characters.
+        id: id.chars().take(20).collect(),
+        name,
+        strategy,
+        display_name: None,
+        options: Map::new(),
+        metadata: Map::new(),
+        enabled_clients: Vec::new(),
+        created_at: call.issuer.clock.now(),
+    };
+    let connection = attempt!(apply(blank, body));
+    match call
+        .issuer
+        .stores
+        .connections()
+        .create_connection(&connection)
+        .await
+    {
+        Ok(()) => stored(call, &connection.id, 201).await,
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// The connection as stored now (its enabled clients as the store kept them), with `status`.
+async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, id: &str, status: u16) -> Reply {
+    match current_by(call, id).await {
+        Ok(c) => Reply::json(status, &view(&c)),
+        Err(r) => r,
+    }
+}
+
+async fn current_by<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    id: &str,
+) -> Result<Connection, Reply> {
+    match call.issuer.stores.connections().connection(id).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(not_found("connection")),
+        Err(e) => Err(from_store(e, TAKEN, call.issuer.log)),
+    }
+}
+
+/// `GET /api/v2/connections/{id}`.
+pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    stored(call, call.id(), 200).await
+}
+
+/// `PATCH /api/v2/connections/{id}`: display name, options (replaced whole, as Auth0),
+/// metadata and enabled clients; the name and strategy cannot change.
+pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: ConnectionBody = attempt!(payload(call.req.body));
+    let before = attempt!(current_by(call, call.id()).await);
+    if body.name.as_ref().is_some_and(|n| *n != before.name) {
+        return invalid("name cannot change");
+    }
+    if body
+        .strategy
+        .as_ref()
+        .is_some_and(|s| *s != before.strategy)
+    {
+        return invalid("strategy cannot change");
+    }
+    let connection = attempt!(apply(before, body));
+    match call
+        .issuer
+        .stores
+        .connections()
+        .update_connection(&connection)
+        .await
+    {
+        Ok(true) => stored(call, &connection.id, 200).await,
+        Ok(false) => not_found("connection"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/connections/{id}`: with its users, as Auth0 (202, as Auth0 answers).
+pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let before = attempt!(current_by(call, call.id()).await);
+    if before.name == call.issuer.config.default_connection {
+        return error_code(
+            400,
+            "operation_not_supported",
+            "The tenant's default connection cannot be deleted: the password grant signs in through it.",
+        );
+    }
+    match call
+        .issuer
+        .stores
+        .connections()
+        .delete_connection(&before.id)
+        .await
+    {
+        Ok(_) => Reply::json(202, &json!({})),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/connections/{id}/clients`: the enabled clients, as Auth0 pages them.
+pub async fn clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let query = attempt!(Query::parse(call.req.query, &[]));
+    let paging = attempt!(query.paging());
+    let c = attempt!(current_by(call, call.id()).await);
+    let items: Vec<Value> = c
+        .enabled_clients
+        .iter()
+        .skip(paging.offset as usize)
+        .take(paging.limit as usize)
+        .map(|id| json!({ "client_id": id }))
+        .collect();
+    query.reply("clients", items, c.enabled_clients.len() as u64)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientStatus {
+    client_id: String,
+    status: bool,
+}
+
+/// `PATCH /api/v2/connections/{id}/clients`: `[{client_id, status}]`, enabling (`true`) or
+/// disabling each client; 204.
+pub async fn set_clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body: Vec<ClientStatus> = attempt!(payload(call.req.body));
+    if body.is_empty() || body.len() > 50 {
+        return invalid("send 1 to 50 {client_id, status} entries");
+    }
+    let changes: Vec<(String, bool)> = body.into_iter().map(|c| (c.client_id, c.status)).collect();
+    match call
+        .issuer
+        .stores
+        .connections()
+        .set_connection_clients(call.id(), &changes)
+        .await
+    {
+        Ok(true) => Reply::no_content(),
+        Ok(false) => not_found("connection"),
+        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn names_follow_auth0s_rule() {
+        for ok in ["Username-Password-Authentication", "acme", "a-b-c", "A1"] {
+            assert!(valid_name(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "a b", "a_b", "é", &"a".repeat(129)] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+}
