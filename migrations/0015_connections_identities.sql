@@ -54,3 +54,10 @@ SELECT CASE WHEN instr(user_id, '|') > 0 THEN substr(user_id, 1, instr(user_id, 
             ELSE user_id END,
        user_id, connection, created_at
 FROM users;
+
+-- A user linked into another (Auth0's account linking): its row stays, holding the password
+-- and email its database identity signs in with, but it is no user of its own any more: it
+-- is not listed or read, and signing in through it signs the primary user in. Deleting the
+-- primary user deletes it.
+ALTER TABLE users ADD COLUMN linked_to TEXT REFERENCES users(user_id) ON DELETE CASCADE;
+CREATE INDEX users_linked_to ON users (linked_to) WHERE linked_to IS NOT NULL;

@@ -17,6 +17,8 @@ pub enum Caller {
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    LinkIdentity,
+    UnlinkIdentity,
     ListConnections,
     CreateConnection,
     GetConnection,
@@ -138,6 +140,11 @@ impl<P, C> Call<'_, '_, P, C> {
     /// The first path parameter.
     pub fn id(&self) -> &str {
         self.params.first().map_or("", String::as_str)
+    }
+
+    /// The third path parameter.
+    pub fn third_id(&self) -> &str {
+        self.params.get(2).map_or("", String::as_str)
     }
 
     /// The second path parameter.

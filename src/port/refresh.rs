@@ -58,8 +58,12 @@ pub struct Login {
     /// The attempt counter to forget: connection + email, and the client IP.
     pub user_key: String,
     pub ip: String,
-    /// A new password hash, when the stored one is of an older format or cost.
+    /// A new password hash, when the stored one is of an older format or cost: for the
+    /// credential the password was checked against (the user of `connection` with
+    /// `email_lower`, which may be an account linked into `user_id`).
     pub rehash: Option<String>,
+    pub connection: String,
+    pub email_lower: String,
 }
 
 /// The writes of a token exchange, done **after** the claims pipeline allowed the issuance

@@ -43,6 +43,23 @@ pub trait UserStore {
     async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError>;
     async fn import_users(&self, users: &[User], upsert: bool)
         -> Result<Vec<Imported>, StoreError>;
+    /// Links the user `secondary` into `primary` (Auth0's account linking): the secondary's
+    /// identities become the primary's, and it is no user of its own any more (not read or
+    /// listed; its sessions end and its refresh tokens are revoked), while its row keeps the
+    /// email and password its database identity signs in with, which then sign the primary
+    /// in. Users linked into the secondary follow it. `false` (nothing changed) unless both
+    /// exist, differ and neither is linked.
+    async fn link_user(&self, primary: &str, secondary: &str, now: u64)
+        -> Result<bool, StoreError>;
+    /// Unlinks the identity `provider|identity_id` from `primary`: it returns to its own
+    /// user, which is a user again. `false` (nothing changed) when `primary` holds no such
+    /// linked identity (its own, primary identity cannot be unlinked).
+    async fn unlink_identity(
+        &self,
+        primary: &str,
+        provider: &str,
+        identity_id: &str,
+    ) -> Result<bool, StoreError>;
     /// Stores a job's outcome.
     async fn put_job(&self, job: &Job) -> Result<(), StoreError>;
     /// A job by id.

@@ -31,17 +31,22 @@ impl TryFrom<ConnectionRow> for Connection {
             display_name: r.display_name,
             options: json("options", &r.options)?,
             metadata: json("metadata", &r.metadata)?,
-            enabled_clients: json_list("enabled_clients", &r.enabled_clients)?,
+            enabled_clients: {
+                let mut clients = json_list("enabled_clients", &r.enabled_clients)?;
+                clients.sort();
+                clients
+            },
             created_at: int(r.created_at),
         })
     }
 }
 
-/// A connection's columns, its enabled clients as a JSON list (by client id).
+/// A connection's columns, its enabled clients as a JSON list (sorted when read: D1's SQLite
+/// takes no correlation inside a derived table, so the list is not ordered in SQL).
 const COLUMNS: &str = "c.connection_id, c.name, c.strategy, c.display_name, c.options, \
     c.metadata, c.created_at, \
-    (SELECT json_group_array(client_id) FROM (SELECT client_id FROM connection_clients x \
-     WHERE x.connection_id = c.connection_id ORDER BY client_id)) AS enabled_clients";
+    (SELECT json_group_array(client_id) FROM connection_clients x \
+     WHERE x.connection_id = c.connection_id) AS enabled_clients";
 
 /// Enables the clients of the JSON list `?2` that exist for connection `?1`.
 const ENABLE: &str = "INSERT INTO connection_clients (connection_id, client_id) \

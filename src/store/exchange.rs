@@ -24,7 +24,8 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
             Some(r) => (family_args(r), token_args(r)),
             None => (Vec::new(), Vec::new()),
         };
-        let mut statements: Vec<(&str, &[Value])> = vec![(FORGET, &forget), (RECORD, &record)];
+        let mut statements: Vec<(&str, &[Value])> =
+            vec![(FORGET, &forget), (RECORD, &record), (REHASH, &record)];
         if refresh.is_some() {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
@@ -87,6 +88,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         if let Some([forget, record]) = &login {
             statements.push((FORGET, forget));
             statements.push((RECORD, record));
+            statements.push((REHASH, record));
         }
         if let Some(session) = &session {
             statements.push((INSERT_SESSION, session));
@@ -147,13 +149,23 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
 
 /// Forgets the attempts of a login's (user key, IP).
 const FORGET: &str = "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2";
-/// Records a login on the user: when, how many, and a rehash if any.
-const RECORD: &str = "UPDATE users SET last_login = ?2, logins_count = logins_count + 1, \
-     password_hash = coalesce(?3, password_hash) WHERE user_id = ?1";
+/// Records a login on the user: when, how many.
+const RECORD: &str =
+    "UPDATE users SET last_login = ?2, logins_count = logins_count + 1 WHERE user_id = ?1";
+/// Stores a rehash (`?3`, if any) on the credential checked: the user of connection `?4`
+/// with email `?5` (the signed-in user, or an account linked into it).
+const REHASH: &str = "UPDATE users SET password_hash = ?3 \
+     WHERE ?3 IS NOT NULL AND connection = ?4 AND lower(email) = ?5";
 
 fn login_args(login: &Login, now: u64) -> [Vec<Value>; 2] {
     [
         vec![login.user_key.as_str().into(), login.ip.as_str().into()],
-        vec![login.user_id.as_str().into(), num(now), opt(&login.rehash)],
+        vec![
+            login.user_id.as_str().into(),
+            num(now),
+            opt(&login.rehash),
+            login.connection.as_str().into(),
+            login.email_lower.as_str().into(),
+        ],
     ]
 }

@@ -34,30 +34,39 @@ crate::row! {
     }
 }
 
-/// The anchor row for a user named by id: `?1` the id, `?2` the organization, `?3` the API.
-const BY_ID: &str = "SELECT ?1, ?2, ?3";
+/// The anchor row for a user named by id: `?1` the id, `?2` the organization, `?3` the API;
+/// the last column is the user whose password a sign-in checks (the same user here).
+const BY_ID: &str = "SELECT ?1, ?2, ?3, ?1";
 /// By email: `?1` the connection, `?2` the lower-cased email, `?3` organization, `?4` API.
-const BY_EMAIL: &str = "SELECT (SELECT user_id FROM users WHERE connection = ?1 AND \
-    lower(email) = ?2), ?3, ?4";
+/// An account linked into another signs that one in, with its own password.
+const BY_EMAIL: &str = "SELECT (SELECT coalesce(linked_to, user_id) FROM users \
+    WHERE connection = ?1 AND lower(email) = ?2), ?3, ?4, \
+    (SELECT user_id FROM users WHERE connection = ?1 AND lower(email) = ?2)";
 /// A refresh token's user, organization and API: `?1` its hash.
 const BY_REFRESH: &str =
-    "SELECT user_id, org_id, audience FROM refresh_tokens WHERE token_hash = ?1";
+    "SELECT user_id, org_id, audience, user_id FROM refresh_tokens WHERE token_hash = ?1";
 /// A code's user, organization and API: `?1` its hash.
 const BY_CODE: &str =
-    "SELECT user_id, org_id, audience FROM authorization_codes WHERE code_hash = ?1";
+    "SELECT user_id, org_id, audience, user_id FROM authorization_codes WHERE code_hash = ?1";
 
 /// The statements about the anchor's user, in this order: the user; the organization (by
 /// id, else by name) with whether the user is a member; the roles; the permissions.
 fn subject_statements(anchor: &str) -> [String; 4] {
     let with = format!(
-        "WITH a(user_id, org, audience) AS ({anchor}), \
+        "WITH a(user_id, org, audience, login_id) AS ({anchor}), \
          o(org_id) AS (SELECT x.org_id FROM organizations x, a \
            WHERE x.org_id = a.org OR x.name = a.org ORDER BY (x.org_id = a.org) DESC LIMIT 1)"
     );
     [
+        // The password is the one of the account the anchor's sign-in names.
         format!(
-            "{with} SELECT {} FROM users WHERE user_id = (SELECT user_id FROM a)",
-            user_select("users")
+            "{with} SELECT {} FROM users WHERE user_id = (SELECT user_id FROM a) \
+             AND linked_to IS NULL",
+            user_select("users").replace(
+                "users.password_hash",
+                "(SELECT p.password_hash FROM users p WHERE p.user_id = \
+                 (SELECT login_id FROM a)) AS password_hash"
+            )
         ),
         format!(
             "{with} SELECT g.org_id, g.name, g.display_name, g.token_org_name, \

@@ -5,7 +5,7 @@ use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{
-    Imported, Job, Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES,
+    Identity, Imported, Job, Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES,
 };
 use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
@@ -33,10 +33,18 @@ crate::row! {
     }
 }
 
+/// `identities` with the one `user_id` was created with first, the linked ones after in the
+/// order stored.
+fn primary_first(user_id: &str, mut identities: Vec<Identity>) -> Vec<Identity> {
+    identities.sort_by_key(|i| i.as_user_id() != user_id);
+    identities
+}
+
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
 
     fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let identities = primary_first(&r.user_id, json("identities", &r.identities)?);
         Ok(User {
             user_id: r.user_id,
             connection: r.connection,
@@ -55,7 +63,7 @@ impl TryFrom<UserRow> for User {
             updated_at: int(r.updated_at),
             last_login: opt_int(r.last_login),
             logins_count: int(r.logins_count),
-            identities: json("identities", &r.identities)?,
+            identities,
         })
     }
 }
@@ -108,14 +116,14 @@ pub(super) const USER_FIELDS: &str = "user_id, connection, email, email_verified
     given_name, family_name, nickname, picture, user_metadata, app_metadata, blocked, \
     password_hash, created_at, updated_at, last_login, logins_count";
 
-/// The user's identities as a JSON list, primary first, of the user row of `table`.
+/// The user's identities as a JSON list (in the order stored), of the user row of `table`.
+/// A correlated scalar subquery: D1's SQLite takes no correlation inside a derived table.
 fn identities_of(table: &str) -> String {
     format!(
         "(SELECT json_group_array(json_object('connection', i.connection, 'provider', \
          i.provider, 'user_id', i.identity_id, 'isSocial', json(CASE i.is_social WHEN 1 \
-         THEN 'true' ELSE 'false' END), 'profileData', json(i.profile_data))) FROM \
-         (SELECT * FROM identities WHERE user_id = {table}.user_id ORDER BY \
-         provider || '|' || identity_id <> {table}.user_id, created_at, rowid) i) AS identities"
+         THEN 'true' ELSE 'false' END), 'profileData', json(i.profile_data))) \
+         FROM identities i WHERE i.user_id = {table}.user_id) AS identities"
     )
 }
 
@@ -132,7 +140,7 @@ pub(super) fn user_select(table: &str) -> String {
 impl<B: Sql> UserStore for SqlStore<B> {
     async fn user(&self, user_id: &str) -> Result<Option<User>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM users WHERE user_id = ?1",
+            "SELECT {} FROM users WHERE user_id = ?1 AND linked_to IS NULL",
             user_select("users")
         );
         let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
@@ -177,7 +185,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
     ) -> Result<Option<User>, StoreError> {
         let (sets, guards, args) = update_clauses(user_id, changes, now)?;
         let sql = format!(
-            "UPDATE users SET {sets} WHERE user_id = ?1{guards} RETURNING {}",
+            "UPDATE users SET {sets} WHERE user_id = ?1 AND linked_to IS NULL{guards} RETURNING {}",
             user_select("users")
         );
         let row: Option<UserRow> = self.first(&sql, &args).await?;
@@ -187,9 +195,30 @@ impl<B: Sql> UserStore for SqlStore<B> {
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
         // Foreign keys cascade to roles, memberships, sessions, codes and refresh tokens.
         let changed = self
-            .run("DELETE FROM users WHERE user_id = ?1", &[user_id.into()])
+            .run(
+                "DELETE FROM users WHERE user_id = ?1 AND linked_to IS NULL",
+                &[user_id.into()],
+            )
             .await?;
         Ok(changed > 0)
+    }
+
+    async fn link_user(
+        &self,
+        primary: &str,
+        secondary: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.link(primary, secondary, now).await
+    }
+
+    async fn unlink_identity(
+        &self,
+        primary: &str,
+        provider: &str,
+        identity_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.unlink(primary, provider, identity_id).await
     }
 
     async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError> {
@@ -384,7 +413,11 @@ fn where_clause(filters: &[UserFilter]) -> (String, Vec<Value>) {
             UserFilter::Email(v) => format!("lower(email) = lower(?{})", bind(v.as_str().into())),
             UserFilter::UserId(v) => format!("user_id = ?{}", bind(v.as_str().into())),
             UserFilter::Name(v) => format!("name = ?{}", bind(v.as_str().into())),
-            UserFilter::Connection(v) => format!("connection = ?{}", bind(v.as_str().into())),
+            // Any of the user's identities, linked ones too.
+            UserFilter::Connection(v) => format!(
+                "user_id IN (SELECT user_id FROM identities WHERE connection = ?{})",
+                bind(v.as_str().into())
+            ),
             UserFilter::Blocked(b) => format!("blocked = ?{}", bind(flag_arg(*b))),
             UserFilter::EmailVerified(b) => format!("email_verified = ?{}", bind(flag_arg(*b))),
             UserFilter::Metadata { app, path, value } => {
@@ -408,9 +441,8 @@ fn where_clause(filters: &[UserFilter]) -> (String, Vec<Value>) {
             }
         });
     }
-    if conditions.is_empty() {
-        return (String::new(), args);
-    }
+    // A user linked into another is no user of its own.
+    conditions.push("linked_to IS NULL".to_string());
     (format!(" WHERE {}", conditions.join(" AND ")), args)
 }
 
@@ -509,5 +541,56 @@ impl<B: Sql> SqlStore<B> {
                 }
             })
             .collect())
+    }
+}
+
+/// Linking `?2` into `?1` (at `?3`): only when both are users of their own and differ.
+const LINK: [&str; 4] = [
+    "UPDATE users SET linked_to = ?1 WHERE (user_id = ?2 OR linked_to = ?2) AND ?1 <> ?2 \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?1 AND linked_to IS NULL) \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?2 AND linked_to IS NULL)",
+    "UPDATE identities SET user_id = ?1 WHERE user_id IN \
+     (SELECT user_id FROM users WHERE linked_to = ?1) OR (user_id = ?2 \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?2 AND linked_to = ?1))",
+    "DELETE FROM sessions WHERE user_id = ?2 \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?2 AND linked_to = ?1)",
+    "UPDATE refresh_families SET revoked_at = ?3 WHERE user_id = ?2 AND revoked_at IS NULL \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?2 AND linked_to = ?1)",
+];
+
+/// Unlinking identity `?2|?3` from `?1`: the identity returns to its own user row, which is a
+/// user again. The identity moves first; the row is freed only if the identity moved.
+const UNLINK: [&str; 2] = [
+    "UPDATE identities SET user_id = ?2 || '|' || ?3 WHERE provider = ?2 AND identity_id = ?3 \
+     AND user_id = ?1 AND ?2 || '|' || ?3 <> ?1 \
+     AND EXISTS (SELECT 1 FROM users WHERE user_id = ?2 || '|' || ?3 AND linked_to = ?1)",
+    "UPDATE users SET linked_to = NULL WHERE user_id = ?2 || '|' || ?3 AND linked_to = ?1 \
+     AND EXISTS (SELECT 1 FROM identities WHERE provider = ?2 AND identity_id = ?3 \
+     AND user_id = ?2 || '|' || ?3)",
+];
+
+impl<B: Sql> SqlStore<B> {
+    pub(super) async fn link(
+        &self,
+        primary: &str,
+        secondary: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let args = [primary.into(), secondary.into(), num(now)];
+        let statements: Vec<(&str, &[Value])> = LINK.iter().map(|s| (*s, &args[..])).collect();
+        let changes = self.batch(&statements).await?;
+        Ok(changes.first().copied().unwrap_or(0) > 0)
+    }
+
+    pub(super) async fn unlink(
+        &self,
+        primary: &str,
+        provider: &str,
+        identity_id: &str,
+    ) -> Result<bool, StoreError> {
+        let args = [primary.into(), provider.into(), identity_id.into()];
+        let statements: Vec<(&str, &[Value])> = UNLINK.iter().map(|s| (*s, &args[..])).collect();
+        let changes = self.batch(&statements).await?;
+        Ok(changes.get(1).copied().unwrap_or(0) > 0)
     }
 }

@@ -3,6 +3,7 @@
 //! `user_metadata` (self-service), at most `self_service_writes_per_minute` times a minute.
 
 mod body;
+pub mod identities;
 pub mod links;
 pub mod search;
 

@@ -42,6 +42,7 @@ pub fn event(trigger: Trigger, issuance: &Issuance, facts: &Facts<'_>) -> Value 
             "created_at": u.created_at,
             "last_login": u.last_login,
             "logins_count": u.logins_count,
+            "identities": u.identities,
         })
     });
     let transaction = match &issuance.transaction {

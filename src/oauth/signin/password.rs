@@ -101,6 +101,8 @@ where
         user_key,
         ip: ip.to_string(),
         rehash,
+        connection: connection.to_string(),
+        email_lower: email.clone(),
     };
     Ok(Authentication {
         user,

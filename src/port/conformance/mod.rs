@@ -569,6 +569,8 @@ async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixtu
         user_key: user_key.clone(),
         ip: ip.into(),
         rehash: None,
+        connection: "conformance".into(),
+        email_lower: format!("lockout-{}@example.com", fx.run_id),
     };
     store
         .commit_login(&login, now + 51, None)
