@@ -5,7 +5,7 @@ use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::sql::{Sql, Value};
-use super::users::{primary_identity, user_args, INSERT_USER};
+use super::users::{identity_args, primary_identity, user_args, INSERT_USER};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
@@ -18,14 +18,14 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         now: u64,
         refresh: Option<&RefreshRecord>,
     ) -> Result<(), StoreError> {
-        let [forget, record] = login_args(login, now);
+        let [forget, record, rehash] = login_args(login, now);
         let insert = insert_token("");
         let (family, token) = match refresh {
             Some(r) => (family_args(r), token_args(r)),
             None => (Vec::new(), Vec::new()),
         };
         let mut statements: Vec<(&str, &[Value])> =
-            vec![(FORGET, &forget), (RECORD, &record), (REHASH, &record)];
+            vec![(FORGET, &forget), (RECORD, &record), (REHASH, &rehash)];
         if refresh.is_some() {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
@@ -80,15 +80,16 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         let mut statements: Vec<(&str, &[Value])> = Vec::new();
         // The unique index on (connection, lower(email)) fails the whole batch when the email
         // of a sign-up is taken.
-        let identity = primary_identity("?1", "?2", "?9");
-        if let Some(user) = &new_user {
+        let identity = primary_identity("?1", "?2", "?3");
+        let identity_args = sign_in.new_user.map(identity_args);
+        if let (Some(user), Some(args)) = (&new_user, &identity_args) {
             statements.push((INSERT_USER, user));
-            statements.push((&identity, user));
+            statements.push((&identity, args));
         }
-        if let Some([forget, record]) = &login {
+        if let Some([forget, record, rehash]) = &login {
             statements.push((FORGET, forget));
             statements.push((RECORD, record));
-            statements.push((REHASH, record));
+            statements.push((REHASH, rehash));
         }
         if let Some(session) = &session {
             statements.push((INSERT_SESSION, session));
@@ -152,17 +153,16 @@ const FORGET: &str = "DELETE FROM login_failures WHERE user_key = ?1 AND ip = ?2
 /// Records a login on the user: when, how many.
 const RECORD: &str =
     "UPDATE users SET last_login = ?2, logins_count = logins_count + 1 WHERE user_id = ?1";
-/// Stores a rehash (`?3`, if any) on the credential checked: the user of connection `?4`
-/// with email `?5` (the signed-in user, or an account linked into it).
-const REHASH: &str = "UPDATE users SET password_hash = ?3 \
-     WHERE ?3 IS NOT NULL AND connection = ?4 AND lower(email) = ?5";
+/// Stores a rehash (`?1`, if any) on the credential checked: the user of connection `?2`
+/// with email `?3` (the signed-in user, or an account linked into it).
+const REHASH: &str = "UPDATE users SET password_hash = ?1 \
+     WHERE ?1 IS NOT NULL AND connection = ?2 AND lower(email) = ?3";
 
-fn login_args(login: &Login, now: u64) -> [Vec<Value>; 2] {
+fn login_args(login: &Login, now: u64) -> [Vec<Value>; 3] {
     [
         vec![login.user_key.as_str().into(), login.ip.as_str().into()],
+        vec![login.user_id.as_str().into(), num(now)],
         vec![
-            login.user_id.as_str().into(),
-            num(now),
             opt(&login.rehash),
             login.connection.as_str().into(),
             login.email_lower.as_str().into(),

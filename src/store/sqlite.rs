@@ -132,10 +132,17 @@ impl Sqlite {
     /// Runs one statement.
     fn statement(&self, sql: &str, args: &[Value]) -> Result<Outcome, StoreError> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
-        // A statement of a batch that shares its arguments may name fewer of them: as D1
-        // does, the ones it does not name are left out.
+        // D1 refuses a statement given another number of arguments than its highest `?N`
+        // ("Wrong number of parameter bindings"): so does this backend, so a statement that
+        // would fail on D1 fails here first.
         let named = stmt.parameter_count();
-        for (i, arg) in args.iter().enumerate().take(named) {
+        if named != args.len() {
+            return Err(fail(format!(
+                "Wrong number of parameter bindings for SQL query: {} given, {named} named",
+                args.len()
+            )));
+        }
+        for (i, arg) in args.iter().enumerate() {
             let i = i + 1;
             match arg {
                 Value::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null),

@@ -85,6 +85,15 @@ pub(super) fn primary_identity(user_id: &str, connection: &str, created_at: &str
     )
 }
 
+/// The arguments of [`primary_identity`]`("?1", "?2", "?3")` for `u`.
+pub(super) fn identity_args(u: &User) -> [Value; 3] {
+    [
+        u.user_id.as_str().into(),
+        u.connection.as_str().into(),
+        num(u.created_at),
+    ]
+}
+
 /// Keys a user from before email keys (`?2` its key), or, when a look-alike of the connection
 /// holds that key already, gives it a key that matches no address.
 const SET_EMAIL_KEY: &str = "UPDATE users SET email_key = CASE WHEN EXISTS \
@@ -171,8 +180,8 @@ impl<B: Sql> UserStore for SqlStore<B> {
             num(u.created_at),
             email_key(&u.email),
         ];
-        let identity = primary_identity("?1", "?2", "?14");
-        self.batch(&[(sql, &args), (&identity, &args)])
+        let identity = primary_identity("?1", "?2", "?3");
+        self.batch(&[(sql, &args), (&identity, &identity_args(u))])
             .await
             .map(|_| ())
     }
@@ -544,7 +553,8 @@ impl<B: Sql> SqlStore<B> {
     }
 }
 
-/// Linking `?2` into `?1` (at `?3`): only when both are users of their own and differ.
+/// Linking `?2` into `?1` (the last statement: at `?3`): only when both are users of their
+/// own and differ.
 const LINK: [&str; 4] = [
     "UPDATE users SET linked_to = ?1 WHERE (user_id = ?2 OR linked_to = ?2) AND ?1 <> ?2 \
      AND EXISTS (SELECT 1 FROM users WHERE user_id = ?1 AND linked_to IS NULL) \
@@ -577,7 +587,20 @@ impl<B: Sql> SqlStore<B> {
         now: u64,
     ) -> Result<bool, StoreError> {
         let args = [primary.into(), secondary.into(), num(now)];
-        let statements: Vec<(&str, &[Value])> = LINK.iter().map(|s| (*s, &args[..])).collect();
+        // Each statement gets the arguments it names, as D1 demands.
+        let statements: Vec<(&str, &[Value])> = LINK
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    if s.contains("?3") {
+                        &args[..]
+                    } else {
+                        &args[..2]
+                    },
+                )
+            })
+            .collect();
         let changes = self.batch(&statements).await?;
         Ok(changes.first().copied().unwrap_or(0) > 0)
     }

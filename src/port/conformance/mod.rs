@@ -14,6 +14,7 @@ use crate::model::{AuthorizationCode, LockoutPolicy, RefreshRecord, Rule, Sessio
 use futures_util::future::join_all;
 
 mod access;
+mod connections;
 mod directory;
 mod edits;
 mod keys;
@@ -62,7 +63,7 @@ fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
 /// endpoint reads through a cache, where the backend has one).
 pub async fn run<C, S>(cached: &C, store: &S, fx: &Fixture) -> Vec<Outcome>
 where
-    C: super::ClientStore + super::RegistryStore + ClaimsStore + KeyStore,
+    C: super::ClientStore + super::RegistryStore + super::ConnectionStore + ClaimsStore + KeyStore,
     S: KeyStore
         + AttemptStore
         + RefreshStore
@@ -182,6 +183,14 @@ where
     record(
         "the published keys read through the cache are the fresh ones",
         edits::published_keys(cached).await,
+    );
+    record(
+        "connections: every write shows at the next cached read; new clients are on all",
+        connections::lifecycle(cached, fx).await,
+    );
+    record(
+        "a linked user signs in as the primary; unlinking gives it back",
+        connections::linking(store, fx).await,
     );
     out
 }
