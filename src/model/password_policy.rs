@@ -79,7 +79,8 @@ pub enum Level {
 pub struct PasswordPolicy {
     pub level: Level,
     pub min_chars: usize,
-    /// The password may not contain the email, its local part or the user's names.
+    /// The password may not contain the email, its local part or the user's names (it may never
+    /// be the email itself).
     pub no_personal_info: bool,
     /// `Some` when the dictionary is on: the connection's own words (the built-in list always
     /// applies then).
@@ -112,7 +113,9 @@ impl PasswordRefusal {
                                      numbers, special characters."
                 .into(),
             Self::Repeated => "Do not repeat a character more than twice in a row.".into(),
-            Self::PersonalInfo => "Do not use your email or your name in your password.".into(),
+            Self::PersonalInfo => {
+                "Do not use your email address or your name in your password.".into()
+            }
             Self::Common => "This password is too common: choose another.".into(),
         }
     }
@@ -215,6 +218,10 @@ impl PasswordPolicy {
             }
         }
         let lower = password.to_lowercase();
+        // Never the email itself, whatever the options.
+        if lower == email.to_lowercase() {
+            return Err(PasswordRefusal::PersonalInfo);
+        }
         if self.no_personal_info {
             let email = email.to_lowercase();
             let local = email.split('@').next().unwrap_or("");
@@ -251,7 +258,9 @@ impl PasswordPolicy {
             out.push_str(", no character three times in a row");
         }
         if self.no_personal_info {
-            out.push_str(", and not your email address or name");
+            out.push_str(", and not containing your email address or name");
+        } else {
+            out.push_str(", and not your email address");
         }
         out.push('.');
         out
@@ -331,6 +340,14 @@ mod tests {
         assert_eq!(p.check("correct horse battery", email, &[]), Ok(()));
         let off = policy(json!({}));
         assert_eq!(off.check("password123", email, &[]), Ok(()));
-        assert!(p.describe().contains("not your email"));
+        assert!(p.describe().contains("not containing your email"));
+        assert_eq!(
+            off.check("Grace.Hopper@example.com", email, &[]),
+            Err(PasswordRefusal::PersonalInfo)
+        );
+        assert_eq!(
+            off.describe(),
+            "At least 8 characters, and not your email address."
+        );
     }
 }
