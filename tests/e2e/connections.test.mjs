@@ -18,7 +18,17 @@ before(async () => {
     clientId: ADMIN.id,
     clientSecret: ADMIN.secret,
     audience: MGMT,
-    fetch: (url, init) => issuer.mf.dispatchFetch(String(url).replace(/^https:/, 'http:'), init),
+    fetch: async (url, init) => {
+      const target = String(url).replace(/^https:/, 'http:');
+      if (!(init?.body instanceof FormData)) return issuer.mf.dispatchFetch(target, init);
+      // Encoded as an HTTP client sends it (Miniflare's dispatchFetch drops a FormData body's
+      // content type).
+      const encoded = new Request(target, { method: init.method, body: init.body });
+      const headers = new Headers(init.headers);
+      headers.set('content-type', encoded.headers.get('content-type'));
+      const body = new Uint8Array(await encoded.arrayBuffer());
+      return issuer.mf.dispatchFetch(target, { ...init, headers, body });
+    },
   });
 });
 after(async () => {
