@@ -9,7 +9,7 @@ use crate::oauth::claims::event::event;
 use crate::oauth::claims::pipeline::{enrich, trigger_of};
 use crate::oauth::claims::standard_claims;
 use crate::oauth::client_auth::{AuthMethod, AuthenticatedClient};
-use crate::oauth::grant::password::{user_api, user_issuance};
+use crate::oauth::grant::user::{user_api, user_issuance};
 use crate::oauth::grant::{client_credentials, require_allowed};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;

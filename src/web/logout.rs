@@ -3,8 +3,8 @@
 //! confirmation page (whose form POSTs back with a CSRF token), the redirect to the checked
 //! return URL, or the signed-out page; the session cookie cleared once the session ended.
 
-use super::authorize::{cookie, error_page, html_response, CSRF_COOKIE, SESSION_COOKIE};
 use super::pages;
+use super::screen::{cookie, error_page, html_response, CSRF_COOKIE, SESSION_COOKIE};
 use crate::model::config::paths;
 use crate::oauth::authorize::{origin, WayBack};
 use crate::oauth::issuer::Issuer;

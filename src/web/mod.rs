@@ -13,6 +13,7 @@ pub mod logout;
 mod pages;
 pub mod revoke;
 mod routes;
+mod screen;
 pub mod token;
 pub mod userinfo;
 

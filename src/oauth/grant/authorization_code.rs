@@ -3,7 +3,7 @@
 //! redeemed once.
 
 use super::checked::{Checked, Commit};
-use super::password::user_issuance;
+use super::user::user_issuance;
 use super::{granted_api, require_allowed};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{GrantType, Issuance, Scope};

@@ -15,6 +15,7 @@ pub mod client_credentials;
 pub mod commit;
 pub mod password;
 pub mod refresh_token;
+pub mod user;
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::{Config, SELF_SERVICE_SCOPES};

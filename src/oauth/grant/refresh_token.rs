@@ -3,7 +3,7 @@
 //! consumed token presented again revokes the whole family.
 
 use super::checked::{Checked, Commit};
-use super::password::user_scope;
+use super::user::user_scope;
 use super::{granted_api, organization_of, require_allowed};
 use crate::error::OAuthError;
 use crate::model::scope::Scope;

@@ -13,7 +13,7 @@ use crate::oauth::claims::pipeline::{enrich, Pipeline};
 use crate::oauth::events::Actor;
 use crate::oauth::facts::Facts;
 use crate::oauth::grant::authorization_code::{hash_code, CODE_LIFETIME};
-use crate::oauth::grant::password::user_issuance;
+use crate::oauth::grant::user::user_issuance;
 use crate::oauth::session;
 use crate::oauth::token::front::front_channel;
 use crate::port::crypto::Crypto;
