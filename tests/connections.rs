@@ -269,6 +269,19 @@ fn sign_in_goes_only_through_a_connection_enabled_for_the_client() {
         get(&t, &authorize(&format!("&connection={DEFAULT}")), "").status,
         200
     );
+    // Another connection, by name: its page, with its display name.
+    let staff = json!({ "name": "staff", "strategy": "auth0", "display_name": "Staff", "enabled_clients": [SPA] });
+    let staff = ok(
+        &manage(&t, "POST", "/api/v2/connections", &token, Some(staff)),
+        201,
+    );
+    let page = get(&t, &authorize("&connection=staff"), "");
+    assert!(String::from_utf8_lossy(&page.body).contains("With your Staff account"));
+    // Without a name, the tenant's default connection when it is enabled (no display name).
+    let page = get(&t, &authorize(""), "");
+    assert!(!String::from_utf8_lossy(&page.body).contains("With your"));
+    let staff_path = format!("/api/v2/connections/{}", staff["id"].as_str().unwrap());
+    assert_eq!(manage(&t, "DELETE", &staff_path, &token, None).status, 202);
     // Disabled for the client: no page, and the password grant of demo-app still works
     // only while demo-app is enabled.
     let off =

@@ -96,6 +96,8 @@ pub struct LoginForm<'a> {
     pub client_name: &'a str,
     /// Where the form posts.
     pub action: &'a str,
+    /// The connection's display name, when it has one: "with your … account".
+    pub connection: Option<&'a str>,
     /// The hidden fields the form posts back: the sealed login transaction.
     pub request: &'a [(String, String)],
     pub email: Option<&'a str>,
@@ -157,7 +159,7 @@ fn credentials_form(
         .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
         .unwrap_or_default();
     let body = format!(
-        "<h1>{heading} {client}</h1>{error}\
+        "<h1>{heading} {client}</h1>{through}{error}\
          <form method=\"post\" action=\"{action}\">{request}\
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
@@ -165,6 +167,10 @@ fn credentials_form(
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}\
          <button type=\"submit\">{submit}</button></form>{other}",
         client = escape(form.client_name),
+        through = form
+            .connection
+            .map(|c| format!("<p class=\"hint\">With your {} account</p>", escape(c)))
+            .unwrap_or_default(),
         action = escape(form.action),
         request = hidden(form.request),
         email = escape(form.email.unwrap_or("")),
@@ -270,6 +276,7 @@ mod tests {
     fn text_is_escaped_everywhere_it_lands() {
         let form = LoginForm {
             client_name: "<script>x</script>",
+            connection: Some("<i>Staff</i>"),
             action: "/u/login",
             request: &[("state".into(), "\"><img src=x>".into())],
             email: Some("a\"b@example.com"),
@@ -279,6 +286,7 @@ mod tests {
         };
         let html = login(&form);
         assert!(!html.contains("<script>x"));
+        assert!(html.contains("With your &lt;i&gt;Staff&lt;/i&gt; account"));
         assert!(!html.contains("\"><img"));
         assert!(html.contains("&lt;script&gt;x"));
         assert!(html.contains("a&quot;b@example.com"));

@@ -186,6 +186,7 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
     let form = LoginForm {
         password_rule: page.signup.then_some(page.password_rule.as_str()),
         client_name: &page.client_name,
+        connection: page.connection.as_deref(),
         action: if page.signup {
             paths::SIGNUP
         } else {

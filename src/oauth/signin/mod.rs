@@ -120,8 +120,8 @@ pub struct LoginPage {
     /// Whether sign-up is offered (the page links to the other one).
     pub signup_offered: bool,
     pub client_name: String,
-    /// The connection the page signs in through (its display name).
-    pub connection: String,
+    /// The connection the page signs in through, when it has a display name to show.
+    pub connection: Option<String>,
     /// The connection's password policy, in words (the sign-up page shows it).
     pub password_rule: String,
     /// The sealed transaction the form posts back.
@@ -422,12 +422,11 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
     };
     let offered = signup_offered(flow, connection);
-    let shown = connection.display_name.as_ref().unwrap_or(&connection.name);
     Screen::Form(Box::new(LoginPage {
         signup: request.signup && offered,
         signup_offered: offered,
         client_name: request.client.name.clone(),
-        connection: shown.clone(),
+        connection: connection.display_name.clone(),
         password_rule: connection.password_policy().describe(),
         state,
         csrf: tx.csrf.clone(),
