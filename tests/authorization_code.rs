@@ -38,39 +38,6 @@ fn authorize_query(extra: &str) -> String {
     )
 }
 
-fn get(t: &Tenant, path_and_query: &str, cookies: &str) -> HttpResponse {
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let mut headers = vec![];
-    if !cookies.is_empty() {
-        headers.push(("cookie".to_string(), cookies.to_string()));
-    }
-    t.send(HttpRequest {
-        method: "GET".into(),
-        path: path.into(),
-        query: query.into(),
-        headers,
-        body: vec![],
-    })
-}
-
-fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpResponse {
-    t.send(HttpRequest {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("cookie".into(), cookies.into()),
-        ],
-        body: form.as_bytes().to_vec(),
-    })
-}
-
 /// Shows the login form, posts it as a browser would; returns the response and the cookies.
 fn sign_in(t: &Tenant, extra: &str, password: &str) -> (HttpResponse, String) {
     sign_in_to(t, &authorize_query(extra), password)

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use edge_issuer::model::Client;
-use edge_issuer::web::{HttpRequest, HttpResponse};
+use edge_issuer::web::HttpResponse;
 use serde_json::{json, Value};
 
 const SPA: &str = "spa";
@@ -43,35 +43,6 @@ fn default_connection(t: &Tenant, token: &str) -> Value {
         200,
     );
     listed[0].clone()
-}
-
-fn get(t: &Tenant, path_and_query: &str, cookies: &str) -> HttpResponse {
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    t.send(HttpRequest {
-        method: "GET".into(),
-        path: path.into(),
-        query: query.into(),
-        headers: vec![("cookie".into(), cookies.into())],
-        body: vec![],
-    })
-}
-
-fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpResponse {
-    t.send(HttpRequest {
-        method: "POST".into(),
-        path: path.into(),
-        query: String::new(),
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ),
-            ("cookie".into(), cookies.into()),
-        ],
-        body: form.as_bytes().to_vec(),
-    })
 }
 
 fn authorize(extra: &str) -> String {

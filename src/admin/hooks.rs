@@ -58,6 +58,22 @@ fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Stri
     Option::<String>::deserialize(d).map(Some)
 }
 
+/// A new hook before its body is applied: the defaults (post-login, enabled, 2 s, deny).
+fn blank(hook_id: String) -> StoredHook {
+    StoredHook {
+        hook_id,
+        name: String::new(),
+        trigger: Trigger::PostLogin,
+        position: 0,
+        enabled: true,
+        url: None,
+        service: None,
+        secret_enc: String::new(),
+        timeout_ms: 2000,
+        on_failure: OnFailure::Deny,
+    }
+}
+
 /// `hook` with the body's fields set and checked (a URL against `config`'s issuer); the plain secret to seal, if any.
 fn apply(
     config: &Config,
@@ -187,18 +203,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             Err(e) => return from_oauth(&e.into()),
         }
     }
-    let blank = StoredHook {
-        hook_id,
-        name: String::new(),
-        trigger: Trigger::PostLogin,
-        position: 0,
-        enabled: true,
-        url: None,
-        service: None,
-        secret_enc: String::new(),
-        timeout_ms: 2000,
-        on_failure: OnFailure::Deny,
-    };
+    let blank = blank(hook_id);
     match apply(call.issuer.config, blank, body) {
         Ok((hook, secret)) => save(call, hook, secret, 201).await,
         Err(r) => r,
@@ -238,18 +243,7 @@ mod tests {
             "name": "h", "trigger": "post-login", "url": url,
         }))
         .unwrap();
-        let blank = StoredHook {
-            hook_id: "h1".into(),
-            name: String::new(),
-            trigger: Trigger::PostLogin,
-            position: 0,
-            enabled: true,
-            url: None,
-            service: None,
-            secret_enc: String::new(),
-            timeout_ms: 2000,
-            on_failure: OnFailure::Deny,
-        };
+        let blank = blank("h1".into());
         apply(&config, blank, body)
             .map(|_| ())
             .map_err(|r| r.status)

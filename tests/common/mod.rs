@@ -905,3 +905,38 @@ pub fn form_fields(html: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A browser's `GET` of `path_and_query`, sending `cookies` (none when empty).
+pub fn get(t: &Tenant, path_and_query: &str, cookies: &str) -> HttpResponse {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut headers = vec![];
+    if !cookies.is_empty() {
+        headers.push(("cookie".to_string(), cookies.to_string()));
+    }
+    t.send(edge_issuer::web::HttpRequest {
+        method: "GET".into(),
+        path: path.into(),
+        query: query.into(),
+        headers,
+        body: vec![],
+    })
+}
+
+/// A browser's form `POST` of `form` to `path`, sending `cookies`.
+pub fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpResponse {
+    t.send(edge_issuer::web::HttpRequest {
+        method: "POST".into(),
+        path: path.into(),
+        query: String::new(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ),
+            ("cookie".into(), cookies.into()),
+        ],
+        body: form.as_bytes().to_vec(),
+    })
+}
