@@ -4,13 +4,12 @@
 //! clear 400 until they are.
 
 use super::call::Call;
-use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
 use crate::model::connection::{ConnectionOptions, DATABASE};
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
 use crate::port::{ConnectionStore, Stores};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 const TAKEN: &str = "A connection with the same name already exists";
@@ -30,27 +29,48 @@ pub fn view(c: &Connection) -> Value {
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A connection's body, as Auth0 takes it.
+#[derive(Debug, Default)]
 struct ConnectionBody {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     strategy: Option<String>,
-    #[serde(default)]
     display_name: Option<String>,
-    #[serde(default)]
     options: Option<Map<String, Value>>,
-    #[serde(default)]
     enabled_clients: Option<Vec<String>>,
-    #[serde(default)]
     metadata: Option<Map<String, Value>>,
     /// Accepted with Auth0's meaning for a database connection: one realm, its name.
-    #[serde(default)]
     realms: Option<Vec<String>>,
     /// Accepted when false (home realm discovery is for enterprise connections).
-    #[serde(default)]
     is_domain_connection: Option<bool>,
+}
+
+impl ConnectionBody {
+    /// The body of a create or an update; any other member is refused.
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "name",
+                "strategy",
+                "display_name",
+                "options",
+                "enabled_clients",
+                "metadata",
+                "realms",
+                "is_domain_connection",
+            ],
+        )?;
+        Ok(Self {
+            name: f.text("name")?,
+            strategy: f.text("strategy")?,
+            display_name: f.text("display_name")?,
+            options: f.object("options")?,
+            enabled_clients: f.texts("enabled_clients")?,
+            metadata: f.object("metadata")?,
+            realms: f.texts("realms")?,
+            is_domain_connection: f.flag("is_domain_connection")?,
+        })
+    }
 }
 
 /// Auth0's rule for a connection name: letters, digits and single inner hyphens, 1 to 128.
@@ -90,9 +110,7 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
         }
         c.metadata = metadata;
     }
-    if let Some(mut clients) = b.enabled_clients {
-        clients.sort();
-        clients.dedup();
+    if let Some(clients) = b.enabled_clients {
         c.enabled_clients = clients;
     }
     if b.realms.is_some_and(|r| r != [c.name.clone()]) {
@@ -125,7 +143,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/connections`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut body: ConnectionBody = attempt!(payload(call.req.body));
+    let mut body = attempt!(ConnectionBody::read(call.req.body));
     let (Some(name), Some(strategy)) = (body.name.take(), body.strategy.take()) else {
         return invalid("Missing required properties: name and strategy");
     };
@@ -191,7 +209,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `PATCH /api/v2/connections/{id}`: display name, options (replaced whole, as Auth0),
 /// metadata and enabled clients; the name and strategy cannot change.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ConnectionBody = attempt!(payload(call.req.body));
+    let body = attempt!(ConnectionBody::read(call.req.body));
     let before = attempt!(current_by(call, call.id()).await);
     if body.name.as_ref().is_some_and(|n| *n != before.name) {
         return invalid("name cannot change");
@@ -261,21 +279,31 @@ pub async fn clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     Reply::json(200, &answer)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClientStatus {
-    client_id: String,
-    status: bool,
-}
-
 /// `PATCH /api/v2/connections/{id}/clients`: `[{client_id, status}]`, enabling (`true`) or
 /// disabling each client; 204.
 pub async fn set_clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: Vec<ClientStatus> = attempt!(payload(call.req.body));
-    if body.is_empty() || body.len() > 50 {
+    let list = match crate::model::strict_json::parse(call.req.body) {
+        Ok(Value::Array(list)) => list,
+        Ok(_) => return invalid("the body is [{client_id, status}]: expected an array"),
+        Err(_) => return invalid("the body is not valid JSON"),
+    };
+    if list.is_empty() || list.len() > 50 {
         return invalid("send 1 to 50 {client_id, status} entries");
     }
-    let changes: Vec<(String, bool)> = body.into_iter().map(|c| (c.client_id, c.status)).collect();
+    let mut changes: Vec<(String, bool)> = Vec::with_capacity(list.len());
+    for entry in list {
+        let Value::Object(map) = entry else {
+            return invalid("each entry is {client_id, status}: expected an object");
+        };
+        let mut f = Fields(map);
+        if let Some(name) = f.0.keys().find(|k| *k != "client_id" && *k != "status") {
+            return invalid(&format!("Additional properties not allowed: {name}"));
+        }
+        match (attempt!(f.text("client_id")), attempt!(f.flag("status"))) {
+            (Some(id), Some(on)) => changes.push((id, on)),
+            _ => return invalid("each entry needs client_id and status"),
+        }
+    }
     match call
         .issuer
         .stores

@@ -122,14 +122,84 @@ pub(crate) fn from_store(e: StoreError, conflict_message: &str, log: &dyn Fn(&st
 pub(crate) fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
     let value =
         crate::model::strict_json::parse(body).map_err(|e| invalid(&json_error_words(&e)))?;
-    serde_path_to_error::deserialize(crate::model::strict_json::Strict(&value)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let what = json_error_words(&inner);
-        if path == "." || path == "?" || inner.is_syntax() || inner.is_eof() {
-            invalid(&what)
-        } else {
-            invalid(&format!("at {path}: {what}"))
+    // The error says where (`at <path>: …`, [`crate::model::strict_json::Strict`]).
+    T::deserialize(crate::model::strict_json::Strict(&value))
+        .map_err(|e| invalid(&json_error_words(&e)))
+}
+
+/// A JSON body read as an object of `allowed` members, for bodies read field by field (a
+/// derived body type costs the Worker several KiB of code each). The same words as
+/// [`payload`]: a member named twice, or one not allowed, is refused.
+pub(crate) fn members(body: &[u8], allowed: &[&str]) -> Result<Fields, Reply> {
+    let value =
+        crate::model::strict_json::parse(body).map_err(|e| invalid(&json_error_words(&e)))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(invalid("the body is {…}: expected an object"));
+    };
+    if let Some(name) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(invalid(&format!(
+            "Additional properties not allowed: {name}"
+        )));
+    }
+    Ok(Fields(map))
+}
+
+/// The members of a body read by [`members`], each taken by its expected type (JSON `null`
+/// is absent).
+pub(crate) struct Fields(pub serde_json::Map<String, serde_json::Value>);
+
+impl Fields {
+    fn take(&mut self, name: &str) -> Option<serde_json::Value> {
+        self.0.remove(name).filter(|v| !v.is_null())
+    }
+
+    fn wrong(name: &str, expected: &str) -> Reply {
+        invalid(&format!("at {name}: expected {expected}"))
+    }
+
+    /// A string member.
+    pub(crate) fn text(&mut self, name: &str) -> Result<Option<String>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Self::wrong(name, "a string")),
         }
-    })
+    }
+
+    /// A boolean member.
+    pub(crate) fn flag(&mut self, name: &str) -> Result<Option<bool>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(Self::wrong(name, "true or false")),
+        }
+    }
+
+    /// An object member.
+    pub(crate) fn object(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(Self::wrong(name, "an object")),
+        }
+    }
+
+    /// A member holding a list of strings.
+    pub(crate) fn texts(&mut self, name: &str) -> Result<Option<Vec<String>>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) => Ok(s),
+                    _ => Err(Self::wrong(name, "a list of strings")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(Self::wrong(name, "a list of strings")),
+        }
+    }
 }

@@ -7,7 +7,9 @@
 //! and `low` are stricter here than Auth0's 1 and 6; `excellent` asks 10; `min_length` raises
 //! the floor; at most 128 bytes, so hashing stays bounded. With no `passwordPolicy` the level
 //! is `none`: NIST advises against composition rules, which `fair`, `good` and `excellent`
-//! add for tenants that want Auth0's.
+//! add for tenants that want Auth0's. Character kinds are ASCII's (a letter outside ASCII
+//! counts as a special character) and comparisons ignore ASCII case: the Worker carries no
+//! Unicode case tables for this.
 
 use serde_json::{Map, Value};
 
@@ -170,7 +172,7 @@ impl PasswordPolicy {
                     words
                         .iter()
                         .filter_map(Value::as_str)
-                        .map(str::to_lowercase)
+                        .map(str::to_ascii_lowercase)
                         .collect()
                 })
                 .unwrap_or_default()
@@ -197,10 +199,10 @@ impl PasswordPolicy {
             return Err(PasswordRefusal::TooLong);
         }
         let kinds = [
-            password.chars().any(|c| c.is_lowercase()),
-            password.chars().any(|c| c.is_uppercase()),
+            password.chars().any(|c| c.is_ascii_lowercase()),
+            password.chars().any(|c| c.is_ascii_uppercase()),
             password.chars().any(|c| c.is_ascii_digit()),
-            password.chars().any(|c| !c.is_alphanumeric()),
+            password.chars().any(|c| !c.is_ascii_alphanumeric()),
         ];
         let count = kinds.iter().filter(|k| **k).count();
         let composed = match self.level {
@@ -217,18 +219,18 @@ impl PasswordPolicy {
                 return Err(PasswordRefusal::Repeated);
             }
         }
-        let lower = password.to_lowercase();
+        let lower = password.to_ascii_lowercase();
         // Never the email itself, whatever the options.
-        if lower == email.to_lowercase() {
+        if lower == email.to_ascii_lowercase() {
             return Err(PasswordRefusal::PersonalInfo);
         }
         if self.no_personal_info {
-            let email = email.to_lowercase();
+            let email = email.to_ascii_lowercase();
             let local = email.split('@').next().unwrap_or("");
             let personal = [email.as_str(), local]
                 .into_iter()
                 .map(str::to_string)
-                .chain(names.iter().map(|n| n.to_lowercase()))
+                .chain(names.iter().map(|n| n.to_ascii_lowercase()))
                 .filter(|p| p.chars().count() >= 3);
             for p in personal {
                 if lower.contains(&p) {

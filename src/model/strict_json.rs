@@ -87,8 +87,24 @@ impl<'de> Visitor<'de> for Unique {
     }
 }
 
-/// A JSON value deserialized as itself, except that a struct is read from an object only.
+/// A JSON value deserialized as itself, except that a struct is read from an object only. An
+/// error inside an object member or an array item says where: `at <member>.<member>[<index>]:
+/// …` (the path a caller needs to mend the body; no other crate is needed for it).
 pub struct Strict<'a>(pub &'a Value);
+
+/// `e`, said to be at `segment` (`name` for a member, `[i]` for an item) of the value around it.
+fn at(segment: &str, e: Error) -> Error {
+    let text = e.to_string();
+    let inner = text
+        .strip_prefix("at ")
+        .and_then(|rest| rest.split_once(": "));
+    let message = match inner {
+        Some((path, what)) if path.starts_with('[') => format!("at {segment}{path}: {what}"),
+        Some((path, what)) => format!("at {segment}.{path}: {what}"),
+        None => format!("at {segment}: {text}"),
+    };
+    de::Error::custom(message)
+}
 
 type Error = serde_json::Error;
 
@@ -101,7 +117,7 @@ impl<'de> Deserializer<'de> for Strict<'de> {
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Number(n) => n.deserialize_any(visitor),
             Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
+            Value::Array(items) => visitor.visit_seq(Items(items.iter().enumerate())),
             Value::Object(members) => visitor.visit_map(Members::new(members)),
         }
     }
@@ -161,7 +177,7 @@ fn unexpected(v: &Value) -> de::Unexpected<'_> {
     }
 }
 
-struct Items<'a>(std::slice::Iter<'a, Value>);
+struct Items<'a>(std::iter::Enumerate<std::slice::Iter<'a, Value>>);
 
 impl<'de> SeqAccess<'de> for Items<'de> {
     type Error = Error;
@@ -172,14 +188,17 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     ) -> Result<Option<T::Value>, Error> {
         self.0
             .next()
-            .map(|v| seed.deserialize(Strict(v)))
+            .map(|(i, v)| {
+                seed.deserialize(Strict(v))
+                    .map_err(|e| at(&format!("[{i}]"), e))
+            })
             .transpose()
     }
 }
 
 struct Members<'a> {
     iter: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
+    value: Option<(&'a str, &'a Value)>,
 }
 
 impl<'a> Members<'a> {
@@ -200,7 +219,7 @@ impl<'de> MapAccess<'de> for Members<'de> {
     ) -> Result<Option<K::Value>, Error> {
         match self.iter.next() {
             Some((k, v)) => {
-                self.value = Some(v);
+                self.value = Some((k.as_str(), v));
                 let key = de::value::BorrowedStrDeserializer::<Error>::new(k.as_str());
                 seed.deserialize(key).map(Some)
             }
@@ -210,7 +229,7 @@ impl<'de> MapAccess<'de> for Members<'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         match self.value.take() {
-            Some(v) => seed.deserialize(Strict(v)),
+            Some((k, v)) => seed.deserialize(Strict(v)).map_err(|e| at(k, e)),
             None => Err(de::Error::custom("a value without its member name")),
         }
     }
@@ -251,6 +270,10 @@ mod tests {
         );
         assert_eq!(o.list, Some(vec![1, 2]));
         assert!(read(r#"{"list":[1.5]}"#).is_err());
+        let nested = read(r#"{"inner":{"a":3}}"#).unwrap_err();
+        assert!(nested.starts_with("at inner.a: invalid type"), "{nested}");
+        let item = read(r#"{"list":[1,"x"]}"#).unwrap_err();
+        assert!(item.starts_with("at list[1]: invalid type"), "{item}");
         assert!(read(r#"{"list":[-1]}"#).is_err());
     }
 

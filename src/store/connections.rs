@@ -31,18 +31,14 @@ impl TryFrom<ConnectionRow> for Connection {
             display_name: r.display_name,
             options: json("options", &r.options)?,
             metadata: json("metadata", &r.metadata)?,
-            enabled_clients: {
-                let mut clients = json_list("enabled_clients", &r.enabled_clients)?;
-                clients.sort();
-                clients
-            },
+            enabled_clients: json_list("enabled_clients", &r.enabled_clients)?,
             created_at: int(r.created_at),
         })
     }
 }
 
-/// A connection's columns, its enabled clients as a JSON list (sorted when read: D1's SQLite
-/// takes no correlation inside a derived table, so the list is not ordered in SQL).
+/// A connection's columns, its enabled clients as a JSON list (in the order the index gives:
+/// D1's SQLite takes no correlation inside a derived table, so it is not ordered in SQL).
 const COLUMNS: &str = "c.connection_id, c.name, c.strategy, c.display_name, c.options, \
     c.metadata, c.created_at, \
     (SELECT json_group_array(client_id) FROM connection_clients x \

@@ -33,10 +33,47 @@ crate::row! {
     }
 }
 
+/// The `identities` column: a JSON list of objects (read through `serde_json::Value`, whose
+/// reader the Worker has anyway, rather than a reader made for the type).
+fn identities(text: &str) -> Result<Vec<Identity>, StoreError> {
+    let corrupt = || StoreError::Corrupt("identities: expected a list of identities".into());
+    let serde_json::Value::Array(items) = json::<serde_json::Value>("identities", text)? else {
+        return Err(corrupt());
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let serde_json::Value::Object(mut o) = item else {
+                return Err(corrupt());
+            };
+            let mut text = |name: &str| match o.remove(name) {
+                Some(serde_json::Value::String(s)) => Ok(s),
+                _ => Err(corrupt()),
+            };
+            Ok(Identity {
+                connection: text("connection")?,
+                provider: text("provider")?,
+                user_id: text("user_id")?,
+                is_social: o
+                    .get("isSocial")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false),
+                profile_data: match o.remove("profileData") {
+                    Some(serde_json::Value::Object(m)) => m,
+                    _ => serde_json::Map::new(),
+                },
+            })
+        })
+        .collect()
+}
+
 /// `identities` with the one `user_id` was created with first, the linked ones after in the
 /// order stored.
 fn primary_first(user_id: &str, mut identities: Vec<Identity>) -> Vec<Identity> {
-    identities.sort_by_key(|i| i.as_user_id() != user_id);
+    if let Some(at) = identities.iter().position(|i| i.as_user_id() == user_id) {
+        let primary = identities.remove(at);
+        identities.insert(0, primary);
+    }
     identities
 }
 
@@ -44,7 +81,7 @@ impl TryFrom<UserRow> for User {
     type Error = StoreError;
 
     fn try_from(r: UserRow) -> Result<Self, StoreError> {
-        let identities = primary_first(&r.user_id, json("identities", &r.identities)?);
+        let identities = primary_first(&r.user_id, identities(&r.identities)?);
         Ok(User {
             user_id: r.user_id,
             connection: r.connection,

@@ -146,7 +146,7 @@ pub fn check_profile(
     }
     provision::check_profile(texts, picture).map_err(|r| match r {
         provision::Refused::Field(_, why) => invalid(&why),
-        other => invalid(&format!("{other:?}")),
+        _ => invalid("the profile cannot be checked"),
     })
 }
 

@@ -3,38 +3,29 @@
 //! unlinks one of its identities. Both answer the user's identities as stored after.
 
 use super::super::call::Call;
-use super::super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::super::error::{error_code, from_store, invalid, members, not_found, Reply};
 use crate::port::crypto::Crypto;
 use crate::port::{Stores, UserStore};
-use serde::Deserialize;
 use serde_json::Value;
 
 const TAKEN: &str = "The identity is already linked.";
 
-/// The body of a link: the secondary account by provider and id (`user_id` with or without
-/// its `provider|`); `connection_id` is accepted as Auth0 takes it. `link_with` (an ID token
-/// of the secondary) is refused: this issuer links by id only.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LinkBody {
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    connection_id: Option<String>,
-    #[serde(default)]
-    link_with: Option<String>,
-}
-
 /// `POST /api/v2/users/{id}/identities` (201, the primary's identities).
 pub async fn link<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: LinkBody = attempt!(payload(call.req.body));
-    if body.link_with.is_some() {
+    // The secondary account by provider and id (`user_id` with or without its `provider|`);
+    // `connection_id` is accepted as Auth0 takes it. `link_with` (an ID token of the
+    // secondary) is refused: this issuer links by id only.
+    let allowed = ["provider", "user_id", "connection_id", "link_with"];
+    let mut body = attempt!(members(call.req.body, &allowed));
+    if attempt!(body.text("link_with")).is_some() {
         return invalid("link_with is not supported: send provider and user_id");
     }
-    let (Some(provider), Some(id)) = (body.provider, body.user_id) else {
+    attempt!(body.text("connection_id"));
+    let (provider, id) = (
+        attempt!(body.text("provider")),
+        attempt!(body.text("user_id")),
+    );
+    let (Some(provider), Some(id)) = (provider, id) else {
         return invalid("Missing required properties: provider and user_id");
     };
     let prefix = format!("{provider}|");

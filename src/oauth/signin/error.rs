@@ -72,7 +72,10 @@ impl SignInError {
             Self::MissingCredentials => {
                 OAuthError::invalid_request("username and password are required")
             }
-            other => OAuthError::new(ErrorCode::InvalidRequest, format!("{other:?}")),
+            Self::Form(_) => OAuthError::invalid_request("the form cannot be trusted"),
+            Self::SignupDisabled | Self::SignupRefused(_) | Self::EmailTaken => {
+                OAuthError::invalid_request("sign-up is not part of this grant")
+            }
         }
     }
 }

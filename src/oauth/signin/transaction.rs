@@ -12,7 +12,6 @@ use crate::error::OAuthError;
 use crate::oauth::keys::Kek;
 use crate::oauth::params::Params;
 use crate::port::random::Random;
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 const PURPOSE: &str = "edge-issuer login transaction v1";
@@ -20,7 +19,7 @@ const PURPOSE: &str = "edge-issuer login transaction v1";
 pub const LIFETIME: u64 = 3_600;
 
 /// One sign-in in progress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginTransaction {
     /// The authorization request's parameters, as the client sent them.
     pub params: Vec<(String, String)>,
@@ -48,17 +47,35 @@ impl LoginTransaction {
         })
     }
 
-    /// The form's `state` value.
+    /// The form's `state` value. Sealed in form encoding: the CSRF token and the expiry
+    /// first, then the request's parameters.
     pub fn seal(&self, kek: &Kek, random: &dyn Random) -> Result<String, OAuthError> {
-        let plain = serde_json::to_vec(self)
-            .map_err(|e| OAuthError::server(format!("login transaction: {e}")))?;
-        kek.seal_for(random, PURPOSE, &plain)
+        let mut plain = form_urlencoded::Serializer::new(String::new());
+        plain.append_pair("csrf", &self.csrf);
+        plain.append_pair("exp", &self.expires_at.to_string());
+        plain.extend_pairs(&self.params);
+        kek.seal_for(random, PURPOSE, plain.finish().as_bytes())
+    }
+
+    /// What [`LoginTransaction::seal`] sealed.
+    fn unsealed(plain: &[u8]) -> Option<Self> {
+        let mut pairs =
+            form_urlencoded::parse(plain).map(|(k, v)| (k.into_owned(), v.into_owned()));
+        let (Some((c, csrf)), Some((e, exp))) = (pairs.next(), pairs.next()) else {
+            return None;
+        };
+        (c == "csrf" && e == "exp").then_some(())?;
+        Some(Self {
+            csrf,
+            expires_at: exp.parse().ok()?,
+            params: pairs.collect(),
+        })
     }
 
     /// The transaction a posted form's `state` carries, if it opens and is live.
     pub fn open(kek: &Kek, state: &str, now: u64) -> Result<Self, SignInError> {
         kek.open_for(PURPOSE, state)
-            .and_then(|plain| serde_json::from_slice(&plain).ok())
+            .and_then(|plain| Self::unsealed(&plain))
             .filter(|tx: &Self| tx.expires_at > now)
             .ok_or(SignInError::Form(FormProblem::Expired))
     }
