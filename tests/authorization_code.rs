@@ -964,7 +964,7 @@ fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
     let sso = get(&t, &format!("/authorize?{}", authorize_query("")), &session);
     assert_eq!(sso.status, 302);
     // The session; the user with organization, roles and permissions (one batch); the
-    // sign-in (one batch). Client, API and pipeline from memory.
+    // sign-in (one batch). Client, connections, API and pipeline from memory.
     let after = (t.store.round_trips(), t.store.cached_reads());
     assert_eq!(
         after.0 - before.0,
@@ -973,7 +973,7 @@ fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
     );
     assert_eq!(
         after.1 - before.1,
-        3,
+        4,
         "/authorize from a session: reads kept in memory"
     );
 }

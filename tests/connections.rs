@@ -511,3 +511,31 @@ fn a_linked_account_signs_the_primary_user_in_and_unlinking_gives_it_back() {
         404
     );
 }
+
+#[test]
+fn a_session_answers_only_clients_its_connection_still_serves() {
+    let t = tenant();
+    let token = admin(&t);
+    let resp = post_page(&t, "", "/u/login", USER_EMAIL, USER_PASSWORD);
+    assert_eq!(resp.status, 303);
+    let session = set_cookie(&resp, "__Host-session").unwrap();
+    assert_eq!(
+        get(&t, &authorize(""), &session).status,
+        302,
+        "single sign-on"
+    );
+    let seeded = default_connection(&t, &token);
+    let clients = format!(
+        "/api/v2/connections/{}/clients",
+        seeded["id"].as_str().unwrap()
+    );
+    let off = json!([{ "client_id": SPA, "status": false }]);
+    assert_eq!(manage(&t, "PATCH", &clients, &token, Some(off)).status, 204);
+    // prompt=none cannot show a page: login_required; without it, no connection is left for
+    // the client, which is its error.
+    let (error, _) = redirect_error(&get(&t, &authorize("&prompt=none"), &session));
+    assert_eq!(error, "login_required");
+    let (error, description) = redirect_error(&get(&t, &authorize(""), &session));
+    assert_eq!(error, "invalid_request");
+    assert!(description.contains("no connection"), "{description}");
+}

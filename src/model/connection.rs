@@ -144,8 +144,7 @@ impl ConnectionOptions {
                     _ => Some("requires_username is true or false".into()),
                 },
                 other => Some(format!(
-                    "option {other} is not supported; the database strategy takes {}",
-                    Self::KNOWN.join(", ")
+                    "option {other} is not supported; see the supported options of the database strategy"
                 )),
             };
             if why.is_some() {

@@ -1,28 +1,20 @@
-//! Connections through the caches: what sign-in reads is one entry (every connection with
-//! its enabled clients), kept in the isolate and in KV; every write goes to D1 and then
-//! drops it.
+//! Connections through the isolate's memory: what sign-in reads is one entry (every
+//! connection with its enabled clients), kept for `CACHE_TTL_SECONDS`; every write goes to D1
+//! and then drops it. Not in KV: a cold isolate reads it from D1 (one read a TTL per isolate),
+//! which kept the Worker under its size budget (KV's JSON reader for the type cost ~3 KiB gzip).
 
 use super::EdgeStores;
 use crate::error::StoreError;
 use crate::model::{Connection, Listed, Paging};
 use crate::port::ConnectionStore;
 
-/// The KV key of the connections entry.
-const KEY: &str = "v5:connections";
 /// The one entry of [`super::IsolateCache::connections`].
 const ALL: &str = "";
 
 impl ConnectionStore for EdgeStores<'_> {
     async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
         let shelf = &self.memory.connections;
-        self.remembered(shelf, ALL, async {
-            self.read_through(shelf, KEY.to_string(), async {
-                self.d1.all_connections().await.map(Some)
-            })
-            .await
-            .map(Option::unwrap_or_default)
-        })
-        .await
+        self.remembered(shelf, ALL, self.d1.all_connections()).await
     }
 
     async fn connection(&self, id: &str) -> Result<Option<Connection>, StoreError> {
@@ -67,14 +59,9 @@ impl ConnectionStore for EdgeStores<'_> {
 }
 
 impl EdgeStores<'_> {
-    /// Drops the cached connections, here and in KV.
+    /// Drops the cached connections of this isolate.
     pub(super) async fn forget_connections(&self) -> Result<(), StoreError> {
         self.memory.connections.forget(ALL);
-        if let Some(kv) = &self.kv {
-            kv.delete(KEY)
-                .await
-                .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
-        }
         Ok(())
     }
 }

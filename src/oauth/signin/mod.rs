@@ -162,9 +162,22 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 session.authenticated.as_ref().map(|a| &a.connection) != Some(named)
             }) =>
         {
-            new_page(flow, &request, params).await
+            sign_in_again(flow, &request, params).await
         }
         (Next::Code, Some(session)) => {
+            // The session's connection must still be one this client signs in through.
+            if let Some(signed_in) = &session.authenticated {
+                let all = match flow.ports.connections().all_connections().await {
+                    Ok(all) => all,
+                    Err(e) => return Screen::Error(e.into(), back()),
+                };
+                let default = &flow.facts.config.default_connection;
+                let client_id = &request.client.client_id;
+                let named = Some(signed_in.connection.as_str());
+                if connection::choose(&all, client_id, named, default).is_err() {
+                    return sign_in_again(flow, &request, params).await;
+                }
+            }
             let read = flow.ports.subjects().subject(
                 UserKey::Id(&session.user_id),
                 request.organization.as_deref(),
@@ -176,7 +189,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             };
             let Some(user) = subject.user.take() else {
                 // The session's user was deleted: sign in again.
-                return new_page(flow, &request, params).await;
+                return sign_in_again(flow, &request, params).await;
             };
             let arrival = Arrival::Sso {
                 session,
@@ -365,6 +378,20 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 /// does not turn it off (`disable_signup`).
 fn signup_offered<P, C, S, K>(flow: &SignInFlow<'_, P, C, S, K>, connection: &Connection) -> bool {
     flow.facts.config.signup && !connection.signup_disabled()
+}
+
+/// A live session that cannot answer this request: the login page, or `login_required` for
+/// `prompt=none`.
+async fn sign_in_again<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    request: &AuthorizeRequest,
+    params: &Params,
+) -> Screen {
+    if request.prompt.none {
+        let e = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in again");
+        return reply_error(flow, request, &e);
+    }
+    new_page(flow, request, params).await
 }
 
 /// The login page of a new transaction for `request` (the sign-up page for
