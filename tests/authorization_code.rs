@@ -1386,3 +1386,49 @@ fn a_browser_sign_in_is_the_code_flow_to_the_pipeline_not_the_password_grant() {
     assert_eq!(ropg["transaction"]["protocol"], "oauth2-password");
     assert_eq!(ropg["authentication"]["methods"][0]["name"], "pwd");
 }
+
+#[test]
+fn implicit_and_hybrid_sign_ins_are_their_own_flows_to_the_pipeline() {
+    let t = implicit_tenant();
+    let events = hook_events(&t);
+    let query = implicit_query(WEB, "id_token token", "&nonce=n-3&response_mode=form_post");
+    let (resp, _) = sign_in_to(&t, &query, USER_PASSWORD);
+    assert_eq!(resp.status, 200, "a form post");
+    let implicit = events.borrow()[0].clone();
+    assert_eq!(implicit["grant_type"], "implicit");
+    assert_eq!(implicit["transaction"]["protocol"], "oidc-implicit-profile");
+    assert_eq!(
+        implicit["transaction"]["response_type"],
+        serde_json::json!(["id_token", "token"])
+    );
+    assert_eq!(implicit["transaction"]["response_mode"], "form_post");
+    assert_eq!(implicit["authentication"]["methods"][0]["name"], "pwd");
+    // The ID token in the response says how the user signed in.
+    let html = String::from_utf8(resp.body.clone()).unwrap();
+    let id_token = form_fields(&html)
+        .into_iter()
+        .find(|(k, _)| k == "id_token")
+        .map(|(_, v)| v)
+        .unwrap();
+    assert_eq!(
+        verify_jwt(&t, &id_token, WEB)["amr"],
+        serde_json::json!(["pwd"])
+    );
+    let hybrid = implicit_query(
+        WEB,
+        "code id_token",
+        "&nonce=n-4&prompt=login&acr_values=urn:x",
+    );
+    let (resp, _) = sign_in_to(&t, &hybrid, USER_PASSWORD);
+    assert_eq!(resp.status, 303);
+    let at_hybrid = events.borrow()[1].clone();
+    assert_eq!(at_hybrid["transaction"]["protocol"], "oidc-hybrid-profile");
+    assert_eq!(
+        at_hybrid["transaction"]["prompt"],
+        serde_json::json!(["login"])
+    );
+    assert_eq!(
+        at_hybrid["transaction"]["acr_values"],
+        serde_json::json!(["urn:x"])
+    );
+}
