@@ -64,18 +64,6 @@ impl Connection {
 pub struct ConnectionOptions;
 
 impl ConnectionOptions {
-    /// The option names this issuer acts on.
-    pub const KNOWN: [&'static str; 8] = [
-        "passwordPolicy",
-        "password_complexity_options",
-        "password_no_personal_info",
-        "password_dictionary",
-        "password_history",
-        "brute_force_protection",
-        "disable_signup",
-        "requires_username",
-    ];
-
     /// Why `options` cannot be stored for a database connection, if they cannot: an option
     /// this issuer does not act on is refused rather than kept and ignored.
     pub fn check(options: &Map<String, Value>) -> Option<String> {
@@ -144,7 +132,9 @@ impl ConnectionOptions {
                     _ => Some("requires_username is true or false".into()),
                 },
                 other => Some(format!(
-                    "option {other} is not supported; see the supported options of the database strategy"
+                    "option {other} is not supported; the database strategy takes passwordPolicy, \
+                     password_complexity_options, password_no_personal_info, password_dictionary, \
+                     password_history, brute_force_protection, disable_signup, requires_username"
                 )),
             };
             if why.is_some() {

@@ -14,6 +14,13 @@ pub struct Actor<'s> {
     pub user_name: Option<&'s str>,
 }
 
+/// Logs the internal detail of a server failure to `log`; the client never sees it.
+pub fn log_failure(log: &dyn Fn(&str), e: &crate::error::OAuthError) {
+    if e.code == crate::error::ErrorCode::ServerError {
+        log(&e.to_string());
+    }
+}
+
 /// Records a log event of `kind` at `facts.now`, from `facts.client_ip`.
 pub fn record(
     events: &dyn EventSink,

@@ -7,7 +7,7 @@ use super::events::{record, Actor};
 use super::exchange::TokenExchange;
 use super::facts::Facts;
 use super::signin::SignInFlow;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::OAuthError;
 use crate::model::config::Config;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
@@ -53,9 +53,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
 
     /// Logs the internal detail of a failure; the client never sees it.
     pub fn log_error(&self, e: &OAuthError) {
-        if e.code == ErrorCode::ServerError {
-            (self.log)(&e.to_string());
-        }
+        super::events::log_failure(self.log, e);
     }
 
     /// Records a log event of `kind` now, from this request's IP.

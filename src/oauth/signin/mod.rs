@@ -25,7 +25,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::{Authenticated, Connection, Session, Subject, User};
 use crate::oauth::authorize::{check, decide, AuthorizeRequest, Next, Refusal, ReplyTo, WayBack};
 use crate::oauth::claims::pipeline::Pipeline;
-use crate::oauth::events::{record, Actor};
+use crate::oauth::events::{log_failure, record, Actor};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::{Kek, KeyRing};
 use crate::oauth::params::Params;
@@ -57,9 +57,7 @@ pub struct SignInFlow<'a, P, C, S, K> {
 impl<P, C, S, K> SignInFlow<'_, P, C, S, K> {
     /// Logs the internal detail of a failure; the browser never sees it.
     fn log_error(&self, e: &OAuthError) {
-        if e.code == ErrorCode::ServerError {
-            (self.log)(&e.to_string());
-        }
+        log_failure(self.log, e);
     }
 
     /// Records a log event of `kind`.
@@ -245,12 +243,9 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
         Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
         Err(e) => {
-            let description = match &e {
-                SignInError::WrongCredentials => "Wrong email or password.",
-                SignInError::Locked => "Too many failed login attempts",
-                SignInError::Blocked => "user is blocked",
-                _ => "Failed login",
-            };
+            // The log says what the password grant would answer.
+            let refused = e.clone().into_grant_error();
+            let description = refused.description.as_deref().unwrap_or("Failed login");
             let who = (None, Some(email));
             log_sign_in(
                 flow,
