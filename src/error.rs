@@ -1,7 +1,7 @@
 //! The errors every layer shares. [`OAuthError`], whose codes are the OAuth vocabulary (RFC
 //! 6749 §5.2, RFC 8707 §2) with fixed HTTP statuses, is what clients see. The internal
 //! failures are typed by where they happen: [`StoreError`] (storage ports), [`CryptoError`]
-//! (crypto and random ports), [`HookError`] (hook delivery). Each becomes `server_error` at
+//! (crypto and random ports), [`OutboundError`] (hooks, upstream providers). Each becomes `server_error` at
 //! the protocol edge, its detail logged, never shown.
 
 use std::fmt;
@@ -229,42 +229,43 @@ impl From<CryptoError> for OAuthError {
     }
 }
 
-/// Why a hook gave no usable answer. What follows depends on the hook's `on_failure`:
-/// skipped, or the grant fails with `server_error` (the outage is the issuer's).
+/// Why an outbound call (a hook, an upstream provider) gave no usable answer. For a hook, what
+/// follows depends on its `on_failure`: skipped, or the grant fails with `server_error` (the
+/// outage is the issuer's); an upstream provider's sign-in fails closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookError {
-    /// No transport for hooks is configured.
+pub enum OutboundError {
+    /// No outbound transport is configured.
     NoTransport,
-    /// The hook did not answer within its timeout (milliseconds).
+    /// The other side did not answer within its timeout (milliseconds).
     Timeout(u64),
-    /// The hook could not be reached.
+    /// It could not be reached.
     Unreachable(String),
-    /// The hook answered with a non-2xx status.
+    /// It answered with a non-2xx status.
     Status(u16),
     /// The answer was over the size limit (bytes).
     TooLarge(usize),
     /// The answer was not the expected JSON.
     BadAnswer(String),
-    /// The hook's stored configuration cannot be used (no endpoint, a secret that does not
+    /// The stored configuration cannot be used (no endpoint, a secret that does not
     /// open).
     Misconfigured(String),
 }
 
-impl fmt::Display for HookError {
+impl fmt::Display for OutboundError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HookError::NoTransport => write!(f, "no hook transport is configured"),
-            HookError::Timeout(ms) => write!(f, "no answer within {ms} ms"),
-            HookError::Unreachable(why) => write!(f, "unreachable: {why}"),
-            HookError::Status(status) => write!(f, "answered HTTP {status}"),
-            HookError::TooLarge(limit) => write!(f, "answer is over {limit} bytes"),
-            HookError::BadAnswer(why) => write!(f, "answer is not the expected JSON: {why}"),
-            HookError::Misconfigured(why) => write!(f, "misconfigured: {why}"),
+            OutboundError::NoTransport => write!(f, "no outbound transport is configured"),
+            OutboundError::Timeout(ms) => write!(f, "no answer within {ms} ms"),
+            OutboundError::Unreachable(why) => write!(f, "unreachable: {why}"),
+            OutboundError::Status(status) => write!(f, "answered HTTP {status}"),
+            OutboundError::TooLarge(limit) => write!(f, "answer is over {limit} bytes"),
+            OutboundError::BadAnswer(why) => write!(f, "answer is not the expected JSON: {why}"),
+            OutboundError::Misconfigured(why) => write!(f, "misconfigured: {why}"),
         }
     }
 }
 
-impl std::error::Error for HookError {}
+impl std::error::Error for OutboundError {}
 
 #[cfg(test)]
 mod tests {

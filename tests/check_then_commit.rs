@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use edge_issuer::error::HookError;
+use edge_issuer::error::OutboundError;
 use edge_issuer::model::OnFailure;
 use edge_issuer::model::Trigger;
 use edge_issuer::port::UserStore;
@@ -37,7 +37,7 @@ fn a_hook_outage_at_refresh_does_not_cost_the_user_their_session() {
     answer(&t, |_| Ok(b"{}".to_vec()));
     let first = login(&t);
     // The hook times out; with deny-on-failure the refresh fails (our outage: server_error)...
-    answer(&t, |_| Err(HookError::Timeout(2000)));
+    answer(&t, |_| Err(OutboundError::Timeout(2000)));
     let refused = t.refresh(refresh_token(&first), "");
     assert_eq!(refused.status, 500);
     assert_eq!(refused.json_body()["error"], "server_error");
@@ -81,7 +81,7 @@ fn a_failed_or_denied_password_login_records_nothing() {
     t.store.fail_commits(false);
     hook(&t, Trigger::PostLogin, OnFailure::Deny);
     answer(&t, |_| {
-        Err(HookError::Unreachable("connection refused".into()))
+        Err(OutboundError::Unreachable("connection refused".into()))
     });
     assert_eq!(t.password(OFFLINE).json_body()["error"], "server_error");
     answer(&t, |_| Ok(br#"{"deny":"not today"}"#.to_vec()));

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use edge_issuer::error::HookError;
+use edge_issuer::error::OutboundError;
 use edge_issuer::model::OnFailure;
 use edge_issuer::model::Organization;
 use edge_issuer::model::Rule;
@@ -285,7 +285,7 @@ fn non_members_and_unknown_organizations_are_refused() {
 fn a_failing_hook_denies_or_is_skipped_per_its_setting() {
     let t = Tenant::new();
     hook(&t, Trigger::CredentialsExchange, OnFailure::Deny);
-    answer(&t, |_| Err(HookError::Timeout(2000)));
+    answer(&t, |_| Err(OutboundError::Timeout(2000)));
     let resp = t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)));
     // The hook's outage is the issuer's failure, not the client's: server_error, details logged.
     assert_eq!(resp.status, 500);

@@ -22,7 +22,7 @@ mod common;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use common::*;
-use edge_issuer::error::HookError;
+use edge_issuer::error::OutboundError;
 use edge_issuer::model::{OnFailure, Trigger};
 use edge_issuer::web::{HttpRequest, HttpResponse};
 use proptest::prelude::*;
@@ -290,7 +290,7 @@ fn cookies_seed(t: &Ctx) -> Vec<u8> {
 /// The input as a hook's answer to a client_credentials exchange.
 fn hook_answer(t: &Ctx, input: &[u8]) -> Vec<HttpResponse> {
     let answer = input.to_vec();
-    common::answer(&t.tenant, move |_| Ok::<_, HookError>(answer.clone()));
+    common::answer(&t.tenant, move |_| Ok::<_, OutboundError>(answer.clone()));
     vec![t.token("grant_type=client_credentials", Some((M2M_ID, M2M_SECRET)))]
 }
 

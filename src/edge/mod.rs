@@ -3,6 +3,7 @@
 
 mod d1;
 mod hooks;
+mod http;
 mod isolate_cache;
 mod kv_cache;
 mod webcrypto;
@@ -176,6 +177,9 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         ISOLATE_CACHE.with(|c| *c),
         settings.cache_ttl_seconds,
     );
+    let http = http::EdgeHttp {
+        local: settings.config.is_local(),
+    };
     let issuer = Issuer {
         config: &settings.config,
         stores: &stores,
@@ -188,10 +192,8 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         // Set by Cloudflare's edge for every request; clients cannot forge it there.
         client_ip: req.header("cf-connecting-ip"),
         country: req.header("cf-ipcountry"),
-        hooks: &hooks::EdgeHooks {
-            env,
-            local: settings.config.is_local(),
-        },
+        hooks: &hooks::EdgeHooks { env, http: &http },
+        http: &http,
         events: &events,
     };
     if settings.bench {

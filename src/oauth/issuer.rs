@@ -13,6 +13,7 @@ use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
+use crate::port::outbound::Http;
 use crate::port::random::Random;
 use crate::port::{ClaimsStore, EventSink, KeyStore, Stores};
 use serde_json::Value;
@@ -36,6 +37,8 @@ pub struct Issuer<'a, P, C> {
     pub country: Option<&'a str>,
     /// How hooks are reached.
     pub hooks: &'a dyn HookTransport,
+    /// The one way out to the network (upstream providers; hooks' URLs go through it too).
+    pub http: &'a dyn Http,
     /// Where log events go.
     pub events: &'a dyn EventSink,
 }

@@ -1,6 +1,6 @@
 //! How hooks are reached: the transport port.
 
-use crate::error::HookError;
+use crate::error::OutboundError;
 use crate::model::Hook;
 use std::future::Future;
 use std::pin::Pin;
@@ -17,7 +17,7 @@ pub trait HookTransport {
         hook: &'a Hook,
         body: String,
         signature: String,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, HookError>>;
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, OutboundError>>;
 }
 
 /// A transport for deployments and tests with no hooks: every delivery fails.
@@ -29,7 +29,7 @@ impl HookTransport for NoHooks {
         _hook: &'a Hook,
         _body: String,
         _signature: String,
-    ) -> LocalBoxFuture<'a, Result<Vec<u8>, HookError>> {
-        Box::pin(async { Err(HookError::NoTransport) })
+    ) -> LocalBoxFuture<'a, Result<Vec<u8>, OutboundError>> {
+        Box::pin(async { Err(OutboundError::NoTransport) })
     }
 }

@@ -9,7 +9,53 @@
 //! address cannot be checked here (the Worker has no DNS); Cloudflare's `fetch` does not
 //! reach private networks.
 
+use crate::error::OutboundError;
+use crate::port::hooks::LocalBoxFuture;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// One outbound HTTP request. The URL is checked by [`refusal`] before it leaves; a redirect
+/// is answered as the 3xx it is, never followed.
+#[derive(Debug, Clone)]
+pub struct Call<'a> {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    pub url: &'a str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
+    /// The whole exchange's limit.
+    pub timeout_ms: u64,
+    /// The longest answer read; a longer one is [`OutboundError::TooLarge`].
+    pub max_bytes: usize,
+}
+
+/// The answer to a [`Call`], whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// Whether the status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// The one way out to the network (hooks, upstream providers): in the Worker, `fetch` with
+/// [`refusal`], the timeout and the size limit (`edge::http`).
+pub trait Http {
+    fn call<'a>(&'a self, call: Call<'a>) -> LocalBoxFuture<'a, Result<Answer, OutboundError>>;
+}
+
+/// No network: every call fails (deployments and tests with no outbound calls).
+pub struct NoHttp;
+
+impl Http for NoHttp {
+    fn call<'a>(&'a self, _call: Call<'a>) -> LocalBoxFuture<'a, Result<Answer, OutboundError>> {
+        Box::pin(async { Err(OutboundError::NoTransport) })
+    }
+}
 
 /// Why `url` may not be called, or `None` when it may.
 pub fn refusal(url: &str, local: bool) -> Option<String> {

@@ -2,7 +2,7 @@
 //! does.
 #![allow(dead_code)]
 
-use edge_issuer::error::{CryptoError, HookError};
+use edge_issuer::error::{CryptoError, OutboundError};
 use edge_issuer::model::config::Config;
 use edge_issuer::model::secret::hash_client_secret;
 use edge_issuer::model::{Api, Client, ClientGrant, User};
@@ -51,6 +51,7 @@ pub struct Tenant {
     pub ip: String,
     /// Hook deliveries, answered in-process.
     pub hooks: FakeHooks,
+    pub http: FakeHttp,
 }
 
 impl Tenant {
@@ -123,6 +124,7 @@ impl Tenant {
             log: Default::default(),
             ip: "203.0.113.7".into(),
             hooks: FakeHooks::default(),
+            http: FakeHttp::default(),
         }
     }
 
@@ -170,6 +172,7 @@ impl Tenant {
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
             hooks: &self.hooks,
+            http: &self.http,
             events: &self.events,
         }
     }
@@ -368,7 +371,7 @@ pub fn verify_jwt(tenant: &Tenant, jwt: &str, audience: &str) -> serde_json::Val
 }
 
 /// Answers a hook request body.
-pub type Answerer = dyn Fn(&str) -> Result<Vec<u8>, HookError>;
+pub type Answerer = dyn Fn(&str) -> Result<Vec<u8>, OutboundError>;
 
 /// A hook receiver in the test process: records each delivery and answers with a function of
 /// the request body. It stands for the transport only; the pipeline around it is the real one.
@@ -384,12 +387,46 @@ impl edge_issuer::port::hooks::HookTransport for FakeHooks {
         _hook: &'a edge_issuer::model::Hook,
         body: String,
         signature: String,
-    ) -> edge_issuer::port::hooks::LocalBoxFuture<'a, Result<Vec<u8>, HookError>> {
+    ) -> edge_issuer::port::hooks::LocalBoxFuture<'a, Result<Vec<u8>, OutboundError>> {
         let result = match self.answer.borrow().as_ref() {
             Some(f) => f(&body),
-            None => Err(HookError::Unreachable("no answer configured".into())),
+            None => Err(OutboundError::Unreachable("no answer configured".into())),
         };
         self.seen.borrow_mut().push((body, signature));
+        Box::pin(async move { result })
+    }
+}
+
+/// Answers an outbound call.
+pub type Server = dyn Fn(&edge_issuer::port::outbound::Call<'_>) -> Result<edge_issuer::port::outbound::Answer, OutboundError>;
+
+/// The network as the test process stands it: an upstream provider's endpoints answered by a
+/// function of the call; each call recorded (method and URL, body). Only the network is
+/// stood in for: what the issuer sends and how it reads the answers are the real code.
+#[derive(Default)]
+pub struct FakeHttp {
+    pub server: std::cell::RefCell<Option<std::rc::Rc<Server>>>,
+    pub seen: std::cell::RefCell<Vec<(String, String, Option<String>)>>,
+}
+
+impl edge_issuer::port::outbound::Http for FakeHttp {
+    fn call<'a>(
+        &'a self,
+        call: edge_issuer::port::outbound::Call<'a>,
+    ) -> edge_issuer::port::hooks::LocalBoxFuture<
+        'a,
+        Result<edge_issuer::port::outbound::Answer, OutboundError>,
+    > {
+        let server = self.server.borrow().clone();
+        self.seen.borrow_mut().push((
+            call.method.to_string(),
+            call.url.to_string(),
+            call.body.clone(),
+        ));
+        let result = match server {
+            Some(f) => f(&call),
+            None => Err(OutboundError::Unreachable("no server configured".into())),
+        };
         Box::pin(async move { result })
     }
 }
@@ -476,7 +513,7 @@ pub fn hook(
 }
 
 /// How the tenant's hooks answer from now on: `Err` stands for a timeout or an outage.
-pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, HookError> + 'static) {
+pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, OutboundError> + 'static) {
     *t.hooks.answer.borrow_mut() = Some(Box::new(f));
 }
 

@@ -7,7 +7,7 @@
 //! `{"access_token": {…}, "id_token": {…}, "userinfo": {…}, "drop_scopes": […], "deny": "…"}`,
 //! every member optional.
 
-use crate::error::HookError;
+use crate::error::OutboundError;
 use crate::model::{is_reserved, ClaimTarget, CustomClaims, TraceAction, TraceEntry};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -45,17 +45,17 @@ pub struct Answer {
 
 impl Answer {
     /// Parses an answer body.
-    pub fn parse(bytes: &[u8]) -> Result<Self, HookError> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, OutboundError> {
         if bytes.len() > MAX_ANSWER_BYTES {
-            return Err(HookError::TooLarge(MAX_ANSWER_BYTES));
+            return Err(OutboundError::TooLarge(MAX_ANSWER_BYTES));
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
         // An object only: an array would fill the answer's fields by position.
         use crate::model::strict_json::{parse, Strict};
-        let value = parse(bytes).map_err(|e| HookError::BadAnswer(e.to_string()))?;
-        Self::deserialize(Strict(&value)).map_err(|e| HookError::BadAnswer(e.to_string()))
+        let value = parse(bytes).map_err(|e| OutboundError::BadAnswer(e.to_string()))?;
+        Self::deserialize(Strict(&value)).map_err(|e| OutboundError::BadAnswer(e.to_string()))
     }
 
     /// Merges the answer's claims into `out`; reserved claims are dropped and traced.
