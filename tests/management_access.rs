@@ -359,6 +359,7 @@ fn sessions_are_listed_without_their_secret_and_deleted() {
         session: Some(&session),
         touched: None,
         code: Some(&code),
+        upstream: None,
     };
     pollster::block_on(t.store.commit_authorization(&sign_in, NOW)).unwrap();
 

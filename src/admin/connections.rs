@@ -1,14 +1,18 @@
 //! Connections: `/api/v2/connections` (list, create), `/api/v2/connections/{id}` (get,
 //! update, delete) and `/api/v2/connections/{id}/clients` (read, change), shaped as Auth0's.
-//! The database strategy (`auth0`) is the one built; other strategies are refused with a
-//! clear 400 until they are.
+//! The strategies built are the database (`auth0`) and any OpenID provider (`oidc`); others
+//! are refused with a clear 400 until they are. An `oidc` connection's client secret is
+//! sealed under the key-encryption key (never shown again), its endpoints found by discovery
+//! when not given, and every URL it names checked against the outbound rule.
 
 use super::call::Call;
 use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
 use crate::model::connection::{ConnectionOptions, DATABASE};
+use crate::model::upstream::{Upstream, UpstreamOptions, ENDPOINTS, OIDC, SEALED_SECRET};
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
+use crate::port::outbound::refusal;
 use crate::port::{ConnectionStore, Stores};
 use serde_json::{json, Map, Value};
 
@@ -16,12 +20,14 @@ const TAKEN: &str = "A connection with the same name already exists";
 
 /// The connection as Auth0 shows it.
 pub fn view(c: &Connection) -> Value {
+    let mut options = c.options.clone();
+    options.remove(SEALED_SECRET);
     json!({
         "id": c.id,
         "name": c.name,
         "display_name": c.display_name.clone().unwrap_or_else(|| c.name.clone()),
         "strategy": c.strategy,
-        "options": c.options,
+        "options": options,
         "enabled_clients": c.enabled_clients,
         "realms": [c.name],
         "is_domain_connection": false,
@@ -93,7 +99,11 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
         c.display_name = Some(display);
     }
     if let Some(options) = b.options {
-        if let Some(why) = ConnectionOptions::check(&options) {
+        let refused = match c.strategy.as_str() {
+            OIDC => UpstreamOptions::check(&options),
+            _ => ConnectionOptions::check(&options),
+        };
+        if let Some(why) = refused {
             return Err(invalid(&why));
         }
         // Auth0 replaces the whole options object.
@@ -119,6 +129,85 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     if b.is_domain_connection == Some(true) {
         return Err(invalid(
             "is_domain_connection is for enterprise connections, not supported yet",
+        ));
+    }
+    Ok(c)
+}
+
+/// An `oidc` connection made ready to sign in through: its URLs checked against the outbound
+/// rule, its endpoints discovered when not all given, its client secret sealed (a secret not
+/// sent again keeps the one `sealed` before). Other strategies pass unchanged.
+async fn upstream<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    mut c: Connection,
+    sealed: Option<Value>,
+) -> Result<Connection, Reply> {
+    if c.strategy != OIDC {
+        return Ok(c);
+    }
+    let local = call.issuer.config.is_local();
+    let check_urls = |options: &Map<String, Value>| -> Result<(), Reply> {
+        for name in UpstreamOptions::URLS {
+            if let Some(url) = options.get(name).and_then(Value::as_str) {
+                if let Some(why) = refusal(url, local) {
+                    return Err(invalid(&format!("{name}: {why}")));
+                }
+            }
+        }
+        Ok(())
+    };
+    check_urls(&c.options)?;
+    let text = |name: &str| {
+        c.options
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    if ENDPOINTS.iter().any(|e| text(e).is_none()) {
+        let issuer = text("issuer");
+        let url = match (text("discovery_url"), &issuer) {
+            (Some(url), _) => url,
+            (None, Some(i)) => format!(
+                "{}/.well-known/openid-configuration",
+                i.trim_end_matches('/')
+            ),
+            (None, None) => {
+                return Err(invalid(
+                    "options.issuer or options.discovery_url is required (or every endpoint)",
+                ))
+            }
+        };
+        let found = crate::oauth::upstream::discover(call.issuer.http, &url, issuer.as_deref())
+            .await
+            .map_err(|why| invalid(&why))?;
+        check_urls(&found)?;
+        for (name, value) in found {
+            c.options.entry(name).or_insert(value);
+        }
+    }
+    match c.options.remove("client_secret") {
+        Some(Value::String(secret)) => {
+            let Some(kek) = call.issuer.kek else {
+                return Err(error_code(
+                    500,
+                    "server_error",
+                    "KEY_ENCRYPTION_KEY is not set",
+                ));
+            };
+            let sealed = kek
+                .seal(call.issuer.random, &c.id, secret.as_bytes())
+                .map_err(|e| super::error::from_oauth(&e))?;
+            c.options.insert(SEALED_SECRET.into(), sealed.into());
+        }
+        _ => {
+            if let Some(before) = sealed {
+                c.options.insert(SEALED_SECRET.into(), before);
+            }
+        }
+    }
+    if Upstream::of(&c).is_none() {
+        return Err(invalid(
+            "an oidc connection needs options.client_id and options.client_secret",
         ));
     }
     Ok(c)
@@ -152,9 +241,10 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
         );
     }
-    if strategy != DATABASE {
+    if strategy != DATABASE && strategy != OIDC {
         return invalid(&format!(
-            "strategy {strategy} is not supported yet: only the database strategy ({DATABASE})"
+            "strategy {strategy} is not supported yet: the database strategy ({DATABASE}) and \
+             any OpenID provider ({OIDC}) are"
         ));
     }
     let id = attempt!(call.new_id("con_"));
@@ -170,6 +260,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         created_at: call.issuer.clock.now(),
     };
     let connection = attempt!(apply(blank, body));
+    let connection = attempt!(upstream(call, connection, None).await);
     match call
         .issuer
         .stores
@@ -221,7 +312,9 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     {
         return invalid("strategy cannot change");
     }
+    let sealed = before.options.get(SEALED_SECRET).cloned();
     let connection = attempt!(apply(before, body));
+    let connection = attempt!(upstream(call, connection, sealed).await);
     match call
         .issuer
         .stores

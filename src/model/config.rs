@@ -146,6 +146,9 @@ pub mod paths {
     pub const LOGIN: &str = "/u/login";
     /// Where the hosted sign-up form posts.
     pub const SIGNUP: &str = "/u/signup";
+    /// Where an upstream provider answers, followed by the connection's name (one redirect
+    /// URI per connection).
+    pub const LOGIN_CALLBACK: &str = "/login/callback/";
     /// RP-Initiated Logout 1.0.
     pub const END_SESSION: &str = "/oidc/logout";
     /// Auth0's logout.

@@ -26,6 +26,7 @@ pub mod scope;
 pub mod secret;
 pub mod session;
 pub mod strict_json;
+pub mod upstream;
 pub mod user;
 
 pub use authentication::{Authenticated, Method};

@@ -109,6 +109,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             facts: self.facts(),
             events: self.events,
             log: self.log,
+            http: self.http,
         }
     }
 

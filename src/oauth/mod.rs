@@ -23,4 +23,5 @@ pub mod revocation;
 pub mod session;
 pub mod signin;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;

@@ -1,5 +1,5 @@
 //! The one path that makes users: sign-up on the hosted page, `POST /api/v2/users`, a bulk
-//! import (and, next, an upstream provider's first login), with one validation. A user is
+//! import and an upstream provider's first login, with one validation. A user is
 //! made for a database connection, whose password policy applies to a password given in
 //! clear; a hash brought from another system was checked where it was read.
 
@@ -44,6 +44,9 @@ pub enum Credential {
     /// None yet (an import without a password).
     #[default]
     None,
+    /// Proven at an upstream provider: the user's id is this `provider|id`, an email is
+    /// optional (`""` for none) and there is no password.
+    Upstream(String),
 }
 
 /// Why a user cannot be made, in the words a person or an API caller acts on.
@@ -152,7 +155,10 @@ pub async fn provision<C: Crypto>(
     connection: &Connection,
     draft: Draft,
 ) -> Result<User, Refused> {
-    let email = check_email(&draft.email)?;
+    let email = match &draft.credential {
+        Credential::Upstream(_) if draft.email.is_empty() => None,
+        _ => Some(check_email(&draft.email)?),
+    };
     check_profile(
         &[
             ("name", draft.name.as_deref()),
@@ -184,28 +190,29 @@ pub async fn provision<C: Crypto>(
             .flatten()
             .map(String::as_str)
             .collect();
-            check_password(connection, pw, &email, &names)?;
+            check_password(connection, pw, email.as_deref().unwrap_or(""), &names)?;
             let hashed = password::hash(crypto, random, pw, config.password_iterations).await;
             Some(hashed.map_err(Refused::Failed)?)
         }
         Credential::Hash(h) => Some(h.clone()),
-        Credential::None => None,
+        Credential::None | Credential::Upstream(_) => None,
     };
-    let user_id = match &draft.id {
-        Some(id) if valid_id(id) => format!("auth0|{id}"),
-        Some(_) => {
+    let user_id = match (&draft.credential, &draft.id) {
+        (Credential::Upstream(id), _) => id.clone(),
+        (_, Some(id)) if valid_id(id) => format!("auth0|{id}"),
+        (_, Some(_)) => {
             return Err(Refused::Field(
                 "user_id",
                 "user_id is 1 to 64 letters, digits, '_' or '-'".into(),
             ))
         }
-        None => new_user_id(random).map_err(Refused::Failed)?,
+        (_, None) => new_user_id(random).map_err(Refused::Failed)?,
     };
     let object = |m: Option<Map<String, Value>>| Value::Object(m.unwrap_or_default());
     Ok(User {
         user_id,
         connection: connection.name.clone(),
-        email: Some(email),
+        email,
         email_verified: draft.email_verified,
         name: draft.name,
         given_name: draft.given_name,

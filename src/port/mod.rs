@@ -36,7 +36,7 @@ pub use connections::ConnectionStore;
 pub use keys::KeyStore;
 pub use logs::{EventSink, LogStore};
 pub use organizations::OrganizationStore;
-pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn};
+pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn, UpstreamLogin};
 pub use registry::RegistryStore;
 pub use roles::RoleStore;
 pub use sessions::SessionStore;

@@ -49,6 +49,23 @@ pub struct SignIn<'a> {
     pub touched: Option<&'a Session>,
     /// The code issued, if the response carries one (not for an implicit response).
     pub code: Option<&'a AuthorizationCode>,
+    /// A sign-in at an upstream provider: its bookkeeping.
+    pub upstream: Option<&'a UpstreamLogin>,
+}
+
+/// A sign-in at an upstream provider, as the commit records it: the login on the user, the
+/// provider's profile on the identity, and (when the connection says so) on the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamLogin {
+    pub user_id: String,
+    pub provider: String,
+    pub identity_id: String,
+    /// The provider's profile (a JSON object's text): the identity's `profileData`.
+    pub profile_data: String,
+    pub is_social: bool,
+    /// The user with the provider's profile fields written over theirs, when the connection
+    /// updates them on this login (`set_user_root_attributes`).
+    pub root: Option<User>,
 }
 
 /// A successful password login, as the commit records it.

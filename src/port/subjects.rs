@@ -14,6 +14,12 @@ pub enum UserKey<'a> {
         connection: &'a str,
         email_lower: &'a str,
     },
+    /// The user with the identity `identity_id` at `provider` (an upstream provider's
+    /// account): the user it belongs to, or, if that one is linked into another, that one.
+    Identity {
+        provider: &'a str,
+        identity_id: &'a str,
+    },
 }
 
 /// What a user grant reads before it decides, each call **one** round trip (one D1 batch, a

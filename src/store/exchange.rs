@@ -1,15 +1,15 @@
 //! The one atomic write of each token exchange.
 
-use super::codec::{num, opt};
+use super::codec::{flag_arg, num, opt};
 use super::codes::{code_args, INSERT_CODE};
 use super::refresh::{family_args, insert_token, token_args, INSERT_FAMILY};
 use super::sessions::{session_args, touch_args, INSERT_SESSION, TOUCH_SESSION};
 use super::sql::{Sql, Value};
-use super::users::{identity_args, primary_identity, user_args, INSERT_USER};
+use super::users::{email_key, identity_args, primary_identity, user_args, INSERT_USER};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
-use crate::port::{ExchangeStore, Login, SignIn};
+use crate::port::{ExchangeStore, Login, SignIn, UpstreamLogin};
 
 impl<B: Sql> ExchangeStore for SqlStore<B> {
     async fn commit_login(
@@ -100,6 +100,14 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         if let Some(code) = &code {
             statements.push((INSERT_CODE, code));
         }
+        let upstream = sign_in.upstream.map(|u| upstream_args(u, now));
+        if let Some([record, identity, root]) = &upstream {
+            statements.push((RECORD, record));
+            statements.push((IDENTITY_PROFILE, identity));
+            if !root.is_empty() {
+                statements.push((ROOT_PROFILE, root));
+            }
+        }
         self.batch(&statements).await.map(|_| ())
     }
 
@@ -157,6 +165,43 @@ const RECORD: &str =
 /// with email `?3` (the signed-in user, or an account linked into it).
 const REHASH: &str = "UPDATE users SET password_hash = ?1 \
      WHERE ?1 IS NOT NULL AND connection = ?2 AND lower(email) = ?3";
+
+/// The provider's profile on the identity `?1`/`?2`.
+const IDENTITY_PROFILE: &str = "UPDATE identities SET profile_data = ?3, is_social = ?4 \
+    WHERE provider = ?1 AND identity_id = ?2";
+/// The provider's profile fields on the user `?1` (the unique email key fails the batch when
+/// another user of the connection holds the address).
+const ROOT_PROFILE: &str = "UPDATE users SET email = ?2, email_verified = ?3, name = ?4, \
+    given_name = ?5, family_name = ?6, nickname = ?7, picture = ?8, updated_at = ?9, \
+    email_key = ?10 WHERE user_id = ?1";
+
+fn upstream_args(u: &UpstreamLogin, now: u64) -> [Vec<Value>; 3] {
+    let root = match &u.root {
+        Some(r) => vec![
+            r.user_id.as_str().into(),
+            opt(&r.email),
+            flag_arg(r.email_verified),
+            opt(&r.name),
+            opt(&r.given_name),
+            opt(&r.family_name),
+            opt(&r.nickname),
+            opt(&r.picture),
+            num(now),
+            email_key(&r.email),
+        ],
+        None => Vec::new(),
+    };
+    [
+        vec![u.user_id.as_str().into(), num(now)],
+        vec![
+            u.provider.as_str().into(),
+            u.identity_id.as_str().into(),
+            u.profile_data.as_str().into(),
+            flag_arg(u.is_social),
+        ],
+        root,
+    ]
+}
 
 fn login_args(login: &Login, now: u64) -> [Vec<Value>; 3] {
     [

@@ -42,6 +42,11 @@ const BY_ID: &str = "SELECT ?1, ?2, ?3, ?1";
 const BY_EMAIL: &str = "SELECT (SELECT coalesce(linked_to, user_id) FROM users \
     WHERE connection = ?1 AND lower(email) = ?2), ?3, ?4, \
     (SELECT user_id FROM users WHERE connection = ?1 AND lower(email) = ?2)";
+/// By identity: `?1` the provider, `?2` the provider's id of the account, `?3` organization,
+/// `?4` API. No password belongs to such a sign-in.
+const BY_IDENTITY: &str = "SELECT (SELECT coalesce(u.linked_to, u.user_id) FROM identities i \
+    JOIN users u ON u.user_id = i.user_id WHERE i.provider = ?1 AND i.identity_id = ?2), ?3, ?4, \
+    NULL";
 /// A refresh token's user, organization and API: `?1` its hash.
 const BY_REFRESH: &str =
     "SELECT user_id, org_id, audience, user_id FROM refresh_tokens WHERE token_hash = ?1";
@@ -169,6 +174,10 @@ fn anchor(
             connection,
             email_lower,
         } => (BY_EMAIL, vec![connection.into(), email_lower.into()]),
+        UserKey::Identity {
+            provider,
+            identity_id,
+        } => (BY_IDENTITY, vec![provider.into(), identity_id.into()]),
     };
     args.extend([text(organization), text(audience)]);
     (anchor, args)

@@ -138,7 +138,7 @@ const SET_EMAIL_KEY: &str = "UPDATE users SET email_key = CASE WHEN EXISTS \
     THEN 'look-alike:' || user_id ELSE ?2 END WHERE user_id = ?1 AND email_key IS NULL";
 
 /// The look-alike key of an email to store beside it (NULL without one).
-fn email_key(email: &Option<String>) -> Value {
+pub(super) fn email_key(email: &Option<String>) -> Value {
     opt(&email.as_deref().map(crate::model::email::key))
 }
 

@@ -1,9 +1,11 @@
-//! The hosted login and sign-up pages posted: `POST /u/login` and `POST /u/signup` go down to
-//! the sign-in core once with the page's CSRF cookie, and its screen comes back to be shown
-//! ([`super::screen`]).
+//! The hosted login and sign-up pages posted, `POST /u/login` and `POST /u/signup`, and an
+//! upstream provider's answer, `/login/callback/{connection}`: each goes down to the sign-in
+//! core once with its cookie, and the screen comes back to be shown ([`super::screen`]).
 
-use super::screen::{show, CSRF_COOKIE};
+use super::screen::{show, CSRF_COOKIE, UPSTREAM_COOKIE};
+use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
+use crate::oauth::params::Params;
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -31,4 +33,28 @@ pub async fn signup<P: Stores, C: Crypto>(
         Err(e) => Screen::Error(e.into(), None),
     };
     show(issuer, screen)
+}
+
+/// `GET` or `POST /login/callback/{connection}`: an upstream provider's answer (a query, or a
+/// `form_post`). The binding cookie is cleared whatever the outcome: the answer is used once.
+pub async fn callback<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let name = req.path.strip_prefix(paths::LOGIN_CALLBACK).unwrap_or("");
+    let answer = match req.method.as_str() {
+        "POST" => req.body_params(),
+        _ => Params::from_form(req.query.as_bytes()),
+    };
+    let screen = match answer {
+        Ok(answer) => {
+            let cookie = req.cookie(UPSTREAM_COOKIE);
+            signin::upstream::callback(&issuer.sign_in(), name, &answer, cookie).await
+        }
+        Err(e) => Screen::Error(e.into(), None),
+    };
+    show(issuer, screen).with_header(
+        "set-cookie",
+        &format!("{UPSTREAM_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=None; Max-Age=0"),
+    )
 }

@@ -15,6 +15,8 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;backg
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}.error{color:#a01818;margin:.5rem 0}\
 .hint{color:#4a505a;font-size:.875rem;margin:.25rem 0 0}\
 a.button{display:block;margin-top:1.25rem;padding:.7rem;text-align:center;color:#fff;background:#2454c5;border-radius:.25rem;text-decoration:none}\
+a.provider{margin-top:.75rem;color:#1b1d21;background:#fff;border:1px solid #8a8f98}\
+p.or{margin:1.25rem 0 0;text-align:center;color:#5b616b}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
 const SUBMIT: &str = "document.forms[0].submit();";
@@ -104,6 +106,10 @@ pub struct LoginForm<'a> {
     pub error: Option<&'a str>,
     /// A link to the other form (sign-up from the login form, and back), if offered.
     pub other: Option<&'a str>,
+    /// Whether the email and password fields are shown (a database connection).
+    pub password: bool,
+    /// The upstream providers offered: (link, label), a button each.
+    pub providers: &'a [(String, String)],
 }
 
 /// The hosted login form.
@@ -158,22 +164,40 @@ fn credentials_form(
         .other
         .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
         .unwrap_or_default();
-    let body = format!(
-        "<h1>{heading} {client}</h1>{through}{error}\
-         <form method=\"post\" action=\"{action}\">{request}\
+    let fields = format!(
+        "<form method=\"post\" action=\"{action}\">{request}\
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}\
          <button type=\"submit\">{submit}</button></form>{other}",
-        client = escape(form.client_name),
-        through = form
-            .connection
-            .map(|c| format!("<p class=\"hint\">With your {} account</p>", escape(c)))
-            .unwrap_or_default(),
         action = escape(form.action),
         request = hidden(form.request),
         email = escape(form.email.unwrap_or("")),
+    );
+    let mut providers: String = form
+        .providers
+        .iter()
+        .map(|(href, label)| {
+            format!(
+                "<a class=\"button provider\" href=\"{}\">Continue with {}</a>",
+                escape(href),
+                escape(label)
+            )
+        })
+        .collect();
+    if form.password && !providers.is_empty() {
+        providers.insert_str(0, "<p class=\"or\">or</p>");
+    }
+    let body = format!(
+        "<h1>{heading} {client}</h1>{through}{error}{fields}{providers}",
+        client = escape(form.client_name),
+        through = form
+            .connection
+            .filter(|_| form.password)
+            .map(|c| format!("<p class=\"hint\">With your {} account</p>", escape(c)))
+            .unwrap_or_default(),
+        fields = if form.password { fields } else { String::new() },
     );
     page(&format!("{heading} {}", form.client_name), &body)
 }
@@ -283,8 +307,12 @@ mod tests {
             error: Some("<b>"),
             other: Some("/authorize?a=1&b=\"2"),
             password_rule: Some("<rule>"),
+            password: true,
+            providers: &[("/authorize?c=\"x".into(), "<Acme>".into())],
         };
         let html = login(&form);
+        assert!(html.contains("Continue with &lt;Acme&gt;"));
+        assert!(!html.contains("c=\"x"));
         assert!(!html.contains("<script>x"));
         assert!(html.contains("With your &lt;i&gt;Staff&lt;/i&gt; account"));
         assert!(!html.contains("\"><img"));

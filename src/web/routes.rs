@@ -54,6 +54,7 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
         ("POST", LOGIN) => login::login(issuer, req).await,
         ("POST", SIGNUP) => login::signup(issuer, req).await,
+        ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => login::callback(issuer, req).await,
         ("GET" | "POST", END_SESSION) => logout::logout(issuer, req, Dialect::Oidc).await,
         ("GET", AUTH0_LOGOUT) => logout::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,

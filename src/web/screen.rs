@@ -2,10 +2,12 @@
 //! web message, a login or sign-up page, or the issuer's error page; the cookies it sets; and
 //! the words for every [`SignInError`], here and nowhere else.
 //!
-//! Cookies, all `__Host-` (host-only, `Path=/`, `Secure`), `HttpOnly` and `SameSite=Lax`:
-//! `__Host-session` names the sign-in session with a MAC; `__Host-csrf` is the CSRF token of
-//! the page's login transaction, which the posted form's `state` must hold (and of the logout
-//! confirmation, which its form repeats).
+//! Cookies, all `__Host-` (host-only, `Path=/`, `Secure`) and `HttpOnly`: `__Host-session`
+//! names the sign-in session with a MAC; `__Host-csrf` is the CSRF token of the page's login
+//! transaction, which the posted form's `state` must hold (and of the logout confirmation,
+//! which its form repeats), both `SameSite=Lax`; `__Host-upstream` binds a sign-in at an
+//! upstream provider to the browser, `SameSite=None` because a provider may answer with a
+//! cross-site POST (`form_post`), and is cleared by the answer.
 
 use super::pages::{self, LoginForm};
 use crate::model::config::paths;
@@ -20,6 +22,7 @@ use crate::web::HttpResponse;
 
 pub(super) const SESSION_COOKIE: &str = "__Host-session";
 pub(super) const CSRF_COOKIE: &str = "__Host-csrf";
+pub(super) const UPSTREAM_COOKIE: &str = "__Host-upstream";
 
 pub(super) fn cookie(name: &str, value: &str, max_age: u64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
@@ -43,6 +46,17 @@ pub(super) fn show<P: Stores, C: Crypto>(
         }
         Screen::Form(page) => login_page(&page),
         Screen::Error(e, back) => error_page(issuer, &e, back.as_ref()),
+        Screen::Upstream { location, binding } => HttpResponse::empty(302)
+            .with_header("location", &location)
+            .with_header(
+                "set-cookie",
+                &format!(
+                    "{UPSTREAM_COOKIE}={binding}; Path=/; Secure; HttpOnly; SameSite=None; \
+                     Max-Age={}",
+                    crate::oauth::signin::upstream::LIFETIME
+                ),
+            )
+            .no_store(),
     }
 }
 
@@ -181,6 +195,24 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
             .extend_pairs(&other)
             .finish()
     );
+    // A button per upstream provider: the same authorization request through its connection.
+    let providers: Vec<(String, String)> = page
+        .providers
+        .iter()
+        .map(|(name, label)| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.extend_pairs(
+                page.params
+                    .iter()
+                    .filter(|(k, _)| k != "screen_hint" && k != "connection"),
+            );
+            query.append_pair("connection", name);
+            (
+                format!("{}?{}", paths::AUTHORIZE, query.finish()),
+                label.clone(),
+            )
+        })
+        .collect();
     let said = page.error.as_ref().map(say);
     let state = [("state".to_string(), page.state.clone())];
     let form = LoginForm {
@@ -196,6 +228,8 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         email: page.email.as_deref(),
         error: said.as_ref().map(|(_, message)| message.as_str()),
         other: page.signup_offered.then_some(other.as_str()),
+        password: page.password,
+        providers: &providers,
     };
     let html = if page.signup {
         pages::signup(&form)

@@ -398,7 +398,9 @@ impl edge_issuer::port::hooks::HookTransport for FakeHooks {
 }
 
 /// Answers an outbound call.
-pub type Server = dyn Fn(&edge_issuer::port::outbound::Call<'_>) -> Result<edge_issuer::port::outbound::Answer, OutboundError>;
+pub type Server = dyn Fn(
+    &edge_issuer::port::outbound::Call<'_>,
+) -> Result<edge_issuer::port::outbound::Answer, OutboundError>;
 
 /// The network as the test process stands it: an upstream provider's endpoints answered by a
 /// function of the call; each call recorded (method and URL, body). Only the network is

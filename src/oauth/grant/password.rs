@@ -10,7 +10,7 @@ use crate::model::{GrantType, Issuance};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
-use crate::oauth::signin::connection::choose;
+use crate::oauth::signin::connection::{choose, with_passwords};
 use crate::oauth::signin::password::{authenticate, Account};
 use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::crypto::Crypto;
@@ -50,7 +50,8 @@ where
         &client.client_id,
         Some(params.get("realm").unwrap_or(&config.default_connection)),
         &config.default_connection,
-    )?;
+    )
+    .and_then(with_passwords)?;
     // Validate everything about the request before touching the user's counters.
     let api = user_api(ports, params, client).await?;
     let requested = params.get("scope").map(Scope::parse).transpose()?;

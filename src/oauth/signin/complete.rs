@@ -48,7 +48,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         )));
     };
     let facts = flow.facts;
-    let (session, new_user, login, user, subject, fresh) = match arrival {
+    let (session, new_user, login, upstream, user, subject, fresh) = match arrival {
         Arrival::Fresh(a) => {
             let started =
                 session::start(flow.random, &a.user.user_id, a.auth_time, &a.authenticated);
@@ -57,13 +57,15 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 Err(e) => return failed(e.into()),
             };
             let new_user = a.new_user.then(|| a.user.clone());
-            (session, new_user, a.login, a.user, a.subject, true)
+            (
+                session, new_user, a.login, a.upstream, a.user, a.subject, true,
+            )
         }
         Arrival::Sso {
             session,
             user,
             subject,
-        } => (session, None, None, user, subject, false),
+        } => (session, None, None, None, user, subject, false),
     };
     let approved = approve(
         flow.ports,
@@ -116,6 +118,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 session: fresh.then_some(&session),
                 touched: (!fresh).then_some(&touched),
                 code: record.as_ref(),
+                upstream: upstream.as_deref(),
             },
             facts.now,
         )

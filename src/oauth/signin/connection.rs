@@ -3,17 +3,17 @@
 use crate::error::OAuthError;
 use crate::model::Connection;
 
-/// The database connection a sign-in of `client_id` goes through: the one `named` (by
-/// `connection=` at /authorize, `realm` at the token endpoint), which must be enabled for the
-/// client; else the tenant's `default` connection when it is enabled for the client, else the
-/// first one enabled. `invalid_request` says which is missing.
+/// The connection a sign-in of `client_id` goes through: the one `named` (by `connection=` at
+/// /authorize, `realm` at the token endpoint), which must be enabled for the client; else the
+/// tenant's `default` connection when it is enabled for the client, else the first database
+/// connection enabled, else the first upstream one. `invalid_request` says which is missing.
 pub fn choose<'c>(
     connections: &'c [Connection],
     client_id: &str,
     named: Option<&str>,
     default: &str,
 ) -> Result<&'c Connection, OAuthError> {
-    let usable = |c: &&Connection| c.is_database() && c.enabled_for(client_id);
+    let usable = |c: &&Connection| c.enabled_for(client_id);
     if let Some(name) = named {
         return connections
             .iter()
@@ -29,8 +29,20 @@ pub fn choose<'c>(
         .iter()
         .filter(usable)
         .find(|c| c.name == default)
+        .or_else(|| connections.iter().filter(usable).find(|c| c.is_database()))
         .or_else(|| connections.iter().find(usable))
         .ok_or_else(|| OAuthError::invalid_request("no connection is enabled for this client"))
+}
+
+/// `connection` when it takes passwords (a database connection); else `invalid_request`.
+pub fn with_passwords(connection: &Connection) -> Result<&Connection, OAuthError> {
+    match connection.is_database() {
+        true => Ok(connection),
+        false => Err(OAuthError::invalid_request(format!(
+            "the connection {} signs users in at their provider, not with a password",
+            connection.name
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod connection;
 mod error;
 pub mod password;
 pub mod transaction;
+pub mod upstream;
 
 pub use complete::{complete, Arrival};
 pub use error::{FormProblem, SignInError};
@@ -52,6 +53,8 @@ pub struct SignInFlow<'a, P, C, S, K> {
     pub facts: Facts<'a>,
     pub events: &'a dyn EventSink,
     pub log: &'a dyn Fn(&str),
+    /// The way out to upstream providers.
+    pub http: &'a dyn crate::port::outbound::Http,
 }
 
 impl<P, C, S, K> SignInFlow<'_, P, C, S, K> {
@@ -87,6 +90,8 @@ pub struct Authentication {
     pub login: Option<crate::port::Login>,
     /// The user signed up in this step and is stored with the sign-in.
     pub new_user: bool,
+    /// A sign-in at an upstream provider: what the commit records of it.
+    pub upstream: Option<Box<crate::port::UpstreamLogin>>,
 }
 
 /// What the browser gets next.
@@ -99,6 +104,9 @@ pub enum Screen {
     /// The issuer's own error page: the request cannot be answered to the client (its
     /// redirect URI is not trusted) or the issuer failed; with the client's way back if known.
     Error(SignInError, Option<WayBack>),
+    /// On to an upstream provider (`location`), with the cookie that binds the sign-in to
+    /// this browser.
+    Upstream { location: String, binding: String },
 }
 
 /// The response for the client.
@@ -134,6 +142,10 @@ pub struct LoginPage {
     pub params: Vec<(String, String)>,
     /// The client's redirect URI (the page may send the browser there).
     pub redirect_uri: String,
+    /// Whether the page has the email and password form (a database connection).
+    pub password: bool,
+    /// The upstream connections the client offers: (name, label), a button each.
+    pub providers: Vec<(String, String)>,
 }
 
 /// `/authorize`: the checked request answered from a live session (single sign-on), by the
@@ -215,13 +227,17 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(resumed) => resumed,
         Err(screen) => return screen,
     };
-    let connection = match connection_of(flow, &request).await {
-        Ok(c) => c,
+    let through = match connection_of(flow, &request).await {
+        Ok(t) => t,
         Err(screen) => return *screen,
     };
+    let connection = &through.connection;
+    if let Err(e) = connection::with_passwords(connection) {
+        return Screen::Error(e.into(), WayBack::of(&request.client));
+    }
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         let e = SignInError::MissingCredentials;
-        return page_again(flow, &tx, &request, &connection, form, e);
+        return page_again(flow, &tx, &request, &through, form, e);
     };
     let facts = flow.facts;
     let account = Account {
@@ -255,7 +271,7 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 who,
                 Some(&connection.name),
             );
-            page_again(flow, &tx, &request, &connection, form, e)
+            page_again(flow, &tx, &request, &through, form, e)
         }
     }
 }
@@ -272,14 +288,15 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok((tx, r)) => (tx, AuthorizeRequest { signup: true, ..r }),
         Err(screen) => return screen,
     };
-    let connection = match connection_of(flow, &request).await {
-        Ok(c) => c,
+    let through = match connection_of(flow, &request).await {
+        Ok(t) => t,
         Err(screen) => return *screen,
     };
-    if !signup_offered(flow, &connection) {
+    let connection = &through.connection;
+    if !signup_offered(flow, connection) || !connection.is_database() {
         return Screen::Error(SignInError::SignupDisabled, WayBack::of(&request.client));
     }
-    let again = |e| page_again(flow, &tx, &request, &connection, form, e);
+    let again = |e| page_again(flow, &tx, &request, &through, form, e);
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         return again(SignInError::MissingCredentials);
     };
@@ -294,7 +311,7 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         flow.random,
         flow.facts.config,
         now,
-        &connection,
+        connection,
         draft,
     );
     let user = match made.await {
@@ -324,6 +341,7 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         auth_time: now,
         login: None,
         new_user: true,
+        upstream: None,
     };
     complete(flow, &request, Arrival::Fresh(authentication)).await
 }
@@ -348,12 +366,19 @@ async fn resume<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     Ok((tx, request))
 }
 
-/// The connection the sign-in of `request` goes through ([`connection::choose`]); else the
-/// client's error.
+/// The connection a sign-in goes through, and the upstream connections its page offers.
+pub struct Through {
+    pub connection: Connection,
+    /// The client's upstream connections: (name, label), a button each on the page.
+    pub providers: Vec<(String, String)>,
+}
+
+/// The connection the sign-in of `request` goes through ([`connection::choose`]), with the
+/// client's upstream connections; else the client's error.
 async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     request: &AuthorizeRequest,
-) -> Result<Connection, Box<Screen>> {
+) -> Result<Through, Box<Screen>> {
     let all = match flow.ports.connections().all_connections().await {
         Ok(all) => all,
         Err(e) => {
@@ -363,8 +388,19 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     let default = &flow.facts.config.default_connection;
     let client_id = &request.client.client_id;
+    let providers = all
+        .iter()
+        .filter(|c| !c.is_database() && c.enabled_for(client_id))
+        .map(|c| {
+            let label = c.display_name.clone().unwrap_or_else(|| c.name.clone());
+            (c.name.clone(), label)
+        })
+        .collect();
     match connection::choose(&all, client_id, request.connection.as_deref(), default) {
-        Ok(c) => Ok(c.clone()),
+        Ok(c) => Ok(Through {
+            connection: c.clone(),
+            providers,
+        }),
         Err(e) => Err(Box::new(reply_error(flow, request, &e))),
     }
 }
@@ -396,12 +432,16 @@ async fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     request: &AuthorizeRequest,
     params: &Params,
 ) -> Screen {
-    let connection = match connection_of(flow, request).await {
-        Ok(c) => c,
+    let through = match connection_of(flow, request).await {
+        Ok(t) => t,
         Err(screen) => return *screen,
     };
+    // A named upstream connection goes straight to its provider.
+    if request.connection.is_some() && !through.connection.is_database() {
+        return upstream::start(flow, request, params, &through.connection);
+    }
     match LoginTransaction::new(flow.random, params, flow.facts.now) {
-        Ok(tx) => page(flow, &tx, request, &connection, None, None),
+        Ok(tx) => page(flow, &tx, request, &through, None, None),
         Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
     }
 }
@@ -411,19 +451,12 @@ fn page_again<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,
-    connection: &Connection,
+    through: &Through,
     form: &Params,
     error: SignInError,
 ) -> Screen {
     match tx.renewed(flow.random, flow.facts.now) {
-        Ok(tx) => page(
-            flow,
-            &tx,
-            request,
-            connection,
-            form.get("email"),
-            Some(error),
-        ),
+        Ok(tx) => page(flow, &tx, request, through, form.get("email"), Some(error)),
         Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
     }
 }
@@ -432,10 +465,11 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,
-    connection: &Connection,
+    through: &Through,
     email: Option<&str>,
     error: Option<SignInError>,
 ) -> Screen {
+    let connection = &through.connection;
     let Some(kek) = flow.kek else {
         return Screen::Error(no_kek(), WayBack::of(&request.client));
     };
@@ -443,8 +477,10 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(s) => s,
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
     };
-    let offered = signup_offered(flow, connection);
+    let offered = signup_offered(flow, connection) && connection.is_database();
     Screen::Form(Box::new(LoginPage {
+        password: connection.is_database(),
+        providers: through.providers.clone(),
         signup: request.signup && offered,
         signup_offered: offered,
         client_name: request.client.name.clone(),

@@ -111,5 +111,6 @@ where
         auth_time: now,
         login: Some(login),
         new_user: false,
+        upstream: None,
     })
 }

@@ -237,6 +237,7 @@ where
                 session: Some(&session),
                 touched: None,
                 code: Some(&code),
+                upstream: None,
             },
             fx.now,
         )

@@ -207,6 +207,7 @@ pub async fn user_sessions<S: SessionStore + crate::port::ExchangeStore>(
                     session: Some(&s),
                     touched: None,
                     code: None,
+                    upstream: None,
                 },
                 fx.now,
             )

@@ -372,6 +372,7 @@ async fn authorization_and_session<S: CodeStore + ExchangeStore + SessionStore>(
                 session: Some(&session),
                 touched: None,
                 code: Some(&c),
+                upstream: None,
             },
             fx.now,
         )

@@ -1,0 +1,596 @@
+//! Signing in at an upstream OpenID provider (an `oidc` connection), through the route table:
+//! the provider stands in the test process behind the outbound port (discovery, JWKS, token
+//! endpoint), signing its ID tokens with its own key; everything the issuer sends it and
+//! does with its answers is the real code. Each refusal is checked to store nothing.
+
+mod common;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::*;
+use edge_issuer::error::OutboundError;
+use edge_issuer::model::Client;
+use edge_issuer::port::crypto::{Alg, Crypto, PublicKey};
+use edge_issuer::port::native_crypto::NativeCrypto;
+use edge_issuer::port::outbound::{Answer, Call};
+use edge_issuer::web::HttpResponse;
+use jsonwebtoken::{encode, EncodingKey, Header};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+const SPA: &str = "spa";
+const CALLBACK: &str = "https://app.example.com/callback";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const OP: &str = "https://op.example.com";
+const CONNECTION: &str = "acme-op";
+const OP_CLIENT: &str = "edge-issuer";
+const OP_SECRET: &str = "op-client-secret";
+const CODE: &str = "op-code-1";
+
+/// A signing key of the provider: its PKCS#8 and its public JWK.
+struct OpKey {
+    pkcs8: Vec<u8>,
+    jwk: Value,
+}
+
+fn es256_key(kid: &str) -> OpKey {
+    let key = pollster::block_on(NativeCrypto.generate_key(Alg::ES256)).unwrap();
+    let PublicKey::Ec { x, y } = key.public else {
+        unreachable!("an EC key")
+    };
+    OpKey {
+        pkcs8: key.pkcs8.expose().clone(),
+        jwk: json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": "ES256" }),
+    }
+}
+
+/// The provider's side of one sign-in: what its token endpoint answers.
+#[derive(Default)]
+struct Provider {
+    /// The PKCE challenge of the authorization request it was sent.
+    challenge: String,
+    /// The ID token's claims.
+    claims: Value,
+    /// Sign with this key instead of the published one.
+    rogue: Option<Rc<OpKey>>,
+    /// Redemptions seen.
+    redeemed: u32,
+}
+
+struct Upstream {
+    key: Rc<OpKey>,
+    provider: Rc<RefCell<Provider>>,
+}
+
+impl Upstream {
+    /// Stands the provider up behind the tenant's outbound port.
+    fn serve(t: &Tenant) -> Self {
+        let key = Rc::new(es256_key("op-key-1"));
+        let provider = Rc::new(RefCell::new(Provider::default()));
+        let (k, p) = (key.clone(), provider.clone());
+        *t.http.server.borrow_mut() = Some(Rc::new(move |call: &Call<'_>| {
+            let json = |v: Value| -> Result<Answer, OutboundError> {
+                Ok(Answer {
+                    status: 200,
+                    body: v.to_string().into_bytes(),
+                })
+            };
+            match (call.method, call.url) {
+                ("GET", u) if u == format!("{OP}/.well-known/openid-configuration") => {
+                    json(json!({
+                        "issuer": OP,
+                        "authorization_endpoint": format!("{OP}/auth"),
+                        "token_endpoint": format!("{OP}/token"),
+                        "jwks_uri": format!("{OP}/jwks"),
+                        "userinfo_endpoint": format!("{OP}/me"),
+                        "response_types_supported": ["code"],
+                        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+                    }))
+                }
+                ("GET", u) if u == format!("{OP}/jwks") => json(json!({ "keys": [k.jwk] })),
+                ("POST", u) if u == format!("{OP}/token") => {
+                    let mut p = p.borrow_mut();
+                    let form: Vec<(String, String)> =
+                        form_urlencoded::parse(call.body.as_deref().unwrap_or("").as_bytes())
+                            .into_owned()
+                            .collect();
+                    let field = |n: &str| {
+                        form.iter()
+                            .find(|(k, _)| k == n)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    };
+                    let basic = call
+                        .headers
+                        .iter()
+                        .find(|(n, _)| *n == "authorization")
+                        .map(|(_, v)| v.clone());
+                    let verifier = field("code_verifier");
+                    let answers = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                    let refused = field("code") != CODE
+                        || answers != p.challenge
+                        || basic != Some(basic_header(OP_CLIENT, OP_SECRET))
+                        || field("redirect_uri") != redirect_uri();
+                    if refused {
+                        return Ok(Answer {
+                            status: 400,
+                            body: br#"{"error":"invalid_grant"}"#.to_vec(),
+                        });
+                    }
+                    p.redeemed += 1;
+                    let signer = p.rogue.clone().unwrap_or(k.clone());
+                    let mut header = Header::new(jsonwebtoken::Algorithm::ES256);
+                    header.kid = Some("op-key-1".into());
+                    let id_token =
+                        encode(&header, &p.claims, &EncodingKey::from_ec_der(&signer.pkcs8))
+                            .unwrap();
+                    json(
+                        json!({ "access_token": "op-at", "token_type": "Bearer", "id_token": id_token }),
+                    )
+                }
+                _ => Ok(Answer {
+                    status: 404,
+                    body: Vec::new(),
+                }),
+            }
+        }));
+        Upstream { key, provider }
+    }
+}
+
+/// The redirect URI registered at the provider for the connection.
+fn redirect_uri() -> String {
+    format!(
+        "{}/login/callback/{CONNECTION}",
+        ISSUER.trim_end_matches('/')
+    )
+}
+
+fn tenant() -> Tenant {
+    let t = management_tenant();
+    t.store.put_client(Client {
+        client_id: SPA.into(),
+        name: "Single-page app".into(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![CALLBACK.into()],
+        ..client_defaults()
+    });
+    t
+}
+
+/// Creates the `oidc` connection through the management API (discovery by issuer).
+fn connect(t: &Tenant) -> Value {
+    let token = admin_token(t, &MGMT_SCOPES);
+    ok(
+        &manage(
+            t,
+            "POST",
+            "/api/v2/connections",
+            &token,
+            Some(json!({
+                "name": CONNECTION, "strategy": "oidc", "display_name": "Acme",
+                "options": {
+                    "type": "back_channel", "issuer": OP, "client_id": OP_CLIENT,
+                    "client_secret": OP_SECRET, "scope": "openid profile email",
+                },
+                "enabled_clients": [SPA],
+            })),
+        ),
+        201,
+    )
+}
+
+fn authorize(extra: &str) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={SPA}&redirect_uri={}&scope=openid%20profile%20email&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(CALLBACK)
+    )
+}
+
+fn query_of(location: &str) -> Vec<(String, String)> {
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn param(params: &[(String, String)], name: &str) -> String {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The browser's way to the provider: the redirect's parameters and the binding cookie.
+fn to_provider(t: &Tenant, up: &Upstream) -> (Vec<(String, String)>, String) {
+    let resp = get(t, &authorize(&format!("&connection={CONNECTION}")), "");
+    assert_eq!(resp.status, 302, "{}", String::from_utf8_lossy(&resp.body));
+    let location = resp.header("location").unwrap().to_string();
+    assert!(location.starts_with(&format!("{OP}/auth?")), "{location}");
+    let params = query_of(&location);
+    assert_eq!(param(&params, "client_id"), OP_CLIENT);
+    assert_eq!(param(&params, "code_challenge_method"), "S256");
+    assert_eq!(param(&params, "redirect_uri"), redirect_uri());
+    up.provider.borrow_mut().challenge = param(&params, "code_challenge");
+    let cookie = set_cookie(&resp, "__Host-upstream").expect("the binding cookie");
+    (params, cookie)
+}
+
+/// Claims an honest provider gives for `sub`, with the request's `nonce`.
+fn claims(sub: &str, nonce: &str) -> Value {
+    json!({
+        "iss": OP, "aud": OP_CLIENT, "sub": sub, "nonce": nonce,
+        "iat": NOW, "exp": NOW + 300, "auth_time": NOW - 5,
+        "email": "grace@acme.example", "email_verified": true,
+        "name": "Grace Hopper", "given_name": "Grace", "amr": ["pwd", "mfa"],
+        "groups": ["navy"],
+    })
+}
+
+/// One sign-in at the provider whose ID token has `edit`ed claims; the callback's response.
+fn sign_in(t: &Tenant, up: &Upstream, edit: impl FnOnce(&mut Value)) -> HttpResponse {
+    let (params, cookie) = to_provider(t, up);
+    let mut c = claims("u-1", &param(&params, "nonce"));
+    edit(&mut c);
+    up.provider.borrow_mut().claims = c;
+    let back = format!(
+        "/login/callback/{CONNECTION}?code={CODE}&state={}&iss={}",
+        enc(&param(&params, "state")),
+        enc(OP)
+    );
+    get(t, &back, &cookie)
+}
+
+fn redeem(t: &Tenant, resp: &HttpResponse) -> Value {
+    assert_eq!(resp.status, 302, "{}", String::from_utf8_lossy(&resp.body));
+    let location = resp.header("location").unwrap();
+    assert!(location.starts_with(CALLBACK), "{location}");
+    let code = param(&query_of(location), "code");
+    let form = format!(
+        "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code),
+        enc(CALLBACK)
+    );
+    ok(&post_form(t, "/oauth/token", &form, ""), 200)
+}
+
+fn id_claims(tokens: &Value) -> Value {
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let payload = id_token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[test]
+fn an_openid_provider_signs_a_user_in_who_is_found_again_by_identity() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    let created = connect(&t);
+    assert_eq!(created["strategy"], "oidc");
+    let options = &created["options"];
+    assert_eq!(
+        options["token_endpoint"],
+        format!("{OP}/token"),
+        "discovered"
+    );
+    assert_eq!(options["jwks_uri"], format!("{OP}/jwks"));
+    assert!(options.get("client_secret").is_none(), "never shown");
+    assert!(options.get("client_secret_sealed").is_none(), "never shown");
+    assert!(!created.to_string().contains(OP_SECRET));
+
+    let first = redeem(&t, &sign_in(&t, &up, |_| {}));
+    let id = id_claims(&first);
+    assert_eq!(id["sub"], format!("oidc|{CONNECTION}|u-1"));
+    assert_eq!(id["email"], "grace@acme.example");
+    assert_eq!(id["name"], "Grace Hopper");
+    assert_eq!(
+        id["amr"],
+        json!(["pwd", "mfa"]),
+        "what the provider reported"
+    );
+    assert_eq!(
+        id["auth_time"],
+        NOW - 5,
+        "when the user authenticated there"
+    );
+
+    // The same person again, renamed at the provider: the same user, the profile updated.
+    let again = redeem(
+        &t,
+        &sign_in(&t, &up, |c| c["name"] = json!("Rear Admiral Hopper")),
+    );
+    let id = id_claims(&again);
+    assert_eq!(id["sub"], format!("oidc|{CONNECTION}|u-1"));
+    assert_eq!(id["name"], "Rear Admiral Hopper");
+    assert_eq!(up.provider.borrow().redeemed, 2);
+
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let users = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!(
+                "/api/v2/users?q={}",
+                enc("identities.connection:\"acme-op\"")
+            ),
+            &token,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+    let user = &users[0];
+    assert_eq!(user["logins_count"], 2);
+    assert_eq!(user["identities"][0]["provider"], "oidc");
+    assert_eq!(
+        user["identities"][0]["user_id"],
+        format!("{CONNECTION}|u-1")
+    );
+    assert_eq!(
+        user["identities"][0]["profileData"]["groups"],
+        json!(["navy"])
+    );
+
+    // A different subject with the same email is another user: never matched by email.
+    let other = redeem(
+        &t,
+        &sign_in(&t, &up, |c| {
+            c["sub"] = json!("u-2");
+            c["email"] = json!("grace2@acme.example");
+        }),
+    );
+    assert_eq!(id_claims(&other)["sub"], format!("oidc|{CONNECTION}|u-2"));
+}
+
+#[test]
+fn the_login_page_offers_the_provider_and_a_named_connection_goes_straight_there() {
+    let t = tenant();
+    let _up = Upstream::serve(&t);
+    connect(&t);
+    let page = get(&t, &authorize(""), "");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains("Continue with Acme"), "{html}");
+    assert!(html.contains("connection=acme-op"));
+    assert!(
+        html.contains("name=\"password\""),
+        "the password form stays"
+    );
+}
+
+/// Asserts the callback's answer is the client's `access_denied` (or `code`), saying `why`.
+fn refused_to_client(resp: &HttpResponse, code: &str, why: &str) {
+    assert_eq!(resp.status, 302, "{}", String::from_utf8_lossy(&resp.body));
+    let params = query_of(resp.header("location").unwrap());
+    assert_eq!(param(&params, "error"), code, "{params:?}");
+    let description = param(&params, "error_description");
+    assert!(description.contains(why), "{description}");
+    assert_eq!(param(&params, "state"), "s", "the client's own state");
+}
+
+/// A change to an honest ID token's claims.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
+#[test]
+fn an_id_token_that_does_not_hold_is_refused_and_nothing_is_stored() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    connect(&t);
+    let before = t.store.durable_state();
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "another issuer",
+            Box::new(|c| c["iss"] = json!("https://evil.example.com")),
+            "another issuer",
+        ),
+        (
+            "another client",
+            Box::new(|c| c["aud"] = json!("someone-else")),
+            "another client",
+        ),
+        (
+            "another azp",
+            Box::new(|c| {
+                c["aud"] = json!([OP_CLIENT, "x"]);
+                c["azp"] = json!("x");
+            }),
+            "azp",
+        ),
+        (
+            "another nonce",
+            Box::new(|c| c["nonce"] = json!("replayed-nonce")),
+            "nonce",
+        ),
+        (
+            "expired",
+            Box::new(|c| c["exp"] = json!(NOW - 120)),
+            "expired",
+        ),
+        ("no subject", Box::new(|c| c["sub"] = json!("")), "subject"),
+    ];
+    for (what, edit, why) in cases {
+        let resp = sign_in(&t, &up, edit);
+        refused_to_client(&resp, "access_denied", why);
+        assert_eq!(t.store.durable_state(), before, "{what}: nothing stored");
+    }
+    // Signed by a key the provider does not publish.
+    up.provider.borrow_mut().rogue = Some(Rc::new(es256_key("op-key-1")));
+    refused_to_client(&sign_in(&t, &up, |_| {}), "access_denied", "signature");
+    assert_eq!(t.store.durable_state(), before);
+    up.provider.borrow_mut().rogue = None;
+    let _ = &up.key;
+}
+
+#[test]
+fn a_forged_replayed_or_misdirected_answer_is_refused_and_nothing_is_stored() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    connect(&t);
+    let before = t.store.durable_state();
+    let (params, cookie) = to_provider(&t, &up);
+    up.provider.borrow_mut().claims = claims("u-1", &param(&params, "nonce"));
+    let state = enc(&param(&params, "state"));
+    let callback = |query: &str, cookie: &str| {
+        get(&t, &format!("/login/callback/{CONNECTION}?{query}"), cookie)
+    };
+    let page = |resp: &HttpResponse, status: u16| {
+        assert_eq!(
+            resp.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&resp.body)
+        );
+        assert!(resp.header("location").is_none(), "the issuer's own page");
+    };
+    // A state the issuer never sealed, one for another connection, no binding cookie, or
+    // another browser's: the issuer's page, the client never called.
+    page(
+        &callback(&format!("code={CODE}&state=forged"), &cookie),
+        403,
+    );
+    page(
+        &get(
+            &t,
+            &format!("/login/callback/other?code={CODE}&state={state}"),
+            &cookie,
+        ),
+        403,
+    );
+    page(&callback(&format!("code={CODE}&state={state}"), ""), 403);
+    page(
+        &callback(
+            &format!("code={CODE}&state={state}"),
+            "__Host-upstream=another",
+        ),
+        403,
+    );
+    // The provider's refusal, and an answer naming another issuer (a mix-up).
+    refused_to_client(
+        &callback(
+            &format!("error=access_denied&error_description=User%20cancelled&state={state}"),
+            &cookie,
+        ),
+        "access_denied",
+        "User cancelled",
+    );
+    refused_to_client(
+        &callback(
+            &format!("code={CODE}&state={state}&iss=https%3A%2F%2Fevil.example.com"),
+            &cookie,
+        ),
+        "access_denied",
+        "another issuer",
+    );
+    assert_eq!(up.provider.borrow().redeemed, 0, "no code was redeemed");
+    assert_eq!(t.store.durable_state(), before, "nothing stored");
+
+    // The real answer signs in once; the browser's binding is then cleared, so the same
+    // answer again is refused.
+    let resp = callback(
+        &format!("code={CODE}&state={state}&iss={}", enc(OP)),
+        &cookie,
+    );
+    assert_eq!(resp.status, 302);
+    let cleared = resp.headers.iter().any(|(n, v)| {
+        n == "set-cookie" && v.starts_with("__Host-upstream=;") && v.contains("Max-Age=0")
+    });
+    assert!(cleared, "{:?}", resp.headers);
+    let after = t.store.durable_state();
+    page(&callback(&format!("code={CODE}&state={state}"), ""), 403);
+    assert_eq!(t.store.durable_state(), after);
+}
+
+#[test]
+fn an_unreachable_provider_fails_closed() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    connect(&t);
+    let (params, cookie) = to_provider(&t, &up);
+    let state = enc(&param(&params, "state"));
+    let before = t.store.durable_state();
+    *t.http.server.borrow_mut() = Some(Rc::new(|_: &Call<'_>| Err(OutboundError::Timeout(5000))));
+    let resp = get(
+        &t,
+        &format!("/login/callback/{CONNECTION}?code={CODE}&state={state}"),
+        &cookie,
+    );
+    refused_to_client(&resp, "temporarily_unavailable", "could not be reached");
+    assert_eq!(t.store.durable_state(), before);
+    assert!(t
+        .log
+        .borrow()
+        .iter()
+        .any(|l| l.contains("no answer within 5000 ms")));
+}
+
+#[test]
+fn oidc_connections_are_checked_when_saved() {
+    let t = tenant();
+    let _up = Upstream::serve(&t);
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let before = t.store.durable_state();
+    let create = |options: Value| {
+        manage(
+            &t,
+            "POST",
+            "/api/v2/connections",
+            &token,
+            Some(json!({ "name": "op2", "strategy": "oidc", "options": options })),
+        )
+    };
+    for (options, what) in [
+        (
+            json!({ "issuer": "http://op.example.com", "client_id": "a", "client_secret": "b" }),
+            "plain http",
+        ),
+        (
+            json!({ "issuer": "https://169.254.169.254", "client_id": "a", "client_secret": "b" }),
+            "metadata address",
+        ),
+        (
+            json!({ "issuer": "https://elsewhere.example.com", "discovery_url": format!("{OP}/.well-known/openid-configuration"), "client_id": "a", "client_secret": "b" }),
+            "another issuer's discovery",
+        ),
+        (json!({ "issuer": OP, "client_id": "a" }), "no secret"),
+        (
+            json!({ "issuer": OP, "client_id": "a", "client_secret": "b", "type": "front_channel" }),
+            "front channel",
+        ),
+        (
+            json!({ "client_id": "a", "client_secret": "b" }),
+            "no issuer",
+        ),
+    ] {
+        invalid_body(&create(options), what);
+    }
+    assert_eq!(t.store.durable_state(), before, "nothing stored");
+
+    // A change that does not send the secret again keeps it.
+    let created = connect(&t);
+    let path = format!("/api/v2/connections/{}", created["id"].as_str().unwrap());
+    let changed = ok(
+        &manage(
+            &t,
+            "PATCH",
+            &path,
+            &token,
+            Some(
+                json!({ "options": { "issuer": OP, "client_id": OP_CLIENT, "scope": "openid email" } }),
+            ),
+        ),
+        200,
+    );
+    assert_eq!(changed["options"]["scope"], "openid email");
+    let up = Upstream::serve(&t);
+    let resp = sign_in(&t, &up, |_| {});
+    assert_eq!(resp.status, 302);
+    assert!(
+        resp.header("location").unwrap().contains("code="),
+        "the secret still works"
+    );
+}
