@@ -4,14 +4,13 @@
 
 use super::call::Call;
 use super::check;
-use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
+use super::error::{error_code, from_store, invalid, invalid_query, members, not_found, Reply};
 use super::list::Query;
 use crate::model::ClientGrant;
 use crate::port::crypto::Crypto;
 use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const TAKEN: &str = "A grant of this client on this API already exists.";
@@ -41,14 +40,25 @@ fn view(g: &ClientGrant) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct GrantBody {
-    #[serde(default)]
     client_id: Option<String>,
-    #[serde(default)]
     audience: Option<String>,
     scope: Vec<String>,
+}
+
+impl GrantBody {
+    /// A grant's body: `scope` required, `client_id` and `audience` on create.
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(body, &["client_id", "audience", "scope"])?;
+        Ok(Self {
+            client_id: f.text("client_id")?,
+            audience: f.text("audience")?,
+            scope: f
+                .texts("scope")?
+                .ok_or_else(|| invalid("missing field `scope`"))?,
+        })
+    }
 }
 
 /// Checks that `scopes` are scopes of the API `audience`.
@@ -92,7 +102,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/client-grants`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: GrantBody = attempt!(payload(call.req.body));
+    let body: GrantBody = attempt!(GrantBody::read(call.req.body));
     let (Some(client_id), Some(audience)) = (body.client_id, body.audience) else {
         return invalid("Missing required property: client_id and audience");
     };
@@ -109,7 +119,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let Some((client_id, audience)) = parse_id(call.id()) else {
         return not_found("client grant");
     };
-    let body: GrantBody = attempt!(payload(call.req.body));
+    let body: GrantBody = attempt!(GrantBody::read(call.req.body));
     if body.client_id.is_some() || body.audience.is_some() {
         return invalid("only scope may change; make a new grant for another client or API");
     }

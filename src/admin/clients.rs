@@ -4,13 +4,12 @@
 
 use super::call::Call;
 use super::check;
-use super::error::{from_store, invalid, not_found, payload, Reply};
+use super::error::{from_store, invalid, members, not_found, Reply};
 use super::list::Query;
 use crate::model::secret::hash_client_secret;
 use crate::model::{Client, GrantType};
 use crate::port::crypto::Crypto;
 use crate::port::{RegistryStore, Stores};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 const TAKEN: &str = "A client with this id already exists.";
@@ -43,70 +42,114 @@ pub fn view(c: &Client) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct JwtConfiguration {
     alg: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct RefreshSettings {
-    #[serde(default)]
     rotation_type: Option<String>,
-    #[serde(default)]
     expiration_type: Option<String>,
-    #[serde(default)]
     token_lifetime: Option<u64>,
-    #[serde(default)]
     idle_token_lifetime: Option<u64>,
-    #[serde(default)]
     leeway: Option<u64>,
-    #[serde(default)]
     infinite_token_lifetime: Option<bool>,
-    #[serde(default)]
     infinite_idle_token_lifetime: Option<bool>,
 }
 
 /// `POST` and `PATCH` bodies: every field optional on PATCH; `name` required on POST.
 /// `app_type`, `description`, `is_first_party` and `oidc_conformant` are accepted and
 /// not stored (every client here is first-party and OIDC-conformant).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct ClientBody {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: Option<String>,
-    #[serde(default)]
     app_type: Option<String>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    is_first_party: Option<bool>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    oidc_conformant: Option<bool>,
-    #[serde(default)]
     callbacks: Option<Vec<String>>,
-    #[serde(default)]
     web_origins: Option<Vec<String>>,
-    #[serde(default)]
     allowed_logout_urls: Option<Vec<String>>,
-    #[serde(default)]
     initiate_login_uri: Option<String>,
-    #[serde(default)]
     grant_types: Option<Vec<String>>,
-    #[serde(default)]
     client_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     token_endpoint_auth_method: Option<String>,
-    #[serde(default)]
     jwt_configuration: Option<JwtConfiguration>,
-    #[serde(default)]
     refresh_token: Option<RefreshSettings>,
-    #[serde(default)]
     default_audience: Option<String>,
+}
+
+impl ClientBody {
+    /// The body of a create or an update, read member by member; any other member is
+    /// refused.
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "name",
+                "description",
+                "app_type",
+                "is_first_party",
+                "oidc_conformant",
+                "callbacks",
+                "web_origins",
+                "allowed_logout_urls",
+                "initiate_login_uri",
+                "grant_types",
+                "client_metadata",
+                "token_endpoint_auth_method",
+                "jwt_configuration",
+                "refresh_token",
+                "default_audience",
+            ],
+        )?;
+        // Accepted with their types checked, and not stored.
+        f.text("description")?;
+        f.flag("is_first_party")?;
+        f.flag("oidc_conformant")?;
+        let jwt_configuration = match f.nested("jwt_configuration", &["alg"])? {
+            Some(mut j) => match j.text("alg")? {
+                Some(alg) => Some(JwtConfiguration { alg }),
+                None => return Err(invalid("at jwt_configuration: missing field `alg`")),
+            },
+            None => None,
+        };
+        let refresh_token = match f.nested(
+            "refresh_token",
+            &[
+                "rotation_type",
+                "expiration_type",
+                "token_lifetime",
+                "idle_token_lifetime",
+                "leeway",
+                "infinite_token_lifetime",
+                "infinite_idle_token_lifetime",
+            ],
+        )? {
+            Some(mut r) => Some(RefreshSettings {
+                rotation_type: r.text("rotation_type")?,
+                expiration_type: r.text("expiration_type")?,
+                token_lifetime: r.number("token_lifetime")?,
+                idle_token_lifetime: r.number("idle_token_lifetime")?,
+                leeway: r.number("leeway")?,
+                infinite_token_lifetime: r.flag("infinite_token_lifetime")?,
+                infinite_idle_token_lifetime: r.flag("infinite_idle_token_lifetime")?,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            name: f.text("name")?,
+            app_type: f.text("app_type")?,
+            callbacks: f.texts("callbacks")?,
+            web_origins: f.texts("web_origins")?,
+            allowed_logout_urls: f.texts("allowed_logout_urls")?,
+            initiate_login_uri: f.text("initiate_login_uri")?,
+            grant_types: f.texts("grant_types")?,
+            client_metadata: f.object("client_metadata")?,
+            token_endpoint_auth_method: f.text("token_endpoint_auth_method")?,
+            jwt_configuration,
+            refresh_token,
+            default_audience: f.text("default_audience")?,
+        })
+    }
 }
 
 /// `client` with the body's fields set, checked.
@@ -258,7 +301,7 @@ fn default_grant_types(app_type: Option<&str>, public: bool) -> Vec<String> {
 /// `POST /api/v2/clients`: the answer carries `client_secret`, the only time it is shown
 /// (none for a public client, `token_endpoint_auth_method: none`).
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ClientBody = attempt!(payload(call.req.body));
+    let body: ClientBody = attempt!(ClientBody::read(call.req.body));
     if body.name.is_none() {
         return invalid("Missing required property: name");
     }
@@ -326,7 +369,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/clients/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ClientBody = attempt!(payload(call.req.body));
+    let body: ClientBody = attempt!(ClientBody::read(call.req.body));
     let before = attempt!(current(call).await);
     let made_confidential = before.is_public()
         && matches!(

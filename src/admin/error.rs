@@ -187,6 +187,30 @@ impl Fields {
         }
     }
 
+    /// A whole-number member (0 or more).
+    pub(crate) fn number(&mut self, name: &str) -> Result<Option<u64>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong(name, "a whole number")),
+        }
+    }
+
+    /// An object member of `allowed` members, read the same way.
+    pub(crate) fn nested(&mut self, name: &str, allowed: &[&str]) -> Result<Option<Fields>, Reply> {
+        let Some(map) = self.object(name)? else {
+            return Ok(None);
+        };
+        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(invalid(&format!(
+                "at {name}: Additional properties not allowed: {extra}"
+            )));
+        }
+        Ok(Some(Fields(map)))
+    }
+
     /// A member holding a list of strings.
     pub(crate) fn texts(&mut self, name: &str) -> Result<Option<Vec<String>>, Reply> {
         match self.take(name) {

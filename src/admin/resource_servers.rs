@@ -4,7 +4,7 @@
 
 use super::call::Call;
 use super::check;
-use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
 use crate::model::config::{DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
 use crate::model::Api;
@@ -12,7 +12,6 @@ use crate::port::crypto::Crypto;
 use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const TAKEN: &str = "A resource server with this identifier already exists.";
@@ -45,41 +44,83 @@ pub fn view<P, C>(call: &Call<'_, '_, P, C>, a: &Api) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScopeEntry {
-    value: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: Option<String>,
+#[derive(Debug, Default)]
+struct ApiBody {
+    identifier: Option<String>,
+    name: Option<String>,
+    /// The `value`s of the body's `scopes` (`[{value, description}]`).
+    scopes: Option<Vec<String>>,
+    signing_alg: Option<String>,
+    token_lifetime: Option<u64>,
+    enforce_policies: Option<bool>,
+    token_dialect: Option<String>,
+    user_grantable_scopes: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApiBody {
-    #[serde(default)]
-    identifier: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    scopes: Option<Vec<ScopeEntry>>,
-    #[serde(default)]
-    signing_alg: Option<String>,
-    #[serde(default)]
-    token_lifetime: Option<u64>,
-    #[serde(default)]
-    enforce_policies: Option<bool>,
-    #[serde(default)]
-    token_dialect: Option<String>,
-    #[serde(default)]
-    user_grantable_scopes: Option<Vec<String>>,
-    /// Accepted and ignored (Auth0 fields with no meaning here).
-    #[serde(default)]
-    #[allow(dead_code)]
-    allow_offline_access: Option<bool>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    skip_consent_for_verifiable_first_party_clients: Option<bool>,
+impl ApiBody {
+    /// The body of a create or an update, read member by member; any other member is
+    /// refused. `allow_offline_access` and
+    /// `skip_consent_for_verifiable_first_party_clients` are accepted and ignored (Auth0
+    /// fields with no meaning here).
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "identifier",
+                "name",
+                "scopes",
+                "signing_alg",
+                "token_lifetime",
+                "enforce_policies",
+                "token_dialect",
+                "user_grantable_scopes",
+                "allow_offline_access",
+                "skip_consent_for_verifiable_first_party_clients",
+            ],
+        )?;
+        f.flag("allow_offline_access")?;
+        f.flag("skip_consent_for_verifiable_first_party_clients")?;
+        let scopes = match f.0.remove("scopes").filter(|v| !v.is_null()) {
+            None => None,
+            Some(Value::Array(entries)) => {
+                let mut values = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let Value::Object(map) = entry else {
+                        return Err(invalid(
+                            "at scopes: expected a list of {value, description}",
+                        ));
+                    };
+                    let mut e = Fields(map);
+                    if let Some(extra) = e.0.keys().find(|k| *k != "value" && *k != "description") {
+                        return Err(invalid(&format!(
+                            "at scopes: Additional properties not allowed: {extra}"
+                        )));
+                    }
+                    e.text("description")?;
+                    match e.text("value")? {
+                        Some(v) => values.push(v),
+                        None => return Err(invalid("at scopes: missing field `value`")),
+                    }
+                }
+                Some(values)
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "at scopes: expected a list of {value, description}",
+                ))
+            }
+        };
+        Ok(Self {
+            identifier: f.text("identifier")?,
+            name: f.text("name")?,
+            scopes,
+            signing_alg: f.text("signing_alg")?,
+            token_lifetime: f.number("token_lifetime")?,
+            enforce_policies: f.flag("enforce_policies")?,
+            token_dialect: f.text("token_dialect")?,
+            user_grantable_scopes: f.texts("user_grantable_scopes")?,
+        })
+    }
 }
 
 fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
@@ -90,7 +131,7 @@ fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
         a.name = name;
     }
     if let Some(scopes) = b.scopes {
-        let names: Vec<String> = scopes.into_iter().map(|s| s.value).collect();
+        let names = scopes;
         check::list("scopes", &names, check::scope)?;
         a.scopes = names;
     }
@@ -147,7 +188,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/resource-servers`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut body: ApiBody = attempt!(payload(call.req.body));
+    let mut body: ApiBody = attempt!(ApiBody::read(call.req.body));
     let Some(identifier) = body.identifier.take() else {
         return invalid("Missing required property: identifier");
     };
@@ -194,7 +235,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/resource-servers/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: ApiBody = attempt!(payload(call.req.body));
+    let body: ApiBody = attempt!(ApiBody::read(call.req.body));
     let before = attempt!(current(call).await);
     if body
         .identifier

@@ -65,10 +65,14 @@ fn user_controlled(path: &str) -> bool {
     path == "user" || path == "user.user_metadata" || path.starts_with("user.user_metadata.")
 }
 
-/// Reads a dot-separated path (`user.app_metadata.roles`) from the event.
+/// Reads a dot-separated path (`user.app_metadata.roles`) from the event; a number indexes a
+/// list (`user.identities.0.profileData.groups`: what the upstream provider said).
 pub fn resolve_path<'a>(event: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.')
-        .try_fold(event, |v, segment| v.get(segment))
+        .try_fold(event, |v, segment| match v {
+            Value::Array(list) => list.get(segment.parse::<usize>().ok()?),
+            _ => v.get(segment),
+        })
         .filter(|v| !v.is_null())
 }
 

@@ -170,7 +170,7 @@ fn credentials_form(
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}\
-         <button type=\"submit\">{submit}</button></form>{other}",
+         <button type=\"submit\">{submit}</button></form>",
         action = escape(form.action),
         request = hidden(form.request),
         email = escape(form.email.unwrap_or("")),
@@ -190,7 +190,7 @@ fn credentials_form(
         providers.insert_str(0, "<p class=\"or\">or</p>");
     }
     let body = format!(
-        "<h1>{heading} {client}</h1>{through}{error}{fields}{providers}",
+        "<h1>{heading} {client}</h1>{through}{error}{fields}{providers}{other}",
         client = escape(form.client_name),
         through = form
             .connection

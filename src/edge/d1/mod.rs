@@ -5,10 +5,12 @@
 use crate::error::StoreError;
 use crate::store::sql::{backend, Outcome, Row, Source, Sql, Statement, Value};
 use crate::store::SqlStore;
+use js_sys::{Array, Object, Reflect};
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result, D1SessionConstraint};
+use wasm_bindgen_futures::JsFuture;
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint};
 
 /// D1 round trips made by this isolate (a batch is one), for `/__bench/counters`.
 pub static ROUND_TRIPS: AtomicU32 = AtomicU32::new(0);
@@ -94,23 +96,35 @@ fn js(value: &Value) -> JsValue {
     }
 }
 
-/// A row object as D1 hands it over, not decoded.
-#[derive(serde::Deserialize)]
-struct AsIs(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+/// Calls D1's `method` on `target` and awaits its promise. D1's own objects are read as they
+/// are (the `worker` crate's result type would decode each row and the metadata through a
+/// serde layer this Worker otherwise does without).
+async fn call(target: &JsValue, method: &str, args: &Array) -> Result<JsValue, StoreError> {
+    let function: js_sys::Function = Reflect::get(target, &JsValue::from_str(method))
+        .map_err(js_fail)?
+        .dyn_into()
+        .map_err(js_fail)?;
+    let promise: js_sys::Promise = function
+        .apply(target, args)
+        .map_err(js_fail)?
+        .dyn_into()
+        .map_err(js_fail)?;
+    JsFuture::from(promise).await.map_err(js_fail)
+}
 
-/// A statement's rows and changes.
-fn outcome(result: &D1Result) -> Result<Outcome, StoreError> {
-    let rows: Vec<JsValue> = result
-        .results::<AsIs>()
-        .map_err(fail)?
-        .into_iter()
-        .map(|r| r.0)
-        .collect();
-    let changes = result
-        .meta()
-        .map_err(fail)?
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
+fn member(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A statement's rows and changes, from D1's result object (`{results, meta: {changes}}`).
+fn outcome(result: &JsValue) -> Result<Outcome, StoreError> {
+    let rows: Vec<JsValue> = match member(result, "results").dyn_into::<Array>() {
+        Ok(list) => list.iter().collect(),
+        Err(_) => Vec::new(),
+    };
+    let changes = member(&member(result, "meta"), "changes")
+        .as_f64()
+        .map_or(0, |n| n as usize);
     let Some(first) = rows.first() else {
         return Ok(Outcome {
             rows: Vec::new(),
@@ -118,14 +132,14 @@ fn outcome(result: &D1Result) -> Result<Outcome, StoreError> {
         });
     };
     // Every row of a statement has its columns, in the same order.
-    let names = js_sys::Object::keys(first.unchecked_ref::<js_sys::Object>());
+    let names = Object::keys(first.unchecked_ref::<Object>());
     let columns: std::rc::Rc<[String]> = names.iter().filter_map(|n| n.as_string()).collect();
     let rows = rows
         .iter()
         .map(|row| {
             let values = names
                 .iter()
-                .map(|name| value(js_sys::Reflect::get(row, &name).unwrap_or(JsValue::NULL)))
+                .map(|name| value(Reflect::get(row, &name).unwrap_or(JsValue::NULL)))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Row::new(columns.clone(), values))
         })
@@ -162,6 +176,10 @@ fn fail(e: impl std::fmt::Display) -> StoreError {
     backend("d1", e)
 }
 
+fn js_fail(e: JsValue) -> StoreError {
+    backend("d1", super::js_message(&e))
+}
+
 impl Sql for D1 {
     async fn execute(
         &self,
@@ -170,10 +188,8 @@ impl Sql for D1 {
         args: &[Value],
     ) -> Result<Outcome, StoreError> {
         count(source);
-        let result = Self::prepare(self.session(source)?, sql, args)?
-            .all()
-            .await
-            .map_err(fail)?;
+        let statement = Self::prepare(self.session(source)?, sql, args)?;
+        let result = call(statement.inner(), "all", &Array::new()).await?;
         outcome(&result)
     }
 
@@ -184,11 +200,14 @@ impl Sql for D1 {
     ) -> Result<Vec<Outcome>, StoreError> {
         count(source);
         let session = self.session(source)?;
-        let prepared = statements
-            .iter()
-            .map(|(sql, args)| Self::prepare(session, sql, args))
-            .collect::<Result<Vec<_>, _>>()?;
-        let results = session.batch(prepared).await.map_err(fail)?;
-        results.iter().map(outcome).collect()
+        let prepared = Array::new();
+        for (sql, args) in statements {
+            prepared.push(Self::prepare(session, sql, args)?.inner());
+        }
+        let results = call(session.as_ref(), "batch", &Array::of1(&prepared)).await?;
+        match results.dyn_into::<Array>() {
+            Ok(list) => list.iter().map(|r| outcome(&r)).collect(),
+            Err(_) => Err(fail("batch answered no list")),
+        }
     }
 }

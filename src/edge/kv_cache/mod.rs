@@ -108,8 +108,13 @@ impl<'a> EdgeStores<'a> {
             return load.await;
         };
         KV_READS.fetch_add(1, Ordering::Relaxed);
-        match kv.get(&key).json::<T>().await {
-            Ok(Some(hit)) => return Ok(Some(hit)),
+        // Read as text and parsed here: KV's own JSON reading would decode through a second
+        // serde layer (and its code) for every cached type.
+        match kv.get(&key).text().await {
+            Ok(Some(text)) => match serde_json::from_str::<T>(&text) {
+                Ok(hit) => return Ok(Some(hit)),
+                Err(e) => console_error!("kv get {key}: {e}"),
+            },
             Ok(None) => {}
             Err(e) => console_error!("kv get {key}: {e}"),
         }
