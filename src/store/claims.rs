@@ -4,6 +4,7 @@
 use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
+use crate::model::directory::try_each;
 use crate::error::StoreError;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
@@ -95,16 +96,8 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
         let [r, h] = results.as_slice() else {
             return Err(backend("batch returned too few results"));
         };
-        let rules = r
-            .all::<RuleRow>()?
-            .into_iter()
-            .map(Rule::try_from)
-            .collect::<Result<_, _>>()?;
-        let hooks = h
-            .all::<HookRow>()?
-            .into_iter()
-            .map(StoredHook::try_from)
-            .collect::<Result<_, _>>()?;
+        let rules = try_each(r.all::<RuleRow>()?, Rule::try_from)?;
+        let hooks = try_each(h.all::<HookRow>()?, StoredHook::try_from)?;
         Ok((rules, hooks))
     }
 
@@ -145,7 +138,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 &[],
             )
             .await?;
-        rows.into_iter().map(Rule::try_from).collect()
+        try_each(rows, Rule::try_from)
     }
 
     async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
@@ -164,7 +157,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 &[],
             )
             .await?;
-        rows.into_iter().map(StoredHook::try_from).collect()
+        try_each(rows, StoredHook::try_from)
     }
 
     async fn put_hook(&self, h: &StoredHook) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 use super::codec::{int, json, json_arg, json_list, num, opt};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
+use crate::model::directory::try_each;
 use crate::error::StoreError;
 use crate::model::{Connection, Listed, Paging};
 use crate::port::ConnectionStore;
@@ -57,7 +58,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
     async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM connections c ORDER BY c.rowid");
         let rows: Vec<ConnectionRow> = self.all_on(Source::Cached, &sql, &[]).await?;
-        rows.into_iter().map(Connection::try_from).collect()
+        try_each(rows, Connection::try_from)
     }
 
     async fn connection(&self, id: &str) -> Result<Option<Connection>, StoreError> {

@@ -3,6 +3,7 @@
 use super::codec::{int, num, opt_int, text_enum};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
+use crate::model::directory::try_each;
 use crate::error::StoreError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
@@ -69,7 +70,7 @@ fn insert_args(key: &StoredKey) -> Vec<Value> {
 }
 
 fn keys(rows: Vec<KeyRow>) -> Result<Vec<StoredKey>, StoreError> {
-    rows.into_iter().map(StoredKey::try_from).collect()
+    try_each(rows, StoredKey::try_from)
 }
 
 impl<B: Sql> SqlStore<B> {

@@ -134,16 +134,15 @@ fn outcome(result: &JsValue) -> Result<Outcome, StoreError> {
     // Every row of a statement has its columns, in the same order.
     let names = Object::keys(first.unchecked_ref::<Object>());
     let columns: std::rc::Rc<[String]> = names.iter().filter_map(|n| n.as_string()).collect();
-    let rows = rows
-        .iter()
-        .map(|row| {
-            let values = names
-                .iter()
-                .map(|name| value(Reflect::get(row, &name).unwrap_or(JsValue::NULL)))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Row::new(columns.clone(), values))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut read = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut values = Vec::with_capacity(names.length() as usize);
+        for name in names.iter() {
+            values.push(value(Reflect::get(row, &name).unwrap_or(JsValue::NULL))?);
+        }
+        read.push(Row::new(columns.clone(), values));
+    }
+    let rows = read;
     Ok(Outcome { rows, changes })
 }
 
