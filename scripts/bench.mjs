@@ -1,7 +1,8 @@
 // Benchmark of the built Worker under workerd (Miniflare serving on loopback), printing:
 //  - client_credentials (with no rules, two rules, one service-binding hook whose Worker runs
 //    in the same workerd), password, refresh_token and authorization_code grants (and /authorize
-//    answering from an SSO session): requests/s and p50/p99 latency over
+//    answering from an SSO session), and a sign-in through an upstream OpenID provider (the
+//    provider in this process): requests/s and p50/p99 latency over
 //    a fixed request count, and the workerd CPU time per request (utime+stime of the workerd
 //    processes / requests);
 //  - the CPU cost of one ES256 signature inside the Worker (WebCrypto), from the CPU time of
@@ -21,6 +22,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:http';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { Miniflare } from 'miniflare';
 import { startIssuer, basic, M2M, APP, USER, DEV_SEED, TEST_KEK } from '../tests/e2e/harness.mjs';
 import { seedStatements } from './seed.mjs';
@@ -270,6 +273,67 @@ try {
     return { list: c.list, i: c.i + 1 };
   });
 
+  // Upstream OpenID provider: a provider in this process (discovery, JWKS, and a token
+  // endpoint that answers any code with a fresh ES256 ID token for the one transaction's
+  // nonce), one /authorize?connection= to it, then its answer at /login/callback replayed
+  // with the transaction's state and cookie: each one a whole sign-in (the code redeemed
+  // upstream, the ID token verified, the user found by identity, session and code stored).
+  // The provider's work is this process's, not workerd's; its calls are counted apart.
+  const opKeys = await generateKeyPair('ES256');
+  const opJwk = { ...(await exportJWK(opKeys.publicKey)), kid: 'bench-op', alg: 'ES256', use: 'sig' };
+  let opNonce = '';
+  const opCalls = { token: 0, jwks: 0 };
+  const op = createServer(async (req, res) => {
+    const opIssuer = `http://127.0.0.1:${op.address().port}`;
+    const json = (v) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+    if (req.url === '/.well-known/openid-configuration') {
+      return json({ issuer: opIssuer, authorization_endpoint: `${opIssuer}/auth`, token_endpoint: `${opIssuer}/token`, jwks_uri: `${opIssuer}/jwks`, response_types_supported: ['code'], id_token_signing_alg_values_supported: ['ES256'] });
+    }
+    if (req.url === '/jwks') return (opCalls.jwks++, json({ keys: [opJwk] }));
+    opCalls.token++;
+    for await (const _ of req);
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await new SignJWT({ nonce: opNonce, email: 'upstream@example.com', email_verified: true, name: 'Upstream User' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'bench-op' })
+      .setIssuer(opIssuer).setAudience('bench-client').setSubject('bench-user').setIssuedAt(now).setExpirationTime(now + 300)
+      .sign(opKeys.privateKey);
+    json({ access_token: 'op-at', token_type: 'Bearer', id_token: idToken });
+  }).listen(0, '127.0.0.1');
+  await new Promise((r) => op.once('listening', r));
+  let upstreamSignIn;
+  let upstreamCalls;
+  let outboundPerSignIn;
+  try {
+    const adminToken = (await (await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('demo-admin', 'dev-only-demo-admin-secret') },
+      body: `grant_type=client_credentials&audience=${encodeURIComponent(`${iss.issuer}/api/v2/`)}`,
+    })).json()).access_token;
+    const made = await fetch(`${iss.issuer}/api/v2/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench-op', strategy: 'oidc', options: { issuer: `http://127.0.0.1:${op.address().port}`, client_id: 'bench-client', client_secret: 'bench-secret' }, enabled_clients: [WEB.id] }),
+    });
+    if (made.status !== 201) throw new Error(`oidc connection: ${await made.text()}`);
+    await new Promise((r) => setTimeout(r, MEMORY_TTL * 1000 + 100));
+    const toProvider = await fetch(`${authorizeUrl}&connection=bench-op&nonce=n`, { redirect: 'manual' });
+    const upstreamRequest = new URL(toProvider.headers.get('location')).searchParams;
+    opNonce = upstreamRequest.get('nonce');
+    const callbackUrl = `${iss.issuer}/login/callback/bench-op?` + new URLSearchParams({ code: 'any', state: upstreamRequest.get('state') });
+    const binding = cookieOf(toProvider);
+    const callback = async () => {
+      const r = await fetch(callbackUrl, { redirect: 'manual', headers: { cookie: binding } });
+      await r.arrayBuffer();
+      if (r.status !== 302 || !r.headers.get('location').includes('code=')) throw new Error(`callback: ${r.status} ${r.headers.get('location')}`);
+    };
+    upstreamSignIn = await chains(Array.from({ length: CONNECTIONS }, () => 0), CODE_REQUESTS / CONNECTIONS, async () => callback());
+    const tokenCalls = opCalls.token;
+    upstreamCalls = await storageCalls(callback);
+    outboundPerSignIn = `${((opCalls.token - tokenCalls) / 21).toFixed(1)} token / ${opCalls.jwks} JWKS in all`;
+  } finally {
+    op.close();
+  }
+
   // Management API: list users out of 1,000 (imported in one job), a middle page of 50 with
   // totals, and an app_metadata search.
   const admin = await (await fetch(tokenUrl, {
@@ -365,6 +429,7 @@ try {
     ['refresh_token', rt, REFRESH_REQUESTS],
     ['authorize (SSO session: a code at once)', authorizeSso, CODE_REQUESTS],
     ['authorization_code exchange', exchangeCode, CODE_REQUESTS],
+    ['upstream OpenID provider sign-in (/login/callback)', upstreamSignIn, CODE_REQUESTS],
     ['management: list users, page 10 of 1,000 with totals', listUsers, 1000],
     ['management: search users by app_metadata (100 of 1,000)', searchUsers, 1000],
   ]) {
@@ -376,7 +441,9 @@ try {
   line('client_credentials / baseline: requests/s', `${((cc.rps / baseline.rps) * 100).toFixed(0)}%`);
   line('client_credentials / baseline: p99', `${(cc.p99 / Math.max(baseline.p99, 1)).toFixed(2)}x`);
   line('refresh_token / client_credentials: CPU per request', `${(rt.cpuUs / cc.cpuUs).toFixed(2)}x`);
+  calls['upstream sign-in (/login/callback)'] = upstreamCalls;
   for (const [name, v] of Object.entries(calls)) line(`${name}: D1 round trips / KV reads per request`, v);
+  line('upstream sign-in: calls to the provider per request', outboundPerSignIn);
   line('added CPU per request: 2 rules / 1 hook (µs)', `${(ccRules2.cpuUs - cc.cpuUs).toFixed(0)} / ${(ccHook.cpuUs - cc.cpuUs).toFixed(0)}`);
   line('invalid_client median: unknown id / known id, wrong secret (ms)', `${median(unknownMs.slice(10)).toFixed(2)} / ${median(knownMs.slice(10)).toFixed(2)}`);
   line('ES256 signature inside the Worker (µs)', perSignatureUs.toFixed(1));

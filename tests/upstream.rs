@@ -594,3 +594,45 @@ fn oidc_connections_are_checked_when_saved() {
         "the secret still works"
     );
 }
+
+#[test]
+fn an_upstream_sign_in_makes_the_round_trips_it_needs_and_no_more() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    connect(&t);
+    redeem(&t, &sign_in(&t, &up, |_| {})); // warms the caches and the provider's keys
+    let counts = |t: &Tenant| {
+        (
+            t.store.round_trips(),
+            t.store.cached_reads(),
+            t.http.seen.borrow().len(),
+        )
+    };
+    let before = counts(&t);
+    let (params, cookie) = to_provider(&t, &up);
+    let after = counts(&t);
+    // To the provider: the client and the connections, both in a warm isolate's memory; no
+    // storage call and no outbound call.
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (0, 2, 0),
+        "/authorize?connection="
+    );
+    up.provider.borrow_mut().claims = claims("u-1", &param(&params, "nonce"));
+    let back = format!(
+        "/login/callback/{CONNECTION}?code={CODE}&state={}",
+        enc(&param(&params, "state"))
+    );
+    let before = counts(&t);
+    let resp = get(&t, &back, &cookie);
+    assert_eq!(resp.status, 302);
+    let after = counts(&t);
+    // The user by identity with organization, roles and permissions (one batch); the commit
+    // (one batch). In memory: client, connections, pipeline. Out: the token endpoint only
+    // (the provider's keys are kept in the isolate).
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (2, 3, 1),
+        "/login/callback"
+    );
+}

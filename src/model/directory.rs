@@ -145,10 +145,7 @@ impl<T> Listed<T> {
 /// Each item converted, or the first failure. A loop rather than `collect` into a `Result`:
 /// this runs for many item types, and the iterator adapter costs the Worker several times the
 /// code of the loop for each.
-pub fn try_each<T, U, E>(
-    items: Vec<T>,
-    mut f: impl FnMut(T) -> Result<U, E>,
-) -> Result<Vec<U>, E> {
+pub fn try_each<T, U, E>(items: Vec<T>, mut f: impl FnMut(T) -> Result<U, E>) -> Result<Vec<U>, E> {
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         out.push(f(item)?);

@@ -4,8 +4,8 @@
 use super::codec::{backend, flag, flag_arg, int, json, json_arg, text_enum};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
-use crate::model::directory::try_each;
 use crate::error::StoreError;
+use crate::model::directory::try_each;
 use crate::model::{OnFailure, Rule, StoredHook};
 use crate::port::ClaimsStore;
 

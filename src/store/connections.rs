@@ -3,8 +3,8 @@
 use super::codec::{int, json, json_arg, json_list, num, opt};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
-use crate::model::directory::try_each;
 use crate::error::StoreError;
+use crate::model::directory::try_each;
 use crate::model::{Connection, Listed, Paging};
 use crate::port::ConnectionStore;
 

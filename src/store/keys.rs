@@ -3,8 +3,8 @@
 use super::codec::{int, num, opt_int, text_enum};
 use super::sql::{Source, Sql, Value};
 use super::SqlStore;
-use crate::model::directory::try_each;
 use crate::error::StoreError;
+use crate::model::directory::try_each;
 use crate::model::{KeyState, StoredKey};
 use crate::port::KeyStore;
 
