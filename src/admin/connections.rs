@@ -8,7 +8,7 @@
 use super::call::Call;
 use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
-use crate::model::connection::{ConnectionOptions, DATABASE};
+use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, SEALED_STORE_SECRET};
 use crate::model::upstream::{Upstream, UpstreamOptions, ENDPOINTS, OIDC, SEALED_SECRET};
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
@@ -22,6 +22,7 @@ const TAKEN: &str = "A connection with the same name already exists";
 pub fn view(c: &Connection) -> Value {
     let mut options = c.options.clone();
     options.remove(SEALED_SECRET);
+    options.remove(SEALED_STORE_SECRET);
     json!({
         "id": c.id,
         "name": c.name,
@@ -129,6 +130,58 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     if b.is_domain_connection == Some(true) {
         return Err(invalid(
             "is_domain_connection is for enterprise connections, not supported yet",
+        ));
+    }
+    Ok(c)
+}
+
+/// A database connection with a custom database made ready: its login endpoint checked
+/// against the outbound rule, its signing secret (`configuration.signing_secret`) sealed (one
+/// not sent again keeps the one `sealed` before), and both required once
+/// `enabledDatabaseCustomization` is on.
+fn user_store<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    mut c: Connection,
+    sealed: Option<Value>,
+) -> Result<Connection, Reply> {
+    if !c.is_database() {
+        return Ok(c);
+    }
+    let login = c.options.get("customScripts").and_then(|s| s.get("login"));
+    if let Some(Endpoint::Url(url)) = login.and_then(Value::as_str).and_then(Endpoint::parse) {
+        if let Some(why) = refusal(&url, call.issuer.config.is_local()) {
+            return Err(invalid(&format!("customScripts.login: {why}")));
+        }
+    }
+    let secret = c.options.remove("configuration").and_then(|m| {
+        m.get("signing_secret")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    match (secret, sealed) {
+        (Some(secret), _) => {
+            let Some(kek) = call.issuer.kek else {
+                return Err(error_code(
+                    500,
+                    "server_error",
+                    "KEY_ENCRYPTION_KEY is not set",
+                ));
+            };
+            let sealed = kek
+                .seal(call.issuer.random, &c.id, secret.as_bytes())
+                .map_err(|e| super::error::from_oauth(&e))?;
+            c.options.insert(SEALED_STORE_SECRET.into(), sealed.into());
+        }
+        (None, Some(before)) => {
+            c.options.insert(SEALED_STORE_SECRET.into(), before);
+        }
+        (None, None) => {}
+    }
+    let on = c.options.get("enabledDatabaseCustomization") == Some(&Value::Bool(true));
+    if on && c.user_store().is_none() {
+        return Err(invalid(
+            "a custom database needs options.customScripts.login and \
+             options.configuration.signing_secret",
         ));
     }
     Ok(c)
@@ -261,6 +314,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     };
     let connection = attempt!(apply(blank, body));
     let connection = attempt!(upstream(call, connection, None).await);
+    let connection = attempt!(user_store(call, connection, None));
     match call
         .issuer
         .stores
@@ -313,8 +367,10 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return invalid("strategy cannot change");
     }
     let sealed = before.options.get(SEALED_SECRET).cloned();
+    let store_sealed = before.options.get(SEALED_STORE_SECRET).cloned();
     let connection = attempt!(apply(before, body));
     let connection = attempt!(upstream(call, connection, sealed).await);
+    let connection = attempt!(user_store(call, connection, store_sealed));
     match call
         .issuer
         .stores

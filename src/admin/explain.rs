@@ -2,7 +2,7 @@
 //! `check` steps and the same pipeline; nothing is signed or stored.
 
 use super::call::Call;
-use super::error::{error, from_oauth, payload, Reply};
+use super::error::{error, from_oauth, Reply};
 use crate::error::OAuthError;
 use crate::model::{merge_custom, Authenticated, GrantType, Issuance, Scope};
 use crate::oauth::claims::event::event;
@@ -17,30 +17,49 @@ use crate::oauth::token::access::access_claims;
 use crate::oauth::token::id_token::id_claims;
 use crate::port::crypto::Crypto;
 use crate::port::{ClientStore, Stores, SubjectStore, UserKey, UserStore};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The body of an explain request.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct ExplainRequest {
     client_id: String,
-    #[serde(default)]
     user_id: Option<String>,
-    #[serde(default)]
     grant_type: Option<String>,
-    #[serde(default)]
     audience: Option<String>,
-    #[serde(default)]
     scope: Option<String>,
-    #[serde(default)]
     organization: Option<String>,
+}
+
+impl ExplainRequest {
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = super::error::members(
+            body,
+            &[
+                "client_id",
+                "user_id",
+                "grant_type",
+                "audience",
+                "scope",
+                "organization",
+            ],
+        )?;
+        Ok(Self {
+            client_id: f
+                .text("client_id")?
+                .ok_or_else(|| super::error::invalid("missing field `client_id`"))?,
+            user_id: f.text("user_id")?,
+            grant_type: f.text("grant_type")?,
+            audience: f.text("audience")?,
+            scope: f.text("scope")?,
+            organization: f.text("organization")?,
+        })
+    }
 }
 
 /// `POST /api/v2/claims/explain`.
 pub async fn explain<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let body: ExplainRequest = attempt!(payload(call.req.body));
+    let body = attempt!(ExplainRequest::read(call.req.body));
     match dry_run(issuer, body).await {
         Ok(v) => Reply::json(200, &v),
         Err(resp) => resp,

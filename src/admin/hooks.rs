@@ -4,12 +4,11 @@
 
 use super::call::Call;
 use super::check;
-use super::error::{error_code, from_oauth, from_store, invalid, not_found, payload, Reply};
+use super::error::{error_code, from_oauth, from_store, invalid, members, not_found, Reply};
 use crate::model::config::Config;
 use crate::model::{OnFailure, StoredHook, Trigger};
 use crate::port::crypto::Crypto;
 use crate::port::{ClaimsStore, Stores};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const CONFLICT: &str = "A hook with this id already exists.";
@@ -30,32 +29,86 @@ fn view(h: &StoredHook) -> Value {
 }
 
 /// `POST` and `PATCH` bodies (`url` and `service`: exactly one, after the change).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct HookBody {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     trigger: Option<Trigger>,
-    #[serde(default)]
     position: Option<i64>,
-    #[serde(default)]
     enabled: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// `Some(None)`: sent as `null` (cleared).
     url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
     service: Option<Option<String>>,
     /// A new HMAC secret; on create one is made when absent.
-    #[serde(default)]
     secret: Option<String>,
-    #[serde(default)]
     timeout_ms: Option<u64>,
-    #[serde(default)]
     on_failure: Option<OnFailure>,
 }
 
-fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+impl HookBody {
+    /// The body of a create or an update, read member by member; any other member is
+    /// refused.
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "name",
+                "trigger",
+                "position",
+                "enabled",
+                "url",
+                "service",
+                "secret",
+                "timeout_ms",
+                "on_failure",
+            ],
+        )?;
+        // `null` clears an endpoint; absent leaves it.
+        let mut endpoint = |name: &str| -> Result<Option<Option<String>>, Reply> {
+            match f.0.get(name) {
+                Some(Value::Null) => {
+                    f.0.remove(name);
+                    Ok(Some(None))
+                }
+                Some(_) => f.text(name).map(|t| t.map(Some)),
+                None => Ok(None),
+            }
+        };
+        let (url, service) = (endpoint("url")?, endpoint("service")?);
+        let trigger = match f.text("trigger")?.as_deref() {
+            None => None,
+            Some("post-login") => Some(Trigger::PostLogin),
+            Some("credentials-exchange") => Some(Trigger::CredentialsExchange),
+            Some(_) => {
+                return Err(invalid(
+                    "at trigger: expected post-login or credentials-exchange",
+                ))
+            }
+        };
+        let on_failure = match f.text("on_failure")?.as_deref() {
+            None => None,
+            Some("deny") => Some(OnFailure::Deny),
+            Some("skip") => Some(OnFailure::Skip),
+            Some(_) => return Err(invalid("at on_failure: expected deny or skip")),
+        };
+        let position = match f.0.remove("position").filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => Some(
+                v.as_i64()
+                    .ok_or_else(|| invalid("at position: expected a whole number"))?,
+            ),
+        };
+        Ok(Self {
+            name: f.text("name")?,
+            trigger,
+            position,
+            enabled: f.flag("enabled")?,
+            url,
+            service,
+            secret: f.text("secret")?,
+            timeout_ms: f.number("timeout_ms")?,
+            on_failure,
+        })
+    }
 }
 
 /// A new hook before its body is applied: the defaults (post-login, enabled, 2 s, deny).
@@ -192,7 +245,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/hooks`: the answer carries the secret, the only time it is shown.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut body: HookBody = attempt!(payload(call.req.body));
+    let mut body: HookBody = attempt!(HookBody::read(call.req.body));
     if body.name.is_none() || body.trigger.is_none() {
         return invalid("Missing required property: name and trigger");
     }
@@ -212,7 +265,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/hooks/{id}`.
 pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: HookBody = attempt!(payload(call.req.body));
+    let body: HookBody = attempt!(HookBody::read(call.req.body));
     let before = match find(call, call.id()).await {
         Ok(Some(h)) => h,
         Ok(None) => return not_found("hook"),
@@ -239,9 +292,11 @@ mod tests {
 
     fn saved(issuer: &str, url: &str) -> Result<(), u16> {
         let config = Config::new(issuer).unwrap();
-        let body: HookBody = serde_json::from_value(serde_json::json!({
-            "name": "h", "trigger": "post-login", "url": url,
-        }))
+        let body = HookBody::read(
+            serde_json::json!({ "name": "h", "trigger": "post-login", "url": url })
+                .to_string()
+                .as_bytes(),
+        )
         .unwrap();
         let blank = blank("h1".into());
         apply(&config, blank, body)

@@ -93,31 +93,35 @@ fn upload(content_type: Option<&str>, body: &[u8]) -> Result<Upload, Reply> {
             external_id: text("external_id").map(str::to_string),
         });
     }
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct JsonUpload {
-        users: Vec<Value>,
-        #[serde(default)]
-        connection_id: Option<String>,
-        #[serde(default)]
-        connection: Option<String>,
-        #[serde(default)]
-        upsert: bool,
-        #[serde(default)]
-        external_id: Option<String>,
-        #[serde(default)]
-        #[allow(dead_code)]
-        send_completion_email: Option<bool>,
-    }
-    let j: JsonUpload = super::error::payload(body)?;
+    let mut f = super::error::members(
+        body,
+        &[
+            "users",
+            "connection_id",
+            "connection",
+            "upsert",
+            "external_id",
+            "send_completion_email",
+        ],
+    )?;
+    f.flag("send_completion_email")?;
+    let users = match f.0.remove("users") {
+        Some(Value::Array(users)) => users,
+        _ => return Err(invalid("users is a list of user objects")),
+    };
+    let (connection_id, connection) = (f.text("connection_id")?, f.text("connection")?);
+    let j = (
+        users,
+        f.flag("upsert")?.unwrap_or(false),
+        f.text("external_id")?,
+    );
     Ok(Upload {
-        users: j.users,
-        connection: j
-            .connection_id
-            .or(j.connection)
+        users: j.0,
+        connection: connection_id
+            .or(connection)
             .ok_or_else(|| invalid("Missing required property: connection_id"))?,
-        upsert: j.upsert,
-        external_id: j.external_id,
+        upsert: j.1,
+        external_id: j.2,
     })
 }
 

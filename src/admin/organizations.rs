@@ -9,7 +9,6 @@ use super::users::user_summary;
 use crate::model::Organization;
 use crate::port::crypto::Crypto;
 use crate::port::{OrganizationStore, RoleStore, Stores};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const TAKEN: &str = "An organization with this name already exists.";
@@ -24,15 +23,22 @@ pub fn view(o: &Organization) -> Value {
     v
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct OrgBody {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     display_name: Option<String>,
-    #[serde(default)]
     token_org_name: Option<bool>,
+}
+
+impl OrgBody {
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = super::error::members(body, &["name", "display_name", "token_org_name"])?;
+        Ok(Self {
+            name: f.text("name")?,
+            display_name: f.text("display_name")?,
+            token_org_name: f.flag("token_org_name")?,
+        })
+    }
 }
 
 /// Auth0's rule for organization names: 1 to 50 lower-case letters, digits, `-` and `_`,
@@ -79,7 +85,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/organizations`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: OrgBody = attempt!(payload(call.req.body));
+    let body = attempt!(OrgBody::read(call.req.body));
     if let Err(r) = check_org(&body) {
         return r;
     }
@@ -136,7 +142,7 @@ fn found<P, C>(
 
 /// `PATCH /api/v2/organizations/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: OrgBody = attempt!(payload(call.req.body));
+    let body = attempt!(OrgBody::read(call.req.body));
     if let Err(r) = check_org(&body) {
         return r;
     }

@@ -2,13 +2,12 @@
 //! update, delete), its permissions and its users.
 
 use super::call::Call;
-use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
 use super::users::user_summary;
 use crate::model::{Permission, Role};
 use crate::port::crypto::Crypto;
 use crate::port::{RegistryStore, RoleStore, Stores, UserStore};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 const TAKEN: &str = "A role with this name already exists.";
@@ -20,13 +19,20 @@ pub fn view(r: &Role) -> Value {
     json!({ "id": r.role_id, "name": r.name, "description": r.description })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct RoleBody {
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     description: Option<String>,
+}
+
+impl RoleBody {
+    fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(body, &["name", "description"])?;
+        Ok(Self {
+            name: f.text("name")?,
+            description: f.text("description")?,
+        })
+    }
 }
 
 fn check_role(body: &RoleBody) -> Result<(), Reply> {
@@ -56,7 +62,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `POST /api/v2/roles`.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: RoleBody = attempt!(payload(call.req.body));
+    let body: RoleBody = attempt!(RoleBody::read(call.req.body));
     if let Err(r) = check_role(&body) {
         return r;
     }
@@ -86,7 +92,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `PATCH /api/v2/roles/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: RoleBody = attempt!(payload(call.req.body));
+    let body: RoleBody = attempt!(RoleBody::read(call.req.body));
     if let Err(r) = check_role(&body) {
         return r;
     }
@@ -146,27 +152,57 @@ pub fn permission_view(p: &Permission, role: Option<&str>) -> Value {
     v
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PermissionsBody {
-    permissions: Vec<PermissionRef>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct PermissionRef {
     permission_name: String,
     resource_server_identifier: String,
 }
 
+/// A body's `permissions`: `[{permission_name, resource_server_identifier}]`.
+fn permission_refs(body: &[u8]) -> Result<Vec<PermissionRef>, Reply> {
+    let mut f = members(body, &["permissions"])?;
+    let Some(Value::Array(list)) = f.0.remove("permissions") else {
+        return Err(invalid(
+            "permissions is a list of {permission_name, resource_server_identifier}",
+        ));
+    };
+    let mut refs = Vec::with_capacity(list.len());
+    for entry in list {
+        let Value::Object(map) = entry else {
+            return Err(invalid("at permissions: expected a list of objects"));
+        };
+        let allowed = ["permission_name", "resource_server_identifier"];
+        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(invalid(&format!(
+                "at permissions: Additional properties not allowed: {extra}"
+            )));
+        }
+        let mut e = Fields(map);
+        match (
+            e.text("permission_name")?,
+            e.text("resource_server_identifier")?,
+        ) {
+            (Some(permission_name), Some(resource_server_identifier)) => refs.push(PermissionRef {
+                permission_name,
+                resource_server_identifier,
+            }),
+            _ => {
+                return Err(invalid(
+                    "at permissions: each names permission_name and resource_server_identifier",
+                ))
+            }
+        }
+    }
+    Ok(refs)
+}
+
 /// The permissions a body names: 1 to [`MAX_BATCH`] of them.
 fn listed_permissions(body: &[u8]) -> Result<Vec<Permission>, Reply> {
-    let body: PermissionsBody = payload(body)?;
-    if body.permissions.is_empty() || body.permissions.len() > MAX_BATCH {
+    let permissions = permission_refs(body)?;
+    if permissions.is_empty() || permissions.len() > MAX_BATCH {
         return Err(invalid(&format!("permissions must name 1 to {MAX_BATCH}")));
     }
-    Ok(body
-        .permissions
+    Ok(permissions
         .into_iter()
         .map(|p| Permission {
             audience: p.resource_server_identifier,
@@ -255,21 +291,16 @@ pub async fn users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UsersBody {
-    users: Vec<String>,
-}
-
 /// `POST /api/v2/roles/{id}/users`: gives the role to each user, globally.
 pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let body: UsersBody = attempt!(payload(call.req.body));
-    if body.users.is_empty() || body.users.len() > MAX_BATCH {
+    let users = attempt!(members(call.req.body, &["users"]).and_then(|mut f| f.texts("users")));
+    let users = attempt!(users.ok_or_else(|| invalid("missing field `users`")));
+    if users.is_empty() || users.len() > MAX_BATCH {
         return invalid(&format!("users must name 1 to {MAX_BATCH}"));
     }
     // Every user is checked before any is given the role, so a missing one changes nothing
     // (one assignment per user follows; each is all or nothing).
-    for user_id in &body.users {
+    for user_id in &users {
         match call.issuer.stores.users().user(user_id).await {
             Ok(Some(_)) => {}
             Ok(None) => return not_found("user"),
@@ -278,7 +309,7 @@ pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     }
     let roles = call.issuer.stores.roles();
     let role = [call.id().to_string()];
-    for user_id in &body.users {
+    for user_id in &users {
         match roles.assign_roles(user_id, "", &role).await {
             Ok(true) => {}
             Ok(false) => return not_found("role or user"),

@@ -15,6 +15,7 @@ use crate::oauth::keys::lifecycle::minimum_lead;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::random::OsRandom;
+use crate::port::{HasRefresh, HasUsers};
 use crate::web::{self, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
@@ -134,8 +135,17 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Ok(db) => d1::store(db),
         Err(e) => return log(&format!("scheduled: D1 binding DB: {e}")),
     };
+    // The same stores as requests use (so the key ring's code is the Worker's once), with no
+    // KV write after the run.
+    let stores = kv_cache::EdgeStores::new(
+        db,
+        env.kv("CACHE").ok(),
+        None,
+        ISOLATE_CACHE.with(|c| *c),
+        settings.cache_ttl_seconds,
+    );
     let ring = KeyRing {
-        store: &db,
+        store: &stores,
         crypto: &webcrypto::WebCrypto,
         kek: settings.kek.as_ref(),
         rng: &OsRandom,
@@ -143,7 +153,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         cache: KEY_CACHE.with(|c| *c),
         config: &settings.config,
     };
-    match crate::oauth::maintenance::scheduled(&ring, &db, &db, &db).await {
+    let run =
+        crate::oauth::maintenance::scheduled(&ring, &stores, stores.refresh(), stores.users());
+    match run.await {
         Ok(done) => console_log!(
             "scheduled: {}",
             serde_json::to_string(&done).unwrap_or_default()
@@ -173,7 +185,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     let stores = kv_cache::EdgeStores::new(
         d1::store(db),
         env.kv("CACHE").ok(),
-        ctx,
+        Some(ctx),
         ISOLATE_CACHE.with(|c| *c),
         settings.cache_ttl_seconds,
     );

@@ -1,7 +1,8 @@
 //! Connections: the directories users sign in through, as records shaped like Auth0's
 //! (`/api/v2/connections`). The database strategy (`auth0`: email and password in this
-//! issuer's own table) is the one built; its options are the password policy, sign-up and
-//! brute-force protection.
+//! issuer's own table, or in the tenant's own user store behind it) has the password policy,
+//! sign-up, brute-force protection and the custom database among its options; the upstream
+//! strategies are in [`super::upstream`].
 
 use super::password_policy::PasswordPolicy;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,62 @@ impl Connection {
     fn flag(&self, name: &str) -> Option<bool> {
         self.options.get(name).and_then(Value::as_bool)
     }
+
+    /// The tenant's own user store behind this database connection, if it has one
+    /// (`enabledDatabaseCustomization` with a `customScripts.login` endpoint).
+    pub fn user_store(&self) -> Option<UserStore> {
+        if !self.is_database() || self.flag("enabledDatabaseCustomization") != Some(true) {
+            return None;
+        }
+        let scripts = self.options.get("customScripts")?;
+        Some(UserStore {
+            login: Endpoint::parse(scripts.get("login")?.as_str()?)?,
+            sealed_secret: self.options.get(SEALED_STORE_SECRET)?.as_str()?.to_string(),
+            import_mode: self.flag("import_mode").unwrap_or(false),
+        })
+    }
+}
+
+/// The option that holds the user store's signing secret, sealed under the key-encryption
+/// key with the connection's id. Never accepted from a request and never shown.
+pub const SEALED_STORE_SECRET: &str = "signing_secret_sealed";
+
+/// Where the tenant's user store is reached: an https URL, or a service binding of the Worker
+/// (`service:<binding>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Url(String),
+    Service(String),
+}
+
+impl Endpoint {
+    /// `service:<binding>`, else an `http(s)://` URL (checked against the outbound rule where
+    /// it is saved and called).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.strip_prefix("service:") {
+            Some(name) => {
+                let ok = (1..=63).contains(&name.len())
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                ok.then(|| Self::Service(name.to_string()))
+            }
+            None if text.starts_with("https://") || text.starts_with("http://") => {
+                Some(Self::Url(text.to_string()))
+            }
+            None => None,
+        }
+    }
+}
+
+/// A custom database: the tenant's user store answers `login(email, password)` for the
+/// connection, signed as hooks are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserStore {
+    pub login: Endpoint,
+    /// The HMAC secret, sealed ([`SEALED_STORE_SECRET`]).
+    pub sealed_secret: String,
+    /// Auth0's lazy migration: a user the store signs in is stored here with a hash of the
+    /// password, and signs in here from then on without calling out.
+    pub import_mode: bool,
 }
 
 /// The options a database connection accepts.
@@ -121,8 +178,37 @@ impl ConnectionOptions {
                     ),
                     _ => None,
                 },
-                "brute_force_protection" | "disable_signup" => {
+                "brute_force_protection"
+                | "disable_signup"
+                | "enabledDatabaseCustomization"
+                | "import_mode" => {
                     (!value.is_boolean()).then(|| format!("{name} is true or false"))
+                }
+                "customScripts" => {
+                    let ok = value.as_object().is_some_and(|m| {
+                        m.iter().all(|(k, v)| {
+                            k == "login" && v.as_str().and_then(Endpoint::parse).is_some()
+                        })
+                    });
+                    (!ok).then(|| {
+                        "customScripts has login: the https URL (or service:<binding>) of your \
+                         user store's login endpoint; this issuer calls your store, it runs no \
+                         scripts"
+                            .into()
+                    })
+                }
+                "configuration" => {
+                    let ok = value.as_object().is_some_and(|m| {
+                        m.len() == 1
+                            && m.get("signing_secret")
+                                .and_then(Value::as_str)
+                                .is_some_and(|s| (32..=256).contains(&s.len()))
+                    });
+                    (!ok).then(|| {
+                        "configuration is {signing_secret: 32 to 256 characters}: the HMAC key \
+                         your user store checks requests with"
+                            .into()
+                    })
                 }
                 "requires_username" => match value {
                     Value::Bool(false) => None,
@@ -134,7 +220,8 @@ impl ConnectionOptions {
                 other => Some(format!(
                     "option {other} is not supported; the database strategy takes passwordPolicy, \
                      password_complexity_options, password_no_personal_info, password_dictionary, \
-                     password_history, brute_force_protection, disable_signup, requires_username"
+                     password_history, brute_force_protection, disable_signup, requires_username, \
+                     enabledDatabaseCustomization, import_mode, customScripts, configuration"
                 )),
             };
             if why.is_some() {

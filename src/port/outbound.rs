@@ -160,8 +160,12 @@ fn v4_refusal(ip: Ipv4Addr, local: bool) -> Option<String> {
         || ip.is_broadcast()
         || a >= 240
         || (ip.is_loopback() && !local);
-    refused.then(|| format!("{ip} is a private, link-local or reserved address"))
+    refused.then(|| PRIVATE.to_string())
 }
+
+/// Why an address is refused. (The address itself is the URL's: formatting it again would
+/// cost the Worker the address printers.)
+const PRIVATE: &str = "the URL's host is a private, link-local or reserved address";
 
 fn v6_refusal(text: &str, local: bool) -> Option<String> {
     let Ok(ip) = text.parse::<Ipv6Addr>() else {
@@ -182,7 +186,7 @@ fn v6_refusal(text: &str, local: bool) -> Option<String> {
         || (s[0] & 0xfe00) == 0xfc00
         || (s[0] & 0xff00) == 0xff00
         || (s[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback());
-    refused.then(|| format!("{ip} is a private, link-local or reserved address"))
+    refused.then(|| PRIVATE.to_string())
 }
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub struct Login {
     pub rehash: Option<String>,
     pub connection: String,
     pub email_lower: String,
+    /// A user the tenant's own user store just signed in for the first time (a custom
+    /// database): stored with the login, in the same batch.
+    pub new_user: Option<Box<User>>,
 }
 
 /// The writes of a token exchange, done **after** the claims pipeline allowed the issuance

@@ -24,8 +24,15 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
             Some(r) => (family_args(r), token_args(r)),
             None => (Vec::new(), Vec::new()),
         };
-        let mut statements: Vec<(&str, &[Value])> =
-            vec![(FORGET, &forget), (RECORD, &record), (REHASH, &rehash)];
+        let new_user = login.new_user.as_deref().map(user_args).transpose()?;
+        let identity = primary_identity("?1", "?2", "?3");
+        let identity_args = login.new_user.as_deref().map(identity_args);
+        let mut statements: Vec<(&str, &[Value])> = Vec::new();
+        if let (Some(user), Some(args)) = (&new_user, &identity_args) {
+            statements.push((INSERT_USER, user));
+            statements.push((&identity, args));
+        }
+        statements.extend([(FORGET, &forget[..]), (RECORD, &record), (REHASH, &rehash)]);
         if refresh.is_some() {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
@@ -72,7 +79,12 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
     }
 
     async fn commit_authorization(&self, sign_in: &SignIn<'_>, now: u64) -> Result<(), StoreError> {
-        let new_user = sign_in.new_user.map(user_args).transpose()?;
+        // A sign-up, or a user a custom database signed in for the first time.
+        let new_user = sign_in
+            .new_user
+            .or(sign_in.login.and_then(|l| l.new_user.as_deref()));
+        let identity_args = new_user.map(identity_args);
+        let new_user = new_user.map(user_args).transpose()?;
         let login = sign_in.login.map(|l| login_args(l, now));
         let session = sign_in.session.map(session_args);
         let touched = sign_in.touched.map(touch_args);
@@ -81,7 +93,6 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         // The unique index on (connection, lower(email)) fails the whole batch when the email
         // of a sign-up is taken.
         let identity = primary_identity("?1", "?2", "?3");
-        let identity_args = sign_in.new_user.map(identity_args);
         if let (Some(user), Some(args)) = (&new_user, &identity_args) {
             statements.push((INSERT_USER, user));
             statements.push((&identity, args));

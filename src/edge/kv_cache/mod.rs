@@ -35,7 +35,8 @@ const MAX_KEY_BYTES: usize = 512;
 pub struct EdgeStores<'a> {
     d1: D1Store,
     kv: Option<KvStore>,
-    ctx: &'a Context,
+    /// Where a KV write goes on after the response; `None` (the Cron Trigger) writes none.
+    ctx: Option<&'a Context>,
     /// The isolate's memory, in front of KV.
     memory: &'static IsolateCache,
     /// How long a memory entry lives, milliseconds.
@@ -53,7 +54,7 @@ impl<'a> EdgeStores<'a> {
     pub fn new(
         d1: D1Store,
         kv: Option<KvStore>,
-        ctx: &'a Context,
+        ctx: Option<&'a Context>,
         memory: &'static IsolateCache,
         memory_ttl_seconds: u64,
     ) -> Self {
@@ -119,13 +120,15 @@ impl<'a> EdgeStores<'a> {
             Err(e) => console_error!("kv get {key}: {e}"),
         }
         let loaded = load.await?;
-        if let Some(value) = loaded
-            .as_ref()
-            .filter(|_| shelf.unchanged_since(generation))
-        {
+        if let (Some(value), Some(ctx)) = (
+            loaded
+                .as_ref()
+                .filter(|_| shelf.unchanged_since(generation)),
+            self.ctx,
+        ) {
             if let Ok(text) = serde_json::to_string(value) {
                 let kv = kv.clone();
-                self.ctx.wait_until(async move {
+                ctx.wait_until(async move {
                     let put = kv.put(&key, text).map(|p| p.expiration_ttl(TTL_SECONDS));
                     if let Ok(put) = put {
                         if let Err(e) = put.execute().await {

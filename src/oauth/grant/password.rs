@@ -9,11 +9,14 @@ use crate::model::scope::Scope;
 use crate::model::{GrantType, Issuance};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
+use crate::oauth::keys::Kek;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
 use crate::oauth::signin::password::{authenticate, Account};
+use crate::oauth::signin::user_store::StoreCall;
 use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::crypto::Crypto;
+use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
 
@@ -27,6 +30,7 @@ pub async fn check<P, C>(
     facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
+    stores: (Option<&Kek>, &dyn HookTransport),
 ) -> Result<Checked, SignInError>
 where
     P: HasClients + HasConnections + HasSubjects + HasAttempts,
@@ -58,7 +62,15 @@ where
 
     let organization = params.get("organization");
     let audience = api.as_ref().map(|a| a.identifier.as_str());
+    let store = match connection.user_store() {
+        Some(store) => Some((
+            StoreCall::open(stores.0, &connection.id, store, stores.1)?,
+            connection,
+        )),
+        None => None,
+    };
     let account = Account {
+        store,
         connection: &connection.name,
         username,
         password,

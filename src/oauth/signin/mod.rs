@@ -17,6 +17,7 @@ mod error;
 pub mod password;
 pub mod transaction;
 pub mod upstream;
+pub mod user_store;
 
 pub use complete::{complete, Arrival};
 pub use error::{FormProblem, SignInError};
@@ -240,7 +241,18 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return page_again(flow, &tx, &request, &through, form, e);
     };
     let facts = flow.facts;
+    let store = match connection.user_store() {
+        Some(store) => {
+            let hooks = flow.pipeline.hooks;
+            match user_store::StoreCall::open(flow.kek, &connection.id, store, hooks) {
+                Ok(call) => Some((call, connection)),
+                Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
+            }
+        }
+        None => None,
+    };
     let account = Account {
+        store,
         connection: &connection.name,
         username: email,
         password,

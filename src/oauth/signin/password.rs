@@ -1,21 +1,27 @@
 //! The password authenticator: an email and password of a database connection, checked with
 //! brute-force protection (RFC 6749 §4.3.2) per user and IP. The hosted login and the
-//! password grant share it, and the same counters.
+//! password grant share it, and the same counters. A connection with a custom database asks
+//! the tenant's user store instead ([`super::user_store`]), unless, in import mode, the user
+//! was imported already and signs in here.
 
 use super::error::SignInError;
+use super::user_store::{self, StoreCall};
 use super::Authentication;
-use crate::model::Authenticated;
+use crate::model::{Authenticated, Connection};
 use crate::oauth::facts::Facts;
 use crate::oauth::password::{hash, verify, verify_dummy, Verdict};
+use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::{AttemptStore, HasAttempts, HasSubjects, Login, SubjectStore, UserKey};
 
 /// The credentials a user signs in with.
-#[derive(Debug, Clone, Copy)]
 pub struct Account<'a> {
     /// The connection (user directory).
     pub connection: &'a str,
+    /// The tenant's user store behind the connection (a custom database), if it has one,
+    /// with the connection.
+    pub store: Option<(StoreCall<'a>, &'a Connection)>,
     /// The email.
     pub username: &'a str,
     pub password: &'a str,
@@ -73,6 +79,82 @@ where
         .await?;
     let user = subject.user.take();
     let iterations = config.password_iterations;
+    // A custom database answers unless, in import mode, the user was imported already.
+    if let Some((store, directory)) = &account.store {
+        let imported =
+            store.store.import_mode && user.as_ref().is_some_and(|u| u.password_hash.is_some());
+        if !imported {
+            let answer = user_store::login(store, connection, &email, password, now).await?;
+            let Some(profile) = answer else {
+                if account.brute_force_protection && attempt >= policy.max_failures {
+                    return Err(SignInError::Locked);
+                }
+                return Err(SignInError::WrongCredentials);
+            };
+            let (user, new_user) = match user {
+                Some(user) => (user, None),
+                None => {
+                    // Import mode keeps a hash of the password that just worked, so later
+                    // logins stay here; otherwise the store keeps answering every login.
+                    let credential = match store.store.import_mode {
+                        true => Credential::Hash(hash(crypto, random, password, iterations).await?),
+                        false => Credential::None,
+                    };
+                    let draft = Draft {
+                        id: Some(profile.user_id),
+                        email: profile.email,
+                        email_verified: profile.email_verified,
+                        name: profile.name,
+                        given_name: profile.given_name,
+                        family_name: profile.family_name,
+                        nickname: profile.nickname,
+                        picture: profile.picture,
+                        user_metadata: profile.user_metadata,
+                        app_metadata: profile.app_metadata,
+                        blocked: false,
+                        credential,
+                    };
+                    match provision(crypto, random, config, now, directory, draft).await {
+                        Ok(user) => (user.clone(), Some(Box::new(user))),
+                        Err(Refused::Failed(e)) => return Err(SignInError::Failed(e)),
+                        // The store's profile breaks this issuer's rules (an id or an email
+                        // it does not take): the store's fault, so it fails closed.
+                        Err(Refused::Field(field, why)) => {
+                            return Err(SignInError::Failed(crate::error::OAuthError::server(
+                                format!("the custom database's {field}: {why}"),
+                            )))
+                        }
+                        Err(Refused::Password(_)) => {
+                            return Err(SignInError::Failed(crate::error::OAuthError::server(
+                                "the custom database's user has no password to check",
+                            )))
+                        }
+                    }
+                }
+            };
+            if user.blocked {
+                return Err(SignInError::Blocked);
+            }
+            let login = Login {
+                user_id: user.user_id.clone(),
+                user_key,
+                ip: ip.to_string(),
+                rehash: None,
+                connection: connection.to_string(),
+                email_lower: email.clone(),
+                new_user,
+            };
+            return Ok(Authentication {
+                user,
+                subject,
+                authenticated: Authenticated::password(connection),
+                auth_time: now,
+                login: Some(login),
+                new_user: false,
+                upstream: None,
+            });
+        }
+    }
     let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
         Some(stored) => verify(crypto, password, stored, iterations).await?,
         None => {
@@ -103,6 +185,7 @@ where
         rehash,
         connection: connection.to_string(),
         email_lower: email.clone(),
+        new_user: None,
     };
     Ok(Authentication {
         user,

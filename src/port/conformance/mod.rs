@@ -581,6 +581,7 @@ async fn lockout_counting<S: AttemptStore + ExchangeStore>(store: &S, fx: &Fixtu
         rehash: None,
         connection: "conformance".into(),
         email_lower: format!("lockout-{}@example.com", fx.run_id),
+        new_user: None,
     };
     store
         .commit_login(&login, now + 51, None)
