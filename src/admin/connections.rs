@@ -135,6 +135,37 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     Ok(c)
 }
 
+/// Stores under the option `key` the `secret` sent, sealed under the key-encryption key with
+/// the connection's id; with none sent, the one `before` it (a change that does not send the
+/// secret again keeps it).
+fn keep_sealed<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    c: &mut Connection,
+    key: &str,
+    secret: Option<String>,
+    before: Option<Value>,
+) -> Result<(), Reply> {
+    let sealed = match (secret, before) {
+        (Some(secret), _) => {
+            let Some(kek) = call.issuer.kek else {
+                return Err(error_code(
+                    500,
+                    "server_error",
+                    "KEY_ENCRYPTION_KEY is not set",
+                ));
+            };
+            let sealed = kek
+                .seal(call.issuer.random, &c.id, secret.as_bytes())
+                .map_err(|e| super::error::from_oauth(&e))?;
+            Value::from(sealed)
+        }
+        (None, Some(before)) => before,
+        (None, None) => return Ok(()),
+    };
+    c.options.insert(key.into(), sealed);
+    Ok(())
+}
+
 /// A database connection with a custom database made ready: its login endpoint checked
 /// against the outbound rule, its signing secret (`configuration.signing_secret`) sealed (one
 /// not sent again keeps the one `sealed` before), and both required once
@@ -158,25 +189,7 @@ fn user_store<P: Stores, C: Crypto>(
             .and_then(Value::as_str)
             .map(str::to_string)
     });
-    match (secret, sealed) {
-        (Some(secret), _) => {
-            let Some(kek) = call.issuer.kek else {
-                return Err(error_code(
-                    500,
-                    "server_error",
-                    "KEY_ENCRYPTION_KEY is not set",
-                ));
-            };
-            let sealed = kek
-                .seal(call.issuer.random, &c.id, secret.as_bytes())
-                .map_err(|e| super::error::from_oauth(&e))?;
-            c.options.insert(SEALED_STORE_SECRET.into(), sealed.into());
-        }
-        (None, Some(before)) => {
-            c.options.insert(SEALED_STORE_SECRET.into(), before);
-        }
-        (None, None) => {}
-    }
+    keep_sealed(call, &mut c, SEALED_STORE_SECRET, secret, sealed)?;
     let on = c.options.get("enabledDatabaseCustomization") == Some(&Value::Bool(true));
     if on && c.user_store().is_none() {
         return Err(invalid(
@@ -238,26 +251,11 @@ async fn upstream<P: Stores, C: Crypto>(
             c.options.entry(name).or_insert(value);
         }
     }
-    match c.options.remove("client_secret") {
-        Some(Value::String(secret)) => {
-            let Some(kek) = call.issuer.kek else {
-                return Err(error_code(
-                    500,
-                    "server_error",
-                    "KEY_ENCRYPTION_KEY is not set",
-                ));
-            };
-            let sealed = kek
-                .seal(call.issuer.random, &c.id, secret.as_bytes())
-                .map_err(|e| super::error::from_oauth(&e))?;
-            c.options.insert(SEALED_SECRET.into(), sealed.into());
-        }
-        _ => {
-            if let Some(before) = sealed {
-                c.options.insert(SEALED_SECRET.into(), before);
-            }
-        }
-    }
+    let secret = match c.options.remove("client_secret") {
+        Some(Value::String(secret)) => Some(secret),
+        _ => None,
+    };
+    keep_sealed(call, &mut c, SEALED_SECRET, secret, sealed)?;
     if Upstream::of(&c).is_none() {
         return Err(invalid(
             "an oidc connection needs options.client_id and options.client_secret",

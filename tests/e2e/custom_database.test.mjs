@@ -10,7 +10,7 @@ import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { APP, basic, freePort, startIssuer } from './harness.mjs';
-import { ADMIN } from './management.mjs';
+import { adminToken } from './management.mjs';
 
 const SECRET = 'the-user-store-signing-secret-0123456789';
 const LEGACY = { email: 'kim@legacy.example', password: 'an old password from the old system' };
@@ -44,14 +44,6 @@ after(async () => {
   await issuer?.mf.dispose();
 });
 
-async function adminToken() {
-  const resp = await issuer.fetch('/oauth/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ADMIN.id, client_secret: ADMIN.secret, audience: `${issuer.issuer}/api/v2/` }),
-  });
-  return (await resp.json()).access_token;
-}
 
 function login(password = LEGACY.password) {
   return issuer.fetch('/oauth/token', {
@@ -65,7 +57,7 @@ function login(password = LEGACY.password) {
 }
 
 test('import mode: the store answers the first login, later logins stay here', async () => {
-  const token = await adminToken();
+  const token = await adminToken(issuer);
   const made = await issuer.fetch('/api/v2/connections', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -103,7 +95,7 @@ test('import mode: the store answers the first login, later logins stay here', a
 });
 
 test('a store that does not answer fails closed within the timeout, storing nobody', async () => {
-  const token = await adminToken();
+  const token = await adminToken(issuer);
   const made = await issuer.fetch('/api/v2/connections', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

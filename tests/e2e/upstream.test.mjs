@@ -15,7 +15,7 @@ import Provider from 'oidc-provider';
 import { ManagementClient } from 'auth0';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { DEV_SEED, freePort, startIssuer } from './harness.mjs';
-import { ADMIN } from './management.mjs';
+import { ADMIN, adminToken } from './management.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = new URL('../../test-output/', import.meta.url).pathname;
@@ -104,7 +104,7 @@ test('a person signs in at an OpenID provider through the login page, and comes 
   // A rule maps what the provider said (its groups claim) into our ID token.
   const rule = await issuer.fetch('/api/v2/rules', {
     method: 'POST',
-    headers: { authorization: `Bearer ${await adminToken()}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await adminToken(issuer)}`, 'content-type': 'application/json' },
     body: JSON.stringify({
       name: 'upstream groups',
       trigger: 'post-login',
@@ -159,11 +159,3 @@ test('a person signs in at an OpenID provider through the login page, and comes 
   await page.close();
 });
 
-async function adminToken() {
-  const resp = await issuer.fetch('/oauth/token', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ADMIN.id, client_secret: ADMIN.secret, audience: `${issuer.issuer}/api/v2/` }),
-  });
-  return (await resp.json()).access_token;
-}
