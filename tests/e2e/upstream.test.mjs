@@ -100,6 +100,13 @@ test('a person signs in at an OpenID provider through the login page, and comes 
   assert.equal(connection.options.client_secret, undefined, 'the secret is never shown');
   const { data: again } = await management.connections.get({ id: connection.id });
   assert.equal(JSON.stringify(again).includes(OP_CLIENT.secret), false);
+  // An update through the SDK that does not send the secret again keeps it (the sign-in
+  // below redeems its code with it).
+  const { data: updated } = await management.connections.update({ id: connection.id }, {
+    options: { type: 'back_channel', issuer: op.issuer, client_id: OP_CLIENT.id, scope: 'openid profile email', upstream_params: { prompt: { value: 'login' } } },
+  });
+  assert.deepEqual(updated.options.upstream_params, { prompt: { value: 'login' } });
+  assert.equal(JSON.stringify(updated).includes(OP_CLIENT.secret), false);
 
   // A rule maps what the provider said (its groups claim) into our ID token.
   const rule = await issuer.fetch('/api/v2/rules', {
