@@ -1,12 +1,13 @@
 //! The bodies of `POST /api/v2/users` and `PATCH /api/v2/users/{id}` (Auth0's fields; any
 //! other field is refused), their checks, and the user as the API shows it.
 
-use super::super::error::{invalid, Reply};
+use super::super::error::{invalid, members, Reply};
 use super::super::list::iso8601;
 use crate::model::directory::{metadata_bytes, metadata_refusal};
+use crate::model::strict_json::Strict;
 use crate::model::{User, MAX_METADATA_BYTES};
 use crate::oauth::provision::{self, valid_email};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 /// Auth0's `custom_password_hash`.
@@ -26,77 +27,153 @@ pub struct HashValue {
 }
 
 /// `POST /api/v2/users`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct NewUser {
     pub connection: String,
     pub email: String,
-    #[serde(default)]
     pub email_verified: bool,
-    /// Accepted and ignored: this issuer sends no email.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub verify_email: Option<bool>,
-    #[serde(default)]
     pub password: Option<String>,
-    #[serde(default)]
     pub custom_password_hash: Option<CustomHash>,
     /// The id after `auth0|`; generated when absent.
-    #[serde(default)]
     pub user_id: Option<String>,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub given_name: Option<String>,
-    #[serde(default)]
     pub family_name: Option<String>,
-    #[serde(default)]
     pub nickname: Option<String>,
-    #[serde(default)]
     pub picture: Option<String>,
-    #[serde(default)]
     pub user_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     pub app_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     pub blocked: bool,
 }
 
+impl NewUser {
+    /// The body, read member by member; any other member is refused. `verify_email` is
+    /// accepted and ignored: this issuer sends no email.
+    pub fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "connection",
+                "email",
+                "email_verified",
+                "verify_email",
+                "password",
+                "custom_password_hash",
+                "user_id",
+                "name",
+                "given_name",
+                "family_name",
+                "nickname",
+                "picture",
+                "user_metadata",
+                "app_metadata",
+                "blocked",
+            ],
+        )?;
+        f.flag("verify_email")?;
+        let required = |v: Option<String>, name: &str| {
+            v.ok_or_else(|| invalid(&format!("missing field `{name}`")))
+        };
+        let custom_password_hash = match f.0.remove("custom_password_hash") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                CustomHash::deserialize(Strict(&v))
+                    .map_err(|e| invalid(&format!("at custom_password_hash: {e}")))?,
+            ),
+        };
+        Ok(Self {
+            connection: required(f.text("connection")?, "connection")?,
+            email: required(f.text("email")?, "email")?,
+            email_verified: f.flag("email_verified")?.unwrap_or(false),
+            password: f.text("password")?,
+            custom_password_hash,
+            user_id: f.text("user_id")?,
+            name: f.text("name")?,
+            given_name: f.text("given_name")?,
+            family_name: f.text("family_name")?,
+            nickname: f.text("nickname")?,
+            picture: f.text("picture")?,
+            user_metadata: f.object("user_metadata")?,
+            app_metadata: f.object("app_metadata")?,
+            blocked: f.flag("blocked")?.unwrap_or(false),
+        })
+    }
+}
+
 /// `PATCH /api/v2/users/{id}`: each field given is changed; text fields may be `null`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct UserPatch {
-    #[serde(default, deserialize_with = "nullable")]
     pub email: Option<Option<String>>,
-    #[serde(default)]
     pub email_verified: Option<bool>,
-    #[serde(default)]
     pub verify_email: Option<bool>,
-    #[serde(default)]
     pub password: Option<String>,
-    #[serde(default)]
     pub connection: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
     pub name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub given_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub family_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub nickname: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
     pub picture: Option<Option<String>>,
-    #[serde(default)]
     pub user_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     pub app_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
     pub blocked: Option<bool>,
 }
 
-/// A field that is absent (`None`), `null` (`Some(None)`) or a string.
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+impl UserPatch {
+    /// The body, read member by member; any other member is refused. A text field `null`
+    /// is `Some(None)` (cleared), absent `None`.
+    pub fn read(body: &[u8]) -> Result<Self, Reply> {
+        let mut f = members(
+            body,
+            &[
+                "email",
+                "email_verified",
+                "verify_email",
+                "password",
+                "connection",
+                "name",
+                "given_name",
+                "family_name",
+                "nickname",
+                "picture",
+                "user_metadata",
+                "app_metadata",
+                "blocked",
+            ],
+        )?;
+        let mut nullable = |name: &str| -> Result<Option<Option<String>>, Reply> {
+            match f.0.get(name) {
+                Some(Value::Null) => {
+                    f.0.remove(name);
+                    Ok(Some(None))
+                }
+                Some(_) => f.text(name).map(|t| t.map(Some)),
+                None => Ok(None),
+            }
+        };
+        let (email, name, given_name, family_name, nickname, picture) = (
+            nullable("email")?,
+            nullable("name")?,
+            nullable("given_name")?,
+            nullable("family_name")?,
+            nullable("nickname")?,
+            nullable("picture")?,
+        );
+        Ok(Self {
+            email,
+            email_verified: f.flag("email_verified")?,
+            verify_email: f.flag("verify_email")?,
+            password: f.text("password")?,
+            connection: f.text("connection")?,
+            name,
+            given_name,
+            family_name,
+            nickname,
+            picture,
+            user_metadata: f.object("user_metadata")?,
+            app_metadata: f.object("app_metadata")?,
+            blocked: f.flag("blocked")?,
+        })
+    }
 }
 
 impl UserPatch {
@@ -202,7 +279,6 @@ pub fn view(u: &User) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::error::payload;
     use super::*;
 
     #[test]
@@ -214,23 +290,23 @@ mod tests {
             r#"{"connection":"c","email":"a@b.co","user_metadata":[1]}"#,
             r#"{"email":"a@b.co"}"#,
         ] {
-            let r = payload::<NewUser>(body.as_bytes()).unwrap_err();
+            let r = NewUser::read(body.as_bytes()).unwrap_err();
             assert_eq!(r.status, 400, "{body}");
             assert_eq!(r.body["errorCode"], "invalid_body", "{body}");
         }
-        assert!(payload::<UserPatch>(br#"{"password_hash":"x"}"#).is_err());
+        assert!(UserPatch::read(br#"{"password_hash":"x"}"#).is_err());
     }
 
     #[test]
     fn a_patch_tells_absent_from_null() {
-        let p: UserPatch = payload(br#"{"name":null,"nickname":"n"}"#).unwrap();
+        let p = UserPatch::read(br#"{"name":null,"nickname":"n"}"#).unwrap();
         assert_eq!(p.name, Some(None));
         assert_eq!(p.nickname, Some(Some("n".into())));
         assert_eq!(p.given_name, None);
         assert!(p.beyond_user_metadata());
-        let p: UserPatch = payload(br#"{"user_metadata":{"a":1}}"#).unwrap();
+        let p = UserPatch::read(br#"{"user_metadata":{"a":1}}"#).unwrap();
         assert!(!p.beyond_user_metadata());
-        let p: UserPatch = payload(br#"{"user_metadata":{},"app_metadata":{}}"#).unwrap();
+        let p = UserPatch::read(br#"{"user_metadata":{},"app_metadata":{}}"#).unwrap();
         assert!(p.beyond_user_metadata());
     }
 

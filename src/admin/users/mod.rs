@@ -8,7 +8,7 @@ pub mod links;
 pub mod search;
 
 use super::call::Call;
-use super::error::{error_code, from_store, invalid, invalid_query, not_found, payload, Reply};
+use super::error::{error_code, from_store, invalid, invalid_query, not_found, Reply};
 use super::list::Query;
 use super::Caller;
 use crate::model::{Connection, LockoutPolicy, Paging, User, UserChanges, UserFilter, UserQuery};
@@ -110,7 +110,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `custom_password_hash` brought from another system; through the one provisioning path.
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let new: NewUser = attempt!(payload(call.req.body));
+    let new = attempt!(NewUser::read(call.req.body));
     let connection = attempt!(database_connection(call, &new.connection).await);
     let credential = match (new.password, &new.custom_password_hash) {
         (Some(_), Some(_)) => return invalid("give password or custom_password_hash, not both"),
@@ -201,7 +201,7 @@ pub(super) fn refusal(refused: Refused) -> Reply {
 /// `user_metadata` only, within their write budget.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    let patch: UserPatch = attempt!(payload(call.req.body));
+    let patch = attempt!(UserPatch::read(call.req.body));
     if let Caller::User { user_id } = &call.caller {
         if patch.beyond_user_metadata() {
             return error_code(
