@@ -636,3 +636,75 @@ fn an_upstream_sign_in_makes_the_round_trips_it_needs_and_no_more() {
         "/login/callback"
     );
 }
+
+#[test]
+fn linking_by_verified_email_joins_a_user_only_when_both_sides_verified_it() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    let created = connect(&t);
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let path = format!("/api/v2/connections/{}", created["id"].as_str().unwrap());
+    let options = json!({ "issuer": OP, "client_id": OP_CLIENT, "link_verified_email": true });
+    ok(
+        &manage(
+            &t,
+            "PATCH",
+            &path,
+            &token,
+            Some(json!({ "options": options })),
+        ),
+        200,
+    );
+    let sub = |resp: &HttpResponse| id_claims(&redeem(&t, resp))["sub"].clone();
+
+    // The provider does not vouch for the address: a user of its own, no link.
+    let unverified = sign_in(&t, &up, |c| {
+        c["sub"] = json!("u-9");
+        c["email"] = json!(USER_EMAIL);
+        c["email_verified"] = json!(false);
+    });
+    assert_eq!(sub(&unverified), format!("oidc|{CONNECTION}|u-9"));
+
+    // Both sides verified it: the sign-in joins the user made before, with their id.
+    let verified = |t: &Tenant| {
+        sign_in(t, &up, |c| {
+            c["sub"] = json!("u-10");
+            c["email"] = json!(USER_EMAIL);
+        })
+    };
+    assert_eq!(sub(&verified(&t)), USER_ID);
+    let user = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!("/api/v2/users/{}", enc(USER_ID)),
+            &token,
+            None,
+        ),
+        200,
+    );
+    let identities = user["identities"].as_array().unwrap();
+    assert_eq!(identities.len(), 2, "{user}");
+    assert_eq!(identities[1]["user_id"], format!("{CONNECTION}|u-10"));
+    assert_eq!(
+        user["name"], "Ada Lovelace",
+        "a linked identity does not rewrite the user"
+    );
+    // Found by identity from then on.
+    assert_eq!(sub(&verified(&t)), USER_ID);
+
+    // The user here has not verified the address: no link.
+    let grace = json!({
+        "connection": "Username-Password-Authentication", "email": "grace@example.com",
+        "email_verified": false, "password": "a long enough password 1",
+    });
+    ok(
+        &manage(&t, "POST", "/api/v2/users", &token, Some(grace)),
+        201,
+    );
+    let other = sign_in(&t, &up, |c| {
+        c["sub"] = json!("u-11");
+        c["email"] = json!("grace@example.com");
+    });
+    assert_eq!(sub(&other), format!("oidc|{CONNECTION}|u-11"));
+}

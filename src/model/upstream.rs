@@ -44,6 +44,9 @@ pub struct Upstream {
     /// `client_secret_post` (else `client_secret_basic`, RFC 6749 §2.3.1's default).
     pub secret_in_body: bool,
     pub root_attributes: RootAttributes,
+    /// `link_verified_email`: a first sign-in whose email the provider marks verified joins
+    /// the one user here with that email, also verified, instead of making a new user.
+    pub link_verified_email: bool,
 }
 
 impl Upstream {
@@ -79,6 +82,7 @@ impl Upstream {
             params,
             secret_in_body: text("token_endpoint_auth_method").as_deref()
                 == Some("client_secret_post"),
+            link_verified_email: o.get("link_verified_email") == Some(&Value::Bool(true)),
             root_attributes: match text("set_user_root_attributes").as_deref() {
                 Some("on_first_login") => RootAttributes::OnFirstLogin,
                 _ => RootAttributes::OnEachLogin,
@@ -156,11 +160,15 @@ impl UpstreamOptions {
                 }
                 "icon_url" => (!text.is_some_and(|u| u.starts_with("https://")))
                     .then(|| "icon_url is an https URL".into()),
+                "link_verified_email" => {
+                    (!value.is_boolean()).then(|| "link_verified_email is true or false".into())
+                }
                 other => Some(format!(
                     "option {other} is not supported; the oidc strategy takes type, issuer, \
                      discovery_url, client_id, client_secret, scope, upstream_params, \
                      authorization_endpoint, token_endpoint, jwks_uri, userinfo_endpoint, \
-                     token_endpoint_auth_method, set_user_root_attributes, icon_url"
+                     token_endpoint_auth_method, set_user_root_attributes, icon_url, \
+                     link_verified_email"
                 )),
             };
             if why.is_some() {

@@ -63,6 +63,9 @@ pub struct UpstreamLogin {
     /// The provider's profile (a JSON object's text): the identity's `profileData`.
     pub profile_data: String,
     pub is_social: bool,
+    /// The identity is new and joins `user_id`, a user made before (linked by verified
+    /// email): it is stored, not updated.
+    pub link: Option<String>,
     /// The user with the provider's profile fields written over theirs, when the connection
     /// updates them on this login (`set_user_root_attributes`).
     pub root: Option<User>,

@@ -20,6 +20,9 @@ pub enum UserKey<'a> {
         provider: &'a str,
         identity_id: &'a str,
     },
+    /// The one user (not linked into another) whose email, ASCII-lower-cased, is
+    /// `email_lower` and verified, in any connection; none when no user or several have it.
+    VerifiedEmail { email_lower: &'a str },
 }
 
 /// What a user grant reads before it decides, each call **one** round trip (one D1 batch, a

@@ -114,7 +114,11 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         let upstream = sign_in.upstream.map(|u| upstream_args(u, now));
         if let Some([record, identity, root]) = &upstream {
             statements.push((RECORD, record));
-            statements.push((IDENTITY_PROFILE, identity));
+            let write = match sign_in.upstream.and_then(|u| u.link.as_ref()) {
+                Some(_) => LINK_IDENTITY,
+                None => IDENTITY_PROFILE,
+            };
+            statements.push((write, identity));
             if !root.is_empty() {
                 statements.push((ROOT_PROFILE, root));
             }
@@ -180,6 +184,11 @@ const REHASH: &str = "UPDATE users SET password_hash = ?1 \
 /// The provider's profile on the identity `?1`/`?2`.
 const IDENTITY_PROFILE: &str = "UPDATE identities SET profile_data = ?3, is_social = ?4 \
     WHERE provider = ?1 AND identity_id = ?2";
+/// A new identity `?1`/`?2` with its profile `?3`, `?4`, joining the user `?5` of connection
+/// `?6` at `?7`.
+const LINK_IDENTITY: &str = "INSERT INTO identities (provider, identity_id, profile_data, \
+    is_social, user_id, connection, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
 /// The provider's profile fields on the user `?1` (the unique email key fails the batch when
 /// another user of the connection holds the address).
 const ROOT_PROFILE: &str = "UPDATE users SET email = ?2, email_verified = ?3, name = ?4, \
@@ -204,12 +213,23 @@ fn upstream_args(u: &UpstreamLogin, now: u64) -> [Vec<Value>; 3] {
     };
     [
         vec![u.user_id.as_str().into(), num(now)],
-        vec![
-            u.provider.as_str().into(),
-            u.identity_id.as_str().into(),
-            u.profile_data.as_str().into(),
-            flag_arg(u.is_social),
-        ],
+        match &u.link {
+            Some(connection) => vec![
+                u.provider.as_str().into(),
+                u.identity_id.as_str().into(),
+                u.profile_data.as_str().into(),
+                flag_arg(u.is_social),
+                u.user_id.as_str().into(),
+                connection.as_str().into(),
+                num(now),
+            ],
+            None => vec![
+                u.provider.as_str().into(),
+                u.identity_id.as_str().into(),
+                u.profile_data.as_str().into(),
+                flag_arg(u.is_social),
+            ],
+        },
         root,
     ]
 }

@@ -47,6 +47,11 @@ const BY_EMAIL: &str = "SELECT (SELECT coalesce(linked_to, user_id) FROM users \
 const BY_IDENTITY: &str = "SELECT (SELECT coalesce(u.linked_to, u.user_id) FROM identities i \
     JOIN users u ON u.user_id = i.user_id WHERE i.provider = ?1 AND i.identity_id = ?2), ?3, ?4, \
     NULL";
+/// By verified email: `?1` the lower-cased email, `?2` organization, `?3` API. Only a single
+/// match counts: two users with the address name no one.
+const BY_VERIFIED_EMAIL: &str = "SELECT (SELECT CASE WHEN count(*) = 1 THEN max(user_id) END \
+    FROM users WHERE lower(email) = ?1 AND email_verified = 1 AND linked_to IS NULL), ?2, ?3, \
+    NULL";
 /// A refresh token's user, organization and API: `?1` its hash.
 const BY_REFRESH: &str =
     "SELECT user_id, org_id, audience, user_id FROM refresh_tokens WHERE token_hash = ?1";
@@ -178,6 +183,7 @@ fn anchor(
             provider,
             identity_id,
         } => (BY_IDENTITY, vec![provider.into(), identity_id.into()]),
+        UserKey::VerifiedEmail { email_lower } => (BY_VERIFIED_EMAIL, vec![email_lower.into()]),
     };
     args.extend([text(organization), text(audience)]);
     (anchor, args)

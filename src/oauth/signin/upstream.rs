@@ -313,6 +313,30 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let mut subject = read.await.map_err(|e| Screen::Error(e.into(), back()))?;
     let profile = Profile::of(&claims);
     let now = flow.facts.now;
+    // A first sign-in may join a user made before, when the connection links by verified
+    // email and both sides verified it (one extra read, on a first sign-in only).
+    let mut link = None;
+    if let (None, true, true, Some(email)) = (
+        &subject.user,
+        up.link_verified_email,
+        profile.email_verified,
+        &profile.email,
+    ) {
+        let email_lower = email.to_ascii_lowercase();
+        let key = UserKey::VerifiedEmail {
+            email_lower: &email_lower,
+        };
+        let read = flow.ports.subjects().subject(
+            key,
+            request.organization.as_deref(),
+            request.api_audience(),
+        );
+        let found = read.await.map_err(|e| Screen::Error(e.into(), back()))?;
+        if found.user.is_some() {
+            subject = found;
+            link = Some(connection.name.clone());
+        }
+    }
     let (mut user, new_user, root) = match subject.user.take() {
         Some(mut user) => {
             if user.blocked {
@@ -322,11 +346,12 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             // The provider's profile is the user's own only while the identity is the
             // user's first (not one linked into another user).
             let root = (up.root_attributes == RootAttributes::OnEachLogin
-                && user.user_id == own_id)
-                .then(|| {
-                    profile.write_over(&mut user);
-                    user.clone()
-                });
+                && user.user_id == own_id
+                && link.is_none())
+            .then(|| {
+                profile.write_over(&mut user);
+                user.clone()
+            });
             (user, false, root)
         }
         None => {
@@ -395,6 +420,7 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             identity_id,
             profile_data: Value::Object(profile_data).to_string(),
             is_social: false,
+            link,
             root,
         })),
         user,
