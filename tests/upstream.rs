@@ -113,7 +113,10 @@ impl Upstream {
                     let refused = field("code") != CODE
                         || answers != p.challenge
                         || basic != Some(basic_header(OP_CLIENT, OP_SECRET))
-                        || field("redirect_uri") != redirect_uri();
+                        || !field("redirect_uri").starts_with(&format!(
+                            "{}/login/callback/",
+                            ISSUER.trim_end_matches('/')
+                        ));
                     if refused {
                         return Ok(Answer {
                             status: 400,
@@ -707,4 +710,77 @@ fn linking_by_verified_email_joins_a_user_only_when_both_sides_verified_it() {
         c["email"] = json!("grace@example.com");
     });
     assert_eq!(sub(&other), format!("oidc|{CONNECTION}|u-11"));
+}
+
+#[test]
+fn google_is_a_preset_whose_users_are_social_identities() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    // Google's endpoints, answered by the test provider.
+    let inner = t.http.server.borrow().clone().unwrap();
+    *t.http.server.borrow_mut() = Some(Rc::new(move |call: &Call<'_>| {
+        let url = match call.url {
+            "https://oauth2.googleapis.com/token" => format!("{OP}/token"),
+            "https://www.googleapis.com/oauth2/v3/certs" => format!("{OP}/jwks"),
+            other => other.to_string(),
+        };
+        inner(&Call {
+            url: &url,
+            ..call.clone()
+        })
+    }));
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let created = ok(
+        &manage(
+            &t,
+            "POST",
+            "/api/v2/connections",
+            &token,
+            Some(json!({
+                "name": "google-oauth2", "strategy": "google-oauth2",
+                "options": { "client_id": OP_CLIENT, "client_secret": OP_SECRET,
+                             "scope": ["email", "profile"], "email": true, "profile": true },
+                "enabled_clients": [SPA],
+            })),
+        ),
+        201,
+    );
+    assert!(!created.to_string().contains(OP_SECRET));
+    assert!(
+        t.http.seen.borrow().is_empty(),
+        "Google's endpoints are known: no discovery"
+    );
+
+    let resp = get(&t, &authorize("&connection=google-oauth2"), "");
+    let location = resp.header("location").unwrap().to_string();
+    assert!(
+        location.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"),
+        "{location}"
+    );
+    let params = query_of(&location);
+    assert_eq!(param(&params, "scope"), "openid email profile");
+    up.provider.borrow_mut().challenge = param(&params, "code_challenge");
+    let mut c = claims("g-1", &param(&params, "nonce"));
+    c["iss"] = json!("accounts.google.com"); // the spelling Google's tokens may carry
+    up.provider.borrow_mut().claims = c;
+    let cookie = set_cookie(&resp, "__Host-upstream").unwrap();
+    let back = format!(
+        "/login/callback/google-oauth2?code={CODE}&state={}",
+        enc(&param(&params, "state"))
+    );
+    let tokens = redeem(&t, &get(&t, &back, &cookie));
+    assert_eq!(id_claims(&tokens)["sub"], "google-oauth2|g-1");
+    let user = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!("/api/v2/users/{}", enc("google-oauth2|g-1")),
+            &token,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(user["identities"][0]["provider"], "google-oauth2");
+    assert_eq!(user["identities"][0]["user_id"], "g-1");
+    assert_eq!(user["identities"][0]["isSocial"], true);
 }

@@ -9,7 +9,9 @@ use super::call::Call;
 use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
 use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, SEALED_STORE_SECRET};
-use crate::model::upstream::{Upstream, UpstreamOptions, ENDPOINTS, OIDC, SEALED_SECRET};
+use crate::model::upstream::{
+    check_google, Upstream, UpstreamOptions, ENDPOINTS, GOOGLE, OIDC, SEALED_SECRET,
+};
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
 use crate::port::outbound::refusal;
@@ -102,6 +104,7 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     if let Some(options) = b.options {
         let refused = match c.strategy.as_str() {
             OIDC => UpstreamOptions::check(&options),
+            GOOGLE => check_google(&options),
             _ => ConnectionOptions::check(&options),
         };
         if let Some(why) = refused {
@@ -208,7 +211,7 @@ async fn upstream<P: Stores, C: Crypto>(
     mut c: Connection,
     sealed: Option<Value>,
 ) -> Result<Connection, Reply> {
-    if c.strategy != OIDC {
+    if c.strategy != OIDC && c.strategy != GOOGLE {
         return Ok(c);
     }
     let local = call.issuer.config.is_local();
@@ -229,7 +232,7 @@ async fn upstream<P: Stores, C: Crypto>(
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    if ENDPOINTS.iter().any(|e| text(e).is_none()) {
+    if c.strategy == OIDC && ENDPOINTS.iter().any(|e| text(e).is_none()) {
         let issuer = text("issuer");
         let url = match (text("discovery_url"), &issuer) {
             (Some(url), _) => url,
@@ -258,7 +261,7 @@ async fn upstream<P: Stores, C: Crypto>(
     keep_sealed(call, &mut c, SEALED_SECRET, secret, sealed)?;
     if Upstream::of(&c).is_none() {
         return Err(invalid(
-            "an oidc connection needs options.client_id and options.client_secret",
+            "an upstream connection needs options.client_id and options.client_secret",
         ));
     }
     Ok(c)
@@ -292,10 +295,10 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
         );
     }
-    if strategy != DATABASE && strategy != OIDC {
+    if ![DATABASE, OIDC, GOOGLE].contains(&strategy.as_str()) {
         return invalid(&format!(
-            "strategy {strategy} is not supported yet: the database strategy ({DATABASE}) and \
-             any OpenID provider ({OIDC}) are"
+            "strategy {strategy} is not supported yet: the database strategy ({DATABASE}), \
+             any OpenID provider ({OIDC}) and Google ({GOOGLE}) are"
         ));
     }
     let id = attempt!(call.new_id("con_"));

@@ -9,6 +9,14 @@ use serde_json::{Map, Value};
 /// Any OpenID provider.
 pub const OIDC: &str = "oidc";
 
+/// Google, an OpenID provider whose endpoints are known (Auth0's `google-oauth2`).
+pub const GOOGLE: &str = "google-oauth2";
+
+/// Google's issuer, and the other spelling its ID tokens may carry (Google's OpenID Connect
+/// documentation: `https://accounts.google.com` or `accounts.google.com`).
+const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+const GOOGLE_ISSUER_ALIAS: &str = "accounts.google.com";
+
 /// The option that holds the client secret, sealed under the key-encryption key with the
 /// connection's id. Never accepted from a request and never shown.
 pub const SEALED_SECRET: &str = "client_secret_sealed";
@@ -26,9 +34,14 @@ pub enum RootAttributes {
     OnFirstLogin,
 }
 
-/// What a sign-in through an `oidc` connection needs, read from its options.
+/// What a sign-in through an upstream connection needs, read from its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
+    /// The identities' provider: `oidc` (ids `<connection>|<sub>`) or `google-oauth2` (ids
+    /// `<sub>`, a social identity).
+    pub provider: &'static str,
+    /// Another spelling of the issuer its ID tokens may carry.
+    pub issuer_alias: Option<&'static str>,
     /// The provider's issuer identifier: the ID token's `iss` and RFC 9207's `iss`.
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -53,12 +66,21 @@ impl Upstream {
     /// The upstream configuration of `connection`, if it is an upstream connection whose
     /// options are complete.
     pub fn of(connection: &Connection) -> Option<Self> {
-        if connection.strategy != OIDC {
-            return None;
-        }
+        let google = match connection.strategy.as_str() {
+            OIDC => false,
+            GOOGLE => true,
+            _ => return None,
+        };
         let o = &connection.options;
         let text = |name: &str| o.get(name).and_then(Value::as_str).map(str::to_string);
-        let mut scope = text("scope").unwrap_or_else(|| "openid profile email".into());
+        // Auth0 sends Google's scopes as a list.
+        let listed = o.get("scope").and_then(Value::as_array).map(|l| {
+            let names: Vec<&str> = l.iter().filter_map(Value::as_str).collect();
+            names.join(" ")
+        });
+        let mut scope = listed
+            .or_else(|| text("scope"))
+            .unwrap_or_else(|| "openid profile email".into());
         if !scope.split(' ').any(|s| s == "openid") {
             scope = format!("openid {scope}");
         }
@@ -71,11 +93,18 @@ impl Upstream {
                     .collect()
             })
             .unwrap_or_default();
+        // Google's endpoints are its discovery document's; nothing is fetched to save it.
+        let known = |url: &str| google.then(|| url.to_string());
         Some(Self {
-            issuer: text("issuer")?,
-            authorization_endpoint: text("authorization_endpoint")?,
-            token_endpoint: text("token_endpoint")?,
-            jwks_uri: text("jwks_uri")?,
+            provider: if google { GOOGLE } else { OIDC },
+            issuer_alias: google.then_some(GOOGLE_ISSUER_ALIAS),
+            issuer: known(GOOGLE_ISSUER).or_else(|| text("issuer"))?,
+            authorization_endpoint: known("https://accounts.google.com/o/oauth2/v2/auth")
+                .or_else(|| text("authorization_endpoint"))?,
+            token_endpoint: known("https://oauth2.googleapis.com/token")
+                .or_else(|| text("token_endpoint"))?,
+            jwks_uri: known("https://www.googleapis.com/oauth2/v3/certs")
+                .or_else(|| text("jwks_uri"))?,
             client_id: text("client_id")?,
             sealed_secret: text(SEALED_SECRET)?,
             scope,
@@ -177,6 +206,45 @@ impl UpstreamOptions {
         }
         None
     }
+}
+
+/// The options a `google-oauth2` connection accepts: Auth0's `client_id`, `client_secret`,
+/// `scope` (a list, or a string), its `email` and `profile` switches (the scopes they name are
+/// asked for anyway), and this issuer's `upstream_params`, `set_user_root_attributes`,
+/// `link_verified_email`.
+pub fn check_google(options: &Map<String, Value>) -> Option<String> {
+    for (name, value) in options {
+        let why = match name.as_str() {
+            "scope" => {
+                let ok = value.is_string()
+                    || value
+                        .as_array()
+                        .is_some_and(|l| l.len() <= 50 && l.iter().all(Value::is_string));
+                (!ok).then(|| "scope is a list of scopes, or a space-separated string".into())
+            }
+            "email" | "profile" => {
+                (!value.is_boolean()).then(|| format!("{name} is true or false"))
+            }
+            "client_id"
+            | "client_secret"
+            | "upstream_params"
+            | "set_user_root_attributes"
+            | "link_verified_email" => {
+                let mut one = Map::new();
+                one.insert(name.clone(), value.clone());
+                UpstreamOptions::check(&one)
+            }
+            other => Some(format!(
+                "option {other} is not supported; the google-oauth2 strategy takes client_id, \
+                 client_secret, scope, email, profile, upstream_params, \
+                 set_user_root_attributes, link_verified_email"
+            )),
+        };
+        if why.is_some() {
+            return why;
+        }
+    }
+    None
 }
 
 /// Authorization parameters the issuer sets itself: `upstream_params` may not name them.

@@ -285,7 +285,8 @@ pub async fn verify_id_token<C: Crypto>(
     }
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
-    if text("iss").map(|i| i.trim_end_matches('/')) != Some(up.issuer.trim_end_matches('/')) {
+    let iss = text("iss").map(|i| i.trim_end_matches('/'));
+    if iss != Some(up.issuer.trim_end_matches('/')) && (iss.is_none() || iss != up.issuer_alias) {
         return Err(invalid("was issued by another issuer"));
     }
     let audiences: Vec<&str> = match claims.get("aud") {

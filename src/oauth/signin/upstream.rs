@@ -300,10 +300,17 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 ) -> Result<Authentication, Screen> {
     let back = || WayBack::of(&request.client);
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
-    let identity_id = format!("{}|{sub}", connection.name);
-    let own_id = format!("{OIDC}|{identity_id}");
+    // A social provider's ids are its own; any OpenID provider's are qualified by the
+    // connection, as Auth0 does.
+    let provider = up.provider;
+    let identity_id = match provider {
+        OIDC => format!("{}|{sub}", connection.name),
+        _ => sub.to_string(),
+    };
+    let own_id = format!("{provider}|{identity_id}");
+    let social = provider != OIDC;
     let key = UserKey::Identity {
-        provider: OIDC,
+        provider,
         identity_id: &identity_id,
     };
     let read =
@@ -387,16 +394,16 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let profile_data = Profile::data(&claims);
     let identity = Identity {
         connection: connection.name.clone(),
-        provider: OIDC.into(),
+        provider: provider.into(),
         user_id: identity_id.clone(),
-        is_social: false,
+        is_social: social,
         profile_data: profile_data.clone(),
     };
     // The pipeline sees the identity with the profile just given.
     match user
         .identities
         .iter_mut()
-        .find(|i| i.provider == OIDC && i.user_id == identity_id)
+        .find(|i| i.provider == provider && i.user_id == identity_id)
     {
         Some(stored) => *stored = identity,
         None => user.identities.push(identity),
@@ -416,10 +423,10 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         new_user,
         upstream: Some(Box::new(UpstreamLogin {
             user_id: user.user_id.clone(),
-            provider: OIDC.into(),
+            provider: provider.into(),
             identity_id,
             profile_data: Value::Object(profile_data).to_string(),
-            is_social: false,
+            is_social: social,
             link,
             root,
         })),
