@@ -187,6 +187,18 @@ impl Fields {
         }
     }
 
+    /// A string member that `null` clears: absent `None`, `null` `Some(None)`.
+    pub(crate) fn nullable_text(&mut self, name: &str) -> Result<Option<Option<String>>, Reply> {
+        match self.0.get(name) {
+            Some(serde_json::Value::Null) => {
+                self.0.remove(name);
+                Ok(Some(None))
+            }
+            Some(_) => self.text(name).map(|t| t.map(Some)),
+            None => Ok(None),
+        }
+    }
+
     /// A whole-number member (0 or more).
     pub(crate) fn number(&mut self, name: &str) -> Result<Option<u64>, Reply> {
         match self.take(name) {

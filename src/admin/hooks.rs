@@ -63,17 +63,7 @@ impl HookBody {
             ],
         )?;
         // `null` clears an endpoint; absent leaves it.
-        let mut endpoint = |name: &str| -> Result<Option<Option<String>>, Reply> {
-            match f.0.get(name) {
-                Some(Value::Null) => {
-                    f.0.remove(name);
-                    Ok(Some(None))
-                }
-                Some(_) => f.text(name).map(|t| t.map(Some)),
-                None => Ok(None),
-            }
-        };
-        let (url, service) = (endpoint("url")?, endpoint("service")?);
+        let (url, service) = (f.nullable_text("url")?, f.nullable_text("service")?);
         let trigger = match f.text("trigger")?.as_deref() {
             None => None,
             Some("post-login") => Some(Trigger::PostLogin),

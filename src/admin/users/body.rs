@@ -140,16 +140,7 @@ impl UserPatch {
                 "blocked",
             ],
         )?;
-        let mut nullable = |name: &str| -> Result<Option<Option<String>>, Reply> {
-            match f.0.get(name) {
-                Some(Value::Null) => {
-                    f.0.remove(name);
-                    Ok(Some(None))
-                }
-                Some(_) => f.text(name).map(|t| t.map(Some)),
-                None => Ok(None),
-            }
-        };
+        let mut nullable = |name: &str| f.nullable_text(name);
         let (email, name, given_name, family_name, nickname, picture) = (
             nullable("email")?,
             nullable("name")?,
