@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use edge_issuer::model::Client;
 use edge_issuer::web::HttpResponse;
 use serde_json::{json, Value};
 
@@ -15,16 +14,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const DEFAULT: &str = "Username-Password-Authentication";
 
 fn tenant() -> Tenant {
-    let t = management_tenant();
-    t.store.put_client(Client {
-        client_id: SPA.into(),
-        name: "Single-page app".into(),
-        secret_hash: None,
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![CALLBACK.into()],
-        ..client_defaults()
-    });
-    t
+    management_tenant_with_spa(SPA, CALLBACK)
 }
 
 fn admin(t: &Tenant) -> String {

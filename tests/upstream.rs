@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
 use edge_issuer::error::OutboundError;
-use edge_issuer::model::Client;
 use edge_issuer::port::crypto::{Alg, Crypto, PublicKey};
 use edge_issuer::port::native_crypto::NativeCrypto;
 use edge_issuer::port::outbound::{Answer, Call};
@@ -153,16 +152,7 @@ fn redirect_uri() -> String {
 }
 
 fn tenant() -> Tenant {
-    let t = management_tenant();
-    t.store.put_client(Client {
-        client_id: SPA.into(),
-        name: "Single-page app".into(),
-        secret_hash: None,
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![CALLBACK.into()],
-        ..client_defaults()
-    });
-    t
+    management_tenant_with_spa(SPA, CALLBACK)
 }
 
 /// Creates the `oidc` connection through the management API (discovery by issuer).

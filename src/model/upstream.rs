@@ -63,6 +63,13 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// Whether `iss` names this provider (the ID token's `iss`, RFC 9207's): its issuer, a
+    /// trailing `/` aside, or its other spelling.
+    pub fn is_issuer(&self, iss: &str) -> bool {
+        iss.trim_end_matches('/') == self.issuer.trim_end_matches('/')
+            || Some(iss) == self.issuer_alias
+    }
+
     /// The upstream configuration of `connection`, if it is an upstream connection whose
     /// options are complete.
     pub fn of(connection: &Connection) -> Option<Self> {

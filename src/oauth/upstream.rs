@@ -285,8 +285,7 @@ pub async fn verify_id_token<C: Crypto>(
     }
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
-    let iss = text("iss").map(|i| i.trim_end_matches('/'));
-    if iss != Some(up.issuer.trim_end_matches('/')) && (iss.is_none() || iss != up.issuer_alias) {
+    if !text("iss").is_some_and(|iss| up.is_issuer(iss)) {
         return Err(invalid("was issued by another issuer"));
     }
     let audiences: Vec<&str> = match claims.get("aud") {

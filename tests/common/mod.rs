@@ -583,6 +583,21 @@ pub fn management_tenant() -> Tenant {
     t
 }
 
+/// A [`management_tenant`] with a public single-page app, `client_id`, that signs in with
+/// the code flow and comes back to `callback`.
+pub fn management_tenant_with_spa(client_id: &str, callback: &str) -> Tenant {
+    let t = management_tenant();
+    t.store.put_client(Client {
+        client_id: client_id.into(),
+        name: "Single-page app".into(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![callback.into()],
+        ..client_defaults()
+    });
+    t
+}
+
 /// Calls the management API with a bearer token and an optional JSON body.
 pub fn manage(
     t: &Tenant,

@@ -10,7 +10,7 @@ use super::Authentication;
 use crate::model::{Authenticated, Connection};
 use crate::oauth::facts::Facts;
 use crate::oauth::password::{hash, verify, verify_dummy, Verdict};
-use crate::oauth::provision::{provision, Credential, Draft, Refused};
+use crate::oauth::provision::{provision, Credential, Draft};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::{AttemptStore, HasAttempts, HasSubjects, Login, SubjectStore, UserKey};
@@ -79,20 +79,23 @@ where
         .await?;
     let user = subject.user.take();
     let iterations = config.password_iterations;
+    let refused = || match account.brute_force_protection && attempt >= policy.max_failures {
+        // This attempt was the last one allowed: say so now.
+        true => SignInError::Locked,
+        false => SignInError::WrongCredentials,
+    };
     // A custom database answers unless, in import mode, the user was imported already.
-    if let Some((store, directory)) = &account.store {
-        let imported =
-            store.store.import_mode && user.as_ref().is_some_and(|u| u.password_hash.is_some());
-        if !imported {
+    let store = account.store.as_ref().filter(|(store, _)| {
+        !(store.store.import_mode && user.as_ref().is_some_and(|u| u.password_hash.is_some()))
+    });
+    let (user, rehash, new_user) = match store {
+        Some((store, directory)) => {
             let answer = user_store::login(store, connection, &email, password, now).await?;
-            let Some(profile) = answer else {
-                if account.brute_force_protection && attempt >= policy.max_failures {
-                    return Err(SignInError::Locked);
-                }
-                return Err(SignInError::WrongCredentials);
+            let Some(draft) = answer else {
+                return Err(refused());
             };
-            let (user, new_user) = match user {
-                Some(user) => (user, None),
+            match user {
+                Some(user) => (user, None, None),
                 None => {
                     // Import mode keeps a hash of the password that just worked, so later
                     // logins stay here; otherwise the store keeps answering every login.
@@ -101,83 +104,38 @@ where
                         false => Credential::None,
                     };
                     let draft = Draft {
-                        id: Some(profile.user_id),
-                        email: profile.email,
-                        email_verified: profile.email_verified,
-                        name: profile.name,
-                        given_name: profile.given_name,
-                        family_name: profile.family_name,
-                        nickname: profile.nickname,
-                        picture: profile.picture,
-                        user_metadata: profile.user_metadata,
-                        app_metadata: profile.app_metadata,
-                        blocked: false,
                         credential,
+                        ..draft
                     };
-                    match provision(crypto, random, config, now, directory, draft).await {
-                        Ok(user) => (user.clone(), Some(Box::new(user))),
-                        Err(Refused::Failed(e)) => return Err(SignInError::Failed(e)),
-                        // The store's profile breaks this issuer's rules (an id or an email
-                        // it does not take): the store's fault, so it fails closed.
-                        Err(Refused::Field(field, why)) => {
-                            return Err(SignInError::Failed(crate::error::OAuthError::server(
-                                format!("the custom database's {field}: {why}"),
-                            )))
-                        }
-                        Err(Refused::Password(_)) => {
-                            return Err(SignInError::Failed(crate::error::OAuthError::server(
-                                "the custom database's user has no password to check",
-                            )))
-                        }
-                    }
+                    let made = provision(crypto, random, config, now, directory, draft).await;
+                    let user = made.map_err(user_store::unstorable)?;
+                    (user.clone(), None, Some(Box::new(user)))
+                }
+            }
+        }
+        None => {
+            let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+                Some(stored) => verify(crypto, password, stored, iterations).await?,
+                None => {
+                    // An unknown user costs what a known one does.
+                    verify_dummy(crypto, password, iterations).await?;
+                    Verdict::Wrong
                 }
             };
-            if user.blocked {
-                return Err(SignInError::Blocked);
-            }
-            let login = Login {
-                user_id: user.user_id.clone(),
-                user_key,
-                ip: ip.to_string(),
-                rehash: None,
-                connection: connection.to_string(),
-                email_lower: email.clone(),
-                new_user,
+            let user = match (user, verdict) {
+                (Some(user), Verdict::Right | Verdict::RightRehash) => user,
+                _ => return Err(refused()),
             };
-            return Ok(Authentication {
-                user,
-                subject,
-                authenticated: Authenticated::password(connection),
-                auth_time: now,
-                login: Some(login),
-                new_user: false,
-                upstream: None,
-            });
+            let rehash = match verdict {
+                Verdict::RightRehash => Some(hash(crypto, random, password, iterations).await?),
+                _ => None,
+            };
+            (user, rehash, None)
         }
-    }
-    let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(stored) => verify(crypto, password, stored, iterations).await?,
-        None => {
-            // An unknown user costs what a known one does.
-            verify_dummy(crypto, password, iterations).await?;
-            Verdict::Wrong
-        }
-    };
-    let user = match (user, verdict) {
-        (Some(user), Verdict::Right | Verdict::RightRehash) => user,
-        // This attempt was the last one allowed: say so now.
-        _ if account.brute_force_protection && attempt >= policy.max_failures => {
-            return Err(SignInError::Locked)
-        }
-        _ => return Err(SignInError::WrongCredentials),
     };
     if user.blocked {
         return Err(SignInError::Blocked);
     }
-    let rehash = match verdict {
-        Verdict::RightRehash => Some(hash(crypto, random, password, iterations).await?),
-        _ => None,
-    };
     let login = Login {
         user_id: user.user_id.clone(),
         user_key,
@@ -185,7 +143,7 @@ where
         rehash,
         connection: connection.to_string(),
         email_lower: email.clone(),
-        new_user: None,
+        new_user,
     };
     Ok(Authentication {
         user,

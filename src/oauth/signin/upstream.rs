@@ -16,7 +16,7 @@
 //! trusted as `access_denied` saying why, an unreachable provider as
 //! `temporarily_unavailable`; before the transaction opens, the issuer's error page.
 
-use super::{complete, connection, Arrival, Authentication, Screen, SignInError, SignInFlow};
+use super::{complete, connection_of, Arrival, Authentication, Screen, SignInError, SignInFlow};
 use super::{complete::log_sign_in, complete::reply_error, refused, FormProblem};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::log::kinds;
@@ -30,7 +30,7 @@ use crate::oauth::upstream::{authorization_url, describe, redeem, verify_id_toke
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::UserKey;
-use crate::port::{ClaimsStore, ConnectionStore, KeyStore, Stores, SubjectStore, UpstreamLogin};
+use crate::port::{ClaimsStore, KeyStore, Stores, SubjectStore, UpstreamLogin};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
@@ -180,21 +180,17 @@ pub async fn callback<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(r) => r,
         Err(refusal) => return refused(flow, refusal),
     };
-    let all = match flow.ports.connections().all_connections().await {
-        Ok(all) => all,
-        Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
+    // The request the transaction carries named this connection (`start` went from it): it
+    // must still be one the client signs in through.
+    let connection = match connection_of(flow, &request).await {
+        Ok(through) => through.connection,
+        Err(screen) => return *screen,
     };
-    let default = &flow.facts.config.default_connection;
-    let chosen = connection::choose(&all, &request.client.client_id, Some(name), default);
-    let (connection, up) = match chosen.map(|c| (c, Upstream::of(c))) {
-        Ok((c, Some(up))) => (c.clone(), up),
-        Ok((c, None)) => {
-            let e = OAuthError::invalid_request(format!("{} is no upstream connection", c.name));
-            return reply_error(flow, &request, &e);
-        }
-        Err(e) => return reply_error(flow, &request, &e),
+    let Some(up) = Upstream::of(&connection).filter(|_| connection.name == name) else {
+        let e = OAuthError::invalid_request(format!("{name} is no upstream connection"));
+        return reply_error(flow, &request, &e);
     };
-    let signed_in = signed_in(flow, &request, &connection, &up, &tx, answer);
+    let signed_in = signed_in(flow, kek, &request, &connection, &up, &tx, answer);
     match signed_in.await {
         Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
         Err(Failure::Screen(screen)) => *screen,
@@ -244,6 +240,7 @@ impl From<UpstreamError> for Failure {
 /// Who the provider's answer proves, once it holds.
 async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
+    kek: &Kek,
     request: &AuthorizeRequest,
     connection: &Connection,
     up: &Upstream,
@@ -260,13 +257,12 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return Err(UpstreamError::Denied(describe(&fields)).into());
     }
     // RFC 9207: an answer naming another issuer was meant for another provider.
-    if answer.get("iss").is_some_and(|iss| iss != up.issuer) {
+    if answer.get("iss").is_some_and(|iss| !up.is_issuer(iss)) {
         return Err(UpstreamError::Invalid("it names another issuer (iss)".into()).into());
     }
     let Some(code) = answer.get("code").filter(|c| !c.is_empty()) else {
         return Err(UpstreamError::Invalid("it carries no code".into()).into());
     };
-    let kek = flow.kek.ok_or_else(|| screen(super::no_kek()))?;
     let secret = kek
         .open(&connection.id, &up.sealed_secret)
         .ok()

@@ -15,6 +15,7 @@ use crate::model::connection::{Endpoint, UserStore};
 use crate::model::{Hook, HookEndpoint, OnFailure, Secret, Trigger};
 use crate::oauth::claims::hooks::{signature, MAX_ANSWER_BYTES};
 use crate::oauth::keys::Kek;
+use crate::oauth::provision::{Draft, Refused};
 use crate::port::hooks::HookTransport;
 use serde_json::{json, Map, Value};
 
@@ -52,31 +53,26 @@ fn failed(why: &str) -> SignInError {
     SignInError::Failed(OAuthError::server(format!("the custom database: {why}")))
 }
 
-/// The profile the store answered for a login.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoreProfile {
-    /// The store's id of the user (the user is `auth0|<id>` here).
-    pub user_id: String,
-    pub email: String,
-    pub email_verified: bool,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub nickname: Option<String>,
-    pub picture: Option<String>,
-    pub app_metadata: Option<Map<String, Value>>,
-    pub user_metadata: Option<Map<String, Value>>,
+/// Why a user the store vouched for cannot be stored here: its profile breaks this issuer's
+/// rules (an id or an email it does not take). The store's fault, so the sign-in fails closed.
+pub fn unstorable(refused: Refused) -> SignInError {
+    match refused {
+        Refused::Failed(e) => SignInError::Failed(e),
+        Refused::Field(field, why) => failed(&format!("its {field}: {why}")),
+        Refused::Password(_) => failed("its user has no password to check"),
+    }
 }
 
-/// Asks the store to sign `email` in with `password`: the profile, or `None` when the store
-/// says the email or password is wrong.
+/// Asks the store to sign `email` in with `password`: the user it answered, as a draft to
+/// provision (`auth0|<user_id>`, no credential yet), or `None` when the store says the email
+/// or password is wrong.
 pub async fn login(
     call: &StoreCall<'_>,
     connection: &str,
     email: &str,
     password: &str,
     now: u64,
-) -> Result<Option<StoreProfile>, SignInError> {
+) -> Result<Option<Draft>, SignInError> {
     let body = json!({
         "action": "login",
         "connection": connection,
@@ -135,8 +131,8 @@ pub async fn login(
     if crate::model::email::normalize(&answered).to_ascii_lowercase() != email {
         return Err(failed("the profile is for another email"));
     }
-    Ok(Some(StoreProfile {
-        user_id,
+    Ok(Some(Draft {
+        id: Some(user_id),
         email: answered,
         email_verified: profile.get("email_verified") == Some(&Value::Bool(true)),
         name: text("name")?,
@@ -146,5 +142,6 @@ pub async fn login(
         picture: text("picture")?,
         app_metadata: object("app_metadata")?,
         user_metadata: object("user_metadata")?,
+        ..Draft::default()
     }))
 }
