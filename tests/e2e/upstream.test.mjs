@@ -4,7 +4,7 @@
 // ManagementClient; a rule maps the provider's `groups` claim into the ID token. The browser
 // goes: the client's /authorize → our login page → "Continue with Acme" → the provider's
 // login and consent → back → code → tokens, verified with jose against our JWKS.
-// Screenshots of our login page with the button go to test-output/.
+// Screenshots of our login page with the button (desktop and 360 px) go to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -130,6 +130,8 @@ test('a person signs in at an OpenID provider through the login page, and comes 
   const button = page.getByRole('link', { name: 'Continue with Acme' });
   await button.waitFor();
   await page.screenshot({ path: `${OUT}login-upstream.png` });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}login-upstream-360.png`, fullPage: true });
   await button.click();
 
   // The provider's own pages (oidc-provider's development login and consent).
