@@ -774,3 +774,312 @@ fn google_is_a_preset_whose_users_are_social_identities() {
     assert_eq!(user["identities"][0]["user_id"], "g-1");
     assert_eq!(user["identities"][0]["isSocial"], true);
 }
+
+/// What the GitHub-shaped provider answers, and what it saw.
+struct Hub {
+    /// The primary email, and whether GitHub verified it.
+    email: (&'static str, bool),
+    /// Answer the code with GitHub's 200-and-an-error.
+    refuse: bool,
+    /// The PKCE challenge of the authorization request.
+    challenge: String,
+}
+
+/// Stands GitHub (github.com and its API) behind the tenant's outbound port: its token
+/// endpoint takes the client's credentials in the body and the PKCE verifier; its API wants a
+/// bearer token and a User-Agent.
+fn serve_github(t: &Tenant) -> Rc<RefCell<Hub>> {
+    let hub = Rc::new(RefCell::new(Hub {
+        email: ("grace@hub.example", true),
+        refuse: false,
+        challenge: String::new(),
+    }));
+    let h = hub.clone();
+    *t.http.server.borrow_mut() = Some(Rc::new(move |call: &Call<'_>| {
+        let h = h.borrow();
+        let json = |status: u16, v: Value| -> Result<Answer, OutboundError> {
+            Ok(Answer {
+                status,
+                body: v.to_string().into_bytes(),
+            })
+        };
+        let header = |n: &str| {
+            call.headers
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        let authorized =
+            header("authorization") == Some("Bearer gho_token") && header("user-agent").is_some();
+        match (call.method, call.url) {
+            ("POST", "https://github.com/login/oauth/access_token") => {
+                let form: Vec<(String, String)> =
+                    form_urlencoded::parse(call.body.as_deref().unwrap_or("").as_bytes())
+                        .into_owned()
+                        .collect();
+                let verifier = param(&form, "code_verifier");
+                let pkce = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                if h.refuse
+                    || param(&form, "code") != CODE
+                    || param(&form, "client_id") != OP_CLIENT
+                    || param(&form, "client_secret") != OP_SECRET
+                    || pkce != h.challenge
+                {
+                    return json(
+                        200,
+                        json!({ "error": "bad_verification_code",
+                                "error_description": "The code passed is incorrect or expired." }),
+                    );
+                }
+                json(
+                    200,
+                    json!({ "access_token": "gho_token", "token_type": "bearer", "scope": "read:user,user:email" }),
+                )
+            }
+            ("GET", "https://api.github.com/user") if authorized => json(
+                200,
+                json!({ "login": "grace", "id": 4242, "name": "Grace Hopper",
+                        "avatar_url": "https://avatars.githubusercontent.com/u/4242",
+                        "email": null, "company": "@navy" }),
+            ),
+            ("GET", "https://api.github.com/user/emails") if authorized => json(
+                200,
+                json!([
+                    { "email": "old@hub.example", "primary": false, "verified": true },
+                    { "email": h.email.0, "primary": true, "verified": h.email.1 },
+                ]),
+            ),
+            _ => json(404, json!({ "message": "Not Found" })),
+        }
+    }));
+    hub
+}
+
+/// Creates the `github` connection through the management API, with Auth0's options.
+fn connect_github(t: &Tenant, extra: Value) {
+    let token = admin_token(t, &MGMT_SCOPES);
+    let mut options = json!({ "client_id": OP_CLIENT, "client_secret": OP_SECRET,
+                              "email": true, "read_org": true, "profile": true });
+    for (k, v) in extra.as_object().unwrap() {
+        options[k] = v.clone();
+    }
+    ok(
+        &manage(
+            t,
+            "POST",
+            "/api/v2/connections",
+            &token,
+            Some(
+                json!({ "name": "github", "strategy": "github", "options": options,
+                         "enabled_clients": [SPA] }),
+            ),
+        ),
+        201,
+    );
+}
+
+/// One sign-in through GitHub: the callback's response.
+fn through_github(t: &Tenant, hub: &Rc<RefCell<Hub>>) -> HttpResponse {
+    let resp = get(t, &authorize("&connection=github"), "");
+    let location = resp.header("location").unwrap().to_string();
+    assert!(
+        location.starts_with("https://github.com/login/oauth/authorize?"),
+        "{location}"
+    );
+    let params = query_of(&location);
+    assert_eq!(
+        param(&params, "scope"),
+        "read:user user:email read:org",
+        "the switches' scopes"
+    );
+    hub.borrow_mut().challenge = param(&params, "code_challenge");
+    let cookie = set_cookie(&resp, "__Host-upstream").unwrap();
+    let back = format!(
+        "/login/callback/github?code={CODE}&state={}",
+        enc(&param(&params, "state"))
+    );
+    get(t, &back, &cookie)
+}
+
+#[test]
+fn github_signs_a_user_in_with_the_primary_email_it_verified() {
+    let t = tenant();
+    let hub = serve_github(&t);
+    connect_github(&t, json!({}));
+    let tokens = redeem(&t, &through_github(&t, &hub));
+    let id = id_claims(&tokens);
+    assert_eq!(id["sub"], "github|4242", "GitHub's numeric id");
+    assert_eq!(id["email"], "grace@hub.example", "the primary email");
+    assert_eq!(id["email_verified"], true);
+    assert_eq!(id["nickname"], "grace");
+    assert_eq!(id["name"], "Grace Hopper");
+    assert_eq!(
+        id["picture"],
+        "https://avatars.githubusercontent.com/u/4242"
+    );
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let user = ok(
+        &manage(&t, "GET", "/api/v2/users/github%7C4242", &token, None),
+        200,
+    );
+    let identity = &user["identities"][0];
+    assert_eq!(identity["provider"], "github");
+    assert_eq!(identity["user_id"], "4242");
+    assert_eq!(identity["isSocial"], true);
+    assert_eq!(identity["profileData"]["company"], "@navy");
+
+    // The same account again is the same user.
+    redeem(&t, &through_github(&t, &hub));
+    let user = ok(
+        &manage(&t, "GET", "/api/v2/users/github%7C4242", &token, None),
+        200,
+    );
+    assert_eq!(user["logins_count"], 2);
+}
+
+#[test]
+fn github_refusals_store_nothing_and_an_unverified_email_links_nobody() {
+    let t = tenant();
+    let hub = serve_github(&t);
+    connect_github(&t, json!({ "link_verified_email": true }));
+    let before = t.store.durable_state();
+    // GitHub refuses a code with 200 and an error.
+    hub.borrow_mut().refuse = true;
+    refused_to_client(
+        &through_github(&t, &hub),
+        "access_denied",
+        "bad_verification_code",
+    );
+    assert_eq!(t.store.durable_state(), before, "nothing stored");
+    hub.borrow_mut().refuse = false;
+
+    // A user here has the address; GitHub has it unverified: a new user, not a link.
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let existing = ok(
+        &manage(
+            &t,
+            "POST",
+            "/api/v2/users",
+            &token,
+            Some(json!({ "connection": "Username-Password-Authentication",
+                         "email": "grace@hub.example", "email_verified": true,
+                         "password": "a long enough passphrase 1" })),
+        ),
+        201,
+    );
+    hub.borrow_mut().email = ("grace@hub.example", false);
+    let id = id_claims(&redeem(&t, &through_github(&t, &hub)));
+    assert_eq!(id["sub"], "github|4242", "not linked");
+    assert_eq!(id["email_verified"], false);
+    let kept = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!(
+                "/api/v2/users/{}",
+                enc(existing["user_id"].as_str().unwrap())
+            ),
+            &token,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(kept["identities"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_oauth2_provider_signs_in_through_its_userinfo_and_profile_map() {
+    let t = tenant();
+    *t.http.server.borrow_mut() = Some(Rc::new(|call: &Call<'_>| {
+        let body = match (call.method, call.url) {
+            ("POST", "https://sso.corp.example/oauth/token") => {
+                json!({ "access_token": "corp-at", "token_type": "Bearer" })
+            }
+            ("GET", "https://sso.corp.example/api/me") => json!({
+                "data": { "uid": 77, "mail": "ada@corp.example", "checked": true,
+                          "display": "Ada L." }
+            }),
+            _ => {
+                return Ok(Answer {
+                    status: 404,
+                    body: Vec::new(),
+                })
+            }
+        };
+        Ok(Answer {
+            status: 200,
+            body: body.to_string().into_bytes(),
+        })
+    }));
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let create = |options: Value| {
+        manage(
+            &t,
+            "POST",
+            "/api/v2/connections",
+            &token,
+            Some(
+                json!({ "name": "corp", "strategy": "oauth2", "options": options,
+                         "enabled_clients": [SPA] }),
+            ),
+        )
+    };
+    // Auth0's profile script does not run here: refused, with what to give instead.
+    let refused = create(
+        json!({ "authorizationURL": "https://sso.corp.example/authorize",
+        "tokenURL": "https://sso.corp.example/oauth/token", "client_id": "c", "client_secret": "s",
+        "scripts": { "fetchUserProfile": "function (a, c, cb) {}" } }),
+    );
+    invalid_body(&refused, "profile_map");
+    invalid_body(
+        &create(
+            json!({ "authorizationURL": "https://sso.corp.example/authorize",
+            "tokenURL": "https://sso.corp.example/oauth/token", "client_id": "c",
+            "client_secret": "s" }),
+        ),
+        "userinfo_endpoint",
+    );
+    invalid_body(
+        &create(json!({ "profile_map": { "roles": "data.roles" } })),
+        "profile_map",
+    );
+    ok(
+        &create(json!({
+            "authorizationURL": "https://sso.corp.example/authorize",
+            "tokenURL": "https://sso.corp.example/oauth/token",
+            "userinfo_endpoint": "https://sso.corp.example/api/me",
+            "client_id": "c", "client_secret": "s", "scope": "profile",
+            "profile_map": { "user_id": "data.uid", "email": "data.mail",
+                             "email_verified": "data.checked", "name": "data.display" },
+        })),
+        201,
+    );
+    let resp = get(&t, &authorize("&connection=corp"), "");
+    let location = resp.header("location").unwrap().to_string();
+    assert!(location.starts_with("https://sso.corp.example/authorize?"));
+    let params = query_of(&location);
+    assert_eq!(
+        param(&params, "scope"),
+        "profile",
+        "no openid: not an OpenID provider"
+    );
+    let cookie = set_cookie(&resp, "__Host-upstream").unwrap();
+    let back = format!(
+        "/login/callback/corp?code=c1&state={}",
+        enc(&param(&params, "state"))
+    );
+    let id = id_claims(&redeem(&t, &get(&t, &back, &cookie)));
+    assert_eq!(id["sub"], "oauth2|corp|77");
+    assert_eq!(id["email"], "ada@corp.example");
+    assert_eq!(id["email_verified"], true);
+    assert_eq!(id["name"], "Ada L.");
+    let seen = t.http.seen.borrow();
+    let (_, _, body) = seen
+        .iter()
+        .find(|(_, u, _)| u.ends_with("/oauth/token"))
+        .unwrap();
+    assert!(
+        !body.as_deref().unwrap().contains("client_secret"),
+        "client_secret_basic unless told"
+    );
+}

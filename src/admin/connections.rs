@@ -10,7 +10,7 @@ use super::error::{error_code, from_store, invalid, members, not_found, Fields, 
 use super::list::Query;
 use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, SEALED_STORE_SECRET};
 use crate::model::upstream::{
-    check_google, Upstream, UpstreamOptions, ENDPOINTS, GOOGLE, OIDC, SEALED_SECRET,
+    Upstream, UpstreamOptions, ENDPOINTS, GITHUB, GOOGLE, OAUTH2, OIDC, SEALED_SECRET,
 };
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
@@ -103,9 +103,8 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     }
     if let Some(options) = b.options {
         let refused = match c.strategy.as_str() {
-            OIDC => UpstreamOptions::check(&options),
-            GOOGLE => check_google(&options),
-            _ => ConnectionOptions::check(&options),
+            DATABASE => ConnectionOptions::check(&options),
+            upstream => UpstreamOptions::check(upstream, &options),
         };
         if let Some(why) = refused {
             return Err(invalid(&why));
@@ -211,7 +210,7 @@ async fn upstream<P: Stores, C: Crypto>(
     mut c: Connection,
     sealed: Option<Value>,
 ) -> Result<Connection, Reply> {
-    if c.strategy != OIDC && c.strategy != GOOGLE {
+    if c.strategy == DATABASE {
         return Ok(c);
     }
     let local = call.issuer.config.is_local();
@@ -260,9 +259,12 @@ async fn upstream<P: Stores, C: Crypto>(
     };
     keep_sealed(call, &mut c, SEALED_SECRET, secret, sealed)?;
     if Upstream::of(&c).is_none() {
-        return Err(invalid(
-            "an upstream connection needs options.client_id and options.client_secret",
-        ));
+        return Err(invalid(if c.strategy == OAUTH2 {
+            "an oauth2 connection needs options.authorizationURL, options.tokenURL, \
+             options.userinfo_endpoint, options.client_id and options.client_secret"
+        } else {
+            "an upstream connection needs options.client_id and options.client_secret"
+        }));
     }
     Ok(c)
 }
@@ -295,10 +297,11 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
         );
     }
-    if ![DATABASE, OIDC, GOOGLE].contains(&strategy.as_str()) {
+    if ![DATABASE, OIDC, OAUTH2, GOOGLE, GITHUB].contains(&strategy.as_str()) {
         return invalid(&format!(
             "strategy {strategy} is not supported yet: the database strategy ({DATABASE}), \
-             any OpenID provider ({OIDC}) and Google ({GOOGLE}) are"
+             any OpenID provider ({OIDC}), any OAuth 2.0 provider ({OAUTH2}), Google \
+             ({GOOGLE}) and GitHub ({GITHUB}) are"
         ));
     }
     let id = attempt!(call.new_id("con_"));

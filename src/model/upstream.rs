@@ -9,8 +9,14 @@ use serde_json::{Map, Value};
 /// Any OpenID provider.
 pub const OIDC: &str = "oidc";
 
+/// Any OAuth 2.0 provider that answers who the access token's user is at a userinfo URL.
+pub const OAUTH2: &str = "oauth2";
+
 /// Google, an OpenID provider whose endpoints are known (Auth0's `google-oauth2`).
 pub const GOOGLE: &str = "google-oauth2";
+
+/// GitHub (OAuth 2.0, not OpenID): the user and the user's emails from its API.
+pub const GITHUB: &str = "github";
 
 /// Google's issuer, and the other spelling its ID tokens may carry (Google's OpenID Connect
 /// documentation: `https://accounts.google.com` or `accounts.google.com`).
@@ -24,6 +30,19 @@ pub const SEALED_SECRET: &str = "client_secret_sealed";
 /// The endpoints an `oidc` connection needs: given, or found by discovery and stored.
 pub const ENDPOINTS: [&str; 3] = ["authorization_endpoint", "token_endpoint", "jwks_uri"];
 
+/// The profile fields an `oauth2` connection's `profile_map` may name, and the member of the
+/// userinfo answer each is read from when it does not (`user_id`: `sub`, else `id`).
+pub const PROFILE_FIELDS: [&str; 8] = [
+    "user_id",
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "picture",
+];
+
 /// Which profile fields a returning user's sign-in writes over (Auth0's
 /// `set_user_root_attributes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,23 +53,39 @@ pub enum RootAttributes {
     OnFirstLogin,
 }
 
+/// How the provider's answer proves who signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// An OpenID provider's ID token, issued by `issuer` (or its other spelling `alias`) and
+    /// signed by a key of `jwks_uri`.
+    IdToken {
+        issuer: String,
+        alias: Option<&'static str>,
+        jwks_uri: String,
+    },
+    /// A plain OAuth 2.0 provider: the profile its `userinfo` URL answers for the access
+    /// token, its members renamed by `map` (profile field, member path), and for GitHub the
+    /// primary email from `emails`, with whether the provider verified it.
+    Profile {
+        userinfo: String,
+        emails: Option<String>,
+        map: Vec<(String, String)>,
+    },
+}
+
 /// What a sign-in through an upstream connection needs, read from its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
-    /// The identities' provider: `oidc` (ids `<connection>|<sub>`) or `google-oauth2` (ids
-    /// `<sub>`, a social identity).
+    /// The identities' provider: `oidc` and `oauth2` (ids `<connection>|<id>`), or a social
+    /// provider (`google-oauth2`, `github`: ids the provider's own).
     pub provider: &'static str,
-    /// Another spelling of the issuer its ID tokens may carry.
-    pub issuer_alias: Option<&'static str>,
-    /// The provider's issuer identifier: the ID token's `iss` and RFC 9207's `iss`.
-    pub issuer: String,
+    pub proof: Proof,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
-    pub jwks_uri: String,
     pub client_id: String,
     /// The sealed client secret ([`SEALED_SECRET`]).
     pub sealed_secret: String,
-    /// The scopes asked for, `openid` always among them.
+    /// The scopes asked for (`openid` always among them for an OpenID provider).
     pub scope: String,
     /// Fixed extra authorization parameters (`upstream_params`: `{name: {value}}`).
     pub params: Vec<(String, String)>,
@@ -62,35 +97,61 @@ pub struct Upstream {
     pub link_verified_email: bool,
 }
 
+/// GitHub's scopes by the switches Auth0's `github` connection takes, `switch scope` pairs.
+const GITHUB_SWITCHES: &str = "email user:email,read_user read:user,follow user:follow,\
+    public_repo public_repo,repo repo,repo_deployment repo_deployment,repo_status repo:status,\
+    delete_repo delete_repo,notifications notifications,gist gist,read_repo_hook \
+    read:repo_hook,write_repo_hook write:repo_hook,admin_repo_hook admin:repo_hook,read_org \
+    read:org,write_org write:org,admin_org admin:org,read_public_key read:public_key,\
+    write_public_key write:public_key,admin_public_key admin:public_key";
+
+/// GitHub's scope for the switch `name`, if it is one (`profile` asks for none).
+fn github_scope(name: &str) -> Option<&'static str> {
+    GITHUB_SWITCHES
+        .split(',')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix(' '))
+}
+
 impl Upstream {
     /// Whether `iss` names this provider (the ID token's `iss`, RFC 9207's): its issuer, a
-    /// trailing `/` aside, or its other spelling.
+    /// trailing `/` aside, or its other spelling. A provider without an issuer (plain OAuth
+    /// 2.0) is told apart by its redirect URI alone.
     pub fn is_issuer(&self, iss: &str) -> bool {
-        iss.trim_end_matches('/') == self.issuer.trim_end_matches('/')
-            || Some(iss) == self.issuer_alias
+        match &self.proof {
+            Proof::IdToken { issuer, alias, .. } => {
+                iss.trim_end_matches('/') == issuer.trim_end_matches('/') || Some(iss) == *alias
+            }
+            Proof::Profile { .. } => true,
+        }
+    }
+
+    /// Whether the identities' ids are qualified by the connection (any OpenID or OAuth 2.0
+    /// provider) rather than the provider's own (a social provider).
+    pub fn qualified(&self) -> bool {
+        self.provider == OIDC || self.provider == OAUTH2
     }
 
     /// The upstream configuration of `connection`, if it is an upstream connection whose
     /// options are complete.
     pub fn of(connection: &Connection) -> Option<Self> {
-        let google = match connection.strategy.as_str() {
-            OIDC => false,
-            GOOGLE => true,
-            _ => return None,
-        };
+        let provider = [OIDC, OAUTH2, GOOGLE, GITHUB]
+            .into_iter()
+            .find(|p| *p == connection.strategy)?;
         let o = &connection.options;
         let text = |name: &str| o.get(name).and_then(Value::as_str).map(str::to_string);
-        // Auth0 sends Google's scopes as a list.
+        // Auth0 sends social scopes as a list.
         let listed = o.get("scope").and_then(Value::as_array).map(|l| {
             let names: Vec<&str> = l.iter().filter_map(Value::as_str).collect();
             names.join(" ")
         });
-        let mut scope = listed
-            .or_else(|| text("scope"))
-            .unwrap_or_else(|| "openid profile email".into());
-        if !scope.split(' ').any(|s| s == "openid") {
-            scope = format!("openid {scope}");
-        }
+        let mut scope = listed.or_else(|| text("scope")).unwrap_or_else(|| {
+            match provider {
+                GITHUB => "read:user user:email",
+                OAUTH2 => "",
+                _ => "openid profile email",
+            }
+            .into()
+        });
         let params = o
             .get("upstream_params")
             .and_then(Value::as_object)
@@ -100,24 +161,90 @@ impl Upstream {
                     .collect()
             })
             .unwrap_or_default();
-        // Google's endpoints are its discovery document's; nothing is fetched to save it.
-        let known = |url: &str| google.then(|| url.to_string());
+        let (authorization_endpoint, token_endpoint, proof) = match provider {
+            // Google's endpoints are its discovery document's; nothing is fetched to save it.
+            GOOGLE => (
+                "https://accounts.google.com/o/oauth2/v2/auth".into(),
+                "https://oauth2.googleapis.com/token".into(),
+                Proof::IdToken {
+                    issuer: GOOGLE_ISSUER.into(),
+                    alias: Some(GOOGLE_ISSUER_ALIAS),
+                    jwks_uri: "https://www.googleapis.com/oauth2/v3/certs".into(),
+                },
+            ),
+            OIDC => (
+                text("authorization_endpoint")?,
+                text("token_endpoint")?,
+                Proof::IdToken {
+                    issuer: text("issuer")?,
+                    alias: None,
+                    jwks_uri: text("jwks_uri")?,
+                },
+            ),
+            // github.com, or a GitHub Enterprise Server (its API under /api/v3).
+            GITHUB => {
+                let (site, api) = match text("enterprise_url") {
+                    Some(url) => {
+                        let url = url.trim_end_matches('/').to_string();
+                        (url.clone(), format!("{url}/api/v3"))
+                    }
+                    None => ("https://github.com".into(), "https://api.github.com".into()),
+                };
+                let map = [
+                    ("user_id", "id"),
+                    ("nickname", "login"),
+                    ("picture", "avatar_url"),
+                ];
+                (
+                    format!("{site}/login/oauth/authorize"),
+                    format!("{site}/login/oauth/access_token"),
+                    Proof::Profile {
+                        userinfo: format!("{api}/user"),
+                        emails: Some(format!("{api}/user/emails")),
+                        map: map.map(|(f, m)| (f.into(), m.into())).into(),
+                    },
+                )
+            }
+            _ => (
+                text("authorizationURL")?,
+                text("tokenURL")?,
+                Proof::Profile {
+                    userinfo: text("userinfo_endpoint")?,
+                    emails: None,
+                    map: o
+                        .get("profile_map")
+                        .and_then(Value::as_object)
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+            ),
+        };
+        if provider == GITHUB {
+            for (name, _) in o.iter().filter(|(_, v)| **v == Value::Bool(true)) {
+                if let Some(s) = github_scope(name).filter(|s| !scope.split(' ').any(|x| x == *s)) {
+                    scope = format!("{scope} {s}");
+                }
+            }
+        }
+        if matches!(proof, Proof::IdToken { .. }) && !scope.split(' ').any(|s| s == "openid") {
+            scope = format!("openid {scope}");
+        }
         Some(Self {
-            provider: if google { GOOGLE } else { OIDC },
-            issuer_alias: google.then_some(GOOGLE_ISSUER_ALIAS),
-            issuer: known(GOOGLE_ISSUER).or_else(|| text("issuer"))?,
-            authorization_endpoint: known("https://accounts.google.com/o/oauth2/v2/auth")
-                .or_else(|| text("authorization_endpoint"))?,
-            token_endpoint: known("https://oauth2.googleapis.com/token")
-                .or_else(|| text("token_endpoint"))?,
-            jwks_uri: known("https://www.googleapis.com/oauth2/v3/certs")
-                .or_else(|| text("jwks_uri"))?,
+            provider,
+            proof,
+            authorization_endpoint,
+            token_endpoint,
             client_id: text("client_id")?,
             sealed_secret: text(SEALED_SECRET)?,
-            scope,
+            scope: scope.trim().to_string(),
             params,
-            secret_in_body: text("token_endpoint_auth_method").as_deref()
-                == Some("client_secret_post"),
+            // GitHub takes the client's credentials in the body.
+            secret_in_body: provider == GITHUB
+                || text("token_endpoint_auth_method").as_deref() == Some("client_secret_post"),
             link_verified_email: o.get("link_verified_email") == Some(&Value::Bool(true)),
             root_attributes: match text("set_user_root_attributes").as_deref() {
                 Some("on_first_login") => RootAttributes::OnFirstLogin,
@@ -127,25 +254,70 @@ impl Upstream {
     }
 }
 
-/// The options an `oidc` connection accepts, and their checks.
+/// The options of the upstream strategies, and their checks.
 pub struct UpstreamOptions;
 
 impl UpstreamOptions {
     /// The options that hold URLs (each is also checked against the outbound rule).
-    pub const URLS: [&'static str; 6] = [
+    pub const URLS: [&'static str; 9] = [
         "issuer",
         "discovery_url",
         "authorization_endpoint",
         "token_endpoint",
         "jwks_uri",
         "userinfo_endpoint",
+        "authorizationURL",
+        "tokenURL",
+        "enterprise_url",
     ];
 
-    /// Why `options` cannot be stored for an `oidc` connection, if they cannot: an option
+    /// The options every upstream strategy takes.
+    const COMMON: &'static str = "client_id, client_secret, scope, upstream_params, \
+        set_user_root_attributes, link_verified_email, icon_url";
+
+    /// The options `strategy` takes besides [`Self::COMMON`] (and GitHub's scope switches).
+    fn own(strategy: &str) -> &'static str {
+        match strategy {
+            OIDC => {
+                "type, issuer, discovery_url, authorization_endpoint, token_endpoint, \
+                jwks_uri, userinfo_endpoint, token_endpoint_auth_method"
+            }
+            OAUTH2 => {
+                "authorizationURL, tokenURL, userinfo_endpoint, profile_map, \
+                token_endpoint_auth_method"
+            }
+            GOOGLE => "email, profile",
+            GITHUB => {
+                "enterprise_url, profile, and the scope switches (email, read_user, \
+                read_org, repo, ...)"
+            }
+            _ => "",
+        }
+    }
+
+    /// Why `options` cannot be stored for a `strategy` connection, if they cannot: an option
     /// this issuer does not act on is refused rather than kept and ignored.
-    pub fn check(options: &Map<String, Value>) -> Option<String> {
+    pub fn check(strategy: &str, options: &Map<String, Value>) -> Option<String> {
+        let own = Self::own(strategy);
         for (name, value) in options {
             let text = value.as_str();
+            let known = Self::COMMON
+                .split(", ")
+                .chain(own.split(", "))
+                .any(|t| t == name)
+                || (strategy == GITHUB && github_scope(name).is_some());
+            if !known {
+                return Some(match name.as_str() {
+                    "scripts" if strategy == OAUTH2 => "scripts do not run here: give \
+                        userinfo_endpoint and, where its members are named otherwise, \
+                        profile_map"
+                        .into(),
+                    other => format!(
+                        "option {other} is not supported; the {strategy} strategy takes {}, {own}",
+                        Self::COMMON
+                    ),
+                });
+            }
             let why = match name.as_str() {
                 "type" => (text != Some("back_channel")).then(|| {
                     "type is back_channel: the code flow with the client secret (front_channel, \
@@ -160,10 +332,14 @@ impl UpstreamOptions {
                     Some(s) if (1..=1024).contains(&s.len()) => None,
                     _ => Some(format!("{name} is a string of 1 to 1024 characters")),
                 },
-                "scope" => match text {
-                    Some(s) if s.len() <= 1024 && !s.contains(['"', '\\']) => None,
-                    _ => Some("scope is a space-separated string of scopes".into()),
-                },
+                "scope" => {
+                    let fits = |s: &str| s.len() <= 1024 && !s.contains(['"', '\\']);
+                    let ok = text.is_some_and(fits)
+                        || value.as_array().is_some_and(|l| {
+                            l.len() <= 50 && l.iter().all(|v| v.as_str().is_some_and(fits))
+                        });
+                    (!ok).then(|| "scope is a list of scopes, or a space-separated string".into())
+                }
                 "upstream_params" => {
                     let ok = value.as_object().is_some_and(|m| {
                         m.len() <= 20
@@ -182,6 +358,21 @@ impl UpstreamOptions {
                         )
                     })
                 }
+                "profile_map" => {
+                    let ok = value.as_object().is_some_and(|m| {
+                        m.iter().all(|(k, v)| {
+                            PROFILE_FIELDS.contains(&k.as_str())
+                                && v.as_str().is_some_and(|p| (1..=200).contains(&p.len()))
+                        })
+                    });
+                    (!ok).then(|| {
+                        format!(
+                            "profile_map is {{field: member}}, the member a name (or a.b path) \
+                             in the userinfo answer, the field one of {}",
+                            PROFILE_FIELDS.join(", ")
+                        )
+                    })
+                }
                 "token_endpoint_auth_method" => (!matches!(
                     text,
                     Some("client_secret_basic" | "client_secret_post")
@@ -196,16 +387,8 @@ impl UpstreamOptions {
                 }
                 "icon_url" => (!text.is_some_and(|u| u.starts_with("https://")))
                     .then(|| "icon_url is an https URL".into()),
-                "link_verified_email" => {
-                    (!value.is_boolean()).then(|| "link_verified_email is true or false".into())
-                }
-                other => Some(format!(
-                    "option {other} is not supported; the oidc strategy takes type, issuer, \
-                     discovery_url, client_id, client_secret, scope, upstream_params, \
-                     authorization_endpoint, token_endpoint, jwks_uri, userinfo_endpoint, \
-                     token_endpoint_auth_method, set_user_root_attributes, icon_url, \
-                     link_verified_email"
-                )),
+                // The switches (Google's email and profile, GitHub's scopes).
+                _ => (!value.is_boolean()).then(|| format!("{name} is true or false")),
             };
             if why.is_some() {
                 return why;
@@ -213,45 +396,6 @@ impl UpstreamOptions {
         }
         None
     }
-}
-
-/// The options a `google-oauth2` connection accepts: Auth0's `client_id`, `client_secret`,
-/// `scope` (a list, or a string), its `email` and `profile` switches (the scopes they name are
-/// asked for anyway), and this issuer's `upstream_params`, `set_user_root_attributes`,
-/// `link_verified_email`.
-pub fn check_google(options: &Map<String, Value>) -> Option<String> {
-    for (name, value) in options {
-        let why = match name.as_str() {
-            "scope" => {
-                let ok = value.is_string()
-                    || value
-                        .as_array()
-                        .is_some_and(|l| l.len() <= 50 && l.iter().all(Value::is_string));
-                (!ok).then(|| "scope is a list of scopes, or a space-separated string".into())
-            }
-            "email" | "profile" => {
-                (!value.is_boolean()).then(|| format!("{name} is true or false"))
-            }
-            "client_id"
-            | "client_secret"
-            | "upstream_params"
-            | "set_user_root_attributes"
-            | "link_verified_email" => {
-                let mut one = Map::new();
-                one.insert(name.clone(), value.clone());
-                UpstreamOptions::check(&one)
-            }
-            other => Some(format!(
-                "option {other} is not supported; the google-oauth2 strategy takes client_id, \
-                 client_secret, scope, email, profile, upstream_params, \
-                 set_user_root_attributes, link_verified_email"
-            )),
-        };
-        if why.is_some() {
-            return why;
-        }
-    }
-    None
 }
 
 /// Authorization parameters the issuer sets itself: `upstream_params` may not name them.
@@ -283,7 +427,7 @@ mod tests {
             "upstream_params": { "prompt": { "value": "select_account" } },
             "set_user_root_attributes": "on_first_login",
         });
-        assert_eq!(UpstreamOptions::check(ok.as_object().unwrap()), None);
+        assert_eq!(UpstreamOptions::check(OIDC, ok.as_object().unwrap()), None);
         for bad in [
             json!({ "type": "front_channel" }),
             json!({ "issuer": 7 }),
@@ -295,7 +439,7 @@ mod tests {
             json!({ "attribute_map": {} }),
         ] {
             assert!(
-                UpstreamOptions::check(bad.as_object().unwrap()).is_some(),
+                UpstreamOptions::check(OIDC, bad.as_object().unwrap()).is_some(),
                 "{bad}"
             );
         }

@@ -5,7 +5,7 @@
 //! outbound port, with a timeout and a size limit.
 
 use crate::error::OutboundError;
-use crate::model::upstream::Upstream;
+use crate::model::upstream::{Proof, Upstream};
 use crate::port::crypto::{Alg, Crypto};
 use crate::port::outbound::{Call, Http};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -43,13 +43,21 @@ impl From<OutboundError> for UpstreamError {
     }
 }
 
-/// A GET of `url`'s JSON object.
-async fn get_json(http: &dyn Http, url: &str) -> Result<Map<String, Value>, UpstreamError> {
+/// A GET of `url`'s JSON, with the access token `bearer` (RFC 6750 §2.1) when given.
+async fn get(http: &dyn Http, url: &str, bearer: Option<&str>) -> Result<Value, UpstreamError> {
+    // GitHub's API refuses a request without a User-Agent.
+    let mut headers = vec![
+        ("accept", "application/json".into()),
+        ("user-agent", "edge-issuer".into()),
+    ];
+    if let Some(token) = bearer {
+        headers.push(("authorization", format!("Bearer {token}")));
+    }
     let answer = http
         .call(Call {
             method: "GET",
             url,
-            headers: vec![("accept", "application/json".into())],
+            headers,
             body: None,
             timeout_ms: TIMEOUT_MS,
             max_bytes: MAX_BYTES,
@@ -61,12 +69,88 @@ async fn get_json(http: &dyn Http, url: &str) -> Result<Map<String, Value>, Upst
             answer.status
         )));
     }
-    match serde_json::from_slice(&answer.body) {
-        Ok(Value::Object(map)) => Ok(map),
+    serde_json::from_slice(&answer.body)
+        .map_err(|_| UpstreamError::Invalid(format!("{url} did not answer JSON")))
+}
+
+/// A GET of `url`'s JSON object.
+async fn get_json(http: &dyn Http, url: &str) -> Result<Map<String, Value>, UpstreamError> {
+    match get(http, url, None).await? {
+        Value::Object(map) => Ok(map),
         _ => Err(UpstreamError::Invalid(format!(
             "{url} did not answer a JSON object"
         ))),
     }
+}
+
+/// Who a plain OAuth 2.0 provider says the access token's user is, as OpenID claims: its
+/// userinfo answer, with `map`'s fields (profile field, member path) read from where it names
+/// and `sub` from `user_id` (else `sub`, else `id`; a number as its digits); for GitHub, the
+/// primary email of the emails list and whether GitHub verified it.
+pub async fn profile(
+    http: &dyn Http,
+    up: &Upstream,
+    access_token: &str,
+) -> Result<Map<String, Value>, UpstreamError> {
+    let Proof::Profile {
+        userinfo,
+        emails,
+        map,
+    } = &up.proof
+    else {
+        return Err(UpstreamError::Invalid(
+            "the provider proves no profile".into(),
+        ));
+    };
+    let Value::Object(raw) = get(http, userinfo, Some(access_token)).await? else {
+        return Err(UpstreamError::Invalid(format!(
+            "{userinfo} did not answer a JSON object"
+        )));
+    };
+    let mut claims = raw.clone();
+    let at = |path: &str| {
+        let mut found = raw.get(path.split('.').next()?)?;
+        for step in path.split('.').skip(1) {
+            found = found.get(step)?;
+        }
+        Some(found.clone())
+    };
+    let mut sub = at("sub").or_else(|| at("id"));
+    for (field, path) in map {
+        match (field.as_str(), at(path)) {
+            ("user_id", found) => sub = found,
+            (_, Some(value)) => {
+                claims.insert(field.clone(), value);
+            }
+            _ => {}
+        }
+    }
+    let sub = match sub {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(UpstreamError::Invalid(format!(
+                "{userinfo} did not say who the user is"
+            )))
+        }
+    };
+    claims.insert("sub".into(), sub.into());
+    // GitHub's /user shows a public email it does not vouch for: the list says which is
+    // primary and verified. A token without the scope to read it leaves the email unverified.
+    if let Some(url) = emails {
+        claims.insert("email_verified".into(), false.into());
+        if let Ok(Value::Array(list)) = get(http, url, Some(access_token)).await {
+            let primary = list
+                .iter()
+                .find(|e| e.get("primary") == Some(&Value::Bool(true)));
+            if let Some(e) = primary.and_then(|e| Some((e.get("email")?.as_str()?, e))) {
+                claims.insert("email".into(), e.0.into());
+                let verified = e.1.get("verified") == Some(&Value::Bool(true));
+                claims.insert("email_verified".into(), verified.into());
+            }
+        }
+    }
+    Ok(claims)
 }
 
 /// The options discovery gives an `oidc` connection: the provider's metadata at
@@ -196,13 +280,14 @@ pub async fn redeem(
         .await?;
     let body: Option<Map<String, Value>> = serde_json::from_slice(&answer.body).ok();
     match (answer.ok(), body) {
-        (true, Some(tokens)) => Ok(tokens),
-        (false, Some(e)) if e.get("error").is_some_and(Value::is_string) => {
+        // GitHub answers a refused code with 200 and an error.
+        (_, Some(e)) if e.get("error").is_some_and(Value::is_string) => {
             Err(UpstreamError::Invalid(format!(
                 "the token endpoint refused the code: {}",
                 describe(&e)
             )))
         }
+        (true, Some(tokens)) => Ok(tokens),
         (true, None) => Err(UpstreamError::Invalid(
             "the token endpoint did not answer JSON".into(),
         )),
@@ -268,7 +353,10 @@ pub async fn verify_id_token<C: Crypto>(
         None => return Err(invalid("is not signed with RS256 or ES256")),
     };
     let kid = header.get("kid").and_then(Value::as_str);
-    let jwk = signing_key(http, &up.jwks_uri, kid, alg, now).await?;
+    let Proof::IdToken { jwks_uri, .. } = &up.proof else {
+        return Err(invalid("is not what this provider proves sign-ins with"));
+    };
+    let jwk = signing_key(http, jwks_uri, kid, alg, now).await?;
     let jwk_text = Value::Object(jwk).to_string();
     // The imported key is cached under its own digest: never under a `kid`, which the
     // provider chooses and could make equal to one of this issuer's.

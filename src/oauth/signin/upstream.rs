@@ -1,4 +1,6 @@
-//! Signing in at an upstream OpenID provider (an `oidc` connection).
+//! Signing in at an upstream provider: an OpenID provider (`oidc`, `google-oauth2`), whose ID
+//! token proves the sign-in, or a plain OAuth 2.0 provider (`oauth2`, `github`), whose
+//! userinfo answer for the access token does.
 //!
 //! - [`start`]: the browser goes to the provider with the code flow's request. Its `state` is
 //!   the sealed [`UpstreamTransaction`] (the authorization request, the connection, the PKCE
@@ -8,7 +10,8 @@
 //!   per connection, so an answer cannot be taken for another provider's: the mix-up defence
 //!   with RFC 9207's `iss` when the provider sends it). The transaction must open, be the
 //!   connection's and the browser's; the code is redeemed with the verifier; the ID token is
-//!   verified ([`crate::oauth::upstream::verify_id_token`]); the user is found by identity
+//!   verified ([`crate::oauth::upstream::verify_id_token`]), or the profile asked for with the
+//!   access token ([`crate::oauth::upstream::profile`]); the user is found by identity
 //!   (provider and the provider's subject, never by email) or made through the one
 //!   provisioning path; then [`complete`] as every sign-in.
 //!
@@ -20,13 +23,14 @@ use super::{complete, connection_of, Arrival, Authentication, Screen, SignInErro
 use super::{complete::log_sign_in, complete::reply_error, refused, FormProblem};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::log::kinds;
-use crate::model::upstream::{RootAttributes, Upstream, OIDC};
+use crate::model::upstream::{Proof, RootAttributes, Upstream};
 use crate::model::{Authenticated, Connection, Identity, User};
 use crate::oauth::authorize::{check, AuthorizeRequest, WayBack};
 use crate::oauth::keys::Kek;
 use crate::oauth::params::Params;
 use crate::oauth::provision::{check_email, provision, Credential, Draft, Refused};
-use crate::oauth::upstream::{authorization_url, describe, redeem, verify_id_token, UpstreamError};
+use crate::oauth::upstream::UpstreamError;
+use crate::oauth::upstream::{authorization_url, describe, profile, redeem, verify_id_token};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::UserKey;
@@ -274,12 +278,19 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         })?;
     let redirect_uri = callback_uri(&flow.facts.config.issuer, &connection.name);
     let tokens = redeem(flow.http, up, &secret, code, &tx.verifier, &redirect_uri).await?;
-    let id_token = tokens
-        .get("id_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| UpstreamError::Invalid("the token response has no ID token".into()))?;
-    let now = flow.facts.now;
-    let claims = verify_id_token(flow.crypto, flow.http, up, id_token, &tx.nonce, now).await?;
+    let token = |name: &str| {
+        tokens
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| UpstreamError::Invalid(format!("the token response has no {name}")))
+    };
+    let claims = match up.proof {
+        Proof::IdToken { .. } => {
+            let (crypto, now) = (flow.crypto, flow.facts.now);
+            verify_id_token(crypto, flow.http, up, token("id_token")?, &tx.nonce, now).await?
+        }
+        Proof::Profile { .. } => profile(flow.http, up, token("access_token")?).await?,
+    };
     identify(flow, request, connection, up, claims)
         .await
         .map_err(|e| Failure::Screen(Box::new(e)))
@@ -299,12 +310,12 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     // A social provider's ids are its own; any OpenID provider's are qualified by the
     // connection, as Auth0 does.
     let provider = up.provider;
-    let identity_id = match provider {
-        OIDC => format!("{}|{sub}", connection.name),
-        _ => sub.to_string(),
+    let identity_id = match up.qualified() {
+        true => format!("{}|{sub}", connection.name),
+        false => sub.to_string(),
     };
     let own_id = format!("{provider}|{identity_id}");
-    let social = provider != OIDC;
+    let social = !up.qualified();
     let key = UserKey::Identity {
         provider,
         identity_id: &identity_id,
