@@ -229,8 +229,8 @@ fn payload_errors_speak_json_not_rust() {
         ),
         (
             r#"{"name":"n","trigger":"post-login","assignments":[],"colour":1}"#,
-            "unknown field",
-            "",
+            "Additional properties not allowed",
+            "colour",
         ),
     ];
     for (body, says, at) in cases {

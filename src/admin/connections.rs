@@ -448,7 +448,7 @@ pub async fn set_clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
         let Value::Object(map) = entry else {
             return invalid("each entry is {client_id, status}: expected an object");
         };
-        let mut f = Fields(map);
+        let mut f = Fields(map, String::new());
         if let Some(name) = f.0.keys().find(|k| *k != "client_id" && *k != "status") {
             return invalid(&format!("Additional properties not allowed: {name}"));
         }

@@ -115,16 +115,10 @@ pub(crate) fn from_store(e: StoreError, conflict_message: &str, log: &dyn Fn(&st
     }
 }
 
-/// Reads a JSON body into `T`, or says what is wrong in the API's own terms: the field, and
-/// what was expected there (never a Rust type name).
-/// An object is read only from a JSON object ([`crate::model::strict_json::Strict`]), and a member named
-/// twice is refused.
-pub(crate) fn payload<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Reply> {
-    let value =
-        crate::model::strict_json::parse(body).map_err(|e| invalid(&json_error_words(&e)))?;
-    // The error says where (`at <path>: …`, [`crate::model::strict_json::Strict`]).
-    T::deserialize(crate::model::strict_json::Strict(&value))
-        .map_err(|e| invalid(&json_error_words(&e)))
+/// A JSON body as a value, or what is wrong with it in the API's own terms (a member named
+/// twice is refused).
+pub(crate) fn payload(body: &[u8]) -> Result<serde_json::Value, Reply> {
+    crate::model::strict_json::parse(body).map_err(|e| invalid(&json_error_words(&e)))
 }
 
 /// A JSON body read as an object of `allowed` members, for bodies read field by field (a
@@ -141,20 +135,21 @@ pub(crate) fn members(body: &[u8], allowed: &[&str]) -> Result<Fields, Reply> {
             "Additional properties not allowed: {name}"
         )));
     }
-    Ok(Fields(map))
+    Ok(Fields(map, String::new()))
 }
 
 /// The members of a body read by [`members`], each taken by its expected type (JSON `null`
 /// is absent).
-pub(crate) struct Fields(pub serde_json::Map<String, serde_json::Value>);
+/// The second member is where the object is in the body (`conditions.`), for errors.
+pub(crate) struct Fields(pub serde_json::Map<String, serde_json::Value>, pub String);
 
 impl Fields {
     fn take(&mut self, name: &str) -> Option<serde_json::Value> {
         self.0.remove(name).filter(|v| !v.is_null())
     }
 
-    fn wrong(name: &str, expected: &str) -> Reply {
-        invalid(&format!("at {name}: expected {expected}"))
+    fn wrong(&self, name: &str, expected: &str) -> Reply {
+        invalid(&format!("at {}{name}: expected {expected}", self.1))
     }
 
     /// A string member.
@@ -162,7 +157,7 @@ impl Fields {
         match self.take(name) {
             None => Ok(None),
             Some(serde_json::Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(Self::wrong(name, "a string")),
+            Some(_) => Err(self.wrong(name, "a string")),
         }
     }
 
@@ -171,7 +166,7 @@ impl Fields {
         match self.take(name) {
             None => Ok(None),
             Some(serde_json::Value::Bool(b)) => Ok(Some(b)),
-            Some(_) => Err(Self::wrong(name, "true or false")),
+            Some(_) => Err(self.wrong(name, "true or false")),
         }
     }
 
@@ -183,7 +178,7 @@ impl Fields {
         match self.take(name) {
             None => Ok(None),
             Some(serde_json::Value::Object(m)) => Ok(Some(m)),
-            Some(_) => Err(Self::wrong(name, "an object")),
+            Some(_) => Err(self.wrong(name, "an object")),
         }
     }
 
@@ -206,24 +201,63 @@ impl Fields {
             Some(v) => v
                 .as_u64()
                 .map(Some)
-                .ok_or_else(|| Self::wrong(name, "a whole number")),
+                .ok_or_else(|| self.wrong(name, "a whole number")),
         }
     }
 
     /// An object member of `allowed` members, read the same way.
     pub(crate) fn nested(&mut self, name: &str, allowed: &[&str]) -> Result<Option<Fields>, Reply> {
-        let Some(map) = self.object(name)? else {
-            return Ok(None);
-        };
-        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(invalid(&format!(
-                "at {name}: Additional properties not allowed: {extra}"
-            )));
+        match self.object(name)? {
+            Some(map) => Self::of(map, &format!("{}{name}", self.1), allowed).map(Some),
+            None => Ok(None),
         }
-        Ok(Some(Fields(map)))
     }
 
-    /// A member holding a list of strings.
+    /// The members `allowed` of `map`, the object at `at`.
+    pub(crate) fn of(
+        map: serde_json::Map<String, serde_json::Value>,
+        at: &str,
+        allowed: &[&str],
+    ) -> Result<Fields, Reply> {
+        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(invalid(&format!(
+                "at {at}: Additional properties not allowed: {extra}"
+            )));
+        }
+        let prefix = if at.is_empty() {
+            at.into()
+        } else {
+            format!("{at}.")
+        };
+        Ok(Fields(map, prefix))
+    }
+
+    /// A member of any JSON value.
+    pub(crate) fn any(&mut self, name: &str) -> Option<serde_json::Value> {
+        self.take(name)
+    }
+
+    /// A whole-number member, negative or not.
+    pub(crate) fn integer(&mut self, name: &str) -> Result<Option<i64>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| self.wrong(name, "a whole number")),
+        }
+    }
+
+    /// An array member.
+    pub(crate) fn list(&mut self, name: &str) -> Result<Option<Vec<serde_json::Value>>, Reply> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::Array(items)) => Ok(Some(items)),
+            Some(_) => Err(self.wrong(name, "an array")),
+        }
+    }
+
+    /// A member holding an array of strings.
     pub(crate) fn texts(&mut self, name: &str) -> Result<Option<Vec<String>>, Reply> {
         match self.take(name) {
             None => Ok(None),
@@ -231,11 +265,11 @@ impl Fields {
                 .into_iter()
                 .map(|v| match v {
                     serde_json::Value::String(s) => Ok(s),
-                    _ => Err(Self::wrong(name, "a list of strings")),
+                    _ => Err(self.wrong(name, "an array of strings")),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            Some(_) => Err(Self::wrong(name, "a list of strings")),
+            Some(_) => Err(self.wrong(name, "an array of strings")),
         }
     }
 }

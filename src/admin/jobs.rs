@@ -6,7 +6,7 @@
 //! `custom_password_hash` (bcrypt, PBKDF2-SHA256) or Auth0's older bcrypt `password_hash`.
 
 use super::call::Call;
-use super::error::{from_store, invalid, not_found, Reply};
+use super::error::{from_store, invalid, not_found, Fields, Reply};
 use super::list::iso8601;
 use super::multipart;
 use super::users::CustomHash;
@@ -15,45 +15,29 @@ use crate::oauth::password::imported_hash;
 use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
 use crate::port::{ConnectionStore, Stores, UserStore};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Most users one job takes.
 pub const MAX_USERS: usize = 20_000;
 /// The largest import body (the file and its form).
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 
-/// One row of Auth0's import format (fields this issuer keeps; any other is a row error).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Row {
-    email: String,
-    #[serde(default)]
-    email_verified: bool,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    given_name: Option<String>,
-    #[serde(default)]
-    family_name: Option<String>,
-    #[serde(default)]
-    nickname: Option<String>,
-    #[serde(default)]
-    picture: Option<String>,
-    #[serde(default)]
-    blocked: bool,
-    #[serde(default)]
-    user_metadata: Option<Map<String, Value>>,
-    #[serde(default)]
-    app_metadata: Option<Map<String, Value>>,
-    /// Auth0's older field: a bcrypt hash.
-    #[serde(default)]
-    password_hash: Option<String>,
-    #[serde(default)]
-    custom_password_hash: Option<CustomHash>,
-}
+/// The members of a row of Auth0's import format this issuer keeps; any other is a row error.
+const ROW_MEMBERS: [&str; 13] = [
+    "email",
+    "email_verified",
+    "user_id",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "picture",
+    "blocked",
+    "user_metadata",
+    "app_metadata",
+    "password_hash",
+    "custom_password_hash",
+];
 
 /// What the request asks: the rows, the connection, upsert, the caller's id for the job.
 struct Upload {
@@ -140,37 +124,55 @@ async fn user_of<P: Stores, C: Crypto>(
     connection: &Connection,
     now: u64,
 ) -> Result<User, Value> {
-    let row = Row::deserialize(crate::model::strict_json::Strict(raw))
-        .map_err(|e| row_error(raw, "INVALID_FORMAT", &e.to_string(), ""))?;
-    let credential = match (&row.custom_password_hash, &row.password_hash) {
+    let format = |why: &str, path: &str| row_error(raw, "INVALID_FORMAT", why, path);
+    // A row read member by member; a refusal's words are the row's error.
+    let words = |r: Reply| {
+        let message = r.body.get("message").and_then(Value::as_str);
+        format(message.unwrap_or("the row is malformed"), "")
+    };
+    let Value::Object(map) = raw else {
+        return Err(format("a row is an object", ""));
+    };
+    let mut row = Fields::of(map.clone(), "", &ROW_MEMBERS).map_err(words)?;
+    let custom = CustomHash::read(&mut row).map_err(words)?;
+    let credential = match (&custom, row.text("password_hash").map_err(words)?) {
         (Some(_), Some(_)) => {
             let m = "give custom_password_hash or password_hash, not both";
-            return Err(row_error(raw, "INVALID_FORMAT", m, "password_hash"));
+            return Err(format(m, "password_hash"));
         }
         (Some(c), None) => Credential::Hash(
             imported_hash(&c.algorithm, &c.hash.value)
-                .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "custom_password_hash"))?,
+                .map_err(|m| format(&m, "custom_password_hash"))?,
         ),
-        (None, Some(h)) => Credential::Hash(
-            imported_hash("bcrypt", h)
-                .map_err(|m| row_error(raw, "INVALID_FORMAT", &m, "password_hash"))?,
-        ),
+        (None, Some(h)) => {
+            Credential::Hash(imported_hash("bcrypt", &h).map_err(|m| format(&m, "password_hash"))?)
+        }
         (None, None) => Credential::None,
     };
+    let mut text = |name: &str| row.text(name).map_err(words);
+    let (user_id, name, given_name, family_name, nickname, picture) = (
+        text("user_id")?,
+        text("name")?,
+        text("given_name")?,
+        text("family_name")?,
+        text("nickname")?,
+        text("picture")?,
+    );
     let draft = Draft {
-        id: row
-            .user_id
-            .map(|id| id.strip_prefix("auth0|").unwrap_or(&id).to_string()),
-        email: row.email,
-        email_verified: row.email_verified,
-        name: row.name,
-        given_name: row.given_name,
-        family_name: row.family_name,
-        nickname: row.nickname,
-        picture: row.picture,
-        user_metadata: row.user_metadata,
-        app_metadata: row.app_metadata,
-        blocked: row.blocked,
+        id: user_id.map(|id| id.strip_prefix("auth0|").unwrap_or(&id).to_string()),
+        email: row
+            .text("email")
+            .map_err(words)?
+            .ok_or_else(|| format("missing field `email`", "email"))?,
+        email_verified: row.flag("email_verified").map_err(words)?.unwrap_or(false),
+        name,
+        given_name,
+        family_name,
+        nickname,
+        picture,
+        user_metadata: row.object("user_metadata").map_err(words)?,
+        app_metadata: row.object("app_metadata").map_err(words)?,
+        blocked: row.flag("blocked").map_err(words)?.unwrap_or(false),
         credential,
     };
     let issuer = call.issuer;

@@ -199,7 +199,7 @@ pub async fn members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// A body naming ids under `field` (`members`, `roles`): 1 to [`MAX_BATCH`] of them.
 pub fn ids(body: &[u8], field: &'static str) -> Result<Vec<String>, Reply> {
-    let value: Value = payload(body)?;
+    let value = payload(body)?;
     let Some(obj) = value.as_object().filter(|o| o.len() == 1) else {
         return Err(invalid(&format!("the body is {{\"{field}\": [ids]}}")));
     };

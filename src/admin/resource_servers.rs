@@ -90,7 +90,7 @@ impl ApiBody {
                             "at scopes: expected a list of {value, description}",
                         ));
                     };
-                    let mut e = Fields(map);
+                    let mut e = Fields(map, String::new());
                     if let Some(extra) = e.0.keys().find(|k| *k != "value" && *k != "description") {
                         return Err(invalid(&format!(
                             "at scopes: Additional properties not allowed: {extra}"

@@ -177,7 +177,7 @@ fn permission_refs(body: &[u8]) -> Result<Vec<PermissionRef>, Reply> {
                 "at permissions: Additional properties not allowed: {extra}"
             )));
         }
-        let mut e = Fields(map);
+        let mut e = Fields(map, String::new());
         match (
             e.text("permission_name")?,
             e.text("resource_server_identifier")?,

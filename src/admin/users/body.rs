@@ -1,29 +1,45 @@
 //! The bodies of `POST /api/v2/users` and `PATCH /api/v2/users/{id}` (Auth0's fields; any
 //! other field is refused), their checks, and the user as the API shows it.
 
-use super::super::error::{invalid, members, Reply};
+use super::super::error::{invalid, members, Fields, Reply};
 use super::super::list::iso8601;
 use crate::model::directory::{metadata_bytes, metadata_refusal};
-use crate::model::strict_json::Strict;
 use crate::model::{User, MAX_METADATA_BYTES};
 use crate::oauth::provision::{self, valid_email};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 /// Auth0's `custom_password_hash`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct CustomHash {
     pub algorithm: String,
     pub hash: HashValue,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct HashValue {
     pub value: String,
-    #[serde(default)]
     pub encoding: Option<String>,
+}
+
+impl CustomHash {
+    /// The `custom_password_hash` member of `f`, if given.
+    pub(crate) fn read(f: &mut Fields) -> Result<Option<Self>, Reply> {
+        const AT: &str = "custom_password_hash";
+        let Some(mut h) = f.nested(AT, &["algorithm", "hash"])? else {
+            return Ok(None);
+        };
+        let missing = |name: &str| invalid(&format!("at {AT}: missing field `{name}`"));
+        let mut v = h
+            .nested("hash", &["value", "encoding"])?
+            .ok_or_else(|| missing("hash"))?;
+        Ok(Some(Self {
+            algorithm: h.text("algorithm")?.ok_or_else(|| missing("algorithm"))?,
+            hash: HashValue {
+                value: v.text("value")?.ok_or_else(|| missing("hash.value"))?,
+                encoding: v.text("encoding")?,
+            },
+        }))
+    }
 }
 
 /// `POST /api/v2/users`.
@@ -74,13 +90,7 @@ impl NewUser {
         let required = |v: Option<String>, name: &str| {
             v.ok_or_else(|| invalid(&format!("missing field `{name}`")))
         };
-        let custom_password_hash = match f.0.remove("custom_password_hash") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                CustomHash::deserialize(Strict(&v))
-                    .map_err(|e| invalid(&format!("at custom_password_hash: {e}")))?,
-            ),
-        };
+        let custom_password_hash = CustomHash::read(&mut f)?;
         Ok(Self {
             connection: required(f.text("connection")?, "connection")?,
             email: required(f.text("email")?, "email")?,

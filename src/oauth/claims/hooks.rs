@@ -10,7 +10,6 @@
 use crate::error::OutboundError;
 use crate::model::{is_reserved, ClaimTarget, CustomClaims, TraceAction, TraceEntry};
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Largest hook answer read.
@@ -33,8 +32,7 @@ pub fn signature(secret: &str, t: u64, body: &str) -> String {
 }
 
 /// A parsed hook answer.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct Answer {
     pub access_token: Map<String, Value>,
     pub id_token: Map<String, Value>,
@@ -52,10 +50,49 @@ impl Answer {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        // An object only: an array would fill the answer's fields by position.
-        use crate::model::strict_json::{parse, Strict};
-        let value = parse(bytes).map_err(|e| OutboundError::BadAnswer(e.to_string()))?;
-        Self::deserialize(Strict(&value)).map_err(|e| OutboundError::BadAnswer(e.to_string()))
+        // An object only, read member by member (other members are ignored).
+        let bad = |why: &str| OutboundError::BadAnswer(why.into());
+        let value = crate::model::strict_json::parse(bytes).map_err(|e| bad(&e.to_string()))?;
+        let Value::Object(mut members) = value else {
+            return Err(bad("the answer is not a JSON object"));
+        };
+        let mut take = |name: &str| members.remove(name).filter(|v| !v.is_null());
+        let mut claims = |name: &str| match take(name) {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m),
+            Some(_) => Err(bad(&format!("{name} is not an object"))),
+        };
+        let (access_token, id_token, userinfo) = (
+            claims("access_token")?,
+            claims("id_token")?,
+            claims("userinfo")?,
+        );
+        let drop_scopes = match take("drop_scopes") {
+            None => Vec::new(),
+            Some(Value::Array(list)) => {
+                let mut scopes = Vec::with_capacity(list.len());
+                for v in list {
+                    let Value::String(s) = v else {
+                        return Err(bad("drop_scopes is not a list of strings"));
+                    };
+                    scopes.push(s);
+                }
+                scopes
+            }
+            Some(_) => return Err(bad("drop_scopes is not a list of strings")),
+        };
+        let deny = match take("deny") {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => return Err(bad("deny is not a string")),
+        };
+        Ok(Self {
+            access_token,
+            id_token,
+            userinfo,
+            drop_scopes,
+            deny,
+        })
     }
 
     /// Merges the answer's claims into `out`; reserved claims are dropped and traced.
