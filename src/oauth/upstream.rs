@@ -22,6 +22,8 @@ const MAX_BYTES: usize = 256 * 1024;
 /// How long a provider's JWKS is kept in the isolate before it is fetched again. A `kid` not
 /// in it fetches it at once (the provider rotated).
 const JWKS_TTL: u64 = 600;
+/// Every upstream call says who makes it (GitHub's API refuses a call without a User-Agent).
+const USER_AGENT: &str = "edge-issuer";
 /// Clock skew allowed on `exp` and `iat`.
 const LEEWAY: u64 = 60;
 
@@ -45,10 +47,9 @@ impl From<OutboundError> for UpstreamError {
 
 /// A GET of `url`'s JSON, with the access token `bearer` (RFC 6750 §2.1) when given.
 async fn get(http: &dyn Http, url: &str, bearer: Option<&str>) -> Result<Value, UpstreamError> {
-    // GitHub's API refuses a request without a User-Agent.
     let mut headers = vec![
         ("accept", "application/json".into()),
-        ("user-agent", "edge-issuer".into()),
+        ("user-agent", USER_AGENT.into()),
     ];
     if let Some(token) = bearer {
         headers.push(("authorization", format!("Bearer {token}")));
@@ -258,6 +259,7 @@ pub async fn redeem(
     let mut headers = vec![
         ("content-type", "application/x-www-form-urlencoded".into()),
         ("accept", "application/json".into()),
+        ("user-agent", USER_AGENT.into()),
     ];
     if up.secret_in_body {
         form.append_pair("client_id", &up.client_id)
