@@ -216,7 +216,7 @@ fn the_schedule_rotates_after_its_period_and_drops_keys_whose_tokens_expired() {
         let ring = issuer.keys();
         pollster::block_on(maintenance::scheduled(
             &ring,
-            issuer.stores.claims(),
+            issuer.stores,
             &t.store,
             &t.store,
         ))
@@ -369,6 +369,18 @@ fn the_key_encryption_key_is_replaced_without_downtime() {
     let old_kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
     let new_kek = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc";
     let before = access_token(&t, API);
+    // An upstream connection, its client secret sealed under the old key.
+    let mut scopes = KEY_SCOPES.to_vec();
+    scopes.push("create:connections");
+    t.store.put_api(api(MGMT, &scopes, false, &[]));
+    let admin = admin_token(&t, &scopes);
+    let google = json!({ "name": "google-oauth2", "strategy": "google-oauth2",
+                         "options": { "client_id": "g", "client_secret": "google-secret" } });
+    let connection = ok(
+        &manage(&t, "POST", "/api/v2/connections", &admin, Some(google)),
+        201,
+    );
+    let connection_id = connection["id"].as_str().unwrap().to_string();
     // Step 1: the new key, the old one kept as previous (a new deployment: new isolates).
     t.kek = Kek::from_base64(new_kek)
         .unwrap()
@@ -396,6 +408,16 @@ fn the_key_encryption_key_is_replaced_without_downtime() {
         t.store.hooks().await.unwrap().remove(0)
     });
     assert!(t.kek.open("h1", &hook.secret_enc).is_ok());
+    // And the connection's secret.
+    let stored = pollster::block_on(async {
+        use edge_issuer::port::ConnectionStore;
+        t.store.connection(&connection_id).await.unwrap().unwrap()
+    });
+    let sealed = stored.options["client_secret_sealed"].as_str().unwrap();
+    assert_eq!(
+        t.kek.open(&connection_id, sealed).unwrap(),
+        b"google-secret"
+    );
 }
 
 #[test]

@@ -113,11 +113,11 @@ pub async fn revoke<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 }
 
 /// `POST /api/v2/keys/encryption/rekey`: re-seals now, under `KEY_ENCRYPTION_KEY`, every
-/// signing key and hook secret that only `KEY_ENCRYPTION_KEY_PREVIOUS` opens (the Cron
+/// signing key, hook secret and connection secret that only `KEY_ENCRYPTION_KEY_PREVIOUS` opens (the Cron
 /// Trigger does the same daily). 204, as Auth0 answers.
 pub async fn rekey<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    match maintenance::rekey(&issuer.keys(), issuer.stores.claims()).await {
+    match maintenance::rekey(&issuer.keys(), issuer.stores).await {
         Ok(_) => Reply::no_content(),
         Err(e) => {
             (call.issuer.log)(&format!("rekey: {e}"));

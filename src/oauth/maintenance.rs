@@ -4,7 +4,8 @@
 use super::keys::{KeyRing, Maintenance};
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
-use crate::port::{ClaimsStore, KeyStore, RefreshStore, UserStore};
+use crate::port::{ClaimsStore, ConnectionStore, HasClaims, HasConnections};
+use crate::port::{KeyStore, RefreshStore, UserStore};
 
 /// Users given their email key per scheduled run (one D1 batch of updates).
 pub const EMAIL_KEYS_PER_RUN: u32 = 500;
@@ -14,19 +15,19 @@ pub const EMAIL_KEYS_PER_RUN: u32 = 500;
 /// access tokens forgotten once expired; users from before email keys given theirs.
 pub async fn scheduled<S, C, H, R, U>(
     ring: &KeyRing<'_, S, C>,
-    hooks: &H,
+    sealed: &H,
     refresh: &R,
     users: &U,
 ) -> Result<Maintenance, OAuthError>
 where
     S: KeyStore,
     C: Crypto,
-    H: ClaimsStore,
+    H: HasClaims + HasConnections,
     R: RefreshStore,
     U: UserStore,
 {
     let mut done = ring.maintain().await?;
-    done.resealed += reseal_hooks(ring, hooks).await?;
+    done.resealed += reseal_secrets(ring, sealed).await?;
     done.revocations_pruned = refresh
         .prune_revoked_access_tokens(ring.clock.now())
         .await?;
@@ -34,26 +35,48 @@ where
     Ok(done)
 }
 
-/// Moves every signing key and hook secret that only the previous KEK opens under the
-/// current one; answers how many moved. Once it has run, `KEY_ENCRYPTION_KEY_PREVIOUS` may
-/// be removed.
-pub async fn rekey<S: KeyStore, C: Crypto, H: ClaimsStore>(
+/// Moves every signing key, hook secret and connection secret that only the previous KEK
+/// opens under the current one; answers how many moved. Once it has run,
+/// `KEY_ENCRYPTION_KEY_PREVIOUS` may be removed.
+pub async fn rekey<S: KeyStore, C: Crypto, H: HasClaims + HasConnections>(
     ring: &KeyRing<'_, S, C>,
-    hooks: &H,
+    sealed: &H,
 ) -> Result<u32, OAuthError> {
     let keys = ring.store.all_keys().await?;
     let moved = ring.reseal(&keys).await?;
-    Ok(moved + reseal_hooks(ring, hooks).await?)
+    Ok(moved + reseal_secrets(ring, sealed).await?)
 }
 
-async fn reseal_hooks<S: KeyStore, C: Crypto, H: ClaimsStore>(
+/// The options of a connection that hold secrets sealed with its id.
+const SEALED_OPTIONS: [&str; 2] = [
+    crate::model::upstream::SEALED_SECRET,
+    crate::model::connection::SEALED_STORE_SECRET,
+];
+
+async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections>(
     ring: &KeyRing<'_, S, C>,
-    hooks: &H,
+    stores: &H,
 ) -> Result<u32, OAuthError> {
     let Some(kek) = ring.kek else {
         return Ok(0);
     };
     let mut moved = 0;
+    for mut connection in stores.connections().all_connections().await? {
+        let mut changed = false;
+        for name in SEALED_OPTIONS {
+            let old = connection.options.get(name).and_then(|v| v.as_str());
+            let Some(old) = old else { continue };
+            if let Some(new) = kek.reseal(ring.rng, &connection.id, old)? {
+                connection.options.insert(name.into(), new.into());
+                changed = true;
+            }
+        }
+        if changed {
+            stores.connections().update_connection(&connection).await?;
+            moved += 1;
+        }
+    }
+    let hooks = stores.claims();
     for hook in hooks.hooks().await? {
         if let Some(sealed) = kek.reseal(ring.rng, &hook.hook_id, &hook.secret_enc)? {
             hooks
