@@ -212,7 +212,6 @@ fn the_schedule_rotates_after_its_period_and_drops_keys_whose_tokens_expired() {
     let log = |_: &str| {};
     let issuer = t.issuer(&NativeCrypto, &log);
     let run = || {
-        use edge_issuer::port::HasClaims;
         let ring = issuer.keys();
         pollster::block_on(maintenance::scheduled(
             &ring,
