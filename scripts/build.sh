@@ -36,7 +36,8 @@ worker-build --release --out-dir "$out" . "${cargo_args[@]}"
 # it runs before wasm-bindgen, which needs the symbols.) `make bench` reads sizes per function
 # from the named copy kept in target/.
 [ "$out" = build ] && cp build/index_bg.wasm target/edge-issuer.named.wasm
-"$WASM_OPT_BIN" "$out/index_bg.wasm" -Oz --strip-debug --strip-producers -o "$out/index_bg.wasm"
+"$WASM_OPT_BIN" "$out/index_bg.wasm" -Oz --gufa-optimizing -Oz --converge --strip-debug --strip-producers \
+  -o "$out/index_bg.wasm"
 
 # The entry point: the Rust Worker, with a panic answered as the issuer's 500 (src/entry.mjs).
 cp src/entry.mjs "$out/entry.mjs"

@@ -1083,3 +1083,74 @@ fn an_oauth2_provider_signs_in_through_its_userinfo_and_profile_map() {
         "client_secret_basic unless told"
     );
 }
+
+#[test]
+fn the_providers_tokens_are_kept_only_when_asked_and_shown_only_with_read_user_idp_tokens() {
+    let t = tenant();
+    let hub = serve_github(&t);
+    // Not asked: nothing kept, even for a caller who may read tokens.
+    connect_github(&t, json!({}));
+    redeem(&t, &through_github(&t, &hub));
+    let all = admin_token(&t, &MGMT_SCOPES);
+    let user = |token: &str| {
+        ok(
+            &manage(&t, "GET", "/api/v2/users/github%7C4242", token, None),
+            200,
+        )
+    };
+    assert!(user(&all)["identities"][0].get("access_token").is_none());
+
+    // Asked: the next sign-in keeps them, sealed (the stored form is not the token).
+    let listed = ok(&manage(&t, "GET", "/api/v2/connections", &all, None), 200);
+    let connection = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "github")
+        .unwrap();
+    let id = connection["id"].as_str().unwrap();
+    let mut options = connection["options"].clone();
+    options["store_idp_tokens"] = json!(true);
+    ok(
+        &manage(
+            &t,
+            "PATCH",
+            &format!("/api/v2/connections/{id}"),
+            &all,
+            Some(json!({ "options": options })),
+        ),
+        200,
+    );
+    redeem(&t, &through_github(&t, &hub));
+    assert!(!t.store.durable_state().contains("gho_token"), "sealed");
+    assert_eq!(user(&all)["identities"][0]["access_token"], "gho_token");
+
+    // Without the scope, the same user shows no tokens.
+    let no_tokens: Vec<&str> = MGMT_SCOPES
+        .iter()
+        .copied()
+        .filter(|s| *s != "read:user_idp_tokens")
+        .collect();
+    let plain = admin_token(&t, &no_tokens);
+    let shown = user(&plain);
+    assert!(
+        shown["identities"][0].get("access_token").is_none(),
+        "{shown}"
+    );
+    assert!(!shown.to_string().contains("gho_token"));
+
+    // Turned off again: the next sign-in clears them.
+    options["store_idp_tokens"] = json!(false);
+    ok(
+        &manage(
+            &t,
+            "PATCH",
+            &format!("/api/v2/connections/{id}"),
+            &all,
+            Some(json!({ "options": options })),
+        ),
+        200,
+    );
+    redeem(&t, &through_github(&t, &hub));
+    assert!(user(&all)["identities"][0].get("access_token").is_none());
+}

@@ -84,6 +84,7 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
         }
         return Ok(Caller::Machine {
             client_id: str_claim("client_id").to_string(),
+            idp_tokens: holds("read:user_idp_tokens"),
         });
     }
     let sub = str_claim("sub");

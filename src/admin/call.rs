@@ -8,8 +8,9 @@ use crate::oauth::issuer::Issuer;
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// A machine client, acting on the whole tenant.
-    Machine { client_id: String },
+    /// A machine client, acting on the whole tenant; `idp_tokens` when its token holds
+    /// `read:user_idp_tokens` (a user's provider tokens are shown to it).
+    Machine { client_id: String, idp_tokens: bool },
     /// A user, acting on their own profile only (self-service).
     User { user_id: String },
 }

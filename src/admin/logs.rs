@@ -104,7 +104,7 @@ pub fn record_write<P: Stores, C: Crypto>(
         API_WRITE_FAILED
     };
     let actor = match caller {
-        Caller::Machine { client_id } => Actor {
+        Caller::Machine { client_id, .. } => Actor {
             client_id: Some(client_id),
             ..Actor::default()
         },

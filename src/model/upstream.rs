@@ -95,6 +95,8 @@ pub struct Upstream {
     /// `link_verified_email`: a first sign-in whose email the provider marks verified joins
     /// the one user here with that email, also verified, instead of making a new user.
     pub link_verified_email: bool,
+    /// `store_idp_tokens`: the provider's tokens are kept, sealed, on the identity.
+    pub store_tokens: bool,
 }
 
 /// GitHub's scopes by the switches Auth0's `github` connection takes, `switch scope` pairs.
@@ -246,6 +248,7 @@ impl Upstream {
             secret_in_body: provider == GITHUB
                 || text("token_endpoint_auth_method").as_deref() == Some("client_secret_post"),
             link_verified_email: o.get("link_verified_email") == Some(&Value::Bool(true)),
+            store_tokens: o.get("store_idp_tokens") == Some(&Value::Bool(true)),
             root_attributes: match text("set_user_root_attributes").as_deref() {
                 Some("on_first_login") => RootAttributes::OnFirstLogin,
                 _ => RootAttributes::OnEachLogin,
@@ -273,7 +276,7 @@ impl UpstreamOptions {
 
     /// The options every upstream strategy takes.
     const COMMON: &'static str = "client_id, client_secret, scope, upstream_params, \
-        set_user_root_attributes, link_verified_email, icon_url";
+        set_user_root_attributes, link_verified_email, store_idp_tokens, icon_url";
 
     /// The options `strategy` takes besides [`Self::COMMON`] (and GitHub's scope switches).
     fn own(strategy: &str) -> &'static str {

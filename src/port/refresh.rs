@@ -63,6 +63,9 @@ pub struct UpstreamLogin {
     /// The provider's profile (a JSON object's text): the identity's `profileData`.
     pub profile_data: String,
     pub is_social: bool,
+    /// The provider's tokens, sealed, when the connection keeps them (`store_idp_tokens`);
+    /// `None` clears what an earlier sign-in kept.
+    pub tokens: Option<String>,
     /// The identity is new and joins `user_id`, a user made before (linked by verified
     /// email): it is stored, not updated.
     pub link: Option<String>,

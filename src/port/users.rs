@@ -60,6 +60,11 @@ pub trait UserStore {
         provider: &str,
         identity_id: &str,
     ) -> Result<bool, StoreError>;
+    /// The provider tokens kept on `user_id`'s identities: `(provider, identity id, sealed)`.
+    async fn identity_tokens(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError>;
     /// Stores a job's outcome.
     async fn put_job(&self, job: &Job) -> Result<(), StoreError>;
     /// A job by id.

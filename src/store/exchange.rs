@@ -181,13 +181,13 @@ const RECORD: &str =
 const REHASH: &str = "UPDATE users SET password_hash = ?1 \
      WHERE ?1 IS NOT NULL AND connection = ?2 AND lower(email) = ?3";
 
-/// The provider's profile on the identity `?1`/`?2`.
-const IDENTITY_PROFILE: &str = "UPDATE identities SET profile_data = ?3, is_social = ?4 \
-    WHERE provider = ?1 AND identity_id = ?2";
-/// A new identity `?1`/`?2` with its profile `?3`, `?4`, joining the user `?5` of connection
-/// `?6` at `?7`.
+/// The provider's profile `?3`, `?4` and sealed tokens `?5` on the identity `?1`/`?2`.
+const IDENTITY_PROFILE: &str = "UPDATE identities SET profile_data = ?3, is_social = ?4, \
+    tokens = ?5 WHERE provider = ?1 AND identity_id = ?2";
+/// A new identity `?1`/`?2` with its profile `?3`, `?4` and sealed tokens `?5`, joining the
+/// user `?6` of connection `?7` at `?8`.
 const LINK_IDENTITY: &str = "INSERT INTO identities (provider, identity_id, profile_data, \
-    is_social, user_id, connection, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    is_social, tokens, user_id, connection, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 
 /// The provider's profile fields on the user `?1` (the unique email key fails the batch when
 /// another user of the connection holds the address).
@@ -219,6 +219,7 @@ fn upstream_args(u: &UpstreamLogin, now: u64) -> [Vec<Value>; 3] {
                 u.identity_id.as_str().into(),
                 u.profile_data.as_str().into(),
                 flag_arg(u.is_social),
+                opt(&u.tokens),
                 u.user_id.as_str().into(),
                 connection.as_str().into(),
                 num(now),
@@ -228,6 +229,7 @@ fn upstream_args(u: &UpstreamLogin, now: u64) -> [Vec<Value>; 3] {
                 u.identity_id.as_str().into(),
                 u.profile_data.as_str().into(),
                 flag_arg(u.is_social),
+                opt(&u.tokens),
             ],
         },
         root,

@@ -96,7 +96,11 @@ impl Row {
 
     /// Column `name` read as `T`; a missing column or a value of another kind is
     /// [`StoreError::Corrupt`] naming it.
+    /// A field named as a raw identifier (`r#type`) reads the column `type`. Called once
+    /// per field of every row type, so kept out of line: one copy per column type.
+    #[inline(never)]
     pub fn read<T: Column>(&self, name: &str) -> Result<T, StoreError> {
+        let name = name.trim_start_matches("r#");
         T::read(self.get(name)).map_err(|found| {
             StoreError::Corrupt(format!("{name}: expected {}, found {found}", T::KIND))
         })
@@ -170,7 +174,7 @@ macro_rules! row {
             fn from_row(
                 row: &$crate::store::sql::Row,
             ) -> Result<Self, $crate::error::StoreError> {
-                Ok(Self { $($field: row.read(stringify!($field).trim_start_matches("r#"))?),* })
+                Ok(Self { $($field: row.read(stringify!($field))?),* })
             }
         }
     };

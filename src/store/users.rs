@@ -267,6 +267,26 @@ impl<B: Sql> UserStore for SqlStore<B> {
         self.unlink(primary, provider, identity_id).await
     }
 
+    async fn identity_tokens(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        crate::row! {
+            struct Kept {
+                provider: String,
+                identity_id: String,
+                tokens: String,
+            }
+        }
+        let sql = "SELECT provider, identity_id, tokens FROM identities \
+                   WHERE user_id = ?1 AND tokens IS NOT NULL";
+        let rows: Vec<Kept> = self.all_on(Source::Primary, sql, &[user_id.into()]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.provider, r.identity_id, r.tokens))
+            .collect())
+    }
+
     async fn backfill_email_keys(&self, limit: u32) -> Result<u32, StoreError> {
         crate::row! {
             struct Unkeyed {

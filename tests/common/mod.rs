@@ -520,8 +520,9 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, OutboundError> + '
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 48] = [
+pub const MGMT_SCOPES: [&str; 49] = [
     "read:users",
+    "read:user_idp_tokens",
     "read:connections",
     "create:connections",
     "update:connections",

@@ -125,7 +125,7 @@ test('a person signs in with GitHub through the login page, with the primary ema
     name: 'github',
     strategy: 'github',
     display_name: 'GitHub',
-    options: { client_id: HUB_CLIENT.id, client_secret: HUB_CLIENT.secret, email: true, read_org: true, profile: true, enterprise_url: HUB },
+    options: { client_id: HUB_CLIENT.id, client_secret: HUB_CLIENT.secret, email: true, read_org: true, profile: true, enterprise_url: HUB, store_idp_tokens: true },
     enabled_clients: ['demo-spa'],
   });
   assert.equal(JSON.stringify(connection).includes(HUB_CLIENT.secret), false, 'the secret is never shown');
@@ -185,6 +185,9 @@ test('a person signs in with GitHub through the login page, with the primary ema
   assert.equal(user.identities[0].provider, 'github');
   assert.equal(user.identities[0].isSocial, true);
   assert.equal(user.identities[0].profileData.login, 'octocat');
+  // The connection keeps GitHub's token; demo-admin holds read:user_idp_tokens, as Auth0's
+  // SDK user type expects it.
+  assert.equal(user.identities[0].access_token, 'gho_e2e');
   await page.close();
 });
 

@@ -96,13 +96,53 @@ pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
 /// `GET /api/v2/users/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
-    match call.issuer.stores.users().user(call.id()).await {
-        Ok(Some(u)) => query
-            .select(view(&u))
-            .map_or_else(|r| r, |v| Reply::json(200, &v)),
-        Ok(None) => not_found("user"),
-        Err(e) => from_store(e, TAKEN, call.issuer.log),
+    let mut shown = match call.issuer.stores.users().user(call.id()).await {
+        Ok(Some(u)) => view(&u),
+        Ok(None) => return not_found("user"),
+        Err(e) => return from_store(e, TAKEN, call.issuer.log),
+    };
+    if matches!(
+        call.caller,
+        Caller::Machine {
+            idp_tokens: true,
+            ..
+        }
+    ) {
+        attempt!(show_idp_tokens(call, &mut shown).await);
     }
+    query
+        .select(shown)
+        .map_or_else(|r| r, |v| Reply::json(200, &v))
+}
+
+/// The provider tokens kept on the user's identities (`store_idp_tokens`), opened into the
+/// identities `shown`, as Auth0 shows them to `read:user_idp_tokens` (one more read).
+async fn show_idp_tokens<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    shown: &mut Value,
+) -> Result<(), Reply> {
+    let kept = call.issuer.stores.users().identity_tokens(call.id()).await;
+    let kept = kept.map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
+    let (Some(kek), Some(Value::Array(identities))) =
+        (call.issuer.kek, shown.get_mut("identities"))
+    else {
+        return Ok(());
+    };
+    for (provider, identity_id, sealed) in kept {
+        let opened = kek
+            .open(&format!("{provider}|{identity_id}"), &sealed)
+            .ok()
+            .and_then(|plain| serde_json::from_slice(&plain).ok());
+        let identity = identities
+            .iter_mut()
+            .find(|i| i["provider"] == provider.as_str() && i["user_id"] == identity_id.as_str());
+        if let (Some(Value::Object(tokens)), Some(Value::Object(identity))) = (opened, identity) {
+            for (name, value) in tokens {
+                identity.insert(name, value);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `POST /api/v2/users`: a user of a database connection (by name, as Auth0), with a

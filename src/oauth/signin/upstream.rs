@@ -291,7 +291,17 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         }
         Proof::Profile { .. } => profile(flow.http, up, token("access_token")?).await?,
     };
-    identify(flow, request, connection, up, claims)
+    // What the connection keeps of the token response (`store_idp_tokens`).
+    let kept = up.store_tokens.then(|| {
+        let mut kept = Map::new();
+        for name in ["access_token", "refresh_token", "expires_in"] {
+            if let Some(v) = tokens.get(name) {
+                kept.insert(name.into(), v.clone());
+            }
+        }
+        kept
+    });
+    identify(flow, kek, request, connection, up, claims, kept)
         .await
         .map_err(|e| Failure::Screen(Box::new(e)))
 }
@@ -300,10 +310,12 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 /// records.
 async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
+    kek: &Kek,
     request: &AuthorizeRequest,
     connection: &Connection,
     up: &Upstream,
     claims: Map<String, Value>,
+    kept: Option<Map<String, Value>>,
 ) -> Result<Authentication, Screen> {
     let back = || WayBack::of(&request.client);
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
@@ -316,6 +328,18 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     let own_id = format!("{provider}|{identity_id}");
     let social = !up.qualified();
+    // Sealed with the identity, so they open for no other.
+    let tokens = match kept {
+        Some(kept) => match kek.seal(
+            flow.random,
+            &own_id,
+            Value::Object(kept).to_string().as_bytes(),
+        ) {
+            Ok(sealed) => Some(sealed),
+            Err(e) => return Err(Screen::Error(e.into(), back())),
+        },
+        None => None,
+    };
     let key = UserKey::Identity {
         provider,
         identity_id: &identity_id,
@@ -434,6 +458,7 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             identity_id,
             profile_data: Value::Object(profile_data).to_string(),
             is_social: social,
+            tokens,
             link,
             root,
         })),
