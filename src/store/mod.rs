@@ -124,6 +124,22 @@ impl<B: Sql> SqlStore<B> {
         args: &[Value],
         paging: Paging,
     ) -> Result<Listed<T>, StoreError> {
+        let (items, total) = self.page_rows(columns, from, order, args, paging).await?;
+        Ok(Listed {
+            items: items.all()?,
+            total,
+        })
+    }
+
+    /// [`Self::page`]'s statements and total, the same for every row type (so one copy).
+    async fn page_rows(
+        &self,
+        columns: &str,
+        from: &str,
+        order: &str,
+        args: &[Value],
+        paging: Paging,
+    ) -> Result<(Outcome, u64), StoreError> {
         let n = args.len();
         let select = format!(
             "SELECT {columns} {from} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
@@ -140,10 +156,7 @@ impl<B: Sql> SqlStore<B> {
             .try_into()
             .map_err(|_| backend("batch returned too few results"))?;
         let totals: Vec<Total> = totals.all()?;
-        Ok(Listed {
-            items: items.all()?,
-            total: totals.first().map_or(0, |t| int(t.total)),
-        })
+        Ok((items, totals.first().map_or(0, |t| int(t.total))))
     }
 }
 

@@ -120,25 +120,32 @@ impl<'a> EdgeStores<'a> {
             Err(e) => console_error!("kv get {key}: {e}"),
         }
         let loaded = load.await?;
-        if let (Some(value), Some(ctx)) = (
-            loaded
-                .as_ref()
-                .filter(|_| shelf.unchanged_since(generation)),
-            self.ctx,
-        ) {
+        if let Some(value) = loaded
+            .as_ref()
+            .filter(|_| shelf.unchanged_since(generation))
+        {
             if let Ok(text) = serde_json::to_string(value) {
-                let kv = kv.clone();
-                ctx.wait_until(async move {
-                    let put = kv.put(&key, text).map(|p| p.expiration_ttl(TTL_SECONDS));
-                    if let Ok(put) = put {
-                        if let Err(e) = put.execute().await {
-                            console_error!("kv put {key}: {e}");
-                        }
-                    }
-                });
+                self.put_later(kv, key, text);
             }
         }
         Ok(loaded)
+    }
+
+    /// Writes `text` under `key` after the response (the Cron Trigger writes none). Not
+    /// generic: one copy of the write for every cached type.
+    fn put_later(&self, kv: &KvStore, key: String, text: String) {
+        let Some(ctx) = self.ctx else {
+            return;
+        };
+        let kv = kv.clone();
+        ctx.wait_until(async move {
+            let put = kv.put(&key, text).map(|p| p.expiration_ttl(TTL_SECONDS));
+            if let Ok(put) = put {
+                if let Err(e) = put.execute().await {
+                    console_error!("kv put {key}: {e}");
+                }
+            }
+        });
     }
 }
 
