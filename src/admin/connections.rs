@@ -10,7 +10,7 @@ use super::error::{error_code, from_store, invalid, members, not_found, Fields, 
 use super::list::Query;
 use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, SEALED_STORE_SECRET};
 use crate::model::upstream::{
-    Upstream, UpstreamOptions, ENDPOINTS, GITHUB, GOOGLE, OAUTH2, OIDC, SEALED_SECRET,
+    Upstream, UpstreamOptions, APPLE, ENDPOINTS, GITHUB, GOOGLE, OAUTH2, OIDC, SEALED_SECRET,
 };
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
@@ -257,16 +257,50 @@ async fn upstream<P: Stores, C: Crypto>(
         Some(Value::String(secret)) => Some(secret),
         _ => None,
     };
+    // Apple's secret is the team's private key; it is kept as its PKCS#8 DER (base64).
+    let secret = match c.options.remove("app_secret") {
+        Some(Value::String(pem)) => Some(apple_key(&pem)?),
+        _ => secret,
+    };
     keep_sealed(call, &mut c, SEALED_SECRET, secret, sealed)?;
     if Upstream::of(&c).is_none() {
-        return Err(invalid(if c.strategy == OAUTH2 {
-            "an oauth2 connection needs options.authorizationURL, options.tokenURL, \
-             options.userinfo_endpoint, options.client_id and options.client_secret"
-        } else {
-            "an upstream connection needs options.client_id and options.client_secret"
+        return Err(invalid(match c.strategy.as_str() {
+            OAUTH2 => {
+                "an oauth2 connection needs options.authorizationURL, options.tokenURL, \
+                 options.userinfo_endpoint, options.client_id and options.client_secret"
+            }
+            APPLE => {
+                "an apple connection needs options.client_id (the Services ID), \
+                 options.app_secret (the .p8 key), options.team_id and options.kid"
+            }
+            _ => "an upstream connection needs options.client_id and options.client_secret",
         }));
     }
     Ok(c)
+}
+
+/// The PKCS#8 DER (base64) of the `.p8` key `pem`, if it is a P-256 private key: its
+/// algorithm `ecPublicKey` (1.2.840.10045.2.1) on the curve `prime256v1` (1.2.840.10045.3.1.7).
+/// (Whether the key itself signs shows at the first sign-in, which logs why it cannot.)
+fn apple_key(pem: &str) -> Result<String, Reply> {
+    const EC_KEY: [u8; 9] = [6, 7, 0x2a, 0x86, 0x48, 0xce, 0x3d, 2, 1];
+    const P256: [u8; 10] = [6, 8, 0x2a, 0x86, 0x48, 0xce, 0x3d, 3, 1, 7];
+    // `-----BEGIN PRIVATE KEY-----`, the base64 lines, `-----END PRIVATE KEY-----`.
+    let body: String = pem
+        .split("-----")
+        .nth(2)
+        .unwrap_or(pem)
+        .split_whitespace()
+        .collect();
+    let holds = |der: &[u8], oid: &[u8]| der.windows(oid.len()).any(|w| w == oid);
+    match crate::oauth::upstream::secret_key(&body) {
+        Some(key) if holds(key.pkcs8.expose(), &EC_KEY) && holds(key.pkcs8.expose(), &P256) => {
+            Ok(body)
+        }
+        _ => Err(invalid(
+            "app_secret is not a P-256 private key (the .p8 file's PEM text)",
+        )),
+    }
 }
 
 /// `GET /api/v2/connections`, optionally of one `strategy` or `name`.
@@ -297,11 +331,11 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
         );
     }
-    if ![DATABASE, OIDC, OAUTH2, GOOGLE, GITHUB].contains(&strategy.as_str()) {
+    if ![DATABASE, OIDC, OAUTH2, GOOGLE, GITHUB, APPLE].contains(&strategy.as_str()) {
         return invalid(&format!(
             "strategy {strategy} is not supported yet: the database strategy ({DATABASE}), \
              any OpenID provider ({OIDC}), any OAuth 2.0 provider ({OAUTH2}), Google \
-             ({GOOGLE}) and GitHub ({GITHUB}) are"
+             ({GOOGLE}), GitHub ({GITHUB}) and Apple ({APPLE}) are"
         ));
     }
     let id = attempt!(call.new_id("con_"));

@@ -9,7 +9,7 @@
 
 use super::error::{invalid_query, Reply};
 use crate::model::Paging;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// The most rows one page holds (Auth0's limit).
 pub const MAX_PER_PAGE: u64 = 100;
@@ -185,11 +185,11 @@ impl Query {
             return Ok(item);
         };
         let names: Vec<&str> = fields.split(',').map(str::trim).collect();
-        let kept: Map<String, Value> = map
-            .iter()
-            .filter(|(k, _)| names.contains(&k.as_str()) == include)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let kept = crate::model::object(
+            map.iter()
+                .filter(|(k, _)| names.contains(&k.as_str()) == include)
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         Ok(Value::Object(kept))
     }
 }

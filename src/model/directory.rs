@@ -223,12 +223,11 @@ pub fn merge_metadata(stored: &Value, patch: &Map<String, Value>) -> Value {
 /// `value` with object members set to `null` removed, at every depth (not inside arrays).
 fn without_nulls(value: &Value) -> Value {
     match value {
-        Value::Object(m) => Value::Object(
+        Value::Object(m) => Value::Object(super::object(
             m.iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), without_nulls(v)))
-                .collect(),
-        ),
+                .map(|(k, v)| (k.clone(), without_nulls(v))),
+        )),
         other => other.clone(),
     }
 }

@@ -18,6 +18,13 @@ pub const GOOGLE: &str = "google-oauth2";
 /// GitHub (OAuth 2.0, not OpenID): the user and the user's emails from its API.
 pub const GITHUB: &str = "github";
 
+/// Sign in with Apple: an OpenID provider whose client secret is a short-lived JWT signed
+/// with the team's key, and whose answer comes as a form post.
+pub const APPLE: &str = "apple";
+
+/// Apple's issuer and audience of the client secret JWT.
+pub const APPLE_ISSUER: &str = "https://appleid.apple.com";
+
 /// Google's issuer, and the other spelling its ID tokens may carry (Google's OpenID Connect
 /// documentation: `https://accounts.google.com` or `accounts.google.com`).
 const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -73,6 +80,14 @@ pub enum Proof {
     },
 }
 
+/// A client secret made at each code redemption: a JWT signed (ES256) with the key sealed as
+/// the connection's secret (Apple's: `iss` the team, `kid` the key's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedSecret {
+    pub team_id: String,
+    pub key_id: String,
+}
+
 /// What a sign-in through an upstream connection needs, read from its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upstream {
@@ -97,6 +112,8 @@ pub struct Upstream {
     pub link_verified_email: bool,
     /// `store_idp_tokens`: the provider's tokens are kept, sealed, on the identity.
     pub store_tokens: bool,
+    /// Apple's: the sealed secret is a private key, and the client secret a JWT it signs.
+    pub signed_secret: Option<SignedSecret>,
 }
 
 /// GitHub's scopes by the switches Auth0's `github` connection takes, `switch scope` pairs.
@@ -136,7 +153,7 @@ impl Upstream {
     /// The upstream configuration of `connection`, if it is an upstream connection whose
     /// options are complete.
     pub fn of(connection: &Connection) -> Option<Self> {
-        let provider = [OIDC, OAUTH2, GOOGLE, GITHUB]
+        let provider = [OIDC, OAUTH2, GOOGLE, GITHUB, APPLE]
             .into_iter()
             .find(|p| *p == connection.strategy)?;
         let o = &connection.options;
@@ -150,11 +167,12 @@ impl Upstream {
             match provider {
                 GITHUB => "read:user user:email",
                 OAUTH2 => "",
+                APPLE => "name email",
                 _ => "openid profile email",
             }
             .into()
         });
-        let params = o
+        let mut params: Vec<(String, String)> = o
             .get("upstream_params")
             .and_then(Value::as_object)
             .map(|m| {
@@ -174,6 +192,19 @@ impl Upstream {
                     jwks_uri: "https://www.googleapis.com/oauth2/v3/certs".into(),
                 },
             ),
+            // Apple answers with a form post whenever a scope is asked (its documentation).
+            APPLE => {
+                params.push(("response_mode".into(), "form_post".into()));
+                (
+                    "https://appleid.apple.com/auth/authorize".into(),
+                    "https://appleid.apple.com/auth/token".into(),
+                    Proof::IdToken {
+                        issuer: APPLE_ISSUER.into(),
+                        alias: None,
+                        jwks_uri: "https://appleid.apple.com/auth/keys".into(),
+                    },
+                )
+            }
             OIDC => (
                 text("authorization_endpoint")?,
                 text("token_endpoint")?,
@@ -232,9 +263,22 @@ impl Upstream {
                 }
             }
         }
-        if matches!(proof, Proof::IdToken { .. }) && !scope.split(' ').any(|s| s == "openid") {
+        if provider == APPLE {
+            // Auth0's switches turn Apple's two scopes off.
+            let off = |name: &str| o.get(name) == Some(&Value::Bool(false));
+            let kept: Vec<&str> = scope.split(' ').filter(|s| !off(s)).collect();
+            scope = kept.join(" ");
+        } else if matches!(proof, Proof::IdToken { .. }) && !scope.split(' ').any(|s| s == "openid")
+        {
             scope = format!("openid {scope}");
         }
+        let signed_secret = match provider {
+            APPLE => Some(SignedSecret {
+                team_id: text("team_id")?,
+                key_id: text("kid")?,
+            }),
+            _ => None,
+        };
         Some(Self {
             provider,
             proof,
@@ -244,11 +288,13 @@ impl Upstream {
             sealed_secret: text(SEALED_SECRET)?,
             scope: scope.trim().to_string(),
             params,
-            // GitHub takes the client's credentials in the body.
+            // GitHub and Apple take the client's credentials in the body.
             secret_in_body: provider == GITHUB
+                || provider == APPLE
                 || text("token_endpoint_auth_method").as_deref() == Some("client_secret_post"),
             link_verified_email: o.get("link_verified_email") == Some(&Value::Bool(true)),
             store_tokens: o.get("store_idp_tokens") == Some(&Value::Bool(true)),
+            signed_secret,
             root_attributes: match text("set_user_root_attributes").as_deref() {
                 Some("on_first_login") => RootAttributes::OnFirstLogin,
                 _ => RootAttributes::OnEachLogin,
@@ -290,6 +336,7 @@ impl UpstreamOptions {
                 token_endpoint_auth_method"
             }
             GOOGLE => "email, profile",
+            APPLE => "app_secret, team_id, kid, name, email",
             GITHUB => {
                 "enterprise_url, profile, and the scope switches (email, read_user, \
                 read_org, repo, ...)"
@@ -322,6 +369,16 @@ impl UpstreamOptions {
                 });
             }
             let why = match name.as_str() {
+                "client_secret" if strategy == APPLE => Some(
+                    "apple takes app_secret (the .p8 key Apple gives), team_id and kid, not \
+                     client_secret"
+                        .into(),
+                ),
+                "team_id" | "kid" => (!text.is_some_and(|s| (1..=64).contains(&s.len())))
+                    .then(|| format!("{name} is a string of 1 to 64 characters")),
+                "app_secret" => text
+                    .is_none_or(|s| s.len() > 4096)
+                    .then(|| "app_secret is the PEM text of the .p8 key".into()),
                 "type" => (text != Some("back_channel")).then(|| {
                     "type is back_channel: the code flow with the client secret (front_channel, \
                      an ID token through the browser, is not supported)"

@@ -5,8 +5,9 @@
 //! outbound port, with a timeout and a size limit.
 
 use crate::error::OutboundError;
-use crate::model::upstream::{Proof, Upstream};
-use crate::port::crypto::{Alg, Crypto};
+use crate::model::secret::Secret;
+use crate::model::upstream::{Proof, SignedSecret, Upstream, APPLE_ISSUER};
+use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::outbound::{Call, Http};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -300,6 +301,72 @@ pub async fn redeem(
     }
 }
 
+/// The private key a signed client secret is made with, from its sealed form (PKCS#8 DER,
+/// base64); the platform caches it under its digest, never a name the tenant chose.
+pub fn secret_key(der_base64: &str) -> Option<SigningKey> {
+    let der = STANDARD.decode(der_base64).ok()?;
+    Some(SigningKey {
+        kid: format!(
+            "upstream secret {}",
+            hex(&Sha256::digest(der_base64.as_bytes()))
+        ),
+        alg: Alg::ES256,
+        pkcs8: Secret::new(der),
+    })
+}
+
+/// Apple's client secret for `up`: a JWT signed (ES256) with the team's key (`der_base64`),
+/// `iss` the team, `sub` the client (the Services ID), `aud` Apple, valid 5 minutes (Apple
+/// allows up to six months; one per redemption needs no store).
+pub async fn client_secret_jwt<C: Crypto>(
+    crypto: &C,
+    up: &Upstream,
+    signed: &SignedSecret,
+    der_base64: &str,
+    now: u64,
+) -> Result<String, UpstreamError> {
+    let failed = |why: &str| UpstreamError::Unavailable(format!("the client secret JWT {why}"));
+    let key = secret_key(der_base64).ok_or_else(|| failed("key does not decode"))?;
+    let mut claims = Map::new();
+    claims.insert("iss".into(), signed.team_id.as_str().into());
+    claims.insert("sub".into(), up.client_id.as_str().into());
+    claims.insert("aud".into(), APPLE_ISSUER.into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), (now + 300).into());
+    let claims = Value::Object(claims);
+    crate::oauth::token::jws::sign_with_header(crypto, &key, &signed.key_id, Map::new(), &claims)
+        .await
+        .map_err(|e| failed(&format!("does not sign: {e}")))
+}
+
+/// The name Apple sends, on the first authorization only, in the form's `user` (JSON
+/// `{"name": {"firstName", "lastName"}}`): given to `claims` where its ID token has none.
+/// Not signed, so only the name is taken from it, never an email.
+pub fn apple_name(claims: &mut Map<String, Value>, user: &str) {
+    let Ok(Value::Object(user)) = serde_json::from_slice::<Value>(user.as_bytes()) else {
+        return;
+    };
+    let name = |part: &str| {
+        let v = user.get("name")?.get(part)?.as_str()?;
+        Some(v.to_string()).filter(|v| !v.is_empty())
+    };
+    let (first, last) = (name("firstName"), name("lastName"));
+    let full = [&first, &last]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>();
+    for (claim, value) in [
+        ("given_name", first),
+        ("family_name", last),
+        ("name", Some(full.join(" ")).filter(|n| !n.is_empty())),
+    ] {
+        if let (Some(value), false) = (value, claims.contains_key(claim)) {
+            claims.insert(claim.into(), value.into());
+        }
+    }
+}
+
 /// `error: error_description` of an OAuth error answer or response.
 pub fn describe(fields: &Map<String, Value>) -> String {
     let text = |n: &str| fields.get(n).and_then(Value::as_str).unwrap_or("");
@@ -445,11 +512,11 @@ async fn signing_key(
         let key = found.next()?;
         // With no kid, the key must be the only one that fits. Only the public members
         // reach the key import.
-        let public = key
-            .iter()
-            .filter(|(name, _)| ["kty", "crv", "x", "y", "n", "e"].contains(&name.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let public = crate::model::object(
+            key.iter()
+                .filter(|(name, _)| ["kty", "crv", "x", "y", "n", "e"].contains(&name.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         (kid.is_some() || found.next().is_none()).then_some(public)
     };
     let cached = JWKS.with(|c| c.borrow().get(jwks_uri).cloned());

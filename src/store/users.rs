@@ -451,10 +451,8 @@ fn update_clauses(
         let Some(patch) = patch else { continue };
         // Every named property removed first, then the patch merged in: each top-level
         // property is replaced whole, as model::merge_metadata does.
-        let removals: serde_json::Map<String, serde_json::Value> = patch
-            .keys()
-            .map(|k| (k.clone(), serde_json::Value::Null))
-            .collect();
+        let removals =
+            crate::model::object(patch.keys().map(|k| (k.clone(), serde_json::Value::Null)));
         let r = bind(&mut args, json_arg(&removals)?);
         let p = bind(&mut args, json_arg(patch)?);
         let merged = format!("json_patch(json_patch({column}, ?{r}), ?{p})");

@@ -266,10 +266,11 @@ pub fn signed_out() -> String {
 /// The data travel in a JSON block (not executed, `<` escaped so it cannot close the element);
 /// the one script is constant, allowed by its hash.
 pub fn web_message(origin: &str, fields: &[(String, String)]) -> String {
-    let response: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
+    let response = crate::model::object(
+        fields
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))),
+    );
     let data = serde_json::json!({ "origin": origin, "response": response })
         .to_string()
         .replace('<', "\\u003c");

@@ -23,14 +23,15 @@ use super::{complete, connection_of, Arrival, Authentication, Screen, SignInErro
 use super::{complete::log_sign_in, complete::reply_error, refused, FormProblem};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::log::kinds;
-use crate::model::upstream::{Proof, RootAttributes, Upstream};
+use crate::model::upstream::{Proof, RootAttributes, Upstream, APPLE};
 use crate::model::{Authenticated, Connection, Identity, User};
 use crate::oauth::authorize::{check, AuthorizeRequest, WayBack};
 use crate::oauth::keys::Kek;
 use crate::oauth::params::Params;
 use crate::oauth::provision::{check_email, provision, Credential, Draft, Refused};
 use crate::oauth::upstream::UpstreamError;
-use crate::oauth::upstream::{authorization_url, describe, profile, redeem, verify_id_token};
+use crate::oauth::upstream::{apple_name, authorization_url, client_secret_jwt, describe};
+use crate::oauth::upstream::{profile, redeem, verify_id_token};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::UserKey;
@@ -254,10 +255,11 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let screen =
         |e: SignInError| Failure::Screen(Box::new(Screen::Error(e, WayBack::of(&request.client))));
     if answer.get("error").is_some() {
-        let fields: Map<String, Value> = ["error", "error_description"]
-            .iter()
-            .filter_map(|k| Some((k.to_string(), Value::from(answer.get(k)?))))
-            .collect();
+        let fields = crate::model::object(
+            ["error", "error_description"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), Value::from(answer.get(k)?)))),
+        );
         return Err(UpstreamError::Denied(describe(&fields)).into());
     }
     // RFC 9207: an answer naming another issuer was meant for another provider.
@@ -276,6 +278,13 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 "the connection's client secret does not open",
             )))
         })?;
+    let secret = match &up.signed_secret {
+        Some(signed) => {
+            let now = flow.facts.now;
+            client_secret_jwt(flow.crypto, up, signed, &secret, now).await?
+        }
+        None => secret,
+    };
     let redirect_uri = callback_uri(&flow.facts.config.issuer, &connection.name);
     let tokens = redeem(flow.http, up, &secret, code, &tx.verifier, &redirect_uri).await?;
     let token = |name: &str| {
@@ -284,13 +293,16 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             .and_then(Value::as_str)
             .ok_or_else(|| UpstreamError::Invalid(format!("the token response has no {name}")))
     };
-    let claims = match up.proof {
+    let mut claims = match up.proof {
         Proof::IdToken { .. } => {
             let (crypto, now) = (flow.crypto, flow.facts.now);
             verify_id_token(crypto, flow.http, up, token("id_token")?, &tx.nonce, now).await?
         }
         Proof::Profile { .. } => profile(flow.http, up, token("access_token")?).await?,
     };
+    if let (APPLE, Some(user)) = (up.provider, answer.get("user")) {
+        apple_name(&mut claims, user);
+    }
     // What the connection keeps of the token response (`store_idp_tokens`).
     let kept = up.store_tokens.then(|| {
         let mut kept = Map::new();
@@ -560,10 +572,11 @@ impl Profile {
             "jti",
             "sub",
         ];
-        claims
-            .iter()
-            .filter(|(k, _)| !TOKEN_CLAIMS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        crate::model::object(
+            claims
+                .iter()
+                .filter(|(k, _)| !TOKEN_CLAIMS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        )
     }
 }

@@ -15,11 +15,23 @@ pub async fn sign_compact<C: Crypto>(
     claims: &Value,
 ) -> Result<String, OAuthError> {
     let mut header = Map::new();
-    header.insert("alg".into(), key.alg.as_str().into());
     if let Some(typ) = typ {
         header.insert("typ".into(), typ.into());
     }
-    header.insert("kid".into(), key.kid.clone().into());
+    sign_with_header(crypto, key, &key.kid, header, claims).await
+}
+
+/// Signs `claims` with `key` under a header of `header`'s members, `alg` and `kid` (which
+/// may name the key otherwise than the platform's cache does: another party's key id).
+pub async fn sign_with_header<C: Crypto>(
+    crypto: &C,
+    key: &SigningKey,
+    kid: &str,
+    mut header: Map<String, Value>,
+    claims: &Value,
+) -> Result<String, OAuthError> {
+    header.insert("alg".into(), key.alg.as_str().into());
+    header.insert("kid".into(), kid.into());
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
