@@ -1114,18 +1114,15 @@ fn the_providers_tokens_are_kept_only_when_asked_and_shown_only_with_read_user_i
         .find(|c| c["name"] == "github")
         .unwrap();
     let id = connection["id"].as_str().unwrap();
-    let mut options = connection["options"].clone();
-    options["store_idp_tokens"] = json!(true);
-    ok(
-        &manage(
-            &t,
-            "PATCH",
-            &format!("/api/v2/connections/{id}"),
-            &all,
-            Some(json!({ "options": options })),
-        ),
-        200,
-    );
+    let options = connection["options"].clone();
+    let keep = |on: bool| {
+        let mut options = options.clone();
+        options["store_idp_tokens"] = json!(on);
+        let body = json!({ "options": options });
+        let path = format!("/api/v2/connections/{id}");
+        ok(&manage(&t, "PATCH", &path, &all, Some(body)), 200);
+    };
+    keep(true);
     redeem(&t, &through_github(&t, &hub));
     assert!(!t.store.durable_state().contains("gho_token"), "sealed");
     assert_eq!(user(&all)["identities"][0]["access_token"], "gho_token");
@@ -1145,17 +1142,7 @@ fn the_providers_tokens_are_kept_only_when_asked_and_shown_only_with_read_user_i
     assert!(!shown.to_string().contains("gho_token"));
 
     // Turned off again: the next sign-in clears them.
-    options["store_idp_tokens"] = json!(false);
-    ok(
-        &manage(
-            &t,
-            "PATCH",
-            &format!("/api/v2/connections/{id}"),
-            &all,
-            Some(json!({ "options": options })),
-        ),
-        200,
-    );
+    keep(false);
     redeem(&t, &through_github(&t, &hub));
     assert!(user(&all)["identities"][0].get("access_token").is_none());
 }
