@@ -222,6 +222,7 @@ fn claims(sub: &str, nonce: &str) -> Value {
         "iat": NOW, "exp": NOW + 300, "auth_time": NOW - 5,
         "email": "grace@acme.example", "email_verified": true,
         "name": "Grace Hopper", "given_name": "Grace", "amr": ["pwd", "mfa"],
+        "acr": "urn:example:loa:2",
         "groups": ["navy"],
     })
 }
@@ -295,6 +296,10 @@ fn an_openid_provider_signs_a_user_in_who_is_found_again_by_identity() {
         id["auth_time"],
         NOW - 5,
         "when the user authenticated there"
+    );
+    assert_eq!(
+        id["acr"], "urn:example:loa:2",
+        "the class the provider reported"
     );
 
     // The same person again, renamed at the provider: the same user, the profile updated.
@@ -911,8 +916,18 @@ fn github_signs_a_user_in_with_the_primary_email_it_verified() {
     let t = tenant();
     let hub = serve_github(&t);
     connect_github(&t, json!({}));
+    // A rule reads the connection's strategy from the event.
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let rule = json!({ "name": "strategy", "trigger": "post-login", "assignments": [
+        { "target": "id_token", "claim": "https://example.com/strategy", "path": "connection.strategy" }] });
+    ok(
+        &manage(&t, "POST", "/api/v2/rules", &token, Some(rule)),
+        201,
+    );
     let tokens = redeem(&t, &through_github(&t, &hub));
     let id = id_claims(&tokens);
+    assert_eq!(id["https://example.com/strategy"], "github");
+    assert!(id.get("acr").is_none(), "GitHub reports no class");
     assert_eq!(id["sub"], "github|4242", "GitHub's numeric id");
     assert_eq!(id["email"], "grace@hub.example", "the primary email");
     assert_eq!(id["email_verified"], true);

@@ -2,13 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The connection a user signed in through and the methods they proved (RFC 8176 `amr`
-/// values, such as `pwd`), in the order proven.
+/// The connection a user signed in through, the methods they proved (RFC 8176 `amr` values,
+/// such as `pwd`) in the order proven, and the authentication context class an upstream
+/// provider reported (its `acr`; a sign-in here claims none).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authenticated {
     /// The connection's name.
     pub connection: String,
     pub methods: Vec<String>,
+    pub acr: Option<String>,
 }
 
 impl Authenticated {
@@ -17,20 +19,30 @@ impl Authenticated {
         Self {
             connection: connection.to_string(),
             methods: vec![Method::PASSWORD.into()],
+            acr: None,
         }
     }
 
-    /// The stored form: the two columns `connection` and `amr` (space-separated).
-    pub fn columns(this: Option<&Self>) -> (Option<String>, Option<String>) {
+    /// The stored form: the columns `connection`, `amr` (space-separated) and `acr`.
+    pub fn columns(this: Option<&Self>) -> [Option<String>; 3] {
         match this {
-            Some(a) => (Some(a.connection.clone()), Some(a.methods.join(" "))),
-            None => (None, None),
+            Some(a) => [
+                Some(a.connection.clone()),
+                Some(a.methods.join(" ")),
+                a.acr.clone(),
+            ],
+            None => [None, None, None],
         }
     }
 
-    /// From the two stored columns; `None` for rows stored before they existed.
-    pub fn from_columns(connection: Option<String>, amr: Option<String>) -> Option<Self> {
+    /// From the stored columns; `None` for rows stored before they existed.
+    pub fn from_columns(
+        connection: Option<String>,
+        amr: Option<String>,
+        acr: Option<String>,
+    ) -> Option<Self> {
         Some(Self {
+            acr,
             connection: connection?,
             methods: amr?
                 .split(' ')

@@ -27,6 +27,7 @@ crate::row! {
         family_id: Option<String>,
         connection: Option<String>,
         amr: Option<String>,
+        acr: Option<String>,
     }
 }
 
@@ -48,7 +49,7 @@ impl From<CodeRow> for AuthorizationCode {
             expires_at: int(r.expires_at),
             used_at: opt_int(r.used_at),
             family_id: r.family_id,
-            authenticated: Authenticated::from_columns(r.connection, r.amr),
+            authenticated: Authenticated::from_columns(r.connection, r.amr, r.acr),
         }
     }
 }
@@ -56,16 +57,16 @@ impl From<CodeRow> for AuthorizationCode {
 pub(super) const COLUMNS: &str =
     "code_hash, client_id, user_id, redirect_uri, code_challenge, nonce, \
     scope, audience, org_id, session_id, auth_time, created_at, expires_at, used_at, family_id, \
-    connection, amr";
+    connection, amr, acr";
 
 /// Stores a new code (unredeemed).
 pub(super) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, client_id, \
     user_id, redirect_uri, code_challenge, nonce, scope, audience, org_id, session_id, \
-    auth_time, created_at, expires_at, connection, amr) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    auth_time, created_at, expires_at, connection, amr, acr) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 
 pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
-    let (connection, amr) = Authenticated::columns(c.authenticated.as_ref());
+    let [connection, amr, acr] = Authenticated::columns(c.authenticated.as_ref());
     vec![
         c.code_hash.as_str().into(),
         c.client_id.as_str().into(),
@@ -82,6 +83,7 @@ pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
         num(c.expires_at),
         opt(&connection),
         opt(&amr),
+        opt(&acr),
     ]
 }
 

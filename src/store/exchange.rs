@@ -59,7 +59,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
         let mut token = token_args(next);
         token.push(token_hash.into());
         let insert = insert_token(
-            "AND EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?16 AND replaced_by = ?1)",
+            "AND EXISTS (SELECT 1 FROM refresh_tokens WHERE token_hash = ?17 AND replaced_by = ?1)",
         );
         let changes = self
             .batch(&[

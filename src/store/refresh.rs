@@ -26,6 +26,7 @@ crate::row! {
         access_expires_at: Option<f64>,
         connection: Option<String>,
         amr: Option<String>,
+        acr: Option<String>,
     }
 }
 
@@ -47,7 +48,7 @@ impl From<RefreshRow> for RefreshRecord {
             org_id: r.org_id,
             access_jti: r.access_jti,
             access_expires_at: opt_int(r.access_expires_at),
-            authenticated: Authenticated::from_columns(r.connection, r.amr),
+            authenticated: Authenticated::from_columns(r.connection, r.amr, r.acr),
         }
     }
 }
@@ -56,7 +57,8 @@ impl From<RefreshRow> for RefreshRecord {
 pub(super) const REFRESH_SELECT: &str =
     "SELECT t.token_hash, t.family_id, t.client_id, t.user_id, \
     t.audience, t.scope, t.auth_time, t.created_at, t.idle_expires_at, t.absolute_expires_at, \
-    t.used_at, f.revoked_at, t.org_id, t.access_jti, t.access_expires_at, t.connection, t.amr \
+    t.used_at, f.revoked_at, t.org_id, t.access_jti, t.access_expires_at, t.connection, t.amr, \
+    t.acr
     FROM refresh_tokens t LEFT JOIN refresh_families f ON f.family_id = t.family_id";
 
 /// Creates the family of `r` on its first token (a no-op for the next token of a family).
@@ -64,13 +66,13 @@ pub(super) const INSERT_FAMILY: &str =
     "INSERT INTO refresh_families (family_id, client_id, user_id, created_at) \
      VALUES (?1, ?2, ?3, ?4) ON CONFLICT (family_id) DO NOTHING";
 
-/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?16`.
+/// Stores `r` while its family is alive; `extra` adds a condition on parameter `?17`.
 pub(super) fn insert_token(extra: &str) -> String {
     format!(
         "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, audience, scope, \
          auth_time, created_at, idle_expires_at, absolute_expires_at, org_id, access_jti, \
-         access_expires_at, connection, amr) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 \
+         access_expires_at, connection, amr, acr) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 \
          WHERE EXISTS (SELECT 1 FROM refresh_families WHERE family_id = ?2 AND revoked_at IS NULL) {extra}"
     )
 }
@@ -85,7 +87,7 @@ pub(super) fn family_args(r: &RefreshRecord) -> Vec<Value> {
 }
 
 pub(super) fn token_args(r: &RefreshRecord) -> Vec<Value> {
-    let (connection, amr) = Authenticated::columns(r.authenticated.as_ref());
+    let [connection, amr, acr] = Authenticated::columns(r.authenticated.as_ref());
     vec![
         r.token_hash.as_str().into(),
         r.family_id.as_str().into(),
@@ -102,6 +104,7 @@ pub(super) fn token_args(r: &RefreshRecord) -> Vec<Value> {
         r.access_expires_at.map_or(Value::Null, num),
         opt(&connection),
         opt(&amr),
+        opt(&acr),
     ]
 }
 

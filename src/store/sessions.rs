@@ -17,19 +17,20 @@ crate::row! {
         absolute_expires_at: f64,
         connection: Option<String>,
         amr: Option<String>,
+        acr: Option<String>,
     }
 }
 
 const SESSION_COLUMNS: &str = "session_id, user_id, auth_time, created_at, idle_expires_at, \
-    absolute_expires_at, connection, amr";
+    absolute_expires_at, connection, amr, acr";
 
 /// Stores a new session.
 pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (session_id, user_id, \
-    auth_time, created_at, idle_expires_at, absolute_expires_at, connection, amr) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    auth_time, created_at, idle_expires_at, absolute_expires_at, connection, amr, acr) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 pub(super) fn session_args(s: &Session) -> Vec<Value> {
-    let (connection, amr) = Authenticated::columns(s.authenticated.as_ref());
+    let [connection, amr, acr] = Authenticated::columns(s.authenticated.as_ref());
     vec![
         s.session_id.as_str().into(),
         s.user_id.as_str().into(),
@@ -39,6 +40,7 @@ pub(super) fn session_args(s: &Session) -> Vec<Value> {
         num(s.absolute_expires_at),
         opt(&connection),
         opt(&amr),
+        opt(&acr),
     ]
 }
 
@@ -113,7 +115,7 @@ impl From<SessionRow> for Session {
             created_at: int(r.created_at),
             idle_expires_at: int(r.idle_expires_at),
             absolute_expires_at: int(r.absolute_expires_at),
-            authenticated: Authenticated::from_columns(r.connection, r.amr),
+            authenticated: Authenticated::from_columns(r.connection, r.amr, r.acr),
         }
     }
 }

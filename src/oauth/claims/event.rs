@@ -64,9 +64,18 @@ pub fn event(trigger: Trigger, issuance: &Issuance, facts: &Facts<'_>) -> Value 
         }),
     };
     let signed_in = issuance.authenticated.as_ref();
+    // The strategy is the provider of the user's identity in that connection (`github`,
+    // `oidc`, …; `auth0` for a database).
+    let connection = |name: &str| {
+        let identity = issuance
+            .user
+            .as_ref()
+            .and_then(|u| u.identities.iter().find(|i| i.connection == name));
+        json!({ "name": name, "strategy": identity.map_or("auth0", |i| i.provider.as_str()) })
+    };
     let connection = match (signed_in, &issuance.user) {
-        (Some(a), _) => json!({ "name": a.connection, "strategy": "auth0" }),
-        (None, Some(u)) => json!({ "name": u.connection, "strategy": "auth0" }),
+        (Some(a), _) => connection(&a.connection),
+        (None, Some(u)) => connection(&u.connection),
         (None, None) => Value::Null,
     };
     let authentication = signed_in.map(|a| {

@@ -460,6 +460,12 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         authenticated: Authenticated {
             connection: connection.name.clone(),
             methods: amr(&claims),
+            // The provider's class, as it said it (a short printable value, a URI at most).
+            acr: claims
+                .get("acr")
+                .and_then(Value::as_str)
+                .filter(|a| (1..=256).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_string),
         },
         auth_time,
         login: None,

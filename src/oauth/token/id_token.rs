@@ -62,6 +62,10 @@ pub fn id_claims(
     {
         claims.insert("amr".into(), json!(a.methods));
     }
+    // What an upstream provider reported; never a class this issuer would have to meet.
+    if let Some(acr) = issuance.authenticated.as_ref().and_then(|a| a.acr.as_ref()) {
+        claims.insert("acr".into(), Value::String(acr.clone()));
+    }
     if let Some(sid) = &issuance.session_id {
         claims.insert("sid".into(), Value::String(sid.clone()));
     }
