@@ -237,3 +237,71 @@ fn custom_database_options_are_checked_when_saved() {
         invalid_body(&resp, what);
     }
 }
+
+/// The sign-up form through the store's connection, posted with `email`.
+fn sign_up(t: &Tenant, email: &str) -> HttpResponse {
+    t.edit_client(APP_ID, |c| {
+        c.grant_types = vec!["authorization_code".into(), "password".into()];
+        c.redirect_uris = vec!["https://app.example.com/callback".into()];
+    });
+    let authorize = format!(
+        "/authorize?response_type=code&client_id={APP_ID}&redirect_uri={}&scope=openid&state=s&connection={REALM}&screen_hint=signup",
+        enc("https://app.example.com/callback")
+    );
+    let page = get(t, &authorize, "");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", email);
+    form.append_pair("password", "a brand new passphrase 7");
+    post_form(t, "/u/signup", &form.finish(), &csrf)
+}
+
+#[test]
+fn sign_up_in_import_mode_asks_the_store_first_and_without_import_mode_is_closed() {
+    let t = management_tenant();
+    // The store knows Lee; `get_user` of anyone else is 404.
+    answer(&t, |body| {
+        let request: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(request["action"], "get_user");
+        assert!(
+            request.get("password").is_none(),
+            "no password is sent to get_user"
+        );
+        if request["email"] == EMAIL {
+            Ok(json!({ "user_id": 4242, "email": EMAIL })
+                .to_string()
+                .into_bytes())
+        } else {
+            Err(OutboundError::Status(404))
+        }
+    });
+    connect(&t, true);
+    // Lee's address, still in the store: taken, nothing stored (Lee migrates by signing in).
+    let taken = sign_up(&t, "Lee@Legacy.example");
+    let page = String::from_utf8_lossy(&taken.body);
+    assert_eq!(taken.status, 400, "{page}");
+    assert!(page.contains("already exists"), "{page}");
+    assert_eq!(calls(&t), 1);
+    assert_eq!(stored_users(&t), json!([]));
+    // A new address: the user is made here.
+    let made = sign_up(&t, "new@legacy.example");
+    assert_eq!(made.status, 303, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(stored_users(&t)[0]["email"], "new@legacy.example");
+
+    // Without import mode the store holds every user, and its `create` is not called: no
+    // sign-up through that connection.
+    let t = management_tenant();
+    store(&t);
+    connect(&t, false);
+    let closed = sign_up(&t, "new@legacy.example");
+    assert_eq!(
+        closed.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&closed.body)
+    );
+    assert_eq!(calls(&t), 0);
+}

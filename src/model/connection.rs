@@ -40,6 +40,13 @@ impl Connection {
         self.strategy == DATABASE
     }
 
+    /// Whether users may sign up here through it: a database connection whose users are this
+    /// issuer's, or a custom database in import mode (new users are kept here; the store's
+    /// `create` is not called, so a custom database without import mode takes none).
+    pub fn takes_signups(&self) -> bool {
+        self.is_database() && self.user_store().is_none_or(|s| s.import_mode)
+    }
+
     /// Whether the sign-up page and API are closed (`disable_signup`).
     pub fn signup_disabled(&self) -> bool {
         self.flag("disable_signup").unwrap_or(false)

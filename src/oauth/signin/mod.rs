@@ -305,13 +305,30 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(screen) => return *screen,
     };
     let connection = &through.connection;
-    if !signup_offered(flow, connection) || !connection.is_database() {
+    if !signup_offered(flow, connection) || !connection.takes_signups() {
         return Screen::Error(SignInError::SignupDisabled, WayBack::of(&request.client));
     }
     let again = |e| page_again(flow, &tx, &request, &through, form, e);
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         return again(SignInError::MissingCredentials);
     };
+    // In import mode, an address the tenant's store still holds is its user's: signing it up
+    // here would keep that user from ever migrating (Auth0 asks `get_user` too).
+    if let Some(store) = connection.user_store() {
+        let hooks = flow.pipeline.hooks;
+        let asked = match user_store::StoreCall::open(flow.kek, &connection.id, store, hooks) {
+            Ok(call) => {
+                let lower = crate::model::email::normalize(email).to_ascii_lowercase();
+                user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await
+            }
+            Err(e) => Err(e),
+        };
+        match asked {
+            Ok(false) => {}
+            Ok(true) => return again(SignInError::EmailTaken),
+            Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
+        }
+    }
     let draft = Draft {
         email: email.to_string(),
         credential: Credential::Password(password.to_string()),
@@ -489,7 +506,7 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(s) => s,
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
     };
-    let offered = signup_offered(flow, connection) && connection.is_database();
+    let offered = signup_offered(flow, connection) && connection.takes_signups();
     Screen::Form(Box::new(LoginPage {
         password: connection.is_database(),
         providers: through.providers.clone(),

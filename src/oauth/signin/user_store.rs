@@ -1,8 +1,11 @@
 //! A custom database: the tenant's own user store behind a database connection, asked
-//! `login(email, password)` as hooks are called (a POST through the outbound port or a
-//! service binding, signed `X-Edge-Issuer-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`).
+//! `login(email, password)` and `get_user(email)` as hooks are called (a POST through the
+//! outbound port or a service binding, signed `X-Edge-Issuer-Signature:
+//! t=…,v1=HMAC-SHA256(secret, "t.body")`).
 //!
-//! The request is `{"action": "login", "connection": …, "email": …, "password": …}`. The store
+//! The request is `{"action": "login", "connection": …, "email": …, "password": …}` (or
+//! `{"action": "get_user", "connection": …, "email": …}`, asked before a sign-up in import
+//! mode, so no one signs up here with the address of a user the store still holds). The store
 //! answers `200` with the user's profile (`user_id`, `email`, and optionally
 //! `email_verified`, `name`, `given_name`, `family_name`, `nickname`, `picture`,
 //! `app_metadata`, `user_metadata`), or `401`/`403`/`404` (or `null`) when the email or the
@@ -78,8 +81,35 @@ pub async fn login(
         "connection": connection,
         "email": email,
         "password": password,
-    })
-    .to_string();
+    });
+    match ask(call, connection, body, now).await? {
+        Some(profile) => draft(&profile, email).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Whether the store holds a user with `email` (its `get_user`).
+pub async fn get_user(
+    call: &StoreCall<'_>,
+    connection: &str,
+    email: &str,
+    now: u64,
+) -> Result<bool, SignInError> {
+    let body = json!({ "action": "get_user", "connection": connection, "email": email });
+    match ask(call, connection, body, now).await? {
+        Some(profile) => draft(&profile, email).map(|_| true),
+        None => Ok(false),
+    }
+}
+
+/// Sends `body` to the store: the profile it answered, or `None` for "no such user".
+async fn ask(
+    call: &StoreCall<'_>,
+    connection: &str,
+    body: Value,
+    now: u64,
+) -> Result<Option<Map<String, Value>>, SignInError> {
+    let body = body.to_string();
     let signed = signature(call.secret.expose(), now, &body);
     let hook = Hook {
         hook_id: format!("custom-database:{connection}"),
@@ -101,11 +131,16 @@ pub async fn login(
     if answer.len() > MAX_ANSWER_BYTES {
         return Err(failed("the answer is too large"));
     }
-    let profile = match crate::model::strict_json::parse(&answer) {
-        Ok(Value::Null) => return Ok(None),
-        Ok(Value::Object(profile)) => profile,
-        _ => return Err(failed("the answer is not a JSON object")),
-    };
+    match crate::model::strict_json::parse(&answer) {
+        Ok(Value::Null) => Ok(None),
+        Ok(Value::Object(profile)) => Ok(Some(profile)),
+        _ => Err(failed("the answer is not a JSON object")),
+    }
+}
+
+/// The user the store's `profile` describes, as a draft, if it is the one asked about
+/// (`email`, lower-cased).
+fn draft(profile: &Map<String, Value>, email: &str) -> Result<Draft, SignInError> {
     let text = |name: &str| -> Result<Option<String>, SignInError> {
         match profile.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -131,7 +166,7 @@ pub async fn login(
     if crate::model::email::normalize(&answered).to_ascii_lowercase() != email {
         return Err(failed("the profile is for another email"));
     }
-    Ok(Some(Draft {
+    Ok(Draft {
         id: Some(user_id),
         email: answered,
         email_verified: profile.get("email_verified") == Some(&Value::Bool(true)),
@@ -143,5 +178,5 @@ pub async fn login(
         app_metadata: object("app_metadata")?,
         user_metadata: object("user_metadata")?,
         ..Draft::default()
-    }))
+    })
 }
