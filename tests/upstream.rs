@@ -143,6 +143,19 @@ impl Upstream {
     }
 }
 
+/// `POST /api/v2/connections` of a connection `name` of `strategy` for the SPA.
+fn create_connection(
+    t: &Tenant,
+    token: &str,
+    name: &str,
+    strategy: &str,
+    options: Value,
+) -> HttpResponse {
+    let body = json!({ "name": name, "strategy": strategy, "options": options,
+                       "enabled_clients": [SPA] });
+    manage(t, "POST", "/api/v2/connections", token, Some(body))
+}
+
 /// The redirect URI registered at the provider for the connection.
 fn redirect_uri() -> String {
     format!(
@@ -873,19 +886,8 @@ fn connect_github(t: &Tenant, extra: Value) {
     for (k, v) in extra.as_object().unwrap() {
         options[k] = v.clone();
     }
-    ok(
-        &manage(
-            t,
-            "POST",
-            "/api/v2/connections",
-            &token,
-            Some(
-                json!({ "name": "github", "strategy": "github", "options": options,
-                         "enabled_clients": [SPA] }),
-            ),
-        ),
-        201,
-    );
+    let made = create_connection(t, &token, "github", "github", options);
+    ok(&made, 201);
 }
 
 /// One sign-in through GitHub: the callback's response.
@@ -1032,18 +1034,7 @@ fn an_oauth2_provider_signs_in_through_its_userinfo_and_profile_map() {
         })
     }));
     let token = admin_token(&t, &MGMT_SCOPES);
-    let create = |options: Value| {
-        manage(
-            &t,
-            "POST",
-            "/api/v2/connections",
-            &token,
-            Some(
-                json!({ "name": "corp", "strategy": "oauth2", "options": options,
-                         "enabled_clients": [SPA] }),
-            ),
-        )
-    };
+    let create = |options: Value| create_connection(&t, &token, "corp", "oauth2", options);
     // Auth0's profile script does not run here: refused, with what to give instead.
     let refused = create(
         json!({ "authorizationURL": "https://sso.corp.example/authorize",
@@ -1244,18 +1235,7 @@ fn apple_signs_in_with_a_client_secret_the_teams_key_signs_and_a_form_post() {
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         base64::engine::general_purpose::STANDARD.encode(&team.pkcs8)
     );
-    let create = |options: Value| {
-        manage(
-            &t,
-            "POST",
-            "/api/v2/connections",
-            &token,
-            Some(
-                json!({ "name": "apple", "strategy": "apple", "options": options,
-                         "enabled_clients": [SPA] }),
-            ),
-        )
-    };
+    let create = |options: Value| create_connection(&t, &token, "apple", "apple", options);
     let options = json!({ "client_id": APPLE_CLIENT, "team_id": APPLE_TEAM, "kid": APPLE_KEY_ID,
                           "app_secret": pem, "scope": ["name", "email"] });
     // A key that is not one, or a client_secret Apple does not take: refused.
