@@ -482,10 +482,7 @@ pub async fn set_clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
         let Value::Object(map) = entry else {
             return invalid("each entry is {client_id, status}: expected an object");
         };
-        let mut f = Fields(map, String::new());
-        if let Some(name) = f.0.keys().find(|k| *k != "client_id" && *k != "status") {
-            return invalid(&format!("Additional properties not allowed: {name}"));
-        }
+        let mut f = attempt!(Fields::of(map, "", &["client_id", "status"]));
         match (attempt!(f.text("client_id")), attempt!(f.flag("status"))) {
             (Some(id), Some(on)) => changes.push((id, on)),
             _ => return invalid("each entry needs client_id and status"),

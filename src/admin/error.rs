@@ -130,17 +130,12 @@ pub(crate) fn members(body: &[u8], allowed: &[&str]) -> Result<Fields, Reply> {
     let serde_json::Value::Object(map) = value else {
         return Err(invalid("the body is {…}: expected an object"));
     };
-    if let Some(name) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(invalid(&format!(
-            "Additional properties not allowed: {name}"
-        )));
-    }
-    Ok(Fields(map, String::new()))
+    Fields::of(map, "", allowed)
 }
 
 /// The members of a body read by [`members`], each taken by its expected type (JSON `null`
-/// is absent).
-/// The second member is where the object is in the body (`conditions.`), for errors.
+/// is absent). The second member is where the object is in the body (`conditions.`), for
+/// errors.
 pub(crate) struct Fields(pub serde_json::Map<String, serde_json::Value>, pub String);
 
 impl Fields {
@@ -213,22 +208,24 @@ impl Fields {
         }
     }
 
-    /// The members `allowed` of `map`, the object at `at`.
+    /// The members `allowed` of `map`, the object at `at` (`""`: the body itself).
     pub(crate) fn of(
         map: serde_json::Map<String, serde_json::Value>,
         at: &str,
         allowed: &[&str],
     ) -> Result<Fields, Reply> {
-        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(invalid(&format!(
-                "at {at}: Additional properties not allowed: {extra}"
-            )));
-        }
         let prefix = if at.is_empty() {
-            at.into()
+            String::new()
         } else {
             format!("{at}.")
         };
+        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let at = prefix.strip_suffix('.').map(|a| format!("at {a}: "));
+            return Err(invalid(&format!(
+                "{}Additional properties not allowed: {extra}",
+                at.unwrap_or_default()
+            )));
+        }
         Ok(Fields(map, prefix))
     }
 

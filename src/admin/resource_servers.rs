@@ -90,12 +90,7 @@ impl ApiBody {
                             "at scopes: expected a list of {value, description}",
                         ));
                     };
-                    let mut e = Fields(map, String::new());
-                    if let Some(extra) = e.0.keys().find(|k| *k != "value" && *k != "description") {
-                        return Err(invalid(&format!(
-                            "at scopes: Additional properties not allowed: {extra}"
-                        )));
-                    }
+                    let mut e = Fields::of(map, "scopes", &["value", "description"])?;
                     e.text("description")?;
                     match e.text("value")? {
                         Some(v) => values.push(v),

@@ -172,12 +172,7 @@ fn permission_refs(body: &[u8]) -> Result<Vec<PermissionRef>, Reply> {
             return Err(invalid("at permissions: expected a list of objects"));
         };
         let allowed = ["permission_name", "resource_server_identifier"];
-        if let Some(extra) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(invalid(&format!(
-                "at permissions: Additional properties not allowed: {extra}"
-            )));
-        }
-        let mut e = Fields(map, String::new());
+        let mut e = Fields::of(map, "permissions", &allowed)?;
         match (
             e.text("permission_name")?,
             e.text("resource_server_identifier")?,

@@ -104,19 +104,14 @@ pub async fn profile(
             "the provider proves no profile".into(),
         ));
     };
-    let Value::Object(raw) = get(http, userinfo, Some(access_token)).await? else {
+    let raw = get(http, userinfo, Some(access_token)).await?;
+    let Value::Object(mut claims) = raw.clone() else {
         return Err(UpstreamError::Invalid(format!(
             "{userinfo} did not answer a JSON object"
         )));
     };
-    let mut claims = raw.clone();
-    let at = |path: &str| {
-        let mut found = raw.get(path.split('.').next()?)?;
-        for step in path.split('.').skip(1) {
-            found = found.get(step)?;
-        }
-        Some(found.clone())
-    };
+    // The paths rules use (`data.uid`; a number indexes a list).
+    let at = |path: &str| crate::model::rule::resolve_path(&raw, path).cloned();
     let mut sub = at("sub").or_else(|| at("id"));
     for (field, path) in map {
         match (field.as_str(), at(path)) {
@@ -351,16 +346,11 @@ pub fn apple_name(claims: &mut Map<String, Value>, user: &str) {
         Some(v.to_string()).filter(|v| !v.is_empty())
     };
     let (first, last) = (name("firstName"), name("lastName"));
-    let full = [&first, &last]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>();
-    for (claim, value) in [
-        ("given_name", first),
-        ("family_name", last),
-        ("name", Some(full.join(" ")).filter(|n| !n.is_empty())),
-    ] {
+    let full = match (&first, &last) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (one, other) => one.clone().or_else(|| other.clone()),
+    };
+    for (claim, value) in [("given_name", first), ("family_name", last), ("name", full)] {
         if let (Some(value), false) = (value, claims.contains_key(claim)) {
             claims.insert(claim.into(), value.into());
         }

@@ -12,10 +12,9 @@ import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { ManagementClient } from 'auth0';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { DEV_SEED, freePort, startIssuer } from './harness.mjs';
-import { ADMIN, adminToken } from './management.mjs';
+import { freePort, pkce, startIssuerWithApp } from './harness.mjs';
+import { adminToken, sdkManagement } from './management.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HUB_CLIENT = { id: 'Iv1.edge0issuer', secret: 'a-secret-github-gave-us' };
@@ -62,9 +61,9 @@ async function github(req, res) {
     const form = new URLSearchParams(await body(req));
     const challenge = codes.get(form.get('code'));
     codes.delete(form.get('code'));
-    const pkce = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
+    const answered = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
     // GitHub refuses a code with 200 and an error.
-    if (!challenge || pkce !== challenge || form.get('client_id') !== HUB_CLIENT.id || form.get('client_secret') !== HUB_CLIENT.secret) {
+    if (!challenge || answered !== challenge || form.get('client_id') !== HUB_CLIENT.id || form.get('client_secret') !== HUB_CLIENT.secret) {
       return json({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
     }
     return json({ access_token: 'gho_e2e', token_type: 'bearer', scope: 'read:user,user:email' });
@@ -90,21 +89,11 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
   const [issuerPort, hubPort] = [await freePort(), await freePort()];
   HUB = `http://127.0.0.1:${hubPort}`;
-  app = http.createServer((req, res) => res.end('<!doctype html><title>back</title>back')).listen(0, '127.0.0.1');
-  await new Promise((r) => app.once('listening', r));
-  APP_ORIGIN = `http://127.0.0.1:${app.address().port}`;
-  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', APP_ORIGIN));
-  issuer = await startIssuer({ port: issuerPort, seed });
+  ({ issuer, app, appOrigin: APP_ORIGIN } = await startIssuerWithApp(issuerPort));
   hub = http.createServer((req, res) => { github(req, res).catch((e) => { res.statusCode = 500; res.end(String(e)); }); });
   hub.listen(hubPort, '127.0.0.1');
   await new Promise((r) => hub.once('listening', r));
-  management = new ManagementClient({
-    domain: new URL(issuer.issuer).host,
-    clientId: ADMIN.id,
-    clientSecret: ADMIN.secret,
-    audience: `${issuer.issuer}/api/v2/`,
-    fetch: (url, init) => issuer.mf.dispatchFetch(String(url).replace(/^https:/, 'http:'), init),
-  });
+  management = sdkManagement(issuer);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(OUT, { recursive: true });
 });
@@ -114,11 +103,6 @@ after(async () => {
   app?.close();
   await issuer?.mf.dispose();
 });
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
 
 test('a person signs in with GitHub through the login page, with the primary email GitHub verified', async () => {
   const { data: connection } = await management.connections.create({

@@ -1,11 +1,12 @@
 // Runs the built worker (build/entry.mjs, index.js + wasm) under workerd through the Miniflare API, with
 // D1 and KV simulation, migrations applied and a tenant seeded: the same artefact that deploys.
 import { Miniflare } from 'miniflare';
-import { createDecipheriv, createPrivateKey } from 'node:crypto';
+import { createDecipheriv, createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrationStatements, seedStatements } from '../../scripts/seed.mjs';
 import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 
 const root = new URL('../../', import.meta.url).pathname;
 export const ISSUER = 'http://issuer.test';
@@ -157,4 +158,24 @@ export function hiddenFields(html) {
     out.append(decode(m[1]), decode(m[2]));
   }
   return out;
+}
+
+/**
+ * The issuer on `port` with a client's redirect URI to come back to: a page on its own port
+ * that only says the browser arrived, put in the seed in place of the dev SPA's origin.
+ * Answers `{issuer, app, appOrigin}`; close `app` and dispose `issuer.mf` after.
+ */
+export async function startIssuerWithApp(port) {
+  const app = createHttpServer((req, res) => res.end('<!doctype html><title>back</title>back')).listen(0, '127.0.0.1');
+  await new Promise((r) => app.once('listening', r));
+  const appOrigin = `http://127.0.0.1:${app.address().port}`;
+  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', appOrigin));
+  const issuer = await startIssuer({ port, seed });
+  return { issuer, app, appOrigin };
+}
+
+/** A PKCE verifier and its S256 challenge (RFC 7636). */
+export function pkce() {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }

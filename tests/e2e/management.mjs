@@ -1,5 +1,6 @@
 // Calls the management API as an admin script does: a client_credentials token of the seed's
 // management client, then JSON over HTTP.
+import { ManagementClient } from 'auth0';
 import { ISSUER, tokenRequest, passwordRequest } from './harness.mjs';
 
 export const MGMT = `${ISSUER}/api/v2/`;
@@ -34,3 +35,15 @@ export function managementClient(issuer, token) {
 }
 
 export const userPath = (id) => `/api/v2/users/${encodeURIComponent(id)}`;
+
+/** The `auth0` SDK's ManagementClient of the seed's admin client, against `issuer` (the SDK
+ * builds https://<domain>/…; a test issuer is plain http on the same host). */
+export function sdkManagement(issuer) {
+  return new ManagementClient({
+    domain: new URL(issuer.issuer).host,
+    clientId: ADMIN.id,
+    clientSecret: ADMIN.secret,
+    audience: issuer.issuer === ISSUER ? MGMT : `${issuer.issuer}/api/v2/`,
+    fetch: (url, init) => issuer.mf.dispatchFetch(String(url).replace(/^https:/, 'http:'), init),
+  });
+}

@@ -7,15 +7,12 @@
 // Screenshots of our login page with the button (desktop and 360 px) go to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import Provider from 'oidc-provider';
-import { ManagementClient } from 'auth0';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { DEV_SEED, freePort, startIssuer } from './harness.mjs';
-import { ADMIN, adminToken } from './management.mjs';
+import { freePort, pkce, startIssuerWithApp } from './harness.mjs';
+import { adminToken, sdkManagement } from './management.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = new URL('../../test-output/', import.meta.url).pathname;
@@ -35,11 +32,7 @@ before(async () => {
   const [issuerPort, opPort] = [await freePort(), await freePort()];
   const ISSUER = `http://127.0.0.1:${issuerPort}`;
   // The client's redirect URI: a page that only says the browser arrived.
-  app = http.createServer((req, res) => res.end('<!doctype html><title>back</title>back')).listen(0, '127.0.0.1');
-  await new Promise((r) => app.once('listening', r));
-  APP_ORIGIN = `http://127.0.0.1:${app.address().port}`;
-  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', APP_ORIGIN));
-  issuer = await startIssuer({ port: issuerPort, seed });
+  ({ issuer, app, appOrigin: APP_ORIGIN } = await startIssuerWithApp(issuerPort));
 
   op = new Provider(`http://127.0.0.1:${opPort}`, {
     clients: [{
@@ -65,13 +58,7 @@ before(async () => {
   opServer = op.listen(opPort, '127.0.0.1');
   await new Promise((r) => opServer.once('listening', r));
 
-  management = new ManagementClient({
-    domain: new URL(issuer.issuer).host,
-    clientId: ADMIN.id,
-    clientSecret: ADMIN.secret,
-    audience: `${issuer.issuer}/api/v2/`,
-    fetch: (url, init) => issuer.mf.dispatchFetch(String(url).replace(/^https:/, 'http:'), init),
-  });
+  management = sdkManagement(issuer);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(OUT, { recursive: true });
 });
@@ -81,11 +68,6 @@ after(async () => {
   app?.close();
   await issuer?.mf.dispose();
 });
-
-function pkce() {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
 
 test('a person signs in at an OpenID provider through the login page, and comes back with our tokens', async () => {
   // The connection, as an admin script written for Auth0 makes it: discovery by issuer.

@@ -62,13 +62,7 @@ where
 
     let organization = params.get("organization");
     let audience = api.as_ref().map(|a| a.identifier.as_str());
-    let store = match connection.user_store() {
-        Some(store) => Some((
-            StoreCall::open(stores.0, &connection.id, store, stores.1)?,
-            connection,
-        )),
-        None => None,
-    };
+    let store = StoreCall::of(stores.0, connection, stores.1)?.map(|call| (call, connection));
     let account = Account {
         store,
         connection: &connection.name,

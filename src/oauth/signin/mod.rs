@@ -241,15 +241,9 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return page_again(flow, &tx, &request, &through, form, e);
     };
     let facts = flow.facts;
-    let store = match connection.user_store() {
-        Some(store) => {
-            let hooks = flow.pipeline.hooks;
-            match user_store::StoreCall::open(flow.kek, &connection.id, store, hooks) {
-                Ok(call) => Some((call, connection)),
-                Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
-            }
-        }
-        None => None,
+    let store = match user_store::StoreCall::of(flow.kek, connection, flow.pipeline.hooks) {
+        Ok(call) => call.map(|call| (call, connection)),
+        Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
     };
     let account = Account {
         store,
@@ -314,20 +308,18 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     // In import mode, an address the tenant's store still holds is its user's: signing it up
     // here would keep that user from ever migrating (Auth0 asks `get_user` too).
-    if let Some(store) = connection.user_store() {
-        let hooks = flow.pipeline.hooks;
-        let asked = match user_store::StoreCall::open(flow.kek, &connection.id, store, hooks) {
-            Ok(call) => {
-                let lower = crate::model::email::normalize(email).to_ascii_lowercase();
-                user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await
-            }
-            Err(e) => Err(e),
-        };
-        match asked {
-            Ok(false) => {}
-            Ok(true) => return again(SignInError::EmailTaken),
-            Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
+    let asked = match user_store::StoreCall::of(flow.kek, connection, flow.pipeline.hooks) {
+        Ok(Some(call)) => {
+            let lower = crate::model::email::normalize(email).to_ascii_lowercase();
+            user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await
         }
+        Ok(None) => Ok(false),
+        Err(e) => Err(e),
+    };
+    match asked {
+        Ok(false) => {}
+        Ok(true) => return again(SignInError::EmailTaken),
+        Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
     }
     let draft = Draft {
         email: email.to_string(),

@@ -33,22 +33,24 @@ pub struct StoreCall<'a> {
 }
 
 impl<'a> StoreCall<'a> {
-    /// The call to the user store of `connection` (by its id and store), its secret opened.
-    pub fn open(
+    /// The call to `connection`'s user store, its secret opened, if it has a custom database.
+    pub fn of(
         kek: Option<&Kek>,
-        connection_id: &str,
-        store: UserStore,
+        connection: &crate::model::Connection,
         transport: &'a dyn HookTransport,
-    ) -> Result<Self, SignInError> {
+    ) -> Result<Option<Self>, SignInError> {
+        let Some(store) = connection.user_store() else {
+            return Ok(None);
+        };
         let secret = kek
-            .and_then(|k| k.open(connection_id, &store.sealed_secret).ok())
+            .and_then(|k| k.open(&connection.id, &store.sealed_secret).ok())
             .and_then(|s| String::from_utf8(s).ok())
             .ok_or_else(|| failed("its signing secret does not open"))?;
-        Ok(Self {
+        Ok(Some(Self {
             store,
             secret: Secret::new(secret),
             transport,
-        })
+        }))
     }
 }
 
