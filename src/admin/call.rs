@@ -99,6 +99,14 @@ pub enum Op {
     RotateSigningKeys,
     RevokeSigningKey,
     Rekey,
+    GetEmailProvider,
+    CreateEmailProvider,
+    UpdateEmailProvider,
+    DeleteEmailProvider,
+    GetEmailTemplate,
+    SaveEmailTemplate,
+    VerificationTicket,
+    PasswordTicket,
 }
 
 /// One management route. `{id}` in the path stands for one segment, percent-decoded.

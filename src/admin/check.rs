@@ -31,6 +31,23 @@ pub fn url(field: &str, value: &str) -> Result<(), Reply> {
     }
 }
 
+/// A URL this issuer will call with user data (a hook, an email webhook): https, or
+/// plain-http loopback when the issuer itself is on plain http (local development against
+/// `make dev`); and allowed by the Worker's outbound rule (checked again at each call).
+pub fn callable(field: &str, value: &str, config: &crate::model::Config) -> Result<(), Reply> {
+    url(field, value)?;
+    let local = config.is_local();
+    if !value.starts_with("https://") && !local {
+        return Err(invalid(&format!(
+            "{field} must be https: the requests carry user data"
+        )));
+    }
+    match crate::port::outbound::refusal(value, local) {
+        Some(why) => Err(invalid(&format!("{field} is not callable: {why}"))),
+        None => Ok(()),
+    }
+}
+
 /// A browser origin: `scheme://host[:port]`, nothing after.
 pub fn origin(field: &str, value: &str) -> Result<(), Reply> {
     url(field, value)?;

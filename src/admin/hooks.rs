@@ -146,19 +146,7 @@ fn apply(
     }
     h.on_failure = b.on_failure.unwrap_or(h.on_failure);
     match (&h.url, &h.service) {
-        (Some(url), None) => {
-            check::url("url", url)?;
-            // https, as hook requests carry user data; plain-http loopback too when the
-            // issuer itself is on plain http (local development against `make dev`).
-            let local = config.is_local();
-            if !url.starts_with("https://") && !local {
-                return Err(invalid("url must be https: hook requests carry user data"));
-            }
-            // The Worker's outbound rule (checked again at each call).
-            if let Some(why) = crate::port::outbound::refusal(url, local) {
-                return Err(invalid(&format!("url is not callable: {why}")));
-            }
-        }
+        (Some(url), None) => check::callable("url", url, config)?,
         (None, Some(service)) => {
             let ok = !service.is_empty()
                 && service.len() <= 64

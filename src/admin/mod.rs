@@ -21,6 +21,7 @@ mod check;
 mod client_grants;
 mod clients;
 mod connections;
+mod emails;
 pub mod error;
 mod explain;
 mod hooks;

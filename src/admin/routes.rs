@@ -8,8 +8,9 @@ use super::error::{error_code, Reply};
 use super::users::links;
 use super::{client_grants as grants, clients, connections, resource_servers as apis};
 use super::{
-    explain, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users, Request,
+    emails, explain, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users, Request,
 };
+use crate::model::mail::TicketKind;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -102,6 +103,16 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/keys/signing/{id}", "read:signing_keys", Op::GetSigningKey),
     route("PUT", "/api/v2/keys/signing/{id}/revoke", "update:signing_keys", Op::RevokeSigningKey),
     route("POST", "/api/v2/keys/encryption/rekey", "update:encryption_keys", Op::Rekey),
+    route("GET", "/api/v2/emails/provider", "read:email_provider", Op::GetEmailProvider),
+    route("POST", "/api/v2/emails/provider", "create:email_provider", Op::CreateEmailProvider),
+    route("PATCH", "/api/v2/emails/provider", "update:email_provider", Op::UpdateEmailProvider),
+    route("DELETE", "/api/v2/emails/provider", "delete:email_provider", Op::DeleteEmailProvider),
+    route("POST", "/api/v2/email-templates", "create:email_templates", Op::SaveEmailTemplate),
+    route("GET", "/api/v2/email-templates/{id}", "read:email_templates", Op::GetEmailTemplate),
+    route("PUT", "/api/v2/email-templates/{id}", "update:email_templates", Op::SaveEmailTemplate),
+    route("PATCH", "/api/v2/email-templates/{id}", "update:email_templates", Op::SaveEmailTemplate),
+    route("POST", "/api/v2/tickets/email-verification", "create:user_tickets", Op::VerificationTicket),
+    route("POST", "/api/v2/tickets/password-change", "create:user_tickets", Op::PasswordTicket),
 ];
 
 /// The methods browser code may call on `path` across origins: those of the self-service
@@ -265,6 +276,14 @@ fn dispatch<'f, P: Stores, C: Crypto>(op: Op, call: &'f Call<'_, '_, P, C>) -> H
         Op::RotateSigningKeys => Box::pin(keys::rotate(call)),
         Op::RevokeSigningKey => Box::pin(keys::revoke(call)),
         Op::Rekey => Box::pin(keys::rekey(call)),
+        Op::GetEmailProvider => Box::pin(emails::get_provider(call)),
+        Op::CreateEmailProvider => Box::pin(emails::create_provider(call)),
+        Op::UpdateEmailProvider => Box::pin(emails::update_provider(call)),
+        Op::DeleteEmailProvider => Box::pin(emails::delete_provider(call)),
+        Op::GetEmailTemplate => Box::pin(emails::get_template(call)),
+        Op::SaveEmailTemplate => Box::pin(emails::save_template(call)),
+        Op::VerificationTicket => Box::pin(emails::ticket(call, TicketKind::Verify)),
+        Op::PasswordTicket => Box::pin(emails::ticket(call, TicketKind::Reset)),
     }
 }
 

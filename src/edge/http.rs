@@ -101,3 +101,52 @@ pub(super) async fn answer(
         body,
     })
 }
+
+/// The email postbox ([`crate::port::mail::Postbox`]): each message is posted to its
+/// provider after the response (`waitUntil`), once more if the first try fails, then its
+/// failure event is stored. No answer waits for a mail server.
+pub struct EdgePostbox<'a> {
+    pub ctx: &'a worker::Context,
+    /// Where a failure's log event goes (its `DB`).
+    pub env: &'a worker::Env,
+    pub local: bool,
+}
+
+/// The longest a provider may take to take a message.
+const MAIL_TIMEOUT_MS: u64 = 5_000;
+
+impl crate::port::mail::Postbox for EdgePostbox<'_> {
+    fn post(&self, delivery: crate::port::mail::Delivery) {
+        let (db, local) = (self.env.d1("DB").ok(), self.local);
+        self.ctx.wait_until(async move {
+            let http = EdgeHttp { local };
+            let mut why = String::new();
+            for _ in 0..2 {
+                let mut headers = delivery.headers.clone();
+                headers.push(("content-type", "application/json".into()));
+                headers.push(("user-agent", "edge-issuer".into()));
+                let call = Call {
+                    method: "POST",
+                    url: &delivery.url,
+                    headers,
+                    body: Some(delivery.body.clone()),
+                    timeout_ms: MAIL_TIMEOUT_MS,
+                    max_bytes: 64 * 1024,
+                };
+                match http.call(call).await {
+                    Ok(answer) if answer.ok() => return,
+                    Ok(answer) => why = format!("status {}", answer.status),
+                    Err(e) => why = e.to_string(),
+                }
+            }
+            worker::console_error!("email: not delivered ({why})");
+            if let (Some(db), Some(mut event)) = (db, delivery.failure) {
+                event.details["error"] = why.into();
+                use crate::port::LogStore;
+                if let Err(e) = super::d1::store(db).append_logs(&[event], 0).await {
+                    worker::console_error!("logs: {e}");
+                }
+            }
+        });
+    }
+}

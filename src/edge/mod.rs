@@ -57,6 +57,7 @@ fn settings(env: &Env, log: &dyn Fn(&str)) -> std::result::Result<&'static Setti
         .ok_or_else(|| OAuthError::server("ISSUER var is not set"))
         .and_then(|v| Config::new(&v))?;
     config.signup = var("SIGNUP").as_deref() != Some("off");
+    config.reset_ends_sessions = var("PASSWORD_RESET_KEEPS_SESSIONS").as_deref() != Some("1");
     if let Some(n) = var("SELF_SERVICE_WRITES_PER_MINUTE").and_then(|v| v.trim().parse().ok()) {
         config.self_service_writes_per_minute = n;
     }
@@ -192,6 +193,11 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     let http = http::EdgeHttp {
         local: settings.config.is_local(),
     };
+    let postbox = http::EdgePostbox {
+        ctx,
+        env,
+        local: settings.config.is_local(),
+    };
     let issuer = Issuer {
         config: &settings.config,
         stores: &stores,
@@ -207,6 +213,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         hooks: &hooks::EdgeHooks { env, http: &http },
         http: &http,
         events: &events,
+        postbox: &postbox,
     };
     if settings.bench {
         match req.path.as_str() {

@@ -55,6 +55,9 @@ pub struct Config {
     /// Seconds a new key is published before it signs (the `SIGNING_KEY_LEAD_SECONDS` var,
     /// default 900; see `oauth::keys::lifecycle` for the least safe value).
     pub key_publish_lead: u64,
+    /// Whether a password reset through an email link ends the user's sessions and
+    /// refresh-token families (on unless the `PASSWORD_RESET_KEEPS_SESSIONS` var is `1`).
+    pub reset_ends_sessions: bool,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             log_retention_days: 30,
             key_rotation_days: 30,
             key_publish_lead: 900,
+            reset_ends_sessions: true,
         })
     }
 
@@ -146,6 +150,14 @@ pub mod paths {
     pub const LOGIN: &str = "/u/login";
     /// Where the hosted sign-up form posts.
     pub const SIGNUP: &str = "/u/signup";
+    /// Auth0's Authentication API: a sign-up, and a request for a password reset link.
+    pub const DB_SIGNUP: &str = "/dbconnections/signup";
+    pub const DB_CHANGE_PASSWORD: &str = "/dbconnections/change_password";
+    /// An email verification link.
+    pub const EMAIL_VERIFICATION: &str = "/u/email-verification";
+    /// A password reset link's form, and the "Forgot password?" form.
+    pub const RESET_PASSWORD: &str = "/u/reset-password";
+    pub const RESET_REQUEST: &str = "/u/reset-password/request";
     /// Where an upstream provider answers, followed by the connection's name (one redirect
     /// URI per connection).
     pub const LOGIN_CALLBACK: &str = "/login/callback/";

@@ -52,6 +52,18 @@ impl Connection {
         self.flag("disable_signup").unwrap_or(false)
     }
 
+    /// Whether a sign-up is sent a verification link (`verify_email`, on unless false).
+    pub fn sends_verification(&self) -> bool {
+        self.flag("verify_email").unwrap_or(true)
+    }
+
+    /// Whether users may not ask for a reset link themselves
+    /// (`disable_self_service_change_password`, as Auth0).
+    pub fn self_service_reset_disabled(&self) -> bool {
+        self.flag("disable_self_service_change_password")
+            .unwrap_or(false)
+    }
+
     /// Whether failed passwords are counted and locked (`brute_force_protection`, on unless
     /// turned off, as Auth0).
     pub fn brute_force_protection(&self) -> bool {
@@ -187,6 +199,8 @@ impl ConnectionOptions {
                 },
                 "brute_force_protection"
                 | "disable_signup"
+                | "verify_email"
+                | "disable_self_service_change_password"
                 | "enabledDatabaseCustomization"
                 | "import_mode" => {
                     (!value.is_boolean()).then(|| format!("{name} is true or false"))
@@ -228,6 +242,7 @@ impl ConnectionOptions {
                     "option {other} is not supported; the database strategy takes passwordPolicy, \
                      password_complexity_options, password_no_personal_info, password_dictionary, \
                      password_history, brute_force_protection, disable_signup, requires_username, \
+                     verify_email, disable_self_service_change_password, \
                      enabledDatabaseCustomization, import_mode, customScripts, configuration"
                 )),
             };

@@ -44,6 +44,17 @@ pub mod kinds {
     /// An authorization code exchanged, or refused.
     pub const CODE: &str = "seacft";
     pub const CODE_FAILED: &str = "feacft";
+    /// An email verified through its link, or a link refused (the address changed since).
+    pub const VERIFICATION: &str = "sv";
+    pub const FAILED_VERIFICATION: &str = "fv";
+    /// A password reset link asked for (sent), or asked for and not sent.
+    pub const CHANGE_PASSWORD_REQUEST: &str = "scpr";
+    pub const FAILED_CHANGE_PASSWORD_REQUEST: &str = "fcpr";
+    /// A password reset through its link, or refused.
+    pub const CHANGE_PASSWORD: &str = "scp";
+    pub const FAILED_CHANGE_PASSWORD: &str = "fcp";
+    /// An email that could not be delivered.
+    pub const FAILED_NOTIFICATION: &str = "fn";
     /// A management API write, done or refused.
     pub const API_WRITE: &str = "sapi";
     pub const API_WRITE_FAILED: &str = "fapi";

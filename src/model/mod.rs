@@ -17,6 +17,7 @@ pub mod issuance;
 pub mod job;
 pub mod key;
 pub mod log;
+pub mod mail;
 pub mod organization;
 pub mod password_policy;
 pub mod refresh;

@@ -32,9 +32,23 @@ pub fn record(
     details: Value,
 ) {
     // No id, no event: logging never fails the request.
-    let Ok(log_id) = random.hex(16) else { return };
-    events.record(LogEvent {
-        log_id,
+    if let Some(e) = event(random, facts, kind, description, actor, details) {
+        events.record(e);
+    }
+}
+
+/// A log event of `kind` at `facts.now`, from `facts.client_ip`; `None` when no id could be
+/// drawn.
+pub fn event(
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    kind: &str,
+    description: &str,
+    actor: Actor<'_>,
+    details: Value,
+) -> Option<LogEvent> {
+    Some(LogEvent {
+        log_id: random.hex(16).ok()?,
         date: facts.now,
         kind: kind.to_string(),
         description: description.to_string(),
@@ -43,5 +57,5 @@ pub fn record(
         user_name: actor.user_name.map(str::to_string),
         ip: facts.client_ip.map(str::to_string),
         details,
-    });
+    })
 }

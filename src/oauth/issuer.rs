@@ -2,10 +2,12 @@
 //! by the edge (or by a test) to the route table. The endpoints (`web`, `admin`) take from it
 //! what each flow uses; no flow of this layer takes it whole.
 
+use super::account::Account;
 use super::claims::pipeline::Pipeline;
 use super::events::{record, Actor};
 use super::exchange::TokenExchange;
 use super::facts::Facts;
+use super::mail::Mailer;
 use super::signin::SignInFlow;
 use crate::error::OAuthError;
 use crate::model::config::Config;
@@ -13,6 +15,7 @@ use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
+use crate::port::mail::{MailStore, Postbox};
 use crate::port::outbound::Http;
 use crate::port::random::Random;
 use crate::port::{ClaimsStore, EventSink, KeyStore, Stores};
@@ -41,6 +44,8 @@ pub struct Issuer<'a, P, C> {
     pub http: &'a dyn Http,
     /// Where log events go.
     pub events: &'a dyn EventSink,
+    /// Where email messages are handed over.
+    pub postbox: &'a dyn Postbox,
 }
 
 impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
@@ -110,6 +115,29 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             events: self.events,
             log: self.log,
             http: self.http,
+        }
+    }
+
+    /// What the email flows use.
+    pub fn mailer(&self) -> Mailer<'_, impl MailStore + '_> {
+        Mailer {
+            store: self.stores.mail(),
+            kek: self.kek,
+            random: self.random,
+            postbox: self.postbox,
+            facts: self.facts(),
+            events: self.events,
+            log: self.log,
+        }
+    }
+
+    /// What the account flows (sign-up by API, resets, verification) use.
+    pub fn account(
+        &self,
+    ) -> Account<'_, P, C, impl ClaimsStore + '_, impl KeyStore + '_, impl MailStore + '_> {
+        Account {
+            flow: self.sign_in(),
+            mailer: self.mailer(),
         }
     }
 

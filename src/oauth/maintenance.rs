@@ -4,7 +4,7 @@
 use super::keys::{KeyRing, Maintenance};
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
-use crate::port::{ClaimsStore, ConnectionStore, HasClaims, HasConnections};
+use crate::port::{ClaimsStore, ConnectionStore, HasClaims, HasConnections, HasMail, MailStore};
 use crate::port::{KeyStore, RefreshStore, UserStore};
 
 /// Users given their email key per scheduled run (one D1 batch of updates).
@@ -22,7 +22,7 @@ pub async fn scheduled<S, C, H, R, U>(
 where
     S: KeyStore,
     C: Crypto,
-    H: HasClaims + HasConnections,
+    H: HasClaims + HasConnections + HasMail,
     R: RefreshStore,
     U: UserStore,
 {
@@ -35,10 +35,10 @@ where
     Ok(done)
 }
 
-/// Moves every signing key, hook secret and connection secret that only the previous KEK
-/// opens under the current one; answers how many moved. Once it has run,
-/// `KEY_ENCRYPTION_KEY_PREVIOUS` may be removed.
-pub async fn rekey<S: KeyStore, C: Crypto, H: HasClaims + HasConnections>(
+/// Moves every signing key, hook secret, connection secret and the email provider's secret
+/// that only the previous KEK opens under the current one; answers how many moved. Once it
+/// has run, `KEY_ENCRYPTION_KEY_PREVIOUS` may be removed.
+pub async fn rekey<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + HasMail>(
     ring: &KeyRing<'_, S, C>,
     sealed: &H,
 ) -> Result<u32, OAuthError> {
@@ -53,7 +53,7 @@ const SEALED_OPTIONS: [&str; 2] = [
     crate::model::connection::SEALED_STORE_SECRET,
 ];
 
-async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections>(
+async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + HasMail>(
     ring: &KeyRing<'_, S, C>,
     stores: &H,
 ) -> Result<u32, OAuthError> {
@@ -85,6 +85,19 @@ async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections>(
                     ..hook
                 })
                 .await?;
+            moved += 1;
+        }
+    }
+    let mail = stores.mail();
+    if let Some(mut provider) = mail.email_provider().await? {
+        let sealed = provider.credentials_sealed.as_deref().unwrap_or("");
+        let new = match sealed {
+            "" => None,
+            old => kek.reseal(ring.rng, super::mail::SEALED_AS, old)?,
+        };
+        if let Some(new) = new {
+            provider.credentials_sealed = Some(new);
+            mail.put_email_provider(&provider, false).await?;
             moved += 1;
         }
     }

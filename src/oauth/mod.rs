@@ -1,6 +1,7 @@
 //! The protocol core: the grants, tokens, keys, claims pipeline and client authentication,
 //! with no HTTP types. It reaches storage and the platform only through [`crate::port`].
 
+pub mod account;
 pub mod authorize;
 pub mod bearer;
 pub mod claims;
@@ -13,6 +14,7 @@ pub mod introspection;
 pub mod issuer;
 pub mod keys;
 pub mod logout;
+pub mod mail;
 pub mod maintenance;
 pub mod params;
 pub mod password;

@@ -17,6 +17,7 @@ pub mod crypto;
 pub mod hooks;
 pub mod keys;
 pub mod logs;
+pub mod mail;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
 pub mod organizations;
@@ -35,6 +36,7 @@ pub use codes::CodeStore;
 pub use connections::ConnectionStore;
 pub use keys::KeyStore;
 pub use logs::{EventSink, LogStore};
+pub use mail::MailStore;
 pub use organizations::OrganizationStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn, UpstreamLogin};
 pub use registry::RegistryStore;
@@ -107,6 +109,10 @@ pub trait HasRegistry {
 pub trait HasLogs {
     fn logs(&self) -> &impl LogStore;
 }
+/// See [`HasClients`].
+pub trait HasMail {
+    fn mail(&self) -> &impl MailStore;
+}
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
@@ -126,6 +132,7 @@ pub trait Stores:
     + HasOrganizations
     + HasRegistry
     + HasLogs
+    + HasMail
 {
 }
 
@@ -145,5 +152,6 @@ impl<T> Stores for T where
         + HasOrganizations
         + HasRegistry
         + HasLogs
+        + HasMail
 {
 }

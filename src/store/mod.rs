@@ -13,6 +13,7 @@ mod connections;
 mod exchange;
 mod keys;
 mod logs;
+mod mail;
 mod refresh;
 mod registry;
 mod sessions;
@@ -194,4 +195,5 @@ every_port! {
     HasOrganizations::organizations -> OrganizationStore,
     HasRegistry::registry -> RegistryStore,
     HasLogs::logs -> LogStore,
+    HasMail::mail -> MailStore,
 }

@@ -28,8 +28,18 @@ pub async fn signup<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
+    let account = issuer.account();
     let screen = match req.body_params() {
-        Ok(form) => signin::signup(&issuer.sign_in(), &form, req.cookie(CSRF_COOKIE)).await,
+        Ok(form) => {
+            let cookie = req.cookie(CSRF_COOKIE);
+            let (screen, made) = signin::signup(&account.flow, &form, cookie).await;
+            if let Some(s) = made {
+                account
+                    .after_signup(&s.user, &s.client, &s.connection)
+                    .await;
+            }
+            screen
+        }
         Err(e) => Screen::Error(e.into(), None),
     };
     show(issuer, screen)

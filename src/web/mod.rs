@@ -3,6 +3,7 @@
 //! API's table (`admin::routes`) only; the endpoint URLs the issuer publishes are built from
 //! `model::config`'s names.
 
+pub mod account;
 pub mod authorize;
 mod cors;
 pub mod discovery;

@@ -54,20 +54,7 @@ pub fn csp(form_action: &[&str], with_script: bool, framed_by: Option<&str>) -> 
 }
 
 /// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::model::mail::escape_html as escape;
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -110,6 +97,8 @@ pub struct LoginForm<'a> {
     pub password: bool,
     /// The upstream providers offered: (link, label), a button each.
     pub providers: &'a [(String, String)],
+    /// The "Forgot password?" link, where the connection lets users reset their own.
+    pub forgot: Option<&'a str>,
 }
 
 /// The hosted login form.
@@ -164,12 +153,21 @@ fn credentials_form(
         .other
         .map(|href| format!("<p><a href=\"{}\">{other_label}</a></p>", escape(href)))
         .unwrap_or_default();
+    let forgot = form
+        .forgot
+        .map(|href| {
+            format!(
+                "<p class=\"hint\"><a href=\"{}\">Forgot password?</a></p>",
+                escape(href)
+            )
+        })
+        .unwrap_or_default();
     let fields = format!(
         "<form method=\"post\" action=\"{action}\">{request}\
          <label for=\"email\">Email</label>\
          <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}{forgot}\
          <button type=\"submit\">{submit}</button></form>",
         action = escape(form.action),
         request = hidden(form.request),
@@ -213,6 +211,88 @@ fn field_state(invalid: bool, described_by: &[Option<&str>]) -> String {
         out.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
     }
     out
+}
+
+/// A page that says one thing, with a heading, optionally as an alert, and a link onwards.
+pub fn notice(heading: &str, message: &str, alert: bool, link: Option<(&str, &str)>) -> String {
+    let link = link
+        .map(|(label, url)| {
+            format!(
+                "<p><a class=\"button\" href=\"{}\">{}</a></p>",
+                escape(url),
+                escape(label)
+            )
+        })
+        .unwrap_or_default();
+    let message = match alert {
+        true => format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message)),
+        false => format!("<p>{}</p>", escape(message)),
+    };
+    page(
+        heading,
+        &format!("<h1>{}</h1>{message}{link}", escape(heading)),
+    )
+}
+
+/// The "Forgot password?" form: an email, and the request it came from in `request`.
+pub fn forgot_password(
+    action: &str,
+    client_name: &str,
+    request: &[(String, String)],
+    email: &str,
+    back: &str,
+) -> String {
+    let body = format!(
+        "<h1>Reset your password</h1><p>Enter the email of your {} account and we will send \
+         you a link to choose a new password.</p>\
+         <form method=\"post\" action=\"{}\">{}\
+         <label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{}\">\
+         <button type=\"submit\">Send me a link</button></form>\
+         <p><a href=\"{}\">Back to sign in</a></p>",
+        escape(client_name),
+        escape(action),
+        hidden(request),
+        escape(email),
+        escape(back)
+    );
+    page("Reset your password", &body)
+}
+
+/// The form of a password reset link: the new password twice, with the rule it must meet.
+pub fn reset_password(
+    action: &str,
+    ticket: &str,
+    email: &str,
+    rule: &str,
+    error: Option<&str>,
+) -> String {
+    let error = error
+        .map(|e| {
+            format!(
+                "<p id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus>{}</p>",
+                escape(e)
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Choose a new password</h1><p class=\"hint\">For {}</p>{error}\
+         <form method=\"post\" action=\"{}\">\
+         <input type=\"hidden\" name=\"ticket\" value=\"{}\">\
+         <input type=\"hidden\" name=\"username\" autocomplete=\"username\" value=\"{}\">\
+         <label for=\"password\">New password</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required aria-describedby=\"password-rule\">\
+         <p id=\"password-rule\" class=\"hint\">{}</p>\
+         <label for=\"confirm\">New password again</label>\
+         <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required>\
+         <button type=\"submit\">Set password</button></form>",
+        escape(email),
+        escape(action),
+        escape(ticket),
+        escape(email),
+        escape(rule)
+    );
+    page("Choose a new password", &body)
 }
 
 /// An error shown on the issuer's own page (never sent to an untrusted redirect URI): what
@@ -310,6 +390,7 @@ mod tests {
             password_rule: Some("<rule>"),
             password: true,
             providers: &[("/authorize?c=\"x".into(), "<Acme>".into())],
+            forgot: Some("/u/reset-password/request?x=\"1"),
         };
         let html = login(&form);
         assert!(html.contains("Continue with &lt;Acme&gt;"));

@@ -1,6 +1,7 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{authorize, cors, discovery, introspect, jwks, login, logout, revoke, token, userinfo};
+use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, revoke};
+use super::{token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
 use crate::error::OAuthError;
@@ -55,6 +56,12 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("POST", LOGIN) => login::login(issuer, req).await,
         ("POST", SIGNUP) => login::signup(issuer, req).await,
         ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => login::callback(issuer, req).await,
+        ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
+        ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
+        ("GET" | "POST", RESET_REQUEST) => account::forgot(issuer, req).await,
+        ("GET", EMAIL_VERIFICATION) => account::verify_email(issuer, req).await,
+        ("GET", RESET_PASSWORD) => account::reset_form(issuer, req).await,
+        ("POST", RESET_PASSWORD) => account::reset(issuer, req).await,
         ("GET" | "POST", END_SESSION) => logout::logout(issuer, req, Dialect::Oidc).await,
         ("GET", AUTH0_LOGOUT) => logout::logout(issuer, req, Dialect::Auth0).await,
         ("POST", REVOKE) => revoke::revoke(issuer, req).await,
@@ -74,7 +81,9 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         }
         (_, TOKEN | REVOKE | INTROSPECT) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
-        (_, LOGIN | SIGNUP) => method_not_allowed("POST"),
+        (_, LOGIN | SIGNUP | DB_SIGNUP | DB_CHANGE_PASSWORD) => method_not_allowed("POST"),
+        (_, EMAIL_VERIFICATION) => method_not_allowed("GET"),
+        (_, RESET_PASSWORD | RESET_REQUEST) => method_not_allowed("GET, POST"),
         (_, END_SESSION) => method_not_allowed("GET, POST"),
         (_, AUTH0_LOGOUT) => method_not_allowed("GET"),
         _ => HttpResponse::json(404, &serde_json::json!({ "error": "not_found" })),

@@ -215,6 +215,13 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         .collect();
     let said = page.error.as_ref().map(say);
     let state = [("state".to_string(), page.state.clone())];
+    let forgot = format!(
+        "{}?{}",
+        paths::RESET_REQUEST,
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(page.params.iter().filter(|(k, _)| k != "screen_hint"))
+            .finish()
+    );
     let form = LoginForm {
         password_rule: page.signup.then_some(page.password_rule.as_str()),
         client_name: &page.client_name,
@@ -230,6 +237,7 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         other: page.signup_offered.then_some(other.as_str()),
         password: page.password,
         providers: &providers,
+        forgot: (page.reset_offered && !page.signup).then_some(forgot.as_str()),
     };
     let html = if page.signup {
         pages::signup(&form)

@@ -52,6 +52,8 @@ pub struct Tenant {
     /// Hook deliveries, answered in-process.
     pub hooks: FakeHooks,
     pub http: FakeHttp,
+    /// Email messages handed over, in order.
+    pub outbox: Outbox,
 }
 
 impl Tenant {
@@ -125,6 +127,7 @@ impl Tenant {
             ip: "203.0.113.7".into(),
             hooks: FakeHooks::default(),
             http: FakeHttp::default(),
+            outbox: Outbox::default(),
         }
     }
 
@@ -174,6 +177,7 @@ impl Tenant {
             hooks: &self.hooks,
             http: &self.http,
             events: &self.events,
+            postbox: &self.outbox,
         }
     }
 
@@ -433,6 +437,36 @@ impl edge_issuer::port::outbound::Http for FakeHttp {
     }
 }
 
+/// The postbox of the tests: messages are kept, in order, as they would leave.
+#[derive(Default)]
+pub struct Outbox(pub std::cell::RefCell<Vec<edge_issuer::port::mail::Delivery>>);
+
+impl edge_issuer::port::mail::Postbox for Outbox {
+    fn post(&self, delivery: edge_issuer::port::mail::Delivery) {
+        self.0.borrow_mut().push(delivery);
+    }
+}
+
+impl Outbox {
+    /// The messages so far, as the JSON their bodies are.
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        self.0
+            .borrow()
+            .iter()
+            .map(|d| serde_json::from_str(&d.body).expect("a JSON message"))
+            .collect()
+    }
+
+    /// The link of the last message.
+    pub fn last_link(&self) -> String {
+        let last = self.messages().pop().expect("a message was sent");
+        last["link"]
+            .as_str()
+            .expect("the message has a link")
+            .to_string()
+    }
+}
+
 /// The native crypto, pausing once before each operation (as a Worker awaits WebCrypto) and
 /// counting PBKDF2 runs, i.e. password verifications.
 #[derive(Default)]
@@ -520,7 +554,7 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, OutboundError> + '
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 49] = [
+pub const MGMT_SCOPES: [&str; 57] = [
     "read:users",
     "read:user_idp_tokens",
     "read:connections",
@@ -570,6 +604,14 @@ pub const MGMT_SCOPES: [&str; 49] = [
     "read:logs",
     "read:current_user",
     "update:current_user_metadata",
+    "read:email_provider",
+    "create:email_provider",
+    "update:email_provider",
+    "delete:email_provider",
+    "read:email_templates",
+    "create:email_templates",
+    "update:email_templates",
+    "create:user_tickets",
 ];
 
 /// A tenant whose management API defines [`MGMT_SCOPES`], users holding the self-service ones.

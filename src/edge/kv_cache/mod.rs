@@ -15,10 +15,10 @@ use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::model::{Rule, Trigger};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ConnectionStore, ExchangeStore, HasAttempts,
-    HasClaims, HasClients, HasCodes, HasConnections, HasExchange, HasKeys, HasLogs,
+    HasClaims, HasClients, HasCodes, HasConnections, HasExchange, HasKeys, HasLogs, HasMail,
     HasOrganizations, HasRefresh, HasRegistry, HasRoles, HasSessions, HasSubjects, HasUsers,
-    KeyStore, LogStore, OrganizationStore, RefreshStore, RegistryStore, RoleStore, SessionStore,
-    SubjectStore, UserStore,
+    KeyStore, LogStore, MailStore, OrganizationStore, RefreshStore, RegistryStore, RoleStore,
+    SessionStore, SubjectStore, UserStore,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -418,6 +418,12 @@ impl HasOrganizations for EdgeStores<'_> {
 
 impl HasLogs for EdgeStores<'_> {
     fn logs(&self) -> &impl LogStore {
+        &self.d1
+    }
+}
+
+impl HasMail for EdgeStores<'_> {
+    fn mail(&self) -> &impl MailStore {
         &self.d1
     }
 }

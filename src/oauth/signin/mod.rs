@@ -145,6 +145,8 @@ pub struct LoginPage {
     pub redirect_uri: String,
     /// Whether the page has the email and password form (a database connection).
     pub password: bool,
+    /// Whether the page links to the "Forgot password?" form.
+    pub reset_offered: bool,
     /// The upstream connections the client offers: (name, label), a button each.
     pub providers: Vec<(String, String)>,
 }
@@ -289,6 +291,26 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     form: &Params,
     cookie: Option<&str>,
+) -> (Screen, Option<SignedUp>) {
+    let mut made = None;
+    let screen = signup_page(flow, form, cookie, &mut made).await;
+    let stored = matches!(screen, Screen::Reply(_));
+    (screen, made.filter(|_| stored))
+}
+
+/// A user who signed up on the page, stored with the sign-in.
+#[derive(Debug)]
+pub struct SignedUp {
+    pub user: User,
+    pub client: crate::model::Client,
+    pub connection: Connection,
+}
+
+async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    form: &Params,
+    cookie: Option<&str>,
+    made: &mut Option<SignedUp>,
 ) -> Screen {
     let (tx, request) = match resume(flow, form, cookie).await {
         Ok((tx, r)) => (tx, AuthorizeRequest { signup: true, ..r }),
@@ -306,40 +328,16 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         return again(SignInError::MissingCredentials);
     };
-    // In import mode, an address the tenant's store still holds is its user's: signing it up
-    // here would keep that user from ever migrating (Auth0 asks `get_user` too).
-    let asked = match user_store::StoreCall::of(flow.kek, connection, flow.pipeline.hooks) {
-        Ok(Some(call)) => {
-            let lower = crate::model::email::normalize(email).to_ascii_lowercase();
-            user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await
-        }
-        Ok(None) => Ok(false),
-        Err(e) => Err(e),
-    };
-    match asked {
-        Ok(false) => {}
-        Ok(true) => return again(SignInError::EmailTaken),
-        Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
-    }
     let draft = Draft {
         email: email.to_string(),
         credential: Credential::Password(password.to_string()),
         ..Draft::default()
     };
     let now = flow.facts.now;
-    let made = provision(
-        flow.crypto,
-        flow.random,
-        flow.facts.config,
-        now,
-        connection,
-        draft,
-    );
-    let user = match made.await {
+    let user = match new_user(flow, connection, draft).await {
         Ok(u) => u,
-        Err(Refused::Failed(e)) => return Screen::Error(e.into(), WayBack::of(&request.client)),
-        Err(Refused::Field(_, why)) => return again(SignInError::SignupRefused(why)),
-        Err(Refused::Password(why)) => return again(SignInError::SignupRefused(why.message())),
+        Err(e @ (SignInError::EmailTaken | SignInError::SignupRefused(_))) => return again(e),
+        Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
     };
     let lower = user.email.as_deref().unwrap_or("").to_ascii_lowercase();
     let key = UserKey::Email {
@@ -364,7 +362,36 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         new_user: true,
         upstream: None,
     };
+    *made = Some(SignedUp {
+        user: authentication.user.clone(),
+        client: request.client.clone(),
+        connection: connection.clone(),
+    });
     complete(flow, &request, Arrival::Fresh(authentication)).await
+}
+
+/// The new user of a sign-up (the page's, or `POST /dbconnections/signup`) through the
+/// database `connection`: checked against its policy and hashed, not stored. In import mode,
+/// an address the tenant's store still holds is its user's: signing it up here would keep
+/// that user from ever migrating (Auth0 asks `get_user` too), so it is refused as taken.
+pub async fn new_user<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    connection: &Connection,
+    draft: Draft,
+) -> Result<User, SignInError> {
+    if let Some(call) = user_store::StoreCall::of(flow.kek, connection, flow.pipeline.hooks)? {
+        let lower = crate::model::email::normalize(&draft.email).to_ascii_lowercase();
+        if user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await? {
+            return Err(SignInError::EmailTaken);
+        }
+    }
+    let (config, now) = (flow.facts.config, flow.facts.now);
+    let made = provision(flow.crypto, flow.random, config, now, connection, draft).await;
+    made.map_err(|refused| match refused {
+        Refused::Failed(e) => e.into(),
+        Refused::Field(_, why) => SignInError::SignupRefused(why),
+        Refused::Password(why) => SignInError::SignupRefused(why.message()),
+    })
 }
 
 /// The transaction a posted page carries, bound to this browser, and its authorization
@@ -501,6 +528,7 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let offered = signup_offered(flow, connection) && connection.takes_signups();
     Screen::Form(Box::new(LoginPage {
         password: connection.is_database(),
+        reset_offered: connection.is_database() && !connection.self_service_reset_disabled(),
         providers: through.providers.clone(),
         signup: request.signup && offered,
         signup_offered: offered,

@@ -1,0 +1,260 @@
+//! What a person does with their account outside a sign-in, as Auth0's Authentication API
+//! has it: sign up by API (`POST /dbconnections/signup`), ask for a password reset
+//! (`POST /dbconnections/change_password`, the hosted "Forgot password?" form), verify an
+//! address and set a new password through an emailed link.
+//!
+//! Who may: anyone may sign up where the connection takes sign-ups and ask for a reset link
+//! (the answer never says whether the address has an account); only the holder of a link
+//! may verify or reset with it, once, before it expires and while nothing replaced it.
+
+use super::mail::{Mailer, Recipient};
+use super::provision::{Credential, Draft};
+use super::signin::{new_user, SignInError, SignInFlow};
+use crate::error::OAuthError;
+use crate::model::mail::{Ticket, TicketKind};
+use crate::model::{Client, Connection, User};
+use crate::port::crypto::Crypto;
+use crate::port::mail::MailStore;
+use crate::port::{ClaimsStore, ClientStore, ConnectionStore, KeyStore, Stores, UserStore};
+use serde_json::{Map, Value};
+
+/// The account flows' ports.
+pub struct Account<'a, P, C, S, K, M> {
+    pub flow: SignInFlow<'a, P, C, S, K>,
+    pub mailer: Mailer<'a, M>,
+}
+
+/// Why an account request is refused, in Auth0's words (`code`, `description`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountError {
+    /// A malformed or incomplete request: `invalid_request` or Auth0's `bad.*` codes.
+    Invalid(&'static str, String),
+    /// The address (or one that looks the same) has an account: Auth0's `user_exists`.
+    Exists,
+    /// The password does not meet the connection's policy: `invalid_password`.
+    Password(String),
+    /// Sign-up or self-service reset is turned off for the connection.
+    Disabled(String),
+    /// The issuer failed.
+    Failed(OAuthError),
+}
+
+impl From<OAuthError> for AccountError {
+    fn from(e: OAuthError) -> Self {
+        AccountError::Failed(e)
+    }
+}
+
+impl From<crate::error::StoreError> for AccountError {
+    fn from(e: crate::error::StoreError) -> Self {
+        AccountError::Failed(e.into())
+    }
+}
+
+/// What `POST /dbconnections/signup` takes.
+#[derive(Debug, Default)]
+pub struct Signup {
+    pub client_id: String,
+    pub connection: String,
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: Option<Map<String, Value>>,
+}
+
+/// What a reset link's form shows.
+#[derive(Debug)]
+pub struct ResetForm {
+    pub ticket: Ticket,
+    /// The connection's password rule, in words.
+    pub password_rule: String,
+}
+
+impl<P, C, S, K, M> Account<'_, P, C, S, K, M>
+where
+    P: Stores,
+    C: Crypto,
+    S: ClaimsStore,
+    K: KeyStore,
+    M: MailStore,
+{
+    /// The client and its database `connection` (by name; the tenant's default when empty),
+    /// which must be enabled for it.
+    async fn database(
+        &self,
+        client_id: &str,
+        connection: &str,
+    ) -> Result<(Client, Connection), AccountError> {
+        let ports = self.flow.ports;
+        let Some(client) = ports.clients().client(client_id).await? else {
+            return Err(AccountError::Invalid(
+                "invalid_request",
+                "the client_id is not a registered client".into(),
+            ));
+        };
+        let default = &self.flow.facts.config.default_connection;
+        let named = Some(connection).filter(|c| !c.is_empty());
+        let all = ports.connections().all_connections().await?;
+        let chosen = super::signin::connection::choose(&all, client_id, named, default)
+            .and_then(super::signin::connection::with_passwords)
+            .map_err(|e| {
+                AccountError::Invalid("invalid_request", e.description.unwrap_or_default())
+            })?;
+        Ok((client, chosen.clone()))
+    }
+
+    /// `POST /dbconnections/signup`: the user made as the sign-up page makes one (the same
+    /// policy and provisioning), stored, and sent a verification link when the connection
+    /// says so (`verify_email`, on unless false).
+    pub async fn signup(&self, form: Signup) -> Result<User, AccountError> {
+        let (client, connection) = self.database(&form.client_id, &form.connection).await?;
+        if !connection.takes_signups()
+            || connection.signup_disabled()
+            || !self.flow.facts.config.signup
+        {
+            return Err(AccountError::Disabled(
+                "Sign-ups are turned off for this connection".into(),
+            ));
+        }
+        if form.email.is_empty() || form.password.is_empty() {
+            return Err(AccountError::Invalid(
+                "invalid_signup",
+                "email and password are required".into(),
+            ));
+        }
+        let draft = Draft {
+            email: form.email,
+            name: form.name,
+            given_name: form.given_name,
+            family_name: form.family_name,
+            nickname: form.nickname,
+            picture: form.picture,
+            user_metadata: form.user_metadata,
+            credential: Credential::Password(form.password),
+            ..Draft::default()
+        };
+        let user = match new_user(&self.flow, &connection, draft).await {
+            Ok(u) => u,
+            Err(SignInError::EmailTaken) => return Err(AccountError::Exists),
+            Err(SignInError::SignupRefused(why)) => return Err(AccountError::Password(why)),
+            Err(SignInError::Failed(e) | SignInError::Request(e)) => return Err(e.into()),
+            Err(e) => return Err(AccountError::Failed(e.into_grant_error())),
+        };
+        match self.flow.ports.users().create_user(&user).await {
+            Ok(()) => {}
+            Err(crate::error::StoreError::Conflict(_)) => return Err(AccountError::Exists),
+            Err(e) => return Err(e.into()),
+        }
+        self.after_signup(&user, &client, &connection).await;
+        Ok(user)
+    }
+
+    /// A verification link for a new user of `connection`, when it sends them; a failure is
+    /// logged, never the sign-up's.
+    pub async fn after_signup(&self, user: &User, client: &Client, connection: &Connection) {
+        if user.email_verified || !connection.sends_verification() {
+            return;
+        }
+        let to = Recipient {
+            user,
+            client_id: Some(&client.client_id),
+            client_name: &client.name,
+        };
+        if let Err(e) = self.mailer.send_ticket(TicketKind::Verify, to, true).await {
+            super::events::log_failure(self.mailer.log, &e);
+        }
+    }
+
+    /// `POST /dbconnections/change_password`: a reset link to `email` if it has an account
+    /// in the connection. Answers the same whether or not it has (only a malformed request,
+    /// an unknown client or connection, or a connection that turned self-service resets off
+    /// is refused).
+    pub async fn change_password(
+        &self,
+        client_id: &str,
+        connection: &str,
+        email: &str,
+    ) -> Result<(), AccountError> {
+        let (client, connection) = self.database(client_id, connection).await?;
+        if connection.self_service_reset_disabled() {
+            return Err(AccountError::Disabled(
+                "Password resets are turned off for this connection".into(),
+            ));
+        }
+        if email.trim().is_empty() {
+            return Err(AccountError::Invalid(
+                "invalid_request",
+                "email is required".into(),
+            ));
+        }
+        let attempts = self.flow.ports.attempts();
+        let app = (Some(client.client_id.as_str()), client.name.as_str());
+        Ok(self
+            .mailer
+            .ask_reset(attempts, &connection, email, app)
+            .await?)
+    }
+
+    /// The form of a reset link, while the link works.
+    pub async fn reset_form(&self, value: &str) -> Result<Option<ResetForm>, AccountError> {
+        let Some(ticket) = self.mailer.reset_ticket(value).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.flow.ports.users().user(&ticket.user_id).await? else {
+            return Ok(None);
+        };
+        let Some(connection) = self.connection_of(&user).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ResetForm {
+            ticket,
+            password_rule: connection.password_policy().describe(),
+        }))
+    }
+
+    /// Sets the password of a reset link: the connection's policy applies (with the user's
+    /// address and names as personal information). `Ok(None)` when the link no longer works.
+    pub async fn reset(&self, value: &str, password: &str) -> Result<Option<Ticket>, AccountError> {
+        let Some(ticket) = self.mailer.reset_ticket(value).await? else {
+            return Ok(None);
+        };
+        let ports = self.flow.ports;
+        let Some(user) = ports.users().user(&ticket.user_id).await? else {
+            return Ok(None);
+        };
+        let Some(connection) = self.connection_of(&user).await? else {
+            return Ok(None);
+        };
+        let names: Vec<&str> = [
+            &user.name,
+            &user.given_name,
+            &user.family_name,
+            &user.nickname,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+        let email = user.email.as_deref().unwrap_or("");
+        if let Err(why) = connection.password_policy().check(password, email, &names) {
+            return Err(AccountError::Password(why.message()));
+        }
+        let done = self
+            .mailer
+            .reset(self.flow.crypto, &ticket, password)
+            .await?;
+        Ok(done.then_some(ticket))
+    }
+
+    /// The database connection of a user.
+    async fn connection_of(&self, user: &User) -> Result<Option<Connection>, AccountError> {
+        let all = self.flow.ports.connections().all_connections().await?;
+        Ok(all
+            .into_iter()
+            .find(|c| c.name == user.connection && c.is_database()))
+    }
+}
