@@ -26,7 +26,11 @@ npx wrangler d1 execute DB --local --file .wrangler/seed.sql
 # demo-spa is registered there; it stops with this script.
 node scripts/spa-server.mjs --port 3000 --issuer "http://127.0.0.1:${PORT}" &
 spa=$!
-trap 'kill $spa 2>/dev/null' EXIT
+# The local outbox on http://127.0.0.1:3001: once the issuer answers, the tenant's email
+# provider is pointed at it, and every message (verification, password reset) shows there.
+node scripts/outbox.mjs --port 3001 --issuer "http://127.0.0.1:${PORT}" &
+outbox=$!
+trap 'kill $spa $outbox 2>/dev/null' EXIT
 
-echo "dev: serving on http://127.0.0.1:${PORT}; the example SPA on http://127.0.0.1:3000 (Ctrl-C stops)"
+echo "dev: serving on http://127.0.0.1:${PORT}; the example SPA on http://127.0.0.1:3000; emails at http://127.0.0.1:3001 (Ctrl-C stops)"
 npx wrangler dev --ip 127.0.0.1 --port "$PORT" --var "ISSUER:http://127.0.0.1:${PORT}/"

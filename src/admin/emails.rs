@@ -101,8 +101,11 @@ async fn save_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, create: 
         }
         p.default_from_address = Some(from);
     }
-    if let Some(settings) = settings {
-        p.settings = settings;
+    match settings {
+        Some(settings) => p.settings = settings,
+        // Another provider keeps none of the old one's settings.
+        None if renamed => p.settings.clear(),
+        None => {}
     }
     if p.name == mail::CUSTOM {
         let Some(url) = p.settings.get("url").and_then(Value::as_str) else {

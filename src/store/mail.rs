@@ -374,7 +374,20 @@ impl<B: Sql> MailStore for SqlStore<B> {
                 format!("DELETE FROM sessions WHERE user_id = {user}"),
             ]);
         }
-        let batch: Vec<_> = statements.iter().map(|s| (s.as_str(), &args[..])).collect();
+        // Only the password's statement takes `?4`.
+        let batch: Vec<_> = statements
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str(),
+                    if s.contains("?4") {
+                        &args[..]
+                    } else {
+                        &args[..3]
+                    },
+                )
+            })
+            .collect();
         let changes = self.batch(&batch).await?;
         Ok(changes.get(1) == Some(&1))
     }
