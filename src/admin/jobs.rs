@@ -65,8 +65,10 @@ fn upload(content_type: Option<&str>, body: &[u8]) -> Result<Upload, Reply> {
                 .and_then(|p| std::str::from_utf8(p.body).ok())
         };
         let users = text("users").ok_or_else(|| invalid("Missing required property: users"))?;
-        let users: Vec<Value> = serde_json::from_str(users)
-            .map_err(|_| invalid("users must be a JSON array of user objects"))?;
+        let users = match serde_json::from_slice(users.as_bytes()) {
+            Ok(Value::Array(users)) => users,
+            _ => return Err(invalid("users must be a JSON array of user objects")),
+        };
         let connection = text("connection_id")
             .or_else(|| text("connection"))
             .ok_or_else(|| invalid("Missing required property: connection_id"))?;

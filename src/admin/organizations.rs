@@ -204,7 +204,7 @@ pub fn ids(body: &[u8], field: &'static str) -> Result<Vec<String>, Reply> {
         return Err(invalid(&format!("the body is {{\"{field}\": [ids]}}")));
     };
     let list: Vec<String> = match obj.get(field) {
-        Some(v) => serde_json::from_value(v.clone())
+        Some(v) => crate::model::json::FromJson::from_json(v.clone())
             .map_err(|_| invalid(&format!("{field} must be an array of strings")))?,
         None => return Err(invalid(&format!("Missing required property: {field}"))),
     };

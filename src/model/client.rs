@@ -2,17 +2,24 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A client's refresh-token lifetimes and ID-token algorithm, and an API's access-token
+/// algorithm, when not set.
+pub const DEFAULT_ABSOLUTE_LIFETIME: u64 = 30 * 86_400;
+pub const DEFAULT_IDLE_LIFETIME: u64 = 15 * 86_400;
+pub const DEFAULT_ID_TOKEN_ALG: &str = "RS256";
+pub const DEFAULT_ACCESS_ALG: &str = "ES256";
+
 fn default_absolute() -> u64 {
-    30 * 86_400
+    DEFAULT_ABSOLUTE_LIFETIME
 }
 fn default_idle() -> u64 {
-    15 * 86_400
+    DEFAULT_IDLE_LIFETIME
 }
 fn default_alg() -> String {
-    "RS256".into()
+    DEFAULT_ID_TOKEN_ALG.into()
 }
 fn default_access_alg() -> String {
-    "ES256".into()
+    DEFAULT_ACCESS_ALG.into()
 }
 fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())

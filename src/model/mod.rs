@@ -15,6 +15,7 @@ pub mod hook;
 pub mod identity;
 pub mod issuance;
 pub mod job;
+pub mod json;
 pub mod key;
 pub mod log;
 pub mod mail;

@@ -2,9 +2,7 @@
 //! duplicated parameters rejected and empty values treated as omitted.
 
 use crate::error::OAuthError;
-use serde::de::{Deserializer, MapAccess, Visitor};
 use std::collections::HashSet;
-use std::fmt;
 
 /// Largest request body read (the token endpoint's limit); larger answers 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -64,16 +62,31 @@ impl Params {
     /// Parses a JSON object whose members are strings (Auth0 accepts JSON token requests).
     /// Numbers and booleans are taken as their text; nested values are `invalid_request`.
     pub fn from_json(raw: &[u8]) -> Result<Self, OAuthError> {
-        let mut de = serde_json::Deserializer::from_slice(raw);
-        let pairs = de
-            .deserialize_map(PairsVisitor)
-            .and_then(|p| de.end().map(|()| p))
-            .map_err(|e| {
-                OAuthError::invalid_request(format!(
-                    "body is not a JSON object of strings: {}",
-                    json_error_words(&e)
-                ))
-            })?;
+        let bad = |why: &str| {
+            OAuthError::invalid_request(format!("body is not a JSON object of strings: {why}"))
+        };
+        let value =
+            crate::model::strict_json::parse(raw).map_err(|e| bad(&json_error_words(&e)))?;
+        let serde_json::Value::Object(members) = value else {
+            let kind = match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                _ => "not an object",
+            };
+            return Err(bad(&format!("the body is {kind}: expected an object")));
+        };
+        let mut pairs = Vec::with_capacity(members.len());
+        for (name, value) in members {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return Err(bad(&format!("member {name} is not a string"))),
+            };
+            pairs.push((name, text));
+        }
         Self::from_pairs(pairs)
     }
 
@@ -140,36 +153,6 @@ pub fn json_error_words(e: &serde_json::Error) -> String {
     out.join(" ")
 }
 
-/// Reads a JSON object as ordered (name, text) pairs, keeping repeats so they can be refused.
-struct PairsVisitor;
-
-impl<'de> Visitor<'de> for PairsVisitor {
-    type Value = Vec<(String, String)>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object whose values are strings")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut pairs = Vec::new();
-        while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
-            let text = match value {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Null => String::new(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                serde_json::Value::Number(n) => n.to_string(),
-                _ => {
-                    return Err(serde::de::Error::custom(format!(
-                        "member {name} is not a string"
-                    )))
-                }
-            };
-            pairs.push((name, text));
-        }
-        Ok(pairs)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,10 +212,7 @@ mod tests {
     #[test]
     fn json_errors_are_told_in_json_terms() {
         for (body, says) in [
-            (
-                "[1]",
-                "invalid type: an array, expected an object whose values are strings",
-            ),
+            ("[1]", "the body is an array: expected an object"),
             ("{\"a\":", "the body is not valid JSON"),
             ("{\"a\":[1]}", "member a is not a string"),
         ] {

@@ -276,7 +276,10 @@ pub async fn redeem(
             max_bytes: MAX_BYTES,
         })
         .await?;
-    let body: Option<Map<String, Value>> = serde_json::from_slice(&answer.body).ok();
+    let body = match serde_json::from_slice(&answer.body) {
+        Ok(Value::Object(m)) => Some(m),
+        _ => None,
+    };
     match (answer.ok(), body) {
         // GitHub answers a refused code with 200 and an error.
         (_, Some(e)) if e.get("error").is_some_and(Value::is_string) => {
@@ -397,7 +400,10 @@ pub async fn verify_id_token<C: Crypto>(
         return Err(invalid("is not a signed JWT"));
     };
     let json = |part: &str| -> Option<Map<String, Value>> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+        match serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()? {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
     };
     let (Some(header), Some(claims), Ok(signature)) = (json(h), json(p), URL_SAFE_NO_PAD.decode(s))
     else {

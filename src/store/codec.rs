@@ -6,7 +6,7 @@
 
 use super::sql::Value;
 use crate::error::StoreError;
-use serde::de::DeserializeOwned;
+use crate::model::json::FromJson;
 use serde::Serialize;
 
 /// A failure of the database or of a batch's shape.
@@ -30,8 +30,9 @@ pub fn flag(n: f64) -> bool {
 }
 
 /// A TEXT column holding a JSON document.
-pub fn json<T: DeserializeOwned>(column: &'static str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+pub fn json<T: FromJson>(column: &'static str, text: &str) -> Result<T, StoreError> {
+    crate::model::json::parse(text.as_bytes())
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
 /// A TEXT column holding a JSON list of strings.
@@ -41,8 +42,8 @@ pub fn json_list(column: &'static str, text: &str) -> Result<Vec<String>, StoreE
 
 /// A TEXT column holding one name of a closed set (a trigger, a failure mode), spelled as
 /// the type's serde name.
-pub fn text_enum<T: DeserializeOwned>(column: &'static str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(text.into()))
+pub fn text_enum<T: FromJson>(column: &'static str, text: &str) -> Result<T, StoreError> {
+    T::from_json(serde_json::Value::String(text.into()))
         .map_err(|_| StoreError::Corrupt(format!("{column}: unknown value {text}")))
 }
 

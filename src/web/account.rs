@@ -139,7 +139,7 @@ fn signup_form(req: &HttpRequest) -> Result<Signup, AccountError> {
     let user_metadata = match m.remove("user_metadata") {
         None | Some(Value::Null) => None,
         Some(Value::Object(o)) => Some(o),
-        Some(Value::String(s)) => match serde_json::from_str(&s) {
+        Some(Value::String(s)) => match serde_json::from_slice(s.as_bytes()) {
             Ok(Value::Object(o)) => Some(o),
             _ => {
                 return Err(AccountError::Invalid(

@@ -11,6 +11,7 @@ mod registry;
 use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
 use crate::error::StoreError;
+use crate::model::json::{FromJson, Members};
 use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::model::{Rule, Trigger};
 use crate::port::{
@@ -20,8 +21,7 @@ use crate::port::{
     KeyStore, LogStore, MailStore, OrganizationStore, RefreshStore, RegistryStore, RoleStore,
     SessionStore, SubjectStore, UserStore,
 };
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::atomic::{AtomicU32, Ordering};
 use worker::{console_error, Context, KvStore};
 
@@ -100,7 +100,7 @@ impl<'a> EdgeStores<'a> {
         load: F,
     ) -> Result<Option<T>, StoreError>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize + FromJson,
         F: std::future::Future<Output = Result<Option<T>, StoreError>>,
         K: Clone,
     {
@@ -112,7 +112,7 @@ impl<'a> EdgeStores<'a> {
         // Read as text and parsed here: KV's own JSON reading would decode through a second
         // serde layer (and its code) for every cached type.
         match kv.get(&key).text().await {
-            Ok(Some(text)) => match serde_json::from_str::<T>(&text) {
+            Ok(Some(text)) => match crate::model::json::parse::<T>(text.as_bytes()) {
                 Ok(hit) => return Ok(Some(hit)),
                 Err(e) => console_error!("kv get {key}: {e}"),
             },
@@ -150,9 +150,17 @@ impl<'a> EdgeStores<'a> {
 }
 
 /// The cached form of a client lookup, found or not.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct ClientEntry {
     client: Option<Client>,
+}
+
+impl FromJson for ClientEntry {
+    fn from_json(v: serde_json::Value) -> Result<Self, String> {
+        Ok(Self {
+            client: Members::of(v)?.take("client")?,
+        })
+    }
 }
 
 impl ClientStore for EdgeStores<'_> {
@@ -214,9 +222,17 @@ impl ClientStore for EdgeStores<'_> {
 }
 
 /// The cached answer of an origin lookup.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct OriginEntry {
     registered: bool,
+}
+
+impl FromJson for OriginEntry {
+    fn from_json(v: serde_json::Value) -> Result<Self, String> {
+        Ok(Self {
+            registered: Members::of(v)?.take("registered")?,
+        })
+    }
 }
 
 impl ClaimsStore for EdgeStores<'_> {
