@@ -65,7 +65,7 @@ fn upload(content_type: Option<&str>, body: &[u8]) -> Result<Upload, Reply> {
                 .and_then(|p| std::str::from_utf8(p.body).ok())
         };
         let users = text("users").ok_or_else(|| invalid("Missing required property: users"))?;
-        let users = match serde_json::from_slice(users.as_bytes()) {
+        let users = match crate::model::strict_json::parse(users.as_bytes()) {
             Ok(Value::Array(users)) => users,
             _ => return Err(invalid("users must be a JSON array of user objects")),
         };

@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 /// A key as Auth0 lists it.
 fn view(k: &StoredKey) -> Value {
-    let jwk: Value = serde_json::from_slice(k.public_jwk.as_bytes()).unwrap_or(Value::Null);
+    let jwk: Value =
+        crate::model::strict_json::parse(k.public_jwk.as_bytes()).unwrap_or(Value::Null);
     let mut v = json!({
         "kid": k.kid,
         "alg": k.alg,

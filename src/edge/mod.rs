@@ -5,6 +5,7 @@ mod d1;
 mod hooks;
 mod http;
 mod isolate_cache;
+mod kv;
 mod kv_cache;
 mod webcrypto;
 
@@ -140,7 +141,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // KV write after the run.
     let stores = kv_cache::EdgeStores::new(
         db,
-        env.kv("CACHE").ok(),
+        kv::Kv::bound(&env, "CACHE"),
         None,
         ISOLATE_CACHE.with(|c| *c),
         settings.cache_ttl_seconds,
@@ -185,7 +186,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     let events = RequestEvents::default();
     let stores = kv_cache::EdgeStores::new(
         d1::store(db),
-        env.kv("CACHE").ok(),
+        kv::Kv::bound(env, "CACHE"),
         Some(ctx),
         ISOLATE_CACHE.with(|c| *c),
         settings.cache_ttl_seconds,

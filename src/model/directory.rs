@@ -61,7 +61,7 @@ impl UserFilter {
 
 /// The JSON text of `value` read as a number, boolean or null, if it is one.
 pub fn scalar_literal(value: &str) -> Option<String> {
-    match serde_json::from_slice::<Value>(value.as_bytes()) {
+    match crate::model::strict_json::parse(value.as_bytes()) {
         Ok(v @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => Some(v.to_string()),
         _ => None,
     }

@@ -19,7 +19,7 @@ pub trait FromJson: Sized {
 
 /// `text` parsed and read as `T`.
 pub fn parse<T: FromJson>(text: &[u8]) -> Result<T, String> {
-    let value: Value = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+    let value: Value = crate::model::strict_json::parse(text).map_err(|e| e.to_string())?;
     T::from_json(value)
 }
 

@@ -66,12 +66,14 @@ pub struct Signup {
     pub user_metadata: Option<Map<String, Value>>,
 }
 
-/// What a reset link's form shows.
+/// A working reset link: what its form shows, and whose password it sets.
 #[derive(Debug)]
 pub struct ResetForm {
     pub ticket: Ticket,
     /// The connection's password rule, in words.
     pub password_rule: String,
+    pub user: User,
+    pub connection: Connection,
 }
 
 impl<P, C, S, K, M> Account<'_, P, C, S, K, M>
@@ -207,28 +209,23 @@ where
         let Some(user) = self.flow.ports.users().user(&ticket.user_id).await? else {
             return Ok(None);
         };
-        let Some(connection) = self.connection_of(&user).await? else {
-            return Ok(None);
-        };
-        Ok(Some(ResetForm {
-            ticket,
-            password_rule: connection.password_policy().describe(),
-        }))
+        let all = self.flow.ports.connections().all_connections().await?;
+        let found = all.into_iter().find(|c| c.name == user.connection);
+        Ok(found
+            .filter(Connection::is_database)
+            .map(|connection| ResetForm {
+                password_rule: connection.password_policy().describe(),
+                ticket,
+                user,
+                connection,
+            }))
     }
 
-    /// Sets the password of a reset link: the connection's policy applies (with the user's
-    /// address and names as personal information). `Ok(None)` when the link no longer works.
-    pub async fn reset(&self, value: &str, password: &str) -> Result<Option<Ticket>, AccountError> {
-        let Some(ticket) = self.mailer.reset_ticket(value).await? else {
-            return Ok(None);
-        };
-        let ports = self.flow.ports;
-        let Some(user) = ports.users().user(&ticket.user_id).await? else {
-            return Ok(None);
-        };
-        let Some(connection) = self.connection_of(&user).await? else {
-            return Ok(None);
-        };
+    /// Sets the password of a reset link's form: the connection's policy applies (with the
+    /// user's address and names as personal information). `Ok(false)` when the link stopped
+    /// working meanwhile.
+    pub async fn reset(&self, form: &ResetForm, password: &str) -> Result<bool, AccountError> {
+        let user = &form.user;
         let names: Vec<&str> = [
             &user.name,
             &user.given_name,
@@ -240,21 +237,17 @@ where
         .map(String::as_str)
         .collect();
         let email = user.email.as_deref().unwrap_or("");
-        if let Err(why) = connection.password_policy().check(password, email, &names) {
+        if let Err(why) = form
+            .connection
+            .password_policy()
+            .check(password, email, &names)
+        {
             return Err(AccountError::Password(why.message()));
         }
-        let done = self
+        let ticket = &form.ticket;
+        Ok(self
             .mailer
-            .reset(self.flow.crypto, &ticket, password)
-            .await?;
-        Ok(done.then_some(ticket))
-    }
-
-    /// The database connection of a user.
-    async fn connection_of(&self, user: &User) -> Result<Option<Connection>, AccountError> {
-        let all = self.flow.ports.connections().all_connections().await?;
-        Ok(all
-            .into_iter()
-            .find(|c| c.name == user.connection && c.is_database()))
+            .reset(self.flow.crypto, ticket, password)
+            .await?)
     }
 }

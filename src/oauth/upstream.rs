@@ -71,7 +71,7 @@ async fn get(http: &dyn Http, url: &str, bearer: Option<&str>) -> Result<Value, 
             answer.status
         )));
     }
-    serde_json::from_slice(&answer.body)
+    crate::model::strict_json::parse(&answer.body)
         .map_err(|_| UpstreamError::Invalid(format!("{url} did not answer JSON")))
 }
 
@@ -276,7 +276,7 @@ pub async fn redeem(
             max_bytes: MAX_BYTES,
         })
         .await?;
-    let body = match serde_json::from_slice(&answer.body) {
+    let body = match crate::model::strict_json::parse(&answer.body) {
         Ok(Value::Object(m)) => Some(m),
         _ => None,
     };
@@ -341,7 +341,7 @@ pub async fn client_secret_jwt<C: Crypto>(
 /// `{"name": {"firstName", "lastName"}}`): given to `claims` where its ID token has none.
 /// Not signed, so only the name is taken from it, never an email.
 pub fn apple_name(claims: &mut Map<String, Value>, user: &str) {
-    let Ok(Value::Object(user)) = serde_json::from_slice::<Value>(user.as_bytes()) else {
+    let Ok(Value::Object(user)) = crate::model::strict_json::parse(user.as_bytes()) else {
         return;
     };
     let name = |part: &str| {
@@ -400,7 +400,7 @@ pub async fn verify_id_token<C: Crypto>(
         return Err(invalid("is not a signed JWT"));
     };
     let json = |part: &str| -> Option<Map<String, Value>> {
-        match serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()? {
+        match crate::model::strict_json::parse(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()? {
             Value::Object(m) => Some(m),
             _ => None,
         }

@@ -139,7 +139,7 @@ fn signup_form(req: &HttpRequest) -> Result<Signup, AccountError> {
     let user_metadata = match m.remove("user_metadata") {
         None | Some(Value::Null) => None,
         Some(Value::Object(o)) => Some(o),
-        Some(Value::String(s)) => match serde_json::from_slice(s.as_bytes()) {
+        Some(Value::String(s)) => match crate::model::strict_json::parse(s.as_bytes()) {
             Ok(Value::Object(o)) => Some(o),
             _ => {
                 return Err(AccountError::Invalid(
@@ -392,57 +392,43 @@ pub async fn reset<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let Ok(params) = req.body_params() else {
-        return link_gone();
-    };
+    let params = req.body_params().unwrap_or_default();
     let value = params.get("ticket").unwrap_or("");
-    let (password, confirm) = (
-        params.get("password").unwrap_or(""),
-        params.get("confirm").unwrap_or(""),
-    );
     let account = issuer.account();
-    let again = |why: &str, form: crate::oauth::account::ResetForm| {
-        page(
+    let form = match account.reset_form(value).await {
+        Ok(Some(form)) => form,
+        Ok(None) => return link_gone(),
+        Err(e) => return refused(issuer, &e),
+    };
+    let password = params.get("password").unwrap_or("");
+    let done = match params.get("confirm") == Some(password) {
+        true => account.reset(&form, password).await,
+        false => Err(AccountError::Password(
+            "The two passwords are not the same.".into(),
+        )),
+    };
+    match done {
+        Ok(true) => {
+            const DONE: &str = "Your password was changed. Sign in with the new one.";
+            let link = form
+                .ticket
+                .result_url
+                .as_deref()
+                .map(|url| result_link(url, DONE, None));
+            let link = link.as_deref().map(|l| ("Continue", l));
+            page(200, pages::notice("Password changed", DONE, false, link))
+        }
+        Ok(false) => link_gone(),
+        Err(AccountError::Password(why)) => page(
             400,
             pages::reset_password(
                 paths::RESET_PASSWORD,
                 value,
                 &form.ticket.email,
                 &form.password_rule,
-                Some(why),
+                Some(&why),
             ),
-        )
-    };
-    if password != confirm {
-        return match account.reset_form(value).await {
-            Ok(Some(form)) => again("The two passwords are not the same.", form),
-            Ok(None) => link_gone(),
-            Err(e) => refused(issuer, &e),
-        };
-    }
-    match account.reset(value, password).await {
-        Ok(Some(ticket)) => {
-            const DONE: &str = "Your password was changed. Sign in with the new one.";
-            let link = ticket
-                .result_url
-                .as_deref()
-                .map(|url| result_link(url, DONE, None));
-            page(
-                200,
-                pages::notice(
-                    "Password changed",
-                    DONE,
-                    false,
-                    link.as_deref().map(|l| ("Continue", l)),
-                ),
-            )
-        }
-        Ok(None) => link_gone(),
-        Err(AccountError::Password(why)) => match account.reset_form(value).await {
-            Ok(Some(form)) => again(&why, form),
-            Ok(None) => link_gone(),
-            Err(e) => refused(issuer, &e),
-        },
+        ),
         Err(e) => refused(issuer, &e),
     }
 }

@@ -132,7 +132,7 @@ async fn show_idp_tokens<P: Stores, C: Crypto>(
         let opened = kek
             .open(&format!("{provider}|{identity_id}"), &sealed)
             .ok()
-            .and_then(|plain| serde_json::from_slice(&plain).ok());
+            .and_then(|plain| crate::model::strict_json::parse(&plain).ok());
         let identity = identities
             .iter_mut()
             .find(|i| i["provider"] == provider.as_str() && i["user_id"] == identity_id.as_str());

@@ -10,6 +10,7 @@ mod registry;
 
 use super::d1::D1Store;
 use super::isolate_cache::{IsolateCache, Shelf};
+use super::kv::Kv;
 use crate::error::StoreError;
 use crate::model::json::{FromJson, Members};
 use crate::model::{Api, Client, StoredHook, StoredKey};
@@ -23,7 +24,7 @@ use crate::port::{
 };
 use serde::Serialize;
 use std::sync::atomic::{AtomicU32, Ordering};
-use worker::{console_error, Context, KvStore};
+use worker::{console_error, Context};
 
 /// Seconds a cached row lives.
 const TTL_SECONDS: u64 = 60;
@@ -34,7 +35,7 @@ const MAX_KEY_BYTES: usize = 512;
 /// ports it caches (clients and APIs; the claims pipeline). Every other port is D1's own.
 pub struct EdgeStores<'a> {
     d1: D1Store,
-    kv: Option<KvStore>,
+    kv: Option<Kv>,
     /// Where a KV write goes on after the response; `None` (the Cron Trigger) writes none.
     ctx: Option<&'a Context>,
     /// The isolate's memory, in front of KV.
@@ -53,7 +54,7 @@ fn now_ms() -> f64 {
 impl<'a> EdgeStores<'a> {
     pub fn new(
         d1: D1Store,
-        kv: Option<KvStore>,
+        kv: Option<Kv>,
         ctx: Option<&'a Context>,
         memory: &'static IsolateCache,
         memory_ttl_seconds: u64,
@@ -111,7 +112,7 @@ impl<'a> EdgeStores<'a> {
         KV_READS.fetch_add(1, Ordering::Relaxed);
         // Read as text and parsed here: KV's own JSON reading would decode through a second
         // serde layer (and its code) for every cached type.
-        match kv.get(&key).text().await {
+        match kv.text(&key).await {
             Ok(Some(text)) => match crate::model::json::parse::<T>(text.as_bytes()) {
                 Ok(hit) => return Ok(Some(hit)),
                 Err(e) => console_error!("kv get {key}: {e}"),
@@ -133,17 +134,14 @@ impl<'a> EdgeStores<'a> {
 
     /// Writes `text` under `key` after the response (the Cron Trigger writes none). Not
     /// generic: one copy of the write for every cached type.
-    fn put_later(&self, kv: &KvStore, key: String, text: String) {
+    fn put_later(&self, kv: &Kv, key: String, text: String) {
         let Some(ctx) = self.ctx else {
             return;
         };
         let kv = kv.clone();
         ctx.wait_until(async move {
-            let put = kv.put(&key, text).map(|p| p.expiration_ttl(TTL_SECONDS));
-            if let Ok(put) = put {
-                if let Err(e) = put.execute().await {
-                    console_error!("kv put {key}: {e}");
-                }
+            if let Err(e) = kv.put(&key, &text, TTL_SECONDS).await {
+                console_error!("kv put {key}: {e}");
             }
         });
     }

@@ -70,7 +70,7 @@ pub async fn generate<C: Crypto>(
 pub fn jwks(keys: &[StoredKey]) -> serde_json::Value {
     let keys: Vec<serde_json::Value> = keys
         .iter()
-        .filter_map(|k| serde_json::from_slice(k.public_jwk.as_bytes()).ok())
+        .filter_map(|k| crate::model::strict_json::parse(k.public_jwk.as_bytes()).ok())
         .collect();
     json!({ "keys": keys })
 }

@@ -106,7 +106,7 @@ pub fn parse(token: &str) -> Option<Parsed> {
         return None;
     }
     let object = |b64: &str| -> Option<Map<String, Value>> {
-        match serde_json::from_slice(&URL_SAFE_NO_PAD.decode(b64).ok()?).ok()? {
+        match crate::model::strict_json::parse(&URL_SAFE_NO_PAD.decode(b64).ok()?).ok()? {
             Value::Object(m) => Some(m),
             _ => None,
         }
