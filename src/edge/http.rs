@@ -103,12 +103,11 @@ pub(super) async fn answer(
 }
 
 /// The email postbox ([`crate::port::mail::Postbox`]): each message is posted to its
-/// provider after the response (`waitUntil`), once more if the first try fails, then its
-/// failure event is stored. No answer waits for a mail server.
+/// provider after the response (`waitUntil`), once more if the first try fails; then its
+/// failure event joins the isolate's log buffer, stored with the next events. No answer waits
+/// for a mail server.
 pub struct EdgePostbox<'a> {
     pub ctx: &'a worker::Context,
-    /// Where a failure's log event goes (its `DB`).
-    pub env: &'a worker::Env,
     pub local: bool,
 }
 
@@ -117,7 +116,7 @@ const MAIL_TIMEOUT_MS: u64 = 5_000;
 
 impl crate::port::mail::Postbox for EdgePostbox<'_> {
     fn post(&self, delivery: crate::port::mail::Delivery) {
-        let (db, local) = (self.env.d1("DB").ok(), self.local);
+        let local = self.local;
         self.ctx.wait_until(async move {
             let http = EdgeHttp { local };
             let mut why = String::new();
@@ -140,12 +139,10 @@ impl crate::port::mail::Postbox for EdgePostbox<'_> {
                 }
             }
             worker::console_error!("email: not delivered ({why})");
-            if let (Some(db), Some(mut event)) = (db, delivery.failure) {
+            if let Some(mut event) = delivery.failure {
                 event.details["error"] = why.into();
-                use crate::port::LogStore;
-                if let Err(e) = super::d1::store(db).append_logs(&[event], 0).await {
-                    worker::console_error!("logs: {e}");
-                }
+                // Stored with the isolate's next batch of log events.
+                super::buffer_event(event);
             }
         });
     }

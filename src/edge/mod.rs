@@ -196,7 +196,6 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
     };
     let postbox = http::EdgePostbox {
         ctx,
-        env,
         local: settings.config.is_local(),
     };
     let issuer = Issuer {
@@ -254,6 +253,18 @@ thread_local! {
     /// Token-exchange events not yet stored, and when the oldest came.
     static LOG_BUFFER: std::cell::RefCell<(Vec<crate::model::LogEvent>, f64)> =
         const { std::cell::RefCell::new((Vec::new(), 0.0)) };
+}
+
+/// Adds `event` to the isolate's log buffer, stored with the next events that are due (work
+/// after a response, such as an email's delivery, has no request of its own to flush with).
+fn buffer_event(event: crate::model::LogEvent) {
+    LOG_BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.0.is_empty() {
+            b.1 = js_sys::Date::now();
+        }
+        b.0.push(event);
+    });
 }
 
 impl RequestEvents {

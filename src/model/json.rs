@@ -102,16 +102,22 @@ impl Members {
     /// A member that must be there (and not null, unless `T` is an `Option`).
     pub fn take<T: FromJson>(&mut self, name: &str) -> Result<T, String> {
         let v = self.0.remove(name).unwrap_or(Value::Null);
-        T::from_json(v).map_err(|e| format!("{name}: {e}"))
+        T::from_json(v).map_err(|e| at(name, e))
     }
 
     /// A member that may be missing or null: then `default`.
     pub fn or<T: FromJson>(&mut self, name: &str, default: T) -> Result<T, String> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(default),
-            Some(v) => T::from_json(v).map_err(|e| format!("{name}: {e}")),
+            Some(v) => T::from_json(v).map_err(|e| at(name, e)),
         }
     }
+}
+
+/// An error of the member `name` (one copy for every member type).
+#[inline(never)]
+fn at(name: &str, e: String) -> String {
+    format!("{name}: {e}")
 }
 
 /// One of a closed set of names.

@@ -109,16 +109,11 @@ impl<'a> EdgeStores<'a> {
         let Some(kv) = self.kv.as_ref().filter(|_| key.len() <= MAX_KEY_BYTES) else {
             return load.await;
         };
-        KV_READS.fetch_add(1, Ordering::Relaxed);
-        // Read as text and parsed here: KV's own JSON reading would decode through a second
-        // serde layer (and its code) for every cached type.
-        match kv.text(&key).await {
-            Ok(Some(text)) => match crate::model::json::parse::<T>(text.as_bytes()) {
+        if let Some(hit) = Self::kv_value(kv, &key).await {
+            match T::from_json(hit) {
                 Ok(hit) => return Ok(Some(hit)),
                 Err(e) => console_error!("kv get {key}: {e}"),
-            },
-            Ok(None) => {}
-            Err(e) => console_error!("kv get {key}: {e}"),
+            }
         }
         let loaded = load.await?;
         if let Some(value) = loaded
@@ -130,6 +125,28 @@ impl<'a> EdgeStores<'a> {
             }
         }
         Ok(loaded)
+    }
+
+    /// The JSON value under `key`, if KV has one. Not generic: one copy of the read for every
+    /// cached type.
+    async fn kv_value(kv: &Kv, key: &str) -> Option<serde_json::Value> {
+        KV_READS.fetch_add(1, Ordering::Relaxed);
+        // Read as text and parsed here: KV's own JSON reading would decode through a second
+        // serde layer (and its code).
+        let text = match kv.text(key).await {
+            Ok(text) => text?,
+            Err(e) => {
+                console_error!("kv get {key}: {e}");
+                return None;
+            }
+        };
+        match crate::model::strict_json::parse(text.as_bytes()) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                console_error!("kv get {key}: {e}");
+                None
+            }
+        }
     }
 
     /// Writes `text` under `key` after the response (the Cron Trigger writes none). Not
