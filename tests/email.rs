@@ -395,3 +395,40 @@ fn the_forgot_password_form_of_the_login_page_sends_the_same_link() {
     let unknown = get(&t, "/u/reset-password/request?client_id=nope", "");
     assert_eq!(unknown.status, 400);
 }
+
+#[test]
+fn a_post_login_hook_can_require_a_verified_email_and_sees_the_link_take_effect() {
+    let (t, _) = tenant();
+    hook(
+        &t,
+        edge_issuer::model::Trigger::PostLogin,
+        edge_issuer::model::OnFailure::Deny,
+    );
+    // Auth0's common pattern: no tokens until the address is verified.
+    answer(&t, |body| {
+        let request: Value = serde_json::from_str(body).unwrap();
+        Ok(match request["event"]["user"]["email_verified"].as_bool() {
+            Some(true) => b"{}".to_vec(),
+            _ => br#"{"deny":"Please verify your email before signing in."}"#.to_vec(),
+        })
+    });
+    t.edit_user(|u| u.email_verified = false);
+    let refused = t.password("");
+    // The password grant's refusal (at /authorize it is access_denied at the client).
+    assert_eq!(refused.status, 400, "{:?}", refused.json_body());
+    assert_eq!(
+        refused.json_body()["error_description"],
+        "Please verify your email before signing in."
+    );
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let made = manage(
+        &t,
+        "POST",
+        "/api/v2/tickets/email-verification",
+        &token,
+        Some(json!({"user_id": USER_ID})),
+    );
+    let link = ok(&made, 201)["ticket"].as_str().unwrap().to_string();
+    assert_eq!(get(&t, &local(&link), "").status, 200);
+    ok(&t.password(""), 200);
+}

@@ -258,7 +258,7 @@ pub async fn forgot<P: Stores, C: Crypto>(
                 pages::notice(
                     "Check your email",
                     "If an account with this address exists, we sent it a link to choose a new \
-                     password. The link works once, for an hour.",
+                     password. The link works once, and not for long.",
                     false,
                     Some(("Back to sign in", &back)),
                 ),
