@@ -90,8 +90,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { randomBytes } = await import('node:crypto');
   const outbox = await startOutbox({ port: Number(arg('port', 3001)), secret: randomBytes(32).toString('base64url') });
   const issuer = arg('issuer');
-  if (issuer) await configure(issuer.replace(/\/+$/, ''), outbox);
   console.log(`outbox: ${outbox.url}/ shows the messages the issuer sends`);
+  // The outbox keeps serving if the issuer cannot be configured; the reason is printed.
+  if (issuer) await configure(issuer.replace(/\/+$/, ''), outbox).catch((e) => console.error(e.message));
 }
 
 /** Points the email provider of the issuer at `outbox` (custom webhook, its secret). */
@@ -110,7 +111,7 @@ export async function configure(issuer, outbox, { id = 'demo-admin', secret = 'd
     if (!token) await new Promise((r) => setTimeout(r, 1000));
   }
   if (!token) throw new Error(`outbox: no management token from ${issuer}`);
-  const provider = { name: 'custom', enabled: true, default_from_address: 'no-reply@localhost', settings: { url: `${outbox.url}/hook` }, credentials: { secret: outbox.secret } };
+  const provider = { name: 'custom', enabled: true, default_from_address: 'no-reply@example.com', settings: { url: `${outbox.url}/hook` }, credentials: { secret: outbox.secret } };
   const call = (method) => fetch(`${issuer}/api/v2/emails/provider`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

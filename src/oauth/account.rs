@@ -16,7 +16,6 @@ use crate::model::{Client, Connection, User};
 use crate::port::crypto::Crypto;
 use crate::port::mail::MailStore;
 use crate::port::{ClaimsStore, ClientStore, ConnectionStore, KeyStore, Stores, UserStore};
-use serde_json::{Map, Value};
 
 /// The account flows' ports.
 pub struct Account<'a, P, C, S, K, M> {
@@ -51,19 +50,13 @@ impl From<crate::error::StoreError> for AccountError {
     }
 }
 
-/// What `POST /dbconnections/signup` takes.
+/// What `POST /dbconnections/signup` takes: the client, the connection's name, and the user
+/// (its email, profile and `user_metadata`, and the password as its credential).
 #[derive(Debug, Default)]
 pub struct Signup {
     pub client_id: String,
     pub connection: String,
-    pub email: String,
-    pub password: String,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub nickname: Option<String>,
-    pub picture: Option<String>,
-    pub user_metadata: Option<Map<String, Value>>,
+    pub user: Draft,
 }
 
 /// A working reset link: what its form shows, and whose password it sets.
@@ -122,24 +115,14 @@ where
                 "Sign-ups are turned off for this connection".into(),
             ));
         }
-        if form.email.is_empty() || form.password.is_empty() {
+        let no_password = matches!(&form.user.credential, Credential::Password(p) if p.is_empty());
+        if form.user.email.is_empty() || no_password {
             return Err(AccountError::Invalid(
                 "invalid_signup",
                 "email and password are required".into(),
             ));
         }
-        let draft = Draft {
-            email: form.email,
-            name: form.name,
-            given_name: form.given_name,
-            family_name: form.family_name,
-            nickname: form.nickname,
-            picture: form.picture,
-            user_metadata: form.user_metadata,
-            credential: Credential::Password(form.password),
-            ..Draft::default()
-        };
-        let user = match new_user(&self.flow, &connection, draft).await {
+        let user = match new_user(&self.flow, &connection, form.user).await {
             Ok(u) => u,
             Err(SignInError::EmailTaken) => return Err(AccountError::Exists),
             Err(SignInError::SignupRefused(why)) => return Err(AccountError::Password(why)),

@@ -10,6 +10,7 @@ use crate::model::config::paths;
 use crate::oauth::account::{AccountError, Signup};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
+use crate::oauth::provision::{Credential, Draft};
 use crate::port::crypto::Crypto;
 use crate::port::{ClientStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
@@ -158,14 +159,17 @@ fn signup_form(req: &HttpRequest) -> Result<Signup, AccountError> {
     let form = Signup {
         client_id: text(&mut m, "client_id")?,
         connection: text(&mut m, "connection")?,
-        email: text(&mut m, "email")?,
-        password: text(&mut m, "password")?,
-        name: optional(&mut m, "name")?,
-        given_name: optional(&mut m, "given_name")?,
-        family_name: optional(&mut m, "family_name")?,
-        nickname: optional(&mut m, "nickname")?,
-        picture: optional(&mut m, "picture")?,
-        user_metadata,
+        user: Draft {
+            email: text(&mut m, "email")?,
+            credential: Credential::Password(text(&mut m, "password")?),
+            name: optional(&mut m, "name")?,
+            given_name: optional(&mut m, "given_name")?,
+            family_name: optional(&mut m, "family_name")?,
+            nickname: optional(&mut m, "nickname")?,
+            picture: optional(&mut m, "picture")?,
+            user_metadata,
+            ..Draft::default()
+        },
     };
     // Auth0 requires `connection`; a username is not supported (users sign in by email).
     if form.connection.is_empty() {
@@ -219,11 +223,7 @@ pub async fn forgot<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let params = match req.method.as_str() {
-        "POST" => req.body_params(),
-        _ => Params::from_form(req.query.as_bytes()),
-    };
-    let Ok(params) = params else {
+    let Ok(params) = req.params() else {
         return page(
             400,
             pages::notice(

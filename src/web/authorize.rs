@@ -4,7 +4,6 @@
 
 use super::screen::{show, SESSION_COOKIE};
 use crate::oauth::issuer::Issuer;
-use crate::oauth::params::Params;
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -15,11 +14,7 @@ pub async fn authorize<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let params = match req.method.as_str() {
-        "POST" => req.body_params(),
-        _ => Params::from_form(req.query.as_bytes()),
-    };
-    let screen = match params {
+    let screen = match req.params() {
         Ok(params) => {
             signin::authorize(&issuer.sign_in(), &params, req.cookie(SESSION_COOKIE)).await
         }

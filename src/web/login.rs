@@ -5,7 +5,6 @@
 use super::screen::{show, CSRF_COOKIE, UPSTREAM_COOKIE};
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
-use crate::oauth::params::Params;
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -52,10 +51,7 @@ pub async fn callback<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let name = req.path.strip_prefix(paths::LOGIN_CALLBACK).unwrap_or("");
-    let answer = match req.method.as_str() {
-        "POST" => req.body_params(),
-        _ => Params::from_form(req.query.as_bytes()),
-    };
+    let answer = req.params();
     let screen = match answer {
         Ok(answer) => {
             let cookie = req.cookie(UPSTREAM_COOKIE);

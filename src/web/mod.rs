@@ -61,6 +61,14 @@ impl HttpRequest {
             .map(|(_, v)| v.trim())
     }
 
+    /// The parameters of a page that takes both methods: the body of a `POST`, else the query.
+    pub fn params(&self) -> Result<Params, OAuthError> {
+        match self.method.as_str() {
+            "POST" => self.body_params(),
+            _ => Params::from_form(self.query.as_bytes()),
+        }
+    }
+
     /// The parameters of a POST body, form or JSON by its content type
     /// ([`Params::from_body`]).
     pub fn body_params(&self) -> Result<Params, OAuthError> {

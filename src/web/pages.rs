@@ -155,12 +155,7 @@ fn credentials_form(
         .unwrap_or_default();
     let forgot = form
         .forgot
-        .map(|href| {
-            format!(
-                "<p class=\"hint\"><a href=\"{}\">Forgot password?</a></p>",
-                escape(href)
-            )
-        })
+        .map(|href| format!("<p><a href=\"{}\">Forgot password?</a></p>", escape(href)))
         .unwrap_or_default();
     let fields = format!(
         "<form method=\"post\" action=\"{action}\">{request}\
