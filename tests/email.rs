@@ -432,3 +432,27 @@ fn a_post_login_hook_can_require_a_verified_email_and_sees_the_link_take_effect(
     assert_eq!(get(&t, &local(&link), "").status, 200);
     ok(&t.password(""), 200);
 }
+
+#[test]
+fn a_provider_whose_secret_does_not_open_fails_no_answer_and_tells_nothing() {
+    let (t, _) = tenant();
+    let mut provider =
+        pollster::block_on(edge_issuer::port::mail::MailStore::email_provider(&t.store))
+            .unwrap()
+            .unwrap();
+    provider.credentials_sealed = Some("v1.sealed.under-another-key".into());
+    pollster::block_on(edge_issuer::port::mail::MailStore::put_email_provider(
+        &t.store, &provider, false,
+    ))
+    .unwrap();
+    let known = ask_reset(&t, USER_EMAIL);
+    let unknown = ask_reset(&t, "nobody@example.com");
+    assert_eq!(known.status, 200);
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    assert!(t.outbox.0.borrow().is_empty(), "nothing could be sent");
+    assert!(
+        t.log.borrow().iter().any(|l| l.contains("server_error")),
+        "the failure is logged: {:?}",
+        t.log.borrow()
+    );
+}

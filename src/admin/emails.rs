@@ -11,7 +11,7 @@ use super::call::Call;
 use super::check;
 use super::error::{error_code, from_oauth, from_store, invalid, members, not_found, Reply};
 use crate::model::mail::{self, EmailProvider, EmailTemplate, TicketKind};
-use crate::oauth::mail::{link_settings, Issued, SEALED_AS};
+use crate::oauth::mail::{Recipient, SEALED_AS};
 use crate::port::crypto::Crypto;
 use crate::port::mail::MailStore;
 use crate::port::{Stores, UserStore};
@@ -340,34 +340,20 @@ pub async fn ticket<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, kind: Ticke
         Ok(None) => return not_found("user"),
         Err(e) => return from_store(e, CONFLICT, issuer.log),
     };
-    let Some(email) = user.email.as_deref() else {
+    if user.email.is_none() {
         return invalid("The user has no email address");
+    }
+    let to = Recipient {
+        user: &user,
+        client_id: client_id.as_deref(),
+        client_name: "",
     };
     let mailer = issuer.mailer();
-    let template = match mailer.store.email_template(kind.template()).await {
-        Ok(t) => t,
-        Err(e) => return from_store(e, CONFLICT, issuer.log),
-    };
-    let (stored_url, stored_ttl) = link_settings(template);
-    let issued: Issued = match mailer.new_ticket(
-        kind,
-        (&user.user_id, email),
-        client_id.as_deref(),
-        result_url.or(stored_url),
-        ttl.or(stored_ttl),
-    ) {
-        Ok(i) => i,
-        Err(e) => return from_oauth(&e),
-    };
-    match mailer
-        .store
-        .issue_ticket(&issued.ticket, mailer.facts.now)
-        .await
-    {
-        Ok(true) => Reply::json(201, &json!({ "ticket": issued.url(&mailer.facts) })),
-        Ok(false) => {
+    match mailer.send_ticket(kind, to, (result_url, ttl), false).await {
+        Ok(Some(url)) => Reply::json(201, &json!({ "ticket": url })),
+        Ok(None) => {
             invalid("The user has no password to change (an upstream or passwordless user)")
         }
-        Err(e) => from_store(e, CONFLICT, issuer.log),
+        Err(e) => from_oauth(&e),
     }
 }

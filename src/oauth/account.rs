@@ -38,6 +38,22 @@ pub enum AccountError {
     Failed(OAuthError),
 }
 
+impl AccountError {
+    /// The HTTP status of the refusal and its words for a person; a failure's detail goes to
+    /// the log only ([`super::events::log_failure`]).
+    pub fn answer(&self, log: &dyn Fn(&str)) -> (u16, &str) {
+        match self {
+            AccountError::Invalid(_, why) | AccountError::Password(why) => (400, why),
+            AccountError::Exists => (400, "The user already exists."),
+            AccountError::Disabled(why) => (403, why),
+            AccountError::Failed(e) => {
+                super::events::log_failure(log, e);
+                (500, "The service failed. Try again later.")
+            }
+        }
+    }
+}
+
 impl From<OAuthError> for AccountError {
     fn from(e: OAuthError) -> Self {
         AccountError::Failed(e)
@@ -149,7 +165,11 @@ where
             client_id: Some(&client.client_id),
             client_name: &client.name,
         };
-        if let Err(e) = self.mailer.send_ticket(TicketKind::Verify, to, true).await {
+        if let Err(e) = self
+            .mailer
+            .send_ticket(TicketKind::Verify, to, (None, None), true)
+            .await
+        {
             super::events::log_failure(self.mailer.log, &e);
         }
     }

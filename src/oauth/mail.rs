@@ -60,14 +60,14 @@ pub struct Recipient<'r> {
 }
 
 /// A ticket made: its value (for the link) and what is stored.
-pub struct Issued {
+struct Issued {
     pub value: String,
     pub ticket: Ticket,
 }
 
 impl Issued {
     /// The link that redeems it.
-    pub fn url(&self, facts: &Facts<'_>) -> String {
+    fn url(&self, facts: &Facts<'_>) -> String {
         let path = match self.ticket.kind {
             TicketKind::Verify => paths::EMAIL_VERIFICATION,
             TicketKind::Reset => paths::RESET_PASSWORD,
@@ -77,7 +77,7 @@ impl Issued {
 }
 
 /// A template's link settings: where the page after the link leads, and how long it works.
-pub fn link_settings(template: Option<EmailTemplate>) -> (Option<String>, Option<u64>) {
+fn link_settings(template: Option<EmailTemplate>) -> (Option<String>, Option<u64>) {
     template.map_or((None, None), |t| (t.result_url, t.url_lifetime))
 }
 
@@ -89,7 +89,7 @@ pub fn ticket_hash(value: &str) -> String {
 impl<M: MailStore> Mailer<'_, M> {
     /// A new ticket of `kind` for `user` (id, address), not yet stored; `lifetime` in
     /// seconds, else the kind's default.
-    pub fn new_ticket(
+    fn new_ticket(
         &self,
         kind: TicketKind,
         user: (&str, &str),
@@ -114,13 +114,15 @@ impl<M: MailStore> Mailer<'_, M> {
         })
     }
 
-    /// Makes a ticket of `kind` for the user and sends its message (`send`: else only the
-    /// ticket is made, for a management ticket); answers the link (`None`: the user has no
-    /// address, or, to reset, no password).
+    /// Makes a ticket of `kind` for the user and, when `send`, sends its message (a
+    /// management ticket is only answered); answers the link (`None`: the user has no
+    /// address, or, to reset, no password). `link` overrides the template's result URL and
+    /// lifetime.
     pub async fn send_ticket(
         &self,
         kind: TicketKind,
         to: Recipient<'_>,
+        link: (Option<String>, Option<u64>),
         send: bool,
     ) -> Result<Option<String>, OAuthError> {
         let Some(email) = to.user.email.as_deref() else {
@@ -128,6 +130,7 @@ impl<M: MailStore> Mailer<'_, M> {
         };
         let (outgoing, template) = self.outgoing(kind.template()).await?;
         let (result_url, lifetime) = link_settings(template);
+        let (result_url, lifetime) = (link.0.or(result_url), link.1.or(lifetime));
         let user = (to.user.user_id.as_str(), email);
         let issued = self.new_ticket(kind, user, to.client_id, result_url, lifetime)?;
         if !self
@@ -139,7 +142,7 @@ impl<M: MailStore> Mailer<'_, M> {
         }
         let url = issued.url(&self.facts);
         if let (true, Some(outgoing)) = (send, outgoing) {
-            self.post(&outgoing, to, &url)?;
+            self.post(&outgoing, to, &url);
         }
         Ok(Some(url))
     }
@@ -189,7 +192,7 @@ impl<M: MailStore> Mailer<'_, M> {
             client_name: client.1,
         };
         if let Some(outgoing) = outgoing {
-            self.post(&outgoing, to, &issued.url(&self.facts))?;
+            self.post(&outgoing, to, &issued.url(&self.facts));
         }
         let actor = (client.0, Some(user.user_id.as_str()), user.email.as_deref());
         self.record(
@@ -226,16 +229,20 @@ impl<M: MailStore> Mailer<'_, M> {
         }
     }
 
-    /// Renders the template for `to` with `url` and hands it to the postbox.
+    /// Renders the template for `to` with `url` and hands it to the postbox. A message that
+    /// cannot be made (the provider's secret does not open) is logged, never the request's
+    /// failure: the ticket is stored by then, and an answer that failed only for an existing
+    /// address would tell that it exists.
     fn post(
         &self,
         (provider, template): &(EmailProvider, EmailTemplate),
         to: Recipient<'_>,
         url: &str,
-    ) -> Result<(), OAuthError> {
-        let delivery = self.delivery(provider, template, to, url)?;
-        self.postbox.post(delivery);
-        Ok(())
+    ) {
+        match self.delivery(provider, template, to, url) {
+            Ok(delivery) => self.postbox.post(delivery),
+            Err(e) => super::events::log_failure(self.log, &e),
+        }
     }
 
     fn delivery(

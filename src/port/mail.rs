@@ -61,9 +61,9 @@ pub trait MailStore {
         now: u64,
     ) -> Result<Option<(Ticket, bool)>, StoreError>;
     /// Redeems a reset ticket: marks it used and sets `password_hash`, only while the user's
-    /// password is still the one the ticket was bound to, and (`end_sessions`) ends the
-    /// user's sessions and refresh-token families and clears their failed-login counters, in
-    /// one batch. `redemption` is a random value naming this redemption. At most one
+    /// password is still the one the ticket was bound to, clears the user's failed-login
+    /// counters and (`end_sessions`) ends their sessions and refresh-token families, in one
+    /// batch. `redemption` is a random value naming this redemption. At most one
     /// concurrent redemption gets `true`.
     async fn redeem_reset(
         &self,

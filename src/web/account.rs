@@ -21,33 +21,14 @@ const RESET_SENT: &str = "We've just sent you an email to reset your password.";
 
 /// An Auth0 Authentication API error: `{name, code, description, statusCode}`.
 fn api_error(e: &AccountError, log: &dyn Fn(&str)) -> HttpResponse {
-    let (status, name, code, description) = match e {
-        AccountError::Invalid(code, why) => (400, "BadRequestError", *code, why.clone()),
-        AccountError::Exists => (
-            400,
-            "BadRequestError",
-            "user_exists",
-            "The user already exists.".to_string(),
-        ),
-        AccountError::Password(why) => (
-            400,
-            "PasswordStrengthError",
-            "invalid_password",
-            why.clone(),
-        ),
-        AccountError::Disabled(why) => {
-            (403, "ForbiddenError", "operation_not_allowed", why.clone())
-        }
-        AccountError::Failed(e) => {
-            crate::oauth::events::log_failure(log, e);
-            (
-                500,
-                "InternalServerError",
-                "server_error",
-                "Internal error".to_string(),
-            )
-        }
+    let (name, code) = match e {
+        AccountError::Invalid(code, _) => ("BadRequestError", *code),
+        AccountError::Exists => ("BadRequestError", "user_exists"),
+        AccountError::Password(_) => ("PasswordStrengthError", "invalid_password"),
+        AccountError::Disabled(_) => ("ForbiddenError", "operation_not_allowed"),
+        AccountError::Failed(_) => ("InternalServerError", "server_error"),
     };
+    let (status, description) = e.answer(log);
     HttpResponse::json(
         status,
         &json!({ "name": name, "code": code, "description": description, "statusCode": status }),
@@ -285,15 +266,7 @@ pub async fn forgot<P: Stores, C: Crypto>(
 
 /// The page of a refused account request.
 fn refused<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, e: &AccountError) -> HttpResponse {
-    let (status, message) = match e {
-        AccountError::Invalid(_, why) | AccountError::Password(why) => (400, why.as_str()),
-        AccountError::Disabled(why) => (403, why.as_str()),
-        AccountError::Exists => (400, "The user already exists."),
-        AccountError::Failed(f) => {
-            crate::oauth::events::log_failure(issuer.log, f);
-            (500, "The service failed. Try again later.")
-        }
-    };
+    let (status, message) = e.answer(issuer.log);
     page(
         status,
         pages::notice("Something went wrong", message, true, None),
