@@ -24,6 +24,11 @@ use worker::{
     console_error, console_log, event, Context, Env, Result, ScheduleContext, ScheduledEvent,
 };
 
+/// The allocator: Talc, made for WebAssembly, in place of the default dlmalloc: a smaller
+/// Worker (about 2 KiB gzip less), and faster allocation. One isolate runs one thread.
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 thread_local! {
     /// The active signing key, kept for the life of the isolate.
     static KEY_CACHE: &'static KeyCache = Box::leak(Box::new(KeyCache::new()));
