@@ -7,7 +7,8 @@
 //
 // With --issuer, it waits for the issuer to answer, then points the tenant's email provider
 // at itself through the management API (as the seed's demo-admin, with a signing secret made
-// for this run): the running issuer sends here from then on, without a restart.
+// for this run): the running issuer sends here from then on, without a restart. It also
+// makes the passwordless `email` connection of the demo apps, so codes can be tried by hand.
 //
 // GET /            the messages, as a page
 // GET /messages    the messages, as JSON (newest first)
@@ -97,7 +98,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 
 /** Points the email provider of the issuer at `outbox` (custom webhook, its secret). */
 export async function configure(issuer, outbox, { id = 'demo-admin', secret = 'dev-only-demo-admin-secret' } = {}) {
-  const scope = 'read:email_provider create:email_provider update:email_provider';
+  const scope = 'read:email_provider create:email_provider update:email_provider create:connections';
   let token;
   for (let i = 0; i < 180 && !token; i++) {
     try {
@@ -120,4 +121,13 @@ export async function configure(issuer, outbox, { id = 'demo-admin', secret = 'd
   let res = await call('PATCH');
   if (res.status === 404) res = await call('POST');
   if (!res.ok) throw new Error(`outbox: the issuer refused the provider: ${res.status} ${await res.text()}`);
+  // Sign-in by emailed code for the demo apps (the login page's "Email me a code"); 409 when
+  // an earlier run made it.
+  const email = { name: 'email', strategy: 'email', display_name: 'Email code', enabled_clients: ['demo-spa', 'demo-web', 'demo-app'] };
+  res = await fetch(`${issuer}/api/v2/connections`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(email),
+  });
+  if (!res.ok && res.status !== 409) throw new Error(`outbox: the issuer refused the email connection: ${res.status} ${await res.text()}`);
 }

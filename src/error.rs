@@ -31,6 +31,8 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OIDC Core §3.1.2.6, §6: the `request_uri` parameter is not supported.
     RequestUriNotSupported,
+    /// Auth0's answer (HTTP 429) when an address or IP asked for too many passwordless codes.
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -52,6 +54,7 @@ impl ErrorCode {
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::TooManyRequests => "too_many_requests",
         }
     }
 
@@ -61,6 +64,7 @@ impl ErrorCode {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => 401,
             ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::ServerError => 500,
+            ErrorCode::TooManyRequests => 429,
             _ => 400,
         }
     }

@@ -251,6 +251,7 @@ fn discovery_lists_exactly_what_exists() {
             "client_credentials",
             "password",
             "refresh_token",
+            "http://auth0.com/oauth/grant-type/passwordless/otp",
             "implicit"
         ])
     );

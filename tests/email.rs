@@ -456,3 +456,93 @@ fn a_provider_whose_secret_does_not_open_fails_no_answer_and_tells_nothing() {
         t.log.borrow()
     );
 }
+
+#[test]
+fn a_change_of_email_unverifies_it_and_sends_a_link_to_the_new_address() {
+    let (t, _) = tenant();
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let path = format!("/api/v2/users/{}", enc(USER_ID));
+    let patch = |body: Value| ok(&manage(&t, "PATCH", &path, &token, Some(body)), 200);
+    // Only the case changes: still verified, nothing sent.
+    let same = patch(json!({"email": "ada@example.com"}));
+    assert_eq!(same["email_verified"], true);
+    assert!(t.outbox.0.borrow().is_empty());
+    // A new address: unverified, and a link sent to it that verifies it.
+    let moved = patch(json!({"email": "ada.new@example.com"}));
+    assert_eq!(moved["email_verified"], false);
+    let message = t.outbox.messages().pop().unwrap();
+    assert_eq!(
+        (message["template"].as_str(), message["to"].as_str()),
+        (Some("verify_email"), Some("ada.new@example.com"))
+    );
+    assert_eq!(get(&t, &local(&t.outbox.last_link()), "").status, 200);
+    let user = ok(&manage(&t, "GET", &path, &token, None), 200);
+    assert_eq!(user["email_verified"], true);
+    // `verify_email: false` sends nothing; `email_verified: true` keeps it verified.
+    let quiet = patch(json!({"email": "ada.quiet@example.com", "verify_email": false}));
+    assert_eq!(quiet["email_verified"], false);
+    let trusted = patch(json!({"email": "ada.trusted@example.com", "email_verified": true}));
+    assert_eq!(trusted["email_verified"], true);
+    assert_eq!(t.outbox.messages().len(), 1);
+}
+
+#[test]
+fn the_verification_job_and_a_created_user_send_links_as_auth0_does() {
+    let (t, _) = tenant();
+    let token = admin_token(&t, &MGMT_SCOPES);
+    let job = |user_id: &str| {
+        manage(
+            &t,
+            "POST",
+            "/api/v2/jobs/verification-email",
+            &token,
+            Some(json!({"user_id": user_id, "client_id": APP_ID})),
+        )
+    };
+    // A verified user is refused; once unverified, the job sends a link at once.
+    assert_eq!(job(USER_ID).status, 400);
+    t.edit_user(|u| u.email_verified = false);
+    let done = ok(&job(USER_ID), 201);
+    assert_eq!(
+        (done["type"].as_str(), done["status"].as_str()),
+        (Some("verification_email"), Some("completed"))
+    );
+    let message = t.outbox.messages().pop().unwrap();
+    assert_eq!(message["client_id"], APP_ID);
+    let id = done["id"].as_str().unwrap();
+    let read = ok(
+        &manage(&t, "GET", &format!("/api/v2/jobs/{id}"), &token, None),
+        200,
+    );
+    assert_eq!(read, done);
+    assert_eq!(job("auth0|nobody").status, 404);
+    // Without update:users, no job.
+    let reader = admin_token(&t, &["read:users"]);
+    let body = json!({"user_id": USER_ID});
+    let resp = manage(
+        &t,
+        "POST",
+        "/api/v2/jobs/verification-email",
+        &reader,
+        Some(body),
+    );
+    assert_eq!(resp.status, 403);
+    // A created user with an unverified address is sent a link unless told not to.
+    let create = |email: &str, extra: Value| {
+        let mut body = json!({"connection": "Username-Password-Authentication",
+                              "email": email, "password": NEW_PASSWORD});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        ok(
+            &manage(&t, "POST", "/api/v2/users", &token, Some(body)),
+            201,
+        )
+    };
+    let before = t.outbox.messages().len();
+    create("new.one@example.com", json!({}));
+    assert_eq!(t.outbox.messages().len(), before + 1);
+    create("new.two@example.com", json!({"verify_email": false}));
+    create("new.three@example.com", json!({"email_verified": true}));
+    assert_eq!(t.outbox.messages().len(), before + 1);
+}

@@ -83,7 +83,7 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
         }
         walked += 1;
     }
-    assert_eq!(walked, 34, "every route with a JSON body");
+    assert_eq!(walked, 35, "every route with a JSON body");
     // Nested objects too: a client's jwt_configuration, a rule's conditions.
     let nested = [
         (

@@ -91,6 +91,7 @@ pub enum Op {
     ListLogs,
     GetLog,
     ImportUsers,
+    VerificationEmail,
     GetJob,
     GetJobErrors,
     ExplainClaims,

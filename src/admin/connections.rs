@@ -8,7 +8,7 @@
 use super::call::Call;
 use super::error::{error_code, from_store, invalid, members, not_found, Fields, Reply};
 use super::list::Query;
-use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, SEALED_STORE_SECRET};
+use crate::model::connection::{ConnectionOptions, Endpoint, DATABASE, EMAIL, SEALED_STORE_SECRET};
 use crate::model::upstream::{
     Upstream, UpstreamOptions, APPLE, ENDPOINTS, GITHUB, GOOGLE, OAUTH2, OIDC, SEALED_SECRET,
 };
@@ -94,6 +94,15 @@ fn valid_name(name: &str) -> bool {
         && !name.contains("--")
 }
 
+/// Why the options of an `email` connection are refused: its flags must be booleans. The
+/// message itself is a template (`/api/v2/email-templates/passwordless_code`), not an option.
+fn passwordless_refusal(options: &Map<String, Value>) -> Option<String> {
+    ["disable_signup", "brute_force_protection"]
+        .into_iter()
+        .find(|f| options.get(*f).is_some_and(|v| !v.is_boolean()))
+        .map(|f| format!("options.{f} must be true or false"))
+}
+
 fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     if let Some(display) = b.display_name {
         if display.trim().is_empty() || display.chars().count() > 128 {
@@ -104,6 +113,7 @@ fn apply(mut c: Connection, b: ConnectionBody) -> Result<Connection, Reply> {
     if let Some(options) = b.options {
         let refused = match c.strategy.as_str() {
             DATABASE => ConnectionOptions::check(&options),
+            EMAIL => passwordless_refusal(&options),
             upstream => UpstreamOptions::check(upstream, &options),
         };
         if let Some(why) = refused {
@@ -210,7 +220,7 @@ async fn upstream<P: Stores, C: Crypto>(
     mut c: Connection,
     sealed: Option<Value>,
 ) -> Result<Connection, Reply> {
-    if c.strategy == DATABASE {
+    if !c.is_upstream() {
         return Ok(c);
     }
     let local = call.issuer.config.is_local();
@@ -331,10 +341,10 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "name must be 1 to 128 letters, digits and single hyphens, not starting or ending with one",
         );
     }
-    if ![DATABASE, OIDC, OAUTH2, GOOGLE, GITHUB, APPLE].contains(&strategy.as_str()) {
+    if ![DATABASE, EMAIL, OIDC, OAUTH2, GOOGLE, GITHUB, APPLE].contains(&strategy.as_str()) {
         return invalid(&format!(
             "strategy {strategy} is not supported yet: the database strategy ({DATABASE}), \
-             any OpenID provider ({OIDC}), any OAuth 2.0 provider ({OAUTH2}), Google \
+             passwordless email ({EMAIL}), any OpenID provider ({OIDC}), any OAuth 2.0 provider ({OAUTH2}), Google \
              ({GOOGLE}), GitHub ({GITHUB}) and Apple ({APPLE}) are"
         ));
     }

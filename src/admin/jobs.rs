@@ -4,6 +4,7 @@
 //! imports it at once, in chunked D1 batches; `GET /api/v2/jobs/{id}` and
 //! `/api/v2/jobs/{id}/errors` report what became of it. Password hashes come as
 //! `custom_password_hash` (bcrypt, PBKDF2-SHA256) or Auth0's older bcrypt `password_hash`.
+//! `POST /api/v2/jobs/verification-email` sends a user a verification link, at once.
 
 use super::call::Call;
 use super::error::{from_store, invalid, not_found, Fields, Reply};
@@ -200,6 +201,12 @@ async fn user_of<P: Stores, C: Crypto>(
 /// The job as Auth0 shows it: `connection_id` the id the job stored, `connection` the
 /// connection's name (when it still exists).
 fn view(job: &Job, name: Option<&str>) -> Value {
+    if job.kind == VERIFICATION {
+        return json!({
+            "id": job.job_id, "type": job.kind, "status": job.status,
+            "created_at": iso8601(job.created_at),
+        });
+    }
     json!({
         "id": job.job_id,
         "type": job.kind,
@@ -211,6 +218,52 @@ fn view(job: &Job, name: Option<&str>) -> Value {
         "external_id": job.external_id,
         "summary": job.summary,
     })
+}
+
+const VERIFICATION: &str = "verification_email";
+
+/// `POST /api/v2/jobs/verification-email` (`{user_id, client_id}`): a verification link sent
+/// to the user's address, now; the job is answered `completed` and kept for
+/// `GET /api/v2/jobs/{id}`. A user with no address, or a verified one, is refused.
+pub async fn verification_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let mut f = attempt!(super::error::members(
+        call.req.body,
+        &["user_id", "client_id"]
+    ));
+    let Some(user_id) = attempt!(f.text("user_id")) else {
+        return invalid("Missing required property: user_id");
+    };
+    let client_id = attempt!(f.text("client_id"));
+    let issuer = call.issuer;
+    let user = match issuer.stores.users().user(&user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return not_found("user"),
+        Err(e) => return from_store(e, "Conflict.", issuer.log),
+    };
+    if user.email.is_none() || user.email_verified {
+        return invalid("The user has no email address to verify, or it is verified already");
+    }
+    if !super::users::send_verification(call, &user, client_id.as_deref()).await {
+        return super::error::from_oauth(&crate::error::OAuthError::server(
+            "the verification link could not be made",
+        ));
+    }
+    let job = Job {
+        job_id: attempt!(call.new_id("job_")),
+        kind: VERIFICATION.into(),
+        status: "completed".into(),
+        // An import's column: a verification job is of no connection.
+        connection: String::new(),
+        upsert: false,
+        external_id: None,
+        created_at: issuer.clock.now(),
+        summary: json!({}),
+        errors: json!([]),
+    };
+    match issuer.stores.users().put_job(&job).await {
+        Ok(()) => Reply::json(201, &view(&job, None)),
+        Err(e) => from_store(e, "Conflict.", issuer.log),
+    }
 }
 
 /// `POST /api/v2/jobs/users-imports`.

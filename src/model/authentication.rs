@@ -23,6 +23,15 @@ impl Authenticated {
         }
     }
 
+    /// A one-time code or link of the passwordless `connection`.
+    pub fn one_time(connection: &str) -> Self {
+        Self {
+            connection: connection.to_string(),
+            methods: vec![Method::ONE_TIME.into()],
+            acr: None,
+        }
+    }
+
     /// The stored form: the columns `connection`, `amr` (space-separated) and `acr`.
     pub fn columns(this: Option<&Self>) -> [Option<String>; 3] {
         match this {
@@ -59,4 +68,7 @@ pub struct Method;
 impl Method {
     /// A password.
     pub const PASSWORD: &'static str = "pwd";
+    /// A one-time code or link sent by email (RFC 8176 `otp`; not a second factor: NIST SP
+    /// 800-63B §3.1.3.1 does not count email as out-of-band).
+    pub const ONE_TIME: &'static str = "otp";
 }

@@ -158,6 +158,13 @@ pub mod paths {
     /// A password reset link's form, and the "Forgot password?" form.
     pub const RESET_PASSWORD: &str = "/u/reset-password";
     pub const RESET_REQUEST: &str = "/u/reset-password/request";
+    /// Auth0's Authentication API: a passwordless code or link sent.
+    pub const PASSWORDLESS_START: &str = "/passwordless/start";
+    /// A passwordless link (Auth0's path).
+    pub const PASSWORDLESS_VERIFY: &str = "/passwordless/verify_redirect";
+    /// Where the hosted page's "Email me a code" posts, and where its code form posts.
+    pub const CODE_START: &str = "/u/passwordless/start";
+    pub const CODE_VERIFY: &str = "/u/passwordless/verify";
     /// Where an upstream provider answers, followed by the connection's name (one redirect
     /// URI per connection).
     pub const LOGIN_CALLBACK: &str = "/login/callback/";

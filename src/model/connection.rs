@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 /// The database strategy: users with an email and password stored here.
 pub const DATABASE: &str = "auth0";
+/// The passwordless strategy: users who sign in with a code or link sent to their address
+/// (Auth0's `email` connection), stored here with no password.
+pub const EMAIL: &str = "email";
 
 /// One connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +41,16 @@ impl Connection {
     /// Whether it is a database connection (email and password stored here).
     pub fn is_database(&self) -> bool {
         self.strategy == DATABASE
+    }
+
+    /// Whether it is a passwordless connection ([`EMAIL`]).
+    pub fn is_passwordless(&self) -> bool {
+        self.strategy == EMAIL
+    }
+
+    /// Whether users sign in at an upstream provider through it.
+    pub fn is_upstream(&self) -> bool {
+        !self.is_database() && !self.is_passwordless()
     }
 
     /// Whether users may sign up here through it: a database connection whose users are this

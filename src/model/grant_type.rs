@@ -5,6 +5,10 @@ use crate::error::{ErrorCode, OAuthError};
 /// Auth0's extension grant for the password grant with a connection (`realm`).
 pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
+/// Auth0's passwordless grant: an emailed code (`otp`) for the address (`username`) of the
+/// passwordless connection `realm`.
+pub const PASSWORDLESS_OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
+
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -16,6 +20,9 @@ pub enum GrantType {
     Password,
     /// RFC 6749 §6.
     RefreshToken,
+    /// Auth0's passwordless OTP grant ([`PASSWORDLESS_OTP`]), an extension grant (RFC 6749
+    /// §4.5).
+    PasswordlessOtp,
     /// OIDC Core §3.2 (and the hybrid flow's front-channel tokens): tokens from the
     /// authorization endpoint. A client grant type, never a token endpoint's `grant_type`:
     /// not in [`GrantType::ALL`], so [`GrantType::parse`] refuses it.
@@ -24,11 +31,12 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every supported grant, as published in discovery.
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::RefreshToken,
+        GrantType::PasswordlessOtp,
     ];
 
     /// The `grant_type` value.
@@ -38,6 +46,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::PasswordlessOtp => PASSWORDLESS_OTP,
             GrantType::Implicit => "implicit",
         }
     }
@@ -55,6 +64,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client-credentials",
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::PasswordlessOtp => "passwordless",
             GrantType::Implicit => "implicit",
         }
     }

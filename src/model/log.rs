@@ -29,6 +29,10 @@ pub mod kinds {
     pub const FAILED_LOGIN: &str = "f";
     /// A wrong password.
     pub const WRONG_PASSWORD: &str = "fp";
+    /// A passwordless code sent.
+    pub const CODE_SENT: &str = "cs";
+    /// A passwordless link sent.
+    pub const LINK_SENT: &str = "cls";
     /// A login refused by brute-force protection.
     pub const BLOCKED: &str = "limit_wc";
     /// A sign-up on the hosted page.

@@ -5,10 +5,49 @@
 use serde_json::Value;
 
 /// The names of the templates this issuer sends (Auth0's names).
-pub const TEMPLATES: [&str; 3] = [VERIFY_EMAIL, RESET_EMAIL, WELCOME_EMAIL];
+pub const TEMPLATES: [&str; 5] = [
+    VERIFY_EMAIL,
+    RESET_EMAIL,
+    WELCOME_EMAIL,
+    PASSWORDLESS_CODE,
+    PASSWORDLESS_LINK,
+];
 pub const VERIFY_EMAIL: &str = "verify_email";
 pub const RESET_EMAIL: &str = "reset_email";
 pub const WELCOME_EMAIL: &str = "welcome_email";
+/// A passwordless sign-in code (`{{ code }}`); Auth0 keeps it on the `email` connection.
+pub const PASSWORDLESS_CODE: &str = "passwordless_code";
+/// A passwordless sign-in link (`{{ url }}`).
+pub const PASSWORDLESS_LINK: &str = "passwordless_link";
+
+/// How long a passwordless code or link works: 5 minutes (NIST SP 800-63B §3.1.3.2 allows
+/// 10 at most).
+pub const CODE_LIFETIME: u64 = 300;
+/// Wrong codes a passwordless code takes; the next try finds it void.
+pub const CODE_TRIES: u64 = 5;
+
+/// A passwordless code as stored: the one live code of an address, connection and client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordlessCode {
+    pub connection: String,
+    /// Lower case.
+    pub email: String,
+    pub client_id: String,
+    /// [`code_hash`] of the code.
+    pub code_hash: String,
+    /// The SHA-256 of the link's value, when a link was sent.
+    pub link_hash: Option<String>,
+    /// The SHA-256 of the CSRF token of the login transaction a link completes.
+    pub binding: Option<String>,
+    pub created_at: u64,
+    pub expires_at: u64,
+}
+
+/// The stored form of a passwordless `code` for (connection, lower-case address, client):
+/// the same digits for another address or client hash differently.
+pub fn code_hash(connection: &str, email: &str, client_id: &str, code: &str) -> String {
+    crate::model::secret::hash_client_secret(&format!("{connection}\n{email}\n{client_id}\n{code}"))
+}
 
 /// The provider that is a signed webhook (Auth0's name for a custom provider).
 pub const CUSTOM: &str = "custom";

@@ -9,9 +9,10 @@ use super::events::{record, Actor};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
-use super::grant::{authorization_code, client_credentials, password, refresh_token};
+use super::grant::{authorization_code, client_credentials, password, passwordless, refresh_token};
 use super::keys::KeyRing;
 use super::params::Params;
+use super::signin::SignInError;
 use super::token::issue;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::GrantType;
@@ -67,6 +68,8 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
         let kind = match (grant, failure) {
             (GrantType::Password, None) => LOGIN,
             (GrantType::Password, Some(_)) => seen.failure_kind.unwrap_or(FAILED_LOGIN),
+            (GrantType::PasswordlessOtp, None) => LOGIN,
+            (GrantType::PasswordlessOtp, Some(_)) => FAILED_LOGIN,
             (GrantType::ClientCredentials, None) => CLIENT_CREDENTIALS,
             (GrantType::ClientCredentials, Some(_)) => CLIENT_CREDENTIALS_FAILED,
             (GrantType::RefreshToken, None) => REFRESH,
@@ -87,7 +90,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 .unwrap_or_else(|| e.code.as_str().to_string()),
         };
         let user_name = seen.user_name.as_deref().or_else(|| {
-            (grant == GrantType::Password)
+            matches!(grant, GrantType::Password | GrantType::PasswordlessOtp)
                 .then(|| params.get("username"))
                 .flatten()
         });
@@ -143,6 +146,11 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                     seen.failure_kind = Some(e.log_kind());
                     e.into_grant_error()
                 })?
+            }
+            GrantType::PasswordlessOtp => {
+                let checked =
+                    passwordless::check(ports, self.crypto, self.random, facts, &client, params);
+                checked.await.map_err(SignInError::into_grant_error)?
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
             GrantType::Implicit => {

@@ -59,6 +59,32 @@ pub struct Recipient<'r> {
     pub client_name: &'r str,
 }
 
+/// Where a message goes and what fills its placeholders: the address, the user if there is
+/// one, the application, and the link or code it carries.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'r> {
+    pub address: &'r str,
+    pub user: Option<&'r User>,
+    pub client_id: Option<&'r str>,
+    pub client_name: &'r str,
+    pub url: Option<&'r str>,
+    pub code: Option<&'r str>,
+}
+
+impl<'r> Recipient<'r> {
+    /// The envelope of a message to this user with the link `url`.
+    fn with_url(self, url: &'r str) -> Envelope<'r> {
+        Envelope {
+            address: self.user.email.as_deref().unwrap_or(""),
+            user: Some(self.user),
+            client_id: self.client_id,
+            client_name: self.client_name,
+            url: Some(url),
+            code: None,
+        }
+    }
+}
+
 /// A ticket made: its value (for the link) and what is stored.
 struct Issued {
     pub value: String,
@@ -142,7 +168,7 @@ impl<M: MailStore> Mailer<'_, M> {
         }
         let url = issued.url(&self.facts);
         if let (true, Some(outgoing)) = (send, outgoing) {
-            self.post(&outgoing, to, &url);
+            self.post(&outgoing, to.with_url(&url));
         }
         Ok(Some(url))
     }
@@ -159,18 +185,14 @@ impl<M: MailStore> Mailer<'_, M> {
         client: (Option<&str>, &str),
     ) -> Result<(), OAuthError> {
         let lower = crate::model::email::normalize(email).to_ascii_lowercase();
-        let ip = self.facts.client_ip.unwrap_or("unknown");
         let now = self.facts.now;
         let key = format!("reset\n{}\n{lower}", connection.name);
-        let per_address = attempts.count_attempt(&key, "*", now, &RESET_ASKS).await?;
-        let per_ip = attempts
-            .count_attempt("reset", ip, now, &RESET_ASKS_PER_IP)
-            .await?;
+        let over = self.over_budget(attempts, &key, &RESET_ASKS, "reset", &RESET_ASKS_PER_IP);
         let fail = |why| {
             let actor = (client.0, None, Some(lower.as_str()));
             self.record(kinds::FAILED_CHANGE_PASSWORD_REQUEST, why, actor);
         };
-        if per_address > RESET_ASKS.max_failures || per_ip > RESET_ASKS_PER_IP.max_failures {
+        if over.await? {
             fail("Too many password reset requests");
             return Ok(());
         }
@@ -192,7 +214,7 @@ impl<M: MailStore> Mailer<'_, M> {
             client_name: client.1,
         };
         if let Some(outgoing) = outgoing {
-            self.post(&outgoing, to, &issued.url(&self.facts));
+            self.post(&outgoing, to.with_url(&issued.url(&self.facts)));
         }
         let actor = (client.0, Some(user.user_id.as_str()), user.email.as_deref());
         self.record(
@@ -203,10 +225,26 @@ impl<M: MailStore> Mailer<'_, M> {
         Ok(())
     }
 
+    /// Counts one ask under `key` (an address) and one from this request's IP under `kind`:
+    /// whether either is past its budget (`per_key`, `per_ip`).
+    pub(super) async fn over_budget<A: AttemptStore>(
+        &self,
+        attempts: &A,
+        key: &str,
+        per_key: &LockoutPolicy,
+        kind: &str,
+        per_ip: &LockoutPolicy,
+    ) -> Result<bool, StoreError> {
+        let (now, ip) = (self.facts.now, self.facts.client_ip.unwrap_or("unknown"));
+        let by_key = attempts.count_attempt(key, "*", now, per_key).await?;
+        let by_ip = attempts.count_attempt(kind, ip, now, per_ip).await?;
+        Ok(by_key > per_key.max_failures || by_ip > per_ip.max_failures)
+    }
+
     /// The provider and `template`, when both are there and on (else the message is not
     /// sent: logged to the console), and the template whatever its state (its link
     /// settings apply to tickets made without a message).
-    async fn outgoing(
+    pub(super) async fn outgoing(
         &self,
         template: &str,
     ) -> Result<
@@ -233,13 +271,12 @@ impl<M: MailStore> Mailer<'_, M> {
     /// cannot be made (the provider's secret does not open) is logged, never the request's
     /// failure: the ticket is stored by then, and an answer that failed only for an existing
     /// address would tell that it exists.
-    fn post(
+    pub(super) fn post(
         &self,
         (provider, template): &(EmailProvider, EmailTemplate),
-        to: Recipient<'_>,
-        url: &str,
+        to: Envelope<'_>,
     ) {
-        match self.delivery(provider, template, to, url) {
+        match self.delivery(provider, template, to) {
             Ok(delivery) => self.postbox.post(delivery),
             Err(e) => super::events::log_failure(self.log, &e),
         }
@@ -249,17 +286,17 @@ impl<M: MailStore> Mailer<'_, M> {
         &self,
         provider: &EmailProvider,
         template: &EmailTemplate,
-        to: Recipient<'_>,
-        url: &str,
+        to: Envelope<'_>,
     ) -> Result<Delivery, OAuthError> {
-        let user = to.user;
-        let address = user.email.as_deref().unwrap_or("");
+        let address = to.address;
+        let user_id = to.user.map(|u| u.user_id.as_str());
         let vars = json!({
-            "url": url,
+            "url": to.url,
+            "code": to.code,
             "user": {
                 "email": address,
-                "name": user.name.as_deref().unwrap_or(address),
-                "user_id": user.user_id,
+                "name": to.user.and_then(|u| u.name.as_deref()).unwrap_or(address),
+                "user_id": user_id,
             },
             "application": { "name": to.client_name, "clientID": to.client_id },
         });
@@ -287,8 +324,8 @@ impl<M: MailStore> Mailer<'_, M> {
         } else {
             let body = json!({
                 "to": address, "from": from, "subject": subject, "text": text, "html": html,
-                "template": template.template, "locale": "en", "link": url,
-                "user_id": user.user_id, "client_id": to.client_id,
+                "template": template.template, "locale": "en", "link": to.url, "code": to.code,
+                "user_id": user_id, "client_id": to.client_id,
             })
             .to_string();
             let signature = super::claims::hooks::signature(&secret, self.facts.now, &body);
@@ -299,7 +336,7 @@ impl<M: MailStore> Mailer<'_, M> {
             "The email could not be delivered",
             Actor {
                 client_id: to.client_id,
-                user_id: Some(&user.user_id),
+                user_id,
                 user_name: Some(address),
             },
             json!({ "template": template.template, "provider": provider.name }),
@@ -312,7 +349,7 @@ impl<M: MailStore> Mailer<'_, M> {
         })
     }
 
-    fn event(
+    pub(super) fn event(
         &self,
         kind: &str,
         description: &str,
@@ -323,7 +360,7 @@ impl<M: MailStore> Mailer<'_, M> {
     }
 
     /// Records an event about (client, user id, address).
-    fn record(
+    pub(super) fn record(
         &self,
         kind: &str,
         description: &str,

@@ -34,6 +34,11 @@ impl Params {
     pub fn from_pairs(
         pairs: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, OAuthError> {
+        Self::from_vec(pairs.into_iter().collect())
+    }
+
+    /// [`Params::from_pairs`], one copy for every kind of source.
+    fn from_vec(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         for (name, value) in pairs {

@@ -2,7 +2,7 @@
 //! message leaves ([`Postbox`]).
 
 use crate::error::StoreError;
-use crate::model::mail::{EmailProvider, EmailTemplate, Ticket, TicketKind};
+use crate::model::mail::{EmailProvider, EmailTemplate, PasswordlessCode, Ticket, TicketKind};
 use crate::model::{LogEvent, User};
 
 /// The provider, the templates and the tickets.
@@ -73,6 +73,28 @@ pub trait MailStore {
         end_sessions: bool,
         now: u64,
     ) -> Result<bool, StoreError>;
+
+    /// Stores `code` as the one live code of its (connection, address, client), replacing
+    /// any older one. The wrong tries of a code still live carry over (a resend does not
+    /// reset the count), and a code that has used them up keeps its expiry.
+    async fn put_passwordless(&self, code: &PasswordlessCode) -> Result<(), StoreError>;
+    /// Redeems the code of (connection, lower-case address, client) whose hash is
+    /// `code_hash`, in one batch: deletes it when it is live, under
+    /// [`crate::model::mail::CODE_TRIES`] wrong tries and has this hash; else counts a
+    /// wrong try. Contract: of any number of concurrent redemptions at most one gets `true`.
+    async fn redeem_passwordless(
+        &self,
+        key: (&str, &str, &str),
+        code_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError>;
+    /// Redeems a passwordless link: deletes the live row whose link has this hash, and
+    /// answers it. At most one concurrent redemption gets it.
+    async fn redeem_passwordless_link(
+        &self,
+        link_hash: &str,
+        now: u64,
+    ) -> Result<Option<PasswordlessCode>, StoreError>;
 }
 
 /// One message ready to leave: the HTTP request to the provider, made in the request that

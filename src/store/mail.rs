@@ -5,7 +5,9 @@ use super::sql::{Source, Sql, Value};
 use super::users::{user_select, UserRow};
 use super::SqlStore;
 use crate::error::StoreError;
-use crate::model::mail::{EmailProvider, EmailTemplate, Ticket, TicketKind};
+use crate::model::mail::{
+    EmailProvider, EmailTemplate, PasswordlessCode, Ticket, TicketKind, CODE_TRIES,
+};
 use crate::model::User;
 use crate::port::mail::MailStore;
 
@@ -53,6 +55,34 @@ const TEMPLATE: &str = "SELECT template, enabled, from_address, subject, body, t
 const TICKET: &str =
     "SELECT ticket_hash, kind, user_id, email, client_id, result_url, created_at, expires_at \
     FROM email_tickets";
+
+crate::row! {
+    struct CodeRow {
+        connection: String,
+        email: String,
+        client_id: String,
+        code_hash: String,
+        link_hash: Option<String>,
+        binding: Option<String>,
+        created_at: f64,
+        expires_at: f64,
+    }
+}
+
+impl From<CodeRow> for PasswordlessCode {
+    fn from(r: CodeRow) -> Self {
+        PasswordlessCode {
+            connection: r.connection,
+            email: r.email,
+            client_id: r.client_id,
+            code_hash: r.code_hash,
+            link_hash: r.link_hash,
+            binding: r.binding,
+            created_at: int(r.created_at),
+            expires_at: int(r.expires_at),
+        }
+    }
+}
 
 impl TryFrom<ProviderRow> for EmailProvider {
     type Error = StoreError;
@@ -390,5 +420,81 @@ impl<B: Sql> MailStore for SqlStore<B> {
             .collect();
         let changes = self.batch(&batch).await?;
         Ok(changes.get(1) == Some(&1))
+    }
+
+    async fn put_passwordless(&self, c: &PasswordlessCode) -> Result<(), StoreError> {
+        // A code that used up its tries stays void until it would have expired: a resend
+        // neither resets the count nor extends the wait.
+        let sql = format!(
+            "INSERT INTO passwordless_codes (connection, email, client_id, code_hash, link_hash, \
+             binding, tries, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8) \
+             ON CONFLICT (connection, email, client_id) DO UPDATE SET \
+             code_hash = excluded.code_hash, link_hash = excluded.link_hash, \
+             binding = excluded.binding, created_at = excluded.created_at, \
+             tries = CASE WHEN expires_at > ?7 THEN tries ELSE 0 END, \
+             expires_at = CASE WHEN expires_at > ?7 AND tries >= {CODE_TRIES} THEN expires_at \
+             ELSE excluded.expires_at END"
+        );
+        let args = [
+            c.connection.as_str().into(),
+            c.email.as_str().into(),
+            c.client_id.as_str().into(),
+            c.code_hash.as_str().into(),
+            opt(&c.link_hash),
+            opt(&c.binding),
+            num(c.created_at),
+            num(c.expires_at),
+        ];
+        self.batch(&[(&sql, &args)]).await.map(|_| ())
+    }
+
+    async fn redeem_passwordless(
+        &self,
+        key: (&str, &str, &str),
+        code_hash: &str,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let args = [
+            key.0.into(),
+            key.1.into(),
+            key.2.into(),
+            code_hash.into(),
+            num(now),
+        ];
+        let of = "connection = ?1 AND email = ?2 AND client_id = ?3";
+        let changes = self
+            .batch(&[
+                (
+                    &format!(
+                        "DELETE FROM passwordless_codes WHERE {of} AND code_hash = ?4 \
+                         AND expires_at > ?5 AND tries < {CODE_TRIES}"
+                    ),
+                    &args,
+                ),
+                (
+                    &format!("UPDATE passwordless_codes SET tries = tries + 1 WHERE {of}"),
+                    &args[..3],
+                ),
+            ])
+            .await?;
+        Ok(changes.first() == Some(&1))
+    }
+
+    async fn redeem_passwordless_link(
+        &self,
+        link_hash: &str,
+        now: u64,
+    ) -> Result<Option<PasswordlessCode>, StoreError> {
+        let row: Option<CodeRow> = self
+            .first(
+                &format!(
+                    "DELETE FROM passwordless_codes WHERE link_hash = ?1 AND expires_at > ?2 \
+                     AND tries < {CODE_TRIES} RETURNING connection, email, client_id, \
+                     code_hash, link_hash, binding, created_at, expires_at"
+                ),
+                &[link_hash.into(), num(now)],
+            )
+            .await?;
+        Ok(row.map(PasswordlessCode::from))
     }
 }

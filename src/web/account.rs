@@ -1,16 +1,22 @@
 //! Account routes outside a sign-in: Auth0's `POST /dbconnections/signup` and
 //! `POST /dbconnections/change_password` (JSON or a form, as its SDKs send them), the
 //! hosted "Forgot password?" form (`/u/reset-password/request`), an email verification link
-//! (`GET /u/email-verification`) and a reset link's form (`/u/reset-password`). Each goes
+//! (`GET /u/email-verification`), a reset link's form (`/u/reset-password`), and a
+//! passwordless code or link asked for (`POST /passwordless/start`). Each goes
 //! down to [`crate::oauth::account`] once and is shown here.
 
 use super::pages;
 use super::screen::html_response;
+use super::token::client_error_response;
+use crate::error::OAuthError;
 use crate::model::config::paths;
+use crate::model::connection::EMAIL;
 use crate::oauth::account::{AccountError, Signup};
+use crate::oauth::client_auth::{authenticate, credentials};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::provision::{Credential, Draft};
+use crate::oauth::signin::{passwordless, SignInError};
 use crate::port::crypto::Crypto;
 use crate::port::{ClientStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
@@ -403,5 +409,75 @@ pub async fn reset<P: Stores, C: Crypto>(
             ),
         ),
         Err(e) => refused(issuer, &e),
+    }
+}
+
+/// `POST /passwordless/start` (Auth0's Authentication API, JSON or a form): `{client_id,
+/// connection (email), email, send (code | link; a link when absent, as Auth0), authParams}`,
+/// with the client's secret when it is confidential. Answers `{email}` whether or not the
+/// address has a user; OAuth errors otherwise (429 `too_many_requests` past the budget).
+pub async fn passwordless_start<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let started = async {
+        let mut m = body_object(req).map_err(|e| match e {
+            AccountError::Invalid(_, why) => OAuthError::invalid_request(why),
+            _ => OAuthError::invalid_request("the body is malformed"),
+        })?;
+        let field = |m: &mut Map<String, Value>, name: &str| {
+            text(m, name)
+                .map_err(|_| OAuthError::invalid_request(format!("{name} must be a string")))
+        };
+        let mut pairs = Vec::new();
+        for name in ["client_id", "client_secret"] {
+            let value = field(&mut m, name)?;
+            if !value.is_empty() {
+                pairs.push((name.to_string(), value));
+            }
+        }
+        let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
+        let client = authenticate(issuer.stores.clients(), &creds).await?;
+        let email = field(&mut m, "email")?;
+        if email.is_empty() {
+            return Err(OAuthError::invalid_request("email is required"));
+        }
+        let connection = Some(field(&mut m, "connection")?)
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| EMAIL.to_string());
+        let link = match field(&mut m, "send")?.as_str() {
+            "code" => None,
+            "link" | "" => Some(auth_params(m.remove("authParams"))?),
+            other => {
+                return Err(OAuthError::invalid_request(format!(
+                    "send is code or link, not {other}"
+                )))
+            }
+        };
+        let (flow, mailer) = (issuer.sign_in(), issuer.mailer());
+        passwordless::api_start(&flow, &mailer, &client.client, &connection, &email, link)
+            .await
+            .map_err(SignInError::into_grant_error)?;
+        Ok(email)
+    };
+    match started.await {
+        Ok(email) => HttpResponse::json(200, &json!({ "email": email })).no_store(),
+        Err(e) => client_error_response(issuer, &e).no_store(),
+    }
+}
+
+/// `authParams`: an object of strings (the authorization request a link completes).
+fn auth_params(value: Option<Value>) -> Result<Vec<(String, String)>, OAuthError> {
+    let bad = || OAuthError::invalid_request("authParams must be an object of strings");
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(m)) => m
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k, s)),
+                _ => Err(bad()),
+            })
+            .collect(),
+        Some(_) => Err(bad()),
     }
 }

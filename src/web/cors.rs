@@ -15,7 +15,7 @@ use crate::port::{ClientStore, Stores};
 /// (the OAuth endpoints; the management API's self-service routes say theirs themselves).
 pub fn methods(path: &str) -> Option<String> {
     let methods = match path {
-        TOKEN | REVOKE | DB_SIGNUP | DB_CHANGE_PASSWORD => "POST",
+        TOKEN | REVOKE | DB_SIGNUP | DB_CHANGE_PASSWORD | PASSWORDLESS_START => "POST",
         USERINFO => "GET, POST",
         OPENID_CONFIGURATION | OAUTH_METADATA | JWKS => "GET",
         _ => return None,

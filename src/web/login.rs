@@ -1,10 +1,12 @@
 //! The hosted login and sign-up pages posted, `POST /u/login` and `POST /u/signup`, and an
-//! upstream provider's answer, `/login/callback/{connection}`: each goes down to the sign-in
+//! upstream provider's answer, `/login/callback/{connection}`, and the passwordless code
+//! page and link (`/u/passwordless/*`, `/passwordless/verify_redirect`): each goes down to the sign-in
 //! core once with its cookie, and the screen comes back to be shown ([`super::screen`]).
 
 use super::screen::{show, CSRF_COOKIE, UPSTREAM_COOKIE};
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
+use crate::oauth::signin::passwordless::{self, Step};
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
@@ -63,4 +65,33 @@ pub async fn callback<P: Stores, C: Crypto>(
         "set-cookie",
         &format!("{UPSTREAM_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=None; Max-Age=0"),
     )
+}
+
+/// `POST /u/passwordless/start` and `/u/passwordless/verify`: the code pages posted.
+pub async fn code<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+    step: Step,
+) -> HttpResponse {
+    let screen = match req.body_params() {
+        Ok(form) => {
+            let cookie = req.cookie(CSRF_COOKIE);
+            let (flow, mailer) = (issuer.sign_in(), issuer.mailer());
+            passwordless::code_page_posted(&flow, &mailer, step, &form, cookie).await
+        }
+        Err(e) => Screen::Error(e.into(), None),
+    };
+    show(issuer, screen)
+}
+
+/// `GET /passwordless/verify_redirect`: a passwordless link opened.
+pub async fn code_link<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let screen = match req.params() {
+        Ok(query) => passwordless::link(&issuer.sign_in(), &query).await,
+        Err(e) => Screen::Error(e.into(), None),
+    };
+    show(issuer, screen)
 }

@@ -3,6 +3,7 @@
 //! asset; every page carries a Content-Security-Policy that allows exactly its own style (and
 //! script, for form_post) by hash, and may not be framed.
 
+use crate::model::config::paths;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;backg
 :focus-visible{outline:3px solid #f5a623;outline-offset:2px}.error{color:#a01818;margin:.5rem 0}\
 .hint{color:#4a505a;font-size:.875rem;margin:.25rem 0 0}\
 a.button{display:block;margin-top:1.25rem;padding:.7rem;text-align:center;color:#fff;background:#2454c5;border-radius:.25rem;text-decoration:none}\
-a.provider{margin-top:.75rem;color:#1b1d21;background:#fff;border:1px solid #8a8f98}\
+a.provider,button.quiet{margin-top:.75rem;color:#1b1d21;background:#fff;border:1px solid #8a8f98}\
 p.or{margin:1.25rem 0 0;text-align:center;color:#5b616b}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
@@ -99,6 +100,10 @@ pub struct LoginForm<'a> {
     pub providers: &'a [(String, String)],
     /// The "Forgot password?" link, where the connection lets users reset their own.
     pub forgot: Option<&'a str>,
+    /// The "Email me a code" form (a passwordless connection is offered).
+    pub code_offered: bool,
+    /// A code was sent to `email`: the page asks for it.
+    pub code_sent: bool,
 }
 
 /// The hosted login form.
@@ -123,6 +128,48 @@ pub fn signup(form: &LoginForm<'_>) -> String {
     )
 }
 
+/// The page asking for the code sent to `form.email`, and offering a new one.
+fn code_form(form: &LoginForm<'_>, error: &str) -> String {
+    let email = escape(form.email.unwrap_or(""));
+    let request = hidden(form.request);
+    let invalid = field_state(
+        !error.is_empty(),
+        &[(!error.is_empty()).then_some("form-error")],
+    );
+    let body = format!(
+        "<h1>Enter your code for {client}</h1>\
+         <p>We sent a 6-digit code to <b>{email}</b>. It works once, for 5 minutes.</p>{error}\
+         <form method=\"post\" action=\"{verify}\">{request}\
+         <input type=\"hidden\" name=\"email\" value=\"{email}\">\
+         <label for=\"code\">Code</label>\
+         <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
+         pattern=\"[0-9]{{6}}\" maxlength=\"6\" required autofocus{invalid}>\
+         <button type=\"submit\">Continue</button></form>\
+         <form method=\"post\" action=\"{start}\">{request}\
+         <input type=\"hidden\" name=\"email\" value=\"{email}\">\
+         <button type=\"submit\" class=\"quiet\">Send a new code</button></form>",
+        client = escape(form.client_name),
+        verify = paths::CODE_VERIFY,
+        start = paths::CODE_START,
+    );
+    page(&format!("Enter your code for {}", form.client_name), &body)
+}
+
+/// The login page's "Email me a code" form.
+fn code_offer(form: &LoginForm<'_>) -> String {
+    format!(
+        "{or}<form method=\"post\" action=\"{start}\">{request}\
+         <label for=\"code-email\">Email</label>\
+         <input id=\"code-email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{email}\">\
+         <button type=\"submit\"{quiet}>Email me a code</button></form>",
+        or = if form.password { "<p class=\"or\">or</p>" } else { "" },
+        quiet = if form.password { " class=\"quiet\"" } else { "" },
+        start = paths::CODE_START,
+        request = hidden(form.request),
+        email = escape(form.email.unwrap_or("")),
+    )
+}
+
 fn credentials_form(
     form: &LoginForm<'_>,
     heading: &str,
@@ -141,6 +188,9 @@ fn credentials_form(
             )
         })
         .unwrap_or_default();
+    if form.code_sent {
+        return code_form(form, &error);
+    }
     let error_id = form.error.map(|_| "form-error");
     let rule_id = form.password_rule.map(|_| "password-rule");
     let rule = form
@@ -182,8 +232,12 @@ fn credentials_form(
     if form.password && !providers.is_empty() {
         providers.insert_str(0, "<p class=\"or\">or</p>");
     }
+    let code = match form.code_offered {
+        true => code_offer(form),
+        false => String::new(),
+    };
     let body = format!(
-        "<h1>{heading} {client}</h1>{through}{error}{fields}{providers}{other}",
+        "<h1>{heading} {client}</h1>{through}{error}{fields}{code}{providers}{other}",
         client = escape(form.client_name),
         through = form
             .connection
@@ -386,6 +440,8 @@ mod tests {
             password: true,
             providers: &[("/authorize?c=\"x".into(), "<Acme>".into())],
             forgot: Some("/u/reset-password/request?x=\"1"),
+            code_offered: true,
+            code_sent: false,
         };
         let html = login(&form);
         assert!(html.contains("Continue with &lt;Acme&gt;"));
@@ -399,6 +455,13 @@ mod tests {
         assert!(html.contains("<label for=\"password\">"));
         assert!(html.contains("href=\"/authorize?a=1&amp;b=&quot;2\""));
         assert!(html.contains("&lt;rule&gt;") && !html.contains("<rule>"));
+        assert!(html.contains("Email me a code"));
+        let sent = login(&LoginForm {
+            code_sent: true,
+            ..form
+        });
+        assert!(sent.contains("name=\"code\"") && sent.contains("a&quot;b@example.com"));
+        assert!(!sent.contains("\"><img") && sent.contains("&lt;b&gt;"));
         let page = error("<m>", "<a>", Some(("<n>", "https://x/?a=\"1")));
         assert!(!page.contains("<m>") && !page.contains("<n>") && !page.contains("<a>"));
         assert!(page.contains("href=\"https://x/?a=&quot;1\""));

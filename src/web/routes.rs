@@ -8,6 +8,7 @@ use crate::error::OAuthError;
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::Dialect;
+use crate::oauth::signin::passwordless::Step;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 
@@ -56,6 +57,10 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("POST", LOGIN) => login::login(issuer, req).await,
         ("POST", SIGNUP) => login::signup(issuer, req).await,
         ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => login::callback(issuer, req).await,
+        ("POST", CODE_START) => login::code(issuer, req, Step::Ask).await,
+        ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).await,
+        ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).await,
+        ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).await,
         ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
         ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
         ("GET" | "POST", RESET_REQUEST) => account::forgot(issuer, req).await,
@@ -82,6 +87,8 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         (_, TOKEN | REVOKE | INTROSPECT) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN | SIGNUP | DB_SIGNUP | DB_CHANGE_PASSWORD) => method_not_allowed("POST"),
+        (_, CODE_START | CODE_VERIFY | PASSWORDLESS_START) => method_not_allowed("POST"),
+        (_, PASSWORDLESS_VERIFY) => method_not_allowed("GET"),
         (_, EMAIL_VERIFICATION) => method_not_allowed("GET"),
         (_, RESET_PASSWORD | RESET_REQUEST) => method_not_allowed("GET, POST"),
         (_, END_SESSION) => method_not_allowed("GET, POST"),

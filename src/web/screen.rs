@@ -145,6 +145,14 @@ pub(super) fn say(e: &SignInError) -> (u16, String) {
             text("Too many failed login attempts: this user is blocked from this IP address for now."),
         ),
         SignInError::Blocked => (400, text("This account is blocked.")),
+        SignInError::WrongCode => (
+            400,
+            text("The code is wrong, used or expired. Check it, or ask for a new one."),
+        ),
+        SignInError::TooManyCodes => (
+            429,
+            text("Too many codes were asked for this address. Try again in an hour."),
+        ),
         SignInError::SignupDisabled => (403, text("Sign-up is not offered here.")),
         SignInError::SignupRefused(why) => (400, why.clone()),
         SignInError::EmailTaken => (
@@ -238,6 +246,8 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         password: page.password,
         providers: &providers,
         forgot: (page.reset_offered && !page.signup).then_some(forgot.as_str()),
+        code_offered: page.code_offered && !page.signup,
+        code_sent: page.code_sent,
     };
     let html = if page.signup {
         pages::signup(&form)

@@ -6,35 +6,22 @@
 // are raced 20-way, reused, made up and expired. Screenshots go to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { AuthenticationClient } from 'auth0';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { APP, USER, freePort, pkce, startIssuerWithApp, passwordRequest, refreshRequest } from './harness.mjs';
+import { USER, pkce, passwordRequest, refreshRequest } from './harness.mjs';
 import { adminToken } from './management.mjs';
-import { startOutbox } from '../../scripts/outbox.mjs';
+import { OUT, startMailTenant, stopMailTenant, waitForMessage } from './mail.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = new URL('../../test-output/', import.meta.url).pathname;
 const CONNECTION = 'Username-Password-Authentication';
 const NEW_PASSWORD = 'a fresh passphrase for demo';
 
+let tenant;
 let issuer;
-let app;
 let APP_ORIGIN;
 let outbox;
 let browser;
 let auth;
 
-/** The newest message to `to` of `template`, waiting for it (it leaves after the response). */
-async function message(to, template, after = 0) {
-  for (let i = 0; i < 100; i++) {
-    const found = outbox.messages.find((m) => m.to === to && m.template === template && m.received > after);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no ${template} message to ${to}; have ${JSON.stringify(outbox.messages.map((m) => [m.to, m.template]))}`);
-}
+const message = (to, template, after = 0) => waitForMessage(outbox, to, template, after);
 
 async function idToken(code, verifier) {
   const tokens = await (await issuer.fetch('/oauth/token', {
@@ -56,30 +43,10 @@ function authorizeQuery(extra = {}) {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
-  ({ issuer, app, appOrigin: APP_ORIGIN } = await startIssuerWithApp(await freePort()));
-  outbox = await startOutbox({ port: 0, secret: 'an-outbox-secret-for-this-test-run-0123' });
-  const provider = await issuer.fetch('/api/v2/emails/provider', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await adminToken(issuer)}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'custom', settings: { url: `${outbox.url}/hook` }, credentials: { secret: outbox.secret }, default_from_address: 'auth@example.com' }),
-  });
-  assert.equal(provider.status, 201, await provider.text());
-  auth = new AuthenticationClient({
-    domain: new URL(issuer.issuer).host,
-    clientId: APP.id,
-    clientSecret: APP.secret,
-    fetch: (url, init) => issuer.mf.dispatchFetch(String(url).replace(/^https:/, 'http:'), init),
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  mkdirSync(OUT, { recursive: true });
+  tenant = await startMailTenant('an-outbox-secret-for-this-test-run-0123');
+  ({ issuer, appOrigin: APP_ORIGIN, outbox, browser, auth } = tenant);
 });
-after(async () => {
-  await browser?.close();
-  outbox?.server.close();
-  app?.close();
-  await issuer?.mf.dispose();
-});
+after(() => stopMailTenant(tenant));
 
 test('a person signs up, follows the emailed link, and the next ID token says the email is verified', async () => {
   const email = 'grace@example.com';

@@ -60,11 +60,13 @@ pub struct NewUser {
     pub user_metadata: Option<Map<String, Value>>,
     pub app_metadata: Option<Map<String, Value>>,
     pub blocked: bool,
+    /// Whether a verification link is sent (Auth0's default: when the email is not
+    /// verified).
+    pub verify_email: Option<bool>,
 }
 
 impl NewUser {
-    /// The body, read member by member; any other member is refused. `verify_email` is
-    /// accepted and ignored: this issuer sends no email.
+    /// The body, read member by member; any other member is refused.
     pub fn read(body: &[u8]) -> Result<Self, Reply> {
         let mut f = members(
             body,
@@ -86,7 +88,7 @@ impl NewUser {
                 "blocked",
             ],
         )?;
-        f.flag("verify_email")?;
+        let verify_email = f.flag("verify_email")?;
         let required = |v: Option<String>, name: &str| {
             v.ok_or_else(|| invalid(&format!("missing field `{name}`")))
         };
@@ -95,6 +97,7 @@ impl NewUser {
             connection: required(f.text("connection")?, "connection")?,
             email: required(f.text("email")?, "email")?,
             email_verified: f.flag("email_verified")?.unwrap_or(false),
+            verify_email,
             password: f.text("password")?,
             custom_password_hash,
             user_id: f.text("user_id")?,

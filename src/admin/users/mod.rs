@@ -166,6 +166,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         }
         (Some(pw), None) => Credential::Password(pw),
     };
+    let verify = new.verify_email.unwrap_or(!new.email_verified);
     let draft = Draft {
         id: new.user_id,
         email: new.email,
@@ -197,7 +198,12 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     match users.create_user(&user).await {
         // As stored, with its identity.
         Ok(()) => match users.user(&user.user_id).await {
-            Ok(Some(stored)) => Reply::json(201, &view(&stored)),
+            Ok(Some(stored)) => {
+                if verify && !stored.email_verified {
+                    send_verification(call, &stored, None).await;
+                }
+                Reply::json(201, &view(&stored))
+            }
             Ok(None) => not_found("user"),
             Err(e) => from_store(e, TAKEN, issuer.log),
         },
@@ -261,10 +267,21 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }) else {
         return not_found("user");
     };
+    // A new address is not verified unless the patch says so, and is sent a link unless
+    // `verify_email` is false (Auth0's behaviour).
+    let new_address = patch.email.as_ref().and_then(Option::as_deref);
+    let verify = patch
+        .verify_email
+        .unwrap_or_else(|| address_changed(&current, new_address));
     let changes = attempt!(changes(call, &current, patch).await);
     let now = issuer.clock.now();
     match users.update_user(call.id(), &changes, now).await {
-        Ok(Some(u)) => Reply::json(200, &view(&u)),
+        Ok(Some(u)) => {
+            if verify && !u.email_verified {
+                send_verification(call, &u, None).await;
+            }
+            Reply::json(200, &view(&u))
+        }
         // Deleted, or grown past the limit by a concurrent write, since it was read.
         Ok(None) => error_code(
             409,
@@ -305,9 +322,11 @@ async fn changes<P: Stores, C: Crypto>(
     ];
     let new_email = email.as_ref().and_then(Option::as_deref);
     check_profile(new_email, &texts, text(&patch.picture))?;
+    let changed = address_changed(current, new_email);
     let mut changes = UserChanges {
         email,
-        email_verified: patch.email_verified,
+        // A changed address is unverified unless the patch says otherwise.
+        email_verified: patch.email_verified.or(changed.then_some(false)),
         name: patch.name,
         given_name: patch.given_name,
         family_name: patch.family_name,
@@ -350,6 +369,46 @@ async fn changes<P: Stores, C: Crypto>(
         changes.password_hash = Some(hash);
     }
     Ok(changes)
+}
+
+/// Whether `email` (as a patch gives it) is another address than `current`'s, ASCII case
+/// aside.
+fn address_changed(current: &User, email: Option<&str>) -> bool {
+    email.is_some_and(|e| {
+        let e = crate::model::email::normalize(e);
+        current
+            .email
+            .as_deref()
+            .is_none_or(|c| !c.eq_ignore_ascii_case(&e))
+    })
+}
+
+/// Sends `user` a verification link (for `client_id`'s application, if named). A message
+/// that cannot be made or sent is logged: the user was written either way.
+pub async fn send_verification<P: Stores, C: Crypto>(
+    call: &Call<'_, '_, P, C>,
+    user: &User,
+    client_id: Option<&str>,
+) -> bool {
+    let to = crate::oauth::mail::Recipient {
+        user,
+        client_id,
+        client_name: "",
+    };
+    let mailer = call.issuer.mailer();
+    let sent = mailer.send_ticket(
+        crate::model::mail::TicketKind::Verify,
+        to,
+        (None, None),
+        true,
+    );
+    match sent.await {
+        Ok(link) => link.is_some(),
+        Err(e) => {
+            call.issuer.log_error(&e);
+            false
+        }
+    }
 }
 
 /// Counts one self-service write of `user_id`; a reply (429, with `Retry-After`) when the

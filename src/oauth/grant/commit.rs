@@ -44,9 +44,9 @@ pub async fn commit<P: HasExchange + HasRefresh + HasCodes>(
             lost_rotation(ports.refresh(), now, &issuance.client, &token_hash, next).await
         }
         (Commit::Retry, Some(next)) => store_retry(ports.refresh(), next).await,
-        (commit, refresh) => Err(OAuthError::server(format!(
-            "commit {commit:?} does not fit the minted refresh token (present: {})",
-            refresh.is_some()
-        ))),
+        // Only a rotation, or its retry, without a refresh token to store.
+        _ => Err(OAuthError::server(
+            "a refresh token rotation minted no refresh token",
+        )),
     }
 }

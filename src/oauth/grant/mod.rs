@@ -14,6 +14,7 @@ pub mod checked;
 pub mod client_credentials;
 pub mod commit;
 pub mod password;
+pub mod passwordless;
 pub mod refresh_token;
 pub mod user;
 

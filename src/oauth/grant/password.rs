@@ -1,12 +1,11 @@
 //! Resource owner password credentials grant (RFC 6749 §4.3), off unless the client enables
 //! it, with brute-force protection (§4.3.2) per user and IP.
 
-use super::checked::{Checked, Commit};
+use super::checked::Checked;
 use super::require_allowed;
-use super::user::{user_api, user_issuance};
+use super::user::{login_checked, Asked};
 use crate::error::OAuthError;
-use crate::model::scope::Scope;
-use crate::model::{GrantType, Issuance};
+use crate::model::GrantType;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
@@ -14,7 +13,7 @@ use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
 use crate::oauth::signin::password::{authenticate, Account};
 use crate::oauth::signin::user_store::StoreCall;
-use crate::oauth::signin::{Authentication, SignInError};
+use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
@@ -57,11 +56,8 @@ where
     )
     .and_then(with_passwords)?;
     // Validate everything about the request before touching the user's counters.
-    let api = user_api(ports, params, client).await?;
-    let requested = params.get("scope").map(Scope::parse).transpose()?;
+    let asked = Asked::read(ports, params, client).await?;
 
-    let organization = params.get("organization");
-    let audience = api.as_ref().map(|a| a.identifier.as_str());
     let store = StoreCall::of(stores.0, connection, stores.1)?.map(|call| (call, connection));
     let account = Account {
         store,
@@ -76,32 +72,15 @@ where
         random,
         facts,
         &account,
-        organization,
-        audience,
+        asked.organization,
+        asked.audience(),
     );
-    let Authentication {
-        user,
-        subject,
-        authenticated,
-        login,
-        ..
-    } = signed_in.await?;
-    let login = login.ok_or_else(|| OAuthError::server("a password login has its bookkeeping"))?;
-    let issuance = user_issuance(
+    let signed_in = signed_in.await?;
+    Ok(login_checked(
         GrantType::Password,
         facts,
         client,
-        user,
-        subject,
-        api,
-        requested.as_ref(),
-        organization,
-    )?;
-    Ok(Checked {
-        issuance: Issuance {
-            authenticated: Some(authenticated),
-            ..issuance
-        },
-        commit: Commit::Login(login),
-    })
+        signed_in,
+        asked,
+    )?)
 }

@@ -2,6 +2,7 @@
 //! user's roles and permissions, and the scopes the user may hold. The password grant, the
 //! code grant, browser sign-ins and the management API's explain share it.
 
+use super::checked::{Checked, Commit};
 use super::{organization_of, requested_audience, user_may_hold, Target};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
@@ -12,6 +13,7 @@ use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
+use crate::oauth::signin::Authentication;
 use crate::port::{ClientStore, HasClients};
 
 /// The `grant` issuance of an authenticated user (the password grant's last step, which the
@@ -51,6 +53,70 @@ pub fn user_issuance(
             organization,
             access,
         )
+    })
+}
+
+/// What a grant that signs a user in at the token endpoint (the password grant, the
+/// passwordless OTP grant) asks for, read and checked before its credential is spent: the
+/// API, the scope and the organization.
+pub struct Asked<'p> {
+    pub api: Option<Api>,
+    pub requested: Option<Scope>,
+    pub organization: Option<&'p str>,
+}
+
+impl<'p> Asked<'p> {
+    pub async fn read(
+        ports: &impl HasClients,
+        params: &'p Params,
+        client: &Client,
+    ) -> Result<Self, OAuthError> {
+        Ok(Self {
+            api: user_api(ports, params, client).await?,
+            requested: params.get("scope").map(Scope::parse).transpose()?,
+            organization: params.get("organization"),
+        })
+    }
+
+    /// The API's identifier, if one was asked for.
+    pub fn audience(&self) -> Option<&str> {
+        self.api.as_ref().map(|a| a.identifier.as_str())
+    }
+}
+
+/// The last step of such a grant: the `grant` issuance of `signed_in` for what was `asked`,
+/// and the login its commit records.
+pub fn login_checked(
+    grant: GrantType,
+    facts: &Facts<'_>,
+    client: &Client,
+    signed_in: Authentication,
+    asked: Asked<'_>,
+) -> Result<Checked, OAuthError> {
+    let Authentication {
+        user,
+        subject,
+        authenticated,
+        login,
+        ..
+    } = signed_in;
+    let login = login.ok_or_else(|| OAuthError::server("a login has its bookkeeping"))?;
+    let issuance = user_issuance(
+        grant,
+        facts,
+        client,
+        user,
+        subject,
+        asked.api,
+        asked.requested.as_ref(),
+        asked.organization,
+    )?;
+    Ok(Checked {
+        issuance: Issuance {
+            authenticated: Some(authenticated),
+            ..issuance
+        },
+        commit: Commit::Login(login),
     })
 }
 

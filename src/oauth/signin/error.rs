@@ -15,6 +15,11 @@ pub enum SignInError {
     WrongCredentials,
     /// Brute-force protection (RFC 6749 §4.3.2): too many failures for this user from this IP.
     Locked,
+    /// A passwordless code or link that is wrong, used, expired, replaced or out of tries
+    /// (one answer for all, as for a password).
+    WrongCode,
+    /// Too many passwordless codes asked for this address, or from this IP, for now.
+    TooManyCodes,
     /// The user is blocked.
     Blocked,
     /// Sign-up is not offered here.
@@ -68,12 +73,22 @@ impl SignInError {
                 "Too many failed login attempts: this user is blocked from this IP address for now.",
             ),
             Self::Blocked => OAuthError::invalid_grant("user is blocked"),
+            Self::WrongCode => OAuthError::invalid_grant("Wrong email or verification code."),
+            Self::TooManyCodes => OAuthError::new(
+                ErrorCode::TooManyRequests,
+                "Too many codes were asked for; try again later.",
+            ),
             Self::Request(e) | Self::Failed(e) => e,
             Self::MissingCredentials => {
                 OAuthError::invalid_request("username and password are required")
             }
             Self::Form(_) => OAuthError::invalid_request("the form cannot be trusted"),
-            Self::SignupDisabled | Self::SignupRefused(_) | Self::EmailTaken => {
+            // A passwordless code for an address with no user, where sign-up is off.
+            Self::SignupDisabled => OAuthError::new(
+                ErrorCode::AccessDenied,
+                "Sign-up is disabled for this connection.",
+            ),
+            Self::SignupRefused(_) | Self::EmailTaken => {
                 OAuthError::invalid_request("sign-up is not part of this grant")
             }
         }
@@ -91,6 +106,12 @@ impl From<OAuthError> for SignInError {
 
 impl From<crate::error::StoreError> for SignInError {
     fn from(e: crate::error::StoreError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<crate::error::CryptoError> for SignInError {
+    fn from(e: crate::error::CryptoError) -> Self {
         Self::Failed(e.into())
     }
 }

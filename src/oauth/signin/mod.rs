@@ -15,6 +15,7 @@ pub mod complete;
 pub mod connection;
 mod error;
 pub mod password;
+pub mod passwordless;
 pub mod transaction;
 pub mod upstream;
 pub mod user_store;
@@ -149,6 +150,11 @@ pub struct LoginPage {
     pub reset_offered: bool,
     /// The upstream connections the client offers: (name, label), a button each.
     pub providers: Vec<(String, String)>,
+    /// Whether the page has the "Email me a code" form (the client has a passwordless
+    /// connection).
+    pub code_offered: bool,
+    /// The code was sent to [`LoginPage::email`]: the page asks for it.
+    pub code_sent: bool,
 }
 
 /// `/authorize`: the checked request answered from a live session (single sign-on), by the
@@ -419,6 +425,8 @@ pub struct Through {
     pub connection: Connection,
     /// The client's upstream connections: (name, label), a button each on the page.
     pub providers: Vec<(String, String)>,
+    /// The client's passwordless connection, if it has one.
+    pub passwordless: Option<Connection>,
 }
 
 /// The connection the sign-in of `request` goes through ([`connection::choose`]), with the
@@ -438,16 +446,21 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let client_id = &request.client.client_id;
     let providers = all
         .iter()
-        .filter(|c| !c.is_database() && c.enabled_for(client_id))
+        .filter(|c| c.is_upstream() && c.enabled_for(client_id))
         .map(|c| {
             let label = c.display_name.clone().unwrap_or_else(|| c.name.clone());
             (c.name.clone(), label)
         })
         .collect();
+    let passwordless = all
+        .iter()
+        .find(|c| c.is_passwordless() && c.enabled_for(client_id))
+        .cloned();
     match connection::choose(&all, client_id, request.connection.as_deref(), default) {
         Ok(c) => Ok(Through {
             connection: c.clone(),
             providers,
+            passwordless,
         }),
         Err(e) => Err(Box::new(reply_error(flow, request, &e))),
     }
@@ -485,7 +498,7 @@ async fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(screen) => return *screen,
     };
     // A named upstream connection goes straight to its provider.
-    if request.connection.is_some() && !through.connection.is_database() {
+    if request.connection.is_some() && through.connection.is_upstream() {
         return upstream::start(flow, request, params, &through.connection);
     }
     match LoginTransaction::new(flow.random, params, flow.facts.now) {
@@ -530,6 +543,8 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         password: connection.is_database(),
         reset_offered: connection.is_database() && !connection.self_service_reset_disabled(),
         providers: through.providers.clone(),
+        code_offered: through.passwordless.is_some(),
+        code_sent: false,
         signup: request.signup && offered,
         signup_offered: offered,
         client_name: request.client.name.clone(),
