@@ -16,6 +16,7 @@ pub mod keys;
 pub mod logout;
 pub mod mail;
 pub mod maintenance;
+pub mod mfa;
 pub mod params;
 pub mod password;
 pub mod pkce;
