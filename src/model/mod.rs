@@ -19,6 +19,7 @@ pub mod json;
 pub mod key;
 pub mod log;
 pub mod mail;
+pub mod mfa;
 pub mod organization;
 pub mod password_policy;
 pub mod refresh;

@@ -18,6 +18,7 @@ pub mod hooks;
 pub mod keys;
 pub mod logs;
 pub mod mail;
+pub mod mfa;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native_crypto;
 pub mod organizations;
@@ -37,6 +38,7 @@ pub use connections::ConnectionStore;
 pub use keys::KeyStore;
 pub use logs::{EventSink, LogStore};
 pub use mail::MailStore;
+pub use mfa::MfaStore;
 pub use organizations::OrganizationStore;
 pub use refresh::{ExchangeStore, Login, RefreshStore, SignIn, UpstreamLogin};
 pub use registry::RegistryStore;
@@ -113,6 +115,10 @@ pub trait HasLogs {
 pub trait HasMail {
     fn mail(&self) -> &impl MailStore;
 }
+/// See [`HasClients`].
+pub trait HasMfa {
+    fn mfa(&self) -> &impl MfaStore;
+}
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only
 /// the ports it uses.
@@ -133,6 +139,7 @@ pub trait Stores:
     + HasRegistry
     + HasLogs
     + HasMail
+    + HasMfa
 {
 }
 
@@ -153,5 +160,6 @@ impl<T> Stores for T where
         + HasRegistry
         + HasLogs
         + HasMail
+        + HasMfa
 {
 }

@@ -14,6 +14,7 @@ mod exchange;
 mod keys;
 mod logs;
 mod mail;
+mod mfa;
 mod refresh;
 mod registry;
 mod sessions;
@@ -196,4 +197,5 @@ every_port! {
     HasRegistry::registry -> RegistryStore,
     HasLogs::logs -> LogStore,
     HasMail::mail -> MailStore,
+    HasMfa::mfa -> MfaStore,
 }

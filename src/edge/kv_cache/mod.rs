@@ -18,9 +18,9 @@ use crate::model::{Rule, Trigger};
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ConnectionStore, ExchangeStore, HasAttempts,
     HasClaims, HasClients, HasCodes, HasConnections, HasExchange, HasKeys, HasLogs, HasMail,
-    HasOrganizations, HasRefresh, HasRegistry, HasRoles, HasSessions, HasSubjects, HasUsers,
-    KeyStore, LogStore, MailStore, OrganizationStore, RefreshStore, RegistryStore, RoleStore,
-    SessionStore, SubjectStore, UserStore,
+    HasMfa, HasOrganizations, HasRefresh, HasRegistry, HasRoles, HasSessions, HasSubjects,
+    HasUsers, KeyStore, LogStore, MailStore, MfaStore, OrganizationStore, RefreshStore,
+    RegistryStore, RoleStore, SessionStore, SubjectStore, UserStore,
 };
 use serde::Serialize;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -455,6 +455,12 @@ impl HasLogs for EdgeStores<'_> {
 
 impl HasMail for EdgeStores<'_> {
     fn mail(&self) -> &impl MailStore {
+        &self.d1
+    }
+}
+
+impl HasMfa for EdgeStores<'_> {
+    fn mfa(&self) -> &impl MfaStore {
         &self.d1
     }
 }

@@ -18,6 +18,7 @@ mod connections;
 mod directory;
 mod edits;
 mod keys;
+mod mfa;
 mod registry;
 mod revocation;
 use serde::Serialize;
@@ -75,7 +76,8 @@ where
         + UserStore
         + RoleStore
         + OrganizationStore
-        + LogStore,
+        + LogStore
+        + super::MfaStore,
 {
     let mut out = Vec::new();
     let mut record = |case: &'static str, result: Check| {
@@ -107,6 +109,10 @@ where
     record(
         "a redeemed code presented again revokes its access token and family",
         revocation::code_access_tokens(store, fx).await,
+    );
+    record(
+        "a TOTP step and a recovery code are taken once of 20 concurrent tries; a token once",
+        mfa::single_use(store, fx).await,
     );
     record(
         "attempts are counted atomically and the lock holds",

@@ -1,0 +1,75 @@
+//! Second factors as stored: the tenant's factors and policy (Auth0's Guardian settings) and a
+//! user's authenticators.
+
+/// The factors a tenant turns on and off, by Auth0's names (`/api/v2/guardian/factors/{name}`).
+pub const FACTORS: [&str; 4] = [OTP, RECOVERY_CODE, WEBAUTHN_ROAMING, WEBAUTHN_PLATFORM];
+/// An authenticator app (TOTP).
+pub const OTP: &str = "otp";
+/// Recovery codes.
+pub const RECOVERY_CODE: &str = "recovery-code";
+/// A security key.
+pub const WEBAUTHN_ROAMING: &str = "webauthn-roaming";
+/// The device's own authenticator (a passkey).
+pub const WEBAUTHN_PLATFORM: &str = "webauthn-platform";
+
+/// Auth0's policy that asks every user for a second factor.
+pub const ALL_APPLICATIONS: &str = "all-applications";
+
+/// When a sign-in asks for a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaPolicy {
+    /// No factor is on: none is asked.
+    Never,
+    /// Users may enroll; those who did are asked (Auth0's policies `[]` with a factor on).
+    Optional,
+    /// Every user is asked, and one with no factor enrolls at the next sign-in (Auth0's
+    /// `["all-applications"]`).
+    Always,
+}
+
+/// The tenant's settings: which factors are on, and the policy as Auth0 states it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guardian {
+    /// The names of the factors turned on.
+    pub enabled: Vec<String>,
+    /// `true`: `["all-applications"]`; `false`: `[]`.
+    pub all_applications: bool,
+}
+
+impl Guardian {
+    pub fn is_enabled(&self, factor: &str) -> bool {
+        self.enabled.iter().any(|f| f == factor)
+    }
+
+    /// The policy in effect. Only the authenticator app can be enrolled so far, so it is the
+    /// factor that counts.
+    pub fn policy(&self) -> MfaPolicy {
+        match (self.is_enabled(OTP), self.all_applications) {
+            (false, _) => MfaPolicy::Never,
+            (true, false) => MfaPolicy::Optional,
+            (true, true) => MfaPolicy::Always,
+        }
+    }
+}
+
+/// A TOTP authenticator's type, as Auth0's MFA API names it (`authenticator_type`).
+pub const TOTP: &str = "totp";
+
+/// One authenticator of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticator {
+    /// `totp|dev_` and 16 letters or digits.
+    pub id: String,
+    pub user_id: String,
+    /// [`TOTP`].
+    pub kind: String,
+    pub name: Option<String>,
+    /// The TOTP secret, sealed under the key-encryption key.
+    pub secret_sealed: Option<String>,
+    /// The last time step accepted.
+    pub last_step: Option<u64>,
+    /// A first code proved the enrollment.
+    pub confirmed: bool,
+    pub created_at: u64,
+    pub last_auth_at: Option<u64>,
+}

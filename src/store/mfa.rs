@@ -1,0 +1,288 @@
+//! Second factors (schema in `migrations/0020_mfa.sql`).
+
+use super::codec::{flag, flag_arg, int, num, opt, opt_int};
+use super::sql::{Source, Sql, Value};
+use super::{SqlStore, Total};
+use crate::error::StoreError;
+use crate::model::mfa::{Authenticator, Guardian, ALL_APPLICATIONS};
+use crate::port::mfa::{MfaStore, Spent};
+
+crate::row! {
+    struct FactorRow {
+        name: String,
+        enabled: f64,
+    }
+}
+
+crate::row! {
+    struct PolicyRow {
+        policy: String,
+    }
+}
+
+crate::row! {
+    struct AuthenticatorRow {
+        id: String,
+        user_id: String,
+        type_: String,
+        name: Option<String>,
+        secret_sealed: Option<String>,
+        last_step: Option<f64>,
+        confirmed: f64,
+        created_at: f64,
+        last_auth_at: Option<f64>,
+    }
+}
+
+impl From<AuthenticatorRow> for Authenticator {
+    fn from(r: AuthenticatorRow) -> Self {
+        Authenticator {
+            id: r.id,
+            user_id: r.user_id,
+            kind: r.type_,
+            name: r.name,
+            secret_sealed: r.secret_sealed,
+            last_step: opt_int(r.last_step),
+            confirmed: flag(r.confirmed),
+            created_at: int(r.created_at),
+            last_auth_at: opt_int(r.last_auth_at),
+        }
+    }
+}
+
+const AUTHENTICATORS: &str = "SELECT id, user_id, type AS type_, name, secret_sealed, last_step, \
+    confirmed, created_at, last_auth_at FROM authenticators WHERE user_id = ?1 \
+    ORDER BY created_at, id";
+const RECOVERY_LEFT: &str = "SELECT count(*) AS total FROM recovery_codes WHERE user_id = ?1";
+/// Spends an MFA token (`?5` jti, `?6` expiry, `?7` redemption) if `{when}` holds and it is
+/// unspent; what follows in the batch acts only where [`SPENT_HERE`] holds.
+fn spend_token(when: &str) -> String {
+    format!(
+        "INSERT INTO mfa_tokens_used (jti, expires_at, used_by) SELECT ?5, ?6, ?7 \
+         WHERE {when} ON CONFLICT DO NOTHING"
+    )
+}
+const SPENT_HERE: &str = "EXISTS (SELECT 1 FROM mfa_tokens_used WHERE jti = ?5 AND used_by = ?7)";
+
+impl<B: Sql> MfaStore for SqlStore<B> {
+    async fn guardian(&self) -> Result<Guardian, StoreError> {
+        let outcomes = self
+            .batch_on(
+                Source::Primary,
+                &[
+                    (
+                        "SELECT name, enabled FROM guardian_factors ORDER BY name",
+                        &[],
+                    ),
+                    ("SELECT policy FROM guardian_policy WHERE id = 1", &[]),
+                ],
+            )
+            .await?;
+        let factors: Vec<FactorRow> = outcomes[0].all()?;
+        let policy: Option<PolicyRow> = outcomes[1].first()?;
+        Ok(Guardian {
+            enabled: factors
+                .into_iter()
+                .filter(|f| flag(f.enabled))
+                .map(|f| f.name)
+                .collect(),
+            all_applications: policy.is_some_and(|p| p.policy == ALL_APPLICATIONS),
+        })
+    }
+
+    async fn set_factor(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
+        let changed = self
+            .run(
+                "UPDATE guardian_factors SET enabled = ?2 WHERE name = ?1",
+                &[name.into(), flag_arg(enabled)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn set_all_applications(&self, all: bool) -> Result<(), StoreError> {
+        let policy = if all { ALL_APPLICATIONS } else { "" };
+        self.run(
+            "UPDATE guardian_policy SET policy = ?1 WHERE id = 1",
+            &[policy.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn authenticators(
+        &self,
+        user_id: &str,
+    ) -> Result<(Vec<Authenticator>, usize), StoreError> {
+        let args = [user_id.into()];
+        let outcomes = self
+            .batch_on(
+                Source::Primary,
+                &[(AUTHENTICATORS, &args), (RECOVERY_LEFT, &args)],
+            )
+            .await?;
+        let rows: Vec<AuthenticatorRow> = outcomes[0].all()?;
+        let left: Option<Total> = outcomes[1].first()?;
+        Ok((
+            rows.into_iter().map(Authenticator::from).collect(),
+            left.map_or(0, |t| int(t.total) as usize),
+        ))
+    }
+
+    async fn enroll(
+        &self,
+        a: &Authenticator,
+        recovery_hashes: Option<&[String]>,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let user: Value = a.user_id.as_str().into();
+        let new = [
+            a.id.as_str().into(),
+            user.clone(),
+            a.kind.as_str().into(),
+            opt(&a.name),
+            opt(&a.secret_sealed),
+            num(a.created_at),
+        ];
+        let mut statements: Vec<(String, Vec<Value>)> = vec![
+            (
+                "DELETE FROM authenticators WHERE user_id = ?1 AND confirmed = 0".into(),
+                vec![user.clone()],
+            ),
+            (
+                "INSERT INTO authenticators (id, user_id, type, name, secret_sealed, confirmed, \
+                 created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
+                    .into(),
+                new.to_vec(),
+            ),
+        ];
+        if let Some(hashes) = recovery_hashes {
+            statements.extend(replace_codes(&user, hashes, now));
+        }
+        let borrowed: Vec<_> = statements
+            .iter()
+            .map(|(s, a)| (s.as_str(), a.as_slice()))
+            .collect();
+        self.batch(&borrowed).await?;
+        Ok(())
+    }
+
+    async fn accept_step(
+        &self,
+        user_id: &str,
+        id: &str,
+        step: u64,
+        spent: &Spent<'_>,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let args = [
+            user_id.into(),
+            id.into(),
+            num(step),
+            num(now),
+            spent.jti.into(),
+            num(spent.expires_at),
+            spent.redemption.into(),
+        ];
+        let mine = "FROM authenticators WHERE id = ?2 AND user_id = ?1 \
+            AND (last_step IS NULL OR last_step < ?3)";
+        let changes = self
+            .batch(&[
+                (&spend_token(&format!("EXISTS (SELECT 1 {mine})")), &args),
+                (
+                    &format!(
+                        "UPDATE authenticators SET last_step = ?3, confirmed = 1, \
+                         last_auth_at = ?4 WHERE id IN (SELECT id {mine}) AND {SPENT_HERE}"
+                    ),
+                    &args,
+                ),
+            ])
+            .await?;
+        Ok(changes.get(1) == Some(&1))
+    }
+
+    async fn spend_recovery_code(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        spent: &Spent<'_>,
+        now: u64,
+    ) -> Result<Option<usize>, StoreError> {
+        let args = [
+            user_id.into(),
+            code_hash.into(),
+            Value::Null,
+            num(now),
+            spent.jti.into(),
+            num(spent.expires_at),
+            spent.redemption.into(),
+        ];
+        let code = "FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?2";
+        let outcomes = self
+            .batch_on(
+                Source::Primary,
+                &[
+                    (&spend_token(&format!("EXISTS (SELECT 1 {code})")), &args),
+                    (&format!("DELETE {code} AND {SPENT_HERE}"), &args),
+                    (RECOVERY_LEFT, &args[..1]),
+                ],
+            )
+            .await?;
+        if outcomes[1].changes != 1 {
+            return Ok(None);
+        }
+        let left: Option<Total> = outcomes[2].first()?;
+        Ok(Some(left.map_or(0, |t| int(t.total) as usize)))
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let statements = replace_codes(&user_id.into(), hashes, now);
+        let borrowed: Vec<_> = statements
+            .iter()
+            .map(|(s, a)| (s.as_str(), a.as_slice()))
+            .collect();
+        self.batch(&borrowed).await?;
+        Ok(())
+    }
+
+    async fn delete_authenticator(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .run(
+                "DELETE FROM authenticators WHERE user_id = ?1 AND id = ?2",
+                &[user_id.into(), id.into()],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn reset_authenticators(&self, user_id: &str) -> Result<(), StoreError> {
+        let args = [user_id.into()];
+        self.batch(&[
+            ("DELETE FROM authenticators WHERE user_id = ?1", &args),
+            ("DELETE FROM recovery_codes WHERE user_id = ?1", &args),
+        ])
+        .await?;
+        Ok(())
+    }
+}
+
+/// The statements that replace a user's recovery codes with `hashes`.
+fn replace_codes(user: &Value, hashes: &[String], now: u64) -> Vec<(String, Vec<Value>)> {
+    let mut statements = vec![(
+        "DELETE FROM recovery_codes WHERE user_id = ?1".to_string(),
+        vec![user.clone()],
+    )];
+    statements.extend(hashes.iter().map(|h| {
+        (
+            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)"
+                .to_string(),
+            vec![user.clone(), h.as_str().into(), num(now)],
+        )
+    }));
+    statements
+}
