@@ -33,6 +33,9 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// Auth0's answer (HTTP 429) when an address or IP asked for too many passwordless codes.
     TooManyRequests,
+    /// Auth0's MFA API (HTTP 403): the password was right and a second factor is needed; the
+    /// answer carries an `mfa_token` for `/mfa/*` and the MFA grants.
+    MfaRequired,
 }
 
 impl ErrorCode {
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::MfaRequired => "mfa_required",
         }
     }
 
@@ -65,6 +69,7 @@ impl ErrorCode {
             ErrorCode::TemporarilyUnavailable => 503,
             ErrorCode::ServerError => 500,
             ErrorCode::TooManyRequests => 429,
+            ErrorCode::MfaRequired => 403,
             _ => 400,
         }
     }
@@ -80,6 +85,8 @@ pub struct OAuthError {
     pub status: Option<u16>,
     /// Internal detail for the log; never sent to the client.
     pub log_detail: Option<String>,
+    /// With [`ErrorCode::MfaRequired`]: the sealed MFA token the body carries.
+    pub mfa_token: Option<String>,
 }
 
 impl OAuthError {
@@ -90,6 +97,7 @@ impl OAuthError {
             description: Some(description.into()),
             status: None,
             log_detail: None,
+            mfa_token: None,
         }
     }
 
@@ -110,6 +118,7 @@ impl OAuthError {
             description: None,
             status: None,
             log_detail: Some(detail.into()),
+            mfa_token: None,
         }
     }
 
@@ -129,6 +138,9 @@ impl OAuthError {
         let mut body = serde_json::json!({ "error": self.code.as_str() });
         if let Some(d) = &self.description {
             body["error_description"] = serde_json::Value::String(sanitize_description(d));
+        }
+        if let Some(t) = &self.mfa_token {
+            body["mfa_token"] = serde_json::Value::String(t.clone());
         }
         body
     }

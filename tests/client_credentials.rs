@@ -252,6 +252,8 @@ fn discovery_lists_exactly_what_exists() {
             "password",
             "refresh_token",
             "http://auth0.com/oauth/grant-type/passwordless/otp",
+            "http://auth0.com/oauth/grant-type/mfa-otp",
+            "http://auth0.com/oauth/grant-type/mfa-recovery-code",
             "implicit"
         ])
     );

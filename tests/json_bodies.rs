@@ -9,7 +9,8 @@ use edge_issuer::admin::ROUTES;
 use serde_json::json;
 
 /// Routes that take no JSON body (an empty POST, a multipart file).
-const NO_JSON: [&str; 5] = [
+const NO_JSON: [&str; 6] = [
+    "/api/v2/users/{id}/recovery-code-regeneration",
     "/api/v2/clients/{id}/rotate-secret",
     "/api/v2/jobs/users-imports",
     "/api/v2/keys/signing/rotate",
@@ -72,8 +73,10 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
             assert_eq!(resp.status, 400, "{} {path} {bad}: {answer}", route.method);
             assert_eq!(answer["errorCode"], "invalid_body", "{path} {bad}");
             let message = answer["message"].as_str().unwrap();
-            // Auth0's `PATCH /connections/{id}/clients` takes an array of objects.
-            let array_body = route.path == "/api/v2/connections/{id}/clients";
+            // Auth0's `PATCH /connections/{id}/clients` takes an array of objects, and
+            // `PUT /guardian/policies` an array of strings.
+            let array_body = route.path == "/api/v2/connections/{id}/clients"
+                || route.path == "/api/v2/guardian/policies";
             assert!(
                 message.contains("expected an object")
                     || message.contains("the body is {")
@@ -83,7 +86,7 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
         }
         walked += 1;
     }
-    assert_eq!(walked, 35, "every route with a JSON body");
+    assert_eq!(walked, 37, "every route with a JSON body");
     // Nested objects too: a client's jwt_configuration, a rule's conditions.
     let nested = [
         (

@@ -7,7 +7,7 @@ use common::*;
 use edge_issuer::web::HttpResponse;
 use serde_json::{json, Value};
 
-const SCOPES: [&str; 57] = MGMT_SCOPES;
+const SCOPES: [&str; 64] = MGMT_SCOPES;
 
 fn tenant() -> Tenant {
     management_tenant()

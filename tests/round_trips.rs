@@ -39,8 +39,8 @@ fn each_flow_makes_the_round_trips_it_needs_and_no_more() {
     };
     password(&t);
     // The attempt counter; the user with organization, roles and permissions (one batch);
-    // the commit (one batch). In memory: client, connections, API, pipeline.
-    assert_eq!(trips(&t, password), (3, 4), "password");
+    // the commit (one batch). In memory: client, connections, API, the MFA policy, pipeline.
+    assert_eq!(trips(&t, password), (3, 5), "password");
 
     let refresh_token = password(&t).json_body()["refresh_token"]
         .as_str()

@@ -24,6 +24,7 @@ mod connections;
 mod emails;
 pub mod error;
 mod explain;
+mod guardian;
 mod hooks;
 mod jobs;
 mod keys;

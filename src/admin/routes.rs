@@ -8,7 +8,8 @@ use super::error::{error_code, Reply};
 use super::users::links;
 use super::{client_grants as grants, clients, connections, resource_servers as apis};
 use super::{
-    emails, explain, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users, Request,
+    emails, explain, guardian, hooks, jobs, keys, logs, organizations as orgs, roles, rules, users,
+    Request,
 };
 use crate::model::mail::TicketKind;
 use crate::oauth::issuer::Issuer;
@@ -35,6 +36,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/users/{id}/organizations", "read:users", Op::UserOrganizations),
     route("POST", "/api/v2/users/{id}/identities", "update:users", Op::LinkIdentity),
     route("DELETE", "/api/v2/users/{id}/identities/{id}/{id}", "update:users", Op::UnlinkIdentity),
+    route("GET", "/api/v2/users/{id}/authentication-methods", "read:authentication_methods", Op::AuthenticationMethods),
+    route("DELETE", "/api/v2/users/{id}/authentication-methods/{id}", "delete:authentication_methods", Op::DeleteAuthenticationMethod),
+    route("DELETE", "/api/v2/users/{id}/authenticators", "delete:guardian_enrollments", Op::ResetAuthenticators),
+    route("POST", "/api/v2/users/{id}/recovery-code-regeneration", "update:users", Op::RegenerateRecoveryCode),
     route("GET", "/api/v2/users/{id}/sessions", "read:sessions", Op::UserSessions),
     route("DELETE", "/api/v2/users/{id}/sessions", "delete:sessions", Op::DeleteUserSessions),
     route("GET", "/api/v2/roles", "read:roles", Op::ListRoles),
@@ -112,6 +117,10 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v2/email-templates/{id}", "read:email_templates", Op::GetEmailTemplate),
     route("PUT", "/api/v2/email-templates/{id}", "update:email_templates", Op::SaveEmailTemplate),
     route("PATCH", "/api/v2/email-templates/{id}", "update:email_templates", Op::SaveEmailTemplate),
+    route("GET", "/api/v2/guardian/factors", "read:guardian_factors", Op::ListFactors),
+    route("PUT", "/api/v2/guardian/factors/{id}", "update:guardian_factors", Op::SetFactor),
+    route("GET", "/api/v2/guardian/policies", "read:mfa_policies", Op::GetPolicies),
+    route("PUT", "/api/v2/guardian/policies", "update:mfa_policies", Op::SetPolicies),
     route("POST", "/api/v2/tickets/email-verification", "create:user_tickets", Op::VerificationTicket),
     route("POST", "/api/v2/tickets/password-change", "create:user_tickets", Op::PasswordTicket),
 ];
@@ -210,6 +219,14 @@ fn dispatch<'f, P: Stores, C: Crypto>(op: Op, call: &'f Call<'_, '_, P, C>) -> H
         Op::LinkIdentity => Box::pin(users::identities::link(call)),
         Op::UnlinkIdentity => Box::pin(users::identities::unlink(call)),
         Op::UserSessions => Box::pin(links::sessions(call)),
+        Op::AuthenticationMethods => Box::pin(guardian::methods(call)),
+        Op::DeleteAuthenticationMethod => Box::pin(guardian::delete_method(call)),
+        Op::ResetAuthenticators => Box::pin(guardian::reset(call)),
+        Op::RegenerateRecoveryCode => Box::pin(guardian::regenerate(call)),
+        Op::ListFactors => Box::pin(guardian::factors(call)),
+        Op::SetFactor => Box::pin(guardian::set_factor(call)),
+        Op::GetPolicies => Box::pin(guardian::policies(call)),
+        Op::SetPolicies => Box::pin(guardian::set_policies(call)),
         Op::DeleteUserSessions => Box::pin(links::delete_sessions(call)),
         Op::ListConnections => Box::pin(connections::list(call)),
         Op::CreateConnection => Box::pin(connections::create(call)),

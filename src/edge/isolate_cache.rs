@@ -6,6 +6,7 @@
 //! that, expired entries go, then all of them. Users, codes, sessions, refresh tokens and
 //! attempt counters are never cached: they must be fresh.
 
+use crate::model::mfa::Guardian;
 use crate::model::{Api, Client, Connection, Rule, StoredHook, StoredKey};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -72,6 +73,8 @@ pub struct IsolateCache {
     pub connections: Shelf<Vec<Connection>>,
     /// The published signing keys (public halves, private halves sealed), one entry.
     pub published_keys: Shelf<Vec<StoredKey>>,
+    /// The second factors turned on and the MFA policy, one entry.
+    pub guardian: Shelf<Guardian>,
 }
 
 impl IsolateCache {
@@ -83,6 +86,7 @@ impl IsolateCache {
             origins: Shelf::new(),
             connections: Shelf::new(),
             published_keys: Shelf::new(),
+            guardian: Shelf::new(),
         }
     }
 }

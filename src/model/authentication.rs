@@ -71,4 +71,6 @@ impl Method {
     /// A one-time code or link sent by email (RFC 8176 `otp`; not a second factor: NIST SP
     /// 800-63B §3.1.3.1 does not count email as out-of-band).
     pub const ONE_TIME: &'static str = "otp";
+    /// More than one factor (RFC 8176 `mfa`): a password and a second factor.
+    pub const MULTI_FACTOR: &'static str = "mfa";
 }

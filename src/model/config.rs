@@ -165,6 +165,10 @@ pub mod paths {
     /// Where the hosted page's "Email me a code" posts, and where its code form posts.
     pub const CODE_START: &str = "/u/passwordless/start";
     pub const CODE_VERIFY: &str = "/u/passwordless/verify";
+    /// Auth0's MFA API, for the holder of an MFA token.
+    pub const MFA_ASSOCIATE: &str = "/mfa/associate";
+    pub const MFA_AUTHENTICATORS: &str = "/mfa/authenticators";
+    pub const MFA_CHALLENGE: &str = "/mfa/challenge";
     /// Where an upstream provider answers, followed by the connection's name (one redirect
     /// URI per connection).
     pub const LOGIN_CALLBACK: &str = "/login/callback/";

@@ -9,6 +9,11 @@ pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-rea
 /// passwordless connection `realm`.
 pub const PASSWORDLESS_OTP: &str = "http://auth0.com/oauth/grant-type/passwordless/otp";
 
+/// Auth0's MFA grants: the `mfa_token` of a password grant that answered `mfa_required`, with
+/// a code of the user's authenticator app (`otp`), or with a recovery code (`recovery_code`).
+pub const MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
+pub const MFA_RECOVERY_CODE: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
+
 /// The grant types this issuer implements (RFC 6749 §4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -23,6 +28,9 @@ pub enum GrantType {
     /// Auth0's passwordless OTP grant ([`PASSWORDLESS_OTP`]), an extension grant (RFC 6749
     /// §4.5).
     PasswordlessOtp,
+    /// Auth0's MFA grants ([`MFA_OTP`], [`MFA_RECOVERY_CODE`]).
+    MfaOtp,
+    MfaRecoveryCode,
     /// OIDC Core §3.2 (and the hybrid flow's front-channel tokens): tokens from the
     /// authorization endpoint. A client grant type, never a token endpoint's `grant_type`:
     /// not in [`GrantType::ALL`], so [`GrantType::parse`] refuses it.
@@ -31,12 +39,14 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every supported grant, as published in discovery.
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::RefreshToken,
         GrantType::PasswordlessOtp,
+        GrantType::MfaOtp,
+        GrantType::MfaRecoveryCode,
     ];
 
     /// The `grant_type` value.
@@ -47,6 +57,8 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
             GrantType::PasswordlessOtp => PASSWORDLESS_OTP,
+            GrantType::MfaOtp => MFA_OTP,
+            GrantType::MfaRecoveryCode => MFA_RECOVERY_CODE,
             GrantType::Implicit => "implicit",
         }
     }
@@ -65,6 +77,8 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::RefreshToken => "refresh_token",
             GrantType::PasswordlessOtp => "passwordless",
+            GrantType::MfaOtp => "mfa-otp",
+            GrantType::MfaRecoveryCode => "mfa-recovery-code",
             GrantType::Implicit => "implicit",
         }
     }

@@ -35,6 +35,17 @@ pub mod kinds {
     pub const LINK_SENT: &str = "cls";
     /// A login refused by brute-force protection.
     pub const BLOCKED: &str = "limit_wc";
+    /// The password was right and a second factor is required (the password grant's
+    /// `mfa_required`).
+    pub const MFA_REQUIRED: &str = "mfar";
+    /// A second factor proven, or refused.
+    pub const MFA_SUCCEEDED: &str = "gd_auth_succeed";
+    pub const MFA_FAILED: &str = "gd_auth_failed";
+    /// A recovery code used, or refused.
+    pub const RECOVERY_SUCCEEDED: &str = "gd_recovery_succeed";
+    pub const RECOVERY_FAILED: &str = "gd_recovery_failed";
+    /// A second factor enrolled (its first code proved it).
+    pub const MFA_ENROLLED: &str = "gd_enrollment_complete";
     /// A sign-up on the hosted page.
     pub const SIGNUP: &str = "ss";
     /// A refused sign-up.

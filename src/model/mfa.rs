@@ -52,6 +52,10 @@ impl Guardian {
     }
 }
 
+/// The user profile's `multifactor` value of a user with a confirmed factor (Auth0's name for
+/// its own MFA).
+pub const GUARDIAN: &str = "guardian";
+
 /// A TOTP authenticator's type, as Auth0's MFA API names it (`authenticator_type`).
 pub const TOTP: &str = "totp";
 

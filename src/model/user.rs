@@ -32,6 +32,10 @@ pub struct User {
     /// linked to them. Written by the store, never from this field.
     #[serde(default)]
     pub identities: Vec<super::Identity>,
+    /// Auth0's `multifactor`: `["guardian"]` when the user has a confirmed second factor.
+    /// Written by the store, never from this field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub multifactor: Vec<String>,
 }
 
 /// Brute-force policy (RFC 6749 §4.3.2): failures per user and IP within a window.

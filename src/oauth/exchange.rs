@@ -9,7 +9,9 @@ use super::events::{record, Actor};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
-use super::grant::{authorization_code, client_credentials, password, passwordless, refresh_token};
+use super::grant::{
+    authorization_code, client_credentials, mfa, password, passwordless, refresh_token,
+};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::signin::SignInError;
@@ -43,6 +45,8 @@ struct Seen {
     client_id: Option<String>,
     user_id: Option<String>,
     user_name: Option<String>,
+    /// The recovery codes the user has left after the recovery-code grant spent one.
+    recovery_codes_left: Option<usize>,
 }
 
 impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, S, K> {
@@ -70,6 +74,10 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             (GrantType::Password, Some(_)) => seen.failure_kind.unwrap_or(FAILED_LOGIN),
             (GrantType::PasswordlessOtp, None) => LOGIN,
             (GrantType::PasswordlessOtp, Some(_)) => FAILED_LOGIN,
+            (GrantType::MfaOtp, None) => MFA_SUCCEEDED,
+            (GrantType::MfaOtp, Some(_)) => seen.failure_kind.unwrap_or(MFA_FAILED),
+            (GrantType::MfaRecoveryCode, None) => RECOVERY_SUCCEEDED,
+            (GrantType::MfaRecoveryCode, Some(_)) => seen.failure_kind.unwrap_or(RECOVERY_FAILED),
             (GrantType::ClientCredentials, None) => CLIENT_CREDENTIALS,
             (GrantType::ClientCredentials, Some(_)) => CLIENT_CREDENTIALS_FAILED,
             (GrantType::RefreshToken, None) => REFRESH,
@@ -152,6 +160,19 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                     passwordless::check(ports, self.crypto, self.random, facts, &client, params);
                 checked.await.map_err(SignInError::into_grant_error)?
             }
+            GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
+                let kek = self.pipeline.kek;
+                let checked =
+                    mfa::check(ports, self.random, facts, &client, params, grant_type, kek);
+                let (checked, left) = checked.await.map_err(|e| {
+                    if e == SignInError::Locked {
+                        seen.failure_kind = Some(e.log_kind());
+                    }
+                    e.into_grant_error()
+                })?;
+                seen.recovery_codes_left = left;
+                checked
+            }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
             GrantType::Implicit => {
                 return Err(OAuthError::new(
@@ -172,6 +193,10 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
         // Sign, then commit every write of the exchange at once.
         let minted = issue(&self.keys, facts, &issuance).await?;
         commit(ports, facts.now, &issuance, writes, &minted).await?;
-        Ok(minted.body)
+        let mut body = minted.body;
+        if let Some(left) = seen.recovery_codes_left {
+            body["recovery_codes_remaining"] = left.into();
+        }
+        Ok(body)
     }
 }

@@ -228,5 +228,6 @@ pub async fn provision<C: Crypto>(
         last_login: None,
         logins_count: 0,
         identities: Vec::new(),
+        multifactor: Vec::new(),
     })
 }

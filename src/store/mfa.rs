@@ -66,9 +66,10 @@ const SPENT_HERE: &str = "EXISTS (SELECT 1 FROM mfa_tokens_used WHERE jti = ?5 A
 
 impl<B: Sql> MfaStore for SqlStore<B> {
     async fn guardian(&self) -> Result<Guardian, StoreError> {
+        // Kept in the Worker's isolate memory (see `edge::kv_cache::mfa`).
         let outcomes = self
             .batch_on(
-                Source::Primary,
+                Source::Cached,
                 &[
                     (
                         "SELECT name, enabled FROM guardian_factors ORDER BY name",

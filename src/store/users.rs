@@ -30,6 +30,7 @@ crate::row! {
         last_login: Option<f64>,
         logins_count: f64,
         identities: String,
+        mfa: f64,
     }
 }
 
@@ -101,6 +102,11 @@ impl TryFrom<UserRow> for User {
             last_login: opt_int(r.last_login),
             logins_count: int(r.logins_count),
             identities,
+            multifactor: if r.mfa > 0.0 {
+                vec![crate::model::mfa::GUARDIAN.into()]
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -180,7 +186,11 @@ pub(super) fn user_select(table: &str) -> String {
         .map(|c| format!("{table}.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    format!("{fields}, {}", identities_of(table))
+    format!(
+        "{fields}, {}, EXISTS (SELECT 1 FROM authenticators m WHERE m.user_id = {table}.user_id \
+         AND m.confirmed = 1) AS mfa",
+        identities_of(table)
+    )
 }
 
 impl<B: Sql> UserStore for SqlStore<B> {

@@ -43,7 +43,7 @@ fn api_error(e: &AccountError, log: &dyn Fn(&str)) -> HttpResponse {
 }
 
 /// The body as an object of members: JSON, or a form's fields as strings.
-fn body_object(req: &HttpRequest) -> Result<Map<String, Value>, AccountError> {
+pub(super) fn body_object(req: &HttpRequest) -> Result<Map<String, Value>, AccountError> {
     let bad = |why: &str| AccountError::Invalid("invalid_request", why.to_string());
     let json = req
         .header("content-type")

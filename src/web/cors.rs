@@ -16,6 +16,8 @@ use crate::port::{ClientStore, Stores};
 pub fn methods(path: &str) -> Option<String> {
     let methods = match path {
         TOKEN | REVOKE | DB_SIGNUP | DB_CHANGE_PASSWORD | PASSWORDLESS_START => "POST",
+        MFA_ASSOCIATE | MFA_CHALLENGE => "POST",
+        MFA_AUTHENTICATORS => "GET",
         USERINFO => "GET, POST",
         OPENID_CONFIGURATION | OAUTH_METADATA | JWKS => "GET",
         _ => return None,

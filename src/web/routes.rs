@@ -1,6 +1,6 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, revoke};
+use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, mfa, revoke};
 use super::{token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
@@ -61,6 +61,9 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).await,
         ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).await,
         ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).await,
+        ("POST", MFA_ASSOCIATE) => mfa::associate(issuer, req).await,
+        ("GET", MFA_AUTHENTICATORS) => mfa::authenticators(issuer, req).await,
+        ("POST", MFA_CHALLENGE) => mfa::challenge(issuer, req).await,
         ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
         ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
         ("GET" | "POST", RESET_REQUEST) => account::forgot(issuer, req).await,
@@ -88,7 +91,8 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN | SIGNUP | DB_SIGNUP | DB_CHANGE_PASSWORD) => method_not_allowed("POST"),
         (_, CODE_START | CODE_VERIFY | PASSWORDLESS_START) => method_not_allowed("POST"),
-        (_, PASSWORDLESS_VERIFY) => method_not_allowed("GET"),
+        (_, PASSWORDLESS_VERIFY | MFA_AUTHENTICATORS) => method_not_allowed("GET"),
+        (_, MFA_ASSOCIATE | MFA_CHALLENGE) => method_not_allowed("POST"),
         (_, EMAIL_VERIFICATION) => method_not_allowed("GET"),
         (_, RESET_PASSWORD | RESET_REQUEST) => method_not_allowed("GET, POST"),
         (_, END_SESSION) => method_not_allowed("GET, POST"),

@@ -145,6 +145,10 @@ pub(super) fn say(e: &SignInError) -> (u16, String) {
             text("Too many failed login attempts: this user is blocked from this IP address for now."),
         ),
         SignInError::Blocked => (400, text("This account is blocked.")),
+        // The hosted pages ask for a second factor on a page of their own (not yet built);
+        // these come from the MFA API.
+        SignInError::MfaRequired(_) => (403, text("A second factor is required.")),
+        SignInError::WrongFactor => (400, text("The code is wrong or was used already.")),
         SignInError::WrongCode => (
             400,
             text("The code is wrong, used or expired. Check it, or ask for a new one."),

@@ -554,7 +554,7 @@ pub fn answer(t: &Tenant, f: impl Fn(&str) -> Result<Vec<u8>, OutboundError> + '
 }
 
 /// Every management scope the tests of the management API use.
-pub const MGMT_SCOPES: [&str; 57] = [
+pub const MGMT_SCOPES: [&str; 64] = [
     "read:users",
     "read:user_idp_tokens",
     "read:connections",
@@ -612,6 +612,13 @@ pub const MGMT_SCOPES: [&str; 57] = [
     "create:email_templates",
     "update:email_templates",
     "create:user_tickets",
+    "read:guardian_factors",
+    "update:guardian_factors",
+    "read:mfa_policies",
+    "update:mfa_policies",
+    "read:authentication_methods",
+    "delete:authentication_methods",
+    "delete:guardian_enrollments",
 ];
 
 /// A tenant whose management API defines [`MGMT_SCOPES`], users holding the self-service ones.

@@ -278,6 +278,9 @@ pub fn view(u: &User) -> Value {
     if let Some(t) = u.last_login {
         v["last_login"] = json!(iso8601(t));
     }
+    if !u.multifactor.is_empty() {
+        v["multifactor"] = json!(u.multifactor);
+    }
     v
 }
 

@@ -6,6 +6,7 @@
 //! isolate's memory only, never in KV.
 
 mod connections;
+mod mfa;
 mod registry;
 
 use super::d1::D1Store;
@@ -461,7 +462,7 @@ impl HasMail for EdgeStores<'_> {
 
 impl HasMfa for EdgeStores<'_> {
     fn mfa(&self) -> &impl MfaStore {
-        &self.d1
+        self
     }
 }
 

@@ -10,7 +10,7 @@ fn protocol(grant: GrantType) -> &'static str {
     match grant {
         GrantType::AuthorizationCode => "oidc-basic-profile",
         GrantType::Implicit => "oidc-implicit-profile",
-        GrantType::Password => "oauth2-password",
+        GrantType::Password | GrantType::MfaOtp | GrantType::MfaRecoveryCode => "oauth2-password",
         GrantType::PasswordlessOtp => "oauth2-resource-owner",
         GrantType::RefreshToken => "oauth2-refresh-token",
         GrantType::ClientCredentials => "oauth2-client-credentials",

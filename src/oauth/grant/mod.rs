@@ -13,6 +13,7 @@ pub mod authorization_code;
 pub mod checked;
 pub mod client_credentials;
 pub mod commit;
+pub mod mfa;
 pub mod password;
 pub mod passwordless;
 pub mod refresh_token;

@@ -9,6 +9,7 @@ use crate::model::GrantType;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
+use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
 use crate::oauth::signin::password::{authenticate, Account};
@@ -18,6 +19,7 @@ use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
+use crate::port::{ExchangeStore, HasExchange, HasMfa, MfaStore};
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit. A refusal is typed, so the
@@ -32,7 +34,7 @@ pub async fn check<P, C>(
     stores: (Option<&Kek>, &dyn HookTransport),
 ) -> Result<Checked, SignInError>
 where
-    P: HasClients + HasConnections + HasSubjects + HasAttempts,
+    P: HasClients + HasConnections + HasSubjects + HasAttempts + HasMfa + HasExchange,
     C: Crypto,
 {
     let client = &client.client;
@@ -76,6 +78,22 @@ where
         asked.audience(),
     );
     let signed_in = signed_in.await?;
+    // A second factor, when the policy asks for one: `mfa_required` with an MFA token. A
+    // custom database's user seen for the first time is stored now, so a factor can be
+    // enrolled for it.
+    let guardian = ports.mfa().guardian().await?;
+    if mfa::required(&guardian, &signed_in.user) {
+        if let Some(login) = signed_in.login.as_ref().filter(|l| l.new_user.is_some()) {
+            ports
+                .exchange()
+                .commit_login(login, facts.now, None)
+                .await?;
+        }
+        let id = &client.client_id;
+        return Err(mfa::challenge(
+            stores.0, random, facts, id, &signed_in, params,
+        )?);
+    }
     Ok(login_checked(
         GrantType::Password,
         facts,

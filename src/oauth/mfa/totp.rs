@@ -87,10 +87,13 @@ pub fn base32(secret: &[u8]) -> String {
 /// `issuer:account` and the issuer again as a parameter, with no `:` in either part.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
     let clean = |s: &str| s.replace(':', " ");
-    let part = |s: &str| {
-        percent_encoding::utf8_percent_encode(&clean(s), percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-    };
+    // RFC 3986's unreserved characters stay as they are.
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let part = |s: &str| percent_encoding::utf8_percent_encode(&clean(s), ESCAPED).to_string();
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP}",
         part(issuer),
@@ -169,7 +172,7 @@ mod tests {
         assert_eq!(base32(SEED), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
         assert_eq!(
             otpauth_uri("Edge Issuer", "ann:x@example.com", SEED),
-            "otpauth://totp/Edge%20Issuer:ann%20x%40example%2Ecom?\
+            "otpauth://totp/Edge%20Issuer:ann%20x%40example.com?\
              secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Edge%20Issuer\
              &algorithm=SHA1&digits=6&period=30"
         );

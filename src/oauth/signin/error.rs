@@ -22,6 +22,12 @@ pub enum SignInError {
     TooManyCodes,
     /// The user is blocked.
     Blocked,
+    /// The password was right and a second factor is required: the sealed MFA token to go on
+    /// with (the password grant's `mfa_required`).
+    MfaRequired(String),
+    /// A second factor's code or a recovery code that is wrong, used, or not the user's, or
+    /// an MFA token that is expired, spent or another client's (one answer for all).
+    WrongFactor,
     /// Sign-up is not offered here.
     SignupDisabled,
     /// The sign-up's email or password does not meet the policy: why, for the person.
@@ -57,6 +63,7 @@ impl SignInError {
         match self {
             Self::WrongCredentials => kinds::WRONG_PASSWORD,
             Self::Locked => kinds::BLOCKED,
+            Self::MfaRequired(_) => kinds::MFA_REQUIRED,
             Self::SignupDisabled | Self::SignupRefused(_) | Self::EmailTaken => {
                 kinds::FAILED_SIGNUP
             }
@@ -73,6 +80,14 @@ impl SignInError {
                 "Too many failed login attempts: this user is blocked from this IP address for now.",
             ),
             Self::Blocked => OAuthError::invalid_grant("user is blocked"),
+            Self::MfaRequired(token) => OAuthError {
+                mfa_token: Some(token),
+                ..OAuthError::new(
+                    ErrorCode::MfaRequired,
+                    "Multifactor authentication required",
+                )
+            },
+            Self::WrongFactor => OAuthError::invalid_grant("Invalid otp_code or mfa_token."),
             Self::WrongCode => OAuthError::invalid_grant("Wrong email or verification code."),
             Self::TooManyCodes => OAuthError::new(
                 ErrorCode::TooManyRequests,

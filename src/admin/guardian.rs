@@ -1,0 +1,190 @@
+//! Second factors, Auth0-shaped: the tenant's factors (`/api/v2/guardian/factors/{name}`) and
+//! policy (`/api/v2/guardian/policies`), and each user's authentication methods
+//! (`/api/v2/users/{id}/authentication-methods`, `…/authenticators`,
+//! `…/recovery-code-regeneration`).
+
+use super::call::Call;
+use super::error::{from_store, invalid, members, not_found, payload, Reply};
+use super::list::iso8601;
+use crate::model::mfa::{Authenticator, FACTORS, OTP, RECOVERY_CODE, TOTP};
+use crate::oauth::mfa::recovery;
+use crate::port::crypto::Crypto;
+use crate::port::mfa::MfaStore;
+use crate::port::{Stores, UserStore};
+use serde_json::{json, Value};
+
+const CONFLICT: &str = "The user's factors changed meanwhile.";
+/// The factors that can be turned on so far.
+const OFFERED: [&str; 2] = [OTP, RECOVERY_CODE];
+
+/// `GET /api/v2/guardian/factors`.
+pub async fn factors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.mfa().guardian().await {
+        Ok(g) => {
+            let list: Vec<Value> = FACTORS
+                .iter()
+                .map(|f| json!({ "name": f, "enabled": g.is_enabled(f), "trial_expired": false }))
+                .collect();
+            Reply::json(200, &Value::Array(list))
+        }
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `PUT /api/v2/guardian/factors/{name}` with `{enabled}`.
+pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let name = call.id();
+    let mut f = attempt!(members(call.req.body, &["enabled"]));
+    let Some(enabled) = attempt!(f.flag("enabled")) else {
+        return invalid("enabled is required");
+    };
+    if !FACTORS.contains(&name) {
+        return not_found("factor");
+    }
+    if enabled && !OFFERED.contains(&name) {
+        return invalid(&format!(
+            "{name} is not offered: the factors offered are otp and recovery-code"
+        ));
+    }
+    match call.issuer.stores.mfa().set_factor(name, enabled).await {
+        Ok(true) => Reply::json(200, &json!({ "enabled": enabled })),
+        Ok(false) => not_found("factor"),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/guardian/policies`: `[]` or `["all-applications"]`.
+pub async fn policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.mfa().guardian().await {
+        Ok(g) => Reply::json(200, &policy_view(g.all_applications)),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+fn policy_view(all: bool) -> Value {
+    match all {
+        true => json!([crate::model::mfa::ALL_APPLICATIONS]),
+        false => json!([]),
+    }
+}
+
+/// `PUT /api/v2/guardian/policies` with `[]` or `["all-applications"]`.
+pub async fn set_policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let body = attempt!(payload(call.req.body));
+    let all = match body.as_array().map(Vec::as_slice) {
+        Some([]) => false,
+        Some([Value::String(p)]) if p == crate::model::mfa::ALL_APPLICATIONS => true,
+        _ => return invalid("expected an array: [] or [\"all-applications\"]"),
+    };
+    match call.issuer.stores.mfa().set_all_applications(all).await {
+        Ok(()) => Reply::json(200, &policy_view(all)),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// The user the path names, or the reply that ends the call.
+async fn user_exists<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<Reply> {
+    match call.issuer.stores.users().user(call.id()).await {
+        Ok(Some(_)) => None,
+        Ok(None) => Some(not_found("user")),
+        Err(e) => Some(from_store(e, CONFLICT, call.issuer.log)),
+    }
+}
+
+fn method_view(a: &Authenticator) -> Value {
+    let mut v = json!({
+        "id": a.id,
+        "type": TOTP,
+        "confirmed": a.confirmed,
+        "created_at": iso8601(a.created_at),
+    });
+    if let Some(t) = a.last_auth_at {
+        v["last_auth_at"] = json!(iso8601(t));
+    }
+    v
+}
+
+/// The id of a user's recovery codes as one authentication method.
+fn recovery_id(user_id: &str) -> String {
+    format!("recovery-code|{user_id}")
+}
+
+/// `GET /api/v2/users/{id}/authentication-methods`: the authenticator apps, and the recovery
+/// codes (with how many are left) when any are.
+pub async fn methods<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    if let Some(r) = user_exists(call).await {
+        return r;
+    }
+    match call.issuer.stores.mfa().authenticators(call.id()).await {
+        Ok((apps, left)) => {
+            let mut list: Vec<Value> = apps.iter().map(method_view).collect();
+            if left > 0 {
+                list.push(json!({
+                    "id": recovery_id(call.id()),
+                    "type": RECOVERY_CODE,
+                    "confirmed": true,
+                    "remaining": left,
+                }));
+            }
+            Reply::json(200, &Value::Array(list))
+        }
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/users/{id}/authentication-methods/{id}`.
+pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let (user_id, id) = (call.id(), call.params.get(1).map_or("", String::as_str));
+    let store = call.issuer.stores.mfa();
+    let deleted = match id == recovery_id(user_id) {
+        true => store
+            .replace_recovery_codes(user_id, &[], call.issuer.clock.now())
+            .await
+            .map(|()| true),
+        false => store.delete_authenticator(user_id, id).await,
+    };
+    match deleted {
+        Ok(true) => Reply::no_content(),
+        Ok(false) => not_found("authentication method"),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `DELETE /api/v2/users/{id}/authenticators`: every factor and recovery code of the user
+/// (a lost phone: the user enrolls again at the next sign-in that asks for one).
+pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    if let Some(r) = user_exists(call).await {
+        return r;
+    }
+    match call
+        .issuer
+        .stores
+        .mfa()
+        .reset_authenticators(call.id())
+        .await
+    {
+        Ok(()) => Reply::no_content(),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `POST /api/v2/users/{id}/recovery-code-regeneration`: ten new recovery codes, shown once;
+/// the old ones stop working.
+pub async fn regenerate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    if let Some(r) = user_exists(call).await {
+        return r;
+    }
+    let codes = match recovery::new_codes(call.issuer.random) {
+        Ok(c) => c,
+        Err(e) => return super::error::from_oauth(&e.into()),
+    };
+    let hashes: Vec<String> = codes.iter().map(|c| recovery::code_hash(c)).collect();
+    let store = call.issuer.stores.mfa();
+    match store
+        .replace_recovery_codes(call.id(), &hashes, call.issuer.clock.now())
+        .await
+    {
+        Ok(()) => Reply::json(200, &json!({ "recovery_codes": codes })),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}

@@ -1,0 +1,130 @@
+//! Auth0's MFA API routes: `POST /mfa/associate`, `GET /mfa/authenticators` (the MFA token as
+//! a bearer) and `POST /mfa/challenge` (the MFA token and the client in the body). JSON
+//! answers, never cached.
+
+use super::account::body_object;
+use super::token::client_error_response;
+use crate::error::OAuthError;
+use crate::oauth::client_auth::{authenticate, credentials};
+use crate::oauth::issuer::Issuer;
+use crate::oauth::mfa::api;
+use crate::oauth::mfa::token::MfaToken;
+use crate::oauth::params::Params;
+use crate::port::crypto::Crypto;
+use crate::port::Stores;
+use crate::web::{HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
+
+fn answer<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    result: Result<Value, OAuthError>,
+) -> HttpResponse {
+    match result {
+        Ok(v) => HttpResponse::json(200, &v).no_store(),
+        Err(e) => client_error_response(issuer, &e).no_store(),
+    }
+}
+
+fn body(req: &HttpRequest) -> Result<Map<String, Value>, OAuthError> {
+    body_object(req).map_err(|_| OAuthError::invalid_request("the body is malformed"))
+}
+
+/// A string field of the body ("" when absent).
+fn text(m: &Map<String, Value>, name: &str) -> Result<String, OAuthError> {
+    match m.get(name) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(OAuthError::invalid_request(format!(
+            "{name} must be a string"
+        ))),
+    }
+}
+
+/// `authenticator_types`: a list of strings (a form sends one value).
+fn types(m: &Map<String, Value>) -> Result<Vec<String>, OAuthError> {
+    let bad = || OAuthError::invalid_request("authenticator_types must be a list of strings");
+    match m.get("authenticator_types") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+            .collect(),
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        _ => Err(bad()),
+    }
+}
+
+pub async fn associate<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let result = async {
+        let now = issuer.clock.now();
+        let token = api::bearer(issuer.kek, req.header("authorization"), now)?;
+        let asked = types(&body(req)?)?;
+        let kek = issuer
+            .kek
+            .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
+        let store = issuer.stores.mfa();
+        api::associate(
+            store,
+            kek,
+            issuer.random,
+            issuer.config,
+            &token,
+            &asked,
+            now,
+        )
+        .await
+    };
+    answer(issuer, result.await)
+}
+
+pub async fn authenticators<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let result = async {
+        let token = api::bearer(issuer.kek, req.header("authorization"), issuer.clock.now())?;
+        api::authenticators(issuer.stores.mfa(), &token).await
+    };
+    answer(issuer, result.await)
+}
+
+pub async fn challenge<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let result = async {
+        let m = body(req)?;
+        let mut pairs = Vec::new();
+        for name in ["client_id", "client_secret"] {
+            let value = text(&m, name)?;
+            if !value.is_empty() {
+                pairs.push((name.to_string(), value));
+            }
+        }
+        let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
+        let client = authenticate(issuer.stores.clients(), &creds).await?;
+        let kek = issuer
+            .kek
+            .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
+        let value = text(&m, "mfa_token")?;
+        let now = issuer.clock.now();
+        let invalid = || {
+            OAuthError::new(
+                crate::error::ErrorCode::InvalidToken,
+                "the mfa_token is invalid or expired",
+            )
+        };
+        let token = MfaToken::open(kek, &value, None, now).ok_or_else(invalid)?;
+        let kinds = text(&m, "challenge_type")?;
+        api::challenge(
+            issuer.stores.mfa(),
+            &token,
+            &client.client.client_id,
+            &kinds,
+        )
+        .await
+    };
+    answer(issuer, result.await)
+}

@@ -1,0 +1,362 @@
+//! Second factors through the route table, on the real SQL (SQLite): the Guardian settings
+//! by the management API; the password grant's `mfa_required`; Auth0's MFA API
+//! (`/mfa/associate`, `/mfa/authenticators`, `/mfa/challenge`); the mfa-otp and
+//! mfa-recovery-code grants; and an admin's reset. Codes are made from the secret the API
+//! shows, as an authenticator app makes them.
+
+mod common;
+
+use common::*;
+use edge_issuer::model::grant_type::{MFA_OTP, MFA_RECOVERY_CODE};
+use edge_issuer::oauth::mfa::totp;
+use edge_issuer::web::{HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+/// A tenant with the authenticator app and recovery codes on, under `policy`, and demo-app
+/// allowed the MFA grants.
+fn tenant(policy: Value) -> (Tenant, String) {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    for factor in ["otp", "recovery-code"] {
+        let path = format!("/api/v2/guardian/factors/{factor}");
+        let body = json!({ "enabled": true });
+        assert_eq!(
+            ok(&manage(&t, "PUT", &path, &admin, Some(body)), 200),
+            json!({"enabled": true})
+        );
+    }
+    let set = manage(&t, "PUT", "/api/v2/guardian/policies", &admin, Some(policy));
+    ok(&set, 200);
+    t.edit_client(APP_ID, |c| {
+        c.grant_types.push(MFA_OTP.into());
+        c.grant_types.push(MFA_RECOVERY_CODE.into());
+    });
+    (t, admin)
+}
+
+/// The password grant's `mfa_required`: its MFA token.
+fn mfa_required(t: &Tenant) -> String {
+    let resp = t.password("&scope=openid%20offline_access");
+    assert_eq!(resp.status, 403, "{}", String::from_utf8_lossy(&resp.body));
+    let body = resp.json_body();
+    assert_eq!(body["error"], "mfa_required");
+    assert!(body.get("access_token").is_none());
+    body["mfa_token"].as_str().unwrap().to_string()
+}
+
+fn bearer(t: &Tenant, method: &str, path: &str, token: &str, body: Option<Value>) -> HttpResponse {
+    manage(t, method, path, token, body)
+}
+
+/// Enrolls an authenticator app with `mfa_token`: its secret and the answer.
+fn associate(t: &Tenant, mfa_token: &str) -> (Vec<u8>, Value) {
+    let body = json!({ "authenticator_types": ["otp"] });
+    let answer = ok(
+        &bearer(t, "POST", "/mfa/associate", mfa_token, Some(body)),
+        200,
+    );
+    let secret = base32::decode(
+        base32::Alphabet::Rfc4648 { padding: false },
+        answer["secret"].as_str().unwrap(),
+    )
+    .unwrap();
+    (secret, answer)
+}
+
+fn grant(t: &Tenant, grant: &str, mfa_token: &str, field: &str, code: &str) -> HttpResponse {
+    let form = format!(
+        "grant_type={}&mfa_token={}&{field}={}",
+        enc(grant),
+        enc(mfa_token),
+        enc(code)
+    );
+    t.send(token_request(&form, (APP_ID, APP_SECRET)))
+}
+
+fn otp(t: &Tenant, mfa_token: &str, code: &str) -> HttpResponse {
+    grant(t, MFA_OTP, mfa_token, "otp", code)
+}
+
+fn refused(resp: &HttpResponse, status: u16, error: &str) {
+    assert_eq!(
+        resp.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&resp.body)
+    );
+    assert_eq!(resp.json_body()["error"], error);
+}
+
+#[test]
+fn no_factor_on_means_no_second_factor() {
+    let t = Tenant::new();
+    let resp = t.password("&scope=openid");
+    assert_eq!(resp.status, 200);
+    // Optional policy: a user with nothing enrolled signs in with the password alone.
+    let (t, _) = tenant(json!([]));
+    assert_eq!(t.password("&scope=openid").status, 200);
+}
+
+#[test]
+fn always_enrolls_at_the_next_sign_in_then_asks_every_time() {
+    let (t, admin) = tenant(json!(["all-applications"]));
+    let first = mfa_required(&t);
+    let listed = ok(&bearer(&t, "GET", "/mfa/authenticators", &first, None), 200);
+    assert_eq!(listed, json!([]));
+    let (secret, answer) = associate(&t, &first);
+    assert_eq!(answer["authenticator_type"], "otp");
+    let uri = answer["barcode_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/id.example.com:ada%40example.com?secret="));
+    let codes: Vec<String> = serde_json::from_value(answer["recovery_codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 10);
+
+    // A wrong code is refused and spends nothing; the right one confirms the app and signs in
+    // with both factors.
+    refused(&otp(&t, &first, "000000"), 400, "invalid_grant");
+    let resp = otp(&t, &first, &totp::code_at(&secret, NOW));
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    let body = resp.json_body();
+    let id = verify_jwt(&t, body["id_token"].as_str().unwrap(), APP_ID);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(id["sub"], USER_ID);
+    assert!(body["refresh_token"].is_string());
+
+    // The token is spent, and the step is taken: neither works again.
+    refused(
+        &otp(&t, &first, &totp::code_at(&secret, NOW + 30)),
+        400,
+        "invalid_grant",
+    );
+    let second = mfa_required(&t);
+    refused(
+        &otp(&t, &second, &totp::code_at(&secret, NOW)),
+        400,
+        "invalid_grant",
+    );
+    // The next step's code works with a new token.
+    t.clock.advance(30);
+    let resp = otp(&t, &second, &totp::code_at(&secret, NOW + 30));
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+
+    // Enrolled: the user shows `multifactor`, and the MFA token cannot add another factor.
+    let user = ok(
+        &manage(
+            &t,
+            "GET",
+            &format!("/api/v2/users/{}", enc(USER_ID)),
+            &admin,
+            None,
+        ),
+        200,
+    );
+    assert_eq!(user["multifactor"], json!(["guardian"]));
+    let third = mfa_required(&t);
+    let again = bearer(
+        &t,
+        "POST",
+        "/mfa/associate",
+        &third,
+        Some(json!({ "authenticator_types": ["otp"] })),
+    );
+    refused(&again, 403, "access_denied");
+    let listed = ok(&bearer(&t, "GET", "/mfa/authenticators", &third, None), 200);
+    assert_eq!(listed[0]["authenticator_type"], "otp");
+    assert_eq!(listed[0]["active"], true);
+    assert_eq!(listed[1]["authenticator_type"], "recovery-code");
+    let challenge = form_post(
+        &t,
+        "/mfa/challenge",
+        &format!("mfa_token={}&challenge_type=otp", enc(&third)),
+        Some((APP_ID, APP_SECRET)),
+    );
+    assert_eq!(ok(&challenge, 200), json!({ "challenge_type": "otp" }));
+
+    // A recovery code works once, and says how many are left.
+    let resp = grant(
+        &t,
+        MFA_RECOVERY_CODE,
+        &third,
+        "recovery_code",
+        &codes[3].to_lowercase(),
+    );
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(resp.json_body()["recovery_codes_remaining"], 9);
+    let fourth = mfa_required(&t);
+    refused(
+        &grant(&t, MFA_RECOVERY_CODE, &fourth, "recovery_code", &codes[3]),
+        400,
+        "invalid_grant",
+    );
+
+    // An admin sees the methods, and a reset sends the user back to enrollment.
+    let path = format!("/api/v2/users/{}/authentication-methods", enc(USER_ID));
+    let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(methods[0]["type"], "totp");
+    assert_eq!(methods[1]["remaining"], 9);
+    let path = format!("/api/v2/users/{}/authenticators", enc(USER_ID));
+    assert_eq!(manage(&t, "DELETE", &path, &admin, None).status, 204);
+    let fifth = mfa_required(&t);
+    refused(
+        &otp(&t, &fifth, &totp::code_at(&secret, NOW + 60)),
+        400,
+        "invalid_grant",
+    );
+    associate(&t, &fifth);
+}
+
+#[test]
+fn an_mfa_token_is_the_clients_and_short_lived() {
+    let (t, _) = tenant(json!(["all-applications"]));
+    let token = mfa_required(&t);
+    let (secret, _) = associate(&t, &token);
+    // Another client holding the token gets nothing.
+    t.store.put_client(edge_issuer::model::Client {
+        client_id: "other".into(),
+        secret_hash: Some(edge_issuer::model::secret::hash_client_secret(
+            "other-secret",
+        )),
+        grant_types: vec![MFA_OTP.into()],
+        ..client_defaults()
+    });
+    let form = format!(
+        "grant_type={}&mfa_token={}&otp={}",
+        enc(MFA_OTP),
+        enc(&token),
+        totp::code_at(&secret, NOW)
+    );
+    refused(
+        &t.send(token_request(&form, ("other", "other-secret"))),
+        400,
+        "invalid_grant",
+    );
+    // A client not allowed the grant is refused before anything.
+    t.edit_client(APP_ID, |c| c.grant_types.retain(|g| g != MFA_OTP));
+    refused(
+        &otp(&t, &token, &totp::code_at(&secret, NOW)),
+        400,
+        "unauthorized_client",
+    );
+    t.edit_client(APP_ID, |c| c.grant_types.push(MFA_OTP.into()));
+    // After 10 minutes the token opens nothing, at the grant or the MFA API.
+    t.clock.advance(600);
+    refused(
+        &otp(&t, &token, &totp::code_at(&secret, NOW + 600)),
+        400,
+        "invalid_grant",
+    );
+    let listed = bearer(&t, "GET", "/mfa/authenticators", &token, None);
+    refused(&listed, 401, "invalid_token");
+    refused(
+        &bearer(&t, "GET", "/mfa/authenticators", "not-a-token", None),
+        401,
+        "invalid_token",
+    );
+}
+
+#[test]
+fn wrong_codes_lock_like_wrong_passwords() {
+    let (t, _) = tenant(json!(["all-applications"]));
+    let token = mfa_required(&t);
+    let (secret, _) = associate(&t, &token);
+    for _ in 0..10 {
+        refused(&otp(&t, &token, "000000"), 400, "invalid_grant");
+    }
+    // The eleventh try is refused even with the right code.
+    let resp = otp(&t, &token, &totp::code_at(&secret, NOW));
+    refused(&resp, 400, "invalid_grant");
+    assert!(String::from_utf8_lossy(&resp.body).contains("Too many failed"));
+}
+
+#[test]
+fn guardian_settings_are_auth0_shaped() {
+    let t = management_tenant();
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let factors = ok(
+        &manage(&t, "GET", "/api/v2/guardian/factors", &admin, None),
+        200,
+    );
+    let names: Vec<&str> = factors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "otp",
+            "recovery-code",
+            "webauthn-roaming",
+            "webauthn-platform"
+        ]
+    );
+    assert!(factors
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["enabled"] == false));
+    let put = |path: &str, body: Value| manage(&t, "PUT", path, &admin, Some(body));
+    assert_eq!(
+        put("/api/v2/guardian/factors/sms", json!({"enabled": true})).status,
+        404
+    );
+    assert_eq!(
+        put(
+            "/api/v2/guardian/factors/webauthn-roaming",
+            json!({"enabled": true})
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        put("/api/v2/guardian/factors/otp", json!({"enabled": "yes"})).status,
+        400
+    );
+    assert_eq!(
+        put("/api/v2/guardian/policies", json!(["sometimes"])).status,
+        400
+    );
+    let policies = ok(
+        &manage(&t, "GET", "/api/v2/guardian/policies", &admin, None),
+        200,
+    );
+    assert_eq!(policies, json!([]));
+    // Who may: the scopes Auth0 names.
+    let reader = admin_token(&t, &["read:guardian_factors"]);
+    assert_eq!(
+        manage(&t, "GET", "/api/v2/guardian/factors", &reader, None).status,
+        200
+    );
+    let body = json!({ "enabled": true });
+    assert_eq!(
+        manage(
+            &t,
+            "PUT",
+            "/api/v2/guardian/factors/otp",
+            &reader,
+            Some(body)
+        )
+        .status,
+        403
+    );
+}
+
+#[test]
+fn associate_needs_the_factor_on_and_a_bearer() {
+    let (t, _) = tenant(json!(["all-applications"]));
+    let token = mfa_required(&t);
+    let plain = t.send(HttpRequest {
+        method: "POST".into(),
+        path: "/mfa/associate".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: br#"{"authenticator_types":["otp"]}"#.to_vec(),
+        ..Default::default()
+    });
+    refused(&plain, 401, "invalid_token");
+    let sms = json!({ "authenticator_types": ["oob"] });
+    refused(
+        &bearer(&t, "POST", "/mfa/associate", &token, Some(sms)),
+        400,
+        "invalid_request",
+    );
+}
