@@ -19,7 +19,7 @@ const OFFERED: [&str; 2] = [OTP, RECOVERY_CODE];
 
 /// `GET /api/v2/guardian/factors`.
 pub async fn factors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.mfa().guardian().await {
+    match call.issuer.stores.guardian().await {
         Ok(g) => {
             let list: Vec<Value> = FACTORS
                 .iter()
@@ -46,7 +46,10 @@ pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
             "{name} is not offered: the factors offered are otp and recovery-code"
         ));
     }
-    match call.issuer.stores.mfa().set_factor(name, enabled).await {
+    let stores = call.issuer.stores;
+    let set = stores.mfa().set_factor(name, enabled).await;
+    stores.forget_guardian();
+    match set {
         Ok(true) => Reply::json(200, &json!({ "enabled": enabled })),
         Ok(false) => not_found("factor"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
@@ -55,7 +58,7 @@ pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
 
 /// `GET /api/v2/guardian/policies`: `[]` or `["all-applications"]`.
 pub async fn policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.mfa().guardian().await {
+    match call.issuer.stores.guardian().await {
         Ok(g) => Reply::json(200, &policy_view(g.all_applications)),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -76,7 +79,10 @@ pub async fn set_policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         Some([Value::String(p)]) if p == crate::model::mfa::ALL_APPLICATIONS => true,
         _ => return invalid("expected an array: [] or [\"all-applications\"]"),
     };
-    match call.issuer.stores.mfa().set_all_applications(all).await {
+    let stores = call.issuer.stores;
+    let set = stores.mfa().set_all_applications(all).await;
+    stores.forget_guardian();
+    match set {
         Ok(()) => Reply::json(200, &policy_view(all)),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }

@@ -118,6 +118,13 @@ pub trait HasMail {
 /// See [`HasClients`].
 pub trait HasMfa {
     fn mfa(&self) -> &impl MfaStore;
+    /// The Guardian settings, as [`MfaStore::guardian`] reads them; a backend that keeps them
+    /// in memory answers from there.
+    async fn guardian(&self) -> Result<crate::model::mfa::Guardian, crate::error::StoreError> {
+        self.mfa().guardian().await
+    }
+    /// Drops the Guardian settings a backend keeps (after a write through [`Self::mfa`]).
+    fn forget_guardian(&self) {}
 }
 
 /// Every storage port: what the route table holds and lends to each flow, which takes only

@@ -64,9 +64,11 @@ pub async fn associate<P: Stores, C: Crypto>(
         let kek = issuer
             .kek
             .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
+        let guardian = issuer.stores.guardian().await?;
         let store = issuer.stores.mfa();
         api::associate(
             store,
+            guardian,
             kek,
             issuer.random,
             issuer.config,

@@ -462,7 +462,15 @@ impl HasMail for EdgeStores<'_> {
 
 impl HasMfa for EdgeStores<'_> {
     fn mfa(&self) -> &impl MfaStore {
-        self
+        &self.d1
+    }
+
+    async fn guardian(&self) -> Result<crate::model::mfa::Guardian, StoreError> {
+        self.remembered_guardian().await
+    }
+
+    fn forget_guardian(&self) {
+        self.forget_guardian_now();
     }
 }
 

@@ -19,7 +19,7 @@ use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
-use crate::port::{ExchangeStore, HasExchange, HasMfa, MfaStore};
+use crate::port::{ExchangeStore, HasExchange, HasMfa};
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit. A refusal is typed, so the
@@ -81,7 +81,7 @@ where
     // A second factor, when the policy asks for one: `mfa_required` with an MFA token. A
     // custom database's user seen for the first time is stored now, so a factor can be
     // enrolled for it.
-    let guardian = ports.mfa().guardian().await?;
+    let guardian = ports.guardian().await?;
     if mfa::required(&guardian, &signed_in.user) {
         if let Some(login) = signed_in.login.as_ref().filter(|l| l.new_user.is_some()) {
             ports

@@ -40,8 +40,10 @@ pub fn bearer(
 /// token's user, unconfirmed until its first code is redeemed by the mfa-otp grant, and on a
 /// first enrollment ten recovery codes (when that factor is on). Refused when the user has a
 /// confirmed factor already: a password alone never adds one to such an account.
+#[allow(clippy::too_many_arguments)]
 pub async fn associate(
     store: &impl MfaStore,
+    guardian: Guardian,
     kek: &Kek,
     random: &dyn Random,
     config: &Config,
@@ -54,7 +56,6 @@ pub async fn associate(
             "authenticator_types must include otp, the one type offered",
         ));
     }
-    let guardian: Guardian = store.guardian().await?;
     if !guardian.is_enabled(OTP) {
         return Err(OAuthError::new(
             ErrorCode::AccessDenied,
