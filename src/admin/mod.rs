@@ -24,6 +24,7 @@ mod connections;
 mod emails;
 pub mod error;
 mod explain;
+#[cfg(feature = "mfa")]
 mod guardian;
 mod hooks;
 mod jobs;

@@ -9,9 +9,9 @@ use super::events::{record, Actor};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
-use super::grant::{
-    authorization_code, client_credentials, mfa, password, passwordless, refresh_token,
-};
+#[cfg(feature = "mfa")]
+use super::grant::mfa;
+use super::grant::{authorization_code, client_credentials, password, passwordless, refresh_token};
 use super::keys::KeyRing;
 use super::params::Params;
 use super::signin::SignInError;
@@ -160,6 +160,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                     passwordless::check(ports, self.crypto, self.random, facts, &client, params);
                 checked.await.map_err(SignInError::into_grant_error)?
             }
+            #[cfg(feature = "mfa")]
             GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
                 let kek = self.pipeline.kek;
                 let checked =
@@ -174,6 +175,14 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 checked
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
+            // Refused by `GrantType::parse` in a build without the `mfa` feature.
+            #[cfg(not(feature = "mfa"))]
+            GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    "the MFA grants are not in this build",
+                ))
+            }
             GrantType::Implicit => {
                 return Err(OAuthError::new(
                     ErrorCode::UnsupportedGrantType,

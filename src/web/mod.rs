@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;
+#[cfg(feature = "mfa")]
 pub mod mfa;
 mod pages;
 pub mod revoke;

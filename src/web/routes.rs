@@ -1,6 +1,8 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, mfa, revoke};
+#[cfg(feature = "mfa")]
+use super::mfa;
+use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, revoke};
 use super::{token, userinfo};
 use super::{HttpRequest, HttpResponse};
 use crate::admin::{self, Reply};
@@ -61,8 +63,11 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).await,
         ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).await,
         ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).await,
+        #[cfg(feature = "mfa")]
         ("POST", MFA_ASSOCIATE) => mfa::associate(issuer, req).await,
+        #[cfg(feature = "mfa")]
         ("GET", MFA_AUTHENTICATORS) => mfa::authenticators(issuer, req).await,
+        #[cfg(feature = "mfa")]
         ("POST", MFA_CHALLENGE) => mfa::challenge(issuer, req).await,
         ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
         ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
@@ -91,7 +96,10 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
         (_, LOGIN | SIGNUP | DB_SIGNUP | DB_CHANGE_PASSWORD) => method_not_allowed("POST"),
         (_, CODE_START | CODE_VERIFY | PASSWORDLESS_START) => method_not_allowed("POST"),
-        (_, PASSWORDLESS_VERIFY | MFA_AUTHENTICATORS) => method_not_allowed("GET"),
+        (_, PASSWORDLESS_VERIFY) => method_not_allowed("GET"),
+        #[cfg(feature = "mfa")]
+        (_, MFA_AUTHENTICATORS) => method_not_allowed("GET"),
+        #[cfg(feature = "mfa")]
         (_, MFA_ASSOCIATE | MFA_CHALLENGE) => method_not_allowed("POST"),
         (_, EMAIL_VERIFICATION) => method_not_allowed("GET"),
         (_, RESET_PASSWORD | RESET_REQUEST) => method_not_allowed("GET, POST"),

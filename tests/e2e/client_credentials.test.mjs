@@ -31,7 +31,7 @@ test('discovery tells the truth about the token endpoint and JWKS', async () => 
   assert.equal(meta.issuer, ISSUER);
   assert.equal(meta.token_endpoint, `${ISSUER}/oauth/token`);
   assert.equal(meta.jwks_uri, `${ISSUER}/.well-known/jwks.json`);
-  assert.deepEqual(meta.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'http://auth0.com/oauth/grant-type/passwordless/otp', 'http://auth0.com/oauth/grant-type/mfa-otp', 'http://auth0.com/oauth/grant-type/mfa-recovery-code', 'implicit']);
+  assert.deepEqual(meta.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'http://auth0.com/oauth/grant-type/passwordless/otp', 'implicit']);
   assert.equal(meta.authorization_endpoint, `${ISSUER}/authorize`);
   assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
   assert.equal(meta.userinfo_endpoint, `${ISSUER}/userinfo`);

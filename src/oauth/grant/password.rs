@@ -9,6 +9,7 @@ use crate::model::GrantType;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
+#[cfg(feature = "mfa")]
 use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
@@ -18,8 +19,10 @@ use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
+#[cfg(feature = "mfa")]
+use crate::port::ExchangeStore;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
-use crate::port::{ExchangeStore, HasExchange, HasMfa};
+use crate::port::{HasExchange, HasMfa};
 
 /// §4.3.2: checks a password request. Only the attempt counter is written here (before the
 /// password is verified); the login is recorded by the commit. A refusal is typed, so the
@@ -81,8 +84,8 @@ where
     // A second factor, when the policy asks for one: `mfa_required` with an MFA token. A
     // custom database's user seen for the first time is stored now, so a factor can be
     // enrolled for it.
-    let guardian = ports.guardian().await?;
-    if mfa::required(&guardian, &signed_in.user) {
+    #[cfg(feature = "mfa")]
+    if mfa::required(&ports.guardian().await?, &signed_in.user) {
         if let Some(login) = signed_in.login.as_ref().filter(|l| l.new_user.is_some()) {
             ports
                 .exchange()
