@@ -41,6 +41,12 @@ fn derive_from(key: &[u8; 32], purpose: &str) -> [u8; 32] {
 }
 
 impl Kek {
+    /// A key of 32 `byte`s, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn of_byte(byte: u8) -> Self {
+        Self::from_base64(&URL_SAFE_NO_PAD.encode([byte; 32])).expect("32 bytes")
+    }
+
     /// Parses base64 (standard or url-safe, padding optional) of exactly 32 bytes.
     pub fn from_base64(text: &str) -> Result<Self, OAuthError> {
         Ok(Self {

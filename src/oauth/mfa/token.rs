@@ -77,9 +77,7 @@ mod tests {
     use crate::port::random::OsRandom;
 
     fn kek(byte: u8) -> Kek {
-        use base64::Engine;
-        Kek::from_base64(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([byte; 32]))
-            .unwrap()
+        Kek::of_byte(byte)
     }
 
     #[test]
