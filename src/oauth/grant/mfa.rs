@@ -18,6 +18,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
 use crate::oauth::mfa::token::MfaToken;
+use crate::oauth::mfa::totp::secret_purpose;
 use crate::oauth::mfa::{recovery, totp};
 use crate::oauth::params::Params;
 use crate::oauth::signin::{Authentication, SignInError};
@@ -25,11 +26,6 @@ use crate::port::mfa::{MfaStore, Spent};
 use crate::port::random::Random;
 use crate::port::{AttemptStore, HasAttempts, HasClients, HasMfa, HasSubjects, Login};
 use crate::port::{SubjectStore, UserKey};
-
-/// The purpose a TOTP secret is sealed for: bound to its authenticator's id.
-pub fn secret_purpose(id: &str) -> String {
-    format!("edge-issuer totp secret v1 {id}")
-}
 
 /// Checks an MFA grant request and spends its factor and token. Returns what to issue, and
 /// for a recovery code how many the user has left.

@@ -7,7 +7,6 @@ use super::{recovery, totp};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::model::mfa::{Authenticator, Guardian, OTP, RECOVERY_CODE, TOTP};
-use crate::oauth::grant::mfa::secret_purpose;
 use crate::oauth::keys::Kek;
 use crate::port::mfa::MfaStore;
 use crate::port::random::Random;
@@ -70,7 +69,7 @@ pub async fn associate(
     }
     let id = format!("totp|dev_{}", random.hex(8)?);
     let secret = totp::new_secret(random)?;
-    let sealed = kek.seal_for(random, &secret_purpose(&id), &secret)?;
+    let sealed = kek.seal_for(random, &totp::secret_purpose(&id), &secret)?;
     let codes = match guardian.is_enabled(RECOVERY_CODE) {
         true => Some(recovery::new_codes(random)?),
         false => None,

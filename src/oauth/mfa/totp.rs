@@ -71,6 +71,12 @@ pub fn matching_step(secret: &[u8], code: &str, now: u64, last_step: Option<u64>
     found
 }
 
+/// The purpose a secret is sealed for under the key-encryption key: bound to its
+/// authenticator's id, so a sealed secret moved to another row opens nothing.
+pub fn secret_purpose(id: &str) -> String {
+    format!("edge-issuer totp secret v1 {id}")
+}
+
 /// A new secret: [`SECRET_BYTES`] random bytes.
 pub fn new_secret(random: &dyn Random) -> Result<Vec<u8>, CryptoError> {
     let mut secret = vec![0u8; SECRET_BYTES];
