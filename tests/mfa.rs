@@ -188,6 +188,28 @@ fn always_enrolls_at_the_next_sign_in_then_asks_every_time() {
         "invalid_grant",
     );
 
+    // The log has each step, and no code or token.
+    t.store_events();
+    let logs = ok(&manage(&t, "GET", "/api/v2/logs", &admin, None), 200);
+    let kinds: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["type"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "mfar",
+        "gd_enrollment_complete",
+        "gd_auth_succeed",
+        "gd_auth_failed",
+        "gd_recovery_succeed",
+        "gd_recovery_failed",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let text = logs.to_string();
+    assert!(!text.contains(&first) && !text.contains(&codes[3]));
+
     // An admin sees the methods, and a reset sends the user back to enrollment.
     let path = format!("/api/v2/users/{}/authentication-methods", enc(USER_ID));
     let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);

@@ -47,6 +47,8 @@ struct Seen {
     user_name: Option<String>,
     /// The recovery codes the user has left after the recovery-code grant spent one.
     recovery_codes_left: Option<usize>,
+    /// The mfa-otp grant's code confirmed a new authenticator app.
+    enrolled: bool,
 }
 
 impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, S, K> {
@@ -74,6 +76,7 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             (GrantType::Password, Some(_)) => seen.failure_kind.unwrap_or(FAILED_LOGIN),
             (GrantType::PasswordlessOtp, None) => LOGIN,
             (GrantType::PasswordlessOtp, Some(_)) => FAILED_LOGIN,
+            (GrantType::MfaOtp, None) if seen.enrolled => MFA_ENROLLED,
             (GrantType::MfaOtp, None) => MFA_SUCCEEDED,
             (GrantType::MfaOtp, Some(_)) => seen.failure_kind.unwrap_or(MFA_FAILED),
             (GrantType::MfaRecoveryCode, None) => RECOVERY_SUCCEEDED,
@@ -165,14 +168,15 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 let kek = self.pipeline.kek;
                 let checked =
                     mfa::check(ports, self.random, facts, &client, params, grant_type, kek);
-                let (checked, left) = checked.await.map_err(|e| {
+                let redeemed = checked.await.map_err(|e| {
                     if e == SignInError::Locked {
                         seen.failure_kind = Some(e.log_kind());
                     }
                     e.into_grant_error()
                 })?;
-                seen.recovery_codes_left = left;
-                checked
+                seen.recovery_codes_left = redeemed.recovery_left;
+                seen.enrolled = redeemed.enrolled;
+                redeemed.checked
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
             // Refused by `GrantType::parse` in a build without the `mfa` feature.

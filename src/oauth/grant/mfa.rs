@@ -27,8 +27,16 @@ use crate::port::random::Random;
 use crate::port::{AttemptStore, HasAttempts, HasClients, HasMfa, HasSubjects, Login};
 use crate::port::{SubjectStore, UserKey};
 
-/// Checks an MFA grant request and spends its factor and token. Returns what to issue, and
-/// for a recovery code how many the user has left.
+/// What an MFA grant's check gives beside the issuance.
+pub struct Redeemed {
+    pub checked: Checked,
+    /// The recovery codes left, after one was spent.
+    pub recovery_left: Option<usize>,
+    /// The code confirmed a newly enrolled authenticator app.
+    pub enrolled: bool,
+}
+
+/// Checks an MFA grant request and spends its factor and token.
 pub async fn check<P>(
     ports: &P,
     random: &dyn Random,
@@ -37,7 +45,7 @@ pub async fn check<P>(
     params: &Params,
     grant: GrantType,
     kek: Option<&Kek>,
-) -> Result<(Checked, Option<usize>), SignInError>
+) -> Result<Redeemed, SignInError>
 where
     P: HasClients + HasSubjects + HasAttempts + HasMfa,
 {
@@ -80,7 +88,7 @@ where
         redemption: &redemption,
     };
     let store = ports.mfa();
-    let (method, left) = match grant {
+    let (method, left, enrolled) = match grant {
         GrantType::MfaOtp => {
             let (authenticators, _) = store.authenticators(&token.user_id).await?;
             let matched = authenticators
@@ -97,13 +105,13 @@ where
             if !accepted.await? {
                 return Err(SignInError::WrongFactor);
             }
-            (Some(Method::ONE_TIME), None)
+            (Some(Method::ONE_TIME), None, !app.confirmed)
         }
         _ => {
             let hash = recovery::code_hash(proof);
             let spent = store.spend_recovery_code(&token.user_id, &hash, &spent, now);
             let left = spent.await?.ok_or(SignInError::WrongFactor)?;
-            (None, Some(left))
+            (None, Some(left), false)
         }
     };
 
@@ -147,6 +155,9 @@ where
         new_user: false,
         upstream: None,
     };
-    let checked = login_checked(grant, facts, client, signed_in, asked)?;
-    Ok((checked, left))
+    Ok(Redeemed {
+        checked: login_checked(grant, facts, client, signed_in, asked)?,
+        recovery_left: left,
+        enrolled,
+    })
 }
