@@ -160,12 +160,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         if let Some(hashes) = recovery_hashes {
             statements.extend(replace_codes(&user, hashes, now));
         }
-        let borrowed: Vec<_> = statements
-            .iter()
-            .map(|(s, a)| (s.as_str(), a.as_slice()))
-            .collect();
-        self.batch(&borrowed).await?;
-        Ok(())
+        self.batch_owned(&statements).await
     }
 
     async fn accept_step(
@@ -242,13 +237,8 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         hashes: &[String],
         now: u64,
     ) -> Result<(), StoreError> {
-        let statements = replace_codes(&user_id.into(), hashes, now);
-        let borrowed: Vec<_> = statements
-            .iter()
-            .map(|(s, a)| (s.as_str(), a.as_slice()))
-            .collect();
-        self.batch(&borrowed).await?;
-        Ok(())
+        self.batch_owned(&replace_codes(&user_id.into(), hashes, now))
+            .await
     }
 
     async fn delete_authenticator(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
@@ -269,6 +259,17 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         ])
         .await?;
         Ok(())
+    }
+}
+
+impl<B: Sql> SqlStore<B> {
+    /// Runs statements made at run time as one batch.
+    async fn batch_owned(&self, statements: &[(String, Vec<Value>)]) -> Result<(), StoreError> {
+        let borrowed: Vec<_> = statements
+            .iter()
+            .map(|(s, a)| (s.as_str(), a.as_slice()))
+            .collect();
+        self.batch(&borrowed).await.map(|_| ())
     }
 }
 
