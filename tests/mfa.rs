@@ -215,6 +215,17 @@ fn always_enrolls_at_the_next_sign_in_then_asks_every_time() {
     let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);
     assert_eq!(methods[0]["type"], "totp");
     assert_eq!(methods[1]["remaining"], 9);
+    // The recovery codes are one method: deleted once, then there is none to delete.
+    let codes_path = format!(
+        "/api/v2/users/{}/authentication-methods/{}",
+        enc(USER_ID),
+        enc(&format!("recovery-code|{USER_ID}"))
+    );
+    assert_eq!(manage(&t, "DELETE", &codes_path, &admin, None).status, 204);
+    assert_eq!(manage(&t, "DELETE", &codes_path, &admin, None).status, 404);
+    let path = format!("/api/v2/users/{}/authentication-methods", enc(USER_ID));
+    let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(methods.as_array().unwrap().len(), 1);
     let path = format!("/api/v2/users/{}/authenticators", enc(USER_ID));
     assert_eq!(manage(&t, "DELETE", &path, &admin, None).status, 204);
     let fifth = mfa_required(&t);

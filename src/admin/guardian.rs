@@ -6,7 +6,7 @@
 use super::call::Call;
 use super::error::{from_store, invalid, members, not_found, payload, Reply};
 use super::list::iso8601;
-use crate::model::mfa::{Authenticator, FACTORS, OTP, RECOVERY_CODE, TOTP};
+use crate::model::mfa::{recovery_code_id, Authenticator, FACTORS, OTP, RECOVERY_CODE, TOTP};
 use crate::oauth::mfa::recovery;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
@@ -110,11 +110,6 @@ fn method_view(a: &Authenticator) -> Value {
     v
 }
 
-/// The id of a user's recovery codes as one authentication method.
-fn recovery_id(user_id: &str) -> String {
-    format!("recovery-code|{user_id}")
-}
-
 /// `GET /api/v2/users/{id}/authentication-methods`: the authenticator apps, and the recovery
 /// codes (with how many are left) when any are.
 pub async fn methods<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
@@ -126,7 +121,7 @@ pub async fn methods<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             let mut list: Vec<Value> = apps.iter().map(method_view).collect();
             if left > 0 {
                 list.push(json!({
-                    "id": recovery_id(call.id()),
+                    "id": recovery_code_id(call.id()),
                     "type": RECOVERY_CODE,
                     "confirmed": true,
                     "remaining": left,
@@ -142,11 +137,16 @@ pub async fn methods<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let (user_id, id) = (call.id(), call.params.get(1).map_or("", String::as_str));
     let store = call.issuer.stores.mfa();
-    let deleted = match id == recovery_id(user_id) {
-        true => store
-            .replace_recovery_codes(user_id, &[], call.issuer.clock.now())
-            .await
-            .map(|()| true),
+    // The recovery codes are one method: deleting it deletes every code, when there are any.
+    let deleted = match id == recovery_code_id(user_id) {
+        true => match store.authenticators(user_id).await {
+            Ok((_, 0)) => Ok(false),
+            Ok(_) => store
+                .replace_recovery_codes(user_id, &[], call.issuer.clock.now())
+                .await
+                .map(|()| true),
+            Err(e) => Err(e),
+        },
         false => store.delete_authenticator(user_id, id).await,
     };
     match deleted {

@@ -12,6 +12,11 @@ pub const WEBAUTHN_ROAMING: &str = "webauthn-roaming";
 /// The device's own authenticator (a passkey).
 pub const WEBAUTHN_PLATFORM: &str = "webauthn-platform";
 
+/// The id under which a user's recovery codes are listed as one authentication method.
+pub fn recovery_code_id(user_id: &str) -> String {
+    format!("{RECOVERY_CODE}|{user_id}")
+}
+
 /// Auth0's policy that asks every user for a second factor.
 pub const ALL_APPLICATIONS: &str = "all-applications";
 

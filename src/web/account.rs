@@ -12,7 +12,7 @@ use crate::error::OAuthError;
 use crate::model::config::paths;
 use crate::model::connection::EMAIL;
 use crate::oauth::account::{AccountError, Signup};
-use crate::oauth::client_auth::{authenticate, credentials};
+use crate::oauth::client_auth::{authenticate, credentials, AuthenticatedClient};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::provision::{Credential, Draft};
@@ -412,6 +412,37 @@ pub async fn reset<P: Stores, C: Crypto>(
     }
 }
 
+/// A JSON or form body of Auth0's Authentication API, its faults in OAuth terms.
+pub(super) fn oauth_body(req: &HttpRequest) -> Result<Map<String, Value>, OAuthError> {
+    body_object(req).map_err(|e| match e {
+        AccountError::Invalid(_, why) => OAuthError::invalid_request(why),
+        _ => OAuthError::invalid_request("the body is malformed"),
+    })
+}
+
+/// A string field of such a body ("" when absent), taken out of it.
+pub(super) fn field(m: &mut Map<String, Value>, name: &str) -> Result<String, OAuthError> {
+    text(m, name).map_err(|_| OAuthError::invalid_request(format!("{name} must be a string")))
+}
+
+/// The client such a body names (`client_id`, `client_secret`, or Basic authentication),
+/// authenticated as the token endpoint authenticates it.
+pub(super) async fn body_client<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+    m: &mut Map<String, Value>,
+) -> Result<AuthenticatedClient, OAuthError> {
+    let mut pairs = Vec::new();
+    for name in ["client_id", "client_secret"] {
+        let value = field(m, name)?;
+        if !value.is_empty() {
+            pairs.push((name.to_string(), value));
+        }
+    }
+    let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
+    authenticate(issuer.stores.clients(), &creds).await
+}
+
 /// `POST /passwordless/start` (Auth0's Authentication API, JSON or a form): `{client_id,
 /// connection (email), email, send (code | link; a link when absent, as Auth0), authParams}`,
 /// with the client's secret when it is confidential. Answers `{email}` whether or not the
@@ -421,23 +452,8 @@ pub async fn passwordless_start<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let started = async {
-        let mut m = body_object(req).map_err(|e| match e {
-            AccountError::Invalid(_, why) => OAuthError::invalid_request(why),
-            _ => OAuthError::invalid_request("the body is malformed"),
-        })?;
-        let field = |m: &mut Map<String, Value>, name: &str| {
-            text(m, name)
-                .map_err(|_| OAuthError::invalid_request(format!("{name} must be a string")))
-        };
-        let mut pairs = Vec::new();
-        for name in ["client_id", "client_secret"] {
-            let value = field(&mut m, name)?;
-            if !value.is_empty() {
-                pairs.push((name.to_string(), value));
-            }
-        }
-        let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
-        let client = authenticate(issuer.stores.clients(), &creds).await?;
+        let mut m = oauth_body(req)?;
+        let client = body_client(issuer, req, &mut m).await?;
         let email = field(&mut m, "email")?;
         if email.is_empty() {
             return Err(OAuthError::invalid_request("email is required"));

@@ -2,14 +2,11 @@
 //! a bearer) and `POST /mfa/challenge` (the MFA token and the client in the body). JSON
 //! answers, never cached.
 
-use super::account::body_object;
+use super::account::{body_client, field, oauth_body};
 use super::token::client_error_response;
 use crate::error::OAuthError;
-use crate::oauth::client_auth::{authenticate, credentials};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::mfa::api;
-use crate::oauth::mfa::token::MfaToken;
-use crate::oauth::params::Params;
 use crate::port::crypto::Crypto;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
@@ -22,21 +19,6 @@ fn answer<P: Stores, C: Crypto>(
     match result {
         Ok(v) => HttpResponse::json(200, &v).no_store(),
         Err(e) => client_error_response(issuer, &e).no_store(),
-    }
-}
-
-fn body(req: &HttpRequest) -> Result<Map<String, Value>, OAuthError> {
-    body_object(req).map_err(|_| OAuthError::invalid_request("the body is malformed"))
-}
-
-/// A string field of the body ("" when absent).
-fn text(m: &Map<String, Value>, name: &str) -> Result<String, OAuthError> {
-    match m.get(name) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(OAuthError::invalid_request(format!(
-            "{name} must be a string"
-        ))),
     }
 }
 
@@ -60,7 +42,7 @@ pub async fn associate<P: Stores, C: Crypto>(
     let result = async {
         let now = issuer.clock.now();
         let token = api::bearer(issuer.kek, req.header("authorization"), now)?;
-        let asked = types(&body(req)?)?;
+        let asked = types(&oauth_body(req)?)?;
         let kek = issuer
             .kek
             .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
@@ -97,29 +79,10 @@ pub async fn challenge<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let result = async {
-        let m = body(req)?;
-        let mut pairs = Vec::new();
-        for name in ["client_id", "client_secret"] {
-            let value = text(&m, name)?;
-            if !value.is_empty() {
-                pairs.push((name.to_string(), value));
-            }
-        }
-        let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
-        let client = authenticate(issuer.stores.clients(), &creds).await?;
-        let kek = issuer
-            .kek
-            .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
-        let value = text(&m, "mfa_token")?;
-        let now = issuer.clock.now();
-        let invalid = || {
-            OAuthError::new(
-                crate::error::ErrorCode::InvalidToken,
-                "the mfa_token is invalid or expired",
-            )
-        };
-        let token = MfaToken::open(kek, &value, None, now).ok_or_else(invalid)?;
-        let kinds = text(&m, "challenge_type")?;
+        let mut m = oauth_body(req)?;
+        let client = body_client(issuer, req, &mut m).await?;
+        let token = api::opened(issuer.kek, &field(&mut m, "mfa_token")?, issuer.clock.now())?;
+        let kinds = field(&mut m, "challenge_type")?;
         api::challenge(
             issuer.stores.mfa(),
             &token,

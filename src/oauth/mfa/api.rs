@@ -6,33 +6,39 @@ use super::token::MfaToken;
 use super::{recovery, totp};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
-use crate::model::mfa::{Authenticator, Guardian, OTP, RECOVERY_CODE, TOTP};
+use crate::model::mfa::{recovery_code_id, Authenticator, Guardian, OTP, RECOVERY_CODE, TOTP};
 use crate::oauth::keys::Kek;
 use crate::port::mfa::MfaStore;
 use crate::port::random::Random;
 use serde_json::{json, Value};
 
-/// The MFA token of an `Authorization: Bearer` header, if it opens and is live. The client it
-/// was made for is checked by the grant that spends it.
+/// The MFA token `value` carries, if it opens and is live. The client it was made for is
+/// checked by the grant that spends it, and by [`challenge`].
+pub fn opened(kek: Option<&Kek>, value: &str, now: u64) -> Result<MfaToken, OAuthError> {
+    let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+    MfaToken::open(kek, value.trim(), None, now).ok_or_else(invalid_token)
+}
+
+fn invalid_token() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidToken,
+        "the mfa_token is invalid or expired",
+    )
+}
+
+/// The MFA token of an `Authorization: Bearer` header, as [`opened`].
 pub fn bearer(
     kek: Option<&Kek>,
     authorization: Option<&str>,
     now: u64,
 ) -> Result<MfaToken, OAuthError> {
-    let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
-    let invalid = || {
-        OAuthError::new(
-            ErrorCode::InvalidToken,
-            "the mfa_token is invalid or expired",
-        )
-    };
     let value = authorization
         .and_then(|h| {
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
         })
-        .ok_or_else(invalid)?;
-    MfaToken::open(kek, value.trim(), None, now).ok_or_else(invalid)
+        .ok_or_else(invalid_token)?;
+    opened(kek, value, now)
 }
 
 /// `POST /mfa/associate` with `authenticator_types: ["otp"]`: a new authenticator app for the
@@ -119,7 +125,7 @@ pub async fn authenticators(store: &impl MfaStore, token: &MfaToken) -> Result<V
         .collect();
     if left > 0 {
         list.push(json!({
-            "id": format!("recovery-code|{}", token.user_id),
+            "id": recovery_code_id(&token.user_id),
             "authenticator_type": RECOVERY_CODE,
             "active": true,
         }));
@@ -136,10 +142,7 @@ pub async fn challenge(
     types: &str,
 ) -> Result<Value, OAuthError> {
     if token.client_id != client_id {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidToken,
-            "the mfa_token is invalid or expired",
-        ));
+        return Err(invalid_token());
     }
     if !types.is_empty() && types.split(' ').all(|t| t != OTP) {
         return Err(OAuthError::invalid_request(
