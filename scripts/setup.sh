@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, from the registries only, skipping what is
-# already there: the wasm32 target, the pinned worker-build and wasm-bindgen-cli, and the npm
+# already there: the wasm32 target and the standard library's source, the pinned worker-build and wasm-bindgen-cli, and the npm
 # packages of package-lock.json (Node 22 for wrangler, wrangler/miniflare, esbuild, binaryen,
 # jose). Safe to run again.
 set -euo pipefail
@@ -18,6 +18,12 @@ need npm "install Node.js and npm (any version: Node 22 comes from npm)"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
+fi
+
+# The Worker's build compiles the standard library for size (scripts/build.sh).
+if ! rustup component list --installed | grep -qx rust-src; then
+  echo "setup: adding the rust-src component"
+  rustup component add rust-src
 fi
 
 if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then

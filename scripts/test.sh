@@ -9,10 +9,9 @@ bash scripts/setup.sh
 bash scripts/setup-browser.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# The Worker as it ships, and its test variant.
 cargo clippy --target wasm32-unknown-unknown --lib --locked -- -D warnings
-# The Worker as it ships (without `mfa`, see Cargo.toml), and its test variant.
-cargo clippy --target wasm32-unknown-unknown --lib --locked --no-default-features -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --locked --no-default-features --features conformance -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --locked --features conformance -- -D warnings
 cargo test --locked
 bash scripts/build.sh
 bash scripts/build.sh conformance

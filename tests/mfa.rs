@@ -393,3 +393,180 @@ fn associate_needs_the_factor_on_and_a_bearer() {
         "invalid_request",
     );
 }
+
+// The hosted login page: the second factor after the password, in a browser's steps.
+
+const SPA: &str = "spa";
+const CALLBACK: &str = "https://app.example.com/callback";
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// [`tenant`] with a browser app that signs in on the hosted page.
+fn browser_tenant(policy: Value) -> (Tenant, String) {
+    let (t, admin) = tenant(policy);
+    t.store.put_client(edge_issuer::model::Client {
+        client_id: SPA.into(),
+        name: "Single-page app".into(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![CALLBACK.into()],
+        ..client_defaults()
+    });
+    (t, admin)
+}
+
+/// The hosted login page posted with the right password: the answer and the CSRF cookie.
+fn hosted_password(t: &Tenant) -> (HttpResponse, String) {
+    let query = format!(
+        "response_type=code&client_id={SPA}&redirect_uri={}&scope=openid&state=st\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256",
+        enc(CALLBACK)
+    );
+    let page = get(t, &format!("/authorize?{query}"), "");
+    assert_eq!(page.status, 200);
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&String::from_utf8_lossy(&page.body)));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", USER_PASSWORD);
+    let resp = post_form(t, "/u/login", &form.finish(), &csrf);
+    let csrf = set_cookie(&resp, "__Host-csrf").unwrap_or(csrf);
+    (resp, csrf)
+}
+
+/// The second factor's page posted with `field`=`value`.
+fn factor(t: &Tenant, page: &HttpResponse, csrf: &str, field: &str, value: &str) -> HttpResponse {
+    let html = String::from_utf8_lossy(&page.body);
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    // The page's first form (the app's code) carries the same hidden fields as the second.
+    let fields = form_fields(&html);
+    form.extend_pairs(fields.iter().take(2));
+    form.append_pair(field, value);
+    post_form(t, "/u/mfa", &form.finish(), csrf)
+}
+
+/// The ID token of the code a hosted sign-in redirected with.
+fn id_token_of(t: &Tenant, resp: &HttpResponse) -> Value {
+    assert_eq!(resp.status, 303, "{}", String::from_utf8_lossy(&resp.body));
+    let location = resp.header("location").unwrap();
+    let query = location.strip_prefix(&format!("{CALLBACK}?")).unwrap();
+    let code = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let form = format!(
+        "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code),
+        enc(CALLBACK)
+    );
+    let resp = form_post(t, "/oauth/token", &form, None);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    verify_jwt(t, resp.json_body()["id_token"].as_str().unwrap(), SPA)
+}
+
+/// The text between `start` and `end` in `html`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap() + start.len();
+    &html[from..from + html[from..].find(end).unwrap()]
+}
+
+#[test]
+fn the_hosted_page_enrolls_an_app_then_asks_for_its_code_or_a_recovery_code() {
+    let (t, _) = browser_tenant(json!(["all-applications"]));
+    let (page, csrf) = hosted_password(&t);
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    assert!(
+        set_cookie(&page, "__Host-session").is_none(),
+        "no session yet"
+    );
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("<h1>Set up two-step sign-in</h1>"), "{html}");
+    assert!(html.contains("<svg class=\"qr\""));
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let codes: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+
+    // A wrong code shows the same page again: the same key and codes, and the error.
+    let wrong = factor(&t, &page, &csrf, "code", "000000");
+    assert_eq!(wrong.status, 400);
+    let again = String::from_utf8_lossy(&wrong.body).into_owned();
+    assert!(again.contains("The code is wrong or was used already."));
+    assert_eq!(
+        between(&again, "<code class=\"key\">", "</code>").replace(' ', ""),
+        key
+    );
+    assert!(again.contains(&format!("<li><code>{}</code></li>", codes[9])));
+    // The page's form from another browser (another CSRF cookie) is refused.
+    let csrf2 = set_cookie(&wrong, "__Host-csrf").unwrap();
+    let forged = factor(
+        &t,
+        &wrong,
+        "__Host-csrf=guess",
+        "code",
+        &totp::code_at(&secret, NOW),
+    );
+    assert_eq!(forged.status, 403);
+    // The hosted page's MFA token is not the MFA API's: the token endpoint refuses it.
+    let hosted = form_fields(&again)
+        .into_iter()
+        .find(|(k, _)| k == "mfa_token")
+        .unwrap()
+        .1;
+    refused(
+        &otp(&t, &hosted, &totp::code_at(&secret, NOW)),
+        400,
+        "invalid_grant",
+    );
+    // The right code confirms the app and signs in with both factors.
+    let done = factor(&t, &wrong, &csrf2, "code", &totp::code_at(&secret, NOW));
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    let id = id_token_of(&t, &done);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(id["sub"], USER_ID);
+    // The same page cannot be posted again: its token is spent.
+    let replay = factor(
+        &t,
+        &wrong,
+        &csrf2,
+        "code",
+        &totp::code_at(&secret, NOW + 30),
+    );
+    assert_ne!(replay.status, 303);
+
+    // The next sign-in asks for a code only; the used step is refused, the next one works.
+    t.clock.advance(30);
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("<h1>Verify it is you</h1>"), "{html}");
+    assert!(!html.contains("<svg") && !html.contains(&codes[0]));
+    let used = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    assert_eq!(used.status, 400);
+    let csrf = set_cookie(&used, "__Host-csrf").unwrap();
+    let next = factor(&t, &used, &csrf, "code", &totp::code_at(&secret, NOW + 30));
+    assert_eq!(id_token_of(&t, &next)["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // A recovery code signs in once.
+    let (page, csrf) = hosted_password(&t);
+    let recovered = factor(&t, &page, &csrf, "recovery_code", &codes[0]);
+    assert_eq!(id_token_of(&t, &recovered)["amr"], json!(["pwd", "mfa"]));
+    let (page, csrf) = hosted_password(&t);
+    assert_eq!(
+        factor(&t, &page, &csrf, "recovery_code", &codes[0]).status,
+        400
+    );
+}
+
+#[test]
+fn the_hosted_page_signs_in_with_the_password_alone_when_the_policy_asks_nothing() {
+    // Optional, and the user has no app: no second step.
+    let (t, _) = browser_tenant(json!([]));
+    let (resp, _) = hosted_password(&t);
+    assert_eq!(id_token_of(&t, &resp)["amr"], json!(["pwd"]));
+}

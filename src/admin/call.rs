@@ -5,24 +5,6 @@ use super::error::Reply;
 use super::Request;
 use crate::oauth::issuer::Issuer;
 
-impl Op {
-    /// Whether the route is in this build: the second-factor routes need the `mfa` feature.
-    pub fn built(self) -> bool {
-        cfg!(feature = "mfa")
-            || !matches!(
-                self,
-                Op::ListFactors
-                    | Op::SetFactor
-                    | Op::GetPolicies
-                    | Op::SetPolicies
-                    | Op::AuthenticationMethods
-                    | Op::DeleteAuthenticationMethod
-                    | Op::ResetAuthenticators
-                    | Op::RegenerateRecoveryCode
-            )
-    }
-}
-
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {

@@ -24,7 +24,6 @@ mod connections;
 mod emails;
 pub mod error;
 mod explain;
-#[cfg(feature = "mfa")]
 mod guardian;
 mod hooks;
 mod jobs;

@@ -5,7 +5,6 @@
 use super::auth::authorize;
 use super::call::{route, Call, Op, Route};
 use super::error::{error_code, Reply};
-#[cfg(feature = "mfa")]
 use super::guardian;
 use super::users::links;
 use super::{client_grants as grants, clients, connections, resource_servers as apis};
@@ -163,7 +162,7 @@ pub async fn handle<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &Reque
         .unwrap_or(req.path);
     let mut allowed: Vec<&str> = Vec::new();
     let mut found = None;
-    for r in ROUTES.iter().filter(|r| r.op.built()) {
+    for r in ROUTES {
         if let Some(params) = matches(r.path, path) {
             if r.method == req.method {
                 found = Some((r, params));
@@ -220,31 +219,14 @@ fn dispatch<'f, P: Stores, C: Crypto>(op: Op, call: &'f Call<'_, '_, P, C>) -> H
         Op::LinkIdentity => Box::pin(users::identities::link(call)),
         Op::UnlinkIdentity => Box::pin(users::identities::unlink(call)),
         Op::UserSessions => Box::pin(links::sessions(call)),
-        #[cfg(feature = "mfa")]
         Op::AuthenticationMethods => Box::pin(guardian::methods(call)),
-        #[cfg(feature = "mfa")]
         Op::DeleteAuthenticationMethod => Box::pin(guardian::delete_method(call)),
-        #[cfg(feature = "mfa")]
         Op::ResetAuthenticators => Box::pin(guardian::reset(call)),
-        #[cfg(feature = "mfa")]
         Op::RegenerateRecoveryCode => Box::pin(guardian::regenerate(call)),
-        #[cfg(feature = "mfa")]
         Op::ListFactors => Box::pin(guardian::factors(call)),
-        #[cfg(feature = "mfa")]
         Op::SetFactor => Box::pin(guardian::set_factor(call)),
-        #[cfg(feature = "mfa")]
         Op::GetPolicies => Box::pin(guardian::policies(call)),
-        #[cfg(feature = "mfa")]
         Op::SetPolicies => Box::pin(guardian::set_policies(call)),
-        #[cfg(not(feature = "mfa"))]
-        Op::AuthenticationMethods
-        | Op::DeleteAuthenticationMethod
-        | Op::ResetAuthenticators
-        | Op::RegenerateRecoveryCode
-        | Op::ListFactors
-        | Op::SetFactor
-        | Op::GetPolicies
-        | Op::SetPolicies => Box::pin(async { error_code(404, "not_found", "Not Found") }),
         Op::DeleteUserSessions => Box::pin(links::delete_sessions(call)),
         Op::ListConnections => Box::pin(connections::list(call)),
         Op::CreateConnection => Box::pin(connections::create(call)),

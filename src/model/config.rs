@@ -169,6 +169,8 @@ pub mod paths {
     pub const MFA_ASSOCIATE: &str = "/mfa/associate";
     pub const MFA_AUTHENTICATORS: &str = "/mfa/authenticators";
     pub const MFA_CHALLENGE: &str = "/mfa/challenge";
+    /// Where the hosted page asking for a second factor posts.
+    pub const MFA_PAGE: &str = "/u/mfa";
     /// Where an upstream provider answers, followed by the connection's name (one redirect
     /// URI per connection).
     pub const LOGIN_CALLBACK: &str = "/login/callback/";

@@ -39,7 +39,6 @@ pub enum GrantType {
 
 impl GrantType {
     /// Every supported grant, as published in discovery.
-    #[cfg(feature = "mfa")]
     pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
@@ -48,15 +47,6 @@ impl GrantType {
         GrantType::PasswordlessOtp,
         GrantType::MfaOtp,
         GrantType::MfaRecoveryCode,
-    ];
-    /// Without the `mfa` feature, the MFA grants are not offered.
-    #[cfg(not(feature = "mfa"))]
-    pub const ALL: [GrantType; 5] = [
-        GrantType::AuthorizationCode,
-        GrantType::ClientCredentials,
-        GrantType::Password,
-        GrantType::RefreshToken,
-        GrantType::PasswordlessOtp,
     ];
 
     /// The `grant_type` value.

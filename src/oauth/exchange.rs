@@ -9,7 +9,6 @@ use super::events::{record, Actor};
 use super::facts::Facts;
 use super::grant::checked::Checked;
 use super::grant::commit::commit;
-#[cfg(feature = "mfa")]
 use super::grant::mfa;
 use super::grant::{authorization_code, client_credentials, password, passwordless, refresh_token};
 use super::keys::KeyRing;
@@ -163,7 +162,6 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                     passwordless::check(ports, self.crypto, self.random, facts, &client, params);
                 checked.await.map_err(SignInError::into_grant_error)?
             }
-            #[cfg(feature = "mfa")]
             GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
                 let kek = self.pipeline.kek;
                 let checked =
@@ -179,14 +177,6 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 redeemed.checked
             }
             GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
-            // Refused by `GrantType::parse` in a build without the `mfa` feature.
-            #[cfg(not(feature = "mfa"))]
-            GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
-                return Err(OAuthError::new(
-                    ErrorCode::UnsupportedGrantType,
-                    "the MFA grants are not in this build",
-                ))
-            }
             GrantType::Implicit => {
                 return Err(OAuthError::new(
                     ErrorCode::UnsupportedGrantType,

@@ -16,9 +16,7 @@ use crate::port::{ClientStore, Stores};
 pub fn methods(path: &str) -> Option<String> {
     let methods = match path {
         TOKEN | REVOKE | DB_SIGNUP | DB_CHANGE_PASSWORD | PASSWORDLESS_START => "POST",
-        #[cfg(feature = "mfa")]
         MFA_ASSOCIATE | MFA_CHALLENGE => "POST",
-        #[cfg(feature = "mfa")]
         MFA_AUTHENTICATORS => "GET",
         USERINFO => "GET, POST",
         OPENID_CONFIGURATION | OAUTH_METADATA | JWKS => "GET",

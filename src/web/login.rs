@@ -1,4 +1,5 @@
-//! The hosted login and sign-up pages posted, `POST /u/login` and `POST /u/signup`, and an
+//! The hosted login and sign-up pages posted, `POST /u/login` and `POST /u/signup`, the
+//! second factor's page (`POST /u/mfa`), and an
 //! upstream provider's answer, `/login/callback/{connection}`, and the passwordless code
 //! page and link (`/u/passwordless/*`, `/passwordless/verify_redirect`): each goes down to the sign-in
 //! core once with its cookie, and the screen comes back to be shown ([`super::screen`]).
@@ -40,6 +41,21 @@ pub async fn signup<P: Stores, C: Crypto>(
                     .await;
             }
             screen
+        }
+        Err(e) => Screen::Error(e.into(), None),
+    };
+    show(issuer, screen)
+}
+
+/// `POST /u/mfa`: the second factor's page posted.
+pub async fn factor<P: Stores, C: Crypto>(
+    issuer: &Issuer<'_, P, C>,
+    req: &HttpRequest,
+) -> HttpResponse {
+    let screen = match req.body_params() {
+        Ok(form) => {
+            let cookie = req.cookie(CSRF_COOKIE);
+            signin::second_factor::posted(&issuer.sign_in(), &form, cookie).await
         }
         Err(e) => Screen::Error(e.into(), None),
     };

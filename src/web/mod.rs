@@ -11,7 +11,6 @@ pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;
-#[cfg(feature = "mfa")]
 pub mod mfa;
 mod pages;
 pub mod revoke;

@@ -18,6 +18,9 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;font:inherit;color:#fff;backg
 a.button{display:block;margin-top:1.25rem;padding:.7rem;text-align:center;color:#fff;background:#2454c5;border-radius:.25rem;text-decoration:none}\
 a.provider,button.quiet{margin-top:.75rem;color:#1b1d21;background:#fff;border:1px solid #8a8f98}\
 p.or{margin:1.25rem 0 0;text-align:center;color:#5b616b}\
+svg.qr{display:block;width:12rem;height:12rem;margin:1rem auto}code{font:.95rem ui-monospace,monospace}\
+code.key{display:block;margin:.25rem 0;overflow-wrap:anywhere}ol.codes{margin:.5rem 0;padding-left:2rem}\
+h2{font-size:1.05rem;margin:1.5rem 0 .25rem}details{margin-top:1.25rem}summary{cursor:pointer;color:#2454c5}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
 const SUBMIT: &str = "document.forms[0].submit();";
@@ -247,6 +250,108 @@ fn credentials_form(
         fields = if form.password { fields } else { String::new() },
     );
     page(&format!("{heading} {}", form.client_name), &body)
+}
+
+/// The page asking for a second factor: with `enrollment` (the key in base32, its
+/// `otpauth://` URI, the recovery codes), it first sets up an authenticator app; else it asks
+/// for the app's code, or a recovery code.
+pub fn second_factor(
+    client_name: &str,
+    fields: &[(String, String)],
+    enrollment: Option<(&str, &str, &[String])>,
+    error: Option<&str>,
+) -> String {
+    let request = hidden(fields);
+    let invalid = field_state(error.is_some(), &[error.map(|_| "form-error")]);
+    let error = error
+        .map(|e| {
+            format!(
+                "<p id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus>{}</p>",
+                escape(e)
+            )
+        })
+        .unwrap_or_default();
+    let code_form = format!(
+        "<form method=\"post\" action=\"{action}\">{request}\
+         <label for=\"code\">Code from the app</label>\
+         <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
+         pattern=\"[0-9]{{6}}\" maxlength=\"6\" required{invalid}>\
+         <button type=\"submit\">Continue</button></form>",
+        action = paths::MFA_PAGE,
+    );
+    let client = escape(client_name);
+    let (heading, body) = match enrollment {
+        Some((secret, uri, codes)) => {
+            let codes = match codes.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, \
+                     each one signs you in once. They are shown only now: write them down or \
+                     keep them in a password manager.</p><ol class=\"codes\">{}</ol>",
+                    codes
+                        .iter()
+                        .map(|c| format!("<li><code>{}</code></li>", escape(c)))
+                        .collect::<String>()
+                ),
+            };
+            let grouped: Vec<&str> = secret
+                .as_bytes()
+                .chunks(4)
+                .filter_map(|c| std::str::from_utf8(c).ok())
+                .collect();
+            (
+                "Set up two-step sign-in",
+                format!(
+                    "<p>{client} asks for a second step when you sign in. Scan this code with an \
+                     authenticator app, then enter the 6-digit code it shows.</p>{qr}\
+                     <p class=\"hint\">Cannot scan it? Enter this key in the app:\
+                     <code class=\"key\">{key}</code></p>{codes}{error}{code_form}",
+                    qr = qr_svg(uri),
+                    key = escape(&grouped.join(" ")),
+                ),
+            )
+        }
+        None => (
+            "Verify it is you",
+            format!(
+                "<p>Enter the 6-digit code your authenticator app shows for {client}.</p>\
+                 {error}{code_form}<details><summary>Lost your phone? Use a recovery code\
+                 </summary><form method=\"post\" action=\"{action}\">{request}\
+                 <label for=\"recovery\">Recovery code</label>\
+                 <input id=\"recovery\" name=\"recovery_code\" autocomplete=\"off\" \
+                 autocapitalize=\"characters\" spellcheck=\"false\" required>\
+                 <button type=\"submit\" class=\"quiet\">Use the recovery code</button></form>\
+                 </details>",
+                action = paths::MFA_PAGE,
+            ),
+        ),
+    };
+    page(heading, &format!("<h1>{heading}</h1>{body}"))
+}
+
+/// `text` (an `otpauth://` URI) as a QR code in SVG, drawn here: no image is fetched.
+fn qr_svg(text: &str) -> String {
+    use qrcodegen::{QrCode, QrCodeEcc};
+    let Ok(qr) = QrCode::encode_text(text, QrCodeEcc::Medium) else {
+        return String::new();
+    };
+    // Four modules of quiet zone on every side, as the standard asks.
+    let (size, border) = (qr.size(), 4);
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    format!(
+        "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" \
+         role=\"img\" aria-label=\"QR code for your authenticator app\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{dim}\" height=\"{dim}\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/></svg>",
+        dim = size + 2 * border
+    )
 }
 
 /// A field's `aria-invalid` and `aria-describedby` attributes (none when nothing applies).

@@ -1,6 +1,5 @@
 //! The route table: (method, path) → endpoint, on one screen.
 
-#[cfg(feature = "mfa")]
 use super::mfa;
 use super::{account, authorize, cors, discovery, introspect, jwks, login, logout, revoke};
 use super::{token, userinfo};
@@ -58,16 +57,14 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
         ("POST", LOGIN) => login::login(issuer, req).await,
         ("POST", SIGNUP) => login::signup(issuer, req).await,
+        ("POST", MFA_PAGE) => login::factor(issuer, req).await,
         ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => login::callback(issuer, req).await,
         ("POST", CODE_START) => login::code(issuer, req, Step::Ask).await,
         ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).await,
         ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).await,
         ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).await,
-        #[cfg(feature = "mfa")]
         ("POST", MFA_ASSOCIATE) => mfa::associate(issuer, req).await,
-        #[cfg(feature = "mfa")]
         ("GET", MFA_AUTHENTICATORS) => mfa::authenticators(issuer, req).await,
-        #[cfg(feature = "mfa")]
         ("POST", MFA_CHALLENGE) => mfa::challenge(issuer, req).await,
         ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
         ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
@@ -94,12 +91,12 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
         }
         (_, TOKEN | REVOKE | INTROSPECT) => method_not_allowed("POST").no_store(),
         (_, USERINFO | AUTHORIZE) => method_not_allowed("GET, POST"),
-        (_, LOGIN | SIGNUP | DB_SIGNUP | DB_CHANGE_PASSWORD) => method_not_allowed("POST"),
+        (_, LOGIN | SIGNUP | MFA_PAGE | DB_SIGNUP | DB_CHANGE_PASSWORD) => {
+            method_not_allowed("POST")
+        }
         (_, CODE_START | CODE_VERIFY | PASSWORDLESS_START) => method_not_allowed("POST"),
         (_, PASSWORDLESS_VERIFY) => method_not_allowed("GET"),
-        #[cfg(feature = "mfa")]
         (_, MFA_AUTHENTICATORS) => method_not_allowed("GET"),
-        #[cfg(feature = "mfa")]
         (_, MFA_ASSOCIATE | MFA_CHALLENGE) => method_not_allowed("POST"),
         (_, EMAIL_VERIFICATION) => method_not_allowed("GET"),
         (_, RESET_PASSWORD | RESET_REQUEST) => method_not_allowed("GET, POST"),

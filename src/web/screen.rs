@@ -14,6 +14,7 @@ use crate::model::config::paths;
 use crate::oauth::authorize::{origin, ReplyTo, ResponseMode, WayBack};
 use crate::oauth::issuer::Issuer;
 use crate::oauth::session;
+use crate::oauth::signin::second_factor::FactorPage;
 use crate::oauth::signin::transaction::LIFETIME;
 use crate::oauth::signin::{FormProblem, LoginPage, Screen, SignInError};
 use crate::port::crypto::Crypto;
@@ -45,6 +46,7 @@ pub(super) fn show<P: Stores, C: Crypto>(
             }
         }
         Screen::Form(page) => login_page(&page),
+        Screen::Factor(page) => factor_page(&page),
         Screen::Error(e, back) => error_page(issuer, &e, back.as_ref()),
         Screen::Upstream { location, binding } => HttpResponse::empty(302)
             .with_header("location", &location)
@@ -145,8 +147,8 @@ pub(super) fn say(e: &SignInError) -> (u16, String) {
             text("Too many failed login attempts: this user is blocked from this IP address for now."),
         ),
         SignInError::Blocked => (400, text("This account is blocked.")),
-        // The hosted pages ask for a second factor on a page of their own (not yet built);
-        // these come from the MFA API.
+        // The hosted pages ask for a second factor on a page of their own; this comes from
+        // the MFA API.
         SignInError::MfaRequired(_) => (403, text("A second factor is required.")),
         SignInError::WrongFactor => (400, text("The code is wrong or was used already.")),
         SignInError::WrongCode => (
@@ -259,6 +261,28 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         pages::login(&form)
     };
     // A page shown again after a refusal is the answer to a bad request.
+    let status = if said.is_some() { 400 } else { 200 };
+    let origin = origin(&page.redirect_uri);
+    html_response(status, html, &pages::csp(&[origin], false, None))
+        .with_header("set-cookie", &cookie(CSRF_COOKIE, &page.csrf, LIFETIME))
+}
+
+/// The page asking for a second factor (first setting up an app), with its CSRF cookie.
+fn factor_page(page: &FactorPage) -> HttpResponse {
+    let said = page.error.as_ref().map(say);
+    let fields = [
+        ("state".to_string(), page.state.clone()),
+        ("mfa_token".to_string(), page.mfa_token.clone()),
+    ];
+    let enrollment = page.enrollment.as_ref().map(|e| {
+        (
+            e.secret.as_str(),
+            e.uri.as_str(),
+            e.recovery_codes.as_slice(),
+        )
+    });
+    let error = said.as_ref().map(|(_, message)| message.as_str());
+    let html = pages::second_factor(&page.client_name, &fields, enrollment, error);
     let status = if said.is_some() { 400 } else { 200 };
     let origin = origin(&page.redirect_uri);
     html_response(status, html, &pages::csp(&[origin], false, None))

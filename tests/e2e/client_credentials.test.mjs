@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startIssuer, tokenRequest, ISSUER, M2M, basic } from './harness.mjs';
-import { adminToken, managementClient } from './management.mjs';
 
 const API = 'https://api.example.com';
 let issuer;
@@ -32,7 +31,7 @@ test('discovery tells the truth about the token endpoint and JWKS', async () => 
   assert.equal(meta.issuer, ISSUER);
   assert.equal(meta.token_endpoint, `${ISSUER}/oauth/token`);
   assert.equal(meta.jwks_uri, `${ISSUER}/.well-known/jwks.json`);
-  assert.deepEqual(meta.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'http://auth0.com/oauth/grant-type/passwordless/otp', 'implicit']);
+  assert.deepEqual(meta.grant_types_supported, ['authorization_code', 'client_credentials', 'password', 'refresh_token', 'http://auth0.com/oauth/grant-type/passwordless/otp', 'http://auth0.com/oauth/grant-type/mfa-otp', 'http://auth0.com/oauth/grant-type/mfa-recovery-code', 'implicit']);
   assert.equal(meta.authorization_endpoint, `${ISSUER}/authorize`);
   assert.deepEqual(meta.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
   assert.equal(meta.userinfo_endpoint, `${ISSUER}/userinfo`);
@@ -40,21 +39,6 @@ test('discovery tells the truth about the token endpoint and JWKS', async () => 
   assert.ok(meta.id_token_signing_alg_values_supported.includes('RS256'));
   const rfc8414 = await (await issuer.fetch('/.well-known/oauth-authorization-server')).json();
   assert.deepEqual(rfc8414, meta);
-});
-
-test('the Worker has no second-factor routes yet: nothing answers that could switch on an MFA it would not enforce', async () => {
-  // Built without the `mfa` feature (scripts/build.sh): the MFA API and the Guardian
-  // settings are absent, and the MFA grants are unsupported.
-  for (const [method, path] of [['POST', '/mfa/associate'], ['GET', '/mfa/authenticators'], ['POST', '/mfa/challenge']]) {
-    const res = await issuer.fetch(path, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
-    assert.equal(res.status, 404, `${method} ${path}`);
-  }
-  const admin = managementClient(issuer, await adminToken(issuer));
-  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: true })).status, 404);
-  assert.equal((await admin('PUT', '/api/v2/guardian/policies', ['all-applications'])).status, 404);
-  const grant = await tokenRequest(issuer, { grant_type: 'http://auth0.com/oauth/grant-type/mfa-otp', mfa_token: 'x', otp: '123456' });
-  assert.equal(grant.status, 400);
-  assert.equal((await grant.json()).error, 'unsupported_grant_type');
 });
 
 test('jose verifies a client_credentials token against the published JWKS', async () => {

@@ -9,7 +9,7 @@ export const ADMIN = { id: 'demo-admin', secret: 'dev-only-demo-admin-secret' };
 /** A management token of the seed's admin client, with `scope` (all its scopes if none). */
 export async function adminToken(issuer, scope) {
   // The management API of the issuer started (on a port, it is that origin's).
-  const audience = issuer.issuer === ISSUER ? MGMT : `${issuer.issuer}/api/v2/`;
+  const audience = issuer.issuer === ISSUER ? MGMT : `${issuer.issuer.replace(/\/$/, '')}/api/v2/`;
   const form = { grant_type: 'client_credentials', audience, ...(scope ? { scope } : {}) };
   const body = await (await tokenRequest(issuer, form, ADMIN)).json();
   if (!body.access_token) throw new Error(`no admin token: ${JSON.stringify(body)}`);

@@ -9,7 +9,6 @@ use crate::model::GrantType;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
-#[cfg(feature = "mfa")]
 use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
@@ -19,8 +18,6 @@ use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
-#[cfg(feature = "mfa")]
-use crate::port::ExchangeStore;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
 use crate::port::{HasExchange, HasMfa};
 
@@ -81,21 +78,22 @@ where
         asked.audience(),
     );
     let signed_in = signed_in.await?;
-    // A second factor, when the policy asks for one: `mfa_required` with an MFA token. A
-    // custom database's user seen for the first time is stored now, so a factor can be
-    // enrolled for it.
-    #[cfg(feature = "mfa")]
-    if mfa::required(&ports.guardian().await?, &signed_in.user) {
-        if let Some(login) = signed_in.login.as_ref().filter(|l| l.new_user.is_some()) {
-            ports
-                .exchange()
-                .commit_login(login, facts.now, None)
-                .await?;
-        }
-        let id = &client.client_id;
-        return Err(mfa::challenge(
-            stores.0, random, facts, id, &signed_in, params,
-        )?);
+    // A second factor, when the policy asks for one: `mfa_required` with an MFA token.
+    let asked_again = mfa::ASKED
+        .iter()
+        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
+        .collect();
+    let gate = mfa::gate(
+        ports,
+        stores.0,
+        random,
+        facts,
+        &client.client_id,
+        &signed_in,
+        asked_again,
+    );
+    if let Some(token) = gate.await? {
+        return Err(SignInError::MfaRequired(token));
     }
     Ok(login_checked(
         GrantType::Password,

@@ -12,11 +12,13 @@ use crate::port::mfa::MfaStore;
 use crate::port::random::Random;
 use serde_json::{json, Value};
 
-/// The MFA token `value` carries, if it opens and is live. The client it was made for is
-/// checked by the grant that spends it, and by [`challenge`].
+/// The MFA token `value` carries, if it opens and is live and is not the hosted login page's.
+/// The client it was made for is checked by the grant that spends it, and by [`challenge`].
 pub fn opened(kek: Option<&Kek>, value: &str, now: u64) -> Result<MfaToken, OAuthError> {
     let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
-    MfaToken::open(kek, value.trim(), None, now).ok_or_else(invalid_token)
+    MfaToken::open(kek, value.trim(), None, now)
+        .filter(|t| !t.hosted())
+        .ok_or_else(invalid_token)
 }
 
 fn invalid_token() -> OAuthError {

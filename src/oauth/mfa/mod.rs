@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod recovery;
+pub mod redeem;
 pub mod token;
 pub mod totp;
 
@@ -18,9 +19,9 @@ use crate::model::mfa::{Guardian, MfaPolicy};
 use crate::model::User;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
-use crate::oauth::params::Params;
-use crate::oauth::signin::{Authentication, SignInError};
+use crate::oauth::signin::Authentication;
 use crate::port::random::Random;
+use crate::port::{ExchangeStore, HasExchange, HasMfa};
 use token::{MfaToken, LIFETIME};
 
 /// Whether `user` must prove a second factor now under `guardian`.
@@ -33,26 +34,36 @@ pub fn required(guardian: &Guardian, user: &User) -> bool {
 }
 
 /// What the password grant asked for, carried to the MFA grant.
-const ASKED: [&str; 3] = ["audience", "scope", "organization"];
+pub const ASKED: [&str; 3] = ["audience", "scope", "organization"];
 
-/// The password grant's answer when a second factor is required: `mfa_required` with a new
-/// MFA token for `signed_in` and what `params` asked for. The password's own bookkeeping
-/// (attempts cleared, the login counted, a rehash) is left to the MFA grant's success; the
-/// rehash rides in the sealed token.
-pub fn challenge(
+/// The marker of an MFA token made by the hosted login page: only that page redeems it.
+pub const HOSTED: (&str, &str) = ("hosted", "1");
+
+/// The second factor a right password must be followed by: `None` when the policy asks for
+/// none, else a new MFA token for `signed_in` and `client_id`, carrying `asked`. A custom
+/// database's user seen for the first time is stored first, so a factor can be enrolled for
+/// it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
+/// to the second factor's success; the rehash rides in the sealed token.
+pub async fn gate<P: HasMfa + HasExchange>(
+    ports: &P,
     kek: Option<&Kek>,
     random: &dyn Random,
     facts: &Facts<'_>,
     client_id: &str,
     signed_in: &Authentication,
-    params: &Params,
-) -> Result<SignInError, OAuthError> {
+    mut asked: Vec<(String, String)>,
+) -> Result<Option<String>, OAuthError> {
+    if !required(&ports.guardian().await?, &signed_in.user) {
+        return Ok(None);
+    }
     let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
-    let mut asked: Vec<(String, String)> = ASKED
-        .iter()
-        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
-        .collect();
     if let Some(login) = &signed_in.login {
+        if login.new_user.is_some() {
+            ports
+                .exchange()
+                .commit_login(login, facts.now, None)
+                .await?;
+        }
         asked.push(("email".into(), login.email_lower.clone()));
         if let Some(rehash) = &login.rehash {
             asked.push(("rehash".into(), rehash.clone()));
@@ -67,5 +78,5 @@ pub fn challenge(
         expires_at: facts.now + LIFETIME,
         asked,
     };
-    Ok(SignInError::MfaRequired(token.seal(kek, random)?))
+    Ok(Some(token.seal(kek, random)?))
 }

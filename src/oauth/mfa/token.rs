@@ -62,6 +62,11 @@ impl MfaToken {
         (token.expires_at > now && for_client).then_some(token)
     }
 
+    /// Made by the hosted login page ([`super::HOSTED`]): that page alone redeems it.
+    pub fn hosted(&self) -> bool {
+        self.asked(super::HOSTED.0) == Some(super::HOSTED.1)
+    }
+
     /// A value the password grant asked for.
     pub fn asked(&self, name: &str) -> Option<&str> {
         self.asked

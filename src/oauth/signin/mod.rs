@@ -9,13 +9,15 @@
 //!   single sign-on); else the login page starts a [`LoginTransaction`].
 //! - [`login`], [`signup`]: a posted page of a transaction. The authenticator of the page (the
 //!   password form, [`password::authenticate`], is the first) yields an [`Authentication`],
-//!   and [`complete`] ends the sign-in.
+//!   and [`complete`] ends the sign-in; after a password, a second factor first when the
+//!   policy asks for one ([`second_factor`]).
 
 pub mod complete;
 pub mod connection;
 mod error;
 pub mod password;
 pub mod passwordless;
+pub mod second_factor;
 pub mod transaction;
 pub mod upstream;
 pub mod user_store;
@@ -106,6 +108,8 @@ pub enum Screen {
     /// The issuer's own error page: the request cannot be answered to the client (its
     /// redirect URI is not trusted) or the issuer failed; with the client's way back if known.
     Error(SignInError, Option<WayBack>),
+    /// The page asking for a second factor (and first enrolling one).
+    Factor(Box<second_factor::FactorPage>),
     /// On to an upstream provider (`location`), with the cookie that binds the sign-in to
     /// this browser.
     Upstream { location: String, binding: String },
@@ -270,7 +274,7 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         request.api_audience(),
     );
     match proven.await {
-        Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
+        Ok(signed_in) => second_factor::after_password(flow, &tx, &request, signed_in).await,
         Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
         Err(e) => {
             // The log says what the password grant would answer.

@@ -1,0 +1,144 @@
+//! The second factor proven: a code of the user's authenticator app, or one of their recovery
+//! codes, with the MFA token of the password it follows; for the MFA grants and the hosted
+//! login page alike.
+//!
+//! Wrong codes count toward the same lockout as wrong passwords (the user's key and the IP).
+//! The factor and the token are spent together, in one batch, before anything else runs: a
+//! code (and a token) is single use whatever happens next, and a wrong code spends nothing.
+
+use super::token::MfaToken;
+use super::{recovery, totp};
+use crate::model::mfa::TOTP;
+use crate::model::{Authenticated, Method};
+use crate::oauth::facts::Facts;
+use crate::oauth::keys::Kek;
+use crate::oauth::signin::{Authentication, SignInError};
+use crate::port::mfa::{MfaStore, Spent};
+use crate::port::random::Random;
+use crate::port::{AttemptStore, HasAttempts, HasMfa, HasSubjects, Login};
+use crate::port::{SubjectStore, UserKey};
+
+/// What proves the second factor.
+#[derive(Debug, Clone, Copy)]
+pub enum Proof<'a> {
+    /// A code of an authenticator app.
+    Otp(&'a str),
+    /// One of the user's recovery codes.
+    RecoveryCode(&'a str),
+}
+
+/// A second factor proven.
+pub struct Proven {
+    /// The sign-in, as the password and the factor made it: `amr` says both.
+    pub signed_in: Authentication,
+    /// The recovery codes left, after one was spent.
+    pub recovery_left: Option<usize>,
+    /// The code confirmed a newly enrolled authenticator app.
+    pub enrolled: bool,
+}
+
+/// Checks `proof` for `token`'s user and spends both; reads the user for `organization` and
+/// `audience` as a sign-in does.
+#[allow(clippy::too_many_arguments)]
+pub async fn redeem<P>(
+    ports: &P,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    kek: &Kek,
+    token: &MfaToken,
+    proof: Proof<'_>,
+    organization: Option<&str>,
+    audience: Option<&str>,
+) -> Result<Proven, SignInError>
+where
+    P: HasSubjects + HasAttempts + HasMfa,
+{
+    let now = facts.now;
+    let email = token.asked("email").unwrap_or_default();
+    let user_key = format!("{}\n{email}", token.connection);
+    let ip = facts.client_ip.unwrap_or("unknown");
+    let policy = &facts.config.lockout;
+    let attempt = ports
+        .attempts()
+        .count_attempt(&user_key, ip, now, policy)
+        .await?;
+    if attempt > policy.max_failures {
+        return Err(SignInError::Locked);
+    }
+
+    let redemption = random.token(16)?;
+    let spent = Spent {
+        jti: &token.jti,
+        expires_at: token.expires_at,
+        redemption: &redemption,
+    };
+    let store = ports.mfa();
+    let (method, left, enrolled) = match proof {
+        Proof::Otp(code) => {
+            let (authenticators, _) = store.authenticators(&token.user_id).await?;
+            let matched = authenticators
+                .iter()
+                .filter(|a| a.kind == TOTP)
+                .find_map(|a| {
+                    let sealed = a.secret_sealed.as_deref()?;
+                    let secret = kek.open_for(&totp::secret_purpose(&a.id), sealed)?;
+                    let step = totp::matching_step(&secret, code, now, a.last_step)?;
+                    Some((a, step))
+                });
+            let (app, step) = matched.ok_or(SignInError::WrongFactor)?;
+            let accepted = store.accept_step(&token.user_id, &app.id, step, &spent, now);
+            if !accepted.await? {
+                return Err(SignInError::WrongFactor);
+            }
+            (Some(Method::ONE_TIME), None, !app.confirmed)
+        }
+        Proof::RecoveryCode(code) => {
+            let hash = recovery::code_hash(code);
+            let spent = store.spend_recovery_code(&token.user_id, &hash, &spent, now);
+            let left = spent.await?.ok_or(SignInError::WrongFactor)?;
+            (None, Some(left), false)
+        }
+    };
+
+    let read = ports
+        .subjects()
+        .subject(UserKey::Id(&token.user_id), organization, audience);
+    let mut subject = read.await?;
+    let user = subject.user.take().ok_or(SignInError::WrongFactor)?;
+    if user.blocked {
+        return Err(SignInError::Blocked);
+    }
+    // RFC 8176: the password, the code of an authenticator app, and more than one factor. A
+    // recovery code has no registered value of its own.
+    let methods = [Some(Method::PASSWORD), method, Some(Method::MULTI_FACTOR)]
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    let signed_in = Authentication {
+        login: Some(Login {
+            user_id: user.user_id.clone(),
+            user_key,
+            ip: ip.to_string(),
+            rehash: token.asked("rehash").map(str::to_string),
+            connection: token.connection.clone(),
+            email_lower: email.to_string(),
+            new_user: None,
+        }),
+        user,
+        subject,
+        authenticated: Authenticated {
+            connection: token.connection.clone(),
+            methods,
+            acr: None,
+        },
+        auth_time: now,
+        new_user: false,
+        upstream: None,
+    };
+    Ok(Proven {
+        signed_in,
+        recovery_left: left,
+        enrolled,
+    })
+}

@@ -1,0 +1,113 @@
+// The second factor on the hosted pages, in headless Chromium with Auth0's auth0-spa-js
+// unchanged: the admin turns the authenticator app on for everyone through the management
+// API of the running Worker; the next sign-in sets up an app from the page (its key read off
+// the page, codes made by the `otpauth` library as a phone would), and the one after asks
+// for a code only. Screenshots of both pages, desktop and 360 px wide, go to test-output/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { TOTP, Secret } from 'otpauth';
+import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
+import { adminToken, managementClient } from './management.mjs';
+import { startSpa } from '../../scripts/spa-server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUT = new URL('../../test-output/', import.meta.url).pathname;
+let issuer;
+let spa;
+let browser;
+let SPA;
+let ISSUER_ORIGIN;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
+  const issuerPort = await freePort();
+  ISSUER_ORIGIN = `http://127.0.0.1:${issuerPort}`;
+  spa = await startSpa({ port: 0, issuer: ISSUER_ORIGIN });
+  SPA = `http://127.0.0.1:${spa.address().port}/`;
+  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', SPA.slice(0, -1)));
+  issuer = await startIssuer({ port: issuerPort, trailingSlash: true, seed });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  mkdirSync(OUT, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  spa?.close();
+  await issuer?.mf.dispose();
+});
+
+/** From the SPA's "Log in" to the page after the password. */
+async function password(page) {
+  await page.goto(SPA);
+  await page.locator('#login:not([hidden])').click();
+  await page.waitForURL((url) => url.origin === ISSUER_ORIGIN && url.pathname === '/authorize');
+  await page.fill('#email', USER.email);
+  await page.fill('#password', USER.password);
+  await page.click('button[type=submit]');
+  // The next page is the answer to the posted form.
+  await page.waitForURL((url) => url.pathname === '/u/login');
+}
+
+async function signedIn(page) {
+  await page.waitForURL(SPA);
+  await page.locator('#status', { hasText: 'Signed in' }).waitFor();
+  return JSON.parse(await page.locator('#claims').textContent());
+}
+
+test('a user sets up an authenticator app on the hosted page, then signs in with its codes', async () => {
+  const admin = managementClient(issuer, await adminToken(issuer));
+  for (const factor of ['otp', 'recovery-code']) {
+    assert.equal((await admin('PUT', `/api/v2/guardian/factors/${factor}`, { enabled: true })).status, 200);
+  }
+  assert.equal((await admin('PUT', '/api/v2/guardian/policies', ['all-applications'])).status, 200);
+
+  const page = await browser.newPage();
+  await password(page);
+  await page.locator('h1', { hasText: 'Set up two-step sign-in' }).waitFor();
+  assert.equal(await page.locator('svg.qr').count(), 1);
+  const qr = await page.locator('svg.qr').boundingBox();
+  assert.ok(qr.width >= 150 && qr.height >= 150, 'the QR code is drawn large enough to scan');
+  await page.screenshot({ path: `${OUT}mfa-enroll-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}mfa-enroll-360.png`, fullPage: true });
+  const key = (await page.locator('code.key').textContent()).replaceAll(' ', '');
+  const codes = await page.locator('ol.codes code').allTextContents();
+  assert.equal(codes.length, 10);
+  const app = new TOTP({ secret: Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
+
+  // A wrong code: the same page again, saying so, with the same key.
+  await page.fill('#code', String((Number(app.generate()) + 1) % 1_000_000).padStart(6, '0'));
+  await page.click('button[type=submit]');
+  await page.locator('#form-error', { hasText: 'The code is wrong' }).waitFor();
+  assert.equal((await page.locator('code.key').textContent()).replaceAll(' ', ''), key);
+  const now = Date.now();
+  await page.fill('#code', app.generate({ timestamp: now }));
+  await page.click('#code ~ button[type=submit]');
+  const claims = await signedIn(page);
+  assert.equal(claims.sub, USER.id);
+  assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+
+  // Signed out, the next sign-in asks for a code only.
+  await page.context().clearCookies();
+  await page.evaluate(() => localStorage.clear());
+  await password(page);
+  await page.locator('h1', { hasText: 'Verify it is you' }).waitFor();
+  assert.equal(await page.locator('svg.qr').count(), 0);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: `${OUT}mfa-challenge-desktop.png` });
+  await page.fill('#code', app.generate({ timestamp: now + 30_000 }));
+  await page.click('#code ~ button[type=submit]');
+  assert.deepEqual((await signedIn(page)).amr, ['pwd', 'otp', 'mfa']);
+
+  // And a recovery code works from the page's "Lost your phone?".
+  await page.context().clearCookies();
+  await page.evaluate(() => localStorage.clear());
+  await password(page);
+  await page.click('summary');
+  await page.fill('#recovery', codes[0]);
+  await page.click('#recovery ~ button[type=submit]');
+  assert.deepEqual((await signedIn(page)).amr, ['pwd', 'mfa']);
+  await page.close();
+  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: false })).status, 200);
+});
