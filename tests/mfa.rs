@@ -570,3 +570,27 @@ fn the_hosted_page_signs_in_with_the_password_alone_when_the_policy_asks_nothing
     let (resp, _) = hosted_password(&t);
     assert_eq!(id_token_of(&t, &resp)["amr"], json!(["pwd"]));
 }
+
+#[test]
+fn resetting_a_users_factors_ends_their_sessions_when_the_policy_asks_for_one() {
+    let (t, admin) = browser_tenant(json!(["all-applications"]));
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    let session = set_cookie(&done, "__Host-session").unwrap();
+    let silent = format!(
+        "/authorize?response_type=code&client_id={SPA}&redirect_uri={}&scope=openid&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256&prompt=none",
+        enc(CALLBACK)
+    );
+    let location = |resp: &HttpResponse| resp.header("location").unwrap_or_default().to_string();
+    assert!(location(&get(&t, &silent, &session)).contains("code="));
+    let path = format!("/api/v2/users/{}/authenticators", enc(USER_ID));
+    assert_eq!(manage(&t, "DELETE", &path, &admin, None).status, 204);
+    assert!(location(&get(&t, &silent, &session)).contains("error=login_required"));
+    // The next sign-in sets up a new app.
+    let (page, _) = hosted_password(&t);
+    assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
+}

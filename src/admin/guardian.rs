@@ -6,11 +6,12 @@
 use super::call::Call;
 use super::error::{from_store, invalid, members, not_found, payload, Reply};
 use super::list::iso8601;
-use crate::model::mfa::{recovery_code_id, Authenticator, FACTORS, OTP, RECOVERY_CODE, TOTP};
+use crate::model::mfa::TOTP;
+use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, OTP, RECOVERY_CODE};
 use crate::oauth::mfa::recovery;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
-use crate::port::{Stores, UserStore};
+use crate::port::{SessionStore, Stores, UserStore};
 use serde_json::{json, Value};
 
 const CONFLICT: &str = "The user's factors changed meanwhile.";
@@ -157,18 +158,24 @@ pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
 }
 
 /// `DELETE /api/v2/users/{id}/authenticators`: every factor and recovery code of the user
-/// (a lost phone: the user enrolls again at the next sign-in that asks for one).
+/// (a lost phone: the user enrolls again at the next sign-in that asks for one), and, under
+/// a policy that asks for a second factor, the user's sessions.
 pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     if let Some(r) = user_exists(call).await {
         return r;
     }
-    match call
-        .issuer
-        .stores
-        .mfa()
-        .reset_authenticators(call.id())
-        .await
-    {
+    let stores = &call.issuer.stores;
+    if let Err(e) = stores.mfa().reset_authenticators(call.id()).await {
+        return from_store(e, CONFLICT, call.issuer.log);
+    }
+    // Under a policy that asks for a second factor, the user's sessions end too: they were
+    // opened with the factors just removed, and the next sign-in sets up a new one.
+    let ended = match stores.guardian().await {
+        Ok(g) if g.policy() == MfaPolicy::Never => Ok(()),
+        Ok(_) => stores.sessions().delete_user_sessions(call.id()).await,
+        Err(e) => Err(e),
+    };
+    match ended {
         Ok(()) => Reply::no_content(),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
