@@ -31,8 +31,9 @@ done
 # Size (docs/architecture.md, "Bundle size"): the standard library is built with the Worker
 # (`build-std`, which needs the `rust-src` component setup.sh adds) so that a panic is an
 # immediate trap, with no message formatting, no panic carries its source location, and the
-# standard library picks its smaller implementations (`optimize_for_size`). Together about
-# 28 KiB of gzip. These are unstable options of the pinned stable toolchain,
+# standard library picks its smaller implementations (`optimize_for_size`); a derived
+# `Debug` prints only the type's or variant's name (`fmt-debug=shallow`: the Worker's messages
+# format strings, never a derived `Debug`). Together about 29 KiB of gzip. These are unstable options of the pinned stable toolchain,
 # which RUSTC_BOOTSTRAP allows for this build only; native builds and tests do not use them.
 # A panic still answers 500 `server_error` (src/entry.mjs; tests/e2e/panic.test.mjs), but its
 # message is no longer logged. The `aes_compact` cfg repeats .cargo/config.toml, which this
@@ -40,7 +41,7 @@ done
 export RUSTC_BOOTSTRAP=1
 export CARGO_UNSTABLE_BUILD_STD=std,panic_abort
 export CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg aes_compact -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg aes_compact -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow"
 worker-build --release --out-dir "$out" . "${cargo_args[@]}"
 
 # The function names (the wasm `name` section, ~190 KB, ~50 KB gzip) and the producers section

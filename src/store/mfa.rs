@@ -8,15 +8,10 @@ use crate::model::mfa::{Authenticator, Guardian, ALL_APPLICATIONS};
 use crate::port::mfa::{MfaStore, Spent};
 
 crate::row! {
-    struct FactorRow {
+    struct GuardianRow {
         name: String,
         enabled: f64,
-    }
-}
-
-crate::row! {
-    struct PolicyRow {
-        policy: String,
+        policy: Option<String>,
     }
 }
 
@@ -66,28 +61,22 @@ const SPENT_HERE: &str = "EXISTS (SELECT 1 FROM mfa_tokens_used WHERE jti = ?5 A
 
 impl<B: Sql> MfaStore for SqlStore<B> {
     async fn guardian(&self) -> Result<Guardian, StoreError> {
-        // Kept in the Worker's isolate memory (see `edge::kv_cache::mfa`).
-        let outcomes = self
-            .batch_on(
-                Source::Cached,
-                &[
-                    (
-                        "SELECT name, enabled FROM guardian_factors ORDER BY name",
-                        &[],
-                    ),
-                    ("SELECT policy FROM guardian_policy WHERE id = 1", &[]),
-                ],
-            )
-            .await?;
-        let factors: Vec<FactorRow> = outcomes[0].all()?;
-        let policy: Option<PolicyRow> = outcomes[1].first()?;
+        // Kept in the Worker's isolate memory (see `edge::kv_cache::mfa`). The factors' rows
+        // are made by the migration, so the policy rides on each of them.
+        let sql =
+            "SELECT name, enabled, (SELECT policy FROM guardian_policy WHERE id = 1) AS policy \
+                   FROM guardian_factors ORDER BY name";
+        let rows: Vec<GuardianRow> = self.all_on(Source::Cached, sql, &[]).await?;
+        let all_applications = rows
+            .first()
+            .is_some_and(|r| r.policy.as_deref() == Some(ALL_APPLICATIONS));
         Ok(Guardian {
-            enabled: factors
+            enabled: rows
                 .into_iter()
                 .filter(|f| flag(f.enabled))
                 .map(|f| f.name)
                 .collect(),
-            all_applications: policy.is_some_and(|p| p.policy == ALL_APPLICATIONS),
+            all_applications,
         })
     }
 

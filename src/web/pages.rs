@@ -331,8 +331,14 @@ pub fn second_factor(
 
 /// `text` (an `otpauth://` URI) as a QR code in SVG, drawn here: no image is fetched.
 fn qr_svg(text: &str) -> String {
-    use qrcodegen::{QrCode, QrCodeEcc};
-    let Ok(qr) = QrCode::encode_text(text, QrCodeEcc::Medium) else {
+    use qrcodegen::{Mask, QrCode, QrCodeEcc, QrSegment, Version};
+    // Byte mode only (a URI needs no other) and a fixed mask: every mask scans, and the
+    // Worker then carries no code for the other modes or for scoring the eight masks.
+    let segments = [QrSegment::make_bytes(text.as_bytes())];
+    let (ecc, mask) = (QrCodeEcc::Medium, Some(Mask::new(0)));
+    let encoded =
+        QrCode::encode_segments_advanced(&segments, ecc, Version::MIN, Version::MAX, mask, false);
+    let Ok(qr) = encoded else {
         return String::new();
     };
     // Four modules of quiet zone on every side, as the standard asks.

@@ -15,7 +15,7 @@
 
 use super::complete::{complete, log_sign_in, Arrival};
 use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 use crate::model::log::kinds;
 use crate::model::mfa::OTP;
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
@@ -25,7 +25,6 @@ use crate::oauth::mfa::{self, api};
 use crate::oauth::params::Params;
 use crate::oauth::signin::LoginTransaction;
 use crate::port::crypto::Crypto;
-use crate::port::mfa::MfaStore;
 use crate::port::{ClaimsStore, KeyStore, Stores};
 
 /// The token's names for an enrollment in progress: the app's key (base32), its `otpauth://`
@@ -101,15 +100,12 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 }
 
 /// A first authenticator app for a user who has none confirmed: made (unconfirmed until its
-/// first code) and carried in `token`.
+/// first code) and carried in `token`. A user with one is refused by [`api::associate`]
+/// ("already enrolled"), and is asked for its code.
 async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     token: &mut MfaToken,
 ) -> Result<(), OAuthError> {
-    let (mine, _) = flow.ports.mfa().authenticators(&token.user_id).await?;
-    if mine.iter().any(|a| a.confirmed) {
-        return Ok(());
-    }
     let kek = flow.kek.ok_or_else(|| OAuthError::server("no KEK"))?;
     let guardian = flow.ports.guardian().await?;
     let (store, config) = (flow.ports.mfa(), flow.facts.config);
@@ -124,7 +120,11 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         &types,
         flow.facts.now,
     );
-    let made = made.await?;
+    let made = match made.await {
+        Ok(made) => made,
+        Err(e) if e.code == ErrorCode::AccessDenied => return Ok(()),
+        Err(e) => return Err(e),
+    };
     let text = |name: &str| made[name].as_str().unwrap_or_default().to_string();
     let codes: Vec<&str> = made["recovery_codes"]
         .as_array()
