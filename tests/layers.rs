@@ -348,3 +348,33 @@ fn super_paths_are_resolved_from_the_file_s_module() {
         "let a = r#\"crate::web\"#; let c = '\\''; fn f<'a>(x: &'a str) {}\nuse crate::web::X;";
     assert_eq!(upward("port", &users, tricky), vec![(2, "web".to_string())]);
 }
+
+#[test]
+fn the_worker_s_own_code_never_formats_with_debug() {
+    // The Worker is built with `-Zfmt-debug=none` (scripts/build.sh): `{:?}` formats nothing
+    // there, so a message written with it would lose its words. Tests (after `#[cfg(test)]`)
+    // and the conformance suite's diagnostics (a test build's) may use it.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| !f.to_string_lossy().contains("conformance"))
+    {
+        let text = fs::read_to_string(file).unwrap();
+        let shipped = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in shipped.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains(":?}") || code.contains(":#?}") || code.contains("dbg!(") {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(files.len() > 40, "only {} files read", files.len());
+    assert!(
+        found.is_empty(),
+        "Debug formatting in the Worker:\n{}",
+        found.join("\n")
+    );
+}

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 pub const MAX_LIST: usize = 100;
 
 fn bad(field: &str, value: &str, what: &str) -> Reply {
-    invalid(&format!("{field}: {value:?} is not {what}"))
+    invalid(&format!("{field}: \"{value}\" is not {what}"))
 }
 
 /// An absolute `http(s)` URL with a host, no fragment (RFC 6749 §3.1.2), no spaces.

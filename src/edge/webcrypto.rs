@@ -24,7 +24,14 @@ thread_local! {
 pub struct WebCrypto;
 
 fn js_err(what: &'static str) -> impl Fn(JsValue) -> CryptoError {
-    move |e| CryptoError::new(what, format!("{e:?}"))
+    // Written out by hand: the Worker is built with `-Zfmt-debug=none` (scripts/build.sh).
+    move |e| {
+        let detail = match e.dyn_ref::<js_sys::Error>() {
+            Some(error) => String::from(error.message()),
+            None => e.as_string().unwrap_or_default(),
+        };
+        CryptoError::new(what, detail)
+    }
 }
 
 fn subtle() -> Result<SubtleCrypto, CryptoError> {

@@ -73,7 +73,7 @@ impl Config {
         let ok_scheme = issuer.starts_with("https://") || issuer.starts_with("http://");
         if !ok_scheme || issuer.contains('?') || issuer.contains('#') || issuer.len() < 9 {
             return Err(OAuthError::server(format!(
-                "ISSUER must be an absolute http(s) URL without query or fragment, got {issuer:?}"
+                "ISSUER must be an absolute http(s) URL without query or fragment, got \"{issuer}\""
             )));
         }
         Ok(Self {

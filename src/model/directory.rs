@@ -241,7 +241,7 @@ pub fn metadata_refusal(field: &str, value: &serde_json::Map<String, Value>) -> 
         .find(|k| k.contains('.') || k.starts_with('$') || k.is_empty())
     {
         return Some(format!(
-            "{field}: the property name {key:?} may not be empty, contain '.' or start with '$'"
+            "{field}: the property name \"{key}\" may not be empty, contain '.' or start with '$'"
         ));
     }
     (metadata_bytes(&Value::Object(value.clone())) > MAX_METADATA_BYTES)

@@ -254,7 +254,8 @@ fn credentials_form(
 
 /// The page asking for a second factor: with `enrollment` (the key in base32, its
 /// `otpauth://` URI, the recovery codes), it first sets up an authenticator app; else it asks
-/// for the app's code, or a recovery code.
+/// for the app's code, or a recovery code. Written with pushes rather than `format!`: the
+/// Worker's code is smaller so.
 pub fn second_factor(
     client_name: &str,
     fields: &[(String, String)],
@@ -262,76 +263,88 @@ pub fn second_factor(
     error: Option<&str>,
 ) -> String {
     let request = hidden(fields);
-    let invalid = field_state(error.is_some(), &[error.map(|_| "form-error")]);
-    let error = error
-        .map(|e| {
-            format!(
-                "<p id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus>{}</p>",
-                escape(e)
-            )
-        })
-        .unwrap_or_default();
-    let code_form = format!(
-        "<form method=\"post\" action=\"{action}\">{request}\
-         <label for=\"code\">Code from the app</label>\
-         <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" \
-         pattern=\"[0-9]{{6}}\" maxlength=\"6\" required{invalid}>\
-         <button type=\"submit\">Continue</button></form>",
-        action = paths::MFA_PAGE,
-    );
-    let client = escape(client_name);
-    let (heading, body) = match enrollment {
-        Some((secret, uri, codes)) => {
-            let codes = match codes.is_empty() {
-                true => String::new(),
-                false => format!(
-                    "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, \
-                     each one signs you in once. They are shown only now: write them down or \
-                     keep them in a password manager.</p><ol class=\"codes\">{}</ol>",
-                    codes
-                        .iter()
-                        .map(|c| format!("<li><code>{}</code></li>", escape(c)))
-                        .collect::<String>()
-                ),
-            };
-            let grouped: Vec<&str> = secret
-                .as_bytes()
-                .chunks(4)
-                .filter_map(|c| std::str::from_utf8(c).ok())
-                .collect();
-            (
-                "Set up two-step sign-in",
-                format!(
-                    "<p>{client} asks for a second step when you sign in. Scan this code with an \
-                     authenticator app, then enter the 6-digit code it shows.</p>{qr}\
-                     <p class=\"hint\">Cannot scan it? Enter this key in the app:\
-                     <code class=\"key\">{key}</code></p>{codes}{error}{code_form}",
-                    qr = qr_svg(uri),
-                    key = escape(&grouped.join(" ")),
-                ),
-            )
-        }
-        None => (
-            "Verify it is you",
-            format!(
-                "<p>Enter the 6-digit code your authenticator app shows for {client}.</p>\
-                 {error}{code_form}<details><summary>Lost your phone? Use a recovery code\
-                 </summary><form method=\"post\" action=\"{action}\">{request}\
-                 <label for=\"recovery\">Recovery code</label>\
-                 <input id=\"recovery\" name=\"recovery_code\" autocomplete=\"off\" \
-                 autocapitalize=\"characters\" spellcheck=\"false\" required>\
-                 <button type=\"submit\" class=\"quiet\">Use the recovery code</button></form>\
-                 </details>",
-                action = paths::MFA_PAGE,
-            ),
-        ),
+    let open_form = |body: &mut String| {
+        body.push_str("<form method=\"post\" action=\"");
+        body.push_str(paths::MFA_PAGE);
+        body.push_str("\">");
+        body.push_str(&request);
     };
-    page(heading, &format!("<h1>{heading}</h1>{body}"))
+    let client = escape(client_name);
+    let heading = match enrollment {
+        Some(_) => "Set up two-step sign-in",
+        None => "Verify it is you",
+    };
+    let mut body = format!("<h1>{heading}</h1><p>");
+    if let Some((secret, uri, codes)) = enrollment {
+        body.push_str(&client);
+        body.push_str(
+            " asks for a second step when you sign in. Scan this code with an authenticator \
+             app, then enter the 6-digit code it shows.</p>",
+        );
+        body.push_str(&qr_svg(uri));
+        body.push_str(
+            "<p class=\"hint\">Cannot scan it? Enter this key in the app:<code class=\"key\">",
+        );
+        for (i, c) in secret.chars().enumerate() {
+            if i > 0 && i % 4 == 0 {
+                body.push(' ');
+            }
+            body.push(c);
+        }
+        body.push_str("</code></p>");
+        if !codes.is_empty() {
+            body.push_str(
+                "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, each \
+                 one signs you in once. They are shown only now: write them down or keep them \
+                 in a password manager.</p><ol class=\"codes\">",
+            );
+            for code in codes {
+                body.push_str("<li><code>");
+                body.push_str(&escape(code));
+                body.push_str("</code></li>");
+            }
+            body.push_str("</ol>");
+        }
+    } else {
+        body.push_str("Enter the 6-digit code your authenticator app shows for ");
+        body.push_str(&client);
+        body.push_str(".</p>");
+    }
+    if let Some(e) = error {
+        body.push_str(
+            "<p id=\"form-error\" class=\"error\" role=\"alert\" tabindex=\"-1\" autofocus>",
+        );
+        body.push_str(&escape(e));
+        body.push_str("</p>");
+    }
+    open_form(&mut body);
+    body.push_str(
+        "<label for=\"code\">Code from the app</label><input id=\"code\" name=\"code\" \
+         inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" \
+         maxlength=\"6\" required",
+    );
+    body.push_str(&field_state(
+        error.is_some(),
+        &[error.map(|_| "form-error")],
+    ));
+    body.push_str("><button type=\"submit\">Continue</button></form>");
+    if enrollment.is_none() {
+        body.push_str("<details><summary>Lost your phone? Use a recovery code</summary>");
+        open_form(&mut body);
+        body.push_str(
+            "<label for=\"recovery\">Recovery code</label><input id=\"recovery\" \
+             name=\"recovery_code\" autocomplete=\"off\" autocapitalize=\"characters\" \
+             spellcheck=\"false\" required><button type=\"submit\" class=\"quiet\">Use the \
+             recovery code</button></form></details>",
+        );
+    }
+    page(heading, &body)
 }
 
 /// `text` (an `otpauth://` URI) as a QR code in SVG, drawn here: no image is fetched.
 fn qr_svg(text: &str) -> String {
     use qrcodegen::{Mask, QrCode, QrCodeEcc, QrSegment, Version};
+    use std::fmt::Write;
     // Byte mode only (a URI needs no other) and a fixed mask: every mask scans, and the
     // Worker then carries no code for the other modes or for scoring the eight masks.
     let segments = [QrSegment::make_bytes(text.as_bytes())];
@@ -347,7 +360,7 @@ fn qr_svg(text: &str) -> String {
     for y in 0..size {
         for x in 0..size {
             if qr.get_module(x, y) {
-                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+                let _ = write!(path, "M{},{}h1v1h-1z", x + border, y + border);
             }
         }
     }

@@ -24,7 +24,7 @@ pub fn parse_q(q: &str) -> Result<Vec<UserFilter>, String> {
         }
         let (field, after) = rest
             .split_once(':')
-            .ok_or_else(|| format!("expected field:value in q at {rest:?}"))?;
+            .ok_or_else(|| format!("expected field:value in q at \"{rest}\""))?;
         let (value, after) = value(after)?;
         filters.push(filter(field.trim(), value)?);
         rest = after.trim_start();
@@ -33,7 +33,7 @@ pub fn parse_q(q: &str) -> Result<Vec<UserFilter>, String> {
         }
         rest = rest
             .strip_prefix("AND ")
-            .ok_or_else(|| format!("terms of q are joined by AND, found {rest:?}"))?
+            .ok_or_else(|| format!("terms of q are joined by AND, found \"{rest}\""))?
             .trim_start();
         if rest.is_empty() {
             return Err("q ends with AND".into());
@@ -49,7 +49,7 @@ fn value(s: &str) -> Result<(String, &str), String> {
         let end = s.find(' ').unwrap_or(s.len());
         let bare = &s[..end];
         if bare.is_empty() || bare.contains(['"', '*', '(', ')']) {
-            return Err(format!("q has an empty or unsupported value at {s:?}"));
+            return Err(format!("q has an empty or unsupported value at \"{s}\""));
         }
         return Ok((bare.to_string(), &s[end..]));
     };

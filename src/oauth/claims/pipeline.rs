@@ -186,10 +186,10 @@ fn drop_scopes(
 /// the rules and hooks that set claims on that token.
 fn check_size(out: &Enrichment) -> Result<(), OAuthError> {
     use crate::model::ClaimTarget::*;
-    for (target, claims) in [
-        (AccessToken, &out.claims.access_token),
-        (IdToken, &out.claims.id_token),
-        (Userinfo, &out.claims.userinfo),
+    for (target, name, claims) in [
+        (AccessToken, "access token", &out.claims.access_token),
+        (IdToken, "ID token", &out.claims.id_token),
+        (Userinfo, "userinfo answer", &out.claims.userinfo),
     ] {
         let size = serde_json::to_string(claims).map(|s| s.len()).unwrap_or(0);
         if size > MAX_CUSTOM_CLAIM_BYTES {
@@ -204,7 +204,7 @@ fn check_size(out: &Enrichment) -> Result<(), OAuthError> {
                 .collect();
             sources.dedup();
             return Err(OAuthError::server(format!(
-                "custom claims of {target:?} are {size} bytes, over {MAX_CUSTOM_CLAIM_BYTES}; set by {}",
+                "custom claims of the {name} are {size} bytes, over {MAX_CUSTOM_CLAIM_BYTES}; set by {}",
                 sources.join(", ")
             )));
         }
