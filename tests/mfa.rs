@@ -418,12 +418,21 @@ fn browser_tenant(policy: Value) -> (Tenant, String) {
 
 /// The hosted login page posted with the right password: the answer and the CSRF cookie.
 fn hosted_password(t: &Tenant) -> (HttpResponse, String) {
-    let query = format!(
-        "response_type=code&client_id={SPA}&redirect_uri={}&scope=openid&state=st\
-         &code_challenge={CHALLENGE}&code_challenge_method=S256",
+    hosted_password_with(t, "")
+}
+
+/// An authorization request of the browser app, with `extra` parameters.
+fn authorize_path(extra: &str) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={SPA}&redirect_uri={}&scope=openid&state=st\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
         enc(CALLBACK)
-    );
-    let page = get(t, &format!("/authorize?{query}"), "");
+    )
+}
+
+/// [`hosted_password`] for a request with `extra` parameters.
+fn hosted_password_with(t: &Tenant, extra: &str) -> (HttpResponse, String) {
+    let page = get(t, &authorize_path(extra), "");
     assert_eq!(page.status, 200);
     let csrf = set_cookie(&page, "__Host-csrf").unwrap();
     let mut form = form_urlencoded::Serializer::new(String::new());
@@ -593,4 +602,69 @@ fn resetting_a_users_factors_ends_their_sessions_when_the_policy_asks_for_one() 
     // The next sign-in sets up a new app.
     let (page, _) = hosted_password(&t);
     assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
+}
+
+const STEP_UP: &str =
+    "&acr_values=http%3A%2F%2Fschemas.openid.net%2Fpape%2Fpolicies%2F2007%2F06%2Fmulti-factor";
+const MULTI_FACTOR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+
+#[test]
+fn acr_values_ask_for_a_second_factor_where_the_policy_does_not() {
+    // Optional policy, and the user has no app: the password alone signs in, no `acr`.
+    let (t, _) = browser_tenant(json!([]));
+    let (plain, _) = hosted_password(&t);
+    let session = set_cookie(&plain, "__Host-session").unwrap();
+    let id = id_token_of(&t, &plain);
+    assert_eq!(id["amr"], json!(["pwd"]));
+    assert!(id.get("acr").is_none());
+    // That session cannot answer a request for a second factor: the login page, or
+    // login_required without interaction.
+    let again = get(&t, &authorize_path(STEP_UP), &session);
+    assert_eq!(again.status, 200, "{:?}", again.header("location"));
+    assert!(String::from_utf8_lossy(&again.body).contains("id=\"password\""));
+    let silent = get(
+        &t,
+        &authorize_path(&format!("{STEP_UP}&prompt=none")),
+        &session,
+    );
+    assert!(silent
+        .header("location")
+        .unwrap()
+        .contains("error=login_required"));
+
+    // Signing in for it sets up an app first, then reports the class and the methods.
+    let (page, csrf) = hosted_password_with(&t, STEP_UP);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("Set up two-step sign-in"), "{html}");
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    let stepped = set_cookie(&done, "__Host-session").unwrap();
+    let id = id_token_of(&t, &done);
+    assert_eq!(id["acr"], MULTI_FACTOR);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
+    // The new session answers the same request at once, and says so again.
+    let sso = get(&t, &authorize_path(STEP_UP), &stepped);
+    assert_eq!(sso.status, 302, "{}", String::from_utf8_lossy(&sso.body));
+    let id = id_token_of(&t, &HttpResponse { status: 303, ..sso });
+    assert_eq!(id["acr"], MULTI_FACTOR);
+}
+
+#[test]
+fn acr_values_are_answered_honestly_when_no_second_factor_is_offered() {
+    // The authenticator app factor is off: the request is voluntary (OIDC Core §3.1.2.1),
+    // the password signs in, and the ID token claims no multi-factor class.
+    let t = management_tenant();
+    t.store.put_client(edge_issuer::model::Client {
+        client_id: SPA.into(),
+        name: "Single-page app".into(),
+        secret_hash: None,
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![CALLBACK.into()],
+        ..client_defaults()
+    });
+    let (resp, _) = hosted_password_with(&t, STEP_UP);
+    let id = id_token_of(&t, &resp);
+    assert_eq!(id["amr"], json!(["pwd"]));
+    assert!(id.get("acr").is_none());
 }

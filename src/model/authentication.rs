@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The connection a user signed in through, the methods they proved (RFC 8176 `amr` values,
-/// such as `pwd`) in the order proven, and the authentication context class an upstream
-/// provider reported (its `acr`; a sign-in here claims none).
+/// such as `pwd`) in the order proven, and the authentication context class: an upstream
+/// provider's `acr`, or [`MULTI_FACTOR_ACR`] after a second factor here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authenticated {
     /// The connection's name.
@@ -59,6 +59,18 @@ impl Authenticated {
                 .map(str::to_string)
                 .collect(),
         })
+    }
+}
+
+/// The authentication context class of a sign-in with a second factor, as an authorization
+/// request asks for one (`acr_values`) and an ID token reports it (`acr`): the OpenID PAPE
+/// policy URI Auth0 uses too.
+pub const MULTI_FACTOR_ACR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+
+impl Authenticated {
+    /// Whether a second factor was proven.
+    pub fn multi_factor(&self) -> bool {
+        self.methods.iter().any(|m| m == Method::MULTI_FACTOR)
     }
 }
 

@@ -91,6 +91,7 @@ where
         &client.client_id,
         &signed_in,
         asked_again,
+        false,
     );
     if let Some(token) = gate.await? {
         return Err(SignInError::MfaRequired(token));

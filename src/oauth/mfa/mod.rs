@@ -15,7 +15,7 @@ pub mod token;
 pub mod totp;
 
 use crate::error::OAuthError;
-use crate::model::mfa::{Guardian, MfaPolicy};
+use crate::model::mfa::{Guardian, MfaPolicy, OTP};
 use crate::model::User;
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
@@ -40,10 +40,12 @@ pub const ASKED: [&str; 3] = ["audience", "scope", "organization"];
 pub const HOSTED: (&str, &str) = ("hosted", "1");
 
 /// The second factor a right password must be followed by: `None` when the policy asks for
-/// none, else a new MFA token for `signed_in` and `client_id`, carrying `asked`. A custom
+/// none (and `step_up`, a request for it, finds the authenticator app factor off), else a new
+/// MFA token for `signed_in` and `client_id`, carrying `asked`. A custom
 /// database's user seen for the first time is stored first, so a factor can be enrolled for
 /// it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
 /// to the second factor's success; the rehash rides in the sealed token.
+#[allow(clippy::too_many_arguments)]
 pub async fn gate<P: HasMfa + HasExchange>(
     ports: &P,
     kek: Option<&Kek>,
@@ -52,8 +54,11 @@ pub async fn gate<P: HasMfa + HasExchange>(
     client_id: &str,
     signed_in: &Authentication,
     mut asked: Vec<(String, String)>,
+    step_up: bool,
 ) -> Result<Option<String>, OAuthError> {
-    if !required(&ports.guardian().await?, &signed_in.user) {
+    let guardian = ports.guardian().await?;
+    let asked_for = step_up && guardian.is_enabled(OTP);
+    if !(required(&guardian, &signed_in.user) || asked_for) {
         return Ok(None);
     }
     let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;

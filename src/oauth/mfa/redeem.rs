@@ -8,6 +8,7 @@
 
 use super::token::MfaToken;
 use super::{recovery, totp};
+use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::mfa::TOTP;
 use crate::model::{Authenticated, Method};
 use crate::oauth::facts::Facts;
@@ -130,7 +131,7 @@ where
         authenticated: Authenticated {
             connection: token.connection.clone(),
             methods,
-            acr: None,
+            acr: Some(MULTI_FACTOR_ACR.into()),
         },
         auth_time: now,
         new_user: false,

@@ -27,6 +27,8 @@ pub use error::{FormProblem, SignInError};
 pub use transaction::LoginTransaction;
 
 use crate::error::{ErrorCode, OAuthError};
+use crate::model::authentication::MULTI_FACTOR_ACR;
+use crate::model::mfa::OTP;
 use crate::model::{Authenticated, Connection, Session, Subject, User};
 use crate::oauth::authorize::{check, decide, AuthorizeRequest, Next, Refusal, ReplyTo, WayBack};
 use crate::oauth::claims::pipeline::Pipeline;
@@ -188,6 +190,22 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             sign_in_again(flow, &request, params).await
         }
         (Next::Code, Some(session)) => {
+            // A request for a second factor (`acr_values`) that the session's sign-in did not
+            // prove signs in again, where the tenant offers one (a step-up).
+            let step_up = request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
+            let proven = session
+                .authenticated
+                .as_ref()
+                .is_some_and(|a| a.multi_factor());
+            if step_up && !proven {
+                match flow.ports.guardian().await {
+                    Ok(g) if g.is_enabled(OTP) => {
+                        return sign_in_again(flow, &request, params).await
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Screen::Error(e.into(), back()),
+                }
+            }
             // The session's connection must still be one this client signs in through.
             if let Some(signed_in) = &session.authenticated {
                 let all = match flow.ports.connections().all_connections().await {

@@ -16,6 +16,7 @@
 use super::complete::{complete, log_sign_in, Arrival};
 use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
+use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
 use crate::model::mfa::OTP;
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
@@ -73,6 +74,8 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
     let client_id = &request.client.client_id;
     let (ports, facts) = (flow.ports, &flow.facts);
+    // `acr_values` may ask for a second factor where the policy does not (a step-up).
+    let step_up = request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
     let gate = mfa::gate(
         ports,
         flow.kek,
@@ -81,6 +84,7 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         client_id,
         &signed_in,
         hosted,
+        step_up,
     );
     let value = match gate.await {
         Ok(None) => return complete(flow, request, Arrival::Fresh(signed_in)).await,
