@@ -405,14 +405,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// [`tenant`] with a browser app that signs in on the hosted page.
 fn browser_tenant(policy: Value) -> (Tenant, String) {
     let (t, admin) = tenant(policy);
-    t.store.put_client(edge_issuer::model::Client {
-        client_id: SPA.into(),
-        name: "Single-page app".into(),
-        secret_hash: None,
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![CALLBACK.into()],
-        ..client_defaults()
-    });
+    put_spa(&t, SPA, CALLBACK);
     (t, admin)
 }
 
@@ -654,15 +647,7 @@ fn acr_values_ask_for_a_second_factor_where_the_policy_does_not() {
 fn acr_values_are_answered_honestly_when_no_second_factor_is_offered() {
     // The authenticator app factor is off: the request is voluntary (OIDC Core §3.1.2.1),
     // the password signs in, and the ID token claims no multi-factor class.
-    let t = management_tenant();
-    t.store.put_client(edge_issuer::model::Client {
-        client_id: SPA.into(),
-        name: "Single-page app".into(),
-        secret_hash: None,
-        grant_types: vec!["authorization_code".into()],
-        redirect_uris: vec![CALLBACK.into()],
-        ..client_defaults()
-    });
+    let t = management_tenant_with_spa(SPA, CALLBACK);
     let (resp, _) = hosted_password_with(&t, STEP_UP);
     let id = id_token_of(&t, &resp);
     assert_eq!(id["amr"], json!(["pwd"]));

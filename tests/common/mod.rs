@@ -637,6 +637,13 @@ pub fn management_tenant() -> Tenant {
 /// the code flow and comes back to `callback`.
 pub fn management_tenant_with_spa(client_id: &str, callback: &str) -> Tenant {
     let t = management_tenant();
+    put_spa(&t, client_id, callback);
+    t
+}
+
+/// Registers a public single-page app, `client_id`, that signs in with the code flow and
+/// comes back to `callback`.
+pub fn put_spa(t: &Tenant, client_id: &str, callback: &str) {
     t.store.put_client(Client {
         client_id: client_id.into(),
         name: "Single-page app".into(),
@@ -645,7 +652,6 @@ pub fn management_tenant_with_spa(client_id: &str, callback: &str) -> Tenant {
         redirect_uris: vec![callback.into()],
         ..client_defaults()
     });
-    t
 }
 
 /// Calls the management API with a bearer token and an optional JSON body.

@@ -7,26 +7,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationClient } from 'auth0';
 import { createLocalJWKSet } from 'jose';
-import { startIssuer, APP, M2M, USER } from './harness.mjs';
+import { fetchThrough, startIssuer, APP, M2M, USER } from './harness.mjs';
 
 const DOMAIN = 'issuer.test';
 const API = 'https://api.example.com';
 let issuer;
-let fetchThrough;
+let through;
 
 before(async () => {
   issuer = await startIssuer({ issuer: `https://${DOMAIN}/` });
-  fetchThrough = async (input, init) => {
-    if (typeof input === 'string' || input instanceof URL) return issuer.mf.dispatchFetch(input, init);
-    const body = ['GET', 'HEAD'].includes(input.method) ? undefined : await input.text();
-    return issuer.mf.dispatchFetch(input.url, { method: input.method, headers: Object.fromEntries(input.headers), body });
-  };
+  through = fetchThrough(issuer);
 });
 after(async () => {
   await issuer?.mf.dispose();
 });
 
-const client = (id, secret) => new AuthenticationClient({ domain: DOMAIN, clientId: id, clientSecret: secret, fetch: fetchThrough });
+const client = (id, secret) => new AuthenticationClient({ domain: DOMAIN, clientId: id, clientSecret: secret, fetch: through });
 
 test('the password-realm grant, refresh and the SDK ID token validator', async () => {
   const auth = client(APP.id, APP.secret);

@@ -62,6 +62,16 @@ export async function startIssuer({ persistDir, bindings = {}, seed = DEV_SEED, 
 
 export const M2M = { id: 'demo-m2m', secret: 'dev-only-demo-m2m-secret' };
 
+/** A `fetch` that reaches `issuer` through Miniflare, for an SDK's `fetch` option: a URL, or a
+ * Request (its body read first). */
+export function fetchThrough(issuer) {
+  return async (input, init) => {
+    if (typeof input === 'string' || input instanceof URL) return issuer.mf.dispatchFetch(input, init);
+    const body = ['GET', 'HEAD'].includes(input.method) ? undefined : await input.text();
+    return issuer.mf.dispatchFetch(input.url, { method: input.method, headers: Object.fromEntries(input.headers), body });
+  };
+}
+
 export function basic(id, secret) {
   const enc = (s) => encodeURIComponent(s);
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;

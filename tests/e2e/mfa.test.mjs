@@ -9,22 +9,18 @@ import { AuthenticationClient } from 'auth0';
 import { AuthClient } from '@auth0/auth0-auth-js';
 import { TOTP, Secret } from 'otpauth';
 import { createLocalJWKSet, decodeJwt } from 'jose';
-import { startIssuer, tokenRequest, APP, M2M, USER } from './harness.mjs';
+import { fetchThrough, startIssuer, tokenRequest, APP, M2M, USER } from './harness.mjs';
 import { ADMIN, userPath } from './management.mjs';
 
 const DOMAIN = 'issuer.test';
 const REALM = 'Username-Password-Authentication';
 let issuer;
-let fetchThrough;
+let through;
 let admin;
 
 before(async () => {
   issuer = await startIssuer({ issuer: `https://${DOMAIN}/` });
-  fetchThrough = async (input, init) => {
-    if (typeof input === 'string' || input instanceof URL) return issuer.mf.dispatchFetch(input, init);
-    const body = ['GET', 'HEAD'].includes(input.method) ? undefined : await input.text();
-    return issuer.mf.dispatchFetch(input.url, { method: input.method, headers: Object.fromEntries(input.headers), body });
-  };
+  through = fetchThrough(issuer);
   jwks = createLocalJWKSet(await (await issuer.fetch('/.well-known/jwks.json')).json());
   const form = { grant_type: 'client_credentials', audience: `https://${DOMAIN}/api/v2/` };
   const { access_token: token } = await (await tokenRequest(issuer, form, ADMIN)).json();
@@ -43,11 +39,11 @@ after(async () => {
 let jwks;
 /** The `auth0` SDK's client of demo-app; its ID token validator reads the JWKS through Miniflare. */
 function sdk() {
-  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: APP.id, clientSecret: APP.secret, fetch: fetchThrough });
+  const auth = new AuthenticationClient({ domain: DOMAIN, clientId: APP.id, clientSecret: APP.secret, fetch: through });
   auth.oauth.idTokenValidator.jwks = jwks;
   return auth;
 }
-const authJs = () => new AuthClient({ domain: DOMAIN, clientId: APP.id, clientSecret: APP.secret, customFetch: fetchThrough });
+const authJs = () => new AuthClient({ domain: DOMAIN, clientId: APP.id, clientSecret: APP.secret, customFetch: through });
 
 /** An SDK error that carries the issuer's OAuth `error` code. */
 const refusedAs = (code) => (e) => e.cause?.error === code;
@@ -140,7 +136,7 @@ test('an MFA token is bound to the client it was given to', async () => {
     grant_types: ['password', 'http://auth0.com/oauth/grant-type/mfa-otp'],
   });
   assert.equal(made.status, 201);
-  const other = new AuthClient({ domain: DOMAIN, clientId: made.body.client_id, clientSecret: made.body.client_secret, customFetch: fetchThrough });
+  const other = new AuthClient({ domain: DOMAIN, clientId: made.body.client_id, clientSecret: made.body.client_secret, customFetch: through });
   await assert.rejects(other.mfa.verify({ mfaToken: token, factorType: 'otp', otp: '000000' }), refusedAs('invalid_grant'));
   // demo-app's own redemption of it is judged on the code alone.
   await assert.rejects(authJs().mfa.verify({ mfaToken: token, factorType: 'otp', otp: '000000' }), refusedAs('invalid_grant'));
