@@ -593,8 +593,30 @@ fn resetting_a_users_factors_ends_their_sessions_when_the_policy_asks_for_one() 
     assert_eq!(manage(&t, "DELETE", &path, &admin, None).status, 204);
     assert!(location(&get(&t, &silent, &session)).contains("error=login_required"));
     // The next sign-in sets up a new app.
-    let (page, _) = hosted_password(&t);
-    assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("Set up two-step sign-in"));
+
+    // Deleting the one app as a method does the same; the recovery codes alone do not count.
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    let session = set_cookie(&done, "__Host-session").unwrap();
+    assert!(location(&get(&t, &silent, &session)).contains("code="));
+    let methods = format!("/api/v2/users/{}/authentication-methods", enc(USER_ID));
+    let listed = ok(&manage(&t, "GET", &methods, &admin, None), 200);
+    let app = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["type"] == "totp")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = format!("{methods}/{}", enc(&app));
+    assert_eq!(manage(&t, "DELETE", &one, &admin, None).status, 204);
+    assert!(location(&get(&t, &silent, &session)).contains("error=login_required"));
 }
 
 const STEP_UP: &str =

@@ -6,6 +6,7 @@
 use super::call::Call;
 use super::error::{from_store, invalid, members, not_found, payload, Reply};
 use super::list::iso8601;
+use crate::error::StoreError;
 use crate::model::mfa::TOTP;
 use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, OTP, RECOVERY_CODE};
 use crate::oauth::mfa::recovery;
@@ -148,13 +149,31 @@ pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
                 .map(|()| true),
             Err(e) => Err(e),
         },
-        false => store.delete_authenticator(user_id, id).await,
+        false => match store.delete_authenticator(user_id, id).await {
+            Ok(true) => after_removal(call).await.map(|()| true),
+            other => other,
+        },
     };
     match deleted {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("authentication method"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
+}
+
+/// After an app was removed: when the user has no confirmed one left under a policy that asks
+/// for a second factor, the user's sessions end too (they were opened with the factor just
+/// removed), and the next sign-in sets up a new one.
+async fn after_removal<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<(), StoreError> {
+    let stores = &call.issuer.stores;
+    if stores.guardian().await?.policy() == MfaPolicy::Never {
+        return Ok(());
+    }
+    let (apps, _) = stores.mfa().authenticators(call.id()).await?;
+    if apps.iter().any(|a| a.confirmed) {
+        return Ok(());
+    }
+    stores.sessions().delete_user_sessions(call.id()).await
 }
 
 /// `DELETE /api/v2/users/{id}/authenticators`: every factor and recovery code of the user
@@ -164,18 +183,17 @@ pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     if let Some(r) = user_exists(call).await {
         return r;
     }
-    let stores = &call.issuer.stores;
-    if let Err(e) = stores.mfa().reset_authenticators(call.id()).await {
-        return from_store(e, CONFLICT, call.issuer.log);
-    }
-    // Under a policy that asks for a second factor, the user's sessions end too: they were
-    // opened with the factors just removed, and the next sign-in sets up a new one.
-    let ended = match stores.guardian().await {
-        Ok(g) if g.policy() == MfaPolicy::Never => Ok(()),
-        Ok(_) => stores.sessions().delete_user_sessions(call.id()).await,
+    let done = match call
+        .issuer
+        .stores
+        .mfa()
+        .reset_authenticators(call.id())
+        .await
+    {
+        Ok(()) => after_removal(call).await,
         Err(e) => Err(e),
     };
-    match ended {
+    match done {
         Ok(()) => Reply::no_content(),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
