@@ -2,12 +2,14 @@
 // unchanged: the admin turns the authenticator app on for everyone through the management
 // API of the running Worker; the next sign-in sets up an app from the page (its key read off
 // the page, codes made by the `otpauth` library as a phone would), and the one after asks
-// for a code only. Screenshots of both pages, desktop and 360 px wide, go to test-output/.
+// for a code only. The QR code is scanned from the page's pixels. Screenshots of both pages, desktop and 360 px wide, go to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { TOTP, Secret } from 'otpauth';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
 import { adminToken, managementClient } from './management.mjs';
 import { startSpa } from '../../scripts/spa-server.mjs';
@@ -72,6 +74,16 @@ test('a user sets up an authenticator app on the hosted page, then signs in with
   await page.setViewportSize({ width: 360, height: 740 });
   await page.screenshot({ path: `${OUT}mfa-enroll-360.png`, fullPage: true });
   const key = (await page.locator('code.key').textContent()).replaceAll(' ', '');
+  // The QR code scans (jsQR reads the drawn pixels, as a phone's camera would) to the app's
+  // URI, with the key shown as text.
+  const png = PNG.sync.read(await page.locator('svg.qr').screenshot());
+  const scanned = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  assert.ok(scanned, 'the QR code scans');
+  const uri = new URL(scanned.data);
+  assert.equal(uri.protocol, 'otpauth:');
+  assert.equal(uri.searchParams.get('secret'), key);
+  assert.equal(uri.host, 'totp');
+  assert.equal(decodeURIComponent(uri.pathname), `/127.0.0.1:${USER.email}`);
   const codes = await page.locator('ol.codes code').allTextContents();
   assert.equal(codes.length, 10);
   const app = new TOTP({ secret: Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
