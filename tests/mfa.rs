@@ -675,3 +675,49 @@ fn acr_values_are_answered_honestly_when_no_second_factor_is_offered() {
     assert_eq!(id["amr"], json!(["pwd"]));
     assert!(id.get("acr").is_none());
 }
+
+#[test]
+fn a_rule_requires_a_second_factor_for_the_clients_it_names() {
+    // Optional policy, no app enrolled: nothing is asked until a rule says so.
+    let (t, admin) = browser_tenant(json!([]));
+    let rule = |name: &str, client: &str| {
+        json!({
+            "name": name, "trigger": "post-login", "multifactor": true,
+            "conditions": { "client_ids": [client] },
+        })
+    };
+    let made = manage(
+        &t,
+        "POST",
+        "/api/v2/rules",
+        &admin,
+        Some(rule("spa-mfa", SPA)),
+    );
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(made.json_body()["multifactor"], true);
+    // The browser app's sign-in sets up an app; the password grant of demo-app is not asked.
+    let (page, _) = hosted_password(&t);
+    assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
+    assert_eq!(t.password("&scope=openid").status, 200);
+    // A rule for demo-app: its password grant answers mfa_required.
+    let made = manage(
+        &t,
+        "POST",
+        "/api/v2/rules",
+        &admin,
+        Some(rule("app-mfa", APP_ID)),
+    );
+    assert_eq!(made.status, 201);
+    mfa_required(&t);
+    // Only a post-login rule can ask, and one that only asks needs no assignment.
+    let mut machine = rule("m2m", APP_ID);
+    machine["trigger"] = json!("credentials-exchange");
+    let refused = manage(&t, "POST", "/api/v2/rules", &admin, Some(machine));
+    assert_eq!(refused.status, 400);
+    let mut plain = rule("plain", APP_ID);
+    plain["multifactor"] = json!(false);
+    assert_eq!(
+        manage(&t, "POST", "/api/v2/rules", &admin, Some(plain)).status,
+        400
+    );
+}

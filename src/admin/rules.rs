@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 const CONFLICT: &str = "Conflict.";
 
 /// A rule's members.
-const MEMBERS: [&str; 8] = [
+const MEMBERS: [&str; 9] = [
     "rule_id",
     "name",
     "trigger",
@@ -22,6 +22,7 @@ const MEMBERS: [&str; 8] = [
     "conditions",
     "assignments",
     "allow_user_controlled",
+    "multifactor",
 ];
 
 /// A rule body read member by member (a derived reader costs the Worker several KiB).
@@ -60,11 +61,16 @@ fn rule_of(mut f: Fields) -> Result<Rule, Reply> {
         },
         None => Conditions::default(),
     };
+    let multifactor = f.flag("multifactor")?.unwrap_or(false);
     let mut assignments = Vec::new();
-    for item in f
-        .list("assignments")?
-        .ok_or_else(|| missing("assignments"))?
-    {
+    let listed = f.list("assignments")?;
+    // A rule that only requires a second factor may leave its assignments out.
+    let listed = match (listed, multifactor) {
+        (Some(list), _) => list,
+        (None, true) => Vec::new(),
+        (None, false) => return Err(missing("assignments")),
+    };
+    for item in listed {
         let serde_json::Value::Object(map) = item else {
             return Err(invalid("at assignments: expected a list of objects"));
         };
@@ -96,6 +102,7 @@ fn rule_of(mut f: Fields) -> Result<Rule, Reply> {
         conditions,
         assignments,
         allow_user_controlled: f.flag("allow_user_controlled")?.unwrap_or(false),
+        multifactor,
     })
 }
 

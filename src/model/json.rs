@@ -270,6 +270,7 @@ impl FromJson for Rule {
             conditions: m.or("conditions", Conditions::default())?,
             assignments: m.take("assignments")?,
             allow_user_controlled: m.or("allow_user_controlled", false)?,
+            multifactor: m.or("multifactor", false)?,
         })
     }
 }

@@ -58,6 +58,9 @@ pub struct Rule {
     /// Required to copy `user.user_metadata` (which the user can edit) into an access token.
     #[serde(default)]
     pub allow_user_controlled: bool,
+    /// A post-login rule that requires a second factor for the sign-ins it matches.
+    #[serde(default)]
+    pub multifactor: bool,
 }
 
 /// Whether a path reads data the end user controls.
@@ -82,8 +85,11 @@ impl Rule {
         if self.name.trim().is_empty() {
             return Err("a rule needs a name".into());
         }
-        if self.assignments.is_empty() {
-            return Err("a rule needs at least one assignment".into());
+        if self.multifactor && self.trigger != Trigger::PostLogin {
+            return Err("only a post-login rule can require a second factor".into());
+        }
+        if self.assignments.is_empty() && !self.multifactor {
+            return Err("a rule needs at least one assignment, or multifactor".into());
         }
         for a in &self.assignments {
             if a.claim.is_empty() {

@@ -149,9 +149,9 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             }
             GrantType::Password => {
                 let (crypto, random) = (self.crypto, self.random);
-                let stores = (self.pipeline.kek, self.pipeline.hooks);
+                let pipeline = &self.pipeline;
                 let checked =
-                    password::check(ports, crypto, random, facts, &client, params, stores);
+                    password::check(ports, crypto, random, facts, &client, params, pipeline);
                 checked.await.map_err(|e| {
                     seen.failure_kind = Some(e.log_kind());
                     e.into_grant_error()

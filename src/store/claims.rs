@@ -19,6 +19,7 @@ crate::row! {
         conditions: String,
         assignments: String,
         allow_user_controlled: f64,
+        multifactor: f64,
     }
 }
 
@@ -49,6 +50,7 @@ impl TryFrom<RuleRow> for Rule {
             conditions: json("conditions", &r.conditions)?,
             assignments: json("assignments", &r.assignments)?,
             allow_user_controlled: flag(r.allow_user_controlled),
+            multifactor: flag(r.multifactor),
         })
     }
 }
@@ -80,7 +82,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 &[
                     (
                         "SELECT rule_id, name, trigger, position, enabled, conditions, \
-                         assignments, allow_user_controlled FROM rules \
+                         assignments, allow_user_controlled, multifactor FROM rules \
                          WHERE trigger = ?1 AND enabled = 1 ORDER BY position, rule_id",
                         &args,
                     ),
@@ -107,12 +109,12 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
         let assignments = json_arg(&rule.assignments)?;
         self.run(
             "INSERT INTO rules (rule_id, name, trigger, position, enabled, conditions, assignments, \
-             allow_user_controlled, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) \
+             allow_user_controlled, multifactor, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9) \
              ON CONFLICT (rule_id) DO UPDATE SET name = excluded.name, trigger = excluded.trigger, \
              position = excluded.position, enabled = excluded.enabled, conditions = excluded.conditions, \
              assignments = excluded.assignments, allow_user_controlled = excluded.allow_user_controlled, \
-             updated_at = excluded.updated_at",
+             multifactor = excluded.multifactor, updated_at = excluded.updated_at",
             &[
                 rule.rule_id.as_str().into(),
                 rule.name.as_str().into(),
@@ -123,6 +125,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 assignments,
                 flag_arg(rule.allow_user_controlled),
                 now,
+                flag_arg(rule.multifactor),
             ],
         )
         .await
@@ -134,7 +137,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
             .all_on(
                 Source::Primary,
                 "SELECT rule_id, name, trigger, position, enabled, conditions, assignments, \
-                 allow_user_controlled FROM rules ORDER BY trigger, position, rule_id",
+                 allow_user_controlled, multifactor FROM rules ORDER BY trigger, position, rule_id",
                 &[],
             )
             .await?;

@@ -142,3 +142,34 @@ test('an MFA token is bound to the client it was given to', async () => {
   await assert.rejects(authJs().mfa.verify({ mfaToken: token, factorType: 'otp', otp: '000000' }), refusedAs('invalid_grant'));
   assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: false })).status, 200);
 });
+
+test('a rule requires a second factor for one client only', async () => {
+  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: true })).status, 200);
+  assert.equal((await admin('PUT', '/api/v2/guardian/policies', [])).status, 200);
+  const other = await admin('POST', '/api/v2/clients', {
+    name: 'A first-party app without the rule',
+    app_type: 'regular_web',
+    grant_types: ['password'],
+  });
+  assert.equal(other.status, 201);
+  const passwordOf = async (id, secret) => {
+    const res = await tokenRequest(issuer, { grant_type: 'password', username: USER.email, password: USER.password, scope: 'openid' }, { id, secret });
+    return [res.status, (await res.json()).error];
+  };
+  assert.deepEqual(await passwordOf(APP.id, APP.secret), [200, undefined]);
+  const rule = await admin('POST', '/api/v2/rules', {
+    name: 'Second factor for demo-app',
+    trigger: 'post-login',
+    multifactor: true,
+    conditions: { client_ids: [APP.id] },
+  });
+  assert.equal(rule.status, 201);
+  // The running Worker sees the new rule at once: demo-app's sign-in needs a second factor,
+  // through the SDK too; the other client's does not.
+  assert.deepEqual(await passwordOf(APP.id, APP.secret), [403, 'mfa_required']);
+  await mfaToken();
+  assert.deepEqual(await passwordOf(other.body.client_id, other.body.client_secret), [200, undefined]);
+  assert.equal((await admin('DELETE', `/api/v2/rules/${rule.body.id}`)).status, 204);
+  assert.deepEqual(await passwordOf(APP.id, APP.secret), [200, undefined]);
+  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: false })).status, 200);
+});

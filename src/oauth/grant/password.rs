@@ -6,9 +6,10 @@ use super::require_allowed;
 use super::user::{login_checked, Asked};
 use crate::error::OAuthError;
 use crate::model::GrantType;
+use crate::model::Trigger;
+use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
-use crate::oauth::keys::Kek;
 use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
@@ -16,8 +17,8 @@ use crate::oauth::signin::password::{authenticate, Account};
 use crate::oauth::signin::user_store::StoreCall;
 use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
-use crate::port::hooks::HookTransport;
 use crate::port::random::Random;
+use crate::port::ClaimsStore;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
 use crate::port::{HasExchange, HasMfa};
 
@@ -31,7 +32,7 @@ pub async fn check<P, C>(
     facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
-    stores: (Option<&Kek>, &dyn HookTransport),
+    pipeline: &Pipeline<'_, impl ClaimsStore>,
 ) -> Result<Checked, SignInError>
 where
     P: HasClients + HasConnections + HasSubjects + HasAttempts + HasMfa + HasExchange,
@@ -60,7 +61,8 @@ where
     // Validate everything about the request before touching the user's counters.
     let asked = Asked::read(ports, params, client).await?;
 
-    let store = StoreCall::of(stores.0, connection, stores.1)?.map(|call| (call, connection));
+    let store =
+        StoreCall::of(pipeline.kek, connection, pipeline.hooks)?.map(|call| (call, connection));
     let account = Account {
         store,
         connection: &connection.name,
@@ -83,15 +85,22 @@ where
         .iter()
         .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
         .collect();
+    // A post-login rule may ask for one for this client (`multifactor`).
+    let (rules, _) = pipeline.store.pipeline(Trigger::PostLogin.as_str()).await?;
+    let scope = params.get("scope").unwrap_or_default();
+    let (audience, organization) = (asked.audience(), asked.organization);
+    let id = &client.client_id;
+    let grant = GrantType::Password.as_str();
+    let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization);
     let gate = mfa::gate(
         ports,
-        stores.0,
+        pipeline.kek,
         random,
         facts,
         &client.client_id,
         &signed_in,
         asked_again,
-        false,
+        ruled,
     );
     if let Some(token) = gate.await? {
         return Err(SignInError::MfaRequired(token));

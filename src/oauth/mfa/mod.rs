@@ -16,7 +16,7 @@ pub mod totp;
 
 use crate::error::OAuthError;
 use crate::model::mfa::{Guardian, MfaPolicy, OTP};
-use crate::model::User;
+use crate::model::{Rule, User};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
 use crate::oauth::signin::Authentication;
@@ -31,6 +31,34 @@ pub fn required(guardian: &Guardian, user: &User) -> bool {
         MfaPolicy::Optional => !user.multifactor.is_empty(),
         MfaPolicy::Always => true,
     }
+}
+
+/// Whether a post-login rule that requires a second factor (`multifactor`) matches a sign-in
+/// of `client_id` for the API `audience` by `grant`, asking for `scope`, in `organization`.
+/// The conditions are checked against what the sign-in asks for, since nothing is granted
+/// yet: `required_scope` against the requested scopes, `organization` against the id or name
+/// the request gave.
+pub fn rule_asks(
+    rules: &[Rule],
+    client_id: &str,
+    audience: Option<&str>,
+    grant: &str,
+    scope: &str,
+    organization: Option<&str>,
+) -> bool {
+    if !rules.iter().any(|r| r.multifactor) {
+        return false;
+    }
+    let event = serde_json::json!({
+        "client": { "client_id": client_id },
+        "api": { "identifier": audience },
+        "grant_type": grant,
+        "scopes": scope.split(' ').collect::<Vec<_>>(),
+        "organization": { "id": organization, "name": organization },
+    });
+    rules
+        .iter()
+        .any(|r| r.enabled && r.multifactor && r.matches(&event))
 }
 
 /// What the password grant asked for, carried to the MFA grant.

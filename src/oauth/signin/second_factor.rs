@@ -19,6 +19,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
 use crate::model::mfa::OTP;
+use crate::model::{GrantType, Trigger};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
 use crate::oauth::mfa::redeem::{redeem, Proof};
 use crate::oauth::mfa::token::MfaToken;
@@ -74,8 +75,32 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
     let client_id = &request.client.client_id;
     let (ports, facts) = (flow.ports, &flow.facts);
-    // `acr_values` may ask for a second factor where the policy does not (a step-up).
-    let step_up = request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
+    // `acr_values` may ask for a second factor where the policy does not (a step-up), and so
+    // may a post-login rule (`multifactor`).
+    let rules = match flow
+        .pipeline
+        .store
+        .pipeline(Trigger::PostLogin.as_str())
+        .await
+    {
+        Ok((rules, _)) => rules,
+        Err(e) => return Screen::Error(e.into(), back()),
+    };
+    let grant = match request.response_type.front_channel() {
+        true => GrantType::Implicit,
+        false => GrantType::AuthorizationCode,
+    };
+    let (audience, scope) = (request.api_audience(), request.scope.to_wire());
+    let organization = request.organization.as_deref();
+    let ruled = mfa::rule_asks(
+        &rules,
+        client_id,
+        audience,
+        grant.as_str(),
+        &scope,
+        organization,
+    );
+    let step_up = ruled || request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
     let gate = mfa::gate(
         ports,
         flow.kek,
