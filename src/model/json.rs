@@ -363,6 +363,7 @@ mod tests {
                 path: None,
             }],
             allow_user_controlled: true,
+            multifactor: true,
         };
         let hook = StoredHook {
             hook_id: "hook_1".into(),
