@@ -94,7 +94,6 @@ where
     let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization);
     let gate = mfa::gate(
         ports,
-        pipeline.kek,
         random,
         facts,
         &client.client_id,
@@ -103,7 +102,10 @@ where
         ruled,
     );
     if let Some(token) = gate.await? {
-        return Err(SignInError::MfaRequired(token));
+        let kek = pipeline
+            .kek
+            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+        return Err(SignInError::MfaRequired(token.seal(kek, random)?));
     }
     Ok(login_checked(
         GrantType::Password,

@@ -18,7 +18,6 @@ use crate::error::OAuthError;
 use crate::model::mfa::{Guardian, MfaPolicy, OTP};
 use crate::model::{Rule, User};
 use crate::oauth::facts::Facts;
-use crate::oauth::keys::Kek;
 use crate::oauth::signin::Authentication;
 use crate::port::random::Random;
 use crate::port::{ExchangeStore, HasExchange, HasMfa};
@@ -69,27 +68,24 @@ pub const HOSTED: (&str, &str) = ("hosted", "1");
 
 /// The second factor a right password must be followed by: `None` when the policy asks for
 /// none (and `step_up`, a request for it, finds the authenticator app factor off), else a new
-/// MFA token for `signed_in` and `client_id`, carrying `asked`. A custom
+/// MFA token (to seal) for `signed_in` and `client_id`, carrying `asked`. A custom
 /// database's user seen for the first time is stored first, so a factor can be enrolled for
 /// it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
 /// to the second factor's success; the rehash rides in the sealed token.
-#[allow(clippy::too_many_arguments)]
 pub async fn gate<P: HasMfa + HasExchange>(
     ports: &P,
-    kek: Option<&Kek>,
     random: &dyn Random,
     facts: &Facts<'_>,
     client_id: &str,
     signed_in: &Authentication,
     mut asked: Vec<(String, String)>,
     step_up: bool,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<MfaToken>, OAuthError> {
     let guardian = ports.guardian().await?;
     let asked_for = step_up && guardian.is_enabled(OTP);
     if !(required(&guardian, &signed_in.user) || asked_for) {
         return Ok(None);
     }
-    let kek = kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
     if let Some(login) = &signed_in.login {
         if login.new_user.is_some() {
             ports
@@ -111,5 +107,5 @@ pub async fn gate<P: HasMfa + HasExchange>(
         expires_at: facts.now + LIFETIME,
         asked,
     };
-    Ok(Some(token.seal(kek, random)?))
+    Ok(Some(token))
 }

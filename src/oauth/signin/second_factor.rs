@@ -103,7 +103,6 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let step_up = ruled || request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
     let gate = mfa::gate(
         ports,
-        flow.kek,
         flow.random,
         facts,
         client_id,
@@ -111,16 +110,10 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         hosted,
         step_up,
     );
-    let value = match gate.await {
+    let mut token = match gate.await {
         Ok(None) => return complete(flow, request, Arrival::Fresh(signed_in)).await,
-        Ok(Some(value)) => value,
+        Ok(Some(token)) => token,
         Err(e) => return Screen::Error(e.into(), back()),
-    };
-    let Some(kek) = flow.kek else {
-        return Screen::Error(no_kek(), back());
-    };
-    let Some(mut token) = MfaToken::open(kek, &value, None, facts.now) else {
-        return Screen::Error(SignInError::Failed(OAuthError::server("MFA token")), back());
     };
     match enroll(flow, &mut token).await {
         Ok(()) => page(flow, tx, request, &token, None),
