@@ -31,6 +31,7 @@ pub mod session;
 pub mod strict_json;
 pub mod upstream;
 pub mod user;
+pub mod webauthn;
 
 pub use authentication::{Authenticated, Method};
 pub use claims::{

@@ -2,6 +2,8 @@
 //! does.
 #![allow(dead_code)]
 
+pub mod authenticator;
+
 use edge_issuer::error::{CryptoError, OutboundError};
 use edge_issuer::model::config::Config;
 use edge_issuer::model::secret::hash_client_secret;
