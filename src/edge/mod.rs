@@ -215,6 +215,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         // Set by Cloudflare's edge for every request; clients cannot forge it there.
         client_ip: req.header("cf-connecting-ip"),
         country: req.header("cf-ipcountry"),
+        host: req.header("host"),
         hooks: &hooks::EdgeHooks { env, http: &http },
         http: &http,
         events: &events,

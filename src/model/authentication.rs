@@ -83,6 +83,15 @@ impl Method {
     /// A one-time code or link sent by email (RFC 8176 `otp`; not a second factor: NIST SP
     /// 800-63B §3.1.3.1 does not count email as out-of-band).
     pub const ONE_TIME: &'static str = "otp";
-    /// More than one factor (RFC 8176 `mfa`): a password and a second factor.
+    /// More than one factor (RFC 8176 `mfa`): a password and a second factor, or a passkey
+    /// that verified its user (something held and something known or been).
     pub const MULTI_FACTOR: &'static str = "mfa";
+    /// A key held in hardware (RFC 8176 `hwk`): a WebAuthn credential that cannot be backed
+    /// up, such as a security key.
+    pub const HARDWARE_KEY: &'static str = "hwk";
+    /// A key held in software (RFC 8176 `swk`): a WebAuthn credential that may be synced
+    /// between devices (a synced passkey, the authenticator's backup-eligible flag).
+    pub const SOFTWARE_KEY: &'static str = "swk";
+    /// A user-presence test (RFC 8176 `user`): the authenticator's touch or gesture.
+    pub const PRESENCE: &'static str = "user";
 }

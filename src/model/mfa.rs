@@ -46,10 +46,20 @@ impl Guardian {
         self.enabled.iter().any(|f| f == factor)
     }
 
-    /// The policy in effect. Only the authenticator app can be enrolled so far, so it is the
-    /// factor that counts.
+    /// A WebAuthn factor is on: security keys, or the device's own passkeys.
+    pub fn webauthn(&self) -> bool {
+        self.is_enabled(WEBAUTHN_ROAMING) || self.is_enabled(WEBAUTHN_PLATFORM)
+    }
+
+    /// A factor users can enroll as a second step is on: the authenticator app or WebAuthn
+    /// (recovery codes come with an app and are no factor of their own).
+    pub fn any_factor(&self) -> bool {
+        self.is_enabled(OTP) || self.webauthn()
+    }
+
+    /// The policy in effect.
     pub fn policy(&self) -> MfaPolicy {
-        match (self.is_enabled(OTP), self.all_applications) {
+        match (self.any_factor(), self.all_applications) {
             (false, _) => MfaPolicy::Never,
             (true, false) => MfaPolicy::Optional,
             (true, true) => MfaPolicy::Always,
@@ -70,15 +80,27 @@ pub struct Authenticator {
     /// `totp|dev_` and 16 letters or digits.
     pub id: String,
     pub user_id: String,
-    /// [`TOTP`].
+    /// [`TOTP`], [`WEBAUTHN_ROAMING`] or [`WEBAUTHN_PLATFORM`].
     pub kind: String,
     pub name: Option<String>,
     /// The TOTP secret, sealed under the key-encryption key.
     pub secret_sealed: Option<String>,
-    /// The last time step accepted.
+    /// The last time step accepted (TOTP); for a WebAuthn credential, the issue time of the
+    /// last challenge accepted.
     pub last_step: Option<u64>,
     /// A first code proved the enrollment.
     pub confirmed: bool,
     pub created_at: u64,
     pub last_auth_at: Option<u64>,
+    /// A WebAuthn credential's id (base64url), its public key (a JWK with `alg`) and its
+    /// signature counter as last seen.
+    pub credential: Option<Credential>,
+}
+
+/// A WebAuthn credential of an authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub id: String,
+    pub public_jwk: String,
+    pub sign_count: u32,
 }

@@ -13,4 +13,6 @@ pub struct Facts<'a> {
     pub client_ip: Option<&'a str>,
     /// The client's country as the platform reports it, for rules and hooks.
     pub country: Option<&'a str>,
+    /// The `Host` the request came to.
+    pub host: Option<&'a str>,
 }

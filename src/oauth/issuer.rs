@@ -38,6 +38,9 @@ pub struct Issuer<'a, P, C> {
     pub client_ip: Option<&'a str>,
     /// The client's country as the platform reports it, for rules and hooks.
     pub country: Option<&'a str>,
+    /// The `Host` the request came to: the hosted pages' WebAuthn origin at a loopback issuer
+    /// ([`crate::oauth::mfa::passkey::RelyingParty`]).
+    pub host: Option<&'a str>,
     /// How hooks are reached.
     pub hooks: &'a dyn HookTransport,
     /// The one way out to the network (upstream providers; hooks' URLs go through it too).
@@ -56,6 +59,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             now: self.clock.now(),
             client_ip: self.client_ip,
             country: self.country,
+            host: self.host,
         }
     }
 

@@ -37,12 +37,15 @@ pub trait MfaStore {
     ) -> Result<(), StoreError>;
     /// Accepts time step `step` of the user's authenticator `id` (which confirms it) and
     /// spends the MFA token, in one batch, only if the step is later than the last accepted
-    /// and the token is unspent. Of concurrent redemptions at most one gets `true`.
+    /// and the token is unspent. Of concurrent redemptions at most one gets `true`. For a
+    /// WebAuthn credential the step is the challenge's issue time, and its signature counter
+    /// becomes `sign_count`.
     async fn accept_step(
         &self,
         user_id: &str,
         id: &str,
         step: u64,
+        sign_count: Option<u32>,
         spent: &Spent<'_>,
         now: u64,
     ) -> Result<bool, StoreError>;

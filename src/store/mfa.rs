@@ -4,7 +4,7 @@ use super::codec::{flag, flag_arg, int, num, opt, opt_int};
 use super::sql::{Source, Sql, Value};
 use super::{SqlStore, Total};
 use crate::error::StoreError;
-use crate::model::mfa::{Authenticator, Guardian, ALL_APPLICATIONS};
+use crate::model::mfa::{Authenticator, Credential, Guardian, ALL_APPLICATIONS};
 use crate::port::mfa::{MfaStore, Spent};
 
 crate::row! {
@@ -26,6 +26,9 @@ crate::row! {
         confirmed: f64,
         created_at: f64,
         last_auth_at: Option<f64>,
+        credential_id: Option<String>,
+        public_key: Option<String>,
+        sign_count: Option<f64>,
     }
 }
 
@@ -41,12 +44,20 @@ impl From<AuthenticatorRow> for Authenticator {
             confirmed: flag(r.confirmed),
             created_at: int(r.created_at),
             last_auth_at: opt_int(r.last_auth_at),
+            credential: match (r.credential_id, r.public_key) {
+                (Some(id), Some(public_jwk)) => Some(Credential {
+                    id,
+                    public_jwk,
+                    sign_count: opt_int(r.sign_count).unwrap_or(0) as u32,
+                }),
+                _ => None,
+            },
         }
     }
 }
 
 const AUTHENTICATORS: &str = "SELECT id, user_id, type AS type_, name, secret_sealed, last_step, \
-    confirmed, created_at, last_auth_at FROM authenticators WHERE user_id = ?1 \
+    confirmed, created_at, last_auth_at, credential_id, public_key, sign_count FROM authenticators WHERE user_id = ?1 \
     ORDER BY created_at, id";
 const RECOVERY_LEFT: &str = "SELECT count(*) AS total FROM recovery_codes WHERE user_id = ?1";
 /// Spends an MFA token (`?5` jti, `?6` expiry, `?7` redemption) if `{when}` holds and it is
@@ -133,6 +144,11 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             opt(&a.name),
             opt(&a.secret_sealed),
             num(a.created_at),
+            opt(&a.credential.as_ref().map(|c| c.id.clone())),
+            opt(&a.credential.as_ref().map(|c| c.public_jwk.clone())),
+            a.credential
+                .as_ref()
+                .map_or(Value::Null, |c| num(c.sign_count.into())),
         ];
         let mut statements: Vec<(String, Vec<Value>)> = vec![
             (
@@ -141,7 +157,8 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             ),
             (
                 "INSERT INTO authenticators (id, user_id, type, name, secret_sealed, confirmed, \
-                 created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
+                 created_at, credential_id, public_key, sign_count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9)"
                     .into(),
                 new.to_vec(),
             ),
@@ -157,6 +174,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         user_id: &str,
         id: &str,
         step: u64,
+        sign_count: Option<u32>,
         spent: &Spent<'_>,
         now: u64,
     ) -> Result<bool, StoreError> {
@@ -168,6 +186,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             spent.jti.into(),
             num(spent.expires_at),
             spent.redemption.into(),
+            sign_count.map_or(Value::Null, |c| num(c.into())),
         ];
         let mine = "FROM authenticators WHERE id = ?2 AND user_id = ?1 \
             AND (last_step IS NULL OR last_step < ?3)";
@@ -177,7 +196,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                 (
                     &format!(
                         "UPDATE authenticators SET last_step = ?3, confirmed = 1, \
-                         last_auth_at = ?4 WHERE id IN (SELECT id {mine}) AND {SPENT_HERE}"
+                         last_auth_at = ?4, sign_count = coalesce(?8, sign_count) WHERE id IN (SELECT id {mine}) AND {SPENT_HERE}"
                     ),
                     &args,
                 ),

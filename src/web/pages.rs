@@ -25,6 +25,65 @@ h2{font-size:1.05rem;margin:1.5rem 0 .25rem}details{margin-top:1.25rem}summary{c
 
 const SUBMIT: &str = "document.forms[0].submit();";
 
+/// The WebAuthn button's script: the options of the JSON data block `wa` (base64url values)
+/// handed to `navigator.credentials.create` (`user` given) or `.get`, and the answer posted,
+/// base64url, as the form `wf`'s `webauthn` field. With `conditional`, the browser's autofill
+/// offers the user's passkeys as soon as the page loads. No script runs without a browser that
+/// has WebAuthn: the button stays hidden.
+const PASSKEY: &str = "(function(){var P=window.PublicKeyCredential,b=document.getElementById(\"wb\");\
+if(!P)return;b.hidden=false;var o=JSON.parse(document.getElementById(\"wa\").textContent),\
+f=document.getElementById(\"wf\"),c;\
+function d(s){return Uint8Array.from(atob(s.replace(/-/g,\"+\").replace(/_/g,\"/\")),function(x){return x.charCodeAt(0)})}\
+function e(a){return a?btoa(String.fromCharCode.apply(null,new Uint8Array(a))).replace(/\\+/g,\"-\").replace(/\\//g,\"_\").replace(/=+$/,\"\"):null}\
+function go(m){if(c)c.abort();c=new AbortController();\
+var k=o.credentials.map(function(i){return{type:\"public-key\",id:d(i)}}),p;\
+if(o.user)p=navigator.credentials.create({signal:c.signal,publicKey:{challenge:d(o.challenge),\
+rp:{id:o.rpId,name:o.rpId},user:{id:d(o.user.id),name:o.user.name,displayName:o.user.name},\
+pubKeyCredParams:[{type:\"public-key\",alg:-7},{type:\"public-key\",alg:-257}],excludeCredentials:k,\
+authenticatorSelection:{residentKey:\"preferred\",userVerification:o.userVerification},attestation:\"none\"}});\
+else p=navigator.credentials.get({signal:c.signal,mediation:m,publicKey:{challenge:d(o.challenge),\
+rpId:o.rpId,allowCredentials:k,userVerification:o.userVerification}});\
+p.then(function(r){if(!r)return;var s=r.response;f.webauthn.value=JSON.stringify({id:r.id,\
+clientDataJSON:e(s.clientDataJSON),attestationObject:e(s.attestationObject),\
+authenticatorData:e(s.authenticatorData),signature:e(s.signature),userHandle:e(s.userHandle),\
+attachment:r.authenticatorAttachment});f.submit()},function(x){\
+if(!m&&x.name!==\"AbortError\")document.getElementById(\"we\").hidden=false})}\
+b.onclick=function(){go()};if(o.conditional&&P.isConditionalMediationAvailable)\
+P.isConditionalMediationAvailable().then(function(y){if(y)go(\"conditional\")})})();";
+
+/// The WebAuthn button, its form (posting to `action` with `fields`) and its script, for the
+/// options `options` (JSON); hidden until the script finds WebAuthn in the browser.
+fn passkey_button(
+    body: &mut String,
+    action: &str,
+    fields: &str,
+    options: &str,
+    label: &str,
+    quiet: bool,
+) {
+    body.push_str("<form id=\"wf\" method=\"post\" action=\"");
+    body.push_str(action);
+    body.push_str("\">");
+    body.push_str(fields);
+    body.push_str(
+        "<input type=\"hidden\" name=\"webauthn\"><button type=\"button\" id=\"wb\" hidden",
+    );
+    if quiet {
+        body.push_str(" class=\"quiet\"");
+    }
+    body.push('>');
+    body.push_str(label);
+    body.push_str(
+        "</button></form><p id=\"we\" class=\"error\" role=\"alert\" hidden>That did not work. \
+         Try again, or sign in another way.</p><script type=\"application/json\" id=\"wa\">",
+    );
+    // A JSON data block: `<` escaped so that no text in it can close the element.
+    body.push_str(&options.replace('<', "\\u003c"));
+    body.push_str("</script><script>");
+    body.push_str(PASSKEY);
+    body.push_str("</script>");
+}
+
 /// Posts the response of the JSON data block `r` to its target origin: Auth0's web_message
 /// shape, `{type: "authorization_response", response: {…}}`.
 const POST_MESSAGE: &str = "var d=JSON.parse(document.getElementById(\"r\").textContent);\
@@ -44,7 +103,12 @@ pub fn csp(form_action: &[&str], with_script: bool, framed_by: Option<&str>) -> 
     let mut actions = vec!["'self'".to_string()];
     actions.extend(form_action.iter().map(|a| a.to_string()));
     let script = if with_script {
-        format!("; script-src {} {}", hash(SUBMIT), hash(POST_MESSAGE))
+        format!(
+            "; script-src {} {} {}",
+            hash(SUBMIT),
+            hash(POST_MESSAGE),
+            hash(PASSKEY)
+        )
     } else {
         String::new()
     };
@@ -107,6 +171,8 @@ pub struct LoginForm<'a> {
     pub code_offered: bool,
     /// A code was sent to `email`: the page asks for it.
     pub code_sent: bool,
+    /// The options of "Sign in with a passkey" (JSON), when passkeys are offered.
+    pub passkey: Option<&'a str>,
 }
 
 /// The hosted login form.
@@ -213,14 +279,31 @@ fn credentials_form(
     let fields = format!(
         "<form method=\"post\" action=\"{action}\">{request}\
          <label for=\"email\">Email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{email}\"{invalid}>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username{webauthn}\" required value=\"{email}\"{invalid}>\
          <label for=\"password\">Password</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"{password_autocomplete}\" required{password_described}>{rule}{forgot}\
          <button type=\"submit\">{submit}</button></form>",
         action = escape(form.action),
         request = hidden(form.request),
         email = escape(form.email.unwrap_or("")),
+        // The browser's autofill offers the user's passkeys in the email field.
+        webauthn = if form.passkey.is_some() { " webauthn" } else { "" },
     );
+    let mut passkey = String::new();
+    if let Some(options) = form.passkey {
+        if form.password {
+            passkey.push_str("<p class=\"or\">or</p>");
+        }
+        let label = "Sign in with a passkey";
+        passkey_button(
+            &mut passkey,
+            form.action,
+            &hidden(form.request),
+            options,
+            label,
+            form.password,
+        );
+    }
     let mut providers: String = form
         .providers
         .iter()
@@ -240,7 +323,7 @@ fn credentials_form(
         false => String::new(),
     };
     let body = format!(
-        "<h1>{heading} {client}</h1>{through}{error}{fields}{code}{providers}{other}",
+        "<h1>{heading} {client}</h1>{through}{error}{fields}{passkey}{code}{providers}{other}",
         client = escape(form.client_name),
         through = form
             .connection
@@ -252,14 +335,17 @@ fn credentials_form(
     page(&format!("{heading} {}", form.client_name), &body)
 }
 
-/// The page asking for a second factor: with `enrollment` (the key in base32, its
-/// `otpauth://` URI, the recovery codes), it first sets up an authenticator app; else it asks
-/// for the app's code, or a recovery code. Written with pushes rather than `format!`: the
-/// Worker's code is smaller so.
+/// The page asking for a second factor. While `enrolling` a first one: with `enrollment` (the
+/// key in base32, its `otpauth://` URI, the recovery codes) it sets up an authenticator app,
+/// and with `passkey` (the WebAuthn options, JSON) a security key or passkey. Else it asks
+/// for the key (with `passkey`) or the app's code, or a recovery code. Written with pushes
+/// rather than `format!`: the Worker's code is smaller so.
 pub fn second_factor(
     client_name: &str,
     fields: &[(String, String)],
+    enrolling: bool,
     enrollment: Option<(&str, &str, &[String])>,
+    passkey: Option<&str>,
     error: Option<&str>,
 ) -> String {
     let request = hidden(fields);
@@ -270,45 +356,59 @@ pub fn second_factor(
         body.push_str(&request);
     };
     let client = escape(client_name);
-    let heading = match enrollment {
-        Some(_) => "Set up two-step sign-in",
-        None => "Verify it is you",
+    let heading = match enrolling {
+        true => "Set up two-step sign-in",
+        false => "Verify it is you",
     };
     let mut body = format!("<h1>{heading}</h1><p>");
-    if let Some((secret, uri, codes)) = enrollment {
+    if enrolling {
         body.push_str(&client);
-        body.push_str(
-            " asks for a second step when you sign in. Scan this code with an authenticator \
-             app, then enter the 6-digit code it shows.</p>",
-        );
-        body.push_str(&qr_svg(uri));
-        body.push_str(
-            "<p class=\"hint\">Cannot scan it? Enter this key in the app:<code class=\"key\">",
-        );
-        for (i, c) in secret.chars().enumerate() {
-            if i > 0 && i % 4 == 0 {
-                body.push(' ');
-            }
-            body.push(c);
-        }
-        body.push_str("</code></p>");
-        if !codes.is_empty() {
+        body.push_str(" asks for a second step when you sign in.");
+    }
+    match (enrollment, passkey) {
+        (Some((secret, uri, codes)), _) => {
             body.push_str(
-                "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, each \
-                 one signs you in once. They are shown only now: write them down or keep them \
-                 in a password manager.</p><ol class=\"codes\">",
+                " Scan this code with an authenticator app, then enter the 6-digit code it \
+                 shows.</p>",
             );
-            for code in codes {
-                body.push_str("<li><code>");
-                body.push_str(&escape(code));
-                body.push_str("</code></li>");
+            body.push_str(&qr_svg(uri));
+            body.push_str(
+                "<p class=\"hint\">Cannot scan it? Enter this key in the app:<code class=\"key\">",
+            );
+            for (i, c) in secret.chars().enumerate() {
+                if i > 0 && i % 4 == 0 {
+                    body.push(' ');
+                }
+                body.push(c);
             }
-            body.push_str("</ol>");
+            body.push_str("</code></p>");
+            if !codes.is_empty() {
+                body.push_str(
+                    "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, \
+                     each one signs you in once. They are shown only now: write them down or \
+                     keep them in a password manager.</p><ol class=\"codes\">",
+                );
+                for code in codes {
+                    body.push_str("<li><code>");
+                    body.push_str(&escape(code));
+                    body.push_str("</code></li>");
+                }
+                body.push_str("</ol>");
+            }
         }
-    } else {
-        body.push_str("Enter the 6-digit code your authenticator app shows for ");
-        body.push_str(&client);
-        body.push_str(".</p>");
+        (None, Some(_)) if enrolling => {
+            body.push_str(" Set up a security key, or a passkey on this device.</p>");
+        }
+        (None, Some(_)) => {
+            body.push_str("Use your security key or passkey for ");
+            body.push_str(&client);
+            body.push_str(".</p>");
+        }
+        (None, None) => {
+            body.push_str("Enter the 6-digit code your authenticator app shows for ");
+            body.push_str(&client);
+            body.push_str(".</p>");
+        }
     }
     if let Some(e) = error {
         body.push_str(
@@ -317,19 +417,43 @@ pub fn second_factor(
         body.push_str(&escape(e));
         body.push_str("</p>");
     }
-    open_form(&mut body);
-    body.push_str(
-        "<label for=\"code\">Code from the app</label><input id=\"code\" name=\"code\" \
-         inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" \
-         maxlength=\"6\" required",
-    );
-    body.push_str(&field_state(
-        error.is_some(),
-        &[error.map(|_| "form-error")],
-    ));
-    body.push_str("><button type=\"submit\">Continue</button></form>");
-    if enrollment.is_none() {
-        body.push_str("<details><summary>Lost your phone? Use a recovery code</summary>");
+    let code_form = |body: &mut String| {
+        open_form(body);
+        body.push_str(
+            "<label for=\"code\">Code from the app</label><input id=\"code\" name=\"code\" \
+             inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" \
+             maxlength=\"6\" required",
+        );
+        body.push_str(&field_state(
+            error.is_some(),
+            &[error.map(|_| "form-error")],
+        ));
+        body.push_str("><button type=\"submit\">Continue</button></form>");
+    };
+    let app = enrollment.is_some() || !enrolling;
+    match (passkey, app) {
+        (Some(options), true) if enrolling => {
+            code_form(&mut body);
+            body.push_str("<p class=\"or\">or</p>");
+            let label = "Use a security key or passkey instead";
+            passkey_button(&mut body, paths::MFA_PAGE, &request, options, label, true);
+        }
+        (Some(options), _) => {
+            let label = match enrolling {
+                true => "Set up a security key or passkey",
+                false => "Use your security key or passkey",
+            };
+            passkey_button(&mut body, paths::MFA_PAGE, &request, options, label, false);
+            if !enrolling {
+                body.push_str("<details><summary>Use a code from your app</summary>");
+                code_form(&mut body);
+                body.push_str("</details>");
+            }
+        }
+        (None, _) => code_form(&mut body),
+    }
+    if !enrolling {
+        body.push_str("<details><summary>Lost your device? Use a recovery code</summary>");
         open_form(&mut body);
         body.push_str(
             "<label for=\"recovery\">Recovery code</label><input id=\"recovery\" \

@@ -151,6 +151,10 @@ pub(super) fn say(e: &SignInError) -> (u16, String) {
         // the MFA API.
         SignInError::MfaRequired(_) => (403, text("A second factor is required.")),
         SignInError::WrongFactor => (400, text("The code is wrong or was used already.")),
+        SignInError::WrongKey => (
+            400,
+            text("That security key or passkey was not accepted. Try again, or sign in another way."),
+        ),
         SignInError::WrongCode => (
             400,
             text("The code is wrong, used or expired. Check it, or ask for a new one."),
@@ -254,6 +258,7 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
         forgot: (page.reset_offered && !page.signup).then_some(forgot.as_str()),
         code_offered: page.code_offered && !page.signup,
         code_sent: page.code_sent,
+        passkey: page.passkey.as_deref().filter(|_| !page.signup),
     };
     let html = if page.signup {
         pages::signup(&form)
@@ -263,7 +268,8 @@ pub(super) fn login_page(page: &LoginPage) -> HttpResponse {
     // A page shown again after a refusal is the answer to a bad request.
     let status = if said.is_some() { 400 } else { 200 };
     let origin = origin(&page.redirect_uri);
-    html_response(status, html, &pages::csp(&[origin], false, None))
+    let script = form.passkey.is_some();
+    html_response(status, html, &pages::csp(&[origin], script, None))
         .with_header("set-cookie", &cookie(CSRF_COOKIE, &page.csrf, LIFETIME))
 }
 
@@ -282,9 +288,15 @@ fn factor_page(page: &FactorPage) -> HttpResponse {
         )
     });
     let error = said.as_ref().map(|(_, message)| message.as_str());
-    let html = pages::second_factor(&page.client_name, &fields, enrollment, error);
+    let passkey = page.passkey.as_deref();
+    let (name, enrolling) = (&page.client_name, page.enrolling);
+    let html = pages::second_factor(name, &fields, enrolling, enrollment, passkey, error);
     let status = if said.is_some() { 400 } else { 200 };
     let origin = origin(&page.redirect_uri);
-    html_response(status, html, &pages::csp(&[origin], false, None))
-        .with_header("set-cookie", &cookie(CSRF_COOKIE, &page.csrf, LIFETIME))
+    html_response(
+        status,
+        html,
+        &pages::csp(&[origin], passkey.is_some(), None),
+    )
+    .with_header("set-cookie", &cookie(CSRF_COOKIE, &page.csrf, LIFETIME))
 }

@@ -176,6 +176,7 @@ impl Tenant {
             log,
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
+            host: None,
             hooks: &self.hooks,
             http: &self.http,
             events: &self.events,

@@ -95,6 +95,7 @@ pub async fn associate(
         confirmed: false,
         created_at: now,
         last_auth_at: None,
+        credential: None,
     };
     store.enroll(&app, hashes.as_deref(), now).await?;
     let account = token.asked("email").unwrap_or(&token.user_id);

@@ -9,13 +9,14 @@
 //! redeems it.
 
 pub mod api;
+pub mod passkey;
 pub mod recovery;
 pub mod redeem;
 pub mod token;
 pub mod totp;
 
 use crate::error::OAuthError;
-use crate::model::mfa::{Guardian, MfaPolicy, OTP};
+use crate::model::mfa::{Guardian, MfaPolicy};
 use crate::model::{Rule, User};
 use crate::oauth::facts::Facts;
 use crate::oauth::signin::Authentication;
@@ -67,7 +68,7 @@ pub const ASKED: [&str; 3] = ["audience", "scope", "organization"];
 pub const HOSTED: (&str, &str) = ("hosted", "1");
 
 /// The second factor a right password must be followed by: `None` when the policy asks for
-/// none (and `step_up`, a request for it, finds the authenticator app factor off), else a new
+/// none (and `step_up`, a request for it, finds every factor off), else a new
 /// MFA token (to seal) for `signed_in` and `client_id`, carrying `asked`. A custom
 /// database's user seen for the first time is stored first, so a factor can be enrolled for
 /// it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
@@ -82,7 +83,7 @@ pub async fn gate<P: HasMfa + HasExchange>(
     step_up: bool,
 ) -> Result<Option<MfaToken>, OAuthError> {
     let guardian = ports.guardian().await?;
-    let asked_for = step_up && guardian.is_enabled(OTP);
+    let asked_for = step_up && guardian.any_factor();
     if !(required(&guardian, &signed_in.user) || asked_for) {
         return Ok(None);
     }

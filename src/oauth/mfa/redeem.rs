@@ -6,6 +6,7 @@
 //! The factor and the token are spent together, in one batch, before anything else runs: a
 //! code (and a token) is single use whatever happens next, and a wrong code spends nothing.
 
+use super::passkey::Checked;
 use super::token::MfaToken;
 use super::{recovery, totp};
 use crate::model::authentication::MULTI_FACTOR_ACR;
@@ -26,6 +27,9 @@ pub enum Proof<'a> {
     Otp(&'a str),
     /// One of the user's recovery codes.
     RecoveryCode(&'a str),
+    /// A WebAuthn credential's assertion or registration, checked
+    /// ([`super::passkey`]), for a challenge issued at this time.
+    Key(&'a Checked, u64),
 }
 
 /// A second factor proven.
@@ -74,7 +78,7 @@ where
         redemption: &redemption,
     };
     let store = ports.mfa();
-    let (method, left, enrolled) = match proof {
+    let (proven, left, enrolled) = match proof {
         Proof::Otp(code) => {
             let (authenticators, _) = store.authenticators(&token.user_id).await?;
             let matched = authenticators
@@ -87,17 +91,25 @@ where
                     Some((a, step))
                 });
             let (app, step) = matched.ok_or(SignInError::WrongFactor)?;
-            let accepted = store.accept_step(&token.user_id, &app.id, step, &spent, now);
+            let accepted = store.accept_step(&token.user_id, &app.id, step, None, &spent, now);
             if !accepted.await? {
                 return Err(SignInError::WrongFactor);
             }
-            (Some(Method::ONE_TIME), None, !app.confirmed)
+            (&[Method::ONE_TIME][..], None, !app.confirmed)
         }
         Proof::RecoveryCode(code) => {
             let hash = recovery::code_hash(code);
             let spent = store.spend_recovery_code(&token.user_id, &hash, &spent, now);
             let left = spent.await?.ok_or(SignInError::WrongFactor)?;
-            (None, Some(left), false)
+            (&[][..], Some(left), false)
+        }
+        Proof::Key(checked, issued_at) => {
+            let (id, count) = (&checked.authenticator.id, Some(checked.sign_count));
+            let accepted = store.accept_step(&token.user_id, id, issued_at, count, &spent, now);
+            if !accepted.await? {
+                return Err(SignInError::WrongFactor);
+            }
+            (&checked.methods[..], None, !checked.authenticator.confirmed)
         }
     };
 
@@ -111,10 +123,11 @@ where
     }
     // RFC 8176: the password, the code of an authenticator app, and more than one factor. A
     // recovery code has no registered value of its own.
-    let methods = [Some(Method::PASSWORD), method, Some(Method::MULTI_FACTOR)]
-        .into_iter()
-        .flatten()
-        .map(str::to_string)
+    let methods = [Method::PASSWORD]
+        .iter()
+        .chain(proven)
+        .chain(&[Method::MULTI_FACTOR])
+        .map(|m| m.to_string())
         .collect();
     let signed_in = Authentication {
         login: Some(Login {

@@ -28,6 +28,9 @@ pub enum SignInError {
     /// A second factor's code or a recovery code that is wrong, used, or not the user's, or
     /// an MFA token that is expired, spent or another client's (one answer for all).
     WrongFactor,
+    /// A security key or passkey's answer that is not for this page, not of a registered
+    /// credential of the user, or does not verify (one answer for all).
+    WrongKey,
     /// Sign-up is not offered here.
     SignupDisabled,
     /// The sign-up's email or password does not meet the policy: why, for the person.
@@ -88,6 +91,7 @@ impl SignInError {
                 )
             },
             Self::WrongFactor => OAuthError::invalid_grant("Invalid otp_code or mfa_token."),
+            Self::WrongKey => OAuthError::invalid_grant("The security key or passkey was refused."),
             Self::WrongCode => OAuthError::invalid_grant("Wrong email or verification code."),
             Self::TooManyCodes => OAuthError::new(
                 ErrorCode::TooManyRequests,

@@ -15,6 +15,7 @@
 pub mod complete;
 pub mod connection;
 mod error;
+pub mod passkey;
 pub mod password;
 pub mod passwordless;
 pub mod second_factor;
@@ -28,13 +29,14 @@ pub use transaction::LoginTransaction;
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
-use crate::model::mfa::OTP;
+use crate::model::webauthn::challenge_for;
 use crate::model::{Authenticated, Connection, Session, Subject, User};
 use crate::oauth::authorize::{check, decide, AuthorizeRequest, Next, Refusal, ReplyTo, WayBack};
 use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::events::{log_failure, record, Actor};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::{Kek, KeyRing};
+use crate::oauth::mfa::passkey::{options as passkey_options, RelyingParty};
 use crate::oauth::params::Params;
 use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::oauth::session;
@@ -161,6 +163,9 @@ pub struct LoginPage {
     pub code_offered: bool,
     /// The code was sent to [`LoginPage::email`]: the page asks for it.
     pub code_sent: bool,
+    /// The options of "Sign in with a passkey" (JSON for the page's script), when passkeys
+    /// are offered ([`passkey`]).
+    pub passkey: Option<String>,
 }
 
 /// `/authorize`: the checked request answered from a live session (single sign-on), by the
@@ -199,9 +204,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 .is_some_and(|a| a.multi_factor());
             if step_up && !proven {
                 match flow.ports.guardian().await {
-                    Ok(g) if g.is_enabled(OTP) => {
-                        return sign_in_again(flow, &request, params).await
-                    }
+                    Ok(g) if g.any_factor() => return sign_in_again(flow, &request, params).await,
                     Ok(_) => {}
                     Err(e) => return Screen::Error(e.into(), back()),
                 }
@@ -265,6 +268,16 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let connection = &through.connection;
     if let Err(e) = connection::with_passwords(connection) {
         return Screen::Error(e.into(), WayBack::of(&request.client));
+    }
+    if let Some(json) = form.get("webauthn") {
+        return match passkey::sign_in(flow, &tx, &request, &through, json).await {
+            Ok(screen) => screen,
+            Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
+            Err(e) => {
+                passkey::log_refused(flow, &request, &connection.name);
+                page_again(flow, &tx, &request, &through, form, e)
+            }
+        };
     }
     let (Some(email), Some(password)) = (form.get("email"), form.get("password")) else {
         let e = SignInError::MissingCredentials;
@@ -449,6 +462,9 @@ pub struct Through {
     pub providers: Vec<(String, String)>,
     /// The client's passwordless connection, if it has one.
     pub passwordless: Option<Connection>,
+    /// Where passkeys sign in, when a WebAuthn factor is on, the connection is a database,
+    /// and the page is at a host browsers take as RP ID.
+    pub passkeys: Option<RelyingParty>,
 }
 
 /// The connection the sign-in of `request` goes through ([`connection::choose`]), with the
@@ -478,8 +494,19 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         .iter()
         .find(|c| c.is_passwordless() && c.enabled_for(client_id))
         .cloned();
+    let guardian = match flow.ports.guardian().await {
+        Ok(g) => g,
+        Err(e) => {
+            return Err(Box::new(Screen::Error(
+                e.into(),
+                WayBack::of(&request.client),
+            )))
+        }
+    };
+    let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     match connection::choose(&all, client_id, request.connection.as_deref(), default) {
         Ok(c) => Ok(Through {
+            passkeys: rp.filter(|_| guardian.webauthn() && c.is_database()),
             connection: c.clone(),
             providers,
             passwordless,
@@ -578,6 +605,12 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         error,
         params: tx.params.clone(),
         redirect_uri: request.reply_to.redirect_uri.clone(),
+        passkey: through.passkeys.as_ref().map(|rp| {
+            let challenge = challenge_for(&tx.csrf);
+            let mut options = passkey_options(rp, &challenge, None, &[], "required");
+            options["conditional"] = true.into();
+            options.to_string()
+        }),
     }))
 }
 

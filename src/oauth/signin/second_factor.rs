@@ -19,14 +19,18 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
 use crate::model::mfa::OTP;
+use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
+use crate::oauth::mfa::passkey::{self, RelyingParty};
 use crate::oauth::mfa::redeem::{redeem, Proof};
 use crate::oauth::mfa::token::MfaToken;
 use crate::oauth::mfa::{self, api};
 use crate::oauth::params::Params;
+use crate::oauth::signin::transaction::LIFETIME;
 use crate::oauth::signin::LoginTransaction;
 use crate::port::crypto::Crypto;
+use crate::port::mfa::MfaStore;
 use crate::port::{ClaimsStore, KeyStore, Stores};
 
 /// The token's names for an enrollment in progress: the app's key (base32), its `otpauth://`
@@ -34,6 +38,8 @@ use crate::port::{ClaimsStore, KeyStore, Stores};
 const SECRET: &str = "enroll_secret";
 const URI: &str = "enroll_uri";
 const CODES: &str = "enroll_codes";
+/// The token's mark of a first factor still to set up.
+const ENROLL: &str = "enroll";
 
 /// The page that asks for the second factor.
 #[derive(Debug)]
@@ -47,6 +53,11 @@ pub struct FactorPage {
     pub mfa_token: String,
     /// A new authenticator app to set up first.
     pub enrollment: Option<Enrollment>,
+    /// The first factor is still to set up (an app, or a security key or passkey).
+    pub enrolling: bool,
+    /// The options of the page's WebAuthn button (JSON for its script), when a security key
+    /// or passkey can be set up or used here.
+    pub passkey: Option<String>,
     pub error: Option<SignInError>,
     /// The client's redirect URI (the page's form may lead there).
     pub redirect_uri: String,
@@ -116,7 +127,7 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), back()),
     };
     match enroll(flow, &mut token).await {
-        Ok(()) => page(flow, tx, request, &token, None),
+        Ok(()) => page(flow, tx, request, &token, None).await,
         Err(e) => Screen::Error(e.into(), back()),
     }
 }
@@ -131,6 +142,14 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let kek = flow.kek.ok_or_else(|| OAuthError::server("no KEK"))?;
     let guardian = flow.ports.guardian().await?;
     let (store, config) = (flow.ports.mfa(), flow.facts.config);
+    let (authenticators, _) = store.authenticators(&token.user_id).await?;
+    if authenticators.iter().any(|a| a.confirmed) {
+        return Ok(());
+    }
+    token.asked.push((ENROLL.into(), "1".into()));
+    if !guardian.is_enabled(OTP) {
+        return Ok(());
+    }
     let types = [OTP.to_string()];
     let made = api::associate(
         store,
@@ -179,10 +198,40 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let Some(token) = opened else {
         return Screen::Error(SignInError::Form(super::FormProblem::Expired), back());
     };
-    let proof = match (form.get("code"), form.get("recovery_code")) {
-        (Some(code), _) => Proof::Otp(code.trim()),
-        (None, Some(code)) => Proof::RecoveryCode(code.trim()),
-        (None, None) => return page(flow, &tx, &request, &token, Some(SignInError::WrongFactor)),
+    let checked;
+    let proof = match (
+        form.get("code"),
+        form.get("recovery_code"),
+        form.get("webauthn"),
+    ) {
+        (Some(code), _, _) => Proof::Otp(code.trim()),
+        (None, Some(code), _) => Proof::RecoveryCode(code.trim()),
+        (None, None, Some(json)) => match key(flow, &tx, &token, json).await {
+            Ok(made) => {
+                checked = made;
+                Proof::Key(&checked, tx.expires_at.saturating_sub(LIFETIME))
+            }
+            Err(SignInError::WrongKey) => {
+                let description = "Wrong security key or passkey";
+                let who = (Some(token.user_id.as_str()), token.asked("email"));
+                let connection = Some(token.connection.as_str());
+                log_sign_in(
+                    flow,
+                    &request,
+                    kinds::MFA_FAILED,
+                    description,
+                    who,
+                    connection,
+                );
+                let e = Some(SignInError::WrongKey);
+                return page(flow, &tx, &request, &token, e).await;
+            }
+            Err(e) => return Screen::Error(e, back()),
+        },
+        (None, None, None) => {
+            let e = Some(SignInError::WrongFactor);
+            return page(flow, &tx, &request, &token, e).await;
+        }
     };
     let (organization, audience) = (request.organization.as_deref(), request.api_audience());
     let proven = redeem(
@@ -200,15 +249,21 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let connection = Some(token.connection.as_str());
     let log = |kind, description| log_sign_in(flow, &request, kind, description, who, connection);
     let recovery = matches!(proof, Proof::RecoveryCode(_));
+    let key_used = matches!(proof, Proof::Key(..));
     match proven.await {
         Ok(proven) => {
-            let (kind, description) = match (recovery, proven.enrolled) {
-                (true, _) => (kinds::RECOVERY_SUCCEEDED, "Recovery code accepted"),
-                (false, true) => (kinds::MFA_ENROLLED, "Authenticator app enrolled"),
-                (false, false) => (kinds::MFA_SUCCEEDED, "Second factor accepted"),
+            let (kind, description) = match (recovery, proven.enrolled, key_used) {
+                (true, _, _) => (kinds::RECOVERY_SUCCEEDED, "Recovery code accepted"),
+                (false, true, true) => (kinds::MFA_ENROLLED, "Security key or passkey enrolled"),
+                (false, true, false) => (kinds::MFA_ENROLLED, "Authenticator app enrolled"),
+                (false, false, _) => (kinds::MFA_SUCCEEDED, "Second factor accepted"),
             };
             log(kind, description);
             complete(flow, &request, Arrival::Fresh(proven.signed_in)).await
+        }
+        Err(SignInError::WrongFactor) if key_used => {
+            let e = Some(SignInError::WrongKey);
+            page(flow, &tx, &request, &token, e).await
         }
         Err(e @ (SignInError::WrongFactor | SignInError::Locked)) => {
             let (kind, description) = match recovery {
@@ -218,15 +273,52 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             log(kind, description);
             match e {
                 SignInError::Locked => Screen::Error(e, back()),
-                _ => page(flow, &tx, &request, &token, Some(e)),
+                _ => page(flow, &tx, &request, &token, Some(e)).await,
             }
         }
         Err(e) => Screen::Error(e, back()),
     }
 }
 
+/// A security key or passkey posted on the page (`json`, the ceremony's answer): a new one
+/// registered while the user is still to set up a first factor, else an assertion of one of
+/// the user's; checked, and left to [`redeem`] to accept and spend with the token.
+async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    token: &MfaToken,
+    json: &str,
+) -> Result<passkey::Checked, SignInError> {
+    let guardian = flow.ports.guardian().await?;
+    let rp = RelyingParty::of(flow.facts.config, flow.facts.host)
+        .filter(|_| guardian.webauthn())
+        .ok_or(SignInError::WrongKey)?;
+    let response = passkey::Response::parse(json).ok_or(SignInError::WrongKey)?;
+    let challenge = challenge_for(&tx.csrf);
+    let store = flow.ports.mfa();
+    let now = flow.facts.now;
+    if response.is_registration() {
+        if token.asked(ENROLL).is_none() {
+            return Err(SignInError::WrongKey);
+        }
+        let made = passkey::register(&rp, &challenge, &response, &token.user_id, flow.random, now)?;
+        store.enroll(&made.authenticator, None, now).await?;
+        return Ok(made);
+    }
+    let (authenticators, _) = store.authenticators(&token.user_id).await?;
+    passkey::assert(
+        flow.crypto,
+        &rp,
+        &challenge,
+        &response,
+        &authenticators,
+        false,
+    )
+    .await
+}
+
 /// The second factor's page for `token`, with a fresh CSRF token.
-fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,
@@ -245,6 +337,11 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(sealed) => sealed,
         Err(e) => return Screen::Error(e.into(), back()),
     };
+    let enrolling = token.asked(ENROLL).is_some();
+    let passkey = match passkey_options(flow, &tx, token, enrolling).await {
+        Ok(options) => options,
+        Err(e) => return Screen::Error(e.into(), back()),
+    };
     let enrollment = token.asked(SECRET).map(|secret| Enrollment {
         secret: secret.to_string(),
         uri: token.asked(URI).unwrap_or_default().to_string(),
@@ -261,7 +358,44 @@ fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         csrf: tx.csrf,
         mfa_token,
         enrollment,
+        enrolling,
+        passkey,
         error,
         redirect_uri: request.reply_to.redirect_uri.clone(),
     }))
+}
+
+/// The page's WebAuthn options: to set up a security key or passkey while enrolling, else to
+/// use one of the user's; none when WebAuthn is off, the page is not at a host a browser
+/// takes as RP ID, or the user has no credential to use.
+async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    token: &MfaToken,
+    enrolling: bool,
+) -> Result<Option<String>, OAuthError> {
+    let guardian = flow.ports.guardian().await?;
+    let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
+    let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
+        return Ok(None);
+    };
+    let (authenticators, _) = flow.ports.mfa().authenticators(&token.user_id).await?;
+    let keys: Vec<_> = authenticators
+        .into_iter()
+        .filter(|a| a.confirmed && a.credential.is_some())
+        .collect();
+    let challenge = challenge_for(&tx.csrf);
+    let email = token.asked("email").unwrap_or(&token.user_id);
+    let options = match enrolling {
+        true => passkey::options(
+            &rp,
+            &challenge,
+            Some((&token.user_id, email)),
+            &keys,
+            "preferred",
+        ),
+        false if keys.is_empty() => return Ok(None),
+        false => passkey::options(&rp, &challenge, None, &keys, "preferred"),
+    };
+    Ok(Some(options.to_string()))
 }

@@ -22,6 +22,7 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
         confirmed: false,
         created_at: fx.now,
         last_auth_at: None,
+        credential: None,
     };
     let codes: Vec<String> = (0..3).map(|i| format!("{}-code-{i}", fx.run_id)).collect();
     store
@@ -47,7 +48,7 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
         };
         async move {
             store
-                .accept_step(&fx.user_id, id, step, &spent, fx.now)
+                .accept_step(&fx.user_id, id, step, None, &spent, fx.now)
                 .await
         }
     }))
@@ -73,7 +74,7 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
         redemption: "again",
     };
     let reused = store
-        .accept_step(&fx.user_id, id, step + 1, &again, fx.now)
+        .accept_step(&fx.user_id, id, step + 1, None, &again, fx.now)
         .await
         .map_err(failed)?;
     ensure(!reused, || "a spent token took a later step".into())?;
@@ -83,7 +84,7 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
         redemption: "fresh",
     };
     let later = store
-        .accept_step(&fx.user_id, id, step + 1, &fresh, fx.now)
+        .accept_step(&fx.user_id, id, step + 1, None, &fresh, fx.now)
         .await
         .map_err(failed)?;
     ensure(later, || "a fresh token did not take a later step".into())?;
