@@ -953,8 +953,9 @@ fn the_code_flow_makes_the_round_trips_it_needs_and_no_more() {
     assert_eq!(after.0 - before.0, 3, "login POST: round trips");
     assert_eq!(
         after.1 - before.1,
-        6,
-        "login POST: reads kept in memory (the Guardian settings and post-login rules among them)"
+        7,
+        "login POST: reads kept in memory (the Guardian settings, for passkeys and for the \
+         second factor, and post-login rules among them)"
     );
     let code = param(&location_params(&resp), "code").unwrap().to_string();
     let before = (t.store.round_trips(), t.store.cached_reads());

@@ -7,8 +7,7 @@ use super::call::Call;
 use super::error::{from_store, invalid, members, not_found, payload, Reply};
 use super::list::iso8601;
 use crate::error::StoreError;
-use crate::model::mfa::TOTP;
-use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, OTP, RECOVERY_CODE};
+use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, RECOVERY_CODE};
 use crate::oauth::mfa::recovery;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
@@ -16,8 +15,6 @@ use crate::port::{SessionStore, Stores, UserStore};
 use serde_json::{json, Value};
 
 const CONFLICT: &str = "The user's factors changed meanwhile.";
-/// The factors that can be turned on so far.
-const OFFERED: [&str; 2] = [OTP, RECOVERY_CODE];
 
 /// `GET /api/v2/guardian/factors`.
 pub async fn factors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
@@ -42,11 +39,6 @@ pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
     };
     if !FACTORS.contains(&name) {
         return not_found("factor");
-    }
-    if enabled && !OFFERED.contains(&name) {
-        return invalid(&format!(
-            "{name} is not offered: the factors offered are otp and recovery-code"
-        ));
     }
     let stores = call.issuer.stores;
     let set = stores.mfa().set_factor(name, enabled).await;
@@ -102,10 +94,13 @@ async fn user_exists<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<
 fn method_view(a: &Authenticator) -> Value {
     let mut v = json!({
         "id": a.id,
-        "type": TOTP,
+        "type": a.kind,
         "confirmed": a.confirmed,
         "created_at": iso8601(a.created_at),
     });
+    if let Some(c) = &a.credential {
+        v["key_id"] = json!(c.id);
+    }
     if let Some(t) = a.last_auth_at {
         v["last_auth_at"] = json!(iso8601(t));
     }

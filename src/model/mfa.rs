@@ -86,7 +86,7 @@ pub struct Authenticator {
     /// The TOTP secret, sealed under the key-encryption key.
     pub secret_sealed: Option<String>,
     /// The last time step accepted (TOTP); for a WebAuthn credential, the issue time of the
-    /// last challenge accepted.
+    /// last challenge accepted (not ordered: each challenge is spent once).
     pub last_step: Option<u64>,
     /// A first code proved the enrollment.
     pub confirmed: bool,

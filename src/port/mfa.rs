@@ -38,8 +38,8 @@ pub trait MfaStore {
     /// Accepts time step `step` of the user's authenticator `id` (which confirms it) and
     /// spends the MFA token, in one batch, only if the step is later than the last accepted
     /// and the token is unspent. Of concurrent redemptions at most one gets `true`. For a
-    /// WebAuthn credential the step is the challenge's issue time, and its signature counter
-    /// becomes `sign_count`.
+    /// WebAuthn credential (`sign_count` given) the step is the challenge's issue time, not
+    /// ordered: the token spent is the page's challenge, and the counter becomes `sign_count`.
     async fn accept_step(
         &self,
         user_id: &str,

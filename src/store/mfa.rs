@@ -188,8 +188,10 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             spent.redemption.into(),
             sign_count.map_or(Value::Null, |c| num(c.into())),
         ];
+        // A WebAuthn credential (a `sign_count` given) has no time steps: its challenge,
+        // spent as the token, is what works once.
         let mine = "FROM authenticators WHERE id = ?2 AND user_id = ?1 \
-            AND (last_step IS NULL OR last_step < ?3)";
+            AND (last_step IS NULL OR last_step < ?3 OR ?8 IS NOT NULL)";
         let changes = self
             .batch(&[
                 (&spend_token(&format!("EXISTS (SELECT 1 {mine})")), &args),

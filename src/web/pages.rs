@@ -66,7 +66,7 @@ fn passkey_button(
     body.push_str("\">");
     body.push_str(fields);
     body.push_str(
-        "<input type=\"hidden\" name=\"webauthn\"><button type=\"button\" id=\"wb\" hidden",
+        "<input type=\"hidden\" name=\"webauthn\" value=\"\"><button type=\"button\" id=\"wb\" hidden",
     );
     if quiet {
         body.push_str(" class=\"quiet\"");
@@ -690,6 +690,7 @@ mod tests {
             forgot: Some("/u/reset-password/request?x=\"1"),
             code_offered: true,
             code_sent: false,
+            passkey: None,
         };
         let html = login(&form);
         assert!(html.contains("Continue with &lt;Acme&gt;"));
@@ -709,6 +710,15 @@ mod tests {
             ..form
         });
         assert!(sent.contains("name=\"code\"") && sent.contains("a&quot;b@example.com"));
+        // The passkey options are data: no text in them can close their element.
+        let with_passkey = login(&LoginForm {
+            passkey: Some(r#"{"x":"</script><img src=x>"}"#),
+            ..form
+        });
+        assert!(with_passkey.contains("Sign in with a passkey"));
+        assert!(with_passkey.contains("autocomplete=\"username webauthn\""));
+        assert!(!with_passkey.contains("</script><img"));
+        assert!(with_passkey.contains(r"\u003c/script>\u003cimg"));
         assert!(!sent.contains("\"><img") && sent.contains("&lt;b&gt;"));
         let page = error("<m>", "<a>", Some(("<n>", "https://x/?a=\"1")));
         assert!(!page.contains("<m>") && !page.contains("<n>") && !page.contains("<a>"));

@@ -118,12 +118,14 @@ pub fn issuer_label(config: &Config) -> &str {
     host.split(['/', ':']).next().unwrap_or(host)
 }
 
-/// `GET /mfa/authenticators`: the token's user's authenticators as Auth0 lists them, with
-/// their recovery codes as one authenticator when any are left.
+/// `GET /mfa/authenticators`: the token's user's authenticator apps as Auth0 lists them, with
+/// their recovery codes as one authenticator when any are left. Security keys and passkeys
+/// are used on the hosted pages only, so this API does not list them.
 pub async fn authenticators(store: &impl MfaStore, token: &MfaToken) -> Result<Value, OAuthError> {
     let (mine, left) = store.authenticators(&token.user_id).await?;
     let mut list: Vec<Value> = mine
         .iter()
+        .filter(|a| a.kind == TOTP)
         .map(|a| json!({ "id": a.id, "authenticator_type": OTP, "active": a.confirmed }))
         .collect();
     if left > 0 {
@@ -153,7 +155,7 @@ pub async fn challenge(
         ));
     }
     let (mine, _) = store.authenticators(&token.user_id).await?;
-    if !mine.iter().any(|a| a.confirmed) {
+    if !mine.iter().any(|a| a.confirmed && a.kind == TOTP) {
         return Err(OAuthError::new(
             ErrorCode::AccessDenied,
             "The user has no authenticator to challenge: enroll one with /mfa/associate.",

@@ -3,8 +3,9 @@
 //!
 //! The challenge is bound to the login transaction: it is derived from the page's fresh CSRF
 //! token ([`webauthn::challenge_for`]), so each page shown has its own, and an assertion
-//! answers only the page it was made for. An accepted assertion records its challenge's issue
-//! time on the credential: one made for that page or an older one is refused after it.
+//! answers only the page it was made for. The challenge is spent with the sign-in, as an MFA
+//! token is (the second factor's page spends its token; the login page spends
+//! `webauthn|{challenge}`): one page's answer signs in once.
 //!
 //! The relying party is the issuer's host. At an issuer on a loopback IP address (`make dev`
 //! at `http://127.0.0.1:8787`) browsers refuse an IP address as RP ID, so the hosted pages
@@ -263,4 +264,26 @@ pub fn options(
         });
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rp(issuer: &str, host: Option<&str>) -> Option<(String, String)> {
+        let config = Config::new(issuer).unwrap();
+        RelyingParty::of(&config, host).map(|rp| (rp.rp_id, rp.origin))
+    }
+
+    #[test]
+    fn the_relying_party_is_the_issuers_host_or_localhost_beside_a_loopback_ip() {
+        let named = Some(("id.example.com".into(), "https://id.example.com".into()));
+        assert_eq!(rp("https://id.example.com/", None), named);
+        assert_eq!(rp("https://id.example.com/", Some("evil.test")), named);
+        let dev = Some(("localhost".into(), "http://localhost:8787".into()));
+        assert_eq!(rp("http://127.0.0.1:8787/", Some("localhost:8787")), dev);
+        assert_eq!(rp("http://127.0.0.1:8787/", Some("127.0.0.1:8787")), None);
+        assert_eq!(rp("http://127.0.0.1:8787/", Some("localhost:9999")), None);
+        assert_eq!(rp("http://127.0.0.1:8787/", None), None);
+    }
 }

@@ -269,7 +269,7 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     if let Err(e) = connection::with_passwords(connection) {
         return Screen::Error(e.into(), WayBack::of(&request.client));
     }
-    if let Some(json) = form.get("webauthn") {
+    if let Some(json) = form.get("webauthn").filter(|j| !j.is_empty()) {
         return match passkey::sign_in(flow, &tx, &request, &through, json).await {
             Ok(screen) => screen,
             Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
@@ -494,25 +494,29 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         .iter()
         .find(|c| c.is_passwordless() && c.enabled_for(client_id))
         .cloned();
-    let guardian = match flow.ports.guardian().await {
-        Ok(g) => g,
-        Err(e) => {
-            return Err(Box::new(Screen::Error(
-                e.into(),
-                WayBack::of(&request.client),
-            )))
-        }
+    let chosen = connection::choose(&all, client_id, request.connection.as_deref(), default);
+    let c = match chosen {
+        Ok(c) => c,
+        Err(e) => return Err(Box::new(reply_error(flow, request, &e))),
     };
-    let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
-    match connection::choose(&all, client_id, request.connection.as_deref(), default) {
-        Ok(c) => Ok(Through {
-            passkeys: rp.filter(|_| guardian.webauthn() && c.is_database()),
-            connection: c.clone(),
-            providers,
-            passwordless,
-        }),
-        Err(e) => Err(Box::new(reply_error(flow, request, &e))),
+    // Passkeys sign in users of a database connection, where a WebAuthn factor is on.
+    let mut passkeys = None;
+    if c.is_database() {
+        passkeys = match flow.ports.guardian().await {
+            Ok(g) if g.webauthn() => RelyingParty::of(flow.facts.config, flow.facts.host),
+            Ok(_) => None,
+            Err(e) => {
+                let screen = Screen::Error(e.into(), WayBack::of(&request.client));
+                return Err(Box::new(screen));
+            }
+        };
     }
+    Ok(Through {
+        passkeys,
+        connection: c.clone(),
+        providers,
+        passwordless,
+    })
 }
 
 /// Whether sign-up is offered through `connection`: the tenant offers it and the connection
