@@ -61,7 +61,7 @@ pub struct Expected<'a> {
 pub struct NewCredential {
     /// The credential id, base64url.
     pub id: String,
-    /// The public key as a JWK (JSON text) the crypto port verifies with.
+    /// The public key as a JWK (JSON text, with its `alg`) the crypto port verifies with.
     pub public_jwk: String,
     /// [`ES256`] or [`RS256`].
     pub alg: i64,
@@ -104,23 +104,15 @@ pub fn challenge_for(csrf: &str) -> String {
 /// §7.1 steps 5-12 and §7.2 steps 10-15: `clientDataJSON` names this ceremony, carries the
 /// challenge, and was made on the expected origin, not inside another site's frame.
 fn check_client_data(json: &[u8], ceremony: &str, expected: &Expected) -> Result<(), Refusal> {
-    #[derive(serde::Deserialize)]
-    struct ClientData<'a> {
-        #[serde(rename = "type")]
-        kind: &'a str,
-        challenge: &'a str,
-        origin: &'a str,
-        #[serde(rename = "crossOrigin", default)]
-        cross_origin: bool,
-    }
-    let data: ClientData = serde_json::from_slice(json).map_err(|_| Refusal::Malformed)?;
-    if data.kind != ceremony {
+    let data = crate::model::strict_json::parse(json).map_err(|_| Refusal::Malformed)?;
+    let text = |name: &str| data[name].as_str().ok_or(Refusal::Malformed);
+    if text("type")? != ceremony {
         return Err(Refusal::Ceremony);
     }
-    if data.challenge.trim_end_matches('=') != expected.challenge {
+    if text("challenge")?.trim_end_matches('=') != expected.challenge {
         return Err(Refusal::Challenge);
     }
-    if data.origin != expected.origin || data.cross_origin {
+    if text("origin")? != expected.origin || data["crossOrigin"] == true {
         return Err(Refusal::Origin);
     }
     Ok(())
@@ -154,9 +146,9 @@ fn check_head(auth_data: &[u8], expected: &Expected) -> Result<Head, Refusal> {
 }
 
 /// The registration ceremony (§7.1) for a response's `clientDataJSON` and
-/// `attestationObject`, both decoded. The attestation statement is not verified: the page asks
-/// for `attestation: "none"`, so the authenticator's make is not vouched for, and any format
-/// is read for its authenticator data only.
+/// `attestationObject`, both decoded. The page asks for `attestation: "none"`, and browsers
+/// then send format `none`: the authenticator's make is not vouched for, and an attestation
+/// object of another format is refused as malformed.
 pub fn register(
     client_data_json: &[u8],
     attestation_object: &[u8],
@@ -185,7 +177,8 @@ pub fn register(
     })
 }
 
-/// The `authData` of an attestation object (§6.5: a CBOR map of `fmt`, `attStmt`, `authData`).
+/// The `authData` of an attestation object (§6.5: a CBOR map of `fmt`, `attStmt`, `authData`)
+/// of format `none` (§8.7), the one the page asks for: its statement is empty.
 fn attested_auth_data(object: &[u8]) -> Result<&[u8], Refusal> {
     let mut d = Decoder::new(object);
     let bad = |_| Refusal::Malformed;
@@ -193,8 +186,10 @@ fn attested_auth_data(object: &[u8]) -> Result<&[u8], Refusal> {
     let mut auth_data = None;
     for _ in 0..entries {
         match d.str().map_err(bad)? {
+            "fmt" if d.str().map_err(bad)? == "none" => {}
+            "attStmt" if d.map().map_err(bad)? == Some(0) => {}
             "authData" => auth_data = Some(d.bytes().map_err(bad)?),
-            _ => d.skip().map_err(bad)?,
+            _ => return Err(Refusal::Malformed),
         }
     }
     auth_data.ok_or(Refusal::Malformed)
@@ -216,7 +211,8 @@ fn cose_key(cbor: &[u8]) -> Result<(i64, String), Refusal> {
             -1 => crv = Some(d.i64().map_err(bad)?),
             -2 => minus2 = Some(d.bytes().map_err(bad)?),
             -3 => minus3 = Some(d.bytes().map_err(bad)?),
-            _ => d.skip().map_err(bad)?,
+            // No other parameter belongs to an EC2 or RSA public key (RFC 9053 §7.1, RFC 8230).
+            _ => return Err(Refusal::Algorithm),
         }
     }
     let enc = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
@@ -224,7 +220,9 @@ fn cose_key(cbor: &[u8]) -> Result<(i64, String), Refusal> {
         (Some(2), Some(ES256), Some(1), None, Some(x), Some(y))
             if x.len() == 32 && y.len() == 32 =>
         {
-            let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "x": enc(x), "y": enc(y)});
+            let (x, y) = (enc(x), enc(y));
+            let jwk =
+                serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "alg": "ES256"});
             Ok((ES256, jwk.to_string()))
         }
         (Some(3), Some(RS256), None, Some(n), Some(e), None) if n.len() >= 256 => {

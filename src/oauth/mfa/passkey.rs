@@ -18,6 +18,7 @@
 use crate::model::authentication::Method;
 use crate::model::config::Config;
 use crate::model::mfa::{Authenticator, Credential, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
+use crate::model::strict_json;
 use crate::model::webauthn::{self, b64, Expected, Refusal, ES256};
 use crate::oauth::signin::SignInError;
 use crate::port::crypto::{Alg, Crypto};
@@ -73,11 +74,9 @@ impl RelyingParty {
 
 /// A ceremony's answer as the hosted page posts it (the `webauthn` form field, JSON, every
 /// binary value base64url).
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub struct Response {
     pub id: String,
-    #[serde(rename = "clientDataJSON")]
     pub client_data_json: String,
     pub attestation_object: Option<String>,
     pub authenticator_data: Option<String>,
@@ -89,7 +88,17 @@ pub struct Response {
 
 impl Response {
     pub fn parse(json: &str) -> Option<Self> {
-        serde_json::from_str(json).ok()
+        let v = strict_json::parse(json.as_bytes()).ok()?;
+        let text = |name: &str| v[name].as_str().map(str::to_string);
+        Some(Self {
+            id: text("id")?,
+            client_data_json: text("clientDataJSON")?,
+            attestation_object: text("attestationObject"),
+            authenticator_data: text("authenticatorData"),
+            signature: text("signature"),
+            user_handle: text("userHandle"),
+            attachment: text("attachment"),
+        })
     }
 
     /// The user id the passkey was registered for (its user handle).
@@ -138,13 +147,6 @@ pub fn register(
         _ => WEBAUTHN_ROAMING,
     };
     let id = format!("{kind}|dev_{}", random.token(12)?);
-    let mut jwk: serde_json::Value =
-        serde_json::from_str(&new.public_jwk).map_err(|_| SignInError::WrongKey)?;
-    jwk["alg"] = match new.alg {
-        ES256 => "ES256",
-        _ => "RS256",
-    }
-    .into();
     Ok(Checked {
         authenticator: Authenticator {
             id,
@@ -158,7 +160,7 @@ pub fn register(
             last_auth_at: None,
             credential: Some(Credential {
                 id: new.id,
-                public_jwk: jwk.to_string(),
+                public_jwk: new.public_jwk,
                 sign_count: new.sign_count,
             }),
         },
@@ -191,8 +193,8 @@ pub async fn assert<C: Crypto>(
         (a.confirmed && credential.id == response.id).then_some((a, credential))
     });
     let (authenticator, credential) = found.ok_or(SignInError::WrongKey)?;
-    let jwk: serde_json::Value =
-        serde_json::from_str(&credential.public_jwk).map_err(|_| SignInError::WrongKey)?;
+    let jwk =
+        strict_json::parse(credential.public_jwk.as_bytes()).map_err(|_| SignInError::WrongKey)?;
     let alg = match jwk["alg"].as_str() {
         Some("RS256") => Alg::RS256,
         _ => Alg::ES256,
