@@ -23,6 +23,9 @@ pub async fn logout<P: Stores, C: Crypto>(
     req: &HttpRequest,
     dialect: Dialect,
 ) -> HttpResponse {
+    if let Some(moved) = super::authorize::to_localhost(issuer, req).await {
+        return moved;
+    }
     let params = match req.method.as_str() {
         "POST" => req.body_params(),
         _ => Params::from_form(req.query.as_bytes()),

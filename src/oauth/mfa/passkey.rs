@@ -39,27 +39,21 @@ impl RelyingParty {
     pub fn of(config: &Config, host: Option<&str>) -> Option<Self> {
         let (scheme, rest) = config.issuer.split_once("://")?;
         let authority = rest.split('/').next()?;
-        let (name, port) = match authority.rsplit_once(':') {
-            Some((name, port)) if !name.ends_with(']') || authority.starts_with('[') => {
-                (name, Some(port))
-            }
-            _ => (authority, None),
-        };
-        let is_ip = name.starts_with('[') || name.parse::<std::net::Ipv4Addr>().is_ok();
-        if !is_ip {
-            return Some(Self {
-                rp_id: name.to_string(),
+        let name = authority
+            .rsplit_once(':')
+            .map_or(authority, |(name, _)| name);
+        match localhost_for(config) {
+            // Another IP address: no RP ID a browser takes.
+            None if name.starts_with('[') || name.parse::<std::net::IpAddr>().is_ok() => None,
+            None => Some(Self {
+                rp_id: name.into(),
                 origin: format!("{scheme}://{authority}"),
-            });
+            }),
+            Some(local) => (host == Some(local.as_str())).then(|| Self {
+                rp_id: "localhost".into(),
+                origin: format!("{scheme}://{local}"),
+            }),
         }
-        let local = match port {
-            Some(port) => format!("localhost:{port}"),
-            None => "localhost".to_string(),
-        };
-        (host == Some(local.as_str())).then(|| Self {
-            rp_id: "localhost".into(),
-            origin: format!("{scheme}://{local}"),
-        })
     }
 
     fn expected<'a>(&'a self, challenge: &'a str, verify: bool) -> Expected<'a> {
@@ -70,6 +64,25 @@ impl RelyingParty {
             user_verification: verify,
         }
     }
+}
+
+/// At an issuer on a loopback IP address (`http://127.0.0.1:8787`, `make dev`): `localhost`
+/// with the issuer's port, where its hosted pages can offer passkeys.
+pub fn localhost_for(config: &Config) -> Option<String> {
+    let rest = config.issuer.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let (name, port) = match authority.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => (name, Some(port)),
+        _ => (authority, None),
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.parse::<std::net::IpAddr>()
+        .ok()
+        .filter(|ip| ip.is_loopback())?;
+    Some(match port {
+        Some(port) => format!("localhost:{port}"),
+        None => "localhost".into(),
+    })
 }
 
 /// A ceremony's answer as the hosted page posts it (the `webauthn` form field, JSON, every
@@ -287,5 +300,7 @@ mod tests {
         assert_eq!(rp("http://127.0.0.1:8787/", Some("127.0.0.1:8787")), None);
         assert_eq!(rp("http://127.0.0.1:8787/", Some("localhost:9999")), None);
         assert_eq!(rp("http://127.0.0.1:8787/", None), None);
+        assert_eq!(rp("http://10.0.0.5:8787/", Some("10.0.0.5:8787")), None);
+        assert_eq!(rp("http://[::1]:8787/", Some("localhost:8787")), dev);
     }
 }
