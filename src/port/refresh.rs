@@ -31,7 +31,8 @@ pub trait RefreshStore {
     /// The revoked access tokens that have not expired at `now`, in `jti` order.
     async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError>;
 
-    /// Forgets revoked access tokens that expired before `now`; answers how many.
+    /// Forgets revoked access tokens that expired before `now`, and the spent MFA tokens and
+    /// passkey challenges that did; answers how many revoked tokens.
     async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError>;
 }
 

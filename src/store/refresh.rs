@@ -190,7 +190,15 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
     }
 
     async fn prune_revoked_access_tokens(&self, now: u64) -> Result<u32, StoreError> {
-        let sql = "DELETE FROM revoked_tokens WHERE expires_at <= ?1";
-        Ok(self.run(sql, &[num(now)]).await? as u32)
+        let args = [num(now)];
+        let changes = self
+            .batch(&[
+                ("DELETE FROM revoked_tokens WHERE expires_at <= ?1", &args),
+                // The spent MFA tokens and passkey challenges past their expiry go with them:
+                // an expired one is refused by its own expiry.
+                ("DELETE FROM mfa_tokens_used WHERE expires_at <= ?1", &args),
+            ])
+            .await?;
+        Ok(changes.first().copied().unwrap_or(0) as u32)
     }
 }
