@@ -155,3 +155,79 @@ fn an_assertion_verifies_and_each_wrong_one_is_refused() {
     let foreign = other.get(&challenge, ORIGIN, RP_ID, UP | UV);
     assert!(!verifies(&cred, &check(&foreign, 0).unwrap()));
 }
+
+/// A registration and an assertion recorded from Chromium's virtual authenticator.
+fn recorded() -> serde_json::Value {
+    let text = include_str!("fixtures/webauthn-chromium.json");
+    serde_json::from_str(text).unwrap()
+}
+
+fn field(v: &serde_json::Value, name: &str) -> Vec<u8> {
+    webauthn::b64(v[name].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn a_recorded_chromium_registration_and_assertion_verify_and_each_wrong_expectation_refuses() {
+    let f = recorded();
+    let (origin, rp_id) = (f["origin"].as_str().unwrap(), f["rp_id"].as_str().unwrap());
+    let reg = &f["registration"];
+    let expect = |challenge, origin, rp_id| Expected {
+        challenge,
+        origin,
+        rp_id,
+        user_verification: true,
+    };
+    let challenge = reg["challenge"].as_str().unwrap();
+    let (client_data, object) = (
+        field(reg, "clientDataJSON"),
+        field(reg, "attestationObject"),
+    );
+    let cred =
+        webauthn::register(&client_data, &object, &expect(challenge, origin, rp_id)).unwrap();
+    assert_eq!(cred.id, reg["id"].as_str().unwrap());
+    assert_eq!(cred.alg, ES256);
+    assert!(cred.verified);
+    let wrong = |c, o, r| webauthn::register(&client_data, &object, &expect(c, o, r));
+    assert_eq!(
+        wrong(challenge, "http://localhost:1", rp_id),
+        Err(Refusal::Origin)
+    );
+    assert_eq!(wrong(challenge, origin, "example.com"), Err(Refusal::RpId));
+    assert_eq!(wrong("AAAA", origin, rp_id), Err(Refusal::Challenge));
+
+    let a = &f["assertion"];
+    let challenge = a["challenge"].as_str().unwrap();
+    let (client_data, auth_data) = (field(a, "clientDataJSON"), field(a, "authenticatorData"));
+    let signature = field(a, "signature");
+    let check = |sig: &[u8], stored: u32, e: Expected| {
+        webauthn::assert(&client_data, &auth_data, sig, ES256, stored, &e)
+    };
+    let good = check(&signature, 2, expect(challenge, origin, rp_id)).unwrap();
+    assert_eq!(good.sign_count, 3);
+    assert!(verifies(&cred, &good));
+    assert_eq!(
+        String::from_utf8(field(a, "userHandle")).unwrap(),
+        "auth0|6565a1b2c3d4e5f600000001"
+    );
+    assert_eq!(
+        check(&signature, 3, expect(challenge, origin, rp_id)),
+        Err(Refusal::Counter)
+    );
+    let e = expect(challenge, "https://localhost", rp_id);
+    assert_eq!(check(&signature, 0, e), Err(Refusal::Origin));
+    assert_eq!(
+        check(&signature, 0, expect(challenge, origin, "127.0.0.1")),
+        Err(Refusal::RpId)
+    );
+    let other = webauthn::challenge_for("another page");
+    assert_eq!(
+        check(&signature, 0, expect(&other, origin, rp_id)),
+        Err(Refusal::Challenge)
+    );
+    // One bit of the signature changed: it no longer verifies.
+    let mut tampered = signature.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let a = check(&tampered, 0, expect(challenge, origin, rp_id)).unwrap();
+    assert!(!verifies(&cred, &a));
+}
