@@ -136,22 +136,7 @@ fn post_login(t: &Tenant, page: &HttpResponse, csrf: &str, answer: &str) -> Http
 
 /// The ID token of the code a hosted sign-in redirected with.
 fn id_token_of(t: &Tenant, resp: &HttpResponse) -> Value {
-    assert_eq!(resp.status, 303, "{}", html(resp));
-    let location = resp.header("location").unwrap();
-    let query = location.strip_prefix(&format!("{CALLBACK}?")).unwrap();
-    let code = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let form = format!(
-        "grant_type=authorization_code&client_id={SPA}&code={}&redirect_uri={}&code_verifier={VERIFIER}",
-        enc(&code),
-        enc(CALLBACK)
-    );
-    let resp = form_post(t, "/oauth/token", &form, None);
-    assert_eq!(resp.status, 200, "{}", html(&resp));
-    verify_jwt(t, resp.json_body()["id_token"].as_str().unwrap(), SPA)
+    code_id_token(t, resp, SPA, CALLBACK, VERIFIER)
 }
 
 /// Sets up `auth` on the enrollment page after the password; the ID token of that sign-in.

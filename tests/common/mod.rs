@@ -1053,3 +1053,30 @@ pub fn post_form(t: &Tenant, path: &str, form: &str, cookies: &str) -> HttpRespo
         body: form.as_bytes().to_vec(),
     })
 }
+
+/// The ID token of the code a hosted sign-in redirected to `callback` with (a `303`),
+/// redeemed by public `client` with PKCE's `verifier`, verified.
+pub fn code_id_token(
+    t: &Tenant,
+    resp: &HttpResponse,
+    client: &str,
+    callback: &str,
+    verifier: &str,
+) -> serde_json::Value {
+    assert_eq!(resp.status, 303, "{}", String::from_utf8_lossy(&resp.body));
+    let location = resp.header("location").unwrap();
+    let query = location.strip_prefix(&format!("{callback}?")).unwrap();
+    let code = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let form = format!(
+        "grant_type=authorization_code&client_id={client}&code={}&redirect_uri={}&code_verifier={verifier}",
+        enc(&code),
+        enc(callback)
+    );
+    let resp = form_post(t, "/oauth/token", &form, None);
+    assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+    verify_jwt(t, resp.json_body()["id_token"].as_str().unwrap(), client)
+}

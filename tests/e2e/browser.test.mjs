@@ -9,36 +9,20 @@
 // is registered at the SPA's; the issuer has the trailing-slash issuer the SDK expects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
-import { startSpa } from '../../scripts/spa-server.mjs';
+import { USER } from './harness.mjs';
+import { OUT, startBrowserStack } from './browser_stack.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = new URL('../../test-output/', import.meta.url).pathname;
+let stack;
 let issuer;
-let spa;
 let browser;
 let SPA;
 let ISSUER_ORIGIN;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
-  const issuerPort = await freePort();
-  ISSUER_ORIGIN = `http://127.0.0.1:${issuerPort}`;
-  spa = await startSpa({ port: 0, issuer: ISSUER_ORIGIN });
-  SPA = `http://127.0.0.1:${spa.address().port}/`;
-  // The seed's demo-spa, registered at the port the SPA got.
-  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', SPA.slice(0, -1)));
-  issuer = await startIssuer({ port: issuerPort, trailingSlash: true, seed });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  mkdirSync(OUT, { recursive: true });
+  stack = await startBrowserStack();
+  ({ issuer, browser, spaUrl: SPA, issuerOrigin: ISSUER_ORIGIN } = stack);
 });
-after(async () => {
-  await browser?.close();
-  spa?.close();
-  await issuer?.mf.dispose();
-});
+after(() => stack?.close());
 
 test('auth0-spa-js signs in, shows the user, gets tokens silently both ways, calls /userinfo, saves user_metadata, logs out', async () => {
   const page = await browser.newPage();

@@ -5,39 +5,24 @@
 // for a code only. The QR code is scanned from the page's pixels. Screenshots of both pages, desktop and 360 px wide, go to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { TOTP, Secret } from 'otpauth';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
+import { USER } from './harness.mjs';
 import { adminToken, managementClient } from './management.mjs';
-import { startSpa } from '../../scripts/spa-server.mjs';
+import { OUT, startBrowserStack } from './browser_stack.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = new URL('../../test-output/', import.meta.url).pathname;
+let stack;
 let issuer;
-let spa;
 let browser;
 let SPA;
 let ISSUER_ORIGIN;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
-  const issuerPort = await freePort();
-  ISSUER_ORIGIN = `http://127.0.0.1:${issuerPort}`;
-  spa = await startSpa({ port: 0, issuer: ISSUER_ORIGIN });
-  SPA = `http://127.0.0.1:${spa.address().port}/`;
-  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', SPA.slice(0, -1)));
-  issuer = await startIssuer({ port: issuerPort, trailingSlash: true, seed });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  mkdirSync(OUT, { recursive: true });
+  stack = await startBrowserStack();
+  ({ issuer, browser, spaUrl: SPA, issuerOrigin: ISSUER_ORIGIN } = stack);
 });
-after(async () => {
-  await browser?.close();
-  spa?.close();
-  await issuer?.mf.dispose();
-});
+after(() => stack?.close());
 
 /** From the SPA's "Log in" to the page after the password. */
 async function password(page) {

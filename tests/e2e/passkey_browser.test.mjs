@@ -7,35 +7,21 @@
 // to test-output/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import { DEV_SEED, freePort, startIssuer, USER } from './harness.mjs';
+import { USER } from './harness.mjs';
 import { adminToken, managementClient } from './management.mjs';
-import { startSpa } from '../../scripts/spa-server.mjs';
+import { OUT, startBrowserStack } from './browser_stack.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const OUT = new URL('../../test-output/', import.meta.url).pathname;
+let stack;
 let issuer;
-let spa;
 let browser;
 let SPA;
 let PORT;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
-  PORT = await freePort();
-  spa = await startSpa({ port: 0, issuer: `http://127.0.0.1:${PORT}` });
-  SPA = `http://127.0.0.1:${spa.address().port}/`;
-  const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', SPA.slice(0, -1)));
-  issuer = await startIssuer({ port: PORT, trailingSlash: true, seed });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  mkdirSync(OUT, { recursive: true });
+  stack = await startBrowserStack();
+  ({ issuer, browser, spaUrl: SPA, port: PORT } = stack);
 });
-after(async () => {
-  await browser?.close();
-  spa?.close();
-  await issuer?.mf.dispose();
-});
+after(() => stack?.close());
 
 /** A page with a virtual platform authenticator that verifies its user (a fingerprint). */
 async function pageWithAuthenticator(context) {
