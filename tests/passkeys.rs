@@ -327,3 +327,32 @@ fn with_webauthn_off_nothing_offers_or_takes_a_passkey() {
     let resp = post_login(&t, &page, &csrf, &created(&passkey, &made, "platform"));
     assert_eq!(resp.status, 400);
 }
+
+#[test]
+fn only_the_kinds_turned_on_are_set_up_or_used() {
+    let t = tenant(&["otp", "webauthn-platform"], json!(["all-applications"]));
+    // Only passkeys are on: the page asks the browser for one, and a security key is refused.
+    let (page, csrf) = password(&t);
+    let o = options(&page);
+    assert_eq!(o["attachment"], "platform");
+    let key = SoftAuthenticator::new(RP_ID, 11);
+    let made = key.create(o["challenge"].as_str().unwrap(), ORIGIN, RP_ID, UP | UV);
+    let refused = post_factor(&t, &page, &csrf, &created(&key, &made, "cross-platform"));
+    assert_eq!(refused.status, 400);
+    assert!(html(&refused).contains("That security key or passkey was not accepted"));
+
+    let mut passkey = SoftAuthenticator::new(RP_ID, 12);
+    enroll(&t, &passkey, "platform", UP | UV);
+    // The admin turns passkeys off: the app is still on, the passkey is no longer offered or
+    // taken.
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let off = json!({"enabled": false});
+    let path = "/api/v2/guardian/factors/webauthn-platform";
+    ok(&manage(&t, "PUT", path, &admin, Some(off)), 200);
+    let (page, csrf) = password(&t);
+    assert!(!html(&page).contains("id=\"wa\""), "{}", html(&page));
+    let challenge = challenge_for(csrf.trim_start_matches("__Host-csrf="));
+    let made = passkey.get(&challenge, ORIGIN, RP_ID, UP | UV);
+    let resp = post_factor(&t, &page, &csrf, &asserted(&passkey, &made, USER_ID));
+    assert_eq!(resp.status, 400);
+}

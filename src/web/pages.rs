@@ -40,7 +40,8 @@ var k=o.credentials.map(function(i){return{type:\"public-key\",id:d(i)}}),p;\
 if(o.user)p=navigator.credentials.create({signal:c.signal,publicKey:{challenge:d(o.challenge),\
 rp:{id:o.rpId,name:o.rpId},user:{id:d(o.user.id),name:o.user.name,displayName:o.user.name},\
 pubKeyCredParams:[{type:\"public-key\",alg:-7},{type:\"public-key\",alg:-257}],excludeCredentials:k,\
-authenticatorSelection:{residentKey:\"preferred\",userVerification:o.userVerification},attestation:\"none\"}});\
+authenticatorSelection:{authenticatorAttachment:o.attachment,residentKey:\"preferred\",\
+userVerification:o.userVerification},attestation:\"none\"}});\
 else p=navigator.credentials.get({signal:c.signal,mediation:m,publicKey:{challenge:d(o.challenge),\
 rpId:o.rpId,allowCredentials:k,userVerification:o.userVerification}});\
 p.then(function(r){if(!r)return;var s=r.response;f.webauthn.value=JSON.stringify({id:r.id,\

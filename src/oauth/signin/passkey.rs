@@ -36,7 +36,10 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let user_id = response.user_id().ok_or(SignInError::WrongKey)?;
     let challenge = challenge_for(&tx.csrf);
     let (store, now) = (flow.ports.mfa(), flow.facts.now);
-    let (authenticators, _) = store.authenticators(&user_id).await?;
+    let (mut authenticators, _) = store.authenticators(&user_id).await?;
+    // A credential whose factor the tenant turned off is not used.
+    let guardian = flow.ports.guardian().await?;
+    authenticators.retain(|a| guardian.is_enabled(&a.kind));
     let checked = passkey::assert(
         flow.crypto,
         rp,

@@ -18,7 +18,7 @@ use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
-use crate::model::mfa::OTP;
+use crate::model::mfa::{OTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
 use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
@@ -302,10 +302,16 @@ async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             return Err(SignInError::WrongKey);
         }
         let made = passkey::register(&rp, &challenge, &response, &token.user_id, flow.random, now)?;
+        // A security key where only passkeys are on, or the reverse, is not taken.
+        if !guardian.is_enabled(&made.authenticator.kind) {
+            return Err(SignInError::WrongKey);
+        }
         store.enroll(&made.authenticator, None, now).await?;
         return Ok(made);
     }
-    let (authenticators, _) = store.authenticators(&token.user_id).await?;
+    let (mut authenticators, _) = store.authenticators(&token.user_id).await?;
+    // A credential whose factor the tenant turned off is not used.
+    authenticators.retain(|a| guardian.is_enabled(&a.kind));
     passkey::assert(
         flow.crypto,
         &rp,
@@ -382,18 +388,30 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let (authenticators, _) = flow.ports.mfa().authenticators(&token.user_id).await?;
     let keys: Vec<_> = authenticators
         .into_iter()
-        .filter(|a| a.confirmed && a.credential.is_some())
+        .filter(|a| a.confirmed && a.credential.is_some() && guardian.is_enabled(&a.kind))
         .collect();
     let challenge = challenge_for(&tx.csrf);
     let email = token.asked("email").unwrap_or(&token.user_id);
     let options = match enrolling {
-        true => passkey::options(
-            &rp,
-            &challenge,
-            Some((&token.user_id, email)),
-            &keys,
-            "preferred",
-        ),
+        true => {
+            let mut options = passkey::options(
+                &rp,
+                &challenge,
+                Some((&token.user_id, email)),
+                &keys,
+                "preferred",
+            );
+            // With one kind on, the browser is asked for that kind only.
+            match (
+                guardian.is_enabled(WEBAUTHN_PLATFORM),
+                guardian.is_enabled(WEBAUTHN_ROAMING),
+            ) {
+                (true, false) => options["attachment"] = "platform".into(),
+                (false, true) => options["attachment"] = "cross-platform".into(),
+                _ => {}
+            }
+            options
+        }
         false if keys.is_empty() => return Ok(None),
         false => passkey::options(&rp, &challenge, None, &keys, "preferred"),
     };
