@@ -708,3 +708,25 @@ fn a_rule_requires_a_second_factor_for_the_clients_it_names() {
         400
     );
 }
+
+#[test]
+fn a_rule_requires_a_second_factor_for_users_with_a_role() {
+    let (t, admin) = browser_tenant(json!([]));
+    let rule = json!({
+        "name": "admins-mfa", "trigger": "post-login", "multifactor": true,
+        "conditions": { "role": "admin" },
+    });
+    let made = manage(&t, "POST", "/api/v2/rules", &admin, Some(rule));
+    assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
+    assert_eq!(made.json_body()["conditions"]["role"], "admin");
+    // Without the role: the password alone, on the hosted page and in the password grant.
+    let (page, _) = hosted_password(&t);
+    assert_eq!(page.status, 303, "{}", String::from_utf8_lossy(&page.body));
+    assert_eq!(t.password("&scope=openid").status, 200);
+    // With it: a second factor on both.
+    t.store.put_role("rol_admin", "admin", &[]);
+    t.store.assign_role(USER_ID, "rol_admin", None);
+    let (page, _) = hosted_password(&t);
+    assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
+    mfa_required(&t);
+}

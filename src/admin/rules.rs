@@ -50,6 +50,7 @@ fn rule_of(mut f: Fields) -> Result<Rule, Reply> {
             "grant_types",
             "required_scope",
             "organization",
+            "role",
         ],
     )? {
         Some(mut c) => Conditions {
@@ -58,6 +59,7 @@ fn rule_of(mut f: Fields) -> Result<Rule, Reply> {
             grant_types: c.texts("grant_types")?.unwrap_or_default(),
             required_scope: c.text("required_scope")?,
             organization: c.text("organization")?,
+            role: c.text("role")?,
         },
         None => Conditions::default(),
     };

@@ -241,6 +241,7 @@ impl FromJson for Conditions {
             grant_types: m.or("grant_types", Vec::new())?,
             required_scope: m.or("required_scope", None)?,
             organization: m.or("organization", None)?,
+            role: m.or("role", None)?,
         })
     }
 }

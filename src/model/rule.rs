@@ -25,6 +25,9 @@ pub struct Conditions {
     /// An organization id or name the issuance must be in.
     #[serde(default)]
     pub organization: Option<String>,
+    /// A role (by name) the user must hold: a global one, or one in the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// One claim a rule sets: `value` (a literal) or `path` (into the event), exactly one.

@@ -24,6 +24,10 @@ impl Rule {
             && c.organization
                 .as_ref()
                 .is_none_or(|o| s("organization.id") == o || s("organization.name") == o)
+            && c.role.as_ref().is_none_or(|want| {
+                let roles = resolve_path(event, "user.roles").and_then(Value::as_array);
+                roles.is_some_and(|l| l.iter().any(|x| x.as_str() == Some(want)))
+            })
     }
 
     /// Applies the assignments to `out`, tracing each. A missing path sets nothing; a

@@ -91,7 +91,8 @@ where
     let (audience, organization) = (asked.audience(), asked.organization);
     let id = &client.client_id;
     let grant = GrantType::Password.as_str();
-    let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization);
+    let roles = &signed_in.subject.access.roles;
+    let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization, roles);
     let gate = mfa::gate(
         ports,
         random,

@@ -34,7 +34,8 @@ pub fn required(guardian: &Guardian, user: &User) -> bool {
 }
 
 /// Whether a post-login rule that requires a second factor (`multifactor`) matches a sign-in
-/// of `client_id` for the API `audience` by `grant`, asking for `scope`, in `organization`.
+/// of `client_id` for the API `audience` by `grant`, asking for `scope`, in `organization`,
+/// of a user holding `roles`.
 /// The conditions are checked against what the sign-in asks for, since nothing is granted
 /// yet: `required_scope` against the requested scopes, `organization` against the id or name
 /// the request gave.
@@ -45,6 +46,7 @@ pub fn rule_asks(
     grant: &str,
     scope: &str,
     organization: Option<&str>,
+    roles: &[String],
 ) -> bool {
     if !rules.iter().any(|r| r.multifactor) {
         return false;
@@ -55,6 +57,7 @@ pub fn rule_asks(
         "grant_type": grant,
         "scopes": scope.split(' ').collect::<Vec<_>>(),
         "organization": { "id": organization, "name": organization },
+        "user": { "roles": roles },
     });
     rules
         .iter()

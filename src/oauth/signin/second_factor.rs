@@ -110,6 +110,7 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         grant.as_str(),
         &scope,
         organization,
+        &signed_in.subject.access.roles,
     );
     let step_up = ruled || request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
     let gate = mfa::gate(
