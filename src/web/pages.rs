@@ -339,12 +339,12 @@ fn credentials_form(
 /// The page asking for a second factor. While `enrolling` a first one: with `enrollment` (the
 /// key in base32, its `otpauth://` URI, the recovery codes) it sets up an authenticator app,
 /// and with `passkey` (the WebAuthn options, JSON) a security key or passkey. Else it asks
-/// for the key (with `passkey`) or the app's code, or a recovery code. Written with pushes
-/// rather than `format!`: the Worker's code is smaller so.
+/// for the key (with `passkey`) or the app's code (`has_app`), or a recovery code. Written
+/// with pushes rather than `format!`: the Worker's code is smaller so.
 pub fn second_factor(
     client_name: &str,
     fields: &[(String, String)],
-    enrolling: bool,
+    (enrolling, has_app): (bool, bool),
     enrollment: Option<(&str, &str, &[String])>,
     passkey: Option<&str>,
     error: Option<&str>,
@@ -445,7 +445,7 @@ pub fn second_factor(
                 false => "Use your security key or passkey",
             };
             passkey_button(&mut body, paths::MFA_PAGE, &request, options, label, false);
-            if !enrolling {
+            if !enrolling && has_app {
                 body.push_str("<details><summary>Use a code from your app</summary>");
                 code_form(&mut body);
                 body.push_str("</details>");

@@ -290,7 +290,14 @@ fn factor_page(page: &FactorPage) -> HttpResponse {
     let error = said.as_ref().map(|(_, message)| message.as_str());
     let passkey = page.passkey.as_deref();
     let (name, enrolling) = (&page.client_name, page.enrolling);
-    let html = pages::second_factor(name, &fields, enrolling, enrollment, passkey, error);
+    let html = pages::second_factor(
+        name,
+        &fields,
+        (enrolling, page.app),
+        enrollment,
+        passkey,
+        error,
+    );
     let status = if said.is_some() { 400 } else { 200 };
     let origin = origin(&page.redirect_uri);
     html_response(

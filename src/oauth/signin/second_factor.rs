@@ -18,7 +18,7 @@ use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
-use crate::model::mfa::{OTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
+use crate::model::mfa::{OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
 use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
@@ -58,6 +58,8 @@ pub struct FactorPage {
     /// The options of the page's WebAuthn button (JSON for its script), when a security key
     /// or passkey can be set up or used here.
     pub passkey: Option<String>,
+    /// The user has an authenticator app: the page offers its code.
+    pub app: bool,
     pub error: Option<SignInError>,
     /// The client's redirect URI (the page's form may lead there).
     pub redirect_uri: String,
@@ -345,7 +347,7 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), back()),
     };
     let enrolling = token.asked(ENROLL).is_some();
-    let passkey = match passkey_options(flow, &tx, token, enrolling).await {
+    let (passkey, app) = match passkey_options(flow, &tx, token, enrolling).await {
         Ok(options) => options,
         Err(e) => return Screen::Error(e.into(), back()),
     };
@@ -367,6 +369,7 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         enrollment,
         enrolling,
         passkey,
+        app,
         error,
         redirect_uri: request.reply_to.redirect_uri.clone(),
     }))
@@ -374,19 +377,21 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 
 /// The page's WebAuthn options: to set up a security key or passkey while enrolling, else to
 /// use one of the user's; none when WebAuthn is off, the page is not at a host a browser
-/// takes as RP ID, or the user has no credential to use.
+/// takes as RP ID, or the user has no credential to use. And whether the user has an
+/// authenticator app (taken as so when WebAuthn is off: the app is then the only factor).
 async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     token: &MfaToken,
     enrolling: bool,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<(Option<String>, bool), OAuthError> {
     let guardian = flow.ports.guardian().await?;
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
-        return Ok(None);
+        return Ok((None, true));
     };
     let (authenticators, _) = flow.ports.mfa().authenticators(&token.user_id).await?;
+    let app = authenticators.iter().any(|a| a.confirmed && a.kind == TOTP);
     let keys: Vec<_> = authenticators
         .into_iter()
         .filter(|a| a.confirmed && a.credential.is_some() && guardian.is_enabled(&a.kind))
@@ -413,8 +418,8 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             }
             options
         }
-        false if keys.is_empty() => return Ok(None),
+        false if keys.is_empty() => return Ok((None, app)),
         false => passkey::options(&rp, &challenge, None, &keys, "preferred"),
     };
-    Ok(Some(options.to_string()))
+    Ok((Some(options.to_string()), app))
 }
