@@ -188,7 +188,10 @@ fn a_security_key_is_set_up_after_the_password_then_asked_for_at_each_sign_in() 
     let (page, csrf) = password(&t);
     let text = html(&page);
     assert!(text.contains("<h1>Verify it is you</h1>"), "{text}");
-    assert!(!text.contains("Use a code from your app"), "the user has no app");
+    assert!(
+        !text.contains("Use a code from your app"),
+        "the user has no app"
+    );
     let o = options(&page);
     assert_eq!(o["credentials"], json!([key.id_b64()]));
     assert!(o.get("user").is_none());
