@@ -10,6 +10,7 @@ use crate::oauth::bearer::bearer_challenge;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::token::verify::{require_audience, verify_access_token};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RefreshStore, Stores};
 use serde_json::{json, Value};
 
@@ -57,6 +58,7 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
         issuer.clock.now(),
         token,
     )
+    .settle()
     .await
     .and_then(|c| require_audience(&c, &issuer.config.management_audience()).map(|()| c))
     .map_err(|e| match e.http_status() {
@@ -96,6 +98,7 @@ pub(crate) async fn authorize<P: Stores, C: Crypto>(
                 .stores
                 .refresh()
                 .access_revoked(str_claim("jti"))
+                .settle()
                 .await;
             match revoked {
                 Ok(false) => Ok(Caller::User {

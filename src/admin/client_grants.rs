@@ -8,6 +8,7 @@ use super::error::{error_code, from_store, invalid, invalid_query, members, not_
 use super::list::Query;
 use crate::model::ClientGrant;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -73,6 +74,7 @@ async fn check_scopes<P: Stores, C: Crypto>(
         .stores
         .registry()
         .registered_api(audience)
+        .settle()
         .await
         .map_err(|e| from_store(e, TAKEN, call.issuer.log))?
         .ok_or_else(|| not_found("resource server"))?;
@@ -93,6 +95,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let registry = call.issuer.stores.registry();
     match registry
         .list_client_grants(query.get("client_id"), query.get("audience"), paging)
+        .settle()
         .await
     {
         Ok(l) => query.reply("client_grants", l.items.iter().map(view).collect(), l.total),
@@ -111,7 +114,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         audience,
         scopes: body.scope,
     };
-    save(call, grant, true).await
+    save(call, grant, true).settle().await
 }
 
 /// `PATCH /api/v2/client-grants/{id}`: the grant's scopes.
@@ -128,7 +131,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         audience,
         scopes: body.scope,
     };
-    save(call, grant, false).await
+    save(call, grant, false).settle().await
 }
 
 /// Checks the grant's scopes and stores it, new (201) or in place of the one stored (200).
@@ -137,14 +140,17 @@ async fn save<P: Stores, C: Crypto>(
     grant: ClientGrant,
     new: bool,
 ) -> Reply {
-    if let Err(r) = check_scopes(call, &grant.audience, &grant.scopes).await {
+    if let Err(r) = check_scopes(call, &grant.audience, &grant.scopes)
+        .settle()
+        .await
+    {
         return r;
     }
     let registry = call.issuer.stores.registry();
     let stored = if new {
-        registry.create_client_grant(&grant).await
+        registry.create_client_grant(&grant).settle().await
     } else {
-        registry.update_client_grant(&grant).await
+        registry.update_client_grant(&grant).settle().await
     };
     match (stored, new) {
         (Ok(true), true) => Reply::json(201, &view(&grant)),
@@ -161,7 +167,11 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return invalid_query("not a client grant id");
     };
     let registry = call.issuer.stores.registry();
-    match registry.delete_client_grant(&client_id, &audience).await {
+    match registry
+        .delete_client_grant(&client_id, &audience)
+        .settle()
+        .await
+    {
         Ok(_) => Reply::no_content(),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }

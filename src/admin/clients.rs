@@ -9,6 +9,7 @@ use super::list::Query;
 use crate::model::secret::hash_client_secret;
 use crate::model::{Client, GrantType};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RegistryStore, Stores};
 use serde_json::{json, Map, Value};
 
@@ -272,7 +273,14 @@ fn with_new_secret<P: Stores, C: Crypto>(
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    match call.issuer.stores.registry().list_clients(paging).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .list_clients(paging)
+        .settle()
+        .await
+    {
         Ok(l) => query.reply("clients", l.items.iter().map(view).collect(), l.total),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -334,7 +342,14 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         }
     };
     let client = attempt!(apply(blank, body));
-    match call.issuer.stores.registry().create_client(&client).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .create_client(&client)
+        .settle()
+        .await
+    {
         Ok(()) => {
             let mut v = view(&client);
             if let Some(secret) = secret {
@@ -352,6 +367,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Clie
         .stores
         .registry()
         .registered_client(call.id())
+        .settle()
         .await
     {
         Ok(Some(c)) => Ok(c),
@@ -363,6 +379,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Clie
 /// `GET /api/v2/clients/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     current(call)
+        .settle()
         .await
         .map_or_else(|r| r, |c| Reply::json(200, &view(&c)))
 }
@@ -370,7 +387,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `PATCH /api/v2/clients/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let body: ClientBody = attempt!(ClientBody::read(call.req.body));
-    let before = attempt!(current(call).await);
+    let before = attempt!(current(call).settle().await);
     let made_confidential = before.is_public()
         && matches!(
             body.token_endpoint_auth_method.as_deref(),
@@ -385,7 +402,14 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         (before, None)
     };
     let client = attempt!(apply(before, body));
-    match call.issuer.stores.registry().update_client(&client).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .update_client(&client)
+        .settle()
+        .await
+    {
         Ok(true) => {
             let mut v = view(&client);
             if let Some(secret) = secret {
@@ -401,12 +425,19 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `POST /api/v2/clients/{id}/rotate-secret`: a new secret at once; the old one stops
 /// working (refresh tokens stay valid: they are bound to the client, not its secret).
 pub async fn rotate_secret<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let before = attempt!(current(call).await);
+    let before = attempt!(current(call).settle().await);
     if before.is_public() {
         return invalid("a public client has no secret");
     }
     let (client, secret) = attempt!(with_new_secret(call, before));
-    match call.issuer.stores.registry().update_client(&client).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .update_client(&client)
+        .settle()
+        .await
+    {
         Ok(true) => {
             let mut v = view(&client);
             v["client_secret"] = json!(secret);
@@ -419,7 +450,14 @@ pub async fn rotate_secret<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
 
 /// `DELETE /api/v2/clients/{id}`: with its grants, codes and refresh tokens.
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.registry().delete_client(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .delete_client(call.id())
+        .settle()
+        .await
+    {
         Ok(_) => Reply::no_content(),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }

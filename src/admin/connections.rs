@@ -15,6 +15,7 @@ use crate::model::upstream::{
 use crate::model::Connection;
 use crate::port::crypto::Crypto;
 use crate::port::outbound::refusal;
+use crate::port::settled::Settle;
 use crate::port::{ConnectionStore, Stores};
 use serde_json::{json, Map, Value};
 
@@ -256,6 +257,7 @@ async fn upstream<P: Stores, C: Crypto>(
             }
         };
         let found = crate::oauth::upstream::discover(call.issuer.http, &url, issuer.as_deref())
+            .settle()
             .await
             .map_err(|why| invalid(&why))?;
         check_urls(&found)?;
@@ -320,6 +322,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let store = call.issuer.stores.connections();
     match store
         .list_connections(query.get("strategy"), query.get("name"), paging)
+        .settle()
         .await
     {
         Ok(l) => {
@@ -361,23 +364,24 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         created_at: call.issuer.clock.now(),
     };
     let connection = attempt!(apply(blank, body));
-    let connection = attempt!(upstream(call, connection, None).await);
+    let connection = attempt!(upstream(call, connection, None).settle().await);
     let connection = attempt!(user_store(call, connection, None));
     match call
         .issuer
         .stores
         .connections()
         .create_connection(&connection)
+        .settle()
         .await
     {
-        Ok(()) => stored(call, &connection.id, 201).await,
+        Ok(()) => stored(call, &connection.id, 201).settle().await,
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
 }
 
 /// The connection as stored now (its enabled clients as the store kept them), with `status`.
 async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, id: &str, status: u16) -> Reply {
-    match current_by(call, id).await {
+    match current_by(call, id).settle().await {
         Ok(c) => Reply::json(status, &view(&c)),
         Err(r) => r,
     }
@@ -387,7 +391,14 @@ async fn current_by<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
     id: &str,
 ) -> Result<Connection, Reply> {
-    match call.issuer.stores.connections().connection(id).await {
+    match call
+        .issuer
+        .stores
+        .connections()
+        .connection(id)
+        .settle()
+        .await
+    {
         Ok(Some(c)) => Ok(c),
         Ok(None) => Err(not_found("connection")),
         Err(e) => Err(from_store(e, TAKEN, call.issuer.log)),
@@ -396,14 +407,14 @@ async fn current_by<P: Stores, C: Crypto>(
 
 /// `GET /api/v2/connections/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    stored(call, call.id(), 200).await
+    stored(call, call.id(), 200).settle().await
 }
 
 /// `PATCH /api/v2/connections/{id}`: display name, options (replaced whole, as Auth0),
 /// metadata and enabled clients; the name and strategy cannot change.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let body = attempt!(ConnectionBody::read(call.req.body));
-    let before = attempt!(current_by(call, call.id()).await);
+    let before = attempt!(current_by(call, call.id()).settle().await);
     if body.name.as_ref().is_some_and(|n| *n != before.name) {
         return invalid("name cannot change");
     }
@@ -417,16 +428,17 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let sealed = before.options.get(SEALED_SECRET).cloned();
     let store_sealed = before.options.get(SEALED_STORE_SECRET).cloned();
     let connection = attempt!(apply(before, body));
-    let connection = attempt!(upstream(call, connection, sealed).await);
+    let connection = attempt!(upstream(call, connection, sealed).settle().await);
     let connection = attempt!(user_store(call, connection, store_sealed));
     match call
         .issuer
         .stores
         .connections()
         .update_connection(&connection)
+        .settle()
         .await
     {
-        Ok(true) => stored(call, &connection.id, 200).await,
+        Ok(true) => stored(call, &connection.id, 200).settle().await,
         Ok(false) => not_found("connection"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -434,7 +446,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `DELETE /api/v2/connections/{id}`: with its users, as Auth0 (202, as Auth0 answers).
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let before = attempt!(current_by(call, call.id()).await);
+    let before = attempt!(current_by(call, call.id()).settle().await);
     if before.name == call.issuer.config.default_connection {
         return error_code(
             400,
@@ -447,6 +459,7 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .connections()
         .delete_connection(&before.id)
+        .settle()
         .await
     {
         Ok(_) => Reply::json(202, &json!({})),
@@ -459,7 +472,7 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 pub async fn clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    let c = attempt!(current_by(call, call.id()).await);
+    let c = attempt!(current_by(call, call.id()).settle().await);
     let items: Vec<Value> = c
         .enabled_clients
         .iter()
@@ -503,6 +516,7 @@ pub async fn set_clients<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
         .stores
         .connections()
         .set_connection_clients(call.id(), &changes)
+        .settle()
         .await
     {
         Ok(true) => Reply::no_content(),

@@ -14,6 +14,7 @@ use crate::model::mail::{self, EmailProvider, EmailTemplate, TicketKind};
 use crate::oauth::mail::{Recipient, SEALED_AS};
 use crate::port::crypto::Crypto;
 use crate::port::mail::MailStore;
+use crate::port::settled::Settle;
 use crate::port::{Stores, UserStore};
 use serde_json::{json, Value};
 
@@ -30,7 +31,7 @@ fn provider_view(p: &EmailProvider) -> Value {
 
 /// `GET /api/v2/emails/provider`.
 pub async fn get_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.mail().email_provider().await {
+    match call.issuer.stores.mail().email_provider().settle().await {
         Ok(Some(p)) => Reply::json(200, &provider_view(&p)),
         Ok(None) => not_found("email provider"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
@@ -39,17 +40,24 @@ pub async fn get_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 
 /// `POST /api/v2/emails/provider`: 409 when one is set.
 pub async fn create_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    save_provider(call, true).await
+    save_provider(call, true).settle().await
 }
 
 /// `PATCH /api/v2/emails/provider`.
 pub async fn update_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    save_provider(call, false).await
+    save_provider(call, false).settle().await
 }
 
 /// `DELETE /api/v2/emails/provider`.
 pub async fn delete_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.mail().delete_email_provider().await {
+    match call
+        .issuer
+        .stores
+        .mail()
+        .delete_email_provider()
+        .settle()
+        .await
+    {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("email provider"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
@@ -74,7 +82,7 @@ async fn save_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, create: 
     let mut credentials = attempt!(f.nested("credentials", &["secret", "api_key"]));
     let before = match create {
         true => None,
-        false => match call.issuer.stores.mail().email_provider().await {
+        false => match call.issuer.stores.mail().email_provider().settle().await {
             Ok(Some(p)) => Some(p),
             Ok(None) => return not_found("email provider"),
             Err(e) => return from_store(e, CONFLICT, call.issuer.log),
@@ -153,6 +161,7 @@ async fn save_provider<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, create: 
         .stores
         .mail()
         .put_email_provider(&p, create)
+        .settle()
         .await
     {
         Ok(true) => {
@@ -195,7 +204,14 @@ fn known_template(name: &str) -> Result<(), Reply> {
 /// `GET /api/v2/email-templates/{name}`.
 pub async fn get_template<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     attempt!(known_template(call.id()));
-    match call.issuer.stores.mail().email_template(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .mail()
+        .email_template(call.id())
+        .settle()
+        .await
+    {
         Ok(Some(t)) => Reply::json(200, &template_view(&t)),
         Ok(None) => not_found("email template"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
@@ -228,11 +244,11 @@ pub async fn save_template<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
         return invalid("template cannot change");
     }
     let store = call.issuer.stores.mail();
-    let before = attempt!(store.email_template(&name).await.map_err(|e| from_store(
-        e,
-        CONFLICT,
-        call.issuer.log
-    )));
+    let before = attempt!(store
+        .email_template(&name)
+        .settle()
+        .await
+        .map_err(|e| from_store(e, CONFLICT, call.issuer.log)));
     let whole = call.req.method != "PATCH";
     let mut t = match (before, create) {
         (Some(_), true) => return error_code(409, "conflict", "The template already exists."),
@@ -286,7 +302,7 @@ pub async fn save_template<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
     if t.subject.len() > 1_000 || t.body.len() + t.text.len() > 64 * 1024 {
         return invalid("subject is at most 1000 characters, body and text 64 KiB together");
     }
-    match store.put_email_template(&t).await {
+    match store.put_email_template(&t).settle().await {
         Ok(()) => Reply::json(if create { 201 } else { 200 }, &template_view(&t)),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -335,7 +351,7 @@ pub async fn ticket<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, kind: Ticke
         return invalid("ttl_sec is at most 2592000");
     }
     let issuer = call.issuer;
-    let user = match issuer.stores.users().user(&user_id).await {
+    let user = match issuer.stores.users().user(&user_id).settle().await {
         Ok(Some(u)) => u,
         Ok(None) => return not_found("user"),
         Err(e) => return from_store(e, CONFLICT, issuer.log),
@@ -349,7 +365,11 @@ pub async fn ticket<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, kind: Ticke
         client_name: "",
     };
     let mailer = issuer.mailer();
-    match mailer.send_ticket(kind, to, (result_url, ttl), false).await {
+    match mailer
+        .send_ticket(kind, to, (result_url, ttl), false)
+        .settle()
+        .await
+    {
         Ok(Some(url)) => Reply::json(201, &json!({ "ticket": url })),
         Ok(None) => {
             invalid("The user has no password to change (an upstream or passwordless user)")

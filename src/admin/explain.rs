@@ -16,6 +16,7 @@ use crate::oauth::params::Params;
 use crate::oauth::token::access::access_claims;
 use crate::oauth::token::id_token::id_claims;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, Stores, SubjectStore, UserKey, UserStore};
 use serde_json::{json, Value};
 
@@ -60,7 +61,7 @@ impl ExplainRequest {
 pub async fn explain<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
     let body = attempt!(ExplainRequest::read(call.req.body));
-    match dry_run(issuer, body).await {
+    match dry_run(issuer, body).settle().await {
         Ok(v) => Reply::json(200, &v),
         Err(resp) => resp,
     }
@@ -78,6 +79,7 @@ async fn dry_run<P: Stores, C: Crypto>(
     let client = ports
         .clients()
         .client(&body.client_id)
+        .settle()
         .await
         .map_err(|e| oauth(e.into()))?
         .ok_or_else(|| error(404, "client not found"))?;
@@ -86,6 +88,7 @@ async fn dry_run<P: Stores, C: Crypto>(
             ports
                 .users()
                 .user(id)
+                .settle()
                 .await
                 .map_err(|e| oauth(e.into()))?
                 .ok_or_else(|| error(404, "user not found"))?,
@@ -112,6 +115,7 @@ async fn dry_run<P: Stores, C: Crypto>(
                 method: AuthMethod::ClientSecretBasic,
             };
             client_credentials::check(ports.clients(), &client, &params)
+                .settle()
                 .await
                 .map_err(oauth)?
                 .issuance
@@ -126,7 +130,10 @@ async fn dry_run<P: Stores, C: Crypto>(
         (Some(user), grant) => {
             let grant = grant.unwrap_or(GrantType::Password);
             require_allowed(&client, grant).map_err(oauth)?;
-            let api = user_api(ports, &params, &client).await.map_err(oauth)?;
+            let api = user_api(ports, &params, &client)
+                .settle()
+                .await
+                .map_err(oauth)?;
             let requested = params
                 .get("scope")
                 .map(Scope::parse)
@@ -138,6 +145,7 @@ async fn dry_run<P: Stores, C: Crypto>(
             let subject = ports
                 .subjects()
                 .subject(UserKey::Id(&user.user_id), organization, audience)
+                .settle()
                 .await
                 .map_err(|e| oauth(e.into()))?;
             // As after a password sign-in: the user's connection, `pwd`.
@@ -161,7 +169,10 @@ async fn dry_run<P: Stores, C: Crypto>(
     };
     // The event the rules and hooks receive, as the grant would build it.
     let event = event(trigger_of(&issuance), &issuance, &facts);
-    let enrichment = match enrich(&issuer.pipeline(), &facts, &mut issuance).await {
+    let enrichment = match enrich(&issuer.pipeline(), &facts, &mut issuance)
+        .settle()
+        .await
+    {
         Ok(e) => e,
         Err(e) => {
             return Ok(json!({

@@ -11,6 +11,7 @@ use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, REC
 use crate::oauth::mfa::recovery;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
+use crate::port::settled::Settle;
 use crate::port::{SessionStore, Stores, UserStore};
 use serde_json::{json, Value};
 
@@ -18,7 +19,7 @@ const CONFLICT: &str = "The user's factors changed meanwhile.";
 
 /// `GET /api/v2/guardian/factors`.
 pub async fn factors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.guardian().await {
+    match call.issuer.stores.guardian().settle().await {
         Ok(g) => {
             let list: Vec<Value> = FACTORS
                 .iter()
@@ -41,7 +42,7 @@ pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
         return not_found("factor");
     }
     let stores = call.issuer.stores;
-    let set = stores.mfa().set_factor(name, enabled).await;
+    let set = stores.mfa().set_factor(name, enabled).settle().await;
     stores.forget_guardian();
     match set {
         Ok(true) => Reply::json(200, &json!({ "enabled": enabled })),
@@ -52,7 +53,7 @@ pub async fn set_factor<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
 
 /// `GET /api/v2/guardian/policies`: `[]` or `["all-applications"]`.
 pub async fn policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.guardian().await {
+    match call.issuer.stores.guardian().settle().await {
         Ok(g) => Reply::json(200, &policy_view(g.all_applications)),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -74,7 +75,7 @@ pub async fn set_policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         _ => return invalid("expected an array: [] or [\"all-applications\"]"),
     };
     let stores = call.issuer.stores;
-    let set = stores.mfa().set_all_applications(all).await;
+    let set = stores.mfa().set_all_applications(all).settle().await;
     stores.forget_guardian();
     match set {
         Ok(()) => Reply::json(200, &policy_view(all)),
@@ -84,7 +85,7 @@ pub async fn set_policies<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 
 /// The user the path names, or the reply that ends the call.
 async fn user_exists<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<Reply> {
-    match call.issuer.stores.users().user(call.id()).await {
+    match call.issuer.stores.users().user(call.id()).settle().await {
         Ok(Some(_)) => None,
         Ok(None) => Some(not_found("user")),
         Err(e) => Some(from_store(e, CONFLICT, call.issuer.log)),
@@ -110,10 +111,17 @@ fn method_view(a: &Authenticator) -> Value {
 /// `GET /api/v2/users/{id}/authentication-methods`: the authenticator apps, and the recovery
 /// codes (with how many are left) when any are.
 pub async fn methods<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    if let Some(r) = user_exists(call).await {
+    if let Some(r) = user_exists(call).settle().await {
         return r;
     }
-    match call.issuer.stores.mfa().authenticators(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .mfa()
+        .authenticators(call.id())
+        .settle()
+        .await
+    {
         Ok((apps, left)) => {
             let mut list: Vec<Value> = apps.iter().map(method_view).collect();
             if left > 0 {
@@ -136,16 +144,17 @@ pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
     let store = call.issuer.stores.mfa();
     // The recovery codes are one method: deleting it deletes every code, when there are any.
     let deleted = match id == recovery_code_id(user_id) {
-        true => match store.authenticators(user_id).await {
+        true => match store.authenticators(user_id).settle().await {
             Ok((_, 0)) => Ok(false),
             Ok(_) => store
                 .replace_recovery_codes(user_id, &[], call.issuer.clock.now())
+                .settle()
                 .await
                 .map(|()| true),
             Err(e) => Err(e),
         },
-        false => match store.delete_authenticator(user_id, id).await {
-            Ok(true) => after_removal(call).await.map(|()| true),
+        false => match store.delete_authenticator(user_id, id).settle().await {
+            Ok(true) => after_removal(call).settle().await.map(|()| true),
             other => other,
         },
     };
@@ -161,21 +170,25 @@ pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
 /// removed), and the next sign-in sets up a new one.
 async fn after_removal<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<(), StoreError> {
     let stores = &call.issuer.stores;
-    if stores.guardian().await?.policy() == MfaPolicy::Never {
+    if stores.guardian().settle().await?.policy() == MfaPolicy::Never {
         return Ok(());
     }
-    let (apps, _) = stores.mfa().authenticators(call.id()).await?;
+    let (apps, _) = stores.mfa().authenticators(call.id()).settle().await?;
     if apps.iter().any(|a| a.confirmed) {
         return Ok(());
     }
-    stores.sessions().delete_user_sessions(call.id()).await
+    stores
+        .sessions()
+        .delete_user_sessions(call.id())
+        .settle()
+        .await
 }
 
 /// `DELETE /api/v2/users/{id}/authenticators`: every factor and recovery code of the user
 /// (a lost phone: the user enrolls again at the next sign-in that asks for one), and, under
 /// a policy that asks for a second factor, the user's sessions.
 pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    if let Some(r) = user_exists(call).await {
+    if let Some(r) = user_exists(call).settle().await {
         return r;
     }
     let done = match call
@@ -183,9 +196,10 @@ pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .mfa()
         .reset_authenticators(call.id())
+        .settle()
         .await
     {
-        Ok(()) => after_removal(call).await,
+        Ok(()) => after_removal(call).settle().await,
         Err(e) => Err(e),
     };
     match done {
@@ -197,7 +211,7 @@ pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `POST /api/v2/users/{id}/recovery-code-regeneration`: ten new recovery codes, shown once;
 /// the old ones stop working.
 pub async fn regenerate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    if let Some(r) = user_exists(call).await {
+    if let Some(r) = user_exists(call).settle().await {
         return r;
     }
     let codes = match recovery::new_codes(call.issuer.random) {
@@ -208,6 +222,7 @@ pub async fn regenerate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Repl
     let store = call.issuer.stores.mfa();
     match store
         .replace_recovery_codes(call.id(), &hashes, call.issuer.clock.now())
+        .settle()
         .await
     {
         Ok(()) => Reply::json(200, &json!({ "recovery_codes": codes })),

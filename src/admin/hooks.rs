@@ -8,6 +8,7 @@ use super::error::{error_code, from_oauth, from_store, invalid, members, not_fou
 use crate::model::config::Config;
 use crate::model::{OnFailure, StoredHook, Trigger};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, Stores};
 use serde_json::{json, Value};
 
@@ -183,7 +184,7 @@ async fn save<P: Stores, C: Crypto>(
             Err(e) => return from_oauth(&e),
         }
     }
-    match call.issuer.stores.claims().put_hook(&hook).await {
+    match call.issuer.stores.claims().put_hook(&hook).settle().await {
         Ok(()) => {
             let mut v = view(&hook);
             if let Some(secret) = secret {
@@ -197,7 +198,7 @@ async fn save<P: Stores, C: Crypto>(
 
 /// `GET /api/v2/hooks`.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.claims().hooks().await {
+    match call.issuer.stores.claims().hooks().settle().await {
         Ok(hooks) => Reply::json(200, &Value::Array(hooks.iter().map(view).collect())),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -207,14 +208,14 @@ async fn find<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
     id: &str,
 ) -> Result<Option<StoredHook>, Reply> {
-    let hooks = call.issuer.stores.claims().hooks().await;
+    let hooks = call.issuer.stores.claims().hooks().settle().await;
     let hooks = hooks.map_err(|e| from_store(e, CONFLICT, call.issuer.log))?;
     Ok(hooks.into_iter().find(|h| h.hook_id == id))
 }
 
 /// `GET /api/v2/hooks/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match find(call, call.id()).await {
+    match find(call, call.id()).settle().await {
         Ok(Some(h)) => Reply::json(200, &view(&h)),
         Ok(None) => not_found("hook"),
         Err(r) => r,
@@ -236,7 +237,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
     let blank = blank(hook_id);
     match apply(call.issuer.config, blank, body) {
-        Ok((hook, secret)) => save(call, hook, secret, 201).await,
+        Ok((hook, secret)) => save(call, hook, secret, 201).settle().await,
         Err(r) => r,
     }
 }
@@ -244,20 +245,27 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `PATCH /api/v2/hooks/{id}`.
 pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let body: HookBody = attempt!(HookBody::read(call.req.body));
-    let before = match find(call, call.id()).await {
+    let before = match find(call, call.id()).settle().await {
         Ok(Some(h)) => h,
         Ok(None) => return not_found("hook"),
         Err(r) => return r,
     };
     match apply(call.issuer.config, before, body) {
-        Ok((hook, secret)) => save(call, hook, secret, 200).await,
+        Ok((hook, secret)) => save(call, hook, secret, 200).settle().await,
         Err(r) => r,
     }
 }
 
 /// `DELETE /api/v2/hooks/{id}`.
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.claims().delete_hook(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .claims()
+        .delete_hook(call.id())
+        .settle()
+        .await
+    {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("hook"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),

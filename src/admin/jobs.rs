@@ -15,6 +15,7 @@ use crate::model::{Connection, Imported, Job, User};
 use crate::oauth::password::imported_hash;
 use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ConnectionStore, Stores, UserStore};
 use serde_json::{json, Value};
 
@@ -187,7 +188,7 @@ async fn user_of<P: Stores, C: Crypto>(
         connection,
         draft,
     );
-    made.await.map_err(|refused| match refused {
+    made.settle().await.map_err(|refused| match refused {
         Refused::Field(field, why) => {
             let path = if field == "user_id" { "user_id" } else { "" };
             row_error(raw, "INVALID_FORMAT", &why, path)
@@ -235,7 +236,7 @@ pub async fn verification_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
     };
     let client_id = attempt!(f.text("client_id"));
     let issuer = call.issuer;
-    let user = match issuer.stores.users().user(&user_id).await {
+    let user = match issuer.stores.users().user(&user_id).settle().await {
         Ok(Some(u)) => u,
         Ok(None) => return not_found("user"),
         Err(e) => return from_store(e, "Conflict.", issuer.log),
@@ -243,7 +244,10 @@ pub async fn verification_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
     if user.email.is_none() || user.email_verified {
         return invalid("The user has no email address to verify, or it is verified already");
     }
-    if !super::users::send_verification(call, &user, client_id.as_deref()).await {
+    if !super::users::send_verification(call, &user, client_id.as_deref())
+        .settle()
+        .await
+    {
         return super::error::from_oauth(&crate::error::OAuthError::server(
             "the verification link could not be made",
         ));
@@ -260,7 +264,7 @@ pub async fn verification_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
         summary: json!({}),
         errors: json!([]),
     };
-    match issuer.stores.users().put_job(&job).await {
+    match issuer.stores.users().put_job(&job).settle().await {
         Ok(()) => Reply::json(201, &view(&job, None)),
         Err(e) => from_store(e, "Conflict.", issuer.log),
     }
@@ -270,7 +274,11 @@ pub async fn verification_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
 pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let upload = attempt!(upload(call.req.content_type, call.req.body));
     // `connection_id` is the connection's id, as Auth0 takes it (its name is accepted too).
-    let connection = attempt!(super::users::database_connection(call, &upload.connection).await);
+    let connection = attempt!(
+        super::users::database_connection(call, &upload.connection)
+            .settle()
+            .await
+    );
     if upload.users.is_empty() || upload.users.len() > MAX_USERS {
         return invalid(&format!("users must hold 1 to {MAX_USERS} users"));
     }
@@ -279,7 +287,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     let mut users: Vec<User> = Vec::with_capacity(upload.users.len());
     let mut seen = std::collections::HashSet::new();
     for raw in &upload.users {
-        match user_of(call, raw, &connection, now).await {
+        match user_of(call, raw, &connection, now).settle().await {
             Ok(u) => {
                 // Look-alike addresses are one address (model::email::key).
                 let email = crate::model::email::key(u.email.as_deref().unwrap_or(""));
@@ -298,6 +306,7 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         .stores
         .users()
         .import_users(&users, upload.upsert)
+        .settle()
         .await
     {
         Ok(o) => o,
@@ -330,14 +339,14 @@ pub async fn import_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         }),
         errors: Value::Array(errors),
     };
-    match call.issuer.stores.users().put_job(&job).await {
+    match call.issuer.stores.users().put_job(&job).settle().await {
         Ok(()) => Reply::json(201, &view(&job, Some(&connection.name))),
         Err(e) => from_store(e, "Conflict.", call.issuer.log),
     }
 }
 
 async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Job, Reply> {
-    match call.issuer.stores.users().job(call.id()).await {
+    match call.issuer.stores.users().job(call.id()).settle().await {
         Ok(Some(j)) => Ok(j),
         Ok(None) => Err(not_found("job")),
         Err(e) => Err(from_store(e, "Conflict.", call.issuer.log)),
@@ -346,8 +355,14 @@ async fn stored<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Job, 
 
 /// `GET /api/v2/jobs/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let job = attempt!(stored(call).await);
-    let all = call.issuer.stores.connections().all_connections().await;
+    let job = attempt!(stored(call).settle().await);
+    let all = call
+        .issuer
+        .stores
+        .connections()
+        .all_connections()
+        .settle()
+        .await;
     let name = all
         .ok()
         .and_then(|all| all.into_iter().find(|c| c.id == job.connection))
@@ -358,6 +373,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `GET /api/v2/jobs/{id}/errors`: the refused rows (never their password hashes).
 pub async fn errors<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     stored(call)
+        .settle()
         .await
         .map_or_else(|r| r, |j| Reply::json(200, &j.errors))
 }

@@ -9,6 +9,7 @@ use super::list::iso8601;
 use crate::model::{KeyState, StoredKey};
 use crate::oauth::maintenance;
 use crate::port::crypto::{Alg, Crypto};
+use crate::port::settled::Settle;
 use crate::port::{KeyStore, Stores};
 use serde_json::{json, Value};
 
@@ -45,29 +46,30 @@ async fn all_keys<P: Stores, C: Crypto>(
 ) -> Result<Vec<StoredKey>, Reply> {
     let store = call.issuer.stores.keys();
     let failed = |e| from_store(e, "", call.issuer.log);
-    let keys = store.all_keys().await.map_err(failed)?;
+    let keys = store.all_keys().settle().await.map_err(failed)?;
     // An issuer that has not signed yet has no keys: make them, as the JWKS would.
     if call
         .issuer
         .keys()
         .complete(&keys)
+        .settle()
         .await
         .map_err(|e| from_oauth(&e))?
     {
-        return store.all_keys().await.map_err(failed);
+        return store.all_keys().settle().await.map_err(failed);
     }
     Ok(keys)
 }
 
 /// `GET /api/v2/keys/signing`: every key, revoked ones too, the newest first.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let keys = attempt!(all_keys(call).await);
+    let keys = attempt!(all_keys(call).settle().await);
     Reply::json(200, &Value::Array(keys.iter().map(view).collect()))
 }
 
 /// `GET /api/v2/keys/signing/{kid}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let keys = attempt!(all_keys(call).await);
+    let keys = attempt!(all_keys(call).settle().await);
     match keys.iter().find(|k| k.kid == call.id()) {
         Some(k) => Reply::json(200, &view(k)),
         None => not_found("signing key"),
@@ -80,12 +82,12 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 pub async fn rotate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let ring = call.issuer.keys();
     for alg in Alg::ALL {
-        if let Err(e) = ring.rotate(alg).await {
+        if let Err(e) = ring.rotate(alg).settle().await {
             (call.issuer.log)(&format!("rotate {}: {e}", alg.as_str()));
             return from_oauth(&e);
         }
     }
-    let keys = attempt!(all_keys(call).await);
+    let keys = attempt!(all_keys(call).settle().await);
     let current = keys
         .iter()
         .find(|k| k.alg == Alg::ES256.as_str() && k.state == KeyState::Current);
@@ -98,7 +100,7 @@ pub async fn rotate<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `PUT /api/v2/keys/signing/{kid}/revoke`: only a previous key (rotate first); it leaves
 /// the JWKS at once and tokens it signed stop verifying.
 pub async fn revoke<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.keys().revoke(call.id()).await {
+    match call.issuer.keys().revoke(call.id()).settle().await {
         Ok(None) => not_found("signing key"),
         Ok(Some(k)) if k.state == KeyState::Revoked => Reply::json(200, &view(&k)),
         Ok(Some(k)) => error_code(
@@ -118,7 +120,10 @@ pub async fn revoke<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// Trigger does the same daily). 204, as Auth0 answers.
 pub async fn rekey<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
-    match maintenance::rekey(&issuer.keys(), issuer.stores).await {
+    match maintenance::rekey(&issuer.keys(), issuer.stores)
+        .settle()
+        .await
+    {
         Ok(_) => Reply::no_content(),
         Err(e) => {
             (call.issuer.log)(&format!("rekey: {e}"));

@@ -11,6 +11,7 @@ use crate::model::{LogEvent, LogQuery};
 use crate::oauth::events::Actor;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{LogStore, Stores};
 use serde_json::{json, Value};
 
@@ -74,7 +75,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     if let Some(Err(why)) = query.get("q").map(|q| parse_q(q, &mut filter)) {
         return invalid_query(&why);
     }
-    match call.issuer.stores.logs().list_logs(&filter).await {
+    match call.issuer.stores.logs().list_logs(&filter).settle().await {
         Ok(l) => query.reply("logs", l.items.iter().map(view).collect(), l.total),
         Err(e) => from_store(e, "Conflict.", call.issuer.log),
     }
@@ -82,7 +83,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `GET /api/v2/logs/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.logs().log(call.id()).await {
+    match call.issuer.stores.logs().log(call.id()).settle().await {
         Ok(Some(e)) => Reply::json(200, &view(&e)),
         Ok(None) => not_found("log event"),
         Err(e) => from_store(e, "Conflict.", call.issuer.log),

@@ -8,6 +8,7 @@ use super::roles::{view as role_view, MAX_BATCH};
 use super::users::user_summary;
 use crate::model::Organization;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{OrganizationStore, RoleStore, Stores};
 use serde_json::{json, Value};
 
@@ -76,6 +77,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .organizations()
         .list_organizations(paging)
+        .settle()
         .await
     {
         Ok(l) => query.reply("organizations", l.items.iter().map(view).collect(), l.total),
@@ -104,6 +106,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .organizations()
         .create_organization(&org)
+        .settle()
         .await
     {
         Ok(()) => Reply::json(201, &view(&org)),
@@ -119,6 +122,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             .stores
             .organizations()
             .organization(call.id())
+            .settle()
             .await,
     )
 }
@@ -126,7 +130,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `GET /api/v2/organizations/name/{name}`.
 pub async fn get_by_name<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let orgs = call.issuer.stores.organizations();
-    found(call, orgs.organization_by_name(call.id()).await)
+    found(call, orgs.organization_by_name(call.id()).settle().await)
 }
 
 fn found<P, C>(
@@ -147,7 +151,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return r;
     }
     let orgs = call.issuer.stores.organizations();
-    let current = match orgs.organization(call.id()).await {
+    let current = match orgs.organization(call.id()).settle().await {
         Ok(Some(o)) => o,
         Ok(None) => return not_found("organization"),
         Err(e) => return from_store(e, TAKEN, call.issuer.log),
@@ -158,7 +162,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         display_name: body.display_name.or(current.display_name),
         token_org_name: body.token_org_name.unwrap_or(current.token_org_name),
     };
-    match orgs.update_organization(&org).await {
+    match orgs.update_organization(&org).settle().await {
         Ok(Some(())) => Reply::json(200, &view(&org)),
         Ok(None) => not_found("organization"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -172,6 +176,7 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .organizations()
         .delete_organization(call.id())
+        .settle()
         .await
     {
         Ok(_) => Reply::no_content(),
@@ -184,10 +189,10 @@ pub async fn members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
     let orgs = call.issuer.stores.organizations();
-    if let Err(r) = require(call).await {
+    if let Err(r) = require(call).settle().await {
         return r;
     }
-    match orgs.members(call.id(), paging).await {
+    match orgs.members(call.id(), paging).settle().await {
         Ok(l) => query.reply(
             "members",
             l.items.iter().map(user_summary).collect(),
@@ -222,6 +227,7 @@ pub async fn add_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
         .stores
         .organizations()
         .add_members(call.id(), &users)
+        .settle()
         .await
     {
         Ok(true) => Reply::no_content(),
@@ -233,7 +239,7 @@ pub async fn add_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
 /// `DELETE /api/v2/organizations/{id}/members`: the memberships and the roles held in it.
 pub async fn remove_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let users = attempt!(ids(call.req.body, "members"));
-    if let Err(r) = require(call).await {
+    if let Err(r) = require(call).settle().await {
         return r;
     }
     match call
@@ -241,6 +247,7 @@ pub async fn remove_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> 
         .stores
         .organizations()
         .remove_members(call.id(), &users)
+        .settle()
         .await
     {
         Ok(()) => Reply::no_content(),
@@ -252,11 +259,15 @@ pub async fn remove_members<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> 
 pub async fn member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    if let Err(r) = require(call).await {
+    if let Err(r) = require(call).settle().await {
         return r;
     }
     let roles = call.issuer.stores.roles();
-    match roles.user_roles(call.second_id(), call.id(), paging).await {
+    match roles
+        .user_roles(call.second_id(), call.id(), paging)
+        .settle()
+        .await
+    {
         Ok(l) => query.reply("roles", l.items.iter().map(role_view).collect(), l.total),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -268,6 +279,7 @@ pub async fn assign_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>
     let store = call.issuer.stores.roles();
     match store
         .assign_roles(call.second_id(), call.id(), &roles)
+        .settle()
         .await
     {
         Ok(true) => Reply::no_content(),
@@ -286,6 +298,7 @@ pub async fn remove_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>
     let store = call.issuer.stores.roles();
     match store
         .remove_roles(call.second_id(), call.id(), &roles)
+        .settle()
         .await
     {
         Ok(()) => Reply::no_content(),
@@ -300,6 +313,7 @@ async fn require<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Orga
         .stores
         .organizations()
         .organization(call.id())
+        .settle()
         .await
     {
         Ok(Some(o)) => Ok(o),

@@ -9,6 +9,7 @@ use super::list::Query;
 use crate::model::config::{DEFAULT_ACCESS_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME};
 use crate::model::Api;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RegistryStore, Stores};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -172,7 +173,14 @@ fn apply(mut a: Api, b: ApiBody) -> Result<Api, Reply> {
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    match call.issuer.stores.registry().list_apis(paging).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .list_apis(paging)
+        .settle()
+        .await
+    {
         Ok(l) => {
             let items = l.items.iter().map(|a| view(call, a)).collect();
             query.reply("resource_servers", items, l.total)
@@ -201,7 +209,14 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         signing_alg: "ES256".into(),
     };
     let api = attempt!(apply(blank, body));
-    match call.issuer.stores.registry().create_api(&api).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .create_api(&api)
+        .settle()
+        .await
+    {
         Ok(()) => Reply::json(201, &view(call, &api)),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -213,6 +228,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Api,
         .stores
         .registry()
         .registered_api(&identifier(call.id()))
+        .settle()
         .await
     {
         Ok(Some(a)) => Ok(a),
@@ -224,6 +240,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Api,
 /// `GET /api/v2/resource-servers/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     current(call)
+        .settle()
         .await
         .map_or_else(|r| r, |a| Reply::json(200, &view(call, &a)))
 }
@@ -231,7 +248,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 /// `PATCH /api/v2/resource-servers/{id}`.
 pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let body: ApiBody = attempt!(ApiBody::read(call.req.body));
-    let before = attempt!(current(call).await);
+    let before = attempt!(current(call).settle().await);
     if body
         .identifier
         .as_ref()
@@ -240,7 +257,14 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return invalid("identifier cannot change");
     }
     let api = attempt!(apply(before, body));
-    match call.issuer.stores.registry().update_api(&api).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .update_api(&api)
+        .settle()
+        .await
+    {
         Ok(true) => Reply::json(200, &view(call, &api)),
         Ok(false) => not_found("resource server"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -258,7 +282,14 @@ pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             "The management API cannot be deleted.",
         );
     }
-    match call.issuer.stores.registry().delete_api(&identifier).await {
+    match call
+        .issuer
+        .stores
+        .registry()
+        .delete_api(&identifier)
+        .settle()
+        .await
+    {
         Ok(_) => Reply::no_content(),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }

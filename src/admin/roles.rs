@@ -7,6 +7,7 @@ use super::list::Query;
 use super::users::user_summary;
 use crate::model::{Permission, Role};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RegistryStore, RoleStore, Stores, UserStore};
 use serde_json::{json, Value};
 
@@ -54,7 +55,14 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &["name_filter"]));
     let paging = attempt!(query.paging());
     let name = query.get("name_filter");
-    match call.issuer.stores.roles().list_roles(name, paging).await {
+    match call
+        .issuer
+        .stores
+        .roles()
+        .list_roles(name, paging)
+        .settle()
+        .await
+    {
         Ok(l) => query.reply("roles", l.items.iter().map(view).collect(), l.total),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -75,7 +83,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         name,
         description: body.description,
     };
-    match call.issuer.stores.roles().create_role(&role).await {
+    match call.issuer.stores.roles().create_role(&role).settle().await {
         Ok(()) => Reply::json(200, &view(&role)),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -83,7 +91,7 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `GET /api/v2/roles/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.roles().role(call.id()).await {
+    match call.issuer.stores.roles().role(call.id()).settle().await {
         Ok(Some(r)) => Reply::json(200, &view(&r)),
         Ok(None) => not_found("role"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -97,7 +105,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return r;
     }
     let roles = call.issuer.stores.roles();
-    let current = match roles.role(call.id()).await {
+    let current = match roles.role(call.id()).settle().await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found("role"),
         Err(e) => return from_store(e, TAKEN, call.issuer.log),
@@ -107,7 +115,7 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         name: body.name.unwrap_or(current.name),
         description: body.description.or(current.description),
     };
-    match roles.update_role(&role).await {
+    match roles.update_role(&role).settle().await {
         Ok(Some(())) => Reply::json(200, &view(&role)),
         Ok(None) => not_found("role"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -116,7 +124,14 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// `DELETE /api/v2/roles/{id}`: the role, its permissions and every assignment of it.
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.roles().delete_role(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .roles()
+        .delete_role(call.id())
+        .settle()
+        .await
+    {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("role"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -128,10 +143,10 @@ pub async fn permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
     let roles = call.issuer.stores.roles();
-    if let Some(reply) = require_role(call).await {
+    if let Some(reply) = require_role(call).settle().await {
         return reply;
     }
-    match roles.role_permissions(call.id(), paging).await {
+    match roles.role_permissions(call.id(), paging).settle().await {
         Ok(l) => {
             let items = l.items.iter().map(|p| permission_view(p, None)).collect();
             query.reply("permissions", items, l.total)
@@ -217,6 +232,7 @@ async fn named_permissions<P: Stores, C: Crypto>(
             .stores
             .registry()
             .registered_api(&p.audience)
+            .settle()
             .await
             .map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
         if !api.is_some_and(|a| a.scopes.contains(&p.permission)) {
@@ -235,12 +251,13 @@ async fn named_permissions<P: Stores, C: Crypto>(
 
 /// `POST /api/v2/roles/{id}/permissions`.
 pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let add = attempt!(named_permissions(call).await);
+    let add = attempt!(named_permissions(call).settle().await);
     match call
         .issuer
         .stores
         .roles()
         .add_permissions(call.id(), &add)
+        .settle()
         .await
     {
         Ok(true) => Reply::json(201, &json!({})),
@@ -252,7 +269,7 @@ pub async fn add_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) ->
 /// `DELETE /api/v2/roles/{id}/permissions`.
 pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let remove = attempt!(listed_permissions(call.req.body));
-    if let Some(reply) = require_role(call).await {
+    if let Some(reply) = require_role(call).settle().await {
         return reply;
     }
     match call
@@ -260,6 +277,7 @@ pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
         .stores
         .roles()
         .remove_permissions(call.id(), &remove)
+        .settle()
         .await
     {
         Ok(()) => Reply::no_content(),
@@ -271,7 +289,7 @@ pub async fn remove_permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>)
 pub async fn users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    if let Some(reply) = require_role(call).await {
+    if let Some(reply) = require_role(call).settle().await {
         return reply;
     }
     match call
@@ -279,6 +297,7 @@ pub async fn users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         .stores
         .roles()
         .role_users(call.id(), paging)
+        .settle()
         .await
     {
         Ok(l) => query.reply("users", l.items.iter().map(user_summary).collect(), l.total),
@@ -296,7 +315,7 @@ pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     // Every user is checked before any is given the role, so a missing one changes nothing
     // (one assignment per user follows; each is all or nothing).
     for user_id in &users {
-        match call.issuer.stores.users().user(user_id).await {
+        match call.issuer.stores.users().user(user_id).settle().await {
             Ok(Some(_)) => {}
             Ok(None) => return not_found("user"),
             Err(e) => return from_store(e, TAKEN, call.issuer.log),
@@ -305,7 +324,7 @@ pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
     let roles = call.issuer.stores.roles();
     let role = [call.id().to_string()];
     for user_id in &users {
-        match roles.assign_roles(user_id, "", &role).await {
+        match roles.assign_roles(user_id, "", &role).settle().await {
             Ok(true) => {}
             Ok(false) => return not_found("role or user"),
             Err(e) => return from_store(e, TAKEN, call.issuer.log),
@@ -316,7 +335,7 @@ pub async fn assign_users<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 
 /// 404 unless the path's role exists.
 async fn require_role<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<Reply> {
-    match call.issuer.stores.roles().role(call.id()).await {
+    match call.issuer.stores.roles().role(call.id()).settle().await {
         Ok(Some(_)) => None,
         Ok(None) => Some(not_found("role")),
         Err(e) => Some(from_store(e, TAKEN, call.issuer.log)),

@@ -7,6 +7,7 @@ use super::error::{error, from_store, invalid, members, not_found, Fields, Reply
 use crate::model::rule::{Assignment, Conditions};
 use crate::model::{ClaimTarget, Rule, Trigger};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, Stores};
 use serde_json::{json, Value};
 
@@ -129,7 +130,7 @@ async fn save<P: Stores, C: Crypto>(
     if let Err(why) = rule.validate() {
         return invalid(&why);
     }
-    match call.issuer.stores.claims().put_rule(&rule).await {
+    match call.issuer.stores.claims().put_rule(&rule).settle().await {
         Ok(()) => Reply::json(status, &view(&rule)),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -137,7 +138,7 @@ async fn save<P: Stores, C: Crypto>(
 
 /// `GET /api/v2/rules`: every rule, by trigger and position.
 pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.claims().rules().await {
+    match call.issuer.stores.claims().rules().settle().await {
         Ok(rules) => Reply::json(200, &Value::Array(rules.iter().map(view).collect())),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
@@ -149,6 +150,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Rule
         .stores
         .claims()
         .rules()
+        .settle()
         .await
         .map_err(|e| from_store(e, CONFLICT, call.issuer.log))?;
     rules
@@ -160,6 +162,7 @@ async fn current<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<Rule
 /// `GET /api/v2/rules/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     current(call)
+        .settle()
         .await
         .map_or_else(|r| r, |rule| Reply::json(200, &view(&rule)))
 }
@@ -172,21 +175,21 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     } else {
         rule.rule_id.clone()
     };
-    if current_exists(call, &rule_id).await {
+    if current_exists(call, &rule_id).settle().await {
         return super::error::error_code(409, "conflict", "A rule with this id already exists.");
     }
-    save(call, rule, &rule_id, 201).await
+    save(call, rule, &rule_id, 201).settle().await
 }
 
 async fn current_exists<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, id: &str) -> bool {
-    let rules = call.issuer.stores.claims().rules().await;
+    let rules = call.issuer.stores.claims().rules().settle().await;
     rules.is_ok_and(|rules| rules.iter().any(|r| r.rule_id == id))
 }
 
 /// `PUT /api/v2/rules/{id}`: creates or replaces the whole rule.
 pub async fn put_rule<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     match read(call.req.body) {
-        Ok(rule) => save(call, rule, call.id(), 200).await,
+        Ok(rule) => save(call, rule, call.id(), 200).settle().await,
         Err(resp) => resp,
     }
 }
@@ -195,20 +198,27 @@ pub async fn put_rule<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
 /// `rules.update` sends them); the result is checked whole.
 pub async fn patch<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let changes = attempt!(members(call.req.body, &MEMBERS));
-    let before = attempt!(current(call).await);
+    let before = attempt!(current(call).settle().await);
     let Value::Object(mut merged) = json!(before) else {
         return error(500, "Internal error");
     };
     merged.extend(changes.0);
     match rule_of(Fields(merged, String::new())) {
-        Ok(rule) => save(call, rule, call.id(), 200).await,
+        Ok(rule) => save(call, rule, call.id(), 200).settle().await,
         Err(resp) => resp,
     }
 }
 
 /// `DELETE /api/v2/rules/{id}`.
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.claims().delete_rule(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .claims()
+        .delete_rule(call.id())
+        .settle()
+        .await
+    {
         Ok(true) => Reply::no_content(),
         Ok(false) => not_found("rule"),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),

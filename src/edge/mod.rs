@@ -16,6 +16,7 @@ use crate::oauth::keys::lifecycle::minimum_lead;
 use crate::oauth::keys::{Kek, KeyCache, KeyRing};
 use crate::port::clock::Clock;
 use crate::port::random::OsRandom;
+use crate::port::settled::Settle;
 use crate::port::{HasRefresh, HasUsers};
 use crate::web::{self, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
@@ -122,7 +123,7 @@ impl Clock for WorkerClock {
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let resp = match read_request(req).await {
-        Ok(core_req) => serve(&core_req, &env, &ctx).await,
+        Ok(core_req) => serve(&core_req, &env, &ctx).settle().await,
         // Refused before the issuer is known: the headers that need no configuration.
         Err(e) => HttpResponse::error(&e).no_store().secured(false),
     };

@@ -15,6 +15,7 @@ use crate::model::mail::{Ticket, TicketKind};
 use crate::model::{Client, Connection, User};
 use crate::port::crypto::Crypto;
 use crate::port::mail::MailStore;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, ClientStore, ConnectionStore, KeyStore, Stores, UserStore};
 
 /// The account flows' ports.
@@ -101,7 +102,7 @@ where
         connection: &str,
     ) -> Result<(Client, Connection), AccountError> {
         let ports = self.flow.ports;
-        let Some(client) = ports.clients().client(client_id).await? else {
+        let Some(client) = ports.clients().client(client_id).settle().await? else {
             return Err(AccountError::Invalid(
                 "invalid_request",
                 "the client_id is not a registered client".into(),
@@ -109,7 +110,7 @@ where
         };
         let default = &self.flow.facts.config.default_connection;
         let named = Some(connection).filter(|c| !c.is_empty());
-        let all = ports.connections().all_connections().await?;
+        let all = ports.connections().all_connections().settle().await?;
         let chosen = super::signin::connection::choose(&all, client_id, named, default)
             .and_then(super::signin::connection::with_passwords)
             .map_err(|e| {
@@ -122,7 +123,10 @@ where
     /// policy and provisioning), stored, and sent a verification link when the connection
     /// says so (`verify_email`, on unless false).
     pub async fn signup(&self, form: Signup) -> Result<User, AccountError> {
-        let (client, connection) = self.database(&form.client_id, &form.connection).await?;
+        let (client, connection) = self
+            .database(&form.client_id, &form.connection)
+            .settle()
+            .await?;
         if !connection.takes_signups()
             || connection.signup_disabled()
             || !self.flow.facts.config.signup
@@ -138,19 +142,21 @@ where
                 "email and password are required".into(),
             ));
         }
-        let user = match new_user(&self.flow, &connection, form.user).await {
+        let user = match new_user(&self.flow, &connection, form.user).settle().await {
             Ok(u) => u,
             Err(SignInError::EmailTaken) => return Err(AccountError::Exists),
             Err(SignInError::SignupRefused(why)) => return Err(AccountError::Password(why)),
             Err(SignInError::Failed(e) | SignInError::Request(e)) => return Err(e.into()),
             Err(e) => return Err(AccountError::Failed(e.into_grant_error())),
         };
-        match self.flow.ports.users().create_user(&user).await {
+        match self.flow.ports.users().create_user(&user).settle().await {
             Ok(()) => {}
             Err(crate::error::StoreError::Conflict(_)) => return Err(AccountError::Exists),
             Err(e) => return Err(e.into()),
         }
-        self.after_signup(&user, &client, &connection).await;
+        self.after_signup(&user, &client, &connection)
+            .settle()
+            .await;
         Ok(user)
     }
 
@@ -168,6 +174,7 @@ where
         if let Err(e) = self
             .mailer
             .send_ticket(TicketKind::Verify, to, (None, None), true)
+            .settle()
             .await
         {
             super::events::log_failure(self.mailer.log, &e);
@@ -184,7 +191,7 @@ where
         connection: &str,
         email: &str,
     ) -> Result<(), AccountError> {
-        let (client, connection) = self.database(client_id, connection).await?;
+        let (client, connection) = self.database(client_id, connection).settle().await?;
         if connection.self_service_reset_disabled() {
             return Err(AccountError::Disabled(
                 "Password resets are turned off for this connection".into(),
@@ -201,18 +208,32 @@ where
         Ok(self
             .mailer
             .ask_reset(attempts, &connection, email, app)
+            .settle()
             .await?)
     }
 
     /// The form of a reset link, while the link works.
     pub async fn reset_form(&self, value: &str) -> Result<Option<ResetForm>, AccountError> {
-        let Some(ticket) = self.mailer.reset_ticket(value).await? else {
+        let Some(ticket) = self.mailer.reset_ticket(value).settle().await? else {
             return Ok(None);
         };
-        let Some(user) = self.flow.ports.users().user(&ticket.user_id).await? else {
+        let Some(user) = self
+            .flow
+            .ports
+            .users()
+            .user(&ticket.user_id)
+            .settle()
+            .await?
+        else {
             return Ok(None);
         };
-        let all = self.flow.ports.connections().all_connections().await?;
+        let all = self
+            .flow
+            .ports
+            .connections()
+            .all_connections()
+            .settle()
+            .await?;
         let found = all.into_iter().find(|c| c.name == user.connection);
         Ok(found
             .filter(Connection::is_database)
@@ -251,6 +272,7 @@ where
         Ok(self
             .mailer
             .reset(self.flow.crypto, ticket, password)
+            .settle()
             .await?)
     }
 }

@@ -5,6 +5,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::secret::{verify_client_secret, Secret};
 use crate::model::Client;
 use crate::oauth::params::Params;
+use crate::port::settled::Settle;
 use crate::port::ClientStore;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -117,7 +118,7 @@ pub async fn authenticate<S: ClientStore>(
     store: &S,
     creds: &ClientCredentials,
 ) -> Result<AuthenticatedClient, OAuthError> {
-    let client = store.client(&creds.client_id).await?;
+    let client = store.client(&creds.client_id).settle().await?;
     let stored = client.as_ref().and_then(|c| c.secret_hash.as_deref());
     let ok = match (&creds.secret, stored) {
         (Some(secret), Some(hash)) => verify_client_secret(secret.expose(), hash),

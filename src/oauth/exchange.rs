@@ -19,6 +19,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::GrantType;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, EventSink, KeyStore, Stores};
 use serde_json::Value;
 
@@ -60,7 +61,10 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
         params: &Params,
     ) -> Result<Value, OAuthError> {
         let mut seen = Seen::default();
-        let result = self.exchange(authorization, params, &mut seen).await;
+        let result = self
+            .exchange(authorization, params, &mut seen)
+            .settle()
+            .await;
         self.record(&seen, params, result.as_ref().err());
         result
     }
@@ -133,7 +137,9 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
         let grant_type = GrantType::parse(grant_type)?;
         seen.grant = Some(grant_type);
-        let client = authenticate(ports.clients(), &credentials(authorization, params)?).await?;
+        let client = authenticate(ports.clients(), &credentials(authorization, params)?)
+            .settle()
+            .await?;
         seen.client_id = Some(client.client.client_id.clone());
 
         // Check: each grant yields an issuance and the writes it needs; nothing is stored.
@@ -142,17 +148,21 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             commit: writes,
         } = match grant_type {
             GrantType::AuthorizationCode => {
-                authorization_code::check(ports, facts, &client, params).await?
+                authorization_code::check(ports, facts, &client, params)
+                    .settle()
+                    .await?
             }
             GrantType::ClientCredentials => {
-                client_credentials::check(ports.clients(), &client, params).await?
+                client_credentials::check(ports.clients(), &client, params)
+                    .settle()
+                    .await?
             }
             GrantType::Password => {
                 let (crypto, random) = (self.crypto, self.random);
                 let pipeline = &self.pipeline;
                 let checked =
                     password::check(ports, crypto, random, facts, &client, params, pipeline);
-                checked.await.map_err(|e| {
+                checked.settle().await.map_err(|e| {
                     seen.failure_kind = Some(e.log_kind());
                     e.into_grant_error()
                 })?
@@ -160,13 +170,16 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             GrantType::PasswordlessOtp => {
                 let checked =
                     passwordless::check(ports, self.crypto, self.random, facts, &client, params);
-                checked.await.map_err(SignInError::into_grant_error)?
+                checked
+                    .settle()
+                    .await
+                    .map_err(SignInError::into_grant_error)?
             }
             GrantType::MfaOtp | GrantType::MfaRecoveryCode => {
                 let kek = self.pipeline.kek;
                 let checked =
                     mfa::check(ports, self.random, facts, &client, params, grant_type, kek);
-                let redeemed = checked.await.map_err(|e| {
+                let redeemed = checked.settle().await.map_err(|e| {
                     if e == SignInError::Locked {
                         seen.failure_kind = Some(e.log_kind());
                     }
@@ -176,7 +189,11 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 seen.enrolled = redeemed.enrolled;
                 redeemed.checked
             }
-            GrantType::RefreshToken => refresh_token::check(ports, facts, &client, params).await?,
+            GrantType::RefreshToken => {
+                refresh_token::check(ports, facts, &client, params)
+                    .settle()
+                    .await?
+            }
             GrantType::Implicit => {
                 return Err(OAuthError::new(
                     ErrorCode::UnsupportedGrantType,
@@ -191,11 +208,16 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
         }
 
         // Enrich: rules and hooks add custom claims, or deny.
-        issuance.custom = enrich(&self.pipeline, facts, &mut issuance).await?.claims;
+        issuance.custom = enrich(&self.pipeline, facts, &mut issuance)
+            .settle()
+            .await?
+            .claims;
 
         // Sign, then commit every write of the exchange at once.
-        let minted = issue(&self.keys, facts, &issuance).await?;
-        commit(ports, facts.now, &issuance, writes, &minted).await?;
+        let minted = issue(&self.keys, facts, &issuance).settle().await?;
+        commit(ports, facts.now, &issuance, writes, &minted)
+            .settle()
+            .await?;
         let mut body = minted.body;
         if let Some(left) = seen.recovery_codes_left {
             body["recovery_codes_remaining"] = left.into();

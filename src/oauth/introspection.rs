@@ -16,6 +16,7 @@ use super::token::verify::verify_access_token;
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{HasClients, HasKeys, HasRefresh, RefreshStore};
 use serde_json::{json, Map, Value};
 
@@ -33,7 +34,9 @@ pub async fn introspect<P: HasClients + HasKeys + HasRefresh, C: Crypto>(
     authorization: Option<&str>,
     params: &Params,
 ) -> Result<Value, OAuthError> {
-    let client = authenticate(ports.clients(), &credentials(authorization, params)?).await?;
+    let client = authenticate(ports.clients(), &credentials(authorization, params)?)
+        .settle()
+        .await?;
     if client.method == AuthMethod::None {
         return Err(OAuthError::new(
             ErrorCode::InvalidClient,
@@ -47,10 +50,14 @@ pub async fn introspect<P: HasClients + HasKeys + HasRefresh, C: Crypto>(
     // `token_type_hint` only orders the look-ups (§2.1); a JWT has two dots, a refresh token
     // none, so the shape decides and the hint is not needed.
     if token.split('.').count() == 3 {
-        return access_token(ports, crypto, config, now, token).await;
+        return access_token(ports, crypto, config, now, token)
+            .settle()
+            .await;
     }
     let reuse_interval = client.client.refresh_reuse_interval;
-    refresh_token(ports, now, caller, reuse_interval, token).await
+    refresh_token(ports, now, caller, reuse_interval, token)
+        .settle()
+        .await
 }
 
 async fn access_token<P: HasKeys + HasRefresh, C: Crypto>(
@@ -60,13 +67,16 @@ async fn access_token<P: HasKeys + HasRefresh, C: Crypto>(
     now: u64,
     token: &str,
 ) -> Result<Value, OAuthError> {
-    let claims = match verify_access_token(ports.keys(), crypto, config, now, token).await {
+    let claims = match verify_access_token(ports.keys(), crypto, config, now, token)
+        .settle()
+        .await
+    {
         Ok(claims) => claims,
         Err(e) if e.http_status() >= 500 => return Err(e),
         Err(_) => return Ok(inactive()),
     };
     let jti = claims.get("jti").and_then(Value::as_str).unwrap_or("");
-    if ports.refresh().access_revoked(jti).await? {
+    if ports.refresh().access_revoked(jti).settle().await? {
         return Ok(inactive());
     }
     let mut answer = Map::new();
@@ -103,6 +113,7 @@ async fn refresh_token<P: HasRefresh>(
     let Some(r) = ports
         .refresh()
         .find_refresh(&hash_refresh_token(token))
+        .settle()
         .await?
     else {
         return Ok(inactive());

@@ -16,6 +16,7 @@ use crate::oauth::params::Params;
 use crate::oauth::session;
 use crate::oauth::token::verify::verify_id_token_hint;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, KeyStore, SessionStore};
 use serde_json::Value;
 
@@ -52,7 +53,7 @@ pub async fn logout<S: ClientStore, K: KeyStore, C: Crypto>(
         .and_then(|(value, kek)| session::session_id(kek, value));
     // Whose session it is matters only against a hint's `sub`.
     let signed_in = match (&session, params.get("id_token_hint")) {
-        (Some(id), Some(_)) if !confirmed => match sessions.session(id).await {
+        (Some(id), Some(_)) if !confirmed => match sessions.session(id).settle().await {
             Ok(s) => s.map(|s| s.user_id),
             Err(e) => return Logout::Refused(e.into()),
         },
@@ -60,6 +61,7 @@ pub async fn logout<S: ClientStore, K: KeyStore, C: Crypto>(
     };
     let after = check
         .check(params, dialect, signed_in.as_deref(), confirmed)
+        .settle()
         .await;
     let (after, refused) = match (after, dialect) {
         (Ok(after), _) => (after, None),
@@ -72,7 +74,7 @@ pub async fn logout<S: ClientStore, K: KeyStore, C: Crypto>(
         return Logout::Confirm(after);
     }
     if let Some(id) = session {
-        if let Err(e) = sessions.delete_session(&id).await {
+        if let Err(e) = sessions.delete_session(&id).settle().await {
             return Logout::Refused(e.into());
         }
     }
@@ -138,6 +140,7 @@ impl<S: ClientStore, K: KeyStore, C: Crypto> LogoutCheck<'_, S, K, C> {
         let hint = match (dialect, params.get("id_token_hint")) {
             (Dialect::Oidc, Some(token)) if !confirmed => Some(
                 verify_id_token_hint(self.keys, self.crypto, self.config, token)
+                    .settle()
                     .await
                     .map_err(|e| {
                         OAuthError::invalid_request(format!(
@@ -177,6 +180,7 @@ impl<S: ClientStore, K: KeyStore, C: Crypto> LogoutCheck<'_, S, K, C> {
         let client: Client = self
             .clients
             .client(client_id)
+            .settle()
             .await?
             .ok_or_else(|| OAuthError::invalid_request("client_id is not a known client"))?;
         if !client.allowed_logout_urls.iter().any(|u| u == target) {

@@ -18,6 +18,7 @@ use crate::model::log::kinds;
 use crate::model::mail::{self, EmailProvider, EmailTemplate, Ticket, TicketKind};
 use crate::model::secret::hash_client_secret;
 use crate::model::{Connection, LockoutPolicy, LogEvent, User};
+use crate::port::settled::Settle;
 
 use crate::oauth::keys::Kek;
 use crate::port::crypto::Crypto;
@@ -154,7 +155,7 @@ impl<M: MailStore> Mailer<'_, M> {
         let Some(email) = to.user.email.as_deref() else {
             return Ok(None);
         };
-        let (outgoing, template) = self.outgoing(kind.template()).await?;
+        let (outgoing, template) = self.outgoing(kind.template()).settle().await?;
         let (result_url, lifetime) = link_settings(template);
         let (result_url, lifetime) = (link.0.or(result_url), link.1.or(lifetime));
         let user = (to.user.user_id.as_str(), email);
@@ -162,6 +163,7 @@ impl<M: MailStore> Mailer<'_, M> {
         if !self
             .store
             .issue_ticket(&issued.ticket, self.facts.now)
+            .settle()
             .await?
         {
             return Ok(None);
@@ -192,17 +194,18 @@ impl<M: MailStore> Mailer<'_, M> {
             let actor = (client.0, None, Some(lower.as_str()));
             self.record(kinds::FAILED_CHANGE_PASSWORD_REQUEST, why, actor);
         };
-        if over.await? {
+        if over.settle().await? {
             fail("Too many password reset requests");
             return Ok(());
         }
-        let (outgoing, template) = self.outgoing(mail::RESET_EMAIL).await?;
+        let (outgoing, template) = self.outgoing(mail::RESET_EMAIL).settle().await?;
         let (result_url, lifetime) = link_settings(template);
         let kind = TicketKind::Reset;
         let issued = self.new_ticket(kind, ("", ""), client.0, result_url, lifetime)?;
         let user = self
             .store
             .issue_ticket_by_email(&issued.ticket, &connection.name, &lower, now)
+            .settle()
             .await?;
         let Some(user) = user else {
             fail("No user with a password has this address");
@@ -236,8 +239,14 @@ impl<M: MailStore> Mailer<'_, M> {
         per_ip: &LockoutPolicy,
     ) -> Result<bool, StoreError> {
         let (now, ip) = (self.facts.now, self.facts.client_ip.unwrap_or("unknown"));
-        let by_key = attempts.count_attempt(key, "*", now, per_key).await?;
-        let by_ip = attempts.count_attempt(kind, ip, now, per_ip).await?;
+        let by_key = attempts
+            .count_attempt(key, "*", now, per_key)
+            .settle()
+            .await?;
+        let by_ip = attempts
+            .count_attempt(kind, ip, now, per_ip)
+            .settle()
+            .await?;
         Ok(by_key > per_key.max_failures || by_ip > per_ip.max_failures)
     }
 
@@ -254,7 +263,7 @@ impl<M: MailStore> Mailer<'_, M> {
         ),
         OAuthError,
     > {
-        let (provider, found) = self.store.outgoing(template).await?;
+        let (provider, found) = self.store.outgoing(template).settle().await?;
         let settings = found.clone();
         match (provider, found) {
             (Some(p), Some(t)) if p.enabled && t.enabled => Ok((Some((p, t)), settings)),
@@ -382,6 +391,7 @@ impl<M: MailStore> Mailer<'_, M> {
         let redeemed = self
             .store
             .redeem_verification(&ticket_hash(value), &redemption, self.facts.now)
+            .settle()
             .await?;
         Ok(match redeemed {
             Some((ticket, true)) => {
@@ -412,6 +422,7 @@ impl<M: MailStore> Mailer<'_, M> {
     ) -> Result<bool, OAuthError> {
         let config = self.facts.config;
         let hash = super::password::hash(crypto, self.random, password, config.password_iterations)
+            .settle()
             .await?;
         let redemption = self.random.token(16)?;
         let done = self
@@ -423,6 +434,7 @@ impl<M: MailStore> Mailer<'_, M> {
                 config.reset_ends_sessions,
                 self.facts.now,
             )
+            .settle()
             .await?;
         let (kind, description) = match done {
             true => (kinds::CHANGE_PASSWORD, "The password was reset"),
@@ -437,7 +449,7 @@ impl<M: MailStore> Mailer<'_, M> {
 
     /// Whether `template` asks for the address in the result URL (`includeEmailInRedirect`).
     pub async fn includes_email(&self, template: &str) -> bool {
-        let found = self.store.email_template(template).await;
+        let found = self.store.email_template(template).settle().await;
         found
             .ok()
             .flatten()
@@ -448,6 +460,7 @@ impl<M: MailStore> Mailer<'_, M> {
     pub async fn reset_ticket(&self, value: &str) -> Result<Option<Ticket>, StoreError> {
         self.store
             .live_ticket(&ticket_hash(value), TicketKind::Reset, self.facts.now)
+            .settle()
             .await
     }
 }

@@ -4,6 +4,7 @@
 use super::keys::{KeyRing, Maintenance};
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, ConnectionStore, HasClaims, HasConnections, HasMail, MailStore};
 use crate::port::{KeyStore, RefreshStore, UserStore};
 
@@ -26,12 +27,16 @@ where
     R: RefreshStore,
     U: UserStore,
 {
-    let mut done = ring.maintain().await?;
-    done.resealed += reseal_secrets(ring, sealed).await?;
+    let mut done = ring.maintain().settle().await?;
+    done.resealed += reseal_secrets(ring, sealed).settle().await?;
     done.revocations_pruned = refresh
         .prune_revoked_access_tokens(ring.clock.now())
+        .settle()
         .await?;
-    done.email_keys = users.backfill_email_keys(EMAIL_KEYS_PER_RUN).await?;
+    done.email_keys = users
+        .backfill_email_keys(EMAIL_KEYS_PER_RUN)
+        .settle()
+        .await?;
     Ok(done)
 }
 
@@ -42,9 +47,9 @@ pub async fn rekey<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + HasMa
     ring: &KeyRing<'_, S, C>,
     sealed: &H,
 ) -> Result<u32, OAuthError> {
-    let keys = ring.store.all_keys().await?;
-    let moved = ring.reseal(&keys).await?;
-    Ok(moved + reseal_secrets(ring, sealed).await?)
+    let keys = ring.store.all_keys().settle().await?;
+    let moved = ring.reseal(&keys).settle().await?;
+    Ok(moved + reseal_secrets(ring, sealed).settle().await?)
 }
 
 /// The options of a connection that hold secrets sealed with its id.
@@ -61,7 +66,7 @@ async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + 
         return Ok(0);
     };
     let mut moved = 0;
-    for mut connection in stores.connections().all_connections().await? {
+    for mut connection in stores.connections().all_connections().settle().await? {
         let mut changed = false;
         for name in SEALED_OPTIONS {
             let old = connection.options.get(name).and_then(|v| v.as_str());
@@ -72,24 +77,29 @@ async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + 
             }
         }
         if changed {
-            stores.connections().update_connection(&connection).await?;
+            stores
+                .connections()
+                .update_connection(&connection)
+                .settle()
+                .await?;
             moved += 1;
         }
     }
     let hooks = stores.claims();
-    for hook in hooks.hooks().await? {
+    for hook in hooks.hooks().settle().await? {
         if let Some(sealed) = kek.reseal(ring.rng, &hook.hook_id, &hook.secret_enc)? {
             hooks
                 .put_hook(&crate::model::StoredHook {
                     secret_enc: sealed,
                     ..hook
                 })
+                .settle()
                 .await?;
             moved += 1;
         }
     }
     let mail = stores.mail();
-    if let Some(mut provider) = mail.email_provider().await? {
+    if let Some(mut provider) = mail.email_provider().settle().await? {
         let sealed = provider.credentials_sealed.as_deref().unwrap_or("");
         let new = match sealed {
             "" => None,
@@ -97,7 +107,7 @@ async fn reseal_secrets<S: KeyStore, C: Crypto, H: HasClaims + HasConnections + 
         };
         if let Some(new) = new {
             provider.credentials_sealed = Some(new);
-            mail.put_email_provider(&provider, false).await?;
+            mail.put_email_provider(&provider, false).settle().await?;
             moved += 1;
         }
     }

@@ -7,6 +7,7 @@
 use crate::error::OAuthError;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use subtle::ConstantTimeEq;
@@ -53,6 +54,7 @@ pub async fn hash<C: Crypto>(
     rng.fill(&mut salt)?;
     let dk = crypto
         .pbkdf2_sha256(password.as_bytes(), &salt, iterations)
+        .settle()
         .await?;
     Ok(format!(
         "{PREFIX}{iterations}${}${}",
@@ -87,6 +89,7 @@ pub async fn verify<C: Crypto>(
     };
     let dk = crypto
         .pbkdf2_sha256(password.as_bytes(), &salt, iterations)
+        .settle()
         .await?;
     if !bool::from(dk.as_slice().ct_eq(&expected)) {
         return Ok(Verdict::Wrong);
@@ -107,6 +110,7 @@ pub async fn verify_dummy<C: Crypto>(
 ) -> Result<(), OAuthError> {
     crypto
         .pbkdf2_sha256(password.as_bytes(), b"edge-issuer-dummy-salt", iterations)
+        .settle()
         .await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use crate::model::{Connection, User};
 use crate::oauth::password;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use serde_json::{Map, Value};
 
 /// Longest name-like field accepted.
@@ -191,7 +192,9 @@ pub async fn provision<C: Crypto>(
             .map(String::as_str)
             .collect();
             check_password(connection, pw, email.as_deref().unwrap_or(""), &names)?;
-            let hashed = password::hash(crypto, random, pw, config.password_iterations).await;
+            let hashed = password::hash(crypto, random, pw, config.password_iterations)
+                .settle()
+                .await;
             Some(hashed.map_err(Refused::Failed)?)
         }
         Credential::Hash(h) => Some(h.clone()),

@@ -6,6 +6,7 @@ use super::client_auth::{authenticate, credentials};
 use super::params::Params;
 use super::token::refresh::hash_refresh_token;
 use crate::error::{ErrorCode, OAuthError, StoreError};
+use crate::port::settled::Settle;
 use crate::port::{HasClients, HasRefresh, RefreshStore};
 
 /// Authenticates the client (`authorization` is its `Authorization` header, if any) and
@@ -16,7 +17,9 @@ pub async fn revoke<P: HasClients + HasRefresh>(
     authorization: Option<&str>,
     params: &Params,
 ) -> Result<(), OAuthError> {
-    let client = authenticate(ports.clients(), &credentials(authorization, params)?).await?;
+    let client = authenticate(ports.clients(), &credentials(authorization, params)?)
+        .settle()
+        .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
@@ -35,6 +38,7 @@ pub async fn revoke<P: HasClients + HasRefresh>(
     let refresh = ports.refresh();
     let record = refresh
         .find_refresh(&hash_refresh_token(token))
+        .settle()
         .await
         .map_err(unavailable)?;
     let Some(record) = record else {
@@ -48,6 +52,7 @@ pub async fn revoke<P: HasClients + HasRefresh>(
     }
     refresh
         .revoke_family(&record.family_id, now)
+        .settle()
         .await
         .map_err(unavailable)
 }

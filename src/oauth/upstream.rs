@@ -9,6 +9,7 @@ use crate::model::secret::Secret;
 use crate::model::upstream::{Proof, SignedSecret, Upstream, APPLE_ISSUER};
 use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::outbound::{Call, Http};
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -77,7 +78,7 @@ async fn get(http: &dyn Http, url: &str, bearer: Option<&str>) -> Result<Value, 
 
 /// A GET of `url`'s JSON object.
 async fn get_json(http: &dyn Http, url: &str) -> Result<Map<String, Value>, UpstreamError> {
-    match get(http, url, None).await? {
+    match get(http, url, None).settle().await? {
         Value::Object(map) => Ok(map),
         _ => Err(UpstreamError::Invalid(format!(
             "{url} did not answer a JSON object"
@@ -104,7 +105,7 @@ pub async fn profile(
             "the provider proves no profile".into(),
         ));
     };
-    let raw = get(http, userinfo, Some(access_token)).await?;
+    let raw = get(http, userinfo, Some(access_token)).settle().await?;
     let Value::Object(mut claims) = raw.clone() else {
         return Err(UpstreamError::Invalid(format!(
             "{userinfo} did not answer a JSON object"
@@ -136,7 +137,7 @@ pub async fn profile(
     // primary and verified. A token without the scope to read it leaves the email unverified.
     if let Some(url) = emails {
         claims.insert("email_verified".into(), false.into());
-        if let Ok(Value::Array(list)) = get(http, url, Some(access_token)).await {
+        if let Ok(Value::Array(list)) = get(http, url, Some(access_token)).settle().await {
             let primary = list
                 .iter()
                 .find(|e| e.get("primary") == Some(&Value::Bool(true)));
@@ -158,13 +159,16 @@ pub async fn discover(
     discovery_url: &str,
     issuer: Option<&str>,
 ) -> Result<Map<String, Value>, String> {
-    let meta = get_json(http, discovery_url).await.map_err(|e| match e {
-        UpstreamError::Unavailable(why)
-        | UpstreamError::Invalid(why)
-        | UpstreamError::Denied(why) => {
-            format!("discovery at {discovery_url} failed: {why}")
-        }
-    })?;
+    let meta = get_json(http, discovery_url)
+        .settle()
+        .await
+        .map_err(|e| match e {
+            UpstreamError::Unavailable(why)
+            | UpstreamError::Invalid(why)
+            | UpstreamError::Denied(why) => {
+                format!("discovery at {discovery_url} failed: {why}")
+            }
+        })?;
     let text = |name: &str| meta.get(name).and_then(Value::as_str);
     let found = text("issuer").ok_or("the discovery document has no issuer")?;
     if issuer.is_some_and(|i| i.trim_end_matches('/') != found.trim_end_matches('/')) {
@@ -333,6 +337,7 @@ pub async fn client_secret_jwt<C: Crypto>(
     claims.insert("exp".into(), (now + 300).into());
     let claims = Value::Object(claims);
     crate::oauth::token::jws::sign_with_header(crypto, &key, &signed.key_id, Map::new(), &claims)
+        .settle()
         .await
         .map_err(|e| failed(&format!("does not sign: {e}")))
 }
@@ -421,7 +426,7 @@ pub async fn verify_id_token<C: Crypto>(
     let Proof::IdToken { jwks_uri, .. } = &up.proof else {
         return Err(invalid("is not what this provider proves sign-ins with"));
     };
-    let jwk = signing_key(http, jwks_uri, kid, alg, now).await?;
+    let jwk = signing_key(http, jwks_uri, kid, alg, now).settle().await?;
     let jwk_text = Value::Object(jwk).to_string();
     // The imported key is cached under its own digest: never under a `kid`, which the
     // provider chooses and could make equal to one of this issuer's.
@@ -429,6 +434,7 @@ pub async fn verify_id_token<C: Crypto>(
     let input = &token[..h.len() + 1 + p.len()];
     let verified = crypto
         .verify(alg, &cache_id, &jwk_text, input.as_bytes(), &signature)
+        .settle()
         .await
         .map_err(|e| UpstreamError::Unavailable(e.to_string()))?;
     if !verified {
@@ -523,7 +529,7 @@ async fn signing_key(
             }
         }
     }
-    let set = get_json(http, jwks_uri).await?;
+    let set = get_json(http, jwks_uri).settle().await?;
     let keys: Vec<Map<String, Value>> = set
         .get("keys")
         .and_then(Value::as_array)

@@ -10,6 +10,7 @@ use super::token::verify::{require_audience, verify_access_token};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::{merge_custom, GrantType, Issuance, Scope, Subject, User};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{
     ClaimsStore, ClientStore, HasClients, HasKeys, HasSubjects, SubjectStore, UserKey,
 };
@@ -30,7 +31,9 @@ where
     C: Crypto,
 {
     let config = facts.config;
-    let claims = verify_access_token(ports.keys(), crypto, config, facts.now, token).await?;
+    let claims = verify_access_token(ports.keys(), crypto, config, facts.now, token)
+        .settle()
+        .await?;
     let invalid = |d: &str| OAuthError::new(ErrorCode::InvalidToken, d);
     if claims.get("gty").and_then(Value::as_str) == Some("client-credentials") {
         return Err(invalid(
@@ -55,6 +58,7 @@ where
     let mut subject = ports
         .subjects()
         .bearer_subject(jti, key, text("org_id"), api_id)
+        .settle()
         .await?
         .ok_or_else(|| invalid("the access token was revoked"))?;
     let user = match subject.user.take() {
@@ -74,7 +78,9 @@ where
         api_id,
         scope,
     };
-    let custom = fresh_custom_claims(ports.clients(), pipeline, facts, &claims, found).await?;
+    let custom = fresh_custom_claims(ports.clients(), pipeline, facts, &claims, found)
+        .settle()
+        .await?;
     merge_custom(&mut body, &custom);
     Ok(Value::Object(body))
 }
@@ -101,6 +107,7 @@ async fn fresh_custom_claims(
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
     let client = clients
         .client(text("client_id").unwrap_or(""))
+        .settle()
         .await?
         .ok_or_else(|| {
             OAuthError::new(
@@ -109,7 +116,7 @@ async fn fresh_custom_claims(
             )
         })?;
     let api = match found.api_id {
-        Some(id) => clients.api(id).await?,
+        Some(id) => clients.api(id).settle().await?,
         None => None,
     };
     let Found {
@@ -124,7 +131,7 @@ async fn fresh_custom_claims(
     let organization = subject.organization;
     let access = subject.access;
     let mut issuance = Issuance::for_user(grant, client, user, api, scope, organization, access);
-    match enrich(pipeline, facts, &mut issuance).await {
+    match enrich(pipeline, facts, &mut issuance).settle().await {
         Ok(enrichment) => Ok(enrichment.claims.userinfo),
         Err(e) if e.code == ErrorCode::ServerError => Err(e),
         // A hook's denial here means the token no longer grants this user's data.

@@ -3,6 +3,7 @@
 
 use crate::error::StoreError;
 use crate::model::StoredKey;
+use crate::port::settled::Settle;
 
 /// Signing keys.
 pub trait KeyStore {
@@ -46,6 +47,6 @@ pub trait KeyStore {
     /// set that lacks a key which may have been published since (a token whose `kid` is not
     /// in it, a key just generated). A backend with a cache refreshes it with the answer.
     async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.published_keys().await
+        self.published_keys().settle().await
     }
 }

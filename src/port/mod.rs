@@ -7,6 +7,8 @@
 // The traits use `async fn` without `Send` bounds on purpose: Worker futures are `!Send`.
 #![allow(async_fn_in_trait)]
 
+use crate::port::settled::Settle;
+
 pub mod claims;
 pub mod clients;
 pub mod clock;
@@ -28,6 +30,7 @@ pub mod refresh;
 pub mod registry;
 pub mod roles;
 pub mod sessions;
+pub mod settled;
 pub mod subjects;
 pub mod users;
 
@@ -121,7 +124,7 @@ pub trait HasMfa {
     /// The Guardian settings, as [`MfaStore::guardian`] reads them; a backend that keeps them
     /// in memory answers from there.
     async fn guardian(&self) -> Result<crate::model::mfa::Guardian, crate::error::StoreError> {
-        self.mfa().guardian().await
+        self.mfa().guardian().settle().await
     }
     /// Drops the Guardian settings a backend keeps (after a write through [`Self::mfa`]).
     fn forget_guardian(&self) {}

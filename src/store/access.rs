@@ -8,6 +8,7 @@ use super::users::{user_select, UserRow};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{HeldPermission, Listed, Organization, Paging, Permission, Role, User};
+use crate::port::settled::Settle;
 use crate::port::{OrganizationStore, RoleStore};
 
 crate::row! {
@@ -99,7 +100,7 @@ impl<B: Sql> SqlStore<B> {
     ) -> Result<bool, StoreError> {
         let probe = format!("SELECT ({check}) AS ok");
         let statements: [(&str, &[Value]); 2] = [(&probe, check_args), (write, args)];
-        let results = self.batch_on(Source::Primary, &statements).await?;
+        let results = self.batch_on(Source::Primary, &statements).settle().await?;
         let found: Vec<Found> = results[0].all()?;
         Ok(found.first().is_some_and(|f| flag(f.ok)))
     }
@@ -116,13 +117,14 @@ impl<B: Sql> RoleStore for SqlStore<B> {
             "INSERT INTO roles (role_id, name, description) VALUES (?1, ?2, ?3)",
             &args,
         )
+        .settle()
         .await
         .map(|_| ())
     }
 
     async fn role(&self, role_id: &str) -> Result<Option<Role>, StoreError> {
         let sql = format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.role_id = ?1");
-        let row: Option<RoleRow> = self.first(&sql, &[role_id.into()]).await?;
+        let row: Option<RoleRow> = self.first(&sql, &[role_id.into()]).settle().await?;
         Ok(row.map(Role::from))
     }
 
@@ -135,6 +137,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
         let name = Value::from(name);
         let rows: Listed<RoleRow> = self
             .page(ROLE_COLUMNS, from, "r.rowid", &[name], paging)
+            .settle()
             .await?;
         rows.try_map(|r| Ok(Role::from(r)))
     }
@@ -150,6 +153,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
                 "UPDATE roles SET name = ?2, description = ?3 WHERE role_id = ?1",
                 &args,
             )
+            .settle()
             .await?;
         Ok((changed > 0).then_some(()))
     }
@@ -158,6 +162,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
         // Foreign keys cascade to role_permissions and user_roles.
         let changed = self
             .run("DELETE FROM roles WHERE role_id = ?1", &[role_id.into()])
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -175,6 +180,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
                 &[role_id.into()],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(|r| {
             Ok(Permission {
@@ -196,7 +202,9 @@ impl<B: Sql> RoleStore for SqlStore<B> {
              SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]') \
              FROM json_each(?2) WHERE {check} ON CONFLICT DO NOTHING"
         );
-        self.guarded(check, &args[..1], &insert, &args).await
+        self.guarded(check, &args[..1], &insert, &args)
+            .settle()
+            .await
     }
 
     async fn remove_permissions(
@@ -214,6 +222,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
              AND json_extract(value, '$[1]') = permission)",
             &[role_id.into(), super::codec::json_arg(&pairs)?],
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -223,6 +232,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
                     WHERE x.role_id = ?1 AND x.org_id = ''";
         users(
             self.page(&user_columns(), from, "x.rowid", &[role_id.into()], paging)
+                .settle()
                 .await?,
         )
     }
@@ -243,7 +253,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
             "INSERT INTO user_roles (user_id, role_id, org_id) \
              SELECT DISTINCT ?1, value, ?2 FROM json_each(?3) WHERE {check} ON CONFLICT DO NOTHING"
         );
-        self.guarded(&check, &args, &insert, &args).await
+        self.guarded(&check, &args, &insert, &args).settle().await
     }
 
     async fn remove_roles(
@@ -257,6 +267,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
              AND role_id IN (SELECT value FROM json_each(?3))",
             &[user_id.into(), org_id.into(), id_list(role_ids)?],
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -277,6 +288,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
                 &[user_id.into(), org_id.into()],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(|r| Ok(Role::from(r)))
     }
@@ -296,6 +308,7 @@ impl<B: Sql> RoleStore for SqlStore<B> {
                 &[user_id.into()],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(|r| {
             Ok(HeldPermission {
@@ -325,25 +338,27 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
              VALUES (?1, ?2, ?3, ?4)",
             &org_args(org),
         )
+        .settle()
         .await
         .map(|_| ())
     }
 
     async fn organization(&self, org_id: &str) -> Result<Option<Organization>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.org_id = ?1");
-        let row: Option<OrgRow> = self.first(&sql, &[org_id.into()]).await?;
+        let row: Option<OrgRow> = self.first(&sql, &[org_id.into()]).settle().await?;
         Ok(row.map(Organization::from))
     }
 
     async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.name = ?1");
-        let row: Option<OrgRow> = self.first(&sql, &[name.into()]).await?;
+        let row: Option<OrgRow> = self.first(&sql, &[name.into()]).settle().await?;
         Ok(row.map(Organization::from))
     }
 
     async fn list_organizations(&self, paging: Paging) -> Result<Listed<Organization>, StoreError> {
         let rows: Listed<OrgRow> = self
             .page(ORG_COLUMNS, "FROM organizations o", "o.rowid", &[], paging)
+            .settle()
             .await?;
         rows.try_map(|r| Ok(Organization::from(r)))
     }
@@ -355,6 +370,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
                  WHERE org_id = ?1",
                 &org_args(org),
             )
+            .settle()
             .await?;
         Ok((changed > 0).then_some(()))
     }
@@ -368,6 +384,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
                 ("DELETE FROM user_roles WHERE org_id = ?1", &args),
                 ("DELETE FROM organizations WHERE org_id = ?1", &args),
             ])
+            .settle()
             .await?;
         Ok(changed.get(1).is_some_and(|n| *n > 0))
     }
@@ -382,7 +399,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
             "INSERT INTO organization_members (org_id, user_id) \
              SELECT DISTINCT ?1, value FROM json_each(?2) WHERE {check} ON CONFLICT DO NOTHING"
         );
-        self.guarded(&check, &args, &insert, &args).await
+        self.guarded(&check, &args, &insert, &args).settle().await
     }
 
     async fn remove_members(&self, org_id: &str, user_ids: &[String]) -> Result<(), StoreError> {
@@ -399,6 +416,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
                 &args,
             ),
         ])
+        .settle()
         .await
         .map(|_| ())
     }
@@ -408,6 +426,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
                     WHERE x.org_id = ?1";
         users(
             self.page(&user_columns(), from, "x.rowid", &[org_id.into()], paging)
+                .settle()
                 .await?,
         )
     }
@@ -421,6 +440,7 @@ impl<B: Sql> OrganizationStore for SqlStore<B> {
                     WHERE x.user_id = ?1";
         let rows: Listed<OrgRow> = self
             .page(ORG_COLUMNS, from, "x.rowid", &[user_id.into()], paging)
+            .settle()
             .await?;
         rows.try_map(|r| Ok(Organization::from(r)))
     }

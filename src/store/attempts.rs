@@ -5,6 +5,7 @@ use super::sql::Sql;
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::LockoutPolicy;
+use crate::port::settled::Settle;
 use crate::port::AttemptStore;
 
 crate::row! {
@@ -52,6 +53,7 @@ impl<B: Sql> AttemptStore for SqlStore<B> {
                     num(policy.lock_seconds),
                 ],
             )
+            .settle()
             .await?;
         row.map(|r| r.failures as u32)
             .ok_or_else(|| backend("login_failures upsert returned no row"))

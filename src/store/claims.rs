@@ -7,6 +7,7 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::directory::try_each;
 use crate::model::{OnFailure, Rule, StoredHook};
+use crate::port::settled::Settle;
 use crate::port::ClaimsStore;
 
 crate::row! {
@@ -94,6 +95,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                     ),
                 ],
             )
+            .settle()
             .await?;
         let [r, h] = results.as_slice() else {
             return Err(backend("batch returned too few results"));
@@ -128,7 +130,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 flag_arg(rule.multifactor),
             ],
         )
-        .await
+        .settle().await
         .map(|_| ())
     }
 
@@ -140,6 +142,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                  allow_user_controlled, multifactor FROM rules ORDER BY trigger, position, rule_id",
                 &[],
             )
+            .settle()
             .await?;
         try_each(rows, Rule::try_from)
     }
@@ -147,6 +150,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
     async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
         let changed = self
             .run("DELETE FROM rules WHERE rule_id = ?1", &[rule_id.into()])
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -159,6 +163,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                  timeout_ms, on_failure FROM hooks ORDER BY trigger, position, hook_id",
                 &[],
             )
+            .settle()
             .await?;
         try_each(rows, StoredHook::try_from)
     }
@@ -193,6 +198,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
                 now,
             ],
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -200,6 +206,7 @@ impl<B: Sql> ClaimsStore for SqlStore<B> {
     async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
         let changed = self
             .run("DELETE FROM hooks WHERE hook_id = ?1", &[hook_id.into()])
+            .settle()
             .await?;
         Ok(changed > 0)
     }

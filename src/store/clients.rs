@@ -5,6 +5,7 @@ use super::sql::{Source, Sql};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client};
+use crate::port::settled::Settle;
 use crate::port::ClientStore;
 
 crate::row! {
@@ -69,7 +70,7 @@ impl<B: Sql> SqlStore<B> {
                  FROM clients c WHERE c.client_id = ?1",
                 &[client_id.into()],
             )
-            .await?;
+            .settle().await?;
         row.map(Client::try_from).transpose()
     }
 
@@ -85,6 +86,7 @@ impl<B: Sql> SqlStore<B> {
                 &format!("SELECT {API_COLUMNS} FROM apis WHERE identifier = ?1"),
                 &[identifier.into()],
             )
+            .settle()
             .await?;
         row.map(Api::try_from).transpose()
     }
@@ -92,11 +94,11 @@ impl<B: Sql> SqlStore<B> {
 
 impl<B: Sql> ClientStore for SqlStore<B> {
     async fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.client_on(Source::Cached, client_id).await
+        self.client_on(Source::Cached, client_id).settle().await
     }
 
     async fn api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.api_on(Source::Cached, identifier).await
+        self.api_on(Source::Cached, identifier).settle().await
     }
 
     async fn web_origin_registered(&self, origin: &str) -> Result<bool, StoreError> {
@@ -112,6 +114,7 @@ impl<B: Sql> ClientStore for SqlStore<B> {
                  WHERE json_each.value = ?1 LIMIT 1",
                 &[origin.into()],
             )
+            .settle()
             .await?;
         Ok(row.is_some_and(|r| r.found == 1.0))
     }

@@ -6,6 +6,7 @@ use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Authenticated, AuthorizationCode};
+use crate::port::settled::Settle;
 use crate::port::CodeStore;
 
 crate::row! {
@@ -89,12 +90,15 @@ pub(super) fn code_args(c: &AuthorizationCode) -> Vec<Value> {
 
 impl<B: Sql> CodeStore for SqlStore<B> {
     async fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
-        self.run(INSERT_CODE, &code_args(code)).await.map(|_| ())
+        self.run(INSERT_CODE, &code_args(code))
+            .settle()
+            .await
+            .map(|_| ())
     }
 
     async fn find_code(&self, code_hash: &str) -> Result<Option<AuthorizationCode>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM authorization_codes WHERE code_hash = ?1");
-        let row: Option<CodeRow> = self.first(&sql, &[code_hash.into()]).await?;
+        let row: Option<CodeRow> = self.first(&sql, &[code_hash.into()]).settle().await?;
         Ok(row.map(AuthorizationCode::from))
     }
 
@@ -117,6 +121,7 @@ impl<B: Sql> CodeStore for SqlStore<B> {
             (&revoke_family, &args),
             (&list_family, &args),
         ])
+        .settle()
         .await
         .map(|_| ())
     }

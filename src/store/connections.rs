@@ -6,6 +6,7 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::directory::try_each;
 use crate::model::{Connection, Listed, Paging};
+use crate::port::settled::Settle;
 use crate::port::ConnectionStore;
 
 crate::row! {
@@ -57,13 +58,13 @@ const DISABLE: &str = "DELETE FROM connection_clients WHERE connection_id = ?1 \
 impl<B: Sql> ConnectionStore for SqlStore<B> {
     async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM connections c ORDER BY c.rowid");
-        let rows: Vec<ConnectionRow> = self.all_on(Source::Cached, &sql, &[]).await?;
+        let rows: Vec<ConnectionRow> = self.all_on(Source::Cached, &sql, &[]).settle().await?;
         try_each(rows, Connection::try_from)
     }
 
     async fn connection(&self, id: &str) -> Result<Option<Connection>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM connections c WHERE c.connection_id = ?1");
-        let row: Option<ConnectionRow> = self.first(&sql, &[id.into()]).await?;
+        let row: Option<ConnectionRow> = self.first(&sql, &[id.into()]).settle().await?;
         row.map(Connection::try_from).transpose()
     }
 
@@ -82,6 +83,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
                 &[Value::from(strategy), Value::from(name)],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(Connection::try_from)
     }
@@ -105,6 +107,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
             ),
             (ENABLE, &clients),
         ])
+        .settle()
         .await
         .map(|_| ())
     }
@@ -131,6 +134,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
                 ),
                 (ENABLE, &clients),
             ])
+            .settle()
             .await?;
         Ok(changes.first().copied().unwrap_or(0) > 0)
     }
@@ -162,6 +166,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
                     (ENABLE, &enable),
                 ],
             )
+            .settle()
             .await?;
         Ok(outcomes.first().is_some_and(|o| !o.rows.is_empty()))
     }
@@ -182,6 +187,7 @@ impl<B: Sql> ConnectionStore for SqlStore<B> {
                 ),
                 ("DELETE FROM connections WHERE connection_id = ?1", &arg),
             ])
+            .settle()
             .await?;
         Ok(changes.get(2).copied().unwrap_or(0) > 0)
     }

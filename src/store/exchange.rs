@@ -9,6 +9,7 @@ use super::users::{email_key, identity_args, primary_identity, user_args, INSERT
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{IssuedAccess, RefreshRecord};
+use crate::port::settled::Settle;
 use crate::port::{ExchangeStore, Login, SignIn, UpstreamLogin};
 
 impl<B: Sql> ExchangeStore for SqlStore<B> {
@@ -37,7 +38,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
             statements.push((INSERT_FAMILY, &family));
             statements.push((&insert, &token));
         }
-        self.batch(&statements).await.map(|_| ())
+        self.batch(&statements).settle().await.map(|_| ())
     }
 
     async fn commit_rotation(
@@ -74,6 +75,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
                 ),
                 (&insert, &token),
             ])
+            .settle()
             .await?;
         Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
@@ -123,7 +125,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
                 statements.push((ROOT_PROFILE, root));
             }
         }
-        self.batch(&statements).await.map(|_| ())
+        self.batch(&statements).settle().await.map(|_| ())
     }
 
     async fn commit_redemption(
@@ -166,7 +168,7 @@ impl<B: Sql> ExchangeStore for SqlStore<B> {
             ));
             statements.push((&insert, &token));
         }
-        let changes = self.batch(&statements).await?;
+        let changes = self.batch(&statements).settle().await?;
         Ok(changes.first().copied().unwrap_or(0) == 1)
     }
 }

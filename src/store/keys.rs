@@ -6,6 +6,7 @@ use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::directory::try_each;
 use crate::model::{KeyState, StoredKey};
+use crate::port::settled::Settle;
 use crate::port::KeyStore;
 
 crate::row! {
@@ -78,7 +79,7 @@ impl<B: Sql> SqlStore<B> {
         let sql = format!(
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE {filter} ORDER BY created_at DESC"
         );
-        keys(self.all_on(source, &sql, args).await?)
+        keys(self.all_on(source, &sql, args).settle().await?)
     }
 }
 
@@ -88,6 +89,7 @@ impl<B: Sql> KeyStore for SqlStore<B> {
     async fn signing_keys(&self, alg: &str) -> KeysResult {
         let filter = "alg = ?1 AND status IN ('current', 'previous')";
         self.keys_where(Source::Primary, filter, &[alg.into()])
+            .settle()
             .await
     }
 
@@ -95,7 +97,7 @@ impl<B: Sql> KeyStore for SqlStore<B> {
         if !matches!(key.state, KeyState::Current | KeyState::Next) {
             return Ok(false);
         }
-        Ok(self.run(INSERT, &insert_args(key)).await? > 0)
+        Ok(self.run(INSERT, &insert_args(key)).settle().await? > 0)
     }
 
     async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError> {
@@ -117,6 +119,7 @@ impl<B: Sql> KeyStore for SqlStore<B> {
         };
         let changes = self
             .batch(&[(demote, &at), (promote, &at), (INSERT, &insert_args(&next))])
+            .settle()
             .await?;
         Ok(changes[1] > 0)
     }
@@ -130,6 +133,7 @@ impl<B: Sql> KeyStore for SqlStore<B> {
                 Source::Primary,
                 &[(revoke, &[kid.into(), num(now)]), (&read, &[kid.into()])],
             )
+            .settle()
             .await?;
         let rows: Vec<KeyRow> = results[1].all()?;
         Ok(keys(rows)?.into_iter().next())
@@ -137,24 +141,32 @@ impl<B: Sql> KeyStore for SqlStore<B> {
 
     async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError> {
         let sql = "DELETE FROM signing_keys WHERE status = 'previous' AND current_until < ?1";
-        Ok(self.run(sql, &[num(before)]).await? as u32)
+        Ok(self.run(sql, &[num(before)]).settle().await? as u32)
     }
 
     async fn all_keys(&self) -> KeysResult {
-        self.keys_where(Source::Primary, "1", &[]).await
+        self.keys_where(Source::Primary, "1", &[]).settle().await
     }
 
     async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError> {
         let sql = "UPDATE signing_keys SET private_key_enc = ?3 \
                    WHERE kid = ?1 AND private_key_enc = ?2";
-        Ok(self.run(sql, &[kid.into(), old.into(), new.into()]).await? > 0)
+        Ok(self
+            .run(sql, &[kid.into(), old.into(), new.into()])
+            .settle()
+            .await?
+            > 0)
     }
 
     async fn published_keys(&self) -> KeysResult {
-        self.keys_where(Source::Cached, PUBLISHED, &[]).await
+        self.keys_where(Source::Cached, PUBLISHED, &[])
+            .settle()
+            .await
     }
 
     async fn published_keys_now(&self) -> KeysResult {
-        self.keys_where(Source::Primary, PUBLISHED, &[]).await
+        self.keys_where(Source::Primary, PUBLISHED, &[])
+            .settle()
+            .await
     }
 }

@@ -5,6 +5,7 @@ use super::sql::Sql;
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Listed, LogEvent, LogQuery};
+use crate::port::settled::Settle;
 use crate::port::LogStore;
 
 crate::row! {
@@ -70,6 +71,7 @@ impl<B: Sql> LogStore for SqlStore<B> {
             (insert.as_str(), &rows),
             ("DELETE FROM logs WHERE date < ?1", &prune),
         ])
+        .settle()
         .await
     }
 
@@ -85,13 +87,14 @@ impl<B: Sql> LogStore for SqlStore<B> {
                 &[arg(&q.kind), arg(&q.user_id), arg(&q.client_id)],
                 q.paging,
             )
+            .settle()
             .await?;
         rows.try_map(LogEvent::try_from)
     }
 
     async fn log(&self, log_id: &str) -> Result<Option<LogEvent>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM logs WHERE log_id = ?1");
-        let row: Option<LogRow> = self.first(&sql, &[log_id.into()]).await?;
+        let row: Option<LogRow> = self.first(&sql, &[log_id.into()]).settle().await?;
         row.map(LogEvent::try_from).transpose()
     }
 }

@@ -10,6 +10,7 @@ use crate::model::mail::{
 };
 use crate::model::User;
 use crate::port::mail::MailStore;
+use crate::port::settled::Settle;
 
 crate::row! {
     struct ProviderRow {
@@ -167,7 +168,7 @@ fn ticket_args(t: &Ticket, now: u64) -> Vec<Value> {
 
 impl<B: Sql> MailStore for SqlStore<B> {
     async fn email_provider(&self) -> Result<Option<EmailProvider>, StoreError> {
-        let row: Option<ProviderRow> = self.first(PROVIDER, &[]).await?;
+        let row: Option<ProviderRow> = self.first(PROVIDER, &[]).settle().await?;
         row.map(EmailProvider::try_from).transpose()
     }
 
@@ -196,18 +197,19 @@ impl<B: Sql> MailStore for SqlStore<B> {
             opt(&p.credentials_sealed),
             self.now(),
         ];
-        Ok(self.run(&sql, &args).await? == 1)
+        Ok(self.run(&sql, &args).settle().await? == 1)
     }
 
     async fn delete_email_provider(&self) -> Result<bool, StoreError> {
         Ok(self
             .run("DELETE FROM email_provider WHERE id = 1", &[])
+            .settle()
             .await?
             == 1)
     }
 
     async fn email_template(&self, name: &str) -> Result<Option<EmailTemplate>, StoreError> {
-        let row: Option<TemplateRow> = self.first(TEMPLATE, &[name.into()]).await?;
+        let row: Option<TemplateRow> = self.first(TEMPLATE, &[name.into()]).settle().await?;
         Ok(row.map(EmailTemplate::from))
     }
 
@@ -226,7 +228,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
             t.url_lifetime.map_or(Value::Null, num),
             flag_arg(t.include_email_in_redirect),
         ];
-        self.run(sql, &args).await.map(|_| ())
+        self.run(sql, &args).settle().await.map(|_| ())
     }
 
     async fn outgoing(
@@ -238,6 +240,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                 Source::Primary,
                 &[(PROVIDER, &[]), (TEMPLATE, &[template.into()])],
             )
+            .settle()
             .await?
             .try_into()
             .map_err(|_| backend("batch returned too few results"))?;
@@ -260,6 +263,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                     &args,
                 ),
             ])
+            .settle()
             .await?;
         Ok(changes.get(1) == Some(&1))
     }
@@ -293,6 +297,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                     (&select, &args),
                 ],
             )
+            .settle()
             .await?;
         let row: Option<UserRow> = match outcomes.get(2) {
             Some(o) => o.first()?,
@@ -312,6 +317,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
         );
         let row: Option<TicketRow> = self
             .first(&sql, &[ticket_hash.into(), kind.as_str().into(), num(now)])
+            .settle()
             .await?;
         row.map(Ticket::try_from).transpose()
     }
@@ -345,7 +351,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                     (&format!("{TICKET} WHERE ticket_hash = ?1 AND used_by = ?3"), &args),
                 ],
             )
-            .await?;
+            .settle().await?;
         let [_, verified, ticket] =
             <[_; 3]>::try_from(outcomes).map_err(|_| backend("batch returned too few results"))?;
         let row: Option<TicketRow> = ticket.first()?;
@@ -418,7 +424,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                 )
             })
             .collect();
-        let changes = self.batch(&batch).await?;
+        let changes = self.batch(&batch).settle().await?;
         Ok(changes.get(1) == Some(&1))
     }
 
@@ -445,7 +451,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
             num(c.created_at),
             num(c.expires_at),
         ];
-        self.batch(&[(&sql, &args)]).await.map(|_| ())
+        self.batch(&[(&sql, &args)]).settle().await.map(|_| ())
     }
 
     async fn redeem_passwordless(
@@ -476,6 +482,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                     &args[..3],
                 ),
             ])
+            .settle()
             .await?;
         Ok(changes.first() == Some(&1))
     }
@@ -494,6 +501,7 @@ impl<B: Sql> MailStore for SqlStore<B> {
                 ),
                 &[link_hash.into(), num(now)],
             )
+            .settle()
             .await?;
         Ok(row.map(PasswordlessCode::from))
     }

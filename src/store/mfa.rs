@@ -6,6 +6,7 @@ use super::{SqlStore, Total};
 use crate::error::StoreError;
 use crate::model::mfa::{Authenticator, Credential, Guardian, ALL_APPLICATIONS};
 use crate::port::mfa::{MfaStore, Spent};
+use crate::port::settled::Settle;
 
 crate::row! {
     struct GuardianRow {
@@ -77,7 +78,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         let sql =
             "SELECT name, enabled, (SELECT policy FROM guardian_policy WHERE id = 1) AS policy \
                    FROM guardian_factors ORDER BY name";
-        let rows: Vec<GuardianRow> = self.all_on(Source::Cached, sql, &[]).await?;
+        let rows: Vec<GuardianRow> = self.all_on(Source::Cached, sql, &[]).settle().await?;
         let all_applications = rows
             .first()
             .is_some_and(|r| r.policy.as_deref() == Some(ALL_APPLICATIONS));
@@ -97,6 +98,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                 "UPDATE guardian_factors SET enabled = ?2 WHERE name = ?1",
                 &[name.into(), flag_arg(enabled)],
             )
+            .settle()
             .await?;
         Ok(changed == 1)
     }
@@ -107,6 +109,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             "UPDATE guardian_policy SET policy = ?1 WHERE id = 1",
             &[policy.into()],
         )
+        .settle()
         .await?;
         Ok(())
     }
@@ -121,6 +124,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                 Source::Primary,
                 &[(AUTHENTICATORS, &args), (RECOVERY_LEFT, &args)],
             )
+            .settle()
             .await?;
         let rows: Vec<AuthenticatorRow> = outcomes[0].all()?;
         let left: Option<Total> = outcomes[1].first()?;
@@ -166,7 +170,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         if let Some(hashes) = recovery_hashes {
             statements.extend(replace_codes(&user, hashes, now));
         }
-        self.batch_owned(&statements).await
+        self.batch_owned(&statements).settle().await
     }
 
     async fn accept_step(
@@ -203,7 +207,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                     &args,
                 ),
             ])
-            .await?;
+            .settle().await?;
         Ok(changes.get(1) == Some(&1))
     }
 
@@ -233,6 +237,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                     (RECOVERY_LEFT, &args[..1]),
                 ],
             )
+            .settle()
             .await?;
         if outcomes[1].changes != 1 {
             return Ok(None);
@@ -248,6 +253,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         now: u64,
     ) -> Result<(), StoreError> {
         self.batch_owned(&replace_codes(&user_id.into(), hashes, now))
+            .settle()
             .await
     }
 
@@ -257,6 +263,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
                 "DELETE FROM authenticators WHERE user_id = ?1 AND id = ?2",
                 &[user_id.into(), id.into()],
             )
+            .settle()
             .await?;
         Ok(changed == 1)
     }
@@ -267,6 +274,7 @@ impl<B: Sql> MfaStore for SqlStore<B> {
             ("DELETE FROM authenticators WHERE user_id = ?1", &args),
             ("DELETE FROM recovery_codes WHERE user_id = ?1", &args),
         ])
+        .settle()
         .await?;
         Ok(())
     }
@@ -279,7 +287,7 @@ impl<B: Sql> SqlStore<B> {
             .iter()
             .map(|(s, a)| (s.as_str(), a.as_slice()))
             .collect();
-        self.batch(&borrowed).await.map(|_| ())
+        self.batch(&borrowed).settle().await.map(|_| ())
     }
 }
 

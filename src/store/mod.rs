@@ -26,6 +26,7 @@ mod users;
 
 use crate::error::StoreError;
 use crate::model::{Listed, Paging};
+use crate::port::settled::Settle;
 use crate::port::*;
 use codec::{backend, int, num};
 use sql::{FromRow, Outcome, Source, Sql, Statement, Value};
@@ -56,7 +57,12 @@ impl<B: Sql> SqlStore<B> {
 
     /// Runs a statement on the primary and returns how many rows it changed.
     async fn run(&self, sql: &str, args: &[Value]) -> Result<usize, StoreError> {
-        Ok(self.db.execute(Source::Primary, sql, args).await?.changes)
+        Ok(self
+            .db
+            .execute(Source::Primary, sql, args)
+            .settle()
+            .await?
+            .changes)
     }
 
     /// Runs statements on the primary as one batch (one transaction: all or none) and returns
@@ -64,6 +70,7 @@ impl<B: Sql> SqlStore<B> {
     async fn batch(&self, statements: &[Statement<'_>]) -> Result<Vec<usize>, StoreError> {
         Ok(self
             .batch_on(Source::Primary, statements)
+            .settle()
             .await?
             .iter()
             .map(|o| o.changes)
@@ -77,7 +84,7 @@ impl<B: Sql> SqlStore<B> {
         source: Source,
         statements: &[Statement<'_>],
     ) -> Result<Vec<Outcome>, StoreError> {
-        let outcomes = self.db.batch(source, statements).await?;
+        let outcomes = self.db.batch(source, statements).settle().await?;
         if outcomes.len() != statements.len() {
             return Err(backend("batch returned too few results"));
         }
@@ -87,6 +94,7 @@ impl<B: Sql> SqlStore<B> {
     /// A write no request waits for (log events), after the response.
     async fn batch_after_response(&self, statements: &[Statement<'_>]) -> Result<(), StoreError> {
         self.batch_on(Source::Background, statements)
+            .settle()
             .await
             .map(|_| ())
     }
@@ -98,12 +106,12 @@ impl<B: Sql> SqlStore<B> {
         sql: &str,
         args: &[Value],
     ) -> Result<Vec<T>, StoreError> {
-        self.db.execute(source, sql, args).await?.all()
+        self.db.execute(source, sql, args).settle().await?.all()
     }
 
     /// The first row of a read (or a write's `RETURNING`) on the primary.
     async fn first<T: FromRow>(&self, sql: &str, args: &[Value]) -> Result<Option<T>, StoreError> {
-        self.first_on(Source::Primary, sql, args).await
+        self.first_on(Source::Primary, sql, args).settle().await
     }
 
     /// The first row of a read on `source`.
@@ -113,7 +121,7 @@ impl<B: Sql> SqlStore<B> {
         sql: &str,
         args: &[Value],
     ) -> Result<Option<T>, StoreError> {
-        self.db.execute(source, sql, args).await?.first()
+        self.db.execute(source, sql, args).settle().await?.first()
     }
 
     /// One page of `SELECT {columns} {from} ORDER BY {order}` on the primary, with the count
@@ -126,7 +134,10 @@ impl<B: Sql> SqlStore<B> {
         args: &[Value],
         paging: Paging,
     ) -> Result<Listed<T>, StoreError> {
-        let (items, total) = self.page_rows(columns, from, order, args, paging).await?;
+        let (items, total) = self
+            .page_rows(columns, from, order, args, paging)
+            .settle()
+            .await?;
         Ok(Listed {
             items: items.all()?,
             total,
@@ -154,6 +165,7 @@ impl<B: Sql> SqlStore<B> {
         page_args.push(num(paging.offset));
         let [items, totals] = self
             .batch_on(Source::Primary, &[(&select, &page_args), (&count, args)])
+            .settle()
             .await?
             .try_into()
             .map_err(|_| backend("batch returned too few results"))?;

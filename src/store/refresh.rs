@@ -5,6 +5,7 @@ use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Authenticated, RefreshRecord, RevokedToken};
+use crate::port::settled::Settle;
 use crate::port::RefreshStore;
 
 crate::row! {
@@ -155,13 +156,14 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
         let insert = insert_token("");
         let changes = self
             .batch(&[(INSERT_FAMILY, &family_args(r)), (&insert, &token_args(r))])
+            .settle()
             .await?;
         Ok(changes.get(1).copied().unwrap_or(0) == 1)
     }
 
     async fn find_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
         let sql = format!("{REFRESH_SELECT} WHERE t.token_hash = ?1");
-        let row: Option<RefreshRow> = self.first(&sql, &[token_hash.into()]).await?;
+        let row: Option<RefreshRow> = self.first(&sql, &[token_hash.into()]).settle().await?;
         Ok(row.map(RefreshRecord::from))
     }
 
@@ -170,6 +172,7 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
         let args = [family_id.into(), num(now)];
         let [revoke, list] = revoke_family_statements("?1");
         self.batch(&[(&revoke, &args), (&list, &args)])
+            .settle()
             .await
             .map(|_| ())
     }
@@ -178,6 +181,7 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
         let found = self
             .db
             .execute(Source::Primary, IS_REVOKED, &[jti.into()])
+            .settle()
             .await?;
         Ok(!found.rows.is_empty())
     }
@@ -185,7 +189,10 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
     async fn revoked_access_tokens(&self, now: u64) -> Result<Vec<RevokedToken>, StoreError> {
         let sql = "SELECT jti, expires_at, revoked_at FROM revoked_tokens \
                    WHERE expires_at > ?1 ORDER BY jti";
-        let rows: Vec<RevokedRow> = self.all_on(Source::Replica, sql, &[num(now)]).await?;
+        let rows: Vec<RevokedRow> = self
+            .all_on(Source::Replica, sql, &[num(now)])
+            .settle()
+            .await?;
         Ok(rows.into_iter().map(RevokedToken::from).collect())
     }
 
@@ -198,6 +205,7 @@ impl<B: Sql> RefreshStore for SqlStore<B> {
                 // an expired one is refused by its own expiry.
                 ("DELETE FROM mfa_tokens_used WHERE expires_at <= ?1", &args),
             ])
+            .settle()
             .await?;
         Ok(changes.first().copied().unwrap_or(0) as u32)
     }

@@ -7,6 +7,7 @@ use super::sql::{Source, Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
+use crate::port::settled::Settle;
 use crate::port::RegistryStore;
 
 const CLIENT_COLUMNS: &str = "client_id, name, secret_hash, grant_types, default_audience, \
@@ -68,16 +69,17 @@ fn api_args(a: &Api, now: Value) -> Result<Vec<Value>, StoreError> {
 
 impl<B: Sql> RegistryStore for SqlStore<B> {
     async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.client_on(Source::Primary, client_id).await
+        self.client_on(Source::Primary, client_id).settle().await
     }
 
     async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.api_on(Source::Primary, identifier).await
+        self.api_on(Source::Primary, identifier).settle().await
     }
 
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
         let rows: Listed<ClientRow> = self
             .page(CLIENT_COLUMNS, "FROM clients", "rowid", &[], paging)
+            .settle()
             .await?;
         rows.try_map(Client::try_from)
     }
@@ -95,6 +97,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                 &id,
             ),
         ])
+        .settle()
         .await
         .map(|_| ())
     }
@@ -111,6 +114,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                  WHERE client_id = ?1",
                 &client_args(c, self.now())?,
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -121,6 +125,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                 "DELETE FROM clients WHERE client_id = ?1",
                 &[client_id.into()],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -141,6 +146,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                 &[arg(client_id), arg(audience)],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(|r| {
             Ok(ClientGrant {
@@ -165,6 +171,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                     now,
                 ],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -179,6 +186,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                     json_arg(&g.scopes)?,
                 ],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -193,6 +201,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                 "DELETE FROM client_grants WHERE client_id = ?1 AND audience = ?2",
                 &[client_id.into(), audience.into()],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -200,6 +209,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
     async fn list_apis(&self, paging: Paging) -> Result<Listed<Api>, StoreError> {
         let rows: Listed<ApiRow> = self
             .page(API_COLUMNS, "FROM apis", "rowid", &[], paging)
+            .settle()
             .await?;
         rows.try_map(Api::try_from)
     }
@@ -211,6 +221,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
             &api_args(a, self.now())?,
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -223,6 +234,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                  updated_at = ?9 WHERE identifier = ?1",
                 &api_args(a, self.now())?,
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -235,6 +247,7 @@ impl<B: Sql> RegistryStore for SqlStore<B> {
                 "DELETE FROM apis WHERE identifier = ?1",
                 &[identifier.into()],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }

@@ -5,6 +5,7 @@ use super::sql::{Sql, Value};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{Authenticated, Listed, Paging, Session};
+use crate::port::settled::Settle;
 use crate::port::SessionStore;
 
 crate::row! {
@@ -59,6 +60,7 @@ impl<B: Sql> SessionStore for SqlStore<B> {
                 &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE session_id = ?1"),
                 &[session_id.into()],
             )
+            .settle()
             .await?;
         Ok(row.map(Session::from))
     }
@@ -69,6 +71,7 @@ impl<B: Sql> SessionStore for SqlStore<B> {
         idle_expires_at: u64,
     ) -> Result<(), StoreError> {
         self.run(TOUCH_SESSION, &[session_id.into(), num(idle_expires_at)])
+            .settle()
             .await
             .map(|_| ())
     }
@@ -78,6 +81,7 @@ impl<B: Sql> SessionStore for SqlStore<B> {
             "DELETE FROM sessions WHERE session_id = ?1",
             &[session_id.into()],
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -95,12 +99,14 @@ impl<B: Sql> SessionStore for SqlStore<B> {
                 &[user_id.into()],
                 paging,
             )
+            .settle()
             .await?;
         rows.try_map(|r| Ok(Session::from(r)))
     }
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<(), StoreError> {
         self.run("DELETE FROM sessions WHERE user_id = ?1", &[user_id.into()])
+            .settle()
             .await
             .map(|_| ())
     }

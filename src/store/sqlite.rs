@@ -12,6 +12,7 @@
 
 use super::sql::{backend, Outcome, Row, Source, Sql, Statement, Value};
 use crate::error::StoreError;
+use crate::port::settled::Settle;
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use std::cell::Cell;
@@ -196,7 +197,7 @@ impl Sql for Sqlite {
         sql: &str,
         args: &[Value],
     ) -> Result<Outcome, StoreError> {
-        yield_now().await;
+        yield_now().settle().await;
         self.count(source)?;
         self.statement(sql, args)
     }
@@ -206,7 +207,7 @@ impl Sql for Sqlite {
         source: Source,
         statements: &[Statement<'_>],
     ) -> Result<Vec<Outcome>, StoreError> {
-        yield_now().await;
+        yield_now().settle().await;
         self.count(source)?;
         if self.failing_commits.get() && source != Source::Background && self.writes(statements)? {
             return Err(StoreError::backend("sqlite", "commit failed (test outage)"));
@@ -270,6 +271,7 @@ pub async fn yield_now() {
             std::task::Poll::Pending
         }
     })
+    .settle()
     .await
 }
 
@@ -326,7 +328,10 @@ mod tests {
                 for i in 0..2 {
                     let sql = "INSERT INTO turns (who) VALUES (?1)";
                     let args = [Value::from(format!("{who}{i}"))];
-                    db.execute(Source::Primary, sql, &args).await.unwrap();
+                    db.execute(Source::Primary, sql, &args)
+                        .settle()
+                        .await
+                        .unwrap();
                 }
             }
         };

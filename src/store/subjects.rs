@@ -10,6 +10,7 @@ use super::users::{user_select, UserRow};
 use super::SqlStore;
 use crate::error::StoreError;
 use crate::model::{AuthorizationCode, Organization, RefreshRecord, Subject, User, UserAccess};
+use crate::port::settled::Settle;
 use crate::port::{SubjectStore, UserKey};
 
 crate::row! {
@@ -139,7 +140,7 @@ impl<B: Sql> SqlStore<B> {
         args: &[Value],
     ) -> Result<Vec<Outcome>, StoreError> {
         let statements: Vec<(&str, &[Value])> = statements.iter().map(|s| (*s, args)).collect();
-        self.batch_on(Source::Primary, &statements).await
+        self.batch_on(Source::Primary, &statements).settle().await
     }
 
     /// A record (the batch's first statement, by `?1`) and the subject of its anchor.
@@ -152,6 +153,7 @@ impl<B: Sql> SqlStore<B> {
         let [u, o, r, p] = subject_statements(anchor);
         let results = self
             .read_batch(&[record_sql, &u, &o, &r, &p], &[hash.into()])
+            .settle()
             .await?;
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
@@ -198,7 +200,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
     ) -> Result<Subject, StoreError> {
         let (anchor, args) = anchor(key, organization, audience);
         let [u, o, r, p] = subject_statements(anchor);
-        let results = self.read_batch(&[&u, &o, &r, &p], &args).await?;
+        let results = self.read_batch(&[&u, &o, &r, &p], &args).settle().await?;
         subject(&results)
     }
 
@@ -223,6 +225,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
                     (&p, &args),
                 ],
             )
+            .settle()
             .await?;
         let Some((first, rest)) = results.split_first() else {
             return Err(backend("batch returned no results"));
@@ -240,6 +243,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
         let record = format!("{REFRESH_SELECT} WHERE t.token_hash = ?1");
         let found = self
             .anchored::<RefreshRow>(&record, BY_REFRESH, token_hash)
+            .settle()
             .await?;
         Ok(found.map(|(row, s)| (RefreshRecord::from(row), s)))
     }
@@ -251,6 +255,7 @@ impl<B: Sql> SubjectStore for SqlStore<B> {
         let record = format!("SELECT {CODE_COLUMNS} FROM authorization_codes WHERE code_hash = ?1");
         let found = self
             .anchored::<CodeRow>(&record, BY_CODE, code_hash)
+            .settle()
             .await?;
         Ok(found.map(|(row, s)| (AuthorizationCode::from(row), s)))
     }

@@ -7,6 +7,7 @@ use crate::error::StoreError;
 use crate::model::{
     Identity, Imported, Job, Listed, User, UserChanges, UserFilter, UserQuery, MAX_METADATA_BYTES,
 };
+use crate::port::settled::Settle;
 use crate::port::users::IMPORT_CHUNK;
 use crate::port::UserStore;
 
@@ -199,7 +200,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
             "SELECT {} FROM users WHERE user_id = ?1 AND linked_to IS NULL",
             user_select("users")
         );
-        let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).await?;
+        let row: Option<UserRow> = self.first(&sql, &[user_id.into()]).settle().await?;
         row.map(User::try_from).transpose()
     }
 
@@ -229,6 +230,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
         ];
         let identity = primary_identity("?1", "?2", "?3");
         self.batch(&[(sql, &args), (&identity, &identity_args(u))])
+            .settle()
             .await
             .map(|_| ())
     }
@@ -244,7 +246,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
             "UPDATE users SET {sets} WHERE user_id = ?1 AND linked_to IS NULL{guards} RETURNING {}",
             user_select("users")
         );
-        let row: Option<UserRow> = self.first(&sql, &args).await?;
+        let row: Option<UserRow> = self.first(&sql, &args).settle().await?;
         row.map(User::try_from).transpose()
     }
 
@@ -255,6 +257,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
                 "DELETE FROM users WHERE user_id = ?1 AND linked_to IS NULL",
                 &[user_id.into()],
             )
+            .settle()
             .await?;
         Ok(changed > 0)
     }
@@ -265,7 +268,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
         secondary: &str,
         now: u64,
     ) -> Result<bool, StoreError> {
-        self.link(primary, secondary, now).await
+        self.link(primary, secondary, now).settle().await
     }
 
     async fn unlink_identity(
@@ -274,7 +277,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
         provider: &str,
         identity_id: &str,
     ) -> Result<bool, StoreError> {
-        self.unlink(primary, provider, identity_id).await
+        self.unlink(primary, provider, identity_id).settle().await
     }
 
     async fn identity_tokens(
@@ -290,7 +293,10 @@ impl<B: Sql> UserStore for SqlStore<B> {
         }
         let sql = "SELECT provider, identity_id, tokens FROM identities \
                    WHERE user_id = ?1 AND tokens IS NOT NULL";
-        let rows: Vec<Kept> = self.all_on(Source::Primary, sql, &[user_id.into()]).await?;
+        let rows: Vec<Kept> = self
+            .all_on(Source::Primary, sql, &[user_id.into()])
+            .settle()
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| (r.provider, r.identity_id, r.tokens))
@@ -308,6 +314,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
                    WHERE email_key IS NULL AND email IS NOT NULL LIMIT ?1";
         let rows: Vec<Unkeyed> = self
             .all_on(Source::Primary, sql, &[num(u64::from(limit))])
+            .settle()
             .await?;
         if rows.is_empty() {
             return Ok(0);
@@ -321,7 +328,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
             .collect();
         let statements: Vec<(&str, &[Value])> =
             args.iter().map(|a| (SET_EMAIL_KEY, &a[..])).collect();
-        self.batch(&statements).await?;
+        self.batch(&statements).settle().await?;
         Ok(rows.len() as u32)
     }
 
@@ -332,7 +339,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
     ) -> Result<Vec<Imported>, StoreError> {
         let mut outcomes = Vec::with_capacity(users.len());
         for chunk in users.chunks(IMPORT_CHUNK) {
-            outcomes.extend(self.import_chunk(chunk, upsert).await?);
+            outcomes.extend(self.import_chunk(chunk, upsert).settle().await?);
         }
         Ok(outcomes)
     }
@@ -355,6 +362,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
                 json_arg(&job.errors)?,
             ],
         )
+        .settle()
         .await
         .map(|_| ())
     }
@@ -379,6 +387,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
                  summary, errors FROM jobs WHERE job_id = ?1",
                 &[job_id.into()],
             )
+            .settle()
             .await?;
         row.map(|r| {
             Ok(Job {
@@ -408,6 +417,7 @@ impl<B: Sql> UserStore for SqlStore<B> {
         let from = format!("FROM users{conditions}");
         let rows: Listed<UserRow> = self
             .page(&user_select("users"), &from, &order, &args, query.paging)
+            .settle()
             .await?;
         rows.try_map(User::try_from)
     }
@@ -589,7 +599,7 @@ impl<B: Sql> SqlStore<B> {
                  WHERE u IN (SELECT user_id FROM users)",
             );
         statements.push((&identities, &args));
-        let results = self.batch_on(Source::Primary, &statements).await?;
+        let results = self.batch_on(Source::Primary, &statements).settle().await?;
         let mut updated = std::collections::HashSet::new();
         let mut inserted = std::collections::HashSet::new();
         for result in &results {
@@ -666,7 +676,7 @@ impl<B: Sql> SqlStore<B> {
                 )
             })
             .collect();
-        let changes = self.batch(&statements).await?;
+        let changes = self.batch(&statements).settle().await?;
         Ok(changes.first().copied().unwrap_or(0) > 0)
     }
 
@@ -678,7 +688,7 @@ impl<B: Sql> SqlStore<B> {
     ) -> Result<bool, StoreError> {
         let args = [primary.into(), provider.into(), identity_id.into()];
         let statements: Vec<(&str, &[Value])> = UNLINK.iter().map(|s| (*s, &args[..])).collect();
-        let changes = self.batch(&statements).await?;
+        let changes = self.batch(&statements).settle().await?;
         Ok(changes.get(1).copied().unwrap_or(0) > 0)
     }
 }

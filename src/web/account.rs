@@ -18,6 +18,7 @@ use crate::oauth::params::Params;
 use crate::oauth::provision::{Credential, Draft};
 use crate::oauth::signin::{passwordless, SignInError};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -90,7 +91,7 @@ pub async fn signup<P: Stores, C: Crypto>(
         Ok(f) => f,
         Err(e) => return api_error(&e, issuer.log),
     };
-    match issuer.account().signup(form).await {
+    match issuer.account().signup(form).settle().await {
         Ok(user) => {
             let id = user.user_id.strip_prefix("auth0|").unwrap_or(&user.user_id);
             let mut body = json!({
@@ -187,9 +188,10 @@ pub async fn change_password<P: Stores, C: Crypto>(
         issuer
             .account()
             .change_password(&client_id, &connection, &email)
+            .settle()
             .await
     };
-    match asked.await {
+    match asked.settle().await {
         Ok(()) => HttpResponse {
             status: 200,
             headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
@@ -239,7 +241,11 @@ pub async fn forgot<P: Stores, C: Crypto>(
     let account = issuer.account();
     if req.method == "POST" {
         let email = params.get("email").unwrap_or("");
-        return match account.change_password(client_id, connection, email).await {
+        return match account
+            .change_password(client_id, connection, email)
+            .settle()
+            .await
+        {
             Ok(()) => page(
                 200,
                 pages::notice(
@@ -253,7 +259,7 @@ pub async fn forgot<P: Stores, C: Crypto>(
             Err(e) => refused(issuer, &e),
         };
     }
-    let client = match issuer.stores.clients().client(client_id).await {
+    let client = match issuer.stores.clients().client(client_id).settle().await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return refused(
@@ -302,7 +308,7 @@ pub async fn verify_email<P: Stores, C: Crypto>(
     let params = Params::from_form(req.query.as_bytes()).unwrap_or_default();
     let value = params.get("ticket").unwrap_or("");
     let mailer = issuer.mailer();
-    match mailer.verify(value).await {
+    match mailer.verify(value).settle().await {
         Ok(Some(ticket)) => {
             const DONE: &str = "Your email address was verified.";
             let Some(url) = &ticket.result_url else {
@@ -310,6 +316,7 @@ pub async fn verify_email<P: Stores, C: Crypto>(
             };
             let email = mailer
                 .includes_email(crate::model::mail::VERIFY_EMAIL)
+                .settle()
                 .await;
             let location = result_link(url, DONE, email.then_some(ticket.email.as_str()));
             HttpResponse::empty(302)
@@ -337,7 +344,7 @@ pub async fn reset_form<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     let params = Params::from_form(req.query.as_bytes()).unwrap_or_default();
     let value = params.get("ticket").unwrap_or("");
-    match issuer.account().reset_form(value).await {
+    match issuer.account().reset_form(value).settle().await {
         Ok(Some(form)) => page(
             200,
             pages::reset_password(
@@ -374,14 +381,14 @@ pub async fn reset<P: Stores, C: Crypto>(
     let params = req.body_params().unwrap_or_default();
     let value = params.get("ticket").unwrap_or("");
     let account = issuer.account();
-    let form = match account.reset_form(value).await {
+    let form = match account.reset_form(value).settle().await {
         Ok(Some(form)) => form,
         Ok(None) => return link_gone(),
         Err(e) => return refused(issuer, &e),
     };
     let password = params.get("password").unwrap_or("");
     let done = match params.get("confirm") == Some(password) {
-        true => account.reset(&form, password).await,
+        true => account.reset(&form, password).settle().await,
         false => Err(AccountError::Password(
             "The two passwords are not the same.".into(),
         )),
@@ -440,7 +447,7 @@ pub(super) async fn body_client<P: Stores, C: Crypto>(
         }
     }
     let creds = credentials(req.header("authorization"), &Params::from_pairs(pairs)?)?;
-    authenticate(issuer.stores.clients(), &creds).await
+    authenticate(issuer.stores.clients(), &creds).settle().await
 }
 
 /// `POST /passwordless/start` (Auth0's Authentication API, JSON or a form): `{client_id,
@@ -453,7 +460,7 @@ pub async fn passwordless_start<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     let started = async {
         let mut m = oauth_body(req)?;
-        let client = body_client(issuer, req, &mut m).await?;
+        let client = body_client(issuer, req, &mut m).settle().await?;
         let email = field(&mut m, "email")?;
         if email.is_empty() {
             return Err(OAuthError::invalid_request("email is required"));
@@ -472,11 +479,12 @@ pub async fn passwordless_start<P: Stores, C: Crypto>(
         };
         let (flow, mailer) = (issuer.sign_in(), issuer.mailer());
         passwordless::api_start(&flow, &mailer, &client.client, &connection, &email, link)
+            .settle()
             .await
             .map_err(SignInError::into_grant_error)?;
         Ok(email)
     };
-    match started.await {
+    match started.settle().await {
         Ok(email) => HttpResponse::json(200, &json!({ "email": email })).no_store(),
         Err(e) => client_error_response(issuer, &e).no_store(),
     }

@@ -7,6 +7,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::mfa::passkey::localhost_for;
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 
@@ -15,12 +16,14 @@ pub async fn authorize<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    if let Some(moved) = to_localhost(issuer, req).await {
+    if let Some(moved) = to_localhost(issuer, req).settle().await {
         return moved;
     }
     let screen = match req.params() {
         Ok(params) => {
-            signin::authorize(&issuer.sign_in(), &params, req.cookie(SESSION_COOKIE)).await
+            signin::authorize(&issuer.sign_in(), &params, req.cookie(SESSION_COOKIE))
+                .settle()
+                .await
         }
         Err(e) => Screen::Error(e.into(), None),
     };
@@ -40,7 +43,7 @@ pub(super) async fn to_localhost<P: Stores, C: Crypto>(
     if req.method != "GET" || req.header("host") == Some(local.as_str()) {
         return None;
     }
-    if !issuer.stores.guardian().await.ok()?.webauthn() {
+    if !issuer.stores.guardian().settle().await.ok()?.webauthn() {
         return None;
     }
     let mut location = format!("http://{local}{}", req.path);

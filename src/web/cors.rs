@@ -9,6 +9,7 @@ use super::{HttpRequest, HttpResponse};
 use crate::model::config::paths::*;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, Stores};
 
 /// The methods browser code may use across origins on `path`, if it may call it at all
@@ -43,7 +44,13 @@ pub async fn allowed_origin<P: Stores, C: Crypto>(
         return Some("*".to_string());
     }
     let origin = req.header("origin")?;
-    match issuer.stores.clients().web_origin_registered(origin).await {
+    match issuer
+        .stores
+        .clients()
+        .web_origin_registered(origin)
+        .settle()
+        .await
+    {
         Ok(true) => Some(origin.to_string()),
         Ok(false) => None,
         Err(e) => {

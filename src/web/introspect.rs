@@ -7,6 +7,7 @@ use crate::error::OAuthError;
 use crate::oauth::introspection;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{RefreshStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use serde_json::json;
@@ -30,9 +31,10 @@ pub async fn introspect<P: Stores, C: Crypto>(
             req.header("authorization"),
             &params,
         )
+        .settle()
         .await
     };
-    let resp = match answer.await {
+    let resp = match answer.settle().await {
         Ok(body) => HttpResponse::json(200, &body),
         Err(e) => client_error_response(issuer, &e),
     };
@@ -47,7 +49,12 @@ pub async fn revoked_jtis<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
     let now = issuer.clock.now();
-    let revoked = issuer.stores.refresh().revoked_access_tokens(now).await?;
+    let revoked = issuer
+        .stores
+        .refresh()
+        .revoked_access_tokens(now)
+        .settle()
+        .await?;
     let list: Vec<_> = revoked
         .iter()
         .map(|r| json!({ "jti": r.jti, "exp": r.expires_at }))

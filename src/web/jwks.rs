@@ -4,6 +4,7 @@ use crate::error::OAuthError;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::keys::{jwks as jwk_set, JWKS_MAX_AGE};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{KeyStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,9 +19,9 @@ pub async fn jwks<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> Result<HttpResponse, OAuthError> {
     let store = issuer.stores.keys();
-    let mut keys = store.published_keys().await?;
-    if issuer.keys().complete(&keys).await? {
-        keys = store.published_keys_now().await?;
+    let mut keys = store.published_keys().settle().await?;
+    if issuer.keys().complete(&keys).settle().await? {
+        keys = store.published_keys_now().settle().await?;
     }
     Ok(cacheable(req, jwk_set(&keys).to_string(), JWKS_MAX_AGE))
 }

@@ -10,6 +10,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::signin::passwordless::{self, Step};
 use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 
@@ -19,7 +20,11 @@ pub async fn login<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let screen = match req.body_params() {
-        Ok(form) => signin::login(&issuer.sign_in(), &form, req.cookie(CSRF_COOKIE)).await,
+        Ok(form) => {
+            signin::login(&issuer.sign_in(), &form, req.cookie(CSRF_COOKIE))
+                .settle()
+                .await
+        }
         Err(e) => Screen::Error(e.into(), None),
     };
     show(issuer, screen)
@@ -34,10 +39,11 @@ pub async fn signup<P: Stores, C: Crypto>(
     let screen = match req.body_params() {
         Ok(form) => {
             let cookie = req.cookie(CSRF_COOKIE);
-            let (screen, made) = signin::signup(&account.flow, &form, cookie).await;
+            let (screen, made) = signin::signup(&account.flow, &form, cookie).settle().await;
             if let Some(s) = made {
                 account
                     .after_signup(&s.user, &s.client, &s.connection)
+                    .settle()
                     .await;
             }
             screen
@@ -55,7 +61,9 @@ pub async fn factor<P: Stores, C: Crypto>(
     let screen = match req.body_params() {
         Ok(form) => {
             let cookie = req.cookie(CSRF_COOKIE);
-            signin::second_factor::posted(&issuer.sign_in(), &form, cookie).await
+            signin::second_factor::posted(&issuer.sign_in(), &form, cookie)
+                .settle()
+                .await
         }
         Err(e) => Screen::Error(e.into(), None),
     };
@@ -73,7 +81,9 @@ pub async fn callback<P: Stores, C: Crypto>(
     let screen = match answer {
         Ok(answer) => {
             let cookie = req.cookie(UPSTREAM_COOKIE);
-            signin::upstream::callback(&issuer.sign_in(), name, &answer, cookie).await
+            signin::upstream::callback(&issuer.sign_in(), name, &answer, cookie)
+                .settle()
+                .await
         }
         Err(e) => Screen::Error(e.into(), None),
     };
@@ -93,7 +103,9 @@ pub async fn code<P: Stores, C: Crypto>(
         Ok(form) => {
             let cookie = req.cookie(CSRF_COOKIE);
             let (flow, mailer) = (issuer.sign_in(), issuer.mailer());
-            passwordless::code_page_posted(&flow, &mailer, step, &form, cookie).await
+            passwordless::code_page_posted(&flow, &mailer, step, &form, cookie)
+                .settle()
+                .await
         }
         Err(e) => Screen::Error(e.into(), None),
     };
@@ -106,7 +118,7 @@ pub async fn code_link<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let screen = match req.params() {
-        Ok(query) => passwordless::link(&issuer.sign_in(), &query).await,
+        Ok(query) => passwordless::link(&issuer.sign_in(), &query).settle().await,
         Err(e) => Screen::Error(e.into(), None),
     };
     show(issuer, screen)

@@ -13,6 +13,7 @@ use crate::oauth::params::Params;
 use crate::oauth::signin::transaction::LIFETIME;
 use crate::oauth::signin::{FormProblem, SignInError};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, Stores};
 use crate::web::{HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
@@ -23,7 +24,7 @@ pub async fn logout<P: Stores, C: Crypto>(
     req: &HttpRequest,
     dialect: Dialect,
 ) -> HttpResponse {
-    if let Some(moved) = super::authorize::to_localhost(issuer, req).await {
+    if let Some(moved) = super::authorize::to_localhost(issuer, req).settle().await {
         return moved;
     }
     let params = match req.method.as_str() {
@@ -38,7 +39,7 @@ pub async fn logout<P: Stores, C: Crypto>(
     let confirmed = req.method == "POST" && params.get("confirm").is_some();
     if confirmed {
         if let Err(problem) = same_form(req, &params) {
-            let back = way_back(issuer, &params).await;
+            let back = way_back(issuer, &params).settle().await;
             return error_page(issuer, &SignInError::Form(problem), back.as_ref());
         }
     }
@@ -54,7 +55,7 @@ pub async fn logout<P: Stores, C: Crypto>(
     let request = (&params, dialect);
     let ended =
         crate::oauth::logout::logout(&check, sessions, issuer.kek, request, session, confirmed);
-    match ended.await {
+    match ended.settle().await {
         Logout::Confirm(after) => confirm_logout(issuer, &params, &after),
         Logout::Refused(e) => error_page(issuer, &e.into(), None),
         Logout::Ended { redirect, refused } => {
@@ -91,7 +92,13 @@ async fn way_back<P: Stores, C: Crypto>(
     params: &Params,
 ) -> Option<WayBack> {
     let client_id = params.get("client_id")?;
-    let client = issuer.stores.clients().client(client_id).await.ok()??;
+    let client = issuer
+        .stores
+        .clients()
+        .client(client_id)
+        .settle()
+        .await
+        .ok()??;
     WayBack::of(&client)
 }
 

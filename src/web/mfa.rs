@@ -8,6 +8,7 @@ use crate::error::OAuthError;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::mfa::api;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -46,7 +47,7 @@ pub async fn associate<P: Stores, C: Crypto>(
         let kek = issuer
             .kek
             .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
-        let guardian = issuer.stores.guardian().await?;
+        let guardian = issuer.stores.guardian().settle().await?;
         let store = issuer.stores.mfa();
         api::associate(
             store,
@@ -58,9 +59,10 @@ pub async fn associate<P: Stores, C: Crypto>(
             &asked,
             now,
         )
+        .settle()
         .await
     };
-    answer(issuer, result.await)
+    answer(issuer, result.settle().await)
 }
 
 pub async fn authenticators<P: Stores, C: Crypto>(
@@ -69,9 +71,11 @@ pub async fn authenticators<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     let result = async {
         let token = api::bearer(issuer.kek, req.header("authorization"), issuer.clock.now())?;
-        api::authenticators(issuer.stores.mfa(), &token).await
+        api::authenticators(issuer.stores.mfa(), &token)
+            .settle()
+            .await
     };
-    answer(issuer, result.await)
+    answer(issuer, result.settle().await)
 }
 
 pub async fn challenge<P: Stores, C: Crypto>(
@@ -80,7 +84,7 @@ pub async fn challenge<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     let result = async {
         let mut m = oauth_body(req)?;
-        let client = body_client(issuer, req, &mut m).await?;
+        let client = body_client(issuer, req, &mut m).settle().await?;
         let token = api::opened(issuer.kek, &field(&mut m, "mfa_token")?, issuer.clock.now())?;
         let kinds = field(&mut m, "challenge_type")?;
         api::challenge(
@@ -89,7 +93,8 @@ pub async fn challenge<P: Stores, C: Crypto>(
             &client.client.client_id,
             &kinds,
         )
+        .settle()
         .await
     };
-    answer(issuer, result.await)
+    answer(issuer, result.settle().await)
 }

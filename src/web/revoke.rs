@@ -5,6 +5,7 @@ use crate::error::OAuthError;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::revocation;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 
@@ -13,7 +14,7 @@ pub async fn revoke<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let resp = match revoke_token(issuer, req).await {
+    let resp = match revoke_token(issuer, req).settle().await {
         Ok(()) => HttpResponse::empty(200),
         Err(e) => client_error_response(issuer, &e),
     };
@@ -26,5 +27,7 @@ async fn revoke_token<P: Stores, C: Crypto>(
 ) -> Result<(), OAuthError> {
     let params = req.body_params()?;
     let authorization = req.header("authorization");
-    revocation::revoke(issuer.stores, issuer.clock.now(), authorization, &params).await
+    revocation::revoke(issuer.stores, issuer.clock.now(), authorization, &params)
+        .settle()
+        .await
 }

@@ -11,6 +11,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::logout::Dialect;
 use crate::oauth::signin::passwordless::Step;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 
 /// Answers one request; the paths browser code may call cross-origin (the OAuth endpoints an
@@ -23,13 +24,13 @@ pub async fn handle<P: Stores, C: Crypto>(
     let https = issuer.config.https();
     let path = req.path.as_str();
     let Some(methods) = cors::methods(path).or_else(|| admin::browser_methods(path)) else {
-        return see_other(req, route(issuer, req).await).secured(https);
+        return see_other(req, route(issuer, req).settle().await).secured(https);
     };
-    let origin = cors::allowed_origin(issuer, req).await;
+    let origin = cors::allowed_origin(issuer, req).settle().await;
     if req.method == "OPTIONS" {
         return cors::preflight(origin.as_deref(), &methods).secured(https);
     }
-    cors::decorate(route(issuer, req).await, origin.as_deref()).secured(https)
+    cors::decorate(route(issuer, req).settle().await, origin.as_deref()).secured(https)
 }
 
 /// A redirect answering a POST is `303 See Other` (RFC 9110 §15.4.4): the browser follows it
@@ -49,42 +50,45 @@ async fn route<P: Stores, C: Crypto>(issuer: &Issuer<'_, P, C>, req: &HttpReques
     let method = req.method.as_str();
     match (method, req.path.as_str()) {
         ("GET", OPENID_CONFIGURATION | OAUTH_METADATA) => discovery::discovery(issuer.config),
-        ("GET", JWKS) => jwks::jwks(issuer, req).await.unwrap_or_else(|e| {
+        ("GET", JWKS) => jwks::jwks(issuer, req).settle().await.unwrap_or_else(|e| {
             issuer.log_error(&e);
             HttpResponse::error(&e)
         }),
-        ("POST", TOKEN) => token::token(issuer, req).await,
-        ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).await,
-        ("POST", LOGIN) => login::login(issuer, req).await,
-        ("POST", SIGNUP) => login::signup(issuer, req).await,
-        ("POST", MFA_PAGE) => login::factor(issuer, req).await,
-        ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => login::callback(issuer, req).await,
-        ("POST", CODE_START) => login::code(issuer, req, Step::Ask).await,
-        ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).await,
-        ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).await,
-        ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).await,
-        ("POST", MFA_ASSOCIATE) => mfa::associate(issuer, req).await,
-        ("GET", MFA_AUTHENTICATORS) => mfa::authenticators(issuer, req).await,
-        ("POST", MFA_CHALLENGE) => mfa::challenge(issuer, req).await,
-        ("POST", DB_SIGNUP) => account::signup(issuer, req).await,
-        ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).await,
-        ("GET" | "POST", RESET_REQUEST) => account::forgot(issuer, req).await,
-        ("GET", EMAIL_VERIFICATION) => account::verify_email(issuer, req).await,
-        ("GET", RESET_PASSWORD) => account::reset_form(issuer, req).await,
-        ("POST", RESET_PASSWORD) => account::reset(issuer, req).await,
-        ("GET" | "POST", END_SESSION) => logout::logout(issuer, req, Dialect::Oidc).await,
-        ("GET", AUTH0_LOGOUT) => logout::logout(issuer, req, Dialect::Auth0).await,
-        ("POST", REVOKE) => revoke::revoke(issuer, req).await,
-        ("POST", INTROSPECT) => introspect::introspect(issuer, req).await,
+        ("POST", TOKEN) => token::token(issuer, req).settle().await,
+        ("GET" | "POST", AUTHORIZE) => authorize::authorize(issuer, req).settle().await,
+        ("POST", LOGIN) => login::login(issuer, req).settle().await,
+        ("POST", SIGNUP) => login::signup(issuer, req).settle().await,
+        ("POST", MFA_PAGE) => login::factor(issuer, req).settle().await,
+        ("GET" | "POST", p) if p.starts_with(LOGIN_CALLBACK) => {
+            login::callback(issuer, req).settle().await
+        }
+        ("POST", CODE_START) => login::code(issuer, req, Step::Ask).settle().await,
+        ("POST", CODE_VERIFY) => login::code(issuer, req, Step::Verify).settle().await,
+        ("GET", PASSWORDLESS_VERIFY) => login::code_link(issuer, req).settle().await,
+        ("POST", PASSWORDLESS_START) => account::passwordless_start(issuer, req).settle().await,
+        ("POST", MFA_ASSOCIATE) => mfa::associate(issuer, req).settle().await,
+        ("GET", MFA_AUTHENTICATORS) => mfa::authenticators(issuer, req).settle().await,
+        ("POST", MFA_CHALLENGE) => mfa::challenge(issuer, req).settle().await,
+        ("POST", DB_SIGNUP) => account::signup(issuer, req).settle().await,
+        ("POST", DB_CHANGE_PASSWORD) => account::change_password(issuer, req).settle().await,
+        ("GET" | "POST", RESET_REQUEST) => account::forgot(issuer, req).settle().await,
+        ("GET", EMAIL_VERIFICATION) => account::verify_email(issuer, req).settle().await,
+        ("GET", RESET_PASSWORD) => account::reset_form(issuer, req).settle().await,
+        ("POST", RESET_PASSWORD) => account::reset(issuer, req).settle().await,
+        ("GET" | "POST", END_SESSION) => logout::logout(issuer, req, Dialect::Oidc).settle().await,
+        ("GET", AUTH0_LOGOUT) => logout::logout(issuer, req, Dialect::Auth0).settle().await,
+        ("POST", REVOKE) => revoke::revoke(issuer, req).settle().await,
+        ("POST", INTROSPECT) => introspect::introspect(issuer, req).settle().await,
         ("GET", REVOKED_JTIS) => introspect::revoked_jtis(issuer, req)
+            .settle()
             .await
             .unwrap_or_else(|e| {
                 issuer.log_error(&e);
                 HttpResponse::error(&e)
             }),
-        ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).await,
+        ("GET" | "POST", USERINFO) => userinfo::userinfo(issuer, req).settle().await,
         (_, p) if p.starts_with(admin::PREFIX) => {
-            reply(admin::handle(issuer, &management(req)).await)
+            reply(admin::handle(issuer, &management(req)).settle().await)
         }
         (_, OPENID_CONFIGURATION | OAUTH_METADATA | JWKS | REVOKED_JTIS) => {
             method_not_allowed("GET")

@@ -5,6 +5,7 @@
 use crate::error::{ErrorCode, OAuthError};
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 
@@ -13,7 +14,7 @@ pub async fn token<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let resp = match exchange(issuer, req).await {
+    let resp = match exchange(issuer, req).settle().await {
         Ok(body) => HttpResponse::json(200, &body),
         Err(e) => client_error_response(issuer, &e),
     };
@@ -28,6 +29,7 @@ async fn exchange<P: Stores, C: Crypto>(
     issuer
         .token_exchange()
         .run(req.header("authorization"), &params)
+        .settle()
         .await
 }
 

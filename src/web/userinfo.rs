@@ -8,6 +8,7 @@ use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::userinfo::userinfo_claims;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -30,7 +31,7 @@ pub async fn userinfo<P: Stores, C: Crypto>(
     issuer: &Issuer<'_, P, C>,
     req: &HttpRequest,
 ) -> HttpResponse {
-    let resp = match claims(issuer, req).await {
+    let resp = match claims(issuer, req).settle().await {
         Ok(body) => HttpResponse::json(200, &body),
         Err(failure) => challenge(issuer, failure),
     };
@@ -43,7 +44,11 @@ async fn claims<P: Stores, C: Crypto>(
 ) -> Result<Value, Failure> {
     let token = bearer_token(req)?;
     let (ports, pipeline, facts) = (issuer.stores, issuer.pipeline(), issuer.facts());
-    Ok(userinfo_claims(ports, issuer.crypto, &pipeline, &facts, &token).await?)
+    Ok(
+        userinfo_claims(ports, issuer.crypto, &pipeline, &facts, &token)
+            .settle()
+            .await?,
+    )
 }
 
 /// The token from `Authorization: Bearer` (scheme case-insensitive, §2.1) or, for a form POST,

@@ -5,6 +5,7 @@
 use super::super::call::Call;
 use super::super::error::{error_code, from_store, invalid, members, not_found, Reply};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{Stores, UserStore};
 use serde_json::Value;
 
@@ -39,15 +40,15 @@ pub async fn link<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     }
     let users = call.issuer.stores.users();
     for who in [primary, secondary.as_str()] {
-        match users.user(who).await {
+        match users.user(who).settle().await {
             Ok(Some(_)) => {}
             Ok(None) => return not_found("user"),
             Err(e) => return from_store(e, TAKEN, call.issuer.log),
         }
     }
     let now = call.issuer.clock.now();
-    match users.link_user(primary, &secondary, now).await {
-        Ok(true) => identities(call, 201).await,
+    match users.link_user(primary, &secondary, now).settle().await {
+        Ok(true) => identities(call, 201).settle().await,
         // Linked or deleted meanwhile.
         Ok(false) => error_code(409, "conflict", "The user changed meanwhile; retry."),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
@@ -62,8 +63,8 @@ pub async fn unlink<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         return invalid("the user's own, primary identity cannot be unlinked");
     }
     let users = call.issuer.stores.users();
-    match users.unlink_identity(primary, provider, id).await {
-        Ok(true) => identities(call, 200).await,
+    match users.unlink_identity(primary, provider, id).settle().await {
+        Ok(true) => identities(call, 200).settle().await,
         Ok(false) => not_found("identity"),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
@@ -71,7 +72,7 @@ pub async fn unlink<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
 
 /// The user's identities as stored now.
 async fn identities<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>, status: u16) -> Reply {
-    match call.issuer.stores.users().user(call.id()).await {
+    match call.issuer.stores.users().user(call.id()).settle().await {
         Ok(Some(u)) => Reply::json(
             status,
             &serde_json::to_value(&u.identities).unwrap_or(Value::Null),

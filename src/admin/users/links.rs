@@ -9,6 +9,7 @@ use super::super::roles::{permission_view, view as role_view};
 use crate::error::StoreError;
 use crate::model::{Listed, Paging};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{OrganizationStore, RoleStore, SessionStore, Stores, UserStore};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -29,17 +30,17 @@ where
 {
     let query = attempt!(Query::parse(call.req.query, &[]));
     let paging = attempt!(query.paging());
-    if let Some(r) = require_user(call).await {
+    if let Some(r) = require_user(call).settle().await {
         return r;
     }
-    match read(paging).await {
+    match read(paging).settle().await {
         Ok(l) => query.reply(key, l.items.iter().map(view).collect(), l.total),
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
 }
 
 async fn require_user<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Option<Reply> {
-    match call.issuer.stores.users().user(call.id()).await {
+    match call.issuer.stores.users().user(call.id()).settle().await {
         Ok(Some(_)) => None,
         Ok(None) => Some(not_found("user")),
         Err(e) => Some(from_store(e, CONFLICT, call.issuer.log)),
@@ -55,6 +56,7 @@ pub async fn roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         |p| store.user_roles(call.id(), "", p),
         role_view,
     )
+    .settle()
     .await
 }
 
@@ -66,6 +68,7 @@ pub async fn assign_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         .stores
         .roles()
         .assign_roles(call.id(), "", &roles)
+        .settle()
         .await
     {
         Ok(true) => Reply::no_content(),
@@ -77,7 +80,7 @@ pub async fn assign_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
 /// `DELETE /api/v2/users/{id}/roles`.
 pub async fn remove_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let roles = attempt!(ids(call.req.body, "roles"));
-    if let Some(r) = require_user(call).await {
+    if let Some(r) = require_user(call).settle().await {
         return r;
     }
     match call
@@ -85,6 +88,7 @@ pub async fn remove_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         .stores
         .roles()
         .remove_roles(call.id(), "", &roles)
+        .settle()
         .await
     {
         Ok(()) => Reply::no_content(),
@@ -102,6 +106,7 @@ pub async fn permissions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Rep
         |p| store.user_permissions(call.id(), p),
         view,
     )
+    .settle()
     .await
 }
 
@@ -114,6 +119,7 @@ pub async fn organizations<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
         |p| store.user_organizations(call.id(), p),
         org_view,
     )
+    .settle()
     .await
 }
 
@@ -136,12 +142,13 @@ pub async fn sessions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
         |p| store.user_sessions(call.id(), p),
         view,
     )
+    .settle()
     .await
 }
 
 /// `DELETE /api/v2/users/{id}/sessions`: signs the user out of every browser.
 pub async fn delete_sessions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    if let Some(r) = require_user(call).await {
+    if let Some(r) = require_user(call).settle().await {
         return r;
     }
     match call
@@ -149,6 +156,7 @@ pub async fn delete_sessions<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) ->
         .stores
         .sessions()
         .delete_user_sessions(call.id())
+        .settle()
         .await
     {
         Ok(()) => Reply::no_content(),

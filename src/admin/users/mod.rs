@@ -15,6 +15,7 @@ use crate::model::{Connection, LockoutPolicy, Paging, User, UserChanges, UserFil
 use crate::oauth::password;
 use crate::oauth::provision::{check_password, provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::{AttemptStore, ConnectionStore, Stores, UserStore};
 pub(super) use body::{check_metadata, check_profile, CustomHash};
 use body::{check_metadata_size, view, NewUser, UserPatch};
@@ -56,6 +57,7 @@ pub async fn list<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             sort,
             paging,
         })
+        .settle()
         .await
     {
         Ok(l) => l,
@@ -83,7 +85,14 @@ pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
             limit: 100,
         },
     };
-    match call.issuer.stores.users().list_users(&filter).await {
+    match call
+        .issuer
+        .stores
+        .users()
+        .list_users(&filter)
+        .settle()
+        .await
+    {
         Ok(listed) => {
             let items: Result<Vec<Value>, Reply> =
                 listed.items.iter().map(|u| query.select(view(u))).collect();
@@ -96,7 +105,7 @@ pub async fn by_email<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply 
 /// `GET /api/v2/users/{id}`.
 pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let query = attempt!(Query::parse(call.req.query, &[]));
-    let mut shown = match call.issuer.stores.users().user(call.id()).await {
+    let mut shown = match call.issuer.stores.users().user(call.id()).settle().await {
         Ok(Some(u)) => view(&u),
         Ok(None) => return not_found("user"),
         Err(e) => return from_store(e, TAKEN, call.issuer.log),
@@ -108,7 +117,7 @@ pub async fn get<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
             ..
         }
     ) {
-        attempt!(show_idp_tokens(call, &mut shown).await);
+        attempt!(show_idp_tokens(call, &mut shown).settle().await);
     }
     query
         .select(shown)
@@ -121,7 +130,13 @@ async fn show_idp_tokens<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
     shown: &mut Value,
 ) -> Result<(), Reply> {
-    let kept = call.issuer.stores.users().identity_tokens(call.id()).await;
+    let kept = call
+        .issuer
+        .stores
+        .users()
+        .identity_tokens(call.id())
+        .settle()
+        .await;
     let kept = kept.map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
     let (Some(kek), Some(Value::Array(identities))) =
         (call.issuer.kek, shown.get_mut("identities"))
@@ -151,7 +166,7 @@ async fn show_idp_tokens<P: Stores, C: Crypto>(
 pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let issuer = call.issuer;
     let new = attempt!(NewUser::read(call.req.body));
-    let connection = attempt!(database_connection(call, &new.connection).await);
+    let connection = attempt!(database_connection(call, &new.connection).settle().await);
     let credential = match (new.password, &new.custom_password_hash) {
         (Some(_), Some(_)) => return invalid("give password or custom_password_hash, not both"),
         (None, None) => return invalid("Missing required property: password"),
@@ -190,17 +205,17 @@ pub async fn create<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         &connection,
         draft,
     );
-    let user = match made.await {
+    let user = match made.settle().await {
         Ok(u) => u,
         Err(refused) => return refusal(refused),
     };
     let users = issuer.stores.users();
-    match users.create_user(&user).await {
+    match users.create_user(&user).settle().await {
         // As stored, with its identity.
-        Ok(()) => match users.user(&user.user_id).await {
+        Ok(()) => match users.user(&user.user_id).settle().await {
             Ok(Some(stored)) => {
                 if verify && !stored.email_verified {
-                    send_verification(call, &stored, None).await;
+                    send_verification(call, &stored, None).settle().await;
                 }
                 Reply::json(201, &view(&stored))
             }
@@ -216,7 +231,13 @@ pub(super) async fn database_connection<P: Stores, C: Crypto>(
     call: &Call<'_, '_, P, C>,
     name: &str,
 ) -> Result<Connection, Reply> {
-    let all = call.issuer.stores.connections().all_connections().await;
+    let all = call
+        .issuer
+        .stores
+        .connections()
+        .all_connections()
+        .settle()
+        .await;
     let all = all.map_err(|e| from_store(e, TAKEN, call.issuer.log))?;
     all.into_iter()
         .find(|c| (c.name == name || c.id == name) && c.is_database())
@@ -256,12 +277,12 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
                 "A user may change only their own user_metadata",
             );
         }
-        if let Some(reply) = over_budget(call, user_id).await {
+        if let Some(reply) = over_budget(call, user_id).settle().await {
             return reply;
         }
     }
     let users = issuer.stores.users();
-    let Some(current) = (match users.user(call.id()).await {
+    let Some(current) = (match users.user(call.id()).settle().await {
         Ok(u) => u,
         Err(e) => return from_store(e, TAKEN, issuer.log),
     }) else {
@@ -273,12 +294,12 @@ pub async fn update<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let verify = patch
         .verify_email
         .unwrap_or_else(|| address_changed(&current, new_address));
-    let changes = attempt!(changes(call, &current, patch).await);
+    let changes = attempt!(changes(call, &current, patch).settle().await);
     let now = issuer.clock.now();
-    match users.update_user(call.id(), &changes, now).await {
+    match users.update_user(call.id(), &changes, now).settle().await {
         Ok(Some(u)) => {
             if verify && !u.email_verified {
-                send_verification(call, &u, None).await;
+                send_verification(call, &u, None).settle().await;
             }
             Reply::json(200, &view(&u))
         }
@@ -356,7 +377,9 @@ async fn changes<P: Stores, C: Crypto>(
             .flatten()
             .map(String::as_str)
             .collect();
-        let connection = database_connection(call, &current.connection).await?;
+        let connection = database_connection(call, &current.connection)
+            .settle()
+            .await?;
         check_password(&connection, pw, email, &names).map_err(refusal)?;
         let hash = password::hash(
             issuer.crypto,
@@ -364,6 +387,7 @@ async fn changes<P: Stores, C: Crypto>(
             pw,
             issuer.config.password_iterations,
         )
+        .settle()
         .await
         .map_err(|e| super::error::from_oauth(&e))?;
         changes.password_hash = Some(hash);
@@ -402,7 +426,7 @@ pub async fn send_verification<P: Stores, C: Crypto>(
         (None, None),
         true,
     );
-    match sent.await {
+    match sent.settle().await {
         Ok(link) => link.is_some(),
         Err(e) => {
             call.issuer.log_error(&e);
@@ -429,6 +453,7 @@ async fn over_budget<P: Stores, C: Crypto>(
         .stores
         .attempts()
         .count_attempt(&key, "", now, &policy)
+        .settle()
         .await
     {
         Ok(n) if n <= policy.max_failures => None,
@@ -447,7 +472,14 @@ async fn over_budget<P: Stores, C: Crypto>(
 /// `DELETE /api/v2/users/{id}`: the user and everything that is theirs; 204 whether or not
 /// the user existed (Auth0 answers the same).
 pub async fn delete<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.users().delete_user(call.id()).await {
+    match call
+        .issuer
+        .stores
+        .users()
+        .delete_user(call.id())
+        .settle()
+        .await
+    {
         Ok(_) => Reply::no_content(),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }

@@ -8,6 +8,7 @@ use crate::model::{GrantType, Scope};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::oauth::response_type::ResponseType;
+use crate::port::settled::Settle;
 use crate::port::ClientStore;
 
 /// Checks an authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
@@ -21,6 +22,7 @@ pub async fn check(
         .ok_or_else(|| page(OAuthError::invalid_request("client_id is required")))?;
     let client = clients
         .client(client_id)
+        .settle()
         .await
         .map_err(|e| page(e.into()))?
         .ok_or_else(|| {

@@ -15,6 +15,7 @@ use crate::model::{
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::Kek;
 use crate::port::hooks::HookTransport;
+use crate::port::settled::Settle;
 use crate::port::ClaimsStore;
 use serde_json::json;
 
@@ -52,7 +53,7 @@ pub async fn enrich(
     issuance: &mut Issuance,
 ) -> Result<Enrichment, OAuthError> {
     let trigger = trigger_of(issuance);
-    let (rules, hooks) = pipeline.store.pipeline(trigger.as_str()).await?;
+    let (rules, hooks) = pipeline.store.pipeline(trigger.as_str()).settle().await?;
     if rules.is_empty() && hooks.is_empty() {
         return Ok(Enrichment::default());
     }

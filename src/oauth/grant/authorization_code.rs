@@ -11,6 +11,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
+use crate::port::settled::Settle;
 use crate::port::{CodeStore, HasClients, HasCodes, HasSubjects, SubjectStore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -50,11 +51,16 @@ where
     let (code, mut subject) = ports
         .subjects()
         .code_subject(&code_hash)
+        .settle()
         .await?
         .filter(|(c, _)| c.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid"))?;
     if code.used_at.is_some() {
-        ports.codes().revoke_code(&code_hash, facts.now).await?;
+        ports
+            .codes()
+            .revoke_code(&code_hash, facts.now)
+            .settle()
+            .await?;
         return Err(OAuthError::invalid_grant(
             "authorization code was already used; the tokens issued from it are revoked",
         ));
@@ -77,7 +83,9 @@ where
             ))
         }
     };
-    let api = granted_api(ports.clients(), code.audience.as_deref(), "code").await?;
+    let api = granted_api(ports.clients(), code.audience.as_deref(), "code")
+        .settle()
+        .await?;
     let requested = Scope::parse(&code.scope)?;
     let issuance = user_issuance(
         GrantType::AuthorizationCode,
@@ -114,7 +122,7 @@ where
 /// first (the code was used twice: what it yielded is revoked), or it expired meanwhile.
 pub async fn lost_redemption(ports: &impl HasCodes, now: u64, code_hash: &str) -> OAuthError {
     // An expired or unknown code changes nothing; a redeemed one has its tokens revoked.
-    match ports.codes().revoke_code(code_hash, now).await {
+    match ports.codes().revoke_code(code_hash, now).settle().await {
         Ok(()) => OAuthError::invalid_grant("authorization code was already used"),
         Err(e) => e.into(),
     }

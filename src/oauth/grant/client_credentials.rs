@@ -9,6 +9,7 @@ use crate::model::GrantType;
 use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::params::Params;
+use crate::port::settled::Settle;
 use crate::port::ClientStore;
 
 /// §4.4.2: checks a client_credentials request; the exchange writes nothing.
@@ -41,7 +42,7 @@ pub async fn check<S: ClientStore>(
         })?;
     let Some(grant) = client.grant_for(&audience) else {
         // Only on this error path is the API itself looked up, to name the right error.
-        return Err(match (target, store.api(&audience).await?) {
+        return Err(match (target, store.api(&audience).settle().await?) {
             (Target::Resource, _) => OAuthError::new(
                 ErrorCode::InvalidTarget,
                 "resource is unknown or not granted to this client",

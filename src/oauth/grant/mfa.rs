@@ -20,6 +20,7 @@ use crate::oauth::mfa::token::MfaToken;
 use crate::oauth::params::Params;
 use crate::oauth::signin::SignInError;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{HasAttempts, HasClients, HasMfa, HasSubjects};
 
 /// What an MFA grant's check gives beside the issuance.
@@ -62,7 +63,7 @@ where
         .ok_or(SignInError::WrongFactor)?;
     // What the password grant asked for, checked again (an API deleted meanwhile is refused).
     let asked_params = Params::from_pairs(token.asked.iter().cloned())?;
-    let asked = Asked::read(ports, &asked_params, client).await?;
+    let asked = Asked::read(ports, &asked_params, client).settle().await?;
     let (organization, audience) = (asked.organization, asked.audience());
     let proven = redeem(
         ports,
@@ -74,7 +75,7 @@ where
         organization,
         audience,
     );
-    let proven = proven.await?;
+    let proven = proven.settle().await?;
     Ok(Redeemed {
         checked: login_checked(grant, facts, client, proven.signed_in, asked)?,
         recovery_left: proven.recovery_left,

@@ -23,6 +23,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::{Config, SELF_SERVICE_SCOPES};
 use crate::model::GrantType;
 use crate::model::{Api, Organization, Subject};
+use crate::port::settled::Settle;
 
 /// §5.2 `unauthorized_client` unless the client may use `grant`.
 pub fn require_allowed(client: &crate::model::Client, grant: GrantType) -> Result<(), OAuthError> {
@@ -87,7 +88,7 @@ pub async fn granted_api(
     let Some(audience) = audience else {
         return Ok(None);
     };
-    let api = clients.api(audience).await?.ok_or_else(|| {
+    let api = clients.api(audience).settle().await?.ok_or_else(|| {
         OAuthError::invalid_grant(format!("the API of this {what} no longer exists"))
     })?;
     Ok(Some(api))

@@ -18,6 +18,7 @@ use crate::oauth::signin::user_store::StoreCall;
 use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::ClaimsStore;
 use crate::port::{ConnectionStore, HasAttempts, HasClients, HasConnections, HasSubjects};
 use crate::port::{HasExchange, HasMfa};
@@ -50,7 +51,7 @@ where
         .ok_or_else(|| OAuthError::invalid_request("password is required"))?;
     // Auth0's `realm` names the connection (the user directory); without one, the tenant's
     // default connection. Either must be enabled for the client.
-    let connections = ports.connections().all_connections().await?;
+    let connections = ports.connections().all_connections().settle().await?;
     let connection = choose(
         &connections,
         &client.client_id,
@@ -59,7 +60,7 @@ where
     )
     .and_then(with_passwords)?;
     // Validate everything about the request before touching the user's counters.
-    let asked = Asked::read(ports, params, client).await?;
+    let asked = Asked::read(ports, params, client).settle().await?;
 
     let store =
         StoreCall::of(pipeline.kek, connection, pipeline.hooks)?.map(|call| (call, connection));
@@ -79,14 +80,18 @@ where
         asked.organization,
         asked.audience(),
     );
-    let signed_in = signed_in.await?;
+    let signed_in = signed_in.settle().await?;
     // A second factor, when the policy asks for one: `mfa_required` with an MFA token.
     let asked_again = mfa::ASKED
         .iter()
         .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
         .collect();
     // A post-login rule may ask for one for this client (`multifactor`).
-    let (rules, _) = pipeline.store.pipeline(Trigger::PostLogin.as_str()).await?;
+    let (rules, _) = pipeline
+        .store
+        .pipeline(Trigger::PostLogin.as_str())
+        .settle()
+        .await?;
     let scope = params.get("scope").unwrap_or_default();
     let (audience, organization) = (asked.audience(), asked.organization);
     let id = &client.client_id;
@@ -102,7 +107,7 @@ where
         asked_again,
         ruled,
     );
-    if let Some(token) = gate.await? {
+    if let Some(token) = gate.settle().await? {
         let kek = pipeline
             .kek
             .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;

@@ -20,6 +20,7 @@ use crate::oauth::signin::passwordless::{redeem_code, signed_in};
 use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{ConnectionStore, HasClients, HasConnections, HasMail, HasSubjects};
 
 /// Checks an OTP request and redeems its code. A refusal is typed, as the password grant's.
@@ -43,7 +44,7 @@ where
             .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
     };
     let (username, otp, realm) = (required("username")?, required("otp")?, required("realm")?);
-    let connections = ports.connections().all_connections().await?;
+    let connections = ports.connections().all_connections().settle().await?;
     let default = &facts.config.default_connection;
     let connection = choose(&connections, &client.client_id, Some(realm), default)?;
     if !connection.is_passwordless() {
@@ -53,13 +54,15 @@ where
         .into());
     }
     // Validate everything about the request before the code is spent.
-    let asked = Asked::read(ports, params, client).await?;
+    let asked = Asked::read(ports, params, client).settle().await?;
     let key = (
         connection.name.as_str(),
         username,
         client.client_id.as_str(),
     );
-    redeem_code(ports.mail(), facts.now, key, otp).await?;
+    redeem_code(ports.mail(), facts.now, key, otp)
+        .settle()
+        .await?;
     let signed = signed_in(
         ports,
         crypto,
@@ -70,7 +73,7 @@ where
         asked.organization,
         asked.audience(),
     );
-    let signed_in = signed.await?;
+    let signed_in = signed.settle().await?;
     Ok(login_checked(
         GrantType::PasswordlessOtp,
         facts,

@@ -14,6 +14,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::token::refresh::hash_refresh_token;
+use crate::port::settled::Settle;
 use crate::port::{HasClients, HasRefresh, HasSubjects, RefreshStore, SubjectStore};
 
 /// §6: checks a refresh request into an issuance whose data is read fresh (the user, their
@@ -41,6 +42,7 @@ where
     let (record, mut subject) = ports
         .subjects()
         .refresh_subject(&hash)
+        .settle()
         .await?
         .filter(|(r, _)| r.client_id == client.client_id)
         .ok_or_else(|| OAuthError::invalid_grant("refresh token is invalid"))?;
@@ -53,7 +55,9 @@ where
     // A used token is either a retry inside the reuse interval or a replay.
     let commit = match record.used_at {
         Some(used_at) => {
-            reuse_or_replay(refresh, client, &record.family_id, used_at, now).await?;
+            reuse_or_replay(refresh, client, &record.family_id, used_at, now)
+                .settle()
+                .await?;
             Commit::Retry
         }
         None => Commit::Rotate { token_hash: hash },
@@ -71,7 +75,10 @@ where
     let user = match subject.user.take() {
         Some(u) if !u.blocked => u,
         _ => {
-            refresh.revoke_family(&record.family_id, now).await?;
+            refresh
+                .revoke_family(&record.family_id, now)
+                .settle()
+                .await?;
             return Err(OAuthError::invalid_grant(
                 "the user is blocked or no longer exists",
             ));
@@ -81,11 +88,16 @@ where
     let organization = match organization_of(&subject, record.org_id.as_deref()) {
         Ok(org) => org,
         Err(e) => {
-            refresh.revoke_family(&record.family_id, now).await?;
+            refresh
+                .revoke_family(&record.family_id, now)
+                .settle()
+                .await?;
             return Err(e);
         }
     };
-    let api = granted_api(ports.clients(), record.audience.as_deref(), "grant").await?;
+    let api = granted_api(ports.clients(), record.audience.as_deref(), "grant")
+        .settle()
+        .await?;
 
     // Fresh authorization: API scopes the user may no longer hold (a lost permission, a scope
     // no longer user-grantable) leave the access token; the grant itself is kept.
@@ -131,11 +143,13 @@ pub async fn lost_rotation(
     token_hash: &str,
     next: &RefreshRecord,
 ) -> Result<(), OAuthError> {
-    let record = refresh.find_refresh(token_hash).await?;
+    let record = refresh.find_refresh(token_hash).settle().await?;
     match record.and_then(|r| r.used_at.filter(|_| r.revoked_at.is_none())) {
         Some(used_at) => {
-            reuse_or_replay(refresh, client, &next.family_id, used_at, now).await?;
-            store_retry(refresh, next).await
+            reuse_or_replay(refresh, client, &next.family_id, used_at, now)
+                .settle()
+                .await?;
+            store_retry(refresh, next).settle().await
         }
         None => Err(OAuthError::invalid_grant(
             "refresh token is no longer valid",
@@ -149,7 +163,7 @@ pub async fn store_retry(
     refresh: &impl RefreshStore,
     next: &RefreshRecord,
 ) -> Result<(), OAuthError> {
-    if refresh.insert_refresh(next).await? {
+    if refresh.insert_refresh(next).settle().await? {
         return Ok(());
     }
     Err(OAuthError::invalid_grant(
@@ -170,7 +184,7 @@ async fn reuse_or_replay(
     if interval > 0 && now.saturating_sub(used_at) <= interval {
         return Ok(());
     }
-    refresh.revoke_family(family_id, now).await?;
+    refresh.revoke_family(family_id, now).settle().await?;
     Err(OAuthError::invalid_grant(
         "refresh token was already used; every token of this grant is now revoked",
     ))

@@ -14,6 +14,7 @@ use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
 use crate::oauth::signin::Authentication;
+use crate::port::settled::Settle;
 use crate::port::{ClientStore, HasClients};
 
 /// The `grant` issuance of an authenticated user (the password grant's last step, which the
@@ -72,7 +73,7 @@ impl<'p> Asked<'p> {
         client: &Client,
     ) -> Result<Self, OAuthError> {
         Ok(Self {
-            api: user_api(ports, params, client).await?,
+            api: user_api(ports, params, client).settle().await?,
             requested: params.get("scope").map(Scope::parse).transpose()?,
             organization: params.get("organization"),
         })
@@ -134,7 +135,7 @@ pub async fn user_api(
     let Some((audience, target)) = named else {
         return Ok(None);
     };
-    match (ports.clients().api(&audience).await?, target) {
+    match (ports.clients().api(&audience).settle().await?, target) {
         (Some(api), _) => Ok(Some(api)),
         (None, Target::Resource) => Err(OAuthError::new(
             ErrorCode::InvalidTarget,

@@ -5,6 +5,7 @@ use crate::error::OAuthError;
 use crate::model::{KeyState, StoredKey};
 use crate::port::crypto::{Alg, Crypto, PublicKey};
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::json;
@@ -32,7 +33,7 @@ pub async fn generate<C: Crypto>(
     kek: &Kek,
     now: u64,
 ) -> Result<StoredKey, OAuthError> {
-    let generated = crypto.generate_key(alg).await?;
+    let generated = crypto.generate_key(alg).settle().await?;
     let (kid, public_jwk) = match (&generated.public, alg) {
         (PublicKey::Ec { x, y }, Alg::ES256) => {
             let kid = thumbprint(x, y);

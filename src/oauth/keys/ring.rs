@@ -13,6 +13,7 @@ use crate::model::{KeyState, StoredKey};
 use crate::port::clock::Clock;
 use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::KeyStore;
 
 /// Everything key management needs, lent by the issuer.
@@ -57,10 +58,10 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
         if let Some(key) = self.cache.get(alg, now) {
             return Ok(key);
         }
-        let mut keys = self.store.signing_keys(alg.as_str()).await?;
+        let mut keys = self.store.signing_keys(alg.as_str()).settle().await?;
         if !keys.iter().any(|k| k.state == KeyState::Current) {
-            self.ensure(alg, KeyState::Current).await?;
-            keys = self.store.signing_keys(alg.as_str()).await?;
+            self.ensure(alg, KeyState::Current).settle().await?;
+            keys = self.store.signing_keys(alg.as_str()).settle().await?;
         }
         let lead = self.config.key_publish_lead;
         let (stored, changes_at) =
@@ -78,7 +79,9 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
     /// A new key of `alg` in `state` (current or next), made and sealed now.
     async fn fresh(&self, alg: Alg, state: KeyState) -> Result<StoredKey, OAuthError> {
         let now = self.clock.now();
-        let mut key = generate(self.crypto, alg, self.rng, self.kek()?, now).await?;
+        let mut key = generate(self.crypto, alg, self.rng, self.kek()?, now)
+            .settle()
+            .await?;
         key.state = state;
         key.current_since = (state == KeyState::Current).then_some(now);
         Ok(key)
@@ -87,8 +90,8 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
     /// Makes `alg`'s key in `state` (current or next) if it has none. Two isolates doing it
     /// at once is safe: the store keeps the first ([`KeyStore::insert_key`]).
     pub async fn ensure(&self, alg: Alg, state: KeyState) -> Result<(), OAuthError> {
-        let fresh = self.fresh(alg, state).await?;
-        self.store.insert_key(&fresh).await?;
+        let fresh = self.fresh(alg, state).settle().await?;
+        self.store.insert_key(&fresh).settle().await?;
         Ok(())
     }
 
@@ -100,7 +103,7 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
             for state in [KeyState::Current, KeyState::Next] {
                 let has = |k: &StoredKey| k.alg == alg.as_str() && k.state == state;
                 if !published.iter().any(has) {
-                    self.ensure(alg, state).await?;
+                    self.ensure(alg, state).settle().await?;
                     made = true;
                 }
             }
@@ -112,12 +115,20 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
     /// key signs once it has been published for the lead time ([`signer`]); until then the
     /// key it replaced still signs, so a verifier caching the JWKS is never stranded.
     pub async fn rotate(&self, alg: Alg) -> Result<(), OAuthError> {
-        let next = self.fresh(alg, KeyState::Next).await?;
-        if !self.store.rotate_keys(&next, self.clock.now()).await? {
+        let next = self.fresh(alg, KeyState::Next).settle().await?;
+        if !self
+            .store
+            .rotate_keys(&next, self.clock.now())
+            .settle()
+            .await?
+        {
             // There was no next key (an issuer from before the lifecycle): the one just stored
             // is it now, and this rotation promotes it.
-            let newer = self.fresh(alg, KeyState::Next).await?;
-            self.store.rotate_keys(&newer, self.clock.now()).await?;
+            let newer = self.fresh(alg, KeyState::Next).settle().await?;
+            self.store
+                .rotate_keys(&newer, self.clock.now())
+                .settle()
+                .await?;
         }
         self.cache.forget(alg);
         Ok(())
@@ -126,7 +137,11 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
     /// Revokes a previous key: out of the JWKS at once. Answers the key as it is afterwards
     /// (its state unchanged if it was not a previous key), or `None` if there is no such key.
     pub async fn revoke(&self, kid: &str) -> Result<Option<StoredKey>, OAuthError> {
-        let key = self.store.revoke_key(kid, self.clock.now()).await?;
+        let key = self
+            .store
+            .revoke_key(kid, self.clock.now())
+            .settle()
+            .await?;
         if let Some(k) = key.as_ref().filter(|k| k.state == KeyState::Revoked) {
             if let Some(alg) = Alg::parse(&k.alg) {
                 self.cache.forget(alg);
@@ -139,10 +154,10 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
     /// dropped once every token they signed has expired, keys re-sealed under a new KEK.
     pub async fn maintain(&self) -> Result<Maintenance, OAuthError> {
         let mut done = Maintenance::default();
-        let keys = self.store.all_keys().await?;
+        let keys = self.store.all_keys().settle().await?;
         // Keys made now are not in `keys`: an algorithm missing one is not rotated this run,
         // and a key made now is sealed under the current KEK already.
-        self.complete(&keys).await?;
+        self.complete(&keys).settle().await?;
         let now = self.clock.now();
         for alg in Alg::ALL {
             let of = |state| {
@@ -151,7 +166,7 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
             };
             if let (Some(current), Some(next)) = (of(KeyState::Current), of(KeyState::Next)) {
                 if rotation_due(current, next, self.config, now) {
-                    self.rotate(alg).await?;
+                    self.rotate(alg).settle().await?;
                     done.rotated.push(alg.as_str());
                 }
             }
@@ -160,8 +175,9 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
         done.dropped = self
             .store
             .drop_previous_keys(now.saturating_sub(retention))
+            .settle()
             .await?;
-        done.resealed = self.reseal(&keys).await?;
+        done.resealed = self.reseal(&keys).settle().await?;
         Ok(done)
     }
 
@@ -174,6 +190,7 @@ impl<S: KeyStore, C: Crypto> KeyRing<'_, S, C> {
                 moved += u32::from(
                     self.store
                         .reseal_key(&k.kid, &k.private_key_enc, &sealed)
+                        .settle()
                         .await?,
                 );
             }

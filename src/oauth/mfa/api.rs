@@ -10,6 +10,7 @@ use crate::model::mfa::{recovery_code_id, Authenticator, Guardian, OTP, RECOVERY
 use crate::oauth::keys::Kek;
 use crate::port::mfa::MfaStore;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use serde_json::{json, Value};
 
 /// The MFA token `value` carries, if it opens and is live and is not the hosted login page's.
@@ -69,7 +70,7 @@ pub async fn associate(
             "the otp factor is not enabled",
         ));
     }
-    let (mine, _) = store.authenticators(&token.user_id).await?;
+    let (mine, _) = store.authenticators(&token.user_id).settle().await?;
     if mine.iter().any(|a| a.confirmed) {
         return Err(
             OAuthError::new(ErrorCode::AccessDenied, "User is already enrolled.").with_status(403),
@@ -97,7 +98,7 @@ pub async fn associate(
         last_auth_at: None,
         credential: None,
     };
-    store.enroll(&app, hashes.as_deref(), now).await?;
+    store.enroll(&app, hashes.as_deref(), now).settle().await?;
     let account = token.asked("email").unwrap_or(&token.user_id);
     let mut answer = json!({
         "authenticator_type": OTP,
@@ -122,7 +123,7 @@ pub fn issuer_label(config: &Config) -> &str {
 /// their recovery codes as one authenticator when any are left. Security keys and passkeys
 /// are used on the hosted pages only, so this API does not list them.
 pub async fn authenticators(store: &impl MfaStore, token: &MfaToken) -> Result<Value, OAuthError> {
-    let (mine, left) = store.authenticators(&token.user_id).await?;
+    let (mine, left) = store.authenticators(&token.user_id).settle().await?;
     let mut list: Vec<Value> = mine
         .iter()
         .filter(|a| a.kind == TOTP)
@@ -154,7 +155,7 @@ pub async fn challenge(
             "challenge_type must include otp, the one type offered",
         ));
     }
-    let (mine, _) = store.authenticators(&token.user_id).await?;
+    let (mine, _) = store.authenticators(&token.user_id).settle().await?;
     if !mine.iter().any(|a| a.confirmed && a.kind == TOTP) {
         return Err(OAuthError::new(
             ErrorCode::AccessDenied,

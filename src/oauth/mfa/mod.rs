@@ -21,6 +21,7 @@ use crate::model::{Rule, User};
 use crate::oauth::facts::Facts;
 use crate::oauth::signin::Authentication;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{ExchangeStore, HasExchange, HasMfa};
 use token::{MfaToken, LIFETIME};
 
@@ -85,7 +86,7 @@ pub async fn gate<P: HasMfa + HasExchange>(
     mut asked: Vec<(String, String)>,
     step_up: bool,
 ) -> Result<Option<MfaToken>, OAuthError> {
-    let guardian = ports.guardian().await?;
+    let guardian = ports.guardian().settle().await?;
     let asked_for = step_up && guardian.any_factor();
     if !(required(&guardian, &signed_in.user) || asked_for) {
         return Ok(None);
@@ -95,6 +96,7 @@ pub async fn gate<P: HasMfa + HasExchange>(
             ports
                 .exchange()
                 .commit_login(login, facts.now, None)
+                .settle()
                 .await?;
         }
         asked.push(("email".into(), login.email_lower.clone()));

@@ -23,6 +23,7 @@ use crate::model::webauthn::{self, b64, Expected, Refusal, ES256};
 use crate::oauth::signin::SignInError;
 use crate::port::crypto::{Alg, Crypto};
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -240,7 +241,11 @@ pub async fn assert<C: Crypto>(
         &assertion.signed,
         &assertion.signature,
     );
-    if !verify.await.map_err(|e| SignInError::Failed(e.into()))? {
+    if !verify
+        .settle()
+        .await
+        .map_err(|e| SignInError::Failed(e.into()))?
+    {
         return Err(SignInError::WrongKey);
     }
     let backup_eligible = auth_data.get(32).is_some_and(|f| f & 0x08 != 0);

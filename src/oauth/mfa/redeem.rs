@@ -17,6 +17,7 @@ use crate::oauth::keys::Kek;
 use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::mfa::{MfaStore, Spent};
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{AttemptStore, HasAttempts, HasMfa, HasSubjects, Login};
 use crate::port::{SubjectStore, UserKey};
 
@@ -66,6 +67,7 @@ where
     let attempt = ports
         .attempts()
         .count_attempt(&user_key, ip, now, policy)
+        .settle()
         .await?;
     if attempt > policy.max_failures {
         return Err(SignInError::Locked);
@@ -80,7 +82,7 @@ where
     let store = ports.mfa();
     let (proven, left, enrolled) = match proof {
         Proof::Otp(code) => {
-            let (authenticators, _) = store.authenticators(&token.user_id).await?;
+            let (authenticators, _) = store.authenticators(&token.user_id).settle().await?;
             let matched = authenticators
                 .iter()
                 .filter(|a| a.kind == TOTP)
@@ -92,7 +94,7 @@ where
                 });
             let (app, step) = matched.ok_or(SignInError::WrongFactor)?;
             let accepted = store.accept_step(&token.user_id, &app.id, step, None, &spent, now);
-            if !accepted.await? {
+            if !accepted.settle().await? {
                 return Err(SignInError::WrongFactor);
             }
             (&[Method::ONE_TIME][..], None, !app.confirmed)
@@ -100,13 +102,13 @@ where
         Proof::RecoveryCode(code) => {
             let hash = recovery::code_hash(code);
             let spent = store.spend_recovery_code(&token.user_id, &hash, &spent, now);
-            let left = spent.await?.ok_or(SignInError::WrongFactor)?;
+            let left = spent.settle().await?.ok_or(SignInError::WrongFactor)?;
             (&[][..], Some(left), false)
         }
         Proof::Key(checked, issued_at) => {
             let (id, count) = (&checked.authenticator.id, Some(checked.sign_count));
             let accepted = store.accept_step(&token.user_id, id, issued_at, count, &spent, now);
-            if !accepted.await? {
+            if !accepted.settle().await? {
                 return Err(SignInError::WrongFactor);
             }
             (&checked.methods[..], None, !checked.authenticator.confirmed)
@@ -116,7 +118,7 @@ where
     let read = ports
         .subjects()
         .subject(UserKey::Id(&token.user_id), organization, audience);
-    let mut subject = read.await?;
+    let mut subject = read.settle().await?;
     let user = subject.user.take().ok_or(SignInError::WrongFactor)?;
     if user.blocked {
         return Err(SignInError::Blocked);

@@ -18,6 +18,7 @@ use crate::oauth::session;
 use crate::oauth::token::front::front_channel;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, ClientStore, ExchangeStore, HasClients, KeyStore, SignIn, Stores};
 
 /// How the user reached the last step.
@@ -76,7 +77,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         user,
         subject,
     );
-    let issuance = match approved.await {
+    let issuance = match approved.settle().await {
         Ok(issuance) => issuance,
         Err(e) if e.code == ErrorCode::ServerError => return failed(SignInError::Failed(e)),
         Err(e) => return reply_error(flow, request, &e),
@@ -99,7 +100,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         request.response_type,
         code.as_deref(),
     );
-    let tokens = match minted.await {
+    let tokens = match minted.settle().await {
         Ok(t) => t,
         Err(e) => return failed(SignInError::Failed(e)),
     };
@@ -122,6 +123,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             },
             facts.now,
         )
+        .settle()
         .await;
     match stored {
         // A sign-up whose address is taken by a look-alike the form's exact check missed.
@@ -218,7 +220,7 @@ where
         return Err(OAuthError::new(ErrorCode::AccessDenied, "user is blocked"));
     }
     let api = match request.api_audience() {
-        Some(aud) => Some(ports.clients().api(aud).await?.ok_or_else(|| {
+        Some(aud) => Some(ports.clients().api(aud).settle().await?.ok_or_else(|| {
             OAuthError::invalid_request(format!("audience {aud} is not a registered API"))
         })?),
         None => None,
@@ -254,7 +256,7 @@ where
     issuance.refresh = RefreshPlan::None;
     issuance.authenticated.clone_from(&session.authenticated);
     issuance.transaction = Some(request.transaction());
-    match enrich(pipeline, facts, &mut issuance).await {
+    match enrich(pipeline, facts, &mut issuance).settle().await {
         Ok(enrichment) => {
             issuance.custom = enrichment.claims;
             Ok(issuance)

@@ -42,6 +42,7 @@ use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::oauth::session;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, EventSink, KeyStore};
 use crate::port::{ConnectionStore, SessionStore, Stores, SubjectStore, UserKey};
 use complete::{log_sign_in, reply_error};
@@ -175,12 +176,12 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     params: &Params,
     session_cookie: Option<&str>,
 ) -> Screen {
-    let request = match check(flow.ports.clients(), params).await {
+    let request = match check(flow.ports.clients(), params).settle().await {
         Ok(r) => r,
         Err(refusal) => return refused(flow, refusal),
     };
     let back = || WayBack::of(&request.client);
-    let session = match current_session(flow, session_cookie).await {
+    let session = match current_session(flow, session_cookie).settle().await {
         Ok(s) => s,
         Err(e) => return Screen::Error(e.into(), back()),
     };
@@ -192,7 +193,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 session.authenticated.as_ref().map(|a| &a.connection) != Some(named)
             }) =>
         {
-            sign_in_again(flow, &request, params).await
+            sign_in_again(flow, &request, params).settle().await
         }
         (Next::Code, Some(session)) => {
             // A request for a second factor (`acr_values`) that the session's sign-in did not
@@ -203,15 +204,17 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 .as_ref()
                 .is_some_and(|a| a.multi_factor());
             if step_up && !proven {
-                match flow.ports.guardian().await {
-                    Ok(g) if g.any_factor() => return sign_in_again(flow, &request, params).await,
+                match flow.ports.guardian().settle().await {
+                    Ok(g) if g.any_factor() => {
+                        return sign_in_again(flow, &request, params).settle().await
+                    }
                     Ok(_) => {}
                     Err(e) => return Screen::Error(e.into(), back()),
                 }
             }
             // The session's connection must still be one this client signs in through.
             if let Some(signed_in) = &session.authenticated {
-                let all = match flow.ports.connections().all_connections().await {
+                let all = match flow.ports.connections().all_connections().settle().await {
                     Ok(all) => all,
                     Err(e) => return Screen::Error(e.into(), back()),
                 };
@@ -219,7 +222,7 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 let client_id = &request.client.client_id;
                 let named = Some(signed_in.connection.as_str());
                 if connection::choose(&all, client_id, named, default).is_err() {
-                    return sign_in_again(flow, &request, params).await;
+                    return sign_in_again(flow, &request, params).settle().await;
                 }
             }
             let read = flow.ports.subjects().subject(
@@ -227,26 +230,26 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 request.organization.as_deref(),
                 request.api_audience(),
             );
-            let mut subject = match read.await {
+            let mut subject = match read.settle().await {
                 Ok(s) => s,
                 Err(e) => return Screen::Error(e.into(), back()),
             };
             let Some(user) = subject.user.take() else {
                 // The session's user was deleted: sign in again.
-                return sign_in_again(flow, &request, params).await;
+                return sign_in_again(flow, &request, params).settle().await;
             };
             let arrival = Arrival::Sso {
                 session,
                 user,
                 subject,
             };
-            complete(flow, &request, arrival).await
+            complete(flow, &request, arrival).settle().await
         }
         (Next::LoginRequired, _) | (Next::Code, None) => {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
             reply_error(flow, &request, &e)
         }
-        (Next::Login, _) => new_page(flow, &request, params).await,
+        (Next::Login, _) => new_page(flow, &request, params).settle().await,
     }
 }
 
@@ -257,11 +260,11 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     form: &Params,
     cookie: Option<&str>,
 ) -> Screen {
-    let (tx, request) = match resume(flow, form, cookie).await {
+    let (tx, request) = match resume(flow, form, cookie).settle().await {
         Ok(resumed) => resumed,
         Err(screen) => return screen,
     };
-    let through = match connection_of(flow, &request).await {
+    let through = match connection_of(flow, &request).settle().await {
         Ok(t) => t,
         Err(screen) => return *screen,
     };
@@ -270,7 +273,10 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return Screen::Error(e.into(), WayBack::of(&request.client));
     }
     if let Some(json) = form.get("webauthn").filter(|j| !j.is_empty()) {
-        return match passkey::sign_in(flow, &tx, &request, &through, json).await {
+        return match passkey::sign_in(flow, &tx, &request, &through, json)
+            .settle()
+            .await
+        {
             Ok(screen) => screen,
             Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
             Err(e) => {
@@ -304,8 +310,12 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         request.organization.as_deref(),
         request.api_audience(),
     );
-    match proven.await {
-        Ok(signed_in) => second_factor::after_password(flow, &tx, &request, signed_in).await,
+    match proven.settle().await {
+        Ok(signed_in) => {
+            second_factor::after_password(flow, &tx, &request, signed_in)
+                .settle()
+                .await
+        }
         Err(e @ SignInError::Failed(_)) => Screen::Error(e, WayBack::of(&request.client)),
         Err(e) => {
             // The log says what the password grant would answer.
@@ -334,7 +344,7 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     cookie: Option<&str>,
 ) -> (Screen, Option<SignedUp>) {
     let mut made = None;
-    let screen = signup_page(flow, form, cookie, &mut made).await;
+    let screen = signup_page(flow, form, cookie, &mut made).settle().await;
     let stored = matches!(screen, Screen::Reply(_));
     (screen, made.filter(|_| stored))
 }
@@ -353,11 +363,11 @@ async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     cookie: Option<&str>,
     made: &mut Option<SignedUp>,
 ) -> Screen {
-    let (tx, request) = match resume(flow, form, cookie).await {
+    let (tx, request) = match resume(flow, form, cookie).settle().await {
         Ok((tx, r)) => (tx, AuthorizeRequest { signup: true, ..r }),
         Err(screen) => return screen,
     };
-    let through = match connection_of(flow, &request).await {
+    let through = match connection_of(flow, &request).settle().await {
         Ok(t) => t,
         Err(screen) => return *screen,
     };
@@ -375,7 +385,7 @@ async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         ..Draft::default()
     };
     let now = flow.facts.now;
-    let user = match new_user(flow, connection, draft).await {
+    let user = match new_user(flow, connection, draft).settle().await {
         Ok(u) => u,
         Err(e @ (SignInError::EmailTaken | SignInError::SignupRefused(_))) => return again(e),
         Err(e) => return Screen::Error(e, WayBack::of(&request.client)),
@@ -389,7 +399,7 @@ async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         flow.ports
             .subjects()
             .subject(key, request.organization.as_deref(), request.api_audience());
-    let subject = match read.await {
+    let subject = match read.settle().await {
         Ok(s) if s.user.is_none() => s,
         Ok(_) => return again(SignInError::EmailTaken),
         Err(e) => return Screen::Error(e.into(), WayBack::of(&request.client)),
@@ -408,7 +418,9 @@ async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         client: request.client.clone(),
         connection: connection.clone(),
     });
-    complete(flow, &request, Arrival::Fresh(authentication)).await
+    complete(flow, &request, Arrival::Fresh(authentication))
+        .settle()
+        .await
 }
 
 /// The new user of a sign-up (the page's, or `POST /dbconnections/signup`) through the
@@ -422,12 +434,17 @@ pub async fn new_user<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 ) -> Result<User, SignInError> {
     if let Some(call) = user_store::StoreCall::of(flow.kek, connection, flow.pipeline.hooks)? {
         let lower = crate::model::email::normalize(&draft.email).to_ascii_lowercase();
-        if user_store::get_user(&call, &connection.name, &lower, flow.facts.now).await? {
+        if user_store::get_user(&call, &connection.name, &lower, flow.facts.now)
+            .settle()
+            .await?
+        {
             return Err(SignInError::EmailTaken);
         }
     }
     let (config, now) = (flow.facts.config, flow.facts.now);
-    let made = provision(flow.crypto, flow.random, config, now, connection, draft).await;
+    let made = provision(flow.crypto, flow.random, config, now, connection, draft)
+        .settle()
+        .await;
     made.map_err(|refused| match refused {
         Refused::Failed(e) => e.into(),
         Refused::Field(_, why) => SignInError::SignupRefused(why),
@@ -448,6 +465,7 @@ async fn resume<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let tx = LoginTransaction::open(kek, state, now).map_err(|e| Screen::Error(e, None))?;
     let params = tx.params().map_err(|e| Screen::Error(e.into(), None))?;
     let request = check(flow.ports.clients(), &params)
+        .settle()
         .await
         .map_err(|refusal| refused(flow, refusal))?;
     tx.bound_to(cookie)
@@ -473,7 +491,7 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     request: &AuthorizeRequest,
 ) -> Result<Through, Box<Screen>> {
-    let all = match flow.ports.connections().all_connections().await {
+    let all = match flow.ports.connections().all_connections().settle().await {
         Ok(all) => all,
         Err(e) => {
             let screen = Screen::Error(e.into(), WayBack::of(&request.client));
@@ -502,7 +520,7 @@ async fn connection_of<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     // Passkeys sign in users of a database connection, where a WebAuthn factor is on.
     let mut passkeys = None;
     if c.is_database() {
-        passkeys = match flow.ports.guardian().await {
+        passkeys = match flow.ports.guardian().settle().await {
             Ok(g) if g.webauthn() => RelyingParty::of(flow.facts.config, flow.facts.host),
             Ok(_) => None,
             Err(e) => {
@@ -536,7 +554,7 @@ async fn sign_in_again<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         let e = OAuthError::new(ErrorCode::LoginRequired, "the user must sign in again");
         return reply_error(flow, request, &e);
     }
-    new_page(flow, request, params).await
+    new_page(flow, request, params).settle().await
 }
 
 /// The login page of a new transaction for `request` (the sign-up page for
@@ -546,7 +564,7 @@ async fn new_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     request: &AuthorizeRequest,
     params: &Params,
 ) -> Screen {
-    let through = match connection_of(flow, request).await {
+    let through = match connection_of(flow, request).settle().await {
         Ok(t) => t,
         Err(screen) => return *screen,
     };
@@ -650,5 +668,5 @@ async fn current_session<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let Some(id) = session::session_id(kek, value) else {
         return Ok(None);
     };
-    Ok(flow.ports.sessions().session(&id).await?)
+    Ok(flow.ports.sessions().session(&id).settle().await?)
 }

@@ -21,6 +21,7 @@ use crate::oauth::authorize::AuthorizeRequest;
 use crate::oauth::mfa::passkey::{self, Response};
 use crate::port::crypto::Crypto;
 use crate::port::mfa::{MfaStore, Spent};
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, KeyStore, Stores, SubjectStore, UserKey};
 
 /// The login page's passkey answer (`json`) for transaction `tx`.
@@ -36,9 +37,9 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let user_id = response.user_id().ok_or(SignInError::WrongKey)?;
     let challenge = challenge_for(&tx.csrf);
     let (store, now) = (flow.ports.mfa(), flow.facts.now);
-    let (mut authenticators, _) = store.authenticators(&user_id).await?;
+    let (mut authenticators, _) = store.authenticators(&user_id).settle().await?;
     // A credential whose factor the tenant turned off is not used.
-    let guardian = flow.ports.guardian().await?;
+    let guardian = flow.ports.guardian().settle().await?;
     authenticators.retain(|a| guardian.is_enabled(&a.kind));
     let checked = passkey::assert(
         flow.crypto,
@@ -48,7 +49,7 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         &authenticators,
         true,
     );
-    let checked = checked.await?;
+    let checked = checked.settle().await?;
     let redemption = flow.random.token(16)?;
     let jti = format!("webauthn|{challenge}");
     let spent = Spent {
@@ -61,6 +62,7 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let count = Some(checked.sign_count);
     if !store
         .accept_step(&user_id, id, issued_at, count, &spent, now)
+        .settle()
         .await?
     {
         return Err(SignInError::WrongKey);
@@ -70,7 +72,7 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         request.organization.as_deref(),
         request.api_audience(),
     );
-    let mut subject = read.await?;
+    let mut subject = read.settle().await?;
     let user = subject.user.take().ok_or(SignInError::WrongKey)?;
     if user.connection != through.connection.name {
         return Err(SignInError::WrongKey);
@@ -92,7 +94,9 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         new_user: false,
         upstream: None,
     };
-    Ok(complete(flow, request, Arrival::Fresh(signed_in)).await)
+    Ok(complete(flow, request, Arrival::Fresh(signed_in))
+        .settle()
+        .await)
 }
 
 /// Logs a passkey refused on the login page.

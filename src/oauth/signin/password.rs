@@ -13,6 +13,7 @@ use crate::oauth::password::{hash, verify, verify_dummy, Verdict};
 use crate::oauth::provision::{provision, Credential, Draft};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::{AttemptStore, HasAttempts, HasSubjects, Login, SubjectStore, UserKey};
 
 /// The credentials a user signs in with.
@@ -61,6 +62,7 @@ where
             ports
                 .attempts()
                 .count_attempt(&user_key, ip, now, policy)
+                .settle()
                 .await?
         }
         false => 0,
@@ -76,6 +78,7 @@ where
     let mut subject = ports
         .subjects()
         .subject(key, organization, audience)
+        .settle()
         .await?;
     let user = subject.user.take();
     let iterations = config.password_iterations;
@@ -90,7 +93,9 @@ where
     });
     let (user, rehash, new_user) = match store {
         Some((store, directory)) => {
-            let answer = user_store::login(store, connection, &email, password, now).await?;
+            let answer = user_store::login(store, connection, &email, password, now)
+                .settle()
+                .await?;
             let Some(draft) = answer else {
                 return Err(refused());
             };
@@ -100,14 +105,18 @@ where
                     // Import mode keeps a hash of the password that just worked, so later
                     // logins stay here; otherwise the store keeps answering every login.
                     let credential = match store.store.import_mode {
-                        true => Credential::Hash(hash(crypto, random, password, iterations).await?),
+                        true => Credential::Hash(
+                            hash(crypto, random, password, iterations).settle().await?,
+                        ),
                         false => Credential::None,
                     };
                     let draft = Draft {
                         credential,
                         ..draft
                     };
-                    let made = provision(crypto, random, config, now, directory, draft).await;
+                    let made = provision(crypto, random, config, now, directory, draft)
+                        .settle()
+                        .await;
                     let user = made.map_err(user_store::unstorable)?;
                     (user.clone(), None, Some(Box::new(user)))
                 }
@@ -115,10 +124,14 @@ where
         }
         None => {
             let verdict = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-                Some(stored) => verify(crypto, password, stored, iterations).await?,
+                Some(stored) => {
+                    verify(crypto, password, stored, iterations)
+                        .settle()
+                        .await?
+                }
                 None => {
                     // An unknown user costs what a known one does.
-                    verify_dummy(crypto, password, iterations).await?;
+                    verify_dummy(crypto, password, iterations).settle().await?;
                     Verdict::Wrong
                 }
             };
@@ -127,7 +140,9 @@ where
                 _ => return Err(refused()),
             };
             let rehash = match verdict {
-                Verdict::RightRehash => Some(hash(crypto, random, password, iterations).await?),
+                Verdict::RightRehash => {
+                    Some(hash(crypto, random, password, iterations).settle().await?)
+                }
                 _ => None,
             };
             (user, rehash, None)

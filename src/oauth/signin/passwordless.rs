@@ -39,6 +39,7 @@ use crate::oauth::provision::{provision, Credential, Draft, Refused};
 use crate::port::crypto::Crypto;
 use crate::port::mail::MailStore;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::AttemptStore;
 use crate::port::{ClaimsStore, ConnectionStore, KeyStore, Stores};
 use crate::port::{HasSubjects, Login, SubjectStore, UserKey};
@@ -94,7 +95,7 @@ impl<M: MailStore> Mailer<'_, M> {
         let now = self.facts.now;
         let key = format!("passwordless\n{}\n{lower}", connection.name);
         let over = self.over_budget(attempts, &key, &ASKS, "passwordless", &ASKS_PER_IP);
-        if over.await? {
+        if over.settle().await? {
             return Err(SignInError::TooManyCodes);
         }
         let random = self.random;
@@ -126,6 +127,7 @@ impl<M: MailStore> Mailer<'_, M> {
                 created_at: now,
                 expires_at: now + CODE_LIFETIME,
             })
+            .settle()
             .await?;
         let (template, kind, description) = match link {
             Some(_) => (
@@ -139,7 +141,7 @@ impl<M: MailStore> Mailer<'_, M> {
                 "A sign-in code was sent",
             ),
         };
-        let (outgoing, _) = self.outgoing(template).await?;
+        let (outgoing, _) = self.outgoing(template).settle().await?;
         if let Some(outgoing) = outgoing {
             let url = link.as_ref().map(|(url, _, _)| url.as_str());
             self.post(
@@ -171,7 +173,7 @@ pub async fn redeem_code<M: MailStore>(
     let lower = crate::model::email::normalize(email).to_ascii_lowercase();
     let hash = code_hash(connection, &lower, client_id, code.trim());
     let key = (connection, lower.as_str(), client_id);
-    match store.redeem_passwordless(key, &hash, now).await? {
+    match store.redeem_passwordless(key, &hash, now).settle().await? {
         true => Ok(()),
         false => Err(SignInError::WrongCode),
     }
@@ -188,6 +190,7 @@ pub async fn redeem_link<M: MailStore>(
 ) -> Result<PasswordlessCode, SignInError> {
     let row = store
         .redeem_passwordless_link(&ticket_hash(value), now)
+        .settle()
         .await?;
     let binding = ticket_hash(csrf);
     row.filter(|r| r.binding.as_deref() == Some(binding.as_str()))
@@ -219,6 +222,7 @@ pub async fn signed_in<P: HasSubjects, C: Crypto>(
     let mut subject = ports
         .subjects()
         .subject(key, organization, audience)
+        .settle()
         .await?;
     let (config, now) = (facts.config, facts.now);
     let (user, new_user) = match subject.user.take() {
@@ -233,7 +237,9 @@ pub async fn signed_in<P: HasSubjects, C: Crypto>(
                 credential: Credential::Upstream(format!("{EMAIL}|{}", random.hex(12)?)),
                 ..Draft::default()
             };
-            let made = provision(crypto, random, config, now, connection, draft).await;
+            let made = provision(crypto, random, config, now, connection, draft)
+                .settle()
+                .await;
             let user = made.map_err(|refused| match refused {
                 Refused::Failed(e) => SignInError::Failed(e),
                 _ => SignInError::SignupRefused("The address cannot be signed up.".into()),
@@ -291,11 +297,11 @@ where
     K: KeyStore,
     M: MailStore,
 {
-    let (tx, request) = match resume(flow, form, cookie).await {
+    let (tx, request) = match resume(flow, form, cookie).settle().await {
         Ok(resumed) => resumed,
         Err(screen) => return screen,
     };
-    let through = match connection_of(flow, &request).await {
+    let through = match connection_of(flow, &request).settle().await {
         Ok(t) => t,
         Err(screen) => return *screen,
     };
@@ -319,21 +325,32 @@ where
             let attempts = flow.ports.attempts();
             let asked =
                 mailer.start_passwordless(attempts, connection, email, for_client, Send::Code);
-            match asked.await {
+            match asked.settle().await {
                 Ok(()) => return code_page(flow, &tx, &request, &through, form, None),
                 Err(e) => Err(e),
             }
         }
         Some(code) => {
             let key = (connection.name.as_str(), email, client.client_id.as_str());
-            match redeem_code(flow.ports.mail(), flow.facts.now, key, code).await {
-                Ok(()) => signed_in_for(flow, &request, connection, email).await,
+            match redeem_code(flow.ports.mail(), flow.facts.now, key, code)
+                .settle()
+                .await
+            {
+                Ok(()) => {
+                    signed_in_for(flow, &request, connection, email)
+                        .settle()
+                        .await
+                }
                 Err(e) => Err(e),
             }
         }
     };
     match proven {
-        Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
+        Ok(authentication) => {
+            complete(flow, &request, Arrival::Fresh(authentication))
+                .settle()
+                .await
+        }
         Err(e @ SignInError::WrongCode) => {
             let name = Some(connection.name.as_str());
             log_sign_in(
@@ -372,7 +389,7 @@ where
         Err(e) => return Screen::Error(e, None),
     };
     let request = match tx.params() {
-        Ok(params) => match check(flow.ports.clients(), &params).await {
+        Ok(params) => match check(flow.ports.clients(), &params).settle().await {
             Ok(r) => r,
             Err(refusal) => return refused(flow, refusal),
         },
@@ -380,20 +397,30 @@ where
     };
     let back = || WayBack::of(&request.client);
     let value = query.get("verification_code").unwrap_or("");
-    let row = match redeem_link(flow.ports.mail(), now, value, &tx.csrf).await {
+    let row = match redeem_link(flow.ports.mail(), now, value, &tx.csrf)
+        .settle()
+        .await
+    {
         Ok(row) if row.client_id == request.client.client_id => row,
         Ok(_) => return Screen::Error(SignInError::WrongCode, back()),
         Err(e) => return Screen::Error(e, back()),
     };
-    let through = match connection_of(flow, &request).await {
+    let through = match connection_of(flow, &request).settle().await {
         Ok(t) => t,
         Err(screen) => return *screen,
     };
     let Some(connection) = through.passwordless.filter(|c| c.name == row.connection) else {
         return no_passwordless(&request);
     };
-    match signed_in_for(flow, &request, &connection, &row.email).await {
-        Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
+    match signed_in_for(flow, &request, &connection, &row.email)
+        .settle()
+        .await
+    {
+        Ok(authentication) => {
+            complete(flow, &request, Arrival::Fresh(authentication))
+                .settle()
+                .await
+        }
         Err(e) => Screen::Error(e, back()),
     }
 }
@@ -416,7 +443,7 @@ where
     K: KeyStore,
     M: MailStore,
 {
-    let all = flow.ports.connections().all_connections().await?;
+    let all = flow.ports.connections().all_connections().settle().await?;
     let default = &flow.facts.config.default_connection;
     let chosen = connection::choose(&all, &client.client_id, Some(connection), default)?;
     if !chosen.is_passwordless() {
@@ -440,7 +467,7 @@ where
             set(&mut pairs, "connection", connection);
             let params = Params::from_pairs(pairs)?;
             if let Err(Refusal::Page(e, _) | Refusal::Redirect(e, _)) =
-                check(flow.ports.clients(), &params).await
+                check(flow.ports.clients(), &params).settle().await
             {
                 return Err(SignInError::Request(e));
             }
@@ -456,6 +483,7 @@ where
     let attempts = flow.ports.attempts();
     mailer
         .start_passwordless(attempts, chosen, email, client_for, send)
+        .settle()
         .await
 }
 
@@ -476,6 +504,7 @@ async fn signed_in_for<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         request.organization.as_deref(),
         request.api_audience(),
     )
+    .settle()
     .await
 }
 

@@ -31,6 +31,7 @@ use crate::oauth::signin::transaction::LIFETIME;
 use crate::oauth::signin::LoginTransaction;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
+use crate::port::settled::Settle;
 use crate::port::{ClaimsStore, KeyStore, Stores};
 
 /// The token's names for an enrollment in progress: the app's key (base32), its `otpauth://`
@@ -94,6 +95,7 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         .pipeline
         .store
         .pipeline(Trigger::PostLogin.as_str())
+        .settle()
         .await
     {
         Ok((rules, _)) => rules,
@@ -124,13 +126,17 @@ pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         hosted,
         step_up,
     );
-    let mut token = match gate.await {
-        Ok(None) => return complete(flow, request, Arrival::Fresh(signed_in)).await,
+    let mut token = match gate.settle().await {
+        Ok(None) => {
+            return complete(flow, request, Arrival::Fresh(signed_in))
+                .settle()
+                .await
+        }
         Ok(Some(token)) => token,
         Err(e) => return Screen::Error(e.into(), back()),
     };
-    match enroll(flow, &mut token).await {
-        Ok(()) => page(flow, tx, request, &token, None).await,
+    match enroll(flow, &mut token).settle().await {
+        Ok(()) => page(flow, tx, request, &token, None).settle().await,
         Err(e) => Screen::Error(e.into(), back()),
     }
 }
@@ -143,9 +149,9 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     token: &mut MfaToken,
 ) -> Result<(), OAuthError> {
     let kek = flow.kek.ok_or_else(|| OAuthError::server("no KEK"))?;
-    let guardian = flow.ports.guardian().await?;
+    let guardian = flow.ports.guardian().settle().await?;
     let (store, config) = (flow.ports.mfa(), flow.facts.config);
-    let (authenticators, _) = store.authenticators(&token.user_id).await?;
+    let (authenticators, _) = store.authenticators(&token.user_id).settle().await?;
     if authenticators.iter().any(|a| a.confirmed) {
         return Ok(());
     }
@@ -164,7 +170,7 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         &types,
         flow.facts.now,
     );
-    let made = match made.await {
+    let made = match made.settle().await {
         Ok(made) => made,
         Err(e) if e.code == ErrorCode::AccessDenied => return Ok(()),
         Err(e) => return Err(e),
@@ -187,7 +193,7 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     form: &Params,
     cookie: Option<&str>,
 ) -> Screen {
-    let (tx, request) = match resume(flow, form, cookie).await {
+    let (tx, request) = match resume(flow, form, cookie).settle().await {
         Ok(resumed) => resumed,
         Err(screen) => return screen,
     };
@@ -209,7 +215,7 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     ) {
         (Some(code), _, _) => Proof::Otp(code.trim()),
         (None, Some(code), _) => Proof::RecoveryCode(code.trim()),
-        (None, None, Some(json)) => match key(flow, &tx, &token, json).await {
+        (None, None, Some(json)) => match key(flow, &tx, &token, json).settle().await {
             Ok(made) => {
                 checked = made;
                 Proof::Key(&checked, tx.expires_at.saturating_sub(LIFETIME))
@@ -227,13 +233,13 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                     connection,
                 );
                 let e = Some(SignInError::WrongKey);
-                return page(flow, &tx, &request, &token, e).await;
+                return page(flow, &tx, &request, &token, e).settle().await;
             }
             Err(e) => return Screen::Error(e, back()),
         },
         (None, None, None) => {
             let e = Some(SignInError::WrongFactor);
-            return page(flow, &tx, &request, &token, e).await;
+            return page(flow, &tx, &request, &token, e).settle().await;
         }
     };
     let (organization, audience) = (request.organization.as_deref(), request.api_audience());
@@ -253,7 +259,7 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let log = |kind, description| log_sign_in(flow, &request, kind, description, who, connection);
     let recovery = matches!(proof, Proof::RecoveryCode(_));
     let key_used = matches!(proof, Proof::Key(..));
-    match proven.await {
+    match proven.settle().await {
         Ok(proven) => {
             let (kind, description) = match (recovery, proven.enrolled, key_used) {
                 (true, _, _) => (kinds::RECOVERY_SUCCEEDED, "Recovery code accepted"),
@@ -262,11 +268,13 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 (false, false, _) => (kinds::MFA_SUCCEEDED, "Second factor accepted"),
             };
             log(kind, description);
-            complete(flow, &request, Arrival::Fresh(proven.signed_in)).await
+            complete(flow, &request, Arrival::Fresh(proven.signed_in))
+                .settle()
+                .await
         }
         Err(SignInError::WrongFactor) if key_used => {
             let e = Some(SignInError::WrongKey);
-            page(flow, &tx, &request, &token, e).await
+            page(flow, &tx, &request, &token, e).settle().await
         }
         Err(e @ (SignInError::WrongFactor | SignInError::Locked)) => {
             let (kind, description) = match recovery {
@@ -276,7 +284,7 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             log(kind, description);
             match e {
                 SignInError::Locked => Screen::Error(e, back()),
-                _ => page(flow, &tx, &request, &token, Some(e)).await,
+                _ => page(flow, &tx, &request, &token, Some(e)).settle().await,
             }
         }
         Err(e) => Screen::Error(e, back()),
@@ -292,7 +300,7 @@ async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     token: &MfaToken,
     json: &str,
 ) -> Result<passkey::Checked, SignInError> {
-    let guardian = flow.ports.guardian().await?;
+    let guardian = flow.ports.guardian().settle().await?;
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host)
         .filter(|_| guardian.webauthn())
         .ok_or(SignInError::WrongKey)?;
@@ -309,10 +317,13 @@ async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         if !guardian.is_enabled(&made.authenticator.kind) {
             return Err(SignInError::WrongKey);
         }
-        store.enroll(&made.authenticator, None, now).await?;
+        store
+            .enroll(&made.authenticator, None, now)
+            .settle()
+            .await?;
         return Ok(made);
     }
-    let (mut authenticators, _) = store.authenticators(&token.user_id).await?;
+    let (mut authenticators, _) = store.authenticators(&token.user_id).settle().await?;
     // A credential whose factor the tenant turned off is not used.
     authenticators.retain(|a| guardian.is_enabled(&a.kind));
     passkey::assert(
@@ -323,6 +334,7 @@ async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         &authenticators,
         false,
     )
+    .settle()
     .await
 }
 
@@ -347,7 +359,7 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), back()),
     };
     let enrolling = token.asked(ENROLL).is_some();
-    let (passkey, app) = match passkey_options(flow, &tx, token, enrolling).await {
+    let (passkey, app) = match passkey_options(flow, &tx, token, enrolling).settle().await {
         Ok(options) => options,
         Err(e) => return Screen::Error(e.into(), back()),
     };
@@ -385,12 +397,17 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     token: &MfaToken,
     enrolling: bool,
 ) -> Result<(Option<String>, bool), OAuthError> {
-    let guardian = flow.ports.guardian().await?;
+    let guardian = flow.ports.guardian().settle().await?;
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
         return Ok((None, true));
     };
-    let (authenticators, _) = flow.ports.mfa().authenticators(&token.user_id).await?;
+    let (authenticators, _) = flow
+        .ports
+        .mfa()
+        .authenticators(&token.user_id)
+        .settle()
+        .await?;
     let app = authenticators.iter().any(|a| a.confirmed && a.kind == TOTP);
     let keys: Vec<_> = authenticators
         .into_iter()

@@ -34,6 +34,7 @@ use crate::oauth::upstream::{apple_name, authorization_url, client_secret_jwt, d
 use crate::oauth::upstream::{profile, redeem, verify_id_token};
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use crate::port::UserKey;
 use crate::port::{ClaimsStore, KeyStore, Stores, SubjectStore, UpstreamLogin};
 use serde_json::{Map, Value};
@@ -181,13 +182,13 @@ pub async fn callback<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(p) => p,
         Err(e) => return Screen::Error(e.into(), None),
     };
-    let request = match check(flow.ports.clients(), &params).await {
+    let request = match check(flow.ports.clients(), &params).settle().await {
         Ok(r) => r,
         Err(refusal) => return refused(flow, refusal),
     };
     // The request the transaction carries named this connection (`start` went from it): it
     // must still be one the client signs in through.
-    let connection = match connection_of(flow, &request).await {
+    let connection = match connection_of(flow, &request).settle().await {
         Ok(through) => through.connection,
         Err(screen) => return *screen,
     };
@@ -196,8 +197,12 @@ pub async fn callback<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return reply_error(flow, &request, &e);
     };
     let signed_in = signed_in(flow, kek, &request, &connection, &up, &tx, answer);
-    match signed_in.await {
-        Ok(authentication) => complete(flow, &request, Arrival::Fresh(authentication)).await,
+    match signed_in.settle().await {
+        Ok(authentication) => {
+            complete(flow, &request, Arrival::Fresh(authentication))
+                .settle()
+                .await
+        }
         Err(Failure::Screen(screen)) => *screen,
         Err(Failure::Upstream(e)) => {
             let (code, description) = match e {
@@ -281,12 +286,16 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let secret = match &up.signed_secret {
         Some(signed) => {
             let now = flow.facts.now;
-            client_secret_jwt(flow.crypto, up, signed, &secret, now).await?
+            client_secret_jwt(flow.crypto, up, signed, &secret, now)
+                .settle()
+                .await?
         }
         None => secret,
     };
     let redirect_uri = callback_uri(&flow.facts.config.issuer, &connection.name);
-    let tokens = redeem(flow.http, up, &secret, code, &tx.verifier, &redirect_uri).await?;
+    let tokens = redeem(flow.http, up, &secret, code, &tx.verifier, &redirect_uri)
+        .settle()
+        .await?;
     let token = |name: &str| {
         tokens
             .get(name)
@@ -296,9 +305,15 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let mut claims = match up.proof {
         Proof::IdToken { .. } => {
             let (crypto, now) = (flow.crypto, flow.facts.now);
-            verify_id_token(crypto, flow.http, up, token("id_token")?, &tx.nonce, now).await?
+            verify_id_token(crypto, flow.http, up, token("id_token")?, &tx.nonce, now)
+                .settle()
+                .await?
         }
-        Proof::Profile { .. } => profile(flow.http, up, token("access_token")?).await?,
+        Proof::Profile { .. } => {
+            profile(flow.http, up, token("access_token")?)
+                .settle()
+                .await?
+        }
     };
     if let (APPLE, Some(user)) = (up.provider, answer.get("user")) {
         apple_name(&mut claims, user);
@@ -314,6 +329,7 @@ async fn signed_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         kept
     });
     identify(flow, kek, request, connection, up, claims, kept)
+        .settle()
         .await
         .map_err(|e| Failure::Screen(Box::new(e)))
 }
@@ -360,7 +376,10 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         flow.ports
             .subjects()
             .subject(key, request.organization.as_deref(), request.api_audience());
-    let mut subject = read.await.map_err(|e| Screen::Error(e.into(), back()))?;
+    let mut subject = read
+        .settle()
+        .await
+        .map_err(|e| Screen::Error(e.into(), back()))?;
     let profile = Profile::of(&claims);
     let now = flow.facts.now;
     // A first sign-in may join a user made before, when the connection links by verified
@@ -381,7 +400,10 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             request.organization.as_deref(),
             request.api_audience(),
         );
-        let found = read.await.map_err(|e| Screen::Error(e.into(), back()))?;
+        let found = read
+            .settle()
+            .await
+            .map_err(|e| Screen::Error(e.into(), back()))?;
         if found.user.is_some() {
             subject = found;
             link = Some(connection.name.clone());
@@ -418,7 +440,7 @@ async fn identify<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             };
             let config = flow.facts.config;
             let made = provision(flow.crypto, flow.random, config, now, connection, draft);
-            match made.await {
+            match made.settle().await {
                 Ok(user) => (user.clone(), true, Some(user)),
                 Err(Refused::Failed(e)) => return Err(Screen::Error(e.into(), back())),
                 Err(Refused::Field(_, why)) => {

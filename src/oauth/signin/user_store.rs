@@ -20,6 +20,7 @@ use crate::oauth::claims::hooks::{signature, MAX_ANSWER_BYTES};
 use crate::oauth::keys::Kek;
 use crate::oauth::provision::{Draft, Refused};
 use crate::port::hooks::HookTransport;
+use crate::port::settled::Settle;
 use serde_json::{json, Map, Value};
 
 /// How long the store may take to answer.
@@ -84,7 +85,7 @@ pub async fn login(
         "email": email,
         "password": password,
     });
-    match ask(call, connection, body, now).await? {
+    match ask(call, connection, body, now).settle().await? {
         Some(profile) => draft(&profile, email).map(Some),
         None => Ok(None),
     }
@@ -98,7 +99,7 @@ pub async fn get_user(
     now: u64,
 ) -> Result<bool, SignInError> {
     let body = json!({ "action": "get_user", "connection": connection, "email": email });
-    match ask(call, connection, body, now).await? {
+    match ask(call, connection, body, now).settle().await? {
         Some(profile) => draft(&profile, email).map(|_| true),
         None => Ok(false),
     }

@@ -6,6 +6,7 @@ use crate::model::config::{Config, DEFAULT_ACCESS_TOKEN_LIFETIME};
 use crate::model::{merge_custom, Issuance};
 use crate::port::crypto::{Alg, Crypto, SigningKey};
 use crate::port::random::Random;
+use crate::port::settled::Settle;
 use serde_json::{json, Value};
 
 /// The audience of tokens good at /userinfo (Auth0's convention), next to any API audience.
@@ -94,7 +95,9 @@ pub async fn mint_access_token<C: Crypto>(
     let jti = rng.token(16)?;
     let claims = access_claims(config, now, jti.clone(), issuance);
     Ok(MintedToken {
-        jwt: sign_compact(crypto, key, Some("at+jwt"), &claims).await?,
+        jwt: sign_compact(crypto, key, Some("at+jwt"), &claims)
+            .settle()
+            .await?,
         jti,
         expires_in: lifetime(issuance),
     })

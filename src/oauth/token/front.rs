@@ -12,6 +12,7 @@ use crate::oauth::facts::Facts;
 use crate::oauth::keys::KeyRing;
 use crate::oauth::response_type::ResponseType;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::KeyStore;
 use serde_json::Value;
 
@@ -28,8 +29,10 @@ pub async fn front_channel<K: KeyStore, C: Crypto>(
     let mut out = Vec::new();
     let mut access_token = None;
     if response_type.token {
-        let key = keys.signing_key(access_alg(issuance)).await?;
-        let minted = mint_access_token(crypto, &key, keys.rng, config, now, issuance).await?;
+        let key = keys.signing_key(access_alg(issuance)).settle().await?;
+        let minted = mint_access_token(crypto, &key, keys.rng, config, now, issuance)
+            .settle()
+            .await?;
         out.push(("access_token".to_string(), minted.jwt.clone()));
         out.push(("token_type".into(), "Bearer".into()));
         out.push(("expires_in".into(), minted.expires_in.to_string()));
@@ -45,10 +48,10 @@ pub async fn front_channel<K: KeyStore, C: Crypto>(
         if let (Some(code), Value::Object(map)) = (code, &mut claims) {
             map.insert("c_hash".into(), Value::String(at_hash(code)));
         }
-        let key = keys.signing_key(id_token_alg(issuance)).await?;
+        let key = keys.signing_key(id_token_alg(issuance)).settle().await?;
         out.push((
             "id_token".into(),
-            sign_compact(crypto, &key, None, &claims).await?,
+            sign_compact(crypto, &key, None, &claims).settle().await?,
         ));
     }
     Ok(out)

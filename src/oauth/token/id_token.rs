@@ -6,6 +6,7 @@ use crate::model::config::Config;
 use crate::model::{merge_custom, Issuance};
 use crate::oauth::claims::standard_claims;
 use crate::port::crypto::{Alg, Crypto, SigningKey};
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -89,7 +90,9 @@ pub async fn mint_id_token<C: Crypto>(
     access_token: &str,
 ) -> Result<Option<String>, OAuthError> {
     match id_claims(config, now, issuance, Some(access_token)) {
-        Some(claims) => Ok(Some(sign_compact(crypto, key, None, &claims).await?)),
+        Some(claims) => Ok(Some(
+            sign_compact(crypto, key, None, &claims).settle().await?,
+        )),
         None => Ok(None),
     }
 }

@@ -11,6 +11,7 @@ use crate::model::{IssuedAccess, RefreshRecord};
 use crate::oauth::facts::Facts;
 use crate::oauth::keys::KeyRing;
 use crate::port::crypto::Crypto;
+use crate::port::settled::Settle;
 use crate::port::KeyStore;
 use serde_json::{json, Value};
 
@@ -32,8 +33,10 @@ pub async fn issue<K: KeyStore, C: Crypto>(
     issuance: &Issuance,
 ) -> Result<Minted, OAuthError> {
     let (crypto, random, config, now) = (keys.crypto, keys.rng, facts.config, facts.now);
-    let at_key = keys.signing_key(access_alg(issuance)).await?;
-    let access = mint_access_token(crypto, &at_key, random, config, now, issuance).await?;
+    let at_key = keys.signing_key(access_alg(issuance)).settle().await?;
+    let access = mint_access_token(crypto, &at_key, random, config, now, issuance)
+        .settle()
+        .await?;
 
     let mut body = json!({
         "access_token": access.jwt,
@@ -42,8 +45,10 @@ pub async fn issue<K: KeyStore, C: Crypto>(
         "scope": issuance.scope.to_wire(),
     });
     if issuance.user.is_some() && issuance.has_scope("openid") {
-        let id_key = keys.signing_key(id_token_alg(issuance)).await?;
-        let id_token = mint_id_token(crypto, &id_key, config, now, issuance, &access.jwt).await?;
+        let id_key = keys.signing_key(id_token_alg(issuance)).settle().await?;
+        let id_token = mint_id_token(crypto, &id_key, config, now, issuance, &access.jwt)
+            .settle()
+            .await?;
         if let Some(id_token) = id_token {
             body["id_token"] = Value::String(id_token);
         }

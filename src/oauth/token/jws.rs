@@ -2,6 +2,7 @@
 
 use crate::error::OAuthError;
 use crate::port::crypto::{Alg, Crypto, SigningKey};
+use crate::port::settled::Settle;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -18,7 +19,9 @@ pub async fn sign_compact<C: Crypto>(
     if let Some(typ) = typ {
         header.insert("typ".into(), typ.into());
     }
-    sign_with_header(crypto, key, &key.kid, header, claims).await
+    sign_with_header(crypto, key, &key.kid, header, claims)
+        .settle()
+        .await
 }
 
 /// Signs `claims` with `key` under a header of `header`'s members, `alg` and `kid` (which
@@ -37,7 +40,7 @@ pub async fn sign_with_header<C: Crypto>(
         URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let mut sig = crypto.sign(key, input.as_bytes()).await?;
+    let mut sig = crypto.sign(key, input.as_bytes()).settle().await?;
     if key.alg == Alg::ES256 {
         if sig.len() != 64 {
             return Err(OAuthError::server(format!(

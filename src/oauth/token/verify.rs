@@ -8,6 +8,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::model::StoredKey;
 use crate::port::crypto::{Alg, Crypto};
+use crate::port::settled::Settle;
 use crate::port::KeyStore;
 use serde_json::{Map, Value};
 
@@ -27,7 +28,9 @@ pub async fn verify_access_token<S: KeyStore, C: Crypto>(
     now: u64,
     token: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let (header, claims) = verify_ours(store, crypto, config, token, "access token").await?;
+    let (header, claims) = verify_ours(store, crypto, config, token, "access token")
+        .settle()
+        .await?;
     let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
     if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
         return Err(invalid("the token is not an access token"));
@@ -55,7 +58,9 @@ pub async fn verify_id_token_hint<S: KeyStore, C: Crypto>(
     config: &Config,
     token: &str,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let (header, claims) = verify_ours(store, crypto, config, token, "ID token").await?;
+    let (header, claims) = verify_ours(store, crypto, config, token, "ID token")
+        .settle()
+        .await?;
     // Our ID tokens carry no `typ`; an access token (at+jwt) is no ID token.
     if header
         .get("typ")
@@ -101,10 +106,10 @@ async fn verify_ours<S: KeyStore, C: Crypto>(
     }
     let kid = h.get("kid").and_then(Value::as_str).unwrap_or("");
     let ours = |k: &StoredKey| k.kid == kid && k.alg == alg.as_str();
-    let mut keys = store.published_keys().await?;
+    let mut keys = store.published_keys().settle().await?;
     if !keys.iter().any(ours) {
         // Maybe a key published since the set was cached: read the store itself.
-        keys = store.published_keys_now().await?;
+        keys = store.published_keys_now().settle().await?;
     }
     let key = keys
         .iter()
@@ -118,6 +123,7 @@ async fn verify_ours<S: KeyStore, C: Crypto>(
             jws.signing_input.as_bytes(),
             &jws.signature,
         )
+        .settle()
         .await?;
     if !signed {
         return Err(fail("has an invalid signature"));
