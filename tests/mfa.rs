@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use edge_issuer::model::grant_type::{MFA_OTP, MFA_RECOVERY_CODE};
+use edge_issuer::model::grant_type::{MFA_OTP, MFA_RECOVERY_CODE, PASSWORDLESS_OTP};
 use edge_issuer::oauth::mfa::totp;
 use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -729,4 +729,151 @@ fn a_rule_requires_a_second_factor_for_users_with_a_role() {
     let (page, _) = hosted_password(&t);
     assert!(String::from_utf8_lossy(&page.body).contains("Set up two-step sign-in"));
     mfa_required(&t);
+}
+
+/// [`browser_tenant`] with an email provider and an `email` (passwordless) connection for
+/// demo-app (allowed the OTP grant) and the browser app.
+fn passwordless_tenant(policy: Value) -> (Tenant, String) {
+    let (t, admin) = browser_tenant(policy);
+    let provider = json!({"name": "custom", "settings": {"url": "https://mail.example.com/hook"}});
+    let made = manage(
+        &t,
+        "POST",
+        "/api/v2/emails/provider",
+        &admin,
+        Some(provider),
+    );
+    ok(&made, 201);
+    let email = json!({"name": "email", "strategy": "email", "enabled_clients": [APP_ID, SPA]});
+    ok(
+        &manage(&t, "POST", "/api/v2/connections", &admin, Some(email)),
+        201,
+    );
+    t.edit_client(APP_ID, |c| c.grant_types.push(PASSWORDLESS_OTP.into()));
+    (t, admin)
+}
+
+/// The code the last message carried.
+fn mailed_code(t: &Tenant) -> String {
+    let message = t.outbox.messages().pop().expect("a message");
+    message["code"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_passwordless_code_is_followed_by_the_second_factor_the_policy_asks_for() {
+    let (t, admin) = passwordless_tenant(json!(["all-applications"]));
+    let who = "grace@example.com";
+
+    // The OTP grant: the code is the first factor, then `mfa_required`, as after a password.
+    let start = json!({"client_id": APP_ID, "client_secret": APP_SECRET,
+        "connection": "email", "email": who, "send": "code"});
+    let started = t.send(HttpRequest {
+        method: "POST".into(),
+        path: "/passwordless/start".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: start.to_string().into_bytes(),
+        ..Default::default()
+    });
+    assert_eq!(started.status, 200);
+    let form = format!(
+        "grant_type={}&username={}&otp={}&realm=email&scope=openid",
+        enc(PASSWORDLESS_OTP),
+        enc(who),
+        mailed_code(&t)
+    );
+    let resp = t.send(token_request(&form, (APP_ID, APP_SECRET)));
+    refused(&resp, 403, "mfa_required");
+    let mfa_token = resp.json_body()["mfa_token"].as_str().unwrap().to_string();
+    // The new user was stored with the code, so an app can be enrolled for it.
+    let (secret, _) = associate(&t, &mfa_token);
+    let tokens = otp(&t, &mfa_token, &totp::code_at(&secret, NOW));
+    let body = ok(&tokens, 200);
+    let id = verify_jwt(&t, body["id_token"].as_str().unwrap(), APP_ID);
+    assert!(id["sub"].as_str().unwrap().starts_with("email|"), "{id}");
+    assert_eq!(id["amr"], json!(["otp", "mfa"]));
+    let sub = id["sub"].clone();
+    // The new user's first sign-in is counted once.
+    let path = format!("/api/v2/users/{}", enc(sub.as_str().unwrap()));
+    assert_eq!(
+        ok(&manage(&t, "GET", &path, &admin, None), 200)["logins_count"],
+        1
+    );
+
+    // The hosted page: the emailed code, then the app's code; the ID token names both.
+    t.clock.advance(30);
+    let page = get(&t, &authorize_path(""), "");
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let state = |html: &str| {
+        let fields = form_fields(html);
+        fields.into_iter().find(|(k, _)| k == "state").unwrap().1
+    };
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("state", &state(&String::from_utf8_lossy(&page.body)))
+        .append_pair("email", who);
+    let asked = post_form(&t, "/u/passwordless/start", &form.finish(), &csrf);
+    assert_eq!(asked.status, 200);
+    let csrf = set_cookie(&asked, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("state", &state(&String::from_utf8_lossy(&asked.body)))
+        .append_pair("email", who)
+        .append_pair("code", &mailed_code(&t));
+    let second = post_form(&t, "/u/passwordless/verify", &form.finish(), &csrf);
+    let html = String::from_utf8_lossy(&second.body).into_owned();
+    assert_eq!(second.status, 200, "{html}");
+    assert!(html.contains("<h1>Verify it is you</h1>"), "{html}");
+    assert!(
+        set_cookie(&second, "__Host-session").is_none(),
+        "no session on the code alone"
+    );
+    let csrf = set_cookie(&second, "__Host-csrf").unwrap_or(csrf);
+    let done = factor(
+        &t,
+        &second,
+        &csrf,
+        "code",
+        &totp::code_at(&secret, NOW + 30),
+    );
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    let id = id_token_of(&t, &done);
+    assert_eq!(
+        (id["sub"].clone(), id["amr"].clone()),
+        (sub, json!(["otp", "mfa"]))
+    );
+}
+
+#[test]
+fn a_sign_up_sets_up_a_second_factor_when_the_policy_asks_for_one() {
+    let (t, admin) = browser_tenant(json!(["all-applications"]));
+    let page = get(&t, &authorize_path("&screen_hint=signup"), "");
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("action=\"/u/signup\""), "{html}");
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html));
+    form.append_pair("email", "hedy@example.com");
+    form.append_pair("password", "a long enough password");
+    let setup = post_form(&t, "/u/signup", &form.finish(), &csrf);
+    let html = String::from_utf8_lossy(&setup.body).into_owned();
+    assert_eq!(setup.status, 200, "{html}");
+    assert!(html.contains("<h1>Set up two-step sign-in</h1>"), "{html}");
+    assert!(set_cookie(&setup, "__Host-session").is_none());
+    // The user is stored, with no factor yet: the app is confirmed by its first code.
+    let found = manage(
+        &t,
+        "GET",
+        "/api/v2/users-by-email?email=hedy%40example.com",
+        &admin,
+        None,
+    );
+    let user_id = ok(&found, 200)[0]["user_id"].as_str().unwrap().to_string();
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let csrf = set_cookie(&setup, "__Host-csrf").unwrap();
+    let done = factor(&t, &setup, &csrf, "code", &totp::code_at(&secret, NOW));
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    let id = id_token_of(&t, &done);
+    assert_eq!(
+        (id["sub"].as_str(), id["amr"].clone()),
+        (Some(user_id.as_str()), json!(["pwd", "otp", "mfa"]))
+    );
 }

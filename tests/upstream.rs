@@ -644,11 +644,12 @@ fn an_upstream_sign_in_makes_the_round_trips_it_needs_and_no_more() {
     assert_eq!(resp.status, 302);
     let after = counts(&t);
     // The user by identity with organization, roles and permissions (one batch); the commit
-    // (one batch). In memory: client, connections, pipeline. Out: the token endpoint only
-    // (the provider's keys are kept in the isolate).
+    // (one batch). In memory: client, connections, the second factor's settings and rules
+    // (is one due?), the pipeline. Out: the token endpoint only (the provider's keys are
+    // kept in the isolate).
     assert_eq!(
         (after.0 - before.0, after.1 - before.1, after.2 - before.2),
-        (2, 3, 1),
+        (2, 5, 1),
         "/login/callback"
     );
 }
@@ -1283,4 +1284,51 @@ fn apple_signs_in_with_a_client_secret_the_teams_key_signs_and_a_form_post() {
         "the ID token's, not the form's"
     );
     assert_eq!(id["email_verified"], true);
+}
+
+#[test]
+fn a_second_factor_follows_the_providers_sign_in_when_the_policy_asks_for_one() {
+    let t = tenant();
+    let up = Upstream::serve(&t);
+    connect(&t);
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let on = json!({ "enabled": true });
+    let factor = manage(&t, "PUT", "/api/v2/guardian/factors/otp", &admin, Some(on));
+    ok(&factor, 200);
+    let always = json!(["all-applications"]);
+    let policy = manage(&t, "PUT", "/api/v2/guardian/policies", &admin, Some(always));
+    ok(&policy, 200);
+
+    // The provider's sign-in (its own `mfa` notwithstanding) is followed by the issuer's own
+    // second factor: first, setting up an app.
+    let page = sign_in(&t, &up, |_| {});
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 200, "{html}");
+    assert!(html.contains("<h1>Set up two-step sign-in</h1>"), "{html}");
+    assert!(set_cookie(&page, "__Host-session").is_none());
+    // The user and the identity are stored, so the app is the user's own.
+    let user_id = format!("oidc|{CONNECTION}|u-1");
+    let path = format!("/api/v2/users/{}", enc(&user_id));
+    let user = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(user["logins_count"], 1);
+    assert_eq!(user["identities"][0]["provider"], "oidc");
+
+    let from = html.find("<code class=\"key\">").unwrap() + "<code class=\"key\">".len();
+    let key = html[from..from + html[from..].find("</code>").unwrap()].replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").expect("the page's CSRF cookie");
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html).iter().take(2));
+    form.append_pair(
+        "code",
+        &edge_issuer::oauth::mfa::totp::code_at(&secret, NOW),
+    );
+    let done = post_form(&t, "/u/mfa", &form.finish(), &csrf);
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    let id = id_claims(&redeem(&t, &done));
+    assert_eq!(id["sub"], user_id);
+    assert_eq!(id["amr"], json!(["pwd", "mfa", "otp"]));
+    // The login was counted once, when the provider's answer was taken.
+    let user = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(user["logins_count"], 1);
 }

@@ -168,8 +168,10 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
                 })?
             }
             GrantType::PasswordlessOtp => {
+                let pipeline = &self.pipeline;
+                let (crypto, random) = (self.crypto, self.random);
                 let checked =
-                    passwordless::check(ports, self.crypto, self.random, facts, &client, params);
+                    passwordless::check(ports, crypto, random, facts, &client, params, pipeline);
                 checked
                     .settle()
                     .await

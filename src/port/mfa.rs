@@ -39,7 +39,8 @@ pub trait MfaStore {
     /// spends the MFA token, in one batch, only if the step is later than the last accepted
     /// and the token is unspent. Of concurrent redemptions at most one gets `true`. For a
     /// WebAuthn credential (`sign_count` given) the step is the challenge's issue time, not
-    /// ordered: the token spent is the page's challenge, and the counter becomes `sign_count`.
+    /// ordered: the token spent is the page's challenge, and the counter becomes `sign_count`,
+    /// which must be greater than the stored one unless both are 0 (a counter not kept).
     async fn accept_step(
         &self,
         user_id: &str,

@@ -3,14 +3,12 @@
 
 use super::checked::Checked;
 use super::require_allowed;
-use super::user::{login_checked, Asked};
+use super::user::{login_checked, second_factor_due, Asked};
 use crate::error::OAuthError;
 use crate::model::GrantType;
-use crate::model::Trigger;
 use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
-use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::connection::{choose, with_passwords};
 use crate::oauth::signin::password::{authenticate, Account};
@@ -81,38 +79,11 @@ where
         asked.audience(),
     );
     let signed_in = signed_in.settle().await?;
-    // A second factor, when the policy asks for one: `mfa_required` with an MFA token.
-    let asked_again = mfa::ASKED
-        .iter()
-        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
-        .collect();
-    // A post-login rule may ask for one for this client (`multifactor`).
-    let (rules, _) = pipeline
-        .store
-        .pipeline(Trigger::PostLogin.as_str())
-        .settle()
-        .await?;
-    let scope = params.get("scope").unwrap_or_default();
-    let (audience, organization) = (asked.audience(), asked.organization);
-    let id = &client.client_id;
-    let grant = GrantType::Password.as_str();
-    let roles = &signed_in.subject.access.roles;
-    let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization, roles);
-    let gate = mfa::gate(
-        ports,
-        random,
-        facts,
-        &client.client_id,
-        &signed_in,
-        asked_again,
-        ruled,
-    );
-    if let Some(token) = gate.settle().await? {
-        let kek = pipeline
-            .kek
-            .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
-        return Err(SignInError::MfaRequired(token.seal(kek, random)?));
-    }
+    second_factor_due(
+        ports, random, facts, client, params, &asked, &signed_in, pipeline,
+    )
+    .settle()
+    .await?;
     Ok(login_checked(
         GrantType::Password,
         facts,

@@ -5,13 +5,15 @@
 //! Who may: a client allowed the grant, with the code sent for it (a code asked for by
 //! another client does not redeem here). The code is consumed at the check, before the
 //! pipeline runs: a code is single use whatever happens next, as a reset link is. A new
-//! user is stored by the commit, with the login.
+//! user is stored by the commit, with the login. A second factor is asked for as after a
+//! password (`mfa_required`), the code counting as the first.
 
 use super::checked::Checked;
 use super::require_allowed;
-use super::user::{login_checked, Asked};
+use super::user::{login_checked, second_factor_due, Asked};
 use crate::error::OAuthError;
 use crate::model::GrantType;
+use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::facts::Facts;
 use crate::oauth::params::Params;
@@ -21,7 +23,8 @@ use crate::oauth::signin::SignInError;
 use crate::port::crypto::Crypto;
 use crate::port::random::Random;
 use crate::port::settled::Settle;
-use crate::port::{ConnectionStore, HasClients, HasConnections, HasMail, HasSubjects};
+use crate::port::{ClaimsStore, ConnectionStore, HasClients, HasConnections, HasMail};
+use crate::port::{HasExchange, HasMfa, HasSubjects};
 
 /// Checks an OTP request and redeems its code. A refusal is typed, as the password grant's.
 pub async fn check<P, C>(
@@ -31,9 +34,10 @@ pub async fn check<P, C>(
     facts: &Facts<'_>,
     client: &AuthenticatedClient,
     params: &Params,
+    pipeline: &Pipeline<'_, impl ClaimsStore>,
 ) -> Result<Checked, SignInError>
 where
-    P: HasClients + HasConnections + HasSubjects + HasMail,
+    P: HasClients + HasConnections + HasSubjects + HasMail + HasMfa + HasExchange,
     C: Crypto,
 {
     let client = &client.client;
@@ -74,6 +78,11 @@ where
         asked.audience(),
     );
     let signed_in = signed.settle().await?;
+    second_factor_due(
+        ports, random, facts, client, params, &asked, &signed_in, pipeline,
+    )
+    .settle()
+    .await?;
     Ok(login_checked(
         GrantType::PasswordlessOtp,
         facts,

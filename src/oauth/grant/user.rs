@@ -8,14 +8,18 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::config::Config;
 use crate::model::scope::Scope;
 use crate::model::GrantType;
+use crate::model::Trigger;
 use crate::model::{Api, Client, Subject, User};
 use crate::model::{Issuance, RefreshPlan};
+use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::facts::Facts;
+use crate::oauth::mfa;
 use crate::oauth::params::Params;
-use crate::oauth::signin::Authentication;
+use crate::oauth::signin::{Authentication, SignInError};
+use crate::port::random::Random;
 use crate::port::settled::Settle;
-use crate::port::{ClientStore, HasClients};
+use crate::port::{ClaimsStore, ClientStore, HasClients, HasExchange, HasMfa};
 
 /// The `grant` issuance of an authenticated user (the password grant's last step, which the
 /// code grant, the hosted login and the management API's explain share): the organization
@@ -176,4 +180,46 @@ pub fn user_scope(
     };
     let scope = Scope::parse(&kept.join(" ")).unwrap_or_default();
     (scope, refresh)
+}
+
+/// The second factor a user grant (password, passwordless OTP) must be followed by, when the
+/// policy asks for one, or a post-login rule (`multifactor`) for this sign-in, or the request
+/// for the MFA token: `mfa_required` with an MFA token carrying what was asked
+/// ([`mfa::ASKED`]), which the MFA grants redeem.
+#[allow(clippy::too_many_arguments)]
+pub async fn second_factor_due<P: HasMfa + HasExchange>(
+    ports: &P,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    client: &Client,
+    params: &Params,
+    asked: &Asked<'_>,
+    signed_in: &Authentication,
+    pipeline: &Pipeline<'_, impl ClaimsStore>,
+) -> Result<(), SignInError> {
+    let asked_again = mfa::ASKED
+        .iter()
+        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
+        .collect();
+    let (rules, _) = pipeline
+        .store
+        .pipeline(Trigger::PostLogin.as_str())
+        .settle()
+        .await?;
+    let scope = params.get("scope").unwrap_or_default();
+    let (audience, organization) = (asked.audience(), asked.organization);
+    let id = &client.client_id;
+    let grant = params.get("grant_type").unwrap_or_default();
+    let roles = &signed_in.subject.access.roles;
+    let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization, roles);
+    let gate = mfa::gate(ports, random, facts, id, signed_in, asked_again, ruled);
+    match gate.settle().await? {
+        None => Ok(()),
+        Some(token) => {
+            let kek = pipeline
+                .kek
+                .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+            Err(SignInError::MfaRequired(token.seal(kek, random)?))
+        }
+    }
 }

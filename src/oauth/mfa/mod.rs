@@ -17,12 +17,12 @@ pub mod totp;
 
 use crate::error::OAuthError;
 use crate::model::mfa::{Guardian, MfaPolicy};
-use crate::model::{Rule, User};
+use crate::model::{Method, Rule, User};
 use crate::oauth::facts::Facts;
 use crate::oauth::signin::Authentication;
 use crate::port::random::Random;
 use crate::port::settled::Settle;
-use crate::port::{ExchangeStore, HasExchange, HasMfa};
+use crate::port::{ExchangeStore, HasExchange, HasMfa, SignIn};
 use token::{MfaToken, LIFETIME};
 
 /// Whether `user` must prove a second factor now under `guardian`.
@@ -68,14 +68,18 @@ pub fn rule_asks(
 /// What the password grant asked for, carried to the MFA grant.
 pub const ASKED: [&str; 3] = ["audience", "scope", "organization"];
 
+/// The member of an MFA token naming the first factor's methods (`amr`), when that was not a
+/// password.
+pub const FIRST: &str = "first_amr";
+
 /// The marker of an MFA token made by the hosted login page: only that page redeems it.
 pub const HOSTED: (&str, &str) = ("hosted", "1");
 
 /// The second factor a right password must be followed by: `None` when the policy asks for
 /// none (and `step_up`, a request for it, finds every factor off), else a new
-/// MFA token (to seal) for `signed_in` and `client_id`, carrying `asked`. A custom
-/// database's user seen for the first time is stored first, so a factor can be enrolled for
-/// it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
+/// MFA token (to seal) for `signed_in` and `client_id`, carrying `asked`. A user seen for the
+/// first time (a sign-up, a custom database's or a passwordless connection's new user, an
+/// upstream provider's) is stored first, so a factor can be enrolled for it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
 /// to the second factor's success; the rehash rides in the sealed token.
 pub async fn gate<P: HasMfa + HasExchange>(
     ports: &P,
@@ -91,18 +95,38 @@ pub async fn gate<P: HasMfa + HasExchange>(
     if !(required(&guardian, &signed_in.user) || asked_for) {
         return Ok(None);
     }
+    // A new user (a sign-up; a custom database's or a passwordless connection's first
+    // sign-in; an upstream provider's), and an upstream sign-in's profile and login, are
+    // stored now, so a factor can be enrolled for the user; what follows the second factor is
+    // a sign-in of a stored user. A password's or a code's login is recorded after the second
+    // factor (so it is counted once).
+    let new_user = match &signed_in.login {
+        Some(login) => login.new_user.as_deref(),
+        None => signed_in.new_user.then_some(&signed_in.user),
+    };
+    if new_user.is_some() || signed_in.upstream.is_some() {
+        let first = SignIn {
+            new_user,
+            login: None,
+            session: None,
+            touched: None,
+            code: None,
+            upstream: signed_in.upstream.as_deref(),
+        };
+        let stored = ports.exchange().commit_authorization(&first, facts.now);
+        stored.settle().await?;
+    }
     if let Some(login) = &signed_in.login {
-        if login.new_user.is_some() {
-            ports
-                .exchange()
-                .commit_login(login, facts.now, None)
-                .settle()
-                .await?;
-        }
         asked.push(("email".into(), login.email_lower.clone()));
         if let Some(rehash) = &login.rehash {
             asked.push(("rehash".into(), rehash.clone()));
         }
+    }
+    // A first factor other than the password (a passwordless code or link) is carried, so
+    // the sign-in's `amr` names it once the second is proven.
+    let methods = &signed_in.authenticated.methods;
+    if methods.iter().any(|m| m != Method::PASSWORD) {
+        asked.push((FIRST.into(), methods.join(" ")));
     }
     let token = MfaToken {
         jti: random.token(16)?,

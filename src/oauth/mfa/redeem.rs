@@ -60,8 +60,10 @@ where
     P: HasSubjects + HasAttempts + HasMfa,
 {
     let now = facts.now;
-    let email = token.asked("email").unwrap_or_default();
-    let user_key = format!("{}\n{email}", token.connection);
+    // Attempts are counted as the first factor's were: by address in the connection; a
+    // sign-in without one (an upstream provider's, a sign-up) by the user.
+    let email = token.asked("email");
+    let user_key = format!("{}\n{}", token.connection, email.unwrap_or(&token.user_id));
     let ip = facts.client_ip.unwrap_or("unknown");
     let policy = &facts.config.lockout;
     let attempt = ports
@@ -123,24 +125,32 @@ where
     if user.blocked {
         return Err(SignInError::Blocked);
     }
-    // RFC 8176: the password, the code of an authenticator app, and more than one factor. A
-    // recovery code has no registered value of its own.
-    let methods = [Method::PASSWORD]
-        .iter()
-        .chain(proven)
-        .chain(&[Method::MULTI_FACTOR])
-        .map(|m| m.to_string())
-        .collect();
+    // RFC 8176: the first factor (the password, or a passwordless code's `otp`), the second
+    // (an authenticator app's code, a key's `hwk`/`swk` and `user`), and more than one factor;
+    // each once. A recovery code has no registered value of its own.
+    let first = match token.asked(super::FIRST) {
+        Some(methods) => methods.split(' ').collect(),
+        None => vec![Method::PASSWORD],
+    };
+    let mut methods: Vec<String> = Vec::new();
+    for m in first.iter().chain(proven).chain(&[Method::MULTI_FACTOR]) {
+        if !methods.iter().any(|known| known == m) {
+            methods.push(m.to_string());
+        }
+    }
+    // A password's or a code's login is recorded with the session; an upstream sign-in's
+    // (and a sign-up's) was, when the token was made (`gate`).
+    let login = email.map(|email| Login {
+        user_id: user.user_id.clone(),
+        user_key,
+        ip: ip.to_string(),
+        rehash: token.asked("rehash").map(str::to_string),
+        connection: token.connection.clone(),
+        email_lower: email.to_string(),
+        new_user: None,
+    });
     let signed_in = Authentication {
-        login: Some(Login {
-            user_id: user.user_id.clone(),
-            user_key,
-            ip: ip.to_string(),
-            rehash: token.asked("rehash").map(str::to_string),
-            connection: token.connection.clone(),
-            email_lower: email.to_string(),
-            new_user: None,
-        }),
+        login,
         user,
         subject,
         authenticated: Authenticated {

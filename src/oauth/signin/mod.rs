@@ -312,7 +312,7 @@ pub async fn login<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     );
     match proven.settle().await {
         Ok(signed_in) => {
-            second_factor::after_password(flow, &tx, &request, signed_in)
+            second_factor::after_first_factor(flow, &tx, &request, signed_in)
                 .settle()
                 .await
         }
@@ -345,7 +345,8 @@ pub async fn signup<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 ) -> (Screen, Option<SignedUp>) {
     let mut made = None;
     let screen = signup_page(flow, form, cookie, &mut made).settle().await;
-    let stored = matches!(screen, Screen::Reply(_));
+    // The user is stored with the sign-in, or before the second factor's page.
+    let stored = matches!(screen, Screen::Reply(_) | Screen::Factor(_));
     (screen, made.filter(|_| stored))
 }
 
@@ -418,7 +419,7 @@ async fn signup_page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         client: request.client.clone(),
         connection: connection.clone(),
     });
-    complete(flow, &request, Arrival::Fresh(authentication))
+    second_factor::after_first_factor(flow, &tx, &request, authentication)
         .settle()
         .await
 }

@@ -18,9 +18,10 @@
 
 use super::complete::log_sign_in;
 use super::error::SignInError;
+use super::second_factor::after_first_factor;
 use super::{
-    complete, connection, connection_of, no_kek, page, page_again, refused, resume, Arrival,
-    Authentication, LoginTransaction, Screen, SignInFlow, Through,
+    connection, connection_of, no_kek, page, page_again, refused, resume, Authentication,
+    LoginTransaction, Screen, SignInFlow, Through,
 };
 use crate::error::OAuthError;
 use crate::model::config::paths;
@@ -347,7 +348,7 @@ where
     };
     match proven {
         Ok(authentication) => {
-            complete(flow, &request, Arrival::Fresh(authentication))
+            after_first_factor(flow, &tx, &request, authentication)
                 .settle()
                 .await
         }
@@ -417,7 +418,7 @@ where
         .await
     {
         Ok(authentication) => {
-            complete(flow, &request, Arrival::Fresh(authentication))
+            after_first_factor(flow, &tx, &request, authentication)
                 .settle()
                 .await
         }

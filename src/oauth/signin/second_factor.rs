@@ -1,5 +1,6 @@
-//! The second factor on the hosted login page: after a right password, when the tenant's
-//! policy asks for one ([`mfa::gate`]), a page asks for a code of the user's authenticator
+//! The second factor on the hosted login page: after the first (a right password, an emailed
+//! code or link, an upstream provider's sign-in, a sign-up), when the tenant's policy, a rule
+//! or the request asks for one ([`mfa::gate`]), a page asks for a code of the user's authenticator
 //! app (or a recovery code) instead of completing the sign-in; a user without an app enrolls
 //! one on that page first (a QR code, the key as text, and ten recovery codes shown once).
 //!
@@ -9,9 +10,10 @@
 //! new app's key and the recovery codes, sealed, so a page shown again after a wrong code
 //! shows the same ones.
 //!
-//! Who may: the browser that posted the right password, for that user, for the token's 10
-//! minutes; a password alone enrolls an app only while the user has no confirmed one. Wrong
-//! codes count toward the password lockout.
+//! Who may: the browser that proved the first factor, for that user, for the token's 10
+//! minutes; a first factor alone enrolls an app only while the user has no confirmed one.
+//! Wrong codes count toward the first factor's lockout (by address in the connection; by user
+//! where the first factor had no address of its own).
 
 use super::complete::{complete, log_sign_in, Arrival};
 use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
@@ -77,9 +79,10 @@ pub struct Enrollment {
     pub recovery_codes: Vec<String>,
 }
 
-/// After the right password on the hosted page: the second factor's page when the policy
-/// asks for one, else the sign-in completed.
-pub async fn after_password<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+/// After the first factor on the hosted pages (the right password, or a passwordless code or
+/// link): the second factor's page when the policy, a rule or `acr_values` asks for one, else
+/// the sign-in completed.
+pub async fn after_first_factor<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     request: &AuthorizeRequest,

@@ -19,8 +19,9 @@
 //! trusted as `access_denied` saying why, an unreachable provider as
 //! `temporarily_unavailable`; before the transaction opens, the issuer's error page.
 
-use super::{complete, connection_of, Arrival, Authentication, Screen, SignInError, SignInFlow};
+use super::second_factor::after_first_factor;
 use super::{complete::log_sign_in, complete::reply_error, refused, FormProblem};
+use super::{connection_of, Authentication, LoginTransaction, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::log::kinds;
 use crate::model::upstream::{Proof, RootAttributes, Upstream, APPLE};
@@ -198,11 +199,15 @@ pub async fn callback<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     let signed_in = signed_in(flow, kek, &request, &connection, &up, &tx, answer);
     match signed_in.settle().await {
-        Ok(authentication) => {
-            complete(flow, &request, Arrival::Fresh(authentication))
-                .settle()
-                .await
-        }
+        // A second factor may follow, on the issuer's own page: a login transaction for it.
+        Ok(authentication) => match LoginTransaction::new(flow.random, &params, now) {
+            Ok(login) => {
+                after_first_factor(flow, &login, &request, authentication)
+                    .settle()
+                    .await
+            }
+            Err(e) => Screen::Error(e.into(), WayBack::of(&request.client)),
+        },
         Err(Failure::Screen(screen)) => *screen,
         Err(Failure::Upstream(e)) => {
             let (code, description) = match e {

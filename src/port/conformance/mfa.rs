@@ -2,7 +2,7 @@
 //! concurrent redemptions, and an MFA token works once across both.
 
 use super::{ensure, Check, Fixture};
-use crate::model::mfa::{Authenticator, TOTP};
+use crate::model::mfa::{Authenticator, Credential, TOTP, WEBAUTHN_ROAMING};
 use crate::port::mfa::{MfaStore, Spent};
 use futures_util::future::join_all;
 
@@ -134,5 +134,62 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
     let (mine, left) = store.authenticators(&fx.user_id).await.map_err(failed)?;
     ensure(mine.iter().all(|a| a.id != id) && left == 0, || {
         format!("after the reset: {mine:?}, {left} codes")
+    })
+}
+
+/// A security key's counter only grows: an assertion with the stored count (a cloned key, or
+/// the loser of two read at once) is refused; one never kept (0) is taken while it stays 0.
+pub async fn key_counter<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
+    let key = |n: &str, count: u32| Authenticator {
+        id: format!("webauthn-roaming|dev_{}{n}", fx.run_id),
+        user_id: fx.user_id.clone(),
+        kind: WEBAUTHN_ROAMING.into(),
+        name: None,
+        secret_sealed: None,
+        last_step: None,
+        confirmed: false,
+        created_at: fx.now,
+        last_auth_at: None,
+        credential: Some(Credential {
+            id: format!("cred-{}{n}", fx.run_id),
+            public_jwk: "{}".into(),
+            sign_count: count,
+        }),
+    };
+    let mut n = 0;
+    let mut take = |id: String, count: u32| {
+        n += 1;
+        let jti = format!("{}-key-{n}", fx.run_id);
+        async move {
+            let spent = Spent {
+                jti: &jti,
+                expires_at: fx.now + 600,
+                redemption: "r",
+            };
+            let taken = store.accept_step(&fx.user_id, &id, fx.now, Some(count), &spent, fx.now);
+            taken.await.map_err(failed)
+        }
+    };
+    let counted = key("c", 5);
+    store.enroll(&counted, None, fx.now).await.map_err(failed)?;
+    let id = counted.id.clone();
+    let steps = [
+        (take(id.clone(), 5).await?, false),
+        (take(id.clone(), 6).await?, true),
+        (take(id.clone(), 6).await?, false),
+        (take(id.clone(), 0).await?, false),
+    ];
+    ensure(steps.iter().all(|(got, want)| got == want), || {
+        format!("a counter of 5 took 5, 6, 6, 0: {steps:?}")
+    })?;
+    let uncounted = key("z", 0);
+    store
+        .enroll(&uncounted, None, fx.now)
+        .await
+        .map_err(failed)?;
+    let id = uncounted.id.clone();
+    let (first, second) = (take(id.clone(), 0).await?, take(id, 0).await?);
+    ensure(first && second, || {
+        format!("a key without a counter took 0 twice: {first}, {second}")
     })
 }

@@ -115,6 +115,10 @@ where
         mfa::single_use(store, fx).await,
     );
     record(
+        "a security key's counter only grows, checked as the assertion is taken",
+        mfa::key_counter(store, fx).await,
+    );
+    record(
         "attempts are counted atomically and the lock holds",
         lockout_counting(store, fx).await,
     );
