@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use edge_issuer::model::grant_type::{MFA_OTP, MFA_RECOVERY_CODE, PASSWORDLESS_OTP};
+use edge_issuer::model::{OnFailure, Trigger};
 use edge_issuer::oauth::mfa::totp;
 use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -875,5 +876,97 @@ fn a_sign_up_sets_up_a_second_factor_when_the_policy_asks_for_one() {
     assert_eq!(
         (id["sub"].as_str(), id["amr"].clone()),
         (Some(user_id.as_str()), json!(["pwd", "otp", "mfa"]))
+    );
+}
+
+#[test]
+fn a_post_login_hook_asks_for_a_second_factor_as_auth0s_multifactor_enable() {
+    // Optional policy, the user has no app: only the hook asks, and only for the browser app
+    // while `strict` is on.
+    let (t, _) = browser_tenant(json!([]));
+    hook(&t, Trigger::PostLogin, OnFailure::Deny);
+    let strict = std::rc::Rc::new(std::cell::Cell::new(false));
+    let everyone = std::rc::Rc::new(std::cell::Cell::new(false));
+    let (on, all) = (strict.clone(), everyone.clone());
+    answer(&t, move |body| {
+        let event: Value = serde_json::from_str(body).unwrap();
+        let asks = on.get() && (all.get() || event["event"]["client"]["client_id"] == SPA);
+        Ok(json!({ "multifactor": asks }).to_string().into_bytes())
+    });
+    // demo-app's password grant is not asked while the hook asks for the browser app only.
+    assert_eq!(t.password("&scope=openid").status, 200);
+    let (plain, _) = hosted_password(&t);
+    let session = set_cookie(&plain, "__Host-session").unwrap();
+    assert_eq!(id_token_of(&t, &plain)["amr"], json!(["pwd"]));
+
+    // The hook now asks: the session that proved one factor is asked for a second (its
+    // page, not the password again), or answers login_required without interaction.
+    strict.set(true);
+    let silent = get(&t, &authorize_path("&prompt=none"), &session);
+    let location = silent.header("location").unwrap_or_default().to_string();
+    assert!(location.contains("error=login_required"), "{location}");
+    let page = get(&t, &authorize_path(""), &session);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 200, "{html}");
+    assert!(html.contains("Set up two-step sign-in"), "{html}");
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    let stepped = set_cookie(&done, "__Host-session").expect("a new session");
+    let id = id_token_of(&t, &done);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(id["acr"], MULTI_FACTOR);
+    // The session that proved both answers at once.
+    let sso = get(&t, &authorize_path(""), &stepped);
+    assert_eq!(sso.status, 302, "{}", String::from_utf8_lossy(&sso.body));
+
+    // A fresh sign-in with the password: the hook asks, the app's code follows.
+    t.clock.advance(30);
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("<h1>Verify it is you</h1>"), "{html}");
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW + 30));
+    assert_eq!(id_token_of(&t, &done)["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // The password grant: asked by the hook, `mfa_required`; the app's code then.
+    everyone.set(true);
+    let mfa_token = mfa_required(&t);
+    let tokens = ok(&otp(&t, &mfa_token, &totp::code_at(&secret, NOW + 60)), 200);
+    let id = verify_jwt(&t, tokens["id_token"].as_str().unwrap(), APP_ID);
+    assert_eq!(id["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // Where no factor is offered, the hook's ask is answered honestly: one factor.
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    for factor in ["otp", "recovery-code"] {
+        let path = format!("/api/v2/guardian/factors/{factor}");
+        let off = json!({ "enabled": false });
+        ok(&manage(&t, "PUT", &path, &admin, Some(off)), 200);
+    }
+    let (plain, _) = hosted_password(&t);
+    assert_eq!(id_token_of(&t, &plain)["amr"], json!(["pwd"]));
+}
+
+#[test]
+fn the_second_factors_page_reads_the_users_authenticators_once() {
+    let (t, _) = browser_tenant(json!(["all-applications"]));
+    let before = t.store.round_trips();
+    let (page, csrf) = hosted_password(&t);
+    // The attempt counter; the user with organization, roles and permissions; the user's
+    // authenticators (once, for the enrollment and the page); the new app stored. (The GET
+    // of the login page before it reads nothing from storage.)
+    assert_eq!(t.store.round_trips() - before, 4, "the enrollment page");
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    t.clock.advance(30);
+    let before = t.store.round_trips();
+    let (page, _) = hosted_password(&t);
+    assert!(String::from_utf8_lossy(&page.body).contains("Verify it is you"));
+    assert_eq!(
+        t.store.round_trips() - before,
+        3,
+        "the page asking for a code"
     );
 }

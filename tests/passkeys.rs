@@ -286,8 +286,14 @@ fn a_passkey_signs_in_with_no_password_once_per_page() {
     );
     assert_eq!(resp.status, 400);
 
+    let logins = |t: &Tenant| {
+        let user = pollster::block_on(edge_issuer::port::UserStore::user(&t.store, USER_ID));
+        user.unwrap().unwrap().logins_count
+    };
+    let before = logins(&t);
     let resp = post_login(&t, &page, &csrf, &asserted(&passkey, &made, USER_ID));
     assert!(set_cookie(&resp, "__Host-session").is_some());
+    assert_eq!(logins(&t), before + 1, "a passkey's sign-in is a login");
     let id = id_token_of(&t, &resp);
     assert_eq!(id["sub"], USER_ID);
     assert_eq!(id["amr"], json!(["hwk", "user", "mfa"]));

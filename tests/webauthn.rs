@@ -108,8 +108,8 @@ fn an_assertion_verifies_and_each_wrong_one_is_refused() {
     };
 
     let good = auth.get(&challenge, ORIGIN, RP_ID, UP | UV);
-    let assertion = check(&good, 0).unwrap();
-    assert_eq!(assertion.sign_count, 1);
+    let assertion = check(&good, 1).unwrap();
+    assert_eq!(assertion.sign_count, 2);
     assert!(verifies(&cred, &assertion));
 
     let phished = auth.get(&challenge, "https://evil.test", RP_ID, UP | UV);

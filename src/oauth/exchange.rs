@@ -7,9 +7,10 @@ use super::claims::pipeline::{enrich, Pipeline};
 use super::client_auth::{authenticate, credentials};
 use super::events::{record, Actor};
 use super::facts::Facts;
-use super::grant::checked::Checked;
+use super::grant::checked::{Checked, Commit};
 use super::grant::commit::commit;
 use super::grant::mfa;
+use super::grant::user::second_factor_asked;
 use super::grant::{authorization_code, client_credentials, password, passwordless, refresh_token};
 use super::keys::KeyRing;
 use super::params::Params;
@@ -209,11 +210,21 @@ impl<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore> TokenExchange<'_, P, C, 
             seen.user_name.clone_from(&user.email);
         }
 
-        // Enrich: rules and hooks add custom claims, or deny.
-        issuance.custom = enrich(&self.pipeline, facts, &mut issuance)
+        // Enrich: rules and hooks add custom claims, or deny, or ask for a second factor.
+        let enrichment = enrich(&self.pipeline, facts, &mut issuance)
             .settle()
-            .await?
-            .claims;
+            .await?;
+        issuance.custom = enrichment.claims;
+        let by_user = matches!(grant_type, GrantType::Password | GrantType::PasswordlessOtp);
+        if let (true, true, Commit::Login(login)) = (enrichment.multifactor, by_user, &writes) {
+            let kek = self.pipeline.kek;
+            let asked =
+                second_factor_asked(ports, self.random, facts, params, &issuance, login, kek);
+            asked.settle().await.map_err(|e| {
+                seen.failure_kind = Some(e.log_kind());
+                e.into_grant_error()
+            })?;
+        }
 
         // Sign, then commit every write of the exchange at once.
         let minted = issue(&self.keys, facts, &issuance).settle().await?;

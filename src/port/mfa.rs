@@ -40,7 +40,8 @@ pub trait MfaStore {
     /// and the token is unspent. Of concurrent redemptions at most one gets `true`. For a
     /// WebAuthn credential (`sign_count` given) the step is the challenge's issue time, not
     /// ordered: the token spent is the page's challenge, and the counter becomes `sign_count`,
-    /// which must be greater than the stored one unless both are 0 (a counter not kept).
+    /// which must be greater than the stored one unless both are 0 (a counter not kept) or
+    /// the credential is unconfirmed (its registration, with the count it was stored with).
     async fn accept_step(
         &self,
         user_id: &str,

@@ -194,11 +194,13 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         ];
         // A WebAuthn credential (a `sign_count` given) has no time steps: its challenge,
         // spent as the token, is what works once. Its counter must grow, unless it was never
-        // kept (0 before and now), checked again here so that of two assertions read
-        // concurrently with the same count only one is taken (WebAuthn §7.2 step 21).
+        // kept (0 before and now) or this is its registration (unconfirmed: the count it was
+        // stored with); checked again here so that of two assertions read concurrently with
+        // the same count only one is taken (WebAuthn §7.2 step 21).
         let mine = "FROM authenticators WHERE id = ?2 AND user_id = ?1 AND CASE \
             WHEN ?8 IS NULL THEN last_step IS NULL OR last_step < ?3 \
-            ELSE ?8 > coalesce(sign_count, 0) OR (?8 = 0 AND coalesce(sign_count, 0) = 0) END";
+            ELSE ?8 > coalesce(sign_count, 0) \
+            OR (?8 = coalesce(sign_count, 0) AND (?8 = 0 OR confirmed = 0)) END";
         let changes = self
             .batch(&[
                 (&spend_token(&format!("EXISTS (SELECT 1 {mine})")), &args),

@@ -8,6 +8,7 @@ use crate::error::OAuthError;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::mfa::api;
 use crate::port::crypto::Crypto;
+use crate::port::mfa::MfaStore;
 use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
@@ -49,8 +50,10 @@ pub async fn associate<P: Stores, C: Crypto>(
             .ok_or_else(|| OAuthError::server("no key-encryption key"))?;
         let guardian = issuer.stores.guardian().settle().await?;
         let store = issuer.stores.mfa();
+        let (mine, _) = store.authenticators(&token.user_id).settle().await?;
         api::associate(
             store,
+            &mine,
             guardian,
             kek,
             issuer.random,

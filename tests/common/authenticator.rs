@@ -34,7 +34,9 @@ impl SoftAuthenticator {
             key,
             id: vec![seed; 16],
             rp_id: rp_id.to_string(),
-            count: 0,
+            // Counting from its registration, as Chromium's virtual authenticator does: the
+            // registration reports 1, and the count a key is stored with is then asserted.
+            count: 1,
         }
     }
 

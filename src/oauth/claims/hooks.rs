@@ -39,6 +39,8 @@ pub struct Answer {
     pub userinfo: Map<String, Value>,
     pub drop_scopes: Vec<String>,
     pub deny: Option<String>,
+    /// A post-login hook asks for a second factor (as Auth0's `api.multifactor.enable`).
+    pub multifactor: bool,
 }
 
 impl Answer {
@@ -86,12 +88,18 @@ impl Answer {
             Some(Value::String(s)) => Some(s),
             Some(_) => return Err(bad("deny is not a string")),
         };
+        let multifactor = match take("multifactor") {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(bad("multifactor is not true or false")),
+        };
         Ok(Self {
             access_token,
             id_token,
             userinfo,
             drop_scopes,
             deny,
+            multifactor,
         })
     }
 

@@ -34,6 +34,8 @@ pub struct Pipeline<'a, S> {
 pub struct Enrichment {
     pub claims: CustomClaims,
     pub trace: Vec<TraceEntry>,
+    /// A hook asked for a second factor (`"multifactor": true`).
+    pub multifactor: bool,
 }
 
 /// The trigger of a grant.
@@ -94,6 +96,7 @@ pub async fn enrich(
                     if let Some(message) = answer.deny.clone() {
                         return Err(OAuthError::new(ErrorCode::InvalidGrant, message));
                     }
+                    out.multifactor |= answer.multifactor;
                     drop_scopes(issuance, &answer.drop_scopes, &source, &mut out.trace);
                     let before = out.trace.len();
                     answer.apply(&hook.name, &mut out.claims, &mut out.trace);

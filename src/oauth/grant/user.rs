@@ -14,11 +14,13 @@ use crate::model::{Issuance, RefreshPlan};
 use crate::oauth::claims::pipeline::Pipeline;
 use crate::oauth::claims::OIDC_SCOPES;
 use crate::oauth::facts::Facts;
+use crate::oauth::keys::Kek;
 use crate::oauth::mfa;
 use crate::oauth::params::Params;
 use crate::oauth::signin::{Authentication, SignInError};
 use crate::port::random::Random;
 use crate::port::settled::Settle;
+use crate::port::Login;
 use crate::port::{ClaimsStore, ClientStore, HasClients, HasExchange, HasMfa};
 
 /// The `grant` issuance of an authenticated user (the password grant's last step, which the
@@ -219,6 +221,50 @@ pub async fn second_factor_due<P: HasMfa + HasExchange>(
             let kek = pipeline
                 .kek
                 .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
+            Err(SignInError::MfaRequired(token.seal(kek, random)?))
+        }
+    }
+}
+
+/// After the pipeline of a password or passwordless OTP grant: a post-login hook that asked
+/// for a second factor (`"multifactor": true`) gets `mfa_required`, as the policy's would,
+/// where a factor is offered and the sign-in (`issuance`, its `login`) proved none.
+#[allow(clippy::too_many_arguments)]
+pub async fn second_factor_asked<P: HasMfa + HasExchange>(
+    ports: &P,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    params: &Params,
+    issuance: &Issuance,
+    login: &Login,
+    kek: Option<&Kek>,
+) -> Result<(), SignInError> {
+    let (Some(user), Some(authenticated)) = (&issuance.user, &issuance.authenticated) else {
+        return Ok(());
+    };
+    if authenticated.multi_factor() {
+        return Ok(());
+    }
+    let signed_in = Authentication {
+        user: user.clone(),
+        subject: Subject::default(),
+        authenticated: authenticated.clone(),
+        auth_time: issuance.auth_time.unwrap_or(facts.now),
+        login: Some(login.clone()),
+        new_user: false,
+        upstream: None,
+    };
+    let asked = mfa::ASKED
+        .iter()
+        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
+        .collect();
+    let client_id = &issuance.client.client_id;
+    let gate = mfa::gate(ports, random, facts, client_id, &signed_in, asked, true);
+    match gate.settle().await? {
+        None => Ok(()),
+        Some(token) => {
+            let kek =
+                kek.ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
             Err(SignInError::MfaRequired(token.seal(kek, random)?))
         }
     }

@@ -47,10 +47,12 @@ pub fn bearer(
 /// `POST /mfa/associate` with `authenticator_types: ["otp"]`: a new authenticator app for the
 /// token's user, unconfirmed until its first code is redeemed by the mfa-otp grant, and on a
 /// first enrollment ten recovery codes (when that factor is on). Refused when the user has a
-/// confirmed factor already: a password alone never adds one to such an account.
+/// confirmed factor already (`mine`, the user's authenticators as read): a first factor alone
+/// never adds one to such an account.
 #[allow(clippy::too_many_arguments)]
 pub async fn associate(
     store: &impl MfaStore,
+    mine: &[Authenticator],
     guardian: Guardian,
     kek: &Kek,
     random: &dyn Random,
@@ -70,7 +72,6 @@ pub async fn associate(
             "the otp factor is not enabled",
         ));
     }
-    let (mine, _) = store.authenticators(&token.user_id).settle().await?;
     if mine.iter().any(|a| a.confirmed) {
         return Err(
             OAuthError::new(ErrorCode::AccessDenied, "User is already enrolled.").with_status(403),

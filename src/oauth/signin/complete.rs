@@ -3,11 +3,13 @@
 //! tokens), and one batch that stores the new user if any, the login's bookkeeping, the
 //! session (new, or kept alive) and the code.
 
-use super::SignInFlow;
+use super::second_factor;
 use super::{Authentication, Reply, Screen, SignInError};
+use super::{LoginTransaction, SignInFlow};
 use crate::error::{ErrorCode, OAuthError, StoreError};
 use crate::model::log::kinds;
-use crate::model::{AuthorizationCode, GrantType, Issuance, RefreshPlan, Session, Subject, User};
+use crate::model::{Authenticated, AuthorizationCode, GrantType, Issuance, RefreshPlan};
+use crate::model::{Session, Subject, User};
 use crate::oauth::authorize::{success, AuthorizeRequest, WayBack};
 use crate::oauth::claims::pipeline::{enrich, Pipeline};
 use crate::oauth::events::Actor;
@@ -36,10 +38,15 @@ pub enum Arrival {
 /// Completes a sign-in for `request`: the client gets a code (or tokens), an error it can act
 /// on (`access_denied` from the pipeline, a blocked user, an organization the user is not in),
 /// or the person the issuer's error page.
+///
+/// A post-login hook may ask for a second factor (`"multifactor": true`): a sign-in that
+/// proved none goes to the second factor's page instead (of `tx`, the login transaction), where
+/// the tenant offers one; the pipeline runs again when the factor is proven.
 pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     request: &AuthorizeRequest,
     arrival: Arrival,
+    tx: &LoginTransaction,
 ) -> Screen {
     let back = WayBack::of(&request.client);
     let failed = |e: SignInError| Screen::Error(e, back.clone());
@@ -77,11 +84,44 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         user,
         subject,
     );
-    let issuance = match approved.settle().await {
-        Ok(issuance) => issuance,
+    let (mut issuance, hook_asks) = match approved.settle().await {
+        Ok(approved) => approved,
         Err(e) if e.code == ErrorCode::ServerError => return failed(SignInError::Failed(e)),
         Err(e) => return reply_error(flow, request, &e),
     };
+    let proven = session
+        .authenticated
+        .as_ref()
+        .is_some_and(Authenticated::multi_factor);
+    if hook_asks && !proven {
+        let offered = match flow.ports.guardian().settle().await {
+            Ok(guardian) => guardian.any_factor(),
+            Err(e) => return failed(e.into()),
+        };
+        // Where no factor is offered, the sign-in goes on, as `acr_values` is answered.
+        if let (true, Some(user)) = (offered, issuance.user.take()) {
+            if request.prompt.none {
+                let e = OAuthError::new(ErrorCode::LoginRequired, "a second factor is required");
+                return reply_error(flow, request, &e);
+            }
+            let connection = user.connection.clone();
+            let first = Authentication {
+                user,
+                subject: Subject::default(),
+                authenticated: session.authenticated.clone().unwrap_or(Authenticated {
+                    connection,
+                    methods: Vec::new(),
+                    acr: None,
+                }),
+                auth_time: session.auth_time,
+                login,
+                new_user: new_user.is_some(),
+                upstream,
+            };
+            // Boxed: the page's answer completes the sign-in (a recursion of futures).
+            return Box::pin(second_factor::ask(flow, tx, request, first, true)).await;
+        }
+    }
     let org_id = issuance.organization.as_ref().map(|o| o.org_id.clone());
     let issued = request
         .response_type
@@ -203,7 +243,7 @@ pub fn log_sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 /// [`AuthorizeRequest::api_audience`]) found them. Returns the enriched issuance, as the
 /// response's tokens carry it (implicit and hybrid), for `session`: its `auth_time` and `sid`,
 /// the request's `nonce`. The pipeline runs again when a code is redeemed, so the code's tokens
-/// carry claims as fresh as the redemption.
+/// carry claims as fresh as the redemption. And whether a hook asked for a second factor.
 pub async fn approve<P>(
     ports: &P,
     pipeline: &Pipeline<'_, impl ClaimsStore>,
@@ -212,7 +252,7 @@ pub async fn approve<P>(
     session: &Session,
     user: User,
     subject: Subject,
-) -> Result<Issuance, OAuthError>
+) -> Result<(Issuance, bool), OAuthError>
 where
     P: HasClients,
 {
@@ -259,7 +299,7 @@ where
     match enrich(pipeline, facts, &mut issuance).settle().await {
         Ok(enrichment) => {
             issuance.custom = enrichment.claims;
-            Ok(issuance)
+            Ok((issuance, enrichment.multifactor))
         }
         Err(e) if e.code == ErrorCode::ServerError => Err(e),
         Err(e) => Err(OAuthError {

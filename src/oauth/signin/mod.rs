@@ -243,7 +243,11 @@ pub async fn authorize<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 user,
                 subject,
             };
-            complete(flow, &request, arrival).settle().await
+            // A hook may still ask for a second factor: its page needs a login transaction.
+            match LoginTransaction::new(flow.random, params, flow.facts.now) {
+                Ok(tx) => complete(flow, &request, arrival, &tx).settle().await,
+                Err(e) => Screen::Error(e.into(), back()),
+            }
         }
         (Next::LoginRequired, _) | (Next::Code, None) => {
             let e = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");

@@ -22,7 +22,7 @@ use crate::oauth::mfa::passkey::{self, Response};
 use crate::port::crypto::Crypto;
 use crate::port::mfa::{MfaStore, Spent};
 use crate::port::settled::Settle;
-use crate::port::{ClaimsStore, KeyStore, Stores, SubjectStore, UserKey};
+use crate::port::{ClaimsStore, KeyStore, Login, Stores, SubjectStore, UserKey};
 
 /// The login page's passkey answer (`json`) for transaction `tx`.
 pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
@@ -81,6 +81,19 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         return Err(SignInError::Blocked);
     }
     let methods = [checked.methods[0], checked.methods[1], Method::MULTI_FACTOR];
+    // A login like any other: counted on the user (`logins_count`, `last_login`), and the
+    // address's failed attempts forgotten.
+    let email = crate::model::email::normalize(user.email.as_deref().unwrap_or(&user_id));
+    let email = email.to_ascii_lowercase();
+    let login = Login {
+        user_id: user.user_id.clone(),
+        user_key: format!("{}\n{email}", user.connection),
+        ip: flow.facts.client_ip.unwrap_or("unknown").to_string(),
+        rehash: None,
+        connection: user.connection.clone(),
+        email_lower: email,
+        new_user: None,
+    };
     let signed_in = Authentication {
         authenticated: Authenticated {
             connection: user.connection.clone(),
@@ -90,11 +103,11 @@ pub async fn sign_in<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         user,
         subject,
         auth_time: now,
-        login: None,
+        login: Some(login),
         new_user: false,
         upstream: None,
     };
-    Ok(complete(flow, request, Arrival::Fresh(signed_in))
+    Ok(complete(flow, request, Arrival::Fresh(signed_in), tx)
         .settle()
         .await)
 }

@@ -20,7 +20,7 @@ use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
-use crate::model::mfa::{OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
+use crate::model::mfa::{Authenticator, OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
 use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
@@ -89,9 +89,7 @@ pub async fn after_first_factor<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStor
     signed_in: Authentication,
 ) -> Screen {
     let back = || WayBack::of(&request.client);
-    let hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
     let client_id = &request.client.client_id;
-    let (ports, facts) = (flow.ports, &flow.facts);
     // `acr_values` may ask for a second factor where the policy does not (a step-up), and so
     // may a post-login rule (`multifactor`).
     let rules = match flow
@@ -120,10 +118,25 @@ pub async fn after_first_factor<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStor
         &signed_in.subject.access.roles,
     );
     let step_up = ruled || request.acr_values.iter().any(|v| v == MULTI_FACTOR_ACR);
+    ask(flow, tx, request, signed_in, step_up).settle().await
+}
+
+/// The second factor's page for `signed_in` when the policy asks for one, or `step_up` (a
+/// rule, `acr_values`, a hook) does and a factor is offered; else the sign-in completed.
+pub async fn ask<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    request: &AuthorizeRequest,
+    signed_in: Authentication,
+    step_up: bool,
+) -> Screen {
+    let back = || WayBack::of(&request.client);
+    let hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
+    let client_id = &request.client.client_id;
     let gate = mfa::gate(
-        ports,
+        flow.ports,
         flow.random,
-        facts,
+        &flow.facts,
         client_id,
         &signed_in,
         hosted,
@@ -131,15 +144,33 @@ pub async fn after_first_factor<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStor
     );
     let mut token = match gate.settle().await {
         Ok(None) => {
-            return complete(flow, request, Arrival::Fresh(signed_in))
+            return complete(flow, request, Arrival::Fresh(signed_in), tx)
                 .settle()
                 .await
         }
         Ok(Some(token)) => token,
         Err(e) => return Screen::Error(e.into(), back()),
     };
-    match enroll(flow, &mut token).settle().await {
-        Ok(()) => page(flow, tx, request, &token, None).settle().await,
+    // The user's authenticators, read once for the enrollment and the page.
+    let read = flow
+        .ports
+        .mfa()
+        .authenticators(&token.user_id)
+        .settle()
+        .await;
+    let enrolled = match read {
+        Ok((mine, _)) => enroll(flow, &mut token, &mine)
+            .settle()
+            .await
+            .map(|()| mine),
+        Err(e) => Err(e.into()),
+    };
+    match enrolled {
+        Ok(mine) => {
+            shown(flow, tx, request, &token, None, Some(mine))
+                .settle()
+                .await
+        }
         Err(e) => Screen::Error(e.into(), back()),
     }
 }
@@ -150,11 +181,11 @@ pub async fn after_first_factor<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStor
 async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     token: &mut MfaToken,
+    authenticators: &[Authenticator],
 ) -> Result<(), OAuthError> {
     let kek = flow.kek.ok_or_else(|| OAuthError::server("no KEK"))?;
     let guardian = flow.ports.guardian().settle().await?;
     let (store, config) = (flow.ports.mfa(), flow.facts.config);
-    let (authenticators, _) = store.authenticators(&token.user_id).settle().await?;
     if authenticators.iter().any(|a| a.confirmed) {
         return Ok(());
     }
@@ -165,6 +196,7 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let types = [OTP.to_string()];
     let made = api::associate(
         store,
+        authenticators,
         guardian,
         kek,
         flow.random,
@@ -271,7 +303,7 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 (false, false, _) => (kinds::MFA_SUCCEEDED, "Second factor accepted"),
             };
             log(kind, description);
-            complete(flow, &request, Arrival::Fresh(proven.signed_in))
+            complete(flow, &request, Arrival::Fresh(proven.signed_in), &tx)
                 .settle()
                 .await
         }
@@ -349,6 +381,18 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     token: &MfaToken,
     error: Option<SignInError>,
 ) -> Screen {
+    shown(flow, tx, request, token, error, None).settle().await
+}
+
+/// [`page`], with the user's authenticators when they were read already.
+async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    tx: &LoginTransaction,
+    request: &AuthorizeRequest,
+    token: &MfaToken,
+    error: Option<SignInError>,
+    known: Option<Vec<Authenticator>>,
+) -> Screen {
     let back = || WayBack::of(&request.client);
     let Some(kek) = flow.kek else {
         return Screen::Error(no_kek(), back());
@@ -362,7 +406,8 @@ async fn page<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), back()),
     };
     let enrolling = token.asked(ENROLL).is_some();
-    let (passkey, app) = match passkey_options(flow, &tx, token, enrolling).settle().await {
+    let options = passkey_options(flow, &tx, token, enrolling, known);
+    let (passkey, app) = match options.settle().await {
         Ok(options) => options,
         Err(e) => return Screen::Error(e.into(), back()),
     };
@@ -399,18 +444,20 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     tx: &LoginTransaction,
     token: &MfaToken,
     enrolling: bool,
+    known: Option<Vec<Authenticator>>,
 ) -> Result<(Option<String>, bool), OAuthError> {
     let guardian = flow.ports.guardian().settle().await?;
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
         return Ok((None, true));
     };
-    let (authenticators, _) = flow
-        .ports
-        .mfa()
-        .authenticators(&token.user_id)
-        .settle()
-        .await?;
+    let authenticators = match known {
+        Some(known) => known,
+        None => {
+            let read = flow.ports.mfa().authenticators(&token.user_id);
+            read.settle().await?.0
+        }
+    };
     let app = authenticators.iter().any(|a| a.confirmed && a.kind == TOTP);
     let keys: Vec<_> = authenticators
         .into_iter()

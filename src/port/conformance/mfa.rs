@@ -137,8 +137,9 @@ pub async fn single_use<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
     })
 }
 
-/// A security key's counter only grows: an assertion with the stored count (a cloned key, or
-/// the loser of two read at once) is refused; one never kept (0) is taken while it stays 0.
+/// A security key's counter only grows: after its registration, an assertion with the stored
+/// count (a cloned key, or the loser of two read at once) is refused; a counter never kept (0)
+/// is taken while it stays 0.
 pub async fn key_counter<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
     let key = |n: &str, count: u32| Authenticator {
         id: format!("webauthn-roaming|dev_{}{n}", fx.run_id),
@@ -173,14 +174,16 @@ pub async fn key_counter<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
     let counted = key("c", 5);
     store.enroll(&counted, None, fx.now).await.map_err(failed)?;
     let id = counted.id.clone();
+    // Its registration confirms it with the count it was stored with; then only more.
     let steps = [
+        (take(id.clone(), 5).await?, true),
         (take(id.clone(), 5).await?, false),
         (take(id.clone(), 6).await?, true),
         (take(id.clone(), 6).await?, false),
         (take(id.clone(), 0).await?, false),
     ];
     ensure(steps.iter().all(|(got, want)| got == want), || {
-        format!("a counter of 5 took 5, 6, 6, 0: {steps:?}")
+        format!("a new key counting 5 took 5, 5, 6, 6, 0: {steps:?}")
     })?;
     let uncounted = key("z", 0);
     store
