@@ -2,6 +2,7 @@
 //! Called as the runtime's own object (the `worker` crate's KV builders pass their options
 //! through a serde layer, whose code this Worker otherwise does without).
 
+use crate::port::settled::Settle;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -37,7 +38,7 @@ impl Kv {
     /// The text under `key`, if any.
     pub async fn text(&self, key: &str) -> Result<Option<String>, String> {
         let args = Array::of2(&JsValue::from_str(key), &JsValue::from_str("text"));
-        Ok(self.call("get", args).await?.as_string())
+        Ok(self.call("get", args).settle().await?.as_string())
     }
 
     /// Writes `value` under `key`, kept `ttl_seconds`.
@@ -50,12 +51,12 @@ impl Kv {
         )
         .map_err(|e| super::js_message(&e))?;
         let args = Array::of3(&JsValue::from_str(key), &JsValue::from_str(value), &options);
-        self.call("put", args).await.map(|_| ())
+        self.call("put", args).settle().await.map(|_| ())
     }
 
     /// Deletes `key`.
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         let args = Array::of1(&JsValue::from_str(key));
-        self.call("delete", args).await.map(|_| ())
+        self.call("delete", args).settle().await.map(|_| ())
     }
 }

@@ -163,7 +163,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     let run =
         crate::oauth::maintenance::scheduled(&ring, &stores, stores.refresh(), stores.users());
-    match run.await {
+    match run.settle().await {
         Ok(done) => console_log!(
             "scheduled: {}",
             serde_json::to_string(&done).unwrap_or_default()
@@ -233,7 +233,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
             _ => {}
         }
     }
-    let resp = web::handle(&issuer, req).await;
+    let resp = web::handle(&issuer, req).settle().await;
     events.store_after_response(env, ctx, &settings.config, issuer.clock.now());
     resp
 }
@@ -304,7 +304,7 @@ impl RequestEvents {
         let keep_after = now.saturating_sub(config.log_retention_days * 86_400);
         ctx.wait_until(async move {
             use crate::port::LogStore;
-            if let Err(e) = d1::store(db).append_logs(&due, keep_after).await {
+            if let Err(e) = d1::store(db).append_logs(&due, keep_after).settle().await {
                 console_error!("logs: {e}");
             }
         });

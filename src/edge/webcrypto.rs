@@ -5,6 +5,7 @@ use crate::error::CryptoError;
 use crate::model::secret::Secret;
 use crate::oauth::issuer::Issuer;
 use crate::port::crypto::{Alg, Crypto, GeneratedKey, PublicKey, SigningKey};
+use crate::port::settled::Settle;
 use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
@@ -102,11 +103,11 @@ impl Crypto for WebCrypto {
                 false,
                 &usages,
             );
-            Ok(wait(p, "importKey").await?.unchecked_into())
+            Ok(wait(p, "importKey").settle().await?.unchecked_into())
         })
         .await?;
         let p = subtle.sign_with_object_and_u8_array(&sign_params(key.alg)?, &crypto_key, input);
-        Ok(Uint8Array::new(&wait(p, "sign").await?).to_vec())
+        Ok(Uint8Array::new(&wait(p, "sign").settle().await?).to_vec())
     }
 
     async fn verify(
@@ -125,7 +126,7 @@ impl Crypto for WebCrypto {
             let usages = Array::of1(&s("verify"));
             let p =
                 subtle.import_key_with_object("jwk", &jwk, &import_params(alg)?, false, &usages);
-            Ok(wait(p, "importKey").await?.unchecked_into())
+            Ok(wait(p, "importKey").settle().await?.unchecked_into())
         })
         .await?;
         let p = subtle.verify_with_object_and_u8_array_and_u8_array(
@@ -134,7 +135,7 @@ impl Crypto for WebCrypto {
             signature,
             input,
         );
-        Ok(wait(p, "verify").await?.as_bool().unwrap_or(false))
+        Ok(wait(p, "verify").settle().await?.as_bool().unwrap_or(false))
     }
 
     async fn generate_key(&self, alg: Alg) -> Result<GeneratedKey, CryptoError> {
@@ -159,8 +160,12 @@ impl Crypto for WebCrypto {
                 .map_err(js_err("keypair"))?
                 .unchecked_into())
         };
-        let pkcs8 = wait(subtle.export_key("pkcs8", &get("privateKey")?), "exportKey").await?;
-        let jwk = wait(subtle.export_key("jwk", &get("publicKey")?), "exportKey").await?;
+        let pkcs8 = wait(subtle.export_key("pkcs8", &get("privateKey")?), "exportKey")
+            .settle()
+            .await?;
+        let jwk = wait(subtle.export_key("jwk", &get("publicKey")?), "exportKey")
+            .settle()
+            .await?;
         let member = |name: &str| -> Result<String, CryptoError> {
             Reflect::get(&jwk, &s(name))
                 .ok()
@@ -200,7 +205,7 @@ impl Crypto for WebCrypto {
             false,
             &usages,
         );
-        let base: CryptoKey = wait(p, "importKey").await?.unchecked_into();
+        let base: CryptoKey = wait(p, "importKey").settle().await?.unchecked_into();
         let params = object(&[
             ("name", s("PBKDF2")),
             ("hash", s("SHA-256")),

@@ -8,15 +8,16 @@
 //! request's future until it is ready (`wasm-bindgen-futures` drops a task only once it is
 //! done), and nothing in the core races one future against another. Awaiting through
 //! [`Settle::settle`] leaves the finished future undropped (`ManuallyDrop`), so its drop glue
-//! is never referenced and not compiled in: 12 KiB of the Worker's gzip, about 30 KB of Wasm
+//! is never referenced and not compiled in: about 17 KiB of the Worker's gzip, 30 KB of Wasm
 //! (docs/architecture.md, "What keeps the Worker under 500 KiB").
 //!
 //! The rule, for every use: only on the future of an `async fn` or `async` block that is
 //! awaited to its end. Not on a boxed future (`Pin<Box<dyn Future>>`: its box would not be
 //! freed), not on a JavaScript promise's future, and not on a future that may be dropped
 //! before it is ready (one side of a `select`, a timeout): what it holds then would leak.
-//! The `edge` layer, which awaits JavaScript promises and races timeouts, uses it only to
-//! await the issuer's answer to a request.
+//! In the `edge` layer, which awaits JavaScript promises and races timeouts, only the
+//! awaits of its own `async fn`s use it (the KV cache, the D1 and WebCrypto calls, the
+//! issuer's answer), never a `JsFuture` or the outbound calls raced against a timeout.
 
 use std::future::Future;
 use std::mem::ManuallyDrop;

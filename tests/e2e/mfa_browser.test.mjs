@@ -91,6 +91,8 @@ test('a user sets up an authenticator app on the hosted page, then signs in with
   await password(page);
   await page.locator('h1', { hasText: 'Verify it is you' }).waitFor();
   assert.equal(await page.locator('svg.qr').count(), 0);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}mfa-challenge-360.png`, fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: `${OUT}mfa-challenge-desktop.png` });
   await page.fill('#code', app.generate({ timestamp: now + 30_000 }));

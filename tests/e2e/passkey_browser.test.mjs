@@ -67,6 +67,9 @@ test('a passkey set up after the password then signs in alone', async () => {
   await page.click('button[type=submit]');
   await page.locator('h1', { hasText: 'Set up two-step sign-in' }).waitFor();
   await page.screenshot({ path: `${OUT}passkey-enroll-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: `${OUT}passkey-enroll-360.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
   await page.click('#wb');
   const first = await signedIn(page);
   assert.equal(first.sub, USER.id);

@@ -3,6 +3,7 @@
 //! Sessions API; every call is counted for `/__bench/counters`.
 
 use crate::error::StoreError;
+use crate::port::settled::Settle;
 use crate::store::sql::{backend, Outcome, Row, Source, Sql, Statement, Value};
 use crate::store::SqlStore;
 use js_sys::{Array, Object, Reflect};
@@ -188,7 +189,9 @@ impl Sql for D1 {
     ) -> Result<Outcome, StoreError> {
         count(source);
         let statement = Self::prepare(self.session(source)?, sql, args)?;
-        let result = call(statement.inner(), "all", &Array::new()).await?;
+        let result = call(statement.inner(), "all", &Array::new())
+            .settle()
+            .await?;
         outcome(&result)
     }
 
@@ -203,7 +206,9 @@ impl Sql for D1 {
         for (sql, args) in statements {
             prepared.push(Self::prepare(session, sql, args)?.inner());
         }
-        let results = call(session.as_ref(), "batch", &Array::of1(&prepared)).await?;
+        let results = call(session.as_ref(), "batch", &Array::of1(&prepared))
+            .settle()
+            .await?;
         match results.dyn_into::<Array>() {
             Ok(list) => list.iter().map(|r| outcome(&r)).collect(),
             Err(_) => Err(fail("batch answered no list")),

@@ -6,6 +6,7 @@
 use super::EdgeStores;
 use crate::error::StoreError;
 use crate::model::{Connection, Listed, Paging};
+use crate::port::settled::Settle;
 use crate::port::ConnectionStore;
 
 /// The one entry of [`super::IsolateCache::connections`].
@@ -14,11 +15,13 @@ const ALL: &str = "";
 impl ConnectionStore for EdgeStores<'_> {
     async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
         let shelf = &self.memory.connections;
-        self.remembered(shelf, ALL, self.d1.all_connections()).await
+        self.remembered(shelf, ALL, self.d1.all_connections())
+            .settle()
+            .await
     }
 
     async fn connection(&self, id: &str) -> Result<Option<Connection>, StoreError> {
-        self.d1.connection(id).await
+        self.d1.connection(id).settle().await
     }
 
     async fn list_connections(
@@ -27,17 +30,20 @@ impl ConnectionStore for EdgeStores<'_> {
         name: Option<&str>,
         paging: Paging,
     ) -> Result<Listed<Connection>, StoreError> {
-        self.d1.list_connections(strategy, name, paging).await
+        self.d1
+            .list_connections(strategy, name, paging)
+            .settle()
+            .await
     }
 
     async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.d1.create_connection(connection).await?;
-        self.forget_connections().await
+        self.d1.create_connection(connection).settle().await?;
+        self.forget_connections().settle().await
     }
 
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
-        let updated = self.d1.update_connection(connection).await?;
-        self.forget_connections().await?;
+        let updated = self.d1.update_connection(connection).settle().await?;
+        self.forget_connections().settle().await?;
         Ok(updated)
     }
 
@@ -46,14 +52,14 @@ impl ConnectionStore for EdgeStores<'_> {
         id: &str,
         changes: &[(String, bool)],
     ) -> Result<bool, StoreError> {
-        let found = self.d1.set_connection_clients(id, changes).await?;
-        self.forget_connections().await?;
+        let found = self.d1.set_connection_clients(id, changes).settle().await?;
+        self.forget_connections().settle().await?;
         Ok(found)
     }
 
     async fn delete_connection(&self, id: &str) -> Result<bool, StoreError> {
-        let deleted = self.d1.delete_connection(id).await?;
-        self.forget_connections().await?;
+        let deleted = self.d1.delete_connection(id).settle().await?;
+        self.forget_connections().settle().await?;
         Ok(deleted)
     }
 }

@@ -6,6 +6,7 @@
 use super::EdgeStores;
 use crate::error::StoreError;
 use crate::model::mfa::Guardian;
+use crate::port::settled::Settle;
 use crate::port::MfaStore;
 
 /// The one entry of [`super::IsolateCache::guardian`].
@@ -14,7 +15,9 @@ const ALL: &str = "";
 impl EdgeStores<'_> {
     pub(super) async fn remembered_guardian(&self) -> Result<Guardian, StoreError> {
         let shelf = &self.memory.guardian;
-        self.remembered(shelf, ALL, self.d1.guardian()).await
+        self.remembered(shelf, ALL, self.d1.guardian())
+            .settle()
+            .await
     }
 
     pub(super) fn forget_guardian_now(&self) {

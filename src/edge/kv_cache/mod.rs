@@ -16,6 +16,7 @@ use crate::error::StoreError;
 use crate::model::json::{FromJson, Members};
 use crate::model::{Api, Client, StoredHook, StoredKey};
 use crate::model::{Rule, Trigger};
+use crate::port::settled::Settle;
 use crate::port::{
     AttemptStore, ClaimsStore, ClientStore, CodeStore, ConnectionStore, ExchangeStore, HasAttempts,
     HasClaims, HasClients, HasCodes, HasConnections, HasExchange, HasKeys, HasLogs, HasMail,
@@ -80,7 +81,7 @@ impl<'a> EdgeStores<'a> {
             return Ok(hit);
         }
         let generation = shelf.generation();
-        let loaded = load.await?;
+        let loaded = load.settle().await?;
         if shelf.unchanged_since(generation) {
             self.keep(shelf, key, loaded.clone());
         }
@@ -108,15 +109,15 @@ impl<'a> EdgeStores<'a> {
     {
         let generation = shelf.generation();
         let Some(kv) = self.kv.as_ref().filter(|_| key.len() <= MAX_KEY_BYTES) else {
-            return load.await;
+            return load.settle().await;
         };
-        if let Some(hit) = Self::kv_value(kv, &key).await {
+        if let Some(hit) = Self::kv_value(kv, &key).settle().await {
             match T::from_json(hit) {
                 Ok(hit) => return Ok(Some(hit)),
                 Err(e) => console_error!("kv get {key}: {e}"),
             }
         }
-        let loaded = load.await?;
+        let loaded = load.settle().await?;
         if let Some(value) = loaded
             .as_ref()
             .filter(|_| shelf.unchanged_since(generation))
@@ -134,7 +135,7 @@ impl<'a> EdgeStores<'a> {
         KV_READS.fetch_add(1, Ordering::Relaxed);
         // Read as text and parsed here: KV's own JSON reading would decode through a second
         // serde layer (and its code).
-        let text = match kv.text(key).await {
+        let text = match kv.text(key).settle().await {
             Ok(text) => text?,
             Err(e) => {
                 console_error!("kv get {key}: {e}");
@@ -158,7 +159,7 @@ impl<'a> EdgeStores<'a> {
         };
         let kv = kv.clone();
         ctx.wait_until(async move {
-            if let Err(e) = kv.put(&key, &text, TTL_SECONDS).await {
+            if let Err(e) = kv.put(&key, &text, TTL_SECONDS).settle().await {
                 console_error!("kv put {key}: {e}");
             }
         });
@@ -190,13 +191,15 @@ impl ClientStore for EdgeStores<'_> {
                     &self.memory.clients,
                     format!("v5:client:{client_id}"),
                     async {
-                        let client = self.d1.client(client_id).await?;
+                        let client = self.d1.client(client_id).settle().await?;
                         Ok(Some(ClientEntry { client }))
                     },
                 )
+                .settle()
                 .await?;
             Ok(cached.and_then(|entry| entry.client))
         })
+        .settle()
         .await
     }
 
@@ -212,6 +215,7 @@ impl ClientStore for EdgeStores<'_> {
                 format!("v5:api:{identifier}"),
                 self.d1.api(identifier),
             )
+            .settle()
             .await?;
         if let Some(api) = api
             .as_ref()
@@ -227,12 +231,14 @@ impl ClientStore for EdgeStores<'_> {
         self.remembered(&self.memory.origins, origin, async {
             let cached = self
                 .read_through(&self.memory.origins, format!("v5:origin:{origin}"), async {
-                    let registered = self.d1.web_origin_registered(origin).await?;
+                    let registered = self.d1.web_origin_registered(origin).settle().await?;
                     Ok(Some(OriginEntry { registered }))
                 })
+                .settle()
                 .await?;
             Ok(cached.is_some_and(|entry| entry.registered))
         })
+        .settle()
         .await
     }
 }
@@ -258,41 +264,43 @@ impl ClaimsStore for EdgeStores<'_> {
             self.read_through(
                 &self.memory.pipelines,
                 format!("v5:pipeline:{trigger}"),
-                async { self.d1.pipeline(trigger).await.map(Some) },
+                async { self.d1.pipeline(trigger).settle().await.map(Some) },
             )
+            .settle()
             .await
             .map(Option::unwrap_or_default)
         })
+        .settle()
         .await
     }
 
     async fn put_rule(&self, rule: &Rule) -> Result<(), StoreError> {
-        self.d1.put_rule(rule).await?;
-        self.forget_pipelines().await
+        self.d1.put_rule(rule).settle().await?;
+        self.forget_pipelines().settle().await
     }
 
     async fn rules(&self) -> Result<Vec<Rule>, StoreError> {
-        self.d1.rules().await
+        self.d1.rules().settle().await
     }
 
     async fn delete_rule(&self, rule_id: &str) -> Result<bool, StoreError> {
-        let deleted = self.d1.delete_rule(rule_id).await?;
-        self.forget_pipelines().await?;
+        let deleted = self.d1.delete_rule(rule_id).settle().await?;
+        self.forget_pipelines().settle().await?;
         Ok(deleted)
     }
 
     async fn hooks(&self) -> Result<Vec<StoredHook>, StoreError> {
-        self.d1.hooks().await
+        self.d1.hooks().settle().await
     }
 
     async fn put_hook(&self, hook: &StoredHook) -> Result<(), StoreError> {
-        self.d1.put_hook(hook).await?;
-        self.forget_pipelines().await
+        self.d1.put_hook(hook).settle().await?;
+        self.forget_pipelines().settle().await
     }
 
     async fn delete_hook(&self, hook_id: &str) -> Result<bool, StoreError> {
-        let deleted = self.d1.delete_hook(hook_id).await?;
-        self.forget_pipelines().await?;
+        let deleted = self.d1.delete_hook(hook_id).settle().await?;
+        self.forget_pipelines().settle().await?;
         Ok(deleted)
     }
 }
@@ -306,6 +314,7 @@ impl EdgeStores<'_> {
             self.memory.pipelines.forget(trigger.as_str());
             if let Some(kv) = &self.kv {
                 kv.delete(&format!("v5:pipeline:{}", trigger.as_str()))
+                    .settle()
                     .await
                     .map_err(|e| StoreError::backend("kv", format!("delete: {e}")))?;
             }
@@ -347,7 +356,7 @@ const PUBLISHED: &str = "";
 /// set, so this isolate never signs with a key its own JWKS does not show.
 impl KeyStore for EdgeStores<'_> {
     async fn signing_keys(&self, alg: &str) -> Result<Vec<StoredKey>, StoreError> {
-        let keys = self.d1.signing_keys(alg).await?;
+        let keys = self.d1.signing_keys(alg).settle().await?;
         let kept = self.memory.published_keys.get(PUBLISHED, now_ms());
         if kept.is_some_and(|set| keys.iter().any(|k| !set.iter().any(|p| p.kid == k.kid))) {
             self.memory.published_keys.forget(PUBLISHED);
@@ -356,45 +365,46 @@ impl KeyStore for EdgeStores<'_> {
     }
 
     async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let stored = self.d1.insert_key(key).await?;
+        let stored = self.d1.insert_key(key).settle().await?;
         self.memory.published_keys.forget(PUBLISHED);
         Ok(stored)
     }
 
     async fn rotate_keys(&self, new_next: &StoredKey, now: u64) -> Result<bool, StoreError> {
-        let rotated = self.d1.rotate_keys(new_next, now).await?;
+        let rotated = self.d1.rotate_keys(new_next, now).settle().await?;
         self.memory.published_keys.forget(PUBLISHED);
         Ok(rotated)
     }
 
     async fn revoke_key(&self, kid: &str, now: u64) -> Result<Option<StoredKey>, StoreError> {
-        let key = self.d1.revoke_key(kid, now).await?;
+        let key = self.d1.revoke_key(kid, now).settle().await?;
         self.memory.published_keys.forget(PUBLISHED);
         Ok(key)
     }
 
     async fn drop_previous_keys(&self, before: u64) -> Result<u32, StoreError> {
-        let dropped = self.d1.drop_previous_keys(before).await?;
+        let dropped = self.d1.drop_previous_keys(before).settle().await?;
         self.memory.published_keys.forget(PUBLISHED);
         Ok(dropped)
     }
 
     async fn all_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        self.d1.all_keys().await
+        self.d1.all_keys().settle().await
     }
 
     async fn reseal_key(&self, kid: &str, old: &str, new: &str) -> Result<bool, StoreError> {
-        self.d1.reseal_key(kid, old, new).await
+        self.d1.reseal_key(kid, old, new).settle().await
     }
 
     async fn published_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let shelf = &self.memory.published_keys;
         self.remembered(shelf, PUBLISHED, self.d1.published_keys())
+            .settle()
             .await
     }
 
     async fn published_keys_now(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let keys = self.d1.published_keys_now().await?;
+        let keys = self.d1.published_keys_now().settle().await?;
         self.keep(&self.memory.published_keys, PUBLISHED, keys.clone());
         Ok(keys)
     }
@@ -466,7 +476,7 @@ impl HasMfa for EdgeStores<'_> {
     }
 
     async fn guardian(&self) -> Result<crate::model::mfa::Guardian, StoreError> {
-        self.remembered_guardian().await
+        self.remembered_guardian().settle().await
     }
 
     fn forget_guardian(&self) {

@@ -7,6 +7,7 @@
 use super::EdgeStores;
 use crate::error::StoreError;
 use crate::model::{Api, Client, ClientGrant, Listed, Paging};
+use crate::port::settled::Settle;
 use crate::port::RegistryStore;
 
 /// Every grant on one API, for dropping the cached clients that embed it.
@@ -21,6 +22,7 @@ impl EdgeStores<'_> {
     async fn forget_kv(&self, key: String) -> Result<(), StoreError> {
         if let Some(kv) = &self.kv {
             kv.delete(&key)
+                .settle()
                 .await
                 .map_err(|e| StoreError::backend("kv", format!("delete {key}: {e}")))?;
         }
@@ -29,13 +31,17 @@ impl EdgeStores<'_> {
 
     async fn forget_client(&self, client_id: &str) -> Result<(), StoreError> {
         self.memory.clients.forget(client_id);
-        self.forget_kv(format!("v5:client:{client_id}")).await
+        self.forget_kv(format!("v5:client:{client_id}"))
+            .settle()
+            .await
     }
 
     async fn forget_origins(&self, origins: &[String]) -> Result<(), StoreError> {
         for origin in origins {
             self.memory.origins.forget(origin);
-            self.forget_kv(format!("v5:origin:{origin}")).await?;
+            self.forget_kv(format!("v5:origin:{origin}"))
+                .settle()
+                .await?;
         }
         Ok(())
     }
@@ -46,6 +52,7 @@ impl EdgeStores<'_> {
         let grants = self
             .d1
             .list_client_grants(None, Some(identifier), ALL)
+            .settle()
             .await?;
         Ok(grants.items.into_iter().map(|g| g.client_id).collect())
     }
@@ -53,9 +60,11 @@ impl EdgeStores<'_> {
     /// Drops the API and the cached clients in `holders`.
     async fn forget_api(&self, identifier: &str, holders: &[String]) -> Result<(), StoreError> {
         self.memory.apis.forget(identifier);
-        self.forget_kv(format!("v5:api:{identifier}")).await?;
+        self.forget_kv(format!("v5:api:{identifier}"))
+            .settle()
+            .await?;
         for client_id in holders {
-            self.forget_client(client_id).await?;
+            self.forget_client(client_id).settle().await?;
         }
         Ok(())
     }
@@ -65,6 +74,7 @@ impl EdgeStores<'_> {
         Ok(self
             .d1
             .registered_client(client_id)
+            .settle()
             .await?
             .map(|c| c.web_origins)
             .unwrap_or_default())
@@ -73,40 +83,40 @@ impl EdgeStores<'_> {
 
 impl RegistryStore for EdgeStores<'_> {
     async fn registered_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        self.d1.registered_client(client_id).await
+        self.d1.registered_client(client_id).settle().await
     }
 
     async fn registered_api(&self, identifier: &str) -> Result<Option<Api>, StoreError> {
-        self.d1.registered_api(identifier).await
+        self.d1.registered_api(identifier).settle().await
     }
 
     async fn list_clients(&self, paging: Paging) -> Result<Listed<Client>, StoreError> {
-        self.d1.list_clients(paging).await
+        self.d1.list_clients(paging).settle().await
     }
 
     async fn create_client(&self, client: &Client) -> Result<(), StoreError> {
-        self.d1.create_client(client).await?;
+        self.d1.create_client(client).settle().await?;
         // An unknown id is cached as absent; so is an origin nobody listed.
-        self.forget_client(&client.client_id).await?;
+        self.forget_client(&client.client_id).settle().await?;
         // It is enabled on every connection.
-        self.forget_connections().await?;
-        self.forget_origins(&client.web_origins).await
+        self.forget_connections().settle().await?;
+        self.forget_origins(&client.web_origins).settle().await
     }
 
     async fn update_client(&self, client: &Client) -> Result<bool, StoreError> {
-        let before = self.origins_of(&client.client_id).await?;
-        let updated = self.d1.update_client(client).await?;
-        self.forget_client(&client.client_id).await?;
-        self.forget_origins(&before).await?;
-        self.forget_origins(&client.web_origins).await?;
+        let before = self.origins_of(&client.client_id).settle().await?;
+        let updated = self.d1.update_client(client).settle().await?;
+        self.forget_client(&client.client_id).settle().await?;
+        self.forget_origins(&before).settle().await?;
+        self.forget_origins(&client.web_origins).settle().await?;
         Ok(updated)
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        let before = self.origins_of(client_id).await?;
-        let deleted = self.d1.delete_client(client_id).await?;
-        self.forget_client(client_id).await?;
-        self.forget_origins(&before).await?;
+        let before = self.origins_of(client_id).settle().await?;
+        let deleted = self.d1.delete_client(client_id).settle().await?;
+        self.forget_client(client_id).settle().await?;
+        self.forget_origins(&before).settle().await?;
         Ok(deleted)
     }
 
@@ -118,18 +128,19 @@ impl RegistryStore for EdgeStores<'_> {
     ) -> Result<Listed<ClientGrant>, StoreError> {
         self.d1
             .list_client_grants(client_id, audience, paging)
+            .settle()
             .await
     }
 
     async fn create_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
-        let created = self.d1.create_client_grant(grant).await?;
-        self.forget_client(&grant.client_id).await?;
+        let created = self.d1.create_client_grant(grant).settle().await?;
+        self.forget_client(&grant.client_id).settle().await?;
         Ok(created)
     }
 
     async fn update_client_grant(&self, grant: &ClientGrant) -> Result<bool, StoreError> {
-        let updated = self.d1.update_client_grant(grant).await?;
-        self.forget_client(&grant.client_id).await?;
+        let updated = self.d1.update_client_grant(grant).settle().await?;
+        self.forget_client(&grant.client_id).settle().await?;
         Ok(updated)
     }
 
@@ -138,25 +149,29 @@ impl RegistryStore for EdgeStores<'_> {
         client_id: &str,
         audience: &str,
     ) -> Result<bool, StoreError> {
-        let deleted = self.d1.delete_client_grant(client_id, audience).await?;
-        self.forget_client(client_id).await?;
+        let deleted = self
+            .d1
+            .delete_client_grant(client_id, audience)
+            .settle()
+            .await?;
+        self.forget_client(client_id).settle().await?;
         Ok(deleted)
     }
 
     async fn list_apis(&self, paging: Paging) -> Result<Listed<Api>, StoreError> {
-        self.d1.list_apis(paging).await
+        self.d1.list_apis(paging).settle().await
     }
 
     async fn create_api(&self, api: &Api) -> Result<(), StoreError> {
-        self.d1.create_api(api).await?;
-        let holders = self.grant_holders(&api.identifier).await?;
-        self.forget_api(&api.identifier, &holders).await
+        self.d1.create_api(api).settle().await?;
+        let holders = self.grant_holders(&api.identifier).settle().await?;
+        self.forget_api(&api.identifier, &holders).settle().await
     }
 
     async fn update_api(&self, api: &Api) -> Result<bool, StoreError> {
-        let updated = self.d1.update_api(api).await?;
-        let holders = self.grant_holders(&api.identifier).await?;
-        self.forget_api(&api.identifier, &holders).await?;
+        let updated = self.d1.update_api(api).settle().await?;
+        let holders = self.grant_holders(&api.identifier).settle().await?;
+        self.forget_api(&api.identifier, &holders).settle().await?;
         Ok(updated)
     }
 
@@ -164,9 +179,9 @@ impl RegistryStore for EdgeStores<'_> {
         // The clients that hold grants on it are found before the cascade removes them, and
         // nothing is forgotten before the delete commits: a read in between would cache the
         // API again, until the entry's TTL.
-        let holders = self.grant_holders(identifier).await?;
-        let deleted = self.d1.delete_api(identifier).await?;
-        self.forget_api(identifier, &holders).await?;
+        let holders = self.grant_holders(identifier).settle().await?;
+        let deleted = self.d1.delete_api(identifier).settle().await?;
+        self.forget_api(identifier, &holders).settle().await?;
         Ok(deleted)
     }
 }
