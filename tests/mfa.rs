@@ -945,6 +945,16 @@ fn a_post_login_hook_asks_for_a_second_factor_as_auth0s_multifactor_enable() {
     }
     let (plain, _) = hosted_password(&t);
     assert_eq!(id_token_of(&t, &plain)["amr"], json!(["pwd"]));
+    // Every successful sign-in's log names the user, that one too.
+    t.store_events();
+    let logs = ok(&manage(&t, "GET", "/api/v2/logs", &admin, None), 200);
+    let logs = logs.as_array().unwrap();
+    let signed_in: Vec<&Value> = logs.iter().filter(|l| l["type"] == "s").collect();
+    assert_eq!(signed_in.len(), 5, "{logs:?}");
+    assert!(
+        signed_in.iter().all(|l| l["user_id"] == USER_ID),
+        "{signed_in:?}"
+    );
 }
 
 #[test]
@@ -969,4 +979,40 @@ fn the_second_factors_page_reads_the_users_authenticators_once() {
         3,
         "the page asking for a code"
     );
+}
+
+#[test]
+fn a_passwordless_link_opened_in_another_browser_is_followed_by_the_second_factor() {
+    let (t, _) = passwordless_tenant(json!(["all-applications"]));
+    let auth_params = json!({"redirect_uri": CALLBACK, "response_type": "code",
+        "scope": "openid", "state": "st", "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256"});
+    let start = json!({"client_id": SPA, "connection": "email", "email": "lin@example.com",
+        "send": "link", "authParams": auth_params});
+    let started = t.send(HttpRequest {
+        method: "POST".into(),
+        path: "/passwordless/start".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: start.to_string().into_bytes(),
+        ..Default::default()
+    });
+    assert_eq!(started.status, 200);
+    let link = t.outbox.last_link();
+    let path = link.strip_prefix(ISSUER.trim_end_matches('/')).unwrap();
+    // A browser with no cookie of this issuer: the link, then the page setting up an app,
+    // whose form that browser can post (the page sets its CSRF cookie).
+    let page = get(&t, path, "");
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert_eq!(page.status, 200, "{html}");
+    assert!(html.contains("<h1>Set up two-step sign-in</h1>"), "{html}");
+    assert!(set_cookie(&page, "__Host-session").is_none());
+    let csrf = set_cookie(&page, "__Host-csrf").expect("the page's CSRF cookie");
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let done = factor(&t, &page, &csrf, "code", &totp::code_at(&secret, NOW));
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    let id = id_token_of(&t, &done);
+    assert_eq!(id["amr"], json!(["otp", "mfa"]));
+    // The link was spent by its first opening.
+    assert_eq!(get(&t, path, "").status, 400);
 }

@@ -79,8 +79,9 @@ pub const HOSTED: (&str, &str) = ("hosted", "1");
 /// none (and `step_up`, a request for it, finds every factor off), else a new
 /// MFA token (to seal) for `signed_in` and `client_id`, carrying `asked`. A user seen for the
 /// first time (a sign-up, a custom database's or a passwordless connection's new user, an
-/// upstream provider's) is stored first, so a factor can be enrolled for it. The password's own bookkeeping (attempts cleared, the login counted, a rehash) is left
-/// to the second factor's success; the rehash rides in the sealed token.
+/// upstream provider's) is stored first, so a factor can be enrolled for it. The first
+/// factor's own bookkeeping (attempts cleared, the login counted, a rehash) is left to the
+/// second factor's success; the rehash rides in the sealed token.
 pub async fn gate<P: HasMfa + HasExchange>(
     ports: &P,
     random: &dyn Random,

@@ -99,7 +99,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             Err(e) => return failed(e.into()),
         };
         // Where no factor is offered, the sign-in goes on, as `acr_values` is answered.
-        if let (true, Some(user)) = (offered, issuance.user.take()) {
+        if let Some(user) = issuance.user.take_if(|_| offered) {
             if request.prompt.none {
                 let e = OAuthError::new(ErrorCode::LoginRequired, "a second factor is required");
                 return reply_error(flow, request, &e);
