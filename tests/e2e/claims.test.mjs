@@ -210,3 +210,37 @@ test('a post-login hook timing out at refresh costs nothing: the same token work
     await edit("UPDATE clients SET client_metadata = json_remove(client_metadata, '$.hook_mode') WHERE client_id = ?1", APP.id);
   }
 });
+
+test('a post-login hook over a service binding asks for a second factor: the password grant answers mfa_required', async () => {
+  const hook = { ...HOOK, hook_id: 'hk_mfa', name: 'mfa-hook', trigger: 'post-login' };
+  for (const stmt of seedStatements({ hooks: [hook] }, { issuer: ISSUER, kek: TEST_KEK })) await issuer.db.prepare(stmt).run();
+  const token = await managementToken();
+  const otp = (enabled) => issuer.fetch('/api/v2/guardian/factors/otp', {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled }),
+  });
+  const mode = (m) => edit("UPDATE clients SET client_metadata = json_set(client_metadata, '$.hook_mode', ?1) WHERE client_id = ?2", m, APP.id);
+  assert.equal((await otp(true)).status, 200);
+  try {
+    // The hook's answer only: the policy asks nothing (`[]`) and the user has no app.
+    await mode('mfa');
+    const asked = await passwordRequest(issuer, { scope: 'openid' });
+    const body = await asked.json();
+    assert.equal(asked.status, 403, JSON.stringify(body));
+    assert.equal(body.error, 'mfa_required');
+    assert.ok(body.mfa_token, 'an MFA token for /mfa/associate and the mfa-otp grant');
+    // With the factor off, the ask is answered honestly: one factor, tokens as before.
+    assert.equal((await otp(false)).status, 200);
+    const plain = await ok(passwordRequest(issuer, { scope: 'openid' }));
+    assert.deepEqual((await verify(plain.id_token, APP.id)).amr, ['pwd']);
+    // And a hook that does not ask leaves the grant alone.
+    assert.equal((await otp(true)).status, 200);
+    await mode('normal');
+    await ok(passwordRequest(issuer, { scope: 'openid' }));
+  } finally {
+    await otp(false);
+    await edit('DELETE FROM hooks WHERE hook_id = ?1', hook.hook_id);
+    await edit("UPDATE clients SET client_metadata = json_remove(client_metadata, '$.hook_mode') WHERE client_id = ?1", APP.id);
+  }
+});

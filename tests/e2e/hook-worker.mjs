@@ -3,6 +3,7 @@
 // should. Its behaviour follows the client's metadata, so tests can steer it:
 //   hook_mode "slow"    → answers after 3 s (longer than the hook's timeout)
 //   hook_mode "set_sub" → tries to set `sub` (the issuer must drop it)
+//   hook_mode "mfa"     → asks for a second factor until the sign-in proved one
 //   otherwise           → copies client_metadata.urn into https://example.com/hook_urn
 const enc = new TextEncoder();
 
@@ -26,6 +27,10 @@ export default {
     if (meta.hook_mode === 'slow') await new Promise((r) => setTimeout(r, 3000));
     const claims = { 'https://example.com/hook_urn': meta.urn ?? null };
     if (meta.hook_mode === 'set_sub') claims.sub = 'attacker';
+    if (meta.hook_mode === 'mfa') {
+      const proven = (event.authentication?.methods ?? []).some((m) => m.name === 'mfa');
+      return Response.json({ access_token: claims, multifactor: !proven });
+    }
     return Response.json({ access_token: claims });
   },
 };
