@@ -754,6 +754,17 @@ fn passwordless_tenant(policy: Value) -> (Tenant, String) {
     (t, admin)
 }
 
+/// `POST /passwordless/start` with the JSON `body`.
+fn passwordless_start(t: &Tenant, body: &Value) -> HttpResponse {
+    t.send(HttpRequest {
+        method: "POST".into(),
+        path: "/passwordless/start".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+        ..Default::default()
+    })
+}
+
 /// The code the last message carried.
 fn mailed_code(t: &Tenant) -> String {
     let message = t.outbox.messages().pop().expect("a message");
@@ -768,14 +779,7 @@ fn a_passwordless_code_is_followed_by_the_second_factor_the_policy_asks_for() {
     // The OTP grant: the code is the first factor, then `mfa_required`, as after a password.
     let start = json!({"client_id": APP_ID, "client_secret": APP_SECRET,
         "connection": "email", "email": who, "send": "code"});
-    let started = t.send(HttpRequest {
-        method: "POST".into(),
-        path: "/passwordless/start".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: start.to_string().into_bytes(),
-        ..Default::default()
-    });
-    assert_eq!(started.status, 200);
+    assert_eq!(passwordless_start(&t, &start).status, 200);
     let form = format!(
         "grant_type={}&username={}&otp={}&realm=email&scope=openid",
         enc(PASSWORDLESS_OTP),
@@ -989,14 +993,7 @@ fn a_passwordless_link_opened_in_another_browser_is_followed_by_the_second_facto
         "code_challenge_method": "S256"});
     let start = json!({"client_id": SPA, "connection": "email", "email": "lin@example.com",
         "send": "link", "authParams": auth_params});
-    let started = t.send(HttpRequest {
-        method: "POST".into(),
-        path: "/passwordless/start".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: start.to_string().into_bytes(),
-        ..Default::default()
-    });
-    assert_eq!(started.status, 200);
+    assert_eq!(passwordless_start(&t, &start).status, 200);
     let link = t.outbox.last_link();
     let path = link.strip_prefix(ISSUER.trim_end_matches('/')).unwrap();
     // A browser with no cookie of this issuer: the link, then the page setting up an app,
