@@ -34,7 +34,7 @@ fn the_sql_stores_keep_every_port_contract_on_sqlite() {
         audience: "https://api.example.com".into(),
     };
     let outcomes = pollster::block_on(run(&store, &store, &fx));
-    assert_eq!(outcomes.len(), 29);
+    assert_eq!(outcomes.len(), 30);
     for o in outcomes {
         assert_eq!(o.failure, None, "{}", o.case);
     }

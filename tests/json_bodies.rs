@@ -9,8 +9,9 @@ use edge_issuer::admin::ROUTES;
 use serde_json::json;
 
 /// Routes that take no JSON body (an empty POST, a multipart file).
-const NO_JSON: [&str; 6] = [
+const NO_JSON: [&str; 7] = [
     "/api/v2/users/{id}/recovery-code-regeneration",
+    "/api/v2/users/{id}/multifactor/actions/invalidate-remember-browser",
     "/api/v2/clients/{id}/rotate-secret",
     "/api/v2/jobs/users-imports",
     "/api/v2/keys/signing/rotate",
@@ -86,7 +87,7 @@ fn every_json_route_refuses_an_array_or_a_scalar_where_an_object_is_expected() {
         }
         walked += 1;
     }
-    assert_eq!(walked, 37, "every route with a JSON body");
+    assert_eq!(walked, 38, "every route with a JSON body");
     // Nested objects too: a client's jwt_configuration, a rule's conditions.
     let nested = [
         (

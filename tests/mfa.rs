@@ -10,6 +10,7 @@ use common::*;
 use edge_issuer::model::grant_type::{MFA_OTP, MFA_RECOVERY_CODE, PASSWORDLESS_OTP};
 use edge_issuer::model::{OnFailure, Trigger};
 use edge_issuer::oauth::mfa::totp;
+use edge_issuer::port::clock::Clock;
 use edge_issuer::web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
@@ -1012,4 +1013,215 @@ fn a_passwordless_link_opened_in_another_browser_is_followed_by_the_second_facto
     assert_eq!(id["amr"], json!(["otp", "mfa"]));
     // The link was spent by its first opening.
     assert_eq!(get(&t, path, "").status, 400);
+}
+
+/// The `Set-Cookie` header that sets `name`, whole.
+fn set_cookie_header(resp: &HttpResponse, name: &str) -> Option<String> {
+    resp.headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with(&format!("{name}=")))
+        .map(|(_, v)| v.clone())
+}
+
+/// The hosted login page posted with the right password, the browser holding `cookie` (a
+/// remembered browser's): the answer and the CSRF cookie.
+fn remembered_password(t: &Tenant, extra: &str, cookie: &str) -> (HttpResponse, String) {
+    let page = get(t, &authorize_path(extra), cookie);
+    let csrf = set_cookie(&page, "__Host-csrf").unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&String::from_utf8_lossy(&page.body)));
+    form.append_pair("email", USER_EMAIL);
+    form.append_pair("password", USER_PASSWORD);
+    let cookies = [csrf.as_str(), cookie].join("; ");
+    let resp = post_form(t, "/u/login", &form.finish(), &cookies);
+    let csrf = set_cookie(&resp, "__Host-csrf").unwrap_or(csrf);
+    (resp, csrf)
+}
+
+/// The second factor's page posted with the app's code at `now`, the box ticked or not.
+fn code_remembering(
+    t: &Tenant,
+    page: &HttpResponse,
+    csrf: &str,
+    secret: &[u8],
+    ticked: bool,
+) -> HttpResponse {
+    let html = String::from_utf8_lossy(&page.body);
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.extend_pairs(form_fields(&html).iter().take(2));
+    form.append_pair("code", &totp::code_at(secret, t.clock.now()));
+    if ticked {
+        form.append_pair("remember", "1");
+    }
+    post_form(t, "/u/mfa", &form.finish(), csrf)
+}
+
+#[test]
+fn the_remembered_browsers_settings_are_auth0_shaped_and_checked() {
+    let (t, admin) = tenant(json!([]));
+    let path = "/api/v2/guardian/settings";
+    let shipped = json!({
+        "display_remember_me_checkbox": false,
+        "remember_me_default_value": false,
+        "mfa_session_inactivity_timeout": 2592000,
+        "mfa_session_overall_timeout": 2592000,
+    });
+    assert_eq!(ok(&manage(&t, "GET", path, &admin, None), 200), shipped);
+    // Only the members given change.
+    let on =
+        json!({ "display_remember_me_checkbox": true, "mfa_session_inactivity_timeout": 3600 });
+    let set = ok(&manage(&t, "PUT", path, &admin, Some(on)), 200);
+    assert_eq!(set["display_remember_me_checkbox"], true);
+    assert_eq!(set["mfa_session_inactivity_timeout"], 3600);
+    assert_eq!(set["mfa_session_overall_timeout"], 2592000);
+    assert_eq!(ok(&manage(&t, "GET", path, &admin, None), 200), set);
+    // Out of range, inactivity longer than overall, a wrong type or an unknown member: 400,
+    // and nothing changes.
+    for bad in [
+        json!({ "mfa_session_inactivity_timeout": 60 }),
+        json!({ "mfa_session_inactivity_timeout": 2592001 }),
+        json!({ "mfa_session_overall_timeout": 7776001 }),
+        json!({ "mfa_session_overall_timeout": 3599 }),
+        json!({ "display_remember_me_checkbox": "yes" }),
+        json!({ "remember_for": 30 }),
+    ] {
+        let resp = manage(&t, "PUT", path, &admin, Some(bad.clone()));
+        assert_eq!(resp.status, 400, "{bad}");
+        assert_eq!(resp.json_body()["errorCode"], "invalid_body", "{bad}");
+    }
+    assert_eq!(ok(&manage(&t, "GET", path, &admin, None), 200), set);
+    // The routes need the Guardian factors' scopes; the user route `update:users`.
+    let reader = admin_token(&t, &["read:guardian_factors"]);
+    assert_eq!(manage(&t, "GET", path, &reader, None).status, 200);
+    assert_eq!(
+        manage(&t, "PUT", path, &reader, Some(json!({}))).status,
+        403
+    );
+    let forget = |id: &str| {
+        format!(
+            "/api/v2/users/{}/multifactor/actions/invalidate-remember-browser",
+            enc(id)
+        )
+    };
+    assert_eq!(
+        manage(&t, "POST", &forget(USER_ID), &reader, None).status,
+        403
+    );
+    assert_eq!(
+        manage(&t, "POST", &forget(USER_ID), &admin, None).status,
+        204
+    );
+    assert_eq!(
+        manage(&t, "POST", &forget("auth0|nobody"), &admin, None).status,
+        404
+    );
+}
+
+#[test]
+fn a_remembered_browser_skips_the_policys_factor_until_it_is_forgotten() {
+    let (t, _) = browser_tenant(json!(["all-applications"]));
+    // A fresh token for each call: the clock moves on by hours.
+    let admin = || admin_token(&t, &MGMT_SCOPES);
+    let settings = "/api/v2/guardian/settings";
+
+    // Off as shipped: the page offers no box, and a ticked box posted anyway sets nothing.
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(!html.contains("name=\"remember\""), "{html}");
+    let key = between(&html, "<code class=\"key\">", "</code>").replace(' ', "");
+    let secret = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let done = code_remembering(&t, &page, &csrf, &secret, true);
+    assert!(set_cookie(&done, "__Host-session").is_some());
+    assert!(set_cookie(&done, "__Host-mfa").is_none());
+
+    // On: the box is offered, unticked; ticked, the browser is remembered for 30 days.
+    let on = json!({ "display_remember_me_checkbox": true });
+    ok(&manage(&t, "PUT", settings, &admin(), Some(on)), 200);
+    t.clock.advance(30);
+    let (page, csrf) = hosted_password(&t);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("Remember this browser for 30 days"), "{html}");
+    assert!(!html.contains(" checked>"));
+    let unticked = code_remembering(&t, &page, &csrf, &secret, false);
+    assert!(set_cookie(&unticked, "__Host-mfa").is_none());
+    t.clock.advance(30);
+    let (page, csrf) = hosted_password(&t);
+    let done = code_remembering(&t, &page, &csrf, &secret, true);
+    let header = set_cookie_header(&done, "__Host-mfa").unwrap();
+    assert!(
+        header.contains("; Secure; HttpOnly; SameSite=Lax; Max-Age=2592000"),
+        "{header}"
+    );
+    let remembered = set_cookie(&done, "__Host-mfa").unwrap();
+    assert_eq!(id_token_of(&t, &done)["amr"], json!(["pwd", "otp", "mfa"]));
+
+    // The password alone signs in from that browser, and says so: no `mfa` in `amr`.
+    t.clock.advance(3_600);
+    let (skipped, _) = remembered_password(&t, "", &remembered);
+    assert!(
+        set_cookie(&skipped, "__Host-session").is_some(),
+        "{}",
+        String::from_utf8_lossy(&skipped.body)
+    );
+    assert_eq!(id_token_of(&t, &skipped)["amr"], json!(["pwd"]));
+    // Its use is written into the cookie again (inactivity counts from here).
+    let used = set_cookie(&skipped, "__Host-mfa").unwrap();
+    assert_ne!(used, remembered);
+    // Another browser is asked; so is a forged cookie.
+    let (other, _) = hosted_password(&t);
+    assert!(String::from_utf8_lossy(&other.body).contains("Verify it is you"));
+    let forged = remembered.replacen("__Host-mfa=", "__Host-mfa=x", 1);
+    let (other, _) = remembered_password(&t, "", &forged);
+    assert!(String::from_utf8_lossy(&other.body).contains("Verify it is you"));
+    // A step-up (`acr_values`) is always asked, and offers no box.
+    let (step_up, _) = remembered_password(&t, STEP_UP, &used);
+    let html = String::from_utf8_lossy(&step_up.body).into_owned();
+    assert!(
+        html.contains("Verify it is you") && !html.contains("Remember this browser"),
+        "{html}"
+    );
+
+    // An hour without use, under a one-hour inactivity timeout: asked again.
+    let short = json!({ "mfa_session_inactivity_timeout": 3600 });
+    ok(&manage(&t, "PUT", settings, &admin(), Some(short)), 200);
+    let (still, _) = remembered_password(&t, "", &used);
+    let used = set_cookie(&still, "__Host-mfa").expect("used within the hour");
+    t.clock.advance(3_600);
+    let (asked, _) = remembered_password(&t, "", &used);
+    assert!(String::from_utf8_lossy(&asked.body).contains("Verify it is you"));
+
+    // The admin's invalidation forgets it; so does turning the box off.
+    let long = json!({ "mfa_session_inactivity_timeout": 2592000 });
+    ok(&manage(&t, "PUT", settings, &admin(), Some(long)), 200);
+    let (page, csrf) = hosted_password(&t);
+    let done = code_remembering(&t, &page, &csrf, &secret, true);
+    let remembered = set_cookie(&done, "__Host-mfa").unwrap();
+    t.clock.advance(30);
+    let (skipped, _) = remembered_password(&t, "", &remembered);
+    assert!(set_cookie(&skipped, "__Host-session").is_some());
+    let off = json!({ "display_remember_me_checkbox": false });
+    ok(&manage(&t, "PUT", settings, &admin(), Some(off)), 200);
+    let (asked, _) = remembered_password(&t, "", &remembered);
+    assert!(String::from_utf8_lossy(&asked.body).contains("Verify it is you"));
+    let on = json!({ "display_remember_me_checkbox": true });
+    ok(&manage(&t, "PUT", settings, &admin(), Some(on)), 200);
+    let (skipped, _) = remembered_password(&t, "", &remembered);
+    assert!(set_cookie(&skipped, "__Host-session").is_some());
+    let forget = format!(
+        "/api/v2/users/{}/multifactor/actions/invalidate-remember-browser",
+        enc(USER_ID)
+    );
+    assert_eq!(manage(&t, "POST", &forget, &admin(), None).status, 204);
+    let (asked, csrf) = remembered_password(&t, "", &remembered);
+    assert!(String::from_utf8_lossy(&asked.body).contains("Verify it is you"));
+
+    // Remembered again, then the user's factors reset: forgotten, and the app set up anew.
+    t.clock.advance(30);
+    let done = code_remembering(&t, &asked, &csrf, &secret, true);
+    let remembered = set_cookie(&done, "__Host-mfa").unwrap();
+    t.clock.advance(30);
+    let reset = format!("/api/v2/users/{}/authenticators", enc(USER_ID));
+    assert_eq!(manage(&t, "DELETE", &reset, &admin(), None).status, 204);
+    let (asked, _) = remembered_password(&t, "", &remembered);
+    assert!(String::from_utf8_lossy(&asked.body).contains("Set up two-step sign-in"));
 }

@@ -1,13 +1,16 @@
 //! Second factors, Auth0-shaped: the tenant's factors (`/api/v2/guardian/factors/{name}`) and
 //! policy (`/api/v2/guardian/policies`), and each user's authentication methods
 //! (`/api/v2/users/{id}/authentication-methods`, `…/authenticators`,
-//! `…/recovery-code-regeneration`).
+//! `…/recovery-code-regeneration`), and the remembered browser (`/api/v2/guardian/settings`,
+//! `…/multifactor/actions/invalidate-remember-browser`).
 
 use super::call::Call;
 use super::error::{from_store, invalid, members, not_found, payload, Reply};
 use super::list::iso8601;
 use crate::error::StoreError;
-use crate::model::mfa::{recovery_code_id, Authenticator, MfaPolicy, FACTORS, RECOVERY_CODE};
+use crate::model::mfa::{
+    recovery_code_id, Authenticator, MfaPolicy, RememberBrowser, FACTORS, RECOVERY_CODE,
+};
 use crate::oauth::mfa::recovery;
 use crate::port::crypto::Crypto;
 use crate::port::mfa::MfaStore;
@@ -165,11 +168,18 @@ pub async fn delete_method<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> R
     }
 }
 
-/// After an app was removed: when the user has no confirmed one left under a policy that asks
-/// for a second factor, the user's sessions end too (they were opened with the factor just
+/// After a factor was removed: the browsers the user had remembered are forgotten (one may
+/// be a thief's); when the user has no confirmed factor left under a policy that asks for a
+/// second factor, the user's sessions end too (they were opened with the factor just
 /// removed), and the next sign-in sets up a new one.
 async fn after_removal<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Result<(), StoreError> {
     let stores = &call.issuer.stores;
+    let now = call.issuer.clock.now();
+    stores
+        .mfa()
+        .forget_browsers(call.id(), now)
+        .settle()
+        .await?;
     if stores.guardian().settle().await?.policy() == MfaPolicy::Never {
         return Ok(());
     }
@@ -207,6 +217,78 @@ pub async fn reset<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
         Err(e) => from_store(e, CONFLICT, call.issuer.log),
     }
 }
+
+/// `POST /api/v2/users/{id}/multifactor/actions/invalidate-remember-browser`: every browser
+/// the user had remembered asks for the second factor again.
+pub async fn forget_browsers<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let now = call.issuer.clock.now();
+    let forgot = call.issuer.stores.mfa().forget_browsers(call.id(), now);
+    match forgot.settle().await {
+        Ok(true) => Reply::no_content(),
+        Ok(false) => not_found("user"),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+/// `GET /api/v2/guardian/settings`: the remembered browser's settings.
+pub async fn settings<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    match call.issuer.stores.guardian().settle().await {
+        Ok(g) => Reply::json(200, &settings_view(&g.remember)),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+fn settings_view(r: &RememberBrowser) -> Value {
+    json!({
+        "display_remember_me_checkbox": r.checkbox,
+        "remember_me_default_value": r.ticked,
+        "mfa_session_inactivity_timeout": r.inactivity,
+        "mfa_session_overall_timeout": r.overall,
+    })
+}
+
+/// The settings' members, in Auth0's names.
+const SETTINGS: [&str; 4] = [
+    "display_remember_me_checkbox",
+    "remember_me_default_value",
+    "mfa_session_inactivity_timeout",
+    "mfa_session_overall_timeout",
+];
+
+/// `PUT /api/v2/guardian/settings`: the members given change, the others stay. The timeouts
+/// are seconds: inactivity 1 hour to 30 days, overall 1 hour to 90 days, and inactivity no
+/// longer than overall.
+pub async fn set_settings<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+    let mut f = attempt!(members(call.req.body, &SETTINGS));
+    let stores = call.issuer.stores;
+    let mut r = match stores.guardian().settle().await {
+        Ok(g) => g.remember,
+        Err(e) => return from_store(e, CONFLICT, call.issuer.log),
+    };
+    let [checkbox, ticked, inactivity, overall] = SETTINGS;
+    r.checkbox = attempt!(f.flag(checkbox)).unwrap_or(r.checkbox);
+    r.ticked = attempt!(f.flag(ticked)).unwrap_or(r.ticked);
+    r.inactivity = attempt!(f.number(inactivity)).unwrap_or(r.inactivity);
+    r.overall = attempt!(f.number(overall)).unwrap_or(r.overall);
+    if !(HOUR..=30 * DAY).contains(&r.inactivity) {
+        return invalid("mfa_session_inactivity_timeout: expected 3600 to 2592000 seconds");
+    }
+    if !(HOUR..=90 * DAY).contains(&r.overall) || r.inactivity > r.overall {
+        return invalid(
+            "mfa_session_overall_timeout: expected 3600 to 7776000 seconds, and no less than \
+             mfa_session_inactivity_timeout",
+        );
+    }
+    let set = stores.mfa().set_remember(&r).settle().await;
+    stores.forget_guardian();
+    match set {
+        Ok(()) => Reply::json(200, &settings_view(&r)),
+        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    }
+}
+
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
 
 /// `POST /api/v2/users/{id}/recovery-code-regeneration`: ten new recovery codes, shown once;
 /// the old ones stop working.

@@ -32,13 +32,46 @@ pub enum MfaPolicy {
     Always,
 }
 
-/// The tenant's settings: which factors are on, and the policy as Auth0 states it.
+/// The tenant's settings: which factors are on, the policy as Auth0 states it, and the
+/// remembered browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guardian {
     /// The names of the factors turned on.
     pub enabled: Vec<String>,
     /// `true`: `["all-applications"]`; `false`: `[]`.
     pub all_applications: bool,
+    pub remember: RememberBrowser,
+}
+
+/// The remembered browser, as Auth0's `/api/v2/guardian/settings` states it: a browser whose
+/// user ticked "Remember this browser" after a second factor skips the policy's factor for a
+/// while. Off as shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RememberBrowser {
+    /// The factor's page offers the box (`display_remember_me_checkbox`); when `false`, no
+    /// browser is remembered, those remembered before included.
+    pub checkbox: bool,
+    /// The box is ticked at first (`remember_me_default_value`).
+    pub ticked: bool,
+    /// Seconds a remembered browser skips the factor after its last use
+    /// (`mfa_session_inactivity_timeout`, 1 hour to 30 days).
+    pub inactivity: u64,
+    /// Seconds it skips the factor in all (`mfa_session_overall_timeout`, 1 hour to 90 days).
+    pub overall: u64,
+}
+
+/// 30 days: how long a browser is remembered as shipped.
+pub const REMEMBER_DEFAULT: u64 = 30 * 86_400;
+
+impl Default for RememberBrowser {
+    fn default() -> Self {
+        RememberBrowser {
+            checkbox: false,
+            ticked: false,
+            inactivity: REMEMBER_DEFAULT,
+            overall: REMEMBER_DEFAULT,
+        }
+    }
 }
 
 impl Guardian {

@@ -36,6 +36,10 @@ pub struct User {
     /// Written by the store, never from this field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub multifactor: Vec<String>,
+    /// The browsers the user had remembered until this time are forgotten (Unix seconds; 0:
+    /// none). Written by the store, never from this field; shown to no one.
+    #[serde(skip)]
+    pub browsers_forgotten_at: u64,
 }
 
 /// Brute-force policy (RFC 6749 §4.3.2): failures per user and IP within a window.

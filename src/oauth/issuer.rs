@@ -119,6 +119,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             events: self.events,
             log: self.log,
             http: self.http,
+            remembered: None,
         }
     }
 

@@ -232,5 +232,6 @@ pub async fn provision<C: Crypto>(
         logins_count: 0,
         identities: Vec::new(),
         multifactor: Vec::new(),
+        browsers_forgotten_at: 0,
     })
 }

@@ -37,33 +37,40 @@ pub fn start(
     })
 }
 
-fn mac(key: &[u8; 32], session_id: &str) -> Hmac<Sha256> {
+fn mac(key: &[u8; 32], value: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(session_id.as_bytes());
+    mac.update(value.as_bytes());
     mac
+}
+
+/// `value` with a MAC under the key derived from the key-encryption key for `purpose`:
+/// `<value>.<MAC>`.
+pub fn signed(kek: &Kek, purpose: &str, value: &str) -> String {
+    let tag = mac(&kek.derive(purpose), value).finalize().into_bytes();
+    format!("{value}.{}", URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// The value a [`signed`] one carries, if its MAC for `purpose` holds.
+pub fn verified<'v>(kek: &Kek, purpose: &str, signed: &'v str) -> Option<&'v str> {
+    let (value, tag) = signed.rsplit_once('.')?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+    // A value signed before the key-encryption key was replaced checks against the previous
+    // key until that key is retired.
+    let keys = [Some(kek.derive(purpose)), kek.derive_previous(purpose)];
+    keys.iter()
+        .flatten()
+        .any(|key| mac(key, value).verify_slice(&tag).is_ok())
+        .then_some(value)
 }
 
 /// The cookie value naming `session_id`: `<id>.<MAC>`.
 pub fn cookie_value(kek: &Kek, session_id: &str) -> String {
-    let tag = URL_SAFE_NO_PAD.encode(
-        mac(&kek.derive(PURPOSE), session_id)
-            .finalize()
-            .into_bytes(),
-    );
-    format!("{session_id}.{tag}")
+    signed(kek, PURPOSE, session_id)
 }
 
 /// The session id a cookie value names, if its MAC holds.
 pub fn session_id(kek: &Kek, value: &str) -> Option<String> {
-    let (id, tag) = value.rsplit_once('.')?;
-    let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-    // A cookie made before the key-encryption key was replaced checks against the previous
-    // key until that key is retired.
-    let keys = [Some(kek.derive(PURPOSE)), kek.derive_previous(PURPOSE)];
-    keys.iter()
-        .flatten()
-        .any(|key| mac(key, id).verify_slice(&tag).is_ok())
-        .then(|| id.to_string())
+    verified(kek, PURPOSE, value).map(str::to_string)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! recovery codes, and the MFA tokens redeemed.
 
 use crate::error::StoreError;
-use crate::model::mfa::{Authenticator, Guardian};
+use crate::model::mfa::{Authenticator, Guardian, RememberBrowser};
 
 /// What a redemption spends along with its factor: the MFA token (its `jti` and expiry), which
 /// works once.
@@ -20,6 +20,11 @@ pub trait MfaStore {
     async fn set_factor(&self, name: &str, enabled: bool) -> Result<bool, StoreError>;
     /// Sets the policy (`true`: `["all-applications"]`).
     async fn set_all_applications(&self, all: bool) -> Result<(), StoreError>;
+    /// Sets the remembered browser's settings.
+    async fn set_remember(&self, remember: &RememberBrowser) -> Result<(), StoreError>;
+    /// Forgets every browser the user had remembered until `now`; `false` when there is no
+    /// such user.
+    async fn forget_browsers(&self, user_id: &str, now: u64) -> Result<bool, StoreError>;
 
     /// The user's authenticators, oldest first, and how many recovery codes they have left.
     async fn authenticators(

@@ -4,7 +4,7 @@ use super::codec::{flag, flag_arg, int, num, opt, opt_int};
 use super::sql::{Source, Sql, Value};
 use super::{SqlStore, Total};
 use crate::error::StoreError;
-use crate::model::mfa::{Authenticator, Credential, Guardian, ALL_APPLICATIONS};
+use crate::model::mfa::{Authenticator, Credential, Guardian, RememberBrowser, ALL_APPLICATIONS};
 use crate::port::mfa::{MfaStore, Spent};
 use crate::port::settled::Settle;
 
@@ -12,7 +12,11 @@ crate::row! {
     struct GuardianRow {
         name: String,
         enabled: f64,
-        policy: Option<String>,
+        policy: String,
+        remember_checkbox: f64,
+        remember_default: f64,
+        remember_inactivity: f64,
+        remember_overall: f64,
     }
 }
 
@@ -74,22 +78,27 @@ const SPENT_HERE: &str = "EXISTS (SELECT 1 FROM mfa_tokens_used WHERE jti = ?5 A
 impl<B: Sql> MfaStore for SqlStore<B> {
     async fn guardian(&self) -> Result<Guardian, StoreError> {
         // Kept in the Worker's isolate memory (see `edge::kv_cache::mfa`). The factors' rows
-        // are made by the migration, so the policy rides on each of them.
-        let sql =
-            "SELECT name, enabled, (SELECT policy FROM guardian_policy WHERE id = 1) AS policy \
-                   FROM guardian_factors ORDER BY name";
+        // are made by the migration, so the policy's one row rides on each of them.
+        let sql = "SELECT f.name, f.enabled, p.policy, p.remember_checkbox, p.remember_default, \
+                   p.remember_inactivity, p.remember_overall \
+                   FROM guardian_factors f, guardian_policy p WHERE p.id = 1 ORDER BY f.name";
         let rows: Vec<GuardianRow> = self.all_on(Source::Cached, sql, &[]).settle().await?;
-        let all_applications = rows
-            .first()
-            .is_some_and(|r| r.policy.as_deref() == Some(ALL_APPLICATIONS));
-        Ok(Guardian {
-            enabled: rows
-                .into_iter()
-                .filter(|f| flag(f.enabled))
-                .map(|f| f.name)
-                .collect(),
-            all_applications,
-        })
+        let mut guardian = Guardian::default();
+        if let Some(r) = rows.first() {
+            guardian.all_applications = r.policy == ALL_APPLICATIONS;
+            guardian.remember = RememberBrowser {
+                checkbox: flag(r.remember_checkbox),
+                ticked: flag(r.remember_default),
+                inactivity: int(r.remember_inactivity),
+                overall: int(r.remember_overall),
+            };
+        }
+        guardian.enabled = rows
+            .into_iter()
+            .filter(|f| flag(f.enabled))
+            .map(|f| f.name)
+            .collect();
+        Ok(guardian)
     }
 
     async fn set_factor(&self, name: &str, enabled: bool) -> Result<bool, StoreError> {
@@ -112,6 +121,25 @@ impl<B: Sql> MfaStore for SqlStore<B> {
         .settle()
         .await?;
         Ok(())
+    }
+
+    async fn set_remember(&self, r: &RememberBrowser) -> Result<(), StoreError> {
+        let sql = "UPDATE guardian_policy SET remember_checkbox = ?1, remember_default = ?2, \
+                   remember_inactivity = ?3, remember_overall = ?4 WHERE id = 1";
+        let args = [
+            flag_arg(r.checkbox),
+            flag_arg(r.ticked),
+            num(r.inactivity),
+            num(r.overall),
+        ];
+        self.run(sql, &args).settle().await?;
+        Ok(())
+    }
+
+    async fn forget_browsers(&self, user_id: &str, now: u64) -> Result<bool, StoreError> {
+        let sql = "UPDATE users SET browsers_forgotten_at = ?2 WHERE user_id = ?1";
+        let changed = self.run(sql, &[user_id.into(), num(now)]).settle().await?;
+        Ok(changed == 1)
     }
 
     async fn authenticators(

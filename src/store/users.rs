@@ -32,6 +32,7 @@ crate::row! {
         logins_count: f64,
         identities: String,
         mfa: f64,
+        browsers_forgotten_at: f64,
     }
 }
 
@@ -108,6 +109,7 @@ impl TryFrom<UserRow> for User {
             } else {
                 Vec::new()
             },
+            browsers_forgotten_at: int(r.browsers_forgotten_at),
         })
     }
 }
@@ -189,7 +191,7 @@ pub(super) fn user_select(table: &str) -> String {
         .join(", ");
     format!(
         "{fields}, {}, EXISTS (SELECT 1 FROM authenticators m WHERE m.user_id = {table}.user_id \
-         AND m.confirmed = 1) AS mfa",
+         AND m.confirmed = 1) AS mfa, {table}.browsers_forgotten_at",
         identities_of(table)
     )
 }

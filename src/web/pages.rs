@@ -20,7 +20,8 @@ a.provider,button.quiet{margin-top:.75rem;color:#1b1d21;background:#fff;border:1
 p.or{margin:1.25rem 0 0;text-align:center;color:#5b616b}\
 svg.qr{display:block;width:12rem;height:12rem;margin:1rem auto}code{font:.95rem ui-monospace,monospace}\
 code.key{display:block;margin:.25rem 0;overflow-wrap:anywhere}ol.codes{margin:.5rem 0;padding-left:2rem}\
-h2{font-size:1.05rem;margin:1.5rem 0 .25rem}details{margin-top:1.25rem}summary{cursor:pointer;color:#2454c5}\
+h2{font-size:1.05rem;margin:1.5rem 0 .25rem}label.check{display:flex;gap:.5rem;align-items:center}\
+label.check input{width:auto;margin:0}details{margin-top:1.25rem}summary{cursor:pointer;color:#2454c5}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
 const SUBMIT: &str = "document.forms[0].submit();";
@@ -47,7 +48,8 @@ rpId:o.rpId,allowCredentials:k,userVerification:o.userVerification}});\
 p.then(function(r){if(!r)return;var s=r.response;f.webauthn.value=JSON.stringify({id:r.id,\
 clientDataJSON:e(s.clientDataJSON),attestationObject:e(s.attestationObject),\
 authenticatorData:e(s.authenticatorData),signature:e(s.signature),userHandle:e(s.userHandle),\
-attachment:r.authenticatorAttachment});f.submit()},function(x){\
+attachment:r.authenticatorAttachment});var q=document.getElementById(\"rm\");\
+if(q)f.remember.value=q.checked?1:\"\";f.submit()},function(x){\
 if(!m&&x.name!==\"AbortError\")document.getElementById(\"we\").hidden=false})}\
 b.onclick=function(){go()};if(o.conditional&&P.isConditionalMediationAvailable)\
 P.isConditionalMediationAvailable().then(function(y){if(y)go(\"conditional\")})})();";
@@ -347,9 +349,35 @@ pub fn second_factor(
     (enrolling, has_app): (bool, bool),
     enrollment: Option<(&str, &str, &[String])>,
     passkey: Option<&str>,
+    remember: Option<(bool, u64)>,
     error: Option<&str>,
 ) -> String {
     let request = hidden(fields);
+    // The WebAuthn form's copy of the box, which its script sets.
+    let key_fields = match remember {
+        Some(_) => format!("{request}<input type=\"hidden\" name=\"remember\" value=\"\">"),
+        None => request.clone(),
+    };
+    // The box, in the code's form (`cf`) or beside it; the WebAuthn script reads it too.
+    let remember_box = |body: &mut String| {
+        let Some((ticked, seconds)) = remember else {
+            return;
+        };
+        body.push_str(
+            "<label class=\"check\"><input type=\"checkbox\" id=\"rm\" name=\"remember\" \
+             value=\"1\" form=\"cf\"",
+        );
+        if ticked {
+            body.push_str(" checked");
+        }
+        body.push_str(">Remember this browser for ");
+        body.push_str(&match seconds / 86_400 {
+            0 => format!("{} hours", seconds / 3_600),
+            1 => "a day".to_string(),
+            days => format!("{days} days"),
+        });
+        body.push_str("</label>");
+    };
     let open_form = |body: &mut String| {
         body.push_str("<form method=\"post\" action=\"");
         body.push_str(paths::MFA_PAGE);
@@ -418,8 +446,11 @@ pub fn second_factor(
         body.push_str(&escape(e));
         body.push_str("</p>");
     }
-    let code_form = |body: &mut String| {
-        open_form(body);
+    let code_form = |body: &mut String, with_box: bool| {
+        body.push_str("<form id=\"cf\" method=\"post\" action=\"");
+        body.push_str(paths::MFA_PAGE);
+        body.push_str("\">");
+        body.push_str(&request);
         body.push_str(
             "<label for=\"code\">Code from the app</label><input id=\"code\" name=\"code\" \
              inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" \
@@ -429,29 +460,48 @@ pub fn second_factor(
             error.is_some(),
             &[error.map(|_| "form-error")],
         ));
-        body.push_str("><button type=\"submit\">Continue</button></form>");
+        body.push('>');
+        if with_box {
+            remember_box(body);
+        }
+        body.push_str("<button type=\"submit\">Continue</button></form>");
     };
     let app = enrollment.is_some() || !enrolling;
     match (passkey, app) {
         (Some(options), true) if enrolling => {
-            code_form(&mut body);
+            code_form(&mut body, true);
             body.push_str("<p class=\"or\">or</p>");
             let label = "Use a security key or passkey instead";
-            passkey_button(&mut body, paths::MFA_PAGE, &request, options, label, true);
+            passkey_button(
+                &mut body,
+                paths::MFA_PAGE,
+                &key_fields,
+                options,
+                label,
+                true,
+            );
         }
         (Some(options), _) => {
             let label = match enrolling {
                 true => "Set up a security key or passkey",
                 false => "Use your security key or passkey",
             };
-            passkey_button(&mut body, paths::MFA_PAGE, &request, options, label, false);
+            passkey_button(
+                &mut body,
+                paths::MFA_PAGE,
+                &key_fields,
+                options,
+                label,
+                false,
+            );
+            remember_box(&mut body);
             if !enrolling && has_app {
                 body.push_str("<details><summary>Use a code from your app</summary>");
-                code_form(&mut body);
+                code_form(&mut body, false);
                 body.push_str("</details>");
             }
         }
-        (None, _) => code_form(&mut body),
+        (None, _) => code_form(&mut body, true),
     }
     if !enrolling {
         body.push_str("<details><summary>Lost your device? Use a recovery code</summary>");

@@ -7,7 +7,9 @@
 //! transaction, which the posted form's `state` must hold (and of the logout confirmation,
 //! which its form repeats), both `SameSite=Lax`; `__Host-upstream` binds a sign-in at an
 //! upstream provider to the browser, `SameSite=None` because a provider may answer with a
-//! cross-site POST (`form_post`), and is cleared by the answer.
+//! cross-site POST (`form_post`), and is cleared by the answer; `__Host-mfa` is a remembered
+//! browser ([`crate::oauth::mfa::remember`]), `SameSite=Lax`, lasting as the tenant's
+//! settings say.
 
 use super::pages::{self, LoginForm};
 use crate::model::config::paths;
@@ -24,6 +26,7 @@ use crate::web::HttpResponse;
 pub(super) const SESSION_COOKIE: &str = "__Host-session";
 pub(super) const CSRF_COOKIE: &str = "__Host-csrf";
 pub(super) const UPSTREAM_COOKIE: &str = "__Host-upstream";
+pub(super) const REMEMBER_COOKIE: &str = "__Host-mfa";
 
 pub(super) fn cookie(name: &str, value: &str, max_age: u64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
@@ -36,14 +39,15 @@ pub(super) fn show<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     match screen {
         Screen::Reply(r) => {
-            let resp = reply(&r.fields, &r.reply_to);
-            match r.session {
-                Some(value) => resp.with_header(
-                    "set-cookie",
-                    &cookie(SESSION_COOKIE, &value, session::ABSOLUTE_LIFETIME),
-                ),
-                None => resp,
+            let mut resp = reply(&r.fields, &r.reply_to);
+            if let Some(value) = r.session {
+                let set = cookie(SESSION_COOKIE, &value, session::ABSOLUTE_LIFETIME);
+                resp = resp.with_header("set-cookie", &set);
             }
+            if let Some((value, max_age)) = r.remember {
+                resp = resp.with_header("set-cookie", &cookie(REMEMBER_COOKIE, &value, max_age));
+            }
+            resp
         }
         Screen::Form(page) => login_page(&page),
         Screen::Factor(page) => factor_page(&page),
@@ -296,6 +300,7 @@ fn factor_page(page: &FactorPage) -> HttpResponse {
         (enrolling, page.app),
         enrollment,
         passkey,
+        page.remember,
         error,
     );
     let status = if said.is_some() { 400 } else { 200 };

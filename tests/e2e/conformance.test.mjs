@@ -20,7 +20,7 @@ test('D1 keeps every storage port contract, twice over on the same database', as
     const res = await issuer.fetch(`/__bench/conformance?client_id=${APP.id}&user_id=${encodeURIComponent(USER.id)}&audience=${encodeURIComponent('https://api.example.com')}&run=${run}`);
     assert.equal(res.status, 200);
     const { outcomes } = await res.json();
-    assert.equal(outcomes.length, 29);
+    assert.equal(outcomes.length, 30);
     for (const o of outcomes) assert.equal(o.failure, null, `${run}: ${o.case}`);
   }
 });

@@ -12,6 +12,7 @@ pub mod api;
 pub mod passkey;
 pub mod recovery;
 pub mod redeem;
+pub mod remember;
 pub mod token;
 pub mod totp;
 

@@ -198,6 +198,7 @@ pub async fn complete<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         ),
         reply_to: request.reply_to.clone(),
         session: fresh.then(|| session::cookie_value(kek, &session.session_id)),
+        remember: None,
     })
 }
 
@@ -212,6 +213,7 @@ pub fn reply_error<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         fields: crate::oauth::authorize::failure(e, &request.reply_to, &flow.facts.config.issuer),
         reply_to: request.reply_to.clone(),
         session: None,
+        remember: None,
     })
 }
 

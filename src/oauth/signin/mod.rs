@@ -64,6 +64,8 @@ pub struct SignInFlow<'a, P, C, S, K> {
     pub log: &'a dyn Fn(&str),
     /// The way out to upstream providers.
     pub http: &'a dyn crate::port::outbound::Http,
+    /// The remembered-browser cookie the request carries, if any ([`crate::oauth::mfa::remember`]).
+    pub remembered: Option<&'a str>,
 }
 
 impl<P, C, S, K> SignInFlow<'_, P, C, S, K> {
@@ -127,6 +129,8 @@ pub struct Reply {
     pub reply_to: ReplyTo,
     /// The value of the session cookie, when a session started.
     pub session: Option<String>,
+    /// The remembered-browser cookie's value to set, and its `Max-Age`.
+    pub remember: Option<(String, u64)>,
 }
 
 /// A login or sign-up page.
@@ -653,6 +657,7 @@ fn refused<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 fields: crate::oauth::authorize::failure(&e, &reply_to, &flow.facts.config.issuer),
                 reply_to,
                 session: None,
+                remember: None,
             })
         }
     }

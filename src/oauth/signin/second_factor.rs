@@ -20,12 +20,15 @@ use super::{no_kek, resume, Authentication, Screen, SignInError, SignInFlow};
 use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
-use crate::model::mfa::{Authenticator, OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING};
+use crate::model::mfa::{
+    Authenticator, RememberBrowser, OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING,
+};
 use crate::model::webauthn::challenge_for;
-use crate::model::{GrantType, Trigger};
+use crate::model::{GrantType, Trigger, User};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
 use crate::oauth::mfa::passkey::{self, RelyingParty};
 use crate::oauth::mfa::redeem::{redeem, Proof};
+use crate::oauth::mfa::remember::Remembered;
 use crate::oauth::mfa::token::MfaToken;
 use crate::oauth::mfa::{self, api};
 use crate::oauth::params::Params;
@@ -43,6 +46,9 @@ const URI: &str = "enroll_uri";
 const CODES: &str = "enroll_codes";
 /// The token's mark of a first factor still to set up.
 const ENROLL: &str = "enroll";
+/// The token's mark of a factor the policy asked for: the page may offer to remember the
+/// browser.
+const REMEMBER: &str = "remember";
 
 /// The page that asks for the second factor.
 #[derive(Debug)]
@@ -63,6 +69,9 @@ pub struct FactorPage {
     pub passkey: Option<String>,
     /// The user has an authenticator app: the page offers its code.
     pub app: bool,
+    /// The page offers "Remember this browser": ticked at first or not, and for how long
+    /// (seconds).
+    pub remember: Option<(bool, u64)>,
     pub error: Option<SignInError>,
     /// The client's redirect URI (the page's form may lead there).
     pub redirect_uri: String,
@@ -131,7 +140,19 @@ pub async fn ask<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     step_up: bool,
 ) -> Screen {
     let back = || WayBack::of(&request.client);
-    let hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
+    let mut hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
+    // A browser the user asked to remember skips the factor the policy asks for (never a
+    // step-up's), and may be remembered again after one.
+    if !step_up {
+        match remembered(flow, &signed_in.user).settle().await {
+            Ok(Some((again, settings))) => {
+                let done = complete(flow, request, Arrival::Fresh(signed_in), tx);
+                return remember(flow, done.settle().await, again, &settings);
+            }
+            Ok(None) => hosted.push((REMEMBER.into(), "1".into())),
+            Err(e) => return Screen::Error(e.into(), back()),
+        }
+    }
     let client_id = &request.client.client_id;
     let gate = mfa::gate(
         flow.ports,
@@ -172,6 +193,43 @@ pub async fn ask<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 .await
         }
         Err(e) => Screen::Error(e.into(), back()),
+    }
+}
+
+/// The browser's remembered-browser cookie, when it lets `user` skip the policy's factor now:
+/// to set again as used now, with the settings it was honoured under.
+async fn remembered<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    user: &User,
+) -> Result<Option<(Remembered, RememberBrowser)>, OAuthError> {
+    let opened = flow.remembered.zip(flow.kek);
+    let Some(cookie) = opened.and_then(|(value, kek)| Remembered::open(kek, value)) else {
+        return Ok(None);
+    };
+    if cookie.user_id != user.user_id {
+        return Ok(None);
+    }
+    let settings = flow.ports.guardian().settle().await?.remember;
+    let now = flow.facts.now;
+    Ok(cookie
+        .honoured(&settings, user, now)
+        .then(|| (cookie.used(now), settings)))
+}
+
+/// `screen`, setting the remembered-browser cookie `cookie` when it completed the sign-in.
+fn remember<P, C, S, K>(
+    flow: &SignInFlow<'_, P, C, S, K>,
+    screen: Screen,
+    cookie: Remembered,
+    settings: &RememberBrowser,
+) -> Screen {
+    match (screen, flow.kek) {
+        (Screen::Reply(mut reply), Some(kek)) if reply.session.is_some() => {
+            let max_age = cookie.expires_at(settings).saturating_sub(flow.facts.now);
+            reply.remember = Some((cookie.cookie_value(kek), max_age));
+            Screen::Reply(reply)
+        }
+        (screen, _) => screen,
     }
 }
 
@@ -303,9 +361,25 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 (false, false, _) => (kinds::MFA_SUCCEEDED, "Second factor accepted"),
             };
             log(kind, description);
-            complete(flow, &request, Arrival::Fresh(proven.signed_in), &tx)
-                .settle()
-                .await
+            let ticked = form.get(REMEMBER) == Some("1") && token.asked(REMEMBER).is_some();
+            let user_id = proven.signed_in.user.user_id.clone();
+            let done = complete(flow, &request, Arrival::Fresh(proven.signed_in), &tx);
+            let screen = done.settle().await;
+            if !ticked {
+                return screen;
+            }
+            match flow.ports.guardian().settle().await {
+                Ok(g) if g.remember.checkbox => {
+                    let now = facts.now;
+                    let cookie = Remembered {
+                        user_id,
+                        issued_at: now,
+                        last_used: now,
+                    };
+                    remember(flow, screen, cookie, &g.remember)
+                }
+                _ => screen,
+            }
         }
         Err(SignInError::WrongFactor) if key_used => {
             let e = Some(SignInError::WrongKey);
@@ -407,10 +481,11 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     };
     let enrolling = token.asked(ENROLL).is_some();
     let options = passkey_options(flow, &tx, token, enrolling, known);
-    let (passkey, app) = match options.settle().await {
+    let (passkey, app, settings) = match options.settle().await {
         Ok(options) => options,
         Err(e) => return Screen::Error(e.into(), back()),
     };
+    let offered = settings.checkbox && token.asked(REMEMBER).is_some();
     let enrollment = token.asked(SECRET).map(|secret| Enrollment {
         secret: secret.to_string(),
         uri: token.asked(URI).unwrap_or_default().to_string(),
@@ -430,6 +505,7 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         enrolling,
         passkey,
         app,
+        remember: offered.then_some((settings.ticked, settings.overall)),
         error,
         redirect_uri: request.reply_to.redirect_uri.clone(),
     }))
@@ -438,18 +514,20 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 /// The page's WebAuthn options: to set up a security key or passkey while enrolling, else to
 /// use one of the user's; none when WebAuthn is off, the page is not at a host a browser
 /// takes as RP ID, or the user has no credential to use. And whether the user has an
-/// authenticator app (taken as so when WebAuthn is off: the app is then the only factor).
+/// authenticator app (taken as so when WebAuthn is off: the app is then the only factor);
+/// and the remembered browser's settings.
 async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     token: &MfaToken,
     enrolling: bool,
     known: Option<Vec<Authenticator>>,
-) -> Result<(Option<String>, bool), OAuthError> {
+) -> Result<(Option<String>, bool, RememberBrowser), OAuthError> {
     let guardian = flow.ports.guardian().settle().await?;
+    let settings = guardian.remember;
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
-        return Ok((None, true));
+        return Ok((None, true, settings));
     };
     let authenticators = match known {
         Some(known) => known,
@@ -485,8 +563,8 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             }
             options
         }
-        false if keys.is_empty() => return Ok((None, app)),
+        false if keys.is_empty() => return Ok((None, app, settings)),
         false => passkey::options(&rp, &challenge, None, &keys, "preferred"),
     };
-    Ok((Some(options.to_string()), app))
+    Ok((Some(options.to_string()), app, settings))
 }

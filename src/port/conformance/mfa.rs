@@ -1,9 +1,11 @@
 //! Second factors: a TOTP step and a recovery code are each taken once, by one of many
-//! concurrent redemptions, and an MFA token works once across both.
+//! concurrent redemptions, and an MFA token works once across both; a security key's counter
+//! only grows; the remembered browser's settings and a user's forgotten browsers are kept.
 
 use super::{ensure, Check, Fixture};
-use crate::model::mfa::{Authenticator, Credential, TOTP, WEBAUTHN_ROAMING};
+use crate::model::mfa::{Authenticator, Credential, RememberBrowser, TOTP, WEBAUTHN_ROAMING};
 use crate::port::mfa::{MfaStore, Spent};
+use crate::port::UserStore;
 use futures_util::future::join_all;
 
 fn failed(e: impl ToString) -> String {
@@ -194,5 +196,33 @@ pub async fn key_counter<S: MfaStore>(store: &S, fx: &Fixture) -> Check {
     let (first, second) = (take(id.clone(), 0).await?, take(id, 0).await?);
     ensure(first && second, || {
         format!("a key without a counter took 0 twice: {first}, {second}")
+    })
+}
+
+/// The remembered browser's settings are kept as set, and a user's browsers forgotten are
+/// read with the user (no storage call of their own at sign-in); a user that does not exist
+/// forgets nothing.
+pub async fn remembered<S: MfaStore + UserStore>(store: &S, fx: &Fixture) -> Check {
+    let shipped = store.guardian().await.map_err(failed)?.remember;
+    let set = RememberBrowser {
+        checkbox: true,
+        ticked: true,
+        inactivity: 3_600,
+        overall: 7_200,
+    };
+    store.set_remember(&set).await.map_err(failed)?;
+    let read = store.guardian().await.map_err(failed)?.remember;
+    store.set_remember(&shipped).await.map_err(failed)?;
+    ensure(read == set, || format!("set {set:?}, read {read:?}"))?;
+    let forgot = store.forget_browsers(&fx.user_id, fx.now).await;
+    let user = store.user(&fx.user_id).await.map_err(failed)?;
+    let at = user.map(|u| u.browsers_forgotten_at);
+    ensure(matches!(forgot, Ok(true)) && at == Some(fx.now), || {
+        format!("forgot {forgot:?}: the user reads {at:?}")
+    })?;
+    let nobody = format!("auth0|nobody-{}", fx.run_id);
+    let forgot = store.forget_browsers(&nobody, fx.now).await;
+    ensure(matches!(forgot, Ok(false)), || {
+        format!("no such user: {forgot:?}")
     })
 }

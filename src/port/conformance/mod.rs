@@ -119,6 +119,10 @@ where
         mfa::key_counter(store, fx).await,
     );
     record(
+        "the remembered browser's settings are kept; a user's forgotten browsers read with it",
+        mfa::remembered(store, fx).await,
+    );
+    record(
         "attempts are counted atomically and the lock holds",
         lockout_counting(store, fx).await,
     );
