@@ -53,7 +53,26 @@ worker-build --release --out-dir "$out" . "${cargo_args[@]}"
 # `--low-memory-unused` lets the optimizer fold a constant into a load's or store's offset
 # without proving that the address computation cannot wrap past 4 GiB (it could only for an
 # address in the first KiB, which no valid pointer of ours reaches by wrapping): 3 KiB gzip.
-"$WASM_OPT_BIN" "$out/index_bg.wasm" --low-memory-unused -Oz --gufa-optimizing -Oz --converge \
+#
+# The `worker` and `wasm-streams` crates export classes for JavaScript to call into: a Rust
+# stream's source and sink (`IntoUnderlyingSource`, `…ByteSource`, `…Sink`), a container's
+# start-up options, a minify setting and an R2 range. This Worker never hands one to
+# JavaScript (that would take an import that wraps it, which the check below refuses), so no
+# call can reach those exports: they are removed, and the code only they reached with them
+# (2.8 KiB gzip).
+unused_exports=(intounderlyingsource intounderlyingbytesource intounderlyingsink
+  containerstartupoptions minifyconfig r2range)
+removals=()
+for class in "${unused_exports[@]}"; do
+  removals+=("--remove-exports=*${class}*")
+  if grep -Eq "__wbg_${class}_new|__wbg_${class}_unwrap" "$out/index.js"; then
+    echo "build.sh: the Worker now hands a ${class} to JavaScript; keep its exports" >&2
+    exit 1
+  fi
+done
+"$WASM_OPT_BIN" "$out/index_bg.wasm" \
+  "${removals[@]}" \
+  --low-memory-unused -Oz --gufa-optimizing -Oz --converge \
   --strip-debug --strip-producers \
   -o "$out/index_bg.wasm"
 

@@ -230,14 +230,6 @@ pub async fn forget_browsers<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) ->
     }
 }
 
-/// `GET /api/v2/guardian/settings`: the remembered browser's settings.
-pub async fn settings<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    match call.issuer.stores.guardian().settle().await {
-        Ok(g) => Reply::json(200, &settings_view(&g.remember)),
-        Err(e) => from_store(e, CONFLICT, call.issuer.log),
-    }
-}
-
 fn settings_view(r: &RememberBrowser) -> Value {
     json!({
         "display_remember_me_checkbox": r.checkbox,
@@ -255,16 +247,19 @@ const SETTINGS: [&str; 4] = [
     "mfa_session_overall_timeout",
 ];
 
-/// `PUT /api/v2/guardian/settings`: the members given change, the others stay. The timeouts
-/// are seconds: inactivity 1 hour to 30 days, overall 1 hour to 90 days, and inactivity no
-/// longer than overall.
-pub async fn set_settings<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let mut f = attempt!(members(call.req.body, &SETTINGS));
+/// `GET /api/v2/guardian/settings`, the remembered browser's settings, and `PUT`: the members
+/// given change, the others stay. The timeouts are seconds: inactivity 1 hour to 30 days,
+/// overall 1 hour to 90 days, and inactivity no longer than overall.
+pub async fn settings<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let stores = call.issuer.stores;
     let mut r = match stores.guardian().settle().await {
         Ok(g) => g.remember,
         Err(e) => return from_store(e, CONFLICT, call.issuer.log),
     };
+    if call.req.method == "GET" {
+        return Reply::json(200, &settings_view(&r));
+    }
+    let mut f = attempt!(members(call.req.body, &SETTINGS));
     let [checkbox, ticked, inactivity, overall] = SETTINGS;
     r.checkbox = attempt!(f.flag(checkbox)).unwrap_or(r.checkbox);
     r.ticked = attempt!(f.flag(ticked)).unwrap_or(r.ticked);

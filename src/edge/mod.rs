@@ -217,6 +217,7 @@ async fn serve(req: &HttpRequest, env: &Env, ctx: &Context) -> HttpResponse {
         client_ip: req.header("cf-connecting-ip"),
         country: req.header("cf-ipcountry"),
         host: req.header("host"),
+        remembered: req.cookie(web::REMEMBER_COOKIE),
         hooks: &hooks::EdgeHooks { env, http: &http },
         http: &http,
         events: &events,

@@ -41,6 +41,9 @@ pub struct Issuer<'a, P, C> {
     /// The `Host` the request came to: the hosted pages' WebAuthn origin at a loopback issuer
     /// ([`crate::oauth::mfa::passkey::RelyingParty`]).
     pub host: Option<&'a str>,
+    /// The remembered-browser cookie the request carries, if any
+    /// ([`crate::oauth::mfa::remember`]).
+    pub remembered: Option<&'a str>,
     /// How hooks are reached.
     pub hooks: &'a dyn HookTransport,
     /// The one way out to the network (upstream providers; hooks' URLs go through it too).
@@ -119,7 +122,7 @@ impl<'a, P: Stores, C: Crypto> Issuer<'a, P, C> {
             events: self.events,
             log: self.log,
             http: self.http,
-            remembered: None,
+            remembered: self.remembered,
         }
     }
 

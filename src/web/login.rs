@@ -4,26 +4,15 @@
 //! page and link (`/u/passwordless/*`, `/passwordless/verify_redirect`): each goes down to the sign-in
 //! core once with its cookie, and the screen comes back to be shown ([`super::screen`]).
 
-use super::screen::{show, CSRF_COOKIE, REMEMBER_COOKIE, UPSTREAM_COOKIE};
+use super::screen::{show, CSRF_COOKIE, UPSTREAM_COOKIE};
 use crate::model::config::paths;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::signin::passwordless::{self, Step};
-use crate::oauth::signin::{self, Screen, SignInFlow};
+use crate::oauth::signin::{self, Screen};
 use crate::port::crypto::Crypto;
 use crate::port::settled::Settle;
-use crate::port::{ClaimsStore, KeyStore, Stores};
+use crate::port::Stores;
 use crate::web::{HttpRequest, HttpResponse};
-
-/// The sign-in flow of a first factor posted in `req`, with the browser's remembered-browser
-/// cookie (a second factor the policy asks for may be skipped).
-fn first_factor<'a, P: Stores, C: Crypto>(
-    issuer: &'a Issuer<'_, P, C>,
-    req: &'a HttpRequest,
-) -> SignInFlow<'a, P, C, impl ClaimsStore + 'a, impl KeyStore + 'a> {
-    let mut flow = issuer.sign_in();
-    flow.remembered = req.cookie(REMEMBER_COOKIE);
-    flow
-}
 
 /// `POST /u/login`: the login page posted.
 pub async fn login<P: Stores, C: Crypto>(
@@ -32,7 +21,7 @@ pub async fn login<P: Stores, C: Crypto>(
 ) -> HttpResponse {
     let screen = match req.body_params() {
         Ok(form) => {
-            signin::login(&first_factor(issuer, req), &form, req.cookie(CSRF_COOKIE))
+            signin::login(&issuer.sign_in(), &form, req.cookie(CSRF_COOKIE))
                 .settle()
                 .await
         }
@@ -92,7 +81,7 @@ pub async fn callback<P: Stores, C: Crypto>(
     let screen = match answer {
         Ok(answer) => {
             let cookie = req.cookie(UPSTREAM_COOKIE);
-            signin::upstream::callback(&first_factor(issuer, req), name, &answer, cookie)
+            signin::upstream::callback(&issuer.sign_in(), name, &answer, cookie)
                 .settle()
                 .await
         }
@@ -113,7 +102,7 @@ pub async fn code<P: Stores, C: Crypto>(
     let screen = match req.body_params() {
         Ok(form) => {
             let cookie = req.cookie(CSRF_COOKIE);
-            let (flow, mailer) = (first_factor(issuer, req), issuer.mailer());
+            let (flow, mailer) = (issuer.sign_in(), issuer.mailer());
             passwordless::code_page_posted(&flow, &mailer, step, &form, cookie)
                 .settle()
                 .await
@@ -129,10 +118,7 @@ pub async fn code_link<P: Stores, C: Crypto>(
     req: &HttpRequest,
 ) -> HttpResponse {
     let screen = match req.params() {
-        Ok(query) => {
-            let flow = first_factor(issuer, req);
-            passwordless::link(&flow, &query).settle().await
-        }
+        Ok(query) => passwordless::link(&issuer.sign_in(), &query).settle().await,
         Err(e) => Screen::Error(e.into(), None),
     };
     show(issuer, screen)

@@ -20,6 +20,7 @@ pub mod token;
 pub mod userinfo;
 
 pub use routes::handle;
+pub use screen::REMEMBER_COOKIE;
 
 use crate::error::OAuthError;
 use crate::oauth::params::Params;

@@ -21,7 +21,7 @@ p.or{margin:1.25rem 0 0;text-align:center;color:#5b616b}\
 svg.qr{display:block;width:12rem;height:12rem;margin:1rem auto}code{font:.95rem ui-monospace,monospace}\
 code.key{display:block;margin:.25rem 0;overflow-wrap:anywhere}ol.codes{margin:.5rem 0;padding-left:2rem}\
 h2{font-size:1.05rem;margin:1.5rem 0 .25rem}label.check{display:flex;gap:.5rem;align-items:center}\
-label.check input{width:auto;margin:0}details{margin-top:1.25rem}summary{cursor:pointer;color:#2454c5}\
+label.check input{width:1.25rem;height:1.25rem;margin:0}details{margin-top:1.25rem}summary{cursor:pointer;color:#2454c5}\
 @media (max-width:400px){main{margin:0;border-radius:0;min-height:100vh}}";
 
 const SUBMIT: &str = "document.forms[0].submit();";

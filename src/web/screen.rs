@@ -26,7 +26,8 @@ use crate::web::HttpResponse;
 pub(super) const SESSION_COOKIE: &str = "__Host-session";
 pub(super) const CSRF_COOKIE: &str = "__Host-csrf";
 pub(super) const UPSTREAM_COOKIE: &str = "__Host-upstream";
-pub(super) const REMEMBER_COOKIE: &str = "__Host-mfa";
+/// The remembered browser's cookie, which the edge hands to the issuer with the request.
+pub const REMEMBER_COOKIE: &str = "__Host-mfa";
 
 pub(super) fn cookie(name: &str, value: &str, max_age: u64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")

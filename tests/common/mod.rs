@@ -143,8 +143,16 @@ impl Tenant {
     /// pauses at each cryptographic operation, where a Worker awaits WebCrypto.
     pub fn send_all<C: Crypto>(&self, crypto: &C, reqs: Vec<HttpRequest>) -> Vec<HttpResponse> {
         let log = |line: &str| self.log.borrow_mut().push(line.to_string());
-        let issuer = self.issuer(crypto, &log);
-        let all = futures_util::future::join_all(reqs.iter().map(|r| handle(&issuer, r)));
+        // One issuer a request, as the Worker lends it: with the request's own cookie.
+        let issuers: Vec<_> = reqs
+            .iter()
+            .map(|r| Issuer {
+                remembered: r.cookie(edge_issuer::web::REMEMBER_COOKIE),
+                ..self.issuer(crypto, &log)
+            })
+            .collect();
+        let all =
+            futures_util::future::join_all(issuers.iter().zip(&reqs).map(|(i, r)| handle(i, r)));
         let answers = pollster::block_on(all);
         self.store_events();
         answers
@@ -177,6 +185,7 @@ impl Tenant {
             client_ip: Some(self.ip.as_str()),
             country: Some("NZ"),
             host: None,
+            remembered: None,
             hooks: &self.hooks,
             http: &self.http,
             events: &self.events,

@@ -3,6 +3,8 @@
 // API of the running Worker; the next sign-in sets up an app from the page (its key read off
 // the page, codes made by the `otpauth` library as a phone would), and the one after asks
 // for a code only. The QR code is scanned from the page's pixels. Screenshots of both pages, desktop and 360 px wide, go to test-output/.
+// Then the remembered browser: with the box offered, a user ticks it, and the next sign-in
+// from that browser (its session gone) skips the code until an admin forgets the browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP, Secret } from 'otpauth';
@@ -24,8 +26,9 @@ before(async () => {
 });
 after(() => stack?.close());
 
-/** From the SPA's "Log in" to the page after the password. */
-async function password(page) {
+/** From the SPA's "Log in" to the page after the password (none with `next: false`: the
+ * sign-in goes straight back to the app). */
+async function password(page, { next = true } = {}) {
   await page.goto(SPA);
   await page.locator('#login:not([hidden])').click();
   await page.waitForURL((url) => url.origin === ISSUER_ORIGIN && url.pathname === '/authorize');
@@ -33,7 +36,7 @@ async function password(page) {
   await page.fill('#password', USER.password);
   await page.click('button[type=submit]');
   // The next page is the answer to the posted form.
-  await page.waitForURL((url) => url.pathname === '/u/login');
+  if (next) await page.waitForURL((url) => url.pathname === '/u/login');
 }
 
 async function signedIn(page) {
@@ -108,5 +111,56 @@ test('a user sets up an authenticator app on the hosted page, then signs in with
   await page.click('#recovery ~ button[type=submit]');
   assert.deepEqual((await signedIn(page)).amr, ['pwd', 'mfa']);
   await page.close();
+  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: false })).status, 200);
+});
+
+test('a ticked "Remember this browser" skips the code in that browser until an admin forgets it', async () => {
+  const admin = managementClient(issuer, await adminToken(issuer));
+  assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: true })).status, 200);
+  assert.equal((await admin('PUT', '/api/v2/guardian/policies', ['all-applications'])).status, 200);
+  const on = await admin('PUT', '/api/v2/guardian/settings', { display_remember_me_checkbox: true });
+  assert.equal(on.status, 200);
+  assert.equal(on.body.mfa_session_overall_timeout, 2592000);
+  const user = encodeURIComponent(USER.id);
+  assert.equal((await admin('DELETE', `/api/v2/users/${user}/authenticators`)).status, 204);
+
+  const page = await browser.newPage();
+  await password(page);
+  await page.locator('h1', { hasText: 'Set up two-step sign-in' }).waitFor();
+  const key = (await page.locator('code.key').textContent()).replaceAll(' ', '');
+  const app = new TOTP({ secret: Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
+  const box = page.getByLabel('Remember this browser for 30 days');
+  assert.equal(await box.isChecked(), false, 'not ticked unless the tenant says so');
+  await box.check();
+  await page.screenshot({ path: `${OUT}mfa-remember-desktop.png`, fullPage: true });
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.locator('label.check').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${OUT}mfa-remember-360.png` });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.fill('#code', app.generate());
+  await page.click('#code ~ button[type=submit]');
+  assert.deepEqual((await signedIn(page)).amr, ['pwd', 'otp', 'mfa']);
+  const cookies = await page.context().cookies(ISSUER_ORIGIN);
+  const remembered = cookies.find((c) => c.name === '__Host-mfa');
+  assert.ok(remembered, 'the browser is remembered');
+  assert.ok(remembered.httpOnly && remembered.secure && remembered.sameSite === 'Lax');
+  assert.ok(remembered.expires * 1000 > Date.now() + 29 * 86_400_000, 'for 30 days');
+
+  // Signed out (the session's cookie and the app's tokens gone): the password alone signs
+  // in from this browser, and the ID token says so.
+  await page.context().clearCookies({ name: '__Host-session' });
+  await page.evaluate(() => localStorage.clear());
+  await password(page, { next: false });
+  assert.deepEqual((await signedIn(page)).amr, ['pwd']);
+
+  // The admin forgets the user's browsers: the code is asked again.
+  const forget = `/api/v2/users/${user}/multifactor/actions/invalidate-remember-browser`;
+  assert.equal((await admin('POST', forget)).status, 204);
+  await page.context().clearCookies({ name: '__Host-session' });
+  await page.evaluate(() => localStorage.clear());
+  await password(page);
+  await page.locator('h1', { hasText: 'Verify it is you' }).waitFor();
+  await page.close();
+  assert.equal((await admin('PUT', '/api/v2/guardian/settings', { display_remember_me_checkbox: false })).status, 200);
   assert.equal((await admin('PUT', '/api/v2/guardian/factors/otp', { enabled: false })).status, 200);
 });

@@ -2,9 +2,10 @@
 //! "Remember this browser" (offered when the tenant's settings say so) gets a cookie that
 //! lets this browser skip the factor the tenant's policy asks for, for a while.
 //!
-//! The cookie holds the user's id, when it was made and when it was last used, with a MAC
-//! under a key derived from the key-encryption key: no storage holds it, and none is read to
-//! check it beyond the user row the sign-in reads anyway.
+//! The cookie holds when it was made and when it was last used, with a MAC over those and
+//! the user's id under a key derived from the key-encryption key: it names no one, holds for
+//! one user only, and no storage holds it or is read to check it beyond the user row the
+//! sign-in reads anyway.
 //!
 //! Who may skip: the one user it names, in the browser that holds it, while the tenant's
 //! settings offer the box (turning it off forgets every browser), within the inactivity and
@@ -17,15 +18,12 @@ use crate::model::mfa::RememberBrowser;
 use crate::model::User;
 use crate::oauth::keys::Kek;
 use crate::oauth::session::{signed, verified};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 
 const PURPOSE: &str = "edge-issuer remembered browser v1";
 
 /// A remembered browser, as its cookie says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remembered {
-    pub user_id: String,
     /// When the user ticked the box (Unix seconds).
     pub issued_at: u64,
     /// When the cookie last let a sign-in skip the factor, or was made.
@@ -33,28 +31,29 @@ pub struct Remembered {
 }
 
 impl Remembered {
-    /// The cookie's value: `<user id, base64url>.<issued>.<last used>.<MAC>`.
-    pub fn cookie_value(&self, kek: &Kek) -> String {
-        let id = URL_SAFE_NO_PAD.encode(&self.user_id);
-        let value = format!("{id}.{}.{}", self.issued_at, self.last_used);
-        signed(kek, PURPOSE, &value)
+    /// The cookie's value for `user_id`: `<issued>.<last used>.<MAC>`, the MAC over the user's
+    /// id too, which the cookie does not show.
+    pub fn cookie_value(&self, kek: &Kek, user_id: &str) -> String {
+        let value = format!("{user_id}\n{}.{}", self.issued_at, self.last_used);
+        let signed = signed(kek, PURPOSE, &value);
+        signed[user_id.len() + 1..].to_string()
     }
 
-    /// What a cookie value says, if its MAC holds.
-    pub fn open(kek: &Kek, value: &str) -> Option<Self> {
-        let mut parts = verified(kek, PURPOSE, value)?.split('.');
-        let id = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
+    /// What a cookie value says, if its MAC holds for `user_id`.
+    pub fn open(kek: &Kek, value: &str, user_id: &str) -> Option<Self> {
+        let whole = format!("{user_id}\n{value}");
+        let checked = verified(kek, PURPOSE, &whole)?;
+        let (issued, last) = checked[user_id.len() + 1..].split_once('.')?;
         Some(Remembered {
-            user_id: String::from_utf8(id).ok()?,
-            issued_at: parts.next()?.parse().ok()?,
-            last_used: parts.next()?.parse().ok()?,
+            issued_at: issued.parse().ok()?,
+            last_used: last.parse().ok()?,
         })
     }
 
-    /// Whether it lets `user` skip the policy's second factor at `now` under `settings`.
+    /// Whether it lets `user` (whose it is) skip the policy's second factor at `now` under
+    /// `settings`.
     pub fn honoured(&self, settings: &RememberBrowser, user: &User, now: u64) -> bool {
         settings.checkbox
-            && self.user_id == user.user_id
             && self.issued_at > user.browsers_forgotten_at
             && now < self.expires_at(settings)
     }
@@ -101,34 +100,50 @@ mod tests {
     };
 
     #[test]
-    fn a_cookie_says_who_and_when_and_a_forged_one_nothing() {
+    fn a_cookie_holds_for_its_user_and_a_forged_one_for_no_one() {
         let r = Remembered {
-            user_id: "auth0|u.1".into(),
             issued_at: 1_000,
             last_used: 2_000,
         };
-        let value = r.cookie_value(&kek('A'));
-        assert_eq!(Remembered::open(&kek('A'), &value), Some(r.clone()));
-        assert_eq!(Remembered::open(&kek('H'), &value), None, "another key");
-        let later = value.replacen(".2000.", ".9000.", 1);
-        assert_eq!(Remembered::open(&kek('A'), &later), None, "altered");
-        let session = crate::oauth::session::cookie_value(&kek('A'), "auth0|u.1.1000.2000");
+        let value = r.cookie_value(&kek('A'), "auth0|u.1");
+        assert!(value.starts_with("1000.2000."), "{value}");
         assert_eq!(
-            Remembered::open(&kek('A'), &session),
+            Remembered::open(&kek('A'), &value, "auth0|u.1"),
+            Some(r.clone())
+        );
+        assert_eq!(
+            Remembered::open(&kek('A'), &value, "auth0|u.2"),
+            None,
+            "another user"
+        );
+        assert_eq!(
+            Remembered::open(&kek('H'), &value, "auth0|u.1"),
+            None,
+            "another key"
+        );
+        let later = value.replacen(".2000.", ".9000.", 1);
+        assert_eq!(
+            Remembered::open(&kek('A'), &later, "auth0|u.1"),
+            None,
+            "altered"
+        );
+        let session = crate::oauth::session::cookie_value(&kek('A'), "auth0|u.1\n1000.2000");
+        let tag = session.rsplit_once('.').unwrap().1;
+        let borrowed = format!("1000.2000.{tag}");
+        assert_eq!(
+            Remembered::open(&kek('A'), &borrowed, "auth0|u.1"),
             None,
             "a session's MAC"
         );
     }
 
     #[test]
-    fn it_is_honoured_for_its_user_within_both_timeouts_after_the_last_forgetting() {
+    fn it_is_honoured_within_both_timeouts_after_the_last_forgetting() {
         let r = Remembered {
-            user_id: "u".into(),
             issued_at: 10_000,
             last_used: 10_000,
         };
         assert!(r.honoured(&ON, &user("u", 0), 10_001));
-        assert!(!r.honoured(&ON, &user("v", 0), 10_001), "another user");
         assert!(!r.honoured(&ON, &user("u", 10_000), 10_001), "forgotten");
         let off = RememberBrowser {
             checkbox: false,

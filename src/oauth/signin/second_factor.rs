@@ -142,32 +142,43 @@ pub async fn ask<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     let back = || WayBack::of(&request.client);
     let mut hosted = vec![(mfa::HOSTED.0.to_string(), mfa::HOSTED.1.to_string())];
     // A browser the user asked to remember skips the factor the policy asks for (never a
-    // step-up's), and may be remembered again after one.
-    if !step_up {
-        match remembered(flow, &signed_in.user).settle().await {
-            Ok(Some((again, settings))) => {
-                let done = complete(flow, request, Arrival::Fresh(signed_in), tx);
-                return remember(flow, done.settle().await, again, &settings);
-            }
-            Ok(None) => hosted.push((REMEMBER.into(), "1".into())),
+    // step-up's); one not remembered may be after the factor.
+    let remembered = match step_up {
+        true => None,
+        false => match remembered(flow, &signed_in.user).settle().await {
+            Ok(remembered) => remembered,
             Err(e) => return Screen::Error(e.into(), back()),
-        }
+        },
+    };
+    if !step_up && remembered.is_none() {
+        hosted.push((REMEMBER.into(), "1".into()));
     }
-    let client_id = &request.client.client_id;
-    let gate = mfa::gate(
-        flow.ports,
-        flow.random,
-        &flow.facts,
-        client_id,
-        &signed_in,
-        hosted,
-        step_up,
-    );
-    let mut token = match gate.settle().await {
+    let asked = match remembered {
+        Some(_) => Ok(None),
+        None => {
+            let client_id = &request.client.client_id;
+            let (ports, facts) = (flow.ports, &flow.facts);
+            let gate = mfa::gate(
+                ports,
+                flow.random,
+                facts,
+                client_id,
+                &signed_in,
+                hosted,
+                step_up,
+            );
+            gate.settle().await
+        }
+    };
+    let mut token = match asked {
         Ok(None) => {
-            return complete(flow, request, Arrival::Fresh(signed_in), tx)
-                .settle()
-                .await
+            let user_id = signed_in.user.user_id.clone();
+            let done = complete(flow, request, Arrival::Fresh(signed_in), tx);
+            let screen = done.settle().await;
+            return match remembered {
+                Some((again, settings)) => remember(flow, screen, (again, &user_id), &settings),
+                None => screen,
+            };
         }
         Ok(Some(token)) => token,
         Err(e) => return Screen::Error(e.into(), back()),
@@ -202,13 +213,12 @@ async fn remembered<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     user: &User,
 ) -> Result<Option<(Remembered, RememberBrowser)>, OAuthError> {
-    let opened = flow.remembered.zip(flow.kek);
-    let Some(cookie) = opened.and_then(|(value, kek)| Remembered::open(kek, value)) else {
+    let (Some(value), Some(kek)) = (flow.remembered, flow.kek) else {
         return Ok(None);
     };
-    if cookie.user_id != user.user_id {
+    let Some(cookie) = Remembered::open(kek, value, &user.user_id) else {
         return Ok(None);
-    }
+    };
     let settings = flow.ports.guardian().settle().await?.remember;
     let now = flow.facts.now;
     Ok(cookie
@@ -216,17 +226,18 @@ async fn remembered<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         .then(|| (cookie.used(now), settings)))
 }
 
-/// `screen`, setting the remembered-browser cookie `cookie` when it completed the sign-in.
+/// `screen`, setting the remembered-browser cookie `cookie` of `user_id` when it completed
+/// the sign-in.
 fn remember<P, C, S, K>(
     flow: &SignInFlow<'_, P, C, S, K>,
     screen: Screen,
-    cookie: Remembered,
+    (cookie, user_id): (Remembered, &str),
     settings: &RememberBrowser,
 ) -> Screen {
     match (screen, flow.kek) {
         (Screen::Reply(mut reply), Some(kek)) if reply.session.is_some() => {
             let max_age = cookie.expires_at(settings).saturating_sub(flow.facts.now);
-            reply.remember = Some((cookie.cookie_value(kek), max_age));
+            reply.remember = Some((cookie.cookie_value(kek, user_id), max_age));
             Screen::Reply(reply)
         }
         (screen, _) => screen,
@@ -372,11 +383,10 @@ pub async fn posted<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
                 Ok(g) if g.remember.checkbox => {
                     let now = facts.now;
                     let cookie = Remembered {
-                        user_id,
                         issued_at: now,
                         last_used: now,
                     };
-                    remember(flow, screen, cookie, &g.remember)
+                    remember(flow, screen, (cookie, &user_id), &g.remember)
                 }
                 _ => screen,
             }
