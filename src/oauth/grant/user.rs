@@ -199,10 +199,6 @@ pub async fn second_factor_due<P: HasMfa + HasExchange>(
     signed_in: &Authentication,
     pipeline: &Pipeline<'_, impl ClaimsStore>,
 ) -> Result<(), SignInError> {
-    let asked_again = mfa::ASKED
-        .iter()
-        .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
-        .collect();
     let (rules, _) = pipeline
         .store
         .pipeline(Trigger::PostLogin.as_str())
@@ -214,16 +210,10 @@ pub async fn second_factor_due<P: HasMfa + HasExchange>(
     let grant = params.get("grant_type").unwrap_or_default();
     let roles = &signed_in.subject.access.roles;
     let ruled = mfa::rule_asks(&rules, id, audience, grant, scope, organization, roles);
-    let gate = mfa::gate(ports, random, facts, id, signed_in, asked_again, ruled);
-    match gate.settle().await? {
-        None => Ok(()),
-        Some(token) => {
-            let kek = pipeline
-                .kek
-                .ok_or_else(|| OAuthError::server("KEY_ENCRYPTION_KEY secret is not set"))?;
-            Err(SignInError::MfaRequired(token.seal(kek, random)?))
-        }
-    }
+    let kek = pipeline.kek;
+    mfa_required(ports, random, facts, id, signed_in, params, ruled, kek)
+        .settle()
+        .await
 }
 
 /// After the pipeline of a password or passwordless OTP grant: a post-login hook that asked
@@ -254,12 +244,33 @@ pub async fn second_factor_asked<P: HasMfa + HasExchange>(
         new_user: false,
         upstream: None,
     };
+    let client_id = &issuance.client.client_id;
+    mfa_required(
+        ports, random, facts, client_id, &signed_in, params, true, kek,
+    )
+    .settle()
+    .await
+}
+
+/// `mfa_required`, with a sealed MFA token carrying what the request asked for
+/// ([`mfa::ASKED`]), when [`mfa::gate`] asks `signed_in` for a second factor (`step_up`: one
+/// asked for beyond the policy).
+#[allow(clippy::too_many_arguments)]
+async fn mfa_required<P: HasMfa + HasExchange>(
+    ports: &P,
+    random: &dyn Random,
+    facts: &Facts<'_>,
+    client_id: &str,
+    signed_in: &Authentication,
+    params: &Params,
+    step_up: bool,
+    kek: Option<&Kek>,
+) -> Result<(), SignInError> {
     let asked = mfa::ASKED
         .iter()
         .filter_map(|name| Some((name.to_string(), params.get(name)?.to_string())))
         .collect();
-    let client_id = &issuance.client.client_id;
-    let gate = mfa::gate(ports, random, facts, client_id, &signed_in, asked, true);
+    let gate = mfa::gate(ports, random, facts, client_id, signed_in, asked, step_up);
     match gate.settle().await? {
         None => Ok(()),
         Some(token) => {
