@@ -366,3 +366,61 @@ fn only_the_kinds_turned_on_are_set_up_or_used() {
     let resp = post_factor(&t, &page, &csrf, &asserted(&passkey, &made, USER_ID));
     assert_eq!(resp.status, 400);
 }
+
+#[test]
+fn a_security_key_set_up_alone_comes_with_recovery_codes() {
+    let t = tenant(
+        &["webauthn-roaming", "recovery-code"],
+        json!(["all-applications"]),
+    );
+    let (page, csrf) = password(&t);
+    let text = html(&page);
+    assert!(text.contains("Set up a security key, or a passkey on this device."));
+    assert!(
+        !text.contains("<svg") && !text.contains("id=\"code\""),
+        "no app: {text}"
+    );
+    let codes: Vec<String> = text
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c[..c.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "{text}");
+    let key = SoftAuthenticator::new(RP_ID, 5);
+    let made = key.create(
+        options(&page)["challenge"].as_str().unwrap(),
+        ORIGIN,
+        RP_ID,
+        UP,
+    );
+    let done = post_factor(&t, &page, &csrf, &created(&key, &made, "cross-platform"));
+    assert_eq!(
+        id_token_of(&t, &done)["amr"],
+        json!(["pwd", "hwk", "user", "mfa"])
+    );
+    let admin = admin_token(&t, &MGMT_SCOPES);
+    let path = format!("/api/v2/users/{}/authentication-methods", enc(USER_ID));
+    let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(methods[1]["type"], "recovery-code", "{methods}");
+    assert_eq!(methods[1]["remaining"], 10);
+
+    // The key lost: a saved code signs in once, and says how many are left.
+    let (page, csrf) = password(&t);
+    assert!(html(&page).contains("Lost your device? Use a recovery code"));
+    let form = fields(
+        &page,
+        &["state", "mfa_token"],
+        &[("recovery_code", &codes[3])],
+    );
+    let recovered = post_form(&t, "/u/mfa", &form, &csrf);
+    assert_eq!(id_token_of(&t, &recovered)["amr"], json!(["pwd", "mfa"]));
+    let methods = ok(&manage(&t, "GET", &path, &admin, None), 200);
+    assert_eq!(methods[1]["remaining"], 9);
+    let (page, csrf) = password(&t);
+    let form = fields(
+        &page,
+        &["state", "mfa_token"],
+        &[("recovery_code", &codes[3])],
+    );
+    assert_eq!(post_form(&t, "/u/mfa", &form, &csrf).status, 400, "once");
+}

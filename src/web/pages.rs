@@ -396,24 +396,29 @@ pub fn second_factor(
     }
     match (enrollment, passkey) {
         (Some((secret, uri, codes)), _) => {
-            body.push_str(
-                " Scan this code with an authenticator app, then enter the 6-digit code it \
-                 shows.</p>",
-            );
-            body.push_str(&qr_svg(uri));
-            body.push_str(
-                "<p class=\"hint\">Cannot scan it? Enter this key in the app:<code class=\"key\">",
-            );
-            for (i, c) in secret.chars().enumerate() {
-                if i > 0 && i % 4 == 0 {
-                    body.push(' ');
+            if secret.is_empty() {
+                body.push_str(" Set up a security key, or a passkey on this device.</p>");
+            } else {
+                body.push_str(
+                    " Scan this code with an authenticator app, then enter the 6-digit code \
+                     it shows.</p>",
+                );
+                body.push_str(&qr_svg(uri));
+                body.push_str(
+                    "<p class=\"hint\">Cannot scan it? Enter this key in the app:\
+                     <code class=\"key\">",
+                );
+                for (i, c) in secret.chars().enumerate() {
+                    if i > 0 && i % 4 == 0 {
+                        body.push(' ');
+                    }
+                    body.push(c);
                 }
-                body.push(c);
+                body.push_str("</code></p>");
             }
-            body.push_str("</code></p>");
             if !codes.is_empty() {
                 body.push_str(
-                    "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your phone, \
+                    "<h2>Save your recovery codes</h2><p class=\"hint\">If you lose your device, \
                      each one signs you in once. They are shown only now: write them down or \
                      keep them in a password manager.</p><ol class=\"codes\">",
                 );
@@ -466,7 +471,7 @@ pub fn second_factor(
         }
         body.push_str("<button type=\"submit\">Continue</button></form>");
     };
-    let app = enrollment.is_some() || !enrolling;
+    let app = enrollment.is_some_and(|(secret, _, _)| !secret.is_empty()) || !enrolling;
     match (passkey, app) {
         (Some(options), true) if enrolling => {
             code_form(&mut body, true);

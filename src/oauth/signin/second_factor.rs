@@ -21,12 +21,13 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
 use crate::model::mfa::{
-    Authenticator, RememberBrowser, OTP, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING,
+    Authenticator, RememberBrowser, OTP, RECOVERY_CODE, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING,
 };
 use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger, User};
 use crate::oauth::authorize::{AuthorizeRequest, WayBack};
 use crate::oauth::mfa::passkey::{self, RelyingParty};
+use crate::oauth::mfa::recovery;
 use crate::oauth::mfa::redeem::{redeem, Proof};
 use crate::oauth::mfa::remember::Remembered;
 use crate::oauth::mfa::token::MfaToken;
@@ -77,10 +78,10 @@ pub struct FactorPage {
     pub redirect_uri: String,
 }
 
-/// A new authenticator app, shown once.
+/// A new authenticator app, or a security key's or passkey's recovery codes, shown once.
 #[derive(Debug)]
 pub struct Enrollment {
-    /// The key, in base32, to type into an app.
+    /// The key, in base32, to type into an app (empty: no app is set up).
     pub secret: String,
     /// The `otpauth://` URI the QR code carries.
     pub uri: String,
@@ -260,6 +261,12 @@ async fn enroll<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     }
     token.asked.push((ENROLL.into(), "1".into()));
     if !guardian.is_enabled(OTP) {
+        // A security key or passkey alone: its recovery codes, shown with the page and
+        // stored with the key.
+        if guardian.is_enabled(RECOVERY_CODE) {
+            let codes = recovery::new_codes(flow.random)?;
+            token.asked.push((CODES.into(), codes.join(" ")));
+        }
         return Ok(());
     }
     let types = [OTP.to_string()];
@@ -436,8 +443,16 @@ async fn key<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         if !guardian.is_enabled(&made.authenticator.kind) {
             return Err(SignInError::WrongKey);
         }
+        // The recovery codes the page showed, when they came with it (none with an app: its
+        // enrollment stored them).
+        let hashes: Option<Vec<String>> = match token.asked(SECRET) {
+            None => token
+                .asked(CODES)
+                .map(|codes| codes.split_whitespace().map(recovery::code_hash).collect()),
+            Some(_) => None,
+        };
         store
-            .enroll(&made.authenticator, None, now)
+            .enroll(&made.authenticator, hashes.as_deref(), now)
             .settle()
             .await?;
         return Ok(made);
@@ -496,8 +511,8 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Err(e) => return Screen::Error(e.into(), back()),
     };
     let offered = settings.checkbox && token.asked(REMEMBER).is_some();
-    let enrollment = token.asked(SECRET).map(|secret| Enrollment {
-        secret: secret.to_string(),
+    let enrollment = token.asked(CODES).map(|_| Enrollment {
+        secret: token.asked(SECRET).unwrap_or_default().to_string(),
         uri: token.asked(URI).unwrap_or_default().to_string(),
         recovery_codes: token
             .asked(CODES)
