@@ -48,8 +48,8 @@ pub struct Guardian {
 /// while. Off as shipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RememberBrowser {
-    /// The factor's page offers the box (`display_remember_me_checkbox`); when `false`, no
-    /// browser is remembered, those remembered before included.
+    /// The factor's page offers the box (`display_remember_me_checkbox`); while `false`, no
+    /// browser skips the factor, those remembered before included.
     pub checkbox: bool,
     /// The box is ticked at first (`remember_me_default_value`).
     pub ticked: bool,

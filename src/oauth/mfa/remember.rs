@@ -8,7 +8,7 @@
 //! sign-in reads anyway.
 //!
 //! Who may skip: the one user it names, in the browser that holds it, while the tenant's
-//! settings offer the box (turning it off forgets every browser), within the inactivity and
+//! settings offer the box (while off, no browser skips the factor), within the inactivity and
 //! overall timeouts, and only if it was made after the user's browsers were last forgotten
 //! (a factor reset or removal, `invalidate-remember-browser`). It answers the policy only:
 //! a second factor asked for by `acr_values`, a rule or a hook is always asked, and a sign-in
