@@ -2,7 +2,7 @@
 //! name, their members, and the roles members hold within them.
 
 use super::call::Call;
-use super::error::{error_code, from_store, invalid, not_found, payload, Reply};
+use super::error::{from_store, invalid, not_found, payload, Reply};
 use super::list::Query;
 use super::roles::{view as role_view, MAX_BATCH};
 use super::users::user_summary;
@@ -269,39 +269,6 @@ pub async fn member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Re
         .await
     {
         Ok(l) => query.reply("roles", l.items.iter().map(role_view).collect(), l.total),
-        Err(e) => from_store(e, TAKEN, call.issuer.log),
-    }
-}
-
-/// `POST /api/v2/organizations/{id}/members/{user_id}/roles`: the user must be a member.
-pub async fn assign_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = attempt!(ids(call.req.body, "roles"));
-    let store = call.issuer.stores.roles();
-    match store
-        .assign_roles(call.second_id(), call.id(), &roles)
-        .settle()
-        .await
-    {
-        Ok(true) => Reply::no_content(),
-        Ok(false) => error_code(
-            404,
-            "inexistent_entity",
-            "The organization, the membership or a role does not exist.",
-        ),
-        Err(e) => from_store(e, TAKEN, call.issuer.log),
-    }
-}
-
-/// `DELETE /api/v2/organizations/{id}/members/{user_id}/roles`.
-pub async fn remove_member_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = attempt!(ids(call.req.body, "roles"));
-    let store = call.issuer.stores.roles();
-    match store
-        .remove_roles(call.second_id(), call.id(), &roles)
-        .settle()
-        .await
-    {
-        Ok(()) => Reply::no_content(),
         Err(e) => from_store(e, TAKEN, call.issuer.log),
     }
 }

@@ -2,7 +2,7 @@
 //! `/permissions`, `/organizations` and `/sessions` (list, delete all).
 
 use super::super::call::Call;
-use super::super::error::{from_store, not_found, Reply};
+use super::super::error::{error_code, from_store, not_found, Reply};
 use super::super::list::{iso8601, Query};
 use super::super::organizations::{ids, view as org_view};
 use super::super::roles::{permission_view, view as role_view};
@@ -60,34 +60,41 @@ pub async fn roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     .await
 }
 
-/// `POST /api/v2/users/{id}/roles`: all the roles, or none when one does not exist.
-pub async fn assign_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
+/// `POST` and `DELETE /api/v2/users/{id}/roles` (the user's global roles), and
+/// `/api/v2/organizations/{id}/members/{user_id}/roles` (the member's roles in the
+/// organization, where the user must be a member): all the roles given, or none when one does
+/// not exist.
+pub async fn change_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
     let roles = attempt!(ids(call.req.body, "roles"));
-    match call
-        .issuer
-        .stores
-        .roles()
-        .assign_roles(call.id(), "", &roles)
-        .settle()
-        .await
-    {
-        Ok(true) => Reply::no_content(),
-        Ok(false) => not_found("user or one of the roles"),
-        Err(e) => from_store(e, CONFLICT, call.issuer.log),
+    let in_organization = call.req.path.starts_with("/api/v2/organizations/");
+    let (user_id, organization) = match in_organization {
+        true => (call.second_id(), call.id()),
+        false => (call.id(), ""),
+    };
+    let store = call.issuer.stores.roles();
+    if call.req.method == "POST" {
+        return match store
+            .assign_roles(user_id, organization, &roles)
+            .settle()
+            .await
+        {
+            Ok(true) => Reply::no_content(),
+            Ok(false) if in_organization => error_code(
+                404,
+                "inexistent_entity",
+                "The organization, the membership or a role does not exist.",
+            ),
+            Ok(false) => not_found("user or one of the roles"),
+            Err(e) => from_store(e, CONFLICT, call.issuer.log),
+        };
     }
-}
-
-/// `DELETE /api/v2/users/{id}/roles`.
-pub async fn remove_roles<P: Stores, C: Crypto>(call: &Call<'_, '_, P, C>) -> Reply {
-    let roles = attempt!(ids(call.req.body, "roles"));
-    if let Some(r) = require_user(call).settle().await {
-        return r;
+    if !in_organization {
+        if let Some(r) = require_user(call).settle().await {
+            return r;
+        }
     }
-    match call
-        .issuer
-        .stores
-        .roles()
-        .remove_roles(call.id(), "", &roles)
+    match store
+        .remove_roles(user_id, organization, &roles)
         .settle()
         .await
     {
