@@ -11,14 +11,14 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUT = new URL('../../test-output/', import.meta.url).pathname;
 
 /** Starts the three; `close()` stops them. */
-export async function startBrowserStack() {
+export async function startBrowserStack({ hookWorker } = {}) {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: make test installs Debian's chromium`);
   const port = await freePort();
   const issuerOrigin = `http://127.0.0.1:${port}`;
   const spa = await startSpa({ port: 0, issuer: issuerOrigin });
   const spaUrl = `http://127.0.0.1:${spa.address().port}/`;
   const seed = JSON.parse(JSON.stringify(DEV_SEED).replaceAll('http://127.0.0.1:3000', spaUrl.slice(0, -1)));
-  const issuer = await startIssuer({ port, trailingSlash: true, seed });
+  const issuer = await startIssuer({ port, trailingSlash: true, seed, hookWorker });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(OUT, { recursive: true });
   return {
