@@ -471,18 +471,18 @@ pub fn second_factor(
         }
         body.push_str("<button type=\"submit\">Continue</button></form>");
     };
+    let key_button = |body: &mut String, options: &str, label: &str, quiet: bool| {
+        passkey_button(body, paths::MFA_PAGE, &key_fields, options, label, quiet);
+    };
     let app = enrollment.is_some_and(|(secret, _, _)| !secret.is_empty()) || !enrolling;
     match (passkey, app) {
         (Some(options), true) if enrolling => {
             code_form(&mut body, true);
             body.push_str("<p class=\"or\">or</p>");
-            let label = "Use a security key or passkey instead";
-            passkey_button(
+            key_button(
                 &mut body,
-                paths::MFA_PAGE,
-                &key_fields,
                 options,
-                label,
+                "Use a security key or passkey instead",
                 true,
             );
         }
@@ -491,14 +491,7 @@ pub fn second_factor(
                 true => "Set up a security key or passkey",
                 false => "Use your security key or passkey",
             };
-            passkey_button(
-                &mut body,
-                paths::MFA_PAGE,
-                &key_fields,
-                options,
-                label,
-                false,
-            );
+            key_button(&mut body, options, label, false);
             remember_box(&mut body);
             if !enrolling && has_app {
                 body.push_str("<details><summary>Use a code from your app</summary>");
