@@ -10,6 +10,10 @@
 //! new app's key and the recovery codes, sealed, so a page shown again after a wrong code
 //! shows the same ones.
 //!
+//! A browser whose user ticked "Remember this browser" after a factor the policy asked for
+//! skips that factor for a while ([`mfa::remember`]); a factor asked for by `acr_values`, a
+//! rule or a hook is always asked, and its page offers no box.
+//!
 //! Who may: the browser that proved the first factor, for that user, for the token's 10
 //! minutes; a first factor alone enrolls an app only while the user has no confirmed one.
 //! Wrong codes count toward the first factor's lockout (by address in the connection; by user
