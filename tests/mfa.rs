@@ -755,17 +755,6 @@ fn passwordless_tenant(policy: Value) -> (Tenant, String) {
     (t, admin)
 }
 
-/// `POST /passwordless/start` with the JSON `body`.
-fn passwordless_start(t: &Tenant, body: &Value) -> HttpResponse {
-    t.send(HttpRequest {
-        method: "POST".into(),
-        path: "/passwordless/start".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
-        ..Default::default()
-    })
-}
-
 /// The code the last message carried.
 fn mailed_code(t: &Tenant) -> String {
     let message = t.outbox.messages().pop().expect("a message");

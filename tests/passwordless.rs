@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use edge_issuer::model::grant_type::PASSWORDLESS_OTP;
-use edge_issuer::web::{HttpRequest, HttpResponse};
+use edge_issuer::web::HttpResponse;
 use serde_json::{json, Value};
 
 const SPA: &str = "spa";
@@ -41,21 +41,11 @@ fn tenant() -> Tenant {
     t
 }
 
-fn start(t: &Tenant, body: Value) -> HttpResponse {
-    t.send(HttpRequest {
-        method: "POST".into(),
-        path: "/passwordless/start".into(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
-        ..Default::default()
-    })
-}
-
 /// Asks demo-app's code for `email`; answers the code the message carried.
 fn ask_code(t: &Tenant, email: &str) -> String {
-    let resp = start(
+    let resp = passwordless_start(
         t,
-        json!({"client_id": APP_ID, "client_secret": APP_SECRET, "connection": "email",
+        &json!({"client_id": APP_ID, "client_secret": APP_SECRET, "connection": "email",
                "email": email, "send": "code"}),
     );
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
@@ -220,9 +210,9 @@ fn twenty_racing_redemptions_of_one_code_give_one_set_of_tokens() {
 fn asking_answers_the_same_for_any_address_and_429_past_the_budget() {
     let t = tenant();
     let ask = |email: &str| {
-        start(
+        passwordless_start(
             &t,
-            json!({"client_id": APP_ID, "client_secret": APP_SECRET, "email": email, "send": "code"}),
+            &json!({"client_id": APP_ID, "client_secret": APP_SECRET, "email": email, "send": "code"}),
         )
     };
     // An address with a user and one without: the same answer.
@@ -239,9 +229,9 @@ fn asking_answers_the_same_for_any_address_and_429_past_the_budget() {
     // Another address is not held up by this one's budget.
     assert_eq!(ask("other@example.com").status, 200);
     // A confidential client must authenticate; bad input is named.
-    let anonymous = start(
+    let anonymous = passwordless_start(
         &t,
-        json!({"client_id": APP_ID, "email": WHO, "send": "code"}),
+        &json!({"client_id": APP_ID, "email": WHO, "send": "code"}),
     );
     assert_eq!(anonymous.status, 401);
     for (body, why) in [
@@ -262,7 +252,7 @@ fn asking_answers_the_same_for_any_address_and_429_past_the_budget() {
             "passwordless",
         ),
     ] {
-        let resp = start(&t, body);
+        let resp = passwordless_start(&t, &body);
         assert_eq!(resp.status, 400);
         let description = resp.json_body()["error_description"]
             .as_str()
@@ -389,9 +379,9 @@ fn a_link_completes_only_the_request_it_was_made_for_and_only_once() {
     let auth_params = json!({"redirect_uri": CALLBACK, "response_type": "code",
         "scope": "openid email", "state": "s1", "code_challenge": CHALLENGE,
         "code_challenge_method": "S256"});
-    let resp = start(
+    let resp = passwordless_start(
         &t,
-        json!({"client_id": SPA, "connection": "email", "email": WHO, "send": "link",
+        &json!({"client_id": SPA, "connection": "email", "email": WHO, "send": "link",
                "authParams": auth_params}),
     );
     assert_eq!(resp.status, 200, "{}", html(&resp));
@@ -402,9 +392,9 @@ fn a_link_completes_only_the_request_it_was_made_for_and_only_once() {
     let path = link.strip_prefix(ISSUER.trim_end_matches('/')).unwrap();
     assert!(path.starts_with("/passwordless/verify_redirect?"));
     // The link's value with another transaction's state: refused, and the link survives.
-    let other = start(
+    let other = passwordless_start(
         &t,
-        json!({"client_id": SPA, "email": "other@example.com", "send": "link",
+        &json!({"client_id": SPA, "email": "other@example.com", "send": "link",
                "authParams": auth_params}),
     );
     assert_eq!(other.status, 200);
@@ -423,9 +413,9 @@ fn a_link_completes_only_the_request_it_was_made_for_and_only_once() {
     // checked, so a guessed pairing burns the link rather than probing it.)
     assert_eq!(get(&t, &swapped, "").status, 400);
     // A fresh link, opened in a browser with no cookie of this issuer: signed in once.
-    start(
+    passwordless_start(
         &t,
-        json!({"client_id": SPA, "email": WHO, "send": "link", "authParams": auth_params}),
+        &json!({"client_id": SPA, "email": WHO, "send": "link", "authParams": auth_params}),
     );
     let link = t.outbox.last_link();
     let path = link
@@ -449,9 +439,9 @@ fn a_link_completes_only_the_request_it_was_made_for_and_only_once() {
     assert!(logs.contains("\"cls\"") && !logs.contains(value));
     // An authorization request the client could not make is refused at the start.
     let bad = json!({"redirect_uri": "https://evil.example.com/", "response_type": "code"});
-    let resp = start(
+    let resp = passwordless_start(
         &t,
-        json!({"client_id": SPA, "email": WHO, "send": "link", "authParams": bad}),
+        &json!({"client_id": SPA, "email": WHO, "send": "link", "authParams": bad}),
     );
     assert_eq!(resp.status, 400);
 }

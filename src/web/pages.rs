@@ -371,15 +371,18 @@ pub fn second_factor(
             body.push_str(" checked");
         }
         body.push_str(">Remember this browser for ");
-        body.push_str(&match seconds / 86_400 {
-            0 => format!("{} hours", seconds / 3_600),
-            1 => "a day".to_string(),
-            days => format!("{days} days"),
+        body.push_str(&match (seconds / 86_400, seconds / 3_600) {
+            (0, 1) => "an hour".to_string(),
+            (0, hours) => format!("{hours} hours"),
+            (1, _) => "a day".to_string(),
+            (days, _) => format!("{days} days"),
         });
         body.push_str("</label>");
     };
-    let open_form = |body: &mut String| {
-        body.push_str("<form method=\"post\" action=\"");
+    let open_form = |body: &mut String, id: &str| {
+        body.push_str("<form id=\"");
+        body.push_str(id);
+        body.push_str("\" method=\"post\" action=\"");
         body.push_str(paths::MFA_PAGE);
         body.push_str("\">");
         body.push_str(&request);
@@ -452,10 +455,7 @@ pub fn second_factor(
         body.push_str("</p>");
     }
     let code_form = |body: &mut String, with_box: bool| {
-        body.push_str("<form id=\"cf\" method=\"post\" action=\"");
-        body.push_str(paths::MFA_PAGE);
-        body.push_str("\">");
-        body.push_str(&request);
+        open_form(body, "cf");
         body.push_str(
             "<label for=\"code\">Code from the app</label><input id=\"code\" name=\"code\" \
              inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" \
@@ -503,7 +503,7 @@ pub fn second_factor(
     }
     if !enrolling {
         body.push_str("<details><summary>Lost your device? Use a recovery code</summary>");
-        open_form(&mut body);
+        open_form(&mut body, "rf");
         body.push_str(
             "<label for=\"recovery\">Recovery code</label><input id=\"recovery\" \
              name=\"recovery_code\" autocomplete=\"off\" autocapitalize=\"characters\" \
@@ -722,6 +722,35 @@ pub fn form_post(action: &str, fields: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_remember_box_says_how_long_in_words() {
+        let page = |seconds: u64| {
+            let fields = [("state".to_string(), "s".to_string())];
+            second_factor(
+                "App",
+                &fields,
+                (false, true),
+                None,
+                None,
+                Some((false, seconds)),
+                None,
+            )
+        };
+        for (seconds, words) in [
+            (3_600, "for an hour<"),
+            (7_200, "for 2 hours<"),
+            (86_400, "for a day<"),
+            (2_592_000, "for 30 days<"),
+        ] {
+            let html = page(seconds);
+            assert!(
+                html.contains(&format!("Remember this browser {words}")),
+                "{html}"
+            );
+        }
+        assert!(page(3_600).contains("form=\"cf\"") && page(3_600).contains("<form id=\"cf\""));
+    }
 
     #[test]
     fn text_is_escaped_everywhere_it_lands() {

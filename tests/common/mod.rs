@@ -687,6 +687,17 @@ pub fn manage(
     })
 }
 
+/// `POST /passwordless/start` with the JSON `body` (Auth0's passwordless API).
+pub fn passwordless_start(t: &Tenant, body: &serde_json::Value) -> HttpResponse {
+    t.send(HttpRequest {
+        method: "POST".into(),
+        path: "/passwordless/start".into(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+        ..Default::default()
+    })
+}
+
 /// The JSON body of `resp`, after checking its status.
 pub fn ok(resp: &HttpResponse, status: u16) -> serde_json::Value {
     assert_eq!(resp.status, status, "{:?}", resp.json_body());

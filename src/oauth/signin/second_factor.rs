@@ -25,7 +25,8 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::model::authentication::MULTI_FACTOR_ACR;
 use crate::model::log::kinds;
 use crate::model::mfa::{
-    Authenticator, RememberBrowser, OTP, RECOVERY_CODE, TOTP, WEBAUTHN_PLATFORM, WEBAUTHN_ROAMING,
+    Authenticator, Guardian, RememberBrowser, OTP, RECOVERY_CODE, TOTP, WEBAUTHN_PLATFORM,
+    WEBAUTHN_ROAMING,
 };
 use crate::model::webauthn::challenge_for;
 use crate::model::{GrantType, Trigger, User};
@@ -508,12 +509,17 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
         Ok(sealed) => sealed,
         Err(e) => return Screen::Error(e.into(), back()),
     };
+    let guardian = match flow.ports.guardian().settle().await {
+        Ok(guardian) => guardian,
+        Err(e) => return Screen::Error(e.into(), back()),
+    };
     let enrolling = token.asked(ENROLL).is_some();
-    let options = passkey_options(flow, &tx, token, enrolling, known);
-    let (passkey, app, settings) = match options.settle().await {
+    let options = passkey_options(flow, &tx, token, enrolling, &guardian, known);
+    let (passkey, app) = match options.settle().await {
         Ok(options) => options,
         Err(e) => return Screen::Error(e.into(), back()),
     };
+    let settings = guardian.remember;
     let offered = settings.checkbox && token.asked(REMEMBER).is_some();
     let enrollment = token.asked(CODES).map(|_| Enrollment {
         secret: token.asked(SECRET).unwrap_or_default().to_string(),
@@ -543,20 +549,18 @@ async fn shown<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
 /// The page's WebAuthn options: to set up a security key or passkey while enrolling, else to
 /// use one of the user's; none when WebAuthn is off, the page is not at a host a browser
 /// takes as RP ID, or the user has no credential to use. And whether the user has an
-/// authenticator app (taken as so when WebAuthn is off: the app is then the only factor);
-/// and the remembered browser's settings.
+/// authenticator app (taken as so when WebAuthn is off: the app is then the only factor).
 async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
     flow: &SignInFlow<'_, P, C, S, K>,
     tx: &LoginTransaction,
     token: &MfaToken,
     enrolling: bool,
+    guardian: &Guardian,
     known: Option<Vec<Authenticator>>,
-) -> Result<(Option<String>, bool, RememberBrowser), OAuthError> {
-    let guardian = flow.ports.guardian().settle().await?;
-    let settings = guardian.remember;
+) -> Result<(Option<String>, bool), OAuthError> {
     let rp = RelyingParty::of(flow.facts.config, flow.facts.host);
     let Some(rp) = rp.filter(|_| guardian.webauthn()) else {
-        return Ok((None, true, settings));
+        return Ok((None, true));
     };
     let authenticators = match known {
         Some(known) => known,
@@ -592,8 +596,8 @@ async fn passkey_options<P: Stores, C: Crypto, S: ClaimsStore, K: KeyStore>(
             }
             options
         }
-        false if keys.is_empty() => return Ok((None, app, settings)),
+        false if keys.is_empty() => return Ok((None, app)),
         false => passkey::options(&rp, &challenge, None, &keys, "preferred"),
     };
-    Ok((Some(options.to_string()), app, settings))
+    Ok((Some(options.to_string()), app))
 }
